@@ -1,0 +1,130 @@
+import Foundation
+
+/// Strict ISO 8601 date-time parsing and formatting, independent of locale and platform formatters.
+///
+/// Accepts `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm|±hhmm|±hh)`, which is what xAPI timestamps use.
+/// Foundation's `ISO8601DateFormatter` on Linux rejects more than three fraction digits, which real
+/// LRS data (microseconds) has.
+public enum ISO8601Timestamp {
+    public static func parse(_ text: String) -> Date? {
+        var s = Substring(text)
+        guard let year = take(&s, digits: 4), expect(&s, "-"),
+              let month = take(&s, digits: 2), expect(&s, "-"),
+              let day = take(&s, digits: 2), expect(&s, "T") || expect(&s, "t"),
+              let hour = take(&s, digits: 2), expect(&s, ":"),
+              let minute = take(&s, digits: 2), expect(&s, ":"),
+              let second = take(&s, digits: 2)
+        else { return nil }
+        guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+              hour < 24, minute < 60, second < 61
+        else { return nil }
+
+        var fraction = 0.0
+        if expect(&s, ".") {
+            var scale = 0.1
+            var count = 0
+            while let c = s.first, let d = c.wholeNumberValue, c.isASCII {
+                fraction += Double(d) * scale
+                scale /= 10
+                count += 1
+                s.removeFirst()
+            }
+            guard count > 0 else { return nil }
+        }
+
+        var offsetSeconds = 0
+        if expect(&s, "Z") || expect(&s, "z") {
+            offsetSeconds = 0
+        } else if let sign = s.first, sign == "+" || sign == "-" {
+            s.removeFirst()
+            guard let oh = take(&s, digits: 2), oh < 24 else { return nil }
+            var om = 0
+            if expect(&s, ":") {
+                guard let m = take(&s, digits: 2) else { return nil }
+                om = m
+            } else if let m = take(&s, digits: 2) {
+                om = m
+            }
+            guard om < 60 else { return nil }
+            offsetSeconds = (oh * 3600 + om * 60) * (sign == "-" ? -1 : 1)
+        } else {
+            return nil  // xAPI requires a time zone; refusing local times avoids guessing one.
+        }
+        guard s.isEmpty else { return nil }
+
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let seconds = Double(days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds) + fraction
+        return Date(timeIntervalSince1970: seconds)
+    }
+
+    /// Formats in UTC with millisecond precision: `2026-11-24T09:30:00.123Z`.
+    public static func format(_ date: Date) -> String {
+        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let millis = Int(((totalMillis % 1000) + 1000) % 1000)
+        let totalSeconds = (totalMillis - Int64(millis)) / 1000
+        let days = Int(floorDiv(totalSeconds, 86_400))
+        let secondOfDay = Int(totalSeconds - Int64(days) * 86_400)
+        let (y, m, d) = civilFromDays(days)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+            y, m, d, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60, millis
+        )
+    }
+
+    /// The UTC calendar day (`2026-11-24`) a date falls on.
+    public static func day(_ date: Date) -> String {
+        String(format(date).prefix(10))
+    }
+
+    private static func take(_ s: inout Substring, digits: Int) -> Int? {
+        guard s.count >= digits else { return nil }
+        var value = 0
+        for c in s.prefix(digits) {
+            guard c.isASCII, let d = c.wholeNumberValue else { return nil }
+            value = value * 10 + d
+        }
+        s.removeFirst(digits)
+        return value
+    }
+
+    private static func expect(_ s: inout Substring, _ c: Character) -> Bool {
+        guard s.first == c else { return false }
+        s.removeFirst()
+        return true
+    }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        a >= 0 ? a / b : -((-a + b - 1) / b)
+    }
+
+    // Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// The columns TenantScope keeps beside a stored xAPI statement, read out of its JSON.
+///
+/// Reports filter and group on these columns; the full statement stays in `jsonb`.
+public struct StatementFacts: Hashable, Sendable {
+    public var id: UUID
+    /// The actor's inverse functional identifier in one canonical string, e.g. `mbox:mailto:a@b.example`
+    /// or `account:https://lms.example|1234`.
+    public var actorKey: String
+    public var actorName: String?
+    public var verbID: String
+    public var objectID: String
+    public var objectType: String?
+    /// The course the statement belongs to: its object when that is a course, otherwise the first
+    /// `parent` or `grouping` context activity typed as a course.
+    public var course: CourseReference?
+    public var registration: UUID?
+    public var timestamp: Date
+    /// The statement says the actor completed the course (`completed`/`passed` with the course as object).
+    public var completesCourse: Bool
+    /// `context.extensions[TenantScopeXAPI.cohortExtension]`, when the sender names a cohort.
+    public var cohort: String?
+    /// `context.extensions[TenantScopeXAPI.regionExtension]`: a learner attribute reports may filter on.
+    public var learnerRegion: String?
+}
+
+public struct CourseReference: Hashable, Sendable {
+    public var iri: String
+    public var title: String?
+}
+
+/// IRIs TenantScope reads from statements.
+public enum TenantScopeXAPI {
+    public static let courseActivityType = "http://adlnet.gov/expapi/activities/course"
+    public static let completedVerb = "http://adlnet.gov/expapi/verbs/completed"
+    public static let passedVerb = "http://adlnet.gov/expapi/verbs/passed"
+    public static let registeredVerb = "http://adlnet.gov/expapi/verbs/registered"
+    public static let cohortExtension = "https://tenantscope.dev/xapi/extensions/cohort"
+    public static let regionExtension = "https://tenantscope.dev/xapi/extensions/learner-region"
+}
+
+extension StatementFacts {
+    /// Reads the facts out of a decoded statement (`JSONSerialization` output).
+    ///
+    /// Throws `invalidInput` naming the first property that is missing or malformed. Full xAPI
+    /// validation is stricter; this only needs what the derived tables use.
+    public init(statement: [String: Any]) throws(TenantScopeError) {
+        guard let idText = statement["id"] as? String, let id = UUID(uuidString: idText) else {
+            throw .invalidInput("statement.id must be a UUID")
+        }
+        guard let actor = statement["actor"] as? [String: Any], let actorKey = Self.actorKey(actor) else {
+            throw .invalidInput("statement.actor must have exactly one identifier (mbox, mbox_sha1sum, openid or account)")
+        }
+        guard let verb = statement["verb"] as? [String: Any], let verbID = verb["id"] as? String, !verbID.isEmpty else {
+            throw .invalidInput("statement.verb.id is required")
+        }
+        guard let object = statement["object"] as? [String: Any], let objectID = object["id"] as? String, !objectID.isEmpty else {
+            throw .invalidInput("statement.object.id is required")
+        }
+        guard let timestampText = statement["timestamp"] as? String,
+              let timestamp = ISO8601Timestamp.parse(timestampText)
+        else {
+            throw .invalidInput("statement.timestamp must be an ISO 8601 date-time with a time zone")
+        }
+
+        let definition = object["definition"] as? [String: Any]
+        let objectType = definition?["type"] as? String
+        let context = statement["context"] as? [String: Any]
+        let extensions = context?["extensions"] as? [String: Any]
+
+        var course: CourseReference?
+        if objectType == TenantScopeXAPI.courseActivityType {
+            course = CourseReference(iri: objectID, title: Self.firstName(definition))
+        } else if let activities = context?["contextActivities"] as? [String: Any] {
+            for key in ["parent", "grouping"] {
+                let list = activities[key] as? [[String: Any]] ?? (activities[key] as? [String: Any]).map { [$0] } ?? []
+                if let match = list.first(where: {
+                    (($0["definition"] as? [String: Any])?["type"] as? String) == TenantScopeXAPI.courseActivityType
+                }), let iri = match["id"] as? String {
+                    course = CourseReference(iri: iri, title: Self.firstName(match["definition"] as? [String: Any]))
+                    break
+                }
+            }
+        }
+
+        self.id = id
+        self.actorKey = actorKey
+        self.actorName = actor["name"] as? String
+        self.verbID = verbID
+        self.objectID = objectID
+        self.objectType = objectType
+        self.course = course
+        self.registration = (context?["registration"] as? String).flatMap(UUID.init(uuidString:))
+        self.timestamp = timestamp
+        self.completesCourse = objectType == TenantScopeXAPI.courseActivityType
+            && (verbID == TenantScopeXAPI.completedVerb || verbID == TenantScopeXAPI.passedVerb)
+        self.cohort = extensions?[TenantScopeXAPI.cohortExtension] as? String
+        self.learnerRegion = extensions?[TenantScopeXAPI.regionExtension] as? String
+    }
+
+    /// The canonical key of an agent: exactly one inverse functional identifier, or nil.
+    public static func actorKey(_ actor: [String: Any]) -> String? {
+        var keys: [String] = []
+        if let mbox = actor["mbox"] as? String { keys.append("mbox:\(mbox.lowercased())") }
+        if let sha = actor["mbox_sha1sum"] as? String { keys.append("mbox_sha1sum:\(sha.lowercased())") }
+        if let openid = actor["openid"] as? String { keys.append("openid:\(openid)") }
+        if let account = actor["account"] as? [String: Any],
+           let home = account["homePage"] as? String, let name = account["name"] as? String {
+            keys.append("account:\(home)|\(name)")
+        }
+        return keys.count == 1 ? keys[0] : nil
+    }
+
+    private static func firstName(_ definition: [String: Any]?) -> String? {
+        guard let names = definition?["name"] as? [String: Any] else { return nil }
+        if let english = names["en-US"] as? String ?? names["en"] as? String { return english }
+        return names.keys.sorted().lazy.compactMap { names[$0] as? String }.first
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// Loads the demo tenants (`acme`, `globex`, `initech`) through the tenant-scoped helper.
+///
+/// Idempotent: a tenant that already has statements is left as it is, so `serve --demo` can be run
+/// again on the same state directory.
+public struct DemoDataLoader: Sendable {
+    private let database: Database
+    private let logger: Logger
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// Where the shared real statements are, relative to the project root.
+    public static let defaultRealStatementsPath = "../shared/data/ralph-video-statements.jsonl.gz"
+
+    public struct Summary: Sendable {
+        public var slug: String
+        public var tenant: TenantID
+        public var canary: UUID
+        public var statements: Int
+        public var skipped: Bool
+    }
+
+    public func load(
+        realStatementsPath: String?, anchor: Date = Date(), progress: @Sendable (String) -> Void = { _ in }
+    ) async throws -> [Summary] {
+        let profiles = DemoTenantProfile.all
+        var real: [String: [[String: Any]]] = [:]
+        if let path = realStatementsPath.map({ URL(fileURLWithPath: $0).standardizedFileURL.path }) {
+            if FileManager.default.fileExists(atPath: path) {
+                progress("Reading real xAPI statements from \(path)")
+                real = DemoDataGenerator.assignRealStatements(try await Self.readJSONLines(gzipPath: path), to: profiles)
+            } else {
+                progress("Real statements not found at \(path); generating synthetic data only")
+            }
+        }
+
+        let generator = DemoDataGenerator(anchor: anchor)
+        var summaries: [Summary] = []
+        for profile in profiles {
+            let slug = try TenantSlug(profile.slug)
+            var found = try await database.tenants.find(slug: slug)
+            if found == nil {
+                found = try await database.tenants.create(slug: slug, name: profile.name, tier: profile.tier, region: profile.region)
+            }
+            guard let tenant = found else { continue }
+            let existing = try await database.sessions.run(.tenant(tenant.id)) { connection in
+                try await connection.query("SELECT count(*) FROM app.statements").collect().first?.decode(Int.self) ?? 0
+            }
+            if existing > 0 {
+                progress("\(profile.slug): demo data already present (\(existing) statements)")
+                summaries.append(Summary(slug: profile.slug, tenant: tenant.id, canary: DemoDataGenerator.canary(for: profile.slug), statements: existing, skipped: true))
+                continue
+            }
+            let data = try generator.generate(profile, realStatements: real[profile.slug] ?? [])
+            progress("\(profile.slug): loading \(data.statements.count) statements, \(data.facts.learners.count) learners, "
+                + "\(data.facts.enrollments.count) enrollments, \(data.featureEvents.count) product events")
+            try await database.sessions.run(.tenant(tenant.id), access: .readWrite, statementTimeout: .seconds(600)) { connection in
+                try await Self.insert(data, slug: profile.slug, into: connection, progress: progress)
+            }
+            logger.info("Demo tenant loaded", metadata: ["tenant.id": "\(tenant.id)", "demo.statements": "\(data.statements.count)"])
+            summaries.append(Summary(slug: profile.slug, tenant: tenant.id, canary: data.canary, statements: data.statements.count, skipped: false))
+        }
+        return summaries
+    }
+
+    static func learnerID(slug: String, actorKey: String) -> String {
+        DeterministicUUID.make("demo/\(slug)/learner/\(actorKey)").uuidString
+    }
+
+    static func courseID(slug: String, iri: String) -> String {
+        DeterministicUUID.make("demo/\(slug)/course/\(iri)").uuidString
+    }
+
+    private static func insert(
+        _ data: DemoDataGenerator.TenantData, slug: String, into connection: ScopedConnection, progress: @Sendable (String) -> Void
+    ) async throws {
+        let facts = data.facts
+        let iso = ISO8601Timestamp.format
+        // tenant_id is never passed: the column default stamps it from the transaction's context.
+        try await connection.query("""
+            INSERT INTO app.courses (id, course_iri, title)
+            SELECT id::uuid, iri, nullif(title, '') FROM unnest(\(facts.courses.map { courseID(slug: slug, iri: $0.iri) }),
+                \(facts.courses.map(\.iri)), \(facts.courses.map { $0.title ?? "" })) AS c(id, iri, title)
+            ON CONFLICT DO NOTHING
+            """)
+        for batch in facts.learners.chunked(2000) {
+            try await connection.query("""
+                INSERT INTO app.learners (id, actor_key, display_name, region, first_seen, last_seen)
+                SELECT id::uuid, k, nullif(n, ''), nullif(r, ''), f::timestamptz, l::timestamptz
+                FROM unnest(\(batch.map { learnerID(slug: slug, actorKey: $0.actorKey) }), \(batch.map(\.actorKey)),
+                     \(batch.map { $0.displayName ?? "" }), \(batch.map { $0.region ?? "" }),
+                     \(batch.map { iso($0.firstSeen) }), \(batch.map { iso($0.lastSeen) })) AS l(id, k, n, r, f, l)
+                ON CONFLICT DO NOTHING
+                """)
+        }
+        for batch in facts.enrollments.chunked(2000) {
+            try await connection.query("""
+                INSERT INTO app.enrollments (learner_id, course_id, enrolled_at, completed_at, cohort, registration)
+                SELECT l::uuid, c::uuid, e::timestamptz, nullif(d, '')::timestamptz, h, nullif(r, '')::uuid
+                FROM unnest(\(batch.map { learnerID(slug: slug, actorKey: $0.actorKey) }),
+                     \(batch.map { courseID(slug: slug, iri: $0.courseIRI) }), \(batch.map { iso($0.enrolledAt) }),
+                     \(batch.map { $0.completedAt.map(iso) ?? "" }), \(batch.map(\.cohort)),
+                     \(batch.map { $0.registration?.uuidString ?? "" })) AS x(l, c, e, d, h, r)
+                ON CONFLICT DO NOTHING
+                """)
+        }
+        var written = 0
+        for batch in data.statements.chunked(2000) {
+            try await connection.query("""
+                INSERT INTO app.statements
+                  (id, statement, actor_key, verb_id, object_id, object_type, course_iri, registration, "timestamp", stored)
+                SELECT i::uuid, j::jsonb, a, v, o, nullif(t, ''), nullif(c, ''), nullif(r, '')::uuid, ts::timestamptz, st::timestamptz
+                FROM unnest(\(batch.map(\.facts.id.uuidString)), \(batch.map(\.json)), \(batch.map(\.facts.actorKey)),
+                     \(batch.map(\.facts.verbID)), \(batch.map(\.facts.objectID)), \(batch.map { $0.facts.objectType ?? "" }),
+                     \(batch.map { $0.facts.course?.iri ?? "" }), \(batch.map { $0.facts.registration?.uuidString ?? "" }),
+                     \(batch.map { iso($0.facts.timestamp) }), \(batch.map { iso($0.stored) })) AS s(i, j, a, v, o, t, c, r, ts, st)
+                ON CONFLICT DO NOTHING
+                """)
+            written += batch.count
+            if written % 10_000 < 2000 || written == data.statements.count {
+                progress("\(slug): \(written)/\(data.statements.count) statements")
+            }
+        }
+        for batch in data.featureEvents.chunked(5000) {
+            try await connection.query("""
+                INSERT INTO app.feature_events (id, feature_key, actor, occurred_at)
+                SELECT i::uuid, f, a, o::timestamptz
+                FROM unnest(\(batch.map(\.id.uuidString)), \(batch.map(\.featureKey)), \(batch.map(\.actor)),
+                     \(batch.map { iso($0.occurredAt) })) AS e(i, f, a, o)
+                ON CONFLICT DO NOTHING
+                """)
+        }
+    }
+
+    /// Reads a gzip-compressed JSON Lines file with the system's `gzip` (always present on Debian).
+    static func readJSONLines(gzipPath: String) async throws -> [[String: Any]] {
+        let result = try await ProcessRunner.run("/usr/bin/gzip", ["-dc", gzipPath])
+        guard result.status == 0 else {
+            throw TenantScopeError.environment("cannot decompress \(gzipPath): \(result.output.prefix(200))")
+        }
+        return result.output.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

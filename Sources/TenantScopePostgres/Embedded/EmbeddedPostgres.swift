@@ -1,0 +1,289 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// A private PostgreSQL cluster in a state directory, run from the system's PostgreSQL binaries.
+///
+/// Layout of the state directory:
+/// - `embedded.json` (mode 0600): the port and the generated passwords;
+/// - `postgres/data`: the cluster; `postgres/postgres.log`: its log.
+///
+/// As root, PostgreSQL refuses to run, so the cluster belongs to and runs as the `postgres` OS user;
+/// the state directory must then be reachable by that user (for example under /var/lib or /tmp).
+public actor EmbeddedPostgres {
+    public struct Configuration: Sendable {
+        public var stateDirectory: String
+        /// Turns off fsync and synchronous commit: for throw-away test clusters only.
+        public var relaxedDurability: Bool
+
+        public init(stateDirectory: String, relaxedDurability: Bool = false) {
+            self.stateDirectory = stateDirectory
+            self.relaxedDurability = relaxedDurability
+        }
+    }
+
+    /// The default state directory: `/var/lib/tenantscope` for root, else `$XDG_DATA_HOME/tenantscope`.
+    public static func defaultStateDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if ProcessRunner.isRoot { return "/var/lib/tenantscope" }
+        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() + "/.local/share")
+        return base + "/tenantscope"
+    }
+
+    /// The role that owns the TenantScope schema in an embedded cluster (not a superuser, so RLS applies to it).
+    public static let ownerRole = "tenantscope"
+    public static let databaseName = "tenantscope"
+
+    struct State: Codable {
+        var port: Int
+        var superuserPassword: String
+        var ownerPassword: String
+    }
+
+    public let configuration: Configuration
+    private let logger: Logger
+    private var startedHere = false
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    var stateFile: String { configuration.stateDirectory + "/embedded.json" }
+    var clusterDirectory: String { configuration.stateDirectory + "/postgres" }
+    var dataDirectory: String { clusterDirectory + "/data" }
+    var logFile: String { clusterDirectory + "/postgres.log" }
+
+    /// Whether the cluster has been created in this state directory.
+    public var isInitialized: Bool {
+        FileManager.default.fileExists(atPath: stateFile)
+    }
+
+    /// The owner role's endpoint, from the saved state (the cluster need not be running).
+    public func ownerEndpoint() throws -> DatabaseEndpoint {
+        let state = try loadState()
+        return DatabaseEndpoint(
+            host: "127.0.0.1", port: state.port, username: Self.ownerRole, password: state.ownerPassword,
+            database: Self.databaseName, tls: .disable
+        )
+    }
+
+    /// True when a postmaster is running on this state directory's cluster.
+    public func isRunning() async throws -> Bool {
+        guard FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") else { return false }
+        let binaries = try PostgresBinaries.locate()
+        return try await ProcessRunner.run(binaries.pgCtl, ["status", "-D", dataDirectory], asPostgresUser: true).status == 0
+    }
+
+    /// Creates the cluster if needed, starts it unless it already runs, and returns the owner endpoint.
+    ///
+    /// - Parameter progress: receives one line per step, for the command line.
+    @discardableResult
+    public func start(progress: @Sendable (String) -> Void = { _ in }) async throws -> DatabaseEndpoint {
+        let binaries = try PostgresBinaries.locate()
+        try prepareDirectories()
+        var state = try loadOrCreateState()
+
+        if !FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") {
+            progress("Creating a PostgreSQL \(binaries.majorVersion) cluster in \(dataDirectory)")
+            try await initializeCluster(binaries, state: state)
+        }
+
+        if try await isRunning() {
+            progress("PostgreSQL is already running on 127.0.0.1:\(state.port)")
+            logger.info("Embedded PostgreSQL already running", metadata: ["postgres.port": "\(state.port)"])
+        } else {
+            if FreePort.isInUse(state.port), let port = FreePort.find() {
+                logger.notice("Embedded PostgreSQL port taken, moving", metadata: ["postgres.port": "\(port)"])
+                state.port = port
+                try saveState(state)
+            }
+            try writeServerSettings(port: state.port)
+            progress("Starting PostgreSQL on 127.0.0.1:\(state.port)")
+            let result = try await ProcessRunner.run(
+                binaries.pgCtl, ["start", "-D", dataDirectory, "-l", logFile, "-w", "-t", "120", "-s"], asPostgresUser: true
+            )
+            guard result.status == 0 else {
+                throw TenantScopeError.environment(
+                    "PostgreSQL did not start (pg_ctl exit \(result.status)): \(result.output.trimmed)\n"
+                        + "Last lines of \(logFile):\n\(tail(of: logFile))"
+                )
+            }
+            startedHere = true
+            logger.info("Embedded PostgreSQL started", metadata: ["postgres.port": "\(state.port)", "postgres.data": "\(dataDirectory)"])
+        }
+
+        try await bootstrap(state: state)
+        return try ownerEndpoint()
+    }
+
+    /// Stops the cluster with a fast shutdown (open transactions roll back, data is kept).
+    public func stop() async throws {
+        guard FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION"), try await isRunning() else { return }
+        let binaries = try PostgresBinaries.locate()
+        let result = try await ProcessRunner.run(binaries.pgCtl, ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", "60", "-s"], asPostgresUser: true)
+        guard result.status == 0 else {
+            throw TenantScopeError.environment("PostgreSQL did not stop (pg_ctl exit \(result.status)): \(result.output.trimmed)")
+        }
+        startedHere = false
+        logger.info("Embedded PostgreSQL stopped", metadata: ["postgres.data": "\(dataDirectory)"])
+    }
+
+    /// Stops the cluster only if this instance started it (CLI commands leave a running server's cluster alone).
+    public func stopIfStartedHere() async throws {
+        if startedHere { try await stop() }
+    }
+
+    // MARK: - Steps
+
+    private func prepareDirectories() throws {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+            if !fm.fileExists(atPath: clusterDirectory) {
+                try fm.createDirectory(atPath: clusterDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try ProcessRunner.handToPostgresUser(clusterDirectory)
+            }
+        } catch let error as TenantScopeError {
+            throw error
+        } catch {
+            throw TenantScopeError.environment("cannot create the state directory \(configuration.stateDirectory): \(error.localizedDescription)")
+        }
+        if ProcessRunner.isRoot, access(configuration.stateDirectory, X_OK) == 0 {
+            // Every parent must be searchable by the postgres user, or it cannot reach its data directory.
+            var path = URL(fileURLWithPath: configuration.stateDirectory).standardizedFileURL.path
+            while path != "/" && !path.isEmpty {
+                if let attributes = try? fm.attributesOfItem(atPath: path),
+                   let mode = attributes[.posixPermissions] as? Int, mode & 0o001 == 0,
+                   (attributes[.ownerAccountName] as? String) != "postgres" {
+                    throw TenantScopeError.environment(
+                        "the postgres OS user cannot reach \(clusterDirectory) because \(path) is not searchable by others; "
+                            + "choose a state directory under /var/lib or /tmp with --state-dir"
+                    )
+                }
+                path = (path as NSString).deletingLastPathComponent
+            }
+        }
+    }
+
+    private func loadState() throws -> State {
+        guard let data = FileManager.default.contents(atPath: stateFile) else {
+            throw TenantScopeError.environment(
+                "no embedded database in \(configuration.stateDirectory) yet; start it with `tenantscope serve` or pass --database-url"
+            )
+        }
+        do {
+            return try JSONDecoder().decode(State.self, from: data)
+        } catch {
+            throw TenantScopeError.environment("\(stateFile) is unreadable: \(error)")
+        }
+    }
+
+    private func loadOrCreateState() throws -> State {
+        if FileManager.default.fileExists(atPath: stateFile) { return try loadState() }
+        guard let port = FreePort.find() else { throw TenantScopeError.environment("no free TCP port on 127.0.0.1") }
+        let state = State(port: port, superuserPassword: Self.randomSecret(), ownerPassword: Self.randomSecret())
+        try saveState(state)
+        return state
+    }
+
+    private func saveState(_ state: State) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(state)
+        guard FileManager.default.createFile(atPath: stateFile, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw TenantScopeError.environment("cannot write \(stateFile)")
+        }
+    }
+
+    private func initializeCluster(_ binaries: PostgresBinaries, state: State) async throws {
+        // initdb reads the superuser password from a file the postgres user can read; remove it right after.
+        let passwordFile = clusterDirectory + "/initdb.pw"
+        _ = FileManager.default.createFile(atPath: passwordFile, contents: Data(state.superuserPassword.utf8), attributes: [.posixPermissions: 0o600])
+        try ProcessRunner.handToPostgresUser(passwordFile)
+        defer { try? FileManager.default.removeItem(atPath: passwordFile) }
+
+        let result = try await ProcessRunner.run(binaries.initdb, [
+            "-D", dataDirectory, "-U", "postgres", "--pwfile=\(passwordFile)",
+            "--auth-local=peer", "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-instructions",
+        ], asPostgresUser: true)
+        guard result.status == 0 else {
+            throw TenantScopeError.environment("initdb failed (exit \(result.status)): \(result.output.trimmed)")
+        }
+        let include = "\n# Written by TenantScope: port, listen address and durability live in tenantscope.conf.\ninclude 'tenantscope.conf'\n"
+        guard let handle = FileHandle(forWritingAtPath: dataDirectory + "/postgresql.conf") else {
+            throw TenantScopeError.environment("cannot open \(dataDirectory)/postgresql.conf")
+        }
+        handle.seekToEndOfFile()
+        handle.write(Data(include.utf8))
+        handle.closeFile()
+    }
+
+    private func writeServerSettings(port: Int) throws {
+        var lines = [
+            "listen_addresses = '127.0.0.1'",
+            "port = \(port)",
+            "unix_socket_directories = ''",
+            "max_connections = 100",
+            "log_min_messages = warning",
+        ]
+        if configuration.relaxedDurability {
+            lines += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
+        }
+        let path = dataDirectory + "/tenantscope.conf"
+        guard FileManager.default.createFile(atPath: path, contents: Data((lines.joined(separator: "\n") + "\n").utf8)) else {
+            throw TenantScopeError.environment("cannot write \(path)")
+        }
+        try ProcessRunner.handToPostgresUser(path)
+    }
+
+    /// Creates the owner role and database and applies the cluster hardening, as the superuser.
+    ///
+    /// Idempotent: runs at every start so a cluster created by an older version is brought up to date.
+    private func bootstrap(state: State) async throws {
+        let superuser = DatabaseEndpoint(
+            host: "127.0.0.1", port: state.port, username: "postgres", password: state.superuserPassword,
+            database: "postgres", tls: .disable
+        )
+        try await OneShotConnection.with(superuser, logger: logger) { connection in
+            let owner = Self.ownerRole
+            let roleExists = try await connection.query("SELECT 1 FROM pg_roles WHERE rolname = \(owner)", logger: logger)
+                .collect().count > 0
+            // Role names and the hex password are our own constants, never user input, so splicing is safe here.
+            if !roleExists {
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE ROLE \(owner) LOGIN CREATEROLE"), logger: logger)
+            }
+            try await connection.query(PostgresQuery(unsafeSQL: "ALTER ROLE \(owner) PASSWORD '\(state.ownerPassword)'"), logger: logger)
+            let databaseExists = try await connection.query(
+                "SELECT 1 FROM pg_database WHERE datname = \(Self.databaseName)", logger: logger
+            ).collect().count > 0
+            if !databaseExists {
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "CREATE DATABASE \(Self.databaseName) OWNER \(owner)"), logger: logger
+                )
+            }
+        }
+        var target = superuser
+        target.database = Self.databaseName
+        try await OneShotConnection.with(target, logger: logger) { connection in
+            for statement in ClusterHardening.statements(ownerRole: Self.ownerRole) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        }
+    }
+
+    private func tail(of path: String, lines: Int = 15) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "(no log)" }
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+
+    static func randomSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}
+
+extension String {
+    var trimmed: String { trimmingCharacters(in: .whitespacesAndNewlines) }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// The one way into tenant data: runs a closure in a transaction bound to a ``DataScope``.
+///
+/// Every transaction starts with one statement that sets, transaction-locally and from bind parameters,
+/// the signed tenant context (`app.tenant_ctx`), the role (`tenantscope_tenant` or `tenantscope_platform`)
+/// and a statement timeout. Row-level security then limits every query in the closure, whether or
+/// not it says `WHERE tenant_id`. Nothing survives `COMMIT`, so a pooled connection carries no scope
+/// into its next use; a session-level value left behind by a bug is masked by the next transaction's
+/// local one.
+public struct ScopedDatabase: Sendable {
+    public enum Access: Sendable {
+        case readOnly
+        case readWrite
+    }
+
+    static let tenantRole = "tenantscope_tenant"
+    static let platformRole = "tenantscope_platform"
+
+    private let client: PostgresClient
+    private let signer: TenantContextSigner
+    private let logger: Logger
+    private let defaultTimeout: Duration
+
+    public init(client: PostgresClient, signer: TenantContextSigner, logger: Logger, statementTimeout: Duration = .seconds(30)) {
+        self.client = client
+        self.signer = signer
+        self.logger = logger
+        self.defaultTimeout = statementTimeout
+    }
+
+    /// Runs `body` in a transaction scoped to `scope`; commits when it returns, rolls back when it throws.
+    public func run<Result: Sendable>(
+        _ scope: DataScope,
+        access: Access = .readOnly,
+        statementTimeout: Duration? = nil,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (ScopedConnection) async throws -> Result
+    ) async throws -> Result {
+        try await client.withConnection(isolation: isolation) { connection in
+            try await run(scope, on: connection, access: access, statementTimeout: statementTimeout, body)
+        }
+    }
+
+    /// Runs one scoped transaction on a given connection (the pool's, or a test's).
+    func run<Result: Sendable>(
+        _ scope: DataScope,
+        on connection: PostgresConnection,
+        access: Access,
+        statementTimeout: Duration?,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (ScopedConnection) async throws -> Result
+    ) async throws -> Result {
+        let (context, role) = switch scope {
+        case .tenant(let tenant):
+            // The context outlives the transaction's start by a margin only; `now()` is the start time.
+            (signer.context(for: tenant, expiresAt: Date().addingTimeInterval(300)), Self.tenantRole)
+        case .platform:
+            ("", Self.platformRole)
+        }
+        let timeout = statementTimeout ?? defaultTimeout
+        let milliseconds = "\(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)"
+
+        try await connection.query(access == .readOnly ? "BEGIN READ ONLY" : "BEGIN", logger: logger)
+        do {
+            try await connection.query("""
+                SELECT set_config('app.tenant_ctx', \(context), true),
+                       set_config('statement_timeout', \(milliseconds), true),
+                       set_config('role', \(role), true)
+                """, logger: logger)
+            let result = try await body(ScopedConnection(scope: scope, connection: connection, logger: logger))
+            try await connection.query("COMMIT", logger: logger)
+            return result
+        } catch {
+            do {
+                try await connection.query("ROLLBACK", logger: logger)
+            } catch {
+                // A connection that cannot roll back is in an unknown state: drop it rather than reuse it.
+                logger.warning("Rollback failed; closing the connection", metadata: ["error": "\(String(reflecting: error))"])
+                try? await connection.close()
+            }
+            throw error
+        }
+    }
+}
+
+/// A connection inside a scoped transaction. It offers queries only: no way to end the transaction
+/// or to change its scope from inside.
+public struct ScopedConnection: Sendable {
+    public let scope: DataScope
+    private let connection: PostgresConnection
+    private let logger: Logger
+
+    init(scope: DataScope, connection: PostgresConnection, logger: Logger) {
+        self.scope = scope
+        self.connection = connection
+        self.logger = logger
+    }
+
+    @discardableResult
+    public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
+        try await connection.query(query, logger: logger, file: file, line: line)
+    }
+}

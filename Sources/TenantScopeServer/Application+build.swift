@@ -1,0 +1,34 @@
+import Hummingbird
+import Logging
+import NIOCore
+import TenantScopePostgres
+
+/// Builds the TenantScope HTTP application: routes, middleware and the database pools as services.
+///
+/// - Parameters:
+///   - beforeServerStarts: work that needs the pools running but must finish before the port opens
+///     (loading demo data).
+///   - onServerRunning: called with the bound port once the server accepts connections.
+public func buildApplication(
+    database: Database,
+    configuration: ServerConfiguration,
+    logger: Logger,
+    beforeServerStarts: (@Sendable () async throws -> Void)? = nil,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    HealthRoutes(database: database).register(on: router)
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TenantScope"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger
+    )
+    app.addServices(database.services)
+    if let beforeServerStarts {
+        app.beforeServerStarts(perform: beforeServerStarts)
+    }
+    return app
+}

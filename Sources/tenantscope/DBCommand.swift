@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TenantScopeCore
+import TenantScopePostgres
+
+struct DBCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db", abstract: "The database: connection URL, embedded cluster start/stop, hardening script.",
+        subcommands: [URLCommand.self, Start.self, Stop.self, HardeningSQL.self]
+    )
+
+    struct URLCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "url", abstract: "Print a connection URL for the owner role that psql accepts: psql \"$(tenantscope db url)\"."
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            TenantScopeCommand.bootstrapLogging()
+            do {
+                if let url = database.resolvedDatabaseURL {
+                    print(try DatabaseEndpoint(url: url).url)
+                    return
+                }
+                let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: database.resolvedStateDirectory), logger: Logger(label: "tenantscope"))
+                print(try await embedded.ownerEndpoint().url)
+                if try await !embedded.isRunning() {
+                    progress("The embedded cluster is not running; start it with `tenantscope db start` or `tenantscope serve`.")
+                }
+            } catch {
+                throw CLIError(error)
+            }
+        }
+    }
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start the embedded PostgreSQL cluster (creating it if needed) and leave it running.")
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            TenantScopeCommand.bootstrapLogging()
+            guard database.resolvedDatabaseURL == nil else { throw ValidationError("db start manages the embedded cluster; it takes --state-dir, not a database URL") }
+            let logger = Logger(label: "tenantscope")
+            let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: database.resolvedStateDirectory), logger: logger)
+            do {
+                let endpoint = try await embedded.start(progress: progress)
+                try await Migrator(ownerEndpoint: endpoint, logger: logger).migrate(progress: progress)
+                print(endpoint.url)
+            } catch {
+                throw CLIError(error)
+            }
+        }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the embedded PostgreSQL cluster.")
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            TenantScopeCommand.bootstrapLogging()
+            let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: database.resolvedStateDirectory), logger: Logger(label: "tenantscope"))
+            do {
+                try await embedded.stop()
+                progress("Stopped (or was not running).")
+            } catch {
+                throw CLIError(error)
+            }
+        }
+    }
+
+    struct HardeningSQL: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "hardening-sql",
+            abstract: "Print the SQL a superuser runs once in an existing database before TenantScope can migrate it."
+        )
+
+        @Option(help: "The role that will own TenantScope's schema (the user of --database-url).")
+        var owner: String
+
+        func run() throws {
+            print(ClusterHardening.statements(ownerRole: owner).map { $0 + ";" }.joined(separator: "\n"))
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+import TenantScopePostgres
+
+/// `--database-url` or `--state-dir`: every command that touches the database takes these.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "PostgreSQL URL of the owner role (postgresql://user:password@host:5432/db). Default: $DATABASE_URL, else the embedded cluster.",
+        valueName: "url"
+    ))
+    var databaseURL: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "State directory of the embedded PostgreSQL cluster. Default: $TENANTSCOPE_STATE_DIR, else /var/lib/tenantscope as root or ~/.local/share/tenantscope.",
+        valueName: "path"
+    ))
+    var stateDir: String?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    var resolvedDatabaseURL: String? {
+        databaseURL ?? environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    var resolvedStateDirectory: String {
+        let path = stateDir ?? environment["TENANTSCOPE_STATE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? EmbeddedPostgres.defaultStateDirectory()
+        return URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    func validate() throws {
+        if databaseURL != nil && stateDir != nil {
+            throw ValidationError("pass either --database-url or --state-dir, not both")
+        }
+    }
+
+    /// The embedded cluster, unless a database URL is configured.
+    func embedded(logger: Logger) -> EmbeddedPostgres? {
+        guard resolvedDatabaseURL == nil else { return nil }
+        return EmbeddedPostgres(configuration: .init(stateDirectory: resolvedStateDirectory), logger: logger)
+    }
+
+    /// The owner endpoint: the configured URL, or the embedded cluster (started if needed).
+    func ownerEndpoint(embedded: EmbeddedPostgres?) async throws -> DatabaseEndpoint {
+        if let embedded { return try await embedded.start(progress: progress) }
+        return try DatabaseEndpoint(url: resolvedDatabaseURL!)
+    }
+
+    /// Runs `body` with a migrated, running database; an embedded cluster started for it is stopped after.
+    func withDatabase<Result: Sendable>(
+        logger: Logger, _ body: @Sendable (Database) async throws -> Result
+    ) async throws -> Result {
+        let embedded = embedded(logger: logger)
+        do {
+            let endpoint = try await ownerEndpoint(embedded: embedded)
+            let database = try await Database.prepare(ownerEndpoint: endpoint, logger: logger, progress: progress)
+            let result = try await database.withRunningClients { try await body(database) }
+            try await embedded?.stopIfStartedHere()
+            return result
+        } catch {
+            try? await embedded?.stopIfStartedHere()
+            throw CLIError(error)
+        }
+    }
+}
+
+/// Prints errors for a person: the server's message for database errors (which hide it from `description`).
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ error: any Error) {
+        switch error {
+        case let error as CLIError:
+            description = error.description
+        case let error as PSQLError:
+            if let message = error.serverInfo?[.message] {
+                description = "database: \(message)" + (error.serverInfo?[.detail].map { " (\($0))" } ?? "")
+            } else {
+                description = "database: \(error.code)"
+            }
+        default:
+            description = "\(error)"
+        }
+    }
+}

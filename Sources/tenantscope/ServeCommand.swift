@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TenantScopePostgres
+import TenantScopeServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP server (starting the embedded PostgreSQL unless --database-url is given)."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(help: "Create the demo tenants acme, globex and initech with ~120 days of learning data (idempotent).")
+    var demo = false
+
+    @Option(help: "Gzip JSON Lines file of real xAPI statements to spread over the demo tenants.")
+    var demoStatements = DemoDataLoader.defaultRealStatementsPath
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 8080
+
+    func run() async throws {
+        TenantScopeCommand.bootstrapLogging()
+        let logger = Logger(label: "tenantscope")
+        let embedded = database.embedded(logger: logger)
+        do {
+            let endpoint = try await database.ownerEndpoint(embedded: embedded)
+            let db = try await Database.prepare(ownerEndpoint: endpoint, logger: logger, progress: progress)
+            var loadDemo: (@Sendable () async throws -> Void)?
+            if demo {
+                let path = demoStatements
+                loadDemo = { @Sendable in
+                    _ = try await DemoDataLoader(database: db, logger: logger).load(realStatementsPath: path, progress: progress)
+                }
+            }
+            let host = self.host
+            let app = buildApplication(
+                database: db, configuration: .init(host: host, port: port), logger: logger,
+                beforeServerStarts: loadDemo,
+                onServerRunning: { port in
+                    let line = "TenantScope is running at http://\(host):\(port)  (health: /healthz, readiness: /readyz; Ctrl-C stops it)\n"
+                    FileHandle.standardOutput.write(Data(line.utf8))
+                }
+            )
+            // Runs until SIGINT/SIGTERM, then shuts the server and the pools down gracefully.
+            try await app.runService()
+            if let embedded {
+                progress("Stopping PostgreSQL")
+                try await embedded.stop()
+            }
+        } catch {
+            try? await embedded?.stop()
+            throw CLIError(error)
+        }
+    }
+}

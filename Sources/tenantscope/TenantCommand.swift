@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TenantScopeCore
+import TenantScopePostgres
+
+struct TenantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenant", abstract: "Manage tenants (organizations).",
+        subcommands: [Create.self, List.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a tenant.")
+
+        @Argument(help: "Short name: lower-case letters, digits and '-', starting with a letter.")
+        var slug: String
+
+        @Option(help: "Display name.")
+        var name: String
+
+        @Option(help: "Commercial tier, e.g. starter, growth, enterprise.")
+        var tier = "standard"
+
+        @Option(help: "Hosting or data region label.")
+        var region = "default"
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            TenantScopeCommand.bootstrapLogging()
+            let slug: TenantSlug
+            do { slug = try TenantSlug(self.slug) } catch { throw ValidationError(error.description) }
+            let (name, tier, region) = (self.name, self.tier, self.region)
+            let tenant = try await database.withDatabase(logger: Logger(label: "tenantscope")) { db in
+                try await db.tenants.create(slug: slug, name: name, tier: tier, region: region)
+            }
+            print("Created tenant \(tenant.slug) (\(tenant.id)).")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants.")
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            TenantScopeCommand.bootstrapLogging()
+            let tenants = try await database.withDatabase(logger: Logger(label: "tenantscope")) { db in
+                try await db.tenants.list()
+            }
+            guard !tenants.isEmpty else {
+                print("No tenants yet. Create one with: tenantscope tenant create SLUG --name NAME")
+                return
+            }
+            let rows = [["SLUG", "NAME", "TIER", "REGION", "ID", "CREATED"]] + tenants.map {
+                [$0.slug.rawValue, $0.name, $0.tier, $0.region, $0.id.description, String(ISO8601Timestamp.format($0.createdAt).prefix(10))]
+            }
+            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            for row in rows {
+                print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            }
+        }
+    }
+}
