@@ -62,16 +62,29 @@ public final class Database: Sendable {
     }
 
     /// Readiness: the server's role can connect and the schema is at this build's version.
-    public func readiness() async -> (ready: Bool, detail: String) {
-        do {
-            let rows = try await app.query("SELECT app.schema_version()", logger: logger)
-            let version = try await rows.collect().first?.decode(Int.self) ?? 0
-            guard version == Migration.latestVersion else {
-                return (false, "schema version \(version), expected \(Migration.latestVersion)")
+    ///
+    /// Bounded by `timeout`, so a probe against an unreachable database answers instead of hanging.
+    public func readiness(timeout: Duration = .seconds(3)) async -> (ready: Bool, detail: String) {
+        await withTaskGroup(of: (ready: Bool, detail: String).self) { group in
+            group.addTask {
+                do {
+                    let rows = try await self.app.query("SELECT app.schema_version()", logger: self.logger)
+                    let version = try await rows.collect().first?.decode(Int.self) ?? 0
+                    guard version == Migration.latestVersion else {
+                        return (false, "schema version \(version), expected \(Migration.latestVersion)")
+                    }
+                    return (true, "schema version \(version)")
+                } catch {
+                    return (false, "database unreachable")
+                }
             }
-            return (true, "schema version \(version)")
-        } catch {
-            return (false, "database unreachable")
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return (false, "database did not answer within \(timeout)")
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            return first
         }
     }
 }

@@ -1,0 +1,86 @@
+import Logging
+import PostgresNIO
+
+/// Reads the catalog and lists every way the schema falls short of the isolation rules.
+///
+/// The rules (ARCHITECTURE.md, invariant 3): every table holding `tenant_id` has it `NOT NULL`,
+/// referencing `app.tenants`, leading an index, under enabled and forced row-level security with at
+/// least one policy; every table in `app` holds `tenant_id` unless it is one of the platform tables;
+/// views are `security_invoker`; application roles own nothing, cannot bypass RLS, and cannot run
+/// `set_config` inside a tenant transaction. An empty result means the schema passes.
+public enum SchemaAudit {
+    /// Tables in `app` that are not per-tenant by design.
+    public static let platformTables: Set<String> = ["tenants", "audit_log"]
+
+    static let applicationRoles = ["tenantscope_app", "tenantscope_tenant", "tenantscope_platform"]
+
+    static let query = """
+        WITH tenant_tables AS (
+          SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name, c.relrowsecurity, c.relforcerowsecurity, a.attnum, a.attnotnull
+          FROM pg_class c
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+          WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        )
+        SELECT name || ': tenant_id is nullable' FROM tenant_tables WHERE NOT attnotnull
+        UNION ALL
+        SELECT name || ': row-level security is not enabled' FROM tenant_tables WHERE NOT relrowsecurity
+        UNION ALL
+        SELECT name || ': row-level security is not forced' FROM tenant_tables WHERE NOT relforcerowsecurity
+        UNION ALL
+        SELECT t.name || ': no row-level security policy' FROM tenant_tables t
+        WHERE NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t.oid)
+        UNION ALL
+        SELECT t.name || ': no index leads with tenant_id' FROM tenant_tables t
+        WHERE NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = t.oid AND i.indkey[0] = t.attnum)
+        UNION ALL
+        SELECT t.name || ': tenant_id does not reference app.tenants' FROM tenant_tables t
+        WHERE NOT EXISTS (
+          SELECT 1 FROM pg_constraint k
+          WHERE k.conrelid = t.oid AND k.contype = 'f' AND k.confrelid = 'app.tenants'::regclass AND k.conkey = ARRAY[t.attnum])
+        UNION ALL
+        SELECT format('app.%I: table in schema app without tenant_id', c.relname)
+        FROM pg_class c
+        WHERE c.relnamespace = 'app'::regnamespace AND c.relkind IN ('r', 'p')
+          AND c.relname <> ALL ($1::text[])
+          AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+        UNION ALL
+        SELECT format('app.%I: view without security_invoker', c.relname)
+        FROM pg_class c
+        WHERE c.relnamespace = 'app'::regnamespace AND c.relkind IN ('v', 'm')
+          AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)
+        UNION ALL
+        SELECT format('%s owns %s', r.rolname, c.oid::regclass)
+        FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = ANY ($2::text[])
+        UNION ALL
+        SELECT r.rolname || ': may bypass row-level security or is a superuser'
+        FROM pg_roles r WHERE r.rolname = ANY ($2::text[]) AND (r.rolbypassrls OR r.rolsuper)
+        UNION ALL
+        SELECT 'tenantscope_app inherits privileges (must be NOINHERIT)' FROM pg_roles WHERE rolname = 'tenantscope_app' AND rolinherit
+        UNION ALL
+        SELECT r || ' may execute set_config' FROM unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform']) r
+        WHERE has_function_privilege(r, 'pg_catalog.set_config(text, text, boolean)', 'EXECUTE')
+        UNION ALL
+        SELECT r || ' may execute pg_notify' FROM unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform']) r
+        WHERE has_function_privilege(r, 'pg_catalog.pg_notify(text, text)', 'EXECUTE')
+        UNION ALL
+        SELECT r || ' may take advisory locks' FROM unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform']) r
+        WHERE has_function_privilege(r, 'pg_catalog.pg_advisory_lock(bigint)', 'EXECUTE')
+        UNION ALL
+        SELECT r || ' may use a sequence: ' || c.oid::regclass FROM pg_class c, unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform']) r
+        WHERE c.relkind = 'S' AND has_sequence_privilege(r, c.oid, 'USAGE,SELECT')
+        ORDER BY 1
+        """
+
+    /// Runs the audit on `connection` (any role that can read the catalog) and returns the problems found.
+    public static func problems(on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        var bindings = PostgresBindings()
+        bindings.append(platformTables.sorted())
+        bindings.append(applicationRoles)
+        var problems: [String] = []
+        for try await problem in try await connection.query(PostgresQuery(unsafeSQL: query, binds: bindings), logger: logger).decode(String.self) {
+            problems.append(problem)
+        }
+        return problems
+    }
+}

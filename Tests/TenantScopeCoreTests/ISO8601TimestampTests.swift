@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+@testable import TenantScopeCore
+
+@Suite struct ISO8601TimestampTests {
+    @Test func parsesMicrosecondsAndOffsets() throws {
+        let utc = try #require(ISO8601Timestamp.parse("2021-11-29T23:09:00.867219+00:00"))
+        #expect(abs(utc.timeIntervalSince1970 - 1_638_227_340.867219) < 0.000_01)
+        let shifted = try #require(ISO8601Timestamp.parse("2021-11-30T01:09:00.867219+02:00"))
+        #expect(abs(shifted.timeIntervalSince(utc)) < 0.000_01)
+        #expect(ISO8601Timestamp.parse("2021-11-29T23:09:00Z")?.timeIntervalSince1970 == 1_638_227_340)
+        #expect(ISO8601Timestamp.parse("2021-11-29T18:09:00-0500")?.timeIntervalSince1970 == 1_638_227_340)
+    }
+
+    @Test(arguments: ["2021-11-29T23:09:00", "2021-11-29", "2021-02-30T00:00:00Z", "2021-11-29T24:00:00Z", "not a date", "2021-11-29T23:09:00.Z"])
+    func refusesIncompleteOrImpossibleTimes(_ text: String) {
+        #expect(ISO8601Timestamp.parse(text) == nil)
+    }
+
+    @Test func formatsInUTCWithMilliseconds() {
+        #expect(ISO8601Timestamp.format(Date(timeIntervalSince1970: 1_638_227_340.867)) == "2021-11-29T23:09:00.867Z")
+        #expect(ISO8601Timestamp.format(Date(timeIntervalSince1970: -1)) == "1969-12-31T23:59:59.000Z")
+        #expect(ISO8601Timestamp.day(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29")
+    }
+
+    @Test func roundTrips() throws {
+        var rng = SeededGenerator(seed: 7)
+        for _ in 0..<500 {
+            let millis = Double(rng.next() % 4_000_000_000_000) / 1000
+            let date = Date(timeIntervalSince1970: millis)
+            let parsed = try #require(ISO8601Timestamp.parse(ISO8601Timestamp.format(date)))
+            #expect(abs(parsed.timeIntervalSince(date)) < 0.001)
+        }
+    }
+}

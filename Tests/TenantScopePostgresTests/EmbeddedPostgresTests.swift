@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+
+@Suite struct EmbeddedPostgresTests {
+    @Test func startsSurvivesARestartWithItsDataAndStops() async throws {
+        let root = try TestCluster.makeTemporaryDirectory("tenantscope-embedded")
+        let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: root, relaxedDurability: true), logger: TestCluster.logger)
+        StopAtExit.register(dataDirectory: root + "/postgres/data")
+        let slug = try TenantSlug(TwoTenants.uniqueSlug("persist"))
+
+        let endpoint = try await embedded.start()
+        #expect(try await embedded.isRunning())
+        let created = try await Database.prepare(ownerEndpoint: endpoint, logger: TestCluster.logger)
+            .withRunningClientsUsing { try await $0.tenants.create(slug: slug, name: "Survives restarts") }
+        try await embedded.stop()
+        #expect(try await !embedded.isRunning())
+        #expect(!FreePort.isInUse(endpoint.port), "nothing listens after stop")
+
+        let again = try await embedded.start()
+        #expect(again.port == endpoint.port, "the port is kept across restarts")
+        let found = try await Database.prepare(ownerEndpoint: again, logger: TestCluster.logger)
+            .withRunningClientsUsing { try await $0.tenants.find(slug: slug) }
+        #expect(found?.id == created.id)
+        try await embedded.stop()
+        #expect(try await !embedded.isRunning())
+    }
+
+    @Test func aMissingBinaryDirectoryNamesTheDebianPackage() {
+        #expect {
+            try PostgresBinaries.locate(environment: ["TENANTSCOPE_PG_BIN": "/nonexistent/bin"])
+        } throws: { ($0 as? TenantScopeError)?.kind == .environment }
+        #expect(PostgresBinaries.installHint.contains("apt-get install -y postgresql"))
+    }
+
+    @Test func theStateFileKeepsItsSecretsPrivate() async throws {
+        let handle = try await TestCluster.shared.start()
+        let attributes = try FileManager.default.attributesOfItem(atPath: handle.root + "/embedded.json")
+        #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o077 } == 0)
+    }
+}
+
+extension Database {
+    /// Runs the pools for one closure that receives the database.
+    func withRunningClientsUsing<Result: Sendable>(_ body: @Sendable (Database) async throws -> Result) async throws -> Result {
+        try await withRunningClients { try await body(self) }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import PostgresNIO
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+
+/// Two tenants with a unique canary planted in a row of every tenant table.
+struct TwoTenants: Sendable {
+    struct Member: Sendable {
+        let tenant: Tenant
+        let canary: String
+    }
+
+    let a: Member
+    let b: Member
+
+    /// The tables that hold `tenant_id`, read from the catalog so a new table is covered automatically.
+    static func tenantTables(_ handle: TestCluster.Handle) async throws -> [String] {
+        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestCluster.logger) { connection in
+            var tables: [String] = []
+            for try await name in try await connection.query("""
+                SELECT format('%I.%I', n.nspname, c.relname)
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+                WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                ORDER BY 1
+                """, logger: TestCluster.logger).decode(String.self) {
+                tables.append(name)
+            }
+            return tables
+        }
+    }
+
+    static func make(_ handle: TestCluster.Handle) async throws -> TwoTenants {
+        TwoTenants(a: try await member(handle), b: try await member(handle))
+    }
+
+    static func uniqueSlug(_ prefix: String = "t") -> String {
+        prefix + "-" + UUID().uuidString.prefix(12).lowercased()
+    }
+
+    private static func member(_ handle: TestCluster.Handle) async throws -> Member {
+        let tenant = try await handle.database.tenants.create(slug: TenantSlug(uniqueSlug()), name: "Fixture tenant")
+        let canary = UUID().uuidString.lowercased()
+        let learner = UUID()
+        let course = UUID()
+        try await handle.database.sessions.run(.tenant(tenant.id), access: .readWrite) { connection in
+            try await connection.query("""
+                INSERT INTO app.learners (id, actor_key, display_name, first_seen, last_seen)
+                VALUES (\(learner), \("mbox:mailto:canary-\(canary)@fixture.example"), 'Canary', now(), now())
+                """)
+            try await connection.query("""
+                INSERT INTO app.courses (id, course_iri, title) VALUES (\(course), \("https://fixture.example/\(canary)"), 'Canary course')
+                """)
+            try await connection.query("""
+                INSERT INTO app.enrollments (learner_id, course_id, enrolled_at, cohort, registration)
+                VALUES (\(learner), \(course), now(), \("cohort-\(canary)"), \(UUID(uuidString: canary)!))
+                """)
+            let statement = #"{"id":"\#(UUID().uuidString)","actor":{"mbox":"mailto:canary-\#(canary)@fixture.example"}}"#
+            try await connection.query("""
+                INSERT INTO app.statements (id, statement, actor_key, verb_id, object_id, "timestamp")
+                VALUES (gen_random_uuid(), \(statement)::jsonb, \("mbox:mailto:canary-\(canary)@fixture.example"),
+                        'http://adlnet.gov/expapi/verbs/experienced', \("https://fixture.example/\(canary)"), now())
+                """)
+            try await connection.query("""
+                INSERT INTO app.feature_events (feature_key, actor, occurred_at) VALUES ('dashboards', \("canary-\(canary)"), now())
+                """)
+        }
+        return Member(tenant: tenant, canary: canary)
+    }
+}
+
+extension Error {
+    /// The SQLSTATE of a PostgreSQL error, wherever postgres-nio wrapped it.
+    var sqlState: String? { (self as? PSQLError)?.serverInfo?[.sqlState] }
+    var serverMessage: String? { (self as? PSQLError)?.serverInfo?[.message] }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds and runs every test. The tests start their own PostgreSQL clusters (through the product's
+# launcher) under a fresh directory; whatever is left there is stopped and removed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TENANTSCOPE_TEST_ROOT=$(mktemp -d /tmp/tenantscope-tests.XXXXXX)
+chmod 755 "$TENANTSCOPE_TEST_ROOT"
+export TENANTSCOPE_TEST_ROOT
+unset DATABASE_URL
+
+cleanup() {
+  # A crashed test process cannot run its exit handler; stop any cluster it left behind.
+  for pid_file in "$TENANTSCOPE_TEST_ROOT"/*/postgres/data/postmaster.pid "$TENANTSCOPE_TEST_ROOT"/*/*/postgres/data/postmaster.pid; do
+    [[ -f "$pid_file" ]] || continue
+    data_dir=$(dirname "$pid_file")
+    pg_ctl=$(ls -d /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n 1)
+    if [[ $(id -u) -eq 0 ]]; then
+      runuser -u postgres -- "$pg_ctl" stop -D "$data_dir" -m immediate -s >/dev/null 2>&1 || true
+    else
+      "$pg_ctl" stop -D "$data_dir" -m immediate -s >/dev/null 2>&1 || true
+    fi
+  done
+  rm -rf "$TENANTSCOPE_TEST_ROOT"
+}
+trap cleanup EXIT
+
+echo "• Building (a first build compiles the dependencies and takes several minutes)"
+swift build --build-tests
+export TENANTSCOPE_BIN="$(swift build --show-bin-path)/tenantscope"
+echo "• Running tests (PostgreSQL clusters under $TENANTSCOPE_TEST_ROOT)"
+swift test --skip-build
