@@ -16,6 +16,8 @@ public final class Database: Sendable {
     /// The tenant-scoped session helper: the only path to tenant tables.
     public let sessions: ScopedDatabase
     public let tenants: TenantDirectory
+    public let audit: AuditLog
+    public let revocations: TokenRevocations
     private let logger: Logger
 
     /// Applies pending migrations, reads the runtime secrets, and builds (but does not run) the pools.
@@ -45,6 +47,8 @@ public final class Database: Sendable {
         self.app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
         self.sessions = ScopedDatabase(client: app, signer: try TenantContextSigner(keyHex: contextKeyHex), logger: logger)
         self.tenants = TenantDirectory(ownerClient: owner, logger: logger)
+        self.audit = AuditLog(appClient: app, ownerClient: owner, logger: logger)
+        self.revocations = TokenRevocations(appClient: app, ownerClient: owner, logger: logger)
         self.logger = logger
     }
 

@@ -137,6 +137,7 @@ public struct DemoDataLoader: Sendable {
                 ON CONFLICT DO NOTHING
                 """)
         }
+        try await connection.query("SELECT app.refresh_daily_rollups('-infinity'::date)")
     }
 
     /// Reads a gzip-compressed JSON Lines file with the system's `gzip` (always present on Debian).

@@ -69,6 +69,7 @@ public struct ScopedDatabase: Sendable {
             try await connection.query("""
                 SELECT set_config('app.tenant_ctx', \(context), true),
                        set_config('statement_timeout', \(milliseconds), true),
+                       set_config('TimeZone', 'UTC', true),
                        set_config('role', \(role), true)
                 """, logger: logger)
             let result = try await body(ScopedConnection(scope: scope, connection: connection, logger: logger))

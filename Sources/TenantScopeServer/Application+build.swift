@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import TenantScopeCore
 import TenantScopePostgres
 
 /// Builds the TenantScope HTTP application: routes, middleware and the database pools as services.
@@ -12,13 +13,18 @@ import TenantScopePostgres
 public func buildApplication(
     database: Database,
     configuration: ServerConfiguration,
+    tokens: TokenVerifier,
+    catalog: ReportCatalog,
     logger: Logger,
     beforeServerStarts: (@Sendable () async throws -> Void)? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: AppRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: ErrorMiddleware())
     HealthRoutes(database: database).register(on: router)
+    OpenAPIRoute().register(on: router)
+    ReportRoutes(runner: ReportRunner(catalog: catalog, database: database, logger: logger), verifier: tokens).register(on: router)
 
     var app = Application(
         router: router,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import TenantScopeCore
 import TenantScopePostgres
 import TenantScopeServer
 
@@ -11,6 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var database: DatabaseOptions
+
+    @OptionGroup(title: "Tokens") var tokens: TokenOptions
 
     @Flag(help: "Create the demo tenants acme, globex and initech with ~120 days of learning data (idempotent).")
     var demo = false
@@ -39,8 +42,13 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
             let host = self.host
+            if tokens.usesDevelopmentKeys {
+                progress("Using development token keys from \(database.resolvedStateDirectory)/keys (mint tokens with `tenantscope token`)")
+            }
+            let verifier = try await tokens.verifier(stateDirectory: database.resolvedStateDirectory, revocations: db.revocations)
             let app = buildApplication(
-                database: db, configuration: .init(host: host, port: port), logger: logger,
+                database: db, configuration: .init(host: host, port: port), tokens: verifier,
+                catalog: try StandardReports.catalog(), logger: logger,
                 beforeServerStarts: loadDemo,
                 onServerRunning: { port in
                     let line = "TenantScope is running at http://\(host):\(port)  (health: /healthz, readiness: /readyz; Ctrl-C stops it)\n"

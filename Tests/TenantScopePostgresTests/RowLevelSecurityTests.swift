@@ -247,7 +247,7 @@ import Testing
                 try await connection.query("ROLLBACK", logger: TestCluster.logger)
                 return count
             } catch {
-                try? await connection.query("ROLLBACK", logger: TestCluster.logger)
+                _ = try? await connection.query("ROLLBACK", logger: TestCluster.logger)
                 throw error
             }
         }

@@ -26,6 +26,8 @@ extension Migration {
     /// Every migration, oldest first. Append only: never edit one that has shipped.
     public static let all: [Migration] = [
         .tenantSchema,
+        .auditChain,
+        .dailyRollups,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

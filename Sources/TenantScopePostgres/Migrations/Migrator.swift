@@ -81,7 +81,7 @@ public struct Migrator: Sendable {
                 try await connection.query("COMMIT", logger: logger)
                 return Outcome(applied: applied, currentVersion: migrations.last?.version ?? 0)
             } catch {
-                try? await connection.query("ROLLBACK", logger: logger)
+                _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw error
             }
         }

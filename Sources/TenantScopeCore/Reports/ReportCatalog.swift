@@ -1,0 +1,63 @@
+/// The validated set of reports. Construction refuses any definition that breaks the scope rules:
+/// a row mixing per-tenant and cross-tenant fields, platform SQL that reads raw learner tables,
+/// tenant SQL that claims cross-tenant output, or SQL naming a parameter it does not declare.
+public struct ReportCatalog: Sendable {
+    public let definitions: [ReportDefinition]
+    private let byName: [String: ReportDefinition]
+
+    /// Raw per-learner tables the platform surface must never read (ARCHITECTURE.md, invariant 5).
+    public static let rawLearnerTables = ["statements", "learners", "enrollments", "courses"]
+
+    public init(_ definitions: [ReportDefinition]) throws(TenantScopeError) {
+        var byName: [String: ReportDefinition] = [:]
+        for definition in definitions {
+            try Self.validate(definition)
+            guard byName.updateValue(definition, forKey: definition.name) == nil else {
+                throw .invalidInput("report '\(definition.name)' is defined twice")
+            }
+        }
+        self.definitions = definitions
+        self.byName = byName
+    }
+
+    public subscript(name: String) -> ReportDefinition? { byName[name] }
+
+    static func validate(_ definition: ReportDefinition) throws(TenantScopeError) {
+        let name = definition.name
+        guard !name.isEmpty, name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }) else {
+            throw .invalidInput("report name '\(name)' must be lower_snake_case")
+        }
+        guard definition.tenantQuery != nil || definition.platformQuery != nil else {
+            throw .invalidInput("report '\(name)' has no query")
+        }
+        let declared = Set(definition.parameters.map(\.name))
+        guard declared.count == definition.parameters.count else { throw .invalidInput("report '\(name)' declares a parameter twice") }
+        if let reserved = declared.first(where: { ReportRequest.tenantParameterNames.contains($0) }) {
+            throw .invalidInput("report '\(name)' may not take a '\(reserved)' parameter: the tenant comes from the token only")
+        }
+        let attributes = Set(definition.attributeFilters.map { "attr_" + $0 })
+
+        for (surface, query) in [("tenant", definition.tenantQuery), ("platform", definition.platformQuery)] {
+            guard let query else { continue }
+            guard !query.fields.isEmpty else { throw .invalidInput("report '\(name)' (\(surface)) declares no output fields") }
+            let scopes = Set(query.fields.map(\.scope))
+            if scopes.contains(.perTenant) && scopes.contains(.crossTenant) {
+                throw .invalidInput(
+                    "report '\(name)' (\(surface)) mixes per-tenant and cross-tenant fields in one row; split it into two reports"
+                )
+            }
+            if surface == "tenant" && scopes.contains(.crossTenant) {
+                throw .invalidInput("report '\(name)': a tenant query cannot return cross-tenant fields")
+            }
+            if surface == "platform" {
+                let tables = SQLText.referencedTables(query.sql)
+                if let raw = tables.first(where: { Self.rawLearnerTables.contains($0) }) {
+                    throw .invalidInput("report '\(name)': platform SQL reads the raw learner table app.\(raw); read per-tenant roll-ups")
+                }
+            }
+            for placeholder in SQLText.placeholders(query.sql) where !declared.contains(placeholder) && !attributes.contains(placeholder) {
+                throw .invalidInput("report '\(name)' (\(surface)) uses :\(placeholder), which it does not declare")
+            }
+        }
+    }
+}

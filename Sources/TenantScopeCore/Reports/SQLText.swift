@@ -1,0 +1,91 @@
+/// Small, conservative readers of report SQL text: named placeholders and referenced `app.` tables.
+///
+/// They skip string literals, quoted identifiers and comments, so a `:word` inside a literal or a
+/// `::cast` is not a placeholder. (Definitions are our own code; this is a guard, not a parser of
+/// untrusted SQL.)
+public enum SQLText {
+    /// `:name` placeholders, in order of appearance (duplicates kept).
+    public static func placeholders(_ sql: String) -> [String] {
+        var found: [String] = []
+        scan(sql) { chars, index in
+            guard chars[index] == ":", index + 1 < chars.count, isIdentifierStart(chars[index + 1]),
+                  index == 0 || chars[index - 1] != ":"
+            else { return nil }
+            var end = index + 1
+            while end < chars.count, isIdentifierPart(chars[end]) { end += 1 }
+            found.append(String(chars[(index + 1)..<end]))
+            return end
+        }
+        return found
+    }
+
+    /// Replaces each `:name` with `$n` (the same name reuses its number) and returns the names in bind order.
+    public static func positional(_ sql: String) -> (sql: String, names: [String]) {
+        var names: [String] = []
+        var output = ""
+        let chars = Array(sql)
+        var copied = 0
+        scan(sql) { chars, index in
+            guard chars[index] == ":", index + 1 < chars.count, isIdentifierStart(chars[index + 1]),
+                  index == 0 || chars[index - 1] != ":"
+            else { return nil }
+            var end = index + 1
+            while end < chars.count, isIdentifierPart(chars[end]) { end += 1 }
+            let name = String(chars[(index + 1)..<end])
+            let number = (names.firstIndex(of: name) ?? { names.append(name); return names.count - 1 }()) + 1
+            output += String(chars[copied..<index]) + "$\(number)"
+            copied = end
+            return end
+        }
+        output += String(chars[copied...])
+        return (output, names)
+    }
+
+    /// Lower-cased names of tables referenced as `app.<name>` (quoted or not).
+    public static func referencedTables(_ sql: String) -> Set<String> {
+        let normalized = sql.lowercased().replacingOccurrences(of: "\"", with: "")
+        var tables: Set<String> = []
+        let chars = Array(normalized)
+        var index = 0
+        while index + 4 < chars.count {
+            if chars[index...].starts(with: "app."), index == 0 || !isIdentifierPart(chars[index - 1]) {
+                var end = index + 4
+                while end < chars.count, isIdentifierPart(chars[end]) { end += 1 }
+                tables.insert(String(chars[(index + 4)..<end]))
+                index = end
+            } else {
+                index += 1
+            }
+        }
+        return tables
+    }
+
+    /// Walks `sql` outside literals, identifiers in double quotes and comments; `visit` may consume a token.
+    private static func scan(_ sql: String, visit: ([Character], Int) -> Int?) {
+        let chars = Array(sql)
+        var index = 0
+        while index < chars.count {
+            let c = chars[index]
+            if c == "'" || c == "\"" {
+                index += 1
+                while index < chars.count {
+                    if chars[index] == c {
+                        if index + 1 < chars.count, chars[index + 1] == c { index += 2; continue }
+                        break
+                    }
+                    index += 1
+                }
+                index += 1
+            } else if c == "-", index + 1 < chars.count, chars[index + 1] == "-" {
+                while index < chars.count, chars[index] != "\n" { index += 1 }
+            } else if let next = visit(chars, index) {
+                index = next
+            } else {
+                index += 1
+            }
+        }
+    }
+
+    private static func isIdentifierStart(_ c: Character) -> Bool { c.isLetter || c == "_" }
+    private static func isIdentifierPart(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
+}

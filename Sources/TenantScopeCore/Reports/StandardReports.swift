@@ -1,0 +1,179 @@
+/// The report catalog TenantScope ships (the seed's table of query patterns, plus a per-tenant
+/// platform overview). Tenant SQL reads the tenant's own tables under row-level security; platform SQL
+/// reads only per-tenant daily roll-ups and the tenant directory, aggregating at query time.
+public enum StandardReports {
+    static let days = ReportParameter("days", .integer(min: 1, max: 365, default: 30), help: "Window length in days, ending today (UTC).")
+    static let since = ReportParameter("since", .date(defaultDaysAgo: 365), help: "Only enrollments from this day on (YYYY-MM-DD).")
+    static let course = ReportParameter("course", .text(maxLength: 500), help: "Only this course (its IRI or title).")
+
+    /// Filters every enrollment query shares: window, course and the caller's signed region.
+    static let enrollmentFilters = """
+        e.enrolled_at >= (:since::date)::timestamp AT TIME ZONE 'UTC'
+          AND (:course::text IS NULL OR c.course_iri = :course::text OR c.title = :course::text)
+          AND (:attr_region::text IS NULL OR l.region = :attr_region::text)
+        """
+
+    public static let activeLearners = ReportDefinition(
+        name: "active_learners", title: "Active learners",
+        summary: "Learners with at least one statement per day, and the exact distinct count over the whole window.",
+        parameters: [days], attributeFilters: ["region"],
+        tenantQuery: .init(sql: """
+            WITH window_days AS (
+              SELECT d::date AS day FROM generate_series(current_date - (:days::int - 1), current_date, interval '1 day') d
+            ), activity AS (
+              SELECT DISTINCT (s."timestamp" AT TIME ZONE 'UTC')::date AS day, s.actor_key
+              FROM app.statements s LEFT JOIN app.learners l ON l.actor_key = s.actor_key
+              WHERE NOT s.voided
+                AND s."timestamp" >= (current_date - (:days::int - 1))::timestamp AT TIME ZONE 'UTC'
+                AND (:attr_region::text IS NULL OR l.region = :attr_region::text)
+            )
+            SELECT w.day, count(a.actor_key)::bigint AS active_learners,
+                   (SELECT count(DISTINCT actor_key) FROM activity)::bigint AS window_active_learners
+            FROM window_days w LEFT JOIN activity a ON a.day = w.day
+            GROUP BY w.day ORDER BY w.day
+            """, fields: [
+                .init("day", .date, .dimension, "Day"),
+                .init("active_learners", .integer, .perTenant, "Active learners"),
+                .init("window_active_learners", .integer, .perTenant, "Distinct active learners in the window"),
+            ]),
+        platformQuery: .init(sql: """
+            WITH window_days AS (
+              SELECT d::date AS day FROM generate_series(current_date - (:days::int - 1), current_date, interval '1 day') d
+            ), activity AS (
+              SELECT day, tenant_id, learner_hash FROM app.daily_learner_activity
+              WHERE day >= current_date - (:days::int - 1)
+            )
+            SELECT w.day, count(a.learner_hash)::bigint AS active_learners,
+                   (SELECT count(*) FROM (SELECT DISTINCT tenant_id, learner_hash FROM activity) x)::bigint AS window_active_learners
+            FROM window_days w LEFT JOIN activity a ON a.day = w.day
+            GROUP BY w.day ORDER BY w.day
+            """, fields: [
+                .init("day", .date, .dimension, "Day"),
+                .init("active_learners", .integer, .crossTenant, "Active learners, all tenants"),
+                .init("window_active_learners", .integer, .crossTenant, "Distinct active learners in the window, all tenants"),
+            ])
+    )
+
+    public static let completionRateByCourse = ReportDefinition(
+        name: "completion_rate_by_course", title: "Completion rate by course",
+        summary: "Per course: enrollments, completions and their ratio.",
+        parameters: [since, course], attributeFilters: ["region"],
+        tenantQuery: .init(sql: """
+            SELECT coalesce(c.title, c.course_iri) AS course, count(*)::bigint AS enrolled,
+                   count(e.completed_at)::bigint AS completed,
+                   round(count(e.completed_at)::numeric / count(*), 4)::float8 AS completion_rate
+            FROM app.enrollments e
+            JOIN app.courses c ON c.id = e.course_id
+            JOIN app.learners l ON l.id = e.learner_id
+            WHERE \(enrollmentFilters)
+            GROUP BY 1 ORDER BY 1
+            """, fields: [
+                .init("course", .text, .perTenant, "Course"),
+                .init("enrolled", .integer, .perTenant, "Enrolled"),
+                .init("completed", .integer, .perTenant, "Completed"),
+                .init("completion_rate", .number, .perTenant, "Completion rate"),
+            ])
+    )
+
+    public static let timeToComplete = ReportDefinition(
+        name: "time_to_complete", title: "Time to complete",
+        summary: "How many completions took how long, in buckets of whole days from enrollment.",
+        parameters: [ReportParameter("bucket_days", .integer(min: 1, max: 90, default: 7), help: "Bucket width in days."), since, course],
+        attributeFilters: ["region"],
+        tenantQuery: .init(sql: """
+            SELECT (floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400 / :bucket_days::int) * :bucket_days::int)::bigint AS from_days,
+                   (floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400 / :bucket_days::int) * :bucket_days::int + :bucket_days::int)::bigint AS to_days,
+                   count(*)::bigint AS completions
+            FROM app.enrollments e
+            JOIN app.courses c ON c.id = e.course_id
+            JOIN app.learners l ON l.id = e.learner_id
+            WHERE e.completed_at IS NOT NULL AND \(enrollmentFilters)
+            GROUP BY 1, 2 ORDER BY 1
+            """, fields: [
+                .init("from_days", .integer, .dimension, "From (days)"),
+                .init("to_days", .integer, .dimension, "To (days, exclusive)"),
+                .init("completions", .integer, .perTenant, "Completions"),
+            ])
+    )
+
+    public static let cohortComparison = ReportDefinition(
+        name: "cohort_comparison", title: "Cohort comparison",
+        summary: "Each cohort's completion rate, its change against the previous cohort and its rank.",
+        parameters: [since, course], attributeFilters: ["region"],
+        tenantQuery: .init(sql: """
+            WITH cohorts AS (
+              SELECT e.cohort, count(*) AS enrolled, count(e.completed_at) AS completed
+              FROM app.enrollments e
+              JOIN app.courses c ON c.id = e.course_id
+              JOIN app.learners l ON l.id = e.learner_id
+              WHERE \(enrollmentFilters)
+              GROUP BY e.cohort
+            )
+            SELECT cohort, enrolled::bigint, completed::bigint,
+                   round(completed::numeric / enrolled, 4)::float8 AS completion_rate,
+                   round(completed::numeric / enrolled - lag(completed::numeric / enrolled) OVER (ORDER BY cohort), 4)::float8
+                     AS change_vs_previous,
+                   rank() OVER (ORDER BY completed::numeric / enrolled DESC)::bigint AS rank
+            FROM cohorts ORDER BY cohort
+            """, fields: [
+                .init("cohort", .text, .perTenant, "Cohort"),
+                .init("enrolled", .integer, .perTenant, "Enrolled"),
+                .init("completed", .integer, .perTenant, "Completed"),
+                .init("completion_rate", .number, .perTenant, "Completion rate"),
+                .init("change_vs_previous", .number, .perTenant, "Change vs previous cohort"),
+                .init("rank", .integer, .perTenant, "Rank by completion rate"),
+            ])
+    )
+
+    public static let featureAdoption = ReportDefinition(
+        name: "feature_adoption", title: "Feature adoption across tenants",
+        summary: "Per product feature: how many tenants used it in the window, and what share of all tenants that is.",
+        parameters: [days],
+        platformQuery: .init(sql: """
+            WITH population AS (SELECT count(*) AS total FROM app.tenants),
+            used AS (
+              SELECT feature_key, count(DISTINCT tenant_id) AS tenants_using
+              FROM app.daily_feature_usage WHERE day >= current_date - (:days::int - 1)
+              GROUP BY feature_key
+            )
+            SELECT u.feature_key AS feature, u.tenants_using::bigint, p.total::bigint AS tenants_total,
+                   round(u.tenants_using::numeric / nullif(p.total, 0), 4)::float8 AS share_of_tenants
+            FROM used u CROSS JOIN population p ORDER BY u.feature_key
+            """, fields: [
+                .init("feature", .text, .dimension, "Feature"),
+                .init("tenants_using", .integer, .crossTenant, "Tenants using it"),
+                .init("tenants_total", .integer, .crossTenant, "Tenants"),
+                .init("share_of_tenants", .number, .crossTenant, "Share of tenants"),
+            ])
+    )
+
+    /// Per-tenant rows on the platform surface: allowed, because no row mixes in a cross-tenant value.
+    public static let tenantOverview = ReportDefinition(
+        name: "tenant_overview", title: "Tenants",
+        summary: "One row per tenant with its own activity in the window.",
+        parameters: [days],
+        platformQuery: .init(sql: """
+            SELECT t.slug AS tenant, t.name, t.tier,
+                   (SELECT count(DISTINCT a.learner_hash) FROM app.daily_learner_activity a
+                     WHERE a.tenant_id = t.id AND a.day >= current_date - (:days::int - 1))::bigint AS active_learners,
+                   (SELECT coalesce(sum(a.statements), 0) FROM app.daily_learner_activity a
+                     WHERE a.tenant_id = t.id AND a.day >= current_date - (:days::int - 1))::bigint AS statements,
+                   (SELECT count(DISTINCT f.feature_key) FROM app.daily_feature_usage f
+                     WHERE f.tenant_id = t.id AND f.day >= current_date - (:days::int - 1))::bigint AS features_used
+            FROM app.tenants t ORDER BY t.slug
+            """, fields: [
+                .init("tenant", .text, .perTenant, "Tenant"),
+                .init("name", .text, .perTenant, "Name"),
+                .init("tier", .text, .perTenant, "Tier"),
+                .init("active_learners", .integer, .perTenant, "Active learners"),
+                .init("statements", .integer, .perTenant, "Statements"),
+                .init("features_used", .integer, .perTenant, "Features used"),
+            ])
+    )
+
+    public static let all = [activeLearners, completionRateByCourse, timeToComplete, cohortComparison, featureAdoption, tenantOverview]
+
+    public static func catalog() throws(TenantScopeError) -> ReportCatalog {
+        try ReportCatalog(all)
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// The append-only, hash-chained audit log (`app.audit_log`).
+///
+/// Appends go through `app.append_audit`, which the server's login role may execute but tenant and
+/// platform roles may not, in a transaction of their own: a refused request is still recorded.
+public struct AuditLog: Sendable {
+    public struct Entry: Sendable, Hashable {
+        public var actor: String
+        public var actorKind: String
+        public var scopeTenant: TenantID?
+        public var action: String
+        public var report: String?
+        public var parameters: [String: String]
+        public var rowCount: Int?
+        public var outcome: String
+
+        public init(
+            actor: String, actorKind: String, scopeTenant: TenantID?, action: String, report: String? = nil,
+            parameters: [String: String] = [:], rowCount: Int? = nil, outcome: String
+        ) {
+            self.actor = actor
+            self.actorKind = actorKind
+            self.scopeTenant = scopeTenant
+            self.action = action
+            self.report = report
+            self.parameters = parameters
+            self.rowCount = rowCount
+            self.outcome = outcome
+        }
+
+        public init(principal: Principal, scopeTenant: TenantID?, action: String, report: String? = nil,
+                    parameters: [String: String] = [:], rowCount: Int? = nil, outcome: String) {
+            let kind = switch principal {
+            case .tenantUser: "tenant_user"
+            case .platformAdmin: "platform_admin"
+            }
+            self.init(actor: principal.auditName, actorKind: kind, scopeTenant: scopeTenant, action: action, report: report,
+                      parameters: parameters, rowCount: rowCount, outcome: outcome)
+        }
+    }
+
+    public struct Row: Sendable, Hashable {
+        public var seq: Int
+        public var occurredAt: Date
+        public var entry: Entry
+        public var hash: String
+    }
+
+    let appClient: PostgresClient
+    let ownerClient: PostgresClient
+    let logger: Logger
+
+    @discardableResult
+    public func append(_ entry: Entry) async throws -> Int {
+        let parameters = String(decoding: try JSONSerialization.data(withJSONObject: entry.parameters, options: [.sortedKeys]), as: UTF8.self)
+        let rows = try await appClient.query("""
+            SELECT app.append_audit(\(entry.actor), \(entry.actorKind), \(entry.scopeTenant?.rawValue), \(entry.action),
+                                    \(entry.report), \(parameters)::jsonb, \(entry.rowCount), \(entry.outcome))
+            """, logger: logger)
+        return try await rows.collect().first?.decode(Int.self) ?? 0
+    }
+
+    /// The newest rows, newest last (owner connection: an operator's view).
+    public func tail(limit: Int) async throws -> [Row] {
+        var result: [Row] = []
+        let rows = try await ownerClient.query("""
+            SELECT seq, occurred_at, actor, actor_kind, scope_tenant_id, action, report, parameters::text, row_count, outcome, hash
+            FROM (SELECT * FROM app.audit_log ORDER BY seq DESC LIMIT \(limit)) r ORDER BY seq
+            """, logger: logger)
+        for try await row in rows {
+            let cells = row.makeRandomAccess()
+            let parametersText = try cells[7].decode(String.self)
+            let parameters = (try? JSONSerialization.jsonObject(with: Data(parametersText.utf8))) as? [String: Any] ?? [:]
+            result.append(Row(
+                seq: try cells[0].decode(Int.self), occurredAt: try cells[1].decode(Date.self),
+                entry: Entry(
+                    actor: try cells[2].decode(String.self), actorKind: try cells[3].decode(String.self),
+                    scopeTenant: try cells[4].decode(UUID?.self).map(TenantID.init), action: try cells[5].decode(String.self),
+                    report: try cells[6].decode(String?.self), parameters: parameters.mapValues { "\($0)" },
+                    rowCount: try cells[8].decode(Int?.self), outcome: try cells[9].decode(String.self)
+                ),
+                hash: try cells[10].decode(String.self)
+            ))
+        }
+        return result
+    }
+
+    /// The first row whose hash or link does not match, or nil when the chain is intact.
+    public func firstBrokenRow() async throws -> Int? {
+        try await ownerClient.query("SELECT app.first_broken_audit_row()", logger: logger).collect().first?.decode(Int?.self) ?? nil
+    }
+}

@@ -1,0 +1,23 @@
+import HTTPTypes
+import Hummingbird
+import TenantScopeCore
+
+/// Refuses any request that tries to name a tenant (query parameter or header): 400.
+///
+/// Invariant 1 of ARCHITECTURE.md: the tenant comes only from the verified credential. Refusing rather
+/// than ignoring makes a client that tries it find out at once.
+struct TenantParameterGuard<Context: RequestContext>: RouterMiddleware {
+    static var tenantHeaders: [HTTPField.Name] {
+        ["X-Tenant", "X-Tenant-ID", "X-Org", "X-Org-ID", "X-Organization"].compactMap { HTTPField.Name($0) }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        for (name, _) in request.uri.queryParameters where ReportRequest.tenantParameterNames.contains(String(name).lowercased()) {
+            throw TenantScopeError.invalidInput("the tenant comes from your token; the parameter '\(name)' is not accepted")
+        }
+        for name in Self.tenantHeaders where request.headers[name] != nil {
+            throw TenantScopeError.invalidInput("the tenant comes from your token; the header '\(name)' is not accepted")
+        }
+        return try await next(request, context)
+    }
+}

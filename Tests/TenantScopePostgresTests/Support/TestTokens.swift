@@ -1,0 +1,28 @@
+import Foundation
+@testable import TenantScopeCore
+@testable import TenantScopeServer
+
+/// Fixed test secrets and the verifier/issuers built from them.
+enum TestTokens {
+    static let tenantSecret = Array("tenant-secret-for-tests-0123456789abcdef".utf8)
+    static let platformSecret = Array("platform-secret-for-tests-0123456789abcdef".utf8)
+
+    static func verifier(isRevoked: @escaping @Sendable (String) async throws -> Bool = { _ in false }) async throws -> TokenVerifier {
+        TokenVerifier(
+            configuration: .init(issuer: "tenantscope", maximumLifetime: .seconds(3600)),
+            tenantKeys: try await TokenKeySet().adding(hs256Secret: tenantSecret, kid: "tenant-1"),
+            platformKeys: try await TokenKeySet().adding(hs256Secret: platformSecret, kid: "platform-1"),
+            isRevoked: isRevoked
+        )
+    }
+
+    static func tenant(_ tenant: TenantID, role: TenantUser.Role = .viewer, attributes: [String: String] = [:]) async throws -> String {
+        try await TokenIssuer(hs256Secret: tenantSecret, kid: "tenant-1", issuer: "tenantscope")
+            .tenantToken(subject: "user-1", tenant: tenant, role: role, audience: "tenantscope", lifetime: .seconds(600), attributes: attributes)
+    }
+
+    static func platform(_ name: String = "operator-1") async throws -> String {
+        try await TokenIssuer(hs256Secret: platformSecret, kid: "platform-1", issuer: "tenantscope")
+            .platformToken(operator: name, audience: "tenantscope-platform", lifetime: .seconds(600))
+    }
+}
