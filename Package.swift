@@ -75,6 +75,16 @@ let package = Package(
             dependencies: ["TenantScopeCore"],
             swiftSettings: swiftSettings
         ),
+        // Server-level logic that needs no database (token verification, CSV).
+        .testTarget(
+            name: "TenantScopeServerTests",
+            dependencies: [
+                "TenantScopeCore",
+                "TenantScopeServer",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TenantScopePostgresTests",
             dependencies: [

@@ -1,0 +1,109 @@
+import Testing
+@testable import TenantScopeCore
+
+@Suite struct ReportCatalogTests {
+    typealias Field = ReportDefinition.Field
+
+    @Test func theStandardCatalogIsValid() throws {
+        let catalog = try StandardReports.catalog()
+        #expect(catalog.definitions.map(\.name) == [
+            "active_learners", "completion_rate_by_course", "time_to_complete", "cohort_comparison", "feature_adoption", "tenant_overview",
+        ])
+        #expect(catalog["active_learners"]?.surface == .both)
+        #expect(catalog["feature_adoption"]?.surface == .platform)
+        #expect(catalog["cohort_comparison"]?.surface == .tenant)
+    }
+
+    @Test func aRowMixingPerTenantAndCrossTenantFieldsIsRefused() {
+        let mixed = ReportDefinition(
+            name: "mixed", title: "Mixed", summary: "",
+            platformQuery: .init(sql: "SELECT t.slug, (SELECT count(*) FROM app.daily_feature_usage) FROM app.tenants t", fields: [
+                Field("tenant", .text, .perTenant, "Tenant"),
+                Field("all_tenants_total", .integer, .crossTenant, "Total over all tenants"),
+            ])
+        )
+        #expect(throws: TenantScopeError.self) { try ReportCatalog([mixed]) }
+    }
+
+    @Test(arguments: [
+        "SELECT count(*) FROM app.statements",
+        "SELECT count(*) FROM APP.Learners",
+        "SELECT count(*) FROM \"app\".\"enrollments\"",
+        "SELECT 1 FROM app.daily_learner_activity a JOIN app.courses c ON true",
+    ])
+    func platformSQLReadingRawLearnerTablesIsRefused(_ sql: String) {
+        let definition = ReportDefinition(
+            name: "sneaky", title: "Sneaky", summary: "",
+            platformQuery: .init(sql: sql, fields: [Field("n", .integer, .crossTenant, "N")])
+        )
+        #expect(throws: TenantScopeError.self) { try ReportCatalog([definition]) }
+    }
+
+    @Test func tenantSQLMayReadRawTablesButNotClaimCrossTenantOutput() throws {
+        let raw = ReportDefinition(name: "raw", title: "Raw", summary: "",
+                                   tenantQuery: .init(sql: "SELECT count(*) FROM app.statements", fields: [Field("n", .integer, .perTenant, "N")]))
+        _ = try ReportCatalog([raw])
+        let claims = ReportDefinition(name: "claims", title: "Claims", summary: "",
+                                      tenantQuery: .init(sql: "SELECT 1", fields: [Field("n", .integer, .crossTenant, "N")]))
+        #expect(throws: TenantScopeError.self) { try ReportCatalog([claims]) }
+    }
+
+    @Test func undeclaredPlaceholdersAndTenantParametersAreRefused() {
+        let undeclared = ReportDefinition(name: "u", title: "U", summary: "",
+                                          tenantQuery: .init(sql: "SELECT :days::int", fields: [Field("n", .integer, .perTenant, "N")]))
+        #expect(throws: TenantScopeError.self) { try ReportCatalog([undeclared]) }
+        let tenantParameter = ReportDefinition(
+            name: "t", title: "T", summary: "", parameters: [ReportParameter("tenant_id", .text(maxLength: 40), help: "")],
+            tenantQuery: .init(sql: "SELECT :tenant_id", fields: [Field("n", .text, .perTenant, "N")])
+        )
+        #expect(throws: TenantScopeError.self) { try ReportCatalog([tenantParameter]) }
+    }
+
+    @Test func duplicateNamesAreRefused() {
+        #expect(throws: TenantScopeError.self) { try ReportCatalog([StandardReports.activeLearners, StandardReports.activeLearners]) }
+    }
+}
+
+@Suite struct SQLTextTests {
+    @Test func findsPlaceholdersButNotCastsLiteralsOrComments() {
+        let sql = "SELECT :a::int, ':not_me', \"col:x\" -- :comment\n FROM t WHERE x = :b AND y = :a"
+        #expect(SQLText.placeholders(sql) == ["a", "b", "a"])
+        let positional = SQLText.positional(sql)
+        #expect(positional.names == ["a", "b"])
+        #expect(positional.sql == "SELECT $1::int, ':not_me', \"col:x\" -- :comment\n FROM t WHERE x = $2 AND y = $1")
+    }
+
+    @Test func findsReferencedAppTables() {
+        #expect(SQLText.referencedTables("SELECT * FROM app.tenants t JOIN \"app\".\"Statements\" s ON true, myapp.x") == ["tenants", "statements"])
+    }
+}
+
+@Suite struct ReportRequestTests {
+    let today = "2026-11-24"
+
+    @Test func appliesDefaultsAndParsesValues() throws {
+        let request = try ReportRequest(definition: StandardReports.timeToComplete, surface: .tenant,
+                                        rawParameters: [("bucket_days", "14")], today: today)
+        #expect(request.values["bucket_days"] == .integer(14))
+        #expect(request.values["since"] == .text("2025-11-24"))
+        #expect(request.values["course"] == .null)
+    }
+
+    @Test(arguments: [
+        [("days", "0")], [("days", "366")], [("days", "ten")], [("days", "30"), ("days", "31")],
+        [("unknown", "1")], [("tenant", "acme")], [("TENANT_ID", "x")], [("org", "x")],
+    ])
+    func refusesBadParameters(_ parameters: [(String, String)]) {
+        #expect(throws: TenantScopeError.self) {
+            try ReportRequest(definition: StandardReports.activeLearners, surface: .tenant, rawParameters: parameters, today: today)
+        }
+    }
+
+    @Test func refusesMalformedDates() {
+        for value in ["2026-13-01", "yesterday", "2026-02-30", "2026-1-1"] {
+            #expect(throws: TenantScopeError.self) {
+                try ReportRequest(definition: StandardReports.cohortComparison, surface: .tenant, rawParameters: [("since", value)], today: today)
+            }
+        }
+    }
+}

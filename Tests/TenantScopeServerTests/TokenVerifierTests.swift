@@ -1,0 +1,172 @@
+import Crypto
+import Foundation
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopeServer
+
+/// Every way a token can be wrong gets 401 with a reason; the happy paths give the right principal.
+@Suite struct TokenVerifierTests {
+    static let tenantSecret = Array("tenant-secret-for-tests-0123456789abcdef".utf8)
+    static let platformSecret = Array("platform-secret-for-tests-0123456789abcdef".utf8)
+    let tenant = TenantID(uuidString: "0b7c2f9e-8d1a-4c55-9f3e-2a6b1c4d5e6f")!
+    let now = Date()
+
+    func verifier(revoked: Set<String> = []) async throws -> TokenVerifier {
+        TokenVerifier(
+            configuration: .init(issuer: "tenantscope", maximumLifetime: .seconds(3600), leeway: .seconds(30)),
+            tenantKeys: try await TokenKeySet().adding(hs256Secret: Self.tenantSecret, kid: "t1"),
+            platformKeys: try await TokenKeySet().adding(hs256Secret: Self.platformSecret, kid: "p1"),
+            isRevoked: { revoked.contains($0) }
+        )
+    }
+
+    /// Builds a token by hand, so tests can produce what no well-behaved library would.
+    func craft(header: [String: Any] = ["alg": "HS256", "typ": "JWT", "kid": "t1"], claims: [String: Any]? = nil,
+               secret: [UInt8] = tenantSecret, signature: String? = nil) -> String {
+        var body = claims ?? [
+            "sub": "user-1", "exp": now.timeIntervalSince1970 + 600, "iat": now.timeIntervalSince1970,
+            "aud": "tenantscope", "iss": "tenantscope", "tenant_id": tenant.description, "role": "viewer",
+        ]
+        body = body.mapValues { ($0 as? Double).map { Int($0) } ?? $0 }
+        let encode = { (object: [String: Any]) in
+            Self.base64URL(try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+        }
+        let input = encode(header) + "." + encode(body)
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: secret))
+        return input + "." + (signature ?? Self.base64URL(Data(mac)))
+    }
+
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    func claims(_ changes: [String: Any?]) -> [String: Any] {
+        var claims: [String: Any] = [
+            "sub": "user-1", "exp": Int(now.timeIntervalSince1970) + 600, "iat": Int(now.timeIntervalSince1970),
+            "aud": "tenantscope", "iss": "tenantscope", "tenant_id": tenant.description, "role": "viewer",
+        ]
+        for (key, value) in changes { claims[key] = value }
+        return claims
+    }
+
+    func expectRefused(_ token: String, _ surface: TokenVerifier.Surface = .tenant, _ reason: AuthenticationError) async throws {
+        let verifier = try await verifier(revoked: ["revoked-jti"])
+        await #expect(throws: reason) { try await verifier.verify(token, for: surface, now: now) }
+    }
+
+    @Test func aValidTenantTokenGivesATenantUser() async throws {
+        let token = craft(claims: claims(["user_attributes": ["region": "EU"], "role": "admin"]))
+        let principal = try await verifier().verify(token, for: .tenant, now: now)
+        #expect(principal == .tenantUser(TenantUser(subject: "user-1", tenant: tenant, role: .admin, attributes: ["region": "EU"])))
+    }
+
+    @Test func theIssuerRoundTripsThroughTheVerifier() async throws {
+        let issuer = await TokenIssuer(hs256Secret: Self.tenantSecret, kid: "t1", issuer: "tenantscope")
+        let token = try await issuer.tenantToken(subject: "s", tenant: tenant, role: .viewer, audience: "tenantscope", lifetime: .seconds(60))
+        #expect(try await verifier().verify(token, for: .tenant) == .tenantUser(TenantUser(subject: "s", tenant: tenant, role: .viewer)))
+        let platformIssuer = await TokenIssuer(hs256Secret: Self.platformSecret, kid: "p1", issuer: "tenantscope")
+        let platform = try await platformIssuer.platformToken(operator: "alice", audience: "tenantscope-platform", lifetime: .seconds(60))
+        #expect(try await verifier().verify(platform, for: .platform) == .platformAdmin(operator: "alice"))
+    }
+
+    @Test func malformedTokensAreRefused() async throws {
+        for token in ["", "abc", "a.b", "a.b.c.d", "!!!.???.###", craft().replacingOccurrences(of: ".", with: "")] {
+            try await expectRefused(token, .tenant, .malformed)
+        }
+    }
+
+    @Test func missingRequiredClaimsAreRefused() async throws {
+        for claim in ["exp", "sub", "aud", "iss", "role"] {
+            try await expectRefused(craft(claims: claims([claim: nil])), .tenant, .malformed)
+        }
+        try await expectRefused(craft(claims: claims(["tenant_id": nil])), .tenant, .badClaims)
+        try await expectRefused(craft(claims: claims(["tenant_id": "acme"])), .tenant, .badClaims)
+        try await expectRefused(craft(claims: claims(["role": "owner"])), .tenant, .badClaims)
+    }
+
+    @Test func expiredAndNotYetValidTokensAreRefused() async throws {
+        try await expectRefused(craft(claims: claims(["exp": Int(now.timeIntervalSince1970) - 120])), .tenant, .expired)
+        try await expectRefused(craft(claims: claims(["nbf": Int(now.timeIntervalSince1970) + 300])), .tenant, .notYetValid)
+        // Inside the leeway an expired token still passes (clock skew).
+        let justExpired = craft(claims: claims(["exp": Int(now.timeIntervalSince1970) - 10]))
+        _ = try await verifier().verify(justExpired, for: .tenant, now: now)
+    }
+
+    @Test func tokensLivingLongerThanTheMaximumAreRefused() async throws {
+        try await expectRefused(craft(claims: claims(["exp": Int(now.timeIntervalSince1970) + 7200])), .tenant, .tooLongLived)
+        try await expectRefused(craft(claims: claims(["iat": nil, "exp": Int(now.timeIntervalSince1970) + 7200])), .tenant, .tooLongLived)
+    }
+
+    @Test func wrongSignatureAndAlgNoneAreRefused() async throws {
+        try await expectRefused(craft(secret: Array("some-other-secret-that-is-32-bytes-long!".utf8)), .tenant, .badSignature)
+        try await expectRefused(craft(header: ["alg": "none", "typ": "JWT"], signature: ""), .tenant, .unsigned)
+        try await expectRefused(craft(header: ["alg": "none", "typ": "JWT", "kid": "t1"], signature: "x"), .tenant, .unsigned)
+        try await expectRefused(craft(header: ["alg": "NONE", "kid": "t1"], signature: ""), .tenant, .unsigned)
+        try await expectRefused(craft(header: ["alg": "RS256", "kid": "t1"]), .tenant, .algorithmMismatch)
+        try await expectRefused(craft(header: ["kid": "t1"]), .tenant, .malformed)
+    }
+
+    @Test func wrongAudienceOrIssuerIsRefused() async throws {
+        try await expectRefused(craft(claims: claims(["aud": "someone-else"])), .tenant, .wrongAudience)
+        try await expectRefused(craft(claims: claims(["aud": "tenantscope-platform"])), .tenant, .wrongAudience)
+        try await expectRefused(craft(claims: claims(["iss": "evil"])), .tenant, .wrongIssuer)
+    }
+
+    @Test func unknownKeyIDsAreRefusedWithoutFallback() async throws {
+        try await expectRefused(craft(header: ["alg": "HS256", "kid": "nope"]), .tenant, .unknownKey)
+        // Even when signed with the one real key, an unknown kid does not fall back to it.
+        try await expectRefused(craft(header: ["alg": "HS256", "kid": "../../t1"]), .tenant, .unknownKey)
+    }
+
+    @Test func aKeySetOfSeveralKeysNeedsAKid() async throws {
+        let keys = try await TokenKeySet().adding(hs256Secret: Self.tenantSecret, kid: "t1")
+            .adding(hs256Secret: Array("second-tenant-secret-0123456789abcdef".utf8), kid: "t2")
+        let verifier = TokenVerifier(configuration: .init(), tenantKeys: keys, platformKeys: TokenKeySet())
+        await #expect(throws: AuthenticationError.keyIDRequired) {
+            try await verifier.verify(craft(header: ["alg": "HS256"]), for: .tenant, now: now)
+        }
+        // With a single key a kid-less token is fine.
+        _ = try await self.verifier().verify(craft(header: ["alg": "HS256"]), for: .tenant, now: now)
+    }
+
+    @Test func tenantAndPlatformKeysDoNotCross() async throws {
+        // A tenant-shaped token signed with the platform secret, naming the platform kid.
+        let tenantWithPlatformKey = craft(header: ["alg": "HS256", "kid": "p1"], secret: Self.platformSecret)
+        try await expectRefused(tenantWithPlatformKey, .tenant, .unknownKey)
+        try await expectRefused(tenantWithPlatformKey, .platform, .wrongAudience)
+        // The same without a kid: each surface has one key, the signature fails.
+        try await expectRefused(craft(header: ["alg": "HS256"], secret: Self.platformSecret), .tenant, .badSignature)
+        // A platform-shaped token signed with the tenant secret.
+        let platformClaims = claims(["aud": "tenantscope-platform", "role": "platform_admin", "tenant_id": nil])
+        try await expectRefused(craft(header: ["alg": "HS256"], claims: platformClaims, secret: Self.tenantSecret), .platform, .badSignature)
+        try await expectRefused(craft(header: ["alg": "HS256", "kid": "t1"], claims: platformClaims, secret: Self.tenantSecret), .platform, .unknownKey)
+        // A properly signed platform token is still not a tenant token, and vice versa.
+        let platform = craft(header: ["alg": "HS256", "kid": "p1"], claims: platformClaims, secret: Self.platformSecret)
+        try await expectRefused(platform, .tenant, .unknownKey)
+        #expect(try await verifier().verify(platform, for: .platform, now: now) == .platformAdmin(operator: "user-1"))
+        let platformRoleOnTenantToken = craft(header: ["alg": "HS256", "kid": "p1"],
+                                              claims: claims(["aud": "tenantscope-platform"]), secret: Self.platformSecret)
+        try await expectRefused(platformRoleOnTenantToken, .platform, .badClaims)
+    }
+
+    @Test func revokedTokenIDsAreRefused() async throws {
+        try await expectRefused(craft(claims: claims(["jti": "revoked-jti"])), .tenant, .revoked)
+        _ = try await verifier(revoked: ["revoked-jti"]).verify(craft(claims: claims(["jti": "fine"])), for: .tenant, now: now)
+    }
+
+    @Test func shortHMACSecretsAreRefusedAtStartUp() async {
+        await #expect(throws: TenantScopeError.self) { try await TokenKeySet().adding(hs256Secret: Array("too-short".utf8), kid: "x") }
+        await #expect(throws: TenantScopeError.self) { try await TokenKeySet().adding(jwksJSON: #"{"keys":[{"kty":"oct","k":"abc"}]}"#) }
+    }
+}
+
+@Suite struct CSVTests {
+    @Test func escapesSeparatorsQuotesAndFormulas() {
+        #expect(CSV.escape("plain") == "plain")
+        #expect(CSV.escape("a,b") == "\"a,b\"")
+        #expect(CSV.escape("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(CSV.escape("=cmd()") == "'=cmd()")
+        #expect(CSV.escape("-0.5") == "-0.5")
+    }
+}
