@@ -1,0 +1,254 @@
+import Foundation
+import PostgresNIO
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+
+/// Every report against a small fixture whose answers are computed by hand in the comments.
+///
+/// The suite has a cluster of its own (platform reports count all tenants) and runs serially.
+@Suite(.serialized) struct ReportTests {
+    static let cluster = TestCluster()
+
+    /// Fixture (D = today, UTC):
+    /// tenant R1: learners l1 (EU), l2 (EU), l3 (NA); courses Alpha, Beta.
+    ///   statements: l1 at D-1 (twice) and D-2 and D-40; l2 at D-1; l3 at D-10; a voided one of l3 at D-1.
+    ///   enrollments: l1-Alpha D-20→D-15 (5 d, cohort 2026-01); l2-Alpha D-20→D-8 (12 d, 2026-01);
+    ///                l3-Alpha D-18 open (2026-02); l1-Beta D-30→D-29 (1 d, 2026-02);
+    ///                l2-Beta D-25 open (2026-03); l3-Beta D-5 open (2026-03).
+    ///   feature events: dashboards at D-1 (two actors), exports at D-50.
+    /// tenant R2: learner m1 at D-1, course "Canary <R2 canary>", feature events dashboards D-2, sso D-3.
+    struct Fixture: Sendable {
+        let handle: TestCluster.Handle
+        let r1: TenantID
+        let r2: TenantID
+        let r2Canary: String
+        let runner: ReportRunner
+    }
+
+    static let fixture = FixtureBox()
+
+    actor FixtureBox {
+        private var value: Fixture?
+        func get() async throws -> Fixture {
+            if let value { return value }
+            let made = try await ReportTests.makeFixture()
+            value = made
+            return made
+        }
+    }
+
+    static func makeFixture() async throws -> Fixture {
+        let handle = try await cluster.start()
+        let db = handle.database
+        let r1 = try await db.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("r1")), name: "Report tenant one").id
+        let r2 = try await db.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("r2")), name: "Report tenant two").id
+        let canary = UUID().uuidString.lowercased()
+        try await db.sessions.run(.tenant(r1), access: .readWrite) { c in
+            try await c.query("""
+                INSERT INTO app.learners (id, actor_key, region, first_seen, last_seen) VALUES
+                  ('00000000-0000-4000-8000-000000000001', 'mbox:mailto:l1@r1.example', 'EU', now(), now()),
+                  ('00000000-0000-4000-8000-000000000002', 'mbox:mailto:l2@r1.example', 'EU', now(), now()),
+                  ('00000000-0000-4000-8000-000000000003', 'mbox:mailto:l3@r1.example', 'NA', now(), now())
+                """)
+            try await c.query("""
+                INSERT INTO app.courses (id, course_iri, title) VALUES
+                  ('00000000-0000-4000-8000-0000000000a1', 'https://r1.example/alpha', 'Alpha'),
+                  ('00000000-0000-4000-8000-0000000000b1', 'https://r1.example/beta', 'Beta')
+                """)
+            try await c.query("""
+                INSERT INTO app.statements (id, statement, actor_key, verb_id, object_id, "timestamp", voided)
+                SELECT gen_random_uuid(), '{}', 'mbox:mailto:' || a || '@r1.example', 'v', 'o',
+                       (current_date - d)::timestamp AT TIME ZONE 'UTC' + interval '12 hours', v
+                FROM (VALUES ('l1', 1, false), ('l1', 1, false), ('l1', 2, false), ('l1', 40, false),
+                             ('l2', 1, false), ('l3', 10, false), ('l3', 1, true)) AS s(a, d, v)
+                """)
+            try await c.query("""
+                INSERT INTO app.enrollments (learner_id, course_id, enrolled_at, completed_at, cohort)
+                SELECT ('00000000-0000-4000-8000-00000000000' || l)::uuid, ('00000000-0000-4000-8000-0000000000' || k || '1')::uuid,
+                       (current_date - e)::timestamp AT TIME ZONE 'UTC' + interval '9 hours',
+                       CASE WHEN f IS NULL THEN NULL ELSE (current_date - f)::timestamp AT TIME ZONE 'UTC' + interval '9 hours' END, h
+                FROM (VALUES (1, 'a', 20, 15, '2026-01'), (2, 'a', 20, 8, '2026-01'), (3, 'a', 18, NULL, '2026-02'),
+                             (1, 'b', 30, 29, '2026-02'), (2, 'b', 25, NULL, '2026-03'), (3, 'b', 5, NULL, '2026-03'))
+                  AS x(l, k, e, f, h)
+                """)
+            try await c.query("""
+                INSERT INTO app.feature_events (feature_key, actor, occurred_at) VALUES
+                  ('dashboards', 'a1', now() - interval '1 day'), ('dashboards', 'a2', now() - interval '1 day'),
+                  ('exports', 'a1', now() - interval '50 days')
+                """)
+            try await c.query("SELECT app.refresh_daily_rollups('-infinity')")
+        }
+        try await db.sessions.run(.tenant(r2), access: .readWrite) { c in
+            try await c.query("""
+                INSERT INTO app.learners (id, actor_key, display_name, first_seen, last_seen)
+                VALUES ('00000000-0000-4000-8000-000000000009', \("mbox:mailto:canary-\(canary)@r2.example"), \("Canary \(canary)"), now(), now())
+                """)
+            try await c.query("""
+                INSERT INTO app.courses (id, course_iri, title) VALUES ('00000000-0000-4000-8000-0000000000c1', \("https://r2.example/\(canary)"), \("Canary \(canary)"))
+                """)
+            try await c.query("""
+                INSERT INTO app.enrollments (learner_id, course_id, enrolled_at, completed_at, cohort)
+                VALUES ('00000000-0000-4000-8000-000000000009', '00000000-0000-4000-8000-0000000000c1', now() - interval '3 days', now(), \("cohort-\(canary)"))
+                """)
+            try await c.query("""
+                INSERT INTO app.statements (id, statement, actor_key, verb_id, object_id, "timestamp")
+                VALUES (gen_random_uuid(), '{}', \("mbox:mailto:canary-\(canary)@r2.example"), 'v', 'o', (current_date - 1)::timestamp AT TIME ZONE 'UTC' + interval '12 hours')
+                """)
+            try await c.query("""
+                INSERT INTO app.feature_events (feature_key, actor, occurred_at) VALUES
+                  ('dashboards', 'b1', now() - interval '2 days'), ('sso', 'b1', now() - interval '3 days')
+                """)
+            try await c.query("SELECT app.refresh_daily_rollups('-infinity')")
+        }
+        let runner = ReportRunner(catalog: try StandardReports.catalog(), database: db, logger: TestCluster.logger)
+        return Fixture(handle: handle, r1: r1, r2: r2, r2Canary: canary, runner: runner)
+    }
+
+    static func day(_ offset: Int) -> String {
+        ISO8601Timestamp.day(Date().addingTimeInterval(Double(-offset) * 86_400))
+    }
+
+    func run(_ f: Fixture, _ report: String, _ parameters: [(String, String)] = [], attributes: [String: String] = [:],
+             platform: Bool = false) async throws -> [[ReportCell]] {
+        let principal: Principal = platform
+            ? .platformAdmin(operator: "report-tests")
+            : .tenantUser(TenantUser(subject: "u", tenant: f.r1, role: .viewer, attributes: attributes))
+        return try await f.runner.run(principal, report: report, surface: platform ? .platform : .tenant, parameters: parameters).rows
+    }
+
+    @Test func activeLearnersDailyAndExactWindowCount() async throws {
+        let f = try await Self.fixture.get()
+        // D-2: {l1}; D-1: {l1, l2} (l3's statement is voided); D: nobody. Window distinct: {l1, l2}.
+        #expect(try await run(f, "active_learners", [("days", "3")]) == [
+            [.text(Self.day(2)), .integer(1), .integer(2)],
+            [.text(Self.day(1)), .integer(2), .integer(2)],
+            [.text(Self.day(0)), .integer(0), .integer(2)],
+        ])
+        // 30 days: l1, l2, l3 (D-10); l1's D-40 is outside.
+        let month = try await run(f, "active_learners")
+        #expect(month.count == 30)
+        #expect(month.allSatisfy { $0[2] == .integer(3) })
+        // A signed region attribute filters rows: EU is l1 and l2.
+        #expect(try await run(f, "active_learners", attributes: ["region": "EU"]).allSatisfy { $0[2] == .integer(2) })
+    }
+
+    @Test func completionRateByCourse() async throws {
+        let f = try await Self.fixture.get()
+        #expect(try await run(f, "completion_rate_by_course") == [
+            [.text("Alpha"), .integer(3), .integer(2), .number(0.6667)],
+            [.text("Beta"), .integer(3), .integer(1), .number(0.3333)],
+        ])
+        #expect(try await run(f, "completion_rate_by_course", [("course", "Beta")]) == [
+            [.text("Beta"), .integer(3), .integer(1), .number(0.3333)],
+        ])
+        // EU learners only: Alpha l1+l2 both completed; Beta l1 completed, l2 open.
+        #expect(try await run(f, "completion_rate_by_course", attributes: ["region": "EU"]) == [
+            [.text("Alpha"), .integer(2), .integer(2), .number(1.0)],
+            [.text("Beta"), .integer(2), .integer(1), .number(0.5)],
+        ])
+        // Enrollments since D-22 leave out l1-Beta (D-30) and l2-Beta (D-25).
+        #expect(try await run(f, "completion_rate_by_course", [("since", Self.day(22))]) == [
+            [.text("Alpha"), .integer(3), .integer(2), .number(0.6667)],
+            [.text("Beta"), .integer(1), .integer(0), .number(0.0)],
+        ])
+    }
+
+    @Test func timeToCompleteHistogram() async throws {
+        let f = try await Self.fixture.get()
+        // Durations 5, 12 and 1 days.
+        #expect(try await run(f, "time_to_complete") == [
+            [.integer(0), .integer(7), .integer(2)],
+            [.integer(7), .integer(14), .integer(1)],
+        ])
+        #expect(try await run(f, "time_to_complete", [("bucket_days", "3")]) == [
+            [.integer(0), .integer(3), .integer(1)],
+            [.integer(3), .integer(6), .integer(1)],
+            [.integer(12), .integer(15), .integer(1)],
+        ])
+    }
+
+    @Test func cohortComparisonWithWindowFunctions() async throws {
+        let f = try await Self.fixture.get()
+        // 2026-01: 2/2; 2026-02: 1/2; 2026-03: 0/2.
+        #expect(try await run(f, "cohort_comparison") == [
+            [.text("2026-01"), .integer(2), .integer(2), .number(1.0), .null, .integer(1)],
+            [.text("2026-02"), .integer(2), .integer(1), .number(0.5), .number(-0.5), .integer(2)],
+            [.text("2026-03"), .integer(2), .integer(0), .number(0.0), .number(-0.5), .integer(3)],
+        ])
+    }
+
+    @Test func featureAdoptionIsATenantLevelYesNo() async throws {
+        let f = try await Self.fixture.get()
+        // 30 days: dashboards in R1 and R2 (2 of 2), sso in R2 (1 of 2); R1's exports were 50 days ago.
+        #expect(try await run(f, "feature_adoption", platform: true) == [
+            [.text("dashboards"), .integer(2), .integer(2), .number(1.0)],
+            [.text("sso"), .integer(1), .integer(2), .number(0.5)],
+        ])
+        #expect(try await run(f, "feature_adoption", [("days", "60")], platform: true).map { $0[0] } == [.text("dashboards"), .text("exports"), .text("sso")])
+    }
+
+    @Test func platformActiveLearnersAggregateRollupsAtQueryTime() async throws {
+        let f = try await Self.fixture.get()
+        // D-2: R1 {l1}; D-1: R1 {l1, l2} + R2 {m1}; window distinct: 3.
+        #expect(try await run(f, "active_learners", [("days", "3")], platform: true) == [
+            [.text(Self.day(2)), .integer(1), .integer(3)],
+            [.text(Self.day(1)), .integer(3), .integer(3)],
+            [.text(Self.day(0)), .integer(0), .integer(3)],
+        ])
+    }
+
+    @Test func tenantOverviewListsEachTenantsOwnValues() async throws {
+        let f = try await Self.fixture.get()
+        let rows = try await run(f, "tenant_overview", platform: true)
+        // R1: learners l1, l2, l3; statements 3 + 1 + 1 (voided and D-40 excluded); one feature. R2: 1, 1, 2.
+        #expect(rows.map { Array($0[3...]) } == [[.integer(3), .integer(5), .integer(1)], [.integer(1), .integer(1), .integer(2)]])
+    }
+
+    @Test func aTenantNeverSeesAnotherTenantsCanaryThroughAnyReportOrParameter() async throws {
+        let f = try await Self.fixture.get()
+        let attempts: [(String, [(String, String)])] = [
+            ("active_learners", []), ("active_learners", [("days", "365")]),
+            ("completion_rate_by_course", []), ("completion_rate_by_course", [("course", "Canary \(f.r2Canary)")]),
+            ("completion_rate_by_course", [("course", "https://r2.example/\(f.r2Canary)")]), ("completion_rate_by_course", [("since", "2000-01-01")]),
+            ("time_to_complete", [("course", "Canary \(f.r2Canary)")]), ("time_to_complete", [("bucket_days", "1")]),
+            ("cohort_comparison", []), ("cohort_comparison", [("course", "https://r2.example/\(f.r2Canary)")]),
+        ]
+        for (report, parameters) in attempts {
+            for attributes in [[:], ["region": "EU"], ["region": "' OR true --"]] {
+                let rows = try await run(f, report, parameters, attributes: attributes)
+                let text = rows.map { $0.map(\.description).joined(separator: "|") }.joined(separator: "\n")
+                #expect(!text.contains(f.r2Canary), "\(report) \(parameters) leaked another tenant's canary")
+            }
+        }
+        // Control: R2 itself does see its canary, so the check above can fail.
+        let own = try await f.runner.run(.tenantUser(TenantUser(subject: "u", tenant: f.r2, role: .viewer)),
+                                         report: "completion_rate_by_course", surface: .tenant, parameters: [])
+        #expect(own.rows.contains { $0[0] == .text("Canary \(f.r2Canary)") })
+    }
+
+    @Test func crossTenantScopeIsRefusedForTenantsAndAudited() async throws {
+        let f = try await Self.fixture.get()
+        let tenantUser = Principal.tenantUser(TenantUser(subject: "sneaky-user", tenant: f.r1, role: .admin))
+        await #expect(throws: TenantScopeError.forbidden("platform reports need a platform-admin token")) {
+            try await f.runner.run(tenantUser, report: "feature_adoption", surface: .platform, parameters: [])
+        }
+        await #expect(throws: TenantScopeError.self) {
+            try await f.runner.run(.platformAdmin(operator: "op"), report: "cohort_comparison", surface: .tenant, parameters: [])
+        }
+        _ = try await run(f, "tenant_overview", [("days", "7")], platform: true)
+        let tail = try await f.handle.database.audit.tail(limit: 50)
+        #expect(tail.contains { $0.entry.actor == "sneaky-user" && $0.entry.action == "platform_scope_refused" && $0.entry.scopeTenant == f.r1 })
+        #expect(tail.contains { $0.entry.actor == "op" && $0.entry.action == "tenant_scope_refused" })
+        let run = try #require(tail.last { $0.entry.action == "cross_tenant_query" && $0.entry.report == "tenant_overview" })
+        #expect(run.entry.actor == "report-tests" && run.entry.rowCount == 2 && run.entry.parameters == ["days": "7"] && run.entry.outcome == "ok")
+    }
+
+    @Test func unknownReportsAndParametersAreClientErrors() async throws {
+        let f = try await Self.fixture.get()
+        await #expect(throws: TenantScopeError.self) { try await run(f, "no_such_report") }
+        await #expect(throws: TenantScopeError.self) { try await run(f, "feature_adoption") }  // platform-only
+        await #expect(throws: TenantScopeError.self) { try await run(f, "active_learners", [("days", "1000")]) }
+        await #expect(throws: TenantScopeError.self) { try await run(f, "active_learners", [("tenant_id", f.r2.description)]) }
+    }
+}
