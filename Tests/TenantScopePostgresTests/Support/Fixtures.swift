@@ -8,6 +8,11 @@ struct TwoTenants: Sendable {
     struct Member: Sendable {
         let tenant: Tenant
         let canary: String
+
+        /// SQL matching a row of `t` that carries this member's canary, literally or as the roll-ups' learner hash.
+        var rowMatch: String {
+            "(row_to_json(t)::text LIKE '%\(canary)%' OR row_to_json(t)::text LIKE '%' || md5('mbox:mailto:canary-\(canary)@fixture.example') || '%')"
+        }
     }
 
     let a: Member
@@ -62,8 +67,10 @@ struct TwoTenants: Sendable {
                         'http://adlnet.gov/expapi/verbs/experienced', \("https://fixture.example/\(canary)"), now())
                 """)
             try await connection.query("""
-                INSERT INTO app.feature_events (feature_key, actor, occurred_at) VALUES ('dashboards', \("canary-\(canary)"), now())
+                INSERT INTO app.feature_events (feature_key, actor, occurred_at) VALUES (\("canary-\(canary)"), \("canary-\(canary)"), now())
                 """)
+            // Roll-ups too, so every tenant table holds a row of this tenant.
+            try await connection.query("SELECT app.refresh_daily_rollups('-infinity')")
         }
         return Member(tenant: tenant, canary: canary)
     }
