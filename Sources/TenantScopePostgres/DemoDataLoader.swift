@@ -48,6 +48,8 @@ public struct DemoDataLoader: Sendable {
             var found = try await database.tenants.find(slug: slug)
             if found == nil {
                 found = try await database.tenants.create(slug: slug, name: profile.name, tier: profile.tier, region: profile.region)
+                try await database.audit.append(.init(actor: "demo-loader", actorKind: "operator", scopeTenant: found?.id,
+                                                      action: "tenant_created", parameters: ["slug": profile.slug], outcome: "ok"))
             }
             guard let tenant = found else { continue }
             let existing = try await database.sessions.run(.tenant(tenant.id)) { connection in

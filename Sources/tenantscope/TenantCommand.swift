@@ -33,7 +33,10 @@ struct TenantCommand: AsyncParsableCommand {
             do { slug = try TenantSlug(self.slug) } catch { throw ValidationError(error.description) }
             let (name, tier, region) = (self.name, self.tier, self.region)
             let tenant = try await database.withDatabase(logger: Logger(label: "tenantscope")) { db in
-                try await db.tenants.create(slug: slug, name: name, tier: tier, region: region)
+                let tenant = try await db.tenants.create(slug: slug, name: name, tier: tier, region: region)
+                try await db.audit.append(.init(actor: operatorName(), actorKind: "operator", scopeTenant: tenant.id,
+                                                action: "tenant_created", parameters: ["slug": slug.rawValue], outcome: "ok"))
+                return tenant
             }
             print("Created tenant \(tenant.slug) (\(tenant.id)).")
         }
@@ -62,4 +65,10 @@ struct TenantCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// Who runs an administrative CLI command, for the audit log.
+func operatorName() -> String {
+    let environment = ProcessInfo.processInfo.environment
+    return "cli:" + (environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "unknown")
 }

@@ -99,7 +99,7 @@ struct TokenCommand: AsyncParsableCommand {
             let (jti, reason) = (self.jti, self.reason)
             try await database.withDatabase(logger: Logger(label: "tenantscope")) { db in
                 try await db.revocations.revoke(jti, reason: reason)
-                try await db.audit.append(.init(actor: ProcessInfo.processInfo.environment["USER"] ?? "operator", actorKind: "operator",
+                try await db.audit.append(.init(actor: operatorName(), actorKind: "operator",
                                                 scopeTenant: nil, action: "token_revoked", parameters: ["jti": jti], outcome: "ok"))
             }
             print("Revoked \(jti).")

@@ -59,6 +59,9 @@ import Testing
         let broken = try await handle.database.audit.firstBrokenRow()
         // An edited row breaks at itself; a deleted one breaks the link of the row after it.
         #expect(broken == (tamper.hasPrefix("DELETE") ? seqs[2] : seqs[1]))
+        let verify = try CommandLineTests.tenantscope(["audit", "verify", "--database-url", handle.ownerEndpoint.url])
+        #expect(verify.status == 1)
+        #expect(verify.output.contains("row \(broken ?? -1)"))
         // Repair for the next test: drop everything from the broken row on.
         try await asOwner(handle) { connection in
             try await connection.query("ALTER TABLE app.audit_log DISABLE TRIGGER audit_log_append_only", logger: TestCluster.logger)

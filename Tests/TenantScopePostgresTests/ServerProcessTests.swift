@@ -54,3 +54,42 @@ import Testing
         #expect(try await !embedded.isRunning(), "the cluster stops with the server")
     }
 }
+
+/// The administrative commands, run as a person would.
+@Suite struct CommandLineTests {
+    static func tenantscope(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcessTests.binary)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = nil
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func tenantsTokensAndTheAuditChainFromTheCommandLine() async throws {
+        let handle = try await TestCluster.shared.start()
+        let url = handle.ownerEndpoint.url
+        let slug = TwoTenants.uniqueSlug("cli")
+        let created = try Self.tenantscope(["tenant", "create", slug, "--name", "CLI tenant", "--database-url", url])
+        #expect(created.status == 0, "\(created.output)")
+        let listed = try Self.tenantscope(["tenant", "list", "--database-url", url])
+        #expect(listed.output.contains(slug) && listed.output.contains("CLI tenant"))
+        let duplicate = try Self.tenantscope(["tenant", "create", slug, "--name", "Again", "--database-url", url])
+        #expect(duplicate.status != 0 && duplicate.output.contains("already exists"))
+        let invalid = try Self.tenantscope(["tenant", "create", "Not A Slug", "--name", "x", "--database-url", url])
+        #expect(invalid.status != 0)
+
+        #expect(try Self.tenantscope(["audit", "verify", "--database-url", url]).status == 0)
+        let tail = try Self.tenantscope(["audit", "tail", "--limit", "200", "--database-url", url])
+        #expect(tail.output.contains("tenant_created") && tail.output.contains(slug))
+
+        #expect(try Self.tenantscope(["db", "url", "--database-url", url]).output.hasPrefix("postgresql://"))
+    }
+}
