@@ -8,11 +8,7 @@ public enum SQLText {
     public static func placeholders(_ sql: String) -> [String] {
         var found: [String] = []
         scan(sql) { chars, index in
-            guard chars[index] == ":", index + 1 < chars.count, isIdentifierStart(chars[index + 1]),
-                  index == 0 || chars[index - 1] != ":"
-            else { return nil }
-            var end = index + 1
-            while end < chars.count, isIdentifierPart(chars[end]) { end += 1 }
+            guard let end = placeholderEnd(chars, index) else { return nil }
             found.append(String(chars[(index + 1)..<end]))
             return end
         }
@@ -26,11 +22,7 @@ public enum SQLText {
         let chars = Array(sql)
         var copied = 0
         scan(sql) { chars, index in
-            guard chars[index] == ":", index + 1 < chars.count, isIdentifierStart(chars[index + 1]),
-                  index == 0 || chars[index - 1] != ":"
-            else { return nil }
-            var end = index + 1
-            while end < chars.count, isIdentifierPart(chars[end]) { end += 1 }
+            guard let end = placeholderEnd(chars, index) else { return nil }
             let name = String(chars[(index + 1)..<end])
             let number = (names.firstIndex(of: name) ?? { names.append(name); return names.count - 1 }()) + 1
             output += String(chars[copied..<index]) + "$\(number)"
@@ -58,6 +50,16 @@ public enum SQLText {
             }
         }
         return tables
+    }
+
+    /// The end of a `:name` placeholder starting at `index` (not a `::cast`), or nil.
+    private static func placeholderEnd(_ chars: [Character], _ index: Int) -> Int? {
+        guard chars[index] == ":", index + 1 < chars.count, isIdentifierStart(chars[index + 1]),
+              index == 0 || chars[index - 1] != ":"
+        else { return nil }
+        var end = index + 1
+        while end < chars.count, isIdentifierPart(chars[end]) { end += 1 }
+        return end
     }
 
     /// Walks `sql` outside literals, identifiers in double quotes and comments; `visit` may consume a token.
