@@ -3,7 +3,7 @@ import Foundation
 /// Generates the deterministic demo dataset: for a profile and an anchor day, always the same rows.
 ///
 /// Everything the derived tables hold is computed from the generated statements through
-/// ``LearningFacts``, the same mapping ingest uses, so demo facts and demo statements agree.
+/// ``LearningFacts`` (the mapping in docs/xapi-mapping.md), so demo facts and demo statements agree.
 public struct DemoDataGenerator: Sendable {
     /// A statement ready to store: its JSON text, its facts and when the LRS stored it.
     public struct Statement: Sendable {
@@ -14,7 +14,8 @@ public struct DemoDataGenerator: Sendable {
 
     public struct TenantData: Sendable {
         public var profile: DemoTenantProfile
-        /// A unique value planted in every tenant table, for isolation tests.
+        /// A unique value planted in the raw tenant tables (learner, course, enrollment, statement, product
+        /// event), for isolation tests; the roll-ups carry it only as the canary learner's hashed key.
         public var canary: UUID
         public var statements: [Statement]
         public var facts: LearningFacts

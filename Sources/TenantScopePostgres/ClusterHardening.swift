@@ -2,7 +2,8 @@
 ///
 /// Each line answers an attack in shared/design/SECURITY.md. These statements change functions owned
 /// by the bootstrap superuser, so they must run as a superuser: the embedded launcher does so at every
-/// start; against an existing server an operator runs `tenantscope db hardening-sql | psql <superuser URL>`.
+/// start; against an existing server an operator runs
+/// `tenantscope db hardening-sql --owner ROLE | psql <superuser URL>`.
 /// The migrator refuses to run until they are in place.
 public enum ClusterHardening {
     public static func statements(ownerRole: String) -> [String] {

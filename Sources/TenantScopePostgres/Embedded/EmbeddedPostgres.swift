@@ -86,7 +86,7 @@ public actor EmbeddedPostgres {
         var state = try loadOrCreateState()
 
         if !FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") {
-            progress("Creating a PostgreSQL \(binaries.majorVersion) cluster in \(dataDirectory)")
+            progress("Creating a PostgreSQL cluster in \(dataDirectory) with \(binaries.directory)")
             try await initializeCluster(binaries, state: state)
         }
 

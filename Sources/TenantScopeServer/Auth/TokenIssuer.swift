@@ -3,7 +3,7 @@ import JWTKit
 import TenantScopeCore
 
 /// Signs tokens with an HS256 secret: what `tenantscope token` does, and what a platform's backend does
-/// (see the README for Python, Node and Swift versions).
+/// with any JWT library (claims in docs/tokens.md).
 public struct TokenIssuer: Sendable {
     let keys: JWTKeyCollection
     let kid: String
