@@ -59,15 +59,29 @@ public enum ISO8601Timestamp {
 
     /// Formats in UTC with millisecond precision: `2026-11-24T09:30:00.123Z`.
     public static func format(_ date: Date) -> String {
-        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let millis = Int(((totalMillis % 1000) + 1000) % 1000)
-        let totalSeconds = (totalMillis - Int64(millis)) / 1000
+        format(date, fractionDigits: 3)
+    }
+
+    /// Formats in UTC with microsecond precision (PostgreSQL's): `2026-11-24T09:30:00.123456Z`.
+    public static func formatMicroseconds(_ date: Date) -> String {
+        format(date, fractionDigits: 6)
+    }
+
+    private static func format(_ date: Date, fractionDigits: Int) -> String {
+        // Round to the microsecond first: a parsed `.123` is stored as 0.12299999… in a Double and
+        // must not print as `.122`. Then truncate to the requested precision.
+        let totalMicros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let unit: Int64 = fractionDigits == 3 ? 1000 : 1
+        let totalUnits = floorDiv(totalMicros, unit)
+        let perSecond = 1_000_000 / unit
+        let fraction = Int(totalUnits - floorDiv(totalUnits, perSecond) * perSecond)
+        let totalSeconds = floorDiv(totalUnits, perSecond)
         let days = Int(floorDiv(totalSeconds, 86_400))
         let secondOfDay = Int(totalSeconds - Int64(days) * 86_400)
         let (y, m, d) = civilFromDays(days)
         return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-            y, m, d, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60, millis
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%0\(fractionDigits)dZ",
+            y, m, d, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60, fraction
         )
     }
 

@@ -8,7 +8,11 @@ import Foundation
 /// - a learner is enrolled in a course from their first statement about it (a `registered` statement
 ///   usually comes first);
 /// - the enrollment is completed at the first `completed`/`passed` statement whose object is the course;
-/// - the cohort is the one named by the cohort extension, else the UTC month of enrollment (`2026-09`).
+/// - the cohort is the one named by the cohort extension, else the UTC month of enrollment (`2026-09`);
+/// - voided statements and voiding statements are not learning activity and are ignored.
+///
+/// The database derives the same tables with `app.refresh_learning_facts` (migration 4); this type is
+/// the reference model the property test compares that SQL against.
 public struct LearningFacts: Sendable {
     public struct Learner: Hashable, Sendable {
         public var actorKey: String
@@ -42,7 +46,9 @@ public struct LearningFacts: Sendable {
         var enrollments: [String: Enrollment] = [:]
         var namedCohorts: [String: String] = [:]
 
-        for fact in statements.sorted(by: { ($0.timestamp, $0.id.uuidString) < ($1.timestamp, $1.id.uuidString) }) {
+        // A statement is voided when any voiding statement names it (whichever arrived first).
+        let voided = Set(statements.compactMap(\.voidedStatementID))
+        for fact in statements.filter({ !$0.isVoiding && !voided.contains($0.id) }).sorted(by: { ($0.timestamp, $0.id.uuidString) < ($1.timestamp, $1.id.uuidString) }) {
             if var learner = learners[fact.actorKey] {
                 learner.lastSeen = max(learner.lastSeen, fact.timestamp)
                 learner.displayName = learner.displayName ?? fact.actorName

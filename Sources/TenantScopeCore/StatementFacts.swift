@@ -23,6 +23,11 @@ public struct StatementFacts: Hashable, Sendable {
     public var cohort: String?
     /// `context.extensions[TenantScopeXAPI.regionExtension]`: a learner attribute reports may filter on.
     public var learnerRegion: String?
+    /// The statement voids this one (verb `voided`, object a `StatementRef`). Voiding statements are
+    /// bookkeeping, not learning activity: they never count as a learner's activity.
+    public var voidedStatementID: UUID?
+
+    public var isVoiding: Bool { voidedStatementID != nil }
 }
 
 public struct CourseReference: Hashable, Sendable {
@@ -36,6 +41,7 @@ public enum TenantScopeXAPI {
     public static let completedVerb = "http://adlnet.gov/expapi/verbs/completed"
     public static let passedVerb = "http://adlnet.gov/expapi/verbs/passed"
     public static let registeredVerb = "http://adlnet.gov/expapi/verbs/registered"
+    public static let voidedVerb = "http://adlnet.gov/expapi/verbs/voided"
     public static let cohortExtension = "https://tenantscope.dev/xapi/extensions/cohort"
     public static let regionExtension = "https://tenantscope.dev/xapi/extensions/learner-region"
 }
@@ -55,7 +61,7 @@ extension StatementFacts {
         guard let verb = statement["verb"] as? [String: Any], let verbID = verb["id"] as? String, !verbID.isEmpty else {
             throw .invalidInput("statement.verb.id is required")
         }
-        guard let object = statement["object"] as? [String: Any], let objectID = object["id"] as? String, !objectID.isEmpty else {
+        guard let object = statement["object"] as? [String: Any], let objectID = Self.objectKey(object), !objectID.isEmpty else {
             throw .invalidInput("statement.object.id is required")
         }
         guard let timestampText = statement["timestamp"] as? String,
@@ -97,10 +103,36 @@ extension StatementFacts {
             && (verbID == TenantScopeXAPI.completedVerb || verbID == TenantScopeXAPI.passedVerb)
         self.cohort = extensions?[TenantScopeXAPI.cohortExtension] as? String
         self.learnerRegion = extensions?[TenantScopeXAPI.regionExtension] as? String
+        self.voidedStatementID = verbID == TenantScopeXAPI.voidedVerb && object["objectType"] as? String == "StatementRef"
+            ? UUID(uuidString: objectID) : nil
     }
 
-    /// The canonical key of an agent: exactly one inverse functional identifier, or nil.
+    /// What a statement is about, in one string: the id of an activity or statement reference, the key
+    /// of an agent or group, `SubStatement` for a sub-statement.
+    static func objectKey(_ object: [String: Any]) -> String? {
+        switch object["objectType"] as? String ?? "Activity" {
+        case "Agent", "Group": actorKey(object)
+        case "SubStatement": "SubStatement"
+        default: object["id"] as? String
+        }
+    }
+
+    /// The canonical key of an agent or identified group: exactly one inverse functional identifier.
+    /// An anonymous group is keyed by its members' keys. Nil when neither applies.
     public static func actorKey(_ actor: [String: Any]) -> String? {
+        if let key = identifierKey(actor) { return key }
+        guard actor["objectType"] as? String == "Group", !hasIdentifier(actor),
+              let members = actor["member"] as? [[String: Any]], !members.isEmpty else { return nil }
+        let keys = members.compactMap(identifierKey)
+        guard keys.count == members.count else { return nil }
+        return "group:" + keys.sorted().joined(separator: ",")
+    }
+
+    private static func hasIdentifier(_ actor: [String: Any]) -> Bool {
+        ["mbox", "mbox_sha1sum", "openid", "account"].contains { actor[$0] != nil }
+    }
+
+    private static func identifierKey(_ actor: [String: Any]) -> String? {
         var keys: [String] = []
         if let mbox = actor["mbox"] as? String { keys.append("mbox:\(mbox.lowercased())") }
         if let sha = actor["mbox_sha1sum"] as? String { keys.append("mbox_sha1sum:\(sha.lowercased())") }

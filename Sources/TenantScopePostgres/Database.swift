@@ -18,6 +18,10 @@ public final class Database: Sendable {
     public let tenants: TenantDirectory
     public let audit: AuditLog
     public let revocations: TokenRevocations
+    /// The Learning Record Store's statements, through ``sessions``.
+    public let statements: StatementStore
+    public let featureEvents: FeatureEventStore
+    public let lrsCredentials: LRSCredentials
     private let logger: Logger
 
     /// Applies pending migrations, reads the runtime secrets, and builds (but does not run) the pools.
@@ -49,6 +53,9 @@ public final class Database: Sendable {
         self.tenants = TenantDirectory(ownerClient: owner, logger: logger)
         self.audit = AuditLog(appClient: app, ownerClient: owner, logger: logger)
         self.revocations = TokenRevocations(appClient: app, ownerClient: owner, logger: logger)
+        self.statements = StatementStore(sessions: sessions, logger: logger)
+        self.featureEvents = FeatureEventStore(sessions: sessions, logger: logger)
+        self.lrsCredentials = LRSCredentials(appClient: app, ownerClient: owner, logger: logger)
         self.logger = logger
     }
 

@@ -72,73 +72,34 @@ public struct DemoDataLoader: Sendable {
         return summaries
     }
 
-    static func learnerID(slug: String, actorKey: String) -> String {
-        DeterministicUUID.make("demo/\(slug)/learner/\(actorKey)").uuidString
-    }
-
-    static func courseID(slug: String, iri: String) -> String {
-        DeterministicUUID.make("demo/\(slug)/course/\(iri)").uuidString
-    }
-
+    /// Stores the statements the way the LRS does (``StatementStore/insert(_:on:)``) and derives learners,
+    /// courses, enrollments and roll-ups with the same SQL the LRS uses, so demo facts follow the one mapping.
     private static func insert(
         _ data: DemoDataGenerator.TenantData, slug: String, into connection: ScopedConnection, progress: @Sendable (String) -> Void
     ) async throws {
-        let facts = data.facts
-        let iso = ISO8601Timestamp.format
-        // tenant_id is never passed: the column default stamps it from the transaction's context.
-        try await connection.query("""
-            INSERT INTO app.courses (id, course_iri, title)
-            SELECT id::uuid, iri, nullif(title, '') FROM unnest(\(facts.courses.map { courseID(slug: slug, iri: $0.iri) }),
-                \(facts.courses.map(\.iri)), \(facts.courses.map { $0.title ?? "" })) AS c(id, iri, title)
-            ON CONFLICT DO NOTHING
-            """)
-        for batch in facts.learners.chunked(2000) {
-            try await connection.query("""
-                INSERT INTO app.learners (id, actor_key, display_name, region, first_seen, last_seen)
-                SELECT id::uuid, k, nullif(n, ''), nullif(r, ''), f::timestamptz, l::timestamptz
-                FROM unnest(\(batch.map { learnerID(slug: slug, actorKey: $0.actorKey) }), \(batch.map(\.actorKey)),
-                     \(batch.map { $0.displayName ?? "" }), \(batch.map { $0.region ?? "" }),
-                     \(batch.map { iso($0.firstSeen) }), \(batch.map { iso($0.lastSeen) })) AS l(id, k, n, r, f, l)
-                ON CONFLICT DO NOTHING
-                """)
-        }
-        for batch in facts.enrollments.chunked(2000) {
-            try await connection.query("""
-                INSERT INTO app.enrollments (learner_id, course_id, enrolled_at, completed_at, cohort, registration)
-                SELECT l::uuid, c::uuid, e::timestamptz, nullif(d, '')::timestamptz, h, nullif(r, '')::uuid
-                FROM unnest(\(batch.map { learnerID(slug: slug, actorKey: $0.actorKey) }),
-                     \(batch.map { courseID(slug: slug, iri: $0.courseIRI) }), \(batch.map { iso($0.enrolledAt) }),
-                     \(batch.map { $0.completedAt.map(iso) ?? "" }), \(batch.map(\.cohort)),
-                     \(batch.map { $0.registration?.uuidString ?? "" })) AS x(l, c, e, d, h, r)
-                ON CONFLICT DO NOTHING
-                """)
-        }
         var written = 0
         for batch in data.statements.chunked(2000) {
-            try await connection.query("""
-                INSERT INTO app.statements
-                  (id, statement, actor_key, verb_id, object_id, object_type, course_iri, registration, "timestamp", stored)
-                SELECT i::uuid, j::jsonb, a, v, o, nullif(t, ''), nullif(c, ''), nullif(r, '')::uuid, ts::timestamptz, st::timestamptz
-                FROM unnest(\(batch.map(\.facts.id.uuidString)), \(batch.map(\.json)), \(batch.map(\.facts.actorKey)),
-                     \(batch.map(\.facts.verbID)), \(batch.map(\.facts.objectID)), \(batch.map { $0.facts.objectType ?? "" }),
-                     \(batch.map { $0.facts.course?.iri ?? "" }), \(batch.map { $0.facts.registration?.uuidString ?? "" }),
-                     \(batch.map { iso($0.facts.timestamp) }), \(batch.map { iso($0.stored) })) AS s(i, j, a, v, o, t, c, r, ts, st)
-                ON CONFLICT DO NOTHING
-                """)
+            _ = try await StatementStore.insert(batch.map {
+                PreparedStatement(id: $0.facts.id, json: $0.json, facts: $0.facts, stored: $0.stored, senderGaveTimestamp: true)
+            }, on: connection)
             written += batch.count
             if written % 10_000 < 2000 || written == data.statements.count {
                 progress("\(slug): \(written)/\(data.statements.count) statements")
             }
         }
         for batch in data.featureEvents.chunked(5000) {
+            // tenant_id is never passed: the column default stamps it from the transaction's context.
             try await connection.query("""
                 INSERT INTO app.feature_events (id, feature_key, actor, occurred_at)
                 SELECT i::uuid, f, a, o::timestamptz
                 FROM unnest(\(batch.map(\.id.uuidString)), \(batch.map(\.featureKey)), \(batch.map(\.actor)),
-                     \(batch.map { iso($0.occurredAt) })) AS e(i, f, a, o)
+                     \(batch.map { ISO8601Timestamp.format($0.occurredAt) })) AS e(i, f, a, o)
                 ON CONFLICT DO NOTHING
                 """)
         }
+        progress("\(slug): deriving learners, courses, enrollments and daily roll-ups")
+        try await connection.query("SELECT app.lock_tenant_derivation()")
+        try await connection.query("SELECT app.refresh_learning_facts(NULL)")
         try await connection.query("SELECT app.refresh_daily_rollups('-infinity'::date)")
     }
 

@@ -7,7 +7,9 @@ import PostgresNIO
 /// referencing `app.tenants`, leading an index, under enabled and forced row-level security with at
 /// least one policy; every table in `app` holds `tenant_id` unless it is one of the platform tables;
 /// views are `security_invoker`; application roles own nothing, cannot bypass RLS, and cannot run
-/// `set_config` inside a tenant transaction. An empty result means the schema passes.
+/// `set_config` inside a tenant transaction. `app_private` (secrets, LRS credentials) is exempt from the
+/// tenant-table rules because no application role may reach it at all, which is checked instead.
+/// An empty result means the schema passes.
 public enum SchemaAudit {
     /// Tables in `app` that are not per-tenant by design.
     public static let platformTables: Set<String> = ["tenants", "audit_log"]
@@ -20,7 +22,7 @@ public enum SchemaAudit {
           FROM pg_class c
           JOIN pg_namespace n ON n.oid = c.relnamespace
           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
-          WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'app_private')
         )
         SELECT name || ': tenant_id is nullable' FROM tenant_tables WHERE NOT attnotnull
         UNION ALL
@@ -66,6 +68,13 @@ public enum SchemaAudit {
         UNION ALL
         SELECT r || ' may take advisory locks' FROM unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform']) r
         WHERE has_function_privilege(r, 'pg_catalog.pg_advisory_lock(bigint)', 'EXECUTE')
+        UNION ALL
+        SELECT r || ' may use schema app_private' FROM unnest($2::text[]) r
+        WHERE has_schema_privilege(r, 'app_private', 'USAGE')
+        UNION ALL
+        SELECT r || ' has privileges on ' || c.oid::regclass FROM pg_class c, unnest($2::text[]) r
+        WHERE c.relnamespace = 'app_private'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+          AND has_table_privilege(r, c.oid, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER')
         UNION ALL
         SELECT r || ' may use a sequence: ' || c.oid::regclass FROM pg_class c, unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform']) r
         WHERE c.relkind = 'S' AND has_sequence_privilege(r, c.oid, 'USAGE,SELECT')

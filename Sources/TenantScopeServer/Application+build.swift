@@ -25,6 +25,9 @@ public func buildApplication(
     HealthRoutes(database: database).register(on: router)
     OpenAPIRoute().register(on: router)
     ReportRoutes(runner: ReportRunner(catalog: catalog, database: database, logger: logger), verifier: tokens).register(on: router)
+    let writers = WriterAuthenticator(credentials: database.lrsCredentials, verifier: tokens, realm: "TenantScope LRS")
+    XAPIRoutes(store: database.statements, authenticator: writers, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
+    EventRoutes(store: database.featureEvents, authenticator: writers, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
 
     var app = Application(
         router: router,

@@ -8,7 +8,15 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as TenantScopeError {
+        } catch {
+            return try Self.response(for: error, request: request, context: context)
+        }
+    }
+
+    /// The response for an error: also used by middleware that must add headers to error responses.
+    static func response(for error: any Error, request: Request, context: Context) throws -> Response {
+        switch error {
+        case let error as TenantScopeError:
             let status: HTTPResponse.Status = switch error.kind {
             case .invalidInput: .badRequest
             case .notFound: .notFound
@@ -17,9 +25,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .environment: .serviceUnavailable
             }
             return try ErrorBody(error: error.message, status: status).response()
-        } catch let error as any HTTPResponseError {
+        case let error as any HTTPResponseError:
             return try error.response(from: request, context: context)
-        } catch {
+        default:
             // Details go to the log (at error level, with no tenant data in the message), never to the client.
             context.logger.error("Request failed", metadata: ["error.type": "\(type(of: error))", "error": "\(String(reflecting: error))"])
             return try ErrorBody(error: "internal error", status: .internalServerError).response()

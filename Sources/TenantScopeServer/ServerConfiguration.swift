@@ -1,10 +1,15 @@
-/// Where the HTTP server listens.
+/// Where the HTTP server listens and how much it accepts.
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// The largest request body accepted (statement batches, event batches); larger ones get 413.
+    public var maximumBodyBytes: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 8080) {
+    public static let defaultMaximumBodyBytes = 8 * 1024 * 1024
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = defaultMaximumBodyBytes) {
         self.host = host
         self.port = port
+        self.maximumBodyBytes = maximumBodyBytes
     }
 }

@@ -27,6 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port = 8080
 
+    @Option(help: "Largest request body accepted, in bytes (statement and event batches); larger ones get 413.")
+    var maxBodyBytes = ServerConfiguration.defaultMaximumBodyBytes
+
     func run() async throws {
         TenantScopeCommand.bootstrapLogging()
         let logger = Logger(label: "tenantscope")
@@ -47,7 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let verifier = try await tokens.verifier(stateDirectory: database.resolvedStateDirectory, revocations: db.revocations)
             let app = buildApplication(
-                database: db, configuration: .init(host: host, port: port), tokens: verifier,
+                database: db, configuration: .init(host: host, port: port, maximumBodyBytes: maxBodyBytes), tokens: verifier,
                 catalog: try StandardReports.catalog(), logger: logger,
                 beforeServerStarts: loadDemo,
                 onServerRunning: { port in

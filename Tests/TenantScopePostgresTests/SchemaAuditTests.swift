@@ -29,6 +29,9 @@ import Testing
          "app.loose: tenant_id does not reference app.tenants"),
         ("CREATE VIEW app.leaky AS SELECT * FROM app.learners", "app.leaky: view without security_invoker"),
         ("CREATE SEQUENCE app.counter; GRANT USAGE ON app.counter TO tenantscope_tenant", "tenantscope_tenant may use a sequence: app.counter"),
+        ("GRANT USAGE ON SCHEMA app_private TO tenantscope_tenant", "tenantscope_tenant may use schema app_private"),
+        ("GRANT SELECT ON app_private.lrs_credentials TO tenantscope_platform",
+         "tenantscope_platform has privileges on app_private.lrs_credentials"),
     ])
     func anUnprotectedObjectIsReported(_ ddl: String, _ expected: String) async throws {
         let handle = try await TestCluster.shared.start()

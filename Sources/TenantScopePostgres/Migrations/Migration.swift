@@ -28,6 +28,7 @@ extension Migration {
         .tenantSchema,
         .auditChain,
         .dailyRollups,
+        .learningRecordStore,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

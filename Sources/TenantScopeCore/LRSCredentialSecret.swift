@@ -1,0 +1,50 @@
+import Crypto
+import Foundation
+
+/// An LRS credential as a client holds it: a public key (`lrs_` + 20 hex digits) and a 64-hex-digit secret.
+///
+/// Only the SHA-256 of the secret is stored. Secrets are 32 random bytes, so a fast hash suffices:
+/// there is no low-entropy password to brute-force.
+public struct LRSCredentialSecret: Sendable, Hashable {
+    public let key: String
+    public let secret: String
+
+    public init(key: String, secret: String) {
+        self.key = key
+        self.secret = secret
+    }
+
+    /// A fresh key and secret from the system's cryptographic random source.
+    public static func generate() -> LRSCredentialSecret {
+        LRSCredentialSecret(key: "lrs_" + hex(randomBytes(10)), secret: hex(randomBytes(32)))
+    }
+
+    public var secretHash: String { Self.hash(secret) }
+
+    public static func hash(_ secret: String) -> String {
+        hex(Array(SHA256.hash(data: Data(secret.utf8))))
+    }
+
+    public static func isWellFormedKey(_ key: String) -> Bool {
+        key.count == 24 && key.hasPrefix("lrs_") && key.dropFirst(4).allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+
+    /// Reads `Authorization: Basic base64(key:secret)`; nil when the header is not Basic or is malformed.
+    public static func fromBasicAuthorization(_ header: String) -> LRSCredentialSecret? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "basic",
+              let data = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
+              let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return LRSCredentialSecret(key: String(text[..<colon]), secret: String(text[text.index(after: colon)...]))
+    }
+
+    private static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+}

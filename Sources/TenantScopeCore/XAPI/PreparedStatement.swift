@@ -1,0 +1,92 @@
+import Foundation
+
+/// A validated, completed statement ready to store: its JSON text and the facts read from it.
+public struct PreparedStatement: Sendable, Hashable {
+    public var id: UUID
+    /// The statement as stored and served (with `id`, `stored`, `authority`, `version` filled in).
+    public var json: String
+    public var facts: StatementFacts
+    public var stored: Date
+    /// Whether the sender gave a timestamp (when not, the stored time stands in and a re-sent copy of the
+    /// statement is compared without it).
+    public var senderGaveTimestamp: Bool
+
+    public init(id: UUID, json: String, facts: StatementFacts, stored: Date, senderGaveTimestamp: Bool) {
+        self.id = id
+        self.json = json
+        self.facts = facts
+        self.stored = stored
+        self.senderGaveTimestamp = senderGaveTimestamp
+    }
+}
+
+/// Parses and validates the body of `POST`/`PUT /xAPI/statements`: one statement or an array of them.
+///
+/// All-or-nothing: the first invalid statement refuses the whole batch with an error naming its index
+/// and the property (`statements[3].actor.mbox must be a mailto: IRI`).
+public enum StatementBatch {
+    public static let maximumStatements = 5_000
+
+    public static func parse(
+        _ body: Data, validator: StatementValidator, stored: Date = Date(), requiredID: UUID? = nil
+    ) throws(TenantScopeError) -> [PreparedStatement] {
+        let decoded: Any
+        do {
+            decoded = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])
+        } catch {
+            throw .invalidInput("the request body is not valid JSON")
+        }
+        let items: [(Any, String)]
+        if let list = decoded as? [Any] {
+            guard requiredID == nil else { throw .invalidInput("PUT takes a single statement, not an array") }
+            guard !list.isEmpty else { throw .invalidInput("the statement array is empty") }
+            guard list.count <= maximumStatements else {
+                throw .invalidInput("a batch holds at most \(maximumStatements) statements; split it")
+            }
+            items = list.enumerated().map { ($1, "statements[\($0)]") }
+        } else {
+            items = [(decoded, "statement")]
+        }
+
+        var prepared: [PreparedStatement] = []
+        prepared.reserveCapacity(items.count)
+        var seen: [UUID: String] = [:]
+        for (item, path) in items {
+            var item = item
+            if let requiredID, var object = item as? [String: Any] {
+                if let given = object["id"] {
+                    guard (given as? String).flatMap(UUID.init(uuidString:)) == requiredID else {
+                        throw .invalidInput("\(path).id does not match the statementId parameter")
+                    }
+                } else {
+                    object["id"] = requiredID.uuidString.lowercased()
+                }
+                item = object
+            }
+            let gaveTimestamp = (item as? [String: Any])?["timestamp"] != nil
+            // One microsecond apart, so ordering by `stored` keeps the order of the batch.
+            let storedAt = stored.addingTimeInterval(Double(prepared.count) / 1_000_000)
+            let (json, facts) = try validator.prepare(item, path: path, stored: storedAt)
+            if let earlier = seen[facts.id] {
+                throw .invalidInput("\(path).id repeats the id of \(earlier); a batch may not hold one statement twice")
+            }
+            seen[facts.id] = path
+            let data: Data
+            do {
+                data = try JSONSerialization.data(withJSONObject: json, options: [.withoutEscapingSlashes])
+            } catch {
+                throw .invalidInput("\(path) cannot be encoded as JSON")
+            }
+            prepared.append(PreparedStatement(
+                id: facts.id, json: String(decoding: data, as: UTF8.self), facts: facts, stored: storedAt,
+                senderGaveTimestamp: gaveTimestamp
+            ))
+        }
+        // A voiding statement may not void another voiding statement of the same batch.
+        let voidingIDs = Set(prepared.filter(\.facts.isVoiding).map(\.id))
+        if let offender = prepared.first(where: { $0.facts.voidedStatementID.map(voidingIDs.contains) ?? false }) {
+            throw .invalidInput("\(seen[offender.id] ?? "statement") voids a voiding statement, which xAPI does not allow")
+        }
+        return prepared
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+
+/// A `GET /xAPI/statements` request, parsed and checked: a single statement by id, or a filtered page.
+///
+/// The tenant is never part of it: the store runs every query in the credential's tenant scope.
+public enum StatementQuery: Sendable, Hashable {
+    case single(id: UUID, voided: Bool, format: StatementFormat)
+    case filter(StatementFilter)
+
+    public static let defaultLimit = 100
+    public static let maximumLimit = 500
+
+    static let filterParameters: Set<String> = [
+        "agent", "verb", "activity", "registration", "related_activities", "related_agents", "since", "until",
+        "limit", "ascending", "format", "attachments",
+    ]
+
+    /// Parses the query parameters; `more` (a cursor from an earlier page) stands alone.
+    public static func parse(_ parameters: [(String, String)]) throws(TenantScopeError) -> StatementQuery {
+        var values: [String: String] = [:]
+        for (name, value) in parameters {
+            guard values[name] == nil else { throw .invalidInput("parameter \(name) is given more than once") }
+            values[name] = value
+        }
+        if let attachments = values["attachments"], try bool(attachments, name: "attachments") {
+            throw .invalidInput("attachments=true is not supported: TenantScope stores attachment metadata only (fileUrl)")
+        }
+        if let more = values["more"] {
+            guard values.count == 1 else { throw .invalidInput("more cannot be combined with other parameters") }
+            return .filter(try StatementFilter(cursor: more))
+        }
+        var format = StatementFormat.exact
+        if let text = values["format"] { format = try StatementFormat.parse(text) }
+        for key in ["statementId", "voidedStatementId"] {
+            guard let text = values[key] else { continue }
+            let others = Set(values.keys).subtracting([key, "format", "attachments"])
+            guard others.isEmpty else {
+                throw .invalidInput("\(key) cannot be combined with \(others.sorted().joined(separator: ", "))")
+            }
+            guard let id = UUID(uuidString: text) else { throw .invalidInput("\(key) must be a UUID") }
+            return .single(id: id, voided: key == "voidedStatementId", format: format)
+        }
+        if let unknown = Set(values.keys).subtracting(filterParameters).sorted().first {
+            throw .invalidInput("unknown parameter \(unknown)")
+        }
+
+        var filter = StatementFilter(format: format)
+        if let agent = values["agent"] {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(agent.utf8))) as? [String: Any] else {
+                throw .invalidInput("agent must be a JSON Agent or identified Group object")
+            }
+            try StatementValidator(authority: [:]).validateActor(object, path: "agent")
+            guard let key = StatementFacts.actorKey(object), let identifier = AgentIdentifier(object) else {
+                throw .invalidInput("agent must carry exactly one identifier")
+            }
+            filter.agentKey = key
+            filter.agentIdentifier = identifier.json
+        }
+        if let verb = values["verb"] {
+            try StatementValidator.iri(verb, path: "verb")
+            filter.verb = verb
+        }
+        if let activity = values["activity"] {
+            try StatementValidator.iri(activity, path: "activity")
+            filter.activity = activity
+        }
+        if let registration = values["registration"] {
+            guard let id = UUID(uuidString: registration) else { throw .invalidInput("registration must be a UUID") }
+            filter.registration = id
+        }
+        func flag(_ name: String) throws(TenantScopeError) -> Bool {
+            guard let text = values[name] else { return false }
+            return try bool(text, name: name)
+        }
+        filter.relatedActivities = try flag("related_activities")
+        filter.relatedAgents = try flag("related_agents")
+        filter.ascending = try flag("ascending")
+        for key in ["since", "until"] {
+            guard let text = values[key] else { continue }
+            guard let date = ISO8601Timestamp.parse(text) else { throw .invalidInput("\(key) must be an ISO 8601 date-time with a time zone") }
+            let normalized = ISO8601Timestamp.formatMicroseconds(date)
+            if key == "since" { filter.since = normalized } else { filter.until = normalized }
+        }
+        if let text = values["limit"] {
+            guard let limit = Int(text), limit >= 0 else { throw .invalidInput("limit must be a non-negative integer") }
+            filter.limit = limit == 0 ? maximumLimit : min(limit, maximumLimit)
+        }
+        return .filter(filter)
+    }
+
+    static func bool(_ text: String, name: String) throws(TenantScopeError) -> Bool {
+        switch text.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw .invalidInput("\(name) must be true or false")
+        }
+    }
+}
+
+/// How statements are returned: `exact` as stored, `ids` with agents, activities and verbs reduced to
+/// their identifiers, `canonical` with each language map reduced to one language.
+public enum StatementFormat: String, Sendable, Hashable, Codable {
+    case exact, ids, canonical
+
+    static func parse(_ text: String) throws(TenantScopeError) -> StatementFormat {
+        guard let format = StatementFormat(rawValue: text) else { throw .invalidInput("format must be exact, ids or canonical") }
+        return format
+    }
+}
+
+/// The filters of a statement query and the position of the page after which to continue.
+public struct StatementFilter: Sendable, Hashable, Codable {
+    public var agentKey: String?
+    /// The agent's identifying property alone (e.g. `{"mbox":"mailto:a@b.example"}`), as JSON, for
+    /// `related_agents` containment matches anywhere in a statement.
+    public var agentIdentifier: String?
+    public var verb: String?
+    public var activity: String?
+    public var registration: UUID?
+    public var relatedActivities = false
+    public var relatedAgents = false
+    /// `since`/`until` as UTC text with microseconds, as PostgreSQL compares them.
+    public var since: String?
+    public var until: String?
+    public var limit = StatementQuery.defaultLimit
+    public var ascending = false
+    public var format: StatementFormat
+    /// Keyset position: the last (stored, id) of the previous page, `stored` as PostgreSQL printed it.
+    public var afterStored: String?
+    public var afterID: UUID?
+
+    public init(format: StatementFormat = .exact) {
+        self.format = format
+    }
+
+    /// The `more` token continuing after the given last row: base64url JSON of the filter and position.
+    /// It carries no tenant and grants nothing: the next page runs in the requester's own scope.
+    public func cursor(afterStored stored: String, id: UUID) -> String {
+        var next = self
+        next.afterStored = stored
+        next.afterID = id
+        let data = (try? JSONEncoder().encode(next)) ?? Data()
+        return data.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    init(cursor: String) throws(TenantScopeError) {
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard cursor.count < 8192, let data = Data(base64Encoded: base64),
+              let filter = try? JSONDecoder().decode(StatementFilter.self, from: data),
+              (1...StatementQuery.maximumLimit).contains(filter.limit),
+              [filter.since, filter.until, filter.afterStored].allSatisfy({ $0.map { ISO8601Timestamp.parse($0) != nil } ?? true })
+        else {
+            throw .invalidInput("more is not a cursor this server issued")
+        }
+        self = filter
+    }
+}
+
+/// An agent's inverse functional identifier on its own.
+struct AgentIdentifier {
+    let json: String
+
+    init?(_ agent: [String: Any]) {
+        for key in ["mbox", "mbox_sha1sum", "openid", "account"] {
+            if let value = agent[key],
+               let data = try? JSONSerialization.data(withJSONObject: [key: value], options: [.sortedKeys, .withoutEscapingSlashes]) {
+                json = String(decoding: data, as: UTF8.self)
+                return
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// Per-tenant LRS credentials (HTTP Basic key and secret) in `app_private.lrs_credentials`.
+///
+/// Managing them is an operator action (owner connection, from the CLI). Authenticating a request goes
+/// through `app.lrs_credential_tenant`, the one function the server's role may call to turn a key and
+/// the hash of a secret into a tenant; the server never reads the table.
+public struct LRSCredentials: Sendable {
+    let appClient: PostgresClient
+    let ownerClient: PostgresClient
+    let logger: Logger
+
+    public struct Listing: Sendable, Hashable {
+        public var key: String
+        public var tenantSlug: String
+        public var label: String?
+        public var createdAt: Date
+        public var revokedAt: Date?
+    }
+
+    /// Creates a credential for `tenant`; the secret is returned once and stored only as its hash.
+    public func create(tenant: TenantID, label: String?) async throws -> LRSCredentialSecret {
+        let credential = LRSCredentialSecret.generate()
+        try await ownerClient.query("""
+            INSERT INTO app_private.lrs_credentials (key, tenant_id, secret_sha256, label)
+            VALUES (\(credential.key), \(tenant.rawValue), \(credential.secretHash), \(label))
+            """, logger: logger)
+        logger.info("LRS credential created", metadata: ["tenant.id": "\(tenant)", "lrs.key": "\(credential.key)"])
+        return credential
+    }
+
+    public func list() async throws -> [Listing] {
+        var listings: [Listing] = []
+        let rows = try await ownerClient.query("""
+            SELECT c.key, t.slug, c.label, c.created_at, c.revoked_at
+            FROM app_private.lrs_credentials c JOIN app.tenants t ON t.id = c.tenant_id
+            ORDER BY t.slug, c.created_at
+            """, logger: logger)
+        for try await (key, slug, label, created, revoked) in rows.decode((String, String, String?, Date, Date?).self) {
+            listings.append(Listing(key: key, tenantSlug: slug, label: label, createdAt: created, revokedAt: revoked))
+        }
+        return listings
+    }
+
+    /// Revokes a key; returns the tenant it belonged to, or nil when no active key has that name.
+    public func revoke(key: String) async throws -> TenantID? {
+        let rows = try await ownerClient.query("""
+            UPDATE app_private.lrs_credentials SET revoked_at = now()
+            WHERE key = \(key) AND revoked_at IS NULL RETURNING tenant_id
+            """, logger: logger)
+        return try await rows.collect().first.map { TenantID(try $0.decode(UUID.self)) }
+    }
+
+    /// The tenant a presented key and secret belong to, or nil for an unknown, revoked or wrong one.
+    public func tenant(for credential: LRSCredentialSecret) async throws -> TenantID? {
+        guard LRSCredentialSecret.isWellFormedKey(credential.key) else { return nil }
+        let rows = try await appClient.query(
+            "SELECT app.lrs_credential_tenant(\(credential.key), \(credential.secretHash))", logger: logger)
+        return try await rows.collect().first?.decode(UUID?.self).map(TenantID.init)
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// The Learning Record Store's storage: writes statement batches and answers statement queries, always
+/// inside a tenant-scoped transaction of the one session helper (the tenant is the credential's).
+///
+/// A batch is one transaction: it inserts every new statement with one multi-row `INSERT`, refuses the
+/// whole batch when a stored statement with the same id differs (409), applies voiding, and re-derives
+/// learners, courses, enrollments and the touched roll-up days before it commits.
+public struct StatementStore: Sendable {
+    let sessions: ScopedDatabase
+    let logger: Logger
+
+    /// A stored statement as served: its JSON text and `stored` (UTC, microseconds, as PostgreSQL prints it).
+    public struct StoredStatement: Sendable, Hashable {
+        public var id: UUID
+        public var json: String
+        public var stored: String
+    }
+
+    public struct Page: Sendable {
+        public var statements: [StoredStatement]
+        /// The cursor for the next page, or nil on the last one.
+        public var more: String?
+    }
+
+    public struct StoreOutcome: Sendable, Hashable {
+        /// The ids of the batch, in order (new and already-stored alike).
+        public var ids: [UUID]
+        /// How many were new.
+        public var stored: Int
+    }
+
+    // MARK: - Writing
+
+    public func store(_ batch: [PreparedStatement], tenant: TenantID) async throws -> StoreOutcome {
+        try await sessions.run(.tenant(tenant), access: .readWrite, statementTimeout: .seconds(120)) { connection in
+            let inserted = try await Self.insert(batch, on: connection)
+            if inserted.count < batch.count {
+                try await Self.refuseConflicts(batch, inserted: inserted, on: connection)
+            }
+            let newStatements = batch.filter { inserted.contains($0.id) }
+            var touched = Touched(newStatements)
+            try await Self.applyVoiding(newStatements, touched: &touched, on: connection)
+            try await Self.derive(touched, on: connection)
+            return StoreOutcome(ids: batch.map(\.id), stored: newStatements.count)
+        }
+    }
+
+    /// Inserts statements whose id is new for the tenant; returns the ids that were inserted. `tenant_id`
+    /// is never passed: the column default stamps it from the transaction's verified context.
+    static func insert(_ batch: [PreparedStatement], on connection: ScopedConnection) async throws -> Set<UUID> {
+        guard !batch.isEmpty else { return [] }
+        let iso = ISO8601Timestamp.formatMicroseconds
+        let rows = try await connection.query("""
+            INSERT INTO app.statements
+              (id, statement, actor_key, actor_name, verb_id, object_id, object_type, course_iri, course_title,
+               registration, "timestamp", stored, completes_course, cohort, learner_region, voids)
+            SELECT i, j::jsonb, a, nullif(an, ''), v, o, nullif(t, ''), nullif(c, ''), nullif(ct, ''),
+                   nullif(r, '')::uuid, ts::timestamptz, st::timestamptz, cc, nullif(h, ''), nullif(lr, ''), nullif(vd, '')::uuid
+            FROM unnest(\(batch.map(\.id)), \(batch.map(\.json)), \(batch.map(\.facts.actorKey)),
+                        \(batch.map { $0.facts.actorName ?? "" }), \(batch.map(\.facts.verbID)), \(batch.map(\.facts.objectID)),
+                        \(batch.map { $0.facts.objectType ?? "" }), \(batch.map { $0.facts.course?.iri ?? "" }),
+                        \(batch.map { $0.facts.course?.title ?? "" }), \(batch.map { $0.facts.registration?.uuidString ?? "" }),
+                        \(batch.map { iso($0.facts.timestamp) }), \(batch.map { iso($0.stored) }),
+                        \(batch.map(\.facts.completesCourse)), \(batch.map { $0.facts.cohort ?? "" }),
+                        \(batch.map { $0.facts.learnerRegion ?? "" }), \(batch.map { $0.facts.voidedStatementID?.uuidString ?? "" }))
+                 AS s(i, j, a, an, v, o, t, c, ct, r, ts, st, cc, h, lr, vd)
+            ON CONFLICT (tenant_id, id) DO NOTHING
+            RETURNING id
+            """)
+        var ids = Set<UUID>()
+        for try await id in rows.decode(UUID.self) { ids.insert(id) }
+        return ids
+    }
+
+    /// xAPI: re-sending a stored statement is fine; sending a different one under a stored id is a 409.
+    /// The properties the LRS fills in (`stored`, `authority`, `version`, and `timestamp` when the sender
+    /// gave none) do not count as differences.
+    static func refuseConflicts(_ batch: [PreparedStatement], inserted: Set<UUID>, on connection: ScopedConnection) async throws {
+        let resent = batch.enumerated().filter { !inserted.contains($0.element.id) }
+        let rows = try await connection.query("""
+            SELECT n.ord
+            FROM unnest(\(resent.map(\.offset)), \(resent.map(\.element.id)), \(resent.map(\.element.json)),
+                        \(resent.map(\.element.senderGaveTimestamp))) AS n(ord, id, j, ts)
+            JOIN app.statements s ON s.id = n.id
+            WHERE (s.statement - ARRAY['stored', 'authority', 'version'] - CASE WHEN n.ts THEN '{}'::text[] ELSE ARRAY['timestamp'] END)
+                  IS DISTINCT FROM
+                  (n.j::jsonb - ARRAY['stored', 'authority', 'version'] - CASE WHEN n.ts THEN '{}'::text[] ELSE ARRAY['timestamp'] END)
+            ORDER BY n.ord
+            LIMIT 1
+            """)
+        if let index = try await rows.collect().first?.decode(Int.self) {
+            let name = batch.count == 1 ? "statement" : "statements[\(index)]"
+            throw TenantScopeError.conflict("\(name): a different statement with the id \(batch[index].id.uuidString.lowercased()) is already stored")
+        }
+    }
+
+    /// What a batch changed, so derivation recomputes only that: actors and UTC days.
+    struct Touched {
+        var actorKeys: Set<String>
+        var days: Set<String>
+
+        init(_ statements: [PreparedStatement]) {
+            let learning = statements.filter { !$0.facts.isVoiding }
+            actorKeys = Set(learning.map(\.facts.actorKey))
+            days = Set(learning.map { ISO8601Timestamp.day($0.facts.timestamp) })
+        }
+    }
+
+    /// Marks the targets of new voiding statements voided (in this tenant only: row-level security hides
+    /// every other tenant's statements, so a foreign id voids nothing), refusing to void a voiding
+    /// statement. A new statement that an earlier voiding statement already names arrives voided.
+    static func applyVoiding(_ statements: [PreparedStatement], touched: inout Touched, on connection: ScopedConnection) async throws {
+        let targets = statements.compactMap(\.facts.voidedStatementID)
+        if !targets.isEmpty {
+            let refused = try await connection.query("""
+                SELECT id FROM app.statements WHERE id = ANY (\(targets)) AND voids IS NOT NULL LIMIT 1
+                """).collect().first?.decode(UUID.self)
+            if let refused {
+                throw TenantScopeError.invalidInput(
+                    "statement \(refused.uuidString.lowercased()) is itself a voiding statement and cannot be voided")
+            }
+            let voided = try await connection.query("""
+                UPDATE app.statements SET voided = true
+                WHERE id = ANY (\(targets)) AND voids IS NULL AND NOT voided
+                RETURNING actor_key, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+                """)
+            for try await (actor, day) in voided.decode((String, String).self) {
+                touched.actorKeys.insert(actor)
+                touched.days.insert(day)
+            }
+        }
+        let learning = statements.filter { !$0.facts.isVoiding }.map(\.id)
+        if !learning.isEmpty {
+            try await connection.query("""
+                UPDATE app.statements s SET voided = true
+                WHERE s.id = ANY (\(learning)) AND EXISTS (SELECT 1 FROM app.statements v WHERE v.voids = s.id)
+                """)
+        }
+    }
+
+    /// Re-derives learners, courses, enrollments and roll-up days for what changed, one batch per
+    /// tenant at a time (a transaction-scoped lock keyed by the verified tenant context).
+    static func derive(_ touched: Touched, on connection: ScopedConnection) async throws {
+        guard !touched.actorKeys.isEmpty || !touched.days.isEmpty else { return }
+        try await connection.query("SELECT app.lock_tenant_derivation()")
+        if !touched.actorKeys.isEmpty {
+            try await connection.query("SELECT app.refresh_learning_facts(\(touched.actorKeys.sorted()))")
+        }
+        if !touched.days.isEmpty {
+            try await connection.query("SELECT app.refresh_daily_rollups_for_days(\(touched.days.sorted())::date[])")
+        }
+    }
+
+    // MARK: - Reading
+
+    static let storedText = #"to_char(s.stored AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"#
+
+    /// One statement by id: a statement that is not voided, or (`voided: true`) one that is.
+    public func statement(id: UUID, voided: Bool, tenant: TenantID) async throws -> StoredStatement? {
+        try await sessions.run(.tenant(tenant)) { connection in
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: """
+                SELECT s.id, s.statement::text, \(Self.storedText) FROM app.statements s WHERE s.id = $1 AND s.voided = $2
+                """, binds: Self.bindings(id, voided)))
+            return try await rows.collect().first.map { row in
+                let (id, json, stored) = try row.decode((UUID, String, String).self)
+                return StoredStatement(id: id, json: json, stored: stored)
+            }
+        }
+    }
+
+    /// One page of a statement query, newest first unless `ascending`; voided statements never appear.
+    public func page(_ filter: StatementFilter, tenant: TenantID) async throws -> Page {
+        var binds = PostgresBindings()
+        var conditions = ["NOT s.voided"]
+        func bind(_ value: some PostgresNonThrowingEncodable & Sendable) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        if let key = filter.agentKey {
+            var alternatives = ["s.actor_key = \(bind(key))", "s.object_id = $\(binds.count)"]
+            if filter.relatedAgents, let identifier = filter.agentIdentifier {
+                let ifi = bind(identifier) + "::jsonb"
+                alternatives += [
+                    "s.statement->'authority' @> \(ifi)",
+                    "s.statement->'context'->'instructor' @> \(ifi)",
+                    "s.statement->'context'->'team' @> \(ifi)",
+                    "s.statement->'actor'->'member' @> jsonb_build_array(\(ifi))",
+                    "s.statement->'object'->'actor' @> \(ifi)",
+                    "s.statement->'object'->'object' @> \(ifi)",
+                    "s.statement->'object'->'context'->'instructor' @> \(ifi)",
+                ]
+            }
+            conditions.append("(" + alternatives.joined(separator: " OR ") + ")")
+        }
+        if let verb = filter.verb { conditions.append("s.verb_id = \(bind(verb))") }
+        if let activity = filter.activity {
+            var alternatives = ["s.object_id = \(bind(activity))"]
+            if filter.relatedActivities {
+                let vars = "jsonb_build_object('a', $\(binds.count)::text)"
+                alternatives += [
+                    "jsonb_path_exists(s.statement, 'lax $.context.contextActivities.*.id ? (@ == $a)', \(vars))",
+                    "jsonb_path_exists(s.statement, 'lax $.object.object.id ? (@ == $a)', \(vars))",
+                    "jsonb_path_exists(s.statement, 'lax $.object.context.contextActivities.*.id ? (@ == $a)', \(vars))",
+                ]
+            }
+            conditions.append("(" + alternatives.joined(separator: " OR ") + ")")
+        }
+        if let registration = filter.registration { conditions.append("s.registration = \(bind(registration))") }
+        if let since = filter.since { conditions.append("s.stored > \(bind(since))::timestamptz") }
+        if let until = filter.until { conditions.append("s.stored <= \(bind(until))::timestamptz") }
+        let direction = filter.ascending ? "ASC" : "DESC"
+        if let afterStored = filter.afterStored, let afterID = filter.afterID {
+            conditions.append("(s.stored, s.id) \(filter.ascending ? ">" : "<") (\(bind(afterStored))::timestamptz, \(bind(afterID)))")
+        }
+        let query = PostgresQuery(unsafeSQL: """
+            SELECT s.id, s.statement::text, \(Self.storedText) FROM app.statements s
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY s.stored \(direction), s.id \(direction)
+            LIMIT \(filter.limit + 1)
+            """, binds: binds)
+        return try await sessions.run(.tenant(tenant)) { connection in
+            var statements: [StoredStatement] = []
+            for try await (id, json, stored) in try await connection.query(query)
+                .decode((UUID, String, String).self) {
+                statements.append(StoredStatement(id: id, json: json, stored: stored))
+            }
+            var more: String?
+            if statements.count > filter.limit {
+                statements.removeLast()
+                more = statements.last.map { filter.cursor(afterStored: $0.stored, id: $0.id) }
+            }
+            return Page(statements: statements, more: more)
+        }
+    }
+
+    private static func bindings(_ id: UUID, _ flag: Bool) -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(id)
+        binds.append(flag)
+        return binds
+    }
+}
