@@ -1,0 +1,133 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import PostgresNIO
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeServer
+
+/// The SQL that derives learners, courses and enrollments (migration 4) against the reference model
+/// (``LearningFacts``) on random statements ingested in several batches, with voiding in later batches
+/// and a voiding statement that arrives before its target.
+@Suite struct DerivedFactsPropertyTests {
+    static let verbs = ["registered", "experienced", "attempted", "completed", "passed"].map { "http://adlnet.gov/expapi/verbs/" + $0 }
+
+    static func randomStatements(seed: UInt64, count: Int) -> [String] {
+        var rng = SeededGenerator(seed: seed)
+        func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
+        func chance(_ percent: UInt64) -> Bool { rng.next() % 100 < percent }
+        let start = Date(timeIntervalSince1970: 1_780_000_000)
+        return (0..<count).map { _ in
+            let actor = "mailto:learner\(rng.next() % 7)@prop.example"
+            let course = "https://prop.example/course/\(rng.next() % 3)"
+            let courseActivity = #"{"id":"\#(course)","definition":{"type":"http://adlnet.gov/expapi/activities/course"\#(chance(70) ? #","name":{"en-US":"Course \#(course.suffix(1))"}"# : "")}}"#
+            let object = chance(40) ? courseActivity : #"{"id":"https://prop.example/lesson/\#(rng.next() % 5)"}"#
+            var extensions: [String] = []
+            if chance(20) { extensions.append(#""https://tenantscope.dev/xapi/extensions/cohort":"cohort-\#(rng.next() % 3)""#) }
+            if chance(20) { extensions.append(#""https://tenantscope.dev/xapi/extensions/learner-region":"region-\#(rng.next() % 2)""#) }
+            let registrationID = DeterministicUUID.make("reg-" + String(rng.next() % 4)).uuidString
+            let registration = chance(30) ? #""registration":"\#(registrationID)","# : ""
+            let context = #""context":{\#(registration)"contextActivities":{"parent":[\#(courseActivity)]},"extensions":{\#(extensions.joined(separator: ","))}}"#
+            let millis = Double(rng.next() % (60 * 86_400_000)) / 1000
+            let timestamp = ISO8601Timestamp.format(start.addingTimeInterval(millis))
+            let name = chance(50) ? #","name":"Learner \#(actor.prefix(15).suffix(1))""# : ""
+            return #"{"id":"\#(UUID().uuidString.lowercased())","actor":{"mbox":"\#(actor)"\#(name)},"verb":{"id":"\#(pick(verbs))"},"object":\#(object),\#(context),"timestamp":"\#(timestamp)"}"#
+        }
+    }
+
+    static func voiding(_ target: String) -> String {
+        #"{"id":"\#(UUID().uuidString.lowercased())","actor":{"mbox":"mailto:admin@prop.example"},"verb":{"id":"http://adlnet.gov/expapi/verbs/voided"},"object":{"objectType":"StatementRef","id":"\#(target)"},"timestamp":"2026-06-01T00:00:00Z"}"#
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3, 4])
+    func derivedTablesEqualTheReferenceModel(seed: UInt64) async throws {
+        let handle = try await TestCluster.shared.start()
+        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("prop")), name: "Property")
+        let statements = Self.randomStatements(seed: seed, count: 160)
+        let ids = statements.map { XAPIJSON.object($0)["id"] as! String }
+        var rng = SeededGenerator(seed: seed &+ 99)
+        let voided = ids.filter { _ in rng.next() % 10 == 0 }
+        // Batch 1 carries a voiding statement for a statement of batch 3 (it arrives before its target).
+        let batches = [
+            Array(statements[0..<60]) + [Self.voiding(ids[130])],
+            Array(statements[60..<120]),
+            Array(statements[120...]),
+            voided.map(Self.voiding),
+        ]
+        let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "property"])
+        var allFacts: [StatementFacts] = []
+        for batch in batches where !batch.isEmpty {
+            let prepared = try StatementBatch.parse(Data(XAPIJSON.array(batch).utf8), validator: validator)
+            allFacts += prepared.map(\.facts)
+            _ = try await handle.database.statements.store(prepared, tenant: tenant.id)
+        }
+        let expected = LearningFacts(statements: allFacts)
+        #expect(!expected.enrollments.isEmpty && expected.enrollments.contains { $0.completedAt != nil })
+
+        let iso = ISO8601Timestamp.format
+        let actual = try await handle.database.sessions.run(.tenant(tenant.id)) { connection in
+            var learners: [String] = []
+            for try await (key, name, region, first, last) in try await connection.query("""
+                SELECT actor_key, display_name, region, first_seen, last_seen FROM app.learners ORDER BY actor_key
+                """).decode((String, String?, String?, Date, Date).self) {
+                learners.append("\(key)|\(name ?? "-")|\(region ?? "-")|\(iso(first))|\(iso(last))")
+            }
+            var courses: [String] = []
+            for try await (iri, title) in try await connection.query("SELECT course_iri, title FROM app.courses ORDER BY course_iri")
+                .decode((String, String?).self) {
+                courses.append("\(iri)|\(title ?? "-")")
+            }
+            var enrollments: [String] = []
+            for try await (key, iri, enrolled, completed, cohort, registration) in try await connection.query("""
+                SELECT l.actor_key, c.course_iri, e.enrolled_at, e.completed_at, e.cohort, e.registration
+                FROM app.enrollments e JOIN app.learners l ON l.id = e.learner_id JOIN app.courses c ON c.id = e.course_id
+                ORDER BY 1, 2
+                """).decode((String, String, Date, Date?, String, UUID?).self) {
+                enrollments.append("\(key)|\(iri)|\(iso(enrolled))|\(completed.map(iso) ?? "-")|\(cohort)|\(registration?.uuidString ?? "-")")
+            }
+            // Roll-ups kept per batch equal a full recount from the raw statements.
+            let rollupDifferences = try await connection.query("""
+                WITH raw AS (
+                  SELECT ("timestamp" AT TIME ZONE 'UTC')::date AS day, md5(actor_key) AS learner_hash, count(*)::int AS statements
+                  FROM app.statements WHERE NOT voided AND voids IS NULL GROUP BY 1, 2)
+                SELECT count(*)::int FROM (
+                  (SELECT day, learner_hash, statements FROM app.daily_learner_activity EXCEPT SELECT * FROM raw)
+                  UNION ALL
+                  (SELECT * FROM raw EXCEPT SELECT day, learner_hash, statements FROM app.daily_learner_activity)) d
+                """).collect().first!.decode(Int.self)
+            return (learners, courses, enrollments, rollupDifferences)
+        }
+        #expect(actual.0 == expected.learners.map { "\($0.actorKey)|\($0.displayName ?? "-")|\($0.region ?? "-")|\(iso($0.firstSeen))|\(iso($0.lastSeen))" })
+        #expect(actual.1 == expected.courses.map { "\($0.iri)|\($0.title ?? "-")" })
+        #expect(actual.2 == expected.enrollments.map {
+            "\($0.actorKey)|\($0.courseIRI)|\(iso($0.enrolledAt))|\($0.completedAt.map(iso) ?? "-")|\($0.cohort)|\($0.registration?.uuidString ?? "-")"
+        })
+        #expect(actual.3 == 0)
+    }
+}
+
+/// The 22,000 real statements of the shared dataset, sent over HTTP in batches of 500.
+@Suite struct RealStatementsIngestTests {
+    @Test func theSharedRealStatementsIngestWithoutASingleRejection() async throws {
+        let statements = try await DemoDataLoader.readJSONLines(gzipPath: DemoDataTests.realStatements)
+        #expect(statements.count == 22_000)
+        // Serialized up front: the JSON objects themselves are not Sendable.
+        let batches = try stride(from: 0, to: statements.count, by: 500).map { start in
+            (start, try JSONSerialization.data(withJSONObject: Array(statements[start..<min(start + 500, statements.count)])))
+        }
+        let total = statements.count
+        try await LRSFixture.with { client, fixture in
+            var rejected: [String] = []
+            for (start, body) in batches {
+                try await client.execute(uri: "/xAPI/statements", method: .post, headers: fixture.a.headers, body: ByteBuffer(bytes: body)) { response in
+                    if response.status != .ok { rejected.append("batch at \(start): \(String(buffer: response.body))") }
+                }
+            }
+            #expect(rejected == [])
+            #expect(try await fixture.rows(fixture.a, "SELECT count(*)::text FROM app.statements") == ["\(total)"])
+            #expect(try await fixture.rows(fixture.b, "SELECT count(*)::text FROM app.statements") == ["0"])
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import PostgresNIO
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeServer
+
+/// Two fresh tenants, each with an LRS credential, and an application wired to the test cluster.
+struct LRSFixture: Sendable {
+    struct Member: Sendable {
+        let tenant: Tenant
+        let credential: LRSCredentialSecret
+
+        /// Basic credentials plus the xAPI version header: what every LRS client sends.
+        var headers: HTTPFields {
+            var headers = HTTPFields()
+            headers[.authorization] = "Basic " + Data("\(credential.key):\(credential.secret)".utf8).base64EncodedString()
+            headers[XAPIRoutes.versionHeader] = "1.0.3"
+            headers[.contentType] = "application/json"
+            return headers
+        }
+    }
+
+    let a: Member
+    let b: Member
+    let handle: TestCluster.Handle
+
+    static func with(
+        maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
+        _ body: @Sendable (any TestClientProtocol, LRSFixture) async throws -> Void
+    ) async throws {
+        let handle = try await TestCluster.shared.start()
+        let fixture = LRSFixture(a: try await member(handle), b: try await member(handle), handle: handle)
+        let database = try await Database.prepare(ownerEndpoint: handle.ownerEndpoint, logger: TestCluster.logger)
+        let app = buildApplication(
+            database: database, configuration: .init(port: 0, maximumBodyBytes: maximumBodyBytes),
+            tokens: try await TestTokens.verifier(), catalog: try StandardReports.catalog(), logger: TestCluster.logger
+        )
+        try await app.test(.router) { client in try await body(client, fixture) }
+    }
+
+    private static func member(_ handle: TestCluster.Handle) async throws -> Member {
+        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("lrs")), name: "LRS tenant")
+        let credential = try await handle.database.lrsCredentials.create(tenant: tenant.id, label: "tests")
+        return Member(tenant: tenant, credential: credential)
+    }
+
+    /// Runs `sql` as `member`'s tenant and returns the first column of every row as text.
+    func rows(_ member: Member, _ sql: String) async throws -> [String] {
+        try await handle.database.sessions.run(.tenant(member.tenant.id)) { connection in
+            var values: [String] = []
+            for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql)).decode(String?.self) {
+                values.append(value ?? "NULL")
+            }
+            return values
+        }
+    }
+}
+
+/// Small builders for statements in tests.
+enum XAPIJSON {
+    static func statement(
+        id: UUID? = nil, actor: String = "mailto:ann@example.com", verb: String = "http://adlnet.gov/expapi/verbs/experienced",
+        object: String = "https://example.com/activity/1", extra: String = ""
+    ) -> String {
+        let idPart = id.map { "\"id\":\"\($0.uuidString.lowercased())\"," } ?? ""
+        return #"{\#(idPart)"actor":{"mbox":"\#(actor)","name":"Ann"},"verb":{"id":"\#(verb)","display":{"en-US":"did"}},"object":{"id":"\#(object)","definition":{"name":{"en-US":"Activity","de":"Aktivität"}}}\#(extra)}"#
+    }
+
+    static func voiding(_ target: UUID, id: UUID? = nil, actor: String = "mailto:admin@example.com") -> String {
+        let idPart = id.map { "\"id\":\"\($0.uuidString.lowercased())\"," } ?? ""
+        return #"{\#(idPart)"actor":{"mbox":"\#(actor)"},"verb":{"id":"http://adlnet.gov/expapi/verbs/voided"},"object":{"objectType":"StatementRef","id":"\#(target.uuidString.lowercased())"}}"#
+    }
+
+    static func array(_ statements: [String]) -> String {
+        "[" + statements.joined(separator: ",") + "]"
+    }
+
+    static func object(_ body: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+    }
+}
