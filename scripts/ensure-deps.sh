@@ -21,6 +21,9 @@ $pg_ok || need_apt+=(postgresql)
 command -v psql >/dev/null 2>&1 || need_apt+=(postgresql-client)
 command -v gzip >/dev/null 2>&1 || need_apt+=(gzip)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# The outside-client tests run TinCanPython from a virtual environment.
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 # Foundation's networking (used by tests) links libcurl at run time.
 ldconfig -p 2>/dev/null | grep -q 'libcurl\.so\.4' || need_apt+=(libcurl4)
 

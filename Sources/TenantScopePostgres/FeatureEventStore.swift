@@ -30,7 +30,7 @@ public struct FeatureEventStore: Sendable {
             }
             if !days.isEmpty {
                 try await connection.query("SELECT app.lock_tenant_derivation()")
-                try await connection.query("SELECT app.refresh_daily_rollups_for_days(\(days.sorted())::date[])")
+                try await connection.query("SELECT app.refresh_feature_usage_for_days(\(days.sorted())::date[])")
             }
             return inserted
         }

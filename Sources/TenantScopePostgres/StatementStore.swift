@@ -8,7 +8,7 @@ import TenantScopeCore
 ///
 /// A batch is one transaction: it inserts every new statement with one multi-row `INSERT`, refuses the
 /// whole batch when a stored statement with the same id differs (409), applies voiding, and re-derives
-/// learners, courses, enrollments and the touched roll-up days before it commits.
+/// learners, courses and enrollments of the touched actors and the learner-activity roll-ups before it commits.
 public struct StatementStore: Sendable {
     let sessions: ScopedDatabase
     let logger: Logger
@@ -98,15 +98,17 @@ public struct StatementStore: Sendable {
         }
     }
 
-    /// What a batch changed, so derivation recomputes only that: actors and UTC days.
+    /// What a batch changed, so derivation touches only that: the actors whose facts to recompute, the
+    /// new statements to count and the previously counted statements the batch voided.
     struct Touched {
         var actorKeys: Set<String>
-        var days: Set<String>
+        var newIDs: [UUID]
+        var voidedActorKeys: [String] = []
+        var voidedDays: [String] = []
 
         init(_ statements: [PreparedStatement]) {
-            let learning = statements.filter { !$0.facts.isVoiding }
-            actorKeys = Set(learning.map(\.facts.actorKey))
-            days = Set(learning.map { ISO8601Timestamp.day($0.facts.timestamp) })
+            actorKeys = Set(statements.filter { !$0.facts.isVoiding }.map(\.facts.actorKey))
+            newIDs = statements.map(\.id)
         }
     }
 
@@ -115,6 +117,7 @@ public struct StatementStore: Sendable {
     /// statement. A new statement that an earlier voiding statement already names arrives voided.
     static func applyVoiding(_ statements: [PreparedStatement], touched: inout Touched, on connection: ScopedConnection) async throws {
         let targets = statements.compactMap(\.facts.voidedStatementID)
+        let newIDs = Set(touched.newIDs)
         if !targets.isEmpty {
             let refused = try await connection.query("""
                 SELECT id FROM app.statements WHERE id = ANY (\(targets)) AND voids IS NOT NULL LIMIT 1
@@ -126,11 +129,15 @@ public struct StatementStore: Sendable {
             let voided = try await connection.query("""
                 UPDATE app.statements SET voided = true
                 WHERE id = ANY (\(targets)) AND voids IS NULL AND NOT voided
-                RETURNING actor_key, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+                RETURNING id, actor_key, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD')
                 """)
-            for try await (actor, day) in voided.decode((String, String).self) {
+            for try await (id, actor, day) in voided.decode((UUID, String, String).self) {
                 touched.actorKeys.insert(actor)
-                touched.days.insert(day)
+                // A target stored by this same batch was never counted, so there is nothing to subtract.
+                if !newIDs.contains(id) {
+                    touched.voidedActorKeys.append(actor)
+                    touched.voidedDays.append(day)
+                }
             }
         }
         let learning = statements.filter { !$0.facts.isVoiding }.map(\.id)
@@ -142,17 +149,18 @@ public struct StatementStore: Sendable {
         }
     }
 
-    /// Re-derives learners, courses, enrollments and roll-up days for what changed, one batch per
-    /// tenant at a time (a transaction-scoped lock keyed by the verified tenant context).
+    /// Re-derives learners, courses and enrollments of the touched actors and applies the batch to the
+    /// learner-activity roll-ups, one batch per tenant at a time (a transaction-scoped lock keyed by the
+    /// verified tenant context).
     static func derive(_ touched: Touched, on connection: ScopedConnection) async throws {
-        guard !touched.actorKeys.isEmpty || !touched.days.isEmpty else { return }
+        guard !touched.newIDs.isEmpty else { return }
         try await connection.query("SELECT app.lock_tenant_derivation()")
         if !touched.actorKeys.isEmpty {
             try await connection.query("SELECT app.refresh_learning_facts(\(touched.actorKeys.sorted()))")
         }
-        if !touched.days.isEmpty {
-            try await connection.query("SELECT app.refresh_daily_rollups_for_days(\(touched.days.sorted())::date[])")
-        }
+        try await connection.query("""
+            SELECT app.count_learner_activity(\(touched.newIDs), \(touched.voidedActorKeys), \(touched.voidedDays)::date[])
+            """)
     }
 
     // MARK: - Reading
