@@ -27,9 +27,15 @@ public struct ReportRunner: Sendable {
         return catalog.definitions.filter { surface == .tenant ? $0.tenantQuery != nil : $0.platformQuery != nil }
     }
 
+    /// Which SQL of a report to run: the served one (roll-ups plus raw for today) or the same answer
+    /// from raw tables only (for consistency checks and benchmarks).
+    public enum Path: String, Sendable {
+        case served, cold
+    }
+
     public func run(
         _ principal: Principal, report name: String, surface: ReportRequest.Surface,
-        parameters: [(String, String)], now: Date = Date()
+        parameters: [(String, String)], path: Path = .served, now: Date = Date()
     ) async throws -> ReportResult {
         let scope = try await authorize(principal, surface: surface, report: name)
         guard let definition = catalog[name], (surface == .tenant ? definition.tenantQuery : definition.platformQuery) != nil else {
@@ -45,7 +51,16 @@ public struct ReportRunner: Sendable {
 
         let attributes: [String: String] = if case .tenantUser(let user) = principal { user.attributes } else { [:] }
         let query = request.query!
-        let (sql, names) = SQLText.positional(query.sql)
+        let text: String
+        switch path {
+        case .served: text = query.sql
+        case .cold:
+            guard let cold = query.coldSQL else {
+                throw TenantScopeError.invalidInput("report '\(name)' on the \(surface.rawValue) surface reads roll-ups only; it has no raw-table variant")
+            }
+            text = cold
+        }
+        let (sql, names) = SQLText.positional(text)
         var bindings = PostgresBindings()
         for placeholder in names {
             let value = placeholder.hasPrefix("attr_")

@@ -8,7 +8,8 @@ import TenantScopeCore
 ///
 /// A batch is one transaction: it inserts every new statement with one multi-row `INSERT`, refuses the
 /// whole batch when a stored statement with the same id differs (409), applies voiding, and re-derives
-/// learners, courses and enrollments of the touched actors and the learner-activity roll-ups before it commits.
+/// learners, courses and enrollments of the touched actors before it commits. The daily roll-ups follow
+/// through the roll-up service.
 public struct StatementStore: Sendable {
     let sessions: ScopedDatabase
     let logger: Logger
@@ -98,17 +99,13 @@ public struct StatementStore: Sendable {
         }
     }
 
-    /// What a batch changed, so derivation touches only that: the actors whose facts to recompute, the
-    /// new statements to count and the previously counted statements the batch voided.
+    /// What a batch changed, so derivation touches only that: the actors whose facts to recompute.
+    /// (Roll-ups are the roll-up service's: it finds what changed by the `stored` watermark.)
     struct Touched {
         var actorKeys: Set<String>
-        var newIDs: [UUID]
-        var voidedActorKeys: [String] = []
-        var voidedDays: [String] = []
 
         init(_ statements: [PreparedStatement]) {
             actorKeys = Set(statements.filter { !$0.facts.isVoiding }.map(\.facts.actorKey))
-            newIDs = statements.map(\.id)
         }
     }
 
@@ -117,7 +114,6 @@ public struct StatementStore: Sendable {
     /// statement. A new statement that an earlier voiding statement already names arrives voided.
     static func applyVoiding(_ statements: [PreparedStatement], touched: inout Touched, on connection: ScopedConnection) async throws {
         let targets = statements.compactMap(\.facts.voidedStatementID)
-        let newIDs = Set(touched.newIDs)
         if !targets.isEmpty {
             let refused = try await connection.query("""
                 SELECT id FROM app.statements WHERE id = ANY (\(targets)) AND voids IS NOT NULL LIMIT 1
@@ -129,15 +125,10 @@ public struct StatementStore: Sendable {
             let voided = try await connection.query("""
                 UPDATE app.statements SET voided = true
                 WHERE id = ANY (\(targets)) AND voids IS NULL AND NOT voided
-                RETURNING id, actor_key, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+                RETURNING actor_key
                 """)
-            for try await (id, actor, day) in voided.decode((UUID, String, String).self) {
+            for try await actor in voided.decode(String.self) {
                 touched.actorKeys.insert(actor)
-                // A target stored by this same batch was never counted, so there is nothing to subtract.
-                if !newIDs.contains(id) {
-                    touched.voidedActorKeys.append(actor)
-                    touched.voidedDays.append(day)
-                }
             }
         }
         let learning = statements.filter { !$0.facts.isVoiding }.map(\.id)
@@ -149,18 +140,12 @@ public struct StatementStore: Sendable {
         }
     }
 
-    /// Re-derives learners, courses and enrollments of the touched actors and applies the batch to the
-    /// learner-activity roll-ups, one batch per tenant at a time (a transaction-scoped lock keyed by the
-    /// verified tenant context).
+    /// Re-derives learners, courses and enrollments of the touched actors, one batch per tenant at a time
+    /// (a transaction-scoped lock keyed by the verified tenant context).
     static func derive(_ touched: Touched, on connection: ScopedConnection) async throws {
-        guard !touched.newIDs.isEmpty else { return }
+        guard !touched.actorKeys.isEmpty else { return }
         try await connection.query("SELECT app.lock_tenant_derivation()")
-        if !touched.actorKeys.isEmpty {
-            try await connection.query("SELECT app.refresh_learning_facts(\(touched.actorKeys.sorted()))")
-        }
-        try await connection.query("""
-            SELECT app.count_learner_activity(\(touched.newIDs), \(touched.voidedActorKeys), \(touched.voidedDays)::date[])
-            """)
+        try await connection.query("SELECT app.refresh_learning_facts(\(touched.actorKeys.sorted()))")
     }
 
     // MARK: - Reading

@@ -31,6 +31,19 @@ public struct TenantDirectory: Sendable {
         return tenant
     }
 
+    /// Deletes a tenant and, through `ON DELETE CASCADE` on every tenant table and on its LRS credentials,
+    /// everything it owns: statements, derived facts, roll-ups, product events. Audit rows about it stay.
+    /// Returns the deleted tenant, or nil when there is none with that slug.
+    public func delete(slug: TenantSlug) async throws -> Tenant? {
+        let rows = try await client.query("""
+            DELETE FROM app.tenants WHERE slug = \(slug.rawValue)
+            RETURNING id, slug, name, tier, region, created_at
+            """, logger: logger)
+        let deleted = try await Self.decode(rows).first
+        if let deleted { logger.notice("Tenant deleted", metadata: ["tenant.id": "\(deleted.id)"]) }
+        return deleted
+    }
+
     public func list() async throws -> [Tenant] {
         try await Self.decode(client.query(
             "SELECT id, slug, name, tier, region, created_at FROM app.tenants ORDER BY slug", logger: logger

@@ -28,6 +28,7 @@ public func buildApplication(
     let writers = WriterAuthenticator(credentials: database.lrsCredentials, verifier: tokens, realm: "TenantScope LRS")
     XAPIRoutes(store: database.statements, authenticator: writers, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
     EventRoutes(store: database.featureEvents, authenticator: writers, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
+    PlatformTenantRoutes(directory: database.tenants, audit: database.audit, verifier: tokens).register(on: router)
 
     var app = Application(
         router: router,
@@ -36,6 +37,9 @@ public func buildApplication(
         logger: logger
     )
     app.addServices(database.services)
+    if let interval = configuration.rollupInterval {
+        app.addServices(RollupService(database: database, interval: interval, logger: logger))
+    }
     if let beforeServerStarts {
         app.beforeServerStarts(perform: beforeServerStarts)
     }

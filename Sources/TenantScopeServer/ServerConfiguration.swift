@@ -1,3 +1,5 @@
+import TenantScopePostgres
+
 /// Where the HTTP server listens and how much it accepts.
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -5,11 +7,18 @@ public struct ServerConfiguration: Sendable {
     /// The largest request body accepted (statement batches, event batches); larger ones get 413.
     public var maximumBodyBytes: Int
 
+    /// How often the roll-up service catches every tenant up; nil runs no roll-up service.
+    public var rollupInterval: Duration?
+
     public static let defaultMaximumBodyBytes = 8 * 1024 * 1024
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = defaultMaximumBodyBytes) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = defaultMaximumBodyBytes,
+        rollupInterval: Duration? = RollupService.defaultInterval
+    ) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
+        self.rollupInterval = rollupInterval
     }
 }

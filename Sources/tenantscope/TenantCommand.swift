@@ -7,7 +7,7 @@ import TenantScopePostgres
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Manage tenants (organizations).",
-        subcommands: [Create.self, List.self]
+        subcommands: [Create.self, List.self, Delete.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -63,6 +63,40 @@ struct TenantCommand: AsyncParsableCommand {
             for row in rows {
                 print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
             }
+        }
+    }
+}
+
+extension TenantCommand {
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a tenant and everything it owns: statements, derived facts, roll-ups, product events, LRS keys.",
+            discussion: "The audit log keeps its rows about the tenant. This cannot be undone."
+        )
+
+        @Argument(help: "The tenant's slug.")
+        var slug: String
+
+        @Flag(help: "Required: confirms that the tenant's data is to be removed for good.")
+        var confirm = false
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            TenantScopeCommand.bootstrapLogging()
+            guard confirm else { throw ValidationError("deleting a tenant removes all its data for good; add --confirm") }
+            let slug: TenantSlug
+            do { slug = try TenantSlug(self.slug) } catch { throw ValidationError(error.description) }
+            let deleted = try await database.withDatabase(logger: Logger(label: "tenantscope")) { db in
+                progress("Deleting tenant \(slug) and all its data")
+                guard let tenant = try await db.tenants.delete(slug: slug) else {
+                    throw TenantScopeError.notFound("no tenant with the slug '\(slug)'; see `tenantscope tenant list`")
+                }
+                try await db.audit.append(.init(actor: operatorName(), actorKind: "operator", scopeTenant: tenant.id,
+                                                action: "tenant_deleted", parameters: ["slug": slug.rawValue], outcome: "ok"))
+                return tenant
+            }
+            print("Deleted tenant \(deleted.slug) (\(deleted.id)).")
         }
     }
 }

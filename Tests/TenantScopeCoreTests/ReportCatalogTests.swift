@@ -20,7 +20,7 @@ import Testing
             platformQuery: .init(sql: "SELECT t.slug, (SELECT count(*) FROM app.daily_feature_usage) FROM app.tenants t", fields: [
                 Field("tenant", .text, .perTenant, "Tenant"),
                 Field("all_tenants_total", .integer, .crossTenant, "Total over all tenants"),
-            ])
+            ], source: .rollupsOnly)
         )
         #expect(throws: TenantScopeError.self) { try ReportCatalog([mixed]) }
     }
@@ -34,9 +34,37 @@ import Testing
     func platformSQLReadingRawLearnerTablesIsRefused(_ sql: String) {
         let definition = ReportDefinition(
             name: "sneaky", title: "Sneaky", summary: "",
-            platformQuery: .init(sql: sql, fields: [Field("n", .integer, .crossTenant, "N")])
+            platformQuery: .init(sql: sql, fields: [Field("n", .integer, .crossTenant, "N")], source: .rollupsOnly)
         )
         #expect(throws: TenantScopeError.self) { try ReportCatalog([definition]) }
+    }
+
+    @Test func platformSQLMustBeDeclaredRollupsOnly() throws {
+        let fields = [Field("n", .integer, .crossTenant, "N")]
+        let sql = "SELECT count(*) FROM app.daily_learner_activity"
+        _ = try ReportCatalog([ReportDefinition(name: "ok", title: "Ok", summary: "", platformQuery: .init(sql: sql, fields: fields, source: .rollupsOnly))])
+        for source in [ReportDefinition.Source.rawOnly, .rollups(cold: sql)] {
+            let definition = ReportDefinition(name: "p", title: "P", summary: "", platformQuery: .init(sql: sql, fields: fields, source: source))
+            #expect(throws: TenantScopeError.self) { try ReportCatalog([definition]) }
+        }
+    }
+
+    @Test func coldSQLPlaceholdersAreCheckedToo() {
+        let definition = ReportDefinition(
+            name: "c", title: "C", summary: "", parameters: [StandardReports.days],
+            tenantQuery: .init(sql: "SELECT :days::int", fields: [Field("n", .integer, .perTenant, "N")],
+                               source: .rollups(cold: "SELECT :weeks::int"))
+        )
+        #expect(throws: TenantScopeError.self) { try ReportCatalog([definition]) }
+    }
+
+    @Test func everyStandardTenantReportHasAColdVariantAndPlatformReportsReadRollupsOnly() throws {
+        for definition in StandardReports.all {
+            if let tenant = definition.tenantQuery {
+                guard case .rollups = tenant.source else { Issue.record("\(definition.name) is not served from roll-ups"); continue }
+            }
+            if let platform = definition.platformQuery { #expect(platform.source == .rollupsOnly) }
+        }
     }
 
     @Test func tenantSQLMayReadRawTablesButNotClaimCrossTenantOutput() throws {

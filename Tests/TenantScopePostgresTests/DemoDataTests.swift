@@ -48,9 +48,9 @@ import Testing
                     """).collect().first!.decode(Int.self)
                 #expect(orphans == 0)
                 let span = try await connection.query("""
-                    SELECT extract(day FROM max("timestamp") - min("timestamp"))::int, count(DISTINCT cohort)::int,
-                           count(*) FILTER (WHERE completed_at IS NOT NULL)::int
-                    FROM app.statements, (SELECT cohort, completed_at FROM app.enrollments) e
+                    SELECT (SELECT extract(day FROM max("timestamp") - min("timestamp"))::int FROM app.statements),
+                           (SELECT count(DISTINCT cohort)::int FROM app.enrollments),
+                           (SELECT count(*) FILTER (WHERE completed_at IS NOT NULL)::int FROM app.enrollments)
                     """).collect().first!.decode((Int, Int, Int).self)
                 #expect(span.0 >= 100, "data spreads over ~120 days")
                 #expect(span.1 >= 4, "several cohorts")

@@ -14,23 +14,24 @@ import Testing
 @Suite struct DerivedFactsPropertyTests {
     static let verbs = ["registered", "experienced", "attempted", "completed", "passed"].map { "http://adlnet.gov/expapi/verbs/" + $0 }
 
-    static func randomStatements(seed: UInt64, count: Int) -> [String] {
+    static func randomStatements(
+        seed: UInt64, count: Int, start: Date = Date(timeIntervalSince1970: 1_780_000_000), spanDays: UInt64 = 60, host: String = "prop.example"
+    ) -> [String] {
         var rng = SeededGenerator(seed: seed)
         func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
         func chance(_ percent: UInt64) -> Bool { rng.next() % 100 < percent }
-        let start = Date(timeIntervalSince1970: 1_780_000_000)
         return (0..<count).map { _ in
-            let actor = "mailto:learner\(rng.next() % 7)@prop.example"
-            let course = "https://prop.example/course/\(rng.next() % 3)"
+            let actor = "mailto:learner\(rng.next() % 7)@\(host)"
+            let course = "https://\(host)/course/\(rng.next() % 3)"
             let courseActivity = #"{"id":"\#(course)","definition":{"type":"http://adlnet.gov/expapi/activities/course"\#(chance(70) ? #","name":{"en-US":"Course \#(course.suffix(1))"}"# : "")}}"#
-            let object = chance(40) ? courseActivity : #"{"id":"https://prop.example/lesson/\#(rng.next() % 5)"}"#
+            let object = chance(40) ? courseActivity : #"{"id":"https://\#(host)/lesson/\#(rng.next() % 5)"}"#
             var extensions: [String] = []
             if chance(20) { extensions.append(#""https://tenantscope.dev/xapi/extensions/cohort":"cohort-\#(rng.next() % 3)""#) }
             if chance(20) { extensions.append(#""https://tenantscope.dev/xapi/extensions/learner-region":"region-\#(rng.next() % 2)""#) }
             let registrationID = DeterministicUUID.make("reg-" + String(rng.next() % 4)).uuidString
             let registration = chance(30) ? #""registration":"\#(registrationID)","# : ""
             let context = #""context":{\#(registration)"contextActivities":{"parent":[\#(courseActivity)]},"extensions":{\#(extensions.joined(separator: ","))}}"#
-            let millis = Double(rng.next() % (60 * 86_400_000)) / 1000
+            let millis = Double(rng.next() % (spanDays * 86_400_000)) / 1000
             let timestamp = ISO8601Timestamp.format(start.addingTimeInterval(millis))
             let name = chance(50) ? #","name":"Learner \#(actor.prefix(15).suffix(1))""# : ""
             return #"{"id":"\#(UUID().uuidString.lowercased())","actor":{"mbox":"\#(actor)"\#(name)},"verb":{"id":"\#(pick(verbs))"},"object":\#(object),\#(context),"timestamp":"\#(timestamp)"}"#
@@ -63,6 +64,7 @@ import Testing
             allFacts += prepared.map(\.facts)
             _ = try await handle.database.statements.store(prepared, tenant: tenant.id)
         }
+        try await RollupService(database: handle.database, logger: TestCluster.logger).catchUp(tenant.id)
         let expected = LearningFacts(statements: allFacts)
         #expect(!expected.enrollments.isEmpty && expected.enrollments.contains { $0.completedAt != nil })
 
@@ -87,7 +89,7 @@ import Testing
                 """).decode((String, String, Date, Date?, String, UUID?).self) {
                 enrollments.append("\(key)|\(iri)|\(iso(enrolled))|\(completed.map(iso) ?? "-")|\(cohort)|\(registration?.uuidString ?? "-")")
             }
-            // Roll-ups kept per batch equal a full recount from the raw statements.
+            // Roll-ups caught up from the watermark equal a full recount from the raw statements.
             let rollupDifferences = try await connection.query("""
                 WITH raw AS (
                   SELECT ("timestamp" AT TIME ZONE 'UTC')::date AS day, md5(actor_key) AS learner_hash, count(*)::int AS statements

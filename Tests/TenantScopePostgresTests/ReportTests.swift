@@ -77,7 +77,7 @@ import Testing
                   ('dashboards', 'a1', now() - interval '1 day'), ('dashboards', 'a2', now() - interval '1 day'),
                   ('exports', 'a1', now() - interval '50 days')
                 """)
-            try await c.query("SELECT app.refresh_daily_rollups('-infinity')")
+            try await c.query("SELECT app.catch_up_rollups('10 minutes', true)")
         }
         try await db.sessions.run(.tenant(r2), access: .readWrite) { c in
             try await c.query("""
@@ -99,7 +99,7 @@ import Testing
                 INSERT INTO app.feature_events (feature_key, actor, occurred_at) VALUES
                   ('dashboards', 'b1', now() - interval '2 days'), ('sso', 'b1', now() - interval '3 days')
                 """)
-            try await c.query("SELECT app.refresh_daily_rollups('-infinity')")
+            try await c.query("SELECT app.catch_up_rollups('10 minutes', true)")
         }
         let runner = ReportRunner(catalog: try StandardReports.catalog(), database: db, logger: TestCluster.logger)
         return Fixture(handle: handle, r1: r1, r2: r2, r2Canary: canary, runner: runner)

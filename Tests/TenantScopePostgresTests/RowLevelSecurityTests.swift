@@ -17,8 +17,8 @@ import Testing
                 for table in tables {
                     let row = try await connection.query(PostgresQuery(unsafeSQL: """
                         SELECT count(*) FILTER (WHERE t.tenant_id <> '\(member.tenant.id)'),
-                               count(*) FILTER (WHERE \(member.rowMatch)),
-                               count(*) FILTER (WHERE \(other.rowMatch))
+                               count(*) FILTER (WHERE \(member.rowMatch(in: table))),
+                               count(*) FILTER (WHERE \(other.rowMatch(in: table)))
                         FROM \(table) t
                         """)).collect().first!.decode((Int, Int, Int).self)
                     #expect(row.0 == 0, "\(table): rows of other tenants are visible")

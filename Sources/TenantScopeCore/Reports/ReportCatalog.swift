@@ -55,8 +55,14 @@ public struct ReportCatalog: Sendable {
                     throw .invalidInput("report '\(name)': platform SQL reads the raw learner table app.\(raw); read per-tenant roll-ups")
                 }
             }
-            for placeholder in SQLText.placeholders(query.sql) where !declared.contains(placeholder) && !attributes.contains(placeholder) {
-                throw .invalidInput("report '\(name)' (\(surface)) uses :\(placeholder), which it does not declare")
+            if surface == "platform", query.source != .rollupsOnly {
+                throw .invalidInput("report '\(name)': platform SQL must be declared as reading roll-ups only")
+            }
+            let texts = [query.sql] + (query.coldSQL.map { [$0] } ?? [])
+            for text in texts {
+                for placeholder in SQLText.placeholders(text) where !declared.contains(placeholder) && !attributes.contains(placeholder) {
+                    throw .invalidInput("report '\(name)' (\(surface)) uses :\(placeholder), which it does not declare")
+                }
             }
         }
     }

@@ -37,14 +37,36 @@ public struct ReportDefinition: Sendable, Hashable {
         }
     }
 
-    /// One runnable variant: the SQL and the row it returns.
+    /// Where a query's answer comes from (the seed: hot queries from daily roll-ups, cold ones from raw tables).
+    public enum Source: Sendable, Hashable {
+        /// `sql` reads roll-ups for complete days and raw tables for what they do not cover yet (today);
+        /// `cold` computes the same answer from the raw tables only. A property test holds them equal.
+        case rollups(cold: String)
+        /// `sql` reads raw tables only: a cold-only report.
+        case rawOnly
+        /// `sql` reads roll-ups only: the platform surface, which may not read raw tenant data at all.
+        case rollupsOnly
+    }
+
+    /// One runnable variant: the SQL, where it reads from, and the row it returns.
     public struct Query: Sendable, Hashable {
         public var sql: String
         public var fields: [Field]
+        public var source: Source
 
-        public init(sql: String, fields: [Field]) {
+        public init(sql: String, fields: [Field], source: Source = .rawOnly) {
             self.sql = sql
             self.fields = fields
+            self.source = source
+        }
+
+        /// The raw-tables SQL: `cold` for a roll-up report, `sql` itself for a cold-only one.
+        public var coldSQL: String? {
+            switch source {
+            case .rollups(let cold): cold
+            case .rawOnly: sql
+            case .rollupsOnly: nil
+            }
         }
     }
 

@@ -1,47 +1,109 @@
 /// The report catalog TenantScope ships (the seed's table of query patterns, plus a per-tenant
 /// platform overview). Tenant SQL reads the tenant's own tables under row-level security; platform SQL
-/// reads only per-tenant daily roll-ups and the tenant directory, aggregating at query time.
+/// reads only per-tenant daily roll-ups and the tenant directory, aggregating at query time. Tenant
+/// reports are served from roll-ups and carry a cold (raw statements) variant of the same answer.
 public enum StandardReports {
     static let days = ReportParameter("days", .integer(min: 1, max: 365, default: 30), help: "Window length in days, ending today (UTC).")
     static let since = ReportParameter("since", .date(defaultDaysAgo: 365), help: "Only enrollments from this day on (YYYY-MM-DD).")
     static let course = ReportParameter("course", .text(maxLength: 500), help: "Only this course (its IRI or title).")
 
-    /// Filters every enrollment query shares: window, course and the caller's signed region.
-    static let enrollmentFilters = """
-        e.enrolled_at >= (:since::date)::timestamp AT TIME ZONE 'UTC'
-          AND (:course::text IS NULL OR c.course_iri = :course::text OR c.title = :course::text)
-          AND (:attr_region::text IS NULL OR l.region = :attr_region::text)
+    // MARK: - Shared SQL
+    //
+    // Served (hot) SQL reads the daily roll-ups for complete days (before today, UTC) and the raw or derived
+    // tables for today; cold SQL reads raw statements only. The roll-up service keeps complete days current
+    // (RollupService); RollupPropertyTests holds hot and cold equal.
+
+    /// The window of `active_learners`: the last `:days` UTC days, today included.
+    static let windowDays = """
+        window_days AS (
+          SELECT d::date AS day FROM generate_series(current_date - (:days::int - 1), current_date, interval '1 day') d
+        )
+        """
+
+    /// The region filter (a signed user attribute) on a roll-up row and on a raw statement.
+    static let regionOfHash = "(:attr_region::text IS NULL OR EXISTS (SELECT 1 FROM app.learners l WHERE md5(l.actor_key) = a.learner_hash AND l.region = :attr_region::text))"
+    static let regionOfActor = "(:attr_region::text IS NULL OR EXISTS (SELECT 1 FROM app.learners l WHERE l.actor_key = s.actor_key AND l.region = :attr_region::text))"
+
+    /// One row per enrollment outcome, served: roll-up rows for enrollment days before today, derived
+    /// enrollments from today on. Columns: course_id, cohort, days_to_complete (NULL: not completed), n.
+    static let servedOutcomes = """
+        outcomes AS (
+          SELECT o.course_id, o.cohort, o.days_to_complete, o.enrollments AS n
+          FROM app.daily_enrollment_outcomes o
+          WHERE o.day >= :since::date AND o.day < current_date
+            AND (:attr_region::text IS NULL OR o.region = :attr_region::text)
+          UNION ALL
+          SELECT e.course_id, e.cohort, floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400)::int, 1
+          FROM app.enrollments e JOIN app.learners l ON l.id = e.learner_id
+          WHERE e.enrolled_at >= greatest(:since::date, current_date)::timestamp AT TIME ZONE 'UTC'
+            AND (:attr_region::text IS NULL OR l.region = :attr_region::text)
+        )
+        """
+
+    /// The same outcomes computed from raw statements (the xAPI-to-enrollment mapping, in SQL).
+    static let coldOutcomes = """
+        outcomes AS (
+          SELECT c.id AS course_id, f.cohort, floor(extract(epoch FROM f.completed_at - f.enrolled_at) / 86400)::int AS days_to_complete, 1 AS n
+          FROM app.enrollments_from_statements(NULL) f
+          JOIN app.courses c ON c.course_iri = f.course_iri
+          LEFT JOIN app.learners l ON l.actor_key = f.actor_key
+          WHERE f.enrolled_at >= (:since::date)::timestamp AT TIME ZONE 'UTC'
+            AND (:attr_region::text IS NULL OR l.region = :attr_region::text)
+        )
+        """
+
+    static let courseFilter = "(:course::text IS NULL OR c.course_iri = :course::text OR c.title = :course::text)"
+
+    /// Wraps an outcomes CTE into a report query.
+    static func overOutcomes(_ outcomes: String, _ select: String) -> String {
+        "WITH \(outcomes), filtered AS (\n  SELECT o.*, coalesce(c.title, c.course_iri) AS course_name FROM outcomes o JOIN app.courses c ON c.id = o.course_id\n  WHERE \(courseFilter)\n)\n\(select)"
+    }
+
+    // MARK: - Reports
+
+    static let activeLearnersServed = """
+        WITH \(windowDays), activity AS (
+          SELECT a.day, a.learner_hash FROM app.daily_learner_activity a
+          WHERE a.day >= current_date - (:days::int - 1) AND a.day < current_date AND \(regionOfHash)
+          UNION
+          SELECT DISTINCT current_date, md5(s.actor_key) FROM app.statements s
+          WHERE NOT s.voided AND s.voids IS NULL AND \(regionOfActor)
+            AND s."timestamp" >= current_date::timestamp AT TIME ZONE 'UTC'
+            AND s."timestamp" < (current_date + 1)::timestamp AT TIME ZONE 'UTC'
+        )
+        SELECT w.day, count(a.learner_hash)::bigint AS active_learners,
+               (SELECT count(DISTINCT learner_hash) FROM activity)::bigint AS window_active_learners
+        FROM window_days w LEFT JOIN activity a ON a.day = w.day
+        GROUP BY w.day ORDER BY w.day
+        """
+
+    static let activeLearnersCold = """
+        WITH \(windowDays), activity AS (
+          SELECT DISTINCT (s."timestamp" AT TIME ZONE 'UTC')::date AS day, md5(s.actor_key) AS learner_hash
+          FROM app.statements s
+          WHERE NOT s.voided AND s.voids IS NULL AND \(regionOfActor)
+            AND s."timestamp" >= (current_date - (:days::int - 1))::timestamp AT TIME ZONE 'UTC'
+            AND s."timestamp" < (current_date + 1)::timestamp AT TIME ZONE 'UTC'
+        )
+        SELECT w.day, count(a.learner_hash)::bigint AS active_learners,
+               (SELECT count(DISTINCT learner_hash) FROM activity)::bigint AS window_active_learners
+        FROM window_days w LEFT JOIN activity a ON a.day = w.day
+        GROUP BY w.day ORDER BY w.day
         """
 
     public static let activeLearners = ReportDefinition(
         name: "active_learners", title: "Active learners",
         summary: "Learners with at least one statement per day, and the exact distinct count over the whole window.",
         parameters: [days], attributeFilters: ["region"],
-        tenantQuery: .init(sql: """
-            WITH window_days AS (
-              SELECT d::date AS day FROM generate_series(current_date - (:days::int - 1), current_date, interval '1 day') d
-            ), activity AS (
-              SELECT DISTINCT (s."timestamp" AT TIME ZONE 'UTC')::date AS day, s.actor_key
-              FROM app.statements s LEFT JOIN app.learners l ON l.actor_key = s.actor_key
-              WHERE NOT s.voided
-                AND s."timestamp" >= (current_date - (:days::int - 1))::timestamp AT TIME ZONE 'UTC'
-                AND (:attr_region::text IS NULL OR l.region = :attr_region::text)
-            )
-            SELECT w.day, count(a.actor_key)::bigint AS active_learners,
-                   (SELECT count(DISTINCT actor_key) FROM activity)::bigint AS window_active_learners
-            FROM window_days w LEFT JOIN activity a ON a.day = w.day
-            GROUP BY w.day ORDER BY w.day
-            """, fields: [
+        tenantQuery: .init(sql: activeLearnersServed, fields: [
                 .init("day", .date, .dimension, "Day"),
                 .init("active_learners", .integer, .perTenant, "Active learners"),
                 .init("window_active_learners", .integer, .perTenant, "Distinct active learners in the window"),
-            ]),
+            ], source: .rollups(cold: activeLearnersCold)),
         platformQuery: .init(sql: """
-            WITH window_days AS (
-              SELECT d::date AS day FROM generate_series(current_date - (:days::int - 1), current_date, interval '1 day') d
-            ), activity AS (
+            WITH \(windowDays), activity AS (
               SELECT day, tenant_id, learner_hash FROM app.daily_learner_activity
-              WHERE day >= current_date - (:days::int - 1)
+              WHERE day >= current_date - (:days::int - 1) AND day <= current_date
             )
             SELECT w.day, count(a.learner_hash)::bigint AS active_learners,
                    (SELECT count(*) FROM (SELECT DISTINCT tenant_id, learner_hash FROM activity) x)::bigint AS window_active_learners
@@ -51,78 +113,73 @@ public enum StandardReports {
                 .init("day", .date, .dimension, "Day"),
                 .init("active_learners", .integer, .crossTenant, "Active learners, all tenants"),
                 .init("window_active_learners", .integer, .crossTenant, "Distinct active learners in the window, all tenants"),
-            ])
+            ], source: .rollupsOnly)
     )
+
+    static let completionSelect = """
+        SELECT course_name AS course, sum(n)::bigint AS enrolled,
+               coalesce(sum(n) FILTER (WHERE days_to_complete IS NOT NULL), 0)::bigint AS completed,
+               round(coalesce(sum(n) FILTER (WHERE days_to_complete IS NOT NULL), 0)::numeric / sum(n), 4)::float8 AS completion_rate
+        FROM filtered GROUP BY 1 ORDER BY 1
+        """
 
     public static let completionRateByCourse = ReportDefinition(
         name: "completion_rate_by_course", title: "Completion rate by course",
         summary: "Per course: enrollments, completions and their ratio.",
         parameters: [since, course], attributeFilters: ["region"],
-        tenantQuery: .init(sql: """
-            SELECT coalesce(c.title, c.course_iri) AS course, count(*)::bigint AS enrolled,
-                   count(e.completed_at)::bigint AS completed,
-                   round(count(e.completed_at)::numeric / count(*), 4)::float8 AS completion_rate
-            FROM app.enrollments e
-            JOIN app.courses c ON c.id = e.course_id
-            JOIN app.learners l ON l.id = e.learner_id
-            WHERE \(enrollmentFilters)
-            GROUP BY 1 ORDER BY 1
-            """, fields: [
+        tenantQuery: .init(sql: overOutcomes(servedOutcomes, completionSelect), fields: [
                 .init("course", .text, .perTenant, "Course"),
                 .init("enrolled", .integer, .perTenant, "Enrolled"),
                 .init("completed", .integer, .perTenant, "Completed"),
                 .init("completion_rate", .number, .perTenant, "Completion rate"),
-            ])
+            ], source: .rollups(cold: overOutcomes(coldOutcomes, completionSelect)))
     )
+
+    static let timeToCompleteSelect = """
+        SELECT (days_to_complete / :bucket_days::int * :bucket_days::int)::bigint AS from_days,
+               (days_to_complete / :bucket_days::int * :bucket_days::int + :bucket_days::int)::bigint AS to_days,
+               sum(n)::bigint AS completions
+        FROM filtered WHERE days_to_complete IS NOT NULL
+        GROUP BY 1, 2 ORDER BY 1
+        """
 
     public static let timeToComplete = ReportDefinition(
         name: "time_to_complete", title: "Time to complete",
         summary: "How many completions took how long, in buckets of whole days from enrollment.",
         parameters: [ReportParameter("bucket_days", .integer(min: 1, max: 90, default: 7), help: "Bucket width in days."), since, course],
         attributeFilters: ["region"],
-        tenantQuery: .init(sql: """
-            SELECT (floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400 / :bucket_days::int) * :bucket_days::int)::bigint AS from_days,
-                   (floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400 / :bucket_days::int) * :bucket_days::int + :bucket_days::int)::bigint AS to_days,
-                   count(*)::bigint AS completions
-            FROM app.enrollments e
-            JOIN app.courses c ON c.id = e.course_id
-            JOIN app.learners l ON l.id = e.learner_id
-            WHERE e.completed_at IS NOT NULL AND \(enrollmentFilters)
-            GROUP BY 1, 2 ORDER BY 1
-            """, fields: [
+        tenantQuery: .init(sql: overOutcomes(servedOutcomes, timeToCompleteSelect), fields: [
                 .init("from_days", .integer, .dimension, "From (days)"),
                 .init("to_days", .integer, .dimension, "To (days, exclusive)"),
                 .init("completions", .integer, .perTenant, "Completions"),
-            ])
+            ], source: .rollups(cold: overOutcomes(coldOutcomes, timeToCompleteSelect)))
     )
+
+    static let cohortSelect = """
+        , cohorts AS (
+          SELECT cohort, sum(n) AS enrolled, coalesce(sum(n) FILTER (WHERE days_to_complete IS NOT NULL), 0) AS completed
+          FROM filtered GROUP BY cohort
+        )
+        SELECT cohort, enrolled::bigint, completed::bigint,
+               round(completed::numeric / enrolled, 4)::float8 AS completion_rate,
+               round(completed::numeric / enrolled - lag(completed::numeric / enrolled) OVER (ORDER BY cohort), 4)::float8
+                 AS change_vs_previous,
+               rank() OVER (ORDER BY completed::numeric / enrolled DESC)::bigint AS rank
+        FROM cohorts ORDER BY cohort
+        """
 
     public static let cohortComparison = ReportDefinition(
         name: "cohort_comparison", title: "Cohort comparison",
         summary: "Each cohort's completion rate, its change against the previous cohort and its rank.",
         parameters: [since, course], attributeFilters: ["region"],
-        tenantQuery: .init(sql: """
-            WITH cohorts AS (
-              SELECT e.cohort, count(*) AS enrolled, count(e.completed_at) AS completed
-              FROM app.enrollments e
-              JOIN app.courses c ON c.id = e.course_id
-              JOIN app.learners l ON l.id = e.learner_id
-              WHERE \(enrollmentFilters)
-              GROUP BY e.cohort
-            )
-            SELECT cohort, enrolled::bigint, completed::bigint,
-                   round(completed::numeric / enrolled, 4)::float8 AS completion_rate,
-                   round(completed::numeric / enrolled - lag(completed::numeric / enrolled) OVER (ORDER BY cohort), 4)::float8
-                     AS change_vs_previous,
-                   rank() OVER (ORDER BY completed::numeric / enrolled DESC)::bigint AS rank
-            FROM cohorts ORDER BY cohort
-            """, fields: [
+        tenantQuery: .init(sql: overOutcomes(servedOutcomes, cohortSelect), fields: [
                 .init("cohort", .text, .perTenant, "Cohort"),
                 .init("enrolled", .integer, .perTenant, "Enrolled"),
                 .init("completed", .integer, .perTenant, "Completed"),
                 .init("completion_rate", .number, .perTenant, "Completion rate"),
                 .init("change_vs_previous", .number, .perTenant, "Change vs previous cohort"),
                 .init("rank", .integer, .perTenant, "Rank by completion rate"),
-            ])
+            ], source: .rollups(cold: overOutcomes(coldOutcomes, cohortSelect)))
     )
 
     public static let featureAdoption = ReportDefinition(
@@ -144,7 +201,7 @@ public enum StandardReports {
                 .init("tenants_using", .integer, .crossTenant, "Tenants using it"),
                 .init("tenants_total", .integer, .crossTenant, "Tenants"),
                 .init("share_of_tenants", .number, .crossTenant, "Share of tenants"),
-            ])
+            ], source: .rollupsOnly)
     )
 
     /// Per-tenant rows on the platform surface: allowed, because no row mixes in a cross-tenant value.
@@ -168,7 +225,7 @@ public enum StandardReports {
                 .init("active_learners", .integer, .perTenant, "Active learners"),
                 .init("statements", .integer, .perTenant, "Statements"),
                 .init("features_used", .integer, .perTenant, "Features used"),
-            ])
+            ], source: .rollupsOnly)
     )
 
     public static let all = [activeLearners, completionRateByCourse, timeToComplete, cohortComparison, featureAdoption, tenantOverview]

@@ -29,6 +29,7 @@ extension Migration {
         .auditChain,
         .dailyRollups,
         .learningRecordStore,
+        .rollupService,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

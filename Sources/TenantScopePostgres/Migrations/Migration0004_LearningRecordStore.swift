@@ -129,34 +129,6 @@ extension Migration {
         "REVOKE ALL ON FUNCTION app.refresh_learning_facts(text[]) FROM PUBLIC",
         "GRANT EXECUTE ON FUNCTION app.refresh_learning_facts(text[]) TO tenantscope_tenant",
 
-        // Learner-activity roll-ups kept by deltas, so a batch costs what it holds, not what the tenant
-        // holds: new counted statements add, statements voided by the batch subtract (rows reaching zero
-        // go). The property test checks the result against a full recount.
-        """
-        CREATE FUNCTION app.count_learner_activity(added_ids uuid[], voided_actor_keys text[], voided_days date[]) RETURNS void
-        LANGUAGE sql SECURITY INVOKER SET search_path = pg_catalog, pg_temp
-        AS $$
-          INSERT INTO app.daily_learner_activity (day, learner_hash, statements)
-            SELECT ("timestamp" AT TIME ZONE 'UTC')::date, md5(actor_key), count(*)
-            FROM app.statements WHERE id = ANY (added_ids) AND NOT voided AND voids IS NULL
-            GROUP BY 1, 2
-          ON CONFLICT (tenant_id, day, learner_hash)
-            DO UPDATE SET statements = app.daily_learner_activity.statements + EXCLUDED.statements;
-          WITH gone AS (
-            SELECT g.day, md5(g.actor_key) AS learner_hash, count(*)::int AS n
-            FROM unnest(voided_days, voided_actor_keys) AS g(day, actor_key) GROUP BY 1, 2)
-          DELETE FROM app.daily_learner_activity r USING gone
-            WHERE r.day = gone.day AND r.learner_hash = gone.learner_hash AND r.statements <= gone.n;
-          WITH gone AS (
-            SELECT g.day, md5(g.actor_key) AS learner_hash, count(*)::int AS n
-            FROM unnest(voided_days, voided_actor_keys) AS g(day, actor_key) GROUP BY 1, 2)
-          UPDATE app.daily_learner_activity r SET statements = r.statements - gone.n FROM gone
-            WHERE r.day = gone.day AND r.learner_hash = gone.learner_hash;
-        $$
-        """,
-        "REVOKE ALL ON FUNCTION app.count_learner_activity(uuid[], text[], date[]) FROM PUBLIC",
-        "GRANT EXECUTE ON FUNCTION app.count_learner_activity(uuid[], text[], date[]) TO tenantscope_tenant",
-
         // Feature-usage roll-ups recomputed for the days an event batch touched (distinct actors per day
         // cannot be kept by deltas without storing the actors).
         """

@@ -1,0 +1,144 @@
+import Foundation
+import PostgresNIO
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+
+/// Served reports (roll-ups for complete days, raw tables for today) against the same reports computed
+/// from raw tables only, on random data: after ingest in batches, after late statements and voiding,
+/// and around a tenant deletion, where platform figures must drop by exactly the deleted tenant's share.
+@Suite(.serialized) struct RollupPropertyTests {
+    /// Its own cluster: platform figures cover every tenant in it.
+    static let cluster = TestCluster()
+
+    /// Every tenant report with parameter sets that exercise windows, filters and buckets.
+    static let tenantRuns: [(String, [(String, String)], [String: String])] = [
+        ("active_learners", [], [:]),
+        ("active_learners", [("days", "7")], [:]),
+        ("active_learners", [], ["region": "region-0"]),
+        ("completion_rate_by_course", [], [:]),
+        ("completion_rate_by_course", [("since", ISO8601Timestamp.day(Date().addingTimeInterval(-10 * 86_400)))], [:]),
+        ("completion_rate_by_course", [], ["region": "region-1"]),
+        ("time_to_complete", [("bucket_days", "1")], [:]),
+        ("time_to_complete", [("bucket_days", "7")], ["region": "region-0"]),
+        ("cohort_comparison", [], [:]),
+        ("cohort_comparison", [("course", "Course 1")], [:]),
+    ]
+
+    struct World {
+        let database: Database
+        let runner: ReportRunner
+        let rollups: RollupService
+        var tenants: [Tenant]
+        var statementIDs: [TenantID: [String]] = [:]
+    }
+
+    static func ingest(_ statements: [String], into tenant: TenantID, world: World) async throws {
+        let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "rollup-test"])
+        let prepared = try StatementBatch.parse(Data(XAPIJSON.array(statements).utf8), validator: validator)
+        _ = try await world.database.statements.store(prepared, tenant: tenant)
+    }
+
+    static func report(_ world: World, _ tenant: TenantID, _ name: String, _ parameters: [(String, String)],
+                       _ attributes: [String: String], path: ReportRunner.Path) async throws -> [[ReportCell]] {
+        let principal = Principal.tenantUser(TenantUser(subject: "rollup-test", tenant: tenant, role: .viewer, attributes: attributes))
+        return try await world.runner.run(principal, report: name, surface: .tenant, parameters: parameters, path: path).rows
+    }
+
+    static func platform(_ world: World, _ name: String) async throws -> [[ReportCell]] {
+        try await world.runner.run(.platformAdmin(operator: "rollup-test"), report: name, surface: .platform, parameters: []).rows
+    }
+
+    /// Checks served == cold for every tenant and report; returns each tenant's cold active_learners rows.
+    static func checkServedEqualsCold(_ world: World, stage: String) async throws {
+        for tenant in world.tenants {
+            for (name, parameters, attributes) in tenantRuns {
+                let served = try await report(world, tenant.id, name, parameters, attributes, path: .served)
+                let cold = try await report(world, tenant.id, name, parameters, attributes, path: .cold)
+                #expect(served == cold, "\(stage): \(name) \(parameters) \(attributes) for \(tenant.slug)")
+            }
+        }
+    }
+
+    /// The platform's active learners must equal the sum of every tenant's own (cold) figures: learner
+    /// identities are per tenant, so distinct counts add up across tenants.
+    static func checkPlatformEqualsSumOfTenants(_ world: World, stage: String) async throws {
+        let platform = try await platform(world, "active_learners")
+        var daily: [String: Int] = [:]
+        var windowTotal = 0
+        for tenant in try await world.database.tenants.list() {
+            for row in try await report(world, tenant.id, "active_learners", [], [:], path: .cold) {
+                guard case .text(let day) = row[0], case .integer(let n) = row[1] else { continue }
+                daily[day, default: 0] += n
+            }
+            let rows = try await report(world, tenant.id, "active_learners", [], [:], path: .cold)
+            if case .integer(let distinct) = rows.first?[2] { windowTotal += distinct }
+        }
+        let expected = daily.keys.sorted().map { [ReportCell.text($0), .integer(daily[$0]!), .integer(windowTotal)] }
+        #expect(platform == expected, "\(stage): platform active_learners")
+    }
+
+    @Test(arguments: [UInt64(11), 12])
+    func servedReportsEqualRawReportsThroughLateDataVoidingAndDeletion(seed: UInt64) async throws {
+        let handle = try await Self.cluster.start()
+        let db = handle.database
+        var world = World(
+            database: db, runner: ReportRunner(catalog: try StandardReports.catalog(), database: db, logger: TestCluster.logger),
+            rollups: RollupService(database: db, logger: TestCluster.logger), tenants: []
+        )
+        let start = Date().addingTimeInterval(-40 * 86_400)
+        for index in 0..<3 {
+            let tenant = try await db.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("roll")), name: "Roll-up \(index)")
+            world.tenants.append(tenant)
+            let statements = DerivedFactsPropertyTests.randomStatements(
+                seed: seed &* 10 &+ UInt64(index), count: 150, start: start, spanDays: 41, host: "t\(index).example")
+            world.statementIDs[tenant.id] = statements.map { XAPIJSON.object($0)["id"] as! String }
+            try await Self.ingest(Array(statements[..<100]), into: tenant.id, world: world)
+            try await Self.ingest(Array(statements[100...]), into: tenant.id, world: world)
+        }
+        try await world.rollups.catchUpAll(tenants: world.tenants)
+        try await Self.checkServedEqualsCold(world, stage: "after ingest")
+        try await Self.checkPlatformEqualsSumOfTenants(world, stage: "after ingest")
+
+        // Late statements (old timestamps, stored now) and voiding of earlier statements.
+        for (index, tenant) in world.tenants.enumerated() {
+            let late = DerivedFactsPropertyTests.randomStatements(
+                seed: seed &* 100 &+ UInt64(index), count: 30, start: start, spanDays: 20, host: "t\(index).example")
+            let ids = world.statementIDs[tenant.id]!
+            let voiding = stride(from: 0, to: ids.count, by: 9).map { DerivedFactsPropertyTests.voiding(ids[$0]) }
+            try await Self.ingest(late + voiding, into: tenant.id, world: world)
+        }
+        try await world.rollups.catchUpAll(tenants: world.tenants)
+        try await Self.checkServedEqualsCold(world, stage: "after late statements and voiding")
+        try await Self.checkPlatformEqualsSumOfTenants(world, stage: "after late statements and voiding")
+
+        // Tenant deletion: platform figures drop by exactly the deleted tenant's own.
+        let before = try await Self.platform(world, "active_learners")
+        let deleted = world.tenants.removeLast()
+        let share = try await Self.report(world, deleted.id, "active_learners", [], [:], path: .cold)
+        let adoptionBefore = try await Self.platform(world, "feature_adoption")
+        #expect(try await db.tenants.delete(slug: deleted.slug)?.id == deleted.id)
+        let after = try await Self.platform(world, "active_learners")
+        let shareWindow: Int = if case .integer(let n) = share.first?[2] { n } else { 0 }
+        for (row, (old, mine)) in zip(after, zip(before, share)) {
+            guard case .integer(let a) = row[1], case .integer(let b) = old[1], case .integer(let m) = mine[1],
+                  case .integer(let aw) = row[2], case .integer(let bw) = old[2] else {
+                Issue.record("unexpected row shape")
+                continue
+            }
+            #expect(row[0] == old[0] && a == b - m && aw == bw - shareWindow)
+        }
+        try await Self.checkPlatformEqualsSumOfTenants(world, stage: "after deletion")
+        try await Self.checkServedEqualsCold(world, stage: "after deletion")
+        // No feature events in this world: adoption stays empty, and the deleted tenant left nothing behind.
+        #expect(try await Self.platform(world, "feature_adoption") == adoptionBefore)
+        let leftovers = try await db.sessions.run(.tenant(deleted.id)) { connection in
+            var total = 0
+            for table in try await TwoTenants.tenantTables(handle) {
+                total += try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table)")).collect().first!.decode(Int.self)
+            }
+            return total
+        }
+        #expect(leftovers == 0)
+    }
+}
