@@ -55,4 +55,29 @@ import Testing
         }
         #expect(hardened)
     }
+
+    /// The seed: no roll-up ever pre-aggregates across tenants. Every table outside the system schemas either
+    /// carries `tenant_id` (one tenant per row) or is one of the named non-aggregate tables; there are no
+    /// materialized views. A table of platform totals would have no `tenant_id` and fail here.
+    @Test func noTableHoldsFiguresSummedOverSeveralTenants() async throws {
+        let handle = try await TestCluster.shared.start()
+        let offenders = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestCluster.logger) { connection in
+            var names: [String] = []
+            for try await name in try await connection.query("""
+                SELECT format('%I.%I', n.nspname, c.relname)
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+                  AND (c.relkind = 'm' OR NOT EXISTS (
+                    SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))
+                ORDER BY 1
+                """, logger: TestCluster.logger).decode(String.self) {
+                names.append(name)
+            }
+            return names
+        }
+        // The directory, the audit trail, and private bookkeeping: none holds figures about learning activity.
+        #expect(offenders == [
+            "app.audit_log", "app.tenants", "app_private.revoked_tokens", "app_private.schema_migrations", "app_private.settings",
+        ])
+    }
 }

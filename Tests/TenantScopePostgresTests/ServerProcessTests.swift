@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+@testable import TenantScopeCore
 @testable import TenantScopePostgres
 
 /// The real `tenantscope` binary: serve on a fresh state directory, answer /readyz, stop with SIGTERM.
@@ -91,5 +92,58 @@ import Testing
         #expect(tail.output.contains("tenant_created") && tail.output.contains(slug))
 
         #expect(try Self.tenantscope(["db", "url", "--database-url", url]).output.hasPrefix("postgresql://"))
+    }
+
+    @Test func lrsKeysAreCreatedListedAndRevokedWithTheSecretShownOnce() async throws {
+        let handle = try await TestCluster.shared.start()
+        let url = handle.ownerEndpoint.url
+        let slug = TwoTenants.uniqueSlug("key")
+        #expect(try Self.tenantscope(["tenant", "create", slug, "--name", "Key tenant", "--database-url", url]).status == 0)
+        let created = try Self.tenantscope(["lrs-key", "create", "--tenant", slug, "--label", "moodle", "--database-url", url])
+        #expect(created.status == 0, "\(created.output)")
+        let key = created.output.split(separator: "\n").first { $0.hasPrefix("key:") }.map { String($0.dropFirst(4)).trimmingCharacters(in: .whitespaces) } ?? ""
+        let secret = created.output.split(separator: "\n").first { $0.hasPrefix("secret:") }.map { String($0.dropFirst(7)).trimmingCharacters(in: .whitespaces) } ?? ""
+        #expect(LRSCredentialSecret.isWellFormedKey(key) && secret.count == 64)
+        #expect(try await handle.database.lrsCredentials.tenant(for: .init(key: key, secret: secret)) != nil)
+
+        let listed = try Self.tenantscope(["lrs-key", "list", "--database-url", url])
+        #expect(listed.output.contains(key) && listed.output.contains(slug) && listed.output.contains("active") && !listed.output.contains(secret))
+        #expect(try Self.tenantscope(["lrs-key", "revoke", key, "--database-url", url]).status == 0)
+        #expect(try await handle.database.lrsCredentials.tenant(for: .init(key: key, secret: secret)) == nil)
+        #expect(try Self.tenantscope(["lrs-key", "list", "--database-url", url]).output.contains("revoked"))
+        let again = try Self.tenantscope(["lrs-key", "revoke", key, "--database-url", url])
+        #expect(again.status != 0 && again.output.contains("no active LRS key"))
+        let unknown = try Self.tenantscope(["lrs-key", "create", "--tenant", "no-such-tenant", "--database-url", url])
+        #expect(unknown.status != 0 && unknown.output.contains("no tenant"))
+    }
+
+    @Test func rollupsRebuildReportRunAndTenantDeleteFromTheCommandLine() async throws {
+        let handle = try await TestCluster.shared.start()
+        let url = handle.ownerEndpoint.url
+        let slug = TwoTenants.uniqueSlug("ops")
+        #expect(try Self.tenantscope(["tenant", "create", slug, "--name", "Ops tenant", "--database-url", url]).status == 0)
+        let tenant = try #require(try await handle.database.tenants.find(slug: TenantSlug(slug)))
+        let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "cli-test"])
+        let statements = DerivedFactsPropertyTests.randomStatements(seed: 7, count: 40, start: Date().addingTimeInterval(-5 * 86_400), spanDays: 5)
+        _ = try await handle.database.statements.store(
+            try StatementBatch.parse(Data(XAPIJSON.array(statements).utf8), validator: validator), tenant: tenant.id)
+
+        let rebuilt = try Self.tenantscope(["rollups", "rebuild", "--tenant", slug, "--database-url", url])
+        #expect(rebuilt.status == 0 && rebuilt.output.contains("days recomputed"), "\(rebuilt.output)")
+        let served = try Self.tenantscope(["report", "run", "active_learners", "--tenant", slug, "--param", "days=7", "--database-url", url])
+        let cold = try Self.tenantscope(["report", "run", "active_learners", "--tenant", slug, "--param", "days=7", "--cold", "--database-url", url])
+        #expect(served.status == 0 && served.output.contains("timing report=active_learners path=served"), "\(served.output)")
+        // Result lines are tab-separated; progress and log lines are not.
+        let rows = { (output: String) in output.split(separator: "\n").filter { $0.contains("\t") } }
+        #expect(rows(served.output) == rows(cold.output) && rows(served.output).count == 8, "\(served.output)\n\(cold.output)")
+        #expect(try Self.tenantscope(["report", "run", "active_learners", "--database-url", url]).status != 0)
+
+        let refused = try Self.tenantscope(["tenant", "delete", slug, "--database-url", url])
+        #expect(refused.status != 0 && refused.output.contains("--confirm"))
+        let deleted = try Self.tenantscope(["tenant", "delete", slug, "--confirm", "--database-url", url])
+        #expect(deleted.status == 0, "\(deleted.output)")
+        #expect(try await handle.database.tenants.find(slug: TenantSlug(slug)) == nil)
+        let tail = try Self.tenantscope(["audit", "tail", "--limit", "500", "--database-url", url])
+        #expect(tail.output.contains("tenant_deleted") && tail.output.contains("rollups_rebuilt") && tail.output.contains("operator_tenant_report"))
     }
 }

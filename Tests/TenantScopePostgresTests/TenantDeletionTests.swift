@@ -1,0 +1,43 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeServer
+
+/// `DELETE /api/v1/platform/tenants/{slug}`: platform admins only, confirmed, audited, and thorough.
+@Suite struct TenantDeletionTests {
+    @Test func aPlatformAdminDeletesATenantAndEverythingItOwns() async throws {
+        try await LRSFixture.with { client, fixture in
+            let slug = fixture.a.tenant.slug.rawValue
+            try await XAPIConformanceTests.send(client, .post, "/xAPI/statements", fixture.a.headers, XAPIJSON.statement(), expect: .ok)
+            var tenantAdmin = HTTPFields()
+            tenantAdmin[.authorization] = "Bearer " + (try await TestTokens.tenant(fixture.a.tenant.id, role: .admin))
+            try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/\(slug)?confirm=\(slug)", tenantAdmin, expect: .forbidden)
+
+            var platform = HTTPFields()
+            platform[.authorization] = "Bearer " + (try await TestTokens.platform("deleter"))
+            try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/\(slug)", platform, expect: .badRequest)
+            try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/\(slug)?confirm=other", platform, expect: .badRequest)
+            try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/no-such-tenant?confirm=no-such-tenant", platform, expect: .notFound)
+            #expect(try await fixture.handle.database.tenants.find(slug: fixture.a.tenant.slug) != nil)
+
+            let deleted = try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/\(slug)?confirm=\(slug)", platform, expect: .ok)
+            #expect(deleted.body.contains(fixture.a.tenant.id.description))
+            #expect(try await fixture.handle.database.tenants.find(slug: fixture.a.tenant.slug) == nil)
+            // Its credentials went with it, and nothing of it is left in any tenant table.
+            try await XAPIConformanceTests.send(client, .get, "/xAPI/statements", fixture.a.headers, expect: .unauthorized)
+            for table in try await TwoTenants.tenantTables(fixture.handle) {
+                #expect(try await fixture.rows(fixture.a, "SELECT count(*)::text FROM \(table)") == ["0"], "\(table)")
+            }
+            // The other tenant is untouched.
+            try await XAPIConformanceTests.send(client, .get, "/xAPI/statements", fixture.b.headers, expect: .ok)
+
+            let audit = try await fixture.handle.database.audit.tail(limit: 500)
+            #expect(audit.contains { $0.entry.action == "tenant_deleted" && $0.entry.actor == "deleter" && $0.entry.scopeTenant == fixture.a.tenant.id })
+            #expect(audit.contains { $0.entry.action == "platform_scope_refused" && $0.entry.scopeTenant == fixture.a.tenant.id
+                && $0.entry.parameters["operation"] == "tenant_delete" })
+        }
+    }
+}
