@@ -59,11 +59,16 @@ public struct RollupService: Service {
         return results
     }
 
-    /// Catches one tenant up (or rebuilds it whole).
+    /// Catches one tenant up, or rebuilds everything derived from its raw statements: learners, courses,
+    /// enrollments and every roll-up (after restoring raw data, or to check the incremental path).
     @discardableResult
     public func catchUp(_ tenant: TenantID, fullRebuild: Bool = false) async throws -> Int {
-        try await database.sessions.run(.tenant(tenant), access: .readWrite, statementTimeout: .seconds(600)) { connection in
-            try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, \(fullRebuild))")
+        try await database.sessions.run(.tenant(tenant), access: .readWrite, statementTimeout: .seconds(1800)) { connection in
+            if fullRebuild {
+                try await connection.query("SELECT app.lock_tenant_derivation()")
+                try await connection.query("SELECT app.refresh_learning_facts(NULL)")
+            }
+            return try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, \(fullRebuild))")
                 .collect().first?.decode(Int.self) ?? -1
         }
     }

@@ -1,3 +1,4 @@
+import TenantScopeCore
 import TenantScopePostgres
 
 /// Where the HTTP server listens and how much it accepts.
@@ -9,13 +10,20 @@ public struct ServerConfiguration: Sendable {
 
     /// How often the roll-up service catches every tenant up; nil runs no roll-up service.
     public var rollupInterval: Duration?
+    /// Who may frame the dashboards, and how session cookies are set.
+    public var embedding: EmbeddingPolicy
+    /// Signs dashboard session cookies; a random key (sessions end with the process) unless given.
+    public var sessionSigner: DashboardSessionSigner
 
     public static let defaultMaximumBodyBytes = 8 * 1024 * 1024
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = defaultMaximumBodyBytes,
-        rollupInterval: Duration? = RollupService.defaultInterval
+        rollupInterval: Duration? = RollupService.defaultInterval, embedding: EmbeddingPolicy = EmbeddingPolicy(),
+        sessionSigner: DashboardSessionSigner = .random()
     ) {
+        self.embedding = embedding
+        self.sessionSigner = sessionSigner
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes

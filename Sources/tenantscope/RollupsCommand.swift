@@ -12,7 +12,7 @@ struct RollupsCommand: AsyncParsableCommand {
 
     struct Rebuild: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Recompute roll-ups from the raw statements, for every tenant or one.",
+            abstract: "Recompute learners, courses, enrollments and roll-ups from the raw statements, for every tenant or one.",
             discussion: "The server keeps roll-ups current on its own; rebuild after restoring data or to check them."
         )
 

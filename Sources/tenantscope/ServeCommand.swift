@@ -30,6 +30,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body accepted, in bytes (statement and event batches); larger ones get 413.")
     var maxBodyBytes = ServerConfiguration.defaultMaximumBodyBytes
 
+    @Option(name: .customLong("embed-origin"), help: ArgumentHelp(
+        "An origin allowed to frame the dashboards, e.g. https://lms.example.com (repeatable; sent as CSP frame-ancestors).",
+        discussion: "With --demo, http://localhost:* and http://127.0.0.1:* are allowed too."))
+    var embedOrigins: [String] = []
+
+    @Flag(help: "Set dashboard session cookies Secure; SameSite=None (for HTTPS behind a proxy that does not send X-Forwarded-Proto).")
+    var secureCookies = false
+
+    func validate() throws {
+        for origin in embedOrigins {
+            guard origin.hasPrefix("https://") || origin.hasPrefix("http://"), !origin.contains(" "), !origin.contains(";") else {
+                throw ValidationError("--embed-origin takes an origin such as https://lms.example.com, got '\(origin)'")
+            }
+        }
+    }
+
     func run() async throws {
         TenantScopeCommand.bootstrapLogging()
         let logger = Logger(label: "tenantscope")
@@ -45,17 +61,27 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
             let host = self.host
+            let demo = self.demo
+            let stateDirectory = database.resolvedStateDirectory
             if tokens.usesDevelopmentKeys {
                 progress("Using development token keys from \(database.resolvedStateDirectory)/keys (mint tokens with `tenantscope token`)")
             }
             let verifier = try await tokens.verifier(stateDirectory: database.resolvedStateDirectory, revocations: db.revocations)
             let app = buildApplication(
-                database: db, configuration: .init(host: host, port: port, maximumBodyBytes: maxBodyBytes), tokens: verifier,
+                database: db, configuration: .init(
+                    host: host, port: port, maximumBodyBytes: maxBodyBytes,
+                    embedding: EmbeddingPolicy(
+                        allowedOrigins: embedOrigins + (demo ? ["http://localhost:*", "http://127.0.0.1:*"] : []),
+                        alwaysSecure: secureCookies)
+                ), tokens: verifier,
                 catalog: try StandardReports.catalog(), logger: logger,
                 beforeServerStarts: loadDemo,
                 onServerRunning: { port in
                     let line = "TenantScope is running at http://\(host):\(port)  (health: /healthz, readiness: /readyz; Ctrl-C stops it)\n"
                     FileHandle.standardOutput.write(Data(line.utf8))
+                    if demo {
+                        progress("Dashboard: open http://\(host):\(port)/embed/learning?token=$(tenantscope token --tenant acme --state-dir \(stateDirectory))")
+                    }
                 }
             )
             // Runs until SIGINT/SIGTERM, then shuts the server and the pools down gracefully.

@@ -47,6 +47,13 @@ public struct TokenVerifier: Sendable {
     }
 
     public func verify(_ token: String, for surface: Surface, now: Date = Date()) async throws(AuthenticationError) -> Principal {
+        try await verifiedSession(token, for: surface, now: now).principal
+    }
+
+    /// Verifies like ``verify(_:for:now:)`` and also returns the token's expiry (a dashboard session
+    /// exchanged for the token must not outlive it).
+    public func verifiedSession(_ token: String, for surface: Surface, now: Date = Date()) async throws(AuthenticationError)
+        -> (principal: Principal, expires: Date) {
         let payload = try await verifiedPayload(token, keys: surface == .tenant ? tenantKeys : platformKeys)
         let leeway = Double(configuration.leeway.components.seconds)
         let audience = surface == .tenant ? configuration.tenantAudience : configuration.platformAudience
@@ -71,10 +78,10 @@ public struct TokenVerifier: Sendable {
             guard let tenantText = payload.tenant_id, let tenant = TenantID(uuidString: tenantText),
                   let role = TenantUser.Role(rawValue: payload.role)
             else { throw .badClaims }
-            return .tenantUser(TenantUser(subject: subject, tenant: tenant, role: role, attributes: payload.user_attributes ?? [:]))
+            return (.tenantUser(TenantUser(subject: subject, tenant: tenant, role: role, attributes: payload.user_attributes ?? [:])), payload.exp.value)
         case .platform:
             guard payload.role == "platform_admin", payload.tenant_id == nil else { throw .badClaims }
-            return .platformAdmin(operator: subject)
+            return (.platformAdmin(operator: subject), payload.exp.value)
         }
     }
 

@@ -31,7 +31,9 @@ actor TestCluster {
             ?? FileManager.default.temporaryDirectory.path
         let path = "\(base)/\(name)-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        chmod(base, 0o755)
+        // The postgres OS user must traverse into it. Only the test root is ours to open up: the system
+        // temporary directory must keep its own mode (1777).
+        if ProcessInfo.processInfo.environment["TENANTSCOPE_TEST_ROOT"].map({ !$0.isEmpty }) == true { chmod(base, 0o755) }
         chmod(path, 0o755)
         return path
     }

@@ -1,0 +1,92 @@
+import Crypto
+import Foundation
+
+/// The signed dashboard session an embed token is exchanged for: who, which tenant (or the platform),
+/// and until when. It travels only in an HttpOnly cookie, never in a URL or form.
+public struct DashboardSession: Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable {
+        case tenant, platform
+    }
+
+    public var kind: Kind
+    public var subject: String
+    public var tenant: TenantID?
+    public var role: TenantUser.Role.RawValue?
+    public var attributes: [String: String]
+    /// Unix seconds; the embed token's own expiry, so a session never outlives its token.
+    public var expires: Int
+
+    public init(principal: Principal, expires: Date) {
+        switch principal {
+        case .tenantUser(let user):
+            kind = .tenant
+            subject = user.subject
+            tenant = user.tenant
+            role = user.role.rawValue
+            attributes = user.attributes
+        case .platformAdmin(let name):
+            kind = .platform
+            subject = name
+            tenant = nil
+            role = nil
+            attributes = [:]
+        }
+        self.expires = Int(expires.timeIntervalSince1970)
+    }
+
+    /// The principal the session stands for.
+    public var principal: Principal? {
+        switch kind {
+        case .platform:
+            return .platformAdmin(operator: subject)
+        case .tenant:
+            guard let tenant, let role = role.flatMap(TenantUser.Role.init(rawValue:)) else { return nil }
+            return .tenantUser(TenantUser(subject: subject, tenant: tenant, role: role, attributes: attributes))
+        }
+    }
+}
+
+/// Seals and opens ``DashboardSession`` values: `base64url(JSON).base64url(HMAC-SHA256)`.
+public struct DashboardSessionSigner: Sendable {
+    private let key: SymmetricKey
+
+    public init(key: [UInt8]) throws(TenantScopeError) {
+        guard key.count >= 32 else { throw .invalidInput("the session key must be at least 32 bytes") }
+        self.key = SymmetricKey(data: key)
+    }
+
+    /// A signer with a fresh random key: sessions then last as long as the process.
+    public static func random() -> DashboardSessionSigner {
+        var generator = SystemRandomNumberGenerator()
+        return try! DashboardSessionSigner(key: (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+    }
+
+    public func seal(_ session: DashboardSession) -> String {
+        let payload = Self.base64URL((try? JSONEncoder().encode(session)) ?? Data())
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: key)
+        return payload + "." + Self.base64URL(Data(mac))
+    }
+
+    /// The session, or nil when the value is forged, malformed or expired.
+    public func open(_ value: String, now: Date = Date()) -> DashboardSession? {
+        let parts = value.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let mac = Self.data(base64URL: String(parts[1])),
+              HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(parts[0].utf8), using: key),
+              let json = Self.data(base64URL: String(parts[0])),
+              let session = try? JSONDecoder().decode(DashboardSession.self, from: json),
+              Double(session.expires) > now.timeIntervalSince1970
+        else { return nil }
+        return session
+    }
+
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func data(base64URL text: String) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64)
+    }
+}
