@@ -24,6 +24,9 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # The outside-client tests run TinCanPython from a virtual environment.
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
+# The real-browser test drives headless Chromium through chromedriver.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 # Foundation's networking (used by tests) links libcurl at run time.
 ldconfig -p 2>/dev/null | grep -q 'libcurl\.so\.4' || need_apt+=(libcurl4)
 

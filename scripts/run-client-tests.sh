@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs real outside clients against a running TenantScope: TinCanPython (PyPI `tincan`) saves, queries,
-# pages, voids and retrieves statements over HTTP with two tenants' LRS credentials.
+# pages, voids and retrieves statements over HTTP with two tenants' LRS credentials; then headless
+# Chromium (Selenium) embeds the tenant dashboard in an iframe on another origin.
 # Called by scripts/run-tests.sh after the Swift tests; needs the built binary ($TENANTSCOPE_BIN).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,10 +11,10 @@ BIN=${TENANTSCOPE_BIN:-$(swift build --show-bin-path)/tenantscope}
 
 # The client lives in a git-ignored virtual environment, installed once.
 VENV=.venv
-if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import tincan" 2>/dev/null; then
-  echo "• Installing the TinCanPython client into $VENV"
+if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import tincan, selenium" 2>/dev/null; then
+  echo "• Installing the TinCanPython client and Selenium into $VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "tincan==1.0.0"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "tincan==1.0.0" "selenium>=4.15,<5"
 fi
 
 ROOT=${TENANTSCOPE_TEST_ROOT:-$(mktemp -d /tmp/tenantscope-clients.XXXXXX)}
@@ -38,7 +39,7 @@ for tenant in client-a client-b; do
 done
 
 echo "• Starting the server"
-"$BIN" serve --state-dir "$STATE" --port 0 >"$STATE/server.out" 2>"$STATE/server.err" &
+"$BIN" serve --state-dir "$STATE" --port 0 --embed-origin 'http://127.0.0.1:*' >"$STATE/server.out" 2>"$STATE/server.err" &
 SERVER_PID=$!
 URL=""
 for _ in $(seq 1 120); do
@@ -54,3 +55,16 @@ LRS_ENDPOINT="$URL/xAPI/" \
 LRS_A_KEY=${KEY[client-a]} LRS_A_SECRET=${SECRET[client-a]} \
 LRS_B_KEY=${KEY[client-b]} LRS_B_SECRET=${SECRET[client-b]} \
   "$VENV/bin/python" Tests/clients/tincan_client_test.py
+
+echo "• Headless Chromium embeds the dashboard"
+"$BIN" rollups rebuild --state-dir "$STATE" >/dev/null 2>&1
+TENANT_ID=$("$BIN" tenant list --state-dir "$STATE" 2>/dev/null | awk '$1 == "client-a" {print $(NF-1)}')
+SCREENSHOT="$STATE/embedded-dashboard.png"
+DASHBOARD_BASE="$URL" TENANT_SLUG=client-a TENANT_ID="$TENANT_ID" SCREENSHOT="$SCREENSHOT" \
+EMBED_TOKEN=$("$BIN" token --tenant client-a --role viewer --ttl 600 --state-dir "$STATE" 2>/dev/null) \
+  "$VENV/bin/python" Tests/browser/embedded_dashboard_test.py
+# The README shows this screenshot; refresh it when asked or when it is missing.
+if [[ ! -f docs/images/embedded-dashboard.png || "${UPDATE_SCREENSHOTS:-0}" == "1" ]]; then
+  mkdir -p docs/images && cp "$SCREENSHOT" docs/images/embedded-dashboard.png
+  echo "• Saved docs/images/embedded-dashboard.png"
+fi

@@ -103,7 +103,9 @@ public enum Charts {
             return labels.enumerated().filter { $0.offset % step == 0 }.map { index, label in
                 let x = self.x(index: index, of: labels.count, centered: centered)
                 let short = label.count > 14 ? String(label.prefix(13)) + "…" : label
-                return "<text class=\"tick\" x=\"\(format(x))\" y=\"\(format(baseline + 16))\" text-anchor=\"middle\">\(escape(short))</text>"
+                // Labels at the ends of a line chart are anchored inwards so they are not clipped.
+                let anchor = centered || labels.count == 1 ? "middle" : index == 0 ? "start" : index == labels.count - 1 ? "end" : "middle"
+                return "<text class=\"tick\" x=\"\(format(x))\" y=\"\(format(baseline + 16))\" text-anchor=\"\(anchor)\">\(escape(short))</text>"
             }.joined()
         }
     }
