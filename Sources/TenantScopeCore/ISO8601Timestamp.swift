@@ -67,10 +67,23 @@ public enum ISO8601Timestamp {
         format(date, fractionDigits: 6)
     }
 
+    /// Microseconds since 1970, rounded: exact integers for arithmetic a `Date` cannot hold exactly.
+    public static func epochMicroseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    /// Formats exact microseconds since 1970 in UTC: `2026-11-24T09:30:00.123456Z`.
+    public static func formatMicroseconds(epochMicroseconds: Int64) -> String {
+        format(totalMicros: epochMicroseconds, fractionDigits: 6)
+    }
+
     private static func format(_ date: Date, fractionDigits: Int) -> String {
         // Round to the microsecond first: a parsed `.123` is stored as 0.12299999… in a Double and
         // must not print as `.122`. Then truncate to the requested precision.
-        let totalMicros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        format(totalMicros: epochMicroseconds(date), fractionDigits: fractionDigits)
+    }
+
+    private static func format(totalMicros: Int64, fractionDigits: Int) -> String {
         let unit: Int64 = fractionDigits == 3 ? 1000 : 1
         let totalUnits = floorDiv(totalMicros, unit)
         let perSecond = 1_000_000 / unit

@@ -22,6 +22,8 @@ public final class Database: Sendable {
     public let statements: StatementStore
     public let featureEvents: FeatureEventStore
     public let lrsCredentials: LRSCredentials
+    /// Saved dashboard views and shared links, through ``sessions``.
+    public let savedViews: SavedViewStore
     private let logger: Logger
 
     /// Applies pending migrations, reads the runtime secrets, and builds (but does not run) the pools.
@@ -38,13 +40,14 @@ public final class Database: Sendable {
             }
             return settings
         }
-        guard let key = settings["tenant_context_key"], let password = settings["app_role_password"] else {
+        guard let key = settings["tenant_context_key"], let password = settings["app_role_password"],
+              let linkKey = settings["shared_link_key"] else {
             throw TenantScopeError.environment("app_private.settings is missing the runtime secrets; the migrations did not complete")
         }
-        return try Database(ownerEndpoint: ownerEndpoint, appPassword: password, contextKeyHex: key, logger: logger)
+        return try Database(ownerEndpoint: ownerEndpoint, appPassword: password, contextKeyHex: key, linkKeyHex: linkKey, logger: logger)
     }
 
-    init(ownerEndpoint: DatabaseEndpoint, appPassword: String, contextKeyHex: String, logger: Logger) throws {
+    init(ownerEndpoint: DatabaseEndpoint, appPassword: String, contextKeyHex: String, linkKeyHex: String, logger: Logger) throws {
         self.ownerEndpoint = ownerEndpoint
         self.appEndpoint = ownerEndpoint.with(username: "tenantscope_app", password: appPassword)
         self.owner = PostgresClient(configuration: ownerEndpoint.clientConfiguration(maximumConnections: 4), backgroundLogger: logger)
@@ -56,6 +59,7 @@ public final class Database: Sendable {
         self.statements = StatementStore(sessions: sessions, logger: logger)
         self.featureEvents = FeatureEventStore(sessions: sessions, logger: logger)
         self.lrsCredentials = LRSCredentials(appClient: app, ownerClient: owner, logger: logger)
+        self.savedViews = SavedViewStore(sessions: sessions, appClient: app, logger: logger, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
         self.logger = logger
     }
 

@@ -54,7 +54,7 @@ public struct StatementStore: Sendable {
     /// is never passed: the column default stamps it from the transaction's verified context.
     static func insert(_ batch: [PreparedStatement], on connection: ScopedConnection) async throws -> Set<UUID> {
         guard !batch.isEmpty else { return [] }
-        let iso = ISO8601Timestamp.formatMicroseconds
+        let iso: (Date) -> String = ISO8601Timestamp.formatMicroseconds
         let rows = try await connection.query("""
             INSERT INTO app.statements
               (id, statement, actor_key, actor_name, verb_id, object_id, object_type, course_iri, course_title,
@@ -65,7 +65,7 @@ public struct StatementStore: Sendable {
                         \(batch.map { $0.facts.actorName ?? "" }), \(batch.map(\.facts.verbID)), \(batch.map(\.facts.objectID)),
                         \(batch.map { $0.facts.objectType ?? "" }), \(batch.map { $0.facts.course?.iri ?? "" }),
                         \(batch.map { $0.facts.course?.title ?? "" }), \(batch.map { $0.facts.registration?.uuidString ?? "" }),
-                        \(batch.map { iso($0.facts.timestamp) }), \(batch.map { iso($0.stored) }),
+                        \(batch.map { iso($0.facts.timestamp) }), \(batch.map(\.storedText)),
                         \(batch.map(\.facts.completesCourse)), \(batch.map { $0.facts.cohort ?? "" }),
                         \(batch.map { $0.facts.learnerRegion ?? "" }), \(batch.map { $0.facts.voidedStatementID?.uuidString ?? "" }))
                  AS s(i, j, a, an, v, o, t, c, ct, r, ts, st, cc, h, lr, vd)

@@ -26,8 +26,10 @@ public func buildApplication(
     OpenAPIRoute().register(on: router)
     let reports = ReportRunner(catalog: catalog, database: database, logger: logger)
     ReportRoutes(runner: reports, verifier: tokens).register(on: router)
-    DashboardRoutes(runner: reports, verifier: tokens, directory: database.tenants, audit: database.audit,
-                    sessions: configuration.sessionSigner, embedding: configuration.embedding).register(on: router)
+    let dashboards = DashboardRoutes(runner: reports, verifier: tokens, directory: database.tenants, audit: database.audit,
+                                     sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews)
+    dashboards.register(on: router)
+    SavedViewRoutes(store: database.savedViews, dashboards: dashboards, audit: database.audit).register(on: router)
     let writers = WriterAuthenticator(credentials: database.lrsCredentials, verifier: tokens, realm: "TenantScope LRS")
     XAPIRoutes(store: database.statements, authenticator: writers, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
     EventRoutes(store: database.featureEvents, authenticator: writers, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)

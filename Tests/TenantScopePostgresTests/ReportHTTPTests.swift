@@ -12,7 +12,7 @@ import Testing
         let handle = try await TestCluster.shared.start()
         let fixture = try await TwoTenants.make(handle)
         let database = try await Database.prepare(ownerEndpoint: handle.ownerEndpoint, logger: TestCluster.logger)
-        let app = buildApplication(database: database, configuration: .init(port: 0), tokens: try await TestTokens.verifier(),
+        let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil), tokens: try await TestTokens.verifier(),
                                    catalog: try StandardReports.catalog(), logger: TestCluster.logger)
         try await app.test(.router) { client in try await body(client, fixture) }
     }

@@ -79,6 +79,15 @@ public struct DashboardSessionSigner: Sendable {
         return session
     }
 
+    /// A form token bound to the session (double-submit protection for the dashboard's POST forms, which
+    /// cross-site iframes on HTTPS must send with `SameSite=None` cookies).
+    public func formToken(for session: DashboardSession) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let payload = Data("form:".utf8) + ((try? encoder.encode(session)) ?? Data())
+        return Self.base64URL(Data(HMAC<SHA256>.authenticationCode(for: payload, using: key)))
+    }
+
     static func base64URL(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

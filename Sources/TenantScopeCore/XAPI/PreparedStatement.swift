@@ -7,15 +7,18 @@ public struct PreparedStatement: Sendable, Hashable {
     public var json: String
     public var facts: StatementFacts
     public var stored: Date
+    /// `stored` exactly as written into the statement and the `stored` column (UTC, microseconds).
+    public var storedText: String
     /// Whether the sender gave a timestamp (when not, the stored time stands in and a re-sent copy of the
     /// statement is compared without it).
     public var senderGaveTimestamp: Bool
 
-    public init(id: UUID, json: String, facts: StatementFacts, stored: Date, senderGaveTimestamp: Bool) {
+    public init(id: UUID, json: String, facts: StatementFacts, stored: Date, storedText: String? = nil, senderGaveTimestamp: Bool) {
         self.id = id
         self.json = json
         self.facts = facts
         self.stored = stored
+        self.storedText = storedText ?? ISO8601Timestamp.formatMicroseconds(stored)
         self.senderGaveTimestamp = senderGaveTimestamp
     }
 }
@@ -50,6 +53,7 @@ public enum StatementBatch {
 
         var prepared: [PreparedStatement] = []
         prepared.reserveCapacity(items.count)
+        let baseMicroseconds = ISO8601Timestamp.epochMicroseconds(stored)
         var seen: [UUID: String] = [:]
         for (item, path) in items {
             var item = item
@@ -64,9 +68,11 @@ public enum StatementBatch {
                 item = object
             }
             let gaveTimestamp = (item as? [String: Any])?["timestamp"] != nil
-            // One microsecond apart, so ordering by `stored` keeps the order of the batch.
-            let storedAt = stored.addingTimeInterval(Double(prepared.count) / 1_000_000)
-            let (json, facts) = try validator.prepare(item, path: path, stored: storedAt)
+            // One microsecond apart, so ordering by `stored` keeps the order of the batch. Counted in exact
+            // integer microseconds: a Date cannot hold 1 µs steps reliably.
+            let storedText = ISO8601Timestamp.formatMicroseconds(epochMicroseconds: baseMicroseconds + Int64(prepared.count))
+            let storedAt = ISO8601Timestamp.parse(storedText) ?? stored
+            let (json, facts) = try validator.prepare(item, path: path, stored: storedAt, storedText: storedText)
             if let earlier = seen[facts.id] {
                 throw .invalidInput("\(path).id repeats the id of \(earlier); a batch may not hold one statement twice")
             }
@@ -78,7 +84,7 @@ public enum StatementBatch {
                 throw .invalidInput("\(path) cannot be encoded as JSON")
             }
             prepared.append(PreparedStatement(
-                id: facts.id, json: String(decoding: data, as: UTF8.self), facts: facts, stored: storedAt,
+                id: facts.id, json: String(decoding: data, as: UTF8.self), facts: facts, stored: storedAt, storedText: storedText,
                 senderGaveTimestamp: gaveTimestamp
             ))
         }

@@ -14,7 +14,7 @@ public struct StatementValidator: Sendable {
     /// Validates `statement` and returns it completed, with its facts. `path` names it in errors
     /// (`statements[3]` inside a batch).
     public func prepare(
-        _ statement: Any, path: String = "statement", stored: Date, generateID: () -> UUID = UUID.init
+        _ statement: Any, path: String = "statement", stored: Date, storedText: String? = nil, generateID: () -> UUID = UUID.init
     ) throws(TenantScopeError) -> (json: [String: Any], facts: StatementFacts) {
         guard var object = statement as? [String: Any] else { throw .invalidInput("\(path) must be a JSON object") }
         try validateStatement(object, path: path, isSubStatement: false)
@@ -23,7 +23,7 @@ public struct StatementValidator: Sendable {
             throw .invalidInput("\(path).object must be a StatementRef: a voiding statement names the statement it voids")
         }
         if object["id"] == nil { object["id"] = generateID().uuidString.lowercased() }
-        let storedText = ISO8601Timestamp.formatMicroseconds(stored)
+        let storedText = storedText ?? ISO8601Timestamp.formatMicroseconds(stored)
         object["stored"] = storedText
         if object["timestamp"] == nil { object["timestamp"] = storedText }
         object["authority"] = ["objectType": "Agent", "account": authority] as [String: Any]

@@ -30,6 +30,7 @@ extension Migration {
         .dailyRollups,
         .learningRecordStore,
         .rollupService,
+        .savedViews,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -58,7 +58,7 @@ enum DashboardPages {
     }
 
     static func tenantDashboard(
-        _ data: TenantDashboard, filters: Filters, courses: [String], action: String, banner: String?, savedViews: String = ""
+        _ data: TenantDashboard, filters: Filters, courses: [String], action: String?, banner: String?, savedViews: String = ""
     ) -> String {
         let window = data.activeLearners.rows.first.flatMap { $0.count > 2 ? integer($0[2]) : nil } ?? 0
         let active = Charts.line(
@@ -86,14 +86,50 @@ enum DashboardPages {
         let courseOptions = (["<option value=\"\">All courses</option>"] + courses.map { course in
             "<option value=\"\(Charts.escape(course))\"\(course == filters.course ? " selected" : "")>\(Charts.escape(course))</option>"
         }).joined()
-        let form = """
+        let form = action.map { action in """
             <form class="filters" method="get" action="\(Charts.escape(action))">
             <label>Period<select name="days">\(periodOptions)</select></label>
             <label>Course<select name="course">\(courseOptions)</select></label>
             <button type="submit">Apply</button></form>
-            """
+            """ } ?? "<p class=\"summary\">Last \(filters.days) days\(filters.course.map { ", course \(Charts.escape($0))" } ?? "")</p>"
         return layout(title: "Learning dashboard", banner: banner,
                       body: form + savedViews + "<div class=\"grid\">" + active + completion + histogram + cohorts + "</div>")
+    }
+
+    /// The dashboard URL of a set of filters (a saved view); it never names a tenant.
+    static func viewURL(days: Int, course: String?) -> String {
+        var url = "/dashboards/learning?days=\(days)"
+        if let course, let encoded = course.addingPercentEncoding(withAllowedCharacters: .alphanumerics) { url += "&course=" + encoded }
+        return url
+    }
+
+    /// Saved views as links, and for admins the forms to save, share and revoke.
+    static func savedViews(_ views: [SavedViewStore.SavedView], links: [SavedViewStore.SharedLink], filters: Filters,
+                           isAdmin: Bool, formToken: String) -> String {
+        let token = "<input type=\"hidden\" name=\"form_token\" value=\"\(Charts.escape(formToken))\">"
+        var html = "<section class=\"views\" aria-label=\"Saved views\"><strong>Saved views:</strong> "
+        html += views.isEmpty ? "none yet " : views.map { view in
+            var item = "<a href=\"\(Charts.escape(viewURL(days: view.days, course: view.course)))\">\(Charts.escape(view.name))</a>"
+            if isAdmin {
+                item += "<form method=\"post\" action=\"/dashboards/learning/views/\(view.id.uuidString.lowercased())/share\" style=\"display:inline\">\(token)<button type=\"submit\">Share</button></form> "
+            }
+            return item
+        }.joined()
+        if isAdmin {
+            html += """
+                <form method="post" action="/dashboards/learning/views" style="display:inline">\(token)
+                <input type="hidden" name="days" value="\(filters.days)"><input type="hidden" name="course" value="\(Charts.escape(filters.course ?? ""))">
+                <input name="name" required maxlength="100" placeholder="Name this view" aria-label="View name"><button type="submit">Save view</button></form>
+                """
+            let active = links.filter { !$0.revoked && $0.expiresAt > Date() }
+            if !active.isEmpty {
+                html += "<br><strong>Shared links:</strong> " + active.map { link in
+                    "\(Charts.escape(link.viewName)) (until \(ISO8601Timestamp.day(link.expiresAt)))"
+                        + "<form method=\"post\" action=\"/dashboards/links/\(link.id.uuidString.lowercased())/revoke\" style=\"display:inline\">\(token)<button type=\"submit\">Revoke</button></form>"
+                }.joined(separator: " ")
+            }
+        }
+        return html + "</section>"
     }
 
     // MARK: - Platform page

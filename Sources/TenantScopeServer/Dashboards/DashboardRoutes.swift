@@ -21,6 +21,7 @@ struct DashboardRoutes {
     let audit: AuditLog
     let sessions: DashboardSessionSigner
     let embedding: EmbeddingPolicy
+    let savedViews: SavedViewStore
 
     static let cookieName = "ts_session"
 
@@ -35,7 +36,13 @@ struct DashboardRoutes {
             guard case .tenantUser(let user) = try context.requirePrincipal() else {
                 throw TenantScopeError.forbidden("this dashboard belongs to a tenant session; platform operators use the preview")
             }
-            return try await tenantDashboard(for: user, request: request, banner: nil, action: "/dashboards/learning")
+            let views = try await savedViews.views(tenant: user.tenant)
+            let links = user.role == .admin ? try await savedViews.links(tenant: user.tenant) : []
+            let formToken = context.dashboardSession.map(sessions.formToken(for:)) ?? ""
+            let filters = try Self.filters(request)
+            return try await tenantDashboard(
+                for: user, filters: filters, banner: nil, action: "/dashboards/learning",
+                savedViews: DashboardPages.savedViews(views, links: links, filters: filters, isAdmin: user.role == .admin, formToken: formToken))
         }
         authenticated.get("platform/analytics") { request, context in
             try await platformPage(request: request, principal: try context.requirePrincipal())
@@ -55,7 +62,7 @@ struct DashboardRoutes {
                                          parameters: ["slug": slug.rawValue], outcome: "ok"))
             let viewer = TenantUser(subject: "preview:\(name)", tenant: tenant.id, role: .viewer)
             return try await tenantDashboard(
-                for: viewer, request: request,
+                for: viewer, filters: try Self.filters(request),
                 banner: "Preview: tenant scope \(tenant.name) (\(tenant.slug)) — what its users see; opened by platform operator \(name), audited",
                 action: "/platform/preview/\(slug)")
         }
@@ -86,8 +93,9 @@ struct DashboardRoutes {
 
     // MARK: - Pages
 
-    func tenantDashboard(for user: TenantUser, request: Request, banner: String?, action: String) async throws -> Response {
-        let filters = try Self.filters(request)
+    func tenantDashboard(
+        for user: TenantUser, filters: DashboardPages.Filters, banner: String?, action: String?, savedViews: String = ""
+    ) async throws -> Response {
         let principal = Principal.tenantUser(user)
         let enrollment = filters.enrollmentParameters()
         let data = DashboardPages.TenantDashboard(
@@ -100,7 +108,7 @@ struct DashboardRoutes {
         let courses = try await runner.run(principal, report: "completion_rate_by_course", surface: .tenant,
                                            parameters: DashboardPages.Filters(days: filters.days).enrollmentParameters())
             .rows.map { DashboardPages.text($0[0]) }
-        return html(DashboardPages.tenantDashboard(data, filters: filters, courses: courses, action: action, banner: banner))
+        return html(DashboardPages.tenantDashboard(data, filters: filters, courses: courses, action: action, banner: banner, savedViews: savedViews))
     }
 
     func platformPage(request: Request, principal: Principal) async throws -> Response {
@@ -115,8 +123,12 @@ struct DashboardRoutes {
     }
 
     static func filters(_ request: Request) throws -> DashboardPages.Filters {
+        try filters(FormQuery.parameters(request.uri.query))
+    }
+
+    static func filters(_ parameters: [(String, String)]) throws -> DashboardPages.Filters {
         var filters = DashboardPages.Filters()
-        for (name, value) in FormQuery.parameters(request.uri.query) {
+        for (name, value) in parameters {
             switch name {
             case "days":
                 guard let days = Int(value), DashboardPages.periods.contains(days) else {
@@ -212,6 +224,7 @@ struct SessionAuthenticator: RouterMiddleware {
         }
         var context = context
         context.principal = principal
+        context.dashboardSession = session
         return try await next(request, context)
     }
 }

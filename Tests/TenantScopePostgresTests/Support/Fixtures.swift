@@ -78,6 +78,12 @@ struct TwoTenants: Sendable {
             try await connection.query("""
                 INSERT INTO app.feature_events (feature_key, actor, occurred_at) VALUES (\("canary-\(canary)"), \("canary-\(canary)"), now())
                 """)
+            try await connection.query("""
+                WITH view AS (
+                  INSERT INTO app.saved_views (name, days, created_by) VALUES (\("view-\(canary)"), 30, \("canary-\(canary)")) RETURNING id)
+                INSERT INTO app.shared_links (view_id, expires_at, created_by)
+                SELECT id, now() + interval '1 day', \("canary-\(canary)") FROM view
+                """)
             // Roll-ups too, so every tenant table holds a row of this tenant.
             try await connection.query("SELECT app.catch_up_rollups('10 minutes', true)")
         }

@@ -34,7 +34,7 @@ struct LRSFixture: Sendable {
         let fixture = LRSFixture(a: try await member(handle), b: try await member(handle), handle: handle)
         let database = try await Database.prepare(ownerEndpoint: handle.ownerEndpoint, logger: TestCluster.logger)
         let app = buildApplication(
-            database: database, configuration: .init(port: 0, maximumBodyBytes: maximumBodyBytes),
+            database: database, configuration: .init(port: 0, maximumBodyBytes: maximumBodyBytes, rollupInterval: nil),
             tokens: try await TestTokens.verifier(), catalog: try StandardReports.catalog(), logger: TestCluster.logger
         )
         try await app.test(.router) { client in try await body(client, fixture) }

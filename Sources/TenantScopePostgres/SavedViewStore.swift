@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// Saved dashboard views and their shared links, always inside the owning tenant's scoped transaction.
+public struct SavedViewStore: Sendable {
+    let sessions: ScopedDatabase
+    let appClient: PostgresClient
+    let logger: Logger
+    public let linkSigner: SharedLinkSigner
+
+    public struct SavedView: Sendable, Hashable {
+        public var id: UUID
+        public var name: String
+        public var days: Int
+        public var course: String?
+    }
+
+    public struct SharedLink: Sendable, Hashable {
+        public var id: UUID
+        public var viewName: String
+        public var expiresAt: Date
+        public var revoked: Bool
+    }
+
+    public func save(tenant: TenantID, name: String, days: Int, course: String?, createdBy: String) async throws -> SavedView {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(trimmed.count) else { throw TenantScopeError.invalidInput("a view name has 1 to 100 characters") }
+        return try await sessions.run(.tenant(tenant), access: .readWrite) { connection in
+            let rows = try await connection.query("""
+                INSERT INTO app.saved_views (name, days, course, created_by) VALUES (\(trimmed), \(days), \(course), \(createdBy))
+                ON CONFLICT (tenant_id, name) DO NOTHING RETURNING id
+                """).collect()
+            guard let id = try rows.first?.decode(UUID.self) else {
+                throw TenantScopeError.conflict("a view named '\(trimmed)' already exists")
+            }
+            return SavedView(id: id, name: trimmed, days: days, course: course)
+        }
+    }
+
+    public func views(tenant: TenantID) async throws -> [SavedView] {
+        try await sessions.run(.tenant(tenant)) { connection in
+            var views: [SavedView] = []
+            for try await (id, name, days, course) in try await connection.query(
+                "SELECT id, name, days, course FROM app.saved_views ORDER BY name").decode((UUID, String, Int, String?).self) {
+                views.append(SavedView(id: id, name: name, days: days, course: course))
+            }
+            return views
+        }
+    }
+
+    /// Creates a link to one of the tenant's views; nil when the tenant has no such view.
+    public func share(tenant: TenantID, view: UUID, createdBy: String, lifetime: Duration) async throws -> (link: UUID, token: String)? {
+        let expires = Date().addingTimeInterval(Double(lifetime.components.seconds))
+        let link = try await sessions.run(.tenant(tenant), access: .readWrite) { connection in
+            try await connection.query("""
+                INSERT INTO app.shared_links (view_id, expires_at, created_by)
+                SELECT v.id, \(expires), \(createdBy) FROM app.saved_views v WHERE v.id = \(view)
+                RETURNING id
+                """).collect().first?.decode(UUID.self)
+        }
+        return link.map { ($0, linkSigner.token(link: $0, expires: expires)) }
+    }
+
+    public func links(tenant: TenantID) async throws -> [SharedLink] {
+        try await sessions.run(.tenant(tenant)) { connection in
+            var links: [SharedLink] = []
+            for try await (id, name, expires, revoked) in try await connection.query("""
+                SELECT l.id, v.name, l.expires_at, l.revoked_at IS NOT NULL
+                FROM app.shared_links l JOIN app.saved_views v ON v.id = l.view_id ORDER BY l.created_at DESC
+                """).decode((UUID, String, Date, Bool).self) {
+                links.append(SharedLink(id: id, viewName: name, expiresAt: expires, revoked: revoked))
+            }
+            return links
+        }
+    }
+
+    /// Revokes one of the tenant's links; false when the tenant has no such active link.
+    public func revoke(tenant: TenantID, link: UUID) async throws -> Bool {
+        try await sessions.run(.tenant(tenant), access: .readWrite) { connection in
+            try await connection.query("""
+                UPDATE app.shared_links SET revoked_at = now() WHERE id = \(link) AND revoked_at IS NULL RETURNING id
+                """).collect().count == 1
+        }
+    }
+
+    /// Opens a shared-link token: the creating tenant and the view, or nil for a forged, expired or revoked link.
+    public func resolve(token: String) async throws -> (tenant: TenantID, view: SavedView)? {
+        guard let link = linkSigner.link(fromToken: token) else { return nil }
+        let owner = try await appClient.query("SELECT app.shared_link_tenant(\(link))", logger: logger)
+            .collect().first?.decode(UUID?.self)
+        guard let owner else { return nil }
+        let tenant = TenantID(owner)
+        let view = try await sessions.run(.tenant(tenant)) { connection in
+            try await connection.query("""
+                SELECT v.id, v.name, v.days, v.course FROM app.shared_links l JOIN app.saved_views v ON v.id = l.view_id
+                WHERE l.id = \(link) AND l.revoked_at IS NULL AND l.expires_at > now()
+                """).collect().first.map { row in
+                let (id, name, days, course) = try row.decode((UUID, String, Int, String?).self)
+                return SavedView(id: id, name: name, days: days, course: course)
+            }
+        }
+        return view.map { (tenant, $0) }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeServer
+
+/// Saved views stay in their tenant; shared links are signed, expiring, revocable, and always open the
+/// creating tenant's view — never the viewer's tenant, never a tenant named in the link.
+@Suite struct SavedViewTests {
+    typealias Page = DashboardHTTPTests
+
+    static func post(_ client: any TestClientProtocol, _ uri: String, cookie: String, form: [(String, String)]) async throws -> (HTTPResponse.Status, String, HTTPFields) {
+        var headers = HTTPFields()
+        headers[.cookie] = cookie
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+            (response.status, String(buffer: response.body), response.headers)
+        }
+    }
+
+    static func formToken(_ page: String) -> String {
+        guard let range = page.range(of: "name=\"form_token\" value=\"") else { return "" }
+        return String(page[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    @Test func viewsAndLinksBelongToTheirTenantAndLinksOpenTheCreatorsView() async throws {
+        try await Page().withApp { client, fixture, handle in
+            let (adminA, _) = try await Page.embed(client, "learning", token: try await TestTokens.tenant(fixture.a.tenant.id, role: .admin))
+            let (viewerA, _) = try await Page.embed(client, "learning", token: try await TestTokens.tenant(fixture.a.tenant.id, role: .viewer))
+            let (adminB, _) = try await Page.embed(client, "learning", token: try await TestTokens.tenant(fixture.b.tenant.id, role: .admin))
+            let pageA = try await Page.page(client, "/dashboards/learning", cookie: adminA).1
+            let tokenA = Self.formToken(pageA)
+            #expect(!tokenA.isEmpty)
+
+            // Saving needs an admin and the session's form token.
+            let form = [("name", "Last week"), ("days", "7"), ("course", ""), ("form_token", tokenA)]
+            #expect(try await Self.post(client, "/dashboards/learning/views", cookie: adminA, form: form.dropLast() + [("form_token", "forged")]).0 == .forbidden)
+            let viewerToken = Self.formToken(try await Page.page(client, "/dashboards/learning", cookie: viewerA).1)
+            #expect(try await Self.post(client, "/dashboards/learning/views", cookie: viewerA, form: form.dropLast() + [("form_token", viewerToken)]).0 == .forbidden)
+            let saved = try await Self.post(client, "/dashboards/learning/views", cookie: adminA, form: form)
+            #expect(saved.0 == .seeOther && saved.2[.location] == "/dashboards/learning?days=7")
+            #expect(try await Self.post(client, "/dashboards/learning/views", cookie: adminA, form: form).0 == .conflict)
+
+            // Tenant A sees its view; tenant B does not.
+            #expect(try await Page.page(client, "/dashboards/learning", cookie: adminA).1.contains(">Last week</a>"))
+            let pageB = try await Page.page(client, "/dashboards/learning", cookie: adminB).1
+            #expect(!pageB.contains("Last week") && !pageB.contains(fixture.a.canary))
+            let viewA = try #require(try await handle.database.savedViews.views(tenant: fixture.a.tenant.id).first { $0.name == "Last week" })
+
+            // B cannot share or revoke A's things by id.
+            let tokenB = Self.formToken(pageB)
+            #expect(try await Self.post(client, "/dashboards/learning/views/\(viewA.id)/share", cookie: adminB, form: [("form_token", tokenB)]).0 == .notFound)
+
+            // A shares; anyone opening the link sees A's view, including a signed-in B.
+            let shared = try await Self.post(client, "/dashboards/learning/views/\(viewA.id)/share", cookie: adminA, form: [("form_token", tokenA)])
+            #expect(shared.0 == .ok)
+            let path = try #require(shared.1.range(of: "value=\"/shared/").map { String(shared.1[shared.1.index($0.upperBound, offsetBy: -8)...].prefix { $0 != "\"" }) })
+            for cookie in [nil, adminB] as [String?] {
+                let opened = try await Page.page(client, path, cookie: cookie)
+                #expect(opened.0 == .ok)
+                #expect(opened.1.contains("Shared view “Last week”") && opened.1.contains("cohort-\(fixture.a.canary)"))
+                #expect(!opened.1.contains(fixture.b.canary) && !opened.1.contains(fixture.a.tenant.id.description))
+            }
+            // A tenant added to the link, or a tampered token, opens nothing else.
+            #expect(try await Page.page(client, path + "?tenant_id=\(fixture.b.tenant.id)", cookie: nil).1.contains("cohort-\(fixture.a.canary)"))
+            #expect(try await Page.page(client, String(path.dropLast()) + (path.hasSuffix("0") ? "1" : "0"), cookie: nil).0 == .notFound)
+
+            // Revoking: B cannot, A can; the link stops working.
+            let link = try #require(try await handle.database.savedViews.links(tenant: fixture.a.tenant.id).first { $0.viewName == "Last week" })
+            #expect(try await Self.post(client, "/dashboards/links/\(link.id)/revoke", cookie: adminB, form: [("form_token", tokenB)]).0 == .notFound)
+            #expect(try await Page.page(client, path, cookie: nil).0 == .ok)
+            #expect(try await Self.post(client, "/dashboards/links/\(link.id)/revoke", cookie: adminA, form: [("form_token", tokenA)]).0 == .seeOther)
+            #expect(try await Page.page(client, path, cookie: nil).0 == .notFound)
+
+            let audit = try await handle.database.audit.tail(limit: 500)
+            #expect(audit.contains { $0.entry.action == "shared_link_created" && $0.entry.scopeTenant == fixture.a.tenant.id })
+            #expect(audit.contains { $0.entry.action == "shared_link_revoked" && $0.entry.scopeTenant == fixture.a.tenant.id })
+        }
+    }
+
+    @Test func anExpiredLinkTokenOpensNothing() throws {
+        let signer = try SharedLinkSigner(keyHex: String(repeating: "ab", count: 32))
+        let link = UUID()
+        let token = signer.token(link: link, expires: Date().addingTimeInterval(60))
+        #expect(signer.link(fromToken: token) == link)
+        #expect(signer.link(fromToken: token, now: Date().addingTimeInterval(61)) == nil)
+        #expect(try SharedLinkSigner(keyHex: String(repeating: "cd", count: 32)).link(fromToken: token) == nil)
+    }
+}
