@@ -11,7 +11,7 @@ import Foundation
 /// - the cohort is the one named by the cohort extension, else the UTC month of enrollment (`2026-09`);
 /// - voided statements and voiding statements are not learning activity and are ignored.
 ///
-/// The database derives the same tables with `app.refresh_learning_facts` (migration 4); this type is
+/// The database derives the same tables with `app.refresh_learning_facts` (migrations 4 and 5); this type is
 /// the reference model the property test compares that SQL against.
 public struct LearningFacts: Sendable {
     public struct Learner: Hashable, Sendable {

@@ -1,6 +1,6 @@
 """A real outside xAPI client (TinCanPython, PyPI `tincan`) against a running TenantScope.
 
-Run by scripts/run-tincan-test.sh inside `make test`. Environment:
+Run by scripts/run-client-tests.sh inside `make test`. Environment:
   LRS_ENDPOINT   e.g. http://127.0.0.1:8080/xAPI/
   LRS_A_KEY, LRS_A_SECRET   credentials of one tenant
   LRS_B_KEY, LRS_B_SECRET   credentials of another tenant

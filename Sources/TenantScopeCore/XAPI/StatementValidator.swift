@@ -1,8 +1,9 @@
 import Foundation
 
 /// Validates xAPI statements the way the xAPI 1.0.3 specification asks an LRS to (2.0 where it is
-/// stricter and compatible), and completes them: `id`, `stored`, `authority` and `version` are filled
-/// when absent. Every refusal names the property path, e.g. `statement.actor.mbox must be a mailto: IRI`.
+/// stricter and compatible), and completes them: `id`, `timestamp` and `version` are filled when absent;
+/// `stored` and `authority` are always set by the LRS (a sender's values are overwritten). Every refusal
+/// names the property path, e.g. `statement.actor.mbox must be a mailto: IRI`.
 public struct StatementValidator: Sendable {
     public let authority: [String: String]
 

@@ -1,8 +1,9 @@
 extension Migration {
     /// The Learning Record Store: statement columns the derived tables need, per-tenant LRS credentials,
-    /// and the SQL that keeps learners, courses, enrollments and daily roll-ups consistent with what was
-    /// ingested (docs/xapi-mapping.md). All derivation runs as the tenant role inside the tenant's scoped
-    /// transaction, so row-level security confines it to that tenant.
+    /// and the SQL that keeps learners, courses and enrollments (and feature-usage roll-ups) consistent with
+    /// what was ingested (docs/xapi-mapping.md); learner-activity roll-ups are the roll-up service's
+    /// (migration 5). All derivation runs as the tenant role inside the tenant's scoped transaction, so
+    /// row-level security confines it to that tenant.
     static let learningRecordStore = Migration(version: 4, name: "learning record store", statements: [
         // Facts read out of each statement by StatementFacts (Swift): the one extractor of the mapping.
         """
