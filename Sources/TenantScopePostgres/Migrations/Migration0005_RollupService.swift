@@ -35,35 +35,63 @@ extension Migration {
         "CREATE INDEX learners_tenant_hash ON app.learners (tenant_id, md5(actor_key))",
 
         // The xAPI-to-learning-facts mapping over raw statements, in one place: the derived-table refresh and
-        // the cold report paths both read these. NULL actor_keys means every actor.
+        // the cold report paths both read these. NULL actor_keys means every actor. Two branches rather than
+        // `actor_keys IS NULL OR actor_key = ANY (actor_keys)`, which no index can serve: an ingest batch
+        // must cost what its actors hold, not what the tenant holds.
         """
         CREATE FUNCTION app.learners_from_statements(actor_keys text[])
         RETURNS TABLE (actor_key text, display_name text, region text, first_seen timestamptz, last_seen timestamptz)
-        LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+        LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
         AS $$
-          SELECT s.actor_key,
-                 (array_agg(s.actor_name ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL))[1],
-                 (array_agg(s.learner_region ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL))[1],
-                 min(s."timestamp"), max(s."timestamp")
-          FROM app.statements s
-          WHERE NOT s.voided AND s.voids IS NULL AND (actor_keys IS NULL OR s.actor_key = ANY (actor_keys))
-          GROUP BY s.actor_key
+        BEGIN
+          IF actor_keys IS NULL THEN
+            RETURN QUERY
+              SELECT s.actor_key,
+                     (array_agg(s.actor_name ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL))[1],
+                     (array_agg(s.learner_region ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL))[1],
+                     min(s."timestamp"), max(s."timestamp")
+              FROM app.statements s WHERE NOT s.voided AND s.voids IS NULL
+              GROUP BY s.actor_key;
+          ELSE
+            RETURN QUERY
+              SELECT s.actor_key,
+                     (array_agg(s.actor_name ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL))[1],
+                     (array_agg(s.learner_region ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL))[1],
+                     min(s."timestamp"), max(s."timestamp")
+              FROM app.statements s WHERE NOT s.voided AND s.voids IS NULL AND s.actor_key = ANY (actor_keys)
+              GROUP BY s.actor_key;
+          END IF;
+        END
         $$
         """,
         """
         CREATE FUNCTION app.enrollments_from_statements(actor_keys text[])
         RETURNS TABLE (actor_key text, course_iri text, enrolled_at timestamptz, completed_at timestamptz, cohort text, registration uuid)
-        LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+        LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
         AS $$
-          SELECT s.actor_key, s.course_iri, min(s."timestamp"),
-                 min(s."timestamp") FILTER (WHERE s.completes_course),
-                 coalesce((array_agg(s.cohort ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1],
-                          to_char(min(s."timestamp") AT TIME ZONE 'UTC', 'YYYY-MM')),
-                 (array_agg(s.registration ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1]
-          FROM app.statements s
-          WHERE NOT s.voided AND s.voids IS NULL AND s.course_iri IS NOT NULL
-            AND (actor_keys IS NULL OR s.actor_key = ANY (actor_keys))
-          GROUP BY s.actor_key, s.course_iri
+        BEGIN
+          IF actor_keys IS NULL THEN
+            RETURN QUERY
+              SELECT s.actor_key, s.course_iri, min(s."timestamp"),
+                     min(s."timestamp") FILTER (WHERE s.completes_course),
+                     coalesce((array_agg(s.cohort ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1],
+                              to_char(min(s."timestamp") AT TIME ZONE 'UTC', 'YYYY-MM')),
+                     (array_agg(s.registration ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1]
+              FROM app.statements s
+              WHERE NOT s.voided AND s.voids IS NULL AND s.course_iri IS NOT NULL
+              GROUP BY s.actor_key, s.course_iri;
+          ELSE
+            RETURN QUERY
+              SELECT s.actor_key, s.course_iri, min(s."timestamp"),
+                     min(s."timestamp") FILTER (WHERE s.completes_course),
+                     coalesce((array_agg(s.cohort ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1],
+                              to_char(min(s."timestamp") AT TIME ZONE 'UTC', 'YYYY-MM')),
+                     (array_agg(s.registration ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1]
+              FROM app.statements s
+              WHERE NOT s.voided AND s.voids IS NULL AND s.course_iri IS NOT NULL AND s.actor_key = ANY (actor_keys)
+              GROUP BY s.actor_key, s.course_iri;
+          END IF;
+        END
         $$
         """,
         "REVOKE ALL ON FUNCTION app.learners_from_statements(text[]) FROM PUBLIC",
@@ -77,17 +105,18 @@ extension Migration {
         LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp
         AS $$
         DECLARE
+          -- NULL means every actor: those with statements and those with a learner row left behind.
+          keys text[] := coalesce(actor_keys, ARRAY(SELECT s.actor_key FROM app.statements s UNION SELECT l.actor_key FROM app.learners l));
           affected_courses text[] := ARRAY(
-            SELECT DISTINCT s.course_iri FROM app.statements s
-            WHERE s.course_iri IS NOT NULL AND (actor_keys IS NULL OR s.actor_key = ANY (actor_keys)));
+            SELECT DISTINCT s.course_iri FROM app.statements s WHERE s.course_iri IS NOT NULL AND s.actor_key = ANY (keys));
         BEGIN
           INSERT INTO app.learners (actor_key, display_name, region, first_seen, last_seen)
-            SELECT f.actor_key, f.display_name, f.region, f.first_seen, f.last_seen FROM app.learners_from_statements(actor_keys) f
+            SELECT f.actor_key, f.display_name, f.region, f.first_seen, f.last_seen FROM app.learners_from_statements(keys) f
           ON CONFLICT (tenant_id, actor_key) DO UPDATE
             SET display_name = EXCLUDED.display_name, region = EXCLUDED.region,
                 first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen;
           DELETE FROM app.learners l
-            WHERE (actor_keys IS NULL OR l.actor_key = ANY (actor_keys))
+            WHERE l.actor_key = ANY (keys)
               AND NOT EXISTS (SELECT 1 FROM app.statements s
                               WHERE s.actor_key = l.actor_key AND NOT s.voided AND s.voids IS NULL);
 
@@ -104,10 +133,10 @@ extension Migration {
               AND NOT EXISTS (SELECT 1 FROM app.statements s WHERE s.course_iri = c.course_iri AND NOT s.voided AND s.voids IS NULL);
 
           DELETE FROM app.enrollments e USING app.learners l
-            WHERE e.learner_id = l.id AND (actor_keys IS NULL OR l.actor_key = ANY (actor_keys));
+            WHERE e.learner_id = l.id AND l.actor_key = ANY (keys);
           INSERT INTO app.enrollments (learner_id, course_id, enrolled_at, completed_at, cohort, registration)
             SELECT l.id, c.id, f.enrolled_at, f.completed_at, f.cohort, f.registration
-            FROM app.enrollments_from_statements(actor_keys) f
+            FROM app.enrollments_from_statements(keys) f
             JOIN app.learners l ON l.actor_key = f.actor_key
             JOIN app.courses c ON c.course_iri = f.course_iri;
         END
