@@ -65,7 +65,7 @@ public enum StandardReports {
         WITH \(windowDays), activity AS (
           SELECT a.day, a.learner_hash FROM app.daily_learner_activity a
           WHERE a.day >= current_date - (:days::int - 1) AND a.day < current_date AND \(regionOfHash)
-          UNION
+          UNION ALL  -- the branches cover different days, so there is nothing to deduplicate
           SELECT DISTINCT current_date, md5(s.actor_key) FROM app.statements s
           WHERE NOT s.voided AND s.voids IS NULL AND \(regionOfActor)
             AND s."timestamp" >= current_date::timestamp AT TIME ZONE 'UTC'
