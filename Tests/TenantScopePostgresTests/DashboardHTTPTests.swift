@@ -75,7 +75,9 @@ import Testing
                 principal: .tenantUser(TenantUser(subject: "x", tenant: fixture.b.tenant.id, role: .admin)), expires: Date().addingTimeInterval(600)))
             #expect(try await Self.page(client, "/dashboards/learning", cookie: "ts_session=\(foreign)").0 == .unauthorized)
             // Bad, platform or missing tokens do not open a tenant session.
-            for uri in ["/embed/learning?token=not-a-token", "/embed/learning?token=\(try await TestTokens.platform())", "/embed/learning"] {
+            let tokenA = try await TestTokens.tenant(fixture.a.tenant.id)
+            for uri in ["/embed/learning?token=not-a-token", "/embed/learning?token=\(try await TestTokens.platform())", "/embed/learning",
+                        "/embed/learning?token=\(tokenA)&tenant_id=\(fixture.b.tenant.id)"] {
                 try await client.execute(uri: uri, method: .get) { response in
                     #expect(response.status == .unauthorized || response.status == .badRequest, "\(uri)")
                     #expect(response.headers[.setCookie] == nil)

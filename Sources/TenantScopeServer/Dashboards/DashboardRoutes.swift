@@ -27,7 +27,8 @@ struct DashboardRoutes {
 
     func register(on router: Router<AppRequestContext>) {
         let pages = router.group().add(middleware: PageMiddleware(embedding: embedding))
-        pages.get("embed/:dashboard") { request, context in try await embed(request, context: context) }
+        pages.group().add(middleware: TenantParameterGuard())
+            .get("embed/:dashboard") { request, context in try await embed(request, context: context) }
 
         let authenticated = pages.group()
             .add(middleware: TenantParameterGuard())
