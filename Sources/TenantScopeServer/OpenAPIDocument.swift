@@ -375,5 +375,26 @@ enum OpenAPIDocument {
                 "401": {$ref: "#/components/responses/Unauthorized"}
                 "403": {$ref: "#/components/responses/Forbidden"}
                 "404": {$ref: "#/components/responses/NotFound"}
+          /api/v1/platform/tenants/{slug}:
+            delete:
+              summary: Delete a tenant and everything it owns (statements, derived facts, roll-ups, events, LRS keys, saved views, shared links). Audited; audit rows stay.
+              security: [{platformToken: []}]
+              parameters:
+                - {name: slug, in: path, required: true, schema: {type: string}}
+                - {name: confirm, in: query, required: true, description: The slug again, to confirm., schema: {type: string}}
+              responses:
+                "200":
+                  description: Deleted
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          deleted: {type: string}
+                          tenant_id: {type: string, format: uuid}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "401": {$ref: "#/components/responses/Unauthorized"}
+                "403": {$ref: "#/components/responses/Forbidden"}
+                "404": {$ref: "#/components/responses/NotFound"}
         """
 }
