@@ -47,44 +47,52 @@ public enum TenantScopeXAPI {
 }
 
 extension StatementFacts {
-    /// Reads the facts out of a decoded statement (`JSONSerialization` output).
+    /// Reads the facts out of a statement built with Foundation types (`JSONSerialization` output, or
+    /// dictionaries in Swift, as the demo generator writes them).
+    public init(statement: [String: Any]) throws(TenantScopeError) {
+        guard let members = JSONValue(foundation: statement)?.objectValue else { throw .invalidInput("statement is not JSON") }
+        try self.init(statement: members)
+    }
+
+    /// Reads the facts out of a parsed statement.
     ///
     /// Throws `invalidInput` naming the first property that is missing or malformed. Full xAPI
     /// validation is stricter; this only needs what the derived tables use.
-    public init(statement: [String: Any]) throws(TenantScopeError) {
-        guard let idText = statement["id"] as? String, let id = UUID(uuidString: idText) else {
+    public init(statement: [String: JSONValue]) throws(TenantScopeError) {
+        guard let idText = statement["id"]?.stringValue, let id = UUID(uuidString: idText) else {
             throw .invalidInput("statement.id must be a UUID")
         }
-        guard let actor = statement["actor"] as? [String: Any], let actorKey = Self.actorKey(actor) else {
+        guard let actor = statement["actor"]?.objectValue, let actorKey = Self.actorKey(actor) else {
             throw .invalidInput("statement.actor must have exactly one identifier (mbox, mbox_sha1sum, openid or account)")
         }
-        guard let verb = statement["verb"] as? [String: Any], let verbID = verb["id"] as? String, !verbID.isEmpty else {
+        guard let verb = statement["verb"]?.objectValue, let verbID = verb["id"]?.stringValue, !verbID.isEmpty else {
             throw .invalidInput("statement.verb.id is required")
         }
-        guard let object = statement["object"] as? [String: Any], let objectID = Self.objectKey(object), !objectID.isEmpty else {
+        guard let object = statement["object"]?.objectValue, let objectID = Self.objectKey(object), !objectID.isEmpty else {
             throw .invalidInput("statement.object.id is required")
         }
-        guard let timestampText = statement["timestamp"] as? String,
+        guard let timestampText = statement["timestamp"]?.stringValue,
               let timestamp = ISO8601Timestamp.parse(timestampText)
         else {
             throw .invalidInput("statement.timestamp must be an ISO 8601 date-time with a time zone")
         }
 
-        let definition = object["definition"] as? [String: Any]
-        let objectType = definition?["type"] as? String
-        let context = statement["context"] as? [String: Any]
-        let extensions = context?["extensions"] as? [String: Any]
+        let definition = object["definition"]?.objectValue
+        let objectType = definition?["type"]?.stringValue
+        let context = statement["context"]?.objectValue
+        let extensions = context?["extensions"]?.objectValue
 
         var course: CourseReference?
         if objectType == TenantScopeXAPI.courseActivityType {
             course = CourseReference(iri: objectID, title: Self.firstName(definition))
-        } else if let activities = context?["contextActivities"] as? [String: Any] {
+        } else if let activities = context?["contextActivities"]?.objectValue {
             for key in ["parent", "grouping"] {
-                let list = activities[key] as? [[String: Any]] ?? (activities[key] as? [String: Any]).map { [$0] } ?? []
+                let entry = activities[key]
+                let list = entry?.arrayValue?.compactMap(\.objectValue) ?? entry?.objectValue.map { [$0] } ?? []
                 if let match = list.first(where: {
-                    (($0["definition"] as? [String: Any])?["type"] as? String) == TenantScopeXAPI.courseActivityType
-                }), let iri = match["id"] as? String {
-                    course = CourseReference(iri: iri, title: Self.firstName(match["definition"] as? [String: Any]))
+                    $0["definition"]?["type"]?.stringValue == TenantScopeXAPI.courseActivityType
+                }), let iri = match["id"]?.stringValue {
+                    course = CourseReference(iri: iri, title: Self.firstName(match["definition"]?.objectValue))
                     break
                 }
             }
@@ -92,61 +100,66 @@ extension StatementFacts {
 
         self.id = id
         self.actorKey = actorKey
-        self.actorName = actor["name"] as? String
+        self.actorName = actor["name"]?.stringValue
         self.verbID = verbID
         self.objectID = objectID
         self.objectType = objectType
         self.course = course
-        self.registration = (context?["registration"] as? String).flatMap(UUID.init(uuidString:))
+        self.registration = (context?["registration"]?.stringValue).flatMap(UUID.init(uuidString:))
         self.timestamp = timestamp
         self.completesCourse = objectType == TenantScopeXAPI.courseActivityType
             && (verbID == TenantScopeXAPI.completedVerb || verbID == TenantScopeXAPI.passedVerb)
-        self.cohort = extensions?[TenantScopeXAPI.cohortExtension] as? String
-        self.learnerRegion = extensions?[TenantScopeXAPI.regionExtension] as? String
-        self.voidedStatementID = verbID == TenantScopeXAPI.voidedVerb && object["objectType"] as? String == "StatementRef"
+        self.cohort = extensions?[TenantScopeXAPI.cohortExtension]?.stringValue
+        self.learnerRegion = extensions?[TenantScopeXAPI.regionExtension]?.stringValue
+        self.voidedStatementID = verbID == TenantScopeXAPI.voidedVerb && object["objectType"]?.stringValue == "StatementRef"
             ? UUID(uuidString: objectID) : nil
     }
 
     /// What a statement is about, in one string: the id of an activity or statement reference, the key
     /// of an agent or group, `SubStatement` for a sub-statement.
-    static func objectKey(_ object: [String: Any]) -> String? {
-        switch object["objectType"] as? String ?? "Activity" {
+    static func objectKey(_ object: [String: JSONValue]) -> String? {
+        switch object["objectType"]?.stringValue ?? "Activity" {
         case "Agent", "Group": actorKey(object)
         case "SubStatement": "SubStatement"
-        default: object["id"] as? String
+        default: object["id"]?.stringValue
         }
+    }
+
+    /// `actorKey` of an agent given as Foundation values (a query parameter decoded by JSONSerialization).
+    public static func actorKey(_ actor: [String: Any]) -> String? {
+        JSONValue(foundation: actor)?.objectValue.flatMap { actorKey($0) }
     }
 
     /// The canonical key of an agent or identified group: exactly one inverse functional identifier.
     /// An anonymous group is keyed by its members' keys. Nil when neither applies.
-    public static func actorKey(_ actor: [String: Any]) -> String? {
+    public static func actorKey(_ actor: [String: JSONValue]) -> String? {
         if let key = identifierKey(actor) { return key }
-        guard actor["objectType"] as? String == "Group", !hasIdentifier(actor),
-              let members = actor["member"] as? [[String: Any]], !members.isEmpty else { return nil }
+        guard actor["objectType"]?.stringValue == "Group", !hasIdentifier(actor),
+              let members = actor["member"]?.arrayValue?.compactMap(\.objectValue), !members.isEmpty else { return nil }
         let keys = members.compactMap(identifierKey)
         guard keys.count == members.count else { return nil }
         return "group:" + keys.sorted().joined(separator: ",")
     }
 
-    private static func hasIdentifier(_ actor: [String: Any]) -> Bool {
+    private static func hasIdentifier(_ actor: [String: JSONValue]) -> Bool {
         ["mbox", "mbox_sha1sum", "openid", "account"].contains { actor[$0] != nil }
     }
 
-    private static func identifierKey(_ actor: [String: Any]) -> String? {
+    private static func identifierKey(_ actor: [String: JSONValue]) -> String? {
         var keys: [String] = []
-        if let mbox = actor["mbox"] as? String { keys.append("mbox:\(mbox.lowercased())") }
-        if let sha = actor["mbox_sha1sum"] as? String { keys.append("mbox_sha1sum:\(sha.lowercased())") }
-        if let openid = actor["openid"] as? String { keys.append("openid:\(openid)") }
-        if let account = actor["account"] as? [String: Any],
-           let home = account["homePage"] as? String, let name = account["name"] as? String {
+        if let mbox = actor["mbox"]?.stringValue { keys.append("mbox:\(mbox.lowercased())") }
+        if let sha = actor["mbox_sha1sum"]?.stringValue { keys.append("mbox_sha1sum:\(sha.lowercased())") }
+        if let openid = actor["openid"]?.stringValue { keys.append("openid:\(openid)") }
+        if let account = actor["account"]?.objectValue,
+           let home = account["homePage"]?.stringValue, let name = account["name"]?.stringValue {
             keys.append("account:\(home)|\(name)")
         }
         return keys.count == 1 ? keys[0] : nil
     }
 
-    private static func firstName(_ definition: [String: Any]?) -> String? {
-        guard let names = definition?["name"] as? [String: Any] else { return nil }
-        if let english = names["en-US"] as? String ?? names["en"] as? String { return english }
-        return names.keys.sorted().lazy.compactMap { names[$0] as? String }.first
+    private static func firstName(_ definition: [String: JSONValue]?) -> String? {
+        guard let names = definition?["name"]?.objectValue else { return nil }
+        if let english = names["en-US"]?.stringValue ?? names["en"]?.stringValue { return english }
+        return names.keys.sorted().lazy.compactMap { names[$0]?.stringValue }.first
     }
 }

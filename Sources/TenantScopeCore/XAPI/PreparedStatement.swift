@@ -33,14 +33,14 @@ public enum StatementBatch {
     public static func parse(
         _ body: Data, validator: StatementValidator, stored: Date = Date(), requiredID: UUID? = nil
     ) throws(TenantScopeError) -> [PreparedStatement] {
-        let decoded: Any
+        let decoded: JSONValue
         do {
-            decoded = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])
+            decoded = try JSONParser.parse(body)
         } catch {
-            throw .invalidInput("the request body is not valid JSON")
+            throw .invalidInput("the request body is not valid JSON: \(error)")
         }
-        let items: [(Any, String)]
-        if let list = decoded as? [Any] {
+        let items: [(JSONValue, String)]
+        if let list = decoded.arrayValue {
             guard requiredID == nil else { throw .invalidInput("PUT takes a single statement, not an array") }
             guard !list.isEmpty else { throw .invalidInput("the statement array is empty") }
             guard list.count <= maximumStatements else {
@@ -57,17 +57,17 @@ public enum StatementBatch {
         var seen: [UUID: String] = [:]
         for (item, path) in items {
             var item = item
-            if let requiredID, var object = item as? [String: Any] {
+            if let requiredID, var object = item.objectValue {
                 if let given = object["id"] {
-                    guard (given as? String).flatMap(UUID.init(uuidString:)) == requiredID else {
+                    guard given.stringValue.flatMap(UUID.init(uuidString:)) == requiredID else {
                         throw .invalidInput("\(path).id does not match the statementId parameter")
                     }
                 } else {
-                    object["id"] = requiredID.uuidString.lowercased()
+                    object["id"] = .string(requiredID.uuidString.lowercased())
                 }
-                item = object
+                item = .object(object)
             }
-            let gaveTimestamp = (item as? [String: Any])?["timestamp"] != nil
+            let gaveTimestamp = item["timestamp"] != nil
             // One microsecond apart, so ordering by `stored` keeps the order of the batch. Counted in exact
             // integer microseconds: a Date cannot hold 1 µs steps reliably.
             let storedText = ISO8601Timestamp.formatMicroseconds(epochMicroseconds: baseMicroseconds + Int64(prepared.count))
@@ -77,14 +77,8 @@ public enum StatementBatch {
                 throw .invalidInput("\(path).id repeats the id of \(earlier); a batch may not hold one statement twice")
             }
             seen[facts.id] = path
-            let data: Data
-            do {
-                data = try JSONSerialization.data(withJSONObject: json, options: [.withoutEscapingSlashes])
-            } catch {
-                throw .invalidInput("\(path) cannot be encoded as JSON")
-            }
             prepared.append(PreparedStatement(
-                id: facts.id, json: String(decoding: data, as: UTF8.self), facts: facts, stored: storedAt, storedText: storedText,
+                id: facts.id, json: json.jsonText, facts: facts, stored: storedAt, storedText: storedText,
                 senderGaveTimestamp: gaveTimestamp
             ))
         }

@@ -46,10 +46,10 @@ public enum StatementQuery: Sendable, Hashable {
 
         var filter = StatementFilter(format: format)
         if let agent = values["agent"] {
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(agent.utf8))) as? [String: Any] else {
+            guard let value = try? JSONParser.parse(Array(agent.utf8)), let object = value.objectValue else {
                 throw .invalidInput("agent must be a JSON Agent or identified Group object")
             }
-            try StatementValidator(authority: [:]).validateActor(object, path: "agent")
+            try StatementValidator(authority: [:]).validateActor(value, path: "agent")
             guard let key = StatementFacts.actorKey(object), let identifier = AgentIdentifier(object) else {
                 throw .invalidInput("agent must carry exactly one identifier")
             }
@@ -57,11 +57,11 @@ public enum StatementQuery: Sendable, Hashable {
             filter.agentIdentifier = identifier.json
         }
         if let verb = values["verb"] {
-            try StatementValidator.iri(verb, path: "verb")
+            try StatementValidator.iri(.string(verb), path: "verb")
             filter.verb = verb
         }
         if let activity = values["activity"] {
-            try StatementValidator.iri(activity, path: "activity")
+            try StatementValidator.iri(.string(activity), path: "activity")
             filter.activity = activity
         }
         if let registration = values["registration"] {
@@ -163,11 +163,10 @@ public struct StatementFilter: Sendable, Hashable, Codable {
 struct AgentIdentifier {
     let json: String
 
-    init?(_ agent: [String: Any]) {
+    init?(_ agent: [String: JSONValue]) {
         for key in ["mbox", "mbox_sha1sum", "openid", "account"] {
-            if let value = agent[key],
-               let data = try? JSONSerialization.data(withJSONObject: [key: value], options: [.sortedKeys, .withoutEscapingSlashes]) {
-                json = String(decoding: data, as: UTF8.self)
+            if let value = agent[key] {
+                json = JSONValue.object([key: value]).jsonText
                 return
             }
         }

@@ -15,22 +15,22 @@ public struct StatementValidator: Sendable {
     /// Validates `statement` and returns it completed, with its facts. `path` names it in errors
     /// (`statements[3]` inside a batch).
     public func prepare(
-        _ statement: Any, path: String = "statement", stored: Date, storedText: String? = nil, generateID: () -> UUID = UUID.init
-    ) throws(TenantScopeError) -> (json: [String: Any], facts: StatementFacts) {
-        guard var object = statement as? [String: Any] else { throw .invalidInput("\(path) must be a JSON object") }
+        _ statement: JSONValue, path: String = "statement", stored: Date, storedText: String? = nil, generateID: () -> UUID = UUID.init
+    ) throws(TenantScopeError) -> (json: JSONValue, facts: StatementFacts) {
+        guard var object = statement.objectValue else { throw .invalidInput("\(path) must be a JSON object") }
         try validateStatement(object, path: path, isSubStatement: false)
-        if (object["verb"] as? [String: Any])?["id"] as? String == TenantScopeXAPI.voidedVerb,
-           (object["object"] as? [String: Any])?["objectType"] as? String != "StatementRef" {
+        if object["verb"]?["id"]?.stringValue == TenantScopeXAPI.voidedVerb,
+           object["object"]?["objectType"]?.stringValue != "StatementRef" {
             throw .invalidInput("\(path).object must be a StatementRef: a voiding statement names the statement it voids")
         }
-        if object["id"] == nil { object["id"] = generateID().uuidString.lowercased() }
+        if object["id"] == nil { object["id"] = .string(generateID().uuidString.lowercased()) }
         let storedText = storedText ?? ISO8601Timestamp.formatMicroseconds(stored)
-        object["stored"] = storedText
-        if object["timestamp"] == nil { object["timestamp"] = storedText }
-        object["authority"] = ["objectType": "Agent", "account": authority] as [String: Any]
+        object["stored"] = .string(storedText)
+        if object["timestamp"] == nil { object["timestamp"] = .string(storedText) }
+        object["authority"] = ["objectType": "Agent", "account": .object(authority.mapValues(JSONValue.string))]
         if object["version"] == nil { object["version"] = "1.0.0" }
         do {
-            return (object, try StatementFacts(statement: object))
+            return (.object(object), try StatementFacts(statement: object))
         } catch {
             throw .invalidInput("\(path): \(error.message)")
         }
@@ -39,7 +39,7 @@ public struct StatementValidator: Sendable {
     static let statementKeys: Set<String> = ["id", "actor", "verb", "object", "result", "context", "timestamp", "stored", "authority", "version", "attachments", "objectType"]
     static let subStatementKeys: Set<String> = ["actor", "verb", "object", "result", "context", "timestamp", "attachments", "objectType"]
 
-    func validateStatement(_ s: [String: Any], path: String, isSubStatement: Bool) throws(TenantScopeError) {
+    func validateStatement(_ s: [String: JSONValue], path: String, isSubStatement: Bool) throws(TenantScopeError) {
         try Self.noUnknownKeys(s, allowed: isSubStatement ? Self.subStatementKeys : Self.statementKeys, path: path)
         if let id = s["id"] { try Self.uuid(id, path: path + ".id") }
         guard let actor = s["actor"] else { throw .invalidInput("\(path).actor is required") }
@@ -50,26 +50,26 @@ public struct StatementValidator: Sendable {
         try validateObject(object, path: path + ".object", isSubStatement: isSubStatement)
         if let result = s["result"] { try validateResult(result, path: path + ".result") }
         if let context = s["context"] {
-            let objectType = (object as? [String: Any])?["objectType"] as? String ?? "Activity"
+            let objectType = object.objectValue?["objectType"]?.stringValue ?? "Activity"
             try validateContext(context, path: path + ".context", objectIsActivity: objectType == "Activity")
         }
         if let timestamp = s["timestamp"] { try Self.timestamp(timestamp, path: path + ".timestamp") }
         if let stored = s["stored"] { try Self.timestamp(stored, path: path + ".stored") }
         if let authority = s["authority"] { try validateActor(authority, path: path + ".authority") }
         if let version = s["version"] {
-            guard let text = version as? String, text.hasPrefix("1.0.") || text == "1.0" || text.hasPrefix("2.0") else {
+            guard let text = version.stringValue, text.hasPrefix("1.0.") || text == "1.0" || text.hasPrefix("2.0") else {
                 throw .invalidInput("\(path).version must be 1.0.x or 2.0.x")
             }
         }
-        if let objectType = s["objectType"], !(isSubStatement && (objectType as? String) == "SubStatement") {
+        if let objectType = s["objectType"], !(isSubStatement && objectType.stringValue == "SubStatement") {
             throw .invalidInput("\(path).objectType is not allowed here")
         }
         if let attachments = s["attachments"] {
-            guard let list = attachments as? [Any] else { throw .invalidInput("\(path).attachments must be an array") }
+            guard let list = attachments.arrayValue else { throw .invalidInput("\(path).attachments must be an array") }
             for (index, attachment) in list.enumerated() {
-                guard let a = attachment as? [String: Any] else { throw .invalidInput("\(path).attachments[\(index)] must be an object") }
+                guard let a = attachment.objectValue else { throw .invalidInput("\(path).attachments[\(index)] must be an object") }
                 try Self.noUnknownKeys(a, allowed: ["usageType", "display", "description", "contentType", "length", "sha2", "fileUrl"], path: "\(path).attachments[\(index)]")
-                guard a["usageType"] is String, a["contentType"] is String, a["length"] is NSNumber, a["sha2"] is String, a["display"] != nil else {
+                guard a["usageType"]?.stringValue != nil, a["contentType"]?.stringValue != nil, a["length"]?.numberValue != nil, a["sha2"]?.stringValue != nil, a["display"] != nil else {
                     throw .invalidInput("\(path).attachments[\(index)] needs usageType, display, contentType, length and sha2")
                 }
                 try Self.languageMap(a["display"]!, path: "\(path).attachments[\(index)].display")
@@ -77,12 +77,12 @@ public struct StatementValidator: Sendable {
         }
     }
 
-    func validateActor(_ value: Any, path: String) throws(TenantScopeError) {
-        guard let actor = value as? [String: Any] else { throw .invalidInput("\(path) must be an object") }
-        let objectType = actor["objectType"] as? String ?? "Agent"
+    func validateActor(_ value: JSONValue, path: String) throws(TenantScopeError) {
+        guard let actor = value.objectValue else { throw .invalidInput("\(path) must be an object") }
+        let objectType = actor["objectType"]?.stringValue ?? "Agent"
         guard objectType == "Agent" || objectType == "Group" else { throw .invalidInput("\(path).objectType must be Agent or Group") }
         try Self.noUnknownKeys(actor, allowed: ["objectType", "name", "mbox", "mbox_sha1sum", "openid", "account", "member"], path: path)
-        if let name = actor["name"], !(name is String) { throw .invalidInput("\(path).name must be a string") }
+        if let name = actor["name"], name.stringValue == nil { throw .invalidInput("\(path).name must be a string") }
         let identifiers = try Self.identifierCount(actor, path: path)
         if objectType == "Agent" {
             guard identifiers == 1 else { throw .invalidInput("\(path) must have exactly one of mbox, mbox_sha1sum, openid, account") }
@@ -90,12 +90,12 @@ public struct StatementValidator: Sendable {
         } else {
             guard identifiers <= 1 else { throw .invalidInput("\(path) must have at most one identifier") }
             if let members = actor["member"] {
-                guard let list = members as? [Any] else { throw .invalidInput("\(path).member must be an array") }
+                guard let list = members.arrayValue else { throw .invalidInput("\(path).member must be an array") }
                 for (index, member) in list.enumerated() {
-                    guard let m = member as? [String: Any], (m["objectType"] as? String ?? "Agent") == "Agent" else {
+                    guard let m = member.objectValue, (m["objectType"]?.stringValue ?? "Agent") == "Agent" else {
                         throw .invalidInput("\(path).member[\(index)] must be an Agent")
                     }
-                    try validateActor(m, path: "\(path).member[\(index)]")
+                    try validateActor(member, path: "\(path).member[\(index)]")
                 }
             } else if identifiers == 0 {
                 throw .invalidInput("\(path): an anonymous Group needs members")
@@ -103,16 +103,16 @@ public struct StatementValidator: Sendable {
         }
     }
 
-    static func identifierCount(_ actor: [String: Any], path: String) throws(TenantScopeError) -> Int {
+    static func identifierCount(_ actor: [String: JSONValue], path: String) throws(TenantScopeError) -> Int {
         var count = 0
         if let mbox = actor["mbox"] {
-            guard let text = mbox as? String, text.hasPrefix("mailto:"), text.count > 8, text.contains("@") else {
+            guard let text = mbox.stringValue, text.hasPrefix("mailto:"), text.count > 8, text.contains("@") else {
                 throw .invalidInput("\(path).mbox must be a mailto: IRI")
             }
             count += 1
         }
         if let sha = actor["mbox_sha1sum"] {
-            guard let text = sha as? String, text.count == 40, text.allSatisfy(\.isHexDigit) else {
+            guard let text = sha.stringValue, text.count == 40, text.allSatisfy(\.isHexDigit) else {
                 throw .invalidInput("\(path).mbox_sha1sum must be 40 hex characters")
             }
             count += 1
@@ -122,32 +122,32 @@ public struct StatementValidator: Sendable {
             count += 1
         }
         if let account = actor["account"] {
-            guard let a = account as? [String: Any] else { throw .invalidInput("\(path).account must be an object") }
+            guard let a = account.objectValue else { throw .invalidInput("\(path).account must be an object") }
             try noUnknownKeys(a, allowed: ["homePage", "name"], path: path + ".account")
             guard let home = a["homePage"] else { throw .invalidInput("\(path).account.homePage is required") }
             try iri(home, path: path + ".account.homePage")
-            guard let name = a["name"] as? String, !name.isEmpty else { throw .invalidInput("\(path).account.name is required") }
+            guard let name = a["name"]?.stringValue, !name.isEmpty else { throw .invalidInput("\(path).account.name is required") }
             count += 1
         }
         return count
     }
 
-    func validateVerb(_ value: Any, path: String) throws(TenantScopeError) {
-        guard let verb = value as? [String: Any] else { throw .invalidInput("\(path) must be an object") }
+    func validateVerb(_ value: JSONValue, path: String) throws(TenantScopeError) {
+        guard let verb = value.objectValue else { throw .invalidInput("\(path) must be an object") }
         try Self.noUnknownKeys(verb, allowed: ["id", "display"], path: path)
         guard let id = verb["id"] else { throw .invalidInput("\(path).id is required") }
         try Self.iri(id, path: path + ".id")
         if let display = verb["display"] { try Self.languageMap(display, path: path + ".display") }
     }
 
-    func validateObject(_ value: Any, path: String, isSubStatement: Bool) throws(TenantScopeError) {
-        guard let object = value as? [String: Any] else { throw .invalidInput("\(path) must be an object") }
-        let objectType = object["objectType"] as? String ?? "Activity"
+    func validateObject(_ value: JSONValue, path: String, isSubStatement: Bool) throws(TenantScopeError) {
+        guard let object = value.objectValue else { throw .invalidInput("\(path) must be an object") }
+        let objectType = object["objectType"]?.stringValue ?? "Activity"
         switch objectType {
         case "Activity":
             try validateActivity(object, path: path)
         case "Agent", "Group":
-            try validateActor(object, path: path)
+            try validateActor(value, path: path)
         case "StatementRef":
             try Self.noUnknownKeys(object, allowed: ["objectType", "id"], path: path)
             guard let id = object["id"] else { throw .invalidInput("\(path).id is required") }
@@ -160,12 +160,12 @@ public struct StatementValidator: Sendable {
         }
     }
 
-    func validateActivity(_ activity: [String: Any], path: String) throws(TenantScopeError) {
+    func validateActivity(_ activity: [String: JSONValue], path: String) throws(TenantScopeError) {
         try Self.noUnknownKeys(activity, allowed: ["objectType", "id", "definition"], path: path)
         guard let id = activity["id"] else { throw .invalidInput("\(path).id is required") }
         try Self.iri(id, path: path + ".id")
         if let definition = activity["definition"] {
-            guard let d = definition as? [String: Any] else { throw .invalidInput("\(path).definition must be an object") }
+            guard let d = definition.objectValue else { throw .invalidInput("\(path).definition must be an object") }
             try Self.noUnknownKeys(d, allowed: [
                 "name", "description", "type", "moreInfo", "extensions", "interactionType", "correctResponsesPattern",
                 "choices", "scale", "source", "target", "steps",
@@ -177,32 +177,32 @@ public struct StatementValidator: Sendable {
             if let extensions = d["extensions"] { try Self.extensions(extensions, path: path + ".definition.extensions") }
             if let interaction = d["interactionType"] {
                 let known = ["true-false", "choice", "fill-in", "long-fill-in", "matching", "performance", "sequencing", "likert", "numeric", "other"]
-                guard let text = interaction as? String, known.contains(text) else {
+                guard let text = interaction.stringValue, known.contains(text) else {
                     throw .invalidInput("\(path).definition.interactionType is not a known interaction type")
                 }
             }
         }
     }
 
-    func validateResult(_ value: Any, path: String) throws(TenantScopeError) {
-        guard let result = value as? [String: Any] else { throw .invalidInput("\(path) must be an object") }
+    func validateResult(_ value: JSONValue, path: String) throws(TenantScopeError) {
+        guard let result = value.objectValue else { throw .invalidInput("\(path) must be an object") }
         try Self.noUnknownKeys(result, allowed: ["score", "success", "completion", "response", "duration", "extensions"], path: path)
         for key in ["success", "completion"] {
-            if let flag = result[key], !Self.isBool(flag) { throw .invalidInput("\(path).\(key) must be true or false") }
+            if let flag = result[key], flag.boolValue == nil { throw .invalidInput("\(path).\(key) must be true or false") }
         }
-        if let response = result["response"], !(response is String) { throw .invalidInput("\(path).response must be a string") }
+        if let response = result["response"], response.stringValue == nil { throw .invalidInput("\(path).response must be a string") }
         if let duration = result["duration"] {
-            guard let text = duration as? String, Self.isDuration(text) else { throw .invalidInput("\(path).duration must be an ISO 8601 duration") }
+            guard let text = duration.stringValue, Self.isDuration(text) else { throw .invalidInput("\(path).duration must be an ISO 8601 duration") }
         }
         if let extensions = result["extensions"] { try Self.extensions(extensions, path: path + ".extensions") }
         if let score = result["score"] {
-            guard let s = score as? [String: Any] else { throw .invalidInput("\(path).score must be an object") }
+            guard let s = score.objectValue else { throw .invalidInput("\(path).score must be an object") }
             try Self.noUnknownKeys(s, allowed: ["scaled", "raw", "min", "max"], path: path + ".score")
             var numbers: [String: Double] = [:]
             for key in ["scaled", "raw", "min", "max"] {
                 guard let v = s[key] else { continue }
-                guard let number = v as? NSNumber, !Self.isBool(v) else { throw .invalidInput("\(path).score.\(key) must be a number") }
-                numbers[key] = number.doubleValue
+                guard let number = v.numberValue else { throw .invalidInput("\(path).score.\(key) must be a number") }
+                numbers[key] = number
             }
             if let scaled = numbers["scaled"], !(-1...1).contains(scaled) { throw .invalidInput("\(path).score.scaled must be between -1 and 1") }
             if let min = numbers["min"], let max = numbers["max"], min > max { throw .invalidInput("\(path).score.min must not exceed max") }
@@ -213,8 +213,8 @@ public struct StatementValidator: Sendable {
         }
     }
 
-    func validateContext(_ value: Any, path: String, objectIsActivity: Bool) throws(TenantScopeError) {
-        guard let context = value as? [String: Any] else { throw .invalidInput("\(path) must be an object") }
+    func validateContext(_ value: JSONValue, path: String, objectIsActivity: Bool) throws(TenantScopeError) {
+        guard let context = value.objectValue else { throw .invalidInput("\(path) must be an object") }
         try Self.noUnknownKeys(context, allowed: [
             "registration", "instructor", "team", "contextActivities", "revision", "platform", "language", "statement", "extensions",
             "contextAgents", "contextGroups",
@@ -222,32 +222,32 @@ public struct StatementValidator: Sendable {
         if let registration = context["registration"] { try Self.uuid(registration, path: path + ".registration") }
         if let instructor = context["instructor"] { try validateActor(instructor, path: path + ".instructor") }
         if let team = context["team"] {
-            guard (team as? [String: Any])?["objectType"] as? String == "Group" else { throw .invalidInput("\(path).team must be a Group") }
+            guard team.objectValue?["objectType"]?.stringValue == "Group" else { throw .invalidInput("\(path).team must be a Group") }
             try validateActor(team, path: path + ".team")
         }
         for key in ["revision", "platform"] where context[key] != nil {
             guard objectIsActivity else { throw .invalidInput("\(path).\(key) is only allowed when the object is an Activity") }
-            guard context[key] is String else { throw .invalidInput("\(path).\(key) must be a string") }
+            guard context[key]?.stringValue != nil else { throw .invalidInput("\(path).\(key) must be a string") }
         }
         if let language = context["language"] {
-            guard let text = language as? String, Self.isLanguageTag(text) else { throw .invalidInput("\(path).language must be an RFC 5646 language tag") }
+            guard let text = language.stringValue, Self.isLanguageTag(text) else { throw .invalidInput("\(path).language must be an RFC 5646 language tag") }
         }
         if let reference = context["statement"] {
-            guard let r = reference as? [String: Any], r["objectType"] as? String == "StatementRef", let id = r["id"] else {
+            guard let r = reference.objectValue, r["objectType"]?.stringValue == "StatementRef", let id = r["id"] else {
                 throw .invalidInput("\(path).statement must be a StatementRef")
             }
             try Self.uuid(id, path: path + ".statement.id")
         }
         if let extensions = context["extensions"] { try Self.extensions(extensions, path: path + ".extensions") }
         if let activities = context["contextActivities"] {
-            guard let map = activities as? [String: Any] else { throw .invalidInput("\(path).contextActivities must be an object") }
+            guard let map = activities.objectValue else { throw .invalidInput("\(path).contextActivities must be an object") }
             for (key, entry) in map {
                 guard ["parent", "grouping", "category", "other"].contains(key) else {
                     throw .invalidInput("\(path).contextActivities.\(key) is not one of parent, grouping, category, other")
                 }
-                let list: [Any] = (entry as? [Any]) ?? [entry]
+                let list: [JSONValue] = entry.arrayValue ?? [entry]
                 for (index, activity) in list.enumerated() {
-                    guard let a = activity as? [String: Any], (a["objectType"] as? String ?? "Activity") == "Activity" else {
+                    guard let a = activity.objectValue, (a["objectType"]?.stringValue ?? "Activity") == "Activity" else {
                         throw .invalidInput("\(path).contextActivities.\(key)[\(index)] must be an Activity")
                     }
                     try validateActivity(a, path: "\(path).contextActivities.\(key)[\(index)]")
@@ -258,28 +258,28 @@ public struct StatementValidator: Sendable {
 
     // MARK: - Value rules
 
-    static func noUnknownKeys(_ object: [String: Any], allowed: Set<String>, path: String) throws(TenantScopeError) {
+    static func noUnknownKeys(_ object: [String: JSONValue], allowed: Set<String>, path: String) throws(TenantScopeError) {
         for (key, value) in object {
             guard allowed.contains(key) else { throw .invalidInput("\(path).\(key) is not a property xAPI defines here") }
-            if value is NSNull { throw .invalidInput("\(path).\(key) must not be null") }
+            if value.isNull { throw .invalidInput("\(path).\(key) must not be null") }
         }
     }
 
-    static func uuid(_ value: Any, path: String) throws(TenantScopeError) {
-        guard let text = value as? String, text.count == 36, UUID(uuidString: text) != nil else {
+    static func uuid(_ value: JSONValue, path: String) throws(TenantScopeError) {
+        guard let text = value.stringValue, text.count == 36, UUID(uuidString: text) != nil else {
             throw .invalidInput("\(path) must be a UUID")
         }
     }
 
-    static func iri(_ value: Any, path: String) throws(TenantScopeError) {
-        guard let text = value as? String, let colon = text.firstIndex(of: ":"), colon != text.startIndex,
+    static func iri(_ value: JSONValue, path: String) throws(TenantScopeError) {
+        guard let text = value.stringValue, let colon = text.firstIndex(of: ":"), colon != text.startIndex,
               text[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }), text[text.startIndex].isLetter,
               !text.contains(where: { $0.isWhitespace })
         else { throw .invalidInput("\(path) must be an IRI") }
     }
 
-    static func timestamp(_ value: Any, path: String) throws(TenantScopeError) {
-        guard let text = value as? String, ISO8601Timestamp.parse(text) != nil else {
+    static func timestamp(_ value: JSONValue, path: String) throws(TenantScopeError) {
+        guard let text = value.stringValue, ISO8601Timestamp.parse(text) != nil else {
             throw .invalidInput("\(path) must be an ISO 8601 date-time with a time zone")
         }
         if text.hasSuffix("-00:00") || text.hasSuffix("-0000") || text.hasSuffix("-00") {
@@ -287,28 +287,22 @@ public struct StatementValidator: Sendable {
         }
     }
 
-    static func languageMap(_ value: Any, path: String) throws(TenantScopeError) {
-        guard let map = value as? [String: Any] else { throw .invalidInput("\(path) must be a language map") }
+    static func languageMap(_ value: JSONValue, path: String) throws(TenantScopeError) {
+        guard let map = value.objectValue else { throw .invalidInput("\(path) must be a language map") }
         for (tag, text) in map {
-            guard isLanguageTag(tag), text is String else { throw .invalidInput("\(path) must map RFC 5646 language tags to strings") }
+            guard isLanguageTag(tag), text.stringValue != nil else { throw .invalidInput("\(path) must map RFC 5646 language tags to strings") }
         }
     }
 
-    static func extensions(_ value: Any, path: String) throws(TenantScopeError) {
-        guard let map = value as? [String: Any] else { throw .invalidInput("\(path) must be an object") }
-        for key in map.keys { try iri(key, path: "\(path) key '\(key)'") }
+    static func extensions(_ value: JSONValue, path: String) throws(TenantScopeError) {
+        guard let map = value.objectValue else { throw .invalidInput("\(path) must be an object") }
+        for key in map.keys { try iri(.string(key), path: "\(path) key '\(key)'") }
     }
 
     static func isLanguageTag(_ tag: String) -> Bool {
         let parts = tag.split(separator: "-", omittingEmptySubsequences: false)
         guard let first = parts.first, (1...8).contains(first.count), first.allSatisfy({ $0.isASCII && $0.isLetter }) else { return false }
         return parts.dropFirst().allSatisfy { (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
-    }
-
-    static func isBool(_ value: Any) -> Bool {
-        // JSONSerialization gives booleans the Objective-C type "c"; integers are "i"/"q", reals "d".
-        guard let number = value as? NSNumber else { return false }
-        return String(cString: number.objCType) == "c"
     }
 
     static func isDuration(_ text: String) -> Bool {

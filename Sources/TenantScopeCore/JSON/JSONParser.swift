@@ -1,0 +1,271 @@
+/// A strict JSON (RFC 8259) parser into `JSONValue`, working on UTF-8 bytes.
+///
+/// Beyond the grammar it refuses what PostgreSQL's `jsonb` cannot store, so such input is a clear 400
+/// and never a failed insert: `\u0000` in strings, and numbers outside the range of a Double.
+public struct JSONParser {
+    public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
+        /// Why the input is refused, e.g. `unexpected character 'x'`.
+        public var reason: String
+        /// The offset of the byte where parsing stopped.
+        public var offset: Int
+
+        public var description: String { "\(reason) at byte \(offset)" }
+    }
+
+    /// Deeper nesting than this is refused rather than risking the stack (JSONSerialization allows 512).
+    public static let maximumDepth = 512
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+    private var depth = 0
+
+    private init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    /// Parses one JSON document (any value at the top level); whitespace may surround it, nothing else.
+    public static func parse(_ input: some Collection<UInt8>) throws(Failure) -> JSONValue {
+        let result: Result<JSONValue, Failure>? = input.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(Failure) in try parseDocument(buffer) }
+        }
+        if let result { return try result.get() }
+        let copy = Array(input)
+        return try copy.withUnsafeBufferPointer { buffer throws(Failure) in try parseDocument(buffer) }
+    }
+
+    private static func parseDocument(_ buffer: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes: buffer)
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        parser.skipWhitespace()
+        guard parser.index == buffer.count else { throw parser.failure("unexpected data after the JSON value") }
+        return value
+    }
+
+    // MARK: - Grammar
+
+    private mutating func parseValue() throws(Failure) -> JSONValue {
+        guard index < bytes.count else { throw failure("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        default: throw failure("unexpected \(describeCurrentByte())")
+        }
+    }
+
+    private mutating func parseObject() throws(Failure) -> JSONValue {
+        try enterContainer()
+        index += 1  // {
+        var members: [String: JSONValue] = [:]
+        skipWhitespace()
+        if peek(UInt8(ascii: "}")) {
+            index += 1
+            depth -= 1
+            return .object(members)
+        }
+        while true {
+            skipWhitespace()
+            guard peek(UInt8(ascii: "\"")) else { throw failure("expected a quoted property name, found \(describeCurrentByte())") }
+            let key = try parseString()
+            skipWhitespace()
+            guard peek(UInt8(ascii: ":")) else { throw failure("expected ':' after a property name, found \(describeCurrentByte())") }
+            index += 1
+            skipWhitespace()
+            members[key] = try parseValue()
+            skipWhitespace()
+            if peek(UInt8(ascii: ",")) {
+                index += 1
+            } else if peek(UInt8(ascii: "}")) {
+                index += 1
+                depth -= 1
+                return .object(members)
+            } else {
+                throw failure("expected ',' or '}' in an object, found \(describeCurrentByte())")
+            }
+        }
+    }
+
+    private mutating func parseArray() throws(Failure) -> JSONValue {
+        try enterContainer()
+        index += 1  // [
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if peek(UInt8(ascii: "]")) {
+            index += 1
+            depth -= 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue())
+            skipWhitespace()
+            if peek(UInt8(ascii: ",")) {
+                index += 1
+            } else if peek(UInt8(ascii: "]")) {
+                index += 1
+                depth -= 1
+                return .array(elements)
+            } else {
+                throw failure("expected ',' or ']' in an array, found \(describeCurrentByte())")
+            }
+        }
+    }
+
+    private mutating func enterContainer() throws(Failure) {
+        depth += 1
+        guard depth <= Self.maximumDepth else { throw failure("nesting deeper than \(Self.maximumDepth) levels") }
+    }
+
+    private mutating func parseString() throws(Failure) -> String {
+        index += 1  // opening quote
+        let start = index
+        // Fast path: no escapes, so the bytes between the quotes are the string.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                guard let text = String(validating: slice, as: UTF8.self) else { throw failure("a string is not valid UTF-8", at: start) }
+                index += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw failure("a control character must be escaped inside a string") }
+            index += 1
+        }
+        // Slow path: decode escapes into a byte buffer.
+        var decoded = Array(bytes[start..<index])
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                guard let text = String(validating: decoded, as: UTF8.self) else { throw failure("a string is not valid UTF-8", at: start) }
+                index += 1
+                return text
+            case UInt8(ascii: "\\"):
+                index += 1
+                guard index < bytes.count else { throw failure("unexpected end of input in a string") }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
+                case UInt8(ascii: "b"): decoded.append(0x08)
+                case UInt8(ascii: "f"): decoded.append(0x0C)
+                case UInt8(ascii: "n"): decoded.append(0x0A)
+                case UInt8(ascii: "r"): decoded.append(0x0D)
+                case UInt8(ascii: "t"): decoded.append(0x09)
+                case UInt8(ascii: "u"): decoded.append(contentsOf: try parseUnicodeEscape())
+                default: throw failure("'\\\(Character(Unicode.Scalar(escape)))' is not a JSON escape", at: index - 2)
+                }
+            default:
+                if byte < 0x20 { throw failure("a control character must be escaped inside a string") }
+                decoded.append(byte)
+                index += 1
+            }
+        }
+        throw failure("unexpected end of input in a string")
+    }
+
+    /// After `\u`: four hex digits, or a surrogate pair written as two escapes. Returns the UTF-8 bytes.
+    private mutating func parseUnicodeEscape() throws(Failure) -> [UInt8] {
+        let escapeStart = index - 2
+        var code = try parseHex4()
+        if (0xD800...0xDBFF).contains(code) {
+            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                throw failure("an unpaired UTF-16 surrogate in a \\u escape", at: escapeStart)
+            }
+            index += 2
+            let low = try parseHex4()
+            guard (0xDC00...0xDFFF).contains(low) else { throw failure("an unpaired UTF-16 surrogate in a \\u escape", at: escapeStart) }
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+        } else if (0xDC00...0xDFFF).contains(code) {
+            throw failure("an unpaired UTF-16 surrogate in a \\u escape", at: escapeStart)
+        }
+        guard code != 0 else { throw failure("\\u0000 cannot be stored (PostgreSQL's jsonb does not allow it)", at: escapeStart) }
+        guard let scalar = Unicode.Scalar(code) else { throw failure("an invalid \\u escape", at: escapeStart) }
+        return Array(String(Character(scalar)).utf8)
+    }
+
+    private mutating func parseHex4() throws(Failure) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw failure("a \\u escape needs four hex digits") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw failure("a \\u escape needs four hex digits")
+            }
+            value = value << 4 | UInt32(digit)
+            index += 1
+        }
+        return value
+    }
+
+    private mutating func parseNumber() throws(Failure) -> JSONValue {
+        let start = index
+        if peek(UInt8(ascii: "-")) { index += 1 }
+        if peek(UInt8(ascii: "0")) {
+            index += 1
+        } else {
+            guard skipDigits() > 0 else { throw failure("a number needs digits", at: start) }
+        }
+        if peek(UInt8(ascii: ".")) {
+            index += 1
+            guard skipDigits() > 0 else { throw failure("a number needs digits after '.'", at: start) }
+        }
+        if peek(UInt8(ascii: "e")) || peek(UInt8(ascii: "E")) {
+            index += 1
+            if peek(UInt8(ascii: "+")) || peek(UInt8(ascii: "-")) { index += 1 }
+            guard skipDigits() > 0 else { throw failure("a number needs digits in its exponent", at: start) }
+        }
+        let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        guard let double = Double(literal), double.isFinite else { throw failure("the number \(literal) is out of range", at: start) }
+        return .number(literal)
+    }
+
+    private mutating func skipDigits() -> Int {
+        let start = index
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+        return index - start
+    }
+
+    private mutating func expectLiteral(_ word: String) throws(Failure) {
+        let count = word.utf8.count
+        guard index + count <= bytes.count, word.utf8.elementsEqual(bytes[index..<(index + count)]) else {
+            throw failure("unexpected \(describeCurrentByte())")
+        }
+        index += count
+    }
+
+    // MARK: - Helpers
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    private func peek(_ byte: UInt8) -> Bool {
+        index < bytes.count && bytes[index] == byte
+    }
+
+    private func describeCurrentByte() -> String {
+        guard index < bytes.count else { return "end of input" }
+        let byte = bytes[index]
+        return (0x21...0x7E).contains(byte) ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16, uppercase: true))"
+    }
+
+    private func failure(_ reason: String, at offset: Int? = nil) -> Failure {
+        Failure(reason: reason, offset: offset ?? index)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+@testable import TenantScopeCore
+
+@Suite struct JSONParserTests {
+    func parse(_ text: String) throws(JSONParser.Failure) -> JSONValue {
+        try JSONParser.parse(Array(text.utf8))
+    }
+
+    func failure(_ text: String) -> JSONParser.Failure? {
+        do {
+            _ = try parse(text)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func parsesEveryKindOfValue() throws {
+        let value = try parse(#" {"a": [1, -2.5e3, true, false, null, "x"], "b": {"c": ""}} "#)
+        #expect(value == .object([
+            "a": .array([.number("1"), .number("-2.5e3"), .bool(true), .bool(false), .null, .string("x")]),
+            "b": .object(["c": .string("")]),
+        ]))
+    }
+
+    @Test func numbersKeepTheLiteralTheSenderWrote() throws {
+        #expect(try parse("0.10000000000000000001") == .number("0.10000000000000000001"))
+        #expect(try parse("[1E+2]") == .array([.number("1E+2")]))
+    }
+
+    @Test func decodesEscapesAndSurrogatePairs() throws {
+        #expect(try parse(#""a\"b\\c\/d\b\f\n\r\t""#) == .string("a\"b\\c/d\u{8}\u{C}\n\r\t"))
+        #expect(try parse(#""\u00e9\u4e2d\ud83d\ude00""#) == .string("é中😀"))
+        #expect(try parse("\"raw é 😀\"") == .string("raw é 😀"))
+    }
+
+    @Test func aDuplicateKeyKeepsItsLastValueAsJsonbDoes() throws {
+        #expect(try parse(#"{"a": 1, "a": 2}"#) == .object(["a": .number("2")]))
+    }
+
+    @Test(arguments: [
+        ("", "unexpected end of input"),
+        ("{", "expected a quoted property name"),
+        ("[1,]", "unexpected ']'"),
+        ("[1 2]", "expected ',' or ']'"),
+        (#"{"a" 1}"#, "expected ':'"),
+        ("{'a': 1}", "expected a quoted property name"),
+        ("01", "unexpected data after the JSON value"),
+        ("1.", "digits after '.'"),
+        ("-", "a number needs digits"),
+        ("1e", "digits in its exponent"),
+        ("1e999", "out of range"),
+        ("tru", "unexpected 't'"),
+        ("NaN", "unexpected 'N'"),
+        (#""\x""#, "is not a JSON escape"),
+        (#""\u12""#, "four hex digits"),
+        (#""\ud83d""#, "unpaired UTF-16 surrogate"),
+        (#""\ude00x""#, "unpaired UTF-16 surrogate"),
+        (#""a\u0000b""#, "\\u0000 cannot be stored"),
+        ("\"tab\there\"", "control character"),
+        ("\"unterminated", "end of input in a string"),
+        ("[] []", "unexpected data after the JSON value"),
+    ])
+    func refusesWhatIsNotJSONOrCannotBeStoredWithAReason(input: String, reason: String) {
+        let refused = failure(input)
+        #expect(refused?.reason.contains(reason) == true, "\(input): \(String(describing: refused))")
+    }
+
+    @Test func refusesInvalidUTF8() {
+        let bytes: [UInt8] = [0x22, 0xC3, 0x28, 0x22]  // "\xC3(" : a broken two-byte sequence
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(bytes) }
+    }
+
+    @Test func nestingBeyondTheLimitIsRefusedNotACrash() {
+        let deep = String(repeating: "[", count: JSONParser.maximumDepth + 1) + String(repeating: "]", count: JSONParser.maximumDepth + 1)
+        #expect(failure(deep)?.reason.contains("nesting deeper") == true)
+        let allowed = String(repeating: "[", count: JSONParser.maximumDepth) + String(repeating: "]", count: JSONParser.maximumDepth)
+        #expect(failure(allowed) == nil)
+    }
+
+    @Test func theFailureNamesTheByteWhereParsingStopped() {
+        #expect(failure(#"{"a": x}"#) == JSONParser.Failure(reason: "unexpected 'x'", offset: 6))
+    }
+
+    @Test func writerEscapesWhatJSONRequiresAndNothingElse() {
+        let text = JSONValue.string("q\"b\\s/n\nt\tc\u{1}é").jsonText
+        #expect(text == #""q\"b\\s/n\nt\tc\u0001é""#)
+    }
+
+    /// Property: writing any value and parsing the text gives the value back; and Foundation's parser
+    /// reads our text as the same document (so what we store is ordinary JSON).
+    @Test func writeThenParseIsTheIdentityOnRandomDocuments() throws {
+        var random = SeededGenerator(seed: 20261125)
+        for _ in 0..<300 {
+            let value = Self.randomValue(depth: 0, using: &random)
+            let text = value.jsonText
+            #expect(try parse(text) == value)
+            let foundation = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            #expect(JSONValue(foundation: foundation).map(Self.numbersAsDoubles) == Self.numbersAsDoubles(value))
+        }
+    }
+
+    static func randomValue(depth: Int, using random: inout SeededGenerator) -> JSONValue {
+        let kind = depth > 3 ? Int.random(in: 0...3, using: &random) : Int.random(in: 0...5, using: &random)
+        switch kind {
+        case 0: return .null
+        case 1: return .bool(Bool.random(using: &random))
+        case 2: return .number(["0", "-1", "42", "3.25", "-0.5", "1e3", "12345678901"].randomElement(using: &random)!)
+        case 3: return .string(randomString(using: &random))
+        case 4: return .array((0..<Int.random(in: 0...4, using: &random)).map { _ in randomValue(depth: depth + 1, using: &random) })
+        default:
+            var members: [String: JSONValue] = [:]
+            for _ in 0..<Int.random(in: 0...4, using: &random) {
+                members[randomString(using: &random)] = randomValue(depth: depth + 1, using: &random)
+            }
+            return .object(members)
+        }
+    }
+
+    static func randomString(using random: inout SeededGenerator) -> String {
+        let alphabet: [Character] = ["a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\u{1}", "\u{1F}", "é", "中", "😀", "\u{7F}"]
+        return String((0..<Int.random(in: 0...8, using: &random)).map { _ in alphabet.randomElement(using: &random)! })
+    }
+
+    /// Foundation reads numbers into doubles; compare numbers by value.
+    static func numbersAsDoubles(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .number(let literal): .number(String(Double(literal)!))
+        case .array(let elements): .array(elements.map(numbersAsDoubles))
+        case .object(let members): .object(members.mapValues(numbersAsDoubles))
+        default: value
+        }
+    }
+}
