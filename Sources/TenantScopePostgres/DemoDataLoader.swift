@@ -72,8 +72,9 @@ public struct DemoDataLoader: Sendable {
         return summaries
     }
 
-    /// Stores the statements the way the LRS does (``StatementStore/insert(_:on:)``) and derives learners,
-    /// courses, enrollments and roll-ups with the same SQL the LRS uses, so demo facts follow the one mapping.
+    /// Stores the statements the way the LRS does (``StatementStore/insert(_:queueingDerivation:on:)``) and
+    /// derives learners, courses, enrollments and roll-ups with the same SQL the LRS uses, so demo facts
+    /// follow the one mapping. Nothing is queued: the loader derives every actor itself, at the end.
     private static func insert(
         _ data: DemoDataGenerator.TenantData, slug: String, into connection: ScopedConnection, progress: @Sendable (String) -> Void
     ) async throws {
@@ -81,7 +82,7 @@ public struct DemoDataLoader: Sendable {
         for batch in data.statements.chunked(2000) {
             _ = try await StatementStore.insert(batch.map {
                 PreparedStatement(id: $0.facts.id, json: $0.json, facts: $0.facts, stored: $0.stored, senderGaveTimestamp: true)
-            }, on: connection)
+            }, queueingDerivation: false, on: connection)
             written += batch.count
             if written % 10_000 < 2000 || written == data.statements.count {
                 progress("\(slug): \(written)/\(data.statements.count) statements")

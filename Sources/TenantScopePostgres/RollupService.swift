@@ -4,8 +4,9 @@ import PostgresNIO
 import ServiceLifecycle
 import TenantScopeCore
 
-/// Keeps every tenant's daily roll-ups current: every `interval` it asks each tenant, inside that
-/// tenant's scoped transaction, to catch up from its `stored` watermark (`app.catch_up_rollups`).
+/// Keeps every tenant's derived facts and daily roll-ups current: every `interval` it asks each tenant,
+/// inside that tenant's scoped transactions, to derive the actors ingest queued
+/// (`app.derive_queued_learning_facts`) and to catch up from its `stored` watermark (`app.catch_up_rollups`).
 ///
 /// Late statements land in their own (old) day and voiding statements name their target's day, so both
 /// are recomputed; statements are re-examined for `overlap` behind the watermark, which covers a batch
@@ -34,42 +35,78 @@ public struct RollupService: Service {
                 } catch {
                     self.logger.warning("Roll-up catch-up failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
                 }
+                // A pass drains each tenant's whole queue, so waiting never builds a backlog; it lets many
+                // batches' actors coalesce into one derivation and leaves the cores to ingest meanwhile.
                 try? await Task.sleep(for: self.interval)
             }
         }
     }
 
-    /// One catch-up pass over every tenant (or the given ones). Returns, per tenant, how many days were
-    /// recomputed (-1: nothing new).
+    /// What one catch-up of one tenant did.
+    public struct Outcome: Sendable {
+        public var tenant: Tenant
+        /// Actors whose learners, courses and enrollments were re-derived from the queue.
+        public var derivedActors: Int
+        /// Roll-up days recomputed; -1 when nothing was new.
+        public var days: Int
+    }
+
+    /// One catch-up pass over every tenant (or the given ones).
     @discardableResult
     public func catchUpAll(
         tenants only: [Tenant]? = nil, fullRebuild: Bool = false, progress: @Sendable (String) -> Void = { _ in }
-    ) async throws -> [(tenant: Tenant, days: Int)] {
+    ) async throws -> [Outcome] {
         var tenants = only ?? []
         if only == nil { tenants = try await database.tenants.list() }
-        var results: [(tenant: Tenant, days: Int)] = []
+        var outcomes: [Outcome] = []
         for (index, tenant) in tenants.enumerated() {
-            let days = try await catchUp(tenant.id, fullRebuild: fullRebuild)
-            if days > 0 {
-                logger.debug("Roll-ups caught up", metadata: ["tenant.id": "\(tenant.id)", "rollup.days": "\(days)"])
+            let (derivedActors, days) = try await catchUp(tenant.id, fullRebuild: fullRebuild)
+            if days > 0 || derivedActors > 0 {
+                logger.debug("Roll-ups caught up", metadata: [
+                    "tenant.id": "\(tenant.id)", "rollup.days": "\(days)", "rollup.derived_actors": "\(derivedActors)",
+                ])
             }
             progress("[\(index + 1)/\(tenants.count)] \(tenant.slug): " + (days < 0 ? "up to date" : "\(days) days recomputed"))
-            results.append((tenant, days))
+            outcomes.append(Outcome(tenant: tenant, derivedActors: derivedActors, days: days))
         }
-        return results
+        return outcomes
     }
 
-    /// Catches one tenant up, or rebuilds everything derived from its raw statements: learners, courses,
-    /// enrollments and every roll-up (after restoring raw data, or to check the incremental path).
+    /// Queue rows one derivation transaction takes: bounds the transaction after a large backlog.
+    static let derivationChunk = 5_000
+
+    /// Catches one tenant up: derives the actors ingest queued, then recomputes the roll-up days that
+    /// changed. With `fullRebuild`, rebuilds everything derived from the tenant's raw statements instead:
+    /// learners, courses, enrollments and every roll-up (after restoring raw data, or to check the
+    /// incremental path). Returns how many queued actors were derived, and how many days were recomputed
+    /// (-1: nothing new).
     @discardableResult
-    public func catchUp(_ tenant: TenantID, fullRebuild: Bool = false) async throws -> Int {
-        try await database.sessions.run(.tenant(tenant), access: .readWrite, statementTimeout: .seconds(1800)) { connection in
+    public func catchUp(_ tenant: TenantID, fullRebuild: Bool = false) async throws -> (derivedActors: Int, days: Int) {
+        var derivedActors = 0
+        while !fullRebuild {
+            let derived = try await database.sessions.run(.tenant(tenant), access: .readWrite, statementTimeout: .seconds(1800)) { connection in
+                try await connection.query("SELECT app.derive_queued_learning_facts(\(Self.derivationChunk)::integer)")
+                    .collect().first?.decode(Int.self) ?? 0
+            }
+            guard derived > 0 else { break }
+            derivedActors += derived
+        }
+        let days = try await database.sessions.run(.tenant(tenant), access: .readWrite, statementTimeout: .seconds(1800)) { connection in
             if fullRebuild {
                 try await connection.query("SELECT app.lock_tenant_derivation()")
+                try await connection.query("DELETE FROM app.learning_facts_queue")
                 try await connection.query("SELECT app.refresh_learning_facts(NULL)")
             }
-            return try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, \(fullRebuild))")
+            let days = try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, \(fullRebuild))")
                 .collect().first?.decode(Int.self) ?? -1
+            if days < 0 && derivedActors > 0 {
+                // Enrollments changed without new statements (their batch was seen by an earlier pass):
+                // the enrollment-outcome roll-up reads enrollments, so it follows them.
+                try await connection.query("SELECT app.refresh_enrollment_outcomes()")
+                return 0
+            }
+            return days
         }
+        return (derivedActors, days)
     }
 }

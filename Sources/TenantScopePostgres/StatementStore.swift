@@ -7,9 +7,9 @@ import TenantScopeCore
 /// inside a tenant-scoped transaction of the one session helper (the tenant is the credential's).
 ///
 /// A batch is one transaction: it inserts every new statement with one multi-row `INSERT`, refuses the
-/// whole batch when a stored statement with the same id differs (409), applies voiding, and re-derives
-/// learners, courses and enrollments of the touched actors before it commits. The daily roll-ups follow
-/// through the roll-up service.
+/// whole batch when a stored statement with the same id differs (409), applies voiding, and queues the
+/// touched actors for derivation (`app.learning_facts_queue`) before it commits. Learners, courses,
+/// enrollments and the daily roll-ups follow through the roll-up service, within one of its intervals.
 public struct StatementStore: Sendable {
     let sessions: ScopedDatabase
     let logger: Logger
@@ -38,39 +38,53 @@ public struct StatementStore: Sendable {
 
     public func store(_ batch: [PreparedStatement], tenant: TenantID) async throws -> StoreOutcome {
         try await sessions.run(.tenant(tenant), access: .readWrite, statementTimeout: .seconds(120)) { connection in
-            let inserted = try await Self.insert(batch, on: connection)
+            let inserted = try await Self.insert(batch, queueingDerivation: true, on: connection)
             if inserted.count < batch.count {
                 try await Self.refuseConflicts(batch, inserted: inserted, on: connection)
             }
             let newStatements = batch.filter { inserted.contains($0.id) }
-            var touched = Touched(newStatements)
-            try await Self.applyVoiding(newStatements, touched: &touched, on: connection)
-            try await Self.derive(touched, on: connection)
+            try await Self.applyVoiding(newStatements, on: connection)
             return StoreOutcome(ids: batch.map(\.id), stored: newStatements.count)
         }
     }
 
-    /// Inserts statements whose id is new for the tenant; returns the ids that were inserted. `tenant_id`
-    /// is never passed: the column default stamps it from the transaction's verified context.
-    static func insert(_ batch: [PreparedStatement], on connection: ScopedConnection) async throws -> Set<UUID> {
+    /// Inserts statements whose id is new for the tenant; returns the ids that were inserted. One round
+    /// trip for the common batch: the statement that inserts also marks a statement voided when an
+    /// earlier voiding statement already names it, and (`queueingDerivation`) queues the new statements'
+    /// actors for the roll-up service to derive (`app.learning_facts_queue`, architecture decision 18).
+    /// The queue rows commit or roll back with the statements, so nothing ingested is ever missed.
+    ///
+    /// `tenant_id` is never passed: it is the transaction's verified context, as the column default would
+    /// stamp it, but read once per batch (an uncorrelated sub-select) instead of once per row, because
+    /// the default checks the context's HMAC on every row. The policy's WITH CHECK still checks every row.
+    static func insert(
+        _ batch: [PreparedStatement], queueingDerivation: Bool, on connection: ScopedConnection
+    ) async throws -> Set<UUID> {
         guard !batch.isEmpty else { return [] }
         let iso: (Date) -> String = ISO8601Timestamp.formatMicroseconds
         let rows = try await connection.query("""
-            INSERT INTO app.statements
-              (id, statement, actor_key, actor_name, verb_id, object_id, object_type, course_iri, course_title,
-               registration, "timestamp", stored, completes_course, cohort, learner_region, voids)
-            SELECT i, j::jsonb, a, nullif(an, ''), v, o, nullif(t, ''), nullif(c, ''), nullif(ct, ''),
-                   nullif(r, '')::uuid, ts::timestamptz, st::timestamptz, cc, nullif(h, ''), nullif(lr, ''), nullif(vd, '')::uuid
-            FROM unnest(\(batch.map(\.id)), \(batch.map(\.json)), \(batch.map(\.facts.actorKey)),
-                        \(batch.map { $0.facts.actorName ?? "" }), \(batch.map(\.facts.verbID)), \(batch.map(\.facts.objectID)),
-                        \(batch.map { $0.facts.objectType ?? "" }), \(batch.map { $0.facts.course?.iri ?? "" }),
-                        \(batch.map { $0.facts.course?.title ?? "" }), \(batch.map { $0.facts.registration?.uuidString ?? "" }),
-                        \(batch.map { iso($0.facts.timestamp) }), \(batch.map(\.storedText)),
-                        \(batch.map(\.facts.completesCourse)), \(batch.map { $0.facts.cohort ?? "" }),
-                        \(batch.map { $0.facts.learnerRegion ?? "" }), \(batch.map { $0.facts.voidedStatementID?.uuidString ?? "" }))
-                 AS s(i, j, a, an, v, o, t, c, ct, r, ts, st, cc, h, lr, vd)
-            ON CONFLICT (tenant_id, id) DO NOTHING
-            RETURNING id
+            WITH inserted AS (
+              INSERT INTO app.statements
+                (tenant_id, id, statement, actor_key, actor_name, verb_id, object_id, object_type, course_iri, course_title,
+                 registration, "timestamp", stored, completes_course, cohort, learner_region, voids, voided)
+              SELECT (SELECT app.current_tenant()), i, j::jsonb, a, nullif(an, ''), v, o, nullif(t, ''), nullif(c, ''), nullif(ct, ''),
+                     nullif(r, '')::uuid, ts::timestamptz, st::timestamptz, cc, nullif(h, ''), nullif(lr, ''), nullif(vd, '')::uuid,
+                     vd = '' AND EXISTS (SELECT 1 FROM app.statements earlier WHERE earlier.voids = s.i)
+              FROM unnest(\(batch.map(\.id)), \(batch.map(\.json)), \(batch.map(\.facts.actorKey)),
+                          \(batch.map { $0.facts.actorName ?? "" }), \(batch.map(\.facts.verbID)), \(batch.map(\.facts.objectID)),
+                          \(batch.map { $0.facts.objectType ?? "" }), \(batch.map { $0.facts.course?.iri ?? "" }),
+                          \(batch.map { $0.facts.course?.title ?? "" }), \(batch.map { $0.facts.registration?.uuidString ?? "" }),
+                          \(batch.map { iso($0.facts.timestamp) }), \(batch.map(\.storedText)),
+                          \(batch.map(\.facts.completesCourse)), \(batch.map { $0.facts.cohort ?? "" }),
+                          \(batch.map { $0.facts.learnerRegion ?? "" }), \(batch.map { $0.facts.voidedStatementID?.uuidString ?? "" }))
+                   AS s(i, j, a, an, v, o, t, c, ct, r, ts, st, cc, h, lr, vd)
+              ON CONFLICT (tenant_id, id) DO NOTHING
+              RETURNING id, actor_key, voids
+            ), queued AS (
+              INSERT INTO app.learning_facts_queue (actor_key)
+              SELECT DISTINCT actor_key FROM inserted WHERE voids IS NULL AND \(queueingDerivation)
+            )
+            SELECT id FROM inserted
             """)
         var ids = Set<UUID>()
         for try await id in rows.decode(UUID.self) { ids.insert(id) }
@@ -99,53 +113,27 @@ public struct StatementStore: Sendable {
         }
     }
 
-    /// What a batch changed, so derivation touches only that: the actors whose facts to recompute.
-    /// (Roll-ups are the roll-up service's: it finds what changed by the `stored` watermark.)
-    struct Touched {
-        var actorKeys: Set<String>
-
-        init(_ statements: [PreparedStatement]) {
-            actorKeys = Set(statements.filter { !$0.facts.isVoiding }.map(\.facts.actorKey))
-        }
-    }
-
     /// Marks the targets of new voiding statements voided (in this tenant only: row-level security hides
-    /// every other tenant's statements, so a foreign id voids nothing), refusing to void a voiding
-    /// statement. A new statement that an earlier voiding statement already names arrives voided.
-    static func applyVoiding(_ statements: [PreparedStatement], touched: inout Touched, on connection: ScopedConnection) async throws {
+    /// every other tenant's statements, so a foreign id voids nothing) and queues their actors for
+    /// derivation, refusing to void a voiding statement.
+    static func applyVoiding(_ statements: [PreparedStatement], on connection: ScopedConnection) async throws {
         let targets = statements.compactMap(\.facts.voidedStatementID)
-        if !targets.isEmpty {
-            let refused = try await connection.query("""
-                SELECT id FROM app.statements WHERE id = ANY (\(targets)) AND voids IS NOT NULL LIMIT 1
-                """).collect().first?.decode(UUID.self)
-            if let refused {
-                throw TenantScopeError.invalidInput(
-                    "statement \(refused.uuidString.lowercased()) is itself a voiding statement and cannot be voided")
-            }
-            let voided = try await connection.query("""
-                UPDATE app.statements SET voided = true
-                WHERE id = ANY (\(targets)) AND voids IS NULL AND NOT voided
-                RETURNING actor_key
-                """)
-            for try await actor in voided.decode(String.self) {
-                touched.actorKeys.insert(actor)
-            }
+        guard !targets.isEmpty else { return }
+        let refused = try await connection.query("""
+            SELECT id FROM app.statements WHERE id = ANY (\(targets)) AND voids IS NOT NULL LIMIT 1
+            """).collect().first?.decode(UUID.self)
+        if let refused {
+            throw TenantScopeError.invalidInput(
+                "statement \(refused.uuidString.lowercased()) is itself a voiding statement and cannot be voided")
         }
-        let learning = statements.filter { !$0.facts.isVoiding }.map(\.id)
-        if !learning.isEmpty {
-            try await connection.query("""
-                UPDATE app.statements s SET voided = true
-                WHERE s.id = ANY (\(learning)) AND EXISTS (SELECT 1 FROM app.statements v WHERE v.voids = s.id)
-                """)
-        }
-    }
-
-    /// Re-derives learners, courses and enrollments of the touched actors, one batch per tenant at a time
-    /// (a transaction-scoped lock keyed by the verified tenant context).
-    static func derive(_ touched: Touched, on connection: ScopedConnection) async throws {
-        guard !touched.actorKeys.isEmpty else { return }
-        try await connection.query("SELECT app.lock_tenant_derivation()")
-        try await connection.query("SELECT app.refresh_learning_facts(\(touched.actorKeys.sorted()))")
+        try await connection.query("""
+            WITH voided AS (
+              UPDATE app.statements SET voided = true
+              WHERE id = ANY (\(targets)) AND voids IS NULL AND NOT voided
+              RETURNING actor_key
+            )
+            INSERT INTO app.learning_facts_queue (actor_key) SELECT DISTINCT actor_key FROM voided
+            """)
     }
 
     // MARK: - Reading

@@ -31,6 +31,7 @@ extension Migration {
         .learningRecordStore,
         .rollupService,
         .savedViews,
+        .derivationQueue,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -84,6 +84,11 @@ struct TwoTenants: Sendable {
                 INSERT INTO app.shared_links (view_id, expires_at, created_by)
                 SELECT id, now() + interval '1 day', \("canary-\(canary)") FROM view
                 """)
+            // A queued derivation, of an actor with no statements: deriving it (if a test's roll-up pass
+            // does) removes nothing else of the fixture.
+            try await connection.query("""
+                INSERT INTO app.learning_facts_queue (actor_key) VALUES (\("mbox:mailto:queued-canary-\(canary)@fixture.example"))
+                """)
             // Roll-ups too, so every tenant table holds a row of this tenant.
             try await connection.query("SELECT app.catch_up_rollups('10 minutes', true)")
         }
