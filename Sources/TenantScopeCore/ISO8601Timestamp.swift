@@ -7,54 +7,97 @@ import Foundation
 /// LRS data (microseconds) has.
 public enum ISO8601Timestamp {
     public static func parse(_ text: String) -> Date? {
-        var s = Substring(text)
-        guard let year = take(&s, digits: 4), expect(&s, "-"),
-              let month = take(&s, digits: 2), expect(&s, "-"),
-              let day = take(&s, digits: 2), expect(&s, "T") || expect(&s, "t"),
-              let hour = take(&s, digits: 2), expect(&s, ":"),
-              let minute = take(&s, digits: 2), expect(&s, ":"),
-              let second = take(&s, digits: 2)
+        // On UTF-8 bytes: this runs for every timestamp of every ingested statement, and Character
+        // properties (`wholeNumberValue`) cost a Unicode table lookup each.
+        var text = text
+        return text.withUTF8 { parse(bytes: $0) }
+    }
+
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        var s = Scanner(bytes: bytes)
+        guard let year = s.take(digits: 4), s.expect("-"),
+              let month = s.take(digits: 2), s.expect("-"),
+              let day = s.take(digits: 2), s.expect("T") || s.expect("t"),
+              let hour = s.take(digits: 2), s.expect(":"),
+              let minute = s.take(digits: 2), s.expect(":"),
+              let second = s.take(digits: 2)
         else { return nil }
         guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
               hour < 24, minute < 60, second < 61
         else { return nil }
 
         var fraction = 0.0
-        if expect(&s, ".") {
+        if s.expect(".") {
             var scale = 0.1
             var count = 0
-            while let c = s.first, let d = c.wholeNumberValue, c.isASCII {
+            while let d = s.digit() {
                 fraction += Double(d) * scale
                 scale /= 10
                 count += 1
-                s.removeFirst()
             }
             guard count > 0 else { return nil }
         }
 
         var offsetSeconds = 0
-        if expect(&s, "Z") || expect(&s, "z") {
+        if s.expect("Z") || s.expect("z") {
             offsetSeconds = 0
-        } else if let sign = s.first, sign == "+" || sign == "-" {
-            s.removeFirst()
-            guard let oh = take(&s, digits: 2), oh < 24 else { return nil }
+        } else if s.peek("+") || s.peek("-") {
+            let negative = s.expect("-")
+            if !negative { _ = s.expect("+") }
+            guard let oh = s.take(digits: 2), oh < 24 else { return nil }
             var om = 0
-            if expect(&s, ":") {
-                guard let m = take(&s, digits: 2) else { return nil }
+            if s.expect(":") {
+                guard let m = s.take(digits: 2) else { return nil }
                 om = m
-            } else if let m = take(&s, digits: 2) {
+            } else if let m = s.take(digits: 2) {
                 om = m
             }
             guard om < 60 else { return nil }
-            offsetSeconds = (oh * 3600 + om * 60) * (sign == "-" ? -1 : 1)
+            offsetSeconds = (oh * 3600 + om * 60) * (negative ? -1 : 1)
         } else {
             return nil  // xAPI requires a time zone; refusing local times avoids guessing one.
         }
-        guard s.isEmpty else { return nil }
+        guard s.atEnd else { return nil }
 
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = Double(days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds) + fraction
         return Date(timeIntervalSince1970: seconds)
+    }
+
+    private struct Scanner {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        var atEnd: Bool { index == bytes.count }
+
+        func peek(_ character: Unicode.Scalar) -> Bool {
+            index < bytes.count && bytes[index] == UInt8(ascii: character)
+        }
+
+        mutating func expect(_ character: Unicode.Scalar) -> Bool {
+            guard peek(character) else { return false }
+            index += 1
+            return true
+        }
+
+        mutating func digit() -> Int? {
+            guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { return nil }
+            defer { index += 1 }
+            return Int(bytes[index] - UInt8(ascii: "0"))
+        }
+
+        mutating func take(digits: Int) -> Int? {
+            let start = index
+            var value = 0
+            for _ in 0..<digits {
+                guard let d = digit() else {
+                    index = start
+                    return nil
+                }
+                value = value * 10 + d
+            }
+            return value
+        }
     }
 
     /// Formats in UTC with millisecond precision: `2026-11-24T09:30:00.123Z`.
@@ -92,32 +135,23 @@ public enum ISO8601Timestamp {
         let days = Int(floorDiv(totalSeconds, 86_400))
         let secondOfDay = Int(totalSeconds - Int64(days) * 86_400)
         let (y, m, d) = civilFromDays(days)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%0\(fractionDigits)dZ",
-            y, m, d, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60, fraction
-        )
+        // By hand rather than String(format:), which goes through CFString and a locale on every call.
+        var text = ""
+        text.reserveCapacity(27)
+        func pad(_ value: Int, _ width: Int) {
+            let digits = String(abs(value))
+            if value < 0 { text += "-" }
+            text += String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        pad(y, 4); text += "-"; pad(m, 2); text += "-"; pad(d, 2); text += "T"
+        pad(secondOfDay / 3600, 2); text += ":"; pad(secondOfDay / 60 % 60, 2); text += ":"; pad(secondOfDay % 60, 2)
+        text += "."; pad(fraction, fractionDigits); text += "Z"
+        return text
     }
 
     /// The UTC calendar day (`2026-11-24`) a date falls on.
     public static func day(_ date: Date) -> String {
         String(format(date).prefix(10))
-    }
-
-    private static func take(_ s: inout Substring, digits: Int) -> Int? {
-        guard s.count >= digits else { return nil }
-        var value = 0
-        for c in s.prefix(digits) {
-            guard c.isASCII, let d = c.wholeNumberValue else { return nil }
-            value = value * 10 + d
-        }
-        s.removeFirst(digits)
-        return value
-    }
-
-    private static func expect(_ s: inout Substring, _ c: Character) -> Bool {
-        guard s.first == c else { return false }
-        s.removeFirst()
-        return true
     }
 
     private static func daysIn(month: Int, year: Int) -> Int {

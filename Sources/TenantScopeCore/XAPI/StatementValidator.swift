@@ -272,10 +272,23 @@ public struct StatementValidator: Sendable {
     }
 
     static func iri(_ value: JSONValue, path: String) throws(TenantScopeError) {
-        guard let text = value.stringValue, let colon = text.firstIndex(of: ":"), colon != text.startIndex,
-              text[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }), text[text.startIndex].isLetter,
-              !text.contains(where: { $0.isWhitespace })
-        else { throw .invalidInput("\(path) must be an IRI") }
+        guard let text = value.stringValue, isIRI(text) else { throw .invalidInput("\(path) must be an IRI") }
+    }
+
+    /// An absolute IRI: a scheme (a letter, then letters, digits, `+`, `-`, `.`; RFC 3987 keeps RFC 3986's
+    /// ASCII scheme) and a colon, and no whitespace anywhere. ASCII is checked on bytes; only text with
+    /// other characters pays for Unicode's whitespace property.
+    static func isIRI(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon != bytes.startIndex else { return false }
+        func isLetter(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
+        guard isLetter(bytes[bytes.startIndex]),
+              bytes[..<colon].allSatisfy({ isLetter($0) || (0x30...0x39).contains($0) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E })
+        else { return false }
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            return !bytes.contains { $0 <= 0x20 || $0 == 0x7F }
+        }
+        return !text.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x21 || $0.value == 0x7F }
     }
 
     static func timestamp(_ value: JSONValue, path: String) throws(TenantScopeError) {
