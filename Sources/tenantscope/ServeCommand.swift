@@ -35,10 +35,18 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: "With --demo, http://localhost:* and http://127.0.0.1:* are allowed too."))
     var embedOrigins: [String] = []
 
+    @Option(help: ArgumentHelp(
+        "Seconds the roll-up service waits between passes; derived facts and past-day roll-ups lag ingest by about this plus a pass.",
+        valueName: "seconds"))
+    var rollupInterval: Double = Double(RollupService.defaultInterval.components.seconds)
+
     @Flag(help: "Set dashboard session cookies Secure; SameSite=None (for HTTPS behind a proxy that does not send X-Forwarded-Proto).")
     var secureCookies = false
 
     func validate() throws {
+        guard rollupInterval >= 0.05, rollupInterval <= 3600 else {
+            throw ValidationError("--rollup-interval takes seconds between 0.05 and 3600, got \(rollupInterval)")
+        }
         for origin in embedOrigins {
             guard origin.hasPrefix("https://") || origin.hasPrefix("http://"), !origin.contains(" "), !origin.contains(";") else {
                 throw ValidationError("--embed-origin takes an origin such as https://lms.example.com, got '\(origin)'")
@@ -70,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
             let app = buildApplication(
                 database: db, configuration: .init(
                     host: host, port: port, maximumBodyBytes: maxBodyBytes,
+                    rollupInterval: .milliseconds(Int64(rollupInterval * 1000)),
                     embedding: EmbeddingPolicy(
                         allowedOrigins: embedOrigins + (demo ? ["http://localhost:*", "http://127.0.0.1:*"] : []),
                         alwaysSecure: secureCookies)
