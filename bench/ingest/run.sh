@@ -3,7 +3,8 @@
 # the same run, a raw COPY of the same rows as the ceiling. Writes bench/results/ingest.{json,md}.
 #
 #   swift build -c release && bench/ingest/run.sh
-#   STATEMENTS=50000 CONCURRENCY=4 TENANTSCOPE_BIN=.build/release/tenantscope bench/ingest/run.sh
+#   STATEMENTS=50000 CONCURRENCY=4 ROUNDS=5 TENANTSCOPE_BIN=.build/release/tenantscope bench/ingest/run.sh
+#   KEEP_STATE=1 bench/ingest/run.sh    # keep the state directory (and its database) for a closer look
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -16,7 +17,7 @@ chmod 755 "$STATE"
 SERVER_PID=""
 cleanup() {
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then kill -INT "$SERVER_PID"; wait "$SERVER_PID" || true; fi
-  rm -rf "$STATE"
+  if [[ -n "${KEEP_STATE:-}" ]]; then echo "• State kept in $STATE"; else rm -rf "$STATE"; fi
 }
 trap cleanup EXIT
 
@@ -32,7 +33,7 @@ KEYS+="]"
 "$BIN" tenant create copy-ceiling --name "COPY ceiling" --state-dir "$STATE" >/dev/null 2>&1
 
 echo "• Starting the server"
-"$BIN" serve --state-dir "$STATE" --port 0 --max-body-bytes 16777216 >"$STATE/server.out" 2>"$STATE/server.err" &
+"$BIN" serve --state-dir "$STATE" --port 0 --max-body-bytes 16777216 --rollup-interval 0.5 >"$STATE/server.out" 2>"$STATE/server.err" &
 SERVER_PID=$!
 URL=""
 for _ in $(seq 1 120); do
