@@ -105,10 +105,13 @@ struct DashboardRoutes {
             timeToComplete: try await runner.run(principal, report: "time_to_complete", surface: .tenant, parameters: enrollment),
             cohorts: try await runner.run(principal, report: "cohort_comparison", surface: .tenant, parameters: enrollment)
         )
-        // The course choices: every course of the period, whatever the current course filter.
-        let courses = try await runner.run(principal, report: "completion_rate_by_course", surface: .tenant,
-                                           parameters: DashboardPages.Filters(days: filters.days).enrollmentParameters())
-            .rows.map { DashboardPages.text($0[0]) }
+        // The course choices: every course of the period, whatever the current course filter. Without a
+        // filter that is the completion report already run above.
+        let unfiltered = filters.course == nil
+            ? data.completion
+            : try await runner.run(principal, report: "completion_rate_by_course", surface: .tenant,
+                                   parameters: DashboardPages.Filters(days: filters.days).enrollmentParameters())
+        let courses = unfiltered.rows.map { DashboardPages.text($0[0]) }
         return html(DashboardPages.tenantDashboard(data, filters: filters, courses: courses, action: action, banner: banner, savedViews: savedViews))
     }
 
