@@ -58,6 +58,8 @@ import Testing
         (#""\ud83d""#, "unpaired UTF-16 surrogate"),
         (#""\ude00x""#, "unpaired UTF-16 surrogate"),
         (#""a\u0000b""#, "\\u0000 cannot be stored"),
+        ("1e400", "the number 1e400 is out of range"),
+        ("[-1E+309]", "is out of range"),
         ("\"tab\there\"", "control character"),
         ("\"unterminated", "end of input in a string"),
         ("[] []", "unexpected data after the JSON value"),

@@ -141,6 +141,11 @@ import Testing
          "member[0] must be an Agent"),
         ("[]", "empty"),
         ("{not json", "not valid JSON"),
+        // JSON that jsonb cannot store, or that no client could read back as a number: a 400, not a failed insert.
+        (#"{"actor":{"mbox":"mailto:a@b.example","name":"A\u0000B"},"verb":{"id":"http://x.example/v"},"object":{"id":"http://x.example/a"}}"#,
+         "\\u0000 cannot be stored"),
+        (#"{"actor":{"mbox":"mailto:a@b.example"},"verb":{"id":"http://x.example/v"},"object":{"id":"http://x.example/a"},"result":{"score":{"raw":1e400}}}"#,
+         "out of range"),
     ])
     func invalidStatementsAreRefusedWithTheProblemNamed(_ statement: String, _ message: String) async throws {
         try await LRSFixture.with { client, fixture in

@@ -1,7 +1,8 @@
 /// A strict JSON (RFC 8259) parser into `JSONValue`, working on UTF-8 bytes.
 ///
-/// Beyond the grammar it refuses what PostgreSQL's `jsonb` cannot store, so such input is a clear 400
-/// and never a failed insert: `\u0000` in strings, and numbers outside the range of a Double.
+/// Beyond the grammar it refuses `\u0000` in strings, which PostgreSQL's `jsonb` cannot store (so such
+/// input is a clear 400, never a failed insert), and numbers outside the range of a Double, which the
+/// validator's range checks and most clients reading statements back cannot represent.
 public struct JSONParser {
     public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
         /// Why the input is refused, e.g. `unexpected character 'x'`.
