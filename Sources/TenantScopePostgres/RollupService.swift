@@ -13,7 +13,7 @@ import TenantScopeCore
 /// whose transaction committed after a later batch had been seen.
 public struct RollupService: Service {
     public static let defaultInterval: Duration = .seconds(5)
-    public static let overlap = "10 minutes"
+    public static let overlap = RollupCoverage.overlap
 
     private let database: Database
     private let interval: Duration

@@ -61,20 +61,38 @@ public enum StandardReports {
 
     // MARK: - Reports
 
+    /// Served from the activity summaries (migration 8) for complete days: one row per day for the daily
+    /// counts, and one row per learner active since the window began for the distinct count. Today comes
+    /// from `app.active_learners_today`: today's roll-up rows plus the raw statements the roll-ups do not
+    /// cover yet (`RollupCoverage`). A region filter (a learner attribute) cannot use the summaries, which
+    /// do not know regions: it counts the learner-day rows of that region's learners instead.
     static let activeLearnersServed = """
-        WITH \(windowDays), activity AS (
-          SELECT a.day, a.learner_hash FROM app.daily_learner_activity a
-          WHERE a.day >= current_date - (:days::int - 1) AND a.day < current_date AND \(regionOfHash)
-          UNION ALL  -- the branches cover different days, so there is nothing to deduplicate
-          SELECT DISTINCT current_date, md5(s.actor_key) FROM app.statements s
-          WHERE NOT s.voided AND s.voids IS NULL AND \(regionOfActor)
-            AND s."timestamp" >= current_date::timestamp AT TIME ZONE 'UTC'
-            AND s."timestamp" < (current_date + 1)::timestamp AT TIME ZONE 'UTC'
+        WITH \(windowDays), daily AS (
+          SELECT d.day, d.learners::bigint AS learners FROM app.daily_active_learners d
+          WHERE :attr_region::text IS NULL AND d.day >= current_date - (:days::int - 1) AND d.day < current_date
+          UNION ALL
+          SELECT a.day, count(*) FROM app.daily_learner_activity a
+          WHERE :attr_region::text IS NOT NULL AND a.day >= current_date - (:days::int - 1) AND a.day < current_date
+            AND \(regionOfHash)
+          GROUP BY a.day
+        ), today AS MATERIALIZED (
+          SELECT t.learner_hash FROM app.active_learners_today(:attr_region::text, interval '\(RollupCoverage.overlap)') AS t(learner_hash)
+        ), window_learners AS (
+          SELECT l.learner_hash FROM app.learner_active_days l
+          WHERE :attr_region::text IS NULL AND l.last_day >= current_date - (:days::int - 1)
+            AND l.active && daterange(current_date - (:days::int - 1), current_date, '[)')
+          UNION ALL
+          SELECT a.learner_hash FROM app.daily_learner_activity a
+          WHERE :attr_region::text IS NOT NULL AND a.day >= current_date - (:days::int - 1) AND a.day < current_date
+            AND \(regionOfHash)
+          UNION  -- distinct learners over complete days and today
+          SELECT t.learner_hash FROM today t
         )
-        SELECT w.day, count(a.learner_hash)::bigint AS active_learners,
-               (SELECT count(DISTINCT learner_hash) FROM activity)::bigint AS window_active_learners
-        FROM window_days w LEFT JOIN activity a ON a.day = w.day
-        GROUP BY w.day ORDER BY w.day
+        SELECT w.day,
+               CASE WHEN w.day = current_date THEN (SELECT count(*) FROM today) ELSE coalesce(d.learners, 0) END::bigint AS active_learners,
+               (SELECT count(*) FROM window_learners)::bigint AS window_active_learners
+        FROM window_days w LEFT JOIN daily d ON d.day = w.day
+        ORDER BY w.day
         """
 
     static let activeLearnersCold = """
@@ -100,15 +118,20 @@ public enum StandardReports {
                 .init("active_learners", .integer, .perTenant, "Active learners"),
                 .init("window_active_learners", .integer, .perTenant, "Distinct active learners in the window"),
             ], source: .rollups(cold: activeLearnersCold)),
+        // Sums each tenant's own summaries at query time. A learner-activity row is one tenant's learner,
+        // so counting rows across tenants counts distinct (tenant, learner) pairs.
         platformQuery: .init(sql: """
-            WITH \(windowDays), activity AS (
-              SELECT day, tenant_id, learner_hash FROM app.daily_learner_activity
+            WITH \(windowDays), daily AS (
+              SELECT day, sum(learners)::bigint AS learners FROM app.daily_active_learners
               WHERE day >= current_date - (:days::int - 1) AND day <= current_date
+              GROUP BY day
             )
-            SELECT w.day, count(a.learner_hash)::bigint AS active_learners,
-                   (SELECT count(*) FROM (SELECT DISTINCT tenant_id, learner_hash FROM activity) x)::bigint AS window_active_learners
-            FROM window_days w LEFT JOIN activity a ON a.day = w.day
-            GROUP BY w.day ORDER BY w.day
+            SELECT w.day, coalesce(d.learners, 0)::bigint AS active_learners,
+                   (SELECT count(*) FROM app.learner_active_days l
+                    WHERE l.last_day >= current_date - (:days::int - 1)
+                      AND l.active && daterange(current_date - (:days::int - 1), current_date, '[]'))::bigint AS window_active_learners
+            FROM window_days w LEFT JOIN daily d ON d.day = w.day
+            ORDER BY w.day
             """, fields: [
                 .init("day", .date, .dimension, "Day"),
                 .init("active_learners", .integer, .crossTenant, "Active learners, all tenants"),

@@ -32,6 +32,7 @@ extension Migration {
         .rollupService,
         .savedViews,
         .derivationQueue,
+        .activitySummaries,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
