@@ -125,7 +125,7 @@ extension StatementFacts {
         }
     }
 
-    /// `actorKey` of an agent given as Foundation values (a query parameter decoded by JSONSerialization).
+    /// `actorKey` of an agent given as Foundation values (as the demo generator builds statements).
     public static func actorKey(_ actor: [String: Any]) -> String? {
         JSONValue(foundation: actor)?.objectValue.flatMap { actorKey($0) }
     }

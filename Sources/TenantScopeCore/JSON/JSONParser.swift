@@ -64,11 +64,7 @@ public struct JSONParser {
         index += 1  // {
         var members: [String: JSONValue] = [:]
         skipWhitespace()
-        if peek(UInt8(ascii: "}")) {
-            index += 1
-            depth -= 1
-            return .object(members)
-        }
+        if leaveContainer(at: UInt8(ascii: "}")) { return .object(members) }
         while true {
             skipWhitespace()
             guard peek(UInt8(ascii: "\"")) else { throw failure("expected a quoted property name, found \(describeCurrentByte())") }
@@ -78,16 +74,7 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             members[key] = try parseValue()
-            skipWhitespace()
-            if peek(UInt8(ascii: ",")) {
-                index += 1
-            } else if peek(UInt8(ascii: "}")) {
-                index += 1
-                depth -= 1
-                return .object(members)
-            } else {
-                throw failure("expected ',' or '}' in an object, found \(describeCurrentByte())")
-            }
+            if try afterElement(closing: UInt8(ascii: "}"), in: "an object") { return .object(members) }
         }
     }
 
@@ -96,25 +83,34 @@ public struct JSONParser {
         index += 1  // [
         var elements: [JSONValue] = []
         skipWhitespace()
-        if peek(UInt8(ascii: "]")) {
-            index += 1
-            depth -= 1
-            return .array(elements)
-        }
+        if leaveContainer(at: UInt8(ascii: "]")) { return .array(elements) }
         while true {
             skipWhitespace()
             elements.append(try parseValue())
-            skipWhitespace()
-            if peek(UInt8(ascii: ",")) {
-                index += 1
-            } else if peek(UInt8(ascii: "]")) {
-                index += 1
-                depth -= 1
-                return .array(elements)
-            } else {
-                throw failure("expected ',' or ']' in an array, found \(describeCurrentByte())")
-            }
+            if try afterElement(closing: UInt8(ascii: "]"), in: "an array") { return .array(elements) }
         }
+    }
+
+    /// After a member or element: consumes a `,` (more follow: false) or the closing bracket (the
+    /// container ends: true); anything else is an error.
+    private mutating func afterElement(closing: UInt8, in container: String) throws(Failure) -> Bool {
+        skipWhitespace()
+        if peek(UInt8(ascii: ",")) {
+            index += 1
+            return false
+        }
+        guard leaveContainer(at: closing) else {
+            throw failure("expected ',' or '\(Character(Unicode.Scalar(closing)))' in \(container), found \(describeCurrentByte())")
+        }
+        return true
+    }
+
+    /// Consumes `closing` and leaves the container when it is the current byte.
+    private mutating func leaveContainer(at closing: UInt8) -> Bool {
+        guard peek(closing) else { return false }
+        index += 1
+        depth -= 1
+        return true
     }
 
     private mutating func enterContainer() throws(Failure) {
