@@ -16,13 +16,18 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/JohnSundell/Plot.git", from: "0.14.0"),
+        .package(url: "https://github.com/pointfreeco/swift-snapshot-testing.git", from: "1.19.7"),
     ],
     targets: [
         // Pure domain logic: no I/O, no database, no HTTP.
@@ -39,7 +44,9 @@ let package = Package(
             dependencies: [
                 "TenantScopeCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -52,9 +59,16 @@ let package = Package(
                 "TenantScopeCore",
                 "TenantScopePostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Plot", package: "Plot"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [
+                .copy("Resources/openapi.yaml"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -66,6 +80,7 @@ let package = Package(
                 "TenantScopePostgres",
                 "TenantScopeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -75,24 +90,58 @@ let package = Package(
             dependencies: ["TenantScopeCore"],
             swiftSettings: swiftSettings
         ),
-        // Server-level logic that needs no database (token verification, CSV).
+        // Server-level logic that needs no database: token verification, CSV, page snapshots.
         .testTarget(
             name: "TenantScopeServerTests",
             dependencies: [
                 "TenantScopeCore",
                 "TenantScopeServer",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SnapshotTesting", package: "swift-snapshot-testing"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(
-            name: "TenantScopePostgresTests",
+        // What the database and integration tests share: the test cluster and its trait, fixtures, tokens.
+        .target(
+            name: "TenantScopeTestSupport",
             dependencies: [
                 "TenantScopeCore",
                 "TenantScopePostgres",
                 "TenantScopeServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TenantScopeTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // PostgreSQL-level tests: row-level security, reports, roll-ups, derivation, audit, schema.
+        .testTarget(
+            name: "TenantScopePostgresTests",
+            dependencies: [
+                "TenantScopeCore",
+                "TenantScopePostgres",
+                "TenantScopeTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Tests through HTTP and the real binary: routes in-process against PostgreSQL, `serve`, the CLI.
+        .testTarget(
+            name: "TenantScopeIntegrationTests",
+            dependencies: [
+                "TenantScopeCore",
+                "TenantScopePostgres",
+                "TenantScopeServer",
+                "TenantScopeTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -29,16 +29,6 @@ public struct LRSCredentialSecret: Sendable, Hashable {
         key.count == 24 && key.hasPrefix("lrs_") && key.dropFirst(4).allSatisfy { $0.isHexDigit && !$0.isUppercase }
     }
 
-    /// Reads `Authorization: Basic base64(key:secret)`; nil when the header is not Basic or is malformed.
-    public static func fromBasicAuthorization(_ header: String) -> LRSCredentialSecret? {
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "basic",
-              let data = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
-              let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
-        else { return nil }
-        return LRSCredentialSecret(key: String(text[..<colon]), secret: String(text[text.index(after: colon)...]))
-    }
-
     private static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }

@@ -1,20 +1,33 @@
 /// The domain errors of TenantScope.
 ///
-/// A struct over a private enum (the swift-nio pattern) so new kinds can be added without
-/// breaking callers. `description` is safe to show to a client: it never carries tenant data
-/// the caller did not send.
+/// A struct whose ``Kind`` is itself a struct over a private enum (the postgres-nio `PSQLError.Code`
+/// pattern), so new kinds can be added without breaking callers that switch over them.
+/// `description` is safe to show to a client: it never carries tenant data the caller did not send.
 public struct TenantScopeError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Kind: Hashable, Sendable {
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case invalidInput, notFound, forbidden, conflict, environment
+        }
+
+        private let base: Base
+
+        private init(_ base: Base) {
+            self.base = base
+        }
+
         /// The caller sent something malformed or out of range (HTTP 400).
-        case invalidInput
+        public static let invalidInput = Kind(.invalidInput)
         /// The thing asked for does not exist in the caller's scope (HTTP 404).
-        case notFound
+        public static let notFound = Kind(.notFound)
         /// The caller is authenticated but may not do this (HTTP 403).
-        case forbidden
+        public static let forbidden = Kind(.forbidden)
         /// The request conflicts with existing state (HTTP 409).
-        case conflict
-        /// The environment is not set up the way TenantScope needs (missing binaries, unreachable directories).
-        case environment
+        public static let conflict = Kind(.conflict)
+        /// The environment is not set up the way TenantScope needs (missing binaries, unreachable
+        /// directories, a dependency that is down): HTTP 503.
+        public static let environment = Kind(.environment)
+
+        public var description: String { base.rawValue }
     }
 
     public let kind: Kind

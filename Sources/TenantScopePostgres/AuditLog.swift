@@ -34,11 +34,18 @@ public struct AuditLog: Sendable {
 
         public init(principal: Principal, scopeTenant: TenantID?, action: String, report: String? = nil,
                     parameters: [String: String] = [:], rowCount: Int? = nil, outcome: String) {
-            let kind = switch principal {
-            case .tenantUser: "tenant_user"
-            case .platformAdmin: "platform_admin"
+            self.init(actor: principal.auditName, actorKind: principal.auditKind, scopeTenant: scopeTenant, action: action,
+                      report: report, parameters: parameters, rowCount: rowCount, outcome: outcome)
+        }
+
+        /// An entry for work done in a scope: a platform operator's query, or an action in one tenant.
+        public init(scope: DataScope, action: String, report: String? = nil,
+                    parameters: [String: String] = [:], rowCount: Int? = nil, outcome: String) {
+            let kind = switch scope {
+            case .platform: "platform_admin"
+            case .tenant: "tenant_user"
             }
-            self.init(actor: principal.auditName, actorKind: kind, scopeTenant: scopeTenant, action: action, report: report,
+            self.init(actor: scope.actor, actorKind: kind, scopeTenant: scope.tenant, action: action, report: report,
                       parameters: parameters, rowCount: rowCount, outcome: outcome)
         }
     }
@@ -52,11 +59,10 @@ public struct AuditLog: Sendable {
 
     let appClient: PostgresClient
     let ownerClient: PostgresClient
-    let logger: Logger
 
     @discardableResult
-    public func append(_ entry: Entry) async throws -> Int {
-        let parameters = String(decoding: try JSONSerialization.data(withJSONObject: entry.parameters, options: [.sortedKeys]), as: UTF8.self)
+    public func append(_ entry: Entry, logger: Logger) async throws -> Int {
+        let parameters = JSONValue.object(entry.parameters.mapValues(JSONValue.string)).jsonText
         let rows = try await appClient.query("""
             SELECT app.append_audit(\(entry.actor), \(entry.actorKind), \(entry.scopeTenant?.rawValue), \(entry.action),
                                     \(entry.report), \(parameters)::jsonb, \(entry.rowCount), \(entry.outcome))
@@ -65,7 +71,7 @@ public struct AuditLog: Sendable {
     }
 
     /// The newest rows, newest last (owner connection: an operator's view).
-    public func tail(limit: Int) async throws -> [Row] {
+    public func tail(limit: Int, logger: Logger) async throws -> [Row] {
         var result: [Row] = []
         let rows = try await ownerClient.query("""
             SELECT seq, occurred_at, actor, actor_kind, scope_tenant_id, action, report, parameters::text, row_count, outcome, hash
@@ -74,13 +80,13 @@ public struct AuditLog: Sendable {
         for try await row in rows {
             let cells = row.makeRandomAccess()
             let parametersText = try cells[7].decode(String.self)
-            let parameters = (try? JSONSerialization.jsonObject(with: Data(parametersText.utf8))) as? [String: Any] ?? [:]
+            let parameters = (try? JSONParser.parse(Array(parametersText.utf8)))?.objectValue ?? [:]
             result.append(Row(
                 seq: try cells[0].decode(Int.self), occurredAt: try cells[1].decode(Date.self),
                 entry: Entry(
                     actor: try cells[2].decode(String.self), actorKind: try cells[3].decode(String.self),
                     scopeTenant: try cells[4].decode(UUID?.self).map(TenantID.init), action: try cells[5].decode(String.self),
-                    report: try cells[6].decode(String?.self), parameters: parameters.mapValues { "\($0)" },
+                    report: try cells[6].decode(String?.self), parameters: parameters.mapValues { $0.stringValue ?? $0.jsonText },
                     rowCount: try cells[8].decode(Int?.self), outcome: try cells[9].decode(String.self)
                 ),
                 hash: try cells[10].decode(String.self)
@@ -90,7 +96,7 @@ public struct AuditLog: Sendable {
     }
 
     /// The first row whose hash or link does not match, or nil when the chain is intact.
-    public func firstBrokenRow() async throws -> Int? {
+    public func firstBrokenRow(logger: Logger) async throws -> Int? {
         try await ownerClient.query("SELECT app.first_broken_audit_row()", logger: logger).collect().first?.decode(Int?.self) ?? nil
     }
 }

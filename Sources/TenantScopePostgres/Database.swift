@@ -31,6 +31,11 @@ public final class Database: Sendable {
         ownerEndpoint: DatabaseEndpoint, logger: Logger, progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> Database {
         try await Migrator(ownerEndpoint: ownerEndpoint, logger: logger).migrate(progress: progress)
+        return try await open(ownerEndpoint: ownerEndpoint, logger: logger)
+    }
+
+    /// Reads the runtime secrets of an already migrated database and builds (but does not run) the pools.
+    public static func open(ownerEndpoint: DatabaseEndpoint, logger: Logger) async throws -> Database {
         let settings = try await OneShotConnection.with(ownerEndpoint, logger: logger) { connection in
             var settings: [String: String] = [:]
             for try await (key, value) in try await connection.query(
@@ -52,14 +57,14 @@ public final class Database: Sendable {
         self.appEndpoint = ownerEndpoint.with(username: "tenantscope_app", password: appPassword)
         self.owner = PostgresClient(configuration: ownerEndpoint.clientConfiguration(maximumConnections: 4), backgroundLogger: logger)
         self.app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
-        self.sessions = ScopedDatabase(client: app, signer: try TenantContextSigner(keyHex: contextKeyHex), logger: logger)
-        self.tenants = TenantDirectory(ownerClient: owner, logger: logger)
-        self.audit = AuditLog(appClient: app, ownerClient: owner, logger: logger)
-        self.revocations = TokenRevocations(appClient: app, ownerClient: owner, logger: logger)
-        self.statements = StatementStore(sessions: sessions, logger: logger)
-        self.featureEvents = FeatureEventStore(sessions: sessions, logger: logger)
-        self.lrsCredentials = LRSCredentials(appClient: app, ownerClient: owner, logger: logger)
-        self.savedViews = SavedViewStore(sessions: sessions, appClient: app, logger: logger, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
+        self.sessions = ScopedDatabase(client: app, signer: try TenantContextSigner(keyHex: contextKeyHex))
+        self.tenants = TenantDirectory(ownerClient: owner)
+        self.audit = AuditLog(appClient: app, ownerClient: owner)
+        self.revocations = TokenRevocations(appClient: app, ownerClient: owner)
+        self.statements = StatementStore(sessions: sessions)
+        self.featureEvents = FeatureEventStore(sessions: sessions)
+        self.lrsCredentials = LRSCredentials(appClient: app, ownerClient: owner)
+        self.savedViews = SavedViewStore(sessions: sessions, appClient: app, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
         self.logger = logger
     }
 

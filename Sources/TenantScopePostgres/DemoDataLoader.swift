@@ -45,14 +45,15 @@ public struct DemoDataLoader: Sendable {
         var summaries: [Summary] = []
         for profile in profiles {
             let slug = try TenantSlug(profile.slug)
-            var found = try await database.tenants.find(slug: slug)
+            var found = try await database.tenants.find(slug: slug, logger: logger)
             if found == nil {
-                found = try await database.tenants.create(slug: slug, name: profile.name, tier: profile.tier, region: profile.region)
+                found = try await database.tenants.create(slug: slug, name: profile.name, tier: profile.tier, region: profile.region, logger: logger)
                 try await database.audit.append(.init(actor: "demo-loader", actorKind: "operator", scopeTenant: found?.id,
-                                                      action: "tenant_created", parameters: ["slug": profile.slug], outcome: "ok"))
+                                                      action: "tenant_created", parameters: ["slug": profile.slug], outcome: "ok"), logger: logger)
             }
             guard let tenant = found else { continue }
-            let existing = try await database.sessions.run(.tenant(tenant.id)) { connection in
+            let scope = ScopePolicy.maintenance(of: tenant.id, job: "demo-data")
+            let existing = try await database.sessions.run(scope, logger: logger) { connection in
                 try await connection.query("SELECT count(*) FROM app.statements").collect().first?.decode(Int.self) ?? 0
             }
             if existing > 0 {
@@ -63,7 +64,7 @@ public struct DemoDataLoader: Sendable {
             let data = try generator.generate(profile, realStatements: real[profile.slug] ?? [])
             progress("\(profile.slug): loading \(data.statements.count) statements, \(data.facts.learners.count) learners, "
                 + "\(data.facts.enrollments.count) enrollments, \(data.featureEvents.count) product events")
-            try await database.sessions.run(.tenant(tenant.id), access: .readWrite, statementTimeout: .seconds(600)) { connection in
+            try await database.sessions.run(scope, access: .readWrite, statementTimeout: .seconds(600), logger: logger) { connection in
                 try await Self.insert(data, slug: profile.slug, into: connection, progress: progress)
             }
             logger.info("Demo tenant loaded", metadata: ["tenant.id": "\(tenant.id)", "demo.statements": "\(data.statements.count)"])

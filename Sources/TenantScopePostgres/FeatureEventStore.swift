@@ -7,13 +7,12 @@ import TenantScopeCore
 /// they touch, inside the tenant's scoped transaction.
 public struct FeatureEventStore: Sendable {
     let sessions: ScopedDatabase
-    let logger: Logger
 
     /// Stores the events; an event whose id is already stored is skipped (so a retried batch is harmless).
     /// Returns how many were new.
-    public func store(_ events: [FeatureEvent], tenant: TenantID) async throws -> Int {
+    public func store(_ events: [FeatureEvent], in scope: TenantScope, logger: Logger) async throws -> Int {
         guard !events.isEmpty else { return 0 }
-        return try await sessions.run(.tenant(tenant), access: .readWrite, statementTimeout: .seconds(120)) { connection in
+        return try await sessions.run(scope, access: .readWrite, statementTimeout: .seconds(120), logger: logger) { connection in
             let rows = try await connection.query("""
                 INSERT INTO app.feature_events (id, feature_key, actor, occurred_at)
                 SELECT i, f, a, o::timestamptz

@@ -11,7 +11,6 @@ import TenantScopeCore
 public struct LRSCredentials: Sendable {
     let appClient: PostgresClient
     let ownerClient: PostgresClient
-    let logger: Logger
 
     public struct Listing: Sendable, Hashable {
         public var key: String
@@ -22,7 +21,7 @@ public struct LRSCredentials: Sendable {
     }
 
     /// Creates a credential for `tenant`; the secret is returned once and stored only as its hash.
-    public func create(tenant: TenantID, label: String?) async throws -> LRSCredentialSecret {
+    public func create(tenant: TenantID, label: String?, logger: Logger) async throws -> LRSCredentialSecret {
         let credential = LRSCredentialSecret.generate()
         try await ownerClient.query("""
             INSERT INTO app_private.lrs_credentials (key, tenant_id, secret_sha256, label)
@@ -32,7 +31,7 @@ public struct LRSCredentials: Sendable {
         return credential
     }
 
-    public func list() async throws -> [Listing] {
+    public func list(logger: Logger) async throws -> [Listing] {
         var listings: [Listing] = []
         let rows = try await ownerClient.query("""
             SELECT c.key, t.slug, c.label, c.created_at, c.revoked_at
@@ -46,7 +45,7 @@ public struct LRSCredentials: Sendable {
     }
 
     /// Revokes a key; returns the tenant it belonged to, or nil when no active key has that name.
-    public func revoke(key: String) async throws -> TenantID? {
+    public func revoke(key: String, logger: Logger) async throws -> TenantID? {
         let rows = try await ownerClient.query("""
             UPDATE app_private.lrs_credentials SET revoked_at = now()
             WHERE key = \(key) AND revoked_at IS NULL RETURNING tenant_id
@@ -55,7 +54,7 @@ public struct LRSCredentials: Sendable {
     }
 
     /// The tenant a presented key and secret belong to, or nil for an unknown, revoked or wrong one.
-    public func tenant(for credential: LRSCredentialSecret) async throws -> TenantID? {
+    public func tenant(for credential: LRSCredentialSecret, logger: Logger) async throws -> TenantID? {
         guard LRSCredentialSecret.isWellFormedKey(credential.key) else { return nil }
         let rows = try await appClient.query(
             "SELECT app.lrs_credential_tenant(\(credential.key), \(credential.secretHash))", logger: logger)

@@ -3,28 +3,25 @@ import Logging
 import PostgresNIO
 import TenantScopeCore
 
-/// The one reporting helper: `run(principal, report, surface, parameters)`.
+/// The one reporting helper: `run(report, in: scope, parameters)`.
 ///
-/// It checks the scope (cross-tenant only for platform admins), parses and bounds the parameters,
-/// runs the catalog's SQL through ``ScopedDatabase`` in the principal's scope, and writes the audit
-/// record for every cross-tenant query and every refused scope attempt. Handlers never write SQL.
+/// The scope is already decided (``ScopePolicy``): the runner picks the catalog query of the scope's
+/// surface, parses and bounds the parameters, runs the SQL through ``ScopedDatabase`` in that scope, and
+/// writes the audit record of every cross-tenant query. Handlers never write SQL.
 public struct ReportRunner: Sendable {
     public let catalog: ReportCatalog
     private let sessions: ScopedDatabase
     private let audit: AuditLog
-    private let logger: Logger
 
-    public init(catalog: ReportCatalog, database: Database, logger: Logger) {
+    public init(catalog: ReportCatalog, database: Database) {
         self.catalog = catalog
         self.sessions = database.sessions
         self.audit = database.audit
-        self.logger = logger
     }
 
-    /// The reports `principal` may run on `surface`.
-    public func list(for principal: Principal, surface: ReportRequest.Surface) async throws -> [ReportDefinition] {
-        try await authorize(principal, surface: surface, report: nil)
-        return catalog.definitions.filter { surface == .tenant ? $0.tenantQuery != nil : $0.platformQuery != nil }
+    /// The reports of a surface.
+    public func list(on surface: Surface) -> [ReportDefinition] {
+        catalog.definitions.filter { $0.query(on: surface) != nil }
     }
 
     /// Which SQL of a report to run: the served one (roll-ups plus raw for today) or the same answer
@@ -34,22 +31,22 @@ public struct ReportRunner: Sendable {
     }
 
     public func run(
-        _ principal: Principal, report name: String, surface: ReportRequest.Surface,
-        parameters: [(String, String)], path: Path = .served, now: Date = Date()
+        _ name: String, in scope: DataScope, parameters: [(String, String)],
+        path: Path = .served, now: Date = Date(), logger: Logger
     ) async throws -> ReportResult {
-        let scope = try await authorize(principal, surface: surface, report: name)
-        guard let definition = catalog[name], (surface == .tenant ? definition.tenantQuery : definition.platformQuery) != nil else {
+        let surface = scope.surface
+        guard let definition = catalog[name], definition.query(on: surface) != nil else {
             throw TenantScopeError.notFound("no report named '\(name)' on the \(surface.rawValue) surface")
         }
         let request: ReportRequest
         do {
             request = try ReportRequest(definition: definition, surface: surface, rawParameters: parameters, today: ISO8601Timestamp.day(now))
         } catch {
-            if surface == .platform { try await record(principal, scope: scope, request: nil, name: name, parameters: parameters, rows: nil, outcome: "invalid_parameters") }
+            try await record(scope, request: nil, name: name, parameters: parameters, rows: nil, outcome: "invalid_parameters", logger: logger)
             throw error
         }
 
-        let attributes: [String: String] = if case .tenantUser(let user) = principal { user.attributes } else { [:] }
+        let attributes: [String: String] = if case .tenant(let tenant) = scope { tenant.attributes } else { [:] }
         let query = request.query!
         let text: String
         switch path {
@@ -75,7 +72,7 @@ public struct ReportRunner: Sendable {
 
         let rows: [[ReportCell]]
         do {
-            rows = try await sessions.run(scope) { connection in
+            rows = try await sessions.run(scope, logger: logger) { connection in
                 var rows: [[ReportCell]] = []
                 for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings)) {
                     let cells = row.makeRandomAccess()
@@ -84,43 +81,24 @@ public struct ReportRunner: Sendable {
                 return rows
             }
         } catch {
-            if surface == .platform { try await record(principal, scope: scope, request: request, name: name, parameters: parameters, rows: nil, outcome: "error") }
+            try await record(scope, request: request, name: name, parameters: parameters, rows: nil, outcome: "error", logger: logger)
             throw error
         }
-        if surface == .platform {
-            try await record(principal, scope: scope, request: request, name: name, parameters: parameters, rows: rows.count, outcome: "ok")
-        }
+        try await record(scope, request: request, name: name, parameters: parameters, rows: rows.count, outcome: "ok", logger: logger)
         return ReportResult(request: request, scope: scope, rows: rows)
     }
 
-    /// Maps principal × surface to a data scope, auditing and refusing what is not allowed.
-    @discardableResult
-    private func authorize(_ principal: Principal, surface: ReportRequest.Surface, report: String?) async throws -> DataScope {
-        switch (principal, surface) {
-        case (.tenantUser(let user), .tenant):
-            return .tenant(user.tenant)
-        case (.platformAdmin(let name), .platform):
-            return .platform(operator: name)
-        case (.tenantUser(let user), .platform):
-            try await audit.append(.init(principal: principal, scopeTenant: user.tenant, action: "platform_scope_refused", report: report, outcome: "refused"))
-            logger.notice("Cross-tenant scope refused", metadata: ["tenant.id": "\(user.tenant)", "report": "\(report ?? "-")"])
-            throw TenantScopeError.forbidden("platform reports need a platform-admin token")
-        case (.platformAdmin, .tenant):
-            try await audit.append(.init(principal: principal, scopeTenant: nil, action: "tenant_scope_refused", report: report, outcome: "refused"))
-            throw TenantScopeError.forbidden("tenant reports need a tenant token")
-        }
-    }
-
+    /// Writes the audit row of a cross-tenant query (tenant-scope reports are not audited per run).
     private func record(
-        _ principal: Principal, scope: DataScope, request: ReportRequest?, name: String,
-        parameters: [(String, String)], rows: Int?, outcome: String
+        _ scope: DataScope, request: ReportRequest?, name: String,
+        parameters: [(String, String)], rows: Int?, outcome: String, logger: Logger
     ) async throws {
+        guard case .platform = scope else { return }
         let values = request.map { $0.values.mapValues(\.description) }
             ?? Dictionary(parameters.map { ($0.0, String($0.1.prefix(200))) }, uniquingKeysWith: { first, _ in first })
         try await audit.append(.init(
-            principal: principal, scopeTenant: nil, action: "cross_tenant_query", report: name,
-            parameters: values, rowCount: rows, outcome: outcome
-        ))
+            scope: scope, action: "cross_tenant_query", report: name, parameters: values, rowCount: rows, outcome: outcome
+        ), logger: logger)
     }
 }
 

@@ -57,7 +57,7 @@ public struct RollupService: Service {
         tenants only: [Tenant]? = nil, fullRebuild: Bool = false, progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> [Outcome] {
         var tenants = only ?? []
-        if only == nil { tenants = try await database.tenants.list() }
+        if only == nil { tenants = try await database.tenants.list(logger: logger) }
         var outcomes: [Outcome] = []
         for (index, tenant) in tenants.enumerated() {
             let (derivedActors, days) = try await catchUp(tenant.id, fullRebuild: fullRebuild)
@@ -82,16 +82,17 @@ public struct RollupService: Service {
     /// (-1: nothing new).
     @discardableResult
     public func catchUp(_ tenant: TenantID, fullRebuild: Bool = false) async throws -> (derivedActors: Int, days: Int) {
+        let scope = ScopePolicy.maintenance(of: tenant, job: "rollups")
         var derivedActors = 0
         while !fullRebuild {
-            let derived = try await database.sessions.run(.tenant(tenant), access: .readWrite, statementTimeout: .seconds(1800)) { connection in
+            let derived = try await database.sessions.run(scope, access: .readWrite, statementTimeout: .seconds(1800), logger: logger) { connection in
                 try await connection.query("SELECT app.derive_queued_learning_facts(\(Self.derivationChunk)::integer)")
                     .collect().first?.decode(Int.self) ?? 0
             }
             guard derived > 0 else { break }
             derivedActors += derived
         }
-        let days = try await database.sessions.run(.tenant(tenant), access: .readWrite, statementTimeout: .seconds(1800)) { connection in
+        let days = try await database.sessions.run(scope, access: .readWrite, statementTimeout: .seconds(1800), logger: logger) { connection in
             if fullRebuild {
                 try await connection.query("SELECT app.lock_tenant_derivation()")
                 try await connection.query("DELETE FROM app.learning_facts_queue")

@@ -7,7 +7,6 @@ import TenantScopeCore
 public struct SavedViewStore: Sendable {
     let sessions: ScopedDatabase
     let appClient: PostgresClient
-    let logger: Logger
     public let linkSigner: SharedLinkSigner
 
     public struct SavedView: Sendable, Hashable {
@@ -24,12 +23,13 @@ public struct SavedViewStore: Sendable {
         public var revoked: Bool
     }
 
-    public func save(tenant: TenantID, name: String, days: Int, course: String?, createdBy: String) async throws -> SavedView {
+    /// Saves a view under a name unique in the tenant; the scope's actor is recorded as its creator.
+    public func save(in scope: TenantScope, name: String, days: Int, course: String?, logger: Logger) async throws -> SavedView {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(trimmed.count) else { throw TenantScopeError.invalidInput("a view name has 1 to 100 characters") }
-        return try await sessions.run(.tenant(tenant), access: .readWrite) { connection in
+        return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             let rows = try await connection.query("""
-                INSERT INTO app.saved_views (name, days, course, created_by) VALUES (\(trimmed), \(days), \(course), \(createdBy))
+                INSERT INTO app.saved_views (name, days, course, created_by) VALUES (\(trimmed), \(days), \(course), \(scope.actor))
                 ON CONFLICT (tenant_id, name) DO NOTHING RETURNING id
                 """).collect()
             guard let id = try rows.first?.decode(UUID.self) else {
@@ -39,8 +39,8 @@ public struct SavedViewStore: Sendable {
         }
     }
 
-    public func views(tenant: TenantID) async throws -> [SavedView] {
-        try await sessions.run(.tenant(tenant)) { connection in
+    public func views(in scope: TenantScope, logger: Logger) async throws -> [SavedView] {
+        try await sessions.run(scope, logger: logger) { connection in
             var views: [SavedView] = []
             for try await (id, name, days, course) in try await connection.query(
                 "SELECT id, name, days, course FROM app.saved_views ORDER BY name").decode((UUID, String, Int, String?).self) {
@@ -51,20 +51,20 @@ public struct SavedViewStore: Sendable {
     }
 
     /// Creates a link to one of the tenant's views; nil when the tenant has no such view.
-    public func share(tenant: TenantID, view: UUID, createdBy: String, lifetime: Duration) async throws -> (link: UUID, token: String)? {
+    public func share(in scope: TenantScope, view: UUID, lifetime: Duration, logger: Logger) async throws -> (link: UUID, token: String)? {
         let expires = Date().addingTimeInterval(Double(lifetime.components.seconds))
-        let link = try await sessions.run(.tenant(tenant), access: .readWrite) { connection in
+        let link = try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             try await connection.query("""
                 INSERT INTO app.shared_links (view_id, expires_at, created_by)
-                SELECT v.id, \(expires), \(createdBy) FROM app.saved_views v WHERE v.id = \(view)
+                SELECT v.id, \(expires), \(scope.actor) FROM app.saved_views v WHERE v.id = \(view)
                 RETURNING id
                 """).collect().first?.decode(UUID.self)
         }
         return link.map { ($0, linkSigner.token(link: $0, expires: expires)) }
     }
 
-    public func links(tenant: TenantID) async throws -> [SharedLink] {
-        try await sessions.run(.tenant(tenant)) { connection in
+    public func links(in scope: TenantScope, logger: Logger) async throws -> [SharedLink] {
+        try await sessions.run(scope, logger: logger) { connection in
             var links: [SharedLink] = []
             for try await (id, name, expires, revoked) in try await connection.query("""
                 SELECT l.id, v.name, l.expires_at, l.revoked_at IS NOT NULL
@@ -77,22 +77,23 @@ public struct SavedViewStore: Sendable {
     }
 
     /// Revokes one of the tenant's links; false when the tenant has no such active link.
-    public func revoke(tenant: TenantID, link: UUID) async throws -> Bool {
-        try await sessions.run(.tenant(tenant), access: .readWrite) { connection in
+    public func revoke(in scope: TenantScope, link: UUID, logger: Logger) async throws -> Bool {
+        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             try await connection.query("""
                 UPDATE app.shared_links SET revoked_at = now() WHERE id = \(link) AND revoked_at IS NULL RETURNING id
                 """).collect().count == 1
         }
     }
 
-    /// Opens a shared-link token: the creating tenant and the view, or nil for a forged, expired or revoked link.
-    public func resolve(token: String) async throws -> (tenant: TenantID, view: SavedView)? {
+    /// Opens a shared-link token: the creating tenant's scope and the view, or nil for a forged, expired
+    /// or revoked link. The tenant comes from the private link index, keyed by the verified link id.
+    public func resolve(token: String, logger: Logger) async throws -> (scope: TenantScope, view: SavedView)? {
         guard let link = linkSigner.link(fromToken: token) else { return nil }
         let owner = try await appClient.query("SELECT app.shared_link_tenant(\(link))", logger: logger)
             .collect().first?.decode(UUID?.self)
         guard let owner else { return nil }
-        let tenant = TenantID(owner)
-        let view = try await sessions.run(.tenant(tenant)) { connection in
+        let scope = ScopePolicy.sharedLink(of: TenantID(owner))
+        let view = try await sessions.run(scope, logger: logger) { connection in
             try await connection.query("""
                 SELECT v.id, v.name, v.days, v.course FROM app.shared_links l JOIN app.saved_views v ON v.id = l.view_id
                 WHERE l.id = \(link) AND l.revoked_at IS NULL AND l.expires_at > now()
@@ -101,6 +102,6 @@ public struct SavedViewStore: Sendable {
                 return SavedView(id: id, name: name, days: days, course: course)
             }
         }
-        return view.map { (tenant, $0) }
+        return view.map { (scope, $0) }
     }
 }

@@ -22,27 +22,41 @@ public struct ScopedDatabase: Sendable {
 
     private let client: PostgresClient
     private let signer: TenantContextSigner
-    private let logger: Logger
     private let defaultTimeout: Duration
 
-    public init(client: PostgresClient, signer: TenantContextSigner, logger: Logger, statementTimeout: Duration = .seconds(30)) {
+    public init(client: PostgresClient, signer: TenantContextSigner, statementTimeout: Duration = .seconds(30)) {
         self.client = client
         self.signer = signer
-        self.logger = logger
         self.defaultTimeout = statementTimeout
     }
 
     /// Runs `body` in a transaction scoped to `scope`; commits when it returns, rolls back when it throws.
+    ///
+    /// `logger` is the caller's (a request's logger carries its `hb.request.id`): every query of the
+    /// transaction logs through it, as postgres-nio takes a logger per query.
     public func run<Result: Sendable>(
         _ scope: DataScope,
         access: Access = .readOnly,
         statementTimeout: Duration? = nil,
+        logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ScopedConnection) async throws -> Result
     ) async throws -> Result {
         try await client.withConnection(isolation: isolation) { connection in
-            try await run(scope, on: connection, access: access, statementTimeout: statementTimeout, body)
+            try await run(scope, on: connection, access: access, statementTimeout: statementTimeout, logger: logger, body)
         }
+    }
+
+    /// Runs `body` in one tenant's scope: the form every tenant store uses.
+    public func run<Result: Sendable>(
+        _ scope: TenantScope,
+        access: Access = .readOnly,
+        statementTimeout: Duration? = nil,
+        logger: Logger,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (ScopedConnection) async throws -> Result
+    ) async throws -> Result {
+        try await run(.tenant(scope), access: access, statementTimeout: statementTimeout, logger: logger, isolation: isolation, body)
     }
 
     /// Runs one scoped transaction on a given connection (the pool's, or a test's).
@@ -51,13 +65,14 @@ public struct ScopedDatabase: Sendable {
         on connection: PostgresConnection,
         access: Access,
         statementTimeout: Duration?,
+        logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ScopedConnection) async throws -> Result
     ) async throws -> Result {
         let (context, role) = switch scope {
         case .tenant(let tenant):
             // The context outlives the transaction's start by a margin only; `now()` is the start time.
-            (signer.context(for: tenant, expiresAt: Date().addingTimeInterval(300)), Self.tenantRole)
+            (signer.context(for: tenant.tenant, expiresAt: Date().addingTimeInterval(300)), Self.tenantRole)
         case .platform:
             ("", Self.platformRole)
         }

@@ -12,7 +12,6 @@ import TenantScopeCore
 /// enrollments and the daily roll-ups follow through the roll-up service, within one of its intervals.
 public struct StatementStore: Sendable {
     let sessions: ScopedDatabase
-    let logger: Logger
 
     /// A stored statement as served: its JSON text and `stored` (UTC, microseconds, as PostgreSQL prints it).
     public struct StoredStatement: Sendable, Hashable {
@@ -36,8 +35,8 @@ public struct StatementStore: Sendable {
 
     // MARK: - Writing
 
-    public func store(_ batch: [PreparedStatement], tenant: TenantID) async throws -> StoreOutcome {
-        try await sessions.run(.tenant(tenant), access: .readWrite, statementTimeout: .seconds(120)) { connection in
+    public func store(_ batch: [PreparedStatement], in scope: TenantScope, logger: Logger) async throws -> StoreOutcome {
+        try await sessions.run(scope, access: .readWrite, statementTimeout: .seconds(120), logger: logger) { connection in
             let inserted = try await Self.insert(batch, queueingDerivation: true, on: connection)
             if inserted.count < batch.count {
                 try await Self.refuseConflicts(batch, inserted: inserted, on: connection)
@@ -141,8 +140,8 @@ public struct StatementStore: Sendable {
     static let storedText = #"to_char(s.stored AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"#
 
     /// One statement by id: a statement that is not voided, or (`voided: true`) one that is.
-    public func statement(id: UUID, voided: Bool, tenant: TenantID) async throws -> StoredStatement? {
-        try await sessions.run(.tenant(tenant)) { connection in
+    public func statement(id: UUID, voided: Bool, in scope: TenantScope, logger: Logger) async throws -> StoredStatement? {
+        try await sessions.run(scope, logger: logger) { connection in
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
                 SELECT s.id, s.statement::text, \(Self.storedText) FROM app.statements s WHERE s.id = $1 AND s.voided = $2
                 """, binds: Self.bindings(id, voided)))
@@ -154,7 +153,7 @@ public struct StatementStore: Sendable {
     }
 
     /// One page of a statement query, newest first unless `ascending`; voided statements never appear.
-    public func page(_ filter: StatementFilter, tenant: TenantID) async throws -> Page {
+    public func page(_ filter: StatementFilter, in scope: TenantScope, logger: Logger) async throws -> Page {
         var binds = PostgresBindings()
         var conditions = ["NOT s.voided"]
         func bind(_ value: some PostgresNonThrowingEncodable & Sendable) -> String {
@@ -203,7 +202,7 @@ public struct StatementStore: Sendable {
             ORDER BY s.stored \(direction), s.id \(direction)
             LIMIT \(filter.limit + 1)
             """, binds: binds)
-        return try await sessions.run(.tenant(tenant)) { connection in
+        return try await sessions.run(scope, logger: logger) { connection in
             var statements: [StoredStatement] = []
             for try await (id, json, stored) in try await connection.query(query)
                 .decode((UUID, String, String).self) {

@@ -7,14 +7,12 @@ import TenantScopeCore
 /// row-level-security exemption is the `tenants` table itself (policy `owner_directory`).
 public struct TenantDirectory: Sendable {
     private let client: PostgresClient
-    private let logger: Logger
 
-    public init(ownerClient: PostgresClient, logger: Logger) {
+    public init(ownerClient: PostgresClient) {
         self.client = ownerClient
-        self.logger = logger
     }
 
-    public func create(slug: TenantSlug, name: String, tier: String = "standard", region: String = "default") async throws -> Tenant {
+    public func create(slug: TenantSlug, name: String, tier: String = "standard", region: String = "default", logger: Logger) async throws -> Tenant {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...200).contains(trimmed.count) else {
             throw TenantScopeError.invalidInput("tenant name must be 1-200 characters")
@@ -34,7 +32,7 @@ public struct TenantDirectory: Sendable {
     /// Deletes a tenant and, through `ON DELETE CASCADE` on every tenant table and on its LRS credentials,
     /// everything it owns: statements, derived facts, roll-ups, product events. Audit rows about it stay.
     /// Returns the deleted tenant, or nil when there is none with that slug.
-    public func delete(slug: TenantSlug) async throws -> Tenant? {
+    public func delete(slug: TenantSlug, logger: Logger) async throws -> Tenant? {
         let rows = try await client.query("""
             DELETE FROM app.tenants WHERE slug = \(slug.rawValue)
             RETURNING id, slug, name, tier, region, created_at
@@ -44,13 +42,13 @@ public struct TenantDirectory: Sendable {
         return deleted
     }
 
-    public func list() async throws -> [Tenant] {
+    public func list(logger: Logger) async throws -> [Tenant] {
         try await Self.decode(client.query(
             "SELECT id, slug, name, tier, region, created_at FROM app.tenants ORDER BY slug", logger: logger
         ))
     }
 
-    public func find(slug: TenantSlug) async throws -> Tenant? {
+    public func find(slug: TenantSlug, logger: Logger) async throws -> Tenant? {
         try await Self.decode(client.query(
             "SELECT id, slug, name, tier, region, created_at FROM app.tenants WHERE slug = \(slug.rawValue)", logger: logger
         )).first

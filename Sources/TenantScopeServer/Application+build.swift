@@ -1,6 +1,5 @@
 import Hummingbird
 import Logging
-import NIOCore
 import TenantScopeCore
 import TenantScopePostgres
 
@@ -19,24 +18,8 @@ public func buildApplication(
     beforeServerStarts: (@Sendable () async throws -> Void)? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = Router(context: AppRequestContext.self)
-    router.add(middleware: LogRequestsMiddleware(.debug))
-    router.add(middleware: ErrorMiddleware())
-    HealthRoutes(database: database).register(on: router)
-    OpenAPIRoute().register(on: router)
-    let reports = ReportRunner(catalog: catalog, database: database, logger: logger)
-    ReportRoutes(runner: reports, verifier: tokens).register(on: router)
-    let dashboards = DashboardRoutes(runner: reports, verifier: tokens, directory: database.tenants, audit: database.audit,
-                                     sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews)
-    dashboards.register(on: router)
-    SavedViewRoutes(store: database.savedViews, dashboards: dashboards, audit: database.audit).register(on: router)
-    let writers = WriterAuthenticator(credentials: database.lrsCredentials, verifier: tokens, realm: "TenantScope LRS")
-    XAPIRoutes(store: database.statements, authenticator: writers, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
-    EventRoutes(store: database.featureEvents, authenticator: writers, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
-    PlatformTenantRoutes(directory: database.tenants, audit: database.audit, verifier: tokens).register(on: router)
-
     var app = Application(
-        router: router,
+        router: buildRouter(database: database, configuration: configuration, tokens: tokens, catalog: catalog),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TenantScope"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
@@ -49,4 +32,35 @@ public func buildApplication(
         app.beforeServerStarts(perform: beforeServerStarts)
     }
     return app
+}
+
+/// The router with every route and middleware: one place that shows the whole HTTP surface.
+///
+/// Middleware added here applies to every route, in this order: request logging, JSON errors, the
+/// presentation of the LRS (version header) and of the pages (HTML errors, security headers), then
+/// the tenant-parameter guard. Each route group adds its authenticator and ``ScopeMiddleware``.
+func buildRouter(database: Database, configuration: ServerConfiguration, tokens: TokenVerifier, catalog: ReportCatalog) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: XAPIVersionMiddleware())
+    router.add(middleware: PageMiddleware(embedding: configuration.embedding))
+    router.add(middleware: TenantParameterGuard())
+
+    let audit = database.audit
+    let bearer = BearerAuthenticator(verifier: tokens)
+    let lrs = LRSAuthenticator(credentials: database.lrsCredentials, verifier: tokens, realm: "TenantScope LRS")
+    let reports = ReportRunner(catalog: catalog, database: database)
+
+    HealthRoutes(database: database).register(on: router)
+    OpenAPIRoute().register(on: router)
+    ReportRoutes(runner: reports, authenticator: bearer, audit: audit).register(on: router)
+    PlatformTenantRoutes(directory: database.tenants, audit: audit, authenticator: bearer).register(on: router)
+    XAPIRoutes(store: database.statements, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
+    EventRoutes(store: database.featureEvents, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
+    let dashboards = DashboardRoutes(runner: reports, verifier: tokens, directory: database.tenants, audit: audit,
+                                     sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews)
+    dashboards.register(on: router)
+    SavedViewRoutes(store: database.savedViews, dashboards: dashboards, audit: audit).register(on: router)
+    return router
 }

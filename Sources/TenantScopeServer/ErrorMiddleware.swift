@@ -13,18 +13,23 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
+    /// The HTTP status of a domain error kind.
+    static func status(of kind: TenantScopeError.Kind) -> HTTPResponse.Status {
+        switch kind {
+        case .invalidInput: .badRequest
+        case .notFound: .notFound
+        case .forbidden: .forbidden
+        case .conflict: .conflict
+        case .environment: .serviceUnavailable
+        default: .internalServerError
+        }
+    }
+
     /// The response for an error: also used by middleware that must add headers to error responses.
     static func response(for error: any Error, request: Request, context: Context) throws -> Response {
         switch error {
         case let error as TenantScopeError:
-            let status: HTTPResponse.Status = switch error.kind {
-            case .invalidInput: .badRequest
-            case .notFound: .notFound
-            case .forbidden: .forbidden
-            case .conflict: .conflict
-            case .environment: .serviceUnavailable
-            }
-            return try ErrorBody(error: error.message, status: status).response()
+            return try ErrorBody(error: error.message, status: status(of: error.kind)).response()
         case let error as any HTTPResponseError:
             return try error.response(from: request, context: context)
         default:

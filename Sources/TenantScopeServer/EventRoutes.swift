@@ -6,7 +6,8 @@ import TenantScopePostgres
 /// the credential (an LRS key or a tenant admin token). They feed the platform's feature-adoption report.
 struct EventRoutes {
     let store: FeatureEventStore
-    let authenticator: WriterAuthenticator
+    let authenticator: LRSAuthenticator
+    let audit: AuditLog
     let maximumBodyBytes: Int
 
     struct Accepted: ResponseEncodable {
@@ -15,14 +16,12 @@ struct EventRoutes {
     }
 
     func register(on router: Router<AppRequestContext>) {
-        router.group("api/v1/events")
-            .add(middleware: TenantParameterGuard())
-            .add(middleware: authenticator)
+        router.tenantRoutes("api/v1/events", authenticator: authenticator, purpose: "product events", audit: audit)
             .post { request, context in
-                let user = try XAPIRoutes.writer(context)
+                try context.require(.admin, "sending product events needs an LRS credential or a tenant admin token")
                 let body = try await RequestBody.collect(request, limit: maximumBodyBytes)
                 let events = try FeatureEventBatch.parse(body)
-                let stored = try await store.store(events, tenant: user.tenant)
+                let stored = try await store.store(events, in: context.scope, logger: context.logger)
                 return Accepted(received: events.count, stored: stored)
             }
     }

@@ -3,11 +3,11 @@ import TenantScopeCore
 import TenantScopePostgres
 
 /// `DELETE /api/v1/platform/tenants/{slug}?confirm={slug}`: a platform admin removes a tenant and
-/// everything it owns. Audited either way; a tenant token gets an audited 403.
+/// everything it owns. Audited; a tenant token gets an audited 403 from the scope policy.
 struct PlatformTenantRoutes {
     let directory: TenantDirectory
     let audit: AuditLog
-    let verifier: TokenVerifier
+    let authenticator: BearerAuthenticator
 
     struct Deleted: ResponseEncodable {
         var deleted: String
@@ -15,26 +15,17 @@ struct PlatformTenantRoutes {
     }
 
     func register(on router: Router<AppRequestContext>) {
-        router.group("api/v1/platform/tenants")
-            .add(middleware: BearerAuthenticator(verifier: verifier, surface: .platform))
+        router.platformRoutes("api/v1/platform/tenants", authenticator: authenticator, purpose: "tenant administration routes", audit: audit)
             .delete(":slug") { request, context in
-                let principal = try context.requirePrincipal()
-                guard case .platformAdmin = principal else {
-                    if case .tenantUser(let user) = principal {
-                        try await audit.append(.init(principal: principal, scopeTenant: user.tenant, action: "platform_scope_refused",
-                                                     parameters: ["operation": "tenant_delete"], outcome: "refused"))
-                    }
-                    throw TenantScopeError.forbidden("deleting a tenant needs a platform-admin token")
-                }
                 let slug = try TenantSlug(try context.parameters.require("slug"))
-                guard request.uri.queryParameters["confirm"].map(String.init) == slug.rawValue else {
+                guard try QueryParameters.pairs(of: request).first(where: { $0.0 == "confirm" })?.1 == slug.rawValue else {
                     throw TenantScopeError.invalidInput("confirm the deletion by repeating the slug: ?confirm=\(slug)")
                 }
-                guard let tenant = try await directory.delete(slug: slug) else {
+                guard let tenant = try await directory.delete(slug: slug, logger: context.logger) else {
                     throw TenantScopeError.notFound("no tenant with the slug '\(slug)'")
                 }
-                try await audit.append(.init(principal: principal, scopeTenant: tenant.id, action: "tenant_deleted",
-                                             parameters: ["slug": slug.rawValue], outcome: "ok"))
+                try await audit.append(.init(principal: context.principal, scopeTenant: tenant.id, action: "tenant_deleted",
+                                             parameters: ["slug": slug.rawValue], outcome: "ok"), logger: context.logger)
                 return Deleted(deleted: slug.rawValue, tenant_id: tenant.id.description)
             }
     }

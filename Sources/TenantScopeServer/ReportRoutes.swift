@@ -7,34 +7,40 @@ import TenantScopePostgres
 /// `/api/v1/reports` (tenant tokens) and `/api/v1/platform/reports` (platform tokens).
 ///
 /// Handlers only translate HTTP to the report helper and back: they never build SQL and never read a
-/// tenant from the request.
+/// tenant from the request; the scope is the context's, decided by ``ScopePolicy``.
 struct ReportRoutes {
     let runner: ReportRunner
-    let verifier: TokenVerifier
+    let authenticator: BearerAuthenticator
+    let audit: AuditLog
 
     func register(on router: Router<AppRequestContext>) {
-        for surface in [ReportRequest.Surface.tenant, .platform] {
-            let path: RouterPath = surface == .tenant ? "api/v1/reports" : "api/v1/platform/reports"
-            let group = router.group(path)
-                .add(middleware: TenantParameterGuard())
-                .add(middleware: BearerAuthenticator(verifier: verifier, surface: surface == .tenant ? .tenant : .platform))
-            group.get { _, context in
-                let definitions = try await runner.list(for: try context.requirePrincipal(), surface: surface)
-                return try JSONBody(ReportList(reports: definitions.map { ReportList.Item($0, surface: surface) }))
-            }
-            group.get(":name") { request, context in
-                let name = try context.parameters.require("name")
-                let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
-                let result = try await runner.run(try context.requirePrincipal(), report: name, surface: surface, parameters: parameters)
-                if Self.wantsCSV(request) {
-                    var headers = HTTPFields()
-                    headers[.contentType] = "text/csv; charset=utf-8"
-                    headers[.contentDisposition] = "attachment; filename=\"\(name).csv\""
-                    return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: CSV.render(result))))
-                }
-                return try JSONBody(ReportResponse(result)).response(from: request, context: context)
-            }
+        let tenant = router.tenantRoutes("api/v1/reports", authenticator: authenticator, purpose: "tenant reports", audit: audit)
+        tenant.get { request, context in
+            try ReportList(runner.list(on: .tenant), surface: .tenant).response(from: request, context: context)
         }
+        tenant.get(":name") { request, context in
+            try await run(request, name: try context.parameters.require("name"), scope: .tenant(context.scope), context: context)
+        }
+
+        let platform = router.platformRoutes("api/v1/platform/reports", authenticator: authenticator, purpose: "platform reports", audit: audit)
+        platform.get { request, context in
+            try ReportList(runner.list(on: .platform), surface: .platform).response(from: request, context: context)
+        }
+        platform.get(":name") { request, context in
+            try await run(request, name: try context.parameters.require("name"), scope: .platform(context.scope), context: context)
+        }
+    }
+
+    private func run(_ request: Request, name: String, scope: DataScope, context: some RequestContext) async throws -> Response {
+        let parameters = try QueryParameters.pairs(of: request)
+        let result = try await runner.run(name, in: scope, parameters: parameters, logger: context.logger)
+        if Self.wantsCSV(request) {
+            var headers = HTTPFields()
+            headers[.contentType] = "text/csv; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"\(name).csv\""
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: CSV.render(result))))
+        }
+        return try ReportResponse(result).response(from: request, context: context)
     }
 
     static func wantsCSV(_ request: Request) -> Bool {
@@ -44,7 +50,7 @@ struct ReportRoutes {
 }
 
 /// The JSON shape of a report run.
-struct ReportResponse: Encodable {
+struct ReportResponse: ResponseEncodable {
     struct Column: Encodable {
         var name: String
         var type: String
@@ -69,8 +75,8 @@ struct ReportResponse: Encodable {
         report = result.request.definition.name
         title = result.request.definition.title
         scope = switch result.scope {
-        case .tenant(let tenant): Scope(kind: "tenant", tenant_id: tenant.description, operator: nil)
-        case .platform(let name): Scope(kind: "platform", tenant_id: nil, operator: name)
+        case .tenant(let tenant): Scope(kind: "tenant", tenant_id: tenant.tenant.description, operator: nil)
+        case .platform(let platform): Scope(kind: "platform", tenant_id: nil, operator: platform.operatorName)
         }
         parameters = result.request.values.filter { $0.value != .null }.mapValues(\.description)
         columns = result.fields.map { Column(name: $0.name, type: $0.type.rawValue, scope: $0.scope.rawValue, title: $0.title) }
@@ -79,7 +85,7 @@ struct ReportResponse: Encodable {
 }
 
 /// The JSON shape of the catalog as one caller sees it.
-struct ReportList: Encodable {
+struct ReportList: ResponseEncodable {
     struct Parameter: Encodable {
         var name: String
         var type: String
@@ -97,7 +103,7 @@ struct ReportList: Encodable {
         var parameters: [Parameter]
         var columns: [ReportResponse.Column]
 
-        init(_ definition: ReportDefinition, surface: ReportRequest.Surface) {
+        init(_ definition: ReportDefinition, surface: Surface) {
             name = definition.name
             title = definition.title
             summary = definition.summary
@@ -113,27 +119,16 @@ struct ReportList: Encodable {
                     Parameter(name: parameter.name, type: "text", maximum: maxLength, help: parameter.help)
                 }
             }
-            let query = surface == .tenant ? definition.tenantQuery : definition.platformQuery
-            columns = (query?.fields ?? []).map {
+            columns = (definition.query(on: surface)?.fields ?? []).map {
                 ReportResponse.Column(name: $0.name, type: $0.type.rawValue, scope: $0.scope.rawValue, title: $0.title)
             }
         }
     }
 
     var reports: [Item]
-}
 
-/// Encodes a value as a JSON response.
-struct JSONBody<Value: Encodable>: ResponseGenerator {
-    let value: Value
-    init(_ value: Value) throws { self.value = value }
-
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(bytes: try encoder.encode(value))))
+    init(_ definitions: [ReportDefinition], surface: Surface) {
+        reports = definitions.map { Item($0, surface: surface) }
     }
 }
 

@@ -8,7 +8,8 @@ import TenantScopePostgres
 /// Record Store. Handlers translate HTTP to ``StatementStore`` and back; the tenant is the credential's.
 struct XAPIRoutes {
     let store: StatementStore
-    let authenticator: WriterAuthenticator
+    let authenticator: LRSAuthenticator
+    let audit: AuditLog
     let maximumBodyBytes: Int
 
     static let versionHeader = HTTPField.Name(XAPIVersion.headerName)!
@@ -25,10 +26,7 @@ struct XAPIRoutes {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: body)))
         }
 
-        let statements = router.group("xAPI/statements")
-            .add(middleware: XAPIVersionMiddleware())
-            .add(middleware: TenantParameterGuard())
-            .add(middleware: authenticator)
+        let statements = router.tenantRoutes("xAPI/statements", authenticator: authenticator, purpose: "LRS routes", audit: audit)
         statements.post { request, context in try await post(request, context: context) }
         statements.put { request, context in try await put(request, context: context) }
         statements.get { request, context in try await get(request, context: context) }
@@ -40,26 +38,26 @@ struct XAPIRoutes {
 
     // MARK: - Writing
 
-    func post(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let user = try Self.writer(context)
-        if FormQuery.parameters(request.uri.query).contains(where: { $0.0 == "statementId" }) {
+    func post(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        try Self.requireWriter(context)
+        if try QueryParameters.pairs(of: request).contains(where: { $0.0 == "statementId" }) {
             throw TenantScopeError.invalidInput("POST does not take statementId; use PUT to store a statement under a given id")
         }
-        let batch = try await prepare(request, user: user, requiredID: nil)
-        let outcome = try await store.store(batch, tenant: user.tenant)
+        let batch = try await prepare(request, user: context.user, requiredID: nil)
+        let outcome = try await store.store(batch, in: context.scope, logger: context.logger)
         context.logger.debug("Statements stored", metadata: ["xapi.received": "\(batch.count)", "xapi.new": "\(outcome.stored)"])
         let ids = "[" + outcome.ids.map { "\"\($0.uuidString.lowercased())\"" }.joined(separator: ",") + "]"
         return Self.json(ids)
     }
 
-    func put(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let user = try Self.writer(context)
-        guard let text = FormQuery.parameters(request.uri.query).first(where: { $0.0 == "statementId" })?.1 else {
+    func put(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        try Self.requireWriter(context)
+        guard let text = try QueryParameters.pairs(of: request).first(where: { $0.0 == "statementId" })?.1 else {
             throw TenantScopeError.invalidInput("PUT needs the statementId parameter")
         }
         guard let id = UUID(uuidString: String(text)) else { throw TenantScopeError.invalidInput("statementId must be a UUID") }
-        let batch = try await prepare(request, user: user, requiredID: id)
-        _ = try await store.store(batch, tenant: user.tenant)
+        let batch = try await prepare(request, user: context.user, requiredID: id)
+        _ = try await store.store(batch, in: context.scope, logger: context.logger)
         return Response(status: .noContent)
     }
 
@@ -77,26 +75,14 @@ struct XAPIRoutes {
         return try StatementBatch.parse(body, validator: StatementValidator(authority: user.authorityAccount), requiredID: requiredID)
     }
 
-    static func writer(_ context: AppRequestContext) throws -> TenantUser {
-        let user = try reader(context)
-        guard user.role == .admin else {
-            throw TenantScopeError.forbidden("writing statements needs an LRS credential or a tenant admin token")
-        }
-        return user
-    }
-
-    static func reader(_ context: AppRequestContext) throws -> TenantUser {
-        guard case .tenantUser(let user) = try context.requirePrincipal() else {
-            throw TenantScopeError.forbidden("the LRS serves tenant credentials only")
-        }
-        return user
+    static func requireWriter(_ context: TenantRequestContext) throws {
+        try context.require(.admin, "writing statements needs an LRS credential or a tenant admin token")
     }
 
     // MARK: - Reading
 
-    func get(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let user = try Self.reader(context)
-        let parameters = FormQuery.parameters(request.uri.query)
+    func get(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let parameters = try QueryParameters.pairs(of: request)
         let languages = StatementFormatter.languagePreferences(request.headers[.acceptLanguage])
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
@@ -104,14 +90,14 @@ struct XAPIRoutes {
 
         switch try StatementQuery.parse(parameters) {
         case .single(let id, let voided, let format):
-            guard let statement = try await store.statement(id: id, voided: voided, tenant: user.tenant) else {
+            guard let statement = try await store.statement(id: id, voided: voided, in: context.scope, logger: context.logger) else {
                 throw TenantScopeError.notFound(voided ? "no voided statement with that id" : "no statement with that id")
             }
             headers[.lastModified] = HTTPDate.format(statement.stored)
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(
                 string: StatementFormatter.apply(format, to: statement.json, languages: languages))))
         case .filter(let filter):
-            let page = try await store.page(filter, tenant: user.tenant)
+            let page = try await store.page(filter, in: context.scope, logger: context.logger)
             let statements = page.statements.map { StatementFormatter.apply(filter.format, to: $0.json, languages: languages) }
             let more = page.more.map { "/xAPI/statements?more=\($0)" } ?? ""
             if let newest = page.statements.map(\.stored).max() {
@@ -126,35 +112,5 @@ struct XAPIRoutes {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: text)))
-    }
-}
-
-/// Requires `X-Experience-API-Version` on every request and sends it on every response, errors included.
-struct XAPIVersionMiddleware: RouterMiddleware {
-    typealias Context = AppRequestContext
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var version = XAPIVersion.current
-        var response: Response
-        do {
-            version = try XAPIVersion.negotiate(request.headers[XAPIRoutes.versionHeader])
-            response = try await next(request, context)
-        } catch {
-            response = try ErrorMiddleware<Context>.response(for: error, request: request, context: context)
-        }
-        response.headers[XAPIRoutes.versionHeader] = version
-        return response
-    }
-}
-
-/// RFC 9110 HTTP dates (`Tue, 24 Nov 2026 09:30:00 GMT`) from PostgreSQL's ISO 8601 text.
-enum HTTPDate {
-    static func format(_ iso: String) -> String {
-        guard let date = ISO8601Timestamp.parse(iso) else { return iso }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: date)
     }
 }

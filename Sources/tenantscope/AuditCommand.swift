@@ -9,16 +9,16 @@ struct AuditCommand: AsyncParsableCommand {
         commandName: "audit", abstract: "Inspect the hash-chained audit log.", subcommands: [Verify.self, Tail.self]
     )
 
-    struct Verify: AsyncParsableCommand {
+    struct Verify: DatabaseCommand {
         static let configuration = CommandConfiguration(abstract: "Check the hash chain; exit 1 naming the first broken row.")
 
         @OptionGroup var database: DatabaseOptions
 
-        func run() async throws {
-            TenantScopeCommand.bootstrapLogging()
-            let broken = try await database.withDatabase(logger: Logger(label: "tenantscope")) { db in
-                try await db.audit.firstBrokenRow()
-            }
+        func run(on db: Database, logger: Logger) async throws -> Int? {
+            try await db.audit.firstBrokenRow(logger: logger)
+        }
+
+        func report(_ broken: Int?) throws {
             if let broken {
                 FileHandle.standardError.write(Data("audit log tampered: row \(broken) does not match its hash chain\n".utf8))
                 throw ExitCode(1)
@@ -27,7 +27,7 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 
-    struct Tail: AsyncParsableCommand {
+    struct Tail: DatabaseCommand {
         static let configuration = CommandConfiguration(abstract: "Show the most recent audit rows.")
 
         @Option(help: "How many rows.")
@@ -35,12 +35,11 @@ struct AuditCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run() async throws {
-            TenantScopeCommand.bootstrapLogging()
-            let limit = max(1, min(self.limit, 1000))
-            let rows = try await database.withDatabase(logger: Logger(label: "tenantscope")) { db in
-                try await db.audit.tail(limit: limit)
-            }
+        func run(on db: Database, logger: Logger) async throws -> [AuditLog.Row] {
+            try await db.audit.tail(limit: max(1, min(limit, 1000)), logger: logger)
+        }
+
+        func report(_ rows: [AuditLog.Row]) {
             for row in rows {
                 let e = row.entry
                 let parameters = e.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")

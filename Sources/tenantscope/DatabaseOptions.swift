@@ -51,7 +51,7 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Runs `body` with a migrated, running database; an embedded cluster started for it is stopped after.
     func withDatabase<Result: Sendable>(
-        logger: Logger, _ body: @Sendable (Database) async throws -> Result
+        logger: Logger, _ body: (Database) async throws -> Result
     ) async throws -> Result {
         let embedded = embedded(logger: logger)
         do {

@@ -10,7 +10,7 @@ struct LRSKeyCommand: AsyncParsableCommand {
         subcommands: [Create.self, List.self, Revoke.self]
     )
 
-    struct Create: AsyncParsableCommand {
+    struct Create: DatabaseCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a key and secret for a tenant. The secret is shown once; only its hash is stored.")
 
@@ -22,52 +22,49 @@ struct LRSKeyCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run() async throws {
-            TenantScopeCommand.bootstrapLogging()
-            let slug: TenantSlug
-            do { slug = try TenantSlug(tenant) } catch { throw ValidationError(error.description) }
-            let label = self.label
-            let credential = try await database.withDatabase(logger: Logger(label: "tenantscope")) { db in
-                guard let tenant = try await db.tenants.find(slug: slug) else {
-                    throw TenantScopeError.notFound("no tenant with the slug '\(slug)'; see `tenantscope tenant list`")
-                }
-                let credential = try await db.lrsCredentials.create(tenant: tenant.id, label: label)
-                try await db.audit.append(.init(actor: operatorName(), actorKind: "operator", scopeTenant: tenant.id,
-                                                action: "lrs_key_created", parameters: ["key": credential.key], outcome: "ok"))
-                return credential
+        func validate() throws {
+            _ = try parseSlug(tenant)
+        }
+
+        func run(on db: Database, logger: Logger) async throws -> LRSCredentialSecret {
+            let slug = try parseSlug(tenant)
+            guard let tenant = try await db.tenants.find(slug: slug, logger: logger) else {
+                throw TenantScopeError.notFound("no tenant with the slug '\(slug)'; see `tenantscope tenant list`")
             }
+            let credential = try await db.lrsCredentials.create(tenant: tenant.id, label: label, logger: logger)
+            try await db.audit.append(.operatorAction("lrs_key_created", tenant: tenant.id, parameters: ["key": credential.key]), logger: logger)
+            return credential
+        }
+
+        func report(_ credential: LRSCredentialSecret) {
             print("key:    \(credential.key)")
             print("secret: \(credential.secret)")
             progress("Store the secret now: it cannot be shown again. Clients send it as HTTP Basic auth (key:secret).")
         }
     }
 
-    struct List: AsyncParsableCommand {
+    struct List: DatabaseCommand {
         static let configuration = CommandConfiguration(abstract: "List LRS keys (never their secrets).")
 
         @OptionGroup var database: DatabaseOptions
 
-        func run() async throws {
-            TenantScopeCommand.bootstrapLogging()
-            let keys = try await database.withDatabase(logger: Logger(label: "tenantscope")) { db in
-                try await db.lrsCredentials.list()
-            }
+        func run(on db: Database, logger: Logger) async throws -> [LRSCredentials.Listing] {
+            try await db.lrsCredentials.list(logger: logger)
+        }
+
+        func report(_ keys: [LRSCredentials.Listing]) {
             guard !keys.isEmpty else {
                 print("No LRS keys yet. Create one with: tenantscope lrs-key create --tenant SLUG")
                 return
             }
-            let rows = [["KEY", "TENANT", "LABEL", "CREATED", "STATUS"]] + keys.map {
+            printTable([["KEY", "TENANT", "LABEL", "CREATED", "STATUS"]] + keys.map {
                 [$0.key, $0.tenantSlug, $0.label ?? "", String(ISO8601Timestamp.format($0.createdAt).prefix(10)),
                  $0.revokedAt.map { "revoked " + String(ISO8601Timestamp.format($0).prefix(10)) } ?? "active"]
-            }
-            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-            for row in rows {
-                print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
-            }
+            })
         }
     }
 
-    struct Revoke: AsyncParsableCommand {
+    struct Revoke: DatabaseCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a key: requests with it get 401 from then on.")
 
         @Argument(help: "The key (lrs_...).")
@@ -75,16 +72,15 @@ struct LRSKeyCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run() async throws {
-            TenantScopeCommand.bootstrapLogging()
-            let key = self.key
-            try await database.withDatabase(logger: Logger(label: "tenantscope")) { db in
-                guard let tenant = try await db.lrsCredentials.revoke(key: key) else {
-                    throw TenantScopeError.notFound("no active LRS key '\(key)'")
-                }
-                try await db.audit.append(.init(actor: operatorName(), actorKind: "operator", scopeTenant: tenant,
-                                                action: "lrs_key_revoked", parameters: ["key": key], outcome: "ok"))
+        func run(on db: Database, logger: Logger) async throws -> String {
+            guard let tenant = try await db.lrsCredentials.revoke(key: key, logger: logger) else {
+                throw TenantScopeError.notFound("no active LRS key '\(key)'")
             }
+            try await db.audit.append(.operatorAction("lrs_key_revoked", tenant: tenant, parameters: ["key": key]), logger: logger)
+            return key
+        }
+
+        func report(_ key: String) {
             print("Revoked \(key).")
         }
     }

@@ -10,7 +10,7 @@ struct ReportCommand: AsyncParsableCommand {
         subcommands: [Run.self]
     )
 
-    struct Run: AsyncParsableCommand {
+    struct Run: DatabaseCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run a report as a tenant or across tenants, served (roll-ups) or cold (raw tables), and time it.",
             discussion: "Runs through the same report helper as the API. Every run is audited."
@@ -43,41 +43,42 @@ struct ReportCommand: AsyncParsableCommand {
             guard platform != (tenant != nil) else { throw ValidationError("give exactly one of --tenant SLUG or --platform") }
             guard (1...10_000).contains(`repeat`) else { throw ValidationError("--repeat must be 1...10000") }
             for parameter in parameters where !parameter.contains("=") { throw ValidationError("--param takes name=value, got '\(parameter)'") }
+            _ = try tenant.map(parseSlug)
         }
 
-        func run() async throws {
-            TenantScopeCommand.bootstrapLogging()
-            let logger = Logger(label: "tenantscope")
-            let (name, platform, path, times, quiet) = (self.name, self.platform, cold ? ReportRunner.Path.cold : .served, self.repeat, self.quiet)
+        func run(on db: Database, logger: Logger) async throws -> (ReportResult, [Double]) {
+            let path = cold ? ReportRunner.Path.cold : .served
             let pairs = parameters.map { parameter -> (String, String) in
                 let parts = parameter.split(separator: "=", maxSplits: 1)
                 return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
             }
-            let slug: TenantSlug?
-            do { slug = try tenant.map(TenantSlug.init) } catch { throw ValidationError(error.description) }
-            let (result, latencies) = try await database.withDatabase(logger: logger) { db in
-                let principal: Principal
-                if let slug {
-                    guard let found = try await db.tenants.find(slug: slug) else { throw TenantScopeError.notFound("no tenant with the slug '\(slug)'") }
-                    principal = .tenantUser(TenantUser(subject: operatorName(), tenant: found.id, role: .admin))
-                    try await db.audit.append(.init(actor: operatorName(), actorKind: "operator", scopeTenant: found.id,
-                                                    action: "operator_tenant_report", report: name,
-                                                    parameters: ["path": path.rawValue, "runs": "\(times)"], outcome: "ok"))
-                } else {
-                    principal = .platformAdmin(operator: operatorName())
+            let scope: DataScope
+            if let tenant {
+                let slug = try parseSlug(tenant)
+                guard let found = try await db.tenants.find(slug: slug, logger: logger) else {
+                    throw TenantScopeError.notFound("no tenant with the slug '\(slug)'")
                 }
-                let runner = ReportRunner(catalog: try StandardReports.catalog(), database: db, logger: logger)
-                var latencies: [Double] = []
-                var result: ReportResult?
-                let clock = ContinuousClock()
-                for _ in 0..<times {
-                    let start = clock.now
-                    result = try await runner.run(principal, report: name, surface: platform ? .platform : .tenant, parameters: pairs, path: path)
-                    let elapsed = clock.now - start
-                    latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
-                }
-                return (result!, latencies)
+                scope = .tenant(ScopePolicy.maintenance(of: found.id, job: "report-run"))
+                try await db.audit.append(.operatorAction("operator_tenant_report", tenant: found.id, report: name,
+                                                          parameters: ["path": path.rawValue, "runs": "\(self.repeat)"]), logger: logger)
+            } else {
+                scope = .platform(ScopePolicy.platformCommand(operator: operatorName()))
             }
+            let runner = ReportRunner(catalog: try StandardReports.catalog(), database: db)
+            var latencies: [Double] = []
+            var result: ReportResult?
+            let clock = ContinuousClock()
+            for _ in 0..<self.repeat {
+                let start = clock.now
+                result = try await runner.run(name, in: scope, parameters: pairs, path: path, logger: logger)
+                let elapsed = clock.now - start
+                latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+            }
+            return (result!, latencies)
+        }
+
+        func report(_ output: (ReportResult, [Double])) {
+            let (result, latencies) = output
             if !quiet {
                 print(result.fields.map(\.name).joined(separator: "\t"))
                 for row in result.rows { print(row.map(\.description).joined(separator: "\t")) }
@@ -85,7 +86,7 @@ struct ReportCommand: AsyncParsableCommand {
             let sorted = latencies.sorted()
             let median = String(format: "%.3f", sorted[sorted.count / 2])
             let minimum = String(format: "%.3f", sorted[0])
-            print("timing report=\(name) path=\(path.rawValue) runs=\(sorted.count) median_ms=\(median) min_ms=\(minimum) rows=\(result.rows.count)")
+            print("timing report=\(name) path=\(cold ? "cold" : "served") runs=\(sorted.count) median_ms=\(median) min_ms=\(minimum) rows=\(result.rows.count)")
         }
     }
 }

@@ -10,7 +10,7 @@ struct RollupsCommand: AsyncParsableCommand {
         subcommands: [Rebuild.self]
     )
 
-    struct Rebuild: AsyncParsableCommand {
+    struct Rebuild: DatabaseCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute learners, courses, enrollments and roll-ups from the raw statements, for every tenant or one.",
             discussion: "The server keeps roll-ups current on its own; rebuild after restoring data or to check them."
@@ -21,24 +21,25 @@ struct RollupsCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run() async throws {
-            TenantScopeCommand.bootstrapLogging()
-            let slug: TenantSlug?
-            do { slug = try tenant.map(TenantSlug.init) } catch { throw ValidationError(error.description) }
-            let logger = Logger(label: "tenantscope")
-            let results = try await database.withDatabase(logger: logger) { db in
-                var tenants = try await db.tenants.list()
-                if let slug {
-                    tenants = tenants.filter { $0.slug == slug }
-                    guard !tenants.isEmpty else { throw TenantScopeError.notFound("no tenant with the slug '\(slug)'") }
-                }
-                progress("Rebuilding roll-ups of \(tenants.count) tenant(s)")
-                let results = try await RollupService(database: db, logger: logger).catchUpAll(tenants: tenants, fullRebuild: true, progress: progress)
-                try await db.audit.append(.init(actor: operatorName(), actorKind: "operator", scopeTenant: tenants.count == 1 ? tenants[0].id : nil,
-                                                action: "rollups_rebuilt", parameters: ["tenants": "\(tenants.count)"], outcome: "ok"))
-                return results.map(\.days)
+        func validate() throws {
+            _ = try tenant.map(parseSlug)
+        }
+
+        func run(on db: Database, logger: Logger) async throws -> [Int] {
+            var tenants = try await db.tenants.list(logger: logger)
+            if let slug = try tenant.map(parseSlug) {
+                tenants = tenants.filter { $0.slug == slug }
+                guard !tenants.isEmpty else { throw TenantScopeError.notFound("no tenant with the slug '\(slug)'") }
             }
-            print("Rebuilt roll-ups of \(results.count) tenant(s), \(results.map { max($0, 0) }.reduce(0, +)) tenant-days.")
+            progress("Rebuilding roll-ups of \(tenants.count) tenant(s)")
+            let results = try await RollupService(database: db, logger: logger).catchUpAll(tenants: tenants, fullRebuild: true, progress: progress)
+            try await db.audit.append(.operatorAction("rollups_rebuilt", tenant: tenants.count == 1 ? tenants[0].id : nil,
+                                                      parameters: ["tenants": "\(tenants.count)"]), logger: logger)
+            return results.map(\.days)
+        }
+
+        func report(_ days: [Int]) {
+            print("Rebuilt roll-ups of \(days.count) tenant(s), \(days.map { max($0, 0) }.reduce(0, +)) tenant-days.")
         }
     }
 }

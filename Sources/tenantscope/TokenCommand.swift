@@ -63,10 +63,10 @@ struct TokenCommand: AsyncParsableCommand {
                 print(try await issuer.platformToken(operator: `operator`!, audience: "tenantscope-platform", lifetime: lifetime))
                 return
             }
-            let slug: TenantSlug
-            do { slug = try TenantSlug(tenant!) } catch { throw ValidationError(error.description) }
-            let found = try await database.withDatabase(logger: Logger(label: "tenantscope")) { db in
-                try await db.tenants.find(slug: slug)
+            let slug = try parseSlug(tenant!)
+            let logger = Logger(label: "tenantscope")
+            let found = try await database.withDatabase(logger: logger) { db in
+                try await db.tenants.find(slug: slug, logger: logger)
             }
             guard let tenant = found else { throw CLIError(TenantScopeError.notFound("no tenant '\(slug)'; see `tenantscope tenant list`")) }
             var attributes: [String: String] = [:]
@@ -83,7 +83,7 @@ struct TokenCommand: AsyncParsableCommand {
         }
     }
 
-    struct Revoke: AsyncParsableCommand {
+    struct Revoke: DatabaseCommand {
         static let configuration = CommandConfiguration(abstract: "Add a token id (jti) to the deny list.")
 
         @Argument(help: "The token's jti.")
@@ -94,14 +94,13 @@ struct TokenCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run() async throws {
-            TenantScopeCommand.bootstrapLogging()
-            let (jti, reason) = (self.jti, self.reason)
-            try await database.withDatabase(logger: Logger(label: "tenantscope")) { db in
-                try await db.revocations.revoke(jti, reason: reason)
-                try await db.audit.append(.init(actor: operatorName(), actorKind: "operator",
-                                                scopeTenant: nil, action: "token_revoked", parameters: ["jti": jti], outcome: "ok"))
-            }
+        func run(on db: Database, logger: Logger) async throws -> String {
+            try await db.revocations.revoke(jti, reason: reason, logger: logger)
+            try await db.audit.append(.operatorAction("token_revoked", tenant: nil, parameters: ["jti": jti]), logger: logger)
+            return jti
+        }
+
+        func report(_ jti: String) {
             print("Revoked \(jti).")
         }
     }

@@ -55,7 +55,7 @@ struct TokenOptions: ParsableArguments {
         return TokenVerifier(
             configuration: .init(issuer: jwtIssuer, maximumLifetime: .seconds(maxTokenLifetime)),
             tenantKeys: tenantKeys, platformKeys: platformKeys,
-            isRevoked: { jti in try await revocations?.isRevoked(jti) ?? false }
+            isRevoked: { jti, logger in try await revocations?.isRevoked(jti, logger: logger) ?? false }
         )
     }
 

@@ -9,9 +9,9 @@ import Testing
         #expect(catalog.definitions.map(\.name) == [
             "active_learners", "completion_rate_by_course", "time_to_complete", "cohort_comparison", "feature_adoption", "tenant_overview",
         ])
-        #expect(catalog["active_learners"]?.surface == .both)
-        #expect(catalog["feature_adoption"]?.surface == .platform)
-        #expect(catalog["cohort_comparison"]?.surface == .tenant)
+        #expect(catalog["active_learners"]?.surfaces == [.tenant, .platform])
+        #expect(catalog["feature_adoption"]?.surfaces == [.platform])
+        #expect(catalog["cohort_comparison"]?.surfaces == [.tenant])
     }
 
     @Test func aRowMixingPerTenantAndCrossTenantFieldsIsRefused() {

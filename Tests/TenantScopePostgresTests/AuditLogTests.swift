@@ -3,41 +3,41 @@ import PostgresNIO
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
 
 /// The audit log is append-only and its hash chain exposes tampering. Own cluster: tampering tests edit rows.
-@Suite(.serialized) struct AuditLogTests {
-    static let cluster = TestCluster()
+@Suite(.serialized, .freshDatabase) struct AuditLogTests {
 
-    func appendThree(_ handle: TestCluster.Handle) async throws -> [Int] {
+    func appendThree(_ handle: TestDatabase) async throws -> [Int] {
         var seqs: [Int] = []
         for n in 1...3 {
             seqs.append(try await handle.database.audit.append(.init(
                 actor: "op-\(n)", actorKind: "platform_admin", scopeTenant: nil, action: "cross_tenant_query",
                 report: "feature_adoption", parameters: ["days": "\(n)"], rowCount: n, outcome: "ok"
-            )))
+            ), logger: TestDatabase.logger))
         }
         return seqs
     }
 
-    func asOwner<T: Sendable>(_ handle: TestCluster.Handle, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestCluster.logger, body)
+    func asOwner<T: Sendable>(_ handle: TestDatabase, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger, body)
     }
 
     @Test func anIntactChainVerifies() async throws {
-        let handle = try await Self.cluster.start()
+        let handle = try TestDatabase.current
         let seqs = try await appendThree(handle)
         #expect(seqs == seqs.sorted() && Set(seqs).count == 3)
-        #expect(try await handle.database.audit.firstBrokenRow() == nil)
-        let tail = try await handle.database.audit.tail(limit: 3)
+        #expect(try await handle.database.audit.firstBrokenRow(logger: TestDatabase.logger) == nil)
+        let tail = try await handle.database.audit.tail(limit: 3, logger: TestDatabase.logger)
         #expect(tail.map(\.entry.actor) == ["op-1", "op-2", "op-3"])
     }
 
     @Test func updatesAndDeletesAreRefused() async throws {
-        let handle = try await Self.cluster.start()
+        let handle = try TestDatabase.current
         _ = try await appendThree(handle)
         for statement in ["UPDATE app.audit_log SET outcome = 'x'", "DELETE FROM app.audit_log", "TRUNCATE app.audit_log"] {
             await #expect {
-                try await asOwner(handle) { try await $0.query(PostgresQuery(unsafeSQL: statement), logger: TestCluster.logger) }
+                try await asOwner(handle) { try await $0.query(PostgresQuery(unsafeSQL: statement), logger: TestDatabase.logger) }
             } throws: { ($0.serverMessage ?? "").contains("append-only") }
         }
     }
@@ -45,42 +45,42 @@ import Testing
     @Test(arguments: ["UPDATE app.audit_log SET row_count = 999 WHERE seq = $1", "DELETE FROM app.audit_log WHERE seq = $1",
                       "UPDATE app.audit_log SET actor = 'someone-else' WHERE seq = $1"])
     func tamperingIsDetectedAtTheFirstBrokenRow(_ tamper: String) async throws {
-        let handle = try await Self.cluster.start()
+        let handle = try TestDatabase.current
         let seqs = try await appendThree(handle)
-        #expect(try await handle.database.audit.firstBrokenRow() == nil)
+        #expect(try await handle.database.audit.firstBrokenRow(logger: TestDatabase.logger) == nil)
         // The owner can switch the guard trigger off; the chain still gives it away.
         try await asOwner(handle) { connection in
-            try await connection.query("ALTER TABLE app.audit_log DISABLE TRIGGER audit_log_append_only", logger: TestCluster.logger)
+            try await connection.query("ALTER TABLE app.audit_log DISABLE TRIGGER audit_log_append_only", logger: TestDatabase.logger)
             var bindings = PostgresBindings()
             bindings.append(seqs[1])
-            try await connection.query(PostgresQuery(unsafeSQL: tamper, binds: bindings), logger: TestCluster.logger)
-            try await connection.query("ALTER TABLE app.audit_log ENABLE TRIGGER audit_log_append_only", logger: TestCluster.logger)
+            try await connection.query(PostgresQuery(unsafeSQL: tamper, binds: bindings), logger: TestDatabase.logger)
+            try await connection.query("ALTER TABLE app.audit_log ENABLE TRIGGER audit_log_append_only", logger: TestDatabase.logger)
         }
-        let broken = try await handle.database.audit.firstBrokenRow()
+        let broken = try await handle.database.audit.firstBrokenRow(logger: TestDatabase.logger)
         // An edited row breaks at itself; a deleted one breaks the link of the row after it.
         #expect(broken == (tamper.hasPrefix("DELETE") ? seqs[2] : seqs[1]))
-        let verify = try CommandLineTests.tenantscope(["audit", "verify", "--database-url", handle.ownerEndpoint.url])
+        let verify = try await TenantScopeBinary.run(["audit", "verify", "--database-url", handle.ownerEndpoint.url])
         #expect(verify.status == 1)
         #expect(verify.output.contains("row \(broken ?? -1)"))
         // Repair for the next test: drop everything from the broken row on.
         try await asOwner(handle) { connection in
-            try await connection.query("ALTER TABLE app.audit_log DISABLE TRIGGER audit_log_append_only", logger: TestCluster.logger)
-            try await connection.query("DELETE FROM app.audit_log", logger: TestCluster.logger)
-            try await connection.query("ALTER TABLE app.audit_log ENABLE TRIGGER audit_log_append_only", logger: TestCluster.logger)
+            try await connection.query("ALTER TABLE app.audit_log DISABLE TRIGGER audit_log_append_only", logger: TestDatabase.logger)
+            try await connection.query("DELETE FROM app.audit_log", logger: TestDatabase.logger)
+            try await connection.query("ALTER TABLE app.audit_log ENABLE TRIGGER audit_log_append_only", logger: TestDatabase.logger)
         }
     }
 
     @Test func tenantAndPlatformRolesCannotWriteOrReadTheAuditLog() async throws {
-        let handle = try await Self.cluster.start()
-        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("audit")), name: "Audit")
-        for scope in [DataScope.tenant(tenant.id), .platform(operator: "op")] {
+        let handle = try TestDatabase.current
+        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("audit")), name: "Audit", logger: TestDatabase.logger)
+        for scope in [DataScope.tenant(tenant.id.testScope), .platform(ScopePolicy.platformCommand(operator: "op"))] {
             await #expect {
-                try await handle.database.sessions.run(scope, access: .readWrite) { connection in
+                try await handle.database.sessions.run(scope, access: .readWrite, logger: TestDatabase.logger) { connection in
                     try await connection.query("SELECT app.append_audit('forged', 'x', NULL, 'x', NULL, '{}', NULL, 'ok')").collect()
                 }
             } throws: { $0.sqlState == "42501" }
             await #expect {
-                try await handle.database.sessions.run(scope) { connection in
+                try await handle.database.sessions.run(scope, logger: TestDatabase.logger) { connection in
                     try await connection.query("SELECT count(*) FROM app.audit_log").collect()
                 }
             } throws: { $0.sqlState == "42501" }

@@ -3,15 +3,16 @@ import PostgresNIO
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
 
-@Suite struct DemoDataTests {
+@Suite(.database) struct DemoDataTests {
     static let realStatements = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("../shared/data/ralph-video-statements.jsonl.gz").standardizedFileURL.path
 
     @Test func loadsThreeTenantsIdempotentlyWithCanariesVisibleOnlyToTheirOwner() async throws {
-        let handle = try await TestCluster.shared.start()
-        let loader = DemoDataLoader(database: handle.database, logger: TestCluster.logger)
+        let handle = try TestDatabase.current
+        let loader = DemoDataLoader(database: handle.database, logger: TestDatabase.logger)
         let first = try await loader.load(realStatementsPath: Self.realStatements)
         #expect(first.map(\.slug) == ["acme", "globex", "initech"])
 
@@ -24,7 +25,7 @@ import Testing
         #expect(second.map(\.statements) == first.map(\.statements))
 
         for summary in first {
-            try await handle.database.sessions.run(.tenant(summary.tenant)) { connection in
+            try await handle.database.sessions.run(summary.tenant.testScope, logger: TestDatabase.logger) { connection in
                 for other in first {
                     let canary = other.canary.uuidString.lowercased()
                     let hits = try await connection.query("""

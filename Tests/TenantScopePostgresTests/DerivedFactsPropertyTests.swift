@@ -7,69 +7,40 @@ import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
 @testable import TenantScopeServer
+@testable import TenantScopeTestSupport
 
 /// The SQL that derives learners, courses and enrollments (migration 4) against the reference model
 /// (``LearningFacts``) on random statements ingested in several batches, with voiding in later batches
 /// and a voiding statement that arrives before its target.
-@Suite struct DerivedFactsPropertyTests {
-    static let verbs = ["registered", "experienced", "attempted", "completed", "passed"].map { "http://adlnet.gov/expapi/verbs/" + $0 }
-
-    static func randomStatements(
-        seed: UInt64, count: Int, start: Date = Date(timeIntervalSince1970: 1_780_000_000), spanDays: UInt64 = 60, host: String = "prop.example"
-    ) -> [String] {
-        var rng = SeededGenerator(seed: seed)
-        func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
-        func chance(_ percent: UInt64) -> Bool { rng.next() % 100 < percent }
-        return (0..<count).map { _ in
-            let actor = "mailto:learner\(rng.next() % 7)@\(host)"
-            let course = "https://\(host)/course/\(rng.next() % 3)"
-            let courseActivity = #"{"id":"\#(course)","definition":{"type":"http://adlnet.gov/expapi/activities/course"\#(chance(70) ? #","name":{"en-US":"Course \#(course.suffix(1))"}"# : "")}}"#
-            let object = chance(40) ? courseActivity : #"{"id":"https://\#(host)/lesson/\#(rng.next() % 5)"}"#
-            var extensions: [String] = []
-            if chance(20) { extensions.append(#""https://tenantscope.dev/xapi/extensions/cohort":"cohort-\#(rng.next() % 3)""#) }
-            if chance(20) { extensions.append(#""https://tenantscope.dev/xapi/extensions/learner-region":"region-\#(rng.next() % 2)""#) }
-            let registrationID = DeterministicUUID.make("reg-" + String(rng.next() % 4)).uuidString
-            let registration = chance(30) ? #""registration":"\#(registrationID)","# : ""
-            let context = #""context":{\#(registration)"contextActivities":{"parent":[\#(courseActivity)]},"extensions":{\#(extensions.joined(separator: ","))}}"#
-            let millis = Double(rng.next() % (spanDays * 86_400_000)) / 1000
-            let timestamp = ISO8601Timestamp.format(start.addingTimeInterval(millis))
-            let name = chance(50) ? #","name":"Learner \#(actor.prefix(15).suffix(1))""# : ""
-            return #"{"id":"\#(UUID().uuidString.lowercased())","actor":{"mbox":"\#(actor)"\#(name)},"verb":{"id":"\#(pick(verbs))"},"object":\#(object),\#(context),"timestamp":"\#(timestamp)"}"#
-        }
-    }
-
-    static func voiding(_ target: String) -> String {
-        #"{"id":"\#(UUID().uuidString.lowercased())","actor":{"mbox":"mailto:admin@prop.example"},"verb":{"id":"http://adlnet.gov/expapi/verbs/voided"},"object":{"objectType":"StatementRef","id":"\#(target)"},"timestamp":"2026-06-01T00:00:00Z"}"#
-    }
-
+@Suite(.database) struct DerivedFactsPropertyTests {
     @Test(arguments: [UInt64(1), 2, 3, 4])
     func derivedTablesEqualTheReferenceModel(seed: UInt64) async throws {
-        let handle = try await TestCluster.shared.start()
-        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("prop")), name: "Property")
-        let statements = Self.randomStatements(seed: seed, count: 160)
+        let handle = try TestDatabase.current
+        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("prop")), name: "Property", logger: TestDatabase.logger)
+        let statements = RandomStatements.make(seed: seed, count: 160)
         let ids = statements.map { XAPIJSON.object($0)["id"] as! String }
         var rng = SeededGenerator(seed: seed &+ 99)
         let voided = ids.filter { _ in rng.next() % 10 == 0 }
         // Batch 1 carries a voiding statement for a statement of batch 3 (it arrives before its target).
         let batches = [
-            Array(statements[0..<60]) + [Self.voiding(ids[130])],
+            Array(statements[0..<60]) + [RandomStatements.voiding(ids[130])],
             Array(statements[60..<120]),
             Array(statements[120...]),
-            voided.map(Self.voiding),
+            voided.map(RandomStatements.voiding),
         ]
         let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "property"])
         var allFacts: [StatementFacts] = []
         for batch in batches where !batch.isEmpty {
             let prepared = try StatementBatch.parse(Data(XAPIJSON.array(batch).utf8), validator: validator)
             allFacts += prepared.map(\.facts)
-            _ = try await handle.database.statements.store(prepared, tenant: tenant.id)
+            _ = try await handle.database.statements.store(prepared, in: tenant.id.testScope, logger: TestDatabase.logger)
         }
-        try await RollupService(database: handle.database, logger: TestCluster.logger).catchUp(tenant.id)
+        try await RollupService(database: handle.database, logger: TestDatabase.logger).catchUp(tenant.id)
         let expected = LearningFacts(statements: allFacts)
         #expect(!expected.enrollments.isEmpty && expected.enrollments.contains { $0.completedAt != nil })
 
         let iso = ISO8601Timestamp.format
-        let actual = try await handle.database.sessions.run(.tenant(tenant.id)) { connection in
+        let actual = try await handle.database.sessions.run(tenant.id.testScope, logger: TestDatabase.logger) { connection in
             var learners: [String] = []
             for try await (key, name, region, first, last) in try await connection.query("""
                 SELECT actor_key, display_name, region, first_seen, last_seen FROM app.learners ORDER BY actor_key
@@ -111,7 +82,7 @@ import Testing
 }
 
 /// The 22,000 real statements of the shared dataset, sent over HTTP in batches of 500.
-@Suite struct RealStatementsIngestTests {
+@Suite(.database) struct RealStatementsIngestTests {
     @Test func theSharedRealStatementsIngestWithoutASingleRejection() async throws {
         let statements = try await DemoDataLoader.readJSONLines(gzipPath: DemoDataTests.realStatements)
         #expect(statements.count == 22_000)

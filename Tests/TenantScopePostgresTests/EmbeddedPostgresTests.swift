@@ -2,26 +2,27 @@ import Foundation
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
 
-@Suite struct EmbeddedPostgresTests {
+@Suite(.database) struct EmbeddedPostgresTests {
     @Test func startsSurvivesARestartWithItsDataAndStops() async throws {
-        let root = try TestCluster.makeTemporaryDirectory("tenantscope-embedded")
-        let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: root, relaxedDurability: true), logger: TestCluster.logger)
-        StopAtExit.register(dataDirectory: root + "/postgres/data")
+        let root = try TestPostgres.makeTemporaryDirectory("tenantscope-embedded")
+        let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: root, relaxedDurability: true), logger: TestDatabase.logger)
+        Watchdog.stopWhenThisProcessExits(dataDirectory: root + "/postgres/data")
         let slug = try TenantSlug(TwoTenants.uniqueSlug("persist"))
 
         let endpoint = try await embedded.start()
         #expect(try await embedded.isRunning())
-        let created = try await Database.prepare(ownerEndpoint: endpoint, logger: TestCluster.logger)
-            .withRunningClientsUsing { try await $0.tenants.create(slug: slug, name: "Survives restarts") }
+        let created = try await Database.prepare(ownerEndpoint: endpoint, logger: TestDatabase.logger)
+            .withRunningClientsUsing { try await $0.tenants.create(slug: slug, name: "Survives restarts", logger: TestDatabase.logger) }
         try await embedded.stop()
         #expect(try await !embedded.isRunning())
         #expect(!FreePort.isInUse(endpoint.port), "nothing listens after stop")
 
         let again = try await embedded.start()
         #expect(again.port == endpoint.port, "the port is kept across restarts")
-        let found = try await Database.prepare(ownerEndpoint: again, logger: TestCluster.logger)
-            .withRunningClientsUsing { try await $0.tenants.find(slug: slug) }
+        let found = try await Database.prepare(ownerEndpoint: again, logger: TestDatabase.logger)
+            .withRunningClientsUsing { try await $0.tenants.find(slug: slug, logger: TestDatabase.logger) }
         #expect(found?.id == created.id)
         try await embedded.stop()
         #expect(try await !embedded.isRunning())
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func theStateFileKeepsItsSecretsPrivate() async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         let attributes = try FileManager.default.attributesOfItem(atPath: handle.root + "/embedded.json")
         #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o077 } == 0)
     }

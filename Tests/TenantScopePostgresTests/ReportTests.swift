@@ -3,12 +3,12 @@ import PostgresNIO
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
 
 /// Every report against a small fixture whose answers are computed by hand in the comments.
 ///
 /// The suite has a cluster of its own (platform reports count all tenants) and runs serially.
-@Suite(.serialized) struct ReportTests {
-    static let cluster = TestCluster()
+@Suite(.serialized, .freshDatabase) struct ReportTests {
 
     /// Fixture (D = today, UTC):
     /// tenant R1: learners l1 (EU), l2 (EU), l3 (NA); courses Alpha, Beta.
@@ -19,7 +19,7 @@ import Testing
     ///   feature events: dashboards at D-1 (two actors), exports at D-50.
     /// tenant R2: learner m1 at D-1, course "Canary <R2 canary>", feature events dashboards D-2, sso D-3.
     struct Fixture: Sendable {
-        let handle: TestCluster.Handle
+        let handle: TestDatabase
         let r1: TenantID
         let r2: TenantID
         let r2Canary: String
@@ -39,12 +39,12 @@ import Testing
     }
 
     static func makeFixture() async throws -> Fixture {
-        let handle = try await cluster.start()
+        let handle = try TestDatabase.current
         let db = handle.database
-        let r1 = try await db.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("r1")), name: "Report tenant one").id
-        let r2 = try await db.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("r2")), name: "Report tenant two").id
+        let r1 = try await db.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("r1")), name: "Report tenant one", logger: TestDatabase.logger).id
+        let r2 = try await db.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("r2")), name: "Report tenant two", logger: TestDatabase.logger).id
         let canary = UUID().uuidString.lowercased()
-        try await db.sessions.run(.tenant(r1), access: .readWrite) { c in
+        try await db.sessions.run(r1.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
             try await c.query("""
                 INSERT INTO app.learners (id, actor_key, region, first_seen, last_seen) VALUES
                   ('00000000-0000-4000-8000-000000000001', 'mbox:mailto:l1@r1.example', 'EU', now(), now()),
@@ -79,7 +79,7 @@ import Testing
                 """)
             try await c.query("SELECT app.catch_up_rollups('10 minutes', true)")
         }
-        try await db.sessions.run(.tenant(r2), access: .readWrite) { c in
+        try await db.sessions.run(r2.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
             try await c.query("""
                 INSERT INTO app.learners (id, actor_key, display_name, first_seen, last_seen)
                 VALUES ('00000000-0000-4000-8000-000000000009', \("mbox:mailto:canary-\(canary)@r2.example"), \("Canary \(canary)"), now(), now())
@@ -101,7 +101,7 @@ import Testing
                 """)
             try await c.query("SELECT app.catch_up_rollups('10 minutes', true)")
         }
-        let runner = ReportRunner(catalog: try StandardReports.catalog(), database: db, logger: TestCluster.logger)
+        let runner = ReportRunner(catalog: try StandardReports.catalog(), database: db)
         return Fixture(handle: handle, r1: r1, r2: r2, r2Canary: canary, runner: runner)
     }
 
@@ -114,7 +114,8 @@ import Testing
         let principal: Principal = platform
             ? .platformAdmin(operator: "report-tests")
             : .tenantUser(TenantUser(subject: "u", tenant: f.r1, role: .viewer, attributes: attributes))
-        return try await f.runner.run(principal, report: report, surface: platform ? .platform : .tenant, parameters: parameters).rows
+        let scope = try ScopePolicy.scope(for: principal, on: platform ? .platform : .tenant, purpose: "reports")
+        return try await f.runner.run(report, in: scope, parameters: parameters, logger: TestDatabase.logger).rows
     }
 
     @Test func activeLearnersDailyAndExactWindowCount() async throws {
@@ -222,24 +223,25 @@ import Testing
             }
         }
         // Control: R2 itself does see its canary, so the check above can fail.
-        let own = try await f.runner.run(.tenantUser(TenantUser(subject: "u", tenant: f.r2, role: .viewer)),
-                                         report: "completion_rate_by_course", surface: .tenant, parameters: [])
+        let own = try await f.runner.run("completion_rate_by_course", in: .tenant(f.r2.testScope), parameters: [], logger: TestDatabase.logger)
         #expect(own.rows.contains { $0[0] == .text("Canary \(f.r2Canary)") })
     }
 
-    @Test func crossTenantScopeIsRefusedForTenantsAndAudited() async throws {
+    /// The refusals themselves are the scope policy's; their audit rows are written by the server's
+    /// scope middleware and checked over HTTP (ReportHTTPTests).
+    @Test func crossTenantScopeIsRefusedForTenantsAndCrossTenantQueriesAreAudited() async throws {
         let f = try await Self.fixture.get()
         let tenantUser = Principal.tenantUser(TenantUser(subject: "sneaky-user", tenant: f.r1, role: .admin))
-        await #expect(throws: TenantScopeError.forbidden("platform reports need a platform-admin token")) {
-            try await f.runner.run(tenantUser, report: "feature_adoption", surface: .platform, parameters: [])
+        #expect(throws: ScopeRefusal(principal: tenantUser, surface: .platform, purpose: "platform reports")) {
+            try ScopePolicy.scope(for: tenantUser, on: .platform, purpose: "platform reports")
         }
-        await #expect(throws: TenantScopeError.self) {
-            try await f.runner.run(.platformAdmin(operator: "op"), report: "cohort_comparison", surface: .tenant, parameters: [])
+        #expect(ScopeRefusal(principal: tenantUser, surface: .platform, purpose: "platform reports").description
+            == "platform reports need a platform-admin token")
+        #expect(throws: ScopeRefusal.self) {
+            try ScopePolicy.scope(for: .platformAdmin(operator: "op"), on: .tenant, purpose: "tenant reports")
         }
         _ = try await run(f, "tenant_overview", [("days", "7")], platform: true)
-        let tail = try await f.handle.database.audit.tail(limit: 50)
-        #expect(tail.contains { $0.entry.actor == "sneaky-user" && $0.entry.action == "platform_scope_refused" && $0.entry.scopeTenant == f.r1 })
-        #expect(tail.contains { $0.entry.actor == "op" && $0.entry.action == "tenant_scope_refused" })
+        let tail = try await f.handle.database.audit.tail(limit: 50, logger: TestDatabase.logger)
         let run = try #require(tail.last { $0.entry.action == "cross_tenant_query" && $0.entry.report == "tenant_overview" })
         #expect(run.entry.actor == "report-tests" && run.entry.rowCount == 2 && run.entry.parameters == ["days": "7"] && run.entry.outcome == "ok")
     }

@@ -3,13 +3,13 @@ import PostgresNIO
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
 
 /// Served reports (roll-ups for complete days, raw tables for today) against the same reports computed
 /// from raw tables only, on random data: after ingest in batches, after late statements and voiding,
 /// and around a tenant deletion, where platform figures must drop by exactly the deleted tenant's share.
-@Suite(.serialized) struct RollupPropertyTests {
+@Suite(.serialized, .freshDatabase) struct RollupPropertyTests {
     /// Its own cluster: platform figures cover every tenant in it.
-    static let cluster = TestCluster()
 
     /// Every tenant report with parameter sets that exercise windows, filters and buckets.
     static let tenantRuns: [(String, [(String, String)], [String: String])] = [
@@ -36,17 +36,18 @@ import Testing
     static func ingest(_ statements: [String], into tenant: TenantID, world: World) async throws {
         let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "rollup-test"])
         let prepared = try StatementBatch.parse(Data(XAPIJSON.array(statements).utf8), validator: validator)
-        _ = try await world.database.statements.store(prepared, tenant: tenant)
+        _ = try await world.database.statements.store(prepared, in: tenant.testScope, logger: TestDatabase.logger)
     }
 
     static func report(_ world: World, _ tenant: TenantID, _ name: String, _ parameters: [(String, String)],
                        _ attributes: [String: String], path: ReportRunner.Path) async throws -> [[ReportCell]] {
-        let principal = Principal.tenantUser(TenantUser(subject: "rollup-test", tenant: tenant, role: .viewer, attributes: attributes))
-        return try await world.runner.run(principal, report: name, surface: .tenant, parameters: parameters, path: path).rows
+        let scope = TenantScope(tenant: tenant, actor: "rollup-test", attributes: attributes)
+        return try await world.runner.run(name, in: .tenant(scope), parameters: parameters, path: path, logger: TestDatabase.logger).rows
     }
 
     static func platform(_ world: World, _ name: String) async throws -> [[ReportCell]] {
-        try await world.runner.run(.platformAdmin(operator: "rollup-test"), report: name, surface: .platform, parameters: []).rows
+        try await world.runner.run(name, in: .platform(ScopePolicy.platformCommand(operator: "rollup-test")), parameters: [],
+                                   logger: TestDatabase.logger).rows
     }
 
     /// Checks served == cold for every tenant and report; returns each tenant's cold active_learners rows.
@@ -66,7 +67,7 @@ import Testing
         let platform = try await platform(world, "active_learners")
         var daily: [String: Int] = [:]
         var windowTotal = 0
-        for tenant in try await world.database.tenants.list() {
+        for tenant in try await world.database.tenants.list(logger: TestDatabase.logger) {
             for row in try await report(world, tenant.id, "active_learners", [], [:], path: .cold) {
                 guard case .text(let day) = row[0], case .integer(let n) = row[1] else { continue }
                 daily[day, default: 0] += n
@@ -128,7 +129,7 @@ import Testing
     /// SQL must then take them from the roll-ups, not re-read them raw as it would right after a catch-up.
     static func ageStoredStatements(_ world: World) async throws {
         for tenant in world.tenants {
-            try await world.database.sessions.run(.tenant(tenant.id), access: .readWrite) { connection in
+            try await world.database.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
                 _ = try await connection.query("UPDATE app.statements SET stored = stored - interval '1 day'").collect()
             }
         }
@@ -136,18 +137,18 @@ import Testing
 
     @Test(arguments: [UInt64(11), 12])
     func servedReportsEqualRawReportsThroughLateDataVoidingAndDeletion(seed: UInt64) async throws {
-        let handle = try await Self.cluster.start()
+        let handle = try TestDatabase.current
         let db = handle.database
         var world = World(
-            database: db, runner: ReportRunner(catalog: try StandardReports.catalog(), database: db, logger: TestCluster.logger),
-            rollups: RollupService(database: db, logger: TestCluster.logger), tenants: []
+            database: db, runner: ReportRunner(catalog: try StandardReports.catalog(), database: db),
+            rollups: RollupService(database: db, logger: TestDatabase.logger), tenants: []
         )
         let start = Date().addingTimeInterval(-40 * 86_400)
         var fadingIDs: [TenantID: [String]] = [:]
         for index in 0..<3 {
-            let tenant = try await db.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("roll")), name: "Roll-up \(index)")
+            let tenant = try await db.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("roll")), name: "Roll-up \(index)", logger: TestDatabase.logger)
             world.tenants.append(tenant)
-            let statements = DerivedFactsPropertyTests.randomStatements(
+            let statements = RandomStatements.make(
                 seed: seed &* 10 &+ UInt64(index), count: 150, start: start, spanDays: 41, host: "t\(index).example")
             world.statementIDs[tenant.id] = statements.map { XAPIJSON.object($0)["id"] as! String }
             let fading = Self.fadingLearners(host: "t\(index).example")
@@ -164,10 +165,10 @@ import Testing
         // is checked before the catch-up: roll-up rows for what was stored earlier, raw for the rest.
         try await Self.ageStoredStatements(world)
         for (index, tenant) in world.tenants.enumerated() {
-            let late = DerivedFactsPropertyTests.randomStatements(
+            let late = RandomStatements.make(
                 seed: seed &* 100 &+ UInt64(index), count: 30, start: start, spanDays: 20, host: "t\(index).example")
             let ids = world.statementIDs[tenant.id]!
-            let voiding = (stride(from: 0, to: ids.count, by: 9).map { ids[$0] } + fadingIDs[tenant.id]!).map(DerivedFactsPropertyTests.voiding)
+            let voiding = (stride(from: 0, to: ids.count, by: 9).map { ids[$0] } + fadingIDs[tenant.id]!).map(RandomStatements.voiding)
             try await Self.ingest(late + voiding + Self.newcomerToday(host: "t\(index).example"), into: tenant.id, world: world)
         }
         try await Self.checkTodayIsCurrent(world, stage: "after voiding, before the catch-up")
@@ -180,7 +181,7 @@ import Testing
         let deleted = world.tenants.removeLast()
         let share = try await Self.report(world, deleted.id, "active_learners", [], [:], path: .cold)
         let adoptionBefore = try await Self.platform(world, "feature_adoption")
-        #expect(try await db.tenants.delete(slug: deleted.slug)?.id == deleted.id)
+        #expect(try await db.tenants.delete(slug: deleted.slug, logger: TestDatabase.logger)?.id == deleted.id)
         let after = try await Self.platform(world, "active_learners")
         let shareWindow: Int = if case .integer(let n) = share.first?[2] { n } else { 0 }
         for (row, (old, mine)) in zip(after, zip(before, share)) {
@@ -195,7 +196,7 @@ import Testing
         try await Self.checkServedEqualsCold(world, stage: "after deletion")
         // No feature events in this world: adoption stays empty, and the deleted tenant left nothing behind.
         #expect(try await Self.platform(world, "feature_adoption") == adoptionBefore)
-        let leftovers = try await db.sessions.run(.tenant(deleted.id)) { connection in
+        let leftovers = try await db.sessions.run(deleted.id.testScope, logger: TestDatabase.logger) { connection in
             var total = 0
             for table in try await TwoTenants.tenantTables(handle) {
                 total += try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table)")).collect().first!.decode(Int.self)

@@ -3,17 +3,18 @@ import PostgresNIO
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
 
 /// Isolation as the database enforces it. Each test fails if the protection it names is removed.
-@Suite struct RowLevelSecurityTests {
+@Suite(.database) struct RowLevelSecurityTests {
     @Test func everyTenantTableReturnsOnlyTheCurrentTenantsRowsWithoutAWhereClause() async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         let tables = try await TwoTenants.tenantTables(handle)
         #expect(tables.count >= 7)
         for member in [fixture.a, fixture.b] {
             let other = member.tenant.id == fixture.a.tenant.id ? fixture.b : fixture.a
-            try await handle.database.sessions.run(.tenant(member.tenant.id)) { connection in
+            try await handle.database.sessions.run(member.tenant.id.testScope, logger: TestDatabase.logger) { connection in
                 for table in tables {
                     let row = try await connection.query(PostgresQuery(unsafeSQL: """
                         SELECT count(*) FILTER (WHERE t.tenant_id <> '\(member.tenant.id)'),
@@ -32,28 +33,28 @@ import Testing
     }
 
     @Test func noContextMeansZeroRowsFromEveryTenantTable() async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         _ = try await TwoTenants.make(handle)
         let tables = try await TwoTenants.tenantTables(handle)
         try await handle.database.app.withConnection { connection in
             for context in [nil, ""] as [String?] {
-                try await connection.query("BEGIN", logger: TestCluster.logger)
+                try await connection.query("BEGIN", logger: TestDatabase.logger)
                 if let context {
-                    try await connection.query("SELECT set_config('app.tenant_ctx', \(context), true)", logger: TestCluster.logger)
+                    try await connection.query("SELECT set_config('app.tenant_ctx', \(context), true)", logger: TestDatabase.logger)
                 }
-                try await connection.query("SET LOCAL ROLE tenantscope_tenant", logger: TestCluster.logger)
+                try await connection.query("SET LOCAL ROLE tenantscope_tenant", logger: TestDatabase.logger)
                 for table in tables + ["app.tenants"] {
-                    let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: TestCluster.logger)
+                    let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: TestDatabase.logger)
                         .collect().first!.decode(Int.self)
                     #expect(count == 0, "\(table) returned rows without a tenant context (\(context.map { "'\($0)'" } ?? "unset"))")
                 }
-                try await connection.query("ROLLBACK", logger: TestCluster.logger)
+                try await connection.query("ROLLBACK", logger: TestDatabase.logger)
             }
         }
         // The owner owns the tables, and FORCE ROW LEVEL SECURITY still applies to it.
-        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestCluster.logger) { connection in
+        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
             for table in tables {
-                let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: TestCluster.logger)
+                let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: TestDatabase.logger)
                     .collect().first!.decode(Int.self)
                 #expect(count == 0, "the owner read \(table) without a tenant context")
             }
@@ -61,7 +62,7 @@ import Testing
     }
 
     @Test func setConfigInsideATenantSelectCannotSwitchTenant() async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         let signer = try await Self.signer(handle)
         let otherContext = signer.context(for: fixture.b.tenant.id, expiresAt: Date().addingTimeInterval(300))
@@ -71,7 +72,7 @@ import Testing
         ]
         for attempt in attempts {
             await #expect {
-                try await handle.database.sessions.run(.tenant(fixture.a.tenant.id)) { connection in
+                try await handle.database.sessions.run(fixture.a.tenant.id.testScope, logger: TestDatabase.logger) { connection in
                     try await connection.query(attempt).collect()
                 }
             } throws: { $0.sqlState == "42501" && ($0.serverMessage ?? "").contains("set_config") }
@@ -79,24 +80,24 @@ import Testing
     }
 
     @Test func setConfigInsideATenantSelectCannotSwitchRole() async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         for role in ["tenantscope_platform", "tenantscope_app", "none"] {
             await #expect {
-                try await handle.database.sessions.run(.tenant(fixture.a.tenant.id)) { connection in
+                try await handle.database.sessions.run(fixture.a.tenant.id.testScope, logger: TestDatabase.logger) { connection in
                     try await connection.query("SELECT set_config('role', \(role), true)").collect()
                 }
             } throws: { $0.sqlState == "42501" }
         }
         // And the role really is the tenant role inside the helper.
-        let role = try await handle.database.sessions.run(.tenant(fixture.a.tenant.id)) { connection in
+        let role = try await handle.database.sessions.run(fixture.a.tenant.id.testScope, logger: TestDatabase.logger) { connection in
             try await connection.query("SELECT current_user::text").collect().first!.decode(String.self)
         }
         #expect(role == "tenantscope_tenant")
     }
 
     @Test func aForgedOrExpiredContextIsAnErrorNotAnotherTenant() async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         let signer = try await Self.signer(handle)
         let wrongKey = try TenantContextSigner(keyHex: String(repeating: "42", count: 32))
@@ -121,15 +122,15 @@ import Testing
     }
 
     @Test func transactionScopedContextDoesNotOutliveItsTransaction() async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         try await handle.database.app.withConnection { connection in
-            let seen = try await handle.database.sessions.run(.tenant(fixture.a.tenant.id), on: connection, access: .readOnly, statementTimeout: nil) { scoped in
+            let seen = try await handle.database.sessions.run(.tenant(fixture.a.tenant.id.testScope), on: connection, access: .readOnly, statementTimeout: nil, logger: TestDatabase.logger) { scoped in
                 try await scoped.query("SELECT count(*) FROM app.learners").collect().first!.decode(Int.self)
             }
             #expect(seen == 1)
             let after = try await connection.query(
-                "SELECT current_user::text, coalesce(current_setting('app.tenant_ctx', true), '')", logger: TestCluster.logger
+                "SELECT current_user::text, coalesce(current_setting('app.tenant_ctx', true), '')", logger: TestDatabase.logger
             ).collect().first!.decode((String, String).self)
             #expect(after.0 == "tenantscope_app", "the role must reset at COMMIT")
             #expect(after.1 == "", "the tenant context must reset at COMMIT")
@@ -137,26 +138,26 @@ import Testing
     }
 
     @Test func aForgottenSessionLevelSettingIsMaskedInTheNextTransaction() async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         let signer = try await Self.signer(handle)
         try await handle.database.app.withConnection { connection in
             // A bug elsewhere sets the context for the whole session ("forgot LOCAL") to tenant A.
             let leaked = signer.context(for: fixture.a.tenant.id, expiresAt: Date().addingTimeInterval(300))
-            try await connection.query("SELECT set_config('app.tenant_ctx', \(leaked), false)", logger: TestCluster.logger)
-            let canaries = try await handle.database.sessions.run(.tenant(fixture.b.tenant.id), on: connection, access: .readOnly, statementTimeout: nil) { scoped in
+            try await connection.query("SELECT set_config('app.tenant_ctx', \(leaked), false)", logger: TestDatabase.logger)
+            let canaries = try await handle.database.sessions.run(.tenant(fixture.b.tenant.id.testScope), on: connection, access: .readOnly, statementTimeout: nil, logger: TestDatabase.logger) { scoped in
                 try await scoped.query("SELECT actor_key FROM app.learners").collect().map { try $0.decode(String.self) }
             }
             #expect(canaries.count == 1)
             #expect(canaries.allSatisfy { $0.contains(fixture.b.canary) && !$0.contains(fixture.a.canary) })
-            try await connection.query("RESET app.tenant_ctx", logger: TestCluster.logger)
+            try await connection.query("RESET app.tenant_ctx", logger: TestDatabase.logger)
         }
     }
 
     @Test func insertsAreStampedWithTheCurrentTenant() async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
-        let stamped = try await handle.database.sessions.run(.tenant(fixture.a.tenant.id), access: .readWrite) { connection in
+        let stamped = try await handle.database.sessions.run(fixture.a.tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
             try await connection.query("""
                 INSERT INTO app.feature_events (feature_key, actor, occurred_at) VALUES ('exports', 'someone', now())
                 RETURNING tenant_id
@@ -166,24 +167,24 @@ import Testing
     }
 
     @Test func writesNamingAnotherTenantAreRefused() async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         let a = fixture.a.tenant.id
         let b = fixture.b.tenant.id.rawValue
         await #expect {
-            try await handle.database.sessions.run(.tenant(a), access: .readWrite) { connection in
+            try await handle.database.sessions.run(a.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
                 try await connection.query("""
                     INSERT INTO app.feature_events (tenant_id, feature_key, actor, occurred_at) VALUES (\(b), 'exports', 'x', now())
                     """)
             }
         } throws: { $0.sqlState == "42501" && ($0.serverMessage ?? "").contains("row-level security") }
         await #expect {
-            try await handle.database.sessions.run(.tenant(a), access: .readWrite) { connection in
+            try await handle.database.sessions.run(a.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
                 try await connection.query("UPDATE app.learners SET tenant_id = \(b)")
             }
         } throws: { $0.sqlState == "42501" }
         // Updates and deletes cannot reach the other tenant's rows at all.
-        let touched = try await handle.database.sessions.run(.tenant(a), access: .readWrite) { connection in
+        let touched = try await handle.database.sessions.run(a.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
             var touched = 0
             for try await count in try await connection.query("""
                 WITH u AS (UPDATE app.learners SET display_name = 'changed' WHERE tenant_id = \(b) RETURNING 1),
@@ -193,22 +194,22 @@ import Testing
             return touched
         }
         #expect(touched == 0)
-        let names = try await handle.database.sessions.run(.tenant(fixture.b.tenant.id)) { connection in
+        let names = try await handle.database.sessions.run(fixture.b.tenant.id.testScope, logger: TestDatabase.logger) { connection in
             try await connection.query("SELECT display_name FROM app.learners").collect().map { try $0.decode(String?.self) }
         }
         #expect(names == ["Canary"])
     }
 
     @Test func thePlatformScopeReadsTheDirectoryButNoRawLearnerData() async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
-        let ids = try await handle.database.sessions.run(.platform(operator: "test-operator")) { connection in
+        let ids = try await handle.database.sessions.run(.platform(ScopePolicy.platformCommand(operator: "test-operator")), logger: TestDatabase.logger) { connection in
             try await connection.query("SELECT id FROM app.tenants").collect().map { try $0.decode(UUID.self) }
         }
         #expect(ids.contains(fixture.a.tenant.id.rawValue) && ids.contains(fixture.b.tenant.id.rawValue))
         for table in ["app.statements", "app.learners", "app.enrollments"] {
             await #expect {
-                try await handle.database.sessions.run(.platform(operator: "test-operator")) { connection in
+                try await handle.database.sessions.run(.platform(ScopePolicy.platformCommand(operator: "test-operator")), logger: TestDatabase.logger) { connection in
                     try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)")).collect()
                 }
             } throws: { $0.sqlState == "42501" }
@@ -216,10 +217,10 @@ import Testing
     }
 
     @Test func tenantScopeIsReadOnlyUnlessAskedOtherwise() async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         await #expect {
-            try await handle.database.sessions.run(.tenant(fixture.a.tenant.id)) { connection in
+            try await handle.database.sessions.run(fixture.a.tenant.id.testScope, logger: TestDatabase.logger) { connection in
                 try await connection.query("DELETE FROM app.feature_events")
             }
         } throws: { $0.sqlState == "25006" }
@@ -227,27 +228,27 @@ import Testing
 
     // MARK: - Helpers
 
-    static func signer(_ handle: TestCluster.Handle) async throws -> TenantContextSigner {
-        let key = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestCluster.logger) { connection in
-            try await connection.query("SELECT value FROM app_private.settings WHERE key = 'tenant_context_key'", logger: TestCluster.logger)
+    static func signer(_ handle: TestDatabase) async throws -> TenantContextSigner {
+        let key = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+            try await connection.query("SELECT value FROM app_private.settings WHERE key = 'tenant_context_key'", logger: TestDatabase.logger)
                 .collect().first!.decode(String.self)
         }
         return try TenantContextSigner(keyHex: key)
     }
 
     /// Reads learners as the tenant role with a hand-made context, bypassing the helper on purpose.
-    static func readLearners(_ handle: TestCluster.Handle, context: String) async throws -> Int {
+    static func readLearners(_ handle: TestDatabase, context: String) async throws -> Int {
         try await handle.database.app.withConnection { connection in
-            try await connection.query("BEGIN", logger: TestCluster.logger)
+            try await connection.query("BEGIN", logger: TestDatabase.logger)
             do {
-                try await connection.query("SELECT set_config('app.tenant_ctx', \(context), true)", logger: TestCluster.logger)
-                try await connection.query("SET LOCAL ROLE tenantscope_tenant", logger: TestCluster.logger)
-                let count = try await connection.query("SELECT count(*) FROM app.learners", logger: TestCluster.logger)
+                try await connection.query("SELECT set_config('app.tenant_ctx', \(context), true)", logger: TestDatabase.logger)
+                try await connection.query("SET LOCAL ROLE tenantscope_tenant", logger: TestDatabase.logger)
+                let count = try await connection.query("SELECT count(*) FROM app.learners", logger: TestDatabase.logger)
                     .collect().first!.decode(Int.self)
-                try await connection.query("ROLLBACK", logger: TestCluster.logger)
+                try await connection.query("ROLLBACK", logger: TestDatabase.logger)
                 return count
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: TestCluster.logger)
+                _ = try? await connection.query("ROLLBACK", logger: TestDatabase.logger)
                 throw error
             }
         }

@@ -1,13 +1,14 @@
 import PostgresNIO
 import Testing
 @testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
 
 /// The catalog check that makes a future unprotected table break the build.
-@Suite struct SchemaAuditTests {
+@Suite(.database) struct SchemaAuditTests {
     @Test func theMigratedSchemaPassesTheIsolationAudit() async throws {
-        let handle = try await TestCluster.shared.start()
-        let problems = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestCluster.logger) { connection in
-            try await SchemaAudit.problems(on: connection, logger: TestCluster.logger)
+        let handle = try TestDatabase.current
+        let problems = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+            try await SchemaAudit.problems(on: connection, logger: TestDatabase.logger)
         }
         #expect(problems == [])
     }
@@ -34,23 +35,23 @@ import Testing
          "tenantscope_platform has privileges on app_private.lrs_credentials"),
     ])
     func anUnprotectedObjectIsReported(_ ddl: String, _ expected: String) async throws {
-        let handle = try await TestCluster.shared.start()
-        let problems = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestCluster.logger) { connection in
-            try await connection.query("BEGIN", logger: TestCluster.logger)
+        let handle = try TestDatabase.current
+        let problems = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+            try await connection.query("BEGIN", logger: TestDatabase.logger)
             for statement in ddl.split(separator: ";") {
-                try await connection.query(PostgresQuery(unsafeSQL: String(statement)), logger: TestCluster.logger)
+                try await connection.query(PostgresQuery(unsafeSQL: String(statement)), logger: TestDatabase.logger)
             }
-            let problems = try await SchemaAudit.problems(on: connection, logger: TestCluster.logger)
-            try await connection.query("ROLLBACK", logger: TestCluster.logger)
+            let problems = try await SchemaAudit.problems(on: connection, logger: TestDatabase.logger)
+            try await connection.query("ROLLBACK", logger: TestDatabase.logger)
             return problems
         }
         #expect(problems.contains(expected), "got \(problems)")
     }
 
     @Test func theClusterIsHardened() async throws {
-        let handle = try await TestCluster.shared.start()
-        let hardened = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestCluster.logger) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: ClusterHardening.verificationQuery), logger: TestCluster.logger)
+        let handle = try TestDatabase.current
+        let hardened = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: ClusterHardening.verificationQuery), logger: TestDatabase.logger)
                 .collect().first!.decode(Bool.self)
         }
         #expect(hardened)
@@ -60,8 +61,8 @@ import Testing
     /// carries `tenant_id` (one tenant per row) or is one of the named non-aggregate tables; there are no
     /// materialized views. A table of platform totals would have no `tenant_id` and fail here.
     @Test func noTableHoldsFiguresSummedOverSeveralTenants() async throws {
-        let handle = try await TestCluster.shared.start()
-        let offenders = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestCluster.logger) { connection in
+        let handle = try TestDatabase.current
+        let offenders = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
             var names: [String] = []
             for try await name in try await connection.query("""
                 SELECT format('%I.%I', n.nspname, c.relname)
@@ -70,7 +71,7 @@ import Testing
                   AND (c.relkind = 'm' OR NOT EXISTS (
                     SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))
                 ORDER BY 1
-                """, logger: TestCluster.logger).decode(String.self) {
+                """, logger: TestDatabase.logger).decode(String.self) {
                 names.append(name)
             }
             return names

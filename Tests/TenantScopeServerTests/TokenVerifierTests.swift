@@ -16,7 +16,7 @@ import Testing
             configuration: .init(issuer: "tenantscope", maximumLifetime: .seconds(3600), leeway: .seconds(30)),
             tenantKeys: try await TokenKeySet().adding(hs256Secret: Self.tenantSecret, kid: "t1"),
             platformKeys: try await TokenKeySet().adding(hs256Secret: Self.platformSecret, kid: "p1"),
-            isRevoked: { revoked.contains($0) }
+            isRevoked: { jti, _ in revoked.contains(jti) }
         )
     }
 
@@ -50,7 +50,7 @@ import Testing
         return claims
     }
 
-    func expectRefused(_ token: String, _ surface: TokenVerifier.Surface = .tenant, _ reason: AuthenticationError) async throws {
+    func expectRefused(_ token: String, _ surface: Surface = .tenant, _ reason: AuthenticationError) async throws {
         let verifier = try await verifier(revoked: ["revoked-jti"])
         await #expect(throws: reason) { try await verifier.verify(token, for: surface, now: now) }
     }

@@ -24,9 +24,9 @@ public struct DashboardSession: Codable, Sendable, Hashable {
             tenant = user.tenant
             role = user.role.rawValue
             attributes = user.attributes
-        case .platformAdmin(let name):
+        case .platformAdmin(let person):
             kind = .platform
-            subject = name
+            subject = person.name
             tenant = nil
             role = nil
             attributes = [:]

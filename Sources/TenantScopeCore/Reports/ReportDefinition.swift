@@ -5,10 +5,6 @@
 /// row-level security; platform SQL runs under the platform role, which can read roll-ups and the
 /// directory only.
 public struct ReportDefinition: Sendable, Hashable {
-    public enum Surface: String, Sendable, Hashable, Codable {
-        case tenant, platform, both
-    }
-
     /// Whose data a column describes.
     public enum FieldScope: String, Sendable, Hashable, Codable {
         /// A label that belongs to no tenant (a day, a feature key, a bucket).
@@ -92,11 +88,16 @@ public struct ReportDefinition: Sendable, Hashable {
         self.platformQuery = platformQuery
     }
 
-    public var surface: Surface {
-        switch (tenantQuery != nil, platformQuery != nil) {
-        case (true, true): .both
-        case (false, true): .platform
-        default: .tenant
+    /// The surfaces that can run this report: those it has a query for.
+    public var surfaces: Set<Surface> {
+        Set(Surface.allCases.filter { query(on: $0) != nil })
+    }
+
+    /// The query for one surface, or nil when the report does not run there.
+    public func query(on surface: Surface) -> Query? {
+        switch surface {
+        case .tenant: tenantQuery
+        case .platform: platformQuery
         }
     }
 }

@@ -4,10 +4,6 @@ public struct ReportRequest: Sendable, Hashable {
     /// the tenant comes from the verified token only.
     public static let tenantParameterNames: Set<String> = ["tenant", "tenant_id", "tenantid", "tenant_slug", "org", "org_id", "organization", "organization_id"]
 
-    public enum Surface: String, Sendable, Hashable, Codable {
-        case tenant, platform
-    }
-
     public var definition: ReportDefinition
     public var surface: Surface
     public var values: [String: ReportValue]
@@ -41,6 +37,6 @@ public struct ReportRequest: Sendable, Hashable {
 
     /// The query for this surface.
     public var query: ReportDefinition.Query? {
-        surface == .tenant ? definition.tenantQuery : definition.platformQuery
+        definition.query(on: surface)
     }
 }

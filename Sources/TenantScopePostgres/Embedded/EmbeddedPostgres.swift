@@ -16,10 +16,13 @@ public actor EmbeddedPostgres {
         public var stateDirectory: String
         /// Turns off fsync and synchronous commit: for throw-away test clusters only.
         public var relaxedDurability: Bool
+        /// PostgreSQL's `max_connections`.
+        public var maximumConnections: Int
 
-        public init(stateDirectory: String, relaxedDurability: Bool = false) {
+        public init(stateDirectory: String, relaxedDurability: Bool = false, maximumConnections: Int = 100) {
             self.stateDirectory = stateDirectory
             self.relaxedDurability = relaxedDurability
+            self.maximumConnections = maximumConnections
         }
     }
 
@@ -66,6 +69,16 @@ public actor EmbeddedPostgres {
         return DatabaseEndpoint(
             host: "127.0.0.1", port: state.port, username: Self.ownerRole, password: state.ownerPassword,
             database: Self.databaseName, tls: .disable
+        )
+    }
+
+    /// The cluster superuser's endpoint (database `postgres`), for operator tooling that must create
+    /// databases or replicas. The server itself never connects with it.
+    public func superuserEndpoint() throws -> DatabaseEndpoint {
+        let state = try loadState()
+        return DatabaseEndpoint(
+            host: "127.0.0.1", port: state.port, username: "postgres", password: state.superuserPassword,
+            database: "postgres", tls: .disable
         )
     }
 
@@ -225,7 +238,7 @@ public actor EmbeddedPostgres {
             "listen_addresses = '127.0.0.1'",
             "port = \(port)",
             "unix_socket_directories = ''",
-            "max_connections = 100",
+            "max_connections = \(configuration.maximumConnections)",
             "log_min_messages = warning",
         ]
         if configuration.relaxedDurability {

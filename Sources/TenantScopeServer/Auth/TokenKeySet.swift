@@ -65,6 +65,11 @@ public struct TokenKeySet: Sendable {
         return TokenKeySet(keys: keys)
     }
 
+    /// Whether a key with this id is in the set.
+    func contains(kid: String) -> Bool {
+        keys[kid] != nil
+    }
+
     /// The key for a token header, or the reason it has none.
     func key(kid: String?) throws(AuthenticationError) -> Key {
         if let kid {

@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import Logging
 import TenantScopeCore
 
 /// Verifies tenant and platform tokens into a ``Principal``; every refusal is an ``AuthenticationError``.
@@ -26,19 +27,15 @@ public struct TokenVerifier: Sendable {
         }
     }
 
-    public enum Surface: Sendable {
-        case tenant, platform
-    }
-
     public let configuration: Configuration
     let tenantKeys: TokenKeySet
     let platformKeys: TokenKeySet
-    /// Answers whether a `jti` has been revoked.
-    let isRevoked: @Sendable (String) async throws -> Bool
+    /// Answers whether a `jti` has been revoked; gets the request's logger.
+    let isRevoked: @Sendable (String, Logger) async throws -> Bool
 
     public init(
         configuration: Configuration, tenantKeys: TokenKeySet, platformKeys: TokenKeySet,
-        isRevoked: @escaping @Sendable (String) async throws -> Bool = { _ in false }
+        isRevoked: @escaping @Sendable (String, Logger) async throws -> Bool = { _, _ in false }
     ) {
         self.configuration = configuration
         self.tenantKeys = tenantKeys
@@ -46,15 +43,24 @@ public struct TokenVerifier: Sendable {
         self.isRevoked = isRevoked
     }
 
-    public func verify(_ token: String, for surface: Surface, now: Date = Date()) async throws(AuthenticationError) -> Principal {
-        try await verifiedSession(token, for: surface, now: now).principal
+    /// Verifies a token of either surface, once: the surface is the one whose key set holds the token's
+    /// `kid` (or, for a token without one, the one its `aud` names), and the token must then pass every
+    /// rule of that surface. Which routes the principal may use is ``ScopePolicy``'s decision, not this one's.
+    public func verify(_ token: String, now: Date = Date(), logger: Logger = TokenVerifier.silentLogger) async throws(AuthenticationError) -> Principal {
+        try await verifiedSession(token, for: surface(of: token), now: now, logger: logger).principal
     }
 
-    /// Verifies like ``verify(_:for:now:)`` and also returns the token's expiry (a dashboard session
+    /// Verifies a token that must belong to `surface` (an embed link names its dashboard's surface).
+    public func verify(_ token: String, for surface: Surface, now: Date = Date(), logger: Logger = TokenVerifier.silentLogger)
+        async throws(AuthenticationError) -> Principal {
+        try await verifiedSession(token, for: surface, now: now, logger: logger).principal
+    }
+
+    /// Verifies like ``verify(_:for:now:logger:)`` and also returns the token's expiry (a dashboard session
     /// exchanged for the token must not outlive it).
-    public func verifiedSession(_ token: String, for surface: Surface, now: Date = Date()) async throws(AuthenticationError)
-        -> (principal: Principal, expires: Date) {
-        let payload = try await verifiedPayload(token, keys: surface == .tenant ? tenantKeys : platformKeys)
+    public func verifiedSession(_ token: String, for surface: Surface, now: Date = Date(), logger: Logger = TokenVerifier.silentLogger)
+        async throws(AuthenticationError) -> (principal: Principal, expires: Date) {
+        let payload = try await verifiedPayload(token, keys: keys(for: surface))
         let leeway = Double(configuration.leeway.components.seconds)
         let audience = surface == .tenant ? configuration.tenantAudience : configuration.platformAudience
 
@@ -69,7 +75,7 @@ public struct TokenVerifier: Sendable {
         guard !subject.isEmpty, subject.count <= 200 else { throw .badClaims }
         if let jti = payload.jti?.value {
             let revoked: Bool
-            do { revoked = try await isRevoked(jti) } catch { throw AuthenticationError("token revocation could not be checked") }
+            do { revoked = try await isRevoked(jti, logger) } catch { throw AuthenticationError("token revocation could not be checked") }
             if revoked { throw .revoked }
         }
 
@@ -85,16 +91,36 @@ public struct TokenVerifier: Sendable {
         }
     }
 
+    /// A logger that drops everything, for callers outside a request.
+    public static let silentLogger = Logger(label: "tenantscope.tokens", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    private func keys(for surface: Surface) -> TokenKeySet {
+        surface == .tenant ? tenantKeys : platformKeys
+    }
+
+    /// The surface a token claims: its `kid`'s key set, or without a `kid` the surface its audience names.
+    /// Only a selector: the token is then verified against that surface's keys, audience and claims.
+    private func surface(of token: String) throws(AuthenticationError) -> Surface {
+        let header = try Self.header(of: token)
+        if let kid = header.kid {
+            if tenantKeys.contains(kid: kid) { return .tenant }
+            if platformKeys.contains(kid: kid) { return .platform }
+            throw .unknownKey
+        }
+        let audience = try Self.audience(of: token)
+        switch (audience.contains(configuration.tenantAudience), audience.contains(configuration.platformAudience)) {
+        case (true, false): return .tenant
+        case (false, true): return .platform
+        default: throw .wrongAudience
+        }
+    }
+
     private func verifiedPayload(_ token: String, keys: TokenKeySet) async throws(AuthenticationError) -> TokenPayload {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, token.count <= 8192,
-              let headerData = Self.base64URLDecode(parts[0]),
-              let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any],
-              let algorithm = header["alg"] as? String
-        else { throw .malformed }
-        guard algorithm.lowercased() != "none", !parts[2].isEmpty else { throw .unsigned }
-        let kid = header["kid"] as? String
-        let key = try keys.key(kid: kid)
+        guard token.utf8.count <= 8192 else { throw .malformed }
+        let header = try Self.header(of: token)
+        guard let algorithm = header.alg else { throw .malformed }
+        guard algorithm.lowercased() != "none", !token.hasSuffix(".") else { throw .unsigned }
+        let key = try keys.key(kid: header.kid)
         guard key.algorithm == algorithm else { throw .algorithmMismatch }
         do {
             return try await key.collection.verify(token, as: TokenPayload.self)
@@ -102,6 +128,34 @@ public struct TokenVerifier: Sendable {
             throw .badSignature
         } catch {
             // Missing required claims or wrong claim types: the token is not one of ours.
+            throw .malformed
+        }
+    }
+
+    /// The token's header, read by jwt-kit's own parser and decoder (the ones that verify it).
+    static func header(of token: String) throws(AuthenticationError) -> JWTHeader {
+        let parser = DefaultJWTParser()
+        do {
+            let parts = try parser.getTokenParts(Array(token.utf8))
+            guard let data = base64URLDecode(Substring(decoding: parts.header, as: UTF8.self)) else { throw AuthenticationError.malformed }
+            return try parser.jsonDecoder.decode(JWTHeader.self, from: data)
+        } catch {
+            throw .malformed
+        }
+    }
+
+    private struct AudienceOnly: Decodable {
+        var aud: AudienceClaim
+    }
+
+    /// The audience the (not yet verified) payload names; only used to pick a key set.
+    private static func audience(of token: String) throws(AuthenticationError) -> [String] {
+        let parser = DefaultJWTParser()
+        do {
+            let parts = try parser.getTokenParts(Array(token.utf8))
+            guard let data = base64URLDecode(Substring(decoding: parts.payload, as: UTF8.self)) else { throw AuthenticationError.malformed }
+            return try parser.jsonDecoder.decode(AudienceOnly.self, from: data).aud.value
+        } catch {
             throw .malformed
         }
     }

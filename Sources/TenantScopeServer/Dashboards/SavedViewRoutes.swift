@@ -20,26 +20,29 @@ struct SavedViewRoutes {
 
     static let linkLifetime: Duration = .seconds(7 * 86_400)
 
+    /// The fields of the dashboard's POST forms, decoded by Hummingbird's `URLEncodedFormDecoder`.
+    struct Form: Decodable {
+        var form_token: String?
+        var name: String?
+        var days: String?
+        var course: String?
+    }
+
     func register(on router: Router<AppRequestContext>) {
-        let pages = router.group().add(middleware: PageMiddleware(embedding: dashboards.embedding))
-        let forms = pages.group()
-            .add(middleware: TenantParameterGuard())
-            .add(middleware: SessionAuthenticator(signer: dashboards.sessions))
+        let forms = router.tenantRoutes(authenticator: SessionAuthenticator(signer: dashboards.sessions), purpose: "tenant dashboards", audit: audit)
         forms.post("dashboards/learning/views") { request, context in
-            let (user, fields) = try await admin(request, context)
-            var filters = try DashboardRoutes.filters(fields.filter { $0.0 == "days" || $0.0 == "course" })
-            filters.course = filters.course.flatMap { $0.isEmpty ? nil : $0 }
-            let name = fields.first { $0.0 == "name" }?.1 ?? ""
-            _ = try await store.save(tenant: user.tenant, name: name, days: filters.days, course: filters.course, createdBy: user.subject)
+            let form = try await admin(request, context)
+            let filters = try DashboardRoutes.filters([("days", form.days), ("course", form.course)].compactMap { name, value in value.map { (name, $0) } })
+            _ = try await store.save(in: context.scope, name: form.name ?? "", days: filters.days, course: filters.course, logger: context.logger)
             return Self.redirect(DashboardPages.viewURL(days: filters.days, course: filters.course))
         }
         forms.post("dashboards/learning/views/:id/share") { request, context in
-            let (user, _) = try await admin(request, context)
+            _ = try await admin(request, context)
             guard let view = UUID(uuidString: try context.parameters.require("id")),
-                  let (link, token) = try await store.share(tenant: user.tenant, view: view, createdBy: user.subject, lifetime: Self.linkLifetime)
+                  let (link, token) = try await store.share(in: context.scope, view: view, lifetime: Self.linkLifetime, logger: context.logger)
             else { throw TenantScopeError.notFound("no such saved view") }
-            try await audit.append(.init(principal: .tenantUser(user), scopeTenant: user.tenant, action: "shared_link_created",
-                                         parameters: ["link": link.uuidString.lowercased()], outcome: "ok"))
+            try await audit.append(.init(principal: .tenantUser(context.user), scopeTenant: context.scope.tenant, action: "shared_link_created",
+                                         parameters: ["link": link.uuidString.lowercased()], outcome: "ok"), logger: context.logger)
             let path = "/shared/\(token)"
             return dashboards.html(DashboardPages.layout(title: "Shared link", body: """
                 <p>Anyone with this link sees this saved view of your organization's dashboard for 7 days, until you revoke it:</p>
@@ -48,38 +51,43 @@ struct SavedViewRoutes {
                 """))
         }
         forms.post("dashboards/links/:id/revoke") { request, context in
-            let (user, _) = try await admin(request, context)
+            _ = try await admin(request, context)
             guard let link = UUID(uuidString: try context.parameters.require("id")),
-                  try await store.revoke(tenant: user.tenant, link: link)
+                  try await store.revoke(in: context.scope, link: link, logger: context.logger)
             else { throw TenantScopeError.notFound("no such active link") }
-            try await audit.append(.init(principal: .tenantUser(user), scopeTenant: user.tenant, action: "shared_link_revoked",
-                                         parameters: ["link": link.uuidString.lowercased()], outcome: "ok"))
+            try await audit.append(.init(principal: .tenantUser(context.user), scopeTenant: context.scope.tenant, action: "shared_link_revoked",
+                                         parameters: ["link": link.uuidString.lowercased()], outcome: "ok"), logger: context.logger)
             return Self.redirect("/dashboards/learning")
         }
-        pages.get("shared/:token") { request, context in
-            guard let (tenant, view) = try await store.resolve(token: try context.parameters.require("token")) else {
+        router.get("shared/:token") { request, context in
+            guard let (scope, view) = try await store.resolve(token: try context.parameters.require("token"), logger: context.logger) else {
                 throw TenantScopeError.notFound("this shared link is not valid: it may have expired or been revoked")
             }
             // Always the creating tenant's scope, whatever session (of whichever tenant) the viewer has.
-            let viewer = TenantUser(subject: "shared-link", tenant: tenant, role: .viewer)
             return try await dashboards.tenantDashboard(
-                for: viewer, filters: DashboardPages.Filters(days: view.days, course: view.course),
-                banner: "Shared view “\(view.name)”", action: nil)
+                in: scope, filters: DashboardPages.Filters(days: view.days, course: view.course),
+                banner: "Shared view “\(view.name)”", action: nil, logger: context.logger)
         }
     }
 
-    /// The tenant admin behind a form post, after checking the form token; and the form fields.
-    func admin(_ request: Request, _ context: AppRequestContext) async throws -> (TenantUser, [(String, String)]) {
-        guard case .tenantUser(let user) = try context.requirePrincipal(), let session = context.dashboardSession else {
-            throw TenantScopeError.forbidden("saved views belong to tenant sessions")
-        }
-        guard user.role == .admin else { throw TenantScopeError.forbidden("saving and sharing views needs a tenant admin") }
+    /// The form of a tenant admin's POST, after checking its form token against the session.
+    func admin(_ request: Request, _ context: TenantRequestContext) async throws -> Form {
+        guard let session = context.dashboardSession else { throw TenantScopeError.forbidden("saved views belong to tenant sessions") }
+        try context.require(.admin, "saving and sharing views needs a tenant admin")
         let body = try await RequestBody.collect(request, limit: 16 * 1024)
-        let fields = FormQuery.parameters(String(decoding: body, as: UTF8.self))
-        guard fields.first(where: { $0.0 == "form_token" })?.1 == dashboards.sessions.formToken(for: session) else {
+        let form: Form
+        do {
+            form = try URLEncodedFormDecoder().decode(Form.self, from: String(decoding: body, as: UTF8.self))
+        } catch {
+            throw TenantScopeError.invalidInput("the form could not be read")
+        }
+        guard form.form_token == dashboards.sessions.formToken(for: session) else {
             throw TenantScopeError.forbidden("the form has expired; reload the dashboard and try again")
         }
-        return (user, fields.filter { $0.0 != "form_token" })
+        for text in [form.name, form.course].compactMap({ $0 }) where text.utf8.contains(0) {
+            throw TenantScopeError.invalidInput("form fields may not contain NUL characters")
+        }
+        return form
     }
 
     static func redirect(_ location: String) -> Response {

@@ -5,9 +5,10 @@ import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
 @testable import TenantScopeServer
+@testable import TenantScopeTestSupport
 
 /// `DELETE /api/v1/platform/tenants/{slug}`: platform admins only, confirmed, audited, and thorough.
-@Suite struct TenantDeletionTests {
+@Suite(.database) struct TenantDeletionTests {
     @Test func aPlatformAdminDeletesATenantAndEverythingItOwns() async throws {
         try await LRSFixture.with { client, fixture in
             let slug = fixture.a.tenant.slug.rawValue
@@ -21,11 +22,11 @@ import Testing
             try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/\(slug)", platform, expect: .badRequest)
             try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/\(slug)?confirm=other", platform, expect: .badRequest)
             try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/no-such-tenant?confirm=no-such-tenant", platform, expect: .notFound)
-            #expect(try await fixture.handle.database.tenants.find(slug: fixture.a.tenant.slug) != nil)
+            #expect(try await fixture.handle.database.tenants.find(slug: fixture.a.tenant.slug, logger: TestDatabase.logger) != nil)
 
             let deleted = try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/\(slug)?confirm=\(slug)", platform, expect: .ok)
             #expect(deleted.body.contains(fixture.a.tenant.id.description))
-            #expect(try await fixture.handle.database.tenants.find(slug: fixture.a.tenant.slug) == nil)
+            #expect(try await fixture.handle.database.tenants.find(slug: fixture.a.tenant.slug, logger: TestDatabase.logger) == nil)
             // Its credentials went with it, and nothing of it is left in any tenant table.
             try await XAPIConformanceTests.send(client, .get, "/xAPI/statements", fixture.a.headers, expect: .unauthorized)
             for table in try await TwoTenants.tenantTables(fixture.handle) {
@@ -34,10 +35,10 @@ import Testing
             // The other tenant is untouched.
             try await XAPIConformanceTests.send(client, .get, "/xAPI/statements", fixture.b.headers, expect: .ok)
 
-            let audit = try await fixture.handle.database.audit.tail(limit: 500)
+            let audit = try await fixture.handle.database.audit.tail(limit: 500, logger: TestDatabase.logger)
             #expect(audit.contains { $0.entry.action == "tenant_deleted" && $0.entry.actor == "deleter" && $0.entry.scopeTenant == fixture.a.tenant.id })
             #expect(audit.contains { $0.entry.action == "platform_scope_refused" && $0.entry.scopeTenant == fixture.a.tenant.id
-                && $0.entry.parameters["operation"] == "tenant_delete" })
+                && $0.entry.parameters["route"] == "DELETE /api/v1/platform/tenants/{slug}" })
         }
     }
 }

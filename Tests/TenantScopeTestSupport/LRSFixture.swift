@@ -24,31 +24,31 @@ struct LRSFixture: Sendable {
 
     let a: Member
     let b: Member
-    let handle: TestCluster.Handle
+    let handle: TestDatabase
 
     static func with(
         maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
         _ body: @Sendable (any TestClientProtocol, LRSFixture) async throws -> Void
     ) async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         let fixture = LRSFixture(a: try await member(handle), b: try await member(handle), handle: handle)
-        let database = try await Database.prepare(ownerEndpoint: handle.ownerEndpoint, logger: TestCluster.logger)
+        let database = try await Database.open(ownerEndpoint: handle.ownerEndpoint, logger: TestDatabase.logger)
         let app = buildApplication(
             database: database, configuration: .init(port: 0, maximumBodyBytes: maximumBodyBytes, rollupInterval: nil),
-            tokens: try await TestTokens.verifier(), catalog: try StandardReports.catalog(), logger: TestCluster.logger
+            tokens: try await TestTokens.verifier(), catalog: try StandardReports.catalog(), logger: TestDatabase.logger
         )
         try await app.test(.router) { client in try await body(client, fixture) }
     }
 
-    private static func member(_ handle: TestCluster.Handle) async throws -> Member {
-        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("lrs")), name: "LRS tenant")
-        let credential = try await handle.database.lrsCredentials.create(tenant: tenant.id, label: "tests")
+    private static func member(_ handle: TestDatabase) async throws -> Member {
+        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("lrs")), name: "LRS tenant", logger: TestDatabase.logger)
+        let credential = try await handle.database.lrsCredentials.create(tenant: tenant.id, label: "tests", logger: TestDatabase.logger)
         return Member(tenant: tenant, credential: credential)
     }
 
     /// Runs `sql` as `member`'s tenant and returns the first column of every row as text.
     func rows(_ member: Member, _ sql: String) async throws -> [String] {
-        try await handle.database.sessions.run(.tenant(member.tenant.id)) { connection in
+        try await handle.database.sessions.run(member.tenant.id.testScope, logger: TestDatabase.logger) { connection in
             var values: [String] = []
             for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql)).decode(String?.self) {
                 values.append(value ?? "NULL")

@@ -5,17 +5,18 @@ import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
 @testable import TenantScopeServer
+@testable import TenantScopeTestSupport
 
 /// Embedding, dashboard sessions and the platform page over HTTP against real PostgreSQL.
-@Suite struct DashboardHTTPTests {
+@Suite(.database) struct DashboardHTTPTests {
     static let embedding = EmbeddingPolicy(allowedOrigins: ["https://lms.example.com"])
 
-    func withApp(_ body: @Sendable (any TestClientProtocol, TwoTenants, TestCluster.Handle) async throws -> Void) async throws {
-        let handle = try await TestCluster.shared.start()
+    func withApp(_ body: @Sendable (any TestClientProtocol, TwoTenants, TestDatabase) async throws -> Void) async throws {
+        let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
-        let database = try await Database.prepare(ownerEndpoint: handle.ownerEndpoint, logger: TestCluster.logger)
+        let database = try await Database.open(ownerEndpoint: handle.ownerEndpoint, logger: TestDatabase.logger)
         let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil, embedding: Self.embedding),
-                                   tokens: try await TestTokens.verifier(), catalog: try StandardReports.catalog(), logger: TestCluster.logger)
+                                   tokens: try await TestTokens.verifier(), catalog: try StandardReports.catalog(), logger: TestDatabase.logger)
         try await app.test(.router) { client in try await body(client, fixture, handle) }
     }
 
@@ -118,7 +119,7 @@ import Testing
             #expect(preview.1.contains("class=\"banner\"") && preview.1.contains("tenant scope Fixture tenant (\(fixture.b.tenant.slug))"))
             #expect(preview.1.contains("cohort-\(fixture.b.canary)") && !preview.1.contains(fixture.a.canary))
 
-            let audit = try await handle.database.audit.tail(limit: 500)
+            let audit = try await handle.database.audit.tail(limit: 500, logger: TestDatabase.logger)
             #expect(audit.contains { $0.entry.action == "tenant_preview" && $0.entry.actor == "ops-1" && $0.entry.scopeTenant == fixture.b.tenant.id })
             #expect(audit.contains { $0.entry.action == "platform_scope_refused" && $0.entry.scopeTenant == fixture.a.tenant.id })
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 @testable import TenantScopeCore
 @testable import TenantScopeServer
 
@@ -8,7 +9,8 @@ enum TestTokens {
     static let platformSecret = Array("platform-secret-for-tests-0123456789abcdef".utf8)
 
     static func verifier(isRevoked: @escaping @Sendable (String) async throws -> Bool = { _ in false }) async throws -> TokenVerifier {
-        TokenVerifier(
+        let isRevoked: @Sendable (String, Logger) async throws -> Bool = { jti, _ in try await isRevoked(jti) }
+        return TokenVerifier(
             configuration: .init(issuer: "tenantscope", maximumLifetime: .seconds(3600)),
             tenantKeys: try await TokenKeySet().adding(hs256Secret: tenantSecret, kid: "tenant-1"),
             platformKeys: try await TokenKeySet().adding(hs256Secret: platformSecret, kid: "platform-1"),

@@ -6,10 +6,11 @@ import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
 @testable import TenantScopeServer
+@testable import TenantScopeTestSupport
 
 /// The statements resource as xAPI 1.0.3 asks an LRS to behave, over HTTP against real PostgreSQL.
 /// Each test is named after the requirement it checks.
-@Suite struct XAPIConformanceTests {
+@Suite(.database) struct XAPIConformanceTests {
     typealias Client = any TestClientProtocol
 
     @discardableResult
@@ -356,7 +357,7 @@ import Testing
             none[.authorization] = nil
             try await Self.send(client, .get, "/xAPI/statements", none, expect: .unauthorized)
 
-            #expect(try await fixture.handle.database.lrsCredentials.revoke(key: fixture.a.credential.key) == fixture.a.tenant.id)
+            #expect(try await fixture.handle.database.lrsCredentials.revoke(key: fixture.a.credential.key, logger: TestDatabase.logger) == fixture.a.tenant.id)
             try await Self.send(client, .get, "/xAPI/statements", fixture.a.headers, expect: .unauthorized)
         }
     }
@@ -372,7 +373,10 @@ import Testing
             try await Self.send(client, .post, "/xAPI/statements", admin, XAPIJSON.statement(), expect: .ok)
             var platform = fixture.a.headers
             platform[.authorization] = "Bearer " + (try await TestTokens.platform())
-            try await Self.send(client, .get, "/xAPI/statements", platform, expect: .unauthorized)
+            // A platform token is a verified credential of the other surface: an audited 403, as on report routes.
+            try await Self.send(client, .get, "/xAPI/statements", platform, expect: .forbidden)
+            let audit = try await fixture.handle.database.audit.tail(limit: 200, logger: TestDatabase.logger)
+            #expect(audit.contains { $0.entry.action == "tenant_scope_refused" && $0.entry.parameters["route"] == "GET /xAPI/statements" })
         }
     }
 
@@ -426,7 +430,7 @@ import Testing
             // Ingest queues the actor in the batch's transaction; the roll-up service derives the queue.
             let queue = "SELECT actor_key FROM app.learning_facts_queue WHERE actor_key LIKE '%dora%'"
             #expect(try await fixture.rows(fixture.a, queue) == ["mbox:mailto:dora@example.com"])
-            let rollups = RollupService(database: fixture.handle.database, logger: TestCluster.logger)
+            let rollups = RollupService(database: fixture.handle.database, logger: TestDatabase.logger)
             try await rollups.catchUp(fixture.a.tenant.id)
             #expect(try await fixture.rows(fixture.a, queue).isEmpty)
             #expect(try await fixture.rows(fixture.a, facts) == ["Dora|Safety|2026-spring|2026-03-01|2026-03-05"])

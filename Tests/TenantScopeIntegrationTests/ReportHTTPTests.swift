@@ -5,15 +5,16 @@ import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
 @testable import TenantScopeServer
+@testable import TenantScopeTestSupport
 
 /// The report API over HTTP: authentication, the tenant-parameter guard, scope refusals and formats.
-@Suite struct ReportHTTPTests {
+@Suite(.database) struct ReportHTTPTests {
     func withApp(_ body: @Sendable (any TestClientProtocol, TwoTenants) async throws -> Void) async throws {
-        let handle = try await TestCluster.shared.start()
+        let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
-        let database = try await Database.prepare(ownerEndpoint: handle.ownerEndpoint, logger: TestCluster.logger)
+        let database = try await Database.open(ownerEndpoint: handle.ownerEndpoint, logger: TestDatabase.logger)
         let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil), tokens: try await TestTokens.verifier(),
-                                   catalog: try StandardReports.catalog(), logger: TestCluster.logger)
+                                   catalog: try StandardReports.catalog(), logger: TestDatabase.logger)
         try await app.test(.router) { client in try await body(client, fixture) }
     }
 
@@ -86,8 +87,8 @@ import Testing
             try await client.execute(uri: "/api/v1/platform/reports/feature_adoption", method: .get, headers: Self.bearer(token)) { response in
                 #expect(response.status == .forbidden)
             }
-            let handle = try await TestCluster.shared.start()
-            let tail = try await handle.database.audit.tail(limit: 200)
+            let handle = try TestDatabase.current
+            let tail = try await handle.database.audit.tail(limit: 200, logger: TestDatabase.logger)
             #expect(tail.contains { $0.entry.action == "platform_scope_refused" && $0.entry.scopeTenant == fixture.a.tenant.id })
             // A platform token works there, and not on the tenant surface.
             let platform = try await TestTokens.platform()
@@ -98,6 +99,9 @@ import Testing
             try await client.execute(uri: "/api/v1/reports/cohort_comparison", method: .get, headers: Self.bearer(platform)) { response in
                 #expect(response.status == .forbidden)
             }
+            let after = try await handle.database.audit.tail(limit: 200, logger: TestDatabase.logger)
+            #expect(after.contains { $0.entry.action == "tenant_scope_refused" && $0.entry.actor == "operator-1"
+                && $0.entry.parameters["route"] == "GET /api/v1/reports/{name}" })
         }
     }
 

@@ -6,10 +6,11 @@ import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
 @testable import TenantScopeServer
+@testable import TenantScopeTestSupport
 
 /// Saved views stay in their tenant; shared links are signed, expiring, revocable, and always open the
 /// creating tenant's view — never the viewer's tenant, never a tenant named in the link.
-@Suite struct SavedViewTests {
+@Suite(.database) struct SavedViewTests {
     typealias Page = DashboardHTTPTests
 
     static func post(_ client: any TestClientProtocol, _ uri: String, cookie: String, form: [(String, String)]) async throws -> (HTTPResponse.Status, String, HTTPFields) {
@@ -49,7 +50,7 @@ import Testing
             #expect(try await Page.page(client, "/dashboards/learning", cookie: adminA).1.contains(">Last week</a>"))
             let pageB = try await Page.page(client, "/dashboards/learning", cookie: adminB).1
             #expect(!pageB.contains("Last week") && !pageB.contains(fixture.a.canary))
-            let viewA = try #require(try await handle.database.savedViews.views(tenant: fixture.a.tenant.id).first { $0.name == "Last week" })
+            let viewA = try #require(try await handle.database.savedViews.views(in: fixture.a.tenant.id.testScope, logger: TestDatabase.logger).first { $0.name == "Last week" })
 
             // B cannot share or revoke A's things by id.
             let tokenB = Self.formToken(pageB)
@@ -65,18 +66,19 @@ import Testing
                 #expect(opened.1.contains("Shared view “Last week”") && opened.1.contains("cohort-\(fixture.a.canary)"))
                 #expect(!opened.1.contains(fixture.b.canary) && !opened.1.contains(fixture.a.tenant.id.description))
             }
-            // A tenant added to the link, or a tampered token, opens nothing else.
-            #expect(try await Page.page(client, path + "?tenant_id=\(fixture.b.tenant.id)", cookie: nil).1.contains("cohort-\(fixture.a.canary)"))
+            // A tenant added to the link is refused like on every route; a tampered token opens nothing else.
+            let named = try await Page.page(client, path + "?tenant_id=\(fixture.b.tenant.id)", cookie: nil)
+            #expect(named.0 == .badRequest && !named.1.contains(fixture.b.canary) && !named.1.contains(fixture.a.canary))
             #expect(try await Page.page(client, String(path.dropLast()) + (path.hasSuffix("0") ? "1" : "0"), cookie: nil).0 == .notFound)
 
             // Revoking: B cannot, A can; the link stops working.
-            let link = try #require(try await handle.database.savedViews.links(tenant: fixture.a.tenant.id).first { $0.viewName == "Last week" })
+            let link = try #require(try await handle.database.savedViews.links(in: fixture.a.tenant.id.testScope, logger: TestDatabase.logger).first { $0.viewName == "Last week" })
             #expect(try await Self.post(client, "/dashboards/links/\(link.id)/revoke", cookie: adminB, form: [("form_token", tokenB)]).0 == .notFound)
             #expect(try await Page.page(client, path, cookie: nil).0 == .ok)
             #expect(try await Self.post(client, "/dashboards/links/\(link.id)/revoke", cookie: adminA, form: [("form_token", tokenA)]).0 == .seeOther)
             #expect(try await Page.page(client, path, cookie: nil).0 == .notFound)
 
-            let audit = try await handle.database.audit.tail(limit: 500)
+            let audit = try await handle.database.audit.tail(limit: 500, logger: TestDatabase.logger)
             #expect(audit.contains { $0.entry.action == "shared_link_created" && $0.entry.scopeTenant == fixture.a.tenant.id })
             #expect(audit.contains { $0.entry.action == "shared_link_revoked" && $0.entry.scopeTenant == fixture.a.tenant.id })
         }

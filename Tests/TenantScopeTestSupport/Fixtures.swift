@@ -28,8 +28,8 @@ struct TwoTenants: Sendable {
     let b: Member
 
     /// The tables that hold `tenant_id`, read from the catalog so a new table is covered automatically.
-    static func tenantTables(_ handle: TestCluster.Handle) async throws -> [String] {
-        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestCluster.logger) { connection in
+    static func tenantTables(_ handle: TestDatabase) async throws -> [String] {
+        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
             var tables: [String] = []
             for try await name in try await connection.query("""
                 SELECT format('%I.%I', n.nspname, c.relname)
@@ -37,14 +37,14 @@ struct TwoTenants: Sendable {
                 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
                 WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'app_private')
                 ORDER BY 1
-                """, logger: TestCluster.logger).decode(String.self) {
+                """, logger: TestDatabase.logger).decode(String.self) {
                 tables.append(name)
             }
             return tables
         }
     }
 
-    static func make(_ handle: TestCluster.Handle) async throws -> TwoTenants {
+    static func make(_ handle: TestDatabase) async throws -> TwoTenants {
         TwoTenants(a: try await member(handle), b: try await member(handle))
     }
 
@@ -52,12 +52,12 @@ struct TwoTenants: Sendable {
         prefix + "-" + UUID().uuidString.prefix(12).lowercased()
     }
 
-    private static func member(_ handle: TestCluster.Handle) async throws -> Member {
-        let tenant = try await handle.database.tenants.create(slug: TenantSlug(uniqueSlug()), name: "Fixture tenant")
+    private static func member(_ handle: TestDatabase) async throws -> Member {
+        let tenant = try await handle.database.tenants.create(slug: TenantSlug(uniqueSlug()), name: "Fixture tenant", logger: TestDatabase.logger)
         let canary = UUID().uuidString.lowercased()
         let learner = UUID()
         let course = UUID()
-        try await handle.database.sessions.run(.tenant(tenant.id), access: .readWrite) { connection in
+        try await handle.database.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
             try await connection.query("""
                 INSERT INTO app.learners (id, actor_key, display_name, first_seen, last_seen)
                 VALUES (\(learner), \("mbox:mailto:canary-\(canary)@fixture.example"), 'Canary', now(), now())

@@ -1,0 +1,19 @@
+/// A user of one tenant, as a verified tenant token or LRS credential names them.
+public struct TenantUser: Hashable, Sendable {
+    public enum Role: String, Hashable, Sendable, CaseIterable {
+        case viewer, admin
+    }
+
+    public var subject: String
+    public var tenant: TenantID
+    public var role: Role
+    /// Signed row attributes (e.g. `region`); reports that declare a matching filter apply them.
+    public var attributes: [String: String]
+
+    public init(subject: String, tenant: TenantID, role: Role, attributes: [String: String] = [:]) {
+        self.subject = subject
+        self.tenant = tenant
+        self.role = role
+        self.attributes = attributes
+    }
+}

@@ -1,0 +1,21 @@
+import Hummingbird
+import TenantScopeCore
+
+/// Reads the dashboard session cookie (through Hummingbird's `request.cookies`) into the principal;
+/// no valid session is a 401.
+struct SessionAuthenticator: RouterMiddleware {
+    typealias Context = AppRequestContext
+    static let cookieName = "ts_session"
+
+    let signer: DashboardSessionSigner
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let value = request.cookies[Self.cookieName]?.value, let session = signer.open(value), let principal = session.principal else {
+            throw AuthenticationError("no dashboard session: open the dashboard through your platform's embed link")
+        }
+        var context = context
+        context.identity = principal
+        context.dashboardSession = session
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Hummingbird
+import TenantScopeCore
+
+/// The one query-string rule of every route: `application/x-www-form-urlencoded`, as HTML forms and
+/// most HTTP clients (Python's `urlencode`, TinCanPython) encode it — `+` is a space, then
+/// percent-decoding. A literal `+` is sent as `%2B`.
+///
+/// (Hummingbird's `queryParameters` keeps `+`, which breaks JSON such as `agent={"objectType":+"Agent"}`
+/// and the dashboard's own GET form.) Text that is not UTF-8 after decoding, or that holds a NUL, is
+/// refused here, once, for every route: PostgreSQL cannot store either.
+enum QueryParameters {
+    static func pairs(of request: Request) throws(TenantScopeError) -> [(String, String)] {
+        try pairs(request.uri.query)
+    }
+
+    static func pairs(_ query: String?) throws(TenantScopeError) -> [(String, String)] {
+        guard let query, !query.isEmpty else { return [] }
+        var result: [(String, String)] = []
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = try decode(parts[0], what: "a parameter name")
+            let value = parts.count > 1 ? try decode(parts[1], what: "the parameter '\(name)'") : ""
+            result.append((name, value))
+        }
+        return result
+    }
+
+    private static func decode(_ text: Substring, what: String) throws(TenantScopeError) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        guard let decoded = spaced.removingPercentEncoding else {
+            throw .invalidInput("\(what) is not valid percent-encoded UTF-8")
+        }
+        guard !decoded.utf8.contains(0) else { throw .invalidInput("\(what) contains a NUL character") }
+        return decoded
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
+
+/// The real `tenantscope` binary: serve on a fresh state directory, answer /readyz, stop with SIGTERM.
+@Suite(.database) struct ServerProcessTests {
+    @Test func serveStartsTheEmbeddedClusterAndStopsItOnSIGTERM() async throws {
+        let root = try TestPostgres.makeTemporaryDirectory("tenantscope-serve")
+        Watchdog.stopWhenThisProcessExits(dataDirectory: root + "/state/postgres/data")
+        let output = root + "/serve.log"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TenantScopeBinary.path)
+        process.arguments = ["serve", "--state-dir", root + "/state", "--port", "0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = nil
+        process.environment = environment
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        // Wait (bounded) for the line that names the URL.
+        var url: String?
+        // Bounded only to stop a hung start (the loop ends as soon as the line appears or serve exits).
+        for _ in 0..<6000 where url == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            url = text.split(separator: "\n").first { $0.hasPrefix("TenantScope is running at ") }
+                .flatMap { $0.split(separator: " ").dropFirst(4).first.map(String.init) }
+            #expect(process.isRunning || url != nil, "serve exited early: \(text)")
+            if !process.isRunning { break }
+        }
+        let base = try #require(url)
+        let (body, response) = try await URLSession.shared.data(from: URL(string: base + "/readyz")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: body, as: UTF8.self).contains("\"ready\""))
+
+        let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: root + "/state"), logger: TestDatabase.logger)
+        #expect(try await embedded.isRunning())
+        process.terminate()  // SIGTERM, as a service manager sends; Ctrl-C's SIGINT takes the same path
+        for _ in 0..<6000 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0)
+        #expect(try await !embedded.isRunning(), "the cluster stops with the server")
+    }
+}
+
+/// The administrative commands, run as a person would.
+@Suite(.database) struct CommandLineTests {
+
+    @Test func tenantsTokensAndTheAuditChainFromTheCommandLine() async throws {
+        let handle = try TestDatabase.current
+        let url = handle.ownerEndpoint.url
+        let slug = TwoTenants.uniqueSlug("cli")
+        let created = try await TenantScopeBinary.run(["tenant", "create", slug, "--name", "CLI tenant", "--database-url", url])
+        #expect(created.status == 0, "\(created.output)")
+        let listed = try await TenantScopeBinary.run(["tenant", "list", "--database-url", url])
+        #expect(listed.output.contains(slug) && listed.output.contains("CLI tenant"))
+        let duplicate = try await TenantScopeBinary.run(["tenant", "create", slug, "--name", "Again", "--database-url", url])
+        #expect(duplicate.status != 0 && duplicate.output.contains("already exists"))
+        let invalid = try await TenantScopeBinary.run(["tenant", "create", "Not A Slug", "--name", "x", "--database-url", url])
+        #expect(invalid.status != 0)
+
+        #expect(try await TenantScopeBinary.run(["audit", "verify", "--database-url", url]).status == 0)
+        let tail = try await TenantScopeBinary.run(["audit", "tail", "--limit", "200", "--database-url", url])
+        #expect(tail.output.contains("tenant_created") && tail.output.contains(slug))
+
+        #expect(try await TenantScopeBinary.run(["db", "url", "--database-url", url]).output.hasPrefix("postgresql://"))
+    }
+
+    @Test func lrsKeysAreCreatedListedAndRevokedWithTheSecretShownOnce() async throws {
+        let handle = try TestDatabase.current
+        let url = handle.ownerEndpoint.url
+        let slug = TwoTenants.uniqueSlug("key")
+        #expect(try await TenantScopeBinary.run(["tenant", "create", slug, "--name", "Key tenant", "--database-url", url]).status == 0)
+        let created = try await TenantScopeBinary.run(["lrs-key", "create", "--tenant", slug, "--label", "moodle", "--database-url", url])
+        #expect(created.status == 0, "\(created.output)")
+        let key = created.output.split(separator: "\n").first { $0.hasPrefix("key:") }.map { String($0.dropFirst(4)).trimmingCharacters(in: .whitespaces) } ?? ""
+        let secret = created.output.split(separator: "\n").first { $0.hasPrefix("secret:") }.map { String($0.dropFirst(7)).trimmingCharacters(in: .whitespaces) } ?? ""
+        #expect(LRSCredentialSecret.isWellFormedKey(key) && secret.count == 64)
+        #expect(try await handle.database.lrsCredentials.tenant(for: .init(key: key, secret: secret), logger: TestDatabase.logger) != nil)
+
+        let listed = try await TenantScopeBinary.run(["lrs-key", "list", "--database-url", url])
+        #expect(listed.output.contains(key) && listed.output.contains(slug) && listed.output.contains("active") && !listed.output.contains(secret))
+        #expect(try await TenantScopeBinary.run(["lrs-key", "revoke", key, "--database-url", url]).status == 0)
+        #expect(try await handle.database.lrsCredentials.tenant(for: .init(key: key, secret: secret), logger: TestDatabase.logger) == nil)
+        #expect(try await TenantScopeBinary.run(["lrs-key", "list", "--database-url", url]).output.contains("revoked"))
+        let again = try await TenantScopeBinary.run(["lrs-key", "revoke", key, "--database-url", url])
+        #expect(again.status != 0 && again.output.contains("no active LRS key"))
+        let unknown = try await TenantScopeBinary.run(["lrs-key", "create", "--tenant", "no-such-tenant", "--database-url", url])
+        #expect(unknown.status != 0 && unknown.output.contains("no tenant"))
+    }
+
+    @Test func rollupsRebuildReportRunAndTenantDeleteFromTheCommandLine() async throws {
+        let handle = try TestDatabase.current
+        let url = handle.ownerEndpoint.url
+        let slug = TwoTenants.uniqueSlug("ops")
+        #expect(try await TenantScopeBinary.run(["tenant", "create", slug, "--name", "Ops tenant", "--database-url", url]).status == 0)
+        let tenant = try #require(try await handle.database.tenants.find(slug: TenantSlug(slug), logger: TestDatabase.logger))
+        let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "cli-test"])
+        let statements = RandomStatements.make(seed: 7, count: 40, start: Date().addingTimeInterval(-5 * 86_400), spanDays: 5)
+        _ = try await handle.database.statements.store(
+            try StatementBatch.parse(Data(XAPIJSON.array(statements).utf8), validator: validator), in: tenant.id.testScope, logger: TestDatabase.logger)
+
+        let rebuilt = try await TenantScopeBinary.run(["rollups", "rebuild", "--tenant", slug, "--database-url", url])
+        #expect(rebuilt.status == 0 && rebuilt.output.contains("days recomputed"), "\(rebuilt.output)")
+        let served = try await TenantScopeBinary.run(["report", "run", "active_learners", "--tenant", slug, "--param", "days=7", "--database-url", url])
+        let cold = try await TenantScopeBinary.run(["report", "run", "active_learners", "--tenant", slug, "--param", "days=7", "--cold", "--database-url", url])
+        #expect(served.status == 0 && served.output.contains("timing report=active_learners path=served"), "\(served.output)")
+        // Result lines are tab-separated; progress and log lines are not.
+        let rows = { (output: String) in output.split(separator: "\n").filter { $0.contains("\t") } }
+        #expect(rows(served.output) == rows(cold.output) && rows(served.output).count == 8, "\(served.output)\n\(cold.output)")
+        #expect(try await TenantScopeBinary.run(["report", "run", "active_learners", "--database-url", url]).status != 0)
+
+        let refused = try await TenantScopeBinary.run(["tenant", "delete", slug, "--database-url", url])
+        #expect(refused.status != 0 && refused.output.contains("--confirm"))
+        let deleted = try await TenantScopeBinary.run(["tenant", "delete", slug, "--confirm", "--database-url", url])
+        #expect(deleted.status == 0, "\(deleted.output)")
+        #expect(try await handle.database.tenants.find(slug: TenantSlug(slug), logger: TestDatabase.logger) == nil)
+        let tail = try await TenantScopeBinary.run(["audit", "tail", "--limit", "500", "--database-url", url])
+        #expect(tail.output.contains("tenant_deleted") && tail.output.contains("rollups_rebuilt") && tail.output.contains("operator_tenant_report"))
+    }
+}

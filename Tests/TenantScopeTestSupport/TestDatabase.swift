@@ -1,0 +1,36 @@
+import Foundation
+import Logging
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+
+/// The database a test runs against, provided by the ``DatabaseTrait`` of its suite: a migrated
+/// TenantScope database whose pools run for exactly as long as the suite.
+struct TestDatabase: Sendable {
+    let database: Database
+    /// The owner endpoint of this database (the shared one, or the suite's own clone).
+    let ownerEndpoint: DatabaseEndpoint
+    /// The cluster's directory (for tests that need a place for files).
+    let root: String
+
+    @TaskLocal static var provided: TestDatabase?
+
+    /// The database of the running suite; a suite without `.database` or `.freshDatabase` has none.
+    static var current: TestDatabase {
+        get throws {
+            guard let provided else { throw TestSetupError("this suite needs the .database or .freshDatabase trait") }
+            return provided
+        }
+    }
+
+    static var logger: Logger { TestPostgres.logger }
+}
+
+struct TestSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension TenantID {
+    /// Tests: this tenant's scope, as background work gets it.
+    var testScope: TenantScope { ScopePolicy.maintenance(of: self, job: "test") }
+}
