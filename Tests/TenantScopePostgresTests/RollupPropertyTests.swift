@@ -41,7 +41,7 @@ import Testing
 
     static func report(_ world: World, _ tenant: TenantID, _ name: String, _ parameters: [(String, String)],
                        _ attributes: [String: String], path: ReportRunner.Path) async throws -> [[ReportCell]] {
-        let scope = TenantScope(tenant: tenant, actor: "rollup-test", attributes: attributes)
+        let scope = TenantScope(tenant: tenant, actor: "rollup-test", role: .viewer, attributes: attributes)
         return try await world.runner.run(name, in: .tenant(scope), parameters: parameters, path: path, logger: TestDatabase.logger).rows
     }
 

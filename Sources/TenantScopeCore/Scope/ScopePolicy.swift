@@ -8,7 +8,7 @@ public enum ScopePolicy {
     public static func scope(for principal: Principal, on surface: Surface, purpose: String) throws(ScopeRefusal) -> DataScope {
         switch (principal, surface) {
         case (.tenantUser(let user), .tenant):
-            return .tenant(TenantScope(tenant: user.tenant, actor: user.subject, attributes: user.attributes))
+            return .tenant(TenantScope(tenant: user.tenant, actor: user.subject, role: user.role, attributes: user.attributes))
         case (.platformAdmin(let person), .platform):
             return .platform(PlatformScope(operatorName: person.name))
         case (.tenantUser, .platform), (.platformAdmin, .tenant):
@@ -19,19 +19,19 @@ public enum ScopePolicy {
     /// A platform operator previewing one tenant's dashboard exactly as that tenant's users see it.
     /// The caller audits the preview; the scope is the tenant's, with no row attributes.
     public static func preview(by platform: PlatformScope, of tenant: TenantID) -> TenantScope {
-        TenantScope(tenant: tenant, actor: "preview:\(platform.operatorName)")
+        TenantScope(tenant: tenant, actor: "preview:\(platform.operatorName)", role: .viewer)
     }
 
     /// The tenant that created a shared link, for whoever opens it. `tenant` must come from the link's
     /// verified signature and the private link index, never from the request.
     public static func sharedLink(of tenant: TenantID) -> TenantScope {
-        TenantScope(tenant: tenant, actor: "shared-link")
+        TenantScope(tenant: tenant, actor: "shared-link", role: .viewer)
     }
 
     /// Background work and operator commands on one tenant (roll-ups, demo data, `report run`). `job`
     /// names the work in logs; `tenant` comes from the tenant directory.
     public static func maintenance(of tenant: TenantID, job: String) -> TenantScope {
-        TenantScope(tenant: tenant, actor: "system:\(job)")
+        TenantScope(tenant: tenant, actor: "system:\(job)", role: .admin)
     }
 
     /// An operator command's cross-tenant scope (`report run --platform`), audited like a request.

@@ -7,12 +7,16 @@ public struct TenantScope: Hashable, Sendable {
     public let tenant: TenantID
     /// Who acts: the token's subject, `lrs-key:KEY`, `preview:OPERATOR`, `shared-link` or `system:JOB`.
     public let actor: String
+    /// What the actor may do in the tenant: a user's token role; previews and shared links are
+    /// viewers, background work acts as admin.
+    public let role: TenantUser.Role
     /// The actor's signed row attributes (e.g. `region`), applied by reports that declare the filter.
     public let attributes: [String: String]
 
-    init(tenant: TenantID, actor: String, attributes: [String: String] = [:]) {
+    init(tenant: TenantID, actor: String, role: TenantUser.Role, attributes: [String: String] = [:]) {
         self.tenant = tenant
         self.actor = actor
+        self.role = role
         self.attributes = attributes
     }
 }
