@@ -1,0 +1,1031 @@
+-- TenantScope's schema as the migrations leave it (pg_dump --schema-only of a freshly migrated
+-- database, comments and session settings removed). Generated: do not edit. A test fails when it
+-- differs from the live schema; UPDATE_SCHEMA_SNAPSHOT=1 swift test --filter SchemaSnapshotTests
+-- rewrites it. The migrations in Sources/TenantScopePostgres/Migrations are the source of truth.
+CREATE SCHEMA app;
+
+CREATE SCHEMA app_private;
+
+CREATE FUNCTION app.active_learners_today(wanted_region text, overlap interval) RETURNS SETOF text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+DECLARE
+  since timestamptz := coalesce((SELECT r.stored_through FROM app.rollup_state r) - overlap, '-infinity');
+  day_start timestamptz := current_date::timestamp AT TIME ZONE 'UTC';
+  day_end timestamptz := (current_date + 1)::timestamp AT TIME ZONE 'UTC';
+  revoided text[] := ARRAY(SELECT DISTINCT t.actor_key
+                           FROM app.statements v JOIN app.statements t ON t.id = v.voids
+                           WHERE v.stored > since AND v.voids IS NOT NULL);
+BEGIN
+  RETURN QUERY
+    SELECT a.learner_hash FROM app.daily_learner_activity a
+    WHERE a.day = current_date
+      AND NOT EXISTS (SELECT 1 FROM unnest(revoided) r(actor_key) WHERE md5(r.actor_key) = a.learner_hash)
+      AND (wanted_region IS NULL OR EXISTS (SELECT 1 FROM app.learners l
+                                             WHERE md5(l.actor_key) = a.learner_hash AND l.region = wanted_region))
+    UNION
+    SELECT md5(s.actor_key) FROM app.statements s
+    WHERE (s.stored > since OR s.actor_key = ANY (revoided))
+      AND s."timestamp" >= day_start AND s."timestamp" < day_end AND NOT s.voided AND s.voids IS NULL
+      AND (wanted_region IS NULL OR EXISTS (SELECT 1 FROM app.learners l
+                                             WHERE l.actor_key = s.actor_key AND l.region = wanted_region));
+END
+$$;
+
+CREATE FUNCTION app.append_audit(p_actor text, p_actor_kind text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  previous text;
+  new_seq bigint;
+  at timestamptz := clock_timestamp();
+BEGIN
+  -- One appender at a time, so every row chains to the row before it.
+  LOCK TABLE app.audit_log IN SHARE ROW EXCLUSIVE MODE;
+  SELECT hash INTO previous FROM app.audit_log ORDER BY seq DESC LIMIT 1;
+  previous := coalesce(previous, repeat('0', 64));
+  new_seq := nextval(pg_get_serial_sequence('app.audit_log', 'seq'));
+  INSERT INTO app.audit_log (seq, occurred_at, actor, actor_kind, scope_tenant_id, action, report, parameters,
+                             row_count, outcome, previous_hash, hash)
+  OVERRIDING SYSTEM VALUE
+  VALUES (new_seq, at, p_actor, p_actor_kind, p_scope_tenant_id, p_action, p_report, coalesce(p_parameters, '{}'),
+          p_row_count, p_outcome, previous,
+          app_private.audit_row_hash(previous, new_seq, at, p_actor, p_actor_kind, p_scope_tenant_id, p_action,
+                                     p_report, coalesce(p_parameters, '{}'), p_row_count, p_outcome));
+  RETURN new_seq;
+END
+$$;
+
+CREATE FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  watermark timestamptz;
+  newest timestamptz;
+  since timestamptz;
+  days date[];
+BEGIN
+  PERFORM app.lock_tenant_derivation();
+  SELECT r.stored_through INTO watermark FROM app.rollup_state r;
+  SELECT max(s.stored) INTO newest FROM app.statements s;
+  since := CASE WHEN full_rebuild THEN NULL ELSE watermark - overlap END;
+  IF since IS NOT NULL AND NOT EXISTS (SELECT 1 FROM app.statements s WHERE s.stored > since) THEN
+    RETURN -1;
+  END IF;
+  IF since IS NULL THEN
+    days := ARRAY(SELECT DISTINCT day FROM app.daily_learner_activity
+                  UNION SELECT DISTINCT (s."timestamp" AT TIME ZONE 'UTC')::date FROM app.statements s);
+  ELSE
+    days := ARRAY(
+      SELECT (s."timestamp" AT TIME ZONE 'UTC')::date FROM app.statements s WHERE s.stored > since AND s.voids IS NULL
+      UNION
+      SELECT (t."timestamp" AT TIME ZONE 'UTC')::date
+      FROM app.statements v JOIN app.statements t ON t.id = v.voids
+      WHERE v.stored > since);
+  END IF;
+  PERFORM app.refresh_learner_activity_days(days);
+  PERFORM app.refresh_enrollment_outcomes();
+  IF full_rebuild THEN
+    PERFORM app.refresh_daily_rollups_feature_usage();
+  END IF;
+  IF newest IS NOT NULL THEN
+    INSERT INTO app.rollup_state (stored_through) VALUES (newest)
+    ON CONFLICT (tenant_id) DO UPDATE SET stored_through = EXCLUDED.stored_through, refreshed_at = now();
+  END IF;
+  RETURN coalesce(array_length(days, 1), 0);
+END
+$$;
+
+CREATE FUNCTION app.current_tenant() RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+  ctx text := nullif(current_setting('app.tenant_ctx', true), '');
+  parts text[];
+  mac_key bytea;
+BEGIN
+  IF ctx IS NULL THEN
+    RETURN NULL;
+  END IF;
+  parts := string_to_array(ctx, '.');
+  IF coalesce(array_length(parts, 1), 0) <> 3 OR parts[2] !~ '^[0-9]{1,12}$' THEN
+    RAISE EXCEPTION 'invalid tenant context';
+  END IF;
+  SELECT decode(s.value, 'hex') INTO mac_key FROM app_private.settings s WHERE s.key = 'tenant_context_key';
+  IF encode(app_private.hmac(convert_to(parts[1] || '.' || parts[2], 'UTF8'), mac_key, 'sha256'), 'hex')
+     IS DISTINCT FROM parts[3] THEN
+    RAISE EXCEPTION 'invalid tenant context';
+  END IF;
+  IF parts[2]::bigint < extract(epoch FROM now()) THEN
+    RAISE EXCEPTION 'expired tenant context';
+  END IF;
+  RETURN parts[1]::uuid;
+END
+$_$;
+
+CREATE FUNCTION app.derive_queued_learning_facts(max_rows integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  keys text[];
+BEGIN
+  PERFORM app.lock_tenant_derivation();
+  WITH taken AS (
+    DELETE FROM app.learning_facts_queue q
+    WHERE q.seq IN (SELECT o.seq FROM app.learning_facts_queue o ORDER BY o.seq LIMIT max_rows)
+    RETURNING q.actor_key
+  )
+  SELECT array_agg(DISTINCT t.actor_key ORDER BY t.actor_key) INTO keys FROM taken t;
+  IF keys IS NULL THEN
+    RETURN 0;
+  END IF;
+  PERFORM app.refresh_learning_facts(keys);
+  RETURN array_length(keys, 1);
+END
+$$;
+
+CREATE FUNCTION app.enrollments_from_statements(actor_keys text[]) RETURNS TABLE(actor_key text, course_iri text, enrolled_at timestamp with time zone, completed_at timestamp with time zone, cohort text, registration uuid)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  IF actor_keys IS NULL THEN
+    RETURN QUERY
+      SELECT s.actor_key, s.course_iri, min(s."timestamp"),
+             min(s."timestamp") FILTER (WHERE s.completes_course),
+             coalesce((array_agg(s.cohort ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1],
+                      to_char(min(s."timestamp") AT TIME ZONE 'UTC', 'YYYY-MM')),
+             (array_agg(s.registration ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1]
+      FROM app.statements s
+      WHERE NOT s.voided AND s.voids IS NULL AND s.course_iri IS NOT NULL
+      GROUP BY s.actor_key, s.course_iri;
+  ELSE
+    RETURN QUERY
+      SELECT s.actor_key, s.course_iri, min(s."timestamp"),
+             min(s."timestamp") FILTER (WHERE s.completes_course),
+             coalesce((array_agg(s.cohort ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1],
+                      to_char(min(s."timestamp") AT TIME ZONE 'UTC', 'YYYY-MM')),
+             (array_agg(s.registration ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1]
+      FROM app.statements s
+      WHERE NOT s.voided AND s.voids IS NULL AND s.course_iri IS NOT NULL AND s.actor_key = ANY (actor_keys)
+      GROUP BY s.actor_key, s.course_iri;
+  END IF;
+END
+$$;
+
+CREATE FUNCTION app.first_broken_audit_row() RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  r app.audit_log;
+  expected_previous text := repeat('0', 64);
+BEGIN
+  FOR r IN SELECT * FROM app.audit_log ORDER BY seq LOOP
+    IF r.previous_hash IS DISTINCT FROM expected_previous
+       OR r.hash IS DISTINCT FROM app_private.audit_row_hash(r.previous_hash, r.seq, r.occurred_at, r.actor,
+            r.actor_kind, r.scope_tenant_id, r.action, r.report, r.parameters, r.row_count, r.outcome) THEN
+      RETURN r.seq;
+    END IF;
+    expected_previous := r.hash;
+  END LOOP;
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION app.learners_from_statements(actor_keys text[]) RETURNS TABLE(actor_key text, display_name text, region text, first_seen timestamp with time zone, last_seen timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  IF actor_keys IS NULL THEN
+    RETURN QUERY
+      SELECT s.actor_key,
+             (array_agg(s.actor_name ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL))[1],
+             (array_agg(s.learner_region ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL))[1],
+             min(s."timestamp"), max(s."timestamp")
+      FROM app.statements s WHERE NOT s.voided AND s.voids IS NULL
+      GROUP BY s.actor_key;
+  ELSE
+    RETURN QUERY
+      SELECT s.actor_key,
+             (array_agg(s.actor_name ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL))[1],
+             (array_agg(s.learner_region ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL))[1],
+             min(s."timestamp"), max(s."timestamp")
+      FROM app.statements s WHERE NOT s.voided AND s.voids IS NULL AND s.actor_key = ANY (actor_keys)
+      GROUP BY s.actor_key;
+  END IF;
+END
+$$;
+
+CREATE FUNCTION app.lock_tenant_derivation() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  tenant uuid := app.current_tenant();
+BEGIN
+  IF tenant IS NULL THEN
+    RAISE EXCEPTION 'no tenant context';
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('tenantscope.derive.' || tenant::text, 0));
+END
+$$;
+
+CREATE FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  -- Parameter names differ from every column name: in SQL functions a column would win.
+  SELECT c.tenant_id FROM app_private.lrs_credentials c
+  WHERE c.key = presented_key AND c.revoked_at IS NULL AND c.secret_sha256 = lower(presented_secret_sha256)
+$$;
+
+CREATE FUNCTION app.refresh_daily_rollups(from_day date) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  DELETE FROM app.daily_learner_activity WHERE day >= from_day;
+  INSERT INTO app.daily_learner_activity (day, learner_hash, statements)
+    SELECT ("timestamp" AT TIME ZONE 'UTC')::date, md5(actor_key), count(*)
+    FROM app.statements WHERE NOT voided AND voids IS NULL AND "timestamp" >= from_day::timestamp AT TIME ZONE 'UTC'
+    GROUP BY 1, 2;
+  DELETE FROM app.daily_feature_usage WHERE day >= from_day;
+  INSERT INTO app.daily_feature_usage (day, feature_key, events, actors)
+    SELECT (occurred_at AT TIME ZONE 'UTC')::date, feature_key, count(*), count(DISTINCT actor)
+    FROM app.feature_events WHERE occurred_at >= from_day::timestamp AT TIME ZONE 'UTC'
+    GROUP BY 1, 2;
+$$;
+
+CREATE FUNCTION app.refresh_daily_rollups_feature_usage() RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  DELETE FROM app.daily_feature_usage;
+  INSERT INTO app.daily_feature_usage (day, feature_key, events, actors)
+    SELECT (occurred_at AT TIME ZONE 'UTC')::date, feature_key, count(*), count(DISTINCT actor)
+    FROM app.feature_events GROUP BY 1, 2;
+$$;
+
+CREATE FUNCTION app.refresh_enrollment_outcomes() RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  DELETE FROM app.daily_enrollment_outcomes;
+  INSERT INTO app.daily_enrollment_outcomes (day, course_id, cohort, region, days_to_complete, enrollments)
+    SELECT (e.enrolled_at AT TIME ZONE 'UTC')::date, e.course_id, e.cohort, l.region,
+           floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400)::int, count(*)
+    FROM app.enrollments e JOIN app.learners l ON l.id = e.learner_id
+    GROUP BY 1, 2, 3, 4, 5;
+$$;
+
+CREATE FUNCTION app.refresh_feature_usage_for_days(days date[]) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  DELETE FROM app.daily_feature_usage WHERE day = ANY (days);
+  INSERT INTO app.daily_feature_usage (day, feature_key, events, actors)
+    SELECT d.day, e.feature_key, count(*), count(DISTINCT e.actor)
+    FROM unnest(days) AS d(day)
+    JOIN app.feature_events e ON e.occurred_at >= d.day::timestamp AT TIME ZONE 'UTC'
+                             AND e.occurred_at < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
+    GROUP BY 1, 2;
+$$;
+
+CREATE FUNCTION app.refresh_learner_activity_days(days date[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  affected text[] := ARRAY(SELECT DISTINCT a.learner_hash FROM app.daily_learner_activity a WHERE a.day = ANY (days));
+BEGIN
+  DELETE FROM app.daily_learner_activity WHERE day = ANY (days);
+  INSERT INTO app.daily_learner_activity (day, learner_hash, statements)
+    SELECT d.day, md5(s.actor_key), count(*)
+    FROM unnest(days) AS d(day)
+    JOIN app.statements s ON s."timestamp" >= d.day::timestamp AT TIME ZONE 'UTC'
+                         AND s."timestamp" < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
+    WHERE NOT s.voided AND s.voids IS NULL
+    GROUP BY 1, 2;
+
+  DELETE FROM app.daily_active_learners WHERE day = ANY (days);
+  INSERT INTO app.daily_active_learners (day, learners)
+    SELECT a.day, count(*) FROM app.daily_learner_activity a WHERE a.day = ANY (days) GROUP BY a.day;
+
+  affected := ARRAY(SELECT unnest(affected) UNION
+                    SELECT a.learner_hash FROM app.daily_learner_activity a WHERE a.day = ANY (days));
+  DELETE FROM app.learner_active_days WHERE learner_hash = ANY (affected);
+  INSERT INTO app.learner_active_days (learner_hash, active)
+    SELECT a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
+    FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (affected)
+    GROUP BY a.learner_hash;
+END
+$$;
+
+CREATE FUNCTION app.refresh_learning_facts(actor_keys text[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  -- NULL means every actor: those with statements and those with a learner row left behind.
+  keys text[] := coalesce(actor_keys, ARRAY(SELECT s.actor_key FROM app.statements s UNION SELECT l.actor_key FROM app.learners l));
+  affected_courses text[] := ARRAY(
+    SELECT DISTINCT s.course_iri FROM app.statements s WHERE s.course_iri IS NOT NULL AND s.actor_key = ANY (keys));
+BEGIN
+  INSERT INTO app.learners (actor_key, display_name, region, first_seen, last_seen)
+    SELECT f.actor_key, f.display_name, f.region, f.first_seen, f.last_seen FROM app.learners_from_statements(keys) f
+  ON CONFLICT (tenant_id, actor_key) DO UPDATE
+    SET display_name = EXCLUDED.display_name, region = EXCLUDED.region,
+        first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen;
+  DELETE FROM app.learners l
+    WHERE l.actor_key = ANY (keys)
+      AND NOT EXISTS (SELECT 1 FROM app.statements s
+                      WHERE s.actor_key = l.actor_key AND NOT s.voided AND s.voids IS NULL);
+
+  INSERT INTO app.courses (course_iri, title)
+    SELECT a.course_iri,
+           (SELECT s.course_title FROM app.statements s
+            WHERE s.course_iri = a.course_iri AND NOT s.voided AND s.voids IS NULL AND s.course_title IS NOT NULL
+            ORDER BY s."timestamp", s.id LIMIT 1)
+    FROM unnest(affected_courses) AS a(course_iri)
+    WHERE EXISTS (SELECT 1 FROM app.statements s WHERE s.course_iri = a.course_iri AND NOT s.voided AND s.voids IS NULL)
+  ON CONFLICT (tenant_id, course_iri) DO UPDATE SET title = EXCLUDED.title;
+  DELETE FROM app.courses c
+    WHERE c.course_iri = ANY (affected_courses)
+      AND NOT EXISTS (SELECT 1 FROM app.statements s WHERE s.course_iri = c.course_iri AND NOT s.voided AND s.voids IS NULL);
+
+  DELETE FROM app.enrollments e USING app.learners l
+    WHERE e.learner_id = l.id AND l.actor_key = ANY (keys);
+  INSERT INTO app.enrollments (learner_id, course_id, enrolled_at, completed_at, cohort, registration)
+    SELECT l.id, c.id, f.enrolled_at, f.completed_at, f.cohort, f.registration
+    FROM app.enrollments_from_statements(keys) f
+    JOIN app.learners l ON l.actor_key = f.actor_key
+    JOIN app.courses c ON c.course_iri = f.course_iri;
+END
+$$;
+
+CREATE FUNCTION app.schema_version() RETURNS integer
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT coalesce(max(version), 0) FROM app_private.schema_migrations $$;
+
+CREATE FUNCTION app.shared_link_tenant(link_id uuid) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT t.tenant_id FROM app_private.shared_link_tenants t WHERE t.link_id = shared_link_tenant.link_id
+$$;
+
+CREATE FUNCTION app.token_revoked(p_jti text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT EXISTS (SELECT 1 FROM app_private.revoked_tokens WHERE jti = p_jti) $$;
+
+CREATE FUNCTION app_private.audit_row_hash(previous_hash text, seq bigint, occurred_at timestamp with time zone, actor text, actor_kind text, scope_tenant_id uuid, action text, report text, parameters jsonb, row_count bigint, outcome text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT encode(sha256(convert_to(previous_hash || jsonb_build_array(
+    seq, (extract(epoch FROM occurred_at) * 1000000)::bigint, actor, actor_kind, scope_tenant_id,
+    action, report, parameters, row_count, outcome)::text, 'UTF8')), 'hex')
+$$;
+
+CREATE FUNCTION app_private.index_shared_link() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  INSERT INTO app_private.shared_link_tenants (link_id, tenant_id) VALUES (NEW.id, NEW.tenant_id);
+  RETURN NEW;
+END
+$$;
+
+CREATE PROCEDURE app_private.protect_tenant_table(IN target regclass)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT app.current_tenant()', target);
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', target);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', target);
+  EXECUTE format(
+    'CREATE POLICY tenant_isolation ON %s USING (tenant_id = (SELECT app.current_tenant())) '
+    'WITH CHECK (tenant_id = (SELECT app.current_tenant()))', target);
+  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO tenantscope_tenant', target);
+END
+$$;
+
+CREATE FUNCTION app_private.refuse_audit_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_log is append-only';
+END
+$$;
+
+CREATE TABLE app.audit_log (
+    seq bigint NOT NULL,
+    occurred_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    actor text NOT NULL,
+    actor_kind text NOT NULL,
+    scope_tenant_id uuid,
+    action text NOT NULL,
+    report text,
+    parameters jsonb DEFAULT '{}'::jsonb NOT NULL,
+    row_count bigint,
+    outcome text NOT NULL,
+    previous_hash text NOT NULL,
+    hash text NOT NULL
+);
+
+ALTER TABLE ONLY app.audit_log FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.audit_log ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.audit_log_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE app.courses (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    course_iri text NOT NULL,
+    title text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app.courses FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.daily_active_learners (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    day date NOT NULL,
+    learners integer NOT NULL,
+    CONSTRAINT daily_active_learners_learners_check CHECK ((learners > 0))
+);
+
+ALTER TABLE ONLY app.daily_active_learners FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.daily_enrollment_outcomes (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    day date NOT NULL,
+    course_id uuid NOT NULL,
+    cohort text NOT NULL,
+    region text,
+    days_to_complete integer,
+    enrollments integer NOT NULL,
+    CONSTRAINT daily_enrollment_outcomes_days_to_complete_check CHECK ((days_to_complete >= 0)),
+    CONSTRAINT daily_enrollment_outcomes_enrollments_check CHECK ((enrollments > 0))
+);
+
+ALTER TABLE ONLY app.daily_enrollment_outcomes FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.daily_feature_usage (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    day date NOT NULL,
+    feature_key text NOT NULL,
+    events integer NOT NULL,
+    actors integer NOT NULL,
+    CONSTRAINT daily_feature_usage_actors_check CHECK ((actors > 0)),
+    CONSTRAINT daily_feature_usage_events_check CHECK ((events > 0))
+);
+
+ALTER TABLE ONLY app.daily_feature_usage FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.daily_learner_activity (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    day date NOT NULL,
+    learner_hash text NOT NULL,
+    statements integer NOT NULL,
+    CONSTRAINT daily_learner_activity_statements_check CHECK ((statements > 0))
+);
+
+ALTER TABLE ONLY app.daily_learner_activity FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.enrollments (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    learner_id uuid NOT NULL,
+    course_id uuid NOT NULL,
+    enrolled_at timestamp with time zone NOT NULL,
+    completed_at timestamp with time zone,
+    cohort text NOT NULL,
+    registration uuid,
+    CONSTRAINT enrollments_check CHECK (((completed_at IS NULL) OR (completed_at >= enrolled_at)))
+);
+
+ALTER TABLE ONLY app.enrollments FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.feature_events (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    feature_key text NOT NULL,
+    actor text NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT feature_events_feature_key_check CHECK ((feature_key ~ '^[a-z][a-z0-9_.-]{0,63}$'::text))
+);
+
+ALTER TABLE ONLY app.feature_events FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.learner_active_days (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    learner_hash text NOT NULL,
+    active datemultirange NOT NULL,
+    last_day date GENERATED ALWAYS AS ((upper(active) - 1)) STORED NOT NULL,
+    CONSTRAINT learner_active_days_active_check CHECK ((NOT isempty(active)))
+);
+
+ALTER TABLE ONLY app.learner_active_days FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.learners (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    actor_key text NOT NULL,
+    display_name text,
+    region text,
+    first_seen timestamp with time zone NOT NULL,
+    last_seen timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY app.learners FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.learning_facts_queue (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    seq bigint NOT NULL,
+    actor_key text NOT NULL,
+    queued_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app.learning_facts_queue FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.learning_facts_queue ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.learning_facts_queue_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE app.rollup_state (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    stored_through timestamp with time zone NOT NULL,
+    refreshed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app.rollup_state FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.saved_views (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    days integer NOT NULL,
+    course text,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT saved_views_course_check CHECK ((length(course) <= 500)),
+    CONSTRAINT saved_views_days_check CHECK (((days >= 1) AND (days <= 365))),
+    CONSTRAINT saved_views_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)))
+);
+
+ALTER TABLE ONLY app.saved_views FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.shared_links (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    view_id uuid NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    revoked_at timestamp with time zone,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app.shared_links FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.statements (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    id uuid NOT NULL,
+    statement jsonb NOT NULL,
+    actor_key text NOT NULL,
+    verb_id text NOT NULL,
+    object_id text NOT NULL,
+    object_type text,
+    course_iri text,
+    registration uuid,
+    "timestamp" timestamp with time zone NOT NULL,
+    stored timestamp with time zone DEFAULT now() NOT NULL,
+    voided boolean DEFAULT false NOT NULL,
+    actor_name text,
+    course_title text,
+    completes_course boolean DEFAULT false NOT NULL,
+    cohort text,
+    learner_region text,
+    voids uuid
+);
+
+ALTER TABLE ONLY app.statements FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.tenants (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    tier text DEFAULT 'standard'::text NOT NULL,
+    region text DEFAULT 'default'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT tenants_slug_check CHECK ((slug ~ '^[a-z][a-z0-9-]{0,61}[a-z0-9]$'::text))
+);
+
+ALTER TABLE ONLY app.tenants FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app_private.lrs_credentials (
+    key text NOT NULL,
+    tenant_id uuid NOT NULL,
+    secret_sha256 text NOT NULL,
+    label text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    CONSTRAINT lrs_credentials_key_check CHECK ((key ~ '^lrs_[0-9a-f]{20}$'::text)),
+    CONSTRAINT lrs_credentials_secret_sha256_check CHECK ((secret_sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+CREATE TABLE app_private.revoked_tokens (
+    jti text NOT NULL,
+    revoked_at timestamp with time zone DEFAULT now() NOT NULL,
+    reason text,
+    CONSTRAINT revoked_tokens_jti_check CHECK (((length(jti) >= 1) AND (length(jti) <= 200)))
+);
+
+CREATE TABLE app_private.schema_migrations (
+    version integer NOT NULL,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE app_private.settings (
+    key text NOT NULL,
+    value text NOT NULL
+);
+
+CREATE TABLE app_private.shared_link_tenants (
+    link_id uuid NOT NULL,
+    tenant_id uuid NOT NULL
+);
+
+ALTER TABLE ONLY app.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (seq);
+
+ALTER TABLE ONLY app.courses
+    ADD CONSTRAINT courses_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY app.courses
+    ADD CONSTRAINT courses_tenant_id_course_iri_key UNIQUE (tenant_id, course_iri);
+
+ALTER TABLE ONLY app.daily_active_learners
+    ADD CONSTRAINT daily_active_learners_pkey PRIMARY KEY (tenant_id, day);
+
+ALTER TABLE ONLY app.daily_enrollment_outcomes
+    ADD CONSTRAINT daily_enrollment_outcomes_tenant_id_day_course_id_cohort_re_key UNIQUE NULLS NOT DISTINCT (tenant_id, day, course_id, cohort, region, days_to_complete);
+
+ALTER TABLE ONLY app.daily_feature_usage
+    ADD CONSTRAINT daily_feature_usage_pkey PRIMARY KEY (tenant_id, day, feature_key);
+
+ALTER TABLE ONLY app.daily_learner_activity
+    ADD CONSTRAINT daily_learner_activity_pkey PRIMARY KEY (tenant_id, day, learner_hash);
+
+ALTER TABLE ONLY app.enrollments
+    ADD CONSTRAINT enrollments_pkey PRIMARY KEY (tenant_id, learner_id, course_id);
+
+ALTER TABLE ONLY app.feature_events
+    ADD CONSTRAINT feature_events_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY app.learner_active_days
+    ADD CONSTRAINT learner_active_days_pkey PRIMARY KEY (tenant_id, learner_hash);
+
+ALTER TABLE ONLY app.learners
+    ADD CONSTRAINT learners_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY app.learners
+    ADD CONSTRAINT learners_tenant_id_actor_key_key UNIQUE (tenant_id, actor_key);
+
+ALTER TABLE ONLY app.learning_facts_queue
+    ADD CONSTRAINT learning_facts_queue_pkey PRIMARY KEY (tenant_id, seq);
+
+ALTER TABLE ONLY app.rollup_state
+    ADD CONSTRAINT rollup_state_pkey PRIMARY KEY (tenant_id);
+
+ALTER TABLE ONLY app.saved_views
+    ADD CONSTRAINT saved_views_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY app.saved_views
+    ADD CONSTRAINT saved_views_tenant_id_name_key UNIQUE (tenant_id, name);
+
+ALTER TABLE ONLY app.shared_links
+    ADD CONSTRAINT shared_links_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY app.statements
+    ADD CONSTRAINT statements_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY app.tenants
+    ADD CONSTRAINT tenants_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app.tenants
+    ADD CONSTRAINT tenants_slug_key UNIQUE (slug);
+
+ALTER TABLE ONLY app_private.lrs_credentials
+    ADD CONSTRAINT lrs_credentials_pkey PRIMARY KEY (key);
+
+ALTER TABLE ONLY app_private.revoked_tokens
+    ADD CONSTRAINT revoked_tokens_pkey PRIMARY KEY (jti);
+
+ALTER TABLE ONLY app_private.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+ALTER TABLE ONLY app_private.settings
+    ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
+
+ALTER TABLE ONLY app_private.shared_link_tenants
+    ADD CONSTRAINT shared_link_tenants_pkey PRIMARY KEY (link_id);
+
+CREATE INDEX audit_log_scope_tenant ON app.audit_log USING btree (scope_tenant_id, seq);
+
+CREATE INDEX daily_learner_activity_tenant_learner ON app.daily_learner_activity USING btree (tenant_id, learner_hash);
+
+CREATE INDEX enrollments_tenant_cohort ON app.enrollments USING btree (tenant_id, cohort);
+
+CREATE INDEX enrollments_tenant_course ON app.enrollments USING btree (tenant_id, course_id);
+
+CREATE INDEX feature_events_tenant_occurred ON app.feature_events USING btree (tenant_id, occurred_at);
+
+CREATE INDEX learner_active_days_tenant_last_day ON app.learner_active_days USING btree (tenant_id, last_day);
+
+CREATE INDEX learners_tenant_hash ON app.learners USING btree (tenant_id, md5(actor_key));
+
+CREATE INDEX shared_links_tenant_view ON app.shared_links USING btree (tenant_id, view_id);
+
+CREATE INDEX statements_tenant_actor ON app.statements USING btree (tenant_id, actor_key);
+
+CREATE INDEX statements_tenant_course ON app.statements USING btree (tenant_id, course_iri, "timestamp", id) WHERE (course_iri IS NOT NULL);
+
+CREATE INDEX statements_tenant_object ON app.statements USING btree (tenant_id, object_id);
+
+CREATE INDEX statements_tenant_registration ON app.statements USING btree (tenant_id, registration) WHERE (registration IS NOT NULL);
+
+CREATE INDEX statements_tenant_stored ON app.statements USING btree (tenant_id, stored);
+
+CREATE INDEX statements_tenant_timestamp ON app.statements USING btree (tenant_id, "timestamp");
+
+CREATE INDEX statements_tenant_verb ON app.statements USING btree (tenant_id, verb_id, stored);
+
+CREATE INDEX statements_tenant_voids ON app.statements USING btree (tenant_id, voids) WHERE (voids IS NOT NULL);
+
+CREATE INDEX lrs_credentials_tenant ON app_private.lrs_credentials USING btree (tenant_id);
+
+CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON app.audit_log FOR EACH ROW EXECUTE FUNCTION app_private.refuse_audit_change();
+
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON app.audit_log FOR EACH STATEMENT EXECUTE FUNCTION app_private.refuse_audit_change();
+
+CREATE TRIGGER shared_links_index AFTER INSERT ON app.shared_links FOR EACH ROW EXECUTE FUNCTION app_private.index_shared_link();
+
+ALTER TABLE ONLY app.courses
+    ADD CONSTRAINT courses_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.daily_active_learners
+    ADD CONSTRAINT daily_active_learners_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.daily_enrollment_outcomes
+    ADD CONSTRAINT daily_enrollment_outcomes_tenant_id_course_id_fkey FOREIGN KEY (tenant_id, course_id) REFERENCES app.courses(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.daily_enrollment_outcomes
+    ADD CONSTRAINT daily_enrollment_outcomes_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.daily_feature_usage
+    ADD CONSTRAINT daily_feature_usage_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.daily_learner_activity
+    ADD CONSTRAINT daily_learner_activity_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.enrollments
+    ADD CONSTRAINT enrollments_tenant_id_course_id_fkey FOREIGN KEY (tenant_id, course_id) REFERENCES app.courses(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.enrollments
+    ADD CONSTRAINT enrollments_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.enrollments
+    ADD CONSTRAINT enrollments_tenant_id_learner_id_fkey FOREIGN KEY (tenant_id, learner_id) REFERENCES app.learners(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.feature_events
+    ADD CONSTRAINT feature_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.learner_active_days
+    ADD CONSTRAINT learner_active_days_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.learners
+    ADD CONSTRAINT learners_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.learning_facts_queue
+    ADD CONSTRAINT learning_facts_queue_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.rollup_state
+    ADD CONSTRAINT rollup_state_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.saved_views
+    ADD CONSTRAINT saved_views_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.shared_links
+    ADD CONSTRAINT shared_links_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.shared_links
+    ADD CONSTRAINT shared_links_tenant_id_view_id_fkey FOREIGN KEY (tenant_id, view_id) REFERENCES app.saved_views(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.statements
+    ADD CONSTRAINT statements_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_private.lrs_credentials
+    ADD CONSTRAINT lrs_credentials_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_private.shared_link_tenants
+    ADD CONSTRAINT shared_link_tenants_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE app.audit_log ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.courses ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.daily_active_learners ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.daily_enrollment_outcomes ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.daily_feature_usage ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.daily_learner_activity ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.enrollments ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.feature_events ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.learner_active_days ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.learners ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.learning_facts_queue ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY owner_audit ON app.audit_log TO tenantscope USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_directory ON app.tenants TO tenantscope USING (true) WITH CHECK (true);
+
+CREATE POLICY platform_directory ON app.tenants FOR SELECT TO tenantscope_platform USING (true);
+
+CREATE POLICY platform_read ON app.daily_active_learners FOR SELECT TO tenantscope_platform USING (true);
+
+CREATE POLICY platform_read ON app.daily_feature_usage FOR SELECT TO tenantscope_platform USING (true);
+
+CREATE POLICY platform_read ON app.daily_learner_activity FOR SELECT TO tenantscope_platform USING (true);
+
+CREATE POLICY platform_read ON app.learner_active_days FOR SELECT TO tenantscope_platform USING (true);
+
+ALTER TABLE app.rollup_state ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.saved_views ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.shared_links ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.statements ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY tenant_isolation ON app.courses USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.daily_active_learners USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.daily_enrollment_outcomes USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.daily_feature_usage USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.daily_learner_activity USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.enrollments USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.feature_events USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.learner_active_days USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.learners USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.learning_facts_queue USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.rollup_state USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.saved_views USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.shared_links USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.statements USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_self ON app.tenants FOR SELECT USING ((id = ( SELECT app.current_tenant() AS current_tenant)));
+
+ALTER TABLE app.tenants ENABLE ROW LEVEL SECURITY;
+
+GRANT USAGE ON SCHEMA app TO tenantscope_tenant;
+GRANT USAGE ON SCHEMA app TO tenantscope_platform;
+GRANT USAGE ON SCHEMA app TO tenantscope_app;
+
+GRANT ALL ON FUNCTION app.active_learners_today(wanted_region text, overlap interval) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.append_audit(p_actor text, p_actor_kind text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.append_audit(p_actor text, p_actor_kind text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.current_tenant() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.current_tenant() TO tenantscope_tenant;
+GRANT ALL ON FUNCTION app.current_tenant() TO tenantscope_platform;
+GRANT ALL ON FUNCTION app.current_tenant() TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.derive_queued_learning_facts(max_rows integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.derive_queued_learning_facts(max_rows integer) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.enrollments_from_statements(actor_keys text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.enrollments_from_statements(actor_keys text[]) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.first_broken_audit_row() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION app.learners_from_statements(actor_keys text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.learners_from_statements(actor_keys text[]) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.lock_tenant_derivation() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.lock_tenant_derivation() TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.refresh_daily_rollups(from_day date) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.refresh_daily_rollups(from_day date) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.refresh_daily_rollups_feature_usage() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.refresh_daily_rollups_feature_usage() TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.refresh_enrollment_outcomes() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.refresh_enrollment_outcomes() TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.refresh_feature_usage_for_days(days date[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.refresh_feature_usage_for_days(days date[]) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.refresh_learner_activity_days(days date[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.refresh_learner_activity_days(days date[]) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.refresh_learning_facts(actor_keys text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.refresh_learning_facts(actor_keys text[]) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.schema_version() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.schema_version() TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.shared_link_tenant(link_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.shared_link_tenant(link_id uuid) TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.token_revoked(p_jti text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.token_revoked(p_jti text) TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app_private.index_shared_link() FROM PUBLIC;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.courses TO tenantscope_tenant;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.daily_active_learners TO tenantscope_tenant;
+GRANT SELECT ON TABLE app.daily_active_learners TO tenantscope_platform;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.daily_enrollment_outcomes TO tenantscope_tenant;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.daily_feature_usage TO tenantscope_tenant;
+GRANT SELECT ON TABLE app.daily_feature_usage TO tenantscope_platform;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.daily_learner_activity TO tenantscope_tenant;
+GRANT SELECT ON TABLE app.daily_learner_activity TO tenantscope_platform;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.enrollments TO tenantscope_tenant;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.feature_events TO tenantscope_tenant;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learner_active_days TO tenantscope_tenant;
+GRANT SELECT ON TABLE app.learner_active_days TO tenantscope_platform;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learners TO tenantscope_tenant;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learning_facts_queue TO tenantscope_tenant;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.rollup_state TO tenantscope_tenant;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.saved_views TO tenantscope_tenant;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.shared_links TO tenantscope_tenant;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.statements TO tenantscope_tenant;
+
+GRANT SELECT ON TABLE app.tenants TO tenantscope_tenant;
+GRANT SELECT ON TABLE app.tenants TO tenantscope_platform;
