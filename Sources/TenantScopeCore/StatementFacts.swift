@@ -30,22 +30,6 @@ public struct StatementFacts: Hashable, Sendable {
     public var isVoiding: Bool { voidedStatementID != nil }
 }
 
-public struct CourseReference: Hashable, Sendable {
-    public var iri: String
-    public var title: String?
-}
-
-/// IRIs TenantScope reads from statements.
-public enum TenantScopeXAPI {
-    public static let courseActivityType = "http://adlnet.gov/expapi/activities/course"
-    public static let completedVerb = "http://adlnet.gov/expapi/verbs/completed"
-    public static let passedVerb = "http://adlnet.gov/expapi/verbs/passed"
-    public static let registeredVerb = "http://adlnet.gov/expapi/verbs/registered"
-    public static let voidedVerb = "http://adlnet.gov/expapi/verbs/voided"
-    public static let cohortExtension = "https://tenantscope.dev/xapi/extensions/cohort"
-    public static let regionExtension = "https://tenantscope.dev/xapi/extensions/learner-region"
-}
-
 extension StatementFacts {
     /// Reads the facts out of a statement built with Foundation types (`JSONSerialization` output, or
     /// dictionaries in Swift, as the demo generator writes them).

@@ -21,21 +21,6 @@ public struct ReportParameter: Sendable, Hashable {
     }
 }
 
-/// A parsed parameter value, bound as a query parameter (never spliced into SQL).
-public enum ReportValue: Sendable, Hashable, CustomStringConvertible {
-    case integer(Int)
-    case text(String)
-    case null
-
-    public var description: String {
-        switch self {
-        case .integer(let value): "\(value)"
-        case .text(let value): value
-        case .null: ""
-        }
-    }
-}
-
 extension ReportParameter {
     /// Parses `raw` (nil when absent) into a value, applying the default, or throws a 400-class error.
     func parse(_ raw: String?, today: String) throws(TenantScopeError) -> ReportValue {

@@ -1,0 +1,23 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// A connection inside a scoped transaction. It offers queries only: no way to end the transaction
+/// or to change its scope from inside.
+public struct ScopedConnection: Sendable {
+    public let scope: DataScope
+    private let connection: PostgresConnection
+    private let logger: Logger
+
+    init(scope: DataScope, connection: PostgresConnection, logger: Logger) {
+        self.scope = scope
+        self.connection = connection
+        self.logger = logger
+    }
+
+    @discardableResult
+    public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
+        try await connection.query(query, logger: logger, file: file, line: line)
+    }
+}
