@@ -1,9 +1,5 @@
-import ArgumentParser
 import Foundation
-import Logging
 import PostgresNIO
-import TenantScopeCore
-import TenantScopePostgres
 
 /// Prints errors for a person: the server's message for database errors (which hide it from `description`).
 struct CLIError: Error, CustomStringConvertible {

@@ -1,5 +1,3 @@
-
-
 /// A parsed parameter value, bound as a query parameter (never spliced into SQL).
 public enum ReportValue: Sendable, Hashable, CustomStringConvertible {
     case integer(Int)
