@@ -18,19 +18,21 @@ DECLARE
   revoided text[] := ARRAY(SELECT DISTINCT t.actor_key
                            FROM app.statements v JOIN app.statements t ON t.id = v.voids
                            WHERE v.stored > since AND v.voids IS NOT NULL);
+  revoided_keys text[] := ARRAY(SELECT app.learner_key(r.actor_key) FROM unnest(revoided) r(actor_key));
 BEGIN
   RETURN QUERY
     SELECT a.learner_hash FROM app.daily_learner_activity a
     WHERE a.day = current_date
-      AND NOT EXISTS (SELECT 1 FROM unnest(revoided) r(actor_key) WHERE md5(r.actor_key) = a.learner_hash)
+      AND a.learner_hash <> ALL (revoided_keys)
       AND (wanted_region IS NULL OR EXISTS (SELECT 1 FROM app.learners l
-                                             WHERE md5(l.actor_key) = a.learner_hash AND l.region = wanted_region))
+                                             WHERE l.learner_key = a.learner_hash AND l.region = wanted_region))
     UNION
-    SELECT md5(s.actor_key) FROM app.statements s
-    WHERE (s.stored > since OR s.actor_key = ANY (revoided))
-      AND s."timestamp" >= day_start AND s."timestamp" < day_end AND NOT s.voided AND s.voids IS NULL
-      AND (wanted_region IS NULL OR EXISTS (SELECT 1 FROM app.learners l
-                                             WHERE l.actor_key = s.actor_key AND l.region = wanted_region));
+    SELECT app.learner_key(r.actor_key) FROM (
+      SELECT DISTINCT s.actor_key FROM app.statements s
+      WHERE (s.stored > since OR s.actor_key = ANY (revoided))
+        AND s."timestamp" >= day_start AND s."timestamp" < day_end AND NOT s.voided AND s.voids IS NULL
+        AND (wanted_region IS NULL OR EXISTS (SELECT 1 FROM app.learners l
+                                               WHERE l.actor_key = s.actor_key AND l.region = wanted_region))) r;
 END
 $$;
 
@@ -58,6 +60,39 @@ BEGIN
   RETURN new_seq;
 END
 $$;
+
+CREATE FUNCTION app.append_signed_audit(p_principal text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+  parts text[] := string_to_array(p_principal, '.');
+  mac_key bytea;
+BEGIN
+  IF coalesce(array_length(parts, 1), 0) <> 4 OR parts[1] !~ '^([0-9a-f][0-9a-f])+$' OR length(parts[1]) > 800
+     OR parts[2] NOT IN ('tenant_user', 'platform_admin', 'operator', 'system') OR parts[3] !~ '^[0-9]{1,12}$' THEN
+    RAISE EXCEPTION 'invalid audit principal' USING ERRCODE = '28000';
+  END IF;
+  SELECT decode(s.value, 'hex') INTO mac_key FROM app_private.settings s WHERE s.key = 'tenant_context_key';
+  IF encode(app_private.hmac(convert_to('audit:' || parts[1] || '.' || parts[2] || '.' || parts[3], 'UTF8'), mac_key, 'sha256'), 'hex')
+     IS DISTINCT FROM parts[4] THEN
+    RAISE EXCEPTION 'invalid audit principal' USING ERRCODE = '28000';
+  END IF;
+  IF parts[3]::bigint < extract(epoch FROM now()) THEN
+    RAISE EXCEPTION 'expired audit principal' USING ERRCODE = '28000';
+  END IF;
+  IF p_action IS NULL OR p_action !~ '^[a-z][a-z_]{0,63}$' OR p_outcome IS NULL OR length(p_outcome) > 64 THEN
+    RAISE EXCEPTION 'invalid audit entry' USING ERRCODE = '22023';
+  END IF;
+  RETURN app.append_audit(convert_from(decode(parts[1], 'hex'), 'UTF8'), parts[2], p_scope_tenant_id, p_action,
+                          p_report, p_parameters, p_row_count, p_outcome);
+END
+$_$;
+
+CREATE FUNCTION app.audit_head() RETURNS TABLE(seq bigint, hash text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT a.seq, a.hash FROM app.audit_log a ORDER BY a.seq DESC LIMIT 1 $$;
 
 CREATE FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) RETURNS integer
     LANGUAGE plpgsql
@@ -100,6 +135,19 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION app.credential_state(horizon interval) RETURNS TABLE(kind text, tenant_id uuid, value text, at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT 'tenant', t.id, NULL::text, t.created_at FROM app.tenants t
+  UNION ALL
+  SELECT 'revoked_token', NULL::uuid, r.jti, r.revoked_at FROM app_private.revoked_tokens r
+  WHERE r.revoked_at > now() - horizon
+  UNION ALL
+  SELECT 'revoked_session', s.tenant_id, s.subject, s.revoked_at FROM app_private.revoked_sessions s
+  WHERE s.revoked_at > now() - horizon
+$$;
+
 CREATE FUNCTION app.current_tenant() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -125,6 +173,19 @@ BEGIN
     RAISE EXCEPTION 'expired tenant context';
   END IF;
   RETURN parts[1]::uuid;
+END
+$_$;
+
+CREATE FUNCTION app.delete_tenant(p_slug text) RETURNS TABLE(id uuid, slug text, name text, tier text, region text, created_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+BEGIN
+  IF p_slug IS NULL OR p_slug !~ '^[a-z][a-z0-9-]{0,61}[a-z0-9]$' THEN
+    RAISE EXCEPTION 'invalid tenant slug' USING ERRCODE = '22023';
+  END IF;
+  RETURN QUERY DELETE FROM app.tenants t WHERE t.slug = p_slug
+               RETURNING t.id, t.slug, t.name, t.tier, t.region, t.created_at;
 END
 $_$;
 
@@ -199,6 +260,14 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION app.learner_key(actor_key text) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT left(encode(app_private.hmac(convert_to(actor_key, 'UTF8'), k.secret, 'sha256'), 'hex'), 32)
+  FROM app_private.learner_key_secrets k WHERE k.tenant_id = (SELECT app.current_tenant())
+$$;
+
 CREATE FUNCTION app.learners_from_statements(actor_keys text[]) RETURNS TABLE(actor_key text, display_name text, region text, first_seen timestamp with time zone, last_seen timestamp with time zone)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -247,20 +316,25 @@ CREATE FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_s
   WHERE c.key = presented_key AND c.revoked_at IS NULL AND c.secret_sha256 = lower(presented_secret_sha256)
 $$;
 
-CREATE FUNCTION app.refresh_daily_rollups(from_day date) RETURNS void
-    LANGUAGE sql
+CREATE FUNCTION app.platform_learner_activity(window_days integer) RETURNS TABLE(tenant_id uuid, active_learners bigint, statements bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-  DELETE FROM app.daily_learner_activity WHERE day >= from_day;
-  INSERT INTO app.daily_learner_activity (day, learner_hash, statements)
-    SELECT ("timestamp" AT TIME ZONE 'UTC')::date, md5(actor_key), count(*)
-    FROM app.statements WHERE NOT voided AND voids IS NULL AND "timestamp" >= from_day::timestamp AT TIME ZONE 'UTC'
-    GROUP BY 1, 2;
-  DELETE FROM app.daily_feature_usage WHERE day >= from_day;
-  INSERT INTO app.daily_feature_usage (day, feature_key, events, actors)
-    SELECT (occurred_at AT TIME ZONE 'UTC')::date, feature_key, count(*), count(DISTINCT actor)
-    FROM app.feature_events WHERE occurred_at >= from_day::timestamp AT TIME ZONE 'UTC'
-    GROUP BY 1, 2;
+  SELECT a.tenant_id, count(DISTINCT a.learner_hash), sum(a.statements)::bigint
+  FROM app.daily_learner_activity a
+  WHERE window_days BETWEEN 1 AND 3660 AND a.day >= current_date - (window_days - 1)
+  GROUP BY a.tenant_id
+$$;
+
+CREATE FUNCTION app.platform_window_learners(window_days integer) RETURNS TABLE(tenant_id uuid, window_active_learners bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT l.tenant_id, count(*)
+  FROM app.learner_active_days l
+  WHERE window_days BETWEEN 1 AND 3660 AND l.last_day >= current_date - (window_days - 1)
+    AND l.active && daterange(current_date - (window_days - 1), current_date, '[]')
+  GROUP BY l.tenant_id
 $$;
 
 CREATE FUNCTION app.refresh_daily_rollups_feature_usage() RETURNS void
@@ -307,12 +381,13 @@ DECLARE
 BEGIN
   DELETE FROM app.daily_learner_activity WHERE day = ANY (days);
   INSERT INTO app.daily_learner_activity (day, learner_hash, statements)
-    SELECT d.day, md5(s.actor_key), count(*)
-    FROM unnest(days) AS d(day)
-    JOIN app.statements s ON s."timestamp" >= d.day::timestamp AT TIME ZONE 'UTC'
-                         AND s."timestamp" < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
-    WHERE NOT s.voided AND s.voids IS NULL
-    GROUP BY 1, 2;
+    SELECT g.day, app.learner_key(g.actor_key), g.n
+    FROM (SELECT d.day, s.actor_key, count(*) AS n
+          FROM unnest(days) AS d(day)
+          JOIN app.statements s ON s."timestamp" >= d.day::timestamp AT TIME ZONE 'UTC'
+                               AND s."timestamp" < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
+          WHERE NOT s.voided AND s.voids IS NULL
+          GROUP BY 1, 2) g;
 
   DELETE FROM app.daily_active_learners WHERE day = ANY (days);
   INSERT INTO app.daily_active_learners (day, learners)
@@ -370,6 +445,14 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION app.runtime_keys() RETURNS TABLE(tenant_context_key text, shared_link_key text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT (SELECT s.value FROM app_private.settings s WHERE s.key = 'tenant_context_key'),
+         (SELECT s.value FROM app_private.settings s WHERE s.key = 'shared_link_key')
+$$;
+
 CREATE FUNCTION app.schema_version() RETURNS integer
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -381,6 +464,11 @@ CREATE FUNCTION app.shared_link_tenant(link_id uuid) RETURNS uuid
     AS $$
   SELECT t.tenant_id FROM app_private.shared_link_tenants t WHERE t.link_id = shared_link_tenant.link_id
 $$;
+
+CREATE FUNCTION app.tenant_directory() RETURNS TABLE(id uuid, slug text, name text, tier text, region text, created_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT t.id, t.slug, t.name, t.tier, t.region, t.created_at FROM app.tenants t ORDER BY t.slug $$;
 
 CREATE FUNCTION app.token_revoked(p_jti text) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -394,6 +482,16 @@ CREATE FUNCTION app_private.audit_row_hash(previous_hash text, seq bigint, occur
   SELECT encode(sha256(convert_to(previous_hash || jsonb_build_array(
     seq, (extract(epoch FROM occurred_at) * 1000000)::bigint, actor, actor_kind, scope_tenant_id,
     action, report, parameters, row_count, outcome)::text, 'UTF8')), 'hex')
+$$;
+
+CREATE FUNCTION app_private.create_learner_key_secret() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  INSERT INTO app_private.learner_key_secrets (tenant_id) VALUES (NEW.id);
+  RETURN NEW;
+END
 $$;
 
 CREATE FUNCTION app_private.index_shared_link() RETURNS trigger
@@ -426,6 +524,16 @@ CREATE FUNCTION app_private.refuse_audit_change() RETURNS trigger
     AS $$
 BEGIN
   RAISE EXCEPTION 'audit_log is append-only';
+END
+$$;
+
+CREATE FUNCTION app_private.set_learner_key() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  NEW.learner_key := app.learner_key(NEW.actor_key);
+  RETURN NEW;
 END
 $$;
 
@@ -552,7 +660,8 @@ CREATE TABLE app.learners (
     display_name text,
     region text,
     first_seen timestamp with time zone NOT NULL,
-    last_seen timestamp with time zone NOT NULL
+    last_seen timestamp with time zone NOT NULL,
+    learner_key text NOT NULL
 );
 
 ALTER TABLE ONLY app.learners FORCE ROW LEVEL SECURITY;
@@ -646,6 +755,11 @@ CREATE TABLE app.tenants (
 
 ALTER TABLE ONLY app.tenants FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE app_private.learner_key_secrets (
+    tenant_id uuid NOT NULL,
+    secret bytea DEFAULT app_private.gen_random_bytes(32) NOT NULL
+);
+
 CREATE TABLE app_private.lrs_credentials (
     key text NOT NULL,
     tenant_id uuid NOT NULL,
@@ -655,6 +769,23 @@ CREATE TABLE app_private.lrs_credentials (
     revoked_at timestamp with time zone,
     CONSTRAINT lrs_credentials_key_check CHECK ((key ~ '^lrs_[0-9a-f]{20}$'::text)),
     CONSTRAINT lrs_credentials_secret_sha256_check CHECK ((secret_sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+CREATE TABLE app_private.revoked_sessions (
+    id bigint NOT NULL,
+    tenant_id uuid NOT NULL,
+    subject text,
+    revoked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT revoked_sessions_subject_check CHECK (((length(subject) >= 1) AND (length(subject) <= 200)))
+);
+
+ALTER TABLE app_private.revoked_sessions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app_private.revoked_sessions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 CREATE TABLE app_private.revoked_tokens (
@@ -741,8 +872,14 @@ ALTER TABLE ONLY app.tenants
 ALTER TABLE ONLY app.tenants
     ADD CONSTRAINT tenants_slug_key UNIQUE (slug);
 
+ALTER TABLE ONLY app_private.learner_key_secrets
+    ADD CONSTRAINT learner_key_secrets_pkey PRIMARY KEY (tenant_id);
+
 ALTER TABLE ONLY app_private.lrs_credentials
     ADD CONSTRAINT lrs_credentials_pkey PRIMARY KEY (key);
+
+ALTER TABLE ONLY app_private.revoked_sessions
+    ADD CONSTRAINT revoked_sessions_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY app_private.revoked_tokens
     ADD CONSTRAINT revoked_tokens_pkey PRIMARY KEY (jti);
@@ -768,7 +905,7 @@ CREATE INDEX feature_events_tenant_occurred ON app.feature_events USING btree (t
 
 CREATE INDEX learner_active_days_tenant_last_day ON app.learner_active_days USING btree (tenant_id, last_day);
 
-CREATE INDEX learners_tenant_hash ON app.learners USING btree (tenant_id, md5(actor_key));
+CREATE INDEX learners_tenant_learner_key ON app.learners USING btree (tenant_id, learner_key);
 
 CREATE INDEX shared_links_tenant_view ON app.shared_links USING btree (tenant_id, view_id);
 
@@ -790,11 +927,19 @@ CREATE INDEX statements_tenant_voids ON app.statements USING btree (tenant_id, v
 
 CREATE INDEX lrs_credentials_tenant ON app_private.lrs_credentials USING btree (tenant_id);
 
+CREATE INDEX revoked_sessions_revoked_at ON app_private.revoked_sessions USING btree (revoked_at);
+
+CREATE INDEX revoked_tokens_revoked_at ON app_private.revoked_tokens USING btree (revoked_at);
+
 CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON app.audit_log FOR EACH ROW EXECUTE FUNCTION app_private.refuse_audit_change();
 
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON app.audit_log FOR EACH STATEMENT EXECUTE FUNCTION app_private.refuse_audit_change();
 
+CREATE TRIGGER learners_learner_key BEFORE INSERT OR UPDATE OF actor_key ON app.learners FOR EACH ROW EXECUTE FUNCTION app_private.set_learner_key();
+
 CREATE TRIGGER shared_links_index AFTER INSERT ON app.shared_links FOR EACH ROW EXECUTE FUNCTION app_private.index_shared_link();
+
+CREATE TRIGGER tenants_learner_key_secret AFTER INSERT ON app.tenants FOR EACH ROW EXECUTE FUNCTION app_private.create_learner_key_secret();
 
 ALTER TABLE ONLY app.courses
     ADD CONSTRAINT courses_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
@@ -850,11 +995,21 @@ ALTER TABLE ONLY app.shared_links
 ALTER TABLE ONLY app.statements
     ADD CONSTRAINT statements_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY app_private.learner_key_secrets
+    ADD CONSTRAINT learner_key_secrets_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY app_private.lrs_credentials
     ADD CONSTRAINT lrs_credentials_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY app_private.revoked_sessions
+    ADD CONSTRAINT revoked_sessions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY app_private.shared_link_tenants
     ADD CONSTRAINT shared_link_tenants_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+CREATE POLICY aggregates_read ON app.daily_learner_activity FOR SELECT TO tenantscope_aggregates USING (true);
+
+CREATE POLICY aggregates_read ON app.learner_active_days FOR SELECT TO tenantscope_aggregates USING (true);
 
 ALTER TABLE app.audit_log ENABLE ROW LEVEL SECURITY;
 
@@ -887,10 +1042,6 @@ CREATE POLICY platform_directory ON app.tenants FOR SELECT TO tenantscope_platfo
 CREATE POLICY platform_read ON app.daily_active_learners FOR SELECT TO tenantscope_platform USING (true);
 
 CREATE POLICY platform_read ON app.daily_feature_usage FOR SELECT TO tenantscope_platform USING (true);
-
-CREATE POLICY platform_read ON app.daily_learner_activity FOR SELECT TO tenantscope_platform USING (true);
-
-CREATE POLICY platform_read ON app.learner_active_days FOR SELECT TO tenantscope_platform USING (true);
 
 ALTER TABLE app.rollup_state ENABLE ROW LEVEL SECURITY;
 
@@ -935,19 +1086,31 @@ ALTER TABLE app.tenants ENABLE ROW LEVEL SECURITY;
 GRANT USAGE ON SCHEMA app TO tenantscope_tenant;
 GRANT USAGE ON SCHEMA app TO tenantscope_platform;
 GRANT USAGE ON SCHEMA app TO tenantscope_app;
+GRANT USAGE ON SCHEMA app TO tenantscope_aggregates;
 
 GRANT ALL ON FUNCTION app.active_learners_today(wanted_region text, overlap interval) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.append_audit(p_actor text, p_actor_kind text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.append_audit(p_actor text, p_actor_kind text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.append_signed_audit(p_principal text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.append_signed_audit(p_principal text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.audit_head() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.audit_head() TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.credential_state(horizon interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.credential_state(horizon interval) TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.current_tenant() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.current_tenant() TO tenantscope_tenant;
 GRANT ALL ON FUNCTION app.current_tenant() TO tenantscope_platform;
 GRANT ALL ON FUNCTION app.current_tenant() TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.delete_tenant(p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.delete_tenant(p_slug text) TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.derive_queued_learning_facts(max_rows integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.derive_queued_learning_facts(max_rows integer) TO tenantscope_tenant;
@@ -957,6 +1120,9 @@ GRANT ALL ON FUNCTION app.enrollments_from_statements(actor_keys text[]) TO tena
 
 REVOKE ALL ON FUNCTION app.first_broken_audit_row() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION app.learner_key(actor_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.learner_key(actor_key text) TO tenantscope_tenant;
+
 REVOKE ALL ON FUNCTION app.learners_from_statements(actor_keys text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.learners_from_statements(actor_keys text[]) TO tenantscope_tenant;
 
@@ -965,9 +1131,6 @@ GRANT ALL ON FUNCTION app.lock_tenant_derivation() TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) TO tenantscope_app;
-
-REVOKE ALL ON FUNCTION app.refresh_daily_rollups(from_day date) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.refresh_daily_rollups(from_day date) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.refresh_daily_rollups_feature_usage() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.refresh_daily_rollups_feature_usage() TO tenantscope_tenant;
@@ -984,16 +1147,26 @@ GRANT ALL ON FUNCTION app.refresh_learner_activity_days(days date[]) TO tenantsc
 REVOKE ALL ON FUNCTION app.refresh_learning_facts(actor_keys text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.refresh_learning_facts(actor_keys text[]) TO tenantscope_tenant;
 
+REVOKE ALL ON FUNCTION app.runtime_keys() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.runtime_keys() TO tenantscope_app;
+
 REVOKE ALL ON FUNCTION app.schema_version() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.schema_version() TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.shared_link_tenant(link_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.shared_link_tenant(link_id uuid) TO tenantscope_app;
 
+REVOKE ALL ON FUNCTION app.tenant_directory() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.tenant_directory() TO tenantscope_app;
+
 REVOKE ALL ON FUNCTION app.token_revoked(p_jti text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.token_revoked(p_jti text) TO tenantscope_app;
 
+REVOKE ALL ON FUNCTION app_private.create_learner_key_secret() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION app_private.index_shared_link() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION app_private.set_learner_key() FROM PUBLIC;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.courses TO tenantscope_tenant;
 
@@ -1006,14 +1179,14 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.daily_feature_usage TO tenantscop
 GRANT SELECT ON TABLE app.daily_feature_usage TO tenantscope_platform;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.daily_learner_activity TO tenantscope_tenant;
-GRANT SELECT ON TABLE app.daily_learner_activity TO tenantscope_platform;
+GRANT SELECT ON TABLE app.daily_learner_activity TO tenantscope_aggregates;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.enrollments TO tenantscope_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.feature_events TO tenantscope_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learner_active_days TO tenantscope_tenant;
-GRANT SELECT ON TABLE app.learner_active_days TO tenantscope_platform;
+GRANT SELECT ON TABLE app.learner_active_days TO tenantscope_aggregates;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learners TO tenantscope_tenant;
 

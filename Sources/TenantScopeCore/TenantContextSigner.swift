@@ -12,7 +12,7 @@ public struct TenantContextSigner: Sendable {
 
     /// - Parameter keyHex: the hex-encoded key stored by the migrations in `app_private.settings`.
     public init(keyHex: String) throws(TenantScopeError) {
-        guard let bytes = Self.bytes(fromHex: keyHex), bytes.count >= 32 else {
+        guard let bytes = Hex.decode(keyHex), bytes.count >= 32 else {
             throw .environment("tenant context key must be at least 32 bytes of hex")
         }
         self.key = SymmetricKey(data: bytes)
@@ -22,29 +22,6 @@ public struct TenantContextSigner: Sendable {
     public func context(for tenant: TenantID, expiresAt: Date) -> String {
         let payload = "\(tenant).\(Int64(expiresAt.timeIntervalSince1970.rounded(.down)))"
         let mac = HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: key)
-        return payload + "." + mac.map { String(format: "%02x", $0) }.joined()
-    }
-
-    static func bytes(fromHex hex: String) -> [UInt8]? {
-        let chars = Array(hex.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(chars.count / 2)
-        var index = 0
-        while index < chars.count {
-            guard let high = nibble(chars[index]), let low = nibble(chars[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
-        }
-        return out
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        return payload + "." + Hex.encode(mac)
     }
 }

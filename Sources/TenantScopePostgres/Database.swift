@@ -4,20 +4,26 @@ import PostgresNIO
 import ServiceLifecycle
 import TenantScopeCore
 
-/// The database as the rest of TenantScope sees it: migrated, with an owner pool for administration
-/// and the server's pool (`tenantscope_app`) behind the one scoped-session helper.
+/// The database as the running server sees it: one pool of the server's login role (`tenantscope_app`)
+/// and nothing else.
 ///
-/// Both pools are `Service`s: the server adds them to its service group, commands use ``withRunningClients(_:)``.
+/// The server holds no owner login (architecture decision 21): migrations run before the port opens on
+/// a connection that is then closed, and every runtime operation that needs more than the tenant and
+/// platform roles (the runtime keys, the tenant directory, tenant deletion, LRS key lookup, signed audit
+/// appends, the credential state) is a narrow SECURITY DEFINER function the login role may execute.
+/// Operator work that needs the owner (creating tenants, managing LRS keys, revoking, reading the audit
+/// trail) lives in ``AdminDatabase``, for the command line.
+///
+/// The pool is a `Service`: the server adds it to its service group, commands use ``withRunningClients(_:)``.
 public final class Database: Sendable {
-    public let ownerEndpoint: DatabaseEndpoint
     public let appEndpoint: DatabaseEndpoint
-    let owner: PostgresClient
     let app: PostgresClient
     /// The tenant-scoped session helper: the only path to tenant tables.
     public let sessions: ScopedDatabase
     public let tenants: TenantDirectory
     public let audit: AuditLog
-    public let revocations: TokenRevocations
+    /// Live tenants and recent revocations, for the server's credential cache.
+    public let credentialState: CredentialStateStore
     /// The Learning Record Store's statements, through ``sessions``.
     public let statements: StatementStore
     public let featureEvents: FeatureEventStore
@@ -26,55 +32,69 @@ public final class Database: Sendable {
     public let savedViews: SavedViewStore
     private let logger: Logger
 
-    /// Applies pending migrations, reads the runtime secrets, and builds (but does not run) the pools.
+    /// Applies pending migrations and reads the server role's password with one owner connection each,
+    /// both closed before this returns; then opens the server's own pool. The owner endpoint is not kept.
     public static func prepare(
-        ownerEndpoint: DatabaseEndpoint, logger: Logger, progress: @Sendable (String) -> Void = { _ in }
+        ownerEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil,
+        progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> Database {
         try await Migrator(ownerEndpoint: ownerEndpoint, logger: logger).migrate(progress: progress)
-        return try await open(ownerEndpoint: ownerEndpoint, logger: logger)
+        let appEndpoint = try await appEndpoint(ownerEndpoint: ownerEndpoint, logger: logger)
+        return try await open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints)
     }
 
-    /// Reads the runtime secrets of an already migrated database and builds (but does not run) the pools.
-    public static func open(ownerEndpoint: DatabaseEndpoint, logger: Logger) async throws -> Database {
-        let settings = try await OneShotConnection.with(ownerEndpoint, logger: logger) { connection in
-            var settings: [String: String] = [:]
-            for try await (key, value) in try await connection.query(
-                "SELECT key, value FROM app_private.settings", logger: logger
-            ).decode((String, String).self) {
-                settings[key] = value
-            }
-            return settings
+    /// The server role's endpoint: the owner's, with the role's generated password (read once, as the owner).
+    public static func appEndpoint(ownerEndpoint: DatabaseEndpoint, logger: Logger) async throws -> DatabaseEndpoint {
+        let password = try await OneShotConnection.with(ownerEndpoint, logger: logger) { connection in
+            try await connection.query("SELECT value FROM app_private.settings WHERE key = 'app_role_password'", logger: logger)
+                .collect().first?.decode(String.self)
         }
-        guard let key = settings["tenant_context_key"], let password = settings["app_role_password"],
-              let linkKey = settings["shared_link_key"] else {
-            throw TenantScopeError.environment("app_private.settings is missing the runtime secrets; the migrations did not complete")
+        guard let password else {
+            throw TenantScopeError.environment("app_private.settings has no app_role_password; the migrations did not complete")
         }
-        return try Database(ownerEndpoint: ownerEndpoint, appPassword: password, contextKeyHex: key, linkKeyHex: linkKey, logger: logger)
+        return ownerEndpoint.with(username: appRole, password: password)
     }
 
-    init(ownerEndpoint: DatabaseEndpoint, appPassword: String, contextKeyHex: String, linkKeyHex: String, logger: Logger) throws {
-        self.ownerEndpoint = ownerEndpoint
-        self.appEndpoint = ownerEndpoint.with(username: "tenantscope_app", password: appPassword)
-        self.owner = PostgresClient(configuration: ownerEndpoint.clientConfiguration(maximumConnections: 4), backgroundLogger: logger)
+    /// The server's login role.
+    public static let appRole = "tenantscope_app"
+
+    /// Opens the server's pool on an already migrated database, as the server's login role only: checks
+    /// the schema version and reads the runtime keys through `app.runtime_keys()`.
+    public static func open(appEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil) async throws -> Database {
+        let (version, contextKey, linkKey) = try await OneShotConnection.with(appEndpoint, logger: logger) { connection in
+            let version = try await connection.query("SELECT app.schema_version()", logger: logger).collect().first?.decode(Int.self) ?? 0
+            guard version == Migration.latestVersion else { return (version, "", "") }
+            let keys = try await connection.query("SELECT tenant_context_key, shared_link_key FROM app.runtime_keys()", logger: logger)
+                .collect().first?.decode((String?, String?).self)
+            return (version, keys?.0 ?? "", keys?.1 ?? "")
+        }
+        guard version == Migration.latestVersion else {
+            throw TenantScopeError.environment(
+                "the database schema is at version \(version), this build needs \(Migration.latestVersion): run `tenantscope migrate` with the owner's URL first")
+        }
+        return try Database(appEndpoint: appEndpoint, contextKeyHex: contextKey, linkKeyHex: linkKey, checkpoints: checkpoints, logger: logger)
+    }
+
+    init(appEndpoint: DatabaseEndpoint, contextKeyHex: String, linkKeyHex: String, checkpoints: AuditCheckpoints? = nil, logger: Logger) throws {
+        self.appEndpoint = appEndpoint
         self.app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
         self.sessions = ScopedDatabase(client: app, signer: try TenantContextSigner(keyHex: contextKeyHex))
-        self.tenants = TenantDirectory(ownerClient: owner)
-        self.audit = AuditLog(appClient: app, ownerClient: owner)
-        self.revocations = TokenRevocations(appClient: app, ownerClient: owner)
+        self.tenants = TenantDirectory(appClient: app)
+        self.audit = AuditLog(appClient: app, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
+        self.credentialState = CredentialStateStore(appClient: app)
         self.statements = StatementStore(sessions: sessions)
         self.featureEvents = FeatureEventStore(sessions: sessions)
-        self.lrsCredentials = LRSCredentials(appClient: app, ownerClient: owner)
+        self.lrsCredentials = LRSCredentials(appClient: app)
         self.savedViews = SavedViewStore(sessions: sessions, appClient: app, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
         self.logger = logger
     }
 
-    /// The pools, for a service group.
-    public var services: [any Service] { [owner, app] }
+    /// The pool, for a service group.
+    public var services: [any Service] { [app] }
 
-    /// Runs both pools for the duration of `body` (for commands and tests that have no service group).
+    /// Runs the pool for the duration of `body` (for commands and tests that have no service group).
     public func withRunningClients<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.owner.run() }
             group.addTask { await self.app.run() }
             defer { group.cancelAll() }
             return try await body()

@@ -27,6 +27,19 @@ public struct DemoDataLoader: Sendable {
         public var skipped: Bool
     }
 
+    /// Creates the demo tenants that do not exist yet: an owner action, run before the server's port opens.
+    public static func createTenants(in admin: AdminDatabase, logger: Logger) async throws {
+        for profile in DemoTenantProfile.all {
+            let slug = try TenantSlug(profile.slug)
+            guard try await admin.runtime.tenants.find(slug: slug, logger: logger) == nil else { continue }
+            let tenant = try await admin.tenants.create(slug: slug, name: profile.name, tier: profile.tier, region: profile.region, logger: logger)
+            try await admin.runtime.audit.append(.init(actor: "demo-loader", actorKind: "operator", scopeTenant: tenant.id,
+                                                       action: "tenant_created", parameters: ["slug": profile.slug], outcome: "ok"), logger: logger)
+        }
+    }
+
+    /// Loads the demo data into the demo tenants (``createTenants(in:logger:)``) that have no statements
+    /// yet, through the server's role and each tenant's scope.
     public func load(
         realStatementsPath: String?, anchor: Date = Date(), progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> [Summary] {
@@ -45,13 +58,9 @@ public struct DemoDataLoader: Sendable {
         var summaries: [Summary] = []
         for profile in profiles {
             let slug = try TenantSlug(profile.slug)
-            var found = try await database.tenants.find(slug: slug, logger: logger)
-            if found == nil {
-                found = try await database.tenants.create(slug: slug, name: profile.name, tier: profile.tier, region: profile.region, logger: logger)
-                try await database.audit.append(.init(actor: "demo-loader", actorKind: "operator", scopeTenant: found?.id,
-                                                      action: "tenant_created", parameters: ["slug": profile.slug], outcome: "ok"), logger: logger)
+            guard let tenant = try await database.tenants.find(slug: slug, logger: logger) else {
+                throw TenantScopeError.environment("the demo tenant '\(slug)' does not exist: create the demo tenants first (createTenants)")
             }
-            guard let tenant = found else { continue }
             let scope = ScopePolicy.maintenance(of: tenant.id, job: "demo-data")
             let existing = try await database.sessions.run(scope, logger: logger) { connection in
                 try await connection.query("SELECT count(*) FROM app.statements").collect().first?.decode(Int.self) ?? 0

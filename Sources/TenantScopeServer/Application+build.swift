@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import TenantScopeCore
 import TenantScopePostgres
 
@@ -25,6 +26,13 @@ public func buildApplication(
         logger: logger
     )
     app.addServices(database.services)
+    // The credential cache reloads itself in the background (a CredentialCache is a Service).
+    if let service = tokens.status as? any Service {
+        app.addServices(service)
+    }
+    if let checkpoints = database.audit.checkpoints {
+        app.addServices(AuditCheckpointService(checkpoints: checkpoints, audit: database.audit, logger: logger))
+    }
     if let interval = configuration.rollupInterval {
         app.addServices(RollupService(database: database, interval: interval, logger: logger))
     }

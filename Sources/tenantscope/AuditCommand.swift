@@ -14,8 +14,8 @@ struct AuditCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run(on db: Database, logger: Logger) async throws -> Int? {
-            try await db.audit.firstBrokenRow(logger: logger)
+        func run(on db: AdminDatabase, logger: Logger) async throws -> Int? {
+            try await db.auditTrail.firstBrokenRow(logger: logger)
         }
 
         func report(_ broken: Int?) throws {
@@ -35,11 +35,11 @@ struct AuditCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run(on db: Database, logger: Logger) async throws -> [AuditLog.Row] {
-            try await db.audit.tail(limit: max(1, min(limit, 1000)), logger: logger)
+        func run(on db: AdminDatabase, logger: Logger) async throws -> [AuditTrail.Row] {
+            try await db.auditTrail.tail(limit: max(1, min(limit, 1000)), logger: logger)
         }
 
-        func report(_ rows: [AuditLog.Row]) {
+        func report(_ rows: [AuditTrail.Row]) {
             for row in rows {
                 let e = row.entry
                 let parameters = e.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")

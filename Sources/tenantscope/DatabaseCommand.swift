@@ -13,8 +13,8 @@ protocol DatabaseCommand: AsyncParsableCommand {
 
     var database: DatabaseOptions { get }
 
-    /// The command's work, with the database migrated and its pools running.
-    func run(on database: Database, logger: Logger) async throws -> Output
+    /// The command's work, with the database migrated and its pools (the server's and the owner's) running.
+    func run(on database: AdminDatabase, logger: Logger) async throws -> Output
 
     /// Prints the result for a person (standard output; progress goes to standard error).
     func report(_ output: Output) throws

@@ -49,15 +49,27 @@ struct DatabaseOptions: ParsableArguments {
         return try DatabaseEndpoint(url: resolvedDatabaseURL!)
     }
 
-    /// Runs `body` with a migrated, running database; an embedded cluster started for it is stopped after.
+    /// The audit checkpoints of the state directory (see `AuditCheckpoints`): commands that append to
+    /// the audit log checkpoint the new head there, as the server does.
+    func auditCheckpoints() throws -> AuditCheckpoints {
+        try AuditCheckpoints.inStateDirectory(resolvedStateDirectory)
+    }
+
+    /// Runs `body` with a migrated database and running pools (the server's and the owner's); an
+    /// embedded cluster started for it is stopped after.
     func withDatabase<Result: Sendable>(
-        logger: Logger, _ body: (Database) async throws -> Result
+        logger: Logger, _ body: (AdminDatabase) async throws -> Result
     ) async throws -> Result {
         let embedded = embedded(logger: logger)
         do {
             let endpoint = try await ownerEndpoint(embedded: embedded)
-            let database = try await Database.prepare(ownerEndpoint: endpoint, logger: logger, progress: progress)
-            let result = try await database.withRunningClients { try await body(database) }
+            let checkpoints = try auditCheckpoints()
+            let database = try await AdminDatabase.prepare(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints, progress: progress)
+            let result = try await database.withRunningClients {
+                let result = try await body(database)
+                try await checkpoints.flush(database.runtime.audit, logger: logger)
+                return result
+            }
             try await embedded?.stopIfStartedHere()
             return result
         } catch {

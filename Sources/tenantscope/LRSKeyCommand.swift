@@ -26,13 +26,13 @@ struct LRSKeyCommand: AsyncParsableCommand {
             _ = try parseSlug(tenant)
         }
 
-        func run(on db: Database, logger: Logger) async throws -> LRSCredentialSecret {
+        func run(on db: AdminDatabase, logger: Logger) async throws -> LRSCredentialSecret {
             let slug = try parseSlug(tenant)
-            guard let tenant = try await db.tenants.find(slug: slug, logger: logger) else {
+            guard let tenant = try await db.runtime.tenants.find(slug: slug, logger: logger) else {
                 throw TenantScopeError.notFound("no tenant with the slug '\(slug)'; see `tenantscope tenant list`")
             }
-            let credential = try await db.lrsCredentials.create(tenant: tenant.id, label: label, logger: logger)
-            try await db.audit.append(.operatorAction("lrs_key_created", tenant: tenant.id, parameters: ["key": credential.key]), logger: logger)
+            let credential = try await db.lrsKeys.create(tenant: tenant.id, label: label, logger: logger)
+            try await db.runtime.audit.append(.operatorAction("lrs_key_created", tenant: tenant.id, parameters: ["key": credential.key]), logger: logger)
             return credential
         }
 
@@ -48,11 +48,11 @@ struct LRSKeyCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run(on db: Database, logger: Logger) async throws -> [LRSCredentials.Listing] {
-            try await db.lrsCredentials.list(logger: logger)
+        func run(on db: AdminDatabase, logger: Logger) async throws -> [LRSKeyRegistry.Listing] {
+            try await db.lrsKeys.list(logger: logger)
         }
 
-        func report(_ keys: [LRSCredentials.Listing]) {
+        func report(_ keys: [LRSKeyRegistry.Listing]) {
             guard !keys.isEmpty else {
                 print("No LRS keys yet. Create one with: tenantscope lrs-key create --tenant SLUG")
                 return
@@ -72,11 +72,11 @@ struct LRSKeyCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run(on db: Database, logger: Logger) async throws -> String {
-            guard let tenant = try await db.lrsCredentials.revoke(key: key, logger: logger) else {
+        func run(on db: AdminDatabase, logger: Logger) async throws -> String {
+            guard let tenant = try await db.lrsKeys.revoke(key: key, logger: logger) else {
                 throw TenantScopeError.notFound("no active LRS key '\(key)'")
             }
-            try await db.audit.append(.operatorAction("lrs_key_revoked", tenant: tenant, parameters: ["key": key]), logger: logger)
+            try await db.runtime.audit.append(.operatorAction("lrs_key_revoked", tenant: tenant, parameters: ["key": key]), logger: logger)
             return key
         }
 

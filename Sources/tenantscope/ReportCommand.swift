@@ -46,7 +46,7 @@ struct ReportCommand: AsyncParsableCommand {
             _ = try tenant.map(parseSlug)
         }
 
-        func run(on db: Database, logger: Logger) async throws -> (ReportResult, [Double]) {
+        func run(on db: AdminDatabase, logger: Logger) async throws -> (ReportResult, [Double]) {
             let path = cold ? ReportRunner.Path.cold : .served
             let pairs = parameters.map { parameter -> (String, String) in
                 let parts = parameter.split(separator: "=", maxSplits: 1)
@@ -55,16 +55,16 @@ struct ReportCommand: AsyncParsableCommand {
             let scope: DataScope
             if let tenant {
                 let slug = try parseSlug(tenant)
-                guard let found = try await db.tenants.find(slug: slug, logger: logger) else {
+                guard let found = try await db.runtime.tenants.find(slug: slug, logger: logger) else {
                     throw TenantScopeError.notFound("no tenant with the slug '\(slug)'")
                 }
                 scope = .tenant(ScopePolicy.maintenance(of: found.id, job: "report-run"))
-                try await db.audit.append(.operatorAction("operator_tenant_report", tenant: found.id, report: name,
+                try await db.runtime.audit.append(.operatorAction("operator_tenant_report", tenant: found.id, report: name,
                                                           parameters: ["path": path.rawValue, "runs": "\(self.repeat)"]), logger: logger)
             } else {
                 scope = .platform(ScopePolicy.platformCommand(operator: operatorName()))
             }
-            let runner = ReportRunner(catalog: try StandardReports.catalog(), database: db)
+            let runner = ReportRunner(catalog: try StandardReports.catalog(), database: db.runtime)
             var latencies: [Double] = []
             var result: ReportResult?
             let clock = ContinuousClock()

@@ -25,15 +25,15 @@ struct RollupsCommand: AsyncParsableCommand {
             _ = try tenant.map(parseSlug)
         }
 
-        func run(on db: Database, logger: Logger) async throws -> [Int] {
-            var tenants = try await db.tenants.list(logger: logger)
+        func run(on db: AdminDatabase, logger: Logger) async throws -> [Int] {
+            var tenants = try await db.runtime.tenants.list(logger: logger)
             if let slug = try tenant.map(parseSlug) {
                 tenants = tenants.filter { $0.slug == slug }
                 guard !tenants.isEmpty else { throw TenantScopeError.notFound("no tenant with the slug '\(slug)'") }
             }
             progress("Rebuilding roll-ups of \(tenants.count) tenant(s)")
-            let results = try await RollupService(database: db, logger: logger).catchUpAll(tenants: tenants, fullRebuild: true, progress: progress)
-            try await db.audit.append(.operatorAction("rollups_rebuilt", tenant: tenants.count == 1 ? tenants[0].id : nil,
+            let results = try await RollupService(database: db.runtime, logger: logger).catchUpAll(tenants: tenants, fullRebuild: true, progress: progress)
+            try await db.runtime.audit.append(.operatorAction("rollups_rebuilt", tenant: tenants.count == 1 ? tenants[0].id : nil,
                                                       parameters: ["tenants": "\(tenants.count)"]), logger: logger)
             return results.map(\.days)
         }

@@ -54,13 +54,35 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    /// Everything that needs the owner happens here, before the port opens, on connections that are closed
+    /// again: migrations, reading the server role's password, creating the demo tenants. What comes back
+    /// holds only the server role's pool (architecture decision 21). Given the server role's own URL
+    /// (`tenantscope db app-url`), serve needs no owner credentials at all and migrates nothing.
+    func startUp(embedded: EmbeddedPostgres?, logger: Logger) async throws -> Database {
+        let checkpoints = try database.auditCheckpoints()
+        let endpoint = try await database.ownerEndpoint(embedded: embedded)
+        if endpoint.username == Database.appRole {
+            guard !demo else { throw ValidationError("--demo creates tenants, which needs the owner's URL, not the server role's") }
+            progress("Connecting as \(Database.appRole): no migrations (run `tenantscope migrate` with the owner's URL)")
+            return try await Database.open(appEndpoint: endpoint, logger: logger, checkpoints: checkpoints)
+        }
+        if demo {
+            let admin = try await AdminDatabase.prepare(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints, progress: progress)
+            try await admin.withRunningClients {
+                try await DemoDataLoader.createTenants(in: admin, logger: logger)
+                try await checkpoints.flush(admin.runtime.audit, logger: logger)
+            }
+            return try await Database.open(appEndpoint: admin.runtime.appEndpoint, logger: logger, checkpoints: checkpoints)
+        }
+        return try await Database.prepare(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints, progress: progress)
+    }
+
     func run() async throws {
         TenantScopeCommand.bootstrapLogging()
         let logger = Logger(label: "tenantscope")
         let embedded = database.embedded(logger: logger)
         do {
-            let endpoint = try await database.ownerEndpoint(embedded: embedded)
-            let db = try await Database.prepare(ownerEndpoint: endpoint, logger: logger, progress: progress)
+            let db = try await startUp(embedded: embedded, logger: logger)
             var loadDemo: (@Sendable () async throws -> Void)?
             if demo {
                 let path = demoStatements
@@ -74,7 +96,8 @@ struct ServeCommand: AsyncParsableCommand {
             if tokens.usesDevelopmentKeys {
                 progress("Using development token keys from \(database.resolvedStateDirectory)/keys (mint tokens with `tenantscope token`)")
             }
-            let verifier = try await tokens.verifier(stateDirectory: database.resolvedStateDirectory, revocations: db.revocations)
+            let credentials = CredentialCache(store: db.credentialState, horizon: tokens.maximumLifetime, logger: logger)
+            let verifier = try await tokens.verifier(stateDirectory: database.resolvedStateDirectory, status: credentials)
             let app = buildApplication(
                 database: db, configuration: .init(
                     host: host, port: port, maximumBodyBytes: maxBodyBytes,

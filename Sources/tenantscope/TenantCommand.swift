@@ -31,10 +31,10 @@ struct TenantCommand: AsyncParsableCommand {
             _ = try parseSlug(slug)
         }
 
-        func run(on db: Database, logger: Logger) async throws -> Tenant {
+        func run(on db: AdminDatabase, logger: Logger) async throws -> Tenant {
             let slug = try parseSlug(self.slug)
             let tenant = try await db.tenants.create(slug: slug, name: name, tier: tier, region: region, logger: logger)
-            try await db.audit.append(.operatorAction("tenant_created", tenant: tenant.id, parameters: ["slug": slug.rawValue]), logger: logger)
+            try await db.runtime.audit.append(.operatorAction("tenant_created", tenant: tenant.id, parameters: ["slug": slug.rawValue]), logger: logger)
             return tenant
         }
 
@@ -48,8 +48,8 @@ struct TenantCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run(on db: Database, logger: Logger) async throws -> [Tenant] {
-            try await db.tenants.list(logger: logger)
+        func run(on db: AdminDatabase, logger: Logger) async throws -> [Tenant] {
+            try await db.runtime.tenants.list(logger: logger)
         }
 
         func report(_ tenants: [Tenant]) {
@@ -82,13 +82,13 @@ struct TenantCommand: AsyncParsableCommand {
             _ = try parseSlug(slug)
         }
 
-        func run(on db: Database, logger: Logger) async throws -> Tenant {
+        func run(on db: AdminDatabase, logger: Logger) async throws -> Tenant {
             let slug = try parseSlug(self.slug)
             progress("Deleting tenant \(slug) and all its data")
-            guard let tenant = try await db.tenants.delete(slug: slug, logger: logger) else {
+            guard let tenant = try await db.runtime.tenants.delete(slug: slug, logger: logger) else {
                 throw TenantScopeError.notFound("no tenant with the slug '\(slug)'; see `tenantscope tenant list`")
             }
-            try await db.audit.append(.operatorAction("tenant_deleted", tenant: tenant.id, parameters: ["slug": slug.rawValue]), logger: logger)
+            try await db.runtime.audit.append(.operatorAction("tenant_deleted", tenant: tenant.id, parameters: ["slug": slug.rawValue]), logger: logger)
             return tenant
         }
 

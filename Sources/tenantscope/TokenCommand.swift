@@ -66,7 +66,7 @@ struct TokenCommand: AsyncParsableCommand {
             let slug = try parseSlug(tenant!)
             let logger = Logger(label: "tenantscope")
             let found = try await database.withDatabase(logger: logger) { db in
-                try await db.tenants.find(slug: slug, logger: logger)
+                try await db.runtime.tenants.find(slug: slug, logger: logger)
             }
             guard let tenant = found else { throw CLIError(TenantScopeError.notFound("no tenant '\(slug)'; see `tenantscope tenant list`")) }
             var attributes: [String: String] = [:]
@@ -94,9 +94,9 @@ struct TokenCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run(on db: Database, logger: Logger) async throws -> String {
-            try await db.revocations.revoke(jti, reason: reason, logger: logger)
-            try await db.audit.append(.operatorAction("token_revoked", tenant: nil, parameters: ["jti": jti]), logger: logger)
+        func run(on db: AdminDatabase, logger: Logger) async throws -> String {
+            try await db.credentials.revokeToken(jti, reason: reason, logger: logger)
+            try await db.runtime.audit.append(.operatorAction("token_revoked", tenant: nil, parameters: ["jti": jti]), logger: logger)
             return jti
         }
 

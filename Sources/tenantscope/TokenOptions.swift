@@ -29,7 +29,10 @@ struct TokenOptions: ParsableArguments {
         tenantJWTSecretFile == nil && tenantJWKSFile == nil && platformJWTSecretFile == nil && platformJWKSFile == nil
     }
 
-    func verifier(stateDirectory: String, revocations: TokenRevocations?) async throws -> TokenVerifier {
+    /// The longest a token (and so a dashboard session) lives: the horizon of the credential cache.
+    var maximumLifetime: Duration { .seconds(maxTokenLifetime) }
+
+    func verifier(stateDirectory: String, status: any CredentialStatus) async throws -> TokenVerifier {
         var tenantKeys = TokenKeySet()
         var platformKeys = TokenKeySet()
         if usesDevelopmentKeys {
@@ -54,8 +57,7 @@ struct TokenOptions: ParsableArguments {
         }
         return TokenVerifier(
             configuration: .init(issuer: jwtIssuer, maximumLifetime: .seconds(maxTokenLifetime)),
-            tenantKeys: tenantKeys, platformKeys: platformKeys,
-            isRevoked: { jti, logger in try await revocations?.isRevoked(jti, logger: logger) ?? false }
+            tenantKeys: tenantKeys, platformKeys: platformKeys, status: status
         )
     }
 

@@ -30,6 +30,9 @@ import Testing
         "SELECT count(*) FROM APP.Learners",
         "SELECT count(*) FROM \"app\".\"enrollments\"",
         "SELECT 1 FROM app.daily_learner_activity a JOIN app.courses c ON true",
+        // Roll-ups that name learners (by keyed hash) are for the aggregate functions only.
+        "SELECT count(DISTINCT learner_hash) FROM app.daily_learner_activity",
+        "SELECT learner_hash FROM app.learner_active_days",
     ])
     func platformSQLReadingRawLearnerTablesIsRefused(_ sql: String) {
         let definition = ReportDefinition(
@@ -41,7 +44,7 @@ import Testing
 
     @Test func platformSQLMustBeDeclaredRollupsOnly() throws {
         let fields = [Field("n", .integer, .crossTenant, "N")]
-        let sql = "SELECT count(*) FROM app.daily_learner_activity"
+        let sql = "SELECT sum(learners) FROM app.daily_active_learners"
         _ = try ReportCatalog([ReportDefinition(name: "ok", title: "Ok", summary: "", platformQuery: .init(sql: sql, fields: fields, source: .rollupsOnly))])
         for source in [ReportDefinition.Source.rawOnly, .rollups(cold: sql)] {
             let definition = ReportDefinition(name: "p", title: "P", summary: "", platformQuery: .init(sql: sql, fields: fields, source: source))

@@ -14,9 +14,9 @@ import Testing
     func withApp(_ body: @Sendable (any TestClientProtocol, TwoTenants, TestDatabase) async throws -> Void) async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
-        let database = try await Database.open(ownerEndpoint: handle.ownerEndpoint, logger: TestDatabase.logger)
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger)
         let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil, embedding: Self.embedding),
-                                   tokens: try await TestTokens.verifier(), catalog: try StandardReports.catalog(), logger: TestDatabase.logger)
+                                   tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(), logger: TestDatabase.logger)
         try await app.test(.router) { client in try await body(client, fixture, handle) }
     }
 
@@ -119,7 +119,7 @@ import Testing
             #expect(preview.1.contains("class=\"banner\"") && preview.1.contains("tenant scope Fixture tenant (\(fixture.b.tenant.slug))"))
             #expect(preview.1.contains("cohort-\(fixture.b.canary)") && !preview.1.contains(fixture.a.canary))
 
-            let audit = try await handle.database.audit.tail(limit: 500, logger: TestDatabase.logger)
+            let audit = try await handle.admin.auditTrail.tail(limit: 500, logger: TestDatabase.logger)
             #expect(audit.contains { $0.entry.action == "tenant_preview" && $0.entry.actor == "ops-1" && $0.entry.scopeTenant == fixture.b.tenant.id })
             #expect(audit.contains { $0.entry.action == "platform_scope_refused" && $0.entry.scopeTenant == fixture.a.tenant.id })
         }

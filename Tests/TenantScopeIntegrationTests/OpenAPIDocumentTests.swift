@@ -31,7 +31,7 @@ import Testing
     @Test func everyRegisteredRouteIsDocumentedAndViceVersa() async throws {
         let handle = try TestDatabase.current
         let router = buildRouter(database: handle.database, configuration: .init(rollupInterval: nil),
-                                 tokens: try await TestTokens.verifier(), catalog: try StandardReports.catalog())
+                                 tokens: try await TestTokens.verifier(for: handle.database), catalog: try StandardReports.catalog())
         let registered = Set(router.routes.map { "\($0.method) /\($0.path)".replacingOccurrences(of: "//", with: "/") })
         let documented = Self.documentedOperations()
         #expect(documented.count > 10, "the document parser found too little: \(documented)")

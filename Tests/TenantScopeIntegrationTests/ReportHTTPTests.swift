@@ -12,8 +12,8 @@ import Testing
     func withApp(_ body: @Sendable (any TestClientProtocol, TwoTenants) async throws -> Void) async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
-        let database = try await Database.open(ownerEndpoint: handle.ownerEndpoint, logger: TestDatabase.logger)
-        let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil), tokens: try await TestTokens.verifier(),
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger)
+        let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil), tokens: try await TestTokens.verifier(for: database),
                                    catalog: try StandardReports.catalog(), logger: TestDatabase.logger)
         try await app.test(.router) { client in try await body(client, fixture) }
     }
@@ -88,7 +88,7 @@ import Testing
                 #expect(response.status == .forbidden)
             }
             let handle = try TestDatabase.current
-            let tail = try await handle.database.audit.tail(limit: 200, logger: TestDatabase.logger)
+            let tail = try await handle.admin.auditTrail.tail(limit: 200, logger: TestDatabase.logger)
             #expect(tail.contains { $0.entry.action == "platform_scope_refused" && $0.entry.scopeTenant == fixture.a.tenant.id })
             // A platform token works there, and not on the tenant surface.
             let platform = try await TestTokens.platform()
@@ -99,7 +99,7 @@ import Testing
             try await client.execute(uri: "/api/v1/reports/cohort_comparison", method: .get, headers: Self.bearer(platform)) { response in
                 #expect(response.status == .forbidden)
             }
-            let after = try await handle.database.audit.tail(limit: 200, logger: TestDatabase.logger)
+            let after = try await handle.admin.auditTrail.tail(limit: 200, logger: TestDatabase.logger)
             #expect(after.contains { $0.entry.action == "tenant_scope_refused" && $0.entry.actor == "operator-1"
                 && $0.entry.parameters["route"] == "GET /api/v1/reports/{name}" })
         }

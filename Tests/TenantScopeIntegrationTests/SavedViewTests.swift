@@ -78,7 +78,7 @@ import Testing
             #expect(try await Self.post(client, "/dashboards/links/\(link.id)/revoke", cookie: adminA, form: [("form_token", tokenA)]).0 == .seeOther)
             #expect(try await Page.page(client, path, cookie: nil).0 == .notFound)
 
-            let audit = try await handle.database.audit.tail(limit: 500, logger: TestDatabase.logger)
+            let audit = try await handle.admin.auditTrail.tail(limit: 500, logger: TestDatabase.logger)
             #expect(audit.contains { $0.entry.action == "shared_link_created" && $0.entry.scopeTenant == fixture.a.tenant.id })
             #expect(audit.contains { $0.entry.action == "shared_link_revoked" && $0.entry.scopeTenant == fixture.a.tenant.id })
         }

@@ -35,7 +35,7 @@ import Testing
             // The other tenant is untouched.
             try await XAPIConformanceTests.send(client, .get, "/xAPI/statements", fixture.b.headers, expect: .ok)
 
-            let audit = try await fixture.handle.database.audit.tail(limit: 500, logger: TestDatabase.logger)
+            let audit = try await fixture.handle.admin.auditTrail.tail(limit: 500, logger: TestDatabase.logger)
             #expect(audit.contains { $0.entry.action == "tenant_deleted" && $0.entry.actor == "deleter" && $0.entry.scopeTenant == fixture.a.tenant.id })
             #expect(audit.contains { $0.entry.action == "platform_scope_refused" && $0.entry.scopeTenant == fixture.a.tenant.id
                 && $0.entry.parameters["route"] == "DELETE /api/v1/platform/tenants/{slug}" })

@@ -357,7 +357,7 @@ import Testing
             none[.authorization] = nil
             try await Self.send(client, .get, "/xAPI/statements", none, expect: .unauthorized)
 
-            #expect(try await fixture.handle.database.lrsCredentials.revoke(key: fixture.a.credential.key, logger: TestDatabase.logger) == fixture.a.tenant.id)
+            #expect(try await fixture.handle.admin.lrsKeys.revoke(key: fixture.a.credential.key, logger: TestDatabase.logger) == fixture.a.tenant.id)
             try await Self.send(client, .get, "/xAPI/statements", fixture.a.headers, expect: .unauthorized)
         }
     }
@@ -375,7 +375,7 @@ import Testing
             platform[.authorization] = "Bearer " + (try await TestTokens.platform())
             // A platform token is a verified credential of the other surface: an audited 403, as on report routes.
             try await Self.send(client, .get, "/xAPI/statements", platform, expect: .forbidden)
-            let audit = try await fixture.handle.database.audit.tail(limit: 200, logger: TestDatabase.logger)
+            let audit = try await fixture.handle.admin.auditTrail.tail(limit: 200, logger: TestDatabase.logger)
             #expect(audit.contains { $0.entry.action == "tenant_scope_refused" && $0.entry.parameters["route"] == "GET /xAPI/statements" })
         }
     }

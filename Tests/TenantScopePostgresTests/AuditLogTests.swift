@@ -27,8 +27,8 @@ import Testing
         let handle = try TestDatabase.current
         let seqs = try await appendThree(handle)
         #expect(seqs == seqs.sorted() && Set(seqs).count == 3)
-        #expect(try await handle.database.audit.firstBrokenRow(logger: TestDatabase.logger) == nil)
-        let tail = try await handle.database.audit.tail(limit: 3, logger: TestDatabase.logger)
+        #expect(try await handle.admin.auditTrail.firstBrokenRow(logger: TestDatabase.logger) == nil)
+        let tail = try await handle.admin.auditTrail.tail(limit: 3, logger: TestDatabase.logger)
         #expect(tail.map(\.entry.actor) == ["op-1", "op-2", "op-3"])
     }
 
@@ -47,7 +47,7 @@ import Testing
     func tamperingIsDetectedAtTheFirstBrokenRow(_ tamper: String) async throws {
         let handle = try TestDatabase.current
         let seqs = try await appendThree(handle)
-        #expect(try await handle.database.audit.firstBrokenRow(logger: TestDatabase.logger) == nil)
+        #expect(try await handle.admin.auditTrail.firstBrokenRow(logger: TestDatabase.logger) == nil)
         // The owner can switch the guard trigger off; the chain still gives it away.
         try await asOwner(handle) { connection in
             try await connection.query("ALTER TABLE app.audit_log DISABLE TRIGGER audit_log_append_only", logger: TestDatabase.logger)
@@ -56,7 +56,7 @@ import Testing
             try await connection.query(PostgresQuery(unsafeSQL: tamper, binds: bindings), logger: TestDatabase.logger)
             try await connection.query("ALTER TABLE app.audit_log ENABLE TRIGGER audit_log_append_only", logger: TestDatabase.logger)
         }
-        let broken = try await handle.database.audit.firstBrokenRow(logger: TestDatabase.logger)
+        let broken = try await handle.admin.auditTrail.firstBrokenRow(logger: TestDatabase.logger)
         // An edited row breaks at itself; a deleted one breaks the link of the row after it.
         #expect(broken == (tamper.hasPrefix("DELETE") ? seqs[2] : seqs[1]))
         let verify = try await TenantScopeBinary.run(["audit", "verify", "--database-url", handle.ownerEndpoint.url])
@@ -72,7 +72,7 @@ import Testing
 
     @Test func tenantAndPlatformRolesCannotWriteOrReadTheAuditLog() async throws {
         let handle = try TestDatabase.current
-        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("audit")), name: "Audit", logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("audit")), name: "Audit", logger: TestDatabase.logger)
         for scope in [DataScope.tenant(tenant.id.testScope), .platform(ScopePolicy.platformCommand(operator: "op"))] {
             await #expect {
                 try await handle.database.sessions.run(scope, access: .readWrite, logger: TestDatabase.logger) { connection in

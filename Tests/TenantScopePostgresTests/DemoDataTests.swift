@@ -12,6 +12,7 @@ import Testing
 
     @Test func loadsThreeTenantsIdempotentlyWithCanariesVisibleOnlyToTheirOwner() async throws {
         let handle = try TestDatabase.current
+        try await DemoDataLoader.createTenants(in: handle.admin, logger: TestDatabase.logger)
         let loader = DemoDataLoader(database: handle.database, logger: TestDatabase.logger)
         let first = try await loader.load(realStatementsPath: Self.realStatements)
         #expect(first.map(\.slug) == ["acme", "globex", "initech"])

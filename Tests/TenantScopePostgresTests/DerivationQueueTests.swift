@@ -18,7 +18,7 @@ import Testing
 
     @Test func aBatchCommittingWhileTheServiceDerivesIsDerivedOnTheNextPass() async throws {
         let handle = try TestDatabase.current
-        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("queue")), name: "Queue", logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("queue")), name: "Queue", logger: TestDatabase.logger)
         let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)
         let batch = try StatementBatch.parse(Data(XAPIJSON.statement(actor: "mailto:late@example.com").utf8), validator: Self.validator)
 
@@ -38,7 +38,7 @@ import Testing
 
     @Test func aRolledBackBatchLeavesNothingQueued() async throws {
         let handle = try TestDatabase.current
-        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("queue")), name: "Queue", logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("queue")), name: "Queue", logger: TestDatabase.logger)
         let first = UUID()
         let store = handle.database.statements
         _ = try await store.store(
@@ -57,7 +57,7 @@ import Testing
 
     @Test func manyBatchesOfOneActorAreDerivedOnceAndInChunksAfterABacklog() async throws {
         let handle = try TestDatabase.current
-        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("queue")), name: "Queue", logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("queue")), name: "Queue", logger: TestDatabase.logger)
         for _ in 0..<3 {
             _ = try await handle.database.statements.store(
                 try StatementBatch.parse(Data(XAPIJSON.statement().utf8), validator: Self.validator), in: tenant.id.testScope, logger: TestDatabase.logger)

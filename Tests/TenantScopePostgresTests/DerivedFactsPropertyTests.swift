@@ -16,7 +16,7 @@ import Testing
     @Test(arguments: [UInt64(1), 2, 3, 4])
     func derivedTablesEqualTheReferenceModel(seed: UInt64) async throws {
         let handle = try TestDatabase.current
-        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("prop")), name: "Property", logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("prop")), name: "Property", logger: TestDatabase.logger)
         let statements = RandomStatements.make(seed: seed, count: 160)
         let ids = statements.map { XAPIJSON.object($0)["id"] as! String }
         var rng = SeededGenerator(seed: seed &+ 99)
@@ -63,7 +63,7 @@ import Testing
             // Roll-ups caught up from the watermark equal a full recount from the raw statements.
             let rollupDifferences = try await connection.query("""
                 WITH raw AS (
-                  SELECT ("timestamp" AT TIME ZONE 'UTC')::date AS day, md5(actor_key) AS learner_hash, count(*)::int AS statements
+                  SELECT ("timestamp" AT TIME ZONE 'UTC')::date AS day, app.learner_key(actor_key) AS learner_hash, count(*)::int AS statements
                   FROM app.statements WHERE NOT voided AND voids IS NULL GROUP BY 1, 2)
                 SELECT count(*)::int FROM (
                   (SELECT day, learner_hash, statements FROM app.daily_learner_activity EXCEPT SELECT * FROM raw)

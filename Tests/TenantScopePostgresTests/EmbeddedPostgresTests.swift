@@ -13,7 +13,7 @@ import Testing
 
         let endpoint = try await embedded.start()
         #expect(try await embedded.isRunning())
-        let created = try await Database.prepare(ownerEndpoint: endpoint, logger: TestDatabase.logger)
+        let created = try await AdminDatabase.prepare(ownerEndpoint: endpoint, logger: TestDatabase.logger)
             .withRunningClientsUsing { try await $0.tenants.create(slug: slug, name: "Survives restarts", logger: TestDatabase.logger) }
         try await embedded.stop()
         #expect(try await !embedded.isRunning())
@@ -21,8 +21,8 @@ import Testing
 
         let again = try await embedded.start()
         #expect(again.port == endpoint.port, "the port is kept across restarts")
-        let found = try await Database.prepare(ownerEndpoint: again, logger: TestDatabase.logger)
-            .withRunningClientsUsing { try await $0.tenants.find(slug: slug, logger: TestDatabase.logger) }
+        let found = try await AdminDatabase.prepare(ownerEndpoint: again, logger: TestDatabase.logger)
+            .withRunningClientsUsing { try await $0.runtime.tenants.find(slug: slug, logger: TestDatabase.logger) }
         #expect(found?.id == created.id)
         try await embedded.stop()
         #expect(try await !embedded.isRunning())
@@ -42,9 +42,9 @@ import Testing
     }
 }
 
-extension Database {
+extension AdminDatabase {
     /// Runs the pools for one closure that receives the database.
-    func withRunningClientsUsing<Result: Sendable>(_ body: @Sendable (Database) async throws -> Result) async throws -> Result {
+    func withRunningClientsUsing<Result: Sendable>(_ body: @Sendable (AdminDatabase) async throws -> Result) async throws -> Result {
         try await withRunningClients { try await body(self) }
     }
 }

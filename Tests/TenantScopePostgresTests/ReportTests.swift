@@ -41,8 +41,8 @@ import Testing
     static func makeFixture() async throws -> Fixture {
         let handle = try TestDatabase.current
         let db = handle.database
-        let r1 = try await db.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("r1")), name: "Report tenant one", logger: TestDatabase.logger).id
-        let r2 = try await db.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("r2")), name: "Report tenant two", logger: TestDatabase.logger).id
+        let r1 = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("r1")), name: "Report tenant one", logger: TestDatabase.logger).id
+        let r2 = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("r2")), name: "Report tenant two", logger: TestDatabase.logger).id
         let canary = UUID().uuidString.lowercased()
         try await db.sessions.run(r1.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
             try await c.query("""
@@ -241,7 +241,7 @@ import Testing
             try ScopePolicy.scope(for: .platformAdmin(operator: "op"), on: .tenant, purpose: "tenant reports")
         }
         _ = try await run(f, "tenant_overview", [("days", "7")], platform: true)
-        let tail = try await f.handle.database.audit.tail(limit: 50, logger: TestDatabase.logger)
+        let tail = try await f.handle.admin.auditTrail.tail(limit: 50, logger: TestDatabase.logger)
         let run = try #require(tail.last { $0.entry.action == "cross_tenant_query" && $0.entry.report == "tenant_overview" })
         #expect(run.entry.actor == "report-tests" && run.entry.rowCount == 2 && run.entry.parameters == ["days": "7"] && run.entry.outcome == "ok")
     }

@@ -146,7 +146,7 @@ import Testing
         let start = Date().addingTimeInterval(-40 * 86_400)
         var fadingIDs: [TenantID: [String]] = [:]
         for index in 0..<3 {
-            let tenant = try await db.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("roll")), name: "Roll-up \(index)", logger: TestDatabase.logger)
+            let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("roll")), name: "Roll-up \(index)", logger: TestDatabase.logger)
             world.tenants.append(tenant)
             let statements = RandomStatements.make(
                 seed: seed &* 10 &+ UInt64(index), count: 150, start: start, spanDays: 41, host: "t\(index).example")

@@ -32,7 +32,7 @@ import Testing
             """
         let keys = try await TokenKeySet().adding(jwksJSON: jwks)
         #expect(keys.keyIDs == ["ed-1", "es-1"])
-        let verifier = TokenVerifier(configuration: .init(), tenantKeys: keys, platformKeys: TokenKeySet())
+        let verifier = TokenVerifier(configuration: .init(), tenantKeys: keys, platformKeys: TokenKeySet(), status: FixedCredentialStatus())
 
         let edInput = signingInput(alg: "EdDSA", kid: "ed-1")
         let edToken = edInput + "." + b64(try ed.signature(for: Data(edInput.utf8)))

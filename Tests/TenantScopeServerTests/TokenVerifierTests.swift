@@ -16,7 +16,7 @@ import Testing
             configuration: .init(issuer: "tenantscope", maximumLifetime: .seconds(3600), leeway: .seconds(30)),
             tenantKeys: try await TokenKeySet().adding(hs256Secret: Self.tenantSecret, kid: "t1"),
             platformKeys: try await TokenKeySet().adding(hs256Secret: Self.platformSecret, kid: "p1"),
-            isRevoked: { jti, _ in revoked.contains(jti) }
+            status: FixedCredentialStatus(tenants: [tenant], revoked: revoked)
         )
     }
 
@@ -122,7 +122,7 @@ import Testing
     @Test func aKeySetOfSeveralKeysNeedsAKid() async throws {
         let keys = try await TokenKeySet().adding(hs256Secret: Self.tenantSecret, kid: "t1")
             .adding(hs256Secret: Array("second-tenant-secret-0123456789abcdef".utf8), kid: "t2")
-        let verifier = TokenVerifier(configuration: .init(), tenantKeys: keys, platformKeys: TokenKeySet())
+        let verifier = TokenVerifier(configuration: .init(), tenantKeys: keys, platformKeys: TokenKeySet(), status: FixedCredentialStatus())
         await #expect(throws: AuthenticationError.keyIDRequired) {
             try await verifier.verify(craft(header: ["alg": "HS256"]), for: .tenant, now: now)
         }

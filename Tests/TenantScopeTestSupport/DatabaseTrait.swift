@@ -24,10 +24,10 @@ struct DatabaseTrait: SuiteTrait, TestTrait, TestScoping {
         let cluster = try await TestPostgres.shared.start()
         let endpoint = kind == .shared ? cluster.ownerEndpoint : try await TestPostgres.shared.cloneTemplate()
         // Migrated once, when the cluster started: migrating per suite would make suites wait on each other.
-        let database = try await Database.open(ownerEndpoint: endpoint, logger: TestDatabase.logger)
-        let provided = TestDatabase(database: database, ownerEndpoint: endpoint, root: cluster.root)
+        let admin = try await AdminDatabase.open(ownerEndpoint: endpoint, logger: TestDatabase.logger)
+        let provided = TestDatabase(database: admin.runtime, admin: admin, ownerEndpoint: endpoint, root: cluster.root)
         do {
-            try await database.withRunningClients {
+            try await admin.withRunningClients {
                 try await TestDatabase.$provided.withValue(provided) { try await function() }
             }
         } catch {

@@ -32,17 +32,17 @@ struct LRSFixture: Sendable {
     ) async throws {
         let handle = try TestDatabase.current
         let fixture = LRSFixture(a: try await member(handle), b: try await member(handle), handle: handle)
-        let database = try await Database.open(ownerEndpoint: handle.ownerEndpoint, logger: TestDatabase.logger)
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger)
         let app = buildApplication(
             database: database, configuration: .init(port: 0, maximumBodyBytes: maximumBodyBytes, rollupInterval: nil),
-            tokens: try await TestTokens.verifier(), catalog: try StandardReports.catalog(), logger: TestDatabase.logger
+            tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(), logger: TestDatabase.logger
         )
         try await app.test(.router) { client in try await body(client, fixture) }
     }
 
     private static func member(_ handle: TestDatabase) async throws -> Member {
-        let tenant = try await handle.database.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("lrs")), name: "LRS tenant", logger: TestDatabase.logger)
-        let credential = try await handle.database.lrsCredentials.create(tenant: tenant.id, label: "tests", logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("lrs")), name: "LRS tenant", logger: TestDatabase.logger)
+        let credential = try await handle.admin.lrsKeys.create(tenant: tenant.id, label: "tests", logger: TestDatabase.logger)
         return Member(tenant: tenant, credential: credential)
     }
 

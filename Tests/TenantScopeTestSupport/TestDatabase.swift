@@ -6,7 +6,10 @@ import Logging
 /// The database a test runs against, provided by the ``DatabaseTrait`` of its suite: a migrated
 /// TenantScope database whose pools run for exactly as long as the suite.
 struct TestDatabase: Sendable {
+    /// What the server holds: the server role's pool.
     let database: Database
+    /// What an operator's command holds: the server's pool plus the owner's.
+    let admin: AdminDatabase
     /// The owner endpoint of this database (the shared one, or the suite's own clone).
     let ownerEndpoint: DatabaseEndpoint
     /// The cluster's directory (for tests that need a place for files).

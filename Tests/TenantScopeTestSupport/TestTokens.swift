@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import TenantScopeCore
+@testable import TenantScopePostgres
 @testable import TenantScopeServer
 
 /// Fixed test secrets and the verifier/issuers built from them.
@@ -8,13 +9,17 @@ enum TestTokens {
     static let tenantSecret = Array("tenant-secret-for-tests-0123456789abcdef".utf8)
     static let platformSecret = Array("platform-secret-for-tests-0123456789abcdef".utf8)
 
-    static func verifier(isRevoked: @escaping @Sendable (String) async throws -> Bool = { _ in false }) async throws -> TokenVerifier {
-        let isRevoked: @Sendable (String, Logger) async throws -> Bool = { jti, _ in try await isRevoked(jti) }
-        return TokenVerifier(
+    /// A verifier whose credential checks read `database`'s credential state, as the server's do.
+    static func verifier(for database: Database) async throws -> TokenVerifier {
+        try await verifier(status: CredentialCache(store: database.credentialState, horizon: .seconds(3600), logger: TestDatabase.logger))
+    }
+
+    static func verifier(status: any CredentialStatus) async throws -> TokenVerifier {
+        TokenVerifier(
             configuration: .init(issuer: "tenantscope", maximumLifetime: .seconds(3600)),
             tenantKeys: try await TokenKeySet().adding(hs256Secret: tenantSecret, kid: "tenant-1"),
             platformKeys: try await TokenKeySet().adding(hs256Secret: platformSecret, kid: "platform-1"),
-            isRevoked: isRevoked
+            status: status
         )
     }
 

@@ -15,8 +15,12 @@ public struct DashboardSession: Codable, Sendable, Hashable {
     public var attributes: [String: String]
     /// Unix seconds; the embed token's own expiry, so a session never outlives its token.
     public var expires: Int
+    /// The embed token's `jti`: revoking the token ends the session at its next request.
+    public var jti: String?
+    /// Unix milliseconds; when the session was opened, for `tenantscope session revoke`.
+    public var issuedAt: Int
 
-    public init(principal: Principal, expires: Date) {
+    public init(principal: Principal, expires: Date, jti: String? = nil, issuedAt: Date = Date()) {
         switch principal {
         case .tenantUser(let user):
             kind = .tenant
@@ -32,6 +36,8 @@ public struct DashboardSession: Codable, Sendable, Hashable {
             attributes = [:]
         }
         self.expires = Int(expires.timeIntervalSince1970)
+        self.jti = jti
+        self.issuedAt = Int((issuedAt.timeIntervalSince1970 * 1000).rounded(.down))
     }
 
     /// The principal the session stands for.

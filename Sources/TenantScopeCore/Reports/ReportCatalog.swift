@@ -5,8 +5,14 @@ public struct ReportCatalog: Sendable {
     public let definitions: [ReportDefinition]
     private let byName: [String: ReportDefinition]
 
-    /// Raw per-learner tables the platform surface must never read (ARCHITECTURE.md, invariant 5).
-    public static let rawLearnerTables = ["statements", "learners", "enrollments", "courses"]
+    /// Tables the platform surface must never read (docs/security.md, "The platform sees aggregates"):
+    /// raw learner data, and the roll-ups that name learners (by keyed hash). Platform SQL reaches
+    /// learner counts only through the aggregate functions `app.platform_learner_activity` and
+    /// `app.platform_window_learners`, and the database refuses it the tables too.
+    public static let rawLearnerTables = [
+        "statements", "learners", "enrollments", "courses", "feature_events", "learning_facts_queue",
+        "daily_learner_activity", "learner_active_days",
+    ]
 
     public init(_ definitions: [ReportDefinition]) throws(TenantScopeError) {
         var byName: [String: ReportDefinition] = [:]

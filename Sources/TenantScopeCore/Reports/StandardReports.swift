@@ -21,7 +21,7 @@ public enum StandardReports {
         """
 
     /// The region filter (a signed user attribute) on a roll-up row and on a raw statement.
-    static let regionOfHash = "(:attr_region::text IS NULL OR EXISTS (SELECT 1 FROM app.learners l WHERE md5(l.actor_key) = a.learner_hash AND l.region = :attr_region::text))"
+    static let regionOfHash = "(:attr_region::text IS NULL OR EXISTS (SELECT 1 FROM app.learners l WHERE l.learner_key = a.learner_hash AND l.region = :attr_region::text))"
     static let regionOfActor = "(:attr_region::text IS NULL OR EXISTS (SELECT 1 FROM app.learners l WHERE l.actor_key = s.actor_key AND l.region = :attr_region::text))"
 
     /// One row per enrollment outcome, served: roll-up rows for enrollment days before today, derived
@@ -97,14 +97,14 @@ public enum StandardReports {
 
     static let activeLearnersCold = """
         WITH \(windowDays), activity AS (
-          SELECT DISTINCT (s."timestamp" AT TIME ZONE 'UTC')::date AS day, md5(s.actor_key) AS learner_hash
+          SELECT DISTINCT (s."timestamp" AT TIME ZONE 'UTC')::date AS day, s.actor_key AS learner
           FROM app.statements s
           WHERE NOT s.voided AND s.voids IS NULL AND \(regionOfActor)
             AND s."timestamp" >= (current_date - (:days::int - 1))::timestamp AT TIME ZONE 'UTC'
             AND s."timestamp" < (current_date + 1)::timestamp AT TIME ZONE 'UTC'
         )
-        SELECT w.day, count(a.learner_hash)::bigint AS active_learners,
-               (SELECT count(DISTINCT learner_hash) FROM activity)::bigint AS window_active_learners
+        SELECT w.day, count(a.learner)::bigint AS active_learners,
+               (SELECT count(DISTINCT learner) FROM activity)::bigint AS window_active_learners
         FROM window_days w LEFT JOIN activity a ON a.day = w.day
         GROUP BY w.day ORDER BY w.day
         """
@@ -118,8 +118,9 @@ public enum StandardReports {
                 .init("active_learners", .integer, .perTenant, "Active learners"),
                 .init("window_active_learners", .integer, .perTenant, "Distinct active learners in the window"),
             ], source: .rollups(cold: activeLearnersCold)),
-        // Sums each tenant's own summaries at query time. A learner-activity row is one tenant's learner,
-        // so counting rows across tenants counts distinct (tenant, learner) pairs.
+        // Sums each tenant's own counts at query time: its per-day counts, and its distinct learners in the
+        // window from the aggregate function (the platform role reads no learner-level row; a learner is one
+        // tenant's, so summing per-tenant distinct counts counts distinct (tenant, learner) pairs).
         platformQuery: .init(sql: """
             WITH \(windowDays), daily AS (
               SELECT day, sum(learners)::bigint AS learners FROM app.daily_active_learners
@@ -127,9 +128,8 @@ public enum StandardReports {
               GROUP BY day
             )
             SELECT w.day, coalesce(d.learners, 0)::bigint AS active_learners,
-                   (SELECT count(*) FROM app.learner_active_days l
-                    WHERE l.last_day >= current_date - (:days::int - 1)
-                      AND l.active && daterange(current_date - (:days::int - 1), current_date, '[]'))::bigint AS window_active_learners
+                   (SELECT coalesce(sum(p.window_active_learners), 0) FROM app.platform_window_learners(:days::int) p)::bigint
+                     AS window_active_learners
             FROM window_days w LEFT JOIN daily d ON d.day = w.day
             ORDER BY w.day
             """, fields: [
@@ -234,13 +234,12 @@ public enum StandardReports {
         parameters: [days],
         platformQuery: .init(sql: """
             SELECT t.slug AS tenant, t.name, t.tier,
-                   (SELECT count(DISTINCT a.learner_hash) FROM app.daily_learner_activity a
-                     WHERE a.tenant_id = t.id AND a.day >= current_date - (:days::int - 1))::bigint AS active_learners,
-                   (SELECT coalesce(sum(a.statements), 0) FROM app.daily_learner_activity a
-                     WHERE a.tenant_id = t.id AND a.day >= current_date - (:days::int - 1))::bigint AS statements,
+                   coalesce(a.active_learners, 0)::bigint AS active_learners,
+                   coalesce(a.statements, 0)::bigint AS statements,
                    (SELECT count(DISTINCT f.feature_key) FROM app.daily_feature_usage f
                      WHERE f.tenant_id = t.id AND f.day >= current_date - (:days::int - 1))::bigint AS features_used
-            FROM app.tenants t ORDER BY t.slug
+            FROM app.tenants t LEFT JOIN app.platform_learner_activity(:days::int) a ON a.tenant_id = t.id
+            ORDER BY t.slug
             """, fields: [
                 .init("tenant", .text, .perTenant, "Tenant"),
                 .init("name", .text, .perTenant, "Name"),

@@ -33,6 +33,7 @@ extension Migration {
         .savedViews,
         .derivationQueue,
         .activitySummaries,
+        .leastPrivilege,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

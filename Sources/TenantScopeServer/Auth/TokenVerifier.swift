@@ -27,67 +27,77 @@ public struct TokenVerifier: Sendable {
         }
     }
 
+    /// A verified token: the principal and what a dashboard session exchanged for it must keep.
+    public struct Verified: Sendable {
+        public var principal: Principal
+        public var expires: Date
+        public var jti: String?
+    }
+
     public let configuration: Configuration
     let tenantKeys: TokenKeySet
     let platformKeys: TokenKeySet
-    /// Answers whether a `jti` has been revoked; gets the request's logger.
-    let isRevoked: @Sendable (String, Logger) async throws -> Bool
+    /// Whether the token's tenant still exists and its `jti` is not revoked.
+    let status: any CredentialStatus
 
-    public init(
-        configuration: Configuration, tenantKeys: TokenKeySet, platformKeys: TokenKeySet,
-        isRevoked: @escaping @Sendable (String, Logger) async throws -> Bool = { _, _ in false }
-    ) {
+    public init(configuration: Configuration, tenantKeys: TokenKeySet, platformKeys: TokenKeySet, status: any CredentialStatus) {
         self.configuration = configuration
         self.tenantKeys = tenantKeys
         self.platformKeys = platformKeys
-        self.isRevoked = isRevoked
+        self.status = status
     }
 
     /// Verifies a token of either surface, once: the surface is the one whose key set holds the token's
     /// `kid` (or, for a token without one, the one its `aud` names), and the token must then pass every
     /// rule of that surface. Which routes the principal may use is ``ScopePolicy``'s decision, not this one's.
-    public func verify(_ token: String, now: Date = Date(), logger: Logger = TokenVerifier.silentLogger) async throws(AuthenticationError) -> Principal {
-        try await verifiedSession(token, for: surface(of: token), now: now, logger: logger).principal
+    public func verify(_ token: String, now: Date = Date(), logger: Logger = TokenVerifier.silentLogger) async throws -> Principal {
+        try await verified(token, for: surface(of: token), now: now, logger: logger).principal
     }
 
     /// Verifies a token that must belong to `surface` (an embed link names its dashboard's surface).
     public func verify(_ token: String, for surface: Surface, now: Date = Date(), logger: Logger = TokenVerifier.silentLogger)
-        async throws(AuthenticationError) -> Principal {
-        try await verifiedSession(token, for: surface, now: now, logger: logger).principal
+        async throws -> Principal {
+        try await verified(token, for: surface, now: now, logger: logger).principal
     }
 
-    /// Verifies like ``verify(_:for:now:logger:)`` and also returns the token's expiry (a dashboard session
-    /// exchanged for the token must not outlive it).
-    public func verifiedSession(_ token: String, for surface: Surface, now: Date = Date(), logger: Logger = TokenVerifier.silentLogger)
-        async throws(AuthenticationError) -> (principal: Principal, expires: Date) {
+    /// Verifies like ``verify(_:for:now:logger:)`` and also returns the token's expiry and `jti` (a
+    /// dashboard session exchanged for the token must not outlive it, and ends when it is revoked).
+    ///
+    /// Throws ``AuthenticationError`` for a token that does not stand, and ``CredentialStateUnavailable``
+    /// when whether it stands cannot be known.
+    public func verified(_ token: String, for surface: Surface, now: Date = Date(), logger: Logger = TokenVerifier.silentLogger)
+        async throws -> Verified {
         let payload = try await verifiedPayload(token, keys: keys(for: surface))
         let leeway = Double(configuration.leeway.components.seconds)
         let audience = surface == .tenant ? configuration.tenantAudience : configuration.platformAudience
 
-        guard payload.exp.value.timeIntervalSince(now) > -leeway else { throw .expired }
-        if let nbf = payload.nbf, nbf.value.timeIntervalSince(now) > leeway { throw .notYetValid }
-        if let iat = payload.iat, iat.value.timeIntervalSince(now) > leeway { throw .notYetValid }
+        guard payload.exp.value.timeIntervalSince(now) > -leeway else { throw AuthenticationError.expired }
+        if let nbf = payload.nbf, nbf.value.timeIntervalSince(now) > leeway { throw AuthenticationError.notYetValid }
+        if let iat = payload.iat, iat.value.timeIntervalSince(now) > leeway { throw AuthenticationError.notYetValid }
         let lifetime = payload.exp.value.timeIntervalSince(payload.iat?.value ?? now)
-        guard lifetime <= Double(configuration.maximumLifetime.components.seconds) + leeway else { throw .tooLongLived }
-        guard payload.aud.value.contains(audience) else { throw .wrongAudience }
-        guard payload.iss.value == configuration.issuer else { throw .wrongIssuer }
+        guard lifetime <= Double(configuration.maximumLifetime.components.seconds) + leeway else { throw AuthenticationError.tooLongLived }
+        guard payload.aud.value.contains(audience) else { throw AuthenticationError.wrongAudience }
+        guard payload.iss.value == configuration.issuer else { throw AuthenticationError.wrongIssuer }
         let subject = payload.sub.value.trimmingCharacters(in: .whitespaces)
-        guard !subject.isEmpty, subject.count <= 200 else { throw .badClaims }
-        if let jti = payload.jti?.value {
-            let revoked: Bool
-            do { revoked = try await isRevoked(jti, logger) } catch { throw AuthenticationError("token revocation could not be checked") }
-            if revoked { throw .revoked }
-        }
+        // `lrs-key:` subjects are what LRS credentials act as; a token may not claim to be one.
+        guard !subject.isEmpty, subject.count <= 200, !subject.hasPrefix("lrs-key:") else { throw AuthenticationError.badClaims }
 
+        let principal: Principal
         switch surface {
         case .tenant:
             guard let tenantText = payload.tenant_id, let tenant = TenantID(uuidString: tenantText),
                   let role = TenantUser.Role(rawValue: payload.role)
-            else { throw .badClaims }
-            return (.tenantUser(TenantUser(subject: subject, tenant: tenant, role: role, attributes: payload.user_attributes ?? [:])), payload.exp.value)
+            else { throw AuthenticationError.badClaims }
+            principal = .tenantUser(TenantUser(subject: subject, tenant: tenant, role: role, attributes: payload.user_attributes ?? [:]))
         case .platform:
-            guard payload.role == "platform_admin", payload.tenant_id == nil else { throw .badClaims }
-            return (.platformAdmin(operator: subject), payload.exp.value)
+            guard payload.role == "platform_admin", payload.tenant_id == nil else { throw AuthenticationError.badClaims }
+            principal = .platformAdmin(operator: subject)
+        }
+        let tenant: TenantID? = if case .tenantUser(let user) = principal { user.tenant } else { nil }
+        switch try await status.refusal(jti: payload.jti?.value, tenant: tenant, logger: logger) {
+        case .revokedToken?, .revokedSession?: throw AuthenticationError.revoked
+        case .unknownTenant?: throw AuthenticationError.unknownTenant
+        case nil: return Verified(principal: principal, expires: payload.exp.value, jti: payload.jti?.value)
         }
     }
 

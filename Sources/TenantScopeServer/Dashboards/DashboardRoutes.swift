@@ -34,7 +34,7 @@ struct DashboardRoutes {
     func register(on router: Router<AppRequestContext>) {
         router.get("embed/:dashboard") { request, context in try await embed(request, context: context) }
 
-        let authenticator = SessionAuthenticator(signer: sessions)
+        let authenticator = SessionAuthenticator(signer: sessions, status: verifier.status)
         let tenant = router.tenantRoutes(authenticator: authenticator, purpose: "tenant dashboards", audit: audit)
         tenant.get("dashboards/learning") { request, context in
             let views = try await savedViews.views(in: context.scope, logger: context.logger)
@@ -80,8 +80,9 @@ struct DashboardRoutes {
         case "platform": (surface, destination) = (.platform, "/platform/analytics")
         default: throw TenantScopeError.notFound("no dashboard named '\(dashboard)'")
         }
-        let (principal, expires) = try await verifier.verifiedSession(token, for: surface, logger: context.logger)
-        let session = DashboardSession(principal: principal, expires: expires)
+        let verified = try await verifier.verified(token, for: surface, logger: context.logger)
+        let session = DashboardSession(principal: verified.principal, expires: verified.expires, jti: verified.jti)
+        let expires = verified.expires
         var headers = HTTPFields()
         headers[.location] = destination
         headers[.setCookie] = embedding.cookie(name: Self.cookieName, value: sessions.seal(session), expires: expires, request: request)

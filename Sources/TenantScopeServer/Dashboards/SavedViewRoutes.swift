@@ -29,7 +29,7 @@ struct SavedViewRoutes {
     }
 
     func register(on router: Router<AppRequestContext>) {
-        let forms = router.tenantRoutes(authenticator: SessionAuthenticator(signer: dashboards.sessions), purpose: "tenant dashboards", audit: audit)
+        let forms = router.tenantRoutes(authenticator: SessionAuthenticator(signer: dashboards.sessions, status: dashboards.verifier.status), purpose: "tenant dashboards", audit: audit)
         forms.post("dashboards/learning/views") { request, context in
             let form = try await admin(request, context)
             let filters = try DashboardRoutes.filters([("days", form.days), ("course", form.course)].compactMap { name, value in value.map { (name, $0) } })

@@ -3,13 +3,9 @@ import Logging
 import PostgresNIO
 import TenantScopeCore
 
-/// Per-tenant LRS credentials (HTTP Basic key and secret) in `app_private.lrs_credentials`.
-///
-/// Managing them is an operator action (owner connection, from the CLI). Authenticating a request goes
-/// through `app.lrs_credential_tenant`, the one function the server's role may call to turn a key and
-/// the hash of a secret into a tenant; the server never reads the table.
-public struct LRSCredentials: Sendable {
-    let appClient: PostgresClient
+/// Per-tenant LRS keys in `app_private.lrs_credentials`: creating, listing and revoking them is an
+/// operator action (owner connection, from the command line). Secrets are stored only as their hash.
+public struct LRSKeyRegistry: Sendable {
     let ownerClient: PostgresClient
 
     public struct Listing: Sendable, Hashable {
@@ -51,13 +47,5 @@ public struct LRSCredentials: Sendable {
             WHERE key = \(key) AND revoked_at IS NULL RETURNING tenant_id
             """, logger: logger)
         return try await rows.collect().first.map { TenantID(try $0.decode(UUID.self)) }
-    }
-
-    /// The tenant a presented key and secret belong to, or nil for an unknown, revoked or wrong one.
-    public func tenant(for credential: LRSCredentialSecret, logger: Logger) async throws -> TenantID? {
-        guard LRSCredentialSecret.isWellFormedKey(credential.key) else { return nil }
-        let rows = try await appClient.query(
-            "SELECT app.lrs_credential_tenant(\(credential.key), \(credential.secretHash))", logger: logger)
-        return try await rows.collect().first?.decode(UUID?.self).map(TenantID.init)
     }
 }
