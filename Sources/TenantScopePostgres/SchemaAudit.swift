@@ -3,18 +3,19 @@ import PostgresNIO
 
 /// Reads the catalog and lists every way the schema falls short of the isolation rules.
 ///
-/// The rules (ARCHITECTURE.md, invariant 3): every table holding `tenant_id` has it `NOT NULL`,
+/// The rules (docs/security.md, "The database is the floor"): every table holding `tenant_id` has it `NOT NULL`,
 /// referencing `app.tenants`, leading an index, under enabled and forced row-level security with at
 /// least one policy; every table in `app` holds `tenant_id` unless it is one of the platform tables;
 /// views are `security_invoker`; application roles own nothing, cannot bypass RLS, and cannot run
-/// `set_config` inside a tenant transaction. `app_private` (secrets, LRS credentials) is exempt from the
+/// `set_config` inside a tenant transaction; the platform role can read no table with a learner column
+/// (key, hash, actor) and cannot compute learner keys (docs/security.md). `app_private` (secrets, LRS credentials) is exempt from the
 /// tenant-table rules because no application role may reach it at all, which is checked instead.
 /// An empty result means the schema passes.
 public enum SchemaAudit {
     /// Tables in `app` that are not per-tenant by design.
     public static let platformTables: Set<String> = ["tenants", "audit_log"]
 
-    static let applicationRoles = ["tenantscope_app", "tenantscope_tenant", "tenantscope_platform"]
+    static let applicationRoles = ["tenantscope_app", "tenantscope_tenant", "tenantscope_platform", "tenantscope_aggregates"]
 
     static let query = """
         WITH tenant_tables AS (
@@ -75,6 +76,15 @@ public enum SchemaAudit {
         SELECT r || ' has privileges on ' || c.oid::regclass FROM pg_class c, unnest($2::text[]) r
         WHERE c.relnamespace = 'app_private'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
           AND has_table_privilege(r, c.oid, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER')
+        UNION ALL
+        SELECT 'tenantscope_platform may read learner-level rows: ' || c.oid::regclass
+        FROM pg_class c
+        WHERE c.relnamespace = 'app'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+          AND has_table_privilege('tenantscope_platform', c.oid, 'SELECT')
+          AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND NOT a.attisdropped
+                      AND a.attname IN ('learner_hash', 'learner_key', 'actor_key', 'actor', 'actor_name', 'statement'))
+        UNION ALL
+        SELECT 'tenantscope_platform may compute learner keys' WHERE has_function_privilege('tenantscope_platform', 'app.learner_key(text)', 'EXECUTE')
         UNION ALL
         SELECT r || ' may use a sequence: ' || c.oid::regclass FROM pg_class c, unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform']) r
         WHERE c.relkind = 'S' AND has_sequence_privilege(r, c.oid, 'USAGE,SELECT')

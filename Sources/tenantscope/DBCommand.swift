@@ -7,7 +7,7 @@ import TenantScopePostgres
 struct DBCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db", abstract: "The database: connection URL, embedded cluster start/stop, hardening script.",
-        subcommands: [URLCommand.self, Start.self, Stop.self, HardeningSQL.self]
+        subcommands: [URLCommand.self, AppURL.self, Start.self, Stop.self, HardeningSQL.self]
     )
 
     struct URLCommand: AsyncParsableCommand {
@@ -32,6 +32,26 @@ struct DBCommand: AsyncParsableCommand {
             } catch {
                 throw CLIError(error)
             }
+        }
+    }
+
+    struct AppURL: DatabaseCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "app-url",
+            abstract: "Print the server role's connection URL (tenantscope_app), password included.",
+            discussion: """
+                Give it to `tenantscope serve --database-url` to run the server with no owner credentials at all: \
+                serve then migrates nothing (run `tenantscope migrate` with the owner's URL on upgrades).
+                """)
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run(on db: AdminDatabase, logger: Logger) async throws -> String {
+            db.runtime.appEndpoint.url
+        }
+
+        func report(_ url: String) {
+            print(url)
         }
     }
 

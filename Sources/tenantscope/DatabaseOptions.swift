@@ -14,7 +14,7 @@ struct DatabaseOptions: ParsableArguments {
     var databaseURL: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "State directory of the embedded PostgreSQL cluster. Default: $TENANTSCOPE_STATE_DIR, else /var/lib/tenantscope as root or ~/.local/share/tenantscope.",
+        "State directory: the embedded PostgreSQL cluster (unless --database-url is given), token keys and the audit checkpoints. Default: $TENANTSCOPE_STATE_DIR, else /var/lib/tenantscope as root or ~/.local/share/tenantscope.",
         valueName: "path"
     ))
     var stateDir: String?
@@ -31,11 +31,6 @@ struct DatabaseOptions: ParsableArguments {
         return URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
-    func validate() throws {
-        if databaseURL != nil && stateDir != nil {
-            throw ValidationError("pass either --database-url or --state-dir, not both")
-        }
-    }
 
     /// The embedded cluster, unless a database URL is configured.
     func embedded(logger: Logger) -> EmbeddedPostgres? {

@@ -86,4 +86,62 @@ import Testing
             } throws: { $0.sqlState == "42501" }
         }
     }
+
+    /// Someone who owns the table can rewrite the whole chain from an edited row on, so that the chain
+    /// itself verifies; or cut its tail off. The checkpoints written outside the database show both.
+    @Test func checkpointsRevealARewrittenChainAndATruncatedTail() async throws {
+        let handle = try TestDatabase.current
+        let checkpoints = try AuditCheckpoints.inStateDirectory(try TestPostgres.makeTemporaryDirectory("audit-checkpoints"))
+        var seqs: [Int] = []
+        for n in 1...4 {
+            seqs.append(try await handle.database.audit.append(.init(actor: "op-\(n)", actorKind: "platform_admin", scopeTenant: nil,
+                                                                      action: "cross_tenant_query", outcome: "ok"), logger: TestDatabase.logger))
+            await checkpoints.noteAppend()
+            try await checkpoints.flush(handle.database.audit, logger: TestDatabase.logger)
+        }
+        #expect(try checkpoints.read().map(\.head.seq) == seqs)
+        #expect(try await handle.admin.auditTrail.verify(against: checkpoints.read(), logger: TestDatabase.logger).isIntact)
+
+        // Rewrite row 2 and recompute every hash after it: the chain is consistent again.
+        try await asOwner(handle) { connection in
+            try await connection.query("ALTER TABLE app.audit_log DISABLE TRIGGER audit_log_append_only", logger: TestDatabase.logger)
+            try await connection.query("UPDATE app.audit_log SET actor = 'someone-else' WHERE seq = \(seqs[1])", logger: TestDatabase.logger)
+            // Sequence numbers are our own integers: spliced, because a DO block takes no bind parameters.
+            try await connection.query(PostgresQuery(unsafeSQL: """
+                DO $$
+                DECLARE r app.audit_log; previous text;
+                BEGIN
+                  SELECT hash INTO previous FROM app.audit_log WHERE seq < \(seqs[1]) ORDER BY seq DESC LIMIT 1;
+                  previous := coalesce(previous, repeat('0', 64));
+                  FOR r IN SELECT * FROM app.audit_log WHERE seq >= \(seqs[1]) ORDER BY seq LOOP
+                    UPDATE app.audit_log SET previous_hash = previous,
+                      hash = app_private.audit_row_hash(previous, r.seq, r.occurred_at, r.actor, r.actor_kind, r.scope_tenant_id,
+                                                        r.action, r.report, r.parameters, r.row_count, r.outcome)
+                    WHERE seq = r.seq RETURNING hash INTO previous;
+                  END LOOP;
+                END $$
+                """), logger: TestDatabase.logger)
+        }
+        let rewritten = try await handle.admin.auditTrail.verify(against: checkpoints.read(), logger: TestDatabase.logger)
+        #expect(rewritten.firstBrokenRow == nil, "the rewritten chain is consistent in itself")
+        #expect(rewritten.rewrittenRows == Array(seqs[1...]) && !rewritten.isIntact)
+
+        // Cut the last two rows off: what is left is a consistent prefix, but checkpointed rows are gone.
+        try await asOwner(handle) { connection in
+            try await connection.query("DELETE FROM app.audit_log WHERE seq >= \(seqs[2])", logger: TestDatabase.logger)
+        }
+        let truncated = try await handle.admin.auditTrail.verify(against: checkpoints.read(), logger: TestDatabase.logger)
+        #expect(truncated.firstBrokenRow == nil && truncated.missingRows == Array(seqs[2...]))
+
+        // A checkpoint file edited by hand is refused line by line.
+        let text = try String(contentsOfFile: checkpoints.path, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"seq\":\(seqs[0])", with: "\"seq\":\(seqs[0] + 100)")
+            .write(toFile: checkpoints.path, atomically: true, encoding: .utf8)
+        #expect(throws: TenantScopeError.self) { try checkpoints.read() }
+
+        try await asOwner(handle) { connection in
+            try await connection.query("DELETE FROM app.audit_log", logger: TestDatabase.logger)
+            try await connection.query("ALTER TABLE app.audit_log ENABLE TRIGGER audit_log_append_only", logger: TestDatabase.logger)
+        }
+    }
 }

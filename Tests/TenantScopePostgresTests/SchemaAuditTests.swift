@@ -33,6 +33,12 @@ import Testing
         ("GRANT USAGE ON SCHEMA app_private TO tenantscope_tenant", "tenantscope_tenant may use schema app_private"),
         ("GRANT SELECT ON app_private.lrs_credentials TO tenantscope_platform",
          "tenantscope_platform has privileges on app_private.lrs_credentials"),
+        // The platform role sees aggregates only: no table naming learners, no way to compute their keys.
+        ("GRANT SELECT ON app.learner_active_days TO tenantscope_platform",
+         "tenantscope_platform may read learner-level rows: app.learner_active_days"),
+        ("GRANT SELECT ON app.daily_learner_activity TO tenantscope_platform",
+         "tenantscope_platform may read learner-level rows: app.daily_learner_activity"),
+        ("GRANT EXECUTE ON FUNCTION app.learner_key(text) TO tenantscope_platform", "tenantscope_platform may compute learner keys"),
     ])
     func anUnprotectedObjectIsReported(_ ddl: String, _ expected: String) async throws {
         let handle = try TestDatabase.current

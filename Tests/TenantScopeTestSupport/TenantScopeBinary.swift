@@ -8,6 +8,9 @@ enum TenantScopeBinary {
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tenantscope").path
     }
 
+    /// The state directory commands of this test process use unless they are given one.
+    static let stateDirectory: String = (try? TestPostgres.makeTemporaryDirectory("tenantscope-cli-state")) ?? FileManager.default.temporaryDirectory.path
+
     /// Runs it with `arguments` (no `DATABASE_URL` from the environment) and returns its exit status and output.
     ///
     /// The wait happens on a thread of its own: blocking a cooperative-pool thread while the command
@@ -26,6 +29,9 @@ enum TenantScopeBinary {
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = nil
+        // Keys and audit checkpoints of commands given only --database-url go to a state directory of
+        // the test run, never to the machine's default one.
+        environment["TENANTSCOPE_STATE_DIR"] = stateDirectory
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
