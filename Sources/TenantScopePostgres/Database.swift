@@ -82,7 +82,7 @@ public final class Database: Sendable {
         self.tenants = TenantDirectory(appClient: app)
         self.audit = AuditLog(appClient: app, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
         self.credentialState = CredentialStateStore(appClient: app)
-        self.statements = StatementStore(sessions: sessions)
+        self.statements = StatementStore(sessions: sessions, cursors: try StatementCursorSigner(keyHex: linkKeyHex))
         self.featureEvents = FeatureEventStore(sessions: sessions)
         self.lrsCredentials = LRSCredentials(appClient: app)
         self.savedViews = SavedViewStore(sessions: sessions, appClient: app, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))

@@ -12,6 +12,8 @@ import TenantScopeCore
 /// enrollments and the daily roll-ups follow through the roll-up service, within one of its intervals.
 public struct StatementStore: Sendable {
     let sessions: ScopedDatabase
+    /// Seals the `more` cursors of statement pages.
+    public let cursors: StatementCursorSigner
 
     /// A stored statement as served: its JSON text and `stored` (UTC, microseconds, as PostgreSQL prints it).
     public struct StoredStatement: Sendable, Hashable {
@@ -22,8 +24,8 @@ public struct StatementStore: Sendable {
 
     public struct Page: Sendable {
         public var statements: [StoredStatement]
-        /// The cursor for the next page, or nil on the last one.
-        public var more: String?
+        /// The filter of the next page (positioned after this one), or nil on the last one.
+        public var next: StatementFilter?
     }
 
     public struct StoreOutcome: Sendable, Hashable {
@@ -208,12 +210,12 @@ public struct StatementStore: Sendable {
                 .decode((UUID, String, String).self) {
                 statements.append(StoredStatement(id: id, json: json, stored: stored))
             }
-            var more: String?
+            var next: StatementFilter?
             if statements.count > filter.limit {
                 statements.removeLast()
-                more = statements.last.map { filter.cursor(afterStored: $0.stored, id: $0.id) }
+                next = statements.last.map { filter.continuing(afterStored: $0.stored, id: $0.id) }
             }
-            return Page(statements: statements, more: more)
+            return Page(statements: statements, next: next)
         }
     }
 

@@ -44,12 +44,14 @@ public func buildApplication(
 
 /// The router with every route and middleware: one place that shows the whole HTTP surface.
 ///
-/// Middleware added here applies to every route, in this order: request logging, JSON errors, the
+/// Middleware added here applies to every route, in this order: request logging, security headers
+/// (`nosniff`, `no-store`), JSON errors, the
 /// presentation of the LRS (version header) and of the pages (HTML errors, security headers), then
 /// the tenant-parameter guard. Each route group adds its authenticator and ``ScopeMiddleware``.
 func buildRouter(database: Database, configuration: ServerConfiguration, tokens: TokenVerifier, catalog: ReportCatalog) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: XAPIVersionMiddleware())
     router.add(middleware: PageMiddleware(embedding: configuration.embedding))

@@ -97,15 +97,24 @@ struct XAPIRoutes {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(
                 string: StatementFormatter.apply(format, to: statement.json, languages: languages))))
         case .filter(let filter):
-            let page = try await store.page(filter, in: context.scope, logger: context.logger)
-            let statements = page.statements.map { StatementFormatter.apply(filter.format, to: $0.json, languages: languages) }
-            let more = page.more.map { "/xAPI/statements?more=\($0)" } ?? ""
-            if let newest = page.statements.map(\.stored).max() {
-                headers[.lastModified] = HTTPDate.format(newest)
-            }
-            let body = "{\"statements\":[" + statements.joined(separator: ",") + "],\"more\":\"" + more + "\"}"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: body)))
+            return try await page(filter, context: context, headers: headers, languages: languages)
+        case .continuation(let cursor):
+            let filter = try store.cursors.open(cursor, tenant: context.scope.tenant)
+            return try await page(filter, context: context, headers: headers, languages: languages)
         }
+    }
+
+    /// One page of statements, with a `more` link sealed for the requester's tenant when there is another.
+    private func page(_ filter: StatementFilter, context: TenantRequestContext, headers: HTTPFields, languages: [String]) async throws -> Response {
+        var headers = headers
+        let page = try await store.page(filter, in: context.scope, logger: context.logger)
+        let statements = page.statements.map { StatementFormatter.apply(filter.format, to: $0.json, languages: languages) }
+        let more = page.next.map { "/xAPI/statements?more=" + store.cursors.seal($0, tenant: context.scope.tenant) } ?? ""
+        if let newest = page.statements.map(\.stored).max() {
+            headers[.lastModified] = HTTPDate.format(newest)
+        }
+        let body = "{\"statements\":[" + statements.joined(separator: ",") + "],\"more\":\"" + more + "\"}"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: body)))
     }
 
     static func json(_ text: String) -> Response {

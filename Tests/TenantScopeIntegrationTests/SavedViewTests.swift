@@ -92,4 +92,19 @@ import Testing
         #expect(signer.link(fromToken: token, now: Date().addingTimeInterval(61)) == nil)
         #expect(try SharedLinkSigner(keyHex: String(repeating: "cd", count: 32)).link(fromToken: token) == nil)
     }
+
+    /// One link has one token: other spellings of the same id, expiry or MAC do not verify.
+    @Test func aLinkTokenVerifiesOnlyInTheSpellingItWasIssuedIn() throws {
+        let signer = try SharedLinkSigner(keyHex: String(repeating: "ab", count: 32))
+        let link = UUID()
+        let token = signer.token(link: link, expires: Date().addingTimeInterval(60))
+        let parts = token.split(separator: ".").map(String.init)
+        #expect(signer.link(fromToken: token) == link)
+        for variant in [
+            [parts[0].uppercased(), parts[1], parts[2]], [parts[0], "+" + parts[1], parts[2]], [parts[0], "0" + parts[1], parts[2]],
+            [parts[0], parts[1], parts[2].uppercased()],
+        ] {
+            #expect(signer.link(fromToken: variant.joined(separator: ".")) == nil, "\(variant)")
+        }
+    }
 }

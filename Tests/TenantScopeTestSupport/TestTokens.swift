@@ -23,9 +23,10 @@ enum TestTokens {
         )
     }
 
-    static func tenant(_ tenant: TenantID, role: TenantUser.Role = .viewer, attributes: [String: String] = [:]) async throws -> String {
+    static func tenant(_ tenant: TenantID, role: TenantUser.Role = .viewer, attributes: [String: String] = [:],
+                       subject: String = "user-1", jti: String = UUID().uuidString.lowercased()) async throws -> String {
         try await TokenIssuer(hs256Secret: tenantSecret, kid: "tenant-1", issuer: "tenantscope")
-            .tenantToken(subject: "user-1", tenant: tenant, role: role, audience: "tenantscope", lifetime: .seconds(600), attributes: attributes)
+            .tenantToken(subject: subject, tenant: tenant, role: role, audience: "tenantscope", lifetime: .seconds(600), attributes: attributes, jti: jti)
     }
 
     static func platform(_ name: String = "operator-1") async throws -> String {

@@ -8,14 +8,7 @@ public struct SharedLinkSigner: Sendable {
     private let key: SymmetricKey
 
     public init(keyHex: String) throws(TenantScopeError) {
-        var bytes: [UInt8] = []
-        var index = keyHex.startIndex
-        while index < keyHex.endIndex {
-            let next = keyHex.index(index, offsetBy: 2, limitedBy: keyHex.endIndex) ?? keyHex.endIndex
-            guard let byte = UInt8(keyHex[index..<next], radix: 16) else { throw .environment("the shared-link key is not hex") }
-            bytes.append(byte)
-            index = next
-        }
+        guard let bytes = Hex.decode(keyHex) else { throw .environment("the shared-link key is not hex") }
         guard bytes.count >= 32 else { throw .environment("the shared-link key is shorter than 32 bytes") }
         key = SymmetricKey(data: bytes)
     }
@@ -26,10 +19,14 @@ public struct SharedLinkSigner: Sendable {
     }
 
     /// The link id of a genuine, unexpired token; nil otherwise.
+    ///
+    /// Only the exact text this signer writes is accepted (lower-case id and hex, the expiry as plain
+    /// digits): one link has one token, never several spellings that all verify.
     public func link(fromToken token: String, now: Date = Date()) -> UUID? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let id = UUID(uuidString: String(parts[0])), let expiry = Int(parts[1]),
-              let given = Data(hexString: String(parts[2])),
+              parts[0] == id.uuidString.lowercased(), parts[1] == String(expiry),
+              let given = Hex.decode(String(parts[2])), parts[2] == Hex.encode(given),
               HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key),
               Double(expiry) > now.timeIntervalSince1970
         else { return nil }
@@ -37,21 +34,6 @@ public struct SharedLinkSigner: Sendable {
     }
 
     private func mac(_ payload: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: key).map { String(format: "%02x", $0) }.joined()
-    }
-}
-
-extension Data {
-    init?(hexString: String) {
-        guard hexString.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        var index = hexString.startIndex
-        while index < hexString.endIndex {
-            let next = hexString.index(index, offsetBy: 2)
-            guard let byte = UInt8(hexString[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        self.init(bytes)
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: key))
     }
 }

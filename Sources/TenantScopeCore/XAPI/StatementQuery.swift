@@ -6,6 +6,9 @@ import Foundation
 public enum StatementQuery: Sendable, Hashable {
     case single(id: UUID, voided: Bool, format: StatementFormat)
     case filter(StatementFilter)
+    /// A `more` cursor from an earlier page, still sealed: ``StatementCursorSigner`` opens it for the
+    /// requester's tenant.
+    case continuation(String)
 
     public static let defaultLimit = 100
     public static let maximumLimit = 500
@@ -27,7 +30,7 @@ public enum StatementQuery: Sendable, Hashable {
         }
         if let more = values["more"] {
             guard values.count == 1 else { throw .invalidInput("more cannot be combined with other parameters") }
-            return .filter(try StatementFilter(cursor: more))
+            return .continuation(more)
         }
         var format = StatementFormat.exact
         if let text = values["format"] { format = try StatementFormat.parse(text) }
@@ -133,29 +136,20 @@ public struct StatementFilter: Sendable, Hashable, Codable {
         self.format = format
     }
 
-    /// The `more` token continuing after the given last row: base64url JSON of the filter and position.
-    /// It carries no tenant and grants nothing: the next page runs in the requester's own scope.
-    public func cursor(afterStored stored: String, id: UUID) -> String {
+    /// The same filter, continuing after the given last row (a keyset position: `stored` as PostgreSQL
+    /// printed it, and the id).
+    public func continuing(afterStored stored: String, id: UUID) -> StatementFilter {
         var next = self
         next.afterStored = stored
         next.afterID = id
-        let data = (try? JSONEncoder().encode(next)) ?? Data()
-        return data.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return next
     }
 
-    init(cursor: String) throws(TenantScopeError) {
-        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard cursor.count < 8192, let data = Data(base64Encoded: base64),
-              let filter = try? JSONDecoder().decode(StatementFilter.self, from: data),
-              (1...StatementQuery.maximumLimit).contains(filter.limit),
-              [filter.since, filter.until, filter.afterStored].allSatisfy({ $0.map { ISO8601Timestamp.parse($0) != nil } ?? true })
-        else {
-            throw .invalidInput("more is not a cursor this server issued")
-        }
-        self = filter
+    /// Whether a filter read back from a cursor is one this server could have written.
+    var isWithinBounds: Bool {
+        (1...StatementQuery.maximumLimit).contains(limit)
+            && [since, until, afterStored].allSatisfy { $0.map { ISO8601Timestamp.parse($0) != nil } ?? true }
+            && (afterStored == nil) == (afterID == nil)
     }
 }
 

@@ -19,12 +19,12 @@ public struct TokenIssuer: Sendable {
 
     public func tenantToken(
         subject: String, tenant: TenantID, role: TenantUser.Role, audience: String,
-        lifetime: Duration, attributes: [String: String] = [:], now: Date = Date()
+        lifetime: Duration, attributes: [String: String] = [:], jti: String = UUID().uuidString.lowercased(), now: Date = Date()
     ) async throws -> String {
         try await keys.sign(TokenPayload(
             sub: .init(value: subject), exp: .init(value: now.addingTimeInterval(Double(lifetime.components.seconds))),
             iat: .init(value: now), nbf: nil, aud: .init(value: [audience]), iss: .init(value: issuer),
-            jti: .init(value: UUID().uuidString.lowercased()), tenant_id: tenant.description, role: role.rawValue,
+            jti: .init(value: jti), tenant_id: tenant.description, role: role.rawValue,
             user_attributes: attributes.isEmpty ? nil : attributes
         ), kid: JWKIdentifier(string: kid))
     }

@@ -1,0 +1,119 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeServer
+@testable import TenantScopeTestSupport
+
+/// Every credential is checked against its tenant's current state: a deleted tenant, a revoked token or
+/// an operator's session revocation ends every token and session derived from it at the next request
+/// after the server's credential cache reloads (refreshed here at once instead of waiting its second).
+@Suite(.database) struct CredentialLifecycleTests {
+    struct World: Sendable {
+        let client: any TestClientProtocol
+        let fixture: TwoTenants
+        let handle: TestDatabase
+        let cache: CredentialCache
+    }
+
+    func withApp(_ body: @Sendable (World) async throws -> Void) async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger)
+        let cache = CredentialCache(store: database.credentialState, horizon: .seconds(3600), logger: TestDatabase.logger)
+        let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil),
+                                   tokens: try await TestTokens.verifier(status: cache), catalog: try StandardReports.catalog(), logger: TestDatabase.logger)
+        try await app.test(.router) { client in try await body(World(client: client, fixture: fixture, handle: handle, cache: cache)) }
+    }
+
+    static func get(_ world: World, _ uri: String, bearer: String? = nil, cookie: String? = nil) async throws -> (HTTPResponse.Status, String) {
+        var headers = HTTPFields()
+        if let bearer { headers[.authorization] = "Bearer \(bearer)" }
+        if let cookie { headers[.cookie] = cookie }
+        return try await world.client.execute(uri: uri, method: .get, headers: headers) { ($0.status, String(buffer: $0.body)) }
+    }
+
+    @Test func aTokenForATenantThatDoesNotExistIsRefused() async throws {
+        try await withApp { world in
+            let token = try await TestTokens.tenant(TenantID(UUID()), role: .admin)
+            let (status, body) = try await Self.get(world, "/api/v1/reports", bearer: token)
+            #expect(status == .unauthorized && body.contains("unknown tenant"))
+            var headers = HTTPFields()
+            headers[.authorization] = "Bearer \(token)"
+            headers[XAPIRoutes.versionHeader] = "1.0.3"
+            headers[.contentType] = "application/json"
+            let write = try await world.client.execute(uri: "/xAPI/statements", method: .post, headers: headers,
+                                                       body: ByteBuffer(string: XAPIJSON.statement())) { $0.status }
+            #expect(write == .unauthorized, "a write for a tenant that does not exist is a 401, not a 500")
+            #expect(try await Self.get(world, "/embed/learning?token=\(token)").0 == .unauthorized)
+        }
+    }
+
+    @Test func deletingATenantEndsItsTokensSessionsAndEmbedLinks() async throws {
+        try await withApp { world in
+            let a = world.fixture.a.tenant
+            let token = try await TestTokens.tenant(a.id, role: .admin)
+            let (cookie, _) = try await DashboardHTTPTests.embed(world.client, "learning", token: token)
+            #expect(try await Self.get(world, "/api/v1/reports", bearer: token).0 == .ok)
+            #expect(try await Self.get(world, "/dashboards/learning", cookie: cookie).0 == .ok)
+
+            #expect(try await world.handle.database.tenants.delete(slug: a.slug, logger: TestDatabase.logger) != nil)
+            try await world.cache.refresh(logger: TestDatabase.logger)
+            #expect(try await Self.get(world, "/api/v1/reports", bearer: token).0 == .unauthorized)
+            #expect(try await Self.get(world, "/dashboards/learning", cookie: cookie).0 == .unauthorized)
+            #expect(try await Self.get(world, "/embed/learning?token=\(token)").0 == .unauthorized)
+            // The other tenant is untouched.
+            let other = try await TestTokens.tenant(world.fixture.b.tenant.id)
+            #expect(try await Self.get(world, "/api/v1/reports", bearer: other).0 == .ok)
+        }
+    }
+
+    @Test func revokingTheEmbedTokenEndsTheSessionItOpened() async throws {
+        try await withApp { world in
+            let jti = "embed-\(UUID().uuidString.lowercased())"
+            let token = try await TestTokens.tenant(world.fixture.a.tenant.id, jti: jti)
+            let (cookie, _) = try await DashboardHTTPTests.embed(world.client, "learning", token: token)
+            let untouched = try await DashboardHTTPTests.embed(world.client, "learning", token: try await TestTokens.tenant(world.fixture.a.tenant.id)).cookie
+            #expect(try await Self.get(world, "/dashboards/learning", cookie: cookie).0 == .ok)
+
+            try await world.handle.admin.credentials.revokeToken(jti, reason: "test", logger: TestDatabase.logger)
+            try await world.cache.refresh(logger: TestDatabase.logger)
+            #expect(try await Self.get(world, "/dashboards/learning", cookie: cookie).0 == .unauthorized)
+            #expect(try await Self.get(world, "/api/v1/reports", bearer: token).0 == .unauthorized)
+            #expect(try await Self.get(world, "/dashboards/learning", cookie: untouched).0 == .ok, "another token's session stands")
+        }
+    }
+
+    @Test func anOperatorEndsATenantsOrOneUsersSessions() async throws {
+        try await withApp { world in
+            let tenant = world.fixture.a.tenant.id
+            let ann = try await DashboardHTTPTests.embed(world.client, "learning", token: try await TestTokens.tenant(tenant, subject: "ann")).cookie
+            let bob = try await DashboardHTTPTests.embed(world.client, "learning", token: try await TestTokens.tenant(tenant, subject: "bob")).cookie
+            let otherTenant = try await DashboardHTTPTests.embed(world.client, "learning",
+                                                                 token: try await TestTokens.tenant(world.fixture.b.tenant.id, subject: "ann")).cookie
+
+            try await world.handle.admin.credentials.revokeSessions(tenant: tenant, subject: "ann", logger: TestDatabase.logger)
+            try await world.cache.refresh(logger: TestDatabase.logger)
+            #expect(try await Self.get(world, "/dashboards/learning", cookie: ann).0 == .unauthorized)
+            #expect(try await Self.get(world, "/dashboards/learning", cookie: bob).0 == .ok)
+            #expect(try await Self.get(world, "/dashboards/learning", cookie: otherTenant).0 == .ok)
+
+            try await world.handle.admin.credentials.revokeSessions(tenant: tenant, subject: nil, logger: TestDatabase.logger)
+            try await world.cache.refresh(logger: TestDatabase.logger)
+            #expect(try await Self.get(world, "/dashboards/learning", cookie: bob).0 == .unauthorized)
+            // A session opened after the revocation works.
+            let fresh = try await DashboardHTTPTests.embed(world.client, "learning", token: try await TestTokens.tenant(tenant, subject: "ann")).cookie
+            #expect(try await Self.get(world, "/dashboards/learning", cookie: fresh).0 == .ok)
+        }
+    }
+
+    @Test func anLRSKeySubjectCannotBeClaimedByAToken() async throws {
+        try await withApp { world in
+            let token = try await TestTokens.tenant(world.fixture.a.tenant.id, role: .admin, subject: "lrs-key:lrs_0123456789abcdef0123")
+            #expect(try await Self.get(world, "/api/v1/reports", bearer: token).0 == .unauthorized)
+        }
+    }
+}
