@@ -15,7 +15,7 @@ struct ChartFrame {
 
     init(axis: ValueAxis, roomOnTop: Bool = false) {
         self.axis = axis
-        left = 26 + Double(axis.widestTick) * ChartText.characterWidth
+        left = 30 + Double(axis.widestTick) * ChartText.characterWidth
         top = roomOnTop ? 34 : 14
     }
 

@@ -3,9 +3,9 @@ import Foundation
 /// How big chart text is, for layout: the page's CSS sets the sizes (``Charts/stylesheet``), and
 /// the layout reserves room for the largest of them, so that labels never overlap at any width.
 enum ChartText {
-    /// Labels are 12 user units on wide screens and 16 on narrow ones, where a chart is drawn at
-    /// about 0.6 of its size (still about 10 px on screen).
-    static let largestSize = 16.0
+    /// Labels are 12 user units on wide screens and 18 on narrow ones, where a chart is drawn at
+    /// about 0.6 of its size (still about 11 px on screen).
+    static let largestSize = 18.0
 
     /// A generous average advance of a character of the sans-serif UI fonts, in user units.
     static let characterWidth = largestSize * 0.6

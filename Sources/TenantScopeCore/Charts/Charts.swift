@@ -53,8 +53,8 @@ public enum Charts {
     }
 
     /// The charts' CSS, for the page's `<style>`. Text sizes are in SVG user units: 12 on wide screens,
-    /// 16 where the page is narrow and a chart is drawn at about 0.6 of its size; layout reserves room
-    /// for 16 (``ChartText``). Tooltips need no script: hovering a value's column highlights it and
+    /// 18 where the page is narrow and a chart is drawn at about 0.6 of its size; layout reserves room
+    /// for 18 (``ChartText``). Tooltips need no script: hovering a value's column highlights it and
     /// the browser shows its `<title>`.
     public static let stylesheet = """
         svg.chart{display:block;width:100%;height:auto;overflow:visible}
@@ -68,6 +68,6 @@ public enum Charts {
         svg.chart.dense .dot{opacity:0}svg.chart .point:hover .dot{opacity:1}
         svg.chart .bar{fill:#3b7dd8}svg.chart .point:hover .bar{fill:#1f5fb8}
         svg.chart .hit{fill:transparent}svg.chart .point:hover .hit{fill:#2266cc;fill-opacity:.07}
-        @media (max-width:600px){svg.chart .tick,svg.chart .axis-label,svg.chart .value{font-size:16px}svg.chart .empty{font-size:18px}}
+        @media (max-width:600px){svg.chart .tick,svg.chart .axis-label,svg.chart .value{font-size:18px}svg.chart .empty{font-size:20px}}
         """
 }

@@ -51,7 +51,9 @@ public struct HeatTable: Sendable {
                 return .element("td", ["style": HeatShade(share: share).style], [.text(cell.text)])
             })
         }
-        return .element("div", ["class": "table-scroll", "role": "region", "aria-label": caption, "tabindex": "0"], [
+        // A scrollable region must be focusable (keyboard users scroll it) and named; "table" keeps its
+        // name apart from the panel's, which a page usually names after the same caption.
+        return .element("div", ["class": "table-scroll", "role": "region", "aria-label": "\(caption) table", "tabindex": "0"], [
             .element("table", ["class": "heat"], [
                 .element("caption", ["class": "visually-hidden"], [.text(caption)]),
                 .element("thead", [:], [.element("tr", [:], columns.map { .element("th", ["scope": "col"], [.text($0)]) })]),

@@ -27,7 +27,7 @@ public struct RowChart: Sendable {
     }
 
     /// Names longer than this are shortened: the name column takes at most about 40% of the width.
-    static let longestLabel = 24
+    static let longestLabel = 20
     static let rowHeight = 32.0
     static let barHeight = 18.0
     static let top = 8.0

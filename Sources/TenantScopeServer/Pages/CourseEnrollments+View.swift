@@ -49,23 +49,33 @@ extension CourseEnrollments {
             ).node
         }
 
+        /// An actor as a person reads it: `ada@acme.example` for `mbox:mailto:ada@acme.example`.
+        static func readable(_ actor: String) -> String {
+            actor.hasPrefix("mbox:mailto:") ? String(actor.dropFirst("mbox:mailto:".count)) : actor
+        }
+
+        /// `Nov 3` in the current year, `Nov 3, 2025` before it.
+        func day(_ text: String) -> String {
+            text.prefix(4) == model.today.prefix(4) ? DayText.short(text) : DayText.medium(text)
+        }
+
         var table: Node<HTML.BodyContext> {
-            .div(.class("table-scroll"), .attr("role", "region"), .attr("aria-label", "Learners of \(model.course)"), .attr("tabindex", "0"), .table(
+            .div(.class("table-scroll"), .attr("role", "region"), .attr("aria-label", "Learners of \(model.course), table"), .attr("tabindex", "0"), .table(
                 .caption(.class("visually-hidden"), .text("Learners of \(model.course)")),
                 .thead(.tr(
                     .th(.attr("scope", "col"), .text("Learner")),
                     .th(.attr("scope", "col"), .text("Enrolled")),
                     .th(.attr("scope", "col"), .text("Completed")),
                     .th(.attr("scope", "col"), .class("num"), .text("Days to complete")),
-                    .th(.attr("scope", "col"), .text("Cohort")))),
+                    .th(.attr("scope", "col"), .class("wide-only"), .text("Cohort")))),
                 .tbody(.forEach(model.enrollments) { enrollment in
                     .tr(
                         .th(.attr("scope", "row"), .text(enrollment.learner),
-                            .if(enrollment.learner != enrollment.actor, .span(.class("actor"), .text(enrollment.actor)))),
-                        .td(.text(DayText.medium(enrollment.enrolled))),
-                        .td(.text(enrollment.completed.map(DayText.medium) ?? "Not yet")),
+                            .if(enrollment.learner != enrollment.actor, .span(.class("actor"), .text(Self.readable(enrollment.actor))))),
+                        .td(.class("date"), .text(day(enrollment.enrolled))),
+                        .td(.class("date"), .text(enrollment.completed.map(day) ?? "Not yet")),
                         .td(.class("num"), .text(enrollment.daysToComplete.map(String.init) ?? FigureText.none)),
-                        .td(.text(enrollment.cohort)))
+                        .td(.class("wide-only"), .text(enrollment.cohort)))
                 })))
         }
     }

@@ -57,10 +57,10 @@ enum PageStyle {
         table{border-collapse:collapse;width:100%;font-size:.8125rem;font-variant-numeric:tabular-nums}
         th,td{text-align:left;padding:7px 10px;border-bottom:1px solid #edf0f4;vertical-align:top}
         thead th{font-size:.75rem;font-weight:600;color:#566375;background:#f8f9fb;border-bottom:1px solid #e1e6ed}
-        tbody th{font-weight:600}
+        tbody th{font-weight:600;overflow-wrap:anywhere}
         .num{text-align:right}
-        .actor{display:block;font-weight:400;font-size:.75rem;color:#566375;word-break:break-all}
-        table.heat td,table.heat thead th+th{text-align:right}table.heat tbody th{white-space:nowrap}
+        .actor{display:block;font-weight:400;font-size:.75rem;color:#566375}td.date{white-space:nowrap}
+        table.heat td,table.heat thead th+th{text-align:right}table.heat tbody th,table.heat td{white-space:nowrap}
         .empty{color:#566375}
         .note{margin:0 0 8px;font-size:.8125rem;color:#566375}
         .copy{display:flex;gap:8px;flex-wrap:wrap;margin:12px 0}.copy input{flex:1 1 320px;min-width:0}
@@ -73,7 +73,7 @@ enum PageStyle {
         select{max-width:none;width:100%}
         .kpis{grid-template-columns:1fr 1fr;gap:8px}.kpi{padding:10px 12px}.kpi-value{font-size:1.375rem}
         .kpi:last-child:nth-child(odd){grid-column:1/-1}
-        th,td{padding:6px 6px}table{font-size:.75rem}thead th{font-size:.6875rem}
+        th,td{padding:6px 6px}table{font-size:.75rem}thead th{font-size:.6875rem}.wide-only{display:none}
         .grid{gap:12px}.panel{padding:12px 12px 10px}.views .save{margin-left:0}
         }
         """ + Charts.stylesheet

@@ -64,7 +64,7 @@ extension PlatformAnalytics {
                 id: "tenant-table", title: "Tenants",
                 summary: "Each tenant's own figures for the period; preview opens a tenant's dashboard as that tenant (audited).",
                 content: [
-                    .div(.class("table-scroll"), .attr("role", "region"), .attr("aria-label", "Tenants"), .attr("tabindex", "0"), .table(
+                    .div(.class("table-scroll"), .attr("role", "region"), .attr("aria-label", "Tenants table"), .attr("tabindex", "0"), .table(
                         .caption(.class("visually-hidden"), .text("Tenants")),
                         .thead(.tr(
                             .th(.attr("scope", "col"), .text("Tenant")),
