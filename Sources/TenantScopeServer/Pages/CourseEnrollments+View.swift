@@ -12,12 +12,12 @@ extension CourseEnrollments {
                 back: ("Learning dashboard", DashboardFilters(days: filters.days).url("/dashboards/learning")),
                 controls: periodForm,
                 content: [
-                    HeadlineFigure.list([
+                    HeadlineFiguresView(figures: [
                         HeadlineFigure(label: "Enrollments", value: FigureText.count(model.enrollments.count), note: "since \(DayText.short(model.periodStart))"),
                         HeadlineFigure(label: "Completions", value: FigureText.count(model.completions), note: "of those enrollments"),
                         HeadlineFigure(label: "Completion rate", value: FigureText.percent(model.completionRate), note: "of enrollments"),
                         HeadlineFigure(label: "Median time to complete", value: FigureText.days(model.medianDaysToComplete), note: "from enrollment"),
-                    ]),
+                    ]).node,
                     .div(.class("grid single"), learnersPanel),
                 ],
                 footer: "Days are UTC. Learner names come from the statements' actors; only tenant admins see this page."

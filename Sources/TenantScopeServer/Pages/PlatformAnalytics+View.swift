@@ -12,12 +12,12 @@ extension PlatformAnalytics {
                 banner: "Platform scope — signed in as \(model.operatorName); every view here is audited",
                 controls: periodForm,
                 content: [
-                    HeadlineFigure.list([
+                    HeadlineFiguresView(figures: [
                         HeadlineFigure(label: "Tenants", value: FigureText.count(model.tenants.count), note: "\(FigureText.count(model.activeTenants)) active in the period"),
                         HeadlineFigure(label: "Active learners", value: FigureText.count(model.activeLearners), note: "distinct per tenant, in the period"),
                         HeadlineFigure(label: "Statements", value: FigureText.count(model.statements), note: "in the period"),
                         HeadlineFigure(label: "Features in use", value: FigureText.count(model.features.filter { $0.tenantsUsing > 0 }.count), note: "by at least one tenant"),
-                    ]),
+                    ]).node,
                     .div(.class("grid"), growthPanel, adoptionPanel),
                     .div(.class("grid single"), tenantPanel),
                 ],

@@ -13,7 +13,7 @@ extension TenantDashboard {
                 banner: model.presentation.banner,
                 controls: filterForm,
                 content: [
-                    HeadlineFigure.list(headline),
+                    HeadlineFiguresView(figures: headline).node,
                     .unwrap(model.presentation.savedViews) { SavedViews.View(model: $0).node },
                     .div(.class("grid"), activityPanel, timeToCompletePanel, completionPanel, cohortPanel),
                 ],
