@@ -95,10 +95,12 @@ let package = Package(
             name: "TenantScopeServerTests",
             dependencies: [
                 "TenantScopeCore",
+                "TenantScopePostgres",
                 "TenantScopeServer",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SnapshotTesting", package: "swift-snapshot-testing"),
             ],
+            exclude: ["__Snapshots__"],
             swiftSettings: swiftSettings
         ),
         // What the database and integration tests share: the test cluster and its trait, fixtures, tokens.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs real outside clients against a running TenantScope: TinCanPython (PyPI `tincan`) saves, queries,
 # pages, voids and retrieves statements over HTTP with two tenants' LRS credentials; then headless
-# Chromium (Selenium) embeds the tenant dashboard in an iframe on another origin.
+# Chromium (Selenium) embeds the demo tenant acme's dashboard in an iframe on another origin, checks
+# it with axe-core and takes the README's screenshots (1280 and 390 px wide).
 # Called by scripts/run-tests.sh after the Swift tests; needs the built binary ($TENANTSCOPE_BIN).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,12 +10,13 @@ cd "$(dirname "$0")/.."
 BIN=${TENANTSCOPE_BIN:-$(swift build --show-bin-path)/tenantscope}
 [[ -x "$BIN" ]] || { echo "error: $BIN is missing; build first (swift build)" >&2; exit 1; }
 
-# The client lives in a git-ignored virtual environment, installed once.
+# The clients live in a git-ignored virtual environment, installed once. selenium-axe-python bundles
+# axe-core (4.9.1, the newest of the PyPI wheels that bundle it); the browser test injects it.
 VENV=.venv
-if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import tincan, selenium" 2>/dev/null; then
-  echo "• Installing the TinCanPython client and Selenium into $VENV"
+if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import tincan, selenium, selenium_axe_python" 2>/dev/null; then
+  echo "• Installing the TinCanPython client, Selenium and axe-core into $VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "tincan==1.0.0" "selenium>=4.15,<5"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "tincan==1.0.0" "selenium>=4.15,<5" "selenium-axe-python==2.2.0"
 fi
 
 ROOT=${TENANTSCOPE_TEST_ROOT:-$(mktemp -d /tmp/tenantscope-clients.XXXXXX)}
@@ -39,7 +41,8 @@ for tenant in client-a client-b; do
 done
 
 echo "• Starting the server"
-"$BIN" serve --state-dir "$STATE" --port 0 --embed-origin 'http://127.0.0.1:*' >"$STATE/server.out" 2>"$STATE/server.err" &
+# --demo loads the demo tenants (about a minute), so the browser sees a dashboard with real-looking data.
+"$BIN" serve --demo --state-dir "$STATE" --port 0 --embed-origin 'http://127.0.0.1:*' >"$STATE/server.out" 2>"$STATE/server.err" &
 SERVER_PID=$!
 URL=""
 # The server exits on a failed start (checked every round), so this bound only stops a hung start:
@@ -60,13 +63,17 @@ LRS_B_KEY=${KEY[client-b]} LRS_B_SECRET=${SECRET[client-b]} \
 
 echo "• Headless Chromium embeds the dashboard"
 "$BIN" rollups rebuild --state-dir "$STATE" >/dev/null 2>&1
-TENANT_ID=$("$BIN" tenant list --state-dir "$STATE" 2>/dev/null | awk '$1 == "client-a" {print $(NF-1)}')
+TENANT_ID=$("$BIN" tenant list --state-dir "$STATE" 2>/dev/null | awk '$1 == "acme" {print $(NF-1)}')
 SCREENSHOT="$STATE/embedded-dashboard.png"
-DASHBOARD_BASE="$URL" TENANT_SLUG=client-a TENANT_ID="$TENANT_ID" SCREENSHOT="$SCREENSHOT" \
-EMBED_TOKEN=$("$BIN" token --tenant client-a --role viewer --ttl 600 --state-dir "$STATE" 2>/dev/null) \
+SCREENSHOT_MOBILE="$STATE/embedded-dashboard-mobile.png"
+DASHBOARD_BASE="$URL" TENANT_SLUG=acme TENANT_ID="$TENANT_ID" SCREENSHOT="$SCREENSHOT" SCREENSHOT_MOBILE="$SCREENSHOT_MOBILE" \
+EMBED_TOKEN=$("$BIN" token --tenant acme --role viewer --ttl 600 --state-dir "$STATE" 2>/dev/null) \
+EMBED_ADMIN_TOKEN=$("$BIN" token --tenant acme --role admin --ttl 600 --state-dir "$STATE" 2>/dev/null) \
   "$VENV/bin/python" Tests/browser/embedded_dashboard_test.py
-# The README shows this screenshot; refresh it when asked or when it is missing.
-if [[ ! -f docs/images/embedded-dashboard.png || "${UPDATE_SCREENSHOTS:-0}" == "1" ]]; then
-  mkdir -p docs/images && cp "$SCREENSHOT" docs/images/embedded-dashboard.png
-  echo "• Saved docs/images/embedded-dashboard.png"
-fi
+# The README shows these screenshots; refresh them when asked or when one is missing.
+for shot in embedded-dashboard embedded-dashboard-mobile; do
+  if [[ ! -f docs/images/$shot.png || "${UPDATE_SCREENSHOTS:-0}" == "1" ]]; then
+    mkdir -p docs/images && cp "$STATE/$shot.png" "docs/images/$shot.png"
+    echo "• Saved docs/images/$shot.png"
+  fi
+done

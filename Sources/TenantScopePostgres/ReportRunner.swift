@@ -19,9 +19,9 @@ public struct ReportRunner: Sendable {
         self.audit = database.audit
     }
 
-    /// The reports of a surface.
-    public func list(on surface: Surface) -> [ReportDefinition] {
-        catalog.definitions.filter { $0.query(on: surface) != nil }
+    /// The reports of a surface; given a tenant role, only those it may run.
+    public func list(on surface: Surface, role: TenantUser.Role? = nil) -> [ReportDefinition] {
+        catalog.definitions.filter { $0.query(on: surface) != nil && (role.map($0.allows) ?? true) }
     }
 
     /// Which SQL of a report to run: the served one (roll-ups plus raw for today) or the same answer
@@ -37,6 +37,10 @@ public struct ReportRunner: Sendable {
         let surface = scope.surface
         guard let definition = catalog[name], definition.query(on: surface) != nil else {
             throw TenantScopeError.notFound("no report named '\(name)' on the \(surface.rawValue) surface")
+        }
+        // The role comes from the scope (the token's role; previews and shared links are viewers).
+        if case .tenant(let tenant) = scope, !definition.allows(tenant.role) {
+            throw TenantScopeError.forbidden("the report '\(name)' is for tenant \(definition.minimumRole?.rawValue ?? "")s only")
         }
         let request: ReportRequest
         do {

@@ -16,7 +16,7 @@ struct ReportRoutes {
     func register(on router: Router<AppRequestContext>) {
         let tenant = router.tenantRoutes("api/v1/reports", authenticator: authenticator, purpose: "tenant reports", audit: audit)
         tenant.get { request, context in
-            try ReportList(runner.list(on: .tenant), surface: .tenant).response(from: request, context: context)
+            try ReportList(runner.list(on: .tenant, role: context.scope.role), surface: .tenant).response(from: request, context: context)
         }
         tenant.get(":name") { request, context in
             try await run(request, name: try context.parameters.require("name"), scope: .tenant(context.scope), context: context)
@@ -34,12 +34,7 @@ struct ReportRoutes {
     private func run(_ request: Request, name: String, scope: DataScope, context: some RequestContext) async throws -> Response {
         let parameters = try QueryParameters.pairs(of: request)
         let result = try await runner.run(name, in: scope, parameters: parameters, logger: context.logger)
-        if Self.wantsCSV(request) {
-            var headers = HTTPFields()
-            headers[.contentType] = "text/csv; charset=utf-8"
-            headers[.contentDisposition] = "attachment; filename=\"\(name).csv\""
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: CSV.render(result))))
-        }
+        if Self.wantsCSV(request) { return CSV.response(result, filename: name) }
         return try ReportResponse(result).response(from: request, context: context)
     }
 
@@ -94,6 +89,8 @@ struct ReportList: ResponseEncodable {
         var `default`: String?
         var options: [String]?
         var help: String
+        /// Only for a required parameter: `true`.
+        var required: Bool?
     }
 
     struct Item: Encodable {
@@ -102,25 +99,34 @@ struct ReportList: ResponseEncodable {
         var summary: String
         var parameters: [Parameter]
         var columns: [ReportResponse.Column]
+        /// Only for a report restricted by role: the least role that may run it.
+        var minimum_role: String?
 
         init(_ definition: ReportDefinition, surface: Surface) {
             name = definition.name
             title = definition.title
             summary = definition.summary
+            minimum_role = definition.minimumRole?.rawValue
             parameters = definition.parameters.map { parameter in
-                switch parameter.kind {
-                case .integer(let min, let max, let fallback):
-                    Parameter(name: parameter.name, type: "integer", minimum: min, maximum: max, default: "\(fallback)", help: parameter.help)
-                case .date(let daysAgo):
-                    Parameter(name: parameter.name, type: "date", default: daysAgo.map { "today-\($0)d" }, help: parameter.help)
-                case .choice(let options, let fallback):
-                    Parameter(name: parameter.name, type: "choice", default: fallback, options: options, help: parameter.help)
-                case .text(let maxLength):
-                    Parameter(name: parameter.name, type: "text", maximum: maxLength, help: parameter.help)
-                }
+                var described = Self.describe(parameter)
+                described.required = parameter.isRequired ? true : nil
+                return described
             }
             columns = (definition.query(on: surface)?.fields ?? []).map {
                 ReportResponse.Column(name: $0.name, type: $0.type.rawValue, scope: $0.scope.rawValue, title: $0.title)
+            }
+        }
+
+        static func describe(_ parameter: ReportParameter) -> Parameter {
+            switch parameter.kind {
+            case .integer(let min, let max, let fallback):
+                Parameter(name: parameter.name, type: "integer", minimum: min, maximum: max, default: "\(fallback)", help: parameter.help)
+            case .date(let daysAgo):
+                Parameter(name: parameter.name, type: "date", default: daysAgo.map { "today-\($0)d" }, help: parameter.help)
+            case .choice(let options, let fallback):
+                Parameter(name: parameter.name, type: "choice", default: fallback, options: options, help: parameter.help)
+            case .text(let maxLength):
+                Parameter(name: parameter.name, type: "text", maximum: maxLength, help: parameter.help)
             }
         }
     }
@@ -129,24 +135,5 @@ struct ReportList: ResponseEncodable {
 
     init(_ definitions: [ReportDefinition], surface: Surface) {
         reports = definitions.map { Item($0, surface: surface) }
-    }
-}
-
-/// RFC 4180 CSV of a report result: a header row of column names, then the rows.
-enum CSV {
-    static func render(_ result: ReportResult) -> String {
-        var lines = [result.fields.map { escape($0.name) }.joined(separator: ",")]
-        for row in result.rows {
-            lines.append(row.map { escape($0.description) }.joined(separator: ","))
-        }
-        return lines.joined(separator: "\r\n") + "\r\n"
-    }
-
-    static func escape(_ value: String) -> String {
-        // A leading = + - @ would be a formula in a spreadsheet; prefix it so it stays text.
-        var text = value
-        if let first = text.first, "=+-@".contains(first), Double(text) == nil { text = "'" + text }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -7,7 +7,8 @@ import Testing
     @Test func theStandardCatalogIsValid() throws {
         let catalog = try StandardReports.catalog()
         #expect(catalog.definitions.map(\.name) == [
-            "active_learners", "completion_rate_by_course", "time_to_complete", "cohort_comparison", "feature_adoption", "tenant_overview",
+            "active_learners", "completion_rate_by_course", "time_to_complete", "cohort_comparison", "course_enrollments",
+            "feature_adoption", "tenant_overview",
         ])
         #expect(catalog["active_learners"]?.surfaces == [.tenant, .platform])
         #expect(catalog["feature_adoption"]?.surfaces == [.platform])
@@ -88,6 +89,26 @@ import Testing
             tenantQuery: .init(sql: "SELECT :tenant_id", fields: [Field("n", .text, .perTenant, "N")])
         )
         #expect(throws: TenantScopeError.self) { try ReportCatalog([tenantParameter]) }
+    }
+
+    @Test func theLearnerDrillDownIsForTenantAdminsAndNeedsACourse() throws {
+        let drillDown = try #require(try StandardReports.catalog()["course_enrollments"])
+        #expect(drillDown.surfaces == [.tenant] && drillDown.minimumRole == .admin)
+        #expect(drillDown.allows(.admin) && !drillDown.allows(.viewer))
+        #expect(StandardReports.cohortComparison.allows(.viewer))
+        #expect(throws: TenantScopeError.self) {
+            try ReportRequest(definition: drillDown, surface: .tenant, rawParameters: [], today: "2026-11-24")
+        }
+        let request = try ReportRequest(definition: drillDown, surface: .tenant, rawParameters: [("course", "Safety")], today: "2026-11-24")
+        #expect(request.values["course"] == .text("Safety"))
+    }
+
+    @Test func aMinimumRoleIsATenantRole() {
+        let platform = ReportDefinition(
+            name: "p", title: "P", summary: "",
+            platformQuery: .init(sql: "SELECT count(*) FROM app.daily_learner_activity", fields: [Field("n", .integer, .crossTenant, "N")], source: .rollupsOnly),
+            minimumRole: .admin)
+        #expect(throws: TenantScopeError.self) { try ReportCatalog([platform]) }
     }
 
     @Test func duplicateNamesAreRefused() {

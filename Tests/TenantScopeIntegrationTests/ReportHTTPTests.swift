@@ -45,6 +45,31 @@ import Testing
         }
     }
 
+    @Test func theLearnerDrillDownReportIsForTenantAdminsOnly() async throws {
+        try await withApp { client, fixture in
+            let viewer = try await TestTokens.tenant(fixture.a.tenant.id, role: .viewer)
+            let admin = try await TestTokens.tenant(fixture.a.tenant.id, role: .admin)
+            try await client.execute(uri: "/api/v1/reports", method: .get, headers: Self.bearer(viewer)) { response in
+                #expect(!String(buffer: response.body).contains("\"course_enrollments\""))
+            }
+            try await client.execute(uri: "/api/v1/reports", method: .get, headers: Self.bearer(admin)) { response in
+                let body = String(buffer: response.body)
+                #expect(body.contains("\"course_enrollments\"") && body.contains("\"minimum_role\":\"admin\"") && body.contains("\"required\":true"))
+            }
+            let uri = "/api/v1/reports/course_enrollments?course=Canary+course"
+            try await client.execute(uri: uri, method: .get, headers: Self.bearer(viewer)) { response in
+                #expect(response.status == .forbidden && !String(buffer: response.body).contains(fixture.a.canary))
+            }
+            try await client.execute(uri: uri, method: .get, headers: Self.bearer(admin)) { response in
+                let body = String(buffer: response.body)
+                #expect(response.status == .ok && body.contains("cohort-\(fixture.a.canary)") && !body.contains(fixture.b.canary))
+            }
+            try await client.execute(uri: "/api/v1/reports/course_enrollments", method: .get, headers: Self.bearer(admin)) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
     @Test func namingATenantAnywhereIsRefused() async throws {
         try await withApp { client, fixture in
             let token = try await TestTokens.tenant(fixture.a.tenant.id)

@@ -23,6 +23,9 @@ import Testing
         ("time_to_complete", [("bucket_days", "7")], ["region": "region-0"]),
         ("cohort_comparison", [], [:]),
         ("cohort_comparison", [("course", "Course 1")], [:]),
+        ("course_enrollments", [("course", "Course 1")], [:]),
+        ("course_enrollments", [("course", "Course 2"), ("since", ISO8601Timestamp.day(Date().addingTimeInterval(-10 * 86_400)))],
+         ["region": "region-0"]),
     ]
 
     struct World {
@@ -41,7 +44,7 @@ import Testing
 
     static func report(_ world: World, _ tenant: TenantID, _ name: String, _ parameters: [(String, String)],
                        _ attributes: [String: String], path: ReportRunner.Path) async throws -> [[ReportCell]] {
-        let scope = TenantScope(tenant: tenant, actor: "rollup-test", role: .viewer, attributes: attributes)
+        let scope = TenantScope(tenant: tenant, actor: "rollup-test", role: .admin, attributes: attributes)
         return try await world.runner.run(name, in: .tenant(scope), parameters: parameters, path: path, logger: TestDatabase.logger).rows
     }
 

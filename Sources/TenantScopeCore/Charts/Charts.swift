@@ -1,193 +1,73 @@
-import Foundation
-
 /// Server-rendered charts: inline SVG plus an accessible data table, no script, nothing from another
-/// origin. Every chart has a title, axis labels, a text description for screen readers, and the same
-/// numbers as a table; empty data renders an explicit "no data" state rather than an empty frame.
+/// origin, built as ``Markup`` from typed points so that every label is escaped. Every chart has a
+/// title and a description for screen readers (`role="img"`), axis labels that do not overlap, a
+/// tooltip on every value, and the same numbers as a table; empty data says so instead of drawing an
+/// empty frame. The functions here render a chart to text; pages use the chart types directly.
 public enum Charts {
-    public struct Point: Sendable, Hashable {
-        public var label: String
-        public var value: Double
-
-        public init(_ label: String, _ value: Double) {
-            self.label = label
-            self.value = value
-        }
-    }
-
-    static let width = 640.0
-    static let height = 260.0
-    static let left = 56.0
-    static let right = 16.0
-    static let top = 16.0
-    static let bottom = 56.0
-
     /// A line over ordered points (a daily series).
-    public static func line(id: String, title: String, xLabel: String, yLabel: String, points: [Point], summary: String? = nil) -> String {
-        figure(id: id, title: title, xLabel: xLabel, yLabel: yLabel, points: points, summary: summary) { plot in
-            guard !points.isEmpty else { return "" }
-            let coordinates = points.indices.map { plot.x(index: $0, of: points.count, centered: false) }
-            let path = zip(coordinates, points).enumerated().map { index, pair in
-                "\(index == 0 ? "M" : "L")\(format(pair.0)),\(format(plot.y(pair.1.value)))"
-            }.joined(separator: " ")
-            let dots = zip(coordinates, points).map { x, point in
-                "<circle class=\"dot\" cx=\"\(format(x))\" cy=\"\(format(plot.y(point.value)))\" r=\"2.5\"><title>\(escape(point.label)): \(number(point.value))</title></circle>"
-            }.joined()
-            return "<path class=\"series\" d=\"\(path)\" fill=\"none\"/>" + dots + plot.xTicks(points.map(\.label), centered: false)
-        }
+    public static func line(id: String, title: String, xLabel: String, yLabel: String, points: [ChartPoint]) -> String {
+        LineChart(id: id, title: title, xLabel: xLabel, yLabel: yLabel, points: points).markup.rendered
     }
 
-    /// Vertical bars, one per labelled value (courses, histogram buckets).
-    public static func bars(id: String, title: String, xLabel: String, yLabel: String, points: [Point], maximum: Double? = nil,
-                            percent: Bool = false, summary: String? = nil) -> String {
-        figure(id: id, title: title, xLabel: xLabel, yLabel: yLabel, points: points, maximum: maximum, percent: percent, summary: summary) { plot in
-            guard !points.isEmpty else { return "" }
-            let slot = plot.plotWidth / Double(points.count)
-            let barWidth = max(2, slot * 0.7)
-            let rects = points.enumerated().map { index, point in
-                let x = plot.x(index: index, of: points.count, centered: true) - barWidth / 2
-                let y = plot.y(point.value)
-                return "<rect class=\"bar\" x=\"\(format(x))\" y=\"\(format(y))\" width=\"\(format(barWidth))\" height=\"\(format(max(0, plot.baseline - y)))\">"
-                    + "<title>\(escape(point.label)): \(percent ? percentText(point.value) : number(point.value))</title></rect>"
-            }.joined()
-            return rects + plot.xTicks(points.map(\.label), centered: true)
-        }
+    /// Vertical bars, one per labelled value (histogram buckets, shares).
+    public static func bars(id: String, title: String, xLabel: String, yLabel: String, points: [ChartPoint], maximum: Double? = nil,
+                            percent: Bool = false) -> String {
+        BarChart(id: id, title: title, xLabel: xLabel, yLabel: yLabel, points: points, maximum: maximum,
+                 format: percent ? .percent : .count).markup.rendered
     }
 
-    /// A table whose numeric cells are shaded by value (the cohort heat map). `heatColumns` names the
-    /// columns (by index) to shade, each scaled to its own range.
+    /// A table shaded by value. `rows` are texts, the first of each its header; `heat` gives, by column
+    /// index, the numbers to shade that column by (nil: a plain cell).
     public static func heatTable(id: String, title: String, columns: [String], rows: [[String]], heat: [Int: [Double?]], summary: String) -> String {
-        var html = "<figure class=\"chart\" id=\"\(escape(id))\" aria-labelledby=\"\(escape(id))-title\">"
-        html += "<figcaption id=\"\(escape(id))-title\"><h2>\(escape(title))</h2><p class=\"summary\">\(escape(summary))</p></figcaption>"
-        guard !rows.isEmpty else {
-            return html + "<p class=\"empty\" role=\"status\">No data for this selection.</p></figure>"
+        let typed = rows.enumerated().map { index, row in
+            HeatTable.Row(header: row.first ?? "", cells: row.dropFirst().enumerated().map { offset, text in
+                HeatTable.Cell(text, heat: heat[offset + 1].flatMap { $0.indices.contains(index) ? $0[index] : nil })
+            })
         }
-        html += "<table class=\"heat\"><thead><tr>" + columns.map { "<th scope=\"col\">\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
-        for (rowIndex, row) in rows.enumerated() {
-            html += "<tr>"
-            for (column, cell) in row.enumerated() {
-                if column == 0 {
-                    html += "<th scope=\"row\">\(escape(cell))</th>"
-                } else if let values = heat[column], let value = values[rowIndex] {
-                    let finite = values.compactMap { $0 }
-                    let (low, high) = (finite.min() ?? 0, finite.max() ?? 0)
-                    let share = high > low ? (value - low) / (high - low) : 0.5
-                    let lightness = 92 - Int((share * 45).rounded())
-                    html += "<td style=\"background:hsl(210,70%,\(lightness)%)\(lightness < 65 ? ";color:#fff" : "")\">\(escape(cell))</td>"
-                } else {
-                    html += "<td>\(escape(cell))</td>"
-                }
-            }
-            html += "</tr>"
-        }
-        return html + "</tbody></table></figure>"
+        return HeatTable(caption: "\(title): \(summary)", columns: columns, rows: typed).markup.rendered
     }
 
-    // MARK: - Frame
+    // MARK: - Shared parts
 
-    struct Plot {
-        let maximum: Double
-        var plotWidth: Double { width - left - right }
-        var plotHeight: Double { height - top - bottom }
-        var baseline: Double { top + plotHeight }
-
-        func y(_ value: Double) -> Double { baseline - (maximum > 0 ? value / maximum : 0) * plotHeight }
-
-        func x(index: Int, of count: Int, centered: Bool) -> Double {
-            if centered || count == 1 { return left + plotWidth * (Double(index) + 0.5) / Double(count) }
-            return left + plotWidth * Double(index) / Double(count - 1)
-        }
-
-        /// At most ~8 labels along the x axis, so long series stay readable.
-        func xTicks(_ labels: [String], centered: Bool) -> String {
-            let step = max(1, Int((Double(labels.count) / 8).rounded(.up)))
-            return labels.enumerated().filter { $0.offset % step == 0 }.map { index, label in
-                let x = self.x(index: index, of: labels.count, centered: centered)
-                let short = label.count > 14 ? String(label.prefix(13)) + "…" : label
-                // Labels at the ends of a line chart are anchored inwards so they are not clipped.
-                let anchor = centered || labels.count == 1 ? "middle" : index == 0 ? "start" : index == labels.count - 1 ? "end" : "middle"
-                return "<text class=\"tick\" x=\"\(format(x))\" y=\"\(format(baseline + 16))\" text-anchor=\"\(anchor)\">\(escape(short))</text>"
-            }.joined()
-        }
+    /// The `<svg>` of a chart: an image named by its title and described by its description.
+    static func svg(id: String, title: String, description: String, height: Double, dense: Bool, _ content: [Markup]) -> Markup {
+        .element("svg", ["class": dense ? "chart dense" : "chart", "role": "img", "aria-labelledby": "\(id)-title \(id)-desc",
+                         "viewBox": "0 0 \(Int(ChartFrame.width)) \(Int(height.rounded(.up)))", "width": "100%",
+                         "preserveAspectRatio": "xMidYMid meet"],
+                 [.element("title", ["id": "\(id)-title"], [.text(title)]), .element("desc", ["id": "\(id)-desc"], [.text(description)])] + content)
     }
 
-    static func figure(
-        id: String, title: String, xLabel: String, yLabel: String, points: [Point], maximum: Double? = nil, percent: Bool = false,
-        summary: String?, body: (Plot) -> String
-    ) -> String {
-        let peak = maximum ?? niceMaximum(points.map(\.value).max() ?? 0)
-        let plot = Plot(maximum: peak)
-        let titleID = "\(id)-title"
-        let descID = "\(id)-desc"
-        let description = points.isEmpty
-            ? "No data for this selection."
-            : "\(points.count) values of \(yLabel.lowercased()) by \(xLabel.lowercased()), from \(valueText(points.map(\.value).min() ?? 0, percent)) to \(valueText(points.map(\.value).max() ?? 0, percent))."
-        var svg = "<svg role=\"img\" aria-labelledby=\"\(escape(titleID)) \(escape(descID))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" preserveAspectRatio=\"xMidYMid meet\">"
-        svg += "<title id=\"\(escape(titleID))\">\(escape(title))</title><desc id=\"\(escape(descID))\">\(escape(description))</desc>"
-        // Grid and y axis: five gridlines with values.
-        for step in 0...4 {
-            let value = peak * Double(step) / 4
-            let y = plot.y(value)
-            svg += "<line class=\"grid\" x1=\"\(format(left))\" x2=\"\(format(width - right))\" y1=\"\(format(y))\" y2=\"\(format(y))\"/>"
-            svg += "<text class=\"tick\" x=\"\(format(left - 6))\" y=\"\(format(y + 4))\" text-anchor=\"end\">\(escape(valueText(value, percent)))</text>"
-        }
-        svg += "<line class=\"axis\" x1=\"\(format(left))\" x2=\"\(format(width - right))\" y1=\"\(format(plot.baseline))\" y2=\"\(format(plot.baseline))\"/>"
-        svg += "<text class=\"axis-label\" x=\"\(format(left + plot.plotWidth / 2))\" y=\"\(format(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
-        svg += "<text class=\"axis-label\" transform=\"translate(14 \(format(top + plot.plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>"
-        if points.isEmpty {
-            svg += "<text class=\"empty\" x=\"\(format(left + plot.plotWidth / 2))\" y=\"\(format(top + plot.plotHeight / 2))\" text-anchor=\"middle\">No data for this selection</text>"
-        } else {
-            svg += body(plot)
-        }
-        svg += "</svg>"
-
-        var table = "<details class=\"data\"><summary>Data table: \(escape(title))</summary><table><caption>\(escape(title))</caption>"
-        table += "<thead><tr><th scope=\"col\">\(escape(xLabel))</th><th scope=\"col\">\(escape(yLabel))</th></tr></thead><tbody>"
-        table += points.isEmpty
-            ? "<tr><td colspan=\"2\">No data</td></tr>"
-            : points.map { "<tr><th scope=\"row\">\(escape($0.label))</th><td>\(escape(valueText($0.value, percent)))</td></tr>" }.joined()
-        table += "</tbody></table></details>"
-
-        var html = "<figure class=\"chart\" id=\"\(escape(id))\">"
-        html += "<figcaption><h2>\(escape(title))</h2>"
-        if let summary { html += "<p class=\"summary\">\(escape(summary))</p>" }
-        html += "</figcaption>" + svg + table + "</figure>"
-        return html
+    /// What a screen reader hears for a chart: how many values, of what, over what, and their range.
+    static func describe(_ points: [ChartPoint], xLabel: String, yLabel: String, format: ChartValueFormat) -> String {
+        guard let low = points.map(\.value).min(), let high = points.map(\.value).max() else { return "No data for this selection." }
+        var text = "\(points.count) values of \(yLabel.lowercased()) by \(xLabel.lowercased()), from \(format.text(low)) to \(format.text(high))."
+        if points.last?.isPartial == true { text += " The last, today, is partial: the day is not over." }
+        return text
     }
 
-    // MARK: - Text
-
-    /// A round upper bound for the y axis (1, 2 or 5 times a power of ten), so gridlines get tidy values.
-    static func niceMaximum(_ value: Double) -> Double {
-        guard value > 0 else { return 1 }
-        let magnitude = pow(10, floor(log10(value)))
-        for factor in [1.0, 2, 5, 10] where factor * magnitude >= value { return factor * magnitude }
-        return 10 * magnitude
+    /// A value's tooltip: `Safety: 50%`, with its detail and whether it is partial.
+    static func tooltip(_ point: ChartPoint, format: ChartValueFormat) -> String {
+        var text = "\(point.label)\(point.isPartial ? " (today so far)" : ""): \(format.text(point.value))"
+        if let detail = point.detail { text += " — \(detail)" }
+        return text
     }
 
-    static func valueText(_ value: Double, _ percent: Bool) -> String { percent ? percentText(value) : number(value) }
-
-    static func number(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.2f", value)
-    }
-
-    static func percentText(_ share: Double) -> String { String(format: "%.0f%%", share * 100) }
-
-    static func format(_ value: Double) -> String { String(format: "%.1f", value) }
-
-    /// Escapes text for HTML and SVG content and attribute values.
-    public static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    /// The charts' CSS, for the page's `<style>`. Text sizes are in SVG user units: 12 on wide screens,
+    /// 18 where the page is narrow and a chart is drawn at about 0.6 of its size; layout reserves room
+    /// for 18 (``ChartText``). Tooltips need no script: hovering a value's column highlights it and
+    /// the browser shows its `<title>`.
+    public static let stylesheet = """
+        svg.chart{display:block;width:100%;height:auto;overflow:visible}
+        svg.chart text{font-family:inherit}
+        svg.chart .tick{font-size:12px;fill:#4a5868}svg.chart .axis-label{font-size:12px;fill:#1d2633;font-weight:600}
+        svg.chart .value{font-size:12px;fill:#1d2633;font-weight:600}svg.chart .empty{font-size:15px;fill:#5b6878}
+        svg.chart .grid{stroke:#e8ecf2;stroke-width:1}svg.chart .axis{stroke:#9aa5b4;stroke-width:1}
+        svg.chart .series{stroke:#2266cc;stroke-width:2.5;stroke-linejoin:round;stroke-linecap:round}
+        svg.chart .series.partial{stroke-dasharray:5 5}svg.chart .area{fill:#2266cc;fill-opacity:.08;stroke:none}
+        svg.chart .dot{fill:#fff;stroke:#2266cc;stroke-width:2}svg.chart .partial .dot{stroke-dasharray:2 2}
+        svg.chart.dense .dot{opacity:0}svg.chart .point:hover .dot{opacity:1}
+        svg.chart .bar{fill:#3b7dd8}svg.chart .point:hover .bar{fill:#1f5fb8}
+        svg.chart .hit{fill:transparent}svg.chart .point:hover .hit{fill:#2266cc;fill-opacity:.07}
+        @media (max-width:600px){svg.chart .tick,svg.chart .axis-label,svg.chart .value{font-size:18px}svg.chart .empty{font-size:20px}}
+        """
 }

@@ -42,6 +42,9 @@ public struct ReportCatalog: Sendable {
             throw .invalidInput("report '\(name)' may not take a '\(reserved)' parameter: the tenant comes from the token only")
         }
         let attributes = Set(definition.attributeFilters.map { "attr_" + $0 })
+        if definition.minimumRole != nil, definition.platformQuery != nil {
+            throw .invalidInput("report '\(name)': a minimum role is a tenant role; a platform query cannot have one")
+        }
 
         for (surface, query) in [("tenant", definition.tenantQuery), ("platform", definition.platformQuery)] {
             guard let query else { continue }

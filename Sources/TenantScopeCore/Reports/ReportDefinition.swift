@@ -74,10 +74,14 @@ public struct ReportDefinition: Sendable, Hashable {
     public var attributeFilters: [String]
     public var tenantQuery: Query?
     public var platformQuery: Query?
+    /// The least tenant role that may run the report (nil: any tenant user). Learner-level reports,
+    /// which name people, are for admins; previews and shared links act as viewers and never see them.
+    public var minimumRole: TenantUser.Role?
 
     public init(
         name: String, title: String, summary: String, parameters: [ReportParameter] = [],
-        attributeFilters: [String] = [], tenantQuery: Query? = nil, platformQuery: Query? = nil
+        attributeFilters: [String] = [], tenantQuery: Query? = nil, platformQuery: Query? = nil,
+        minimumRole: TenantUser.Role? = nil
     ) {
         self.name = name
         self.title = title
@@ -86,6 +90,12 @@ public struct ReportDefinition: Sendable, Hashable {
         self.attributeFilters = attributeFilters
         self.tenantQuery = tenantQuery
         self.platformQuery = platformQuery
+        self.minimumRole = minimumRole
+    }
+
+    /// Whether a tenant user with `role` may run the report.
+    public func allows(_ role: TenantUser.Role) -> Bool {
+        minimumRole.map { role.includes($0) } ?? true
     }
 
     /// The surfaces that can run this report: those it has a query for.

@@ -13,17 +13,21 @@ public struct ReportParameter: Sendable, Hashable {
     public var name: String
     public var kind: Kind
     public var help: String
+    /// A required parameter has no default: a request without it is refused (400).
+    public var isRequired: Bool
 
-    public init(_ name: String, _ kind: Kind, help: String) {
+    public init(_ name: String, _ kind: Kind, help: String, required: Bool = false) {
         self.name = name
         self.kind = kind
         self.help = help
+        self.isRequired = required
     }
 }
 
 extension ReportParameter {
     /// Parses `raw` (nil when absent) into a value, applying the default, or throws a 400-class error.
     func parse(_ raw: String?, today: String) throws(TenantScopeError) -> ReportValue {
+        if raw == nil && isRequired { throw .invalidInput("parameter '\(name)' is required") }
         switch kind {
         case .integer(let min, let max, let fallback):
             guard let raw else { return .integer(fallback) }

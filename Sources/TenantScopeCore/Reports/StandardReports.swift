@@ -205,6 +205,49 @@ public enum StandardReports {
             ], source: .rollups(cold: overOutcomes(coldOutcomes, cohortSelect)))
     )
 
+    /// The enrollments of one course, learner by learner: the drill-down behind a course's completion
+    /// rate. It names learners, so it is for tenant admins only. Served from the derived enrollments
+    /// (kept current by the derivation queue); cold from the raw statements.
+    static let courseEnrollmentsServed = """
+        SELECT coalesce(l.display_name, l.actor_key) AS learner, l.actor_key AS actor, e.enrolled_at, e.completed_at,
+               floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400)::bigint AS days_to_complete, e.cohort
+        FROM app.enrollments e
+        JOIN app.learners l ON l.id = e.learner_id
+        JOIN app.courses c ON c.id = e.course_id
+        WHERE e.enrolled_at >= (:since::date)::timestamp AT TIME ZONE 'UTC'
+          AND (c.course_iri = :course::text OR c.title = :course::text)
+          AND (:attr_region::text IS NULL OR l.region = :attr_region::text)
+        ORDER BY e.enrolled_at, learner, l.actor_key, c.course_iri
+        """
+
+    static let courseEnrollmentsCold = """
+        SELECT coalesce(lf.display_name, f.actor_key) AS learner, f.actor_key AS actor, f.enrolled_at, f.completed_at,
+               floor(extract(epoch FROM f.completed_at - f.enrolled_at) / 86400)::bigint AS days_to_complete, f.cohort
+        FROM app.enrollments_from_statements(NULL) f
+        JOIN app.courses c ON c.course_iri = f.course_iri
+        LEFT JOIN app.learners_from_statements(NULL) lf ON lf.actor_key = f.actor_key
+        WHERE f.enrolled_at >= (:since::date)::timestamp AT TIME ZONE 'UTC'
+          AND (c.course_iri = :course::text OR c.title = :course::text)
+          AND (:attr_region::text IS NULL OR lf.region = :attr_region::text)
+        ORDER BY f.enrolled_at, learner, f.actor_key, c.course_iri
+        """
+
+    public static let courseEnrollments = ReportDefinition(
+        name: "course_enrollments", title: "Enrollments of a course",
+        summary: "One row per learner enrolled in the course: when they enrolled and completed, how many days it took, their cohort. Tenant admins only.",
+        parameters: [since, ReportParameter("course", .text(maxLength: 500), help: "The course (its IRI or title).", required: true)],
+        attributeFilters: ["region"],
+        tenantQuery: .init(sql: courseEnrollmentsServed, fields: [
+                .init("learner", .text, .perTenant, "Learner"),
+                .init("actor", .text, .perTenant, "Actor"),
+                .init("enrolled_at", .date, .perTenant, "Enrolled"),
+                .init("completed_at", .date, .perTenant, "Completed"),
+                .init("days_to_complete", .integer, .perTenant, "Days to complete"),
+                .init("cohort", .text, .perTenant, "Cohort"),
+            ], source: .rollups(cold: courseEnrollmentsCold)),
+        minimumRole: .admin
+    )
+
     public static let featureAdoption = ReportDefinition(
         name: "feature_adoption", title: "Feature adoption across tenants",
         summary: "Per product feature: how many tenants used it in the window, and what share of all tenants that is.",
@@ -250,7 +293,9 @@ public enum StandardReports {
             ], source: .rollupsOnly)
     )
 
-    public static let all = [activeLearners, completionRateByCourse, timeToComplete, cohortComparison, featureAdoption, tenantOverview]
+    public static let all = [
+        activeLearners, completionRateByCourse, timeToComplete, cohortComparison, courseEnrollments, featureAdoption, tenantOverview,
+    ]
 
     public static func catalog() throws(TenantScopeError) -> ReportCatalog {
         try ReportCatalog(all)

@@ -2,6 +2,11 @@
 public struct TenantUser: Hashable, Sendable {
     public enum Role: String, Hashable, Sendable, CaseIterable {
         case viewer, admin
+
+        /// Whether this role may do what `other` may: an admin may do everything a viewer may.
+        public func includes(_ other: Role) -> Bool {
+            self == .admin || other == .viewer
+        }
     }
 
     public var subject: String

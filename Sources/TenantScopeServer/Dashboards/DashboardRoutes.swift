@@ -11,10 +11,13 @@ import TenantScopePostgres
 ///   verify the token, exchange it for an HttpOnly session cookie bound to its tenant, subject and expiry,
 ///   and redirect to the page without the token in the URL.
 /// - `GET /dashboards/learning`: the tenant dashboard for the session's tenant (filters: `days`, `course`).
+/// - `GET /dashboards/learning/enrollments?course=…`: a course's learners (tenant admins; the
+///   `course_enrollments` report refuses other roles with 403).
 /// - `GET /platform/analytics` and `GET /platform/preview/{slug}`: platform sessions only; a tenant session
 ///   gets an audited 403, and every preview is audited.
 ///
-/// Every page runs the catalog's reports through the one report helper; nothing here writes SQL.
+/// Every page runs the catalog's reports through the one report helper; nothing here writes SQL. Each
+/// page is a model built from the results (`X+Model.swift`) rendered by its view (`X+View.swift`).
 struct DashboardRoutes {
     let runner: ReportRunner
     let verifier: TokenVerifier
@@ -37,15 +40,21 @@ struct DashboardRoutes {
         let authenticator = SessionAuthenticator(signer: sessions, status: verifier.status)
         let tenant = router.tenantRoutes(authenticator: authenticator, purpose: "tenant dashboards", audit: audit)
         tenant.get("dashboards/learning") { request, context in
+            let now = Date()
+            let filters = try DashboardFilters(query: QueryParameters.pairs(of: request))
+            let isAdmin = context.scope.role == .admin
             let views = try await savedViews.views(in: context.scope, logger: context.logger)
-            let isAdmin = context.user.role == .admin
             let links = isAdmin ? try await savedViews.links(in: context.scope, logger: context.logger) : []
-            let formToken = context.dashboardSession.map(sessions.formToken(for:)) ?? ""
-            let filters = try Self.filters(request)
+            let saved = SavedViews.Model(views: views, links: links, filters: filters, isAdmin: isAdmin,
+                                         formToken: context.dashboardSession.map(sessions.formToken(for:)) ?? "", now: now)
             return try await tenantDashboard(
-                in: context.scope, filters: filters, banner: nil, action: "/dashboards/learning", logger: context.logger,
-                savedViews: DashboardPages.savedViews(views, links: links, filters: filters, isAdmin: isAdmin, formToken: formToken))
+                in: context.scope, filters: filters, today: now, logger: context.logger,
+                presentation: .init(offersDownloads: true, offersDrillDown: isAdmin, savedViews: saved))
         }
+        tenant.get("dashboards/learning/enrollments") { request, context in
+            try await courseEnrollments(request, context: context)
+        }
+        PanelDownloadRoute(runner: runner).register(on: tenant)
 
         let platform = router.platformRoutes(authenticator: authenticator, purpose: "platform pages", audit: audit)
         platform.get("platform/analytics") { request, context in
@@ -60,9 +69,11 @@ struct DashboardRoutes {
                                          parameters: ["slug": slug.rawValue], outcome: "ok"), logger: context.logger)
             let name = context.person.name
             return try await tenantDashboard(
-                in: ScopePolicy.preview(by: context.scope, of: tenant.id), filters: try Self.filters(request),
-                banner: "Preview: tenant scope \(tenant.name) (\(tenant.slug)) — what its users see; opened by platform operator \(name), audited",
-                action: "/platform/preview/\(slug)", logger: context.logger)
+                in: ScopePolicy.preview(by: context.scope, of: tenant.id), filters: try DashboardFilters(query: QueryParameters.pairs(of: request)),
+                today: Date(), logger: context.logger,
+                presentation: .init(
+                    banner: "Preview: tenant scope \(tenant.name) (\(tenant.slug)) — what its users see; opened by platform operator \(name), audited",
+                    filterAction: "/platform/preview/\(slug)"))
         }
     }
 
@@ -92,59 +103,50 @@ struct DashboardRoutes {
 
     // MARK: - Pages
 
+    /// The tenant dashboard in `tenant`'s scope: the four panels' reports, then model and view.
     func tenantDashboard(
-        in tenant: TenantScope, filters: DashboardPages.Filters, banner: String?, action: String?, logger: Logger, savedViews: String = ""
+        in tenant: TenantScope, filters: DashboardFilters, today: Date, logger: Logger, presentation: TenantDashboard.Model.Presentation
     ) async throws -> Response {
         let scope = DataScope.tenant(tenant)
-        let enrollment = filters.enrollmentParameters()
-        let data = DashboardPages.TenantDashboard(
-            activeLearners: try await runner.run("active_learners", in: scope, parameters: [("days", "\(filters.days)")], logger: logger),
-            completion: try await runner.run("completion_rate_by_course", in: scope, parameters: enrollment, logger: logger),
-            timeToComplete: try await runner.run("time_to_complete", in: scope, parameters: enrollment, logger: logger),
-            cohorts: try await runner.run("cohort_comparison", in: scope, parameters: enrollment, logger: logger)
-        )
-        // The course choices: every course of the period, whatever the current course filter. Without a
-        // filter that is the completion report already run above.
-        let unfiltered = filters.course == nil
-            ? data.completion
-            : try await runner.run("completion_rate_by_course", in: scope,
-                                   parameters: DashboardPages.Filters(days: filters.days).enrollmentParameters(), logger: logger)
-        let courses = unfiltered.rows.map { DashboardPages.text($0[0]) }
-        return html(DashboardPages.tenantDashboard(data, filters: filters, courses: courses, action: action, banner: banner, savedViews: savedViews))
+        func run(_ panel: DashboardPanel, _ filters: DashboardFilters, extra: [(String, String)] = []) async throws -> ReportResult {
+            try await runner.run(panel.report, in: scope, parameters: panel.parameters(filters, today: today) + extra, now: today, logger: logger)
+        }
+        let completion = try await run(.completionRate, filters)
+        // The course choices: every course of the period, whatever the course filter. Without a filter
+        // that is the completion report already run.
+        let allCourses = filters.course == nil ? completion : try await run(.completionRate, DashboardFilters(days: filters.days))
+        let model = try TenantDashboard.Model(
+            activeLearners: try await run(.activeLearners, filters),
+            completion: completion,
+            // One-day buckets: the page groups them by week and takes the median to the day.
+            completionTimes: try await run(.timeToComplete, filters, extra: [("bucket_days", "1")]),
+            cohorts: try await run(.cohortComparison, filters),
+            allCourses: allCourses, filters: filters, today: today, presentation: presentation)
+        return html(TenantDashboard.View(model: model).render())
+    }
+
+    /// A course's learners, in the session's tenant scope; the report itself refuses non-admins.
+    func courseEnrollments(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let today = Date()
+        let filters = try DashboardFilters(query: QueryParameters.pairs(of: request))
+        guard let course = filters.course else { throw TenantScopeError.invalidInput("choose a course: ?course=<its title or IRI>") }
+        let result = try await runner.run(DashboardPanel.courseEnrollments.report, in: .tenant(context.scope),
+                                          parameters: DashboardPanel.courseEnrollments.parameters(filters, today: today), now: today,
+                                          logger: context.logger)
+        return html(CourseEnrollments.View(model: try CourseEnrollments.Model(result, course: course, filters: filters, today: today)).render())
     }
 
     func platformPage(request: Request, context: PlatformRequestContext) async throws -> Response {
-        let filters = try Self.filters(request)
+        let today = Date()
+        let filters = try DashboardFilters(query: QueryParameters.pairs(of: request))
         let days = [("days", "\(filters.days)")]
         let scope = DataScope.platform(context.scope)
-        let growth = try await runner.run("active_learners", in: scope, parameters: days, logger: context.logger)
-        let adoption = try await runner.run("feature_adoption", in: scope, parameters: days, logger: context.logger)
-        let tenants = try await runner.run("tenant_overview", in: scope, parameters: days, logger: context.logger)
-        return html(DashboardPages.platformPage(growth: growth, adoption: adoption, tenants: tenants,
-                                                operatorName: context.person.name, days: filters.days))
-    }
-
-    static func filters(_ request: Request) throws -> DashboardPages.Filters {
-        try filters(QueryParameters.pairs(of: request))
-    }
-
-    static func filters(_ parameters: [(String, String)]) throws -> DashboardPages.Filters {
-        var filters = DashboardPages.Filters()
-        for (name, value) in parameters {
-            switch name {
-            case "days":
-                guard let days = Int(value), DashboardPages.periods.contains(days) else {
-                    throw TenantScopeError.invalidInput("days must be one of \(DashboardPages.periods.map(String.init).joined(separator: ", "))")
-                }
-                filters.days = days
-            case "course":
-                guard value.count <= 500 else { throw TenantScopeError.invalidInput("course is too long") }
-                filters.course = value.isEmpty ? nil : value
-            default:
-                throw TenantScopeError.invalidInput("unknown filter '\(name)'")
-            }
-        }
-        return filters
+        let growth = try await runner.run("active_learners", in: scope, parameters: days, now: today, logger: context.logger)
+        let adoption = try await runner.run("feature_adoption", in: scope, parameters: days, now: today, logger: context.logger)
+        let tenants = try await runner.run("tenant_overview", in: scope, parameters: days, now: today, logger: context.logger)
+        let model = try PlatformAnalytics.Model(growth: growth, adoption: adoption, tenants: tenants, operatorName: context.person.name,
+                                                days: filters.days, today: today)
+        return html(PlatformAnalytics.View(model: model).render())
     }
 
     func html(_ text: String) -> Response {

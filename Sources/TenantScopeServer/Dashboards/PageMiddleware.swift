@@ -24,7 +24,7 @@ struct PageMiddleware: RouterMiddleware {
             var headers = HTTPFields()
             headers[.contentType] = "text/html; charset=utf-8"
             let title = json.status == .unauthorized ? "Sign-in needed" : json.status == .forbidden ? "Not allowed" : "Cannot show this page"
-            response = Response(status: json.status, headers: headers, body: .init(byteBuffer: .init(string: DashboardPages.message(title: title, text: message))))
+            response = Response(status: json.status, headers: headers, body: .init(byteBuffer: .init(string: MessagePage.View(model: .init(title: title, text: message)).render())))
         }
         response.headers[.contentSecurityPolicy] = embedding.contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"

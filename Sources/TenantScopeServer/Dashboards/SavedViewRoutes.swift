@@ -32,9 +32,9 @@ struct SavedViewRoutes {
         let forms = router.tenantRoutes(authenticator: SessionAuthenticator(signer: dashboards.sessions, status: dashboards.verifier.status), purpose: "tenant dashboards", audit: audit)
         forms.post("dashboards/learning/views") { request, context in
             let form = try await admin(request, context)
-            let filters = try DashboardRoutes.filters([("days", form.days), ("course", form.course)].compactMap { name, value in value.map { (name, $0) } })
+            let filters = try DashboardFilters(query: [("days", form.days), ("course", form.course)].compactMap { name, value in value.map { (name, $0) } })
             _ = try await store.save(in: context.scope, name: form.name ?? "", days: filters.days, course: filters.course, logger: context.logger)
-            return Self.redirect(DashboardPages.viewURL(days: filters.days, course: filters.course))
+            return Self.redirect(filters.url("/dashboards/learning"))
         }
         forms.post("dashboards/learning/views/:id/share") { request, context in
             _ = try await admin(request, context)
@@ -43,12 +43,8 @@ struct SavedViewRoutes {
             else { throw TenantScopeError.notFound("no such saved view") }
             try await audit.append(.init(principal: .tenantUser(context.user), scopeTenant: context.scope.tenant, action: "shared_link_created",
                                          parameters: ["link": link.uuidString.lowercased()], outcome: "ok"), logger: context.logger)
-            let path = "/shared/\(token)"
-            return dashboards.html(DashboardPages.layout(title: "Shared link", body: """
-                <p>Anyone with this link sees this saved view of your organization's dashboard for 7 days, until you revoke it:</p>
-                <p><input readonly size="90" value="\(Charts.escape(path))" aria-label="Shared link"></p>
-                <p><a href="\(Charts.escape(path))">Open the shared view</a> · <a href="/dashboards/learning">Back to the dashboard</a></p>
-                """))
+            let model = SharedLinkPage.Model(path: "/shared/\(token)", lifetimeDays: Int(Self.linkLifetime.components.seconds / 86_400))
+            return dashboards.html(SharedLinkPage.View(model: model).render())
         }
         forms.post("dashboards/links/:id/revoke") { request, context in
             _ = try await admin(request, context)
@@ -65,8 +61,8 @@ struct SavedViewRoutes {
             }
             // Always the creating tenant's scope, whatever session (of whichever tenant) the viewer has.
             return try await dashboards.tenantDashboard(
-                in: scope, filters: DashboardPages.Filters(days: view.days, course: view.course),
-                banner: "Shared view “\(view.name)”", action: nil, logger: context.logger)
+                in: scope, filters: DashboardFilters(days: view.days, course: view.course), today: Date(), logger: context.logger,
+                presentation: .init(banner: "Shared view “\(view.name)”", filterAction: nil))
         }
     }
 

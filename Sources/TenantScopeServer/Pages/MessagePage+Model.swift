@@ -1,0 +1,6 @@
+extension MessagePage {
+    struct Model: Sendable, Equatable {
+        var title: String
+        var text: String
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import TenantScopeServer
+
+/// Names come from statements and users: a course, a cohort, a view or a learner named like markup
+/// stays text on every page, in element content and in attribute values (Plot leaves attribute
+/// values to us: see `Node+EscapedAttribute.swift`).
+@Suite struct PageEscapingTests {
+    static let hostile = "\" data-pwn=\"1\"><i>pwn</i><script>alert(1)</script>'&"
+
+    /// No tag carries the injected attribute, and no injected element exists: every `<` of the
+    /// name was escaped, and every `"` inside a tag too.
+    static func expectInert(_ html: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(html.range(of: #"<[^<>]*data-pwn=""#, options: .regularExpression) == nil, "an attribute value was not escaped", sourceLocation: sourceLocation)
+        #expect(!html.contains("<i>pwn") && !html.contains("<script"), "element content was not escaped", sourceLocation: sourceLocation)
+    }
+
+    @Test func theTenantDashboardKeepsHostileNamesAsText() {
+        var model = PageFixtures.adminDashboard
+        model.filters.course = Self.hostile
+        model.courses[0].name = Self.hostile
+        model.courseChoices = [Self.hostile]
+        model.cohorts[0].name = Self.hostile
+        model.presentation.banner = Self.hostile
+        model.presentation.savedViews?.views[0].name = Self.hostile
+        model.presentation.savedViews?.links[0].viewName = Self.hostile
+        model.presentation.savedViews?.formToken = Self.hostile
+        model.presentation.savedViews?.filters.course = Self.hostile
+        let html = TenantDashboard.View(model: model).render()
+        Self.expectInert(html)
+        // The course stays usable: its option and the drill-down link carry it, escaped.
+        #expect(html.contains("value=\"&quot; data-pwn=&quot;1&quot;&gt;&lt;i&gt;pwn"))
+    }
+
+    @Test func theOtherPagesKeepHostileNamesAsText() {
+        var enrollments = PageFixtures.enrollments
+        enrollments.course = Self.hostile
+        enrollments.enrollments[0].learner = Self.hostile
+        enrollments.enrollments[0].cohort = Self.hostile
+        Self.expectInert(CourseEnrollments.View(model: enrollments).render())
+
+        var platform = PageFixtures.platform
+        platform.operatorName = Self.hostile
+        platform.features[0].name = Self.hostile
+        platform.tenants[0].name = Self.hostile
+        platform.tenants[0].slug = Self.hostile
+        Self.expectInert(PlatformAnalytics.View(model: platform).render())
+
+        Self.expectInert(SharedLinkPage.View(model: .init(path: Self.hostile, lifetimeDays: 7)).render())
+        Self.expectInert(MessagePage.View(model: .init(title: Self.hostile, text: Self.hostile)).render())
+    }
+}

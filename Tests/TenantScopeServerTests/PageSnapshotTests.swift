@@ -1,0 +1,62 @@
+import SnapshotTesting
+import Testing
+@testable import TenantScopeServer
+
+extension Snapshotting where Value == String, Format == String {
+    /// A page as HTML, one tag per line so that a change reads as a small diff.
+    static var html: Snapshotting {
+        var strategy = Snapshotting.lines.pullback { (page: String) in page.replacingOccurrences(of: "><", with: ">\n<") }
+        strategy.pathExtension = "html"
+        return strategy
+    }
+}
+
+/// Every page, rendered from a fixed model and compared with the HTML recorded under `__Snapshots__`
+/// (record again with `SNAPSHOT_TESTING_RECORD=failed swift test --filter PageSnapshotTests`).
+@Suite(.snapshots) struct PageSnapshotTests {
+    @Test func tenantDashboardForAnAdmin() {
+        assertSnapshot(of: TenantDashboard.View(model: PageFixtures.adminDashboard).render(), as: .html)
+    }
+
+    @Test func tenantDashboardWithoutData() {
+        assertSnapshot(of: TenantDashboard.View(model: PageFixtures.emptyDashboard).render(), as: .html)
+    }
+
+    @Test func tenantDashboardPreviewedByAnOperator() {
+        let model = PageFixtures.dashboard(presentation: .init(
+            banner: "Preview: tenant scope Acme Learning Co. (acme) — what its users see; opened by platform operator ops-1, audited",
+            filterAction: "/platform/preview/acme"))
+        assertSnapshot(of: TenantDashboard.View(model: model).render(), as: .html)
+    }
+
+    @Test func sharedViewOfOneCourse() {
+        let filters = DashboardFilters(days: 90, course: "Safety basics")
+        let model = PageFixtures.dashboard(presentation: .init(banner: "Shared view “Safety, quarter”", filterAction: nil), filters: filters)
+        assertSnapshot(of: TenantDashboard.View(model: model).render(), as: .html)
+    }
+
+    @Test func savedViewsOfAViewer() {
+        var views = PageFixtures.savedViews
+        views.isAdmin = false
+        views.links = []
+        assertSnapshot(of: SavedViews.View(model: views).node.render(), as: .html)
+    }
+
+    @Test func platformAnalytics() {
+        assertSnapshot(of: PlatformAnalytics.View(model: PageFixtures.platform).render(), as: .html)
+    }
+
+    @Test func courseEnrollments() {
+        assertSnapshot(of: CourseEnrollments.View(model: PageFixtures.enrollments).render(), as: .html)
+    }
+
+    @Test func sharedLink() {
+        let model = SharedLinkPage.Model(path: "/shared/5f0c1d2e-0000-4000-8000-000000000001.1796083200.c2lnbmF0dXJl", lifetimeDays: 7)
+        assertSnapshot(of: SharedLinkPage.View(model: model).render(), as: .html)
+    }
+
+    @Test func message() {
+        let model = MessagePage.Model(title: "Not allowed", text: "the report 'course_enrollments' is for tenant admins only")
+        assertSnapshot(of: MessagePage.View(model: model).render(), as: .html)
+    }
+}
