@@ -60,6 +60,14 @@ import Testing
         (#""a\u0000b""#, "\\u0000 cannot be stored"),
         ("1e400", "the number 1e400 is out of range"),
         ("[-1E+309]", "is out of range"),
+        ("1.8e308", "is out of range"),
+        ("0.00018e312", "is out of range"),
+        // PostgreSQL's numeric keeps at most 16383 digits after the decimal point, trailing zeros included.
+        ("1e-16384", "more digits after the decimal point than PostgreSQL's numeric can store"),
+        ("1.0e-16383", "more digits after the decimal point"),
+        ("123e-10000000", "more digits after the decimal point"),
+        ("[1e-99999999999999999999999]", "more digits after the decimal point"),
+        ("0e1073741823", "more digits after the decimal point"),
         ("\"tab\there\"", "control character"),
         ("\"unterminated", "end of input in a string"),
         ("[] []", "unexpected data after the JSON value"),
@@ -67,6 +75,20 @@ import Testing
     func refusesWhatIsNotJSONOrCannotBeStoredWithAReason(input: String, reason: String) {
         let refused = failure(input)
         #expect(refused?.reason.contains(reason) == true, "\(input): \(String(describing: refused))")
+    }
+
+    /// The edges of what PostgreSQL's numeric stores (checked against PostgreSQL 15: each of these is
+    /// accepted by `'…'::jsonb`, and the refused neighbours above are not).
+    @Test(arguments: ["1e-16383", "0e-16383", "0.0e-16382", "123.456e-789", "0e99999999", "1.5e-400", "1e308", "1.7976931348623157e308", "-0.000179e312"])
+    func acceptsNumbersAtTheEdgeOfWhatPostgreSQLStores(literal: String) throws {
+        #expect(try parse(literal) == .number(literal))
+    }
+
+    @Test func aRefusedLongNumberIsAbbreviatedInTheMessage() {
+        let digits = "1" + String(repeating: "0", count: 400)
+        let refused = failure(digits)
+        #expect(refused?.reason == "the number 10000000000000000000…000000000000 is out of range")
+        #expect(refused?.offset == 0)
     }
 
     @Test func refusesInvalidUTF8() {

@@ -147,6 +147,10 @@ import Testing
          "\\u0000 cannot be stored"),
         (#"{"actor":{"mbox":"mailto:a@b.example"},"verb":{"id":"http://x.example/v"},"object":{"id":"http://x.example/a"},"result":{"score":{"raw":1e400}}}"#,
          "out of range"),
+        // Finite as a Double (it is 0), but with more decimal places than PostgreSQL's numeric keeps: this
+        // one used to pass the parser and fail the INSERT with a 500.
+        (#"{"actor":{"mbox":"mailto:a@b.example"},"verb":{"id":"http://x.example/v"},"object":{"id":"http://x.example/a"},"result":{"extensions":{"http://x.example/e":1e-16384}}}"#,
+         "more digits after the decimal point than PostgreSQL's numeric can store"),
     ])
     func invalidStatementsAreRefusedWithTheProblemNamed(_ statement: String, _ message: String) async throws {
         try await LRSFixture.with { client, fixture in
