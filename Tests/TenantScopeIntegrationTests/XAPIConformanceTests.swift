@@ -474,4 +474,47 @@ import Testing
             #expect(try await fixture.rows(fixture.b, "SELECT count(*)::text FROM app.feature_events") == ["0"])
         }
     }
+
+    /// A body that holds a valid event beside something the JSON parser refuses, and the reason to expect.
+    struct RefusedBody: Sendable, CustomTestStringConvertible {
+        let name: String
+        let bytes: [UInt8]
+        let reason: String
+        var testDescription: String { name }
+    }
+
+    static var refusedEventBodies: [RefusedBody] {
+        let event = #"{"feature":"dashboards.view","actor":"u","occurred_at":"2026-11-02T10:00:00Z"}"#
+        let withNull = "[" + event + #",{"feature":"dashboards.view","actor":"u\u0000v","occurred_at":"2026-11-02T10:00:00Z"}]"#
+        let tooLarge = #"{"events":["# + event + #"],"sent":1e400}"#
+        let tooManyDecimals = #"{"events":["# + event + #"],"sent":1e-16384}"#
+        let brokenUTF8: [UInt8] = Array(("[" + event + #",{"feature":"dashboards.view","actor":"u"#).utf8)
+            + [0xC3, 0x28] + Array(#"","occurred_at":"2026-11-02T10:00:00Z"}]"#.utf8)
+        let tooDeep = #"{"events":["# + event + #"],"trace":"# + String(repeating: "[", count: 512) + String(repeating: "]", count: 512) + "}"
+        return [
+            RefusedBody(name: "\\u0000 in an actor", bytes: Array(withNull.utf8), reason: "\\u0000 cannot be stored"),
+            RefusedBody(name: "1e400", bytes: Array(tooLarge.utf8), reason: "the number 1e400 is out of range"),
+            RefusedBody(name: "1e-16384", bytes: Array(tooManyDecimals.utf8),
+                        reason: "more digits after the decimal point than PostgreSQL's numeric can store"),
+            RefusedBody(name: "invalid UTF-8", bytes: brokenUTF8, reason: "not valid UTF-8"),
+            RefusedBody(name: "513 levels of nesting", bytes: Array(tooDeep.utf8), reason: "nesting deeper than 512 levels"),
+        ]
+    }
+
+    /// An events body goes through the statements' parser, so it is refused on the same grounds, with a
+    /// 400 that names the problem and nothing of the batch stored (a `\u0000` used to pass Foundation's
+    /// parser and fail the INSERT with a 500).
+    @Test(arguments: refusedEventBodies)
+    func productEventsAreRefusedOnTheSameJSONGroundsAsStatements(_ body: RefusedBody) async throws {
+        try await LRSFixture.with { client, fixture in
+            var headers = fixture.a.headers
+            headers[XAPIRoutes.versionHeader] = nil
+            try await client.execute(uri: "/api/v1/events", method: .post, headers: headers, body: ByteBuffer(bytes: body.bytes)) { response in
+                let text = String(buffer: response.body)
+                #expect(response.status == .badRequest, "\(text)")
+                #expect(text.contains("the request body is not valid JSON") && text.contains(body.reason), "\(text)")
+            }
+            #expect(try await fixture.rows(fixture.a, "SELECT count(*)::text FROM app.feature_events") == ["0"])
+        }
+    }
 }
