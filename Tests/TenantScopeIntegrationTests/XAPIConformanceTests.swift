@@ -338,6 +338,35 @@ import Testing
         }
     }
 
+    /// `ids` and `canonical` re-print the stored statement; its numbers must come back exactly as stored,
+    /// as `exact` returns them. The stored value is what `jsonb` keeps: the decimal digits as sent, with
+    /// exponent notation written out (`1e-7` is stored as `0.0000001`, `1E+2` as `100`).
+    @Test func everyFormatReturnsNumbersExactlyAsStored() async throws {
+        try await LRSFixture.with { client, fixture in
+            let id = UUID()
+            let actor = "mailto:numbers-\(UUID().uuidString.prefix(8))@example.com"
+            let result = #","result":{"score":{"scaled":0.30000000000000004,"raw":1e-7},"extensions":{"https://x.example/big":123456789012345678901234567890,"https://x.example/one":1.0,"https://x.example/close":1.0000000000000001,"https://x.example/exp":1E+2,"https://x.example/list":[-0.0,2.50]}}"#
+            try await Self.send(client, .post, "/xAPI/statements", fixture.a.headers, XAPIJSON.statement(id: id, actor: actor, extra: result), expect: .ok)
+            let expected: JSONValue = [
+                "score": ["scaled": .number("0.30000000000000004"), "raw": .number("0.0000001")],
+                "extensions": [
+                    "https://x.example/big": .number("123456789012345678901234567890"),
+                    "https://x.example/one": .number("1.0"),
+                    "https://x.example/close": .number("1.0000000000000001"),
+                    "https://x.example/exp": .number("100"),
+                    "https://x.example/list": [.number("0.0"), .number("2.50")],
+                ],
+            ]
+            for format in ["exact", "ids", "canonical"] {
+                let single = try await Self.send(client, .get, "/xAPI/statements?statementId=\(id)&format=\(format)", fixture.a.headers, expect: .ok)
+                // `.number` compares the literal text, so equal means byte-identical numbers.
+                #expect(try JSONParser.parse(single.body.utf8)["result"] == expected, "format=\(format): \(single.body)")
+                let page = try await Self.send(client, .get, "/xAPI/statements?agent=\(Self.agentQuery(actor))&format=\(format)", fixture.a.headers, expect: .ok)
+                #expect(try JSONParser.parse(page.body.utf8)["statements"]?.arrayValue?.first?["result"] == expected, "format=\(format): \(page.body)")
+            }
+        }
+    }
+
     @Test func headAnswersLikeGetWithoutABody() async throws {
         try await LRSFixture.with { client, fixture in
             let id = UUID()
