@@ -26,11 +26,11 @@ import Testing
     }
 
     static func ids(_ body: String) -> [String] {
-        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String] ?? []
+        (try? JSONParser.parse(body.utf8))?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 
-    static func statements(_ body: String) -> [[String: Any]] {
-        XAPIJSON.object(body)["statements"] as? [[String: Any]] ?? []
+    static func statements(_ body: String) -> [[String: JSONValue]] {
+        XAPIJSON.object(body)["statements"]?.arrayValue?.compactMap(\.objectValue) ?? []
     }
 
     static func agentQuery(_ mbox: String) -> String {
@@ -42,7 +42,7 @@ import Testing
     @Test func aboutNeedsNoCredentialsAndListsTheVersion() async throws {
         try await LRSFixture.with { client, _ in
             let (body, headers) = try await Self.send(client, .get, "/xAPI/about", [:], expect: .ok)
-            #expect((XAPIJSON.object(body)["version"] as? [String])?.contains("1.0.3") == true)
+            #expect(XAPIJSON.object(body)["version"]?.arrayValue?.contains("1.0.3") == true)
             #expect(headers[XAPIRoutes.versionHeader] == "1.0.3")
         }
     }
@@ -73,13 +73,12 @@ import Testing
             #expect(ids.count == 2)
             let fetched = try await Self.send(client, .get, "/xAPI/statements?statementId=\(ids[1])", fixture.a.headers, expect: .ok)
             let statement = XAPIJSON.object(fetched.body)
-            #expect(statement["id"] as? String == ids[1])
-            #expect((statement["object"] as? [String: Any])?["id"] as? String == "https://example.com/activity/2")
-            #expect((statement["stored"] as? String).flatMap(ISO8601Timestamp.parse) != nil)
-            #expect(statement["timestamp"] as? String == statement["stored"] as? String)
-            #expect(statement["version"] as? String == "1.0.0")
-            let authority = (statement["authority"] as? [String: Any])?["account"] as? [String: Any]
-            #expect(authority?["name"] as? String == fixture.a.credential.key)
+            #expect(statement["id"]?.stringValue == ids[1])
+            #expect(statement["object"]?["id"]?.stringValue == "https://example.com/activity/2")
+            #expect(statement["stored"]?.stringValue.flatMap(ISO8601Timestamp.parse) != nil)
+            #expect(statement["timestamp"]?.stringValue == statement["stored"]?.stringValue)
+            #expect(statement["version"]?.stringValue == "1.0.0")
+            #expect(statement["authority"]?["account"]?["name"]?.stringValue == fixture.a.credential.key)
             #expect(fetched.headers[.lastModified]?.hasSuffix("GMT") == true)
         }
     }
@@ -218,10 +217,10 @@ import Testing
             try await Self.send(client, .post, "/xAPI/statements", fixture.a.headers, XAPIJSON.voiding(target, id: voiding), expect: .ok)
             try await Self.send(client, .get, "/xAPI/statements?statementId=\(target)", fixture.a.headers, expect: .notFound)
             let voided = try await Self.send(client, .get, "/xAPI/statements?voidedStatementId=\(target)", fixture.a.headers, expect: .ok)
-            #expect(XAPIJSON.object(voided.body)["id"] as? String == target.uuidString.lowercased())
+            #expect(XAPIJSON.object(voided.body)["id"]?.stringValue == target.uuidString.lowercased())
             try await Self.send(client, .get, "/xAPI/statements?voidedStatementId=\(voiding)", fixture.a.headers, expect: .notFound)
             let listed = try await Self.send(client, .get, "/xAPI/statements", fixture.a.headers, expect: .ok)
-            #expect(Self.statements(listed.body).map { $0["id"] as? String } == [voiding.uuidString.lowercased()])
+            #expect(Self.statements(listed.body).map { $0["id"]?.stringValue } == [voiding.uuidString.lowercased()])
 
             let refused = try await Self.send(client, .post, "/xAPI/statements", fixture.a.headers, XAPIJSON.voiding(voiding), expect: .badRequest)
             #expect(refused.body.contains("cannot be voided"))
@@ -278,7 +277,7 @@ import Testing
 
             func query(_ parameters: String) async throws -> [String] {
                 let result = try await Self.send(client, .get, "/xAPI/statements?\(parameters)", fixture.a.headers, expect: .ok)
-                return Self.statements(result.body).compactMap { $0["id"] as? String }
+                return Self.statements(result.body).compactMap { $0["id"]?.stringValue }
             }
             #expect(try await query("agent=\(Self.agentQuery("mailto:ann@example.com"))") == [secondID, firstIDs[0]])
             #expect(try await query("agent=\(Self.agentQuery("mailto:ann@example.com"))&ascending=true") == [firstIDs[0], secondID])
@@ -310,8 +309,8 @@ import Testing
             var pages = 0
             while !next.isEmpty {
                 let page = try await Self.send(client, .get, next, fixture.a.headers, expect: .ok)
-                seen += Self.statements(page.body).compactMap { $0["id"] as? String }
-                next = XAPIJSON.object(page.body)["more"] as? String ?? ""
+                seen += Self.statements(page.body).compactMap { $0["id"]?.stringValue }
+                next = XAPIJSON.object(page.body)["more"]?.stringValue ?? ""
                 pages += 1
                 #expect(pages < 10)
                 if pages >= 10 { break }
@@ -327,13 +326,14 @@ import Testing
             try await Self.send(client, .post, "/xAPI/statements", fixture.a.headers, XAPIJSON.statement(id: id), expect: .ok)
             let ids = try await Self.send(client, .get, "/xAPI/statements?statementId=\(id)&format=ids", fixture.a.headers, expect: .ok)
             let reduced = XAPIJSON.object(ids.body)
-            #expect((reduced["actor"] as? [String: Any])?["name"] == nil)
-            #expect((reduced["verb"] as? [String: Any])?["display"] == nil)
-            #expect((reduced["object"] as? [String: Any])?["definition"] == nil)
+            #expect(reduced["actor"]?["mbox"]?.stringValue == "mailto:ann@example.com")
+            #expect(reduced["actor"]?["name"] == nil)
+            #expect(reduced["verb"]?["display"] == nil)
+            #expect(reduced["object"]?["definition"] == nil)
             var german = fixture.a.headers
             german[.acceptLanguage] = "de, en;q=0.5"
             let canonical = try await Self.send(client, .get, "/xAPI/statements?statementId=\(id)&format=canonical", german, expect: .ok)
-            let name = ((XAPIJSON.object(canonical.body)["object"] as? [String: Any])?["definition"] as? [String: Any])?["name"] as? [String: String]
+            let name = XAPIJSON.object(canonical.body)["object"]?["definition"]?["name"]
             #expect(name == ["de": "Aktivität"])
         }
     }
@@ -490,9 +490,9 @@ import Testing
             let first = UUID(), second = UUID()
             let batch = #"{"events":[{"id":"\#(first)","feature":"reports.export","actor":"user-1","occurred_at":"2026-11-01T10:00:00Z"},{"id":"\#(second)","feature":"reports.export","actor":"user-2","occurred_at":"2026-11-01T11:00:00Z"}]}"#
             let stored = try await Self.send(client, .post, "/api/v1/events", headers, batch, expect: .ok)
-            #expect(XAPIJSON.object(stored.body)["stored"] as? Int == 2)
+            #expect(XAPIJSON.object(stored.body)["stored"]?.numberValue == 2)
             let again = try await Self.send(client, .post, "/api/v1/events", headers, batch, expect: .ok)
-            #expect(XAPIJSON.object(again.body)["stored"] as? Int == 0)
+            #expect(XAPIJSON.object(again.body)["stored"]?.numberValue == 0)
             #expect(try await fixture.rows(fixture.a, "SELECT feature_key || ':' || events || ':' || actors FROM app.daily_feature_usage")
                     == ["reports.export:2:2"])
 
