@@ -24,7 +24,7 @@ if ! swiftc -parse-as-library -sanitize=fuzzer,address -O -module-name JSONParse
     Sources/TenantScopeCore/JSON/*.swift Fuzz/JSONParserFuzz/*.swift -o "$binary" 2>"$out/build.log"; then
   grep -v "Cannot export local symbol '__asan" "$out/build.log" >&2 || true
   echo "✗ this Swift toolchain cannot build a libFuzzer target (swiftc -sanitize=fuzzer,address failed, above)." >&2
-  echo "  The Linux toolchains from swift.org ship libFuzzer and ASan; a toolchain without them cannot run the fuzz pass." >&2
+  echo "  The Linux toolchain from swift.org ships libFuzzer and ASan; without them the fuzz pass cannot run (docs/operations.md)." >&2
   exit 1
 fi
 

@@ -4,6 +4,8 @@
 /// failed insert: `\u0000` in strings (neither `text` nor `jsonb` holds it), and numbers with more
 /// digits after the decimal point than `numeric` keeps. It also refuses numbers outside the range of a
 /// Double, which the validator's range checks and most clients reading statements back cannot represent.
+/// docs/architecture.md, decision 20, lists every difference from RFC 8259; JSONTestSuiteTests and the
+/// fuzzer (Fuzz/JSONParserFuzz) hold the parser to them.
 public struct JSONParser {
     public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
         /// Why the input is refused, e.g. `unexpected character 'x'`.
