@@ -1,5 +1,6 @@
 # The two commands of the README. Both install what is missing first (scripts/ensure-deps.sh).
-.PHONY: demo test deps build clean
+# `make fuzz` runs the JSON parser's fuzzer for longer than the short pass of `make test`.
+.PHONY: demo test fuzz deps build clean
 
 ## make demo: build and start the server with demo data on the embedded PostgreSQL (Ctrl-C stops it).
 demo: deps
@@ -9,12 +10,17 @@ demo: deps
 test: deps
 	@scripts/run-tests.sh
 
+## make fuzz: fuzz the JSON parser with libFuzzer for FUZZ_SECONDS (default 300); see scripts/fuzz-json.sh.
+FUZZ_SECONDS ?= 300
+fuzz:
+	@scripts/fuzz-json.sh $(FUZZ_SECONDS)
+
 deps:
 	@scripts/ensure-deps.sh
 
 build: deps
 	swift build
 
-## make clean: remove build output and the demo state directory.
+## make clean: remove build output (the fuzzer's included) and the demo state directory.
 clean:
-	rm -rf .build .tenantscope
+	rm -rf .build .build-fuzz .tenantscope

@@ -88,6 +88,10 @@ let package = Package(
         .testTarget(
             name: "TenantScopeCoreTests",
             dependencies: ["TenantScopeCore"],
+            resources: [
+                // Third-party test data (MIT): nst/JSONTestSuite's parsing corpus; see its README.md.
+                .copy("Resources/JSONTestSuite"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Server-level logic that needs no database: token verification, CSV, page snapshots.

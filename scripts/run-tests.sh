@@ -30,5 +30,7 @@ swift build --build-tests
 export TENANTSCOPE_BIN="$(swift build --show-bin-path)/tenantscope"
 echo "• Running tests (PostgreSQL clusters under $TENANTSCOPE_TEST_ROOT)"
 swift test --skip-build
+echo "• Fuzzing the JSON parser briefly (make fuzz runs it longer)"
+scripts/fuzz-json.sh 25
 echo "• Running the outside-client tests (TinCanPython against a running server)"
 scripts/run-client-tests.sh

@@ -39,11 +39,11 @@ public struct DemoDataGenerator: Sendable {
 
     /// Splits the shared real statements over the profiles by actor, so each real learner belongs to one tenant.
     public static func assignRealStatements(
-        _ statements: [[String: Any]], to profiles: [DemoTenantProfile]
-    ) -> [String: [[String: Any]]] {
-        var result: [String: [[String: Any]]] = [:]
+        _ statements: [[String: JSONValue]], to profiles: [DemoTenantProfile]
+    ) -> [String: [[String: JSONValue]]] {
+        var result: [String: [[String: JSONValue]]] = [:]
         for statement in statements {
-            guard let actor = statement["actor"] as? [String: Any], let key = StatementFacts.actorKey(actor) else { continue }
+            guard let actor = statement["actor"]?.objectValue, let key = StatementFacts.actorKey(actor) else { continue }
             var rng = SeededGenerator(name: "assign/" + key)
             let profile = profiles[Int(rng.next() % UInt64(profiles.count))]
             result[profile.slug, default: []].append(statement)
@@ -51,17 +51,17 @@ public struct DemoDataGenerator: Sendable {
         return result
     }
 
-    public func generate(_ profile: DemoTenantProfile, realStatements: [[String: Any]] = []) throws(TenantScopeError) -> TenantData {
+    public func generate(_ profile: DemoTenantProfile, realStatements: [[String: JSONValue]] = []) throws(TenantScopeError) -> TenantData {
         var rng = SeededGenerator(name: "tenantscope-demo/" + profile.slug)
         let canary = Self.canary(for: profile.slug)
         var statements: [Statement] = []
         let start = anchor.addingTimeInterval(-Double(Self.historyDays) * 86_400)
 
-        func emit(_ object: [String: Any], at time: Date) throws(TenantScopeError) {
+        func emit(_ object: [String: JSONValue], at time: Date) throws(TenantScopeError) {
             var json = object
-            json["timestamp"] = ISO8601Timestamp.format(time)
+            json["timestamp"] = .string(ISO8601Timestamp.format(time))
             let stored = time.addingTimeInterval(2)
-            json["stored"] = ISO8601Timestamp.format(stored)
+            json["stored"] = .string(ISO8601Timestamp.format(stored))
             json["version"] = "1.0.0"
             statements.append(try Self.statement(json, stored: stored))
         }
@@ -75,9 +75,9 @@ public struct DemoDataGenerator: Sendable {
             let email = isCanary
                 ? "canary-\(canary.uuidString.lowercased())@\(profile.slug).example"
                 : "learner\(index)@\(profile.slug).example"
-            let actor: [String: Any] = [
+            let actor: JSONValue = [
                 "objectType": "Agent", "mbox": "mailto:\(email)",
-                "name": isCanary ? "Canary Learner" : Self.learnerName(&rng),
+                "name": .string(isCanary ? "Canary Learner" : Self.learnerName(&rng)),
             ]
             let region = profile.learnerRegions[Int(rng.next() % UInt64(profile.learnerRegions.count))]
             // Growth: later days are more likely to bring new learners (square-root skew toward the anchor).
@@ -89,24 +89,24 @@ public struct DemoDataGenerator: Sendable {
                 let enrolledAt = start.addingTimeInterval(Double(joinDay) * 86_400 + 8 * 3600 + rng.unit() * 10 * 3600)
                 guard enrolledAt < anchor else { continue }
                 let registration = isCanary ? canary : DeterministicUUID.make("\(profile.slug)/\(email)/\(course.iri)")
-                let courseObject: [String: Any] = [
-                    "objectType": "Activity", "id": course.iri,
-                    "definition": ["type": TenantScopeXAPI.courseActivityType, "name": ["en-US": course.title]],
+                let courseObject: JSONValue = [
+                    "objectType": "Activity", "id": .string(course.iri),
+                    "definition": ["type": .string(TenantScopeXAPI.courseActivityType), "name": ["en-US": .string(course.title)]],
                 ]
-                var context: [String: Any] = [
-                    "registration": registration.uuidString.lowercased(),
-                    "extensions": [TenantScopeXAPI.regionExtension: region],
+                var context: [String: JSONValue] = [
+                    "registration": .string(registration.uuidString.lowercased()),
+                    "extensions": [TenantScopeXAPI.regionExtension: .string(region)],
                     "contextActivities": ["parent": [courseObject]],
                 ]
                 var sequence = 0
-                func nextID() -> String {
+                func nextID() -> JSONValue {
                     sequence += 1
-                    return DeterministicUUID.make("\(profile.slug)/\(email)/\(course.iri)/\(sequence)").uuidString.lowercased()
+                    return .string(DeterministicUUID.make("\(profile.slug)/\(email)/\(course.iri)/\(sequence)").uuidString.lowercased())
                 }
 
                 try emit([
                     "id": nextID(), "actor": actor,
-                    "verb": ["id": TenantScopeXAPI.registeredVerb, "display": ["en-US": "registered"]],
+                    "verb": ["id": .string(TenantScopeXAPI.registeredVerb), "display": ["en-US": "registered"]],
                     "object": courseObject, "context": ["registration": context["registration"]!, "extensions": context["extensions"]!],
                 ], at: enrolledAt)
 
@@ -132,32 +132,32 @@ public struct DemoDataGenerator: Sendable {
                                 "name": ["en-US": "\(course.title) — module \(module + 1)"],
                             ],
                         ],
-                        "context": context,
+                        "context": .object(context),
                     ], at: at)
                 }
                 if finished {
                     context.removeValue(forKey: "contextActivities")
                     try emit([
                         "id": nextID(), "actor": actor,
-                        "verb": ["id": TenantScopeXAPI.completedVerb, "display": ["en-US": "completed"]],
+                        "verb": ["id": .string(TenantScopeXAPI.completedVerb), "display": ["en-US": "completed"]],
                         "object": courseObject,
                         "result": [
                             "completion": true, "success": true,
-                            "score": ["scaled": ((0.6 + rng.unit() * 0.4) * 1000).rounded() / 1000],
+                            "score": ["scaled": JSONValue(((0.6 + rng.unit() * 0.4) * 1000).rounded() / 1000)],
                         ],
-                        "context": context,
+                        "context": .object(context),
                     ], at: completedAt)
                 }
             }
         }
 
         // The shared real statements: keep everything but the time, which is stretched over the history window.
-        let realTimes = realStatements.compactMap { ($0["timestamp"] as? String).flatMap(ISO8601Timestamp.parse) }
+        let realTimes = realStatements.compactMap { $0["timestamp"]?.stringValue.flatMap(ISO8601Timestamp.parse) }
         if let first = realTimes.min(), let last = realTimes.max() {
             let span = max(last.timeIntervalSince(first), 1)
             let window = Double(Self.historyDays) * 86_400 - 3600
             for statement in realStatements {
-                guard let original = (statement["timestamp"] as? String).flatMap(ISO8601Timestamp.parse) else { continue }
+                guard let original = statement["timestamp"]?.stringValue.flatMap(ISO8601Timestamp.parse) else { continue }
                 try emit(statement, at: start.addingTimeInterval(original.timeIntervalSince(first) / span * window))
             }
         }
@@ -194,12 +194,10 @@ public struct DemoDataGenerator: Sendable {
         return events
     }
 
-    private static func statement(_ json: [String: Any], stored: Date) throws(TenantScopeError) -> Statement {
+    private static func statement(_ json: [String: JSONValue], stored: Date) throws(TenantScopeError) -> Statement {
         let facts = try StatementFacts(statement: json)
-        guard let data = try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]),
-              let text = String(data: data, encoding: .utf8)
-        else { throw .invalidInput("statement is not serializable JSON") }
-        return Statement(json: text, facts: facts, stored: stored)
+        // Sorted keys: the same statement is the same text on every run (isDeterministic compares them).
+        return Statement(json: JSONValue.object(json).jsonText(sortingKeys: true), facts: facts, stored: stored)
     }
 
     private static func learnerName(_ rng: inout SeededGenerator) -> String {

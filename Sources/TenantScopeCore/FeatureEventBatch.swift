@@ -3,13 +3,20 @@ import Foundation
 /// Parses the body of `POST /api/v1/events`: `{"events": [...]}` or a bare array of
 /// `{"feature": "reports.export", "actor": "user-17", "occurred_at": "2026-11-24T09:30:00Z", "id": "<uuid, optional>"}`.
 ///
+/// The body goes through the same ``JSONParser`` as statements, so it is refused on the same grounds
+/// (`\u0000`, numbers PostgreSQL cannot store, invalid UTF-8, deep nesting) with the same message.
 /// All-or-nothing: one bad event refuses the batch, naming its index.
 public enum FeatureEventBatch {
     public static let maximumEvents = 10_000
 
     public static func parse(_ body: Data, now: Date = Date()) throws(TenantScopeError) -> [FeatureEvent] {
-        let decoded = try? JSONSerialization.jsonObject(with: body)
-        guard let list = (decoded as? [Any]) ?? ((decoded as? [String: Any])?["events"] as? [Any]) else {
+        let decoded: JSONValue
+        do {
+            decoded = try JSONParser.parse(body)
+        } catch {
+            throw .invalidInput("the request body is not valid JSON: \(error)")
+        }
+        guard let list = decoded.arrayValue ?? decoded["events"]?.arrayValue else {
             throw .invalidInput("the body must be a JSON array of events or an object with an \"events\" array")
         }
         guard !list.isEmpty else { throw .invalidInput("the batch holds no events") }
@@ -17,23 +24,23 @@ public enum FeatureEventBatch {
         var seen = Set<UUID>()
         return try list.enumerated().map { (index, item) throws(TenantScopeError) -> FeatureEvent in
             let path = "events[\(index)]"
-            guard let event = item as? [String: Any] else { throw .invalidInput("\(path) must be an object") }
+            guard let event = item.objectValue else { throw .invalidInput("\(path) must be an object") }
             if let unknown = Set(event.keys).subtracting(["id", "feature", "actor", "occurred_at"]).sorted().first {
                 throw .invalidInput("\(path).\(unknown) is not a known property (id, feature, actor, occurred_at)")
             }
-            guard let feature = event["feature"] as? String, isFeatureKey(feature) else {
+            guard let feature = event["feature"]?.stringValue, isFeatureKey(feature) else {
                 throw .invalidInput("\(path).feature must be a feature key: lower-case letters, digits, '_', '.', '-', starting with a letter, at most 64 characters")
             }
-            guard let actor = event["actor"] as? String, (1...200).contains(actor.count) else {
+            guard let actor = event["actor"]?.stringValue, (1...200).contains(actor.count) else {
                 throw .invalidInput("\(path).actor must be a string of 1 to 200 characters")
             }
-            guard let text = event["occurred_at"] as? String, let occurredAt = ISO8601Timestamp.parse(text) else {
+            guard let text = event["occurred_at"]?.stringValue, let occurredAt = ISO8601Timestamp.parse(text) else {
                 throw .invalidInput("\(path).occurred_at must be an ISO 8601 date-time with a time zone")
             }
             guard occurredAt <= now.addingTimeInterval(300) else { throw .invalidInput("\(path).occurred_at is in the future") }
             var id = UUID()
             if let given = event["id"] {
-                guard let text = given as? String, let parsed = UUID(uuidString: text) else { throw .invalidInput("\(path).id must be a UUID") }
+                guard let parsed = given.stringValue.flatMap(UUID.init(uuidString:)) else { throw .invalidInput("\(path).id must be a UUID") }
                 id = parsed
             }
             guard seen.insert(id).inserted else { throw .invalidInput("\(path).id repeats an earlier event of the batch") }

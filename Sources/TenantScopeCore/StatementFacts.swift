@@ -31,13 +31,6 @@ public struct StatementFacts: Hashable, Sendable {
 }
 
 extension StatementFacts {
-    /// Reads the facts out of a statement built with Foundation types (`JSONSerialization` output, or
-    /// dictionaries in Swift, as the demo generator writes them).
-    public init(statement: [String: Any]) throws(TenantScopeError) {
-        guard let members = JSONValue(foundation: statement)?.objectValue else { throw .invalidInput("statement is not JSON") }
-        try self.init(statement: members)
-    }
-
     /// Reads the facts out of a parsed statement.
     ///
     /// Throws `invalidInput` naming the first property that is missing or malformed. Full xAPI
@@ -107,11 +100,6 @@ extension StatementFacts {
         case "SubStatement": "SubStatement"
         default: object["id"]?.stringValue
         }
-    }
-
-    /// `actorKey` of an agent given as Foundation values (as the demo generator builds statements).
-    public static func actorKey(_ actor: [String: Any]) -> String? {
-        JSONValue(foundation: actor)?.objectValue.flatMap { actorKey($0) }
     }
 
     /// The canonical key of an agent or identified group: exactly one inverse functional identifier.

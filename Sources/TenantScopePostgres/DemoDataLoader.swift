@@ -44,7 +44,7 @@ public struct DemoDataLoader: Sendable {
         realStatementsPath: String?, anchor: Date = Date(), progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> [Summary] {
         let profiles = DemoTenantProfile.all
-        var real: [String: [[String: Any]]] = [:]
+        var real: [String: [[String: JSONValue]]] = [:]
         if let path = realStatementsPath.map({ URL(fileURLWithPath: $0).standardizedFileURL.path }) {
             if FileManager.default.fileExists(atPath: path) {
                 progress("Reading real xAPI statements from \(path)")
@@ -114,14 +114,15 @@ public struct DemoDataLoader: Sendable {
         try await connection.query("SELECT app.catch_up_rollups('10 minutes', true)")
     }
 
-    /// Reads a gzip-compressed JSON Lines file with the system's `gzip` (always present on Debian).
-    static func readJSONLines(gzipPath: String) async throws -> [[String: Any]] {
+    /// Reads a gzip-compressed JSON Lines file with the system's `gzip` (always present on Debian): the
+    /// objects of its lines, parsed as the LRS parses statements. A line that is not a JSON object is skipped.
+    static func readJSONLines(gzipPath: String) async throws -> [[String: JSONValue]] {
         let result = try await ProcessRunner.run("/usr/bin/gzip", ["-dc", gzipPath])
         guard result.status == 0 else {
             throw TenantScopeError.environment("cannot decompress \(gzipPath): \(result.output.prefix(200))")
         }
-        return result.output.split(separator: "\n").compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        return result.output.utf8.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            (try? JSONParser.parse(line))?.objectValue
         }
     }
 }

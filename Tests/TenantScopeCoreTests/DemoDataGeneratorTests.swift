@@ -44,26 +44,26 @@ import Testing
     }
 
     @Test func spreadsRealStatementsByActorAndStretchesTheirTime() throws {
-        let real: [[String: Any]] = (0..<60).map { n in [
-            "id": DeterministicUUID.make("real/\(n)").uuidString,
+        let real: [[String: JSONValue]] = (0..<60).map { n in [
+            "id": .string(DeterministicUUID.make("real/\(n)").uuidString),
             "actor": ["account": ["name": "learner-\(n % 20)", "homePage": "http://fun-mooc.fr"]],
             "verb": ["id": "https://w3id.org/xapi/video/verbs/played"],
             "object": ["id": "uuid://video-\(n % 3)"],
-            "timestamp": ISO8601Timestamp.format(Date(timeIntervalSince1970: 1_637_751_363 + Double(n) * 10_000)),
+            "timestamp": .string(ISO8601Timestamp.format(Date(timeIntervalSince1970: 1_637_751_363 + Double(n) * 10_000))),
         ] }
         let assigned = DemoDataGenerator.assignRealStatements(real, to: DemoTenantProfile.all)
         #expect(assigned.values.map(\.count).reduce(0, +) == 60)
         var owner: [String: String] = [:]
         for (slug, statements) in assigned {
             for statement in statements {
-                let key = try #require(StatementFacts.actorKey(statement["actor"] as! [String: Any]))
+                let key = try #require(statement["actor"]?.objectValue.flatMap(StatementFacts.actorKey))
                 #expect(owner.updateValue(slug, forKey: key) ?? slug == slug, "an actor belongs to one tenant")
             }
         }
         let slug = try #require(assigned.keys.sorted().first)
         let profile = try #require(DemoTenantProfile.all.first { $0.slug == slug })
         let data = try DemoDataGenerator(anchor: anchor).generate(profile, realStatements: assigned[slug]!)
-        let realIDs = Set(assigned[slug]!.map { UUID(uuidString: $0["id"] as! String)! })
+        let realIDs = Set(assigned[slug]!.map { UUID(uuidString: $0["id"]!.stringValue!)! })
         let stretched = data.statements.filter { realIDs.contains($0.facts.id) }.map(\.facts.timestamp)
         #expect(stretched.count == realIDs.count)
         #expect((stretched.max()!.timeIntervalSince(stretched.min()!)) > 30 * 86_400)

@@ -3,8 +3,8 @@ import Testing
 @testable import TenantScopeCore
 
 @Suite struct StatementFactsTests {
-    func statement(_ overrides: [String: Any] = [:]) -> [String: Any] {
-        var json: [String: Any] = [
+    func statement(_ overrides: [String: JSONValue] = [:]) -> [String: JSONValue] {
+        var json: [String: JSONValue] = [
             "id": "54f42ca3-a826-4af9-935d-7e7b853a6c49",
             "actor": ["objectType": "Agent", "account": ["name": "c63a", "homePage": "http://fun-mooc.fr"]],
             "verb": ["id": "https://w3id.org/xapi/video/verbs/played"],
@@ -29,15 +29,15 @@ import Testing
 
     @Test func completingTheCourseObjectCompletesTheCourse() throws {
         let facts = try StatementFacts(statement: statement([
-            "verb": ["id": TenantScopeXAPI.completedVerb],
-            "object": ["id": "https://x.example/course", "definition": ["type": TenantScopeXAPI.courseActivityType]],
+            "verb": ["id": .string(TenantScopeXAPI.completedVerb)],
+            "object": ["id": "https://x.example/course", "definition": ["type": .string(TenantScopeXAPI.courseActivityType)]],
         ]))
         #expect(facts.completesCourse)
         #expect(facts.course?.iri == "https://x.example/course")
     }
 
     @Test func completingAVideoDoesNotCompleteItsCourse() throws {
-        let facts = try StatementFacts(statement: statement(["verb": ["id": TenantScopeXAPI.completedVerb]]))
+        let facts = try StatementFacts(statement: statement(["verb": ["id": .string(TenantScopeXAPI.completedVerb)]]))
         #expect(!facts.completesCourse)
     }
 

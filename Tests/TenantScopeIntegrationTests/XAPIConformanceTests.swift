@@ -26,11 +26,11 @@ import Testing
     }
 
     static func ids(_ body: String) -> [String] {
-        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String] ?? []
+        (try? JSONParser.parse(body.utf8))?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 
-    static func statements(_ body: String) -> [[String: Any]] {
-        XAPIJSON.object(body)["statements"] as? [[String: Any]] ?? []
+    static func statements(_ body: String) -> [[String: JSONValue]] {
+        XAPIJSON.object(body)["statements"]?.arrayValue?.compactMap(\.objectValue) ?? []
     }
 
     static func agentQuery(_ mbox: String) -> String {
@@ -42,7 +42,7 @@ import Testing
     @Test func aboutNeedsNoCredentialsAndListsTheVersion() async throws {
         try await LRSFixture.with { client, _ in
             let (body, headers) = try await Self.send(client, .get, "/xAPI/about", [:], expect: .ok)
-            #expect((XAPIJSON.object(body)["version"] as? [String])?.contains("1.0.3") == true)
+            #expect(XAPIJSON.object(body)["version"]?.arrayValue?.contains("1.0.3") == true)
             #expect(headers[XAPIRoutes.versionHeader] == "1.0.3")
         }
     }
@@ -73,13 +73,12 @@ import Testing
             #expect(ids.count == 2)
             let fetched = try await Self.send(client, .get, "/xAPI/statements?statementId=\(ids[1])", fixture.a.headers, expect: .ok)
             let statement = XAPIJSON.object(fetched.body)
-            #expect(statement["id"] as? String == ids[1])
-            #expect((statement["object"] as? [String: Any])?["id"] as? String == "https://example.com/activity/2")
-            #expect((statement["stored"] as? String).flatMap(ISO8601Timestamp.parse) != nil)
-            #expect(statement["timestamp"] as? String == statement["stored"] as? String)
-            #expect(statement["version"] as? String == "1.0.0")
-            let authority = (statement["authority"] as? [String: Any])?["account"] as? [String: Any]
-            #expect(authority?["name"] as? String == fixture.a.credential.key)
+            #expect(statement["id"]?.stringValue == ids[1])
+            #expect(statement["object"]?["id"]?.stringValue == "https://example.com/activity/2")
+            #expect(statement["stored"]?.stringValue.flatMap(ISO8601Timestamp.parse) != nil)
+            #expect(statement["timestamp"]?.stringValue == statement["stored"]?.stringValue)
+            #expect(statement["version"]?.stringValue == "1.0.0")
+            #expect(statement["authority"]?["account"]?["name"]?.stringValue == fixture.a.credential.key)
             #expect(fetched.headers[.lastModified]?.hasSuffix("GMT") == true)
         }
     }
@@ -147,6 +146,10 @@ import Testing
          "\\u0000 cannot be stored"),
         (#"{"actor":{"mbox":"mailto:a@b.example"},"verb":{"id":"http://x.example/v"},"object":{"id":"http://x.example/a"},"result":{"score":{"raw":1e400}}}"#,
          "out of range"),
+        // Finite as a Double (it is 0), but with more decimal places than PostgreSQL's numeric keeps: this
+        // one used to pass the parser and fail the INSERT with a 500.
+        (#"{"actor":{"mbox":"mailto:a@b.example"},"verb":{"id":"http://x.example/v"},"object":{"id":"http://x.example/a"},"result":{"extensions":{"http://x.example/e":1e-16384}}}"#,
+         "more digits after the decimal point than PostgreSQL's numeric can store"),
     ])
     func invalidStatementsAreRefusedWithTheProblemNamed(_ statement: String, _ message: String) async throws {
         try await LRSFixture.with { client, fixture in
@@ -214,10 +217,10 @@ import Testing
             try await Self.send(client, .post, "/xAPI/statements", fixture.a.headers, XAPIJSON.voiding(target, id: voiding), expect: .ok)
             try await Self.send(client, .get, "/xAPI/statements?statementId=\(target)", fixture.a.headers, expect: .notFound)
             let voided = try await Self.send(client, .get, "/xAPI/statements?voidedStatementId=\(target)", fixture.a.headers, expect: .ok)
-            #expect(XAPIJSON.object(voided.body)["id"] as? String == target.uuidString.lowercased())
+            #expect(XAPIJSON.object(voided.body)["id"]?.stringValue == target.uuidString.lowercased())
             try await Self.send(client, .get, "/xAPI/statements?voidedStatementId=\(voiding)", fixture.a.headers, expect: .notFound)
             let listed = try await Self.send(client, .get, "/xAPI/statements", fixture.a.headers, expect: .ok)
-            #expect(Self.statements(listed.body).map { $0["id"] as? String } == [voiding.uuidString.lowercased()])
+            #expect(Self.statements(listed.body).map { $0["id"]?.stringValue } == [voiding.uuidString.lowercased()])
 
             let refused = try await Self.send(client, .post, "/xAPI/statements", fixture.a.headers, XAPIJSON.voiding(voiding), expect: .badRequest)
             #expect(refused.body.contains("cannot be voided"))
@@ -274,7 +277,7 @@ import Testing
 
             func query(_ parameters: String) async throws -> [String] {
                 let result = try await Self.send(client, .get, "/xAPI/statements?\(parameters)", fixture.a.headers, expect: .ok)
-                return Self.statements(result.body).compactMap { $0["id"] as? String }
+                return Self.statements(result.body).compactMap { $0["id"]?.stringValue }
             }
             #expect(try await query("agent=\(Self.agentQuery("mailto:ann@example.com"))") == [secondID, firstIDs[0]])
             #expect(try await query("agent=\(Self.agentQuery("mailto:ann@example.com"))&ascending=true") == [firstIDs[0], secondID])
@@ -306,8 +309,8 @@ import Testing
             var pages = 0
             while !next.isEmpty {
                 let page = try await Self.send(client, .get, next, fixture.a.headers, expect: .ok)
-                seen += Self.statements(page.body).compactMap { $0["id"] as? String }
-                next = XAPIJSON.object(page.body)["more"] as? String ?? ""
+                seen += Self.statements(page.body).compactMap { $0["id"]?.stringValue }
+                next = XAPIJSON.object(page.body)["more"]?.stringValue ?? ""
                 pages += 1
                 #expect(pages < 10)
                 if pages >= 10 { break }
@@ -323,14 +326,44 @@ import Testing
             try await Self.send(client, .post, "/xAPI/statements", fixture.a.headers, XAPIJSON.statement(id: id), expect: .ok)
             let ids = try await Self.send(client, .get, "/xAPI/statements?statementId=\(id)&format=ids", fixture.a.headers, expect: .ok)
             let reduced = XAPIJSON.object(ids.body)
-            #expect((reduced["actor"] as? [String: Any])?["name"] == nil)
-            #expect((reduced["verb"] as? [String: Any])?["display"] == nil)
-            #expect((reduced["object"] as? [String: Any])?["definition"] == nil)
+            #expect(reduced["actor"]?["mbox"]?.stringValue == "mailto:ann@example.com")
+            #expect(reduced["actor"]?["name"] == nil)
+            #expect(reduced["verb"]?["display"] == nil)
+            #expect(reduced["object"]?["definition"] == nil)
             var german = fixture.a.headers
             german[.acceptLanguage] = "de, en;q=0.5"
             let canonical = try await Self.send(client, .get, "/xAPI/statements?statementId=\(id)&format=canonical", german, expect: .ok)
-            let name = ((XAPIJSON.object(canonical.body)["object"] as? [String: Any])?["definition"] as? [String: Any])?["name"] as? [String: String]
+            let name = XAPIJSON.object(canonical.body)["object"]?["definition"]?["name"]
             #expect(name == ["de": "Aktivität"])
+        }
+    }
+
+    /// `ids` and `canonical` re-print the stored statement; its numbers must come back exactly as stored,
+    /// as `exact` returns them. The stored value is what `jsonb` keeps: the decimal digits as sent, with
+    /// exponent notation written out (`1e-7` is stored as `0.0000001`, `1E+2` as `100`).
+    @Test func everyFormatReturnsNumbersExactlyAsStored() async throws {
+        try await LRSFixture.with { client, fixture in
+            let id = UUID()
+            let actor = "mailto:numbers-\(UUID().uuidString.prefix(8))@example.com"
+            let result = #","result":{"score":{"scaled":0.30000000000000004,"raw":1e-7},"extensions":{"https://x.example/big":123456789012345678901234567890,"https://x.example/one":1.0,"https://x.example/close":1.0000000000000001,"https://x.example/exp":1E+2,"https://x.example/list":[-0.0,2.50]}}"#
+            try await Self.send(client, .post, "/xAPI/statements", fixture.a.headers, XAPIJSON.statement(id: id, actor: actor, extra: result), expect: .ok)
+            let expected: JSONValue = [
+                "score": ["scaled": .number("0.30000000000000004"), "raw": .number("0.0000001")],
+                "extensions": [
+                    "https://x.example/big": .number("123456789012345678901234567890"),
+                    "https://x.example/one": .number("1.0"),
+                    "https://x.example/close": .number("1.0000000000000001"),
+                    "https://x.example/exp": .number("100"),
+                    "https://x.example/list": [.number("0.0"), .number("2.50")],
+                ],
+            ]
+            for format in ["exact", "ids", "canonical"] {
+                let single = try await Self.send(client, .get, "/xAPI/statements?statementId=\(id)&format=\(format)", fixture.a.headers, expect: .ok)
+                // `.number` compares the literal text, so equal means byte-identical numbers.
+                #expect(try JSONParser.parse(single.body.utf8)["result"] == expected, "format=\(format): \(single.body)")
+                let page = try await Self.send(client, .get, "/xAPI/statements?agent=\(Self.agentQuery(actor))&format=\(format)", fixture.a.headers, expect: .ok)
+                #expect(try JSONParser.parse(page.body.utf8)["statements"]?.arrayValue?.first?["result"] == expected, "format=\(format): \(page.body)")
+            }
         }
     }
 
@@ -457,9 +490,9 @@ import Testing
             let first = UUID(), second = UUID()
             let batch = #"{"events":[{"id":"\#(first)","feature":"reports.export","actor":"user-1","occurred_at":"2026-11-01T10:00:00Z"},{"id":"\#(second)","feature":"reports.export","actor":"user-2","occurred_at":"2026-11-01T11:00:00Z"}]}"#
             let stored = try await Self.send(client, .post, "/api/v1/events", headers, batch, expect: .ok)
-            #expect(XAPIJSON.object(stored.body)["stored"] as? Int == 2)
+            #expect(XAPIJSON.object(stored.body)["stored"]?.numberValue == 2)
             let again = try await Self.send(client, .post, "/api/v1/events", headers, batch, expect: .ok)
-            #expect(XAPIJSON.object(again.body)["stored"] as? Int == 0)
+            #expect(XAPIJSON.object(again.body)["stored"]?.numberValue == 0)
             #expect(try await fixture.rows(fixture.a, "SELECT feature_key || ':' || events || ':' || actors FROM app.daily_feature_usage")
                     == ["reports.export:2:2"])
 
@@ -468,6 +501,49 @@ import Testing
             #expect(refused.body.contains("events[1].feature"))
             #expect(try await fixture.rows(fixture.a, "SELECT count(*)::text FROM app.feature_events") == ["2"])
             #expect(try await fixture.rows(fixture.b, "SELECT count(*)::text FROM app.feature_events") == ["0"])
+        }
+    }
+
+    /// A body that holds a valid event beside something the JSON parser refuses, and the reason to expect.
+    struct RefusedBody: Sendable, CustomTestStringConvertible {
+        let name: String
+        let bytes: [UInt8]
+        let reason: String
+        var testDescription: String { name }
+    }
+
+    static var refusedEventBodies: [RefusedBody] {
+        let event = #"{"feature":"dashboards.view","actor":"u","occurred_at":"2026-11-02T10:00:00Z"}"#
+        let withNull = "[" + event + #",{"feature":"dashboards.view","actor":"u\u0000v","occurred_at":"2026-11-02T10:00:00Z"}]"#
+        let tooLarge = #"{"events":["# + event + #"],"sent":1e400}"#
+        let tooManyDecimals = #"{"events":["# + event + #"],"sent":1e-16384}"#
+        let brokenUTF8: [UInt8] = Array(("[" + event + #",{"feature":"dashboards.view","actor":"u"#).utf8)
+            + [0xC3, 0x28] + Array(#"","occurred_at":"2026-11-02T10:00:00Z"}]"#.utf8)
+        let tooDeep = #"{"events":["# + event + #"],"trace":"# + String(repeating: "[", count: 512) + String(repeating: "]", count: 512) + "}"
+        return [
+            RefusedBody(name: "\\u0000 in an actor", bytes: Array(withNull.utf8), reason: "\\u0000 cannot be stored"),
+            RefusedBody(name: "1e400", bytes: Array(tooLarge.utf8), reason: "the number 1e400 is out of range"),
+            RefusedBody(name: "1e-16384", bytes: Array(tooManyDecimals.utf8),
+                        reason: "more digits after the decimal point than PostgreSQL's numeric can store"),
+            RefusedBody(name: "invalid UTF-8", bytes: brokenUTF8, reason: "not valid UTF-8"),
+            RefusedBody(name: "513 levels of nesting", bytes: Array(tooDeep.utf8), reason: "nesting deeper than 512 levels"),
+        ]
+    }
+
+    /// An events body goes through the statements' parser, so it is refused on the same grounds, with a
+    /// 400 that names the problem and nothing of the batch stored (a `\u0000` used to pass Foundation's
+    /// parser and fail the INSERT with a 500).
+    @Test(arguments: refusedEventBodies)
+    func productEventsAreRefusedOnTheSameJSONGroundsAsStatements(_ body: RefusedBody) async throws {
+        try await LRSFixture.with { client, fixture in
+            var headers = fixture.a.headers
+            headers[XAPIRoutes.versionHeader] = nil
+            try await client.execute(uri: "/api/v1/events", method: .post, headers: headers, body: ByteBuffer(bytes: body.bytes)) { response in
+                let text = String(buffer: response.body)
+                #expect(response.status == .badRequest, "\(text)")
+                #expect(text.contains("the request body is not valid JSON") && text.contains(body.reason), "\(text)")
+            }
+            #expect(try await fixture.rows(fixture.a, "SELECT count(*)::text FROM app.feature_events") == ["0"])
         }
     }
 }

@@ -18,7 +18,7 @@ import Testing
         let handle = try TestDatabase.current
         let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("prop")), name: "Property", logger: TestDatabase.logger)
         let statements = RandomStatements.make(seed: seed, count: 160)
-        let ids = statements.map { XAPIJSON.object($0)["id"] as! String }
+        let ids = statements.map { XAPIJSON.object($0)["id"]!.stringValue! }
         var rng = SeededGenerator(seed: seed &+ 99)
         let voided = ids.filter { _ in rng.next() % 10 == 0 }
         // Batch 1 carries a voiding statement for a statement of batch 3 (it arrives before its target).
@@ -86,15 +86,14 @@ import Testing
     @Test func theSharedRealStatementsIngestWithoutASingleRejection() async throws {
         let statements = try await DemoDataLoader.readJSONLines(gzipPath: DemoDataTests.realStatements)
         #expect(statements.count == 22_000)
-        // Serialized up front: the JSON objects themselves are not Sendable.
-        let batches = try stride(from: 0, to: statements.count, by: 500).map { start in
-            (start, try JSONSerialization.data(withJSONObject: Array(statements[start..<min(start + 500, statements.count)])))
+        let batches = stride(from: 0, to: statements.count, by: 500).map { start in
+            (start, JSONValue.array(statements[start..<min(start + 500, statements.count)].map(JSONValue.object)).jsonText)
         }
         let total = statements.count
         try await LRSFixture.with { client, fixture in
             var rejected: [String] = []
             for (start, body) in batches {
-                try await client.execute(uri: "/xAPI/statements", method: .post, headers: fixture.a.headers, body: ByteBuffer(bytes: body)) { response in
+                try await client.execute(uri: "/xAPI/statements", method: .post, headers: fixture.a.headers, body: ByteBuffer(string: body)) { response in
                     if response.status != .ok { rejected.append("batch at \(start): \(String(buffer: response.body))") }
                 }
             }

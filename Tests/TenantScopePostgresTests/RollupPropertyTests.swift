@@ -153,7 +153,7 @@ import Testing
             world.tenants.append(tenant)
             let statements = RandomStatements.make(
                 seed: seed &* 10 &+ UInt64(index), count: 150, start: start, spanDays: 41, host: "t\(index).example")
-            world.statementIDs[tenant.id] = statements.map { XAPIJSON.object($0)["id"] as! String }
+            world.statementIDs[tenant.id] = statements.map { XAPIJSON.object($0)["id"]!.stringValue! }
             let fading = Self.fadingLearners(host: "t\(index).example")
             fadingIDs[tenant.id] = fading.laterVoided
             try await Self.ingest(fading.statements, into: tenant.id, world: world)

@@ -12,12 +12,12 @@ import Testing
 
     func signingInput(alg: String, kid: String) -> String {
         let now = Int(Date().timeIntervalSince1970)
-        let header = try! JSONSerialization.data(withJSONObject: ["alg": alg, "kid": kid, "typ": "JWT"], options: [.sortedKeys])
-        let claims = try! JSONSerialization.data(withJSONObject: [
-            "sub": "u", "iat": now, "exp": now + 300, "aud": "tenantscope", "iss": "tenantscope",
-            "tenant_id": tenant.description, "role": "viewer",
-        ], options: [.sortedKeys])
-        return b64(header) + "." + b64(claims)
+        let header: JSONValue = ["alg": .string(alg), "kid": .string(kid), "typ": "JWT"]
+        let claims: JSONValue = [
+            "sub": "u", "iat": JSONValue(now), "exp": JSONValue(now + 300), "aud": "tenantscope", "iss": "tenantscope",
+            "tenant_id": .string(tenant.description), "role": "viewer",
+        ]
+        return b64(Array(header.jsonText.utf8)) + "." + b64(Array(claims.jsonText.utf8))
     }
 
     @Test func eddsaAndES256KeysFromAJWKSVerifyTokens() async throws {

@@ -21,16 +21,10 @@ import Testing
     }
 
     /// Builds a token by hand, so tests can produce what no well-behaved library would.
-    func craft(header: [String: Any] = ["alg": "HS256", "typ": "JWT", "kid": "t1"], claims: [String: Any]? = nil,
+    func craft(header: [String: JSONValue] = ["alg": "HS256", "typ": "JWT", "kid": "t1"], claims: [String: JSONValue]? = nil,
                secret: [UInt8] = tenantSecret, signature: String? = nil) -> String {
-        var body = claims ?? [
-            "sub": "user-1", "exp": now.timeIntervalSince1970 + 600, "iat": now.timeIntervalSince1970,
-            "aud": "tenantscope", "iss": "tenantscope", "tenant_id": tenant.description, "role": "viewer",
-        ]
-        body = body.mapValues { ($0 as? Double).map { Int($0) } ?? $0 }
-        let encode = { (object: [String: Any]) in
-            Self.base64URL(try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
-        }
+        let body = claims ?? self.claims([:])
+        let encode = { (object: [String: JSONValue]) in Self.base64URL(Data(JSONValue.object(object).jsonText.utf8)) }
         let input = encode(header) + "." + encode(body)
         let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: secret))
         return input + "." + (signature ?? Self.base64URL(Data(mac)))
@@ -41,10 +35,11 @@ import Testing
             .replacingOccurrences(of: "=", with: "")
     }
 
-    func claims(_ changes: [String: Any?]) -> [String: Any] {
-        var claims: [String: Any] = [
-            "sub": "user-1", "exp": Int(now.timeIntervalSince1970) + 600, "iat": Int(now.timeIntervalSince1970),
-            "aud": "tenantscope", "iss": "tenantscope", "tenant_id": tenant.description, "role": "viewer",
+    /// Valid claims with `changes` applied; a nil change removes the claim.
+    func claims(_ changes: [String: JSONValue?]) -> [String: JSONValue] {
+        var claims: [String: JSONValue] = [
+            "sub": "user-1", "exp": JSONValue(Int(now.timeIntervalSince1970) + 600), "iat": JSONValue(Int(now.timeIntervalSince1970)),
+            "aud": "tenantscope", "iss": "tenantscope", "tenant_id": .string(tenant.description), "role": "viewer",
         ]
         for (key, value) in changes { claims[key] = value }
         return claims
@@ -86,16 +81,16 @@ import Testing
     }
 
     @Test func expiredAndNotYetValidTokensAreRefused() async throws {
-        try await expectRefused(craft(claims: claims(["exp": Int(now.timeIntervalSince1970) - 120])), .tenant, .expired)
-        try await expectRefused(craft(claims: claims(["nbf": Int(now.timeIntervalSince1970) + 300])), .tenant, .notYetValid)
+        try await expectRefused(craft(claims: claims(["exp": JSONValue(Int(now.timeIntervalSince1970) - 120)])), .tenant, .expired)
+        try await expectRefused(craft(claims: claims(["nbf": JSONValue(Int(now.timeIntervalSince1970) + 300)])), .tenant, .notYetValid)
         // Inside the leeway an expired token still passes (clock skew).
-        let justExpired = craft(claims: claims(["exp": Int(now.timeIntervalSince1970) - 10]))
+        let justExpired = craft(claims: claims(["exp": JSONValue(Int(now.timeIntervalSince1970) - 10)]))
         _ = try await verifier().verify(justExpired, for: .tenant, now: now)
     }
 
     @Test func tokensLivingLongerThanTheMaximumAreRefused() async throws {
-        try await expectRefused(craft(claims: claims(["exp": Int(now.timeIntervalSince1970) + 7200])), .tenant, .tooLongLived)
-        try await expectRefused(craft(claims: claims(["iat": nil, "exp": Int(now.timeIntervalSince1970) + 7200])), .tenant, .tooLongLived)
+        try await expectRefused(craft(claims: claims(["exp": JSONValue(Int(now.timeIntervalSince1970) + 7200)])), .tenant, .tooLongLived)
+        try await expectRefused(craft(claims: claims(["iat": nil, "exp": JSONValue(Int(now.timeIntervalSince1970) + 7200)])), .tenant, .tooLongLived)
     }
 
     @Test func wrongSignatureAndAlgNoneAreRefused() async throws {

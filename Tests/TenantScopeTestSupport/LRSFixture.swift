@@ -77,7 +77,8 @@ enum XAPIJSON {
         "[" + statements.joined(separator: ",") + "]"
     }
 
-    static func object(_ body: String) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+    /// The members of a JSON object body; empty when the body is not one.
+    static func object(_ body: String) -> [String: JSONValue] {
+        (try? JSONParser.parse(body.utf8))?.objectValue ?? [:]
     }
 }

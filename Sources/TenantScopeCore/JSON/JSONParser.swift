@@ -1,8 +1,11 @@
 /// A strict JSON (RFC 8259) parser into `JSONValue`, working on UTF-8 bytes.
 ///
-/// Beyond the grammar it refuses `\u0000` in strings, which PostgreSQL's `jsonb` cannot store (so such
-/// input is a clear 400, never a failed insert), and numbers outside the range of a Double, which the
-/// validator's range checks and most clients reading statements back cannot represent.
+/// Beyond the grammar it refuses what PostgreSQL cannot store, so such input is a clear 400, never a
+/// failed insert: `\u0000` in strings (neither `text` nor `jsonb` holds it), and numbers with more
+/// digits after the decimal point than `numeric` keeps. It also refuses numbers outside the range of a
+/// Double, which the validator's range checks and most clients reading statements back cannot represent.
+/// docs/architecture.md, decision 20, lists every difference from RFC 8259; JSONTestSuiteTests and the
+/// fuzzer (Fuzz/JSONParserFuzz) hold the parser to them.
 public struct JSONParser {
     public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
         /// Why the input is refused, e.g. `unexpected character 'x'`.
@@ -182,7 +185,7 @@ public struct JSONParser {
         } else if (0xDC00...0xDFFF).contains(code) {
             throw failure("an unpaired UTF-16 surrogate in a \\u escape", at: escapeStart)
         }
-        guard code != 0 else { throw failure("\\u0000 cannot be stored (PostgreSQL's jsonb does not allow it)", at: escapeStart) }
+        guard code != 0 else { throw failure("\\u0000 cannot be stored (PostgreSQL's text and jsonb do not allow it)", at: escapeStart) }
         guard let scalar = Unicode.Scalar(code) else { throw failure("an invalid \\u escape", at: escapeStart) }
         return Array(String(Character(scalar)).utf8)
     }
@@ -205,26 +208,65 @@ public struct JSONParser {
         return value
     }
 
+    /// The most digits after the decimal point PostgreSQL's `numeric` (and so `jsonb`) keeps:
+    /// `NUMERIC_DSCALE_MAX`. It counts the digits the literal implies, trailing zeros included
+    /// (`1.50e-2` is `0.0150`, four), and refuses the value past that ("value overflows numeric format").
+    public static let maximumNumberScale = 16_383
+
+    /// PostgreSQL refuses an exponent from this magnitude on, even on zero (`0e1073741823`): `INT_MAX / 2`.
+    static let exponentLimit = 1_073_741_823
+
     private mutating func parseNumber() throws(Failure) -> JSONValue {
         let start = index
         if peek(UInt8(ascii: "-")) { index += 1 }
+        var integerDigits = 1
         if peek(UInt8(ascii: "0")) {
             index += 1
         } else {
-            guard skipDigits() > 0 else { throw failure("a number needs digits", at: start) }
+            integerDigits = skipDigits()
+            guard integerDigits > 0 else { throw failure("a number needs digits", at: start) }
         }
+        var fractionDigits = 0
         if peek(UInt8(ascii: ".")) {
             index += 1
-            guard skipDigits() > 0 else { throw failure("a number needs digits after '.'", at: start) }
+            fractionDigits = skipDigits()
+            guard fractionDigits > 0 else { throw failure("a number needs digits after '.'", at: start) }
         }
+        var exponent = 0
         if peek(UInt8(ascii: "e")) || peek(UInt8(ascii: "E")) {
             index += 1
-            if peek(UInt8(ascii: "+")) || peek(UInt8(ascii: "-")) { index += 1 }
+            var negative = false
+            if peek(UInt8(ascii: "+")) {
+                index += 1
+            } else if peek(UInt8(ascii: "-")) {
+                negative = true
+                index += 1
+            }
+            let digitsStart = index
             guard skipDigits() > 0 else { throw failure("a number needs digits in its exponent", at: start) }
+            // Saturates: past the limit the number is refused anyway, and the digits may be many.
+            for digit in bytes[digitsStart..<index] where exponent < Self.exponentLimit {
+                exponent = exponent * 10 + Int(digit - UInt8(ascii: "0"))
+            }
+            if negative { exponent = -exponent }
         }
         let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let double = Double(literal), double.isFinite else { throw failure("the number \(literal) is out of range", at: start) }
+        // Below 10^308 a number is surely finite as a Double; only larger-looking ones are converted to check.
+        if integerDigits + exponent > 308 {
+            guard let double = Double(literal), double.isFinite else {
+                throw failure("the number \(Self.abbreviated(literal)) is out of range", at: start)
+            }
+        }
+        guard fractionDigits - exponent <= Self.maximumNumberScale, exponent < Self.exponentLimit else {
+            throw failure("the number \(Self.abbreviated(literal)) has more digits after the decimal point than PostgreSQL's "
+                + "numeric can store (\(Self.maximumNumberScale))", at: start)
+        }
         return .number(literal)
+    }
+
+    /// A literal short enough for an error message (a refused number may have thousands of digits).
+    private static func abbreviated(_ literal: String) -> String {
+        literal.utf8.count <= 40 ? literal : String(literal.prefix(20)) + "…" + String(literal.suffix(12))
     }
 
     private mutating func skipDigits() -> Int {

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A JSON document as plain Swift values.
 ///
 /// The ingest path parses, validates and re-serializes every statement; with `JSONSerialization` most of
@@ -53,8 +51,9 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
-    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+/// Literals, so documents built in Swift (the demo data, tests) read like the JSON they stand for.
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByStringInterpolation, ExpressibleByBooleanLiteral,
+    ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
@@ -66,43 +65,15 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
 }
 
 extension JSONValue {
-    /// Converts `JSONSerialization` output (or dictionaries built in Swift) into a value; nil when
-    /// something in it is not JSON (a Date, a non-finite number).
-    public init?(foundation value: Any) {
-        switch value {
-        case is NSNull:
-            self = .null
-        case let text as String:
-            self = .string(text)
-        case let number as NSNumber:
-            // JSONSerialization and Swift Bool literals give booleans the Objective-C type "c".
-            if String(cString: number.objCType) == "c" {
-                self = .bool(number.boolValue)
-            } else if let integer = value as? Int, String(cString: number.objCType) != "d" {
-                self = .number(String(integer))
-            } else {
-                let double = number.doubleValue
-                guard double.isFinite else { return nil }
-                self = .number(double == double.rounded() && abs(double) < 1e15 ? String(Int64(double)) : String(double))
-            }
-        case let list as [Any]:
-            var elements: [JSONValue] = []
-            elements.reserveCapacity(list.count)
-            for element in list {
-                guard let converted = JSONValue(foundation: element) else { return nil }
-                elements.append(converted)
-            }
-            self = .array(elements)
-        case let map as [String: Any]:
-            var members: [String: JSONValue] = [:]
-            members.reserveCapacity(map.count)
-            for (key, element) in map {
-                guard let converted = JSONValue(foundation: element) else { return nil }
-                members[key] = converted
-            }
-            self = .object(members)
-        default:
-            return nil
-        }
+    /// A computed integer.
+    public init(_ number: Int) {
+        self = .number(String(number))
+    }
+
+    /// A computed number, written in the shortest form that reads back as the same Double (`0.823`,
+    /// `1e-05`). Only finite values are JSON: anything else is a programming error.
+    public init(_ number: Double) {
+        precondition(number.isFinite, "JSON has no \(number)")
+        self = .number(number.description)
     }
 }

@@ -1,13 +1,17 @@
 extension JSONValue {
     /// The value as compact JSON text (UTF-8 kept as is, `/` not escaped, object keys in no fixed order).
-    public var jsonText: String {
+    public var jsonText: String { jsonText(sortingKeys: false) }
+
+    /// The value as compact JSON text; with `sortingKeys`, object keys in ascending order, so equal values
+    /// give equal text (a Dictionary's order differs between instances). The ingest path does not sort.
+    public func jsonText(sortingKeys: Bool) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(512)
-        Self.write(self, into: &output)
+        Self.write(self, sortingKeys: sortingKeys, into: &output)
         return String(decoding: output, as: UTF8.self)
     }
 
-    private static func write(_ value: JSONValue, into output: inout [UInt8]) {
+    private static func write(_ value: JSONValue, sortingKeys: Bool, into output: inout [UInt8]) {
         switch value {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
@@ -17,18 +21,23 @@ extension JSONValue {
             output.append(UInt8(ascii: "["))
             for (position, element) in elements.enumerated() {
                 if position > 0 { output.append(UInt8(ascii: ",")) }
-                write(element, into: &output)
+                write(element, sortingKeys: sortingKeys, into: &output)
             }
             output.append(UInt8(ascii: "]"))
         case .object(let members):
             output.append(UInt8(ascii: "{"))
             var first = true
-            for (key, member) in members {
+            func writeMember(_ key: String, _ member: JSONValue) {
                 if !first { output.append(UInt8(ascii: ",")) }
                 first = false
                 writeString(key, into: &output)
                 output.append(UInt8(ascii: ":"))
-                write(member, into: &output)
+                write(member, sortingKeys: sortingKeys, into: &output)
+            }
+            if sortingKeys {
+                for key in members.keys.sorted() { writeMember(key, members[key]!) }
+            } else {
+                for (key, member) in members { writeMember(key, member) }
             }
             output.append(UInt8(ascii: "}"))
         }

@@ -1,16 +1,17 @@
 import Foundation
 
 /// Applies the `format` parameter of a statement query to a stored statement.
+///
+/// The stored statement is re-read with ``JSONParser`` and re-printed with the writer, which keep every
+/// number literal as it is: `ids` and `canonical` return numbers exactly as `exact` does (as `jsonb`
+/// prints them), never rounded through a Double.
 public enum StatementFormatter {
     /// Returns `json` (a stored statement) in `format`. `exact` returns it unchanged.
     /// - Parameter languages: the request's `Accept-Language` preferences, best first (for `canonical`).
     public static func apply(_ format: StatementFormat, to json: String, languages: [String] = []) -> String {
-        guard format != .exact,
-              let statement = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any]
-        else { return json }
-        let transformed = format == .ids ? idsOnly(statement: statement) : canonical(statement, languages: languages)
-        guard let data = try? JSONSerialization.data(withJSONObject: transformed, options: [.withoutEscapingSlashes]) else { return json }
-        return String(decoding: data, as: UTF8.self)
+        guard format != .exact, let statement = (try? JSONParser.parse(json.utf8))?.objectValue else { return json }
+        let transformed = format == .ids ? JSONValue.object(idsOnly(statement: statement)) : canonical(.object(statement), languages: languages)
+        return transformed.jsonText
     }
 
     /// Parses `Accept-Language` (`de-CH, de;q=0.8, en;q=0.5`) into tags, best first.
@@ -26,70 +27,82 @@ public enum StatementFormatter {
 
     // MARK: - ids
 
-    static func idsOnly(statement: [String: Any]) -> [String: Any] {
+    static func idsOnly(statement: [String: JSONValue]) -> [String: JSONValue] {
         var s = statement
-        if let actor = s["actor"] as? [String: Any] { s["actor"] = agentIDs(actor) }
-        if let authority = s["authority"] as? [String: Any] { s["authority"] = agentIDs(authority) }
-        if let verb = s["verb"] as? [String: Any] { s["verb"] = verb.filter { $0.key == "id" } }
-        if let object = s["object"] as? [String: Any] {
-            switch object["objectType"] as? String ?? "Activity" {
-            case "Activity": s["object"] = activityIDs(object)
-            case "Agent", "Group": s["object"] = agentIDs(object)
-            case "SubStatement": s["object"] = idsOnly(statement: object)
+        if let actor = s["actor"]?.objectValue { s["actor"] = .object(agentIDs(actor)) }
+        if let authority = s["authority"]?.objectValue { s["authority"] = .object(agentIDs(authority)) }
+        if let verb = s["verb"]?.objectValue { s["verb"] = .object(verb.filter { $0.key == "id" }) }
+        if let object = s["object"]?.objectValue {
+            switch object["objectType"]?.stringValue ?? "Activity" {
+            case "Activity": s["object"] = .object(activityIDs(object))
+            case "Agent", "Group": s["object"] = .object(agentIDs(object))
+            case "SubStatement": s["object"] = .object(idsOnly(statement: object))
             default: break
             }
         }
-        if var context = s["context"] as? [String: Any] {
+        if var context = s["context"]?.objectValue {
             for key in ["instructor", "team"] {
-                if let agent = context[key] as? [String: Any] { context[key] = agentIDs(agent) }
+                if let agent = context[key]?.objectValue { context[key] = .object(agentIDs(agent)) }
             }
-            if var activities = context["contextActivities"] as? [String: Any] {
+            if var activities = context["contextActivities"]?.objectValue {
                 for (key, value) in activities {
-                    if let list = value as? [[String: Any]] { activities[key] = list.map(activityIDs) }
-                    else if let single = value as? [String: Any] { activities[key] = [activityIDs(single)] }
+                    if let list = objects(value) { activities[key] = .array(list.map { .object(activityIDs($0)) }) }
+                    else if let single = value.objectValue { activities[key] = [.object(activityIDs(single))] }
                 }
-                context["contextActivities"] = activities
+                context["contextActivities"] = .object(activities)
             }
-            s["context"] = context
+            s["context"] = .object(context)
         }
         return s
     }
 
-    static func activityIDs(_ activity: [String: Any]) -> [String: Any] {
-        var reduced: [String: Any] = ["id": activity["id"] ?? ""]
+    static func activityIDs(_ activity: [String: JSONValue]) -> [String: JSONValue] {
+        var reduced: [String: JSONValue] = ["id": activity["id"] ?? ""]
         if activity["objectType"] != nil { reduced["objectType"] = "Activity" }
         return reduced
     }
 
-    static func agentIDs(_ agent: [String: Any]) -> [String: Any] {
+    static func agentIDs(_ agent: [String: JSONValue]) -> [String: JSONValue] {
         var reduced = agent.filter { ["objectType", "mbox", "mbox_sha1sum", "openid", "account"].contains($0.key) }
         // An anonymous group is identified by its members.
-        if let members = agent["member"] as? [[String: Any]], !["mbox", "mbox_sha1sum", "openid", "account"].contains(where: { agent[$0] != nil }) {
-            reduced["member"] = members.map(agentIDs)
+        if let members = agent["member"].flatMap(objects), !["mbox", "mbox_sha1sum", "openid", "account"].contains(where: { agent[$0] != nil }) {
+            reduced["member"] = .array(members.map { .object(agentIDs($0)) })
         }
         return reduced
+    }
+
+    /// The elements of an array that holds only objects; nil for anything else.
+    private static func objects(_ value: JSONValue) -> [[String: JSONValue]]? {
+        guard let elements = value.arrayValue else { return nil }
+        let objects = elements.compactMap(\.objectValue)
+        return objects.count == elements.count ? objects : nil
     }
 
     // MARK: - canonical
 
     static let languageMapKeys: Set<String> = ["display", "name", "description"]
 
-    static func canonical(_ value: Any, languages: [String]) -> Any {
-        if let list = value as? [Any] { return list.map { canonical($0, languages: languages) } }
-        guard let object = value as? [String: Any] else { return value }
-        var result: [String: Any] = [:]
-        for (key, child) in object {
-            if languageMapKeys.contains(key), let map = child as? [String: Any], !map.isEmpty, map.values.allSatisfy({ $0 is String }) {
-                result[key] = reduce(map, languages: languages)
-            } else {
-                result[key] = canonical(child, languages: languages)
+    static func canonical(_ value: JSONValue, languages: [String]) -> JSONValue {
+        switch value {
+        case .array(let elements):
+            return .array(elements.map { canonical($0, languages: languages) })
+        case .object(let members):
+            var result: [String: JSONValue] = [:]
+            for (key, child) in members {
+                if languageMapKeys.contains(key), let map = child.objectValue, !map.isEmpty, map.values.allSatisfy({ $0.stringValue != nil }) {
+                    result[key] = .object(reduce(map, languages: languages))
+                } else {
+                    result[key] = canonical(child, languages: languages)
+                }
             }
+            return .object(result)
+        default:
+            return value
         }
-        return result
     }
 
     /// One entry of a language map: the best match for the preferences, else `en-US`/`en`, else the first tag.
-    static func reduce(_ map: [String: Any], languages: [String]) -> [String: Any] {
+    static func reduce(_ map: [String: JSONValue], languages: [String]) -> [String: JSONValue] {
         let lowered = Dictionary(map.keys.map { ($0.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
         for preference in languages + ["en-US", "en"] {
             let wanted = preference.lowercased()
