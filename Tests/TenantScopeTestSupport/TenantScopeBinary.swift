@@ -31,7 +31,11 @@ enum TenantScopeBinary {
         environment["DATABASE_URL"] = nil
         // Keys and audit checkpoints of commands given only --database-url go to a state directory of
         // the test run, never to the machine's default one.
-        environment["TENANTSCOPE_STATE_DIR"] = stateDirectory
+        // One state directory per database, as a deployment has: audit checkpoints of one database must
+        // not be compared with another's.
+        let database = arguments.firstIndex(of: "--database-url").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
+            .flatMap { URL(string: $0)?.path.split(separator: "/").last.map(String.init) } ?? "default"
+        environment["TENANTSCOPE_STATE_DIR"] = stateDirectory + "/" + database
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -27,11 +27,17 @@ public enum DevelopmentKeys {
                 throw .environment("cannot create \(directory)")
             }
             for path in [tenantPath, platformPath] where !fm.fileExists(atPath: path) {
-                var generator = SystemRandomNumberGenerator()
-                let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-                guard fm.createFile(atPath: path, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                // O_EXCL: of two commands creating the keys at once, one writes each key and both use it.
+                let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+                guard fd >= 0 else {
+                    if errno == EEXIST { continue }
                     throw .environment("cannot write \(path)")
                 }
+                var generator = SystemRandomNumberGenerator()
+                let secret = Array((Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }) + "\n").utf8)
+                let written = secret.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+                guard written == secret.count else { throw .environment("cannot write \(path)") }
             }
         }
         return Secrets(tenant: try readSecret(tenantPath), platform: try readSecret(platformPath))

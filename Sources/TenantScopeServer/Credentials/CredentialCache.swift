@@ -43,14 +43,26 @@ public actor CredentialCache: CredentialStatus, Service {
                                                   issuedAt: Date(timeIntervalSince1970: Double(session.issuedAt) / 1000))
     }
 
-    /// Reloads now (the command line and tests use it to make a revocation visible at once).
+    /// Reloads with a load that starts after this call, so that whatever was committed before it (a
+    /// revocation, a deleted tenant) is in the snapshot it returns. Tests use it instead of waiting.
     @discardableResult
     public func refresh(logger: Logger) async throws -> CredentialSnapshot {
+        if let loading { _ = try? await loading.value }
+        return keep(try await store.load(horizon: horizon, logger: logger))
+    }
+
+    /// Reloads, sharing a load already under way: requests that find the snapshot old wait for one load.
+    private func reload(logger: Logger) async throws -> CredentialSnapshot {
         if let loading { return try await loading.value }
         let task = Task { [store, horizon] in try await store.load(horizon: horizon, logger: logger) }
         loading = task
         defer { loading = nil }
-        let loaded = try await task.value
+        return keep(try await task.value)
+    }
+
+    /// Keeps the newer of `loaded` and the current snapshot (loads may finish out of order).
+    private func keep(_ loaded: CredentialSnapshot) -> CredentialSnapshot {
+        if let snapshot, snapshot.loadedAt > loaded.loadedAt { return snapshot }
         snapshot = loaded
         return loaded
     }
@@ -58,7 +70,7 @@ public actor CredentialCache: CredentialStatus, Service {
     private func current(logger: Logger) async throws -> CredentialSnapshot {
         if let snapshot, age(of: snapshot) < refreshInterval { return snapshot }
         do {
-            return try await refresh(logger: logger)
+            return try await reload(logger: logger)
         } catch {
             if let snapshot, age(of: snapshot) < maximumStaleness { return snapshot }
             logger.warning("Credential state unavailable", metadata: ["error.type": "\(type(of: error))"])
@@ -75,7 +87,7 @@ public actor CredentialCache: CredentialStatus, Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    try await self.refresh(logger: self.logger)
+                    try await self.reload(logger: self.logger)
                 } catch where !Task.isCancelled {
                     self.logger.debug("Credential state reload failed", metadata: ["error.type": "\(type(of: error))"])
                 } catch {
