@@ -145,6 +145,19 @@ import Testing
         try await expectRefused(platformRoleOnTenantToken, .platform, .badClaims)
     }
 
+    /// A property given twice means what the last parser to read it decides: refused, in header and claims.
+    @Test func aPropertyGivenTwiceIsRefused() async throws {
+        let claims = JSONValue.object(self.claims([:])).jsonText
+        let other = TenantID(UUID())
+        let twiceTenant = String(claims.dropLast()) + ",\"tenant_id\":\"\(other)\"}"
+        let twiceKid = #"{"alg":"HS256","typ":"JWT","kid":"t1","kid":"p1"}"#
+        for (header, body) in [(#"{"alg":"HS256","typ":"JWT","kid":"t1"}"#, twiceTenant), (twiceKid, claims)] {
+            let input = Self.base64URL(Data(header.utf8)) + "." + Self.base64URL(Data(body.utf8))
+            let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: Self.tenantSecret))
+            try await expectRefused(input + "." + Self.base64URL(Data(mac)), .tenant, .malformed)
+        }
+    }
+
     @Test func revokedTokenIDsAreRefused() async throws {
         try await expectRefused(craft(claims: claims(["jti": "revoked-jti"])), .tenant, .revoked)
         _ = try await verifier(revoked: ["revoked-jti"]).verify(craft(claims: claims(["jti": "fine"])), for: .tenant, now: now)

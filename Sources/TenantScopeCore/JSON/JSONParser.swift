@@ -20,25 +20,31 @@ public struct JSONParser {
     public static let maximumDepth = 512
 
     private let bytes: UnsafeBufferPointer<UInt8>
+    private let refusingDuplicateKeys: Bool
     private var index = 0
     private var depth = 0
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, refusingDuplicateKeys: Bool) {
         self.bytes = bytes
+        self.refusingDuplicateKeys = refusingDuplicateKeys
     }
 
     /// Parses one JSON document (any value at the top level); whitespace may surround it, nothing else.
-    public static func parse(_ input: some Collection<UInt8>) throws(Failure) -> JSONValue {
+    ///
+    /// - Parameter refusingDuplicateKeys: refuse an object that names a property twice, instead of
+    ///   keeping the last value as `jsonb` does. For security tokens, where two parsers reading the same
+    ///   bytes must agree on what they say (a JWT header or claims set).
+    public static func parse(_ input: some Collection<UInt8>, refusingDuplicateKeys: Bool = false) throws(Failure) -> JSONValue {
         let result: Result<JSONValue, Failure>? = input.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(Failure) in try parseDocument(buffer) }
+            Result { () throws(Failure) in try parseDocument(buffer, refusingDuplicateKeys: refusingDuplicateKeys) }
         }
         if let result { return try result.get() }
         let copy = Array(input)
-        return try copy.withUnsafeBufferPointer { buffer throws(Failure) in try parseDocument(buffer) }
+        return try copy.withUnsafeBufferPointer { buffer throws(Failure) in try parseDocument(buffer, refusingDuplicateKeys: refusingDuplicateKeys) }
     }
 
-    private static func parseDocument(_ buffer: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
-        var parser = JSONParser(bytes: buffer)
+    private static func parseDocument(_ buffer: UnsafeBufferPointer<UInt8>, refusingDuplicateKeys: Bool) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes: buffer, refusingDuplicateKeys: refusingDuplicateKeys)
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -71,7 +77,9 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             guard peek(UInt8(ascii: "\"")) else { throw failure("expected a quoted property name, found \(describeCurrentByte())") }
+            let keyStart = index
             let key = try parseString()
+            if refusingDuplicateKeys, members[key] != nil { throw failure("the property '\(key)' is given twice", at: keyStart) }
             skipWhitespace()
             guard peek(UInt8(ascii: ":")) else { throw failure("expected ':' after a property name, found \(describeCurrentByte())") }
             index += 1

@@ -143,11 +143,18 @@ public struct TokenVerifier: Sendable {
     }
 
     /// The token's header, read by jwt-kit's own parser and decoder (the ones that verify it).
+    ///
+    /// Header and claims are first checked for a property given twice: Foundation's decoder behind jwt-kit
+    /// keeps one of them, another JWT library may keep the other, and a token must mean one thing.
     static func header(of token: String) throws(AuthenticationError) -> JWTHeader {
         let parser = DefaultJWTParser()
         do {
             let parts = try parser.getTokenParts(Array(token.utf8))
-            guard let data = base64URLDecode(Substring(decoding: parts.header, as: UTF8.self)) else { throw AuthenticationError.malformed }
+            guard let data = base64URLDecode(Substring(decoding: parts.header, as: UTF8.self)),
+                  let claims = base64URLDecode(Substring(decoding: parts.payload, as: UTF8.self))
+            else { throw AuthenticationError.malformed }
+            _ = try JSONParser.parse(data, refusingDuplicateKeys: true)
+            _ = try JSONParser.parse(claims, refusingDuplicateKeys: true)
             return try parser.jsonDecoder.decode(JWTHeader.self, from: data)
         } catch {
             throw .malformed
