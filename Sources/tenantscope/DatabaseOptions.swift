@@ -51,15 +51,18 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Runs `body` with a migrated database and running pools (the server's and the owner's); an
-    /// embedded cluster started for it is stopped after.
+    /// embedded cluster started for it is stopped after. With `migrating: false` nothing is migrated:
+    /// a database at another schema version than this build's is refused instead.
     func withDatabase<Result: Sendable>(
-        logger: Logger, _ body: (AdminDatabase) async throws -> Result
+        logger: Logger, migrating: Bool = true, _ body: (AdminDatabase) async throws -> Result
     ) async throws -> Result {
         let embedded = embedded(logger: logger)
         do {
             let endpoint = try await ownerEndpoint(embedded: embedded)
             let checkpoints = try auditCheckpoints()
-            let database = try await AdminDatabase.prepare(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints, progress: progress)
+            let database = migrating
+                ? try await AdminDatabase.prepare(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints, progress: progress)
+                : try await AdminDatabase.open(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints)
             let result = try await database.withRunningClients {
                 let result = try await body(database)
                 try await checkpoints.flush(database.runtime.audit, logger: logger)

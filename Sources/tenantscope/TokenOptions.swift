@@ -61,6 +61,24 @@ struct TokenOptions: ParsableArguments {
         )
     }
 
+    /// Issuers that sign with the keys the server verifies: the development keys of the state directory
+    /// (never created here: new keys would not be the server's), or the HS256 secret files. A JWKS holds
+    /// public keys only, so tokens for it cannot be minted here.
+    func issuers(stateDirectory: String) async throws -> (tenant: TokenIssuer, platform: TokenIssuer) {
+        if usesDevelopmentKeys {
+            guard let secrets = try DevelopmentKeys.load(stateDirectory: stateDirectory, create: false) else {
+                throw ValidationError("no development token keys in \(stateDirectory)/keys: pass the server's --state-dir, or its --tenant-jwt-secret-file and --platform-jwt-secret-file")
+            }
+            return (await TokenIssuer(hs256Secret: secrets.tenant, kid: DevelopmentKeys.tenantKeyID, issuer: jwtIssuer),
+                    await TokenIssuer(hs256Secret: secrets.platform, kid: DevelopmentKeys.platformKeyID, issuer: jwtIssuer))
+        }
+        guard let tenantSecret = tenantJWTSecretFile, let platformSecret = platformJWTSecretFile else {
+            throw ValidationError("minting the probe's tokens needs the HS256 secrets: pass --tenant-jwt-secret-file and --platform-jwt-secret-file (a JWKS holds public keys only)")
+        }
+        return (await TokenIssuer(hs256Secret: try DevelopmentKeys.readSecret(tenantSecret), kid: "tenant-hs256", issuer: jwtIssuer),
+                await TokenIssuer(hs256Secret: try DevelopmentKeys.readSecret(platformSecret), kid: "platform-hs256", issuer: jwtIssuer))
+    }
+
     static func read(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw ValidationError("cannot read \(path)")

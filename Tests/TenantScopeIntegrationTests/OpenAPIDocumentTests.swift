@@ -8,24 +8,9 @@ import Testing
 /// The OpenAPI document describes exactly the routes the router registers: a route added without
 /// documenting it, or a documented route that no longer exists, fails here.
 @Suite(.database) struct OpenAPIDocumentTests {
-    /// `METHOD /path` for every operation in the document (read line by line: the file is ours and
-    /// keeps one path per `  /path:` line and one method per `    method:` line).
+    /// `METHOD /path` for every operation in the document, read by the parser `verify-isolation` uses.
     static func documentedOperations() -> Set<String> {
-        var operations: Set<String> = []
-        var path: String?
-        for line in OpenAPIRoute<AppRequestContext>.document.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("  /"), line.hasSuffix(":") {
-                path = String(line.dropFirst(2).dropLast())
-            } else if line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":"), let path {
-                let method = line.trimmingCharacters(in: .whitespaces).dropLast()
-                if ["get", "put", "post", "delete", "head", "patch"].contains(String(method)) {
-                    operations.insert("\(method.uppercased()) \(path)")
-                }
-            } else if !line.hasPrefix(" "), !line.isEmpty {
-                path = nil
-            }
-        }
-        return operations
+        Set(OpenAPIOperations.parse(OpenAPIRoute<AppRequestContext>.document).map(\.description))
     }
 
     @Test func everyRegisteredRouteIsDocumentedAndViceVersa() async throws {

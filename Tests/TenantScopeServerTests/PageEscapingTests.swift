@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TenantScopeCore
 @testable import TenantScopeServer
 
 /// Names come from statements and users: a course, a cohort, a view or a learner named like markup
@@ -48,5 +49,20 @@ import Testing
 
         Self.expectInert(SharedLinkPage.View(model: .init(path: Self.hostile, lifetimeDays: 7)).render())
         Self.expectInert(MessagePage.View(model: .init(title: Self.hostile, text: Self.hostile)).render())
+    }
+
+    /// The isolation report shows what servers and databases answered: any of it may be hostile.
+    @Test func theIsolationReportKeepsHostileValuesAsText() {
+        let hostileCheck = IsolationCheck(area: .http, attempt: Self.hostile, credential: Self.hostile, status: Self.hostile,
+                                          outcome: .finding, detail: Self.hostile)
+        let report = IsolationReport(
+            serverURL: Self.hostile, startedAt: Date(timeIntervalSince1970: 0), finishedAt: Date(timeIntervalSince1970: 60),
+            commit: Self.hostile, schemaVersion: 9,
+            victim: .init(slug: Self.hostile, tenantID: Self.hostile, canary: Self.hostile), attacker: nil,
+            checks: [hostileCheck, IsolationCheck(area: .database, attempt: "x", credential: "y", outcome: .passed)])
+        let html = IsolationReportPage.render(report)
+        Self.expectInert(html)
+        #expect(html.contains("Isolation findings: 1 check found a way across tenants"))
+        #expect(html.contains("What failed"))
     }
 }

@@ -32,19 +32,7 @@ struct TwoTenants: Sendable {
 
     /// The tables that hold `tenant_id`, read from the catalog so a new table is covered automatically.
     static func tenantTables(_ handle: TestDatabase) async throws -> [String] {
-        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
-            var tables: [String] = []
-            for try await name in try await connection.query("""
-                SELECT format('%I.%I', n.nspname, c.relname)
-                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
-                WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'app_private')
-                ORDER BY 1
-                """, logger: TestDatabase.logger).decode(String.self) {
-                tables.append(name)
-            }
-            return tables
-        }
+        try await IsolationProbe.tenantTables(in: handle.admin, logger: TestDatabase.logger)
     }
 
     static func make(_ handle: TestDatabase) async throws -> TwoTenants {
