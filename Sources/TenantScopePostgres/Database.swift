@@ -17,7 +17,8 @@ import TenantScopeCore
 /// The pool is a `Service`: the server adds it to its service group, commands use ``withRunningClients(_:)``.
 public final class Database: Sendable {
     public let appEndpoint: DatabaseEndpoint
-    let app: PostgresClient
+    /// The server role's pool, with bounded waits.
+    public let pool: DatabasePool
     /// The tenant-scoped session helper: the only path to tenant tables.
     public let sessions: ScopedDatabase
     public let tenants: TenantDirectory
@@ -75,27 +76,29 @@ public final class Database: Sendable {
         return try Database(appEndpoint: appEndpoint, contextKeyHex: contextKey, linkKeyHex: linkKey, checkpoints: checkpoints, logger: logger)
     }
 
-    init(appEndpoint: DatabaseEndpoint, contextKeyHex: String, linkKeyHex: String, checkpoints: AuditCheckpoints? = nil, logger: Logger) throws {
+    init(appEndpoint: DatabaseEndpoint, contextKeyHex: String, linkKeyHex: String, checkpoints: AuditCheckpoints? = nil,
+         acquireTimeout: Duration = DatabasePool.defaultAcquireTimeout, logger: Logger) throws {
         self.appEndpoint = appEndpoint
-        self.app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
-        self.sessions = ScopedDatabase(client: app, signer: try TenantContextSigner(keyHex: contextKeyHex))
-        self.tenants = TenantDirectory(appClient: app)
-        self.audit = AuditLog(appClient: app, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
-        self.credentialState = CredentialStateStore(appClient: app)
+        let app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
+        self.pool = DatabasePool(client: app, acquireTimeout: acquireTimeout, logger: logger)
+        self.sessions = ScopedDatabase(pool: pool, signer: try TenantContextSigner(keyHex: contextKeyHex))
+        self.tenants = TenantDirectory(pool: pool)
+        self.audit = AuditLog(pool: pool, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
+        self.credentialState = CredentialStateStore(pool: pool)
         self.statements = StatementStore(sessions: sessions, cursors: try StatementCursorSigner(keyHex: linkKeyHex))
         self.featureEvents = FeatureEventStore(sessions: sessions)
-        self.lrsCredentials = LRSCredentials(appClient: app)
-        self.savedViews = SavedViewStore(sessions: sessions, appClient: app, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
+        self.lrsCredentials = LRSCredentials(pool: pool)
+        self.savedViews = SavedViewStore(sessions: sessions, pool: pool, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
         self.logger = logger
     }
 
     /// The pool, for a service group.
-    public var services: [any Service] { [app] }
+    public var services: [any Service] { [pool.service] }
 
     /// Runs the pool for the duration of `body` (for commands and tests that have no service group).
     public func withRunningClients<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.app.run() }
+            group.addTask { await self.pool.run() }
             defer { group.cancelAll() }
             return try await body()
         }
@@ -108,8 +111,8 @@ public final class Database: Sendable {
         await withTaskGroup(of: (ready: Bool, detail: String).self) { group in
             group.addTask {
                 do {
-                    let rows = try await self.app.query("SELECT app.schema_version()", logger: self.logger)
-                    let version = try await rows.collect().first?.decode(Int.self) ?? 0
+                    let rows = try await self.pool.query("SELECT app.schema_version()", logger: self.logger)
+                    let version = try rows.first?.decode(Int.self) ?? 0
                     guard version == Migration.latestVersion else {
                         return (false, "schema version \(version), expected \(Migration.latestVersion)")
                     }

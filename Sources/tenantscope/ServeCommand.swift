@@ -107,6 +107,7 @@ struct ServeCommand: AsyncParsableCommand {
                         alwaysSecure: secureCookies)
                 ), tokens: verifier,
                 catalog: try StandardReports.catalog(), logger: logger,
+                services: embedded.map { [EmbeddedPostgresSupervisor(embedded: $0, logger: logger)] } ?? [],
                 beforeServerStarts: loadDemo,
                 onServerRunning: { port in
                     let line = "TenantScope is running at http://\(host):\(port)  (health: /healthz, readiness: /readyz; Ctrl-C stops it)\n"
