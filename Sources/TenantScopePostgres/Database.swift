@@ -36,12 +36,24 @@ public final class Database: Sendable {
     /// Applies pending migrations and reads the server role's password with one owner connection each,
     /// both closed before this returns; then opens the server's own pool. The owner endpoint is not kept.
     public static func prepare(
-        ownerEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil,
+        ownerEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(),
         progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> Database {
         try await Migrator(ownerEndpoint: ownerEndpoint, logger: logger).migrate(progress: progress)
         let appEndpoint = try await appEndpoint(ownerEndpoint: ownerEndpoint, logger: logger)
-        return try await open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints)
+        return try await open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits)
+    }
+
+    /// How long the server waits on PostgreSQL: for a connection, and for a statement (request work;
+    /// background rebuilds set their own). A use that exceeds either is a 503, never a hang.
+    public struct Limits: Sendable {
+        public var acquireTimeout: Duration
+        public var statementTimeout: Duration
+
+        public init(acquireTimeout: Duration = DatabasePool.defaultAcquireTimeout, statementTimeout: Duration = .seconds(30)) {
+            self.acquireTimeout = acquireTimeout
+            self.statementTimeout = statementTimeout
+        }
     }
 
     /// The server role's endpoint: the owner's, with the role's generated password (read once, as the owner).
@@ -61,7 +73,9 @@ public final class Database: Sendable {
 
     /// Opens the server's pool on an already migrated database, as the server's login role only: checks
     /// the schema version and reads the runtime keys through `app.runtime_keys()`.
-    public static func open(appEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil) async throws -> Database {
+    public static func open(
+        appEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits()
+    ) async throws -> Database {
         let (version, contextKey, linkKey) = try await OneShotConnection.with(appEndpoint, logger: logger) { connection in
             let version = try await connection.query("SELECT app.schema_version()", logger: logger).collect().first?.decode(Int.self) ?? 0
             guard version == Migration.latestVersion else { return (version, "", "") }
@@ -73,15 +87,17 @@ public final class Database: Sendable {
             throw TenantScopeError.environment(
                 "the database schema is at version \(version), this build needs \(Migration.latestVersion): run `tenantscope migrate` with the owner's URL first")
         }
-        return try Database(appEndpoint: appEndpoint, contextKeyHex: contextKey, linkKeyHex: linkKey, checkpoints: checkpoints, logger: logger)
+        return try Database(appEndpoint: appEndpoint, contextKeyHex: contextKey, linkKeyHex: linkKey, checkpoints: checkpoints,
+                            limits: limits, logger: logger)
     }
 
     init(appEndpoint: DatabaseEndpoint, contextKeyHex: String, linkKeyHex: String, checkpoints: AuditCheckpoints? = nil,
-         acquireTimeout: Duration = DatabasePool.defaultAcquireTimeout, logger: Logger) throws {
+         limits: Limits = Limits(), logger: Logger) throws {
         self.appEndpoint = appEndpoint
         let app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
-        self.pool = DatabasePool(client: app, acquireTimeout: acquireTimeout, logger: logger)
-        self.sessions = ScopedDatabase(pool: pool, signer: try TenantContextSigner(keyHex: contextKeyHex))
+        self.pool = DatabasePool(client: app, acquireTimeout: limits.acquireTimeout,
+                                 defaultDeadline: limits.statementTimeout + DatabasePool.grace, logger: logger)
+        self.sessions = ScopedDatabase(pool: pool, signer: try TenantContextSigner(keyHex: contextKeyHex), statementTimeout: limits.statementTimeout)
         self.tenants = TenantDirectory(pool: pool)
         self.audit = AuditLog(pool: pool, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
         self.credentialState = CredentialStateStore(pool: pool)

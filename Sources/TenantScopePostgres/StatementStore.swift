@@ -38,7 +38,7 @@ public struct StatementStore: Sendable {
     // MARK: - Writing
 
     public func store(_ batch: [PreparedStatement], in scope: TenantScope, logger: Logger) async throws -> StoreOutcome {
-        try await sessions.run(scope, access: .readWrite, statementTimeout: .seconds(120), logger: logger) { connection in
+        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             let inserted = try await Self.insert(batch, queueingDerivation: true, storedInTransaction: true, on: connection)
             if inserted.count < batch.count {
                 try await Self.refuseConflicts(batch, inserted: inserted, on: connection)

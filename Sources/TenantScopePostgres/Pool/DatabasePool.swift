@@ -41,42 +41,48 @@ public struct DatabasePool: Sendable {
         let deadline = deadline ?? defaultDeadline
         let lease = Lease()
         do {
-            return try await withThrowingTaskGroup(of: Result?.self) { group in
-                group.addTask {
-                    try await client.withConnection { connection in
-                        guard await lease.acquired(connection) else { throw CancellationError() }
-                        // Released before the connection goes back to the pool, so the timer can never
-                        // close a connection another use already holds.
-                        do {
-                            let result = try await body(connection)
-                            await lease.released()
-                            return result
-                        } catch {
-                            await lease.released()
-                            throw error
+            // Cancelled (graceful shutdown, a request's end): a query in flight to a server that does not
+            // answer would ignore the cancellation, so its connection is closed.
+            return try await withTaskCancellationHandler {
+                try await withThrowingTaskGroup(of: Result?.self) { group in
+                    group.addTask {
+                        try await client.withConnection { connection in
+                            guard await lease.acquired(connection) else { throw CancellationError() }
+                            // Released before the connection goes back to the pool, so the timer can never
+                            // close a connection another use already holds.
+                            do {
+                                let result = try await body(connection)
+                                await lease.released()
+                                return result
+                            } catch {
+                                await lease.released()
+                                throw error
+                            }
                         }
                     }
-                }
-                group.addTask {
-                    try await Task.sleep(for: acquireTimeout)
-                    guard await lease.isAcquired else {
-                        await lease.abandon()
-                        throw DatabaseUnavailable("no database connection within \(acquireTimeout)")
+                    group.addTask {
+                        try await Task.sleep(for: acquireTimeout)
+                        guard await lease.isAcquired else {
+                            await lease.abandon()
+                            throw DatabaseUnavailable("no database connection within \(acquireTimeout)")
+                        }
+                        try await Task.sleep(for: deadline - acquireTimeout)
+                        if await lease.closeIfStillRunning() {
+                            logger.warning("Database use exceeded its deadline; connection closed", metadata: ["db.deadline": "\(deadline)"])
+                        }
+                        return nil
                     }
-                    try await Task.sleep(for: deadline - acquireTimeout)
-                    if await lease.closeIfStillRunning() {
-                        logger.warning("Database use exceeded its deadline; connection closed", metadata: ["db.deadline": "\(deadline)"])
+                    while let next = try await group.next() {
+                        if let result = next {
+                            group.cancelAll()
+                            await health.succeeded()
+                            return result
+                        }
                     }
-                    return nil
+                    throw DatabaseUnavailable("the database use ended without a result")
                 }
-                while let next = try await group.next() {
-                    if let result = next {
-                        group.cancelAll()
-                        await health.succeeded()
-                        return result
-                    }
-                }
-                throw DatabaseUnavailable("the database use ended without a result")
+            } onCancel: {
+                Task { _ = await lease.closeIfStillRunning() }
             }
         } catch {
             let classified = DatabaseUnavailable.classify(error, closedByDeadline: await lease.closedByDeadline)
