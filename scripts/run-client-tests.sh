@@ -13,10 +13,11 @@ BIN=${TENANTSCOPE_BIN:-$(swift build --show-bin-path)/tenantscope}
 # The clients live in a git-ignored virtual environment, installed once. selenium-axe-python bundles
 # axe-core (4.9.1, the newest of the PyPI wheels that bundle it); the browser test injects it.
 VENV=.venv
-if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import tincan, selenium, selenium_axe_python" 2>/dev/null; then
-  echo "• Installing the TinCanPython client, Selenium and axe-core into $VENV"
+if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import tincan, selenium, selenium_axe_python, schemathesis" 2>/dev/null; then
+  echo "• Installing the TinCanPython client, Selenium, axe-core and schemathesis into $VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "tincan==1.0.0" "selenium>=4.15,<5" "selenium-axe-python==2.2.0"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "tincan==1.0.0" "selenium>=4.15,<5" "selenium-axe-python==2.2.0" \
+    "schemathesis>=4.32,<5"
 fi
 
 ROOT=${TENANTSCOPE_TEST_ROOT:-$(mktemp -d /tmp/tenantscope-clients.XXXXXX)}
@@ -76,4 +77,17 @@ for shot in embedded-dashboard embedded-dashboard-mobile; do
     mkdir -p docs/images && cp "$STATE/$shot.png" "docs/images/$shot.png"
     echo "• Saved docs/images/$shot.png"
   fi
+done
+
+# schemathesis generates requests for every operation of /openapi.yaml (examples, boundary values,
+# fuzzed values, stateful sequences) with a tenant admin's token and with a platform operator's, and
+# fails on any 5xx: bad input must be a 4xx. Bounded examples and a fixed seed keep it short and repeatable.
+echo "• schemathesis against $URL/openapi.yaml (no server errors for any generated request)"
+for credential in "--tenant acme --role admin" "--platform --operator schemathesis"; do
+  # shellcheck disable=SC2086
+  TOKEN=$("$BIN" token $credential --ttl 3600 --state-dir "$STATE" 2>/dev/null)
+  "$VENV/bin/schemathesis" run "$URL/openapi.yaml" --checks not_a_server_error -H "Authorization: Bearer $TOKEN" \
+    --max-examples 15 --seed 1 --request-timeout 30 --max-redirects 0 --warnings off >"$STATE/schemathesis.log" 2>&1 \
+    || { tail -n 60 "$STATE/schemathesis.log" >&2; echo "error: schemathesis found server errors ($credential)" >&2; exit 1; }
+  grep -E "generated" "$STATE/schemathesis.log" | tail -n 1 | sed 's/^/  /'
 done

@@ -2,7 +2,8 @@ import Foundation
 
 /// Strict ISO 8601 date-time parsing and formatting, independent of locale and platform formatters.
 ///
-/// Accepts `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm|±hhmm|±hh)`, which is what xAPI timestamps use.
+/// Accepts `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm|±hhmm|±hh)`, which is what xAPI timestamps use,
+/// for instants in years 1 to 9999 UTC.
 /// Foundation's `ISO8601DateFormatter` on Linux rejects more than three fraction digits, which real
 /// LRS data (microseconds) has.
 public enum ISO8601Timestamp {
@@ -60,9 +61,16 @@ public enum ISO8601Timestamp {
         guard s.atEnd else { return nil }
 
         let days = daysFromCivil(year: year, month: month, day: day)
-        let seconds = Double(days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds) + fraction
-        return Date(timeIntervalSince1970: seconds)
+        let whole = days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds
+        // Years 1 to 9999 once in UTC, as PostgreSQL stores and prints them: `0000-...` or
+        // `0001-01-01T00:00:00+01:00` (year 0 in UTC) would reach the database and fail there.
+        guard whole >= Self.earliestSecond, whole < Self.endSecond else { return nil }
+        return Date(timeIntervalSince1970: Double(whole) + fraction)
     }
+
+    /// The first second of year 1 and the first of year 10000, UTC, in seconds since 1970.
+    static let earliestSecond = daysFromCivil(year: 1, month: 1, day: 1) * 86_400
+    static let endSecond = daysFromCivil(year: 10_000, month: 1, day: 1) * 86_400
 
     private struct Scanner {
         let bytes: UnsafeBufferPointer<UInt8>

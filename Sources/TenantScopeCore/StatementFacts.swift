@@ -88,6 +88,12 @@ extension StatementFacts {
             && (verbID == TenantScopeXAPI.completedVerb || verbID == TenantScopeXAPI.passedVerb)
         self.cohort = extensions?[TenantScopeXAPI.cohortExtension]?.stringValue
         self.learnerRegion = extensions?[TenantScopeXAPI.regionExtension]?.stringValue
+        // Cohorts are indexed and both are grouped on: bounded like identifiers.
+        for (value, name) in [(cohort, "cohort"), (learnerRegion, "learner-region")] {
+            if let value, value.utf8.count > StatementValidator.maximumIdentifierBytes {
+                throw .invalidInput("statement.context.extensions[\(name) extension] is longer than \(StatementValidator.maximumIdentifierBytes) bytes")
+            }
+        }
         self.voidedStatementID = verbID == TenantScopeXAPI.voidedVerb && object["objectType"]?.stringValue == "StatementRef"
             ? UUID(uuidString: objectID) : nil
     }

@@ -17,7 +17,8 @@ import TenantScopeCore
 /// The pool is a `Service`: the server adds it to its service group, commands use ``withRunningClients(_:)``.
 public final class Database: Sendable {
     public let appEndpoint: DatabaseEndpoint
-    let app: PostgresClient
+    /// The server role's pool, with bounded waits.
+    public let pool: DatabasePool
     /// The tenant-scoped session helper: the only path to tenant tables.
     public let sessions: ScopedDatabase
     public let tenants: TenantDirectory
@@ -35,12 +36,24 @@ public final class Database: Sendable {
     /// Applies pending migrations and reads the server role's password with one owner connection each,
     /// both closed before this returns; then opens the server's own pool. The owner endpoint is not kept.
     public static func prepare(
-        ownerEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil,
+        ownerEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(),
         progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> Database {
         try await Migrator(ownerEndpoint: ownerEndpoint, logger: logger).migrate(progress: progress)
         let appEndpoint = try await appEndpoint(ownerEndpoint: ownerEndpoint, logger: logger)
-        return try await open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints)
+        return try await open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits)
+    }
+
+    /// How long the server waits on PostgreSQL: for a connection, and for a statement (request work;
+    /// background rebuilds set their own). A use that exceeds either is a 503, never a hang.
+    public struct Limits: Sendable {
+        public var acquireTimeout: Duration
+        public var statementTimeout: Duration
+
+        public init(acquireTimeout: Duration = DatabasePool.defaultAcquireTimeout, statementTimeout: Duration = .seconds(30)) {
+            self.acquireTimeout = acquireTimeout
+            self.statementTimeout = statementTimeout
+        }
     }
 
     /// The server role's endpoint: the owner's, with the role's generated password (read once, as the owner).
@@ -60,7 +73,9 @@ public final class Database: Sendable {
 
     /// Opens the server's pool on an already migrated database, as the server's login role only: checks
     /// the schema version and reads the runtime keys through `app.runtime_keys()`.
-    public static func open(appEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil) async throws -> Database {
+    public static func open(
+        appEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits()
+    ) async throws -> Database {
         let (version, contextKey, linkKey) = try await OneShotConnection.with(appEndpoint, logger: logger) { connection in
             let version = try await connection.query("SELECT app.schema_version()", logger: logger).collect().first?.decode(Int.self) ?? 0
             guard version == Migration.latestVersion else { return (version, "", "") }
@@ -72,30 +87,34 @@ public final class Database: Sendable {
             throw TenantScopeError.environment(
                 "the database schema is at version \(version), this build needs \(Migration.latestVersion): run `tenantscope migrate` with the owner's URL first")
         }
-        return try Database(appEndpoint: appEndpoint, contextKeyHex: contextKey, linkKeyHex: linkKey, checkpoints: checkpoints, logger: logger)
+        return try Database(appEndpoint: appEndpoint, contextKeyHex: contextKey, linkKeyHex: linkKey, checkpoints: checkpoints,
+                            limits: limits, logger: logger)
     }
 
-    init(appEndpoint: DatabaseEndpoint, contextKeyHex: String, linkKeyHex: String, checkpoints: AuditCheckpoints? = nil, logger: Logger) throws {
+    init(appEndpoint: DatabaseEndpoint, contextKeyHex: String, linkKeyHex: String, checkpoints: AuditCheckpoints? = nil,
+         limits: Limits = Limits(), logger: Logger) throws {
         self.appEndpoint = appEndpoint
-        self.app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
-        self.sessions = ScopedDatabase(client: app, signer: try TenantContextSigner(keyHex: contextKeyHex))
-        self.tenants = TenantDirectory(appClient: app)
-        self.audit = AuditLog(appClient: app, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
-        self.credentialState = CredentialStateStore(appClient: app)
+        let app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
+        self.pool = DatabasePool(client: app, acquireTimeout: limits.acquireTimeout,
+                                 defaultDeadline: limits.statementTimeout + DatabasePool.grace, logger: logger)
+        self.sessions = ScopedDatabase(pool: pool, signer: try TenantContextSigner(keyHex: contextKeyHex), statementTimeout: limits.statementTimeout)
+        self.tenants = TenantDirectory(pool: pool)
+        self.audit = AuditLog(pool: pool, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
+        self.credentialState = CredentialStateStore(pool: pool)
         self.statements = StatementStore(sessions: sessions, cursors: try StatementCursorSigner(keyHex: linkKeyHex))
         self.featureEvents = FeatureEventStore(sessions: sessions)
-        self.lrsCredentials = LRSCredentials(appClient: app)
-        self.savedViews = SavedViewStore(sessions: sessions, appClient: app, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
+        self.lrsCredentials = LRSCredentials(pool: pool)
+        self.savedViews = SavedViewStore(sessions: sessions, pool: pool, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
         self.logger = logger
     }
 
     /// The pool, for a service group.
-    public var services: [any Service] { [app] }
+    public var services: [any Service] { [pool.service] }
 
     /// Runs the pool for the duration of `body` (for commands and tests that have no service group).
     public func withRunningClients<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.app.run() }
+            group.addTask { await self.pool.run() }
             defer { group.cancelAll() }
             return try await body()
         }
@@ -108,8 +127,8 @@ public final class Database: Sendable {
         await withTaskGroup(of: (ready: Bool, detail: String).self) { group in
             group.addTask {
                 do {
-                    let rows = try await self.app.query("SELECT app.schema_version()", logger: self.logger)
-                    let version = try await rows.collect().first?.decode(Int.self) ?? 0
+                    let rows = try await self.pool.query("SELECT app.schema_version()", logger: self.logger)
+                    let version = try rows.first?.decode(Int.self) ?? 0
                     guard version == Migration.latestVersion else {
                         return (false, "schema version \(version), expected \(Migration.latestVersion)")
                     }

@@ -41,7 +41,7 @@ public struct DemoDataLoader: Sendable {
     /// Loads the demo data into the demo tenants (``createTenants(in:logger:)``) that have no statements
     /// yet, through the server's role and each tenant's scope.
     public func load(
-        realStatementsPath: String?, anchor: Date = Date(), progress: @Sendable (String) -> Void = { _ in }
+        realStatementsPath: String?, anchor: Date = Date(), progress: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> [Summary] {
         let profiles = DemoTenantProfile.all
         var real: [String: [[String: JSONValue]]] = [:]

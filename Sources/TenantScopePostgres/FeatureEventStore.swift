@@ -12,7 +12,7 @@ public struct FeatureEventStore: Sendable {
     /// Returns how many were new.
     public func store(_ events: [FeatureEvent], in scope: TenantScope, logger: Logger) async throws -> Int {
         guard !events.isEmpty else { return 0 }
-        return try await sessions.run(scope, access: .readWrite, statementTimeout: .seconds(120), logger: logger) { connection in
+        return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             let rows = try await connection.query("""
                 INSERT INTO app.feature_events (id, feature_key, actor, occurred_at)
                 SELECT i, f, a, o::timestamptz

@@ -75,10 +75,11 @@ public struct ReportRunner: Sendable {
         }
 
         let rows: [[ReportCell]]
+        let statement = PostgresQuery(unsafeSQL: sql, binds: bindings)
         do {
             rows = try await sessions.run(scope, logger: logger) { connection in
                 var rows: [[ReportCell]] = []
-                for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings)) {
+                for try await row in try await connection.query(statement) {
                     let cells = row.makeRandomAccess()
                     rows.append(try query.fields.indices.map { try ReportCell.decode(cells[$0], as: query.fields[$0].type) })
                 }

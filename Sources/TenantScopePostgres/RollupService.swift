@@ -92,6 +92,7 @@ public struct RollupService: Service {
             guard derived > 0 else { break }
             derivedActors += derived
         }
+        let derivedAny = derivedActors > 0
         let days = try await database.sessions.run(scope, access: .readWrite, statementTimeout: .seconds(1800), logger: logger) { connection in
             if fullRebuild {
                 try await connection.query("SELECT app.lock_tenant_derivation()")
@@ -100,7 +101,7 @@ public struct RollupService: Service {
             }
             let days = try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, \(fullRebuild))")
                 .collect().first?.decode(Int.self) ?? -1
-            if days < 0 && derivedActors > 0 {
+            if days < 0 && derivedAny {
                 // Enrollments changed without new statements (their batch was seen by an earlier pass):
                 // the enrollment-outcome roll-up reads enrollments, so it follows them.
                 try await connection.query("SELECT app.refresh_enrollment_outcomes()")

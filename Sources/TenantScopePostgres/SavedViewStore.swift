@@ -6,7 +6,7 @@ import TenantScopeCore
 /// Saved dashboard views and their shared links, always inside the owning tenant's scoped transaction.
 public struct SavedViewStore: Sendable {
     let sessions: ScopedDatabase
-    let appClient: PostgresClient
+    let pool: DatabasePool
     public let linkSigner: SharedLinkSigner
 
     public struct SavedView: Sendable, Hashable {
@@ -89,8 +89,7 @@ public struct SavedViewStore: Sendable {
     /// or revoked link. The tenant comes from the private link index, keyed by the verified link id.
     public func resolve(token: String, logger: Logger) async throws -> (scope: TenantScope, view: SavedView)? {
         guard let link = linkSigner.link(fromToken: token) else { return nil }
-        let owner = try await appClient.query("SELECT app.shared_link_tenant(\(link))", logger: logger)
-            .collect().first?.decode(UUID?.self)
+        let owner = try await pool.query("SELECT app.shared_link_tenant(\(link))", logger: logger).first?.decode(UUID?.self)
         guard let owner else { return nil }
         let scope = ScopePolicy.sharedLink(of: TenantID(owner))
         let view = try await sessions.run(scope, logger: logger) { connection in

@@ -20,12 +20,12 @@ public struct ScopedDatabase: Sendable {
     static let tenantRole = "tenantscope_tenant"
     static let platformRole = "tenantscope_platform"
 
-    private let client: PostgresClient
+    private let pool: DatabasePool
     private let signer: TenantContextSigner
     private let defaultTimeout: Duration
 
-    public init(client: PostgresClient, signer: TenantContextSigner, statementTimeout: Duration = .seconds(30)) {
-        self.client = client
+    public init(pool: DatabasePool, signer: TenantContextSigner, statementTimeout: Duration = .seconds(30)) {
+        self.pool = pool
         self.signer = signer
         self.defaultTimeout = statementTimeout
     }
@@ -39,11 +39,13 @@ public struct ScopedDatabase: Sendable {
         access: Access = .readOnly,
         statementTimeout: Duration? = nil,
         logger: Logger,
-        isolation: isolated (any Actor)? = #isolation,
-        _ body: (ScopedConnection) async throws -> Result
+        _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> Result {
-        try await client.withConnection(isolation: isolation) { connection in
-            try await run(scope, on: connection, access: access, statementTimeout: statementTimeout, logger: logger, body)
+        let timeout = statementTimeout ?? defaultTimeout
+        return try await pool.withConnection(deadline: timeout + DatabasePool.grace, logger: logger) { [self] connection in
+            // A request abandoned while it waited for a connection starts no transaction.
+            try Task.checkCancellation()
+            return try await run(scope, on: connection, access: access, statementTimeout: timeout, logger: logger, body)
         }
     }
 
@@ -53,10 +55,9 @@ public struct ScopedDatabase: Sendable {
         access: Access = .readOnly,
         statementTimeout: Duration? = nil,
         logger: Logger,
-        isolation: isolated (any Actor)? = #isolation,
-        _ body: (ScopedConnection) async throws -> Result
+        _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> Result {
-        try await run(.tenant(scope), access: access, statementTimeout: statementTimeout, logger: logger, isolation: isolation, body)
+        try await run(.tenant(scope), access: access, statementTimeout: statementTimeout, logger: logger, body)
     }
 
     /// Runs one scoped transaction on a given connection (the pool's, or a test's).

@@ -38,8 +38,8 @@ public struct StatementStore: Sendable {
     // MARK: - Writing
 
     public func store(_ batch: [PreparedStatement], in scope: TenantScope, logger: Logger) async throws -> StoreOutcome {
-        try await sessions.run(scope, access: .readWrite, statementTimeout: .seconds(120), logger: logger) { connection in
-            let inserted = try await Self.insert(batch, queueingDerivation: true, on: connection)
+        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            let inserted = try await Self.insert(batch, queueingDerivation: true, storedInTransaction: true, on: connection)
             if inserted.count < batch.count {
                 try await Self.refuseConflicts(batch, inserted: inserted, on: connection)
             }
@@ -55,30 +55,47 @@ public struct StatementStore: Sendable {
     /// actors for the roll-up service to derive (`app.learning_facts_queue`, architecture decision 18).
     /// The queue rows commit or roll back with the statements, so nothing ingested is ever missed.
     ///
+    /// With `storedInTransaction`, `stored` is the database's clock inside this transaction (one
+    /// microsecond apart, in batch order), written into both the column and the statement's JSON, and
+    /// into `timestamp` too where the sender gave none: a batch that waited for a connection can never
+    /// commit with a `stored` older than the roll-up service's look-back. Without it (demo data, which
+    /// spreads history over months), the prepared `stored` is kept.
+    ///
     /// `tenant_id` is never passed: it is the transaction's verified context, as the column default would
     /// stamp it, but read once per batch (an uncorrelated sub-select) instead of once per row, because
     /// the default checks the context's HMAC on every row. The policy's WITH CHECK still checks every row.
     static func insert(
-        _ batch: [PreparedStatement], queueingDerivation: Bool, on connection: ScopedConnection
+        _ batch: [PreparedStatement], queueingDerivation: Bool, storedInTransaction: Bool = false, on connection: ScopedConnection
     ) async throws -> Set<UUID> {
         guard !batch.isEmpty else { return [] }
         let iso: (Date) -> String = ISO8601Timestamp.formatMicroseconds
+        let storedTexts = storedInTransaction ? batch.map { _ in "" } : batch.map(\.storedText)
         let rows = try await connection.query("""
-            WITH inserted AS (
-              INSERT INTO app.statements
-                (tenant_id, id, statement, actor_key, actor_name, verb_id, object_id, object_type, course_iri, course_title,
-                 registration, "timestamp", stored, completes_course, cohort, learner_region, voids, voided)
-              SELECT (SELECT app.current_tenant()), i, j::jsonb, a, nullif(an, ''), v, o, nullif(t, ''), nullif(c, ''), nullif(ct, ''),
-                     nullif(r, '')::uuid, ts::timestamptz, st::timestamptz, cc, nullif(h, ''), nullif(lr, ''), nullif(vd, '')::uuid,
-                     vd = '' AND EXISTS (SELECT 1 FROM app.statements earlier WHERE earlier.voids = s.i)
+            WITH clock AS MATERIALIZED (SELECT clock_timestamp() AS now),
+            input AS (
+              SELECT s.*, coalesce(nullif(s.st, '')::timestamptz, (SELECT c.now FROM clock c) + (s.n - 1) * interval '1 microsecond') AS stored_at
               FROM unnest(\(batch.map(\.id)), \(batch.map(\.json)), \(batch.map(\.facts.actorKey)),
                           \(batch.map { $0.facts.actorName ?? "" }), \(batch.map(\.facts.verbID)), \(batch.map(\.facts.objectID)),
                           \(batch.map { $0.facts.objectType ?? "" }), \(batch.map { $0.facts.course?.iri ?? "" }),
                           \(batch.map { $0.facts.course?.title ?? "" }), \(batch.map { $0.facts.registration?.uuidString ?? "" }),
-                          \(batch.map { iso($0.facts.timestamp) }), \(batch.map(\.storedText)),
+                          \(batch.map { iso($0.facts.timestamp) }), \(storedTexts),
                           \(batch.map(\.facts.completesCourse)), \(batch.map { $0.facts.cohort ?? "" }),
-                          \(batch.map { $0.facts.learnerRegion ?? "" }), \(batch.map { $0.facts.voidedStatementID?.uuidString ?? "" }))
-                   AS s(i, j, a, an, v, o, t, c, ct, r, ts, st, cc, h, lr, vd)
+                          \(batch.map { $0.facts.learnerRegion ?? "" }), \(batch.map { $0.facts.voidedStatementID?.uuidString ?? "" }),
+                          \(batch.map(\.senderGaveTimestamp)))
+                   WITH ORDINALITY AS s(i, j, a, an, v, o, t, c, ct, r, ts, st, cc, h, lr, vd, tg, n)
+            ), inserted AS (
+              INSERT INTO app.statements
+                (tenant_id, id, statement, actor_key, actor_name, verb_id, object_id, object_type, course_iri, course_title,
+                 registration, "timestamp", stored, completes_course, cohort, learner_region, voids, voided)
+              SELECT (SELECT app.current_tenant()), x.i,
+                     x.j::jsonb || jsonb_build_object('stored', to_char(x.stored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+                       || CASE WHEN x.tg THEN '{}'::jsonb
+                               ELSE jsonb_build_object('timestamp', to_char(x.stored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) END,
+                     x.a, nullif(x.an, ''), x.v, x.o, nullif(x.t, ''), nullif(x.c, ''), nullif(x.ct, ''),
+                     nullif(x.r, '')::uuid, CASE WHEN x.tg THEN x.ts::timestamptz ELSE x.stored_at END, x.stored_at, x.cc,
+                     nullif(x.h, ''), nullif(x.lr, ''), nullif(x.vd, '')::uuid,
+                     x.vd = '' AND EXISTS (SELECT 1 FROM app.statements earlier WHERE earlier.voids = x.i)
+              FROM input x
               ON CONFLICT (tenant_id, id) DO NOTHING
               RETURNING id, actor_key, voids
             ), queued AS (

@@ -7,6 +7,8 @@ import TenantScopePostgres
 /// Builds the TenantScope HTTP application: routes, middleware and the database pools as services.
 ///
 /// - Parameters:
+///   - services: more services to run with the server (the embedded cluster's supervisor), started
+///     first and so stopped last.
 ///   - beforeServerStarts: work that needs the pools running but must finish before the port opens
 ///     (loading demo data).
 ///   - onServerRunning: called with the bound port once the server accepts connections.
@@ -16,6 +18,7 @@ public func buildApplication(
     tokens: TokenVerifier,
     catalog: ReportCatalog,
     logger: Logger,
+    services: [any Service] = [],
     beforeServerStarts: (@Sendable () async throws -> Void)? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
@@ -25,6 +28,7 @@ public func buildApplication(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
+    app.addServices(services)
     app.addServices(database.services)
     // The credential cache reloads itself in the background (a CredentialCache is a Service).
     if let service = tokens.status as? any Service {

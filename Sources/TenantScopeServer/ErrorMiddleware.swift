@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import TenantScopeCore
+import TenantScopePostgres
 
 /// Turns domain errors into clear 4xx responses and everything unexpected into a logged, detail-free 500.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -30,6 +31,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as TenantScopeError:
             return try ErrorBody(error: error.message, status: status(of: error.kind)).response()
+        case let error as DatabaseUnavailable:
+            // An outage is logged once per change by the pool's health; the client is told to come back.
+            context.logger.debug("Request failed: database unavailable", metadata: ["db.reason": "\(error.reason)"])
+            var headers = HTTPFields()
+            headers[.retryAfter] = "5"
+            return try ErrorBody(error: "the database is unavailable; retry shortly", status: .serviceUnavailable).response(headers: headers)
         case let error as any HTTPResponseError:
             return try error.response(from: request, context: context)
         default:

@@ -40,12 +40,28 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "seconds"))
     var rollupInterval: Double = Double(RollupService.defaultInterval.components.seconds)
 
+    @Option(help: ArgumentHelp(
+        "Longest a request's SQL statement may run before PostgreSQL cancels it; the request gets 503. The client closes the connection 5 s later if the server does not answer at all.",
+        valueName: "seconds"))
+    var statementTimeout: Double = 30
+
+    @Option(help: ArgumentHelp(
+        "Longest a request waits for a free database connection before it gets 503 with Retry-After.",
+        valueName: "seconds"))
+    var acquireTimeout: Double = Double(DatabasePool.defaultAcquireTimeout.components.seconds)
+
     @Flag(help: "Set dashboard session cookies Secure; SameSite=None (for HTTPS behind a proxy that does not send X-Forwarded-Proto).")
     var secureCookies = false
 
     func validate() throws {
         guard rollupInterval >= 0.05, rollupInterval <= 3600 else {
             throw ValidationError("--rollup-interval takes seconds between 0.05 and 3600, got \(rollupInterval)")
+        }
+        guard statementTimeout >= 0.1, statementTimeout <= 3600 else {
+            throw ValidationError("--statement-timeout takes seconds between 0.1 and 3600, got \(statementTimeout)")
+        }
+        guard acquireTimeout >= 0.1, acquireTimeout <= 600 else {
+            throw ValidationError("--acquire-timeout takes seconds between 0.1 and 600, got \(acquireTimeout)")
         }
         for origin in embedOrigins {
             guard origin.hasPrefix("https://") || origin.hasPrefix("http://"), !origin.contains(" "), !origin.contains(";") else {
@@ -64,7 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
         if endpoint.username == Database.appRole {
             guard !demo else { throw ValidationError("--demo creates tenants, which needs the owner's URL, not the server role's") }
             progress("Connecting as \(Database.appRole): no migrations (run `tenantscope migrate` with the owner's URL)")
-            return try await Database.open(appEndpoint: endpoint, logger: logger, checkpoints: checkpoints)
+            return try await Database.open(appEndpoint: endpoint, logger: logger, checkpoints: checkpoints, limits: limits)
         }
         if demo {
             let admin = try await AdminDatabase.prepare(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints, progress: progress)
@@ -72,9 +88,14 @@ struct ServeCommand: AsyncParsableCommand {
                 try await DemoDataLoader.createTenants(in: admin, logger: logger)
                 try await checkpoints.flush(admin.runtime.audit, logger: logger)
             }
-            return try await Database.open(appEndpoint: admin.runtime.appEndpoint, logger: logger, checkpoints: checkpoints)
+            return try await Database.open(appEndpoint: admin.runtime.appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits)
         }
-        return try await Database.prepare(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints, progress: progress)
+        return try await Database.prepare(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints, limits: limits, progress: progress)
+    }
+
+    var limits: Database.Limits {
+        Database.Limits(acquireTimeout: .milliseconds(Int64(acquireTimeout * 1000)),
+                        statementTimeout: .milliseconds(Int64(statementTimeout * 1000)))
     }
 
     func run() async throws {
@@ -107,6 +128,7 @@ struct ServeCommand: AsyncParsableCommand {
                         alwaysSecure: secureCookies)
                 ), tokens: verifier,
                 catalog: try StandardReports.catalog(), logger: logger,
+                services: embedded.map { [EmbeddedPostgresSupervisor(embedded: $0, logger: logger)] } ?? [],
                 beforeServerStarts: loadDemo,
                 onServerRunning: { port in
                     let line = "TenantScope is running at http://\(host):\(port)  (health: /healthz, readiness: /readyz; Ctrl-C stops it)\n"

@@ -41,7 +41,7 @@ import Testing
             let cursor = String(more.dropFirst("/xAPI/statements?more=".count))
             let (payload, mac) = (cursor.split(separator: ".")[0], cursor.split(separator: ".")[1])
             // The same cursor from another tenant, a cursor with its payload changed, or one of our own making.
-            let forgedPayload = StatementCursorSigner.base64URL(Data(#"{"limit":1,"format":"exact","relatedActivities":false,"relatedAgents":false,"ascending":false,"since":"x'::jsonb"}"#.utf8))
+            let forgedPayload = Base64URL.encode(Data(#"{"limit":1,"format":"exact","relatedActivities":false,"relatedAgents":false,"ascending":false,"since":"x'::jsonb"}"#.utf8))
             for attempt in [(cursor, fixture.b.headers), ("\(forgedPayload).\(mac)", fixture.a.headers), (String(payload), fixture.a.headers),
                             ("\(payload).\(String(repeating: "0", count: 64))", fixture.a.headers)] {
                 let response = try await XAPIConformanceTests.send(client, .get, "/xAPI/statements?more=\(attempt.0)", attempt.1, expect: .badRequest)

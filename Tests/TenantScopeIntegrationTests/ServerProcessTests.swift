@@ -44,6 +44,22 @@ import Testing
 
         let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: root + "/state"), logger: TestDatabase.logger)
         #expect(try await embedded.isRunning())
+
+        // The running server holds no owner connection: only the server role's (architecture decision 21).
+        _ = try await URLSession.shared.data(from: URL(string: base + "/api/v1/reports")!)
+        let logins = try await OneShotConnection.with(try await embedded.superuserEndpoint(), logger: TestDatabase.logger) { connection in
+            var logins: [String: Int] = [:]
+            for try await (user, count) in try await connection.query("""
+                SELECT usename::text, count(*)::int FROM pg_stat_activity
+                WHERE backend_type = 'client backend' AND usename <> 'postgres' GROUP BY 1
+                """, logger: TestDatabase.logger).decode((String, Int).self) {
+                logins[user] = count
+            }
+            return logins
+        }
+        #expect(logins[EmbeddedPostgres.ownerRole] == nil, "serve keeps an owner connection: \(logins)")
+        #expect((logins[Database.appRole] ?? 0) > 0, "\(logins)")
+
         process.terminate()  // SIGTERM, as a service manager sends; Ctrl-C's SIGINT takes the same path
         for _ in 0..<6000 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!process.isRunning)

@@ -30,10 +30,7 @@ import Testing
         return input + "." + (signature ?? Self.base64URL(Data(mac)))
     }
 
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
+    static func base64URL(_ data: Data) -> String { Base64URL.encode(data) }
 
     /// Valid claims with `changes` applied; a nil change removes the claim.
     func claims(_ changes: [String: JSONValue?]) -> [String: JSONValue] {

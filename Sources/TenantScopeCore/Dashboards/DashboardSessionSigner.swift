@@ -17,17 +17,17 @@ public struct DashboardSessionSigner: Sendable {
     }
 
     public func seal(_ session: DashboardSession) -> String {
-        let payload = Self.base64URL((try? JSONEncoder().encode(session)) ?? Data())
+        let payload = Base64URL.encode((try? JSONEncoder().encode(session)) ?? Data())
         let mac = HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: key)
-        return payload + "." + Self.base64URL(Data(mac))
+        return payload + "." + Base64URL.encode(Data(mac))
     }
 
     /// The session, or nil when the value is forged, malformed or expired.
     public func open(_ value: String, now: Date = Date()) -> DashboardSession? {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let mac = Self.data(base64URL: String(parts[1])),
+        guard parts.count == 2, let mac = Base64URL.decode(String(parts[1])),
               HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(parts[0].utf8), using: key),
-              let json = Self.data(base64URL: String(parts[0])),
+              let json = Base64URL.decode(String(parts[0])),
               let session = try? JSONDecoder().decode(DashboardSession.self, from: json),
               Double(session.expires) > now.timeIntervalSince1970
         else { return nil }
@@ -40,17 +40,6 @@ public struct DashboardSessionSigner: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let payload = Data("form:".utf8) + ((try? encoder.encode(session)) ?? Data())
-        return Self.base64URL(Data(HMAC<SHA256>.authenticationCode(for: payload, using: key)))
-    }
-
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func data(base64URL text: String) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64)
+        return Base64URL.encode(Data(HMAC<SHA256>.authenticationCode(for: payload, using: key)))
     }
 }

@@ -41,7 +41,7 @@ extension ReportParameter {
                 return .text(ISO8601Timestamp.day(date.addingTimeInterval(-Double(daysAgo) * 86_400)))
             }
             guard raw.count == 10, ISO8601Timestamp.parse(raw + "T00:00:00Z") != nil else {
-                throw .invalidInput("parameter '\(name)' must be a date YYYY-MM-DD")
+                throw .invalidInput("parameter '\(name)' must be a date YYYY-MM-DD in years 1 to 9999")
             }
             return .text(raw)
         case .choice(let options, let fallback):

@@ -19,7 +19,7 @@ public struct StatementCursorSigner: Sendable {
     }
 
     public func seal(_ filter: StatementFilter, tenant: TenantID) -> String {
-        let payload = Self.base64URL((try? JSONEncoder().encode(filter)) ?? Data())
+        let payload = Base64URL.encode((try? JSONEncoder().encode(filter)) ?? Data())
         return payload + "." + mac(payload, tenant: tenant)
     }
 
@@ -28,7 +28,7 @@ public struct StatementCursorSigner: Sendable {
         let parts = cursor.split(separator: ".", omittingEmptySubsequences: false)
         guard cursor.utf8.count < 8192, parts.count == 2, let given = Hex.decode(String(parts[1])), given.count == 32,
               HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Data(("\(tenant)|" + parts[0]).utf8), using: key),
-              let data = Self.data(base64URL: String(parts[0])),
+              let data = Base64URL.decode(String(parts[0])),
               let filter = try? JSONDecoder().decode(StatementFilter.self, from: data), filter.isWithinBounds
         else { throw refusal }
         return filter
@@ -36,16 +36,5 @@ public struct StatementCursorSigner: Sendable {
 
     private func mac(_ payload: String, tenant: TenantID) -> String {
         Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(("\(tenant)|" + payload).utf8), using: key))
-    }
-
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func data(base64URL text: String) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64)
     }
 }

@@ -80,7 +80,9 @@ public enum StatementQuery: Sendable, Hashable {
         filter.ascending = try flag("ascending")
         for key in ["since", "until"] {
             guard let text = values[key] else { continue }
-            guard let date = ISO8601Timestamp.parse(text) else { throw .invalidInput("\(key) must be an ISO 8601 date-time with a time zone") }
+            guard let date = ISO8601Timestamp.parse(text) else {
+                throw .invalidInput("\(key) must be an ISO 8601 date-time with a time zone, in years 1 to 9999 (UTC)")
+            }
             let normalized = ISO8601Timestamp.formatMicroseconds(date)
             if key == "since" { filter.since = normalized } else { filter.until = normalized }
         }

@@ -109,6 +109,7 @@ public struct StatementValidator: Sendable {
             guard let text = mbox.stringValue, text.hasPrefix("mailto:"), text.count > 8, text.contains("@") else {
                 throw .invalidInput("\(path).mbox must be a mailto: IRI")
             }
+            try identifier(text, path: path + ".mbox")
             count += 1
         }
         if let sha = actor["mbox_sha1sum"] {
@@ -127,6 +128,7 @@ public struct StatementValidator: Sendable {
             guard let home = a["homePage"] else { throw .invalidInput("\(path).account.homePage is required") }
             try iri(home, path: path + ".account.homePage")
             guard let name = a["name"]?.stringValue, !name.isEmpty else { throw .invalidInput("\(path).account.name is required") }
+            try identifier(name, path: path + ".account.name")
             count += 1
         }
         return count
@@ -271,8 +273,21 @@ public struct StatementValidator: Sendable {
         }
     }
 
+    /// The longest IRI accepted, in UTF-8 bytes. IRIs are indexed (verbs, activities, agents' keys), and
+    /// a B-tree entry holds at most about 2,700 bytes; real IRIs are far shorter. Stated in docs/api.md.
+    public static let maximumIRIBytes = 2048
+    /// The longest `mbox`, account `name` and cohort or region extension value accepted, in UTF-8 bytes.
+    public static let maximumIdentifierBytes = 512
+
     static func iri(_ value: JSONValue, path: String) throws(TenantScopeError) {
         guard let text = value.stringValue, isIRI(text) else { throw .invalidInput("\(path) must be an IRI") }
+        guard text.utf8.count <= maximumIRIBytes else { throw .invalidInput("\(path) is longer than \(maximumIRIBytes) bytes") }
+    }
+
+    static func identifier(_ text: String, path: String) throws(TenantScopeError) {
+        guard text.utf8.count <= maximumIdentifierBytes else {
+            throw .invalidInput("\(path) is longer than \(maximumIdentifierBytes) bytes")
+        }
     }
 
     /// An absolute IRI: a scheme (a letter, then letters, digits, `+`, `-`, `.`; RFC 3987 keeps RFC 3986's
@@ -293,7 +308,7 @@ public struct StatementValidator: Sendable {
 
     static func timestamp(_ value: JSONValue, path: String) throws(TenantScopeError) {
         guard let text = value.stringValue, ISO8601Timestamp.parse(text) != nil else {
-            throw .invalidInput("\(path) must be an ISO 8601 date-time with a time zone")
+            throw .invalidInput("\(path) must be an ISO 8601 date-time with a time zone, in years 1 to 9999 (UTC)")
         }
         if text.hasSuffix("-00:00") || text.hasSuffix("-0000") || text.hasSuffix("-00") {
             throw .invalidInput("\(path) must not use the offset -00:00")

@@ -19,7 +19,7 @@ public struct TenantRegistry: Sendable {
             ON CONFLICT (slug) DO NOTHING
             RETURNING id, slug, name, tier, region, created_at
             """, logger: logger)
-        guard let tenant = try await TenantDirectory.decode(rows).first else {
+        guard let tenant = try TenantDirectory.decode(await rows.collect()).first else {
             throw TenantScopeError.conflict("a tenant with the slug '\(slug)' already exists")
         }
         logger.info("Tenant created", metadata: ["tenant.id": "\(tenant.id)"])

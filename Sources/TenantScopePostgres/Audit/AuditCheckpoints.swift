@@ -57,22 +57,8 @@ public actor AuditCheckpoints {
         } catch {
             throw .environment("cannot create \(directory)/keys or \(directory)/audit")
         }
-        if !fm.fileExists(atPath: keyPath) {
-            // O_EXCL: of two processes creating the key at once, one writes it and both read that one.
-            let fd = open(keyPath, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-            if fd >= 0 {
-                var generator = SystemRandomNumberGenerator()
-                let secret = Array(Hex.encode((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }).utf8)
-                let written = secret.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                close(fd)
-                guard written == secret.count else { throw .environment("cannot write \(keyPath)") }
-            } else if errno != EEXIST {
-                throw .environment("cannot create \(keyPath)")
-            }
-        }
-        guard let text = fm.contents(atPath: keyPath).map({ String(decoding: $0, as: UTF8.self) }),
-              let key = Hex.decode( text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw .environment("cannot read the audit checkpoint key \(keyPath)")
+        guard let key = Hex.decode(try SecretFile.hexSecret(at: keyPath)) else {
+            throw .environment("the audit checkpoint key \(keyPath) is not hex")
         }
         return try AuditCheckpoints(path: directory + "/audit/checkpoints.jsonl", key: key)
     }

@@ -54,7 +54,7 @@ public struct AuditLog: Sendable {
         }
     }
 
-    let appClient: PostgresClient
+    let pool: DatabasePool
     let signer: AuditPrincipalSigner
     /// Told after every append, so it can checkpoint the new chain head.
     public let checkpoints: AuditCheckpoints?
@@ -66,18 +66,18 @@ public struct AuditLog: Sendable {
         }
         let principal = signer.principal(actor: entry.actor, kind: kind, expiresAt: Date().addingTimeInterval(60))
         let parameters = JSONValue.object(entry.parameters.mapValues(JSONValue.string)).jsonText
-        let rows = try await appClient.query("""
+        let rows = try await pool.query("""
             SELECT app.append_signed_audit(\(principal), \(entry.scopeTenant?.rawValue), \(entry.action),
                                            \(entry.report), \(parameters)::jsonb, \(entry.rowCount), \(entry.outcome))
             """, logger: logger)
-        let seq = try await rows.collect().first?.decode(Int.self) ?? 0
+        let seq = try rows.first?.decode(Int.self) ?? 0
         await checkpoints?.noteAppend()
         return seq
     }
 
     /// The newest row's sequence number and hash (nil for an empty log): what a checkpoint records.
     public func head(logger: Logger) async throws -> AuditCheckpoints.Head? {
-        try await appClient.query("SELECT seq, hash FROM app.audit_head()", logger: logger).collect().first.map { row in
+        try await pool.query("SELECT seq, hash FROM app.audit_head()", logger: logger).first.map { row in
             let (seq, hash) = try row.decode((Int, String).self)
             return AuditCheckpoints.Head(seq: seq, hash: hash)
         }

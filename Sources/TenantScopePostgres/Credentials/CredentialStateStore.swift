@@ -8,15 +8,16 @@ import TenantScopeCore
 /// session lives). The server keeps the result in its credential cache and refreshes it every second,
 /// so a check costs no round trip.
 public struct CredentialStateStore: Sendable {
-    let appClient: PostgresClient
+    let pool: DatabasePool
 
     public func load(horizon: Duration, logger: Logger) async throws -> CredentialSnapshot {
         var tenants: Set<TenantID> = []
         var revokedTokens: Set<String> = []
         var sessionRevocations: [CredentialSnapshot.SessionRevocation] = []
         let seconds = "\(horizon.components.seconds) seconds"
-        let rows = try await appClient.query("SELECT kind, tenant_id, value, at FROM app.credential_state(\(seconds)::interval)", logger: logger)
-        for try await (kind, tenant, value, at) in rows.decode((String, UUID?, String?, Date).self) {
+        let rows = try await pool.query("SELECT kind, tenant_id, value, at FROM app.credential_state(\(seconds)::interval)", logger: logger)
+        for row in rows {
+            let (kind, tenant, value, at) = try row.decode((String, UUID?, String?, Date).self)
             switch kind {
             case "tenant": if let tenant { tenants.insert(TenantID(tenant)) }
             case "revoked_token": if let value { revokedTokens.insert(value) }

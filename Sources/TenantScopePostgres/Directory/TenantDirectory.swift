@@ -7,15 +7,15 @@ import TenantScopeCore
 /// through SECURITY DEFINER functions the server's login role may execute (`app.tenant_directory()`,
 /// `app.delete_tenant(slug)`): the server needs no owner login for them.
 public struct TenantDirectory: Sendable {
-    let appClient: PostgresClient
+    let pool: DatabasePool
 
     public func list(logger: Logger) async throws -> [Tenant] {
-        try await Self.decode(appClient.query(
+        try Self.decode(await pool.query(
             "SELECT id, slug, name, tier, region, created_at FROM app.tenant_directory()", logger: logger))
     }
 
     public func find(slug: TenantSlug, logger: Logger) async throws -> Tenant? {
-        try await Self.decode(appClient.query("""
+        try Self.decode(await pool.query("""
             SELECT id, slug, name, tier, region, created_at FROM app.tenant_directory() WHERE slug = \(slug.rawValue)
             """, logger: logger)).first
     }
@@ -25,17 +25,16 @@ public struct TenantDirectory: Sendable {
     /// events, saved views and links. Audit rows about it stay. Returns the deleted tenant, or nil when
     /// there is none with that slug.
     public func delete(slug: TenantSlug, logger: Logger) async throws -> Tenant? {
-        let deleted = try await Self.decode(appClient.query(
+        let deleted = try Self.decode(await pool.query(
             "SELECT id, slug, name, tier, region, created_at FROM app.delete_tenant(\(slug.rawValue))", logger: logger)).first
         if let deleted { logger.notice("Tenant deleted", metadata: ["tenant.id": "\(deleted.id)"]) }
         return deleted
     }
 
-    static func decode(_ rows: PostgresRowSequence) async throws -> [Tenant] {
-        var tenants: [Tenant] = []
-        for try await (id, slug, name, tier, region, createdAt) in rows.decode((UUID, String, String, String, String, Date).self) {
-            tenants.append(Tenant(id: TenantID(id), slug: try TenantSlug(slug), name: name, tier: tier, region: region, createdAt: createdAt))
+    static func decode(_ rows: [PostgresRow]) throws -> [Tenant] {
+        try rows.map { row in
+            let (id, slug, name, tier, region, createdAt) = try row.decode((UUID, String, String, String, String, Date).self)
+            return Tenant(id: TenantID(id), slug: try TenantSlug(slug), name: name, tier: tier, region: region, createdAt: createdAt)
         }
-        return tenants
     }
 }

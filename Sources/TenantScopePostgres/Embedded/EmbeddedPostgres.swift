@@ -89,6 +89,15 @@ public actor EmbeddedPostgres {
         return try await ProcessRunner.run(binaries.pgCtl, ["status", "-D", dataDirectory], asPostgresUser: true).status == 0
     }
 
+    /// Whether the postmaster named in `postmaster.pid` is alive: a cheap check (no process spawned), for
+    /// the supervisor's once-a-second look. A stale file of a crashed postmaster names a dead process.
+    public func postmasterIsAlive() -> Bool {
+        guard let text = try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8),
+              let first = text.split(separator: "\n").first, let pid = pid_t(first.trimmingCharacters(in: .whitespaces)), pid > 0
+        else { return false }
+        return kill(pid, 0) == 0 || errno == EPERM
+    }
+
     /// Creates the cluster if needed, starts it unless it already runs, and returns the owner endpoint.
     ///
     /// - Parameter progress: receives one line per step, for the command line.

@@ -1,5 +1,6 @@
 import Foundation
 import TenantScopeCore
+import TenantScopePostgres
 
 /// HS256 secrets for development and demos, generated once in the state directory (`keys/`, mode 0600).
 ///
@@ -19,28 +20,15 @@ public enum DevelopmentKeys {
         let tenantPath = directory + "/tenant-hs256.secret"
         let platformPath = directory + "/platform-hs256.secret"
         let fm = FileManager.default
-        if !fm.fileExists(atPath: tenantPath) || !fm.fileExists(atPath: platformPath) {
-            guard create else { return nil }
-            do {
-                try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw .environment("cannot create \(directory)")
-            }
-            for path in [tenantPath, platformPath] where !fm.fileExists(atPath: path) {
-                // O_EXCL: of two commands creating the keys at once, one writes each key and both use it.
-                let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-                guard fd >= 0 else {
-                    if errno == EEXIST { continue }
-                    throw .environment("cannot write \(path)")
-                }
-                var generator = SystemRandomNumberGenerator()
-                let secret = Array((Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }) + "\n").utf8)
-                let written = secret.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                close(fd)
-                guard written == secret.count else { throw .environment("cannot write \(path)") }
-            }
+        if !create && (!fm.fileExists(atPath: tenantPath) || !fm.fileExists(atPath: platformPath)) { return nil }
+        do {
+            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .environment("cannot create \(directory)")
         }
-        return Secrets(tenant: try readSecret(tenantPath), platform: try readSecret(platformPath))
+        // The hex text itself is the HS256 secret (64 bytes), as it always was.
+        return Secrets(tenant: Array(try SecretFile.hexSecret(at: tenantPath).utf8),
+                       platform: Array(try SecretFile.hexSecret(at: platformPath).utf8))
     }
 
     /// A secret file's bytes, without the trailing newline.

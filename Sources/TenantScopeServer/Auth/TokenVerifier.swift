@@ -150,8 +150,8 @@ public struct TokenVerifier: Sendable {
         let parser = DefaultJWTParser()
         do {
             let parts = try parser.getTokenParts(Array(token.utf8))
-            guard let data = base64URLDecode(Substring(decoding: parts.header, as: UTF8.self)),
-                  let claims = base64URLDecode(Substring(decoding: parts.payload, as: UTF8.self))
+            guard let data = Base64URL.decode(Substring(decoding: parts.header, as: UTF8.self)),
+                  let claims = Base64URL.decode(Substring(decoding: parts.payload, as: UTF8.self))
             else { throw AuthenticationError.malformed }
             _ = try JSONParser.parse(data, refusingDuplicateKeys: true)
             _ = try JSONParser.parse(claims, refusingDuplicateKeys: true)
@@ -170,16 +170,10 @@ public struct TokenVerifier: Sendable {
         let parser = DefaultJWTParser()
         do {
             let parts = try parser.getTokenParts(Array(token.utf8))
-            guard let data = base64URLDecode(Substring(decoding: parts.payload, as: UTF8.self)) else { throw AuthenticationError.malformed }
+            guard let data = Base64URL.decode(Substring(decoding: parts.payload, as: UTF8.self)) else { throw AuthenticationError.malformed }
             return try parser.jsonDecoder.decode(AudienceOnly.self, from: data).aud.value
         } catch {
             throw .malformed
         }
-    }
-
-    static func base64URLDecode(_ part: Substring) -> Data? {
-        var text = part.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while text.count % 4 != 0 { text += "=" }
-        return Data(base64Encoded: text)
     }
 }

@@ -1,0 +1,41 @@
+import PostgresNIO
+import TenantScopeCore
+
+/// PostgreSQL could not be reached, did not answer within a use's deadline, or went away during it:
+/// the request should be retried later (503 with `Retry-After`), and nothing it asked for happened
+/// unless it was acknowledged.
+public struct DatabaseUnavailable: Error, Hashable, Sendable, CustomStringConvertible {
+    public let reason: String
+
+    public init(_ reason: String) {
+        self.reason = reason
+    }
+
+    public var description: String { reason }
+
+    /// `error` as the caller should see it: connection failures, a server shutting down, a use cut off
+    /// at its deadline or a statement timeout become ``DatabaseUnavailable``; everything else (a
+    /// constraint the request broke, a domain error) passes through unchanged.
+    static func classify(_ error: any Error, closedByDeadline: Bool) -> any Error {
+        if error is DatabaseUnavailable { return error }
+        if closedByDeadline { return DatabaseUnavailable("the database did not answer within the deadline") }
+        if let error = error as? PSQLError {
+            switch error.code {
+            case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .messageDecodingFailure,
+                 .unexpectedBackendMessage, .failedToAddSSLHandler, .poolClosed:
+                return DatabaseUnavailable("the database connection failed")
+            case .server:
+                // 57014 statement timeout, 57P01-57P03 shutdown and crash recovery, 08xxx connection
+                // exceptions, 53xxx insufficient resources: the dependency, not the request.
+                let state = error.serverInfo?[.sqlState] ?? ""
+                if state == "57014" || state.hasPrefix("57P") || state.hasPrefix("08") || state.hasPrefix("53") {
+                    return DatabaseUnavailable("the database is unavailable (\(state))")
+                }
+                return error
+            default:
+                return error
+            }
+        }
+        return error
+    }
+}
