@@ -470,6 +470,11 @@ CREATE FUNCTION app.tenant_directory() RETURNS TABLE(id uuid, slug text, name te
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$ SELECT t.id, t.slug, t.name, t.tier, t.region, t.created_at FROM app.tenants t ORDER BY t.slug $$;
 
+CREATE FUNCTION app.tenant_login_password() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT s.value FROM app_private.settings s WHERE s.key = 'tenant_login_password' $$;
+
 CREATE FUNCTION app.token_revoked(p_jti text) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1158,6 +1163,9 @@ GRANT ALL ON FUNCTION app.shared_link_tenant(link_id uuid) TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.tenant_directory() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.tenant_directory() TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.tenant_login_password() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.tenant_login_password() TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.token_revoked(p_jti text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.token_revoked(p_jti text) TO tenantscope_app;

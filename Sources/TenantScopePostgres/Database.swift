@@ -4,8 +4,9 @@ import PostgresNIO
 import ServiceLifecycle
 import TenantScopeCore
 
-/// The database as the running server sees it: one pool of the server's login role (`tenantscope_app`)
-/// and nothing else.
+/// The database as the running server sees it: a pool of the server's login role (`tenantscope_app`:
+/// platform transactions and the runtime functions), a pool of the tenant login (`tenantscope_app_tenant`:
+/// tenant transactions only, decision 28), and nothing else.
 ///
 /// The server holds no owner login (architecture decision 21): migrations run before the port opens on
 /// a connection that is then closed, and every runtime operation that needs more than the tenant and
@@ -17,8 +18,12 @@ import TenantScopeCore
 /// The pool is a `Service`: the server adds it to its service group, commands use ``withRunningClients(_:)``.
 public final class Database: Sendable {
     public let appEndpoint: DatabaseEndpoint
+    /// The tenant login's endpoint: the server's host and database, the tenant login and its password.
+    public let tenantEndpoint: DatabaseEndpoint
     /// The server role's pool, with bounded waits.
     public let pool: DatabasePool
+    /// The tenant login's pool: the only connections tenant transactions run on.
+    public let tenantPool: DatabasePool
     /// The tenant-scoped session helper: the only path to tenant tables.
     public let sessions: ScopedDatabase
     public let tenants: TenantDirectory
@@ -70,34 +75,45 @@ public final class Database: Sendable {
 
     /// The server's login role.
     public static let appRole = "tenantscope_app"
+    /// The login of tenant transactions: a member of the tenant role only.
+    public static let tenantLoginRole = "tenantscope_app_tenant"
 
     /// Opens the server's pool on an already migrated database, as the server's login role only: checks
-    /// the schema version and reads the runtime keys through `app.runtime_keys()`.
+    /// the schema version and reads the runtime keys through `app.runtime_keys()` and the tenant login's
+    /// password through `app.tenant_login_password()`.
     public static func open(
         appEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits()
     ) async throws -> Database {
-        let (version, contextKey, linkKey) = try await OneShotConnection.with(appEndpoint, logger: logger) { connection in
+        let (version, contextKey, linkKey, tenantPassword) = try await OneShotConnection.with(appEndpoint, logger: logger) { connection in
             let version = try await connection.query("SELECT app.schema_version()", logger: logger).collect().first?.decode(Int.self) ?? 0
-            guard version == Migration.latestVersion else { return (version, "", "") }
-            let keys = try await connection.query("SELECT tenant_context_key, shared_link_key FROM app.runtime_keys()", logger: logger)
-                .collect().first?.decode((String?, String?).self)
-            return (version, keys?.0 ?? "", keys?.1 ?? "")
+            guard version == Migration.latestVersion else { return (version, "", "", "") }
+            let keys = try await connection.query("""
+                SELECT k.tenant_context_key, k.shared_link_key, app.tenant_login_password() FROM app.runtime_keys() k
+                """, logger: logger).collect().first?.decode((String?, String?, String?).self)
+            return (version, keys?.0 ?? "", keys?.1 ?? "", keys?.2 ?? "")
         }
         guard version == Migration.latestVersion else {
             throw TenantScopeError.environment(
                 "the database schema is at version \(version), this build needs \(Migration.latestVersion): run `tenantscope migrate` with the owner's URL first")
         }
-        return try Database(appEndpoint: appEndpoint, contextKeyHex: contextKey, linkKeyHex: linkKey, checkpoints: checkpoints,
-                            limits: limits, logger: logger)
+        return try Database(appEndpoint: appEndpoint, tenantEndpoint: appEndpoint.with(username: tenantLoginRole, password: tenantPassword),
+                            contextKeyHex: contextKey, linkKeyHex: linkKey, checkpoints: checkpoints, limits: limits, logger: logger)
     }
 
-    init(appEndpoint: DatabaseEndpoint, contextKeyHex: String, linkKeyHex: String, checkpoints: AuditCheckpoints? = nil,
-         limits: Limits = Limits(), logger: Logger) throws {
+    init(appEndpoint: DatabaseEndpoint, tenantEndpoint: DatabaseEndpoint, contextKeyHex: String, linkKeyHex: String,
+         checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(), logger: Logger) throws {
         self.appEndpoint = appEndpoint
-        let app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
+        self.tenantEndpoint = tenantEndpoint
+        // One health for both pools: the database is up or down for the server as a whole.
+        let health = DatabaseHealth(logger: logger)
+        let app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 10), backgroundLogger: logger)
         self.pool = DatabasePool(client: app, acquireTimeout: limits.acquireTimeout,
-                                 defaultDeadline: limits.statementTimeout + DatabasePool.grace, logger: logger)
-        self.sessions = ScopedDatabase(pool: pool, signer: try TenantContextSigner(keyHex: contextKeyHex), statementTimeout: limits.statementTimeout)
+                                 defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, logger: logger)
+        let tenant = PostgresClient(configuration: tenantEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
+        self.tenantPool = DatabasePool(client: tenant, acquireTimeout: limits.acquireTimeout,
+                                       defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, logger: logger)
+        self.sessions = ScopedDatabase(tenantPool: tenantPool, platformPool: pool, signer: try TenantContextSigner(keyHex: contextKeyHex),
+                                       statementTimeout: limits.statementTimeout)
         self.tenants = TenantDirectory(pool: pool)
         self.audit = AuditLog(pool: pool, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
         self.credentialState = CredentialStateStore(pool: pool)
@@ -108,13 +124,14 @@ public final class Database: Sendable {
         self.logger = logger
     }
 
-    /// The pool, for a service group.
-    public var services: [any Service] { [pool.service] }
+    /// The pools, for a service group.
+    public var services: [any Service] { [pool.service, tenantPool.service] }
 
     /// Runs the pool for the duration of `body` (for commands and tests that have no service group).
     public func withRunningClients<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.pool.run() }
+            group.addTask { await self.tenantPool.run() }
             defer { group.cancelAll() }
             return try await body()
         }

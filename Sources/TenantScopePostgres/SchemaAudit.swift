@@ -15,7 +15,7 @@ public enum SchemaAudit {
     /// Tables in `app` that are not per-tenant by design.
     public static let platformTables: Set<String> = ["tenants", "audit_log"]
 
-    static let applicationRoles = ["tenantscope_app", "tenantscope_tenant", "tenantscope_platform", "tenantscope_aggregates"]
+    static let applicationRoles = ["tenantscope_app", "tenantscope_app_tenant", "tenantscope_tenant", "tenantscope_platform", "tenantscope_aggregates"]
 
     static let query = """
         WITH tenant_tables AS (
@@ -59,7 +59,19 @@ public enum SchemaAudit {
         SELECT r.rolname || ': may bypass row-level security or is a superuser'
         FROM pg_roles r WHERE r.rolname = ANY ($2::text[]) AND (r.rolbypassrls OR r.rolsuper)
         UNION ALL
-        SELECT 'tenantscope_app inherits privileges (must be NOINHERIT)' FROM pg_roles WHERE rolname = 'tenantscope_app' AND rolinherit
+        SELECT rolname || ' inherits privileges (must be NOINHERIT)' FROM pg_roles
+        WHERE rolname IN ('tenantscope_app', 'tenantscope_app_tenant') AND rolinherit
+        UNION ALL
+        SELECT format('%s may become %s', m.rolname, r.rolname)
+        FROM pg_auth_members a JOIN pg_roles m ON m.oid = a.member JOIN pg_roles r ON r.oid = a.roleid
+        WHERE (m.rolname = 'tenantscope_app_tenant' AND r.rolname <> 'tenantscope_tenant')
+           OR (m.rolname = 'tenantscope_app' AND r.rolname = 'tenantscope_tenant')
+        UNION ALL
+        SELECT 'tenantscope_app_tenant may execute ' || p.oid::regprocedure::text
+        FROM pg_proc p
+        WHERE p.pronamespace IN ('app'::regnamespace, 'app_private'::regnamespace)
+          AND has_function_privilege('tenantscope_app_tenant', p.oid, 'EXECUTE')
+          AND NOT has_function_privilege('tenantscope_tenant', p.oid, 'EXECUTE')
         UNION ALL
         SELECT r || ' may execute set_config' FROM unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform']) r
         WHERE has_function_privilege(r, 'pg_catalog.set_config(text, text, boolean)', 'EXECUTE')

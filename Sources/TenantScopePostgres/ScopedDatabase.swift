@@ -20,12 +20,17 @@ public struct ScopedDatabase: Sendable {
     static let tenantRole = "tenantscope_tenant"
     static let platformRole = "tenantscope_platform"
 
-    private let pool: DatabasePool
+    /// Connections of the tenant login (a member of the tenant role only) for tenant scopes, and of the
+    /// server's login for the platform scope: SQL in a tenant transaction cannot become another role
+    /// or reach the server's functions (architecture decision 28).
+    private let tenantPool: DatabasePool
+    private let platformPool: DatabasePool
     private let signer: TenantContextSigner
     private let defaultTimeout: Duration
 
-    public init(pool: DatabasePool, signer: TenantContextSigner, statementTimeout: Duration = .seconds(30)) {
-        self.pool = pool
+    public init(tenantPool: DatabasePool, platformPool: DatabasePool, signer: TenantContextSigner, statementTimeout: Duration = .seconds(30)) {
+        self.tenantPool = tenantPool
+        self.platformPool = platformPool
         self.signer = signer
         self.defaultTimeout = statementTimeout
     }
@@ -42,6 +47,10 @@ public struct ScopedDatabase: Sendable {
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> Result {
         let timeout = statementTimeout ?? defaultTimeout
+        let pool = switch scope {
+        case .tenant: tenantPool
+        case .platform: platformPool
+        }
         return try await pool.withConnection(deadline: timeout + DatabasePool.grace, logger: logger) { [self] connection in
             // A request abandoned while it waited for a connection starts no transaction.
             try Task.checkCancellation()

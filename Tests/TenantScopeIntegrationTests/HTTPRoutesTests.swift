@@ -36,7 +36,8 @@ import Testing
         let handle = try TestDatabase.current
         var unreachable = handle.ownerEndpoint
         unreachable.port = try #require(FreePort.find())
-        let database = try Database(appEndpoint: unreachable.with(username: Database.appRole, password: "x"), contextKeyHex: String(repeating: "ab", count: 32), linkKeyHex: String(repeating: "cd", count: 32), logger: TestDatabase.logger)
+        let database = try Database(appEndpoint: unreachable.with(username: Database.appRole, password: "x"),
+                                    tenantEndpoint: unreachable.with(username: Database.tenantLoginRole, password: "x"), contextKeyHex: String(repeating: "ab", count: 32), linkKeyHex: String(repeating: "cd", count: 32), logger: TestDatabase.logger)
         let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil), tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(), logger: TestDatabase.logger)
         try await app.test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in

@@ -11,8 +11,9 @@ import Testing
 @Suite(.database) struct LeastPrivilegeTests {
     /// Runs `sql` on a fresh connection as the server's login role and returns the SQLSTATE it failed
     /// with (nil when it succeeded).
-    static func asServerRole(_ sql: [String], _ handle: TestDatabase) async throws -> String? {
-        try await OneShotConnection.with(handle.database.appEndpoint, logger: TestDatabase.logger) { connection in
+    static func asServerRole(_ sql: [String], _ handle: TestDatabase, tenantLogin: Bool = false) async throws -> String? {
+        let endpoint = tenantLogin ? handle.database.tenantEndpoint : handle.database.appEndpoint
+        return try await OneShotConnection.with(endpoint, logger: TestDatabase.logger) { connection in
             do {
                 for statement in sql {
                     _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: TestDatabase.logger).collect()
@@ -36,6 +37,8 @@ import Testing
         "SELECT set_config('role', 'tenantscope', false)",
         "SET ROLE tenantscope_aggregates",
         "SET SESSION AUTHORIZATION tenantscope",
+        // Platform transactions cannot become the tenant role (decision 28).
+        "SET ROLE tenantscope_tenant",
         // Secrets and the unsigned audit append.
         "SELECT * FROM app_private.settings",
         "SELECT * FROM app_private.learner_key_secrets",
@@ -58,7 +61,7 @@ import Testing
         let tables = try await TwoTenants.tenantTables(handle)
         #expect(tables.count >= 10)
         for table in tables {
-            let count = try await OneShotConnection.with(handle.database.appEndpoint, logger: TestDatabase.logger) { connection in
+            let count = try await OneShotConnection.with(handle.database.tenantEndpoint, logger: TestDatabase.logger) { connection in
                 try await connection.query("BEGIN", logger: TestDatabase.logger)
                 try await connection.query("SELECT set_config('role', 'tenantscope_tenant', true)", logger: TestDatabase.logger)
                 let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: TestDatabase.logger)
@@ -73,8 +76,39 @@ import Testing
         let failure = try await Self.asServerRole([
             "BEGIN", "SELECT set_config('app.tenant_ctx', '\(forged)', true)", "SELECT set_config('role', 'tenantscope_tenant', true)",
             "SELECT count(*) FROM app.statements",
-        ], handle)
+        ], handle, tenantLogin: true)
         #expect(failure == "P0001")
+    }
+
+    /// SQL inside a tenant transaction (a bug in a query, the guarded SQL surface) cannot leave the tenant
+    /// role: PostgreSQL checks SET ROLE against the session user, and tenant transactions run on a login
+    /// that is a member of the tenant role only and executes none of the server's functions (decision 28).
+    @Test(arguments: [
+        "SET ROLE tenantscope_platform",
+        "SELECT set_config('role', 'tenantscope_platform', true)",
+        "SET ROLE tenantscope_app",
+        "RESET ROLE; SELECT * FROM app.runtime_keys()",
+        "RESET ROLE; SELECT app.tenant_login_password()",
+        "RESET ROLE; SELECT * FROM app.tenant_directory()",
+        "RESET ROLE; SELECT * FROM app.platform_learner_activity(30)",
+    ])
+    func aTenantTransactionCannotLeaveTheTenantRole(_ sql: String) async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let failure: String? = try await handle.database.sessions.run(fixture.a.tenant.id.testScope, logger: TestDatabase.logger) { connection in
+            // The transaction runs as the tenant login's tenant role: control for what the attempts start from.
+            let user = try await connection.query("SELECT session_user::text").collect().first?.decode(String.self)
+            #expect(user == Database.tenantLoginRole)
+            do {
+                for statement in sql.split(separator: ";") {
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: String(statement))).collect()
+                }
+                return nil
+            } catch {
+                return error.sqlState ?? "?"
+            }
+        }
+        #expect(failure == "42501", "\(sql) failed with \(failure ?? "nothing: it ran")")
     }
 
     @Test func auditAppendsNeedAPrincipalSignedWithTheServersKey() async throws {

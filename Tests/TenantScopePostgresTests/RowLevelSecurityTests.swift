@@ -36,7 +36,7 @@ import Testing
         let handle = try TestDatabase.current
         _ = try await TwoTenants.make(handle)
         let tables = try await TwoTenants.tenantTables(handle)
-        try await handle.database.pool.client.withConnection { connection in
+        try await handle.database.tenantPool.client.withConnection { connection in
             for context in [nil, ""] as [String?] {
                 try await connection.query("BEGIN", logger: TestDatabase.logger)
                 if let context {
@@ -124,7 +124,7 @@ import Testing
     @Test func transactionScopedContextDoesNotOutliveItsTransaction() async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
-        try await handle.database.pool.client.withConnection { connection in
+        try await handle.database.tenantPool.client.withConnection { connection in
             let seen = try await handle.database.sessions.run(.tenant(fixture.a.tenant.id.testScope), on: connection, access: .readOnly, statementTimeout: nil, logger: TestDatabase.logger) { scoped in
                 try await scoped.query("SELECT count(*) FROM app.learners").collect().first!.decode(Int.self)
             }
@@ -132,7 +132,7 @@ import Testing
             let after = try await connection.query(
                 "SELECT current_user::text, coalesce(current_setting('app.tenant_ctx', true), '')", logger: TestDatabase.logger
             ).collect().first!.decode((String, String).self)
-            #expect(after.0 == "tenantscope_app", "the role must reset at COMMIT")
+            #expect(after.0 == Database.tenantLoginRole, "the role must reset at COMMIT")
             #expect(after.1 == "", "the tenant context must reset at COMMIT")
         }
     }
@@ -141,7 +141,7 @@ import Testing
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         let signer = try await Self.signer(handle)
-        try await handle.database.pool.client.withConnection { connection in
+        try await handle.database.tenantPool.client.withConnection { connection in
             // A bug elsewhere sets the context for the whole session ("forgot LOCAL") to tenant A.
             let leaked = signer.context(for: fixture.a.tenant.id, expiresAt: Date().addingTimeInterval(300))
             try await connection.query("SELECT set_config('app.tenant_ctx', \(leaked), false)", logger: TestDatabase.logger)
@@ -238,7 +238,7 @@ import Testing
 
     /// Reads learners as the tenant role with a hand-made context, bypassing the helper on purpose.
     static func readLearners(_ handle: TestDatabase, context: String) async throws -> Int {
-        try await handle.database.pool.client.withConnection { connection in
+        try await handle.database.tenantPool.client.withConnection { connection in
             try await connection.query("BEGIN", logger: TestDatabase.logger)
             do {
                 try await connection.query("SELECT set_config('app.tenant_ctx', \(context), true)", logger: TestDatabase.logger)

@@ -39,6 +39,11 @@ import Testing
         ("GRANT SELECT ON app.daily_learner_activity TO tenantscope_platform",
          "tenantscope_platform may read learner-level rows: app.daily_learner_activity"),
         ("GRANT EXECUTE ON FUNCTION app.learner_key(text) TO tenantscope_platform", "tenantscope_platform may compute learner keys"),
+        // Each surface's transactions run on a login that can become that surface's role only (decision 28).
+        ("GRANT tenantscope_platform TO tenantscope_app_tenant", "tenantscope_app_tenant may become tenantscope_platform"),
+        ("GRANT tenantscope_tenant TO tenantscope_app", "tenantscope_app may become tenantscope_tenant"),
+        ("GRANT EXECUTE ON FUNCTION app.runtime_keys() TO tenantscope_app_tenant", "tenantscope_app_tenant may execute app.runtime_keys()"),
+        ("ALTER ROLE tenantscope_app_tenant INHERIT", "tenantscope_app_tenant inherits privileges (must be NOINHERIT)"),
     ])
     func anUnprotectedObjectIsReported(_ ddl: String, _ expected: String) async throws {
         let handle = try TestDatabase.current

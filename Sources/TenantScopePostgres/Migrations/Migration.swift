@@ -34,6 +34,7 @@ extension Migration {
         .derivationQueue,
         .activitySummaries,
         .leastPrivilege,
+        .tenantLogin,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -25,11 +25,11 @@ public struct DatabasePool: Sendable {
     public let health: DatabaseHealth
 
     public init(client: PostgresClient, acquireTimeout: Duration = defaultAcquireTimeout, defaultDeadline: Duration = .seconds(35),
-                logger: Logger) {
+                health: DatabaseHealth? = nil, logger: Logger) {
         self.client = client
         self.acquireTimeout = acquireTimeout
         self.defaultDeadline = defaultDeadline
-        self.health = DatabaseHealth(logger: logger)
+        self.health = health ?? DatabaseHealth(logger: logger)
     }
 
     /// Runs `body` on a pooled connection, within `acquireTimeout` to get one and `deadline` overall.
