@@ -23,14 +23,20 @@ public struct IsolationDatabaseChecks: Sendable {
     // MARK: - Roles
 
     enum Role: Sendable, Hashable, CaseIterable {
-        case tenant, platform, login
+        case tenant, platform, login, tenantLogin
 
         var label: String {
             switch self {
             case .tenant: "tenant role in B's signed scope"
             case .platform: "platform role"
             case .login: "server login role (\(Database.appRole))"
+            case .tenantLogin: "tenant login role (\(Database.tenantLoginRole))"
             }
+        }
+
+        /// The login a role's attempts run on outside a scoped transaction.
+        func endpoint(of database: Database) -> DatabaseEndpoint {
+            self == .tenantLogin ? database.tenantEndpoint : database.appEndpoint
         }
     }
 
@@ -44,7 +50,7 @@ public struct IsolationDatabaseChecks: Sendable {
     /// What a role may see of the victim: the platform and the server's login role read the tenant
     /// directory by design (tenant ids, never tenant data).
     static func mayShow(_ role: Role) -> Set<String> {
-        role == .tenant ? [] : [tenantLabel]
+        role == .tenant || role == .tenantLogin ? [] : [tenantLabel]
     }
 
     // MARK: - Schema
@@ -125,8 +131,15 @@ public struct IsolationDatabaseChecks: Sendable {
         var checks: [IsolationCheck] = []
         do {
             // A's derivation lock keeps the roll-up service from consuming A's queued row while B looks.
-            checks += try await admin.runtime.sessions.run(a.scope, logger: logger) { connection in
+            checks += try await admin.runtime.sessions.run(a.scope, logger: logger) { [admin, logger] connection in
                 try await connection.query("SELECT app.lock_tenant_derivation()")
+                // A queued derivation, committed while the lock is held: the roll-up service consumes a
+                // queued row within a pass, so it is planted here rather than with the rest of A's data.
+                try await admin.runtime.sessions.run(a.scope, access: .readWrite, logger: logger) { other in
+                    try await other.query("""
+                        INSERT INTO app.learning_facts_queue (actor_key) VALUES (\("mbox:mailto:queued-\(a.canary)@probe.invalid"))
+                        """)
+                }
                 var checks: [IsolationCheck] = []
                 for table in tables {
                     let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table) t WHERE \(a.rowMatch(in: table))"))
@@ -149,8 +162,10 @@ public struct IsolationDatabaseChecks: Sendable {
         for table in readable {
             checks.append(await readWhole(table, as: .platform, b: probe.b, scan: scan, learnerColumns: learnerColumns[table] ?? [], victim: a))
         }
-        for table in readable {
-            checks.append(await readWhole(table, as: .login, b: probe.b, scan: scan, learnerColumns: [], victim: a))
+        for role in [Role.login, .tenantLogin] {
+            for table in readable {
+                checks.append(await readWhole(table, as: role, b: probe.b, scan: scan, learnerColumns: [], victim: a))
+            }
         }
         checks += await pooledConnection(probe, tables: readable)
         return checks
@@ -180,8 +195,8 @@ public struct IsolationDatabaseChecks: Sendable {
                    coalesce(string_agg(row_to_json(t)::text, E'\\n'), '') AS rows
             FROM \(table) t
             """
-        let setup = role == .login ? ["SELECT set_config('role', 'tenantscope_tenant', true)"] : []
-        let attempt = role == .login ? "read all of \(table) as the tenant role without a context" : "read all of \(table)"
+        let setup = role == .tenantLogin ? ["SELECT set_config('role', 'tenantscope_tenant', true)"] : []
+        let attempt = role == .tenantLogin ? "read all of \(table) as the tenant role without a context" : "read all of \(table)"
         let result = await execute(setup: setup, probe: .raw(probe, columns: 2), as: role, b: b)
         switch result {
         case .failure(let error):
@@ -199,7 +214,7 @@ public struct IsolationDatabaseChecks: Sendable {
                 return IsolationCheck(area: .database, attempt: attempt, credential: role.label, status: "ok", outcome: .finding,
                                       detail: "\(summary); the rows show \(leaks.joined(separator: " and "))")
             }
-            if role == .tenant || role == .login, !summary.hasSuffix(" 0 of A") {
+            if role != .platform, !summary.hasSuffix(" 0 of A") {
                 return IsolationCheck(area: .database, attempt: attempt, credential: role.label, status: "ok", outcome: .finding,
                                       detail: "\(summary): rows of A are visible")
             }
@@ -214,17 +229,17 @@ public struct IsolationDatabaseChecks: Sendable {
 
     /// What a pooled connection carries from one transaction into the next: an earlier committed context
     /// (`current_setting` reads '' instead of NULL), a session-level `SET` of A's context, and the last
-    /// value of a sequence A used. Each runs on one connection of the server's login role, as the pool hands it on.
+    /// value of a sequence A used. Each runs on one connection of the tenant login, as the pool hands it on.
     func pooledConnection(_ probe: IsolationProbe, tables: [String]) async -> [IsolationCheck] {
         let a = probe.a, b = probe.b
         let scan = Self.scan(a)
         let sessions = admin.runtime.sessions
         var checks: [IsolationCheck] = []
-        let credential = "server login role, one pooled connection"
+        let credential = "tenant login role, one pooled connection"
 
         // current_setting without a context after a committed SET LOCAL.
         do {
-            let results = try await OneShotConnection.with(admin.runtime.appEndpoint, logger: logger) { connection in
+            let results = try await OneShotConnection.with(admin.runtime.tenantEndpoint, logger: logger) { connection in
                 try await sessions.run(.tenant(a.scope), on: connection, access: .readOnly, statementTimeout: nil, logger: logger) { scoped in
                     try await scoped.query("SELECT count(*) FROM app.statements")
                 }
@@ -258,7 +273,7 @@ public struct IsolationDatabaseChecks: Sendable {
 
         // A session-level SET of A's own context, committed: the next transactions (B's, the platform's) must not inherit it.
         do {
-            let results = try await OneShotConnection.with(admin.runtime.appEndpoint, logger: logger) { connection in
+            let results = try await OneShotConnection.with(admin.runtime.tenantEndpoint, logger: logger) { connection in
                 try await sessions.run(.tenant(a.scope), on: connection, access: .readOnly, statementTimeout: nil, logger: logger) { scoped in
                     let context = try await scoped.query("SELECT current_setting('app.tenant_ctx')").collect().first?.decode(String.self) ?? ""
                     try await scoped.query(PostgresQuery(unsafeSQL: "SET app.tenant_ctx = \(Self.literal(context))"))
@@ -272,11 +287,6 @@ public struct IsolationDatabaseChecks: Sendable {
                     }
                     results.append(("read all of \(table) in B's scope after A's session-level SET app.tenant_ctx", text))
                 }
-                let platform = DataScope.platform(ScopePolicy.platformCommand(operator: "verify-isolation"))
-                let current = try await sessions.run(platform, on: connection, access: .readOnly, statementTimeout: nil, logger: logger) { scoped in
-                    try await scoped.query("SELECT coalesce(app.current_tenant()::text, '<null>')").collect().first?.decode(String.self) ?? ""
-                }
-                results.append(("app.current_tenant() in the platform scope after A's session-level SET app.tenant_ctx", current))
                 return results
             }
             for (attempt, text) in results {
@@ -295,7 +305,7 @@ public struct IsolationDatabaseChecks: Sendable {
         do {
             let sequence = try await admin.owner.query(
                 "SELECT pg_get_serial_sequence('app.learning_facts_queue', 'seq')", logger: logger).collect().first?.decode(String?.self) ?? nil
-            let outcome = try await OneShotConnection.with(admin.runtime.appEndpoint, logger: logger) { connection in
+            let outcome = try await OneShotConnection.with(admin.runtime.tenantEndpoint, logger: logger) { connection in
                 let value = try await sessions.run(.tenant(a.scope), on: connection, access: .readWrite, statementTimeout: nil, logger: logger) { scoped in
                     try await scoped.query("""
                         INSERT INTO app.learning_facts_queue (actor_key) VALUES (\("mbox:mailto:queued-\(a.canary)-2@probe.invalid")) RETURNING seq
@@ -304,8 +314,8 @@ public struct IsolationDatabaseChecks: Sendable {
                 var results: [(String, Role, Result<String, any Error>)] = []
                 var probes = ["SELECT lastval()"]
                 if let sequence { probes.append("SELECT currval(\(Self.literal(sequence)))") }
-                for (role, scope) in [(Role.tenant, DataScope.tenant(b.scope)),
-                                      (Role.platform, DataScope.platform(ScopePolicy.platformCommand(operator: "verify-isolation")))] {
+                // Only B's: platform transactions never run on the tenant login's connections (decision 28).
+                for (role, scope) in [(Role.tenant, DataScope.tenant(b.scope))] {
                     for sql in probes {
                         do {
                             let text = try await sessions.run(scope, on: connection, access: .readOnly, statementTimeout: nil, logger: logger) { scoped in
@@ -444,13 +454,20 @@ public struct IsolationDatabaseChecks: Sendable {
                 setup: ["SET app.tenant_ctx = \(literal(context))"],
                 probe: readStatements, expect: .refused(["42501", "P0001"]), expectFor: [.tenant: .refused(["P0001"])]))
         }
-        // The login role has no SELECT of its own: give it the tenant role for the two attempts above.
-        attempts = attempts.map { attempt in
-            var attempt = attempt
-            if attempt.name.contains(", then read app.statements") {
-                attempt.expectFor[.login] = .refused(["P0001"])
-            }
-            return attempt
+        // The logins have no SELECT of their own. The tenant login also tries after becoming the tenant
+        // role, as the server does, so that what is tested is the forged context (the policy's P0001).
+        attempts = attempts.flatMap { attempt -> [Attempt] in
+            guard attempt.name.contains(", then read app.statements") else { return [attempt] }
+            var asTenant = attempt
+            asTenant.name += " (tenant login, then SET LOCAL ROLE tenantscope_tenant)"
+            asTenant.roles = [.tenantLogin]
+            // The context first and then the role, in the server's order: the tenant role may not call set_config.
+            asTenant.setup = attempt.setup + ["SET LOCAL ROLE tenantscope_tenant"]
+            asTenant.expectFor[.tenantLogin] = .refused(["P0001"])
+            var others = attempt
+            others.expectFor[.login] = .refused(denied)
+            others.expectFor[.tenantLogin] = .refused(denied)
+            return [others, asTenant]
         }
         attempts.append(Attempt(name: "current_setting('app.tenant_ctx', true)",
                                 probe: .rows("SELECT current_setting('app.tenant_ctx', true) AS context"), expect: .nothing))
@@ -463,10 +480,18 @@ public struct IsolationDatabaseChecks: Sendable {
                                 expect: .refused(denied)))
         attempts.append(Attempt(name: "SET ROLE \(owner) (the owner)", setup: ["SET ROLE \(identifier(owner))"], expect: .refused(denied)))
         attempts.append(Attempt(name: "SET ROLE tenantscope_aggregates", setup: ["SET ROLE tenantscope_aggregates"], expect: .refused(denied)))
-        attempts.append(Attempt(name: "SET ROLE tenantscope_platform", setup: ["SET ROLE tenantscope_platform"], expect: .refused(denied),
-                                roles: [.tenant]))
-        attempts.append(Attempt(name: "SET ROLE tenantscope_tenant", setup: ["SET ROLE tenantscope_tenant"], expect: .refused(denied),
-                                roles: [.platform]))
+        // PostgreSQL checks SET ROLE against the session user: each surface's transactions run on a login
+        // that is a member of that surface's role only (architecture decision 28).
+        attempts.append(Attempt(name: "SET ROLE tenantscope_platform, then read the platform's learner activity",
+                                setup: ["SET ROLE tenantscope_platform"],
+                                probe: .rows("SELECT row_to_json(a)::text FROM app.platform_learner_activity(30) a"),
+                                expect: .refused(denied), roles: [.tenant, .tenantLogin]))
+        attempts.append(Attempt(name: "SET ROLE tenantscope_tenant, then read app.statements",
+                                setup: ["SET ROLE tenantscope_tenant"], probe: readStatements, expect: .refused(denied),
+                                roles: [.platform, .login]))
+        attempts.append(Attempt(name: "RESET ROLE, then app.runtime_keys() (the key that signs tenant contexts)",
+                                setup: ["RESET ROLE"], probe: .rows("SELECT * FROM app.runtime_keys()"), expect: .refused(denied),
+                                roles: [.tenant, .tenantLogin]))
         attempts.append(Attempt(name: "SET SESSION AUTHORIZATION \(owner)", setup: ["SET SESSION AUTHORIZATION \(identifier(owner))"],
                                 expect: .refused(denied)))
         attempts.append(Attempt(name: "RESET ROLE (back to the login role), then read app.statements", setup: ["RESET ROLE"],
@@ -499,7 +524,7 @@ public struct IsolationDatabaseChecks: Sendable {
         }
         attempts.append(Attempt(name: "app.learner_key(A's learner address) (a keyed hash, per tenant)",
                                 probe: .rows("SELECT app.learner_key(\(literal("mbox:" + a.learnerMbox)))"),
-                                expect: .nothing, expectFor: [.platform: .refused(denied), .login: .refused(denied)]))
+                                expect: .nothing, expectFor: [.platform: .refused(denied), .login: .refused(denied), .tenantLogin: .refused(denied)]))
         attempts.append(Attempt(name: "app.tenant_directory() (the login role's directory)",
                                 probe: .rows("SELECT * FROM app.tenant_directory()"),
                                 expect: .refused(denied), expectFor: [.login: .nothing]))
@@ -532,8 +557,14 @@ public struct IsolationDatabaseChecks: Sendable {
                                 probe: .rows("SELECT pg_relation_size('app.statements') AS bytes"), expect: .volumes))
         attempts.append(Attempt(name: "EXPLAIN ANALYZE over app.statements (rows removed by the policy: a volume)",
                                 probe: .raw("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT * FROM app.statements", columns: 1),
-                                expect: .volumes, expectFor: [.platform: .refused(denied), .login: .refused(denied)]))
-        return attempts
+                                expect: .volumes, expectFor: [.platform: .refused(denied), .login: .refused(denied), .tenantLogin: .refused(denied)]))
+        // The tenant login has no USAGE on schema app of its own: naming a table there is refused outright.
+        return attempts.map { attempt in
+            guard case .volumes = attempt.expect, attempt.expectFor[.tenantLogin] == nil else { return attempt }
+            var attempt = attempt
+            attempt.expectFor[.tenantLogin] = .refused(denied)
+            return attempt
+        }
     }
 
     static func judge(_ attempt: Attempt, role: Role, result: Result<String, any Error>, scan: LeakScan) -> IsolationCheck {
@@ -595,9 +626,9 @@ public struct IsolationDatabaseChecks: Sendable {
             } catch {
                 return .failure(error)
             }
-        case .login:
+        case .login, .tenantLogin:
             do {
-                let text = try await OneShotConnection.with(admin.runtime.appEndpoint, logger: logger) { connection in
+                let text = try await OneShotConnection.with(role.endpoint(of: admin.runtime), logger: logger) { connection in
                     try await connection.query("BEGIN", logger: logger)
                     try await connection.query("SET LOCAL statement_timeout = 15000", logger: logger)
                     for statement in setup { _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect() }
