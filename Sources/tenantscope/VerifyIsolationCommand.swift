@@ -72,7 +72,7 @@ struct VerifyIsolationCommand: AsyncParsableCommand {
 
             progress("Calling every route of \(server.absoluteString) as B")
             checks += await IsolationHTTPProbe(server: server, issuers: issuers, timeout: timeout).run(probe, progress: progress)
-            progress("Reading every tenant table as B, as the platform role and as the server's login role")
+            progress("Reading every tenant table as B, as the platform role and as the server's two logins")
             checks += await db.tables(probe)
             progress("Trying the database escapes of docs/security.md")
             checks += await db.escapes(probe)
