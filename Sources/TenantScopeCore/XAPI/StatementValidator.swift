@@ -29,11 +29,35 @@ public struct StatementValidator: Sendable {
         if object["timestamp"] == nil { object["timestamp"] = .string(storedText) }
         object["authority"] = ["objectType": "Agent", "account": .object(authority.mapValues(JSONValue.string))]
         if object["version"] == nil { object["version"] = "1.0.0" }
+        Self.normalizeContextActivities(&object)
         do {
             return (.object(object), try StatementFacts(statement: object))
         } catch {
             throw .invalidInput("\(path): \(error.message)")
         }
+    }
+
+    /// A single context activity is stored (and so returned) as an array of one: the form the
+    /// specification requires an LRS to return (XAPI-00096), for the statement and its SubStatement.
+    static func normalizeContextActivities(_ statement: inout [String: JSONValue]) {
+        if var context = statement["context"]?.objectValue, var activities = context["contextActivities"]?.objectValue {
+            for (key, value) in activities where value.objectValue != nil {
+                activities[key] = [value]
+            }
+            context["contextActivities"] = .object(activities)
+            statement["context"] = .object(context)
+        }
+        if var object = statement["object"]?.objectValue, object["objectType"]?.stringValue == "SubStatement" {
+            normalizeContextActivities(&object)
+            statement["object"] = .object(object)
+        }
+    }
+
+    /// `objectType`, when present, must be a string: a number or an object is not an absent one.
+    static func objectType(_ object: [String: JSONValue], default fallback: String, path: String) throws(TenantScopeError) -> String {
+        guard let value = object["objectType"] else { return fallback }
+        guard let text = value.stringValue else { throw .invalidInput("\(path).objectType must be a string") }
+        return text
     }
 
     static let statementKeys: Set<String> = ["id", "actor", "verb", "object", "result", "context", "timestamp", "stored", "authority", "version", "attachments", "objectType"]
@@ -55,7 +79,7 @@ public struct StatementValidator: Sendable {
         }
         if let timestamp = s["timestamp"] { try Self.timestamp(timestamp, path: path + ".timestamp") }
         if let stored = s["stored"] { try Self.timestamp(stored, path: path + ".stored") }
-        if let authority = s["authority"] { try validateActor(authority, path: path + ".authority") }
+        if let authority = s["authority"] { try validateAuthority(authority, path: path + ".authority") }
         if let version = s["version"] {
             guard let text = version.stringValue, text.hasPrefix("1.0.") || text == "1.0" || text.hasPrefix("2.0") else {
                 throw .invalidInput("\(path).version must be 1.0.x or 2.0.x")
@@ -68,18 +92,23 @@ public struct StatementValidator: Sendable {
             guard let list = attachments.arrayValue else { throw .invalidInput("\(path).attachments must be an array") }
             for (index, attachment) in list.enumerated() {
                 guard let a = attachment.objectValue else { throw .invalidInput("\(path).attachments[\(index)] must be an object") }
-                try Self.noUnknownKeys(a, allowed: ["usageType", "display", "description", "contentType", "length", "sha2", "fileUrl"], path: "\(path).attachments[\(index)]")
-                guard a["usageType"]?.stringValue != nil, a["contentType"]?.stringValue != nil, a["length"]?.numberValue != nil, a["sha2"]?.stringValue != nil, a["display"] != nil else {
-                    throw .invalidInput("\(path).attachments[\(index)] needs usageType, display, contentType, length and sha2")
+                let attachmentPath = "\(path).attachments[\(index)]"
+                try Self.noUnknownKeys(a, allowed: ["usageType", "display", "description", "contentType", "length", "sha2", "fileUrl"], path: attachmentPath)
+                guard let usageType = a["usageType"], a["contentType"]?.stringValue != nil, a["length"]?.numberValue != nil,
+                      a["sha2"]?.stringValue != nil, let display = a["display"] else {
+                    throw .invalidInput("\(attachmentPath) needs usageType, display, contentType, length and sha2")
                 }
-                try Self.languageMap(a["display"]!, path: "\(path).attachments[\(index)].display")
+                try Self.iri(usageType, path: attachmentPath + ".usageType")
+                try Self.languageMap(display, path: attachmentPath + ".display")
+                if let description = a["description"] { try Self.languageMap(description, path: attachmentPath + ".description") }
+                if let fileUrl = a["fileUrl"] { try Self.iri(fileUrl, path: attachmentPath + ".fileUrl") }
             }
         }
     }
 
     func validateActor(_ value: JSONValue, path: String) throws(TenantScopeError) {
         guard let actor = value.objectValue else { throw .invalidInput("\(path) must be an object") }
-        let objectType = actor["objectType"]?.stringValue ?? "Agent"
+        let objectType = try Self.objectType(actor, default: "Agent", path: path)
         guard objectType == "Agent" || objectType == "Group" else { throw .invalidInput("\(path).objectType must be Agent or Group") }
         try Self.noUnknownKeys(actor, allowed: ["objectType", "name", "mbox", "mbox_sha1sum", "openid", "account", "member"], path: path)
         if let name = actor["name"], name.stringValue == nil { throw .invalidInput("\(path).name must be a string") }
@@ -100,6 +129,19 @@ public struct StatementValidator: Sendable {
             } else if identifiers == 0 {
                 throw .invalidInput("\(path): an anonymous Group needs members")
             }
+        }
+    }
+
+    /// An authority is an Agent, or an anonymous Group of exactly two Agents (the OAuth consumer and
+    /// user). The LRS overwrites it with the credential's agent, but a malformed one is still refused.
+    func validateAuthority(_ value: JSONValue, path: String) throws(TenantScopeError) {
+        try validateActor(value, path: path)
+        guard let authority = value.objectValue, authority["objectType"]?.stringValue == "Group" else { return }
+        guard try Self.identifierCount(authority, path: path) == 0 else {
+            throw .invalidInput("\(path): a Group as authority must be anonymous (no mbox, mbox_sha1sum, openid or account)")
+        }
+        guard authority["member"]?.arrayValue?.count == 2 else {
+            throw .invalidInput("\(path): a Group as authority must have exactly two members")
         }
     }
 
@@ -144,7 +186,7 @@ public struct StatementValidator: Sendable {
 
     func validateObject(_ value: JSONValue, path: String, isSubStatement: Bool) throws(TenantScopeError) {
         guard let object = value.objectValue else { throw .invalidInput("\(path) must be an object") }
-        let objectType = object["objectType"]?.stringValue ?? "Activity"
+        let objectType = try Self.objectType(object, default: "Activity", path: path)
         switch objectType {
         case "Activity":
             try validateActivity(object, path: path)
@@ -182,6 +224,8 @@ public struct StatementValidator: Sendable {
                 guard let text = interaction.stringValue, known.contains(text) else {
                     throw .invalidInput("\(path).definition.interactionType is not a known interaction type")
                 }
+            } else if let component = ["correctResponsesPattern", "choices", "scale", "source", "target", "steps"].first(where: { d[$0] != nil }) {
+                throw .invalidInput("\(path).definition.\(component) needs definition.interactionType")
             }
         }
     }
@@ -249,7 +293,8 @@ public struct StatementValidator: Sendable {
                 }
                 let list: [JSONValue] = entry.arrayValue ?? [entry]
                 for (index, activity) in list.enumerated() {
-                    guard let a = activity.objectValue, (a["objectType"]?.stringValue ?? "Activity") == "Activity" else {
+                    guard let a = activity.objectValue,
+                          try Self.objectType(a, default: "Activity", path: "\(path).contextActivities.\(key)[\(index)]") == "Activity" else {
                         throw .invalidInput("\(path).contextActivities.\(key)[\(index)] must be an Activity")
                     }
                     try validateActivity(a, path: "\(path).contextActivities.\(key)[\(index)]")
@@ -334,8 +379,10 @@ public struct StatementValidator: Sendable {
     }
 
     static func isDuration(_ text: String) -> Bool {
-        // PnYnMnDTnHnMnS or PnW, with an optional fraction on the last (seconds) part.
-        let pattern = #"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$"#
-        return text.range(of: pattern, options: .regularExpression) != nil
+        // PnYnMnDTnHnMnS, or PnW alone (ISO 8601:2004 4.4.3.2 does not mix weeks with other units),
+        // with optional fractions.
+        let weeks = #"^P\d+(\.\d+)?W$"#
+        let pattern = #"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?D)?(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$"#
+        return text.range(of: weeks, options: .regularExpression) != nil || text.range(of: pattern, options: .regularExpression) != nil
     }
 }
