@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import PostgresNIO
@@ -35,13 +36,14 @@ public final class Database: Sendable {
 
     /// Applies pending migrations and reads the server role's password with one owner connection each,
     /// both closed before this returns; then opens the server's own pool. The owner endpoint is not kept.
+    /// `metrics` makes the pool's gauges (in use, waiters, up).
     public static func prepare(
         ownerEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(),
-        progress: @Sendable (String) -> Void = { _ in }
+        metrics: any MetricsFactory = MetricsSystem.factory, progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> Database {
         try await Migrator(ownerEndpoint: ownerEndpoint, logger: logger).migrate(progress: progress)
         let appEndpoint = try await appEndpoint(ownerEndpoint: ownerEndpoint, logger: logger)
-        return try await open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits)
+        return try await open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits, metrics: metrics)
     }
 
     /// How long the server waits on PostgreSQL: for a connection, and for a statement (request work;
@@ -74,7 +76,8 @@ public final class Database: Sendable {
     /// Opens the server's pool on an already migrated database, as the server's login role only: checks
     /// the schema version and reads the runtime keys through `app.runtime_keys()`.
     public static func open(
-        appEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits()
+        appEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(),
+        metrics: any MetricsFactory = MetricsSystem.factory
     ) async throws -> Database {
         let (version, contextKey, linkKey) = try await OneShotConnection.with(appEndpoint, logger: logger) { connection in
             let version = try await connection.query("SELECT app.schema_version()", logger: logger).collect().first?.decode(Int.self) ?? 0
@@ -88,15 +91,15 @@ public final class Database: Sendable {
                 "the database schema is at version \(version), this build needs \(Migration.latestVersion): run `tenantscope migrate` with the owner's URL first")
         }
         return try Database(appEndpoint: appEndpoint, contextKeyHex: contextKey, linkKeyHex: linkKey, checkpoints: checkpoints,
-                            limits: limits, logger: logger)
+                            limits: limits, logger: logger, metrics: metrics)
     }
 
     init(appEndpoint: DatabaseEndpoint, contextKeyHex: String, linkKeyHex: String, checkpoints: AuditCheckpoints? = nil,
-         limits: Limits = Limits(), logger: Logger) throws {
+         limits: Limits = Limits(), logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) throws {
         self.appEndpoint = appEndpoint
         let app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
         self.pool = DatabasePool(client: app, acquireTimeout: limits.acquireTimeout,
-                                 defaultDeadline: limits.statementTimeout + DatabasePool.grace, logger: logger)
+                                 defaultDeadline: limits.statementTimeout + DatabasePool.grace, logger: logger, metrics: metrics)
         self.sessions = ScopedDatabase(pool: pool, signer: try TenantContextSigner(keyHex: contextKeyHex), statementTimeout: limits.statementTimeout)
         self.tenants = TenantDirectory(pool: pool)
         self.audit = AuditLog(pool: pool, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
