@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import PostgresNIO
@@ -40,13 +41,14 @@ public final class Database: Sendable {
 
     /// Applies pending migrations and reads the server role's password with one owner connection each,
     /// both closed before this returns; then opens the server's own pool. The owner endpoint is not kept.
+    /// `metrics` makes the pool's gauges (in use, waiters, up).
     public static func prepare(
         ownerEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(),
-        progress: @Sendable (String) -> Void = { _ in }
+        metrics: any MetricsFactory = MetricsSystem.factory, progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> Database {
         try await Migrator(ownerEndpoint: ownerEndpoint, logger: logger).migrate(progress: progress)
         let appEndpoint = try await appEndpoint(ownerEndpoint: ownerEndpoint, logger: logger)
-        return try await open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits)
+        return try await open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits, metrics: metrics)
     }
 
     /// How long the server waits on PostgreSQL: for a connection, and for a statement (request work;
@@ -82,7 +84,8 @@ public final class Database: Sendable {
     /// the schema version and reads the runtime keys through `app.runtime_keys()` and the tenant login's
     /// password through `app.tenant_login_password()`.
     public static func open(
-        appEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits()
+        appEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(),
+        metrics: any MetricsFactory = MetricsSystem.factory
     ) async throws -> Database {
         let (version, contextKey, linkKey, tenantPassword) = try await OneShotConnection.with(appEndpoint, logger: logger) { connection in
             let version = try await connection.query("SELECT app.schema_version()", logger: logger).collect().first?.decode(Int.self) ?? 0
@@ -97,21 +100,24 @@ public final class Database: Sendable {
                 "the database schema is at version \(version), this build needs \(Migration.latestVersion): run `tenantscope migrate` with the owner's URL first")
         }
         return try Database(appEndpoint: appEndpoint, tenantEndpoint: appEndpoint.with(username: tenantLoginRole, password: tenantPassword),
-                            contextKeyHex: contextKey, linkKeyHex: linkKey, checkpoints: checkpoints, limits: limits, logger: logger)
+                            contextKeyHex: contextKey, linkKeyHex: linkKey, checkpoints: checkpoints, limits: limits, logger: logger,
+                            metrics: metrics)
     }
 
     init(appEndpoint: DatabaseEndpoint, tenantEndpoint: DatabaseEndpoint, contextKeyHex: String, linkKeyHex: String,
-         checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(), logger: Logger) throws {
+         checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(), logger: Logger,
+         metrics: any MetricsFactory = MetricsSystem.factory) throws {
         self.appEndpoint = appEndpoint
         self.tenantEndpoint = tenantEndpoint
         // One health for both pools: the database is up or down for the server as a whole.
-        let health = DatabaseHealth(logger: logger)
+        let health = DatabaseHealth(logger: logger, metrics: metrics)
         let app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 10), backgroundLogger: logger)
         self.pool = DatabasePool(client: app, acquireTimeout: limits.acquireTimeout,
-                                 defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, logger: logger)
+                                 defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, logger: logger, metrics: metrics)
         let tenant = PostgresClient(configuration: tenantEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
         self.tenantPool = DatabasePool(client: tenant, acquireTimeout: limits.acquireTimeout,
-                                       defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, logger: logger)
+                                       defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, logger: logger,
+                                       metrics: metrics)
         self.sessions = ScopedDatabase(tenantPool: tenantPool, platformPool: pool, signer: try TenantContextSigner(keyHex: contextKeyHex),
                                        statementTimeout: limits.statementTimeout)
         self.tenants = TenantDirectory(pool: pool)

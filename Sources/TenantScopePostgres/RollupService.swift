@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import PostgresNIO
@@ -18,27 +19,63 @@ public struct RollupService: Service {
     private let database: Database
     private let interval: Duration
     private let logger: Logger
+    private let metrics: RollupMetrics
 
-    public init(database: Database, interval: Duration = Self.defaultInterval, logger: Logger) {
+    public init(database: Database, interval: Duration = Self.defaultInterval, logger: Logger,
+                metrics: any MetricsFactory = MetricsSystem.factory) {
         self.database = database
         self.interval = interval
         self.logger = logger
+        self.metrics = RollupMetrics(factory: metrics)
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    _ = try await self.catchUpAll()
+                    try await self.pass()
                 } catch where Task.isCancelled {
                     break  // shutting down
                 } catch {
+                    self.metrics.failures.increment()
                     self.logger.warning("Roll-up catch-up failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
                 }
                 // A pass drains each tenant's whole queue, so waiting never builds a backlog; it lets many
                 // batches' actors coalesce into one derivation and leaves the cores to ingest meanwhile.
                 try? await Task.sleep(for: self.interval)
             }
+        }
+    }
+
+    /// One pass of the service: samples the backlog every tenant has (the gauges), then catches them all up.
+    func pass() async throws {
+        let tenants = try await database.tenants.list(logger: logger)
+        var queued = 0
+        var lag = 0.0
+        for tenant in tenants {
+            let backlog = try await backlog(of: tenant.id)
+            queued += backlog.queued
+            lag = max(lag, backlog.lagSeconds)
+        }
+        metrics.queueDepth.record(queued)
+        metrics.lagSeconds.record(lag)
+        try await catchUpAll(tenants: tenants)
+        metrics.passes.increment()
+    }
+
+    /// One tenant's derivation queue length, and how long its oldest statement past the roll-up watermark
+    /// has waited (0 when caught up): two index lookups in the tenant's scope.
+    func backlog(of tenant: TenantID) async throws -> (queued: Int, lagSeconds: Double) {
+        let scope = ScopePolicy.maintenance(of: tenant, job: "rollups")
+        return try await database.sessions.run(scope, logger: logger) { connection in
+            let row = try await connection.query("""
+                SELECT (SELECT count(*) FROM app.learning_facts_queue)::bigint,
+                       coalesce(extract(epoch FROM clock_timestamp() - (
+                         SELECT min(s.stored) FROM app.statements s
+                         WHERE s.stored > coalesce((SELECT r.stored_through FROM app.rollup_state r), '-infinity'))), 0)::float8
+                """).collect().first
+            let (queued, lag) = try row?.decode((Int, Double).self) ?? (0, 0)
+            return (queued, max(lag, 0))
         }
     }
 

@@ -9,21 +9,26 @@ import TenantScopePostgres
 /// - Parameters:
 ///   - services: more services to run with the server (the embedded cluster's supervisor), started
 ///     first and so stopped last.
+///   - metrics: the registry and factory of the request, ingest and roll-up metrics (the database's own
+///     were given to it when it was opened).
 ///   - beforeServerStarts: work that needs the pools running but must finish before the port opens
 ///     (loading demo data).
 ///   - onServerRunning: called with the bound port once the server accepts connections.
+///   - onMetricsRunning: called with the bound port of the metrics listener, when there is one.
 public func buildApplication(
     database: Database,
     configuration: ServerConfiguration,
     tokens: TokenVerifier,
     catalog: ReportCatalog,
     logger: Logger,
+    metrics: ServerMetrics = ServerMetrics(),
     services: [any Service] = [],
     beforeServerStarts: (@Sendable () async throws -> Void)? = nil,
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+    onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     var app = Application(
-        router: buildRouter(database: database, configuration: configuration, tokens: tokens, catalog: catalog),
+        router: buildRouter(database: database, configuration: configuration, tokens: tokens, catalog: catalog, metrics: metrics),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TenantScope"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
@@ -38,7 +43,19 @@ public func buildApplication(
         app.addServices(AuditCheckpointService(checkpoints: checkpoints, audit: database.audit, logger: logger))
     }
     if let interval = configuration.rollupInterval {
-        app.addServices(RollupService(database: database, interval: interval, logger: logger))
+        app.addServices(RollupService(database: database, interval: interval, logger: logger, metrics: metrics.factory))
+    }
+    if let listener = configuration.metricsListener {
+        // Its own server, so the API port never answers /metrics (architecture decision 30); scrapes are
+        // not logged per request.
+        let router = Router(context: BasicRequestContext.self)
+        MetricsRoute(metrics: metrics).register(on: router)
+        app.addServices(Application(
+            router: router,
+            configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "TenantScope metrics"),
+            onServerRunning: { channel in await onMetricsRunning(channel.localAddress?.port ?? listener.port) },
+            logger: logger
+        ))
     }
     if let beforeServerStarts {
         app.beforeServerStarts(perform: beforeServerStarts)
@@ -48,13 +65,15 @@ public func buildApplication(
 
 /// The router with every route and middleware: one place that shows the whole HTTP surface.
 ///
-/// Middleware added here applies to every route, in this order: request logging, security headers
+/// Middleware added here applies to every route, in this order: request logging and metrics, security headers
 /// (`nosniff`, `no-store`), JSON errors, the
 /// presentation of the LRS (version header) and of the pages (HTML errors, security headers), then
 /// the tenant-parameter guard. Each route group adds its authenticator and ``ScopeMiddleware``.
-func buildRouter(database: Database, configuration: ServerConfiguration, tokens: TokenVerifier, catalog: ReportCatalog) -> Router<AppRequestContext> {
+func buildRouter(
+    database: Database, configuration: ServerConfiguration, tokens: TokenVerifier, catalog: ReportCatalog, metrics: ServerMetrics = ServerMetrics()
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: RequestTelemetryMiddleware(factory: metrics.factory))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: XAPIVersionMiddleware())
@@ -70,7 +89,8 @@ func buildRouter(database: Database, configuration: ServerConfiguration, tokens:
     OpenAPIRoute().register(on: router)
     ReportRoutes(runner: reports, authenticator: bearer, audit: audit).register(on: router)
     PlatformTenantRoutes(directory: database.tenants, audit: audit, authenticator: bearer).register(on: router)
-    XAPIRoutes(store: database.statements, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
+    XAPIRoutes(store: database.statements, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes,
+               metrics: IngestMetrics(factory: metrics.factory)).register(on: router)
     EventRoutes(store: database.featureEvents, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
     let dashboards = DashboardRoutes(runner: reports, verifier: tokens, directory: database.tenants, audit: audit,
                                      sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews)

@@ -26,6 +26,16 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
+    /// The status an error thrown by a handler becomes (what ``response(for:request:context:)`` answers).
+    static func status(of error: any Error) -> HTTPResponse.Status {
+        switch error {
+        case let error as TenantScopeError: status(of: error.kind)
+        case is DatabaseUnavailable: .serviceUnavailable
+        case let error as any HTTPResponseError: error.status
+        default: .internalServerError
+        }
+    }
+
     /// The response for an error: also used by middleware that must add headers to error responses.
     static func response(for error: any Error, request: Request, context: Context) throws -> Response {
         switch error {

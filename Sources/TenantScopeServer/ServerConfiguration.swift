@@ -14,14 +14,28 @@ public struct ServerConfiguration: Sendable {
     public var embedding: EmbeddingPolicy
     /// Signs dashboard session cookies; a random key (sessions end with the process) unless given.
     public var sessionSigner: DashboardSessionSigner
+    /// Where `/metrics` is served, apart from the API (architecture decision 30); nil serves it nowhere.
+    public var metricsListener: MetricsListener?
+
+    /// The address of the metrics listener.
+    public struct MetricsListener: Sendable {
+        public var host: String
+        public var port: Int
+
+        public init(host: String = "127.0.0.1", port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
 
     public static let defaultMaximumBodyBytes = 8 * 1024 * 1024
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = defaultMaximumBodyBytes,
         rollupInterval: Duration? = RollupService.defaultInterval, embedding: EmbeddingPolicy = EmbeddingPolicy(),
-        sessionSigner: DashboardSessionSigner = .random()
+        sessionSigner: DashboardSessionSigner = .random(), metricsListener: MetricsListener? = nil
     ) {
+        self.metricsListener = metricsListener
         self.embedding = embedding
         self.sessionSigner = sessionSigner
         self.host = host

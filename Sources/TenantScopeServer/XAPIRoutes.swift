@@ -11,6 +11,7 @@ struct XAPIRoutes {
     let authenticator: LRSAuthenticator
     let audit: AuditLog
     let maximumBodyBytes: Int
+    let metrics: IngestMetrics
 
     static let versionHeader = HTTPField.Name(XAPIVersion.headerName)!
     static let consistentThroughHeader = HTTPField.Name("X-Experience-API-Consistent-Through")!
@@ -27,8 +28,8 @@ struct XAPIRoutes {
         }
 
         let statements = router.tenantRoutes("xAPI/statements", authenticator: authenticator, purpose: "LRS routes", audit: audit)
-        statements.post { request, context in try await post(request, context: context) }
-        statements.put { request, context in try await put(request, context: context) }
+        statements.post { request, context in try await counted { try await post(request, context: context) } }
+        statements.put { request, context in try await counted { try await put(request, context: context) } }
         statements.get { request, context in try await get(request, context: context) }
         statements.head { request, context in
             let full = try await get(request, context: context)
@@ -38,6 +39,17 @@ struct XAPIRoutes {
 
     // MARK: - Writing
 
+    /// Runs a write, counting it as refused when it ends in a client error (nothing of it was stored).
+    private func counted(_ write: () async throws -> Response) async throws -> Response {
+        do {
+            return try await write()
+        } catch {
+            let status = ErrorMiddleware<AppRequestContext>.status(of: error)
+            if (400..<500).contains(status.code) { metrics.refused(status: status) }
+            throw error
+        }
+    }
+
     func post(_ request: Request, context: TenantRequestContext) async throws -> Response {
         try Self.requireWriter(context)
         if try QueryParameters.pairs(of: request).contains(where: { $0.0 == "statementId" }) {
@@ -45,6 +57,7 @@ struct XAPIRoutes {
         }
         let batch = try await prepare(request, user: context.user, requiredID: nil)
         let outcome = try await store.store(batch, in: context.scope, logger: context.logger)
+        metrics.accepted(batch: batch.count, new: outcome.stored)
         context.logger.debug("Statements stored", metadata: ["xapi.received": "\(batch.count)", "xapi.new": "\(outcome.stored)"])
         let ids = "[" + outcome.ids.map { "\"\($0.uuidString.lowercased())\"" }.joined(separator: ",") + "]"
         return Self.json(ids)
@@ -57,7 +70,8 @@ struct XAPIRoutes {
         }
         guard let id = UUID(uuidString: String(text)) else { throw TenantScopeError.invalidInput("statementId must be a UUID") }
         let batch = try await prepare(request, user: context.user, requiredID: id)
-        _ = try await store.store(batch, in: context.scope, logger: context.logger)
+        let outcome = try await store.store(batch, in: context.scope, logger: context.logger)
+        metrics.accepted(batch: batch.count, new: outcome.stored)
         return Response(status: .noContent)
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 import TenantScopeCore
 import TenantScopePostgres
 import TenantScopeServer
@@ -50,6 +51,14 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "seconds"))
     var acquireTimeout: Double = Double(DatabasePool.defaultAcquireTimeout.components.seconds)
 
+    @Option(help: ArgumentHelp(
+        "Port of a separate listener that serves only GET /metrics (Prometheus text, no authentication); none unless given (0 picks a free one).",
+        valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(help: "Address of the metrics listener; keep it on a network only the scraper reaches.")
+    var metricsHost = "127.0.0.1"
+
     @Flag(help: "Set dashboard session cookies Secure; SameSite=None (for HTTPS behind a proxy that does not send X-Forwarded-Proto).")
     var secureCookies = false
 
@@ -63,6 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard acquireTimeout >= 0.1, acquireTimeout <= 600 else {
             throw ValidationError("--acquire-timeout takes seconds between 0.1 and 600, got \(acquireTimeout)")
         }
+        if let metricsPort, metricsPort < 0 || metricsPort > 65535 || metricsPort == port && port != 0 {
+            throw ValidationError("--metrics-port takes a port other than --port's, got \(metricsPort)")
+        }
         for origin in embedOrigins {
             guard origin.hasPrefix("https://") || origin.hasPrefix("http://"), !origin.contains(" "), !origin.contains(";") else {
                 throw ValidationError("--embed-origin takes an origin such as https://lms.example.com, got '\(origin)'")
@@ -74,13 +86,13 @@ struct ServeCommand: AsyncParsableCommand {
     /// again: migrations, reading the server role's password, creating the demo tenants. What comes back
     /// holds only the server role's pool (architecture decision 21). Given the server role's own URL
     /// (`tenantscope db app-url`), serve needs no owner credentials at all and migrates nothing.
-    func startUp(embedded: EmbeddedPostgres?, logger: Logger) async throws -> Database {
+    func startUp(embedded: EmbeddedPostgres?, logger: Logger, metrics: ServerMetrics) async throws -> Database {
         let checkpoints = try database.auditCheckpoints()
         let endpoint = try await database.ownerEndpoint(embedded: embedded)
         if endpoint.username == Database.appRole {
             guard !demo else { throw ValidationError("--demo creates tenants, which needs the owner's URL, not the server role's") }
             progress("Connecting as \(Database.appRole): no migrations (run `tenantscope migrate` with the owner's URL)")
-            return try await Database.open(appEndpoint: endpoint, logger: logger, checkpoints: checkpoints, limits: limits)
+            return try await Database.open(appEndpoint: endpoint, logger: logger, checkpoints: checkpoints, limits: limits, metrics: metrics.factory)
         }
         if demo {
             let admin = try await AdminDatabase.prepare(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints, progress: progress)
@@ -88,9 +100,11 @@ struct ServeCommand: AsyncParsableCommand {
                 try await DemoDataLoader.createTenants(in: admin, logger: logger)
                 try await checkpoints.flush(admin.runtime.audit, logger: logger)
             }
-            return try await Database.open(appEndpoint: admin.runtime.appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits)
+            return try await Database.open(appEndpoint: admin.runtime.appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits,
+                                           metrics: metrics.factory)
         }
-        return try await Database.prepare(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints, limits: limits, progress: progress)
+        return try await Database.prepare(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints, limits: limits,
+                                          metrics: metrics.factory, progress: progress)
     }
 
     var limits: Database.Limits {
@@ -101,9 +115,12 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         TenantScopeCommand.bootstrapLogging()
         let logger = Logger(label: "tenantscope")
+        // Once per process: libraries that report through the global system land in the same registry.
+        let metrics = ServerMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
         let embedded = database.embedded(logger: logger)
         do {
-            let db = try await startUp(embedded: embedded, logger: logger)
+            let db = try await startUp(embedded: embedded, logger: logger, metrics: metrics)
             var loadDemo: (@Sendable () async throws -> Void)?
             if demo {
                 let path = demoStatements
@@ -112,6 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
             let host = self.host
+            let metricsHost = self.metricsHost
             let demo = self.demo
             let stateDirectory = database.resolvedStateDirectory
             if tokens.usesDevelopmentKeys {
@@ -125,9 +143,10 @@ struct ServeCommand: AsyncParsableCommand {
                     rollupInterval: .milliseconds(Int64(rollupInterval * 1000)),
                     embedding: EmbeddingPolicy(
                         allowedOrigins: embedOrigins + (demo ? ["http://localhost:*", "http://127.0.0.1:*"] : []),
-                        alwaysSecure: secureCookies)
+                        alwaysSecure: secureCookies),
+                    metricsListener: metricsPort.map { .init(host: metricsHost, port: $0) }
                 ), tokens: verifier,
-                catalog: try StandardReports.catalog(), logger: logger,
+                catalog: try StandardReports.catalog(), logger: logger, metrics: metrics,
                 services: embedded.map { [EmbeddedPostgresSupervisor(embedded: $0, logger: logger)] } ?? [],
                 beforeServerStarts: loadDemo,
                 onServerRunning: { port in
@@ -136,6 +155,9 @@ struct ServeCommand: AsyncParsableCommand {
                     if demo {
                         progress("Dashboard: open http://\(host):\(port)/embed/learning?token=$(tenantscope token --tenant acme --state-dir \(stateDirectory))")
                     }
+                },
+                onMetricsRunning: { port in
+                    FileHandle.standardOutput.write(Data("Metrics at http://\(metricsHost):\(port)/metrics\n".utf8))
                 }
             )
             // Runs until SIGINT/SIGTERM, then shuts the server and the pools down gracefully.

@@ -16,7 +16,7 @@ import Testing
         FileManager.default.createFile(atPath: output, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TenantScopeBinary.path)
-        process.arguments = ["serve", "--state-dir", root + "/state", "--port", "0"]
+        process.arguments = ["serve", "--state-dir", root + "/state", "--port", "0", "--metrics-port", "0"]
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = nil
         process.environment = environment
@@ -59,6 +59,24 @@ import Testing
         }
         #expect(logins[EmbeddedPostgres.ownerRole] == nil, "serve keeps an owner connection: \(logins)")
         #expect((logins[Database.appRole] ?? 0) > 0, "\(logins)")
+
+        // The metrics listener: its own port, printed like the API's; the API port does not serve it.
+        var metricsURL: String?
+        // Bounded only to stop a hung start: both listeners start together.
+        for _ in 0..<100 where metricsURL == nil {
+            metricsURL = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+                .first { $0.hasPrefix("Metrics at ") }.map { String($0.dropFirst("Metrics at ".count)) }
+            if metricsURL == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let (metrics, _) = try await URLSession.shared.data(from: URL(string: try #require(metricsURL))!)
+        let text = String(decoding: metrics, as: UTF8.self)
+        #expect(text.contains(#"tenantscope_http_requests_total{method="GET",route="/readyz",status="200"} 1"#), "\(text)")
+        #expect(text.contains("tenantscope_db_up 1"), "\(text)")
+        let (_, onAPIPort) = try await URLSession.shared.data(from: URL(string: base + "/metrics")!)
+        #expect((onAPIPort as? HTTPURLResponse)?.statusCode == 404)
+        // One info line per request, with the route template and status as metadata.
+        let serveLog = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(serveLog.contains("http.route=/readyz") && serveLog.contains("http.status=200") && serveLog.contains("Request handled"), "\(serveLog)")
 
         process.terminate()  // SIGTERM, as a service manager sends; Ctrl-C's SIGINT takes the same path
         for _ in 0..<6000 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import PostgresNIO
@@ -23,13 +24,15 @@ public struct DatabasePool: Sendable {
     public let defaultDeadline: Duration
     /// Up or down, as the last use found it; logs each change once.
     public let health: DatabaseHealth
+    let gauges: PoolGauges
 
     public init(client: PostgresClient, acquireTimeout: Duration = defaultAcquireTimeout, defaultDeadline: Duration = .seconds(35),
-                health: DatabaseHealth? = nil, logger: Logger) {
+                health: DatabaseHealth? = nil, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.client = client
         self.acquireTimeout = acquireTimeout
         self.defaultDeadline = defaultDeadline
-        self.health = health ?? DatabaseHealth(logger: logger)
+        self.health = health ?? DatabaseHealth(logger: logger, metrics: metrics)
+        self.gauges = PoolGauges(factory: metrics)
     }
 
     /// Runs `body` on a pooled connection, within `acquireTimeout` to get one and `deadline` overall.
@@ -39,7 +42,7 @@ public struct DatabasePool: Sendable {
     ) async throws -> Result {
         try Task.checkCancellation()
         let deadline = deadline ?? defaultDeadline
-        let lease = Lease()
+        let lease = Lease(gauges: gauges)
         do {
             // Cancelled (graceful shutdown, a request's end): a query in flight to a server that does not
             // answer would ignore the cancellation, so its connection is closed.
@@ -107,18 +110,34 @@ public struct DatabasePool: Sendable {
     }
 }
 
-/// The state of one use of the pool, shared by the use and its timer.
+/// The state of one use of the pool, shared by the use and its timer; keeps the pool's gauges, so each
+/// use counts as a waiter and then as holding a connection exactly once, whichever way it ends.
 private actor Lease {
     private(set) var isAcquired = false
     private var connection: PostgresConnection?
     private var abandoned = false
     private var finished = false
     private(set) var closedByDeadline = false
+    private let gauges: PoolGauges
+    private var isWaiting = false
+    private var isHolding = false
+
+    init(gauges: PoolGauges) {
+        self.gauges = gauges
+    }
+
+    func waiting() {
+        isWaiting = true
+        gauges.waiting.increment()
+    }
 
     /// Records the connection; false when the timer already gave up (the body must not start).
     func acquired(_ connection: PostgresConnection) -> Bool {
+        stopWaiting()
         guard !abandoned else { return false }
         isAcquired = true
+        isHolding = true
+        gauges.inUse.increment()
         self.connection = connection
         return true
     }
@@ -126,6 +145,22 @@ private actor Lease {
     func released() {
         finished = true
         connection = nil
+        if isHolding {
+            isHolding = false
+            gauges.inUse.decrement()
+        }
+    }
+
+    /// The pool's part of the use is over, with or without a connection.
+    func ended() {
+        stopWaiting()
+        released()
+    }
+
+    private func stopWaiting() {
+        guard isWaiting else { return }
+        isWaiting = false
+        gauges.waiting.decrement()
     }
 
     func abandon() {

@@ -87,7 +87,7 @@ public actor CredentialCache: CredentialStatus, Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    try await self.reload(logger: self.logger)
+                    _ = try await self.reload(logger: self.logger)
                 } catch where !Task.isCancelled {
                     self.logger.debug("Credential state reload failed", metadata: ["error.type": "\(type(of: error))"])
                 } catch {
