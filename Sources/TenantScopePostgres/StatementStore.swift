@@ -172,54 +172,90 @@ public struct StatementStore: Sendable {
     }
 
     /// One page of a statement query, newest first unless `ascending`; voided statements never appear.
+    ///
+    /// The filters (agent, verb, activity, registration) also select statements whose object is a
+    /// StatementRef to a statement they match, voided or not (xAPI 1.0.3 Communication 2.1.3, XAPI-00162):
+    /// a second branch finds the matching targets through their indexes and the references to them
+    /// through `(tenant_id, object_id)`. Each branch is ordered and limited before the two are merged,
+    /// so a page still reads at most `limit + 1` rows from each.
     public func page(_ filter: StatementFilter, in scope: TenantScope, logger: Logger) async throws -> Page {
         var binds = PostgresBindings()
-        var conditions = ["NOT s.voided"]
         func bind(_ value: some PostgresNonThrowingEncodable & Sendable) -> String {
             binds.append(value)
             return "$\(binds.count)"
         }
-        if let key = filter.agentKey {
-            var alternatives = ["s.actor_key = \(bind(key))", "s.object_id = $\(binds.count)"]
-            if filter.relatedAgents, let identifier = filter.agentIdentifier {
-                let ifi = bind(identifier) + "::jsonb"
-                alternatives += [
-                    "s.statement->'authority' @> \(ifi)",
-                    "s.statement->'context'->'instructor' @> \(ifi)",
-                    "s.statement->'context'->'team' @> \(ifi)",
-                    "s.statement->'actor'->'member' @> jsonb_build_array(\(ifi))",
-                    "s.statement->'object'->'actor' @> \(ifi)",
-                    "s.statement->'object'->'object' @> \(ifi)",
-                    "s.statement->'object'->'context'->'instructor' @> \(ifi)",
-                ]
+        let agentKey = filter.agentKey.map(bind)
+        let agentIdentifier = filter.relatedAgents ? filter.agentIdentifier.map { bind($0) + "::jsonb" } : nil
+        let verb = filter.verb.map(bind)
+        let activity = filter.activity.map(bind)
+        let registration = filter.registration.map(bind)
+        /// What the filters ask of statement `a` itself.
+        func matches(_ a: String) -> [String] {
+            var conditions: [String] = []
+            if let agentKey {
+                var alternatives = ["\(a).actor_key = \(agentKey)", "\(a).object_id = \(agentKey)"]
+                if let ifi = agentIdentifier {
+                    alternatives += [
+                        "\(a).statement->'authority' @> \(ifi)",
+                        "\(a).statement->'context'->'instructor' @> \(ifi)",
+                        "\(a).statement->'context'->'team' @> \(ifi)",
+                        "\(a).statement->'actor'->'member' @> jsonb_build_array(\(ifi))",
+                        "\(a).statement->'object'->'actor' @> \(ifi)",
+                        "\(a).statement->'object'->'object' @> \(ifi)",
+                        "\(a).statement->'object'->'context'->'instructor' @> \(ifi)",
+                    ]
+                }
+                conditions.append("(" + alternatives.joined(separator: " OR ") + ")")
             }
-            conditions.append("(" + alternatives.joined(separator: " OR ") + ")")
-        }
-        if let verb = filter.verb { conditions.append("s.verb_id = \(bind(verb))") }
-        if let activity = filter.activity {
-            var alternatives = ["s.object_id = \(bind(activity))"]
-            if filter.relatedActivities {
-                let vars = "jsonb_build_object('a', $\(binds.count)::text)"
-                alternatives += [
-                    "jsonb_path_exists(s.statement, 'lax $.context.contextActivities.*.id ? (@ == $a)', \(vars))",
-                    "jsonb_path_exists(s.statement, 'lax $.object.object.id ? (@ == $a)', \(vars))",
-                    "jsonb_path_exists(s.statement, 'lax $.object.context.contextActivities.*.id ? (@ == $a)', \(vars))",
-                ]
+            if let verb { conditions.append("\(a).verb_id = \(verb)") }
+            if let activity {
+                var alternatives = ["\(a).object_id = \(activity)"]
+                if filter.relatedActivities {
+                    let vars = "jsonb_build_object('a', \(activity)::text)"
+                    alternatives += [
+                        "jsonb_path_exists(\(a).statement, 'lax $.context.contextActivities.*.id ? (@ == $a)', \(vars))",
+                        "jsonb_path_exists(\(a).statement, 'lax $.object.object.id ? (@ == $a)', \(vars))",
+                        "jsonb_path_exists(\(a).statement, 'lax $.object.context.contextActivities.*.id ? (@ == $a)', \(vars))",
+                    ]
+                }
+                conditions.append("(" + alternatives.joined(separator: " OR ") + ")")
             }
-            conditions.append("(" + alternatives.joined(separator: " OR ") + ")")
+            if let registration { conditions.append("\(a).registration = \(registration)") }
+            return conditions
         }
-        if let registration = filter.registration { conditions.append("s.registration = \(bind(registration))") }
-        if let since = filter.since { conditions.append("s.stored > \(bind(since))::timestamptz") }
-        if let until = filter.until { conditions.append("s.stored <= \(bind(until))::timestamptz") }
+        // Which statements may appear at all: not voided, in the time window, after the cursor.
+        var window = ["NOT s.voided"]
+        if let since = filter.since { window.append("s.stored > \(bind(since))::timestamptz") }
+        if let until = filter.until { window.append("s.stored <= \(bind(until))::timestamptz") }
         let direction = filter.ascending ? "ASC" : "DESC"
         if let afterStored = filter.afterStored, let afterID = filter.afterID {
-            conditions.append("(s.stored, s.id) \(filter.ascending ? ">" : "<") (\(bind(afterStored))::timestamptz, \(bind(afterID)))")
+            window.append("(s.stored, s.id) \(filter.ascending ? ">" : "<") (\(bind(afterStored))::timestamptz, \(bind(afterID)))")
+        }
+        let order = "ORDER BY stored \(direction), id \(direction) LIMIT \(filter.limit + 1)"
+        let direct = """
+            SELECT s.id, s.statement::text AS statement, s.stored FROM app.statements s
+            WHERE \((window + matches("s")).joined(separator: " AND "))
+            ORDER BY s.stored \(direction), s.id \(direction) LIMIT \(filter.limit + 1)
+            """
+        let sql: String
+        if matches("t").isEmpty {
+            sql = direct
+        } else {
+            sql = """
+                SELECT id, statement, stored FROM (
+                  (\(direct))
+                  UNION
+                  (SELECT s.id, s.statement::text, s.stored
+                   FROM app.statements t JOIN app.statements s ON s.object_id IN (t.id::text, upper(t.id::text))
+                   WHERE \(matches("t").joined(separator: " AND "))
+                     AND s.statement->'object'->>'objectType' = 'StatementRef' AND \(window.joined(separator: " AND "))
+                   ORDER BY s.stored \(direction), s.id \(direction) LIMIT \(filter.limit + 1))
+                ) page \(order)
+                """
         }
         let query = PostgresQuery(unsafeSQL: """
-            SELECT s.id, s.statement::text, \(Self.storedText) FROM app.statements s
-            WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY s.stored \(direction), s.id \(direction)
-            LIMIT \(filter.limit + 1)
+            SELECT p.id, p.statement, \(Self.storedText.replacingOccurrences(of: "s.stored", with: "p.stored")) FROM (\(sql)) p
+            ORDER BY p.stored \(direction), p.id \(direction)
             """, binds: binds)
         return try await sessions.run(scope, logger: logger) { connection in
             var statements: [StoredStatement] = []

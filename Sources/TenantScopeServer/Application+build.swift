@@ -27,8 +27,9 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
     onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
+    let router = buildRouter(database: database, configuration: configuration, tokens: tokens, catalog: catalog, metrics: metrics)
     var app = Application(
-        router: buildRouter(database: database, configuration: configuration, tokens: tokens, catalog: catalog, metrics: metrics),
+        responder: AlternateRequestSyntaxResponder(wrapped: router.buildResponder(), maximumBodyBytes: configuration.maximumBodyBytes),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TenantScope"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
@@ -66,8 +67,7 @@ public func buildApplication(
 /// The router with every route and middleware: one place that shows the whole HTTP surface.
 ///
 /// Middleware added here applies to every route, in this order: request logging and metrics, security headers
-/// (`nosniff`, `no-store`), JSON errors, the
-/// presentation of the LRS (version header) and of the pages (HTML errors, security headers), then
+/// (`nosniff`, `no-store`), JSON errors, the presentation of the LRS (version header) and of the pages (HTML errors, security headers), then
 /// the tenant-parameter guard. Each route group adds its authenticator and ``ScopeMiddleware``.
 func buildRouter(
     database: Database, configuration: ServerConfiguration, tokens: TokenVerifier, catalog: ReportCatalog, metrics: ServerMetrics = ServerMetrics()

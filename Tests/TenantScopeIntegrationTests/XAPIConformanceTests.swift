@@ -229,6 +229,66 @@ import Testing
         }
     }
 
+    /// Filters also select statements whose object is a StatementRef to a statement they match, voided
+    /// or not (XAPI-00162); a reference into another tenant matches nothing there.
+    @Test func filtersSelectStatementsThatReferenceAMatchingStatement() async throws {
+        try await LRSFixture.with { client, fixture in
+            let verb = "https://example.com/verbs/" + UUID().uuidString.lowercased()
+            let target = UUID(), voiding = UUID(), reference = UUID()
+            func ref(_ id: UUID, to target: UUID) -> String {
+                #"{"id":"\#(id.uuidString.lowercased())","actor":{"mbox":"mailto:ref@example.com"},"verb":{"id":"https://example.com/verbs/mentioned"},"object":{"objectType":"StatementRef","id":"\#(target.uuidString.lowercased())"}}"#
+            }
+            try await Self.send(client, .post, "/xAPI/statements", fixture.a.headers, XAPIJSON.statement(id: target, verb: verb), expect: .ok)
+            try await Self.send(client, .post, "/xAPI/statements", fixture.a.headers, XAPIJSON.voiding(target, id: voiding), expect: .ok)
+            try await Self.send(client, .post, "/xAPI/statements", fixture.a.headers, ref(reference, to: target), expect: .ok)
+            let query = "/xAPI/statements?verb=" + verb.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let found = Self.statements(try await Self.send(client, .get, query, fixture.a.headers, expect: .ok).body).compactMap { $0["id"]?.stringValue }
+            #expect(Set(found) == [voiding.uuidString.lowercased(), reference.uuidString.lowercased()], "\(found)")
+            let one = Self.statements(try await Self.send(client, .get, query + "&limit=1", fixture.a.headers, expect: .ok).body)
+            #expect(one.count == 1 && one.first?["id"]?.stringValue == reference.uuidString.lowercased())
+
+            // Tenant B refers to A's statement: the reference is stored, but A's statement matches nothing in B.
+            let foreign = UUID()
+            try await Self.send(client, .post, "/xAPI/statements", fixture.b.headers, ref(foreign, to: target), expect: .ok)
+            let inB = try await Self.send(client, .get, query, fixture.b.headers, expect: .ok).body
+            #expect(Self.statements(inB).isEmpty, "\(inB)")
+        }
+    }
+
+    /// xAPI 1.0.3's Alternate Request Syntax: a form POST stands for the request it names, with its
+    /// headers taken from the form, and meets the same rules as that request (XAPI-00336).
+    @Test func theAlternateRequestSyntaxStandsForTheRequestItNames() async throws {
+        try await LRSFixture.with { client, fixture in
+            func form(_ fields: [(String, String)]) -> String {
+                fields.map { AlternateRequestSyntax.encode($0.0) + "=" + AlternateRequestSyntax.encode($0.1) }
+                    .joined(separator: "&")
+            }
+            var formHeaders = HTTPFields()
+            formHeaders[.contentType] = "application/x-www-form-urlencoded"
+            let credentials: [(String, String)] = [("Authorization", fixture.a.headers[.authorization]!), ("X-Experience-API-Version", "1.0.3")]
+            let id = UUID()
+            try await Self.send(client, .post, "/xAPI/statements?method=PUT", formHeaders,
+                                form(credentials + [("statementId", id.uuidString.lowercased()), ("content", XAPIJSON.statement())]), expect: .noContent)
+            try await Self.send(client, .get, "/xAPI/statements?statementId=\(id)", fixture.a.headers, expect: .ok)
+            let page = try await Self.send(client, .post, "/xAPI/statements?method=GET", formHeaders,
+                                           form(credentials + [("statementId", id.uuidString.lowercased())]), expect: .ok)
+            #expect(XAPIJSON.object(page.body)["id"]?.stringValue == id.uuidString.lowercased())
+
+            // The same rules as the request it stands for, and its own.
+            try await Self.send(client, .post, "/xAPI/statements?method=GET", formHeaders, form([("X-Experience-API-Version", "1.0.3")]),
+                                expect: .unauthorized)
+            try await Self.send(client, .post, "/xAPI/statements?method=PUT", formHeaders,
+                                form(credentials.prefix(1) + [("X-Experience-API-Version", "0.8"), ("statementId", UUID().uuidString), ("content", XAPIJSON.statement())]),
+                                expect: .badRequest)
+            try await Self.send(client, .post, "/xAPI/statements?method=GET", formHeaders, form(credentials + [("tenant", "other")]), expect: .badRequest)
+            try await Self.send(client, .post, "/xAPI/statements?method=PUT&statementId=\(UUID())", formHeaders,
+                                form(credentials + [("content", XAPIJSON.statement())]), expect: .badRequest)
+            try await Self.send(client, .put, "/xAPI/statements?method=POST", formHeaders, form(credentials + [("content", XAPIJSON.statement())]),
+                                expect: .badRequest)
+            try await Self.send(client, .post, "/xAPI/statements?method=PUT", fixture.a.headers, XAPIJSON.statement(), expect: .badRequest)
+        }
+    }
+
     @Test func aStatementArrivingAfterItsVoidingStatementIsStoredVoided() async throws {
         try await LRSFixture.with { client, fixture in
             let target = UUID()
