@@ -274,7 +274,31 @@ public struct IsolationHTTPProbe: Sendable {
         checks.append(await judge(Target(method: "POST", path: "/xAPI/statements", display: "/xAPI/statements (voiding A's statement)",
                                          body: .json(voiding), routeSurface: .tenant),
                                   credential: lrsKey, client: client, context: context))
+        checks.append(await alternateSyntax(context, client: client, lrsKey: lrsKey))
         return checks
+    }
+
+    /// xAPI's Alternate Request Syntax carries the credential and the parameters in a form body: the
+    /// rewritten request must meet the same boundary as the ordinary one.
+    func alternateSyntax(_ context: Context, client: IsolationHTTPClient, lrsKey: Credential) async -> IsolationCheck {
+        var credentialHeaders = IsolationHTTPClient.Request(method: "GET", path: "/")
+        lrsKey.apply(to: &credentialHeaders)
+        let fields = credentialHeaders.headers.map { ($0.0, $0.1) } + [
+            // Not A's first statement id: B stored a statement of its own under that one above.
+            ("X-Experience-API-Version", "1.0.3"), ("statementId", context.a.statementIDs[1].uuidString.lowercased()),
+        ]
+        var request = IsolationHTTPClient.Request(method: "POST", path: "/xAPI/statements", query: [("method", "GET")])
+        request.headers = [("Content-Type", "application/x-www-form-urlencoded")]
+        request.body = Data(fields.map { IsolationHTTPClient.encode($0.0) + "=" + IsolationHTTPClient.encode($0.1) }.joined(separator: "&").utf8)
+        let shown = "/xAPI/statements?method=GET (form: B's credential, statementId=<A's statement>)"
+        let attempt = IsolationHTTPAttempt(
+            method: "POST", target: shown, credential: lrsKey.label, credentialSurface: lrsKey.surface, routeSurface: .tenant,
+            addressesVictim: true, namesVictimTenant: false, mayShow: [])
+        do {
+            return IsolationHTTPRules.judge(attempt, try await client.send(request), scan: context.scan)
+        } catch {
+            return IsolationCheck(area: .http, attempt: "POST \(shown)", credential: lrsKey.label, status: "no answer", outcome: .error, detail: "\(error)")
+        }
     }
 
     static func attackerStatement(id: UUID) -> JSONValue {
