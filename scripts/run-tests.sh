@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs every test. The tests start their own PostgreSQL clusters (through the product's
+# Builds and runs every test; given a filter (scripts/run-tests.sh FaultToleranceTests, as `make faults`
+# does), only the Swift tests it matches. The tests start their own PostgreSQL clusters (through the product's
 # launcher) under a fresh directory; whatever is left there is stopped and removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,11 @@ trap cleanup EXIT
 echo "• Building (a first build compiles the dependencies and takes several minutes)"
 swift build --build-tests
 export TENANTSCOPE_BIN="$(swift build --show-bin-path)/tenantscope"
+if [[ $# -gt 0 ]]; then
+  echo "• Running tests matching $1 (PostgreSQL clusters under $TENANTSCOPE_TEST_ROOT)"
+  swift test --skip-build --filter "$1"
+  exit 0
+fi
 echo "• Running tests (PostgreSQL clusters under $TENANTSCOPE_TEST_ROOT)"
 swift test --skip-build
 echo "• Fuzzing the JSON parser briefly (make fuzz runs it longer)"

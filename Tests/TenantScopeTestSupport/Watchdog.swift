@@ -6,10 +6,13 @@ import Foundation
 /// A detached shell polls the test process's pid once a second and runs `pg_ctl stop -m immediate`
 /// when it disappears: no exit handler of ours has to run.
 enum Watchdog {
-    static func stopWhenThisProcessExits(dataDirectory: String) {
+    /// - Parameter server: a `serve` process to kill first: its supervisor would otherwise start the
+    ///   cluster again right after the watchdog stopped it.
+    static func stopWhenThisProcessExits(dataDirectory: String, killingServer server: pid_t? = nil) {
         guard let binaries = try? PostgresBinaries.locate() else { return }
         let stop = (geteuid() == 0 ? "/usr/sbin/runuser -u postgres -- " : "") + "\(binaries.pgCtl) stop -D '\(dataDirectory)' -m immediate -s"
-        let script = "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(stop) >/dev/null 2>&1"
+        let killServer = server.map { "kill -KILL \($0) 2>/dev/null; " } ?? ""
+        let script = "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(killServer)\(stop) >/dev/null 2>&1"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
         process.arguments = ["/bin/sh", "-c", script]
