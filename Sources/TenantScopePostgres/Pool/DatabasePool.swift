@@ -36,6 +36,11 @@ public struct DatabasePool: Sendable {
     }
 
     /// Runs `body` on a pooled connection, within `acquireTimeout` to get one and `deadline` overall.
+    ///
+    /// The caller is answered by whichever comes first — the use's own result, the acquire timeout, or its
+    /// own cancellation — and never waits for the rest: a lease request PostgresNIO holds while it
+    /// reconnects (with its own backoff, tens of seconds) is left to finish in the background, and when it
+    /// does, the abandoned use hands the connection straight back.
     public func withConnection<Result: Sendable>(
         deadline: Duration? = nil, logger: Logger,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
@@ -43,50 +48,62 @@ public struct DatabasePool: Sendable {
         try Task.checkCancellation()
         let deadline = deadline ?? defaultDeadline
         let lease = Lease(gauges: gauges)
+        await lease.waiting()
+        let outcome = Outcome<Result>()
         do {
-            // Cancelled (graceful shutdown, a request's end): a query in flight to a server that does not
-            // answer would ignore the cancellation, so its connection is closed.
-            return try await withTaskCancellationHandler {
-                try await withThrowingTaskGroup(of: Result?.self) { group in
-                    group.addTask {
-                        try await client.withConnection { connection in
-                            guard await lease.acquired(connection) else { throw CancellationError() }
-                            // Released before the connection goes back to the pool, so the timer can never
-                            // close a connection another use already holds.
-                            do {
-                                let result = try await body(connection)
-                                await lease.released()
-                                return result
-                            } catch {
-                                await lease.released()
-                                throw error
+            let result = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+                    outcome.begin(continuation)
+                    let work = Task {
+                        do {
+                            let result = try await client.withConnection { connection in
+                                guard await lease.acquired(connection) else { throw CancellationError() }
+                                // Released before the connection goes back to the pool, so the timer can never
+                                // close a connection another use already holds.
+                                do {
+                                    let result = try await body(connection)
+                                    await lease.released()
+                                    return result
+                                } catch {
+                                    await lease.released()
+                                    throw error
+                                }
                             }
+                            outcome.finish(.success(result))
+                        } catch {
+                            outcome.finish(.failure(error))
                         }
+                        await lease.ended()
                     }
-                    group.addTask {
+                    outcome.setTimer(Task {
                         try await Task.sleep(for: acquireTimeout)
                         guard await lease.isAcquired else {
                             await lease.abandon()
-                            throw DatabaseUnavailable("no database connection within \(acquireTimeout)")
+                            outcome.finish(.failure(DatabaseUnavailable("no database connection within \(acquireTimeout)")))
+                            work.cancel()
+                            return
                         }
                         try await Task.sleep(for: deadline - acquireTimeout)
+                        guard await lease.isStillRunning else { return }
+                        // The caller is answered first: closing a connection to a server that does not
+                        // answer can itself take a while.
+                        outcome.finish(.failure(DatabaseUnavailable("the database did not answer within the deadline")))
                         if await lease.closeIfStillRunning() {
                             logger.warning("Database use exceeded its deadline; connection closed", metadata: ["db.deadline": "\(deadline)"])
                         }
-                        return nil
-                    }
-                    while let next = try await group.next() {
-                        if let result = next {
-                            group.cancelAll()
-                            await health.succeeded()
-                            return result
-                        }
-                    }
-                    throw DatabaseUnavailable("the database use ended without a result")
+                    })
                 }
             } onCancel: {
-                Task { _ = await lease.closeIfStillRunning() }
+                // Cancelled (graceful shutdown, a request's end): a query in flight to a server that does not
+                // answer would ignore the cancellation, so its connection is closed, and the caller goes.
+                Task {
+                    await lease.abandon()
+                    outcome.finish(.failure(CancellationError()))
+                    _ = await lease.closeIfStillRunning()
+                }
             }
+            await health.succeeded()
+            return result
         } catch {
             let classified = DatabaseUnavailable.classify(error, closedByDeadline: await lease.closedByDeadline)
             if let unavailable = classified as? DatabaseUnavailable { await health.failed(unavailable) } else if await lease.isAcquired { await health.succeeded() }
@@ -163,9 +180,15 @@ private actor Lease {
         gauges.waiting.decrement()
     }
 
+    /// The caller gave up (acquire timeout, cancellation): no longer a waiter, and a connection that
+    /// arrives later goes straight back to the pool.
     func abandon() {
         abandoned = true
+        stopWaiting()
     }
+
+    /// Whether the use holds a connection and has not finished with it.
+    var isStillRunning: Bool { !finished && connection != nil }
 
     /// Closes the connection of a use that is still running; true when it did.
     func closeIfStillRunning() async -> Bool {
@@ -173,5 +196,44 @@ private actor Lease {
         closedByDeadline = true
         try? await connection.close()
         return true
+    }
+}
+
+/// The one answer of a use: the first of its result, its acquire timeout or its cancellation resumes the
+/// caller; later ones are dropped. Ends the use's timer with it.
+private final class Outcome<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Value, any Error>?
+    private var timer: Task<Void, any Error>?
+    private var done = false
+    /// An answer that came before the caller began waiting (a cancellation that raced the start).
+    private var early: Swift.Result<Value, any Error>?
+
+    func begin(_ continuation: CheckedContinuation<Value, any Error>) {
+        let early = lock.withLock { () -> Swift.Result<Value, any Error>? in
+            if self.early == nil { self.continuation = continuation }
+            return self.early
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func setTimer(_ timer: Task<Void, any Error>) {
+        let finished = lock.withLock {
+            if !done { self.timer = timer }
+            return done
+        }
+        if finished { timer.cancel() }
+    }
+
+    func finish(_ result: Swift.Result<Value, any Error>) {
+        let (continuation, timer) = lock.withLock { () -> (CheckedContinuation<Value, any Error>?, Task<Void, any Error>?) in
+            guard !done else { return (nil, nil) }
+            done = true
+            if self.continuation == nil { early = result }
+            defer { self.continuation = nil; self.timer = nil }
+            return (self.continuation, self.timer)
+        }
+        timer?.cancel()
+        continuation?.resume(with: result)
     }
 }
