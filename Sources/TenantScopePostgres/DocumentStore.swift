@@ -118,12 +118,17 @@ public struct DocumentStore: Sendable {
                       AND registration = \(address.registration) AND document_id = \(id)
                     """)
             } else {
-                // Another request may have created it since the SELECT (nothing was there to lock).
+                // Another request may have created it since the SELECT (nothing was there to lock). An
+                // unconditional replace (a State PUT) simply wins over it, as it would have a moment later;
+                // anything that depended on the document's absence or content is refused.
+                let overwrite = mode == .replace && preconditions.isEmpty
                 let inserted = try await connection.query("""
                     INSERT INTO app.xapi_documents (kind, activity_id, agent_key, registration, document_id, content, content_type, etag)
                     VALUES (\(address.kind.rawValue), \(address.activityID), \(address.agentKey), \(address.registration), \(id),
                             \(buffer), \(stored.contentType), \(stored.etag))
-                    ON CONFLICT DO NOTHING
+                    ON CONFLICT (tenant_id, kind, activity_id, agent_key, registration, document_id) DO \(unescaped: overwrite
+                        ? "UPDATE SET content = EXCLUDED.content, content_type = EXCLUDED.content_type, etag = EXCLUDED.etag, updated = clock_timestamp()"
+                        : "NOTHING")
                     RETURNING 1
                     """).collect()
                 if inserted.isEmpty {

@@ -42,7 +42,8 @@ struct XAPIDocumentRoutes {
         try context.require(.admin, "writing xAPI documents needs an LRS credential or a tenant admin token")
         let query = try DocumentQuery.parse(kind, method: .write, parameters: QueryParameters.pairs(of: request))
         let contentType = request.headers[.contentType]
-        if let contentType, contentType.count > 255 { throw TenantScopeError.invalidInput("Content-Type is longer than 255 characters") }
+        // Counted as PostgreSQL's length() counts (code points), not as Swift's grapheme clusters.
+        if let contentType, contentType.unicodeScalars.count > 255 { throw TenantScopeError.invalidInput("Content-Type is longer than 255 characters") }
         let body = try await RequestBody.collect(request, limit: maximumBodyBytes)
         let content = DocumentContent(bytes: Array(body), contentType: contentType)
         guard let id = query.documentID else { throw TenantScopeError.invalidInput("the \(kind.idParameter) parameter is required") }

@@ -86,6 +86,28 @@ import Testing
         }
     }
 
+    /// Concurrent first writes of one document: State PUTs all succeed (the last one wins), POSTs of JSON
+    /// objects all land in one merged document or are told to retry (409), never a 500.
+    @Test func concurrentFirstWritesOfOneDocument() async throws {
+        try await LRSFixture.with { client, fixture in
+            let h = fixture.a.headers
+            let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, HTTPResponse.Status).self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        let put = try await client.execute(uri: Self.stateURI("race-put"), method: .put, headers: h, body: ByteBuffer(string: #"{"n":\#(index)}"#)) { $0.status }
+                        let post = try await client.execute(uri: Self.stateURI("race-post"), method: .post, headers: h, body: ByteBuffer(string: #"{"k\#(index)":1}"#)) { $0.status }
+                        return (put, post)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0.0 == .noContent }, "\(statuses)")
+            #expect(statuses.allSatisfy { [.noContent, .conflict].contains($0.1) }, "\(statuses)")
+            let merged = XAPIJSON.object(try await Self.send(client, .get, Self.stateURI("race-post"), h, expect: .ok).body)
+            #expect(merged.count == statuses.filter { $0.1 == .noContent }.count, "\(merged)")
+        }
+    }
+
     @Test func sinceListsOnlyDocumentsUpdatedAfterIt() async throws {
         try await LRSFixture.with { client, fixture in
             let h = fixture.a.headers
@@ -134,6 +156,14 @@ import Testing
             try await Self.send(client, .get, Self.stateURI("x", extra: "&tenant=other"), h, expect: .badRequest)
             try await Self.send(client, .get, Self.stateURI("x", extra: "&since=2020-01-01T00:00:00Z"), h, expect: .badRequest)
             try await Self.send(client, .delete, Self.profileURI(), h, expect: .badRequest)
+            // 200 characters of e + combining accent: 400 code points, too long for the column (not a 500).
+            try await Self.send(client, .put, Self.stateURI("x"), Self.with(h, [(.contentType, "a/" + String(repeating: "e\u{301}", count: 200))]), "x",
+                               expect: .badRequest)
+            // The longest key parts fit the primary key's b-tree entry.
+            let longest = Self.stateURI(String(repeating: "s", count: 500), activity: "https://x.example/" + String(repeating: "a", count: 982),
+                                        agent: #"{"openid":"https://o.example/\#(String(repeating: "o", count: 975))"}"#)
+            try await Self.send(client, .put, longest, h, "{}", expect: .noContent)
+            try await Self.send(client, .get, longest, h, expect: .ok)
             try await Self.send(client, .get, "/xAPI/activities", h, expect: .badRequest)
             try await Self.send(client, .get, "/xAPI/agents?agent=%7B%7D", h, expect: .badRequest)
             var noVersion = h
