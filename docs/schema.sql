@@ -760,6 +760,28 @@ CREATE TABLE app.tenants (
 
 ALTER TABLE ONLY app.tenants FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE app.xapi_documents (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    kind text NOT NULL,
+    activity_id text NOT NULL,
+    agent_key text NOT NULL,
+    registration text NOT NULL,
+    document_id text NOT NULL,
+    content bytea NOT NULL,
+    content_type text NOT NULL,
+    etag text NOT NULL,
+    updated timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    CONSTRAINT xapi_documents_activity_id_check CHECK ((octet_length(activity_id) <= 1000)),
+    CONSTRAINT xapi_documents_agent_key_check CHECK ((octet_length(agent_key) <= 1000)),
+    CONSTRAINT xapi_documents_content_type_check CHECK (((length(content_type) >= 1) AND (length(content_type) <= 255))),
+    CONSTRAINT xapi_documents_document_id_check CHECK (((octet_length(document_id) >= 1) AND (octet_length(document_id) <= 500))),
+    CONSTRAINT xapi_documents_etag_check CHECK ((etag ~ '^[0-9a-f]{40}$'::text)),
+    CONSTRAINT xapi_documents_kind_check CHECK ((kind = ANY (ARRAY['state'::text, 'activity_profile'::text, 'agent_profile'::text]))),
+    CONSTRAINT xapi_documents_registration_check CHECK (((registration = ''::text) OR (registration ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'::text)))
+);
+
+ALTER TABLE ONLY app.xapi_documents FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE app_private.learner_key_secrets (
     tenant_id uuid NOT NULL,
     secret bytea DEFAULT app_private.gen_random_bytes(32) NOT NULL
@@ -877,6 +899,9 @@ ALTER TABLE ONLY app.tenants
 ALTER TABLE ONLY app.tenants
     ADD CONSTRAINT tenants_slug_key UNIQUE (slug);
 
+ALTER TABLE ONLY app.xapi_documents
+    ADD CONSTRAINT xapi_documents_pkey PRIMARY KEY (tenant_id, kind, activity_id, agent_key, registration, document_id);
+
 ALTER TABLE ONLY app_private.learner_key_secrets
     ADD CONSTRAINT learner_key_secrets_pkey PRIMARY KEY (tenant_id);
 
@@ -929,6 +954,8 @@ CREATE INDEX statements_tenant_timestamp ON app.statements USING btree (tenant_i
 CREATE INDEX statements_tenant_verb ON app.statements USING btree (tenant_id, verb_id, stored);
 
 CREATE INDEX statements_tenant_voids ON app.statements USING btree (tenant_id, voids) WHERE (voids IS NOT NULL);
+
+CREATE INDEX xapi_documents_tenant_updated ON app.xapi_documents USING btree (tenant_id, kind, updated);
 
 CREATE INDEX lrs_credentials_tenant ON app_private.lrs_credentials USING btree (tenant_id);
 
@@ -999,6 +1026,9 @@ ALTER TABLE ONLY app.shared_links
 
 ALTER TABLE ONLY app.statements
     ADD CONSTRAINT statements_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.xapi_documents
+    ADD CONSTRAINT xapi_documents_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY app_private.learner_key_secrets
     ADD CONSTRAINT learner_key_secrets_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
@@ -1084,9 +1114,13 @@ CREATE POLICY tenant_isolation ON app.shared_links USING ((tenant_id = ( SELECT 
 
 CREATE POLICY tenant_isolation ON app.statements USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
+CREATE POLICY tenant_isolation ON app.xapi_documents USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
 CREATE POLICY tenant_self ON app.tenants FOR SELECT USING ((id = ( SELECT app.current_tenant() AS current_tenant)));
 
 ALTER TABLE app.tenants ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.xapi_documents ENABLE ROW LEVEL SECURITY;
 
 GRANT USAGE ON SCHEMA app TO tenantscope_tenant;
 GRANT USAGE ON SCHEMA app TO tenantscope_platform;
@@ -1210,3 +1244,5 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.statements TO tenantscope_tenant;
 
 GRANT SELECT ON TABLE app.tenants TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.tenants TO tenantscope_platform;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.xapi_documents TO tenantscope_tenant;

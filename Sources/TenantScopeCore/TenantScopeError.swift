@@ -6,7 +6,7 @@
 public struct TenantScopeError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidInput, notFound, forbidden, conflict, environment
+            case invalidInput, notFound, forbidden, conflict, preconditionFailed, environment
         }
 
         private let base: Base
@@ -23,6 +23,8 @@ public struct TenantScopeError: Error, Hashable, Sendable, CustomStringConvertib
         public static let forbidden = Kind(.forbidden)
         /// The request conflicts with existing state (HTTP 409).
         public static let conflict = Kind(.conflict)
+        /// A conditional request's `If-Match`/`If-None-Match` does not hold (HTTP 412).
+        public static let preconditionFailed = Kind(.preconditionFailed)
         /// The environment is not set up the way TenantScope needs (missing binaries, unreachable
         /// directories, a dependency that is down): HTTP 503.
         public static let environment = Kind(.environment)
@@ -42,6 +44,7 @@ public struct TenantScopeError: Error, Hashable, Sendable, CustomStringConvertib
     public static func notFound(_ message: String) -> Self { .init(kind: .notFound, message: message) }
     public static func forbidden(_ message: String) -> Self { .init(kind: .forbidden, message: message) }
     public static func conflict(_ message: String) -> Self { .init(kind: .conflict, message: message) }
+    public static func preconditionFailed(_ message: String) -> Self { .init(kind: .preconditionFailed, message: message) }
     public static func environment(_ message: String) -> Self { .init(kind: .environment, message: message) }
 
     public var description: String { message }

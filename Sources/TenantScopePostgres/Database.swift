@@ -33,6 +33,8 @@ public final class Database: Sendable {
     public let credentialState: CredentialStateStore
     /// The Learning Record Store's statements, through ``sessions``.
     public let statements: StatementStore
+    /// The xAPI State, Activity Profile and Agent Profile documents, through ``sessions``.
+    public let documents: DocumentStore
     public let featureEvents: FeatureEventStore
     public let lrsCredentials: LRSCredentials
     /// Saved dashboard views and shared links, through ``sessions``.
@@ -124,6 +126,7 @@ public final class Database: Sendable {
         self.audit = AuditLog(pool: pool, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
         self.credentialState = CredentialStateStore(pool: pool)
         self.statements = StatementStore(sessions: sessions, cursors: try StatementCursorSigner(keyHex: linkKeyHex))
+        self.documents = DocumentStore(sessions: sessions)
         self.featureEvents = FeatureEventStore(sessions: sessions)
         self.lrsCredentials = LRSCredentials(pool: pool)
         self.savedViews = SavedViewStore(sessions: sessions, pool: pool, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))

@@ -91,6 +91,8 @@ func buildRouter(
     PlatformTenantRoutes(directory: database.tenants, audit: audit, authenticator: bearer).register(on: router)
     XAPIRoutes(store: database.statements, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes,
                metrics: IngestMetrics(factory: metrics.factory)).register(on: router)
+    XAPIDocumentRoutes(documents: database.documents, statements: database.statements, authenticator: lrs, audit: audit,
+                       maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
     EventRoutes(store: database.featureEvents, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
     let dashboards = DashboardRoutes(runner: reports, verifier: tokens, directory: database.tenants, audit: audit,
                                      sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews)

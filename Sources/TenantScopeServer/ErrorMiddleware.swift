@@ -21,6 +21,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .notFound: .notFound
         case .forbidden: .forbidden
         case .conflict: .conflict
+        case .preconditionFailed: .preconditionFailed
         case .environment: .serviceUnavailable
         default: .internalServerError
         }

@@ -80,6 +80,13 @@ struct TwoTenants: Sendable {
             try await connection.query("""
                 INSERT INTO app.learning_facts_queue (actor_key) VALUES (\("mbox:mailto:queued-canary-\(canary)@fixture.example"))
                 """)
+            // An xAPI State document whose id and content carry the canary.
+            try await connection.query("""
+                INSERT INTO app.xapi_documents (kind, activity_id, agent_key, registration, document_id, content, content_type, etag)
+                VALUES ('state', \("https://fixture.example/\(canary)"), \("mbox:mailto:canary-\(canary)@fixture.example"), '',
+                        \("state-\(canary)"), convert_to(\("{\"canary\":\"\(canary)\"}"), 'UTF8'), 'application/json',
+                        repeat('0', 40))
+                """)
             // Roll-ups too, so every tenant table holds a row of this tenant.
             try await connection.query("SELECT app.catch_up_rollups('10 minutes', true)")
         }

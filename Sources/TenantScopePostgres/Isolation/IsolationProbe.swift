@@ -165,6 +165,14 @@ public struct IsolationProbe: Sendable {
             try await connection.query("SELECT app.catch_up_rollups('10 minutes', true)")
         }
 
+        // A State document of the learner in the course, through the LRS's own store: the canary is its id
+        // and its content.
+        let probeAgentKey = try DocumentQuery.agentKey(#"{"mbox":"\#(learnerMbox)"}"#)
+        try await database.documents.write(
+            DocumentContent(bytes: Array(#"{"canary":"\#(canary)"}"#.utf8), contentType: "application/json"), mode: .replace,
+            to: DocumentAddress(kind: .state, activityID: courseIRI, agentKey: probeAgentKey, registration: registration.uuidString.lowercased()),
+            id: "state-\(canary)", preconditions: .init(), in: scope, logger: logger)
+
         let view = try await database.savedViews.save(in: scope, name: "view-\(canary)", days: 30, course: courseIRI, logger: logger)
         guard let (linkID, linkToken) = try await database.savedViews.share(in: scope, view: view.id, lifetime: .seconds(3_600), logger: logger) else {
             throw TenantScopeError.environment("the probe's saved view vanished before it could be shared")

@@ -35,6 +35,7 @@ extension Migration {
         .activitySummaries,
         .leastPrivilege,
         .tenantLogin,
+        .documents,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -339,7 +339,7 @@ public struct IsolationHTTPProbe: Sendable {
 
     static func routeSurface(_ path: String) -> Surface? {
         if path.hasPrefix("/api/v1/platform/") || path.hasPrefix("/platform/") || path == "/embed/platform" { return .platform }
-        if path.hasPrefix("/api/v1/") || path.hasPrefix("/xAPI/statements") || path.hasPrefix("/dashboards/") || path == "/embed/learning" {
+        if path.hasPrefix("/api/v1/") || (path.hasPrefix("/xAPI/") && path != "/xAPI/about") || path.hasPrefix("/dashboards/") || path == "/embed/learning" {
             return .tenant
         }
         return nil
@@ -398,6 +398,7 @@ public struct IsolationHTTPProbe: Sendable {
     func queries(_ operation: OpenAPIOperation, path: String, credential: Credential, context: Context) -> [([(String, String)], Bool)] {
         let a = context.a
         let statementLookup = a.statementIDs[1].uuidString.lowercased()
+        let learner = JSONValue.object(["mbox": .string(a.learnerMbox)]).jsonText
         switch (operation.method, operation.path) {
         case ("GET", "/xAPI/statements"):
             var variants: [([(String, String)], Bool)] = [
@@ -411,6 +412,18 @@ public struct IsolationHTTPProbe: Sendable {
             ]
             if let cursor = context.moreCursor { variants.append(([("more", cursor)], false)) }
             return variants
+        case ("GET", "/xAPI/activities/state"), ("HEAD", "/xAPI/activities/state"):
+            // The ids of A's learner's State documents in A's course (one carries A's canary): B's list is its own.
+            return [([], false), ([("activityId", a.courseIRI), ("agent", learner), ("registration", a.registration.uuidString.lowercased())], false)]
+        case ("GET", "/xAPI/activities/profile"), ("HEAD", "/xAPI/activities/profile"):
+            return [([], false), ([("activityId", a.courseIRI)], false)]
+        case ("GET", "/xAPI/agents/profile"), ("HEAD", "/xAPI/agents/profile"):
+            return [([], false), ([("agent", learner)], false)]
+        case ("GET", "/xAPI/activities"), ("HEAD", "/xAPI/activities"):
+            // A's course definition (its name carries A's canary) must not come from A's statements.
+            return [([], false), ([("activityId", a.courseIRI)], false)]
+        case ("GET", "/xAPI/agents"), ("HEAD", "/xAPI/agents"):
+            return [([], false), ([("agent", learner)], false)]
         case ("HEAD", "/xAPI/statements"):
             return [([], false), ([("statementId", statementLookup)], true)]
         case ("PUT", "/xAPI/statements"):
