@@ -74,6 +74,7 @@ func buildRouter(
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestTelemetryMiddleware(factory: metrics.factory))
+    router.add(middleware: ClientLivenessMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: XAPIVersionMiddleware())

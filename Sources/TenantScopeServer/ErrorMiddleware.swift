@@ -27,11 +27,15 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
+    /// Nobody reads it: nginx's "client closed request", so logs and metrics can tell it from a failure.
+    static var clientClosedRequest: HTTPResponse.Status { HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request") }
+
     /// The status an error thrown by a handler becomes (what ``response(for:request:context:)`` answers).
     static func status(of error: any Error) -> HTTPResponse.Status {
         switch error {
         case let error as TenantScopeError: status(of: error.kind)
         case is DatabaseUnavailable: .serviceUnavailable
+        case is ClientGone: clientClosedRequest
         case let error as any HTTPResponseError: error.status
         default: .internalServerError
         }
@@ -48,6 +52,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             var headers = HTTPFields()
             headers[.retryAfter] = "5"
             return try ErrorBody(error: "the database is unavailable; retry shortly", status: .serviceUnavailable).response(headers: headers)
+        case is ClientGone:
+            return try ErrorBody(error: "the client closed the request", status: clientClosedRequest).response()
         case let error as any HTTPResponseError:
             return try error.response(from: request, context: context)
         default:

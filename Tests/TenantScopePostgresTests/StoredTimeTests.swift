@@ -35,4 +35,25 @@ import Testing
         #expect(rows[0].3 == "2026-01-01T00:00:00Z")
         #expect(rows[1].3 == rows[1].4 && rows[1].1 == rows[1].0)
     }
+
+    /// A batch whose client went away while it waited for a connection starts no transaction: nothing is
+    /// stored, so no `stored` older than the roll-ups' look-back can appear later.
+    @Test func aClientThatLeftGetsNoTransaction() async throws {
+        let handle = try TestDatabase.current
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("gone")), name: "Gone", logger: TestDatabase.logger)
+        let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "gone-test"])
+        let prepared = try StatementBatch.parse(Data(XAPIJSON.statement().utf8), validator: validator)
+        await #expect(throws: ClientGone.self) {
+            try await ClientLiveness.$isConnected.withValue({ false }) {
+                _ = try await handle.database.statements.store(prepared, in: tenant.id.testScope, logger: TestDatabase.logger)
+            }
+        }
+        let count = { try await handle.database.sessions.run(tenant.id.testScope, logger: TestDatabase.logger) { connection in
+            try await connection.query("SELECT count(*)::int FROM app.statements").collect().first?.decode(Int.self) ?? -1
+        } }
+        #expect(try await count() == 0)
+        // Control: the same batch for a client that is still there is stored.
+        _ = try await handle.database.statements.store(prepared, in: tenant.id.testScope, logger: TestDatabase.logger)
+        #expect(try await count() == 1)
+    }
 }

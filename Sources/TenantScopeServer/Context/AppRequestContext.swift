@@ -15,9 +15,13 @@ public struct AppRequestContext: AuthRequestContext {
     public internal(set) var dashboardSession: DashboardSession?
     /// Set only by ``ScopeMiddleware``, from ``ScopePolicy``.
     public internal(set) var scope: DataScope?
+    /// Whether the request's connection is still open (``ClientLiveness``).
+    public let isClientConnected: @Sendable () -> Bool
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        let channel = source.channel
+        self.isClientConnected = { channel.isActive }
         self.identity = nil
         self.dashboardSession = nil
         self.scope = nil
