@@ -107,7 +107,12 @@ class TinCanClientAgainstTenantScope(unittest.TestCase):
         self.assertEqual(str(voided.content.id), str(target.id))
         query = lrs("LRS_A").query_statements({"agent": agent, "verb": EXPERIENCED})
         self.assertOk(query)
-        self.assertEqual(query.content.statements, [])
+        # The voided statement is gone; the voiding statement that targets it still matches the filter
+        # through its StatementRef (xAPI 1.0.3 Communication 2.1.4, ADL's XAPI-00162).
+        found = query.content.statements
+        self.assertNotIn(str(target.id), [str(s.id) for s in found])
+        self.assertEqual([s.verb.id for s in found], [VOIDED.id])
+        self.assertEqual([str(s.object.id) for s in found], [str(target.id)])
 
     def test_another_tenant_sees_none_of_it(self):
         statement = Statement(id=str(uuid.uuid4()), actor=learner(4), verb=EXPERIENCED, object=lesson(7))
