@@ -141,23 +141,10 @@ import Testing
 
     // MARK: - Helpers
 
-    struct Member {
-        let tenant: Tenant
-        let credential: LRSCredentialSecret
-
-        var headers: HTTPFields {
-            var headers = HTTPFields()
-            headers[.authorization] = "Basic " + Data("\(credential.key):\(credential.secret)".utf8).base64EncodedString()
-            headers[XAPIRoutes.versionHeader] = "1.0.3"
-            headers[.contentType] = "application/json"
-            return headers
-        }
-    }
-
-    func member(_ handle: TestDatabase) async throws -> Member {
+    func member(_ handle: TestDatabase) async throws -> LRSFixture.Member {
         let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("metrics")), name: "Metrics tenant",
                                                            logger: TestDatabase.logger)
-        return Member(tenant: tenant, credential: try await handle.admin.lrsKeys.create(tenant: tenant.id, label: "tests", logger: TestDatabase.logger))
+        return LRSFixture.Member(tenant: tenant, credential: try await handle.admin.lrsKeys.create(tenant: tenant.id, label: "tests", logger: TestDatabase.logger))
     }
 
     /// GET /metrics from the metrics listener, waiting (bounded) for it to be bound.

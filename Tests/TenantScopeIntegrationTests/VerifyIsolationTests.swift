@@ -9,46 +9,10 @@ import Testing
 /// deployment has no finding, and a leak planted in the schema or in a policy makes it fail, naming it.
 /// Serialized: the planted leaks change the database for every test of the suite while they stand.
 @Suite(.freshDatabase, .serialized) struct VerifyIsolationTests {
-    /// A running `serve` on the suite's database, stopped by `stop()`.
-    final class Server: @unchecked Sendable {
-        let process: Process
-        let url: String
-        let state: String
-
-        init(_ handle: TestDatabase) async throws {
-            let root = try TestPostgres.makeTemporaryDirectory("tenantscope-verify")
-            state = root + "/state"
-            let output = root + "/serve.log"
-            FileManager.default.createFile(atPath: output, contents: nil)
-            process = Process()
-            process.executableURL = URL(fileURLWithPath: TenantScopeBinary.path)
-            process.arguments = ["serve", "--database-url", handle.ownerEndpoint.url, "--state-dir", state, "--port", "0", "--rollup-interval", "1"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["DATABASE_URL"] = nil
-            process.environment = environment
-            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-            process.standardOutput = log
-            process.standardError = log
-            try process.run()
-            var url: String?
-            // Bounded only to stop a hung start: the loop ends as soon as the line appears or serve exits.
-            for _ in 0..<3000 where url == nil && process.isRunning {
-                try await Task.sleep(for: .milliseconds(100))
-                let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-                url = text.split(separator: "\n").first { $0.hasPrefix("TenantScope is running at ") }
-                    .flatMap { $0.split(separator: " ").dropFirst(4).first.map(String.init) }
-            }
-            guard let url else {
-                process.terminate()
-                throw TestSetupError("serve did not start: \((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
-            }
-            self.url = url
-        }
-
-        func stop() {
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-        }
+    /// A running `serve` on the suite's database (its state directory holds the token keys the probe uses).
+    static func serve(_ handle: TestDatabase) async throws -> ServeProcess {
+        try await ServeProcess.start(root: try ServeProcess.makeRoot("tenantscope-verify"),
+                                     arguments: ["--database-url", handle.ownerEndpoint.url, "--rollup-interval", "1"])
     }
 
     struct Run {
@@ -63,10 +27,10 @@ import Testing
         }
     }
 
-    static func verify(_ server: Server, _ handle: TestDatabase) async throws -> Run {
-        let reports = server.state + "/isolation-\(UUID().uuidString.prefix(8))"
+    static func verify(_ server: ServeProcess, _ handle: TestDatabase) async throws -> Run {
+        let reports = server.stateDirectory + "/isolation-\(UUID().uuidString.prefix(8))"
         let result = try await TenantScopeBinary.run([
-            "verify-isolation", "--server-url", server.url, "--database-url", handle.ownerEndpoint.url, "--state-dir", server.state,
+            "verify-isolation", "--server-url", server.baseURL, "--database-url", handle.ownerEndpoint.url, "--state-dir", server.stateDirectory,
             "--report-dir", reports,
         ])
         let data = try #require(FileManager.default.contents(atPath: reports + "/isolation-report.json"), "no report: \(result.output)")
@@ -83,9 +47,15 @@ import Testing
     @Test(.timeLimit(.minutes(10)))
     func aCleanDeploymentHasNoFinding() async throws {
         let handle = try TestDatabase.current
-        let server = try await Server(handle)
-        defer { server.stop() }
-        let run = try await Self.verify(server, handle)
+        let server = try await Self.serve(handle)
+        let run: Run
+        do {
+            run = try await Self.verify(server, handle)
+            await server.shutDown()
+        } catch {
+            await server.shutDown()
+            throw error
+        }
         #expect(run.status == 0, "findings: \(run.findings)\n\(run.output)")
         #expect(run.findings.isEmpty)
         #expect(run.checks("error").isEmpty, "\(run.checks("error"))")
@@ -111,10 +81,10 @@ import Testing
     func aLeakingPolicyIsAFinding() async throws {
         let handle = try TestDatabase.current
         try await Self.owner(handle, "CREATE POLICY verify_isolation_leak ON app.statements FOR SELECT TO tenantscope_tenant USING (true)")
-        let server = try await Server(handle)
+        let server = try await Self.serve(handle)
         do {
             let run = try await Self.verify(server, handle)
-            server.stop()
+            await server.shutDown()
             try await Self.owner(handle, "DROP POLICY verify_isolation_leak ON app.statements")
             #expect(run.status == 1, "\(run.output)")
             #expect(run.report["summary"]?["verdict"]?.stringValue == "findings")
@@ -123,7 +93,7 @@ import Testing
             #expect(run.output.contains("FINDING: "))
             try await Self.expectNoProbeTenantsLeft(handle)
         } catch {
-            server.stop()
+            await server.shutDown()
             try? await Self.owner(handle, "DROP POLICY IF EXISTS verify_isolation_leak ON app.statements")
             throw error
         }
@@ -134,17 +104,17 @@ import Testing
     func aBrokenSchemaRuleIsAFinding() async throws {
         let handle = try TestDatabase.current
         try await Self.owner(handle, "GRANT SELECT ON app.learner_active_days TO tenantscope_platform")
-        let server = try await Server(handle)
+        let server = try await Self.serve(handle)
         do {
             let run = try await Self.verify(server, handle)
-            server.stop()
+            await server.shutDown()
             try await Self.owner(handle, "REVOKE SELECT ON app.learner_active_days FROM tenantscope_platform")
             #expect(run.status == 1, "\(run.output)")
             #expect(run.findings.contains { $0.contains("tenantscope_platform may read learner-level rows: app.learner_active_days") },
                     "\(run.findings)")
             try await Self.expectNoProbeTenantsLeft(handle)
         } catch {
-            server.stop()
+            await server.shutDown()
             try? await Self.owner(handle, "REVOKE SELECT ON app.learner_active_days FROM tenantscope_platform")
             throw error
         }

@@ -185,6 +185,17 @@ public struct IsolationDatabaseChecks: Sendable {
         return columns
     }
 
+    /// Judges what a pooled connection showed after A's transaction: a finding when it shows anything of A.
+    static func leftoverChecks(_ results: [(String, String)], credential: String, scan: LeakScan, leaked: String,
+                               clean: (String, String) -> String) -> [IsolationCheck] {
+        results.map { attempt, text in
+            let leaks = scan.found(in: text)
+            return IsolationCheck(area: .database, attempt: attempt, credential: credential, status: "ok",
+                                  outcome: leaks.isEmpty ? .passed : .finding,
+                                  detail: leaks.isEmpty ? clean(attempt, text) : "\(leaked) \(leaks.joined(separator: " and "))")
+        }
+    }
+
     /// Reads all of `table` as `role`: nothing of A may come back (the platform and the login role may see
     /// A's tenant id, never its canary or, for the platform, a learner-level row of A).
     func readWhole(_ table: String, as role: Role, b: IsolationProbe.Member, scan: LeakScan, learnerColumns: [String],
@@ -259,12 +270,8 @@ public struct IsolationDatabaseChecks: Sendable {
                 }
                 return results
             }
-            for (attempt, text) in results {
-                let leaks = scan.found(in: text)
-                checks.append(IsolationCheck(area: .database, attempt: attempt, credential: credential, status: "ok",
-                                             outcome: leaks.isEmpty ? .passed : .finding,
-                                             detail: leaks.isEmpty ? (attempt.hasPrefix("current_setting") ? "reads \(text): the policy's nullif(…, '') fails closed" : "nothing of A")
-                                                 : "shows \(leaks.joined(separator: " and "))"))
+            checks += Self.leftoverChecks(results, credential: credential, scan: scan, leaked: "shows") { attempt, text in
+                attempt.hasPrefix("current_setting") ? "reads \(text): the policy's nullif(…, '') fails closed" : "nothing of A"
             }
         } catch {
             checks.append(IsolationCheck(area: .database, attempt: "current_setting without a context after a committed SET LOCAL", credential: credential,
@@ -289,12 +296,8 @@ public struct IsolationDatabaseChecks: Sendable {
                 }
                 return results
             }
-            for (attempt, text) in results {
-                let leaks = scan.found(in: text)
-                checks.append(IsolationCheck(area: .database, attempt: attempt, credential: credential, status: "ok",
-                                             outcome: leaks.isEmpty ? .passed : .finding,
-                                             detail: leaks.isEmpty ? "the next transaction's SET LOCAL masks the leftover: nothing of A"
-                                                 : "the leftover leaked: shows \(leaks.joined(separator: " and "))"))
+            checks += Self.leftoverChecks(results, credential: credential, scan: scan, leaked: "the leftover leaked: shows") { _, _ in
+                "the next transaction's SET LOCAL masks the leftover: nothing of A"
             }
         } catch {
             checks.append(IsolationCheck(area: .database, attempt: "session-level SET app.tenant_ctx left on a pooled connection", credential: credential,
