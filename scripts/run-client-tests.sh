@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs real outside clients against a running TenantScope: TinCanPython (PyPI `tincan`) saves, queries,
-# pages, voids and retrieves statements over HTTP with two tenants' LRS credentials; then headless
+# pages, voids and retrieves statements over HTTP with two tenants' LRS credentials; ADL's xAPI
+# conformance suite runs against a third tenant (scripts/run-xapi-conformance.sh); then headless
 # Chromium (Selenium) embeds the demo tenant acme's dashboard in an iframe on another origin, checks
 # it with axe-core and takes the README's screenshots (1280 and 390 px wide).
 # Called by scripts/run-tests.sh after the Swift tests; needs the built binary ($TENANTSCOPE_BIN).
@@ -32,9 +33,9 @@ stop_server() {
 }
 trap stop_server EXIT
 
-echo "• Creating two tenants with LRS credentials"
+echo "• Creating three tenants with LRS credentials"
 declare -A KEY SECRET
-for tenant in client-a client-b; do
+for tenant in client-a client-b adl-conformance; do
   "$BIN" tenant create "$tenant" --name "Client test $tenant" --state-dir "$STATE" >/dev/null 2>&1
   credentials=$("$BIN" lrs-key create --tenant "$tenant" --label tincan-test --state-dir "$STATE" 2>/dev/null)
   KEY[$tenant]=$(awk '/^key:/ {print $2}' <<<"$credentials")
@@ -61,6 +62,9 @@ LRS_ENDPOINT="$URL/xAPI/" \
 LRS_A_KEY=${KEY[client-a]} LRS_A_SECRET=${SECRET[client-a]} \
 LRS_B_KEY=${KEY[client-b]} LRS_B_SECRET=${SECRET[client-b]} \
   "$VENV/bin/python" Tests/clients/tincan_client_test.py
+
+# A tenant of its own: the suite writes thousands of statements and documents.
+scripts/run-xapi-conformance.sh "$URL/xAPI" "${KEY[adl-conformance]}" "${SECRET[adl-conformance]}"
 
 echo "• Headless Chromium embeds the dashboard"
 "$BIN" rollups rebuild --state-dir "$STATE" >/dev/null 2>&1
