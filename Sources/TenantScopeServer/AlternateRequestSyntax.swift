@@ -38,6 +38,11 @@ enum AlternateRequestSyntax {
         }
         let form = try QueryParameters.pairs(String(decoding: try await RequestBody.collect(request, limit: maximumBodyBytes), as: UTF8.self))
 
+        // xAPI 2.0 removed the syntax: a 2.0 request (by header or form field) may not use it.
+        let version = form.last(where: { $0.0.lowercased() == "x-experience-api-version" })?.1 ?? request.headers[XAPIRoutes.versionHeader]
+        if version?.hasPrefix("2.") == true {
+            throw TenantScopeError.invalidInput("xAPI 2.0 has no alternate request syntax; send the request itself")
+        }
         var headers = request.headers
         headers[.contentType] = nil
         headers[.contentLength] = nil

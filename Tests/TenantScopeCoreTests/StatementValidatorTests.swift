@@ -39,6 +39,15 @@ import Testing
         ("an attachment description that is not a language map (XAPI-00106)",
          statement(extra: #","attachments":[{\#(attachment),"description":"text"}]"#), "statement.attachments[0].description must be a language map"),
         ("a duration mixing weeks and days (XAPI-00124)", statement(extra: #","result":{"duration":"P4W1D"}"#), "statement.result.duration"),
+        ("a contextAgent of another objectType (xAPI 2.0)",
+         statement(extra: #","context":{"contextAgents":[{"objectType":"Agent","agent":{"mbox":"mailto:a@b.example"}}]}"#),
+         "statement.context.contextAgents[0].objectType must be contextAgent"),
+        ("empty relevantTypes (xAPI 2.0)",
+         statement(extra: #","context":{"contextAgents":[{"objectType":"contextAgent","agent":{"mbox":"mailto:a@b.example"},"relevantTypes":[]}]}"#),
+         "relevantTypes must be a non-empty array"),
+        ("a contextGroup whose group is an Agent (xAPI 2.0)",
+         statement(extra: #","context":{"contextGroups":[{"objectType":"contextGroup","group":{"mbox":"mailto:a@b.example"}}]}"#),
+         "statement.context.contextGroups[0].group must be a Group"),
     ])
     func refused(_ name: String, _ body: String, _ message: String) throws {
         let value = try JSONParser.parse(Array(body.utf8))
@@ -52,6 +61,7 @@ import Testing
 
     @Test(arguments: [
         statement(extra: #","result":{"duration":"P4W"}"#),
+        statement(extra: #","context":{"contextAgents":[{"objectType":"contextAgent","agent":{"mbox":"mailto:a@b.example"},"relevantTypes":["https://x.example/t"]}]}"#),
         statement(extra: #","result":{"duration":"P1DT2H3.5S"}"#),
         statement(extra: #","authority":{"objectType":"Group","member":[{"mbox":"mailto:a@b.example"},{"account":{"homePage":"https://x.example","name":"app"}}]}"#),
         statement(object: #"{"id":"http://x.example/a","definition":{"interactionType":"choice","choices":[{"id":"c","description":{"en":"C"}}]}}"#),

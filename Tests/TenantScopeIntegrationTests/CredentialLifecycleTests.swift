@@ -22,7 +22,7 @@ import Testing
     func withApp(_ body: @Sendable (World) async throws -> Void) async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
-        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger)
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits)
         let cache = CredentialCache(store: database.credentialState, horizon: .seconds(3600), logger: TestDatabase.logger)
         let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil),
                                    tokens: try await TestTokens.verifier(status: cache), catalog: try StandardReports.catalog(), logger: TestDatabase.logger)

@@ -14,7 +14,7 @@ import Testing
     func withApp(_ body: @Sendable (any TestClientProtocol, TwoTenants, TestDatabase) async throws -> Void) async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
-        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger)
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits)
         let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil, embedding: Self.embedding),
                                    tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(), logger: TestDatabase.logger)
         try await app.test(.router) { client in try await body(client, fixture, handle) }

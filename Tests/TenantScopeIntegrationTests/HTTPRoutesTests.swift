@@ -10,7 +10,7 @@ import Testing
     @Test func healthAndReadiness() async throws {
         let handle = try TestDatabase.current
         // A database object of its own: the application runs its pools as services.
-        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger)
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits)
         let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil), tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(), logger: TestDatabase.logger)
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in

@@ -39,7 +39,9 @@ import Testing
             _ = try await XAPIConformanceTests.send(client, .get, more, fixture.a.headers, expect: .ok)
 
             let cursor = String(more.dropFirst("/xAPI/statements?more=".count))
-            let (payload, mac) = (cursor.split(separator: ".")[0], cursor.split(separator: ".")[1])
+            let parts = cursor.split(separator: ".")
+            try #require(parts.count == 2, "\(cursor)")
+            let (payload, mac) = (parts[0], parts[1])
             // The same cursor from another tenant, a cursor with its payload changed, or one of our own making.
             let forgedPayload = Base64URL.encode(Data(#"{"limit":1,"format":"exact","relatedActivities":false,"relatedAgents":false,"ascending":false,"since":"x'::jsonb"}"#.utf8))
             for attempt in [(cursor, fixture.b.headers), ("\(forgedPayload).\(mac)", fixture.a.headers), (String(payload), fixture.a.headers),

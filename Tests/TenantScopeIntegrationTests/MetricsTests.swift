@@ -28,7 +28,7 @@ import Testing
         let b = try await member(handle)
         let metrics = ServerMetrics(registry: PrometheusCollectorRegistry())
         let log = LogRecorder()
-        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, metrics: metrics.factory)
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits, metrics: metrics.factory)
         let port = Port()
         let app = buildApplication(
             database: database,

@@ -286,6 +286,10 @@ import Testing
             try await Self.send(client, .put, "/xAPI/statements?method=POST", formHeaders, form(credentials + [("content", XAPIJSON.statement())]),
                                 expect: .badRequest)
             try await Self.send(client, .post, "/xAPI/statements?method=PUT", fixture.a.headers, XAPIJSON.statement(), expect: .badRequest)
+            // xAPI 2.0 removed the syntax.
+            let refused = try await Self.send(client, .post, "/xAPI/statements?method=GET", formHeaders,
+                                              form([credentials[0], ("X-Experience-API-Version", "2.0.0")]), expect: .badRequest)
+            #expect(refused.body.contains("xAPI 2.0"))
         }
     }
 

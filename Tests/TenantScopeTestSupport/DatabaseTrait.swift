@@ -24,7 +24,7 @@ struct DatabaseTrait: SuiteTrait, TestTrait, TestScoping {
         let cluster = try await TestPostgres.shared.start()
         let endpoint = kind == .shared ? cluster.ownerEndpoint : try await TestPostgres.shared.cloneTemplate()
         // Migrated once, when the cluster started: migrating per suite would make suites wait on each other.
-        let admin = try await AdminDatabase.open(ownerEndpoint: endpoint, logger: TestDatabase.logger)
+        let admin = try await AdminDatabase.open(ownerEndpoint: endpoint, logger: TestDatabase.logger, limits: TestDatabase.limits)
         let provided = TestDatabase(database: admin.runtime, admin: admin, ownerEndpoint: endpoint, root: cluster.root)
         do {
             try await admin.withRunningClients {

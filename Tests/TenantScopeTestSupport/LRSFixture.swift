@@ -32,7 +32,7 @@ struct LRSFixture: Sendable {
     ) async throws {
         let handle = try TestDatabase.current
         let fixture = LRSFixture(a: try await member(handle), b: try await member(handle), handle: handle)
-        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger)
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits)
         let app = buildApplication(
             database: database, configuration: .init(port: 0, maximumBodyBytes: maximumBodyBytes, rollupInterval: nil),
             tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(), logger: TestDatabase.logger

@@ -26,6 +26,10 @@ struct TestDatabase: Sendable {
     }
 
     static var logger: Logger { TestPostgres.logger }
+
+    /// Generous waits: the tests check what happens, not how fast a loaded 2-core machine hands out a
+    /// connection (the fault suite and the outage tests set their own, short, limits).
+    static let limits = Database.Limits(acquireTimeout: .seconds(60), statementTimeout: .seconds(120))
 }
 
 struct TestSetupError: Error, CustomStringConvertible {

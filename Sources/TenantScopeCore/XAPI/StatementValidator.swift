@@ -285,6 +285,28 @@ public struct StatementValidator: Sendable {
             try Self.uuid(id, path: path + ".statement.id")
         }
         if let extensions = context["extensions"] { try Self.extensions(extensions, path: path + ".extensions") }
+        // xAPI 2.0: who else took part, and as what (relevantTypes: IRIs, at least one when present).
+        for (key, objectType, member) in [("contextAgents", "contextAgent", "agent"), ("contextGroups", "contextGroup", "group")] {
+            guard let value = context[key] else { continue }
+            guard let list = value.arrayValue else { throw .invalidInput("\(path).\(key) must be an array") }
+            for (index, entry) in list.enumerated() {
+                let entryPath = "\(path).\(key)[\(index)]"
+                guard let e = entry.objectValue else { throw .invalidInput("\(entryPath) must be an object") }
+                try Self.noUnknownKeys(e, allowed: ["objectType", member, "relevantTypes"], path: entryPath)
+                guard e["objectType"]?.stringValue == objectType else { throw .invalidInput("\(entryPath).objectType must be \(objectType)") }
+                guard let actor = e[member] else { throw .invalidInput("\(entryPath).\(member) is required") }
+                if member == "group", actor.objectValue?["objectType"]?.stringValue != "Group" {
+                    throw .invalidInput("\(entryPath).group must be a Group")
+                }
+                try validateActor(actor, path: "\(entryPath).\(member)")
+                if let types = e["relevantTypes"] {
+                    guard let typeList = types.arrayValue, !typeList.isEmpty else {
+                        throw .invalidInput("\(entryPath).relevantTypes must be a non-empty array of IRIs")
+                    }
+                    for (typeIndex, type) in typeList.enumerated() { try Self.iri(type, path: "\(entryPath).relevantTypes[\(typeIndex)]") }
+                }
+            }
+        }
         if let activities = context["contextActivities"] {
             guard let map = activities.objectValue else { throw .invalidInput("\(path).contextActivities must be an object") }
             for (key, entry) in map {

@@ -25,9 +25,11 @@ public final class AdminDatabase: Sendable {
     }
 
     /// Opens both pools on an already migrated database.
-    public static func open(ownerEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil) async throws -> AdminDatabase {
+    public static func open(
+        ownerEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Database.Limits = .init()
+    ) async throws -> AdminDatabase {
         let appEndpoint = try await Database.appEndpoint(ownerEndpoint: ownerEndpoint, logger: logger)
-        let runtime = try await Database.open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints)
+        let runtime = try await Database.open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits)
         return AdminDatabase(runtime: runtime, ownerEndpoint: ownerEndpoint, logger: logger)
     }
 

@@ -20,8 +20,10 @@ public struct AppRequestContext: AuthRequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        // A channel that was not active to begin with (HummingbirdTesting's router mode) tells nothing.
         let channel = source.channel
-        self.isClientConnected = { channel.isActive }
+        let wasActive = channel.isActive
+        self.isClientConnected = { !wasActive || channel.isActive }
         self.identity = nil
         self.dashboardSession = nil
         self.scope = nil
