@@ -398,6 +398,19 @@ import Testing
         }
     }
 
+    /// XAPI-00171: in `ids`, an Activity is its `id` alone (no `objectType`), also inside a SubStatement,
+    /// and an identified Group its `objectType` and identifier.
+    @Test func formatIDsReducesSubStatementActivitiesToTheirID() async throws {
+        try await LRSFixture.with { client, fixture in
+            let id = UUID()
+            let statement = #"{"id":"\#(id.uuidString.lowercased())","actor":{"mbox":"mailto:ann@example.com","name":"Ann"},"verb":{"id":"http://adlnet.gov/expapi/verbs/attended"},"object":{"objectType":"SubStatement","actor":{"objectType":"Group","name":"G","mbox":"mailto:group@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/attended"},"object":{"objectType":"Activity","id":"https://example.com/sub","definition":{"name":{"en-US":"Sub"}}}}}"#
+            try await Self.send(client, .post, "/xAPI/statements", fixture.a.headers, statement, expect: .ok)
+            let ids = XAPIJSON.object(try await Self.send(client, .get, "/xAPI/statements?statementId=\(id)&format=ids", fixture.a.headers, expect: .ok).body)
+            #expect(ids["object"]?["object"] == ["id": "https://example.com/sub"])
+            #expect(ids["object"]?["actor"] == ["objectType": "Group", "mbox": "mailto:group@example.com"])
+        }
+    }
+
     /// `ids` and `canonical` re-print the stored statement; its numbers must come back exactly as stored,
     /// as `exact` returns them. The stored value is what `jsonb` keeps: the decimal digits as sent, with
     /// exponent notation written out (`1e-7` is stored as `0.0000001`, `1E+2` as `100`).
