@@ -308,12 +308,14 @@ import Testing
         }
     }
 
-    @Test func multipartAttachmentsAreRefusedClearly() async throws {
+    @Test func malformedMultipartIsRefusedClearly() async throws {
         try await LRSFixture.with { client, fixture in
             var headers = fixture.a.headers
             headers[.contentType] = "multipart/mixed; boundary=abc"
             let refused = try await Self.send(client, .post, "/xAPI/statements", headers, "--abc--", expect: .badRequest)
-            #expect(refused.body.contains("fileUrl"))
+            #expect(refused.body.contains("multipart body holds no parts"))
+            headers[.contentType] = "multipart/form-data; boundary=abc"
+            try await Self.send(client, .post, "/xAPI/statements", headers, "--abc--", expect: .badRequest)
         }
     }
 
