@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        // Signed xAPI statements carry their certificate (x5c); both already resolved through jwt-kit.
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/JohnSundell/Plot.git", from: "0.14.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
         .package(url: "https://github.com/pointfreeco/swift-snapshot-testing.git", from: "1.19.7"),
@@ -38,6 +41,10 @@ let package = Package(
             name: "TenantScopeCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                // RSA verification and certificate parsing for signed statements (StatementSignature).
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -98,7 +105,14 @@ let package = Package(
         ),
         .testTarget(
             name: "TenantScopeCoreTests",
-            dependencies: ["TenantScopeCore"],
+            dependencies: [
+                "TenantScopeCore",
+                // Signing test statements and making their certificates (StatementSignatureTests).
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             resources: [
                 // Third-party test data (MIT): nst/JSONTestSuite's parsing corpus; see its README.md.
                 .copy("Resources/JSONTestSuite"),

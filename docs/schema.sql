@@ -760,6 +760,18 @@ CREATE TABLE app.tenants (
 
 ALTER TABLE ONLY app.tenants FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE app.xapi_attachments (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    sha2 text NOT NULL,
+    content bytea NOT NULL,
+    content_type text NOT NULL,
+    stored timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    CONSTRAINT xapi_attachments_content_type_check CHECK (((length(content_type) >= 1) AND (length(content_type) <= 255))),
+    CONSTRAINT xapi_attachments_sha2_check CHECK ((sha2 ~ '^([0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})$'::text))
+);
+
+ALTER TABLE ONLY app.xapi_attachments FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE app.xapi_documents (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
     kind text NOT NULL,
@@ -899,6 +911,9 @@ ALTER TABLE ONLY app.tenants
 ALTER TABLE ONLY app.tenants
     ADD CONSTRAINT tenants_slug_key UNIQUE (slug);
 
+ALTER TABLE ONLY app.xapi_attachments
+    ADD CONSTRAINT xapi_attachments_pkey PRIMARY KEY (tenant_id, sha2);
+
 ALTER TABLE ONLY app.xapi_documents
     ADD CONSTRAINT xapi_documents_pkey PRIMARY KEY (tenant_id, kind, activity_id, agent_key, registration, document_id);
 
@@ -1027,6 +1042,9 @@ ALTER TABLE ONLY app.shared_links
 ALTER TABLE ONLY app.statements
     ADD CONSTRAINT statements_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY app.xapi_attachments
+    ADD CONSTRAINT xapi_attachments_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY app.xapi_documents
     ADD CONSTRAINT xapi_documents_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
@@ -1114,11 +1132,15 @@ CREATE POLICY tenant_isolation ON app.shared_links USING ((tenant_id = ( SELECT 
 
 CREATE POLICY tenant_isolation ON app.statements USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
+CREATE POLICY tenant_isolation ON app.xapi_attachments USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
 CREATE POLICY tenant_isolation ON app.xapi_documents USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_self ON app.tenants FOR SELECT USING ((id = ( SELECT app.current_tenant() AS current_tenant)));
 
 ALTER TABLE app.tenants ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.xapi_attachments ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.xapi_documents ENABLE ROW LEVEL SECURITY;
 
@@ -1244,5 +1266,7 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.statements TO tenantscope_tenant;
 
 GRANT SELECT ON TABLE app.tenants TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.tenants TO tenantscope_platform;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.xapi_attachments TO tenantscope_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.xapi_documents TO tenantscope_tenant;

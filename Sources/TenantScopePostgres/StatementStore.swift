@@ -37,8 +37,16 @@ public struct StatementStore: Sendable {
 
     // MARK: - Writing
 
-    public func store(_ batch: [PreparedStatement], in scope: TenantScope, logger: Logger) async throws -> StoreOutcome {
+    /// The content of the statements' attachments (multipart requests).
+    public var attachments: AttachmentStore { AttachmentStore(sessions: sessions) }
+
+    /// Stores a batch and the content of its attachments (`attachments`, already matched to the batch by
+    /// ``StatementAttachments``) in one transaction: all of it or none.
+    public func store(
+        _ batch: [PreparedStatement], attachments: [AttachmentContent] = [], in scope: TenantScope, logger: Logger
+    ) async throws -> StoreOutcome {
         try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            try await AttachmentStore.insert(attachments, on: connection)
             let inserted = try await Self.insert(batch, queueingDerivation: true, storedInTransaction: true, on: connection)
             if inserted.count < batch.count {
                 try await Self.refuseConflicts(batch, inserted: inserted, on: connection)

@@ -55,8 +55,8 @@ struct XAPIRoutes {
         if try QueryParameters.pairs(of: request).contains(where: { $0.0 == "statementId" }) {
             throw TenantScopeError.invalidInput("POST does not take statementId; use PUT to store a statement under a given id")
         }
-        let batch = try await prepare(request, user: context.user, requiredID: nil)
-        let outcome = try await store.store(batch, in: context.scope, logger: context.logger)
+        let (batch, attachments) = try await prepare(request, user: context.user, requiredID: nil)
+        let outcome = try await store.store(batch, attachments: attachments, in: context.scope, logger: context.logger)
         metrics.accepted(batch: batch.count, new: outcome.stored)
         context.logger.debug("Statements stored", metadata: ["xapi.received": "\(batch.count)", "xapi.new": "\(outcome.stored)"])
         let ids = "[" + outcome.ids.map { "\"\($0.uuidString.lowercased())\"" }.joined(separator: ",") + "]"
@@ -69,24 +69,52 @@ struct XAPIRoutes {
             throw TenantScopeError.invalidInput("PUT needs the statementId parameter")
         }
         guard let id = UUID(uuidString: String(text)) else { throw TenantScopeError.invalidInput("statementId must be a UUID") }
-        let batch = try await prepare(request, user: context.user, requiredID: id)
-        let outcome = try await store.store(batch, in: context.scope, logger: context.logger)
+        let (batch, attachments) = try await prepare(request, user: context.user, requiredID: id)
+        let outcome = try await store.store(batch, attachments: attachments, in: context.scope, logger: context.logger)
         metrics.accepted(batch: batch.count, new: outcome.stored)
         return Response(status: .noContent)
     }
 
-    func prepare(_ request: Request, user: TenantUser, requiredID: UUID?) async throws -> [PreparedStatement] {
-        if let type = request.headers[.contentType]?.lowercased() {
-            if type.hasPrefix("multipart/") {
-                throw TenantScopeError.invalidInput(
-                    "multipart/mixed statements with attachment content are not supported; reference attachments by fileUrl")
-            }
-            guard type.hasPrefix("application/json") else {
-                throw TenantScopeError.invalidInput("statements must be sent as application/json")
-            }
+    /// The validated batch and the content of its attachments. `application/json` carries statements
+    /// only (attachments by `fileUrl`); `multipart/mixed` carries the statements as its first part and
+    /// one part per attachment content (xAPI 1.0.3 Communication 1.5.2), all checked before anything is
+    /// stored. The whole body, parts included, is held to the body limit.
+    func prepare(_ request: Request, user: TenantUser, requiredID: UUID?) async throws -> ([PreparedStatement], [AttachmentContent]) {
+        let contentType = request.headers[.contentType]
+        let type = contentType?.lowercased()
+        if let type, !type.hasPrefix("application/json"), !type.hasPrefix("multipart/mixed") {
+            throw TenantScopeError.invalidInput("statements must be sent as application/json, or multipart/mixed with attachment content")
         }
         let body = try await RequestBody.collect(request, limit: maximumBodyBytes)
-        return try StatementBatch.parse(body, validator: StatementValidator(authority: user.authorityAccount), requiredID: requiredID)
+        let validator = StatementValidator(authority: user.authorityAccount)
+        guard let contentType, type?.hasPrefix("multipart/mixed") == true else {
+            let batch = try StatementBatch.parse(body, validator: validator, requiredID: requiredID)
+            // Without parts there is no content: every attachment must point to it by fileUrl, and a
+            // signature (whose content is the JWS) cannot be sent at all.
+            let sent = try Self.statementsAsSent(body)
+            _ = try StatementAttachments.match(parts: [], statements: sent.statements, paths: sent.paths)
+            return (batch, [])
+        }
+        // The boundary is case-sensitive: read from the header as sent.
+        let multipart = try MultipartBody.parse(Array(body), boundary: MultipartBody.boundary(ofContentType: contentType))
+        guard multipart.parts[0].mediaType == "application/json" else {
+            throw TenantScopeError.invalidInput("the first part of a multipart/mixed statement request must be the application/json statements")
+        }
+        let statementsPart = Data(multipart.parts[0].body)
+        let batch = try StatementBatch.parse(statementsPart, validator: validator, requiredID: requiredID)
+        let sent = try Self.statementsAsSent(statementsPart)
+        let attachments = try StatementAttachments.match(parts: Array(multipart.parts.dropFirst()), statements: sent.statements, paths: sent.paths)
+        return (batch, attachments)
+    }
+
+    /// The statements of a (validated) body as the sender wrote them, before the LRS filled anything in:
+    /// what a signature's payload is compared with.
+    static func statementsAsSent(_ body: Data) throws -> (statements: [[String: JSONValue]], paths: [String]) {
+        let value = try JSONParser.parse(body)
+        if let list = value.arrayValue {
+            return (list.compactMap(\.objectValue), list.indices.map { "statements[\($0)]" })
+        }
+        return (value.objectValue.map { [$0] } ?? [], ["statement"])
     }
 
     static func requireWriter(_ context: TenantRequestContext) throws {
@@ -103,13 +131,13 @@ struct XAPIRoutes {
         headers[Self.consistentThroughHeader] = ISO8601Timestamp.format(Date())
 
         switch try StatementQuery.parse(parameters) {
-        case .single(let id, let voided, let format):
+        case .single(let id, let voided, let format, let attachments):
             guard let statement = try await store.statement(id: id, voided: voided, in: context.scope, logger: context.logger) else {
                 throw TenantScopeError.notFound(voided ? "no voided statement with that id" : "no statement with that id")
             }
             headers[.lastModified] = HTTPDate.format(statement.stored)
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(
-                string: StatementFormatter.apply(format, to: statement.json, languages: languages))))
+            let json = StatementFormatter.apply(format, to: statement.json, languages: languages)
+            return try await respond(json, statements: attachments ? [statement] : nil, headers: headers, context: context)
         case .filter(let filter):
             return try await page(filter, context: context, headers: headers, languages: languages)
         case .continuation(let cursor):
@@ -128,7 +156,29 @@ struct XAPIRoutes {
             headers[.lastModified] = HTTPDate.format(newest)
         }
         let body = "{\"statements\":[" + statements.joined(separator: ",") + "],\"more\":\"" + more + "\"}"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: body)))
+        return try await respond(body, statements: filter.attachments ? page.statements : nil, headers: headers, context: context)
+    }
+
+    /// `json` as it is, or (when `statements` is given: `attachments=true`) as the first part of a
+    /// `multipart/mixed` body followed by one part per attachment content those statements reference
+    /// (xAPI 1.0.3 Communication 2.1.3). Content is read in the requester's tenant only.
+    private func respond(_ json: String, statements: [StatementStore.StoredStatement]?, headers: HTTPFields, context: TenantRequestContext) async throws -> Response {
+        var headers = headers
+        guard let statements else {
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: json)))
+        }
+        let parsed = statements.compactMap { (try? JSONParser.parse($0.json.utf8))?.objectValue }
+        let contents = try await store.attachments.contents(
+            sha2s: StatementAttachments.hashes(of: parsed), in: context.scope, logger: context.logger)
+        var parts = [MultipartBody.Part(headers: ["Content-Type": "application/json"], body: Array(json.utf8))]
+        for content in contents {
+            parts.append(MultipartBody.Part(
+                headers: ["Content-Type": content.contentType, "Content-Transfer-Encoding": "binary", "X-Experience-API-Hash": content.sha2],
+                body: content.bytes))
+        }
+        let boundary = MultipartBody.makeBoundary()
+        headers[.contentType] = "multipart/mixed; boundary=\(boundary)"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(bytes: MultipartBody(parts: parts).encoded(boundary: boundary))))
     }
 
     static func json(_ text: String) -> Response {

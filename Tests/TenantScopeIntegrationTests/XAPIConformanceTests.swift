@@ -312,12 +312,14 @@ import Testing
         }
     }
 
-    @Test func multipartAttachmentsAreRefusedClearly() async throws {
+    @Test func malformedMultipartIsRefusedClearly() async throws {
         try await LRSFixture.with { client, fixture in
             var headers = fixture.a.headers
             headers[.contentType] = "multipart/mixed; boundary=abc"
             let refused = try await Self.send(client, .post, "/xAPI/statements", headers, "--abc--", expect: .badRequest)
-            #expect(refused.body.contains("fileUrl"))
+            #expect(refused.body.contains("multipart body holds no parts"))
+            headers[.contentType] = "multipart/form-data; boundary=abc"
+            try await Self.send(client, .post, "/xAPI/statements", headers, "--abc--", expect: .badRequest)
         }
     }
 
@@ -399,6 +401,19 @@ import Testing
             let canonical = try await Self.send(client, .get, "/xAPI/statements?statementId=\(id)&format=canonical", german, expect: .ok)
             let name = XAPIJSON.object(canonical.body)["object"]?["definition"]?["name"]
             #expect(name == ["de": "Aktivität"])
+        }
+    }
+
+    /// XAPI-00171: in `ids`, an Activity is its `id` alone (no `objectType`), also inside a SubStatement,
+    /// and an identified Group its `objectType` and identifier.
+    @Test func formatIDsReducesSubStatementActivitiesToTheirID() async throws {
+        try await LRSFixture.with { client, fixture in
+            let id = UUID()
+            let statement = #"{"id":"\#(id.uuidString.lowercased())","actor":{"mbox":"mailto:ann@example.com","name":"Ann"},"verb":{"id":"http://adlnet.gov/expapi/verbs/attended"},"object":{"objectType":"SubStatement","actor":{"objectType":"Group","name":"G","mbox":"mailto:group@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/attended"},"object":{"objectType":"Activity","id":"https://example.com/sub","definition":{"name":{"en-US":"Sub"}}}}}"#
+            try await Self.send(client, .post, "/xAPI/statements", fixture.a.headers, statement, expect: .ok)
+            let ids = XAPIJSON.object(try await Self.send(client, .get, "/xAPI/statements?statementId=\(id)&format=ids", fixture.a.headers, expect: .ok).body)
+            #expect(ids["object"]?["object"] == ["id": "https://example.com/sub"])
+            #expect(ids["object"]?["actor"] == ["objectType": "Group", "mbox": "mailto:group@example.com"])
         }
     }
 

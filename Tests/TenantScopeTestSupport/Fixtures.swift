@@ -9,9 +9,10 @@ struct TwoTenants: Sendable {
         let tenant: Tenant
         let canary: String
 
-        /// SQL matching a row of `t` that carries this member's canary.
+        /// SQL matching a row of `t` that carries this member's canary, as text or (a `bytea` column, as
+        /// `row_to_json` prints it) in hex.
         var rowMatch: String {
-            "(row_to_json(t)::text LIKE '%\(canary)%')"
+            "(row_to_json(t)::text LIKE '%\(canary)%' OR row_to_json(t)::text LIKE '%\(Hex.encode(Array(canary.utf8)))%')"
         }
 
         /// `rowMatch`, except for tables that hold no free text to plant a canary in (only ids and times):
@@ -86,6 +87,12 @@ struct TwoTenants: Sendable {
                 VALUES ('state', \("https://fixture.example/\(canary)"), \("mbox:mailto:canary-\(canary)@fixture.example"), '',
                         \("state-\(canary)"), convert_to(\("{\"canary\":\"\(canary)\"}"), 'UTF8'), 'application/json',
                         repeat('0', 40))
+                """)
+            // xAPI attachment content whose bytes carry the canary, under their SHA-256 as the LRS stores it.
+            try await connection.query("""
+                INSERT INTO app.xapi_attachments (sha2, content, content_type)
+                VALUES (encode(sha256(convert_to(\("attachment-\(canary)"), 'UTF8')), 'hex'),
+                        convert_to(\("attachment-\(canary)"), 'UTF8'), 'text/plain')
                 """)
             // Roll-ups too, so every tenant table holds a row of this tenant.
             try await connection.query("SELECT app.catch_up_rollups('10 minutes', true)")

@@ -11,7 +11,7 @@ public struct ReportCatalog: Sendable {
     /// `app.platform_window_learners`, and the database refuses it the tables too.
     public static let rawLearnerTables = [
         "statements", "learners", "enrollments", "courses", "feature_events", "learning_facts_queue",
-        "daily_learner_activity", "learner_active_days", "xapi_documents",
+        "daily_learner_activity", "learner_active_days", "xapi_documents", "xapi_attachments",
     ]
 
     public init(_ definitions: [ReportDefinition]) throws(TenantScopeError) {

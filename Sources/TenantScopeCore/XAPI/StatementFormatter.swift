@@ -56,10 +56,10 @@ public enum StatementFormatter {
         return s
     }
 
+    /// An Activity is identified by its id alone (xAPI 1.0.3 Communication 2.1.3: "only include
+    /// identifiers"); `objectType` is not an identifier, and ADL's suite (XAPI-00171) expects `id` only.
     static func activityIDs(_ activity: [String: JSONValue]) -> [String: JSONValue] {
-        var reduced: [String: JSONValue] = ["id": activity["id"] ?? ""]
-        if activity["objectType"] != nil { reduced["objectType"] = "Activity" }
-        return reduced
+        ["id": activity["id"] ?? ""]
     }
 
     static func agentIDs(_ agent: [String: JSONValue]) -> [String: JSONValue] {

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// The tenant is never part of it: the store runs every query in the credential's tenant scope.
 public enum StatementQuery: Sendable, Hashable {
-    case single(id: UUID, voided: Bool, format: StatementFormat)
+    /// `attachments`: answer `multipart/mixed` with the statement's attachment content.
+    case single(id: UUID, voided: Bool, format: StatementFormat, attachments: Bool)
     case filter(StatementFilter)
     /// A `more` cursor from an earlier page, still sealed: ``StatementCursorSigner`` opens it for the
     /// requester's tenant.
@@ -25,15 +26,13 @@ public enum StatementQuery: Sendable, Hashable {
             guard values[name] == nil else { throw .invalidInput("parameter \(name) is given more than once") }
             values[name] = value
         }
-        if let attachments = values["attachments"], try bool(attachments, name: "attachments") {
-            throw .invalidInput("attachments=true is not supported: TenantScope stores attachment metadata only (fileUrl)")
-        }
         if let more = values["more"] {
             guard values.count == 1 else { throw .invalidInput("more cannot be combined with other parameters") }
             return .continuation(more)
         }
         var format = StatementFormat.exact
         if let text = values["format"] { format = try StatementFormat.parse(text) }
+        let attachments = try values["attachments"].map { text throws(TenantScopeError) in try bool(text, name: "attachments") } ?? false
         for key in ["statementId", "voidedStatementId"] {
             guard let text = values[key] else { continue }
             let others = Set(values.keys).subtracting([key, "format", "attachments"])
@@ -41,13 +40,14 @@ public enum StatementQuery: Sendable, Hashable {
                 throw .invalidInput("\(key) cannot be combined with \(others.sorted().joined(separator: ", "))")
             }
             guard let id = UUID(uuidString: text) else { throw .invalidInput("\(key) must be a UUID") }
-            return .single(id: id, voided: key == "voidedStatementId", format: format)
+            return .single(id: id, voided: key == "voidedStatementId", format: format, attachments: attachments)
         }
         if let unknown = Set(values.keys).subtracting(filterParameters).sorted().first {
             throw .invalidInput("unknown parameter \(unknown)")
         }
 
         var filter = StatementFilter(format: format)
+        filter.attachments = attachments
         if let agent = values["agent"] {
             guard let value = try? JSONParser.parse(Array(agent.utf8)), let object = value.objectValue else {
                 throw .invalidInput("agent must be a JSON Agent or identified Group object")
@@ -130,6 +130,9 @@ public struct StatementFilter: Sendable, Hashable, Codable {
     public var limit = StatementQuery.defaultLimit
     public var ascending = false
     public var format: StatementFormat
+    /// Whether pages are `multipart/mixed` with the statements' attachment content (kept in the cursor,
+    /// as `more` stands alone).
+    public var attachments = false
     /// Keyset position: the last (stored, id) of the previous page, `stored` as PostgreSQL printed it.
     public var afterStored: String?
     public var afterID: UUID?
@@ -167,5 +170,33 @@ struct AgentIdentifier {
             }
         }
         return nil
+    }
+}
+
+extension StatementFilter {
+    enum CodingKeys: String, CodingKey {
+        case agentKey, agentIdentifier, verb, activity, registration, relatedActivities, relatedAgents, since, until, limit,
+             ascending, format, attachments, afterStored, afterID
+    }
+
+    /// Decodes a cursor's filter. `attachments` may be absent: cursors sealed before it existed (they
+    /// never expire) still open, as JSON pages.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(format: try c.decode(StatementFormat.self, forKey: .format))
+        agentKey = try c.decodeIfPresent(String.self, forKey: .agentKey)
+        agentIdentifier = try c.decodeIfPresent(String.self, forKey: .agentIdentifier)
+        verb = try c.decodeIfPresent(String.self, forKey: .verb)
+        activity = try c.decodeIfPresent(String.self, forKey: .activity)
+        registration = try c.decodeIfPresent(UUID.self, forKey: .registration)
+        relatedActivities = try c.decode(Bool.self, forKey: .relatedActivities)
+        relatedAgents = try c.decode(Bool.self, forKey: .relatedAgents)
+        since = try c.decodeIfPresent(String.self, forKey: .since)
+        until = try c.decodeIfPresent(String.self, forKey: .until)
+        limit = try c.decode(Int.self, forKey: .limit)
+        ascending = try c.decode(Bool.self, forKey: .ascending)
+        attachments = try c.decodeIfPresent(Bool.self, forKey: .attachments) ?? false
+        afterStored = try c.decodeIfPresent(String.self, forKey: .afterStored)
+        afterID = try c.decodeIfPresent(UUID.self, forKey: .afterID)
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import PostgresNIO
@@ -31,10 +32,11 @@ public struct IsolationProbe: Sendable {
         public let linkToken: String
 
         /// A row of this member in `t`: one that carries the canary, or, in a table without text, its tenant id.
+        /// The canary is also looked for in hex, as `row_to_json` prints a `bytea` column (attachment content).
         public func rowMatch(in table: String) -> String {
             IsolationProbe.tablesWithoutText.contains(table)
                 ? "(t.tenant_id = '\(tenant.id)')"
-                : "(row_to_json(t)::text LIKE '%\(canary)%')"
+                : "(row_to_json(t)::text LIKE '%\(canary)%' OR row_to_json(t)::text LIKE '%\(Hex.encode(Array(canary.utf8)))%')"
         }
     }
 
@@ -131,7 +133,7 @@ public struct IsolationProbe: Sendable {
         // course title, the cohort and the region; learners, courses and enrollments are derived from them.
         let verbs = ["registered", "completed", "experienced"]
         let ages: [Double] = [2 * 86_400, 86_400, 3_600]
-        let statements: [JSONValue] = (0..<3).map { index in
+        var statements: [JSONValue] = (0..<3).map { index in
             [
                 "id": .string(statementIDs[index].uuidString.lowercased()),
                 "actor": ["objectType": "Agent", "mbox": .string(learnerMbox), "name": .string("learner-\(canary)")],
@@ -150,9 +152,19 @@ public struct IsolationProbe: Sendable {
                 "timestamp": .string(ISO8601Timestamp.format(now.addingTimeInterval(-ages[index]))),
             ]
         }
+        // Attachment content too (the last statement references it by hash): the canary is its bytes.
+        let attachmentBytes = Array("attachment-\(canary)".utf8)
+        let attachment = AttachmentContent(sha2: Hex.encode(SHA256.hash(data: attachmentBytes)), contentType: "text/plain", bytes: attachmentBytes)
+        if case .object(var last) = statements[2] {
+            last["attachments"] = [[
+                "usageType": "https://probe.invalid/attachments/canary", "display": ["en-US": "canary"], "contentType": "text/plain",
+                "length": .number(String(attachmentBytes.count)), "sha2": .string(attachment.sha2),
+            ]]
+            statements[2] = .object(last)
+        }
         let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "verify-isolation"])
         let prepared = try StatementBatch.parse(Data(JSONValue.array(statements).jsonText.utf8), validator: validator)
-        _ = try await database.statements.store(prepared, in: scope, logger: logger)
+        _ = try await database.statements.store(prepared, attachments: [attachment], in: scope, logger: logger)
 
         let featureEventID = UUID()
         _ = try await database.featureEvents.store(

@@ -36,6 +36,7 @@ extension Migration {
         .leastPrivilege,
         .tenantLogin,
         .documents,
+        .attachments,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

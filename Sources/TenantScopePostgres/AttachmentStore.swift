@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// The content of xAPI attachments (`app.xapi_attachments`), per tenant and SHA-2, always through a
+/// tenant-scoped transaction of the one session helper. Written with the statements that reference it
+/// (``StatementStore/store(_:attachments:in:logger:)``), in their transaction.
+public struct AttachmentStore: Sendable {
+    let sessions: ScopedDatabase
+
+    /// Stores content whose hash is new for the tenant. Content already stored under a hash is the same
+    /// bytes (the hash was checked), so a repeat is skipped rather than rewritten.
+    static func insert(_ contents: [AttachmentContent], on connection: ScopedConnection) async throws {
+        for content in contents {
+            try await connection.query("""
+                INSERT INTO app.xapi_attachments (sha2, content, content_type)
+                VALUES (\(content.sha2), \(ByteBuffer(bytes: content.bytes)), \(content.contentType))
+                ON CONFLICT (tenant_id, sha2) DO NOTHING
+                """)
+        }
+    }
+
+    /// The stored content for the given hashes in the scope's tenant, in the order asked; a hash the
+    /// tenant has no content for (an attachment given by `fileUrl` only) is left out.
+    public func contents(sha2s: [String], in scope: TenantScope, logger: Logger) async throws -> [AttachmentContent] {
+        guard !sha2s.isEmpty else { return [] }
+        return try await sessions.run(scope, logger: logger) { connection in
+            var found: [String: AttachmentContent] = [:]
+            let rows = try await connection.query("""
+                SELECT sha2, content_type, content FROM app.xapi_attachments WHERE sha2 = ANY (\(sha2s))
+                """)
+            for try await (sha2, type, content) in rows.decode((String, String, ByteBuffer).self) {
+                found[sha2] = AttachmentContent(sha2: sha2, contentType: type, bytes: Array(content.readableBytesView))
+            }
+            return sha2s.compactMap { found[$0] }
+        }
+    }
+}
