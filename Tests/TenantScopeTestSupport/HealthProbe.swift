@@ -19,7 +19,10 @@ final class HealthProbe: Sendable {
                 let at = ContinuousClock.now
                 async let health = client.get("/healthz")
                 async let readiness = client.get("/readyz")
-                samples.append(Sample(at: at, health: await health, readiness: await readiness))
+                let sample = Sample(at: at, health: await health, readiness: await readiness)
+                // A poll cut short by stop() is the probe's own doing, not an answer of the server.
+                guard !Task.isCancelled else { break }
+                samples.append(sample)
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
