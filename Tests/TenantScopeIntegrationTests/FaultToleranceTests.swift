@@ -43,7 +43,9 @@ import Testing
             let notReady = await probe.firstReadiness(503, after: killedAt, within: .seconds(60))
             let ready = await probe.firstReadiness(200, after: notReady?.at ?? killedAt, within: .seconds(120))
             #expect(restartedAt != nil, "the supervisor did not restart PostgreSQL:\n\(serve.log)")
-            #expect(notReady != nil, "/readyz never said 503 while PostgreSQL was down")
+            // /readyz waits up to 3 s for its answer: a restart quicker than that may never show as 503.
+            let outage = restartedAt.map { $0 - killedAt } ?? .seconds(120)
+            #expect(notReady != nil || outage < .seconds(3), "/readyz never said 503 while PostgreSQL was down for \(outage)")
             #expect(ready != nil, "/readyz did not return to 200:\n\(serve.log)")
             // Ingest works again after recovery, in the same serve process.
             #expect(await load.waitForAcknowledged(5, since: ready?.at ?? .now), "no ingest after recovery:\n\(serve.log)")

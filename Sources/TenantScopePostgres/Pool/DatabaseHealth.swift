@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 import Logging
 
 /// Whether the database answered the last use of the pool, and the log line for each change: an outage
@@ -9,6 +10,7 @@ public actor DatabaseHealth {
     private var since = ContinuousClock.now
     private let logger: Logger
     private let up: Gauge
+    private let outageHandlers = OutageHandlers()
 
     public init(logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.logger = logger
@@ -30,5 +32,26 @@ public actor DatabaseHealth {
         up.record(0)
         since = .now
         logger.error("Database unavailable", metadata: ["db.reason": "\(reason.reason)"])
+        outageHandlers.run()
+    }
+
+    /// Runs `handler` when an outage begins: the pools end their uses in flight, whose connections may
+    /// never notice that the server went away (seen after PostgreSQL was killed: queries waited for
+    /// their whole deadline, the roll-up service's for 30 minutes).
+    nonisolated func onOutage(_ handler: @escaping @Sendable () -> Void) {
+        outageHandlers.add(handler)
+    }
+}
+
+private final class OutageHandlers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var handlers: [@Sendable () -> Void] = []
+
+    func add(_ handler: @escaping @Sendable () -> Void) {
+        lock.withLock { handlers.append(handler) }
+    }
+
+    func run() {
+        for handler in lock.withLock({ handlers }) { handler() }
     }
 }

@@ -25,6 +25,8 @@ public struct DatabasePool: Sendable {
     /// Up or down, as the last use found it; logs each change once.
     public let health: DatabaseHealth
     let gauges: PoolGauges
+    /// The uses holding or waiting for a connection, ended together when an outage begins.
+    private let inFlight = InFlightUses()
 
     public init(client: PostgresClient, acquireTimeout: Duration = defaultAcquireTimeout, defaultDeadline: Duration = .seconds(35),
                 health: DatabaseHealth? = nil, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
@@ -33,6 +35,8 @@ public struct DatabasePool: Sendable {
         self.defaultDeadline = defaultDeadline
         self.health = health ?? DatabaseHealth(logger: logger, metrics: metrics)
         self.gauges = PoolGauges(factory: metrics)
+        let inFlight = self.inFlight
+        self.health.onOutage { inFlight.closeAll() }
     }
 
     /// Runs `body` on a pooled connection, within `acquireTimeout` to get one and `deadline` overall.
@@ -49,6 +53,7 @@ public struct DatabasePool: Sendable {
         let deadline = deadline ?? defaultDeadline
         let lease = Lease(gauges: gauges)
         await lease.waiting()
+        inFlight.insert(lease)
         let outcome = Outcome<Result>()
         do {
             let result = try await withTaskCancellationHandler {
@@ -74,6 +79,7 @@ public struct DatabasePool: Sendable {
                             outcome.finish(.failure(error))
                         }
                         await lease.ended()
+                        inFlight.remove(lease)
                     }
                     outcome.setTimer(Task {
                         try await Task.sleep(for: acquireTimeout)
@@ -235,5 +241,26 @@ private final class Outcome<Value: Sendable>: @unchecked Sendable {
         }
         timer?.cancel()
         continuation?.resume(with: result)
+    }
+}
+
+/// The leases of one pool's uses in flight.
+private final class InFlightUses: @unchecked Sendable {
+    private let lock = NSLock()
+    private var leases: [ObjectIdentifier: Lease] = [:]
+
+    func insert(_ lease: Lease) {
+        lock.withLock { leases[ObjectIdentifier(lease)] = lease }
+    }
+
+    func remove(_ lease: Lease) {
+        lock.withLock { leases[ObjectIdentifier(lease)] = nil }
+    }
+
+    /// Closes the connection of every use still running on one; each then fails as unavailable.
+    func closeAll() {
+        for lease in lock.withLock({ Array(leases.values) }) {
+            Task { _ = await lease.closeIfStillRunning() }
+        }
     }
 }
