@@ -34,7 +34,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func status(of error: any Error) -> HTTPResponse.Status {
         switch error {
         case let error as TenantScopeError: status(of: error.kind)
-        case is DatabaseUnavailable: .serviceUnavailable
+        case is DatabaseUnavailable, is CancellationError: .serviceUnavailable
         case is ClientGone: clientClosedRequest
         case let error as any HTTPResponseError: error.status
         default: .internalServerError
@@ -54,6 +54,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try ErrorBody(error: "the database is unavailable; retry shortly", status: .serviceUnavailable).response(headers: headers)
         case is ClientGone:
             return try ErrorBody(error: "the client closed the request", status: clientClosedRequest).response()
+        case is CancellationError:
+            // The server is stopping and cut the request's database work short: not the client's fault.
+            var headers = HTTPFields()
+            headers[.retryAfter] = "5"
+            return try ErrorBody(error: "the server is stopping; retry shortly", status: .serviceUnavailable).response(headers: headers)
         case let error as any HTTPResponseError:
             return try error.response(from: request, context: context)
         default:
