@@ -109,6 +109,9 @@ public struct RollupService: Service {
         return outcomes
     }
 
+    /// The statement timeout of one incremental pass's transactions.
+    static let passTimeout: Duration = .seconds(120)
+
     /// Queue rows one derivation transaction takes: bounds the transaction after a large backlog.
     static let derivationChunk = 5_000
 
@@ -120,9 +123,12 @@ public struct RollupService: Service {
     @discardableResult
     public func catchUp(_ tenant: TenantID, fullRebuild: Bool = false) async throws -> (derivedActors: Int, days: Int) {
         let scope = ScopePolicy.maintenance(of: tenant, job: "rollups")
+        // A pass of the service is small (new rows, recent days) and bounded at two minutes, so a pass
+        // stuck on a lock or a dead connection ends and the next one retries; a full rebuild may take long.
+        let timeout: Duration = fullRebuild ? .seconds(1800) : Self.passTimeout
         var derivedActors = 0
         while !fullRebuild {
-            let derived = try await database.sessions.run(scope, access: .readWrite, statementTimeout: .seconds(1800), logger: logger) { connection in
+            let derived = try await database.sessions.run(scope, access: .readWrite, statementTimeout: timeout, logger: logger) { connection in
                 try await connection.query("SELECT app.derive_queued_learning_facts(\(Self.derivationChunk)::integer)")
                     .collect().first?.decode(Int.self) ?? 0
             }
@@ -130,7 +136,7 @@ public struct RollupService: Service {
             derivedActors += derived
         }
         let derivedAny = derivedActors > 0
-        let days = try await database.sessions.run(scope, access: .readWrite, statementTimeout: .seconds(1800), logger: logger) { connection in
+        let days = try await database.sessions.run(scope, access: .readWrite, statementTimeout: timeout, logger: logger) { connection in
             if fullRebuild {
                 try await connection.query("SELECT app.lock_tenant_derivation()")
                 try await connection.query("DELETE FROM app.learning_facts_queue")

@@ -299,7 +299,7 @@ import Testing
     }
 
     /// Served reports (roll-ups) equal the same reports computed from the raw statements (`--cold`),
-    /// once the roll-up service has caught up: polled, bounded at 90 s, so a roll-up that lost or
+    /// once the roll-up service has caught up: polled, bounded at 200 s (a stuck pass ends within 2 minutes), so a roll-up that lost or
     /// double-counted statements in a fault never converges and fails here.
     static func expectServedReportsEqualRebuild(on serve: ServeProcess, tenant: String) async throws {
         let rows = { (output: String) in output.split(separator: "\n").filter { $0.contains("\t") }.map(String.init) }
@@ -316,7 +316,7 @@ import Testing
                 cold = rows(coldRun.output)
                 if served == cold { break }
                 try await Task.sleep(for: .milliseconds(500))
-            } while ContinuousClock.now - start < .seconds(90)
+            } while ContinuousClock.now - start < .seconds(200)
             #expect(served == cold, "\(report): served\n\(served.joined(separator: "\n"))\ncold\n\(cold.joined(separator: "\n"))")
             #expect(cold.count > 1, "\(report) has rows beyond its header")
         }
