@@ -63,16 +63,10 @@ enum AlternateRequestSyntax {
         }
         var path = request.uri.path
         if !fields.isEmpty {
-            path += "?" + fields.map { encode($0.0) + "=" + encode($0.1) }.joined(separator: "&")
+            path += "?" + fields.map { QueryParameters.encode($0.0) + "=" + QueryParameters.encode($0.1) }.joined(separator: "&")
         }
         let head = HTTPRequest(method: method, scheme: request.head.scheme, authority: request.head.authority, path: path, headerFields: headers)
         return Request(head: head, body: .init(buffer: ByteBuffer(string: content ?? "")))
     }
 
-    /// A form value as a query carries it: everything outside the unreserved set percent-encoded.
-    static func encode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
-    }
 }

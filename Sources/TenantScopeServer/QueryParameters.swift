@@ -26,6 +26,14 @@ enum QueryParameters {
         return result
     }
 
+    /// A name or value as a query carries it, the inverse of the decoding above: everything outside
+    /// RFC 3986's unreserved characters percent-encoded, `+` included.
+    static func encode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
     private static func decode(_ text: Substring, what: String) throws(TenantScopeError) -> String {
         let spaced = text.replacingOccurrences(of: "+", with: " ")
         guard let decoded = spaced.removingPercentEncoding else {

@@ -260,7 +260,7 @@ import Testing
     @Test func theAlternateRequestSyntaxStandsForTheRequestItNames() async throws {
         try await LRSFixture.with { client, fixture in
             func form(_ fields: [(String, String)]) -> String {
-                fields.map { AlternateRequestSyntax.encode($0.0) + "=" + AlternateRequestSyntax.encode($0.1) }
+                fields.map { QueryParameters.encode($0.0) + "=" + QueryParameters.encode($0.1) }
                     .joined(separator: "&")
             }
             var formHeaders = HTTPFields()

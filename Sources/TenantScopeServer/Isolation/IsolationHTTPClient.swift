@@ -41,19 +41,13 @@ final class IsolationHTTPClient: Sendable {
         try? await client.shutdown()
     }
 
-    /// A query value as sent: every byte outside the unreserved set is percent-encoded, `+` included.
-    static func encode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
-    }
 
     func url(_ request: Request) -> String {
         var text = base.absoluteString
         while text.hasSuffix("/") { text.removeLast() }
         text += request.path
         if !request.query.isEmpty {
-            text += "?" + request.query.map { Self.encode($0.0) + "=" + Self.encode($0.1) }.joined(separator: "&")
+            text += "?" + request.query.map { QueryParameters.encode($0.0) + "=" + QueryParameters.encode($0.1) }.joined(separator: "&")
         }
         return text
     }

@@ -212,7 +212,7 @@ public struct IsolationHTTPProbe: Sendable {
             progress("Sent \(sent) requests as B")
 
             // A is untouched.
-            let link = try await client.send(.init(method: "GET", path: "/shared/" + IsolationHTTPClient.encode(a.linkToken)))
+            let link = try await client.send(.init(method: "GET", path: "/shared/" + QueryParameters.encode(a.linkToken)))
             control("A's shared link still opens (B tried to revoke it)", "no credential (A's link)", "\(link.status)", link.status == 200,
                     link.status == 200 ? "not revoked" : "A's link no longer opens")
             if link.status != 200 {
@@ -289,7 +289,7 @@ public struct IsolationHTTPProbe: Sendable {
         ]
         var request = IsolationHTTPClient.Request(method: "POST", path: "/xAPI/statements", query: [("method", "GET")])
         request.headers = [("Content-Type", "application/x-www-form-urlencoded")]
-        request.body = Data(fields.map { IsolationHTTPClient.encode($0.0) + "=" + IsolationHTTPClient.encode($0.1) }.joined(separator: "&").utf8)
+        request.body = Data(fields.map { QueryParameters.encode($0.0) + "=" + QueryParameters.encode($0.1) }.joined(separator: "&").utf8)
         let shown = "/xAPI/statements?method=GET (form: B's credential, statementId=<A's statement>)"
         let attempt = IsolationHTTPAttempt(
             method: "POST", target: shown, credential: lrsKey.label, credentialSurface: lrsKey.surface, routeSurface: .tenant,
@@ -376,7 +376,7 @@ public struct IsolationHTTPProbe: Sendable {
         }
         var targets: [Target] = []
         for fill in fills {
-            let path = operation.path(filling: fill.mapValues { IsolationHTTPClient.encode($0.0) })
+            let path = operation.path(filling: fill.mapValues { QueryParameters.encode($0.0) })
             let display = operation.path(filling: fill.mapValues(\.1))
             let victim = fill.values.contains { $0.2 }
             let base = Target(method: operation.method, path: path, display: display, body: Self.body(operation),
@@ -474,7 +474,7 @@ public struct IsolationHTTPProbe: Sendable {
         case .form:
             request.headers.append(("Content-Type", "application/x-www-form-urlencoded"))
             let fields = [("form_token", formToken ?? ""), ("name", "probe attacker view"), ("days", "30")]
-            request.body = Data(fields.map { IsolationHTTPClient.encode($0.0) + "=" + IsolationHTTPClient.encode($0.1) }.joined(separator: "&").utf8)
+            request.body = Data(fields.map { QueryParameters.encode($0.0) + "=" + QueryParameters.encode($0.1) }.joined(separator: "&").utf8)
         }
         return request
     }
