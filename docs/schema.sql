@@ -89,6 +89,31 @@ BEGIN
 END
 $_$;
 
+CREATE FUNCTION app.apply_enrollment_outcomes(keys text[], sign integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  IF sign > 0 THEN
+    INSERT INTO app.daily_enrollment_outcomes AS o (day, course_id, cohort, region, days_to_complete, enrollments)
+      SELECT d.day, d.course_id, d.cohort, d.region, d.days_to_complete, d.enrollments
+      FROM app.enrollment_outcomes_of(keys) d
+    ON CONFLICT (tenant_id, day, course_id, cohort, region, days_to_complete)
+      DO UPDATE SET enrollments = o.enrollments + EXCLUDED.enrollments;
+  ELSE
+    -- Rows that reach zero go first; the rest are decremented (the CHECK keeps counts positive).
+    DELETE FROM app.daily_enrollment_outcomes o USING app.enrollment_outcomes_of(keys) d
+      WHERE o.day = d.day AND o.course_id = d.course_id AND o.cohort = d.cohort
+        AND o.region IS NOT DISTINCT FROM d.region AND o.days_to_complete IS NOT DISTINCT FROM d.days_to_complete
+        AND o.enrollments <= d.enrollments;
+    UPDATE app.daily_enrollment_outcomes o SET enrollments = o.enrollments - d.enrollments
+      FROM app.enrollment_outcomes_of(keys) d
+      WHERE o.day = d.day AND o.course_id = d.course_id AND o.cohort = d.cohort
+        AND o.region IS NOT DISTINCT FROM d.region AND o.days_to_complete IS NOT DISTINCT FROM d.days_to_complete;
+  END IF;
+END
+$$;
+
 CREATE FUNCTION app.audit_head() RETURNS TABLE(seq bigint, hash text)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -99,38 +124,31 @@ CREATE FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) RET
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-  watermark timestamptz;
   newest timestamptz;
-  since timestamptz;
   days date[];
+  watermark_missing boolean;
 BEGIN
   PERFORM app.lock_tenant_derivation();
-  SELECT r.stored_through INTO watermark FROM app.rollup_state r;
-  SELECT max(s.stored) INTO newest FROM app.statements s;
-  since := CASE WHEN full_rebuild THEN NULL ELSE watermark - overlap END;
-  IF since IS NOT NULL AND NOT EXISTS (SELECT 1 FROM app.statements s WHERE s.stored > since) THEN
-    RETURN -1;
-  END IF;
-  IF since IS NULL THEN
+  watermark_missing := NOT EXISTS (SELECT 1 FROM app.rollup_state);
+  WITH taken AS (DELETE FROM app.rollup_queue q RETURNING q.day)
+  SELECT array_agg(DISTINCT t.day) INTO days FROM taken t;
+  IF full_rebuild OR watermark_missing THEN
     days := ARRAY(SELECT DISTINCT day FROM app.daily_learner_activity
                   UNION SELECT DISTINCT (s."timestamp" AT TIME ZONE 'UTC')::date FROM app.statements s);
-  ELSE
-    days := ARRAY(
-      SELECT (s."timestamp" AT TIME ZONE 'UTC')::date FROM app.statements s WHERE s.stored > since AND s.voids IS NULL
-      UNION
-      SELECT (t."timestamp" AT TIME ZONE 'UTC')::date
-      FROM app.statements v JOIN app.statements t ON t.id = v.voids
-      WHERE v.stored > since);
+  ELSIF days IS NULL THEN
+    RETURN -1;
   END IF;
   PERFORM app.refresh_learner_activity_days(days);
-  PERFORM app.refresh_enrollment_outcomes();
+  IF full_rebuild OR watermark_missing THEN
+    PERFORM app.refresh_enrollment_outcomes();
+  END IF;
   IF full_rebuild THEN
     PERFORM app.refresh_daily_rollups_feature_usage();
   END IF;
-  IF newest IS NOT NULL THEN
-    INSERT INTO app.rollup_state (stored_through) VALUES (newest)
-    ON CONFLICT (tenant_id) DO UPDATE SET stored_through = EXCLUDED.stored_through, refreshed_at = now();
-  END IF;
+  -- The watermark still bounds the raw tail that served "today" figures read (RollupCoverage).
+  SELECT max(s.stored) INTO newest FROM app.statements s;
+  INSERT INTO app.rollup_state (stored_through) VALUES (coalesce(newest, '-infinity'))
+  ON CONFLICT (tenant_id) DO UPDATE SET stored_through = EXCLUDED.stored_through, refreshed_at = now();
   RETURN coalesce(array_length(days, 1), 0);
 END
 $$;
@@ -209,6 +227,17 @@ BEGIN
   PERFORM app.refresh_learning_facts(keys);
   RETURN array_length(keys, 1);
 END
+$$;
+
+CREATE FUNCTION app.enrollment_outcomes_of(keys text[]) RETURNS TABLE(day date, course_id uuid, cohort text, region text, days_to_complete integer, enrollments integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT (e.enrolled_at AT TIME ZONE 'UTC')::date, e.course_id, e.cohort, l.region,
+         floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400)::int, count(*)::int
+  FROM app.learners l JOIN app.enrollments e ON e.learner_id = l.id
+  WHERE l.actor_key = ANY (keys)
+  GROUP BY 1, 2, 3, 4, 5
 $$;
 
 CREATE FUNCTION app.enrollments_from_statements(actor_keys text[]) RETURNS TABLE(actor_key text, course_iri text, enrolled_at timestamp with time zone, completed_at timestamp with time zone, cohort text, registration uuid)
@@ -316,6 +345,17 @@ CREATE FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_s
   WHERE c.key = presented_key AND c.revoked_at IS NULL AND c.secret_sha256 = lower(presented_secret_sha256)
 $$;
 
+CREATE FUNCTION app.pending_rollup_work() RETURNS TABLE(tenant_id uuid, queued bigint, oldest timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT w.tenant_id, sum(w.queued)::bigint, min(w.oldest)
+  FROM (SELECT q.tenant_id, count(*) AS queued, min(q.queued_at) AS oldest FROM app.learning_facts_queue q GROUP BY 1
+        UNION ALL
+        SELECT q.tenant_id, count(*), min(q.queued_at) FROM app.rollup_queue q GROUP BY 1) w
+  GROUP BY w.tenant_id
+$$;
+
 CREATE FUNCTION app.platform_learner_activity(window_days integer) RETURNS TABLE(tenant_id uuid, active_learners bigint, statements bigint)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -413,6 +453,9 @@ DECLARE
   affected_courses text[] := ARRAY(
     SELECT DISTINCT s.course_iri FROM app.statements s WHERE s.course_iri IS NOT NULL AND s.actor_key = ANY (keys));
 BEGIN
+  IF actor_keys IS NOT NULL THEN
+    PERFORM app.apply_enrollment_outcomes(keys, -1);
+  END IF;
   INSERT INTO app.learners (actor_key, display_name, region, first_seen, last_seen)
     SELECT f.actor_key, f.display_name, f.region, f.first_seen, f.last_seen FROM app.learners_from_statements(keys) f
   ON CONFLICT (tenant_id, actor_key) DO UPDATE
@@ -442,6 +485,9 @@ BEGIN
     FROM app.enrollments_from_statements(keys) f
     JOIN app.learners l ON l.actor_key = f.actor_key
     JOIN app.courses c ON c.course_iri = f.course_iri;
+  IF actor_keys IS NOT NULL THEN
+    PERFORM app.apply_enrollment_outcomes(keys, 1);
+  END IF;
 END
 $$;
 
@@ -689,6 +735,24 @@ ALTER TABLE app.learning_facts_queue ALTER COLUMN seq ADD GENERATED ALWAYS AS ID
     CACHE 1
 );
 
+CREATE TABLE app.rollup_queue (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    seq bigint NOT NULL,
+    day date NOT NULL,
+    queued_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app.rollup_queue FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.rollup_queue ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.rollup_queue_seq_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE app.rollup_state (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
     stored_through timestamp with time zone NOT NULL,
@@ -890,6 +954,9 @@ ALTER TABLE ONLY app.learners
 ALTER TABLE ONLY app.learning_facts_queue
     ADD CONSTRAINT learning_facts_queue_pkey PRIMARY KEY (tenant_id, seq);
 
+ALTER TABLE ONLY app.rollup_queue
+    ADD CONSTRAINT rollup_queue_pkey PRIMARY KEY (tenant_id, seq);
+
 ALTER TABLE ONLY app.rollup_state
     ADD CONSTRAINT rollup_state_pkey PRIMARY KEY (tenant_id);
 
@@ -1027,6 +1094,9 @@ ALTER TABLE ONLY app.learners
 ALTER TABLE ONLY app.learning_facts_queue
     ADD CONSTRAINT learning_facts_queue_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY app.rollup_queue
+    ADD CONSTRAINT rollup_queue_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY app.rollup_state
     ADD CONSTRAINT rollup_state_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
@@ -1064,6 +1134,10 @@ CREATE POLICY aggregates_read ON app.daily_learner_activity FOR SELECT TO tenant
 
 CREATE POLICY aggregates_read ON app.learner_active_days FOR SELECT TO tenantscope_aggregates USING (true);
 
+CREATE POLICY aggregates_read ON app.learning_facts_queue FOR SELECT TO tenantscope_aggregates USING (true);
+
+CREATE POLICY aggregates_read ON app.rollup_queue FOR SELECT TO tenantscope_aggregates USING (true);
+
 ALTER TABLE app.audit_log ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.courses ENABLE ROW LEVEL SECURITY;
@@ -1096,6 +1170,8 @@ CREATE POLICY platform_read ON app.daily_active_learners FOR SELECT TO tenantsco
 
 CREATE POLICY platform_read ON app.daily_feature_usage FOR SELECT TO tenantscope_platform USING (true);
 
+ALTER TABLE app.rollup_queue ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE app.rollup_state ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.saved_views ENABLE ROW LEVEL SECURITY;
@@ -1123,6 +1199,8 @@ CREATE POLICY tenant_isolation ON app.learner_active_days USING ((tenant_id = ( 
 CREATE POLICY tenant_isolation ON app.learners USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.learning_facts_queue USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.rollup_queue USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.rollup_state USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
@@ -1156,6 +1234,9 @@ REVOKE ALL ON FUNCTION app.append_audit(p_actor text, p_actor_kind text, p_scope
 REVOKE ALL ON FUNCTION app.append_signed_audit(p_principal text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.append_signed_audit(p_principal text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) TO tenantscope_app;
 
+REVOKE ALL ON FUNCTION app.apply_enrollment_outcomes(keys text[], sign integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.apply_enrollment_outcomes(keys text[], sign integer) TO tenantscope_tenant;
+
 REVOKE ALL ON FUNCTION app.audit_head() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.audit_head() TO tenantscope_app;
 
@@ -1175,6 +1256,9 @@ GRANT ALL ON FUNCTION app.delete_tenant(p_slug text) TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.derive_queued_learning_facts(max_rows integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.derive_queued_learning_facts(max_rows integer) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.enrollment_outcomes_of(keys text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.enrollment_outcomes_of(keys text[]) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.enrollments_from_statements(actor_keys text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.enrollments_from_statements(actor_keys text[]) TO tenantscope_tenant;
@@ -1255,6 +1339,10 @@ GRANT SELECT ON TABLE app.learner_active_days TO tenantscope_aggregates;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learners TO tenantscope_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learning_facts_queue TO tenantscope_tenant;
+GRANT SELECT ON TABLE app.learning_facts_queue TO tenantscope_aggregates;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.rollup_queue TO tenantscope_tenant;
+GRANT SELECT ON TABLE app.rollup_queue TO tenantscope_aggregates;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.rollup_state TO tenantscope_tenant;
 

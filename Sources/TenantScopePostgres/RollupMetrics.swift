@@ -5,15 +5,19 @@ import CoreMetrics
 struct RollupMetrics: Sendable {
     let passes: Counter
     let failures: Counter
-    /// Actors queued by ingest for derivation (`app.learning_facts_queue` rows), summed over tenants.
+    /// Work queued by ingest and not yet taken (`app.learning_facts_queue` and `app.rollup_queue` rows),
+    /// summed over tenants.
     let queueDepth: Gauge
-    /// How long the oldest statement not yet in a tenant's roll-ups has waited, the largest over tenants.
+    /// How long the oldest queued work has waited, the largest over tenants (0 when caught up).
     let lagSeconds: Gauge
+    /// Tenant catch-ups: a pass catches up only the tenants with queued work, so at rest this stays still.
+    let tenantCatchUps: Counter
 
     init(factory: any MetricsFactory) {
         passes = Counter(label: "tenantscope_rollup_passes_total", factory: factory)
         failures = Counter(label: "tenantscope_rollup_failures_total", factory: factory)
         queueDepth = Gauge(label: "tenantscope_derivation_queue_depth", factory: factory)
         lagSeconds = Gauge(label: "tenantscope_rollup_lag_seconds", factory: factory)
+        tenantCatchUps = Counter(label: "tenantscope_rollup_tenant_catchups_total", factory: factory)
     }
 }

@@ -5,13 +5,13 @@ import PostgresNIO
 import ServiceLifecycle
 import TenantScopeCore
 
-/// Keeps every tenant's derived facts and daily roll-ups current: every `interval` it asks each tenant,
-/// inside that tenant's scoped transactions, to derive the actors ingest queued
-/// (`app.derive_queued_learning_facts`) and to catch up from its `stored` watermark (`app.catch_up_rollups`).
+/// Keeps every tenant's derived facts and daily roll-ups current: every `interval` it asks which tenants
+/// have work queued by ingest, and only those, inside their scoped transactions, derive the queued actors
+/// (`app.derive_queued_learning_facts`) and recompute the queued days (`app.catch_up_rollups`).
 ///
-/// Late statements land in their own (old) day and voiding statements name their target's day, so both
-/// are recomputed; statements are re-examined for `overlap` behind the watermark, which covers a batch
-/// whose transaction committed after a later batch had been seen.
+/// The ingest transaction queues the days its statements fall on, and a voiding statement its target's
+/// day, so late statements and voiding are recomputed; the queue rows commit with their batch, so a batch
+/// that committed after a later one was seen is still taken by the next pass (architecture decision 32).
 public struct RollupService: Service {
     public static let defaultInterval: Duration = .seconds(5)
     public static let overlap = RollupCoverage.overlap
@@ -47,35 +47,33 @@ public struct RollupService: Service {
         }
     }
 
-    /// One pass of the service: samples the backlog every tenant has (the gauges), then catches them all up.
-    func pass() async throws {
-        let tenants = try await database.tenants.list(logger: logger)
-        var queued = 0
-        var lag = 0.0
-        for tenant in tenants {
-            let backlog = try await backlog(of: tenant.id)
-            queued += backlog.queued
-            lag = max(lag, backlog.lagSeconds)
+    /// One pass of the service: asks which tenants have queued work (one query, no tenant transaction),
+    /// records the backlog (the gauges), then catches up those tenants only. With nothing new anywhere a
+    /// pass costs that one query (architecture decision 32). Returns how many tenants it caught up.
+    @discardableResult
+    func pass() async throws -> Int {
+        let pending = try await pendingWork()
+        metrics.queueDepth.record(pending.reduce(0) { $0 + $1.queued })
+        let now = Date()
+        metrics.lagSeconds.record(pending.map { max(now.timeIntervalSince($0.oldest), 0) }.max() ?? 0)
+        for work in pending {
+            try Task.checkCancellation()
+            try await catchUp(work.tenant)
+            metrics.tenantCatchUps.increment()
         }
-        metrics.queueDepth.record(queued)
-        metrics.lagSeconds.record(lag)
-        try await catchUpAll(tenants: tenants)
         metrics.passes.increment()
+        return pending.count
     }
 
-    /// One tenant's derivation queue length, and how long its oldest statement past the roll-up watermark
-    /// has waited (0 when caught up): two index lookups in the tenant's scope.
-    func backlog(of tenant: TenantID) async throws -> (queued: Int, lagSeconds: Double) {
-        let scope = ScopePolicy.maintenance(of: tenant, job: "rollups")
-        return try await database.sessions.run(scope, logger: logger) { connection in
-            let row = try await connection.query("""
-                SELECT (SELECT count(*) FROM app.learning_facts_queue)::bigint,
-                       coalesce(extract(epoch FROM clock_timestamp() - (
-                         SELECT min(s.stored) FROM app.statements s
-                         WHERE s.stored > coalesce((SELECT r.stored_through FROM app.rollup_state r), '-infinity'))), 0)::float8
-                """).collect().first
-            let (queued, lag) = try row?.decode((Int, Double).self) ?? (0, 0)
-            return (queued, max(lag, 0))
+    /// What ingest has queued and the service has not yet taken, per tenant: the tenant, how many queue
+    /// rows (actors to derive and days to recompute), and when the oldest was queued. Read through
+    /// `app.pending_rollup_work()`, which returns counts and times only, never a row's content.
+    func pendingWork() async throws -> [(tenant: TenantID, queued: Int, oldest: Date)] {
+        let rows = try await database.pool.query(
+            "SELECT tenant_id, queued, oldest FROM app.pending_rollup_work()", logger: logger)
+        return try rows.map { row in
+            let (tenant, queued, oldest) = try row.decode((UUID, Int, Date).self)
+            return (TenantID(tenant), queued, oldest)
         }
     }
 
@@ -135,22 +133,16 @@ public struct RollupService: Service {
             guard derived > 0 else { break }
             derivedActors += derived
         }
-        let derivedAny = derivedActors > 0
         let days = try await database.sessions.run(scope, access: .readWrite, statementTimeout: timeout, logger: logger) { connection in
             if fullRebuild {
                 try await connection.query("SELECT app.lock_tenant_derivation()")
                 try await connection.query("DELETE FROM app.learning_facts_queue")
                 try await connection.query("SELECT app.refresh_learning_facts(NULL)")
             }
-            let days = try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, \(fullRebuild))")
+            // Derivation keeps the enrollment outcomes current itself (a delta per actor), so days that
+            // were already caught up need nothing more here.
+            return try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, \(fullRebuild))")
                 .collect().first?.decode(Int.self) ?? -1
-            if days < 0 && derivedAny {
-                // Enrollments changed without new statements (their batch was seen by an earlier pass):
-                // the enrollment-outcome roll-up reads enrollments, so it follows them.
-                try await connection.query("SELECT app.refresh_enrollment_outcomes()")
-                return 0
-            }
-            return days
         }
         return (derivedActors, days)
     }

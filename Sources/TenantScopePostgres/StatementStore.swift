@@ -60,8 +60,9 @@ public struct StatementStore: Sendable {
     /// Inserts statements whose id is new for the tenant; returns the ids that were inserted. One round
     /// trip for the common batch: the statement that inserts also marks a statement voided when an
     /// earlier voiding statement already names it, and (`queueingDerivation`) queues the new statements'
-    /// actors for the roll-up service to derive (`app.learning_facts_queue`, architecture decision 18).
-    /// The queue rows commit or roll back with the statements, so nothing ingested is ever missed.
+    /// actors for the roll-up service to derive (`app.learning_facts_queue`, architecture decision 18) and
+    /// the days they fall on for it to recompute (`app.rollup_queue`, decision 32). The queue rows commit
+    /// or roll back with the statements, so nothing ingested is ever missed.
     ///
     /// With `storedInTransaction`, `stored` is the database's clock inside this transaction (one
     /// microsecond apart, in batch order), written into both the column and the statement's JSON, and
@@ -105,10 +106,13 @@ public struct StatementStore: Sendable {
                      x.vd = '' AND EXISTS (SELECT 1 FROM app.statements earlier WHERE earlier.voids = x.i)
               FROM input x
               ON CONFLICT (tenant_id, id) DO NOTHING
-              RETURNING id, actor_key, voids
+              RETURNING id, actor_key, voids, "timestamp"
             ), queued AS (
               INSERT INTO app.learning_facts_queue (actor_key)
               SELECT DISTINCT actor_key FROM inserted WHERE voids IS NULL AND \(queueingDerivation)
+            ), queued_days AS (
+              INSERT INTO app.rollup_queue (day)
+              SELECT DISTINCT ("timestamp" AT TIME ZONE 'UTC')::date FROM inserted WHERE voids IS NULL AND \(queueingDerivation)
             )
             SELECT id FROM inserted
             """)
@@ -156,7 +160,9 @@ public struct StatementStore: Sendable {
             WITH voided AS (
               UPDATE app.statements SET voided = true
               WHERE id = ANY (\(targets)) AND voids IS NULL AND NOT voided
-              RETURNING actor_key
+              RETURNING actor_key, "timestamp"
+            ), queued_days AS (
+              INSERT INTO app.rollup_queue (day) SELECT DISTINCT ("timestamp" AT TIME ZONE 'UTC')::date FROM voided
             )
             INSERT INTO app.learning_facts_queue (actor_key) SELECT DISTINCT actor_key FROM voided
             """)

@@ -37,6 +37,7 @@ extension Migration {
         .tenantLogin,
         .documents,
         .attachments,
+        .restingRollups,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -1,0 +1,115 @@
+import Foundation
+import PostgresNIO
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
+
+/// The roll-up service rests when nothing changed (architecture decision 32): ingest queues the days it
+/// touches in its own transaction, the service catches up only tenants with queued work, and enrollment
+/// outcomes follow each derived actor as a delta that always equals a rebuild.
+@Suite(.database) struct RollupQueueTests {
+    static let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "queue"])
+
+    func count(_ sql: String, _ tenant: TenantID, _ handle: TestDatabase) async throws -> Int {
+        try await handle.database.sessions.run(tenant.testScope, logger: TestDatabase.logger) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: sql)).collect().first!.decode(Int.self)
+        }
+    }
+
+    func refreshedAt(_ tenant: TenantID, _ handle: TestDatabase) async throws -> Date? {
+        try await handle.database.sessions.run(tenant.testScope, logger: TestDatabase.logger) { connection in
+            try await connection.query("SELECT refreshed_at FROM app.rollup_state").collect().first?.decode(Date.self)
+        }
+    }
+
+    func store(_ json: String, _ tenant: TenantID, _ handle: TestDatabase) async throws {
+        _ = try await handle.database.statements.store(
+            try StatementBatch.parse(Data(json.utf8), validator: Self.validator), in: tenant.testScope, logger: TestDatabase.logger)
+    }
+
+    func pending(_ rollups: RollupService) async throws -> Set<TenantID> {
+        Set(try await rollups.pendingWork().map(\.tenant))
+    }
+
+    @Test func aPassCatchesUpOnlyTenantsWithQueuedWorkAndNothingAtRest() async throws {
+        let handle = try TestDatabase.current
+        let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)
+        let busy = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("busy")), name: "Busy", logger: TestDatabase.logger)
+        let quiet = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("quiet")), name: "Quiet", logger: TestDatabase.logger)
+        for tenant in [busy, quiet] {
+            try await store(XAPIJSON.statement(actor: "mailto:first@example.com"), tenant.id, handle)
+        }
+        #expect(try await pending(rollups).isSuperset(of: [busy.id, quiet.id]), "a stored batch queues its tenant's work")
+        try await rollups.catchUp(busy.id)
+        try await rollups.catchUp(quiet.id)
+        let pendingAfter = try await pending(rollups)
+        #expect(!pendingAfter.contains(busy.id) && !pendingAfter.contains(quiet.id), "a catch-up takes every queued row")
+        let quietCaughtUp = try #require(try await refreshedAt(quiet.id, handle))
+
+        // Only the tenant that received statements is worked on; the other is not even visited.
+        try await store(XAPIJSON.statement(actor: "mailto:second@example.com"), busy.id, handle)
+        #expect(try await pending(rollups).contains(busy.id))
+        #expect(try await rollups.pass() >= 1)
+        #expect(!(try await pending(rollups).contains(busy.id)))
+        #expect(try await refreshedAt(quiet.id, handle) == quietCaughtUp, "a tenant with nothing queued is not caught up")
+        #expect(try await count("SELECT count(*)::int FROM app.learners", busy.id, handle) == 2)
+
+        // At rest, a catch-up has nothing to do.
+        let again = try await rollups.catchUp(busy.id)
+        #expect(again.derivedActors == 0 && again.days == -1)
+    }
+
+    @Test func daysQueuedByAnOpenBatchWaitForItsCommit() async throws {
+        let handle = try TestDatabase.current
+        let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("open")), name: "Open", logger: TestDatabase.logger)
+        try await store(XAPIJSON.statement(actor: "mailto:early@example.com"), tenant.id, handle)
+        try await rollups.catchUp(tenant.id)
+        let old = Date().addingTimeInterval(-30 * 86_400)
+        let late = try StatementBatch.parse(
+            Data(XAPIJSON.statement(actor: "mailto:late@example.com", extra: #","timestamp":"\#(ISO8601Timestamp.format(old))""#).utf8), validator: Self.validator)
+        try await handle.database.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
+            _ = try await StatementStore.insert(late, queueingDerivation: true, on: connection)
+            // The service passes while the batch is still open: it must neither see nor consume its rows.
+            try await rollups.catchUp(tenant.id)
+        }
+        let day = ISO8601Timestamp.day(old)
+        let activity = "SELECT count(*)::int FROM app.daily_learner_activity WHERE day = '\(day)'"
+        #expect(try await count(activity, tenant.id, handle) == 0)
+        #expect(try await count("SELECT count(*)::int FROM app.rollup_queue WHERE day = '\(day)'", tenant.id, handle) == 1)
+        try await rollups.catchUp(tenant.id)
+        #expect(try await count(activity, tenant.id, handle) == 1, "the late day is recomputed once its batch committed")
+    }
+
+    /// Enrollment outcomes kept as deltas equal a rebuild from the enrollments, through completions,
+    /// region changes and voiding, across many small passes.
+    @Test(arguments: [UInt64(5), 6])
+    func enrollmentOutcomeDeltasEqualARebuild(seed: UInt64) async throws {
+        let handle = try TestDatabase.current
+        let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("delta")), name: "Delta", logger: TestDatabase.logger)
+        let statements = RandomStatements.make(seed: seed, count: 160, start: Date().addingTimeInterval(-30 * 86_400), spanDays: 31, host: "delta.example")
+        for chunk in stride(from: 0, to: statements.count, by: 20) {
+            try await store(XAPIJSON.array(Array(statements[chunk..<min(chunk + 20, statements.count)])), tenant.id, handle)
+            try await rollups.catchUp(tenant.id)
+        }
+        let ids = statements.map { XAPIJSON.object($0)["id"]!.stringValue! }
+        try await store(XAPIJSON.array(stride(from: 0, to: ids.count, by: 7).map { RandomStatements.voiding(ids[$0]) }), tenant.id, handle)
+        try await rollups.catchUp(tenant.id)
+
+        let outcomes = """
+            SELECT coalesce(string_agg(format('%s|%s|%s|%s|%s|%s', day, course_id, cohort, region, days_to_complete, enrollments),
+                                       ',' ORDER BY day, course_id, cohort, region, days_to_complete), '')
+            FROM app.daily_enrollment_outcomes
+            """
+        let (incremental, rebuilt) = try await handle.database.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
+            let incremental = try await connection.query(PostgresQuery(unsafeSQL: outcomes)).collect().first!.decode(String.self)
+            _ = try await connection.query("SELECT app.refresh_enrollment_outcomes()").collect()
+            let rebuilt = try await connection.query(PostgresQuery(unsafeSQL: outcomes)).collect().first!.decode(String.self)
+            return (incremental, rebuilt)
+        }
+        #expect(!rebuilt.isEmpty)
+        #expect(incremental == rebuilt)
+    }
+}
