@@ -491,6 +491,11 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION app.rollup_watermarks() RETURNS TABLE(tenant_id uuid, refreshed_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT r.tenant_id, r.refreshed_at FROM app.rollup_state r $$;
+
 CREATE FUNCTION app.runtime_keys() RETURNS TABLE(tenant_context_key text, shared_link_key text)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -525,6 +530,11 @@ CREATE FUNCTION app.token_revoked(p_jti text) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$ SELECT EXISTS (SELECT 1 FROM app_private.revoked_tokens WHERE jti = p_jti) $$;
+
+CREATE FUNCTION app.touch_rollup_watermark() RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ UPDATE app.rollup_state SET refreshed_at = clock_timestamp() $$;
 
 CREATE FUNCTION app_private.audit_row_hash(previous_hash text, seq bigint, occurred_at timestamp with time zone, actor text, actor_kind text, scope_tenant_id uuid, action text, report text, parameters jsonb, row_count bigint, outcome text) RETURNS text
     LANGUAGE sql IMMUTABLE
@@ -1138,6 +1148,8 @@ CREATE POLICY aggregates_read ON app.learning_facts_queue FOR SELECT TO tenantsc
 
 CREATE POLICY aggregates_read ON app.rollup_queue FOR SELECT TO tenantscope_aggregates USING (true);
 
+CREATE POLICY aggregates_read ON app.rollup_state FOR SELECT TO tenantscope_aggregates USING (true);
+
 ALTER TABLE app.audit_log ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.courses ENABLE ROW LEVEL SECURITY;
@@ -1310,6 +1322,9 @@ GRANT ALL ON FUNCTION app.tenant_login_password() TO tenantscope_app;
 REVOKE ALL ON FUNCTION app.token_revoked(p_jti text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.token_revoked(p_jti text) TO tenantscope_app;
 
+REVOKE ALL ON FUNCTION app.touch_rollup_watermark() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.touch_rollup_watermark() TO tenantscope_tenant;
+
 REVOKE ALL ON FUNCTION app_private.create_learner_key_secret() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION app_private.index_shared_link() FROM PUBLIC;
@@ -1345,6 +1360,7 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.rollup_queue TO tenantscope_tenan
 GRANT SELECT ON TABLE app.rollup_queue TO tenantscope_aggregates;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.rollup_state TO tenantscope_tenant;
+GRANT SELECT ON TABLE app.rollup_state TO tenantscope_aggregates;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.saved_views TO tenantscope_tenant;
 

@@ -4,7 +4,8 @@ import PostgresNIO
 import TenantScopeCore
 
 /// Writes product feature-usage events for one tenant (all or nothing) and refreshes the roll-up days
-/// they touch, inside the tenant's scoped transaction.
+/// they touch, inside the tenant's scoped transaction; moving the roll-up watermark, so cached report
+/// answers of the tenant are not reused (decision 33).
 public struct FeatureEventStore: Sendable {
     let sessions: ScopedDatabase
 
@@ -29,7 +30,7 @@ public struct FeatureEventStore: Sendable {
             }
             if !days.isEmpty {
                 try await connection.query("SELECT app.lock_tenant_derivation()")
-                try await connection.query("SELECT app.refresh_feature_usage_for_days(\(days.sorted())::date[])")
+                try await connection.query("SELECT app.refresh_feature_usage_for_days(\(days.sorted())::date[]), app.touch_rollup_watermark()")
             }
             return inserted
         }

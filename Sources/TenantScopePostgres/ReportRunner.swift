@@ -12,11 +12,18 @@ public struct ReportRunner: Sendable {
     public let catalog: ReportCatalog
     private let sessions: ScopedDatabase
     private let audit: AuditLog
+    private let cache: ReportResultCache?
+    private let watermarks: (any RollupWatermarkSource)?
 
-    public init(catalog: ReportCatalog, database: Database) {
+    /// With a `cache`, served tenant reports are answered from it while the tenant's roll-up watermark
+    /// (read from `watermarks`, by default the database's, at most a second old) has not moved.
+    public init(catalog: ReportCatalog, database: Database, cache: ReportResultCache? = nil,
+                watermarks: (any RollupWatermarkSource)? = nil) {
         self.catalog = catalog
         self.sessions = database.sessions
         self.audit = database.audit
+        self.cache = cache
+        self.watermarks = cache == nil ? nil : watermarks ?? RollupWatermarks(pool: database.pool)
     }
 
     /// The reports of a surface; given a tenant role, only those it may run.
@@ -74,6 +81,18 @@ public struct ReportRunner: Sendable {
             }
         }
 
+        // Served tenant answers may come from the cache; platform reports are audited per run and not cached.
+        var cacheKey: ReportResultCache.Key?
+        if let cache, let watermarks, path == .served, case .tenant(let tenant) = scope,
+           let watermark = await watermarks.watermark(of: tenant.tenant, logger: logger) {
+            let key = ReportResultCache.Key(
+                tenant: tenant.tenant, attributes: attributes, report: name, parameters: request.values, watermark: watermark)
+            if let rows = cache.rows(for: key) {
+                return ReportResult(request: request, scope: scope, rows: rows)
+            }
+            cacheKey = key
+        }
+
         let rows: [[ReportCell]]
         let statement = PostgresQuery(unsafeSQL: sql, binds: bindings)
         do {
@@ -90,6 +109,7 @@ public struct ReportRunner: Sendable {
             throw error
         }
         try await record(scope, request: request, name: name, parameters: parameters, rows: rows.count, outcome: "ok", logger: logger)
+        if let cache, let cacheKey { cache.store(rows, for: cacheKey) }
         return ReportResult(request: request, scope: scope, rows: rows)
     }
 

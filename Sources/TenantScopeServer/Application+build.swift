@@ -84,7 +84,9 @@ func buildRouter(
     let audit = database.audit
     let bearer = BearerAuthenticator(verifier: tokens)
     let lrs = LRSAuthenticator(credentials: database.lrsCredentials, verifier: tokens, realm: "TenantScope LRS")
-    let reports = ReportRunner(catalog: catalog, database: database)
+    let cache = configuration.reportCacheBytes > 0
+        ? ReportResultCache(maximumBytes: configuration.reportCacheBytes, metrics: metrics.factory) : nil
+    let reports = ReportRunner(catalog: catalog, database: database, cache: cache)
 
     HealthRoutes(database: database).register(on: router)
     OpenAPIRoute().register(on: router)

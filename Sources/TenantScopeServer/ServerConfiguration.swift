@@ -16,6 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var sessionSigner: DashboardSessionSigner
     /// Where `/metrics` is served, apart from the API (architecture decision 30); nil serves it nowhere.
     public var metricsListener: MetricsListener?
+    /// The memory budget of the tenant-keyed report cache (architecture decision 33); 0 turns it off.
+    public var reportCacheBytes: Int
 
     /// The address of the metrics listener.
     public struct MetricsListener: Sendable {
@@ -33,8 +35,10 @@ public struct ServerConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = defaultMaximumBodyBytes,
         rollupInterval: Duration? = RollupService.defaultInterval, embedding: EmbeddingPolicy = EmbeddingPolicy(),
-        sessionSigner: DashboardSessionSigner = .random(), metricsListener: MetricsListener? = nil
+        sessionSigner: DashboardSessionSigner = .random(), metricsListener: MetricsListener? = nil,
+        reportCacheBytes: Int = ReportResultCache.defaultMaximumBytes
     ) {
+        self.reportCacheBytes = reportCacheBytes
         self.metricsListener = metricsListener
         self.embedding = embedding
         self.sessionSigner = sessionSigner

@@ -59,6 +59,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address of the metrics listener; keep it on a network only the scraper reaches.")
     var metricsHost = "127.0.0.1"
 
+    @Option(help: ArgumentHelp(
+        "Memory for the tenant-keyed cache of report answers, in MiB (0 turns it off). An answer is reused until the tenant's roll-ups next change, seen within about a second.",
+        valueName: "MiB"))
+    var reportCacheMb = ReportResultCache.defaultMaximumBytes >> 20
+
     @Flag(help: "Set dashboard session cookies Secure; SameSite=None (for HTTPS behind a proxy that does not send X-Forwarded-Proto).")
     var secureCookies = false
 
@@ -71,6 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard acquireTimeout >= 0.1, acquireTimeout <= 600 else {
             throw ValidationError("--acquire-timeout takes seconds between 0.1 and 600, got \(acquireTimeout)")
+        }
+        guard reportCacheMb >= 0, reportCacheMb <= 65536 else {
+            throw ValidationError("--report-cache-mb takes MiB between 0 and 65536, got \(reportCacheMb)")
         }
         if let metricsPort, metricsPort < 0 || metricsPort > 65535 || metricsPort == port && port != 0 {
             throw ValidationError("--metrics-port takes a port other than --port's, got \(metricsPort)")
@@ -144,7 +152,8 @@ struct ServeCommand: AsyncParsableCommand {
                     embedding: EmbeddingPolicy(
                         allowedOrigins: embedOrigins + (demo ? ["http://localhost:*", "http://127.0.0.1:*"] : []),
                         alwaysSecure: secureCookies),
-                    metricsListener: metricsPort.map { .init(host: metricsHost, port: $0) }
+                    metricsListener: metricsPort.map { .init(host: metricsHost, port: $0) },
+                    reportCacheBytes: reportCacheMb << 20
                 ), tokens: verifier,
                 catalog: try StandardReports.catalog(), logger: logger, metrics: metrics,
                 services: embedded.map { [EmbeddedPostgresSupervisor(embedded: $0, logger: logger)] } ?? [],

@@ -38,6 +38,7 @@ extension Migration {
         .documents,
         .attachments,
         .restingRollups,
+        .rollupWatermarks,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
