@@ -89,6 +89,28 @@ BEGIN
 END
 $_$;
 
+CREATE FUNCTION app.append_signed_audit_batch(p_principals text[], p_scope_tenant_ids text[], p_actions text[], p_reports text[], p_parameters text[], p_row_counts text[], p_outcomes text[]) RETURNS bigint[]
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  n integer := coalesce(array_length(p_principals, 1), 0);
+  seqs bigint[] := '{}';
+BEGIN
+  IF n > 1000 OR n <> coalesce(array_length(p_scope_tenant_ids, 1), 0) OR n <> coalesce(array_length(p_actions, 1), 0)
+     OR n <> coalesce(array_length(p_reports, 1), 0) OR n <> coalesce(array_length(p_parameters, 1), 0)
+     OR n <> coalesce(array_length(p_row_counts, 1), 0) OR n <> coalesce(array_length(p_outcomes, 1), 0) THEN
+    RAISE EXCEPTION 'invalid audit batch' USING ERRCODE = '22023';
+  END IF;
+  FOR i IN 1..n LOOP
+    seqs := seqs || app.append_signed_audit(
+      p_principals[i], nullif(p_scope_tenant_ids[i], '')::uuid, p_actions[i], nullif(p_reports[i], ''),
+      p_parameters[i]::jsonb, nullif(p_row_counts[i], '')::bigint, p_outcomes[i]);
+  END LOOP;
+  RETURN seqs;
+END
+$$;
+
 CREATE FUNCTION app.apply_enrollment_outcomes(keys text[], sign integer) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1245,6 +1267,9 @@ REVOKE ALL ON FUNCTION app.append_audit(p_actor text, p_actor_kind text, p_scope
 
 REVOKE ALL ON FUNCTION app.append_signed_audit(p_principal text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.append_signed_audit(p_principal text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.append_signed_audit_batch(p_principals text[], p_scope_tenant_ids text[], p_actions text[], p_reports text[], p_parameters text[], p_row_counts text[], p_outcomes text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.append_signed_audit_batch(p_principals text[], p_scope_tenant_ids text[], p_actions text[], p_reports text[], p_parameters text[], p_row_counts text[], p_outcomes text[]) TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.apply_enrollment_outcomes(keys text[], sign integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.apply_enrollment_outcomes(keys text[], sign integer) TO tenantscope_tenant;

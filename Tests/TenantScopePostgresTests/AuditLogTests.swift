@@ -32,6 +32,52 @@ import Testing
         #expect(tail.map(\.entry.actor) == ["op-1", "op-2", "op-3"])
     }
 
+    /// Appends `count` entries at once; entry `refused` (if any) breaks the database's rule for actions.
+    func appendConcurrently(_ audit: AuditLog, count: Int, refused: Int? = nil) async -> [Int: Result<Int, any Error>] {
+        await withTaskGroup(of: (Int, Result<Int, any Error>).self) { group in
+            for n in 0..<count {
+                group.addTask {
+                    let action = n == refused ? "Not An Action" : "cross_tenant_query"
+                    do {
+                        return (n, .success(try await audit.append(.init(
+                            actor: "op-\(n)", actorKind: "platform_admin", scopeTenant: nil, action: action,
+                            report: "feature_adoption", parameters: ["n": "\(n)"], rowCount: n, outcome: "ok"
+                        ), logger: TestDatabase.logger)))
+                    } catch {
+                        return (n, .failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+    }
+
+    /// Concurrent appends share batches (decision 34): every caller gets its own row, in an intact chain.
+    @Test func concurrentAppendsShareBatchesAndEachCallerGetsItsOwnRow() async throws {
+        let handle = try TestDatabase.current
+        let audit = handle.database.audit
+        let batchesBefore = await audit.appender.batchesWritten
+        let seqs = await appendConcurrently(audit, count: 60).compactMapValues { try? $0.get() }
+        #expect(seqs.count == 60 && Set(seqs.values).count == 60, "every caller has a row of its own")
+        #expect(await audit.appender.batchesWritten - batchesBefore < 60, "concurrent appends share batches")
+        #expect(try await handle.admin.auditTrail.firstBrokenRow(logger: TestDatabase.logger) == nil)
+        let tail = try await handle.admin.auditTrail.tail(limit: 60, logger: TestDatabase.logger)
+        #expect(tail.count == 60)
+        for row in tail {
+            #expect(seqs[Int(row.entry.actor.dropFirst(3)) ?? -1] == row.seq, "\(row.entry.actor) got the sequence number of its own row")
+        }
+    }
+
+    /// One refused entry costs no other entry of its batch its row.
+    @Test func aRefusedEntryFailsAloneInItsBatch() async throws {
+        let handle = try TestDatabase.current
+        let results = await appendConcurrently(handle.database.audit, count: 20, refused: 7)
+        let seqs = results.compactMapValues { try? $0.get() }
+        #expect(seqs.count == 19 && seqs[7] == nil)
+        #expect(Set(seqs.values).count == 19)
+        #expect(try await handle.admin.auditTrail.firstBrokenRow(logger: TestDatabase.logger) == nil)
+    }
+
     @Test func updatesAndDeletesAreRefused() async throws {
         let handle = try TestDatabase.current
         _ = try await appendThree(handle)

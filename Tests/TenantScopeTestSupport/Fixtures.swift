@@ -26,6 +26,7 @@ struct TwoTenants: Sendable {
     /// of the canary actor differs per tenant, so it cannot mark the row as this member's from another tenant).
     static let tablesWithoutText: Set<String> = [
         "app.rollup_state", "app.daily_active_learners", "app.daily_learner_activity", "app.learner_active_days",
+        "app.rollup_queue",
     ]
 
     let a: Member
@@ -94,8 +95,10 @@ struct TwoTenants: Sendable {
                 VALUES (encode(sha256(convert_to(\("attachment-\(canary)"), 'UTF8')), 'hex'),
                         convert_to(\("attachment-\(canary)"), 'UTF8'), 'text/plain')
                 """)
-            // Roll-ups too, so every tenant table holds a row of this tenant.
+            // Roll-ups too, so every tenant table holds a row of this tenant; then a queued roll-up day
+            // (ids and a date only), which the catch-up would have taken.
             try await connection.query("SELECT app.catch_up_rollups('10 minutes', true)")
+            try await connection.query("INSERT INTO app.rollup_queue (day) VALUES (current_date)")
         }
         return Member(tenant: tenant, canary: canary)
     }

@@ -6,8 +6,8 @@ import TenantScopeCore
 /// Appends to the append-only, hash-chained audit log (`app.audit_log`), as the server's login role.
 ///
 /// Every append carries a principal signed with the tenant-context key (``AuditPrincipalSigner``) and
-/// goes through `app.append_signed_audit` in a transaction of its own, so a refused request is recorded
-/// too. The tenant and platform roles cannot append at all, and the server's role cannot append without
+/// goes through `app.append_signed_audit`, in a transaction apart from the request's, so a refused request
+/// is recorded too; concurrent appends share one batch (``AuditAppender``). The tenant and platform roles cannot append at all, and the server's role cannot append without
 /// a valid signature. After appends, the checkpoint writer (if any) records the chain head outside the
 /// database (``AuditCheckpoints``), so that rewriting or truncating history is detected by
 /// `tenantscope audit verify` even by someone who can rewrite the whole chain.
@@ -58,6 +58,15 @@ public struct AuditLog: Sendable {
     let signer: AuditPrincipalSigner
     /// Told after every append, so it can checkpoint the new chain head.
     public let checkpoints: AuditCheckpoints?
+    /// Writes the appends of all concurrent requests in batches (decision 34).
+    let appender: AuditAppender
+
+    init(pool: DatabasePool, signer: AuditPrincipalSigner, checkpoints: AuditCheckpoints?) {
+        self.pool = pool
+        self.signer = signer
+        self.checkpoints = checkpoints
+        self.appender = AuditAppender(pool: pool)
+    }
 
     @discardableResult
     public func append(_ entry: Entry, logger: Logger) async throws -> Int {
@@ -66,11 +75,10 @@ public struct AuditLog: Sendable {
         }
         let principal = signer.principal(actor: entry.actor, kind: kind, expiresAt: Date().addingTimeInterval(60))
         let parameters = JSONValue.object(entry.parameters.mapValues(JSONValue.string)).jsonText
-        let rows = try await pool.query("""
-            SELECT app.append_signed_audit(\(principal), \(entry.scopeTenant?.rawValue), \(entry.action),
-                                           \(entry.report), \(parameters)::jsonb, \(entry.rowCount), \(entry.outcome))
-            """, logger: logger)
-        let seq = try rows.first?.decode(Int.self) ?? 0
+        let seq = try await appender.append(.init(
+            principal: principal, scopeTenant: entry.scopeTenant.map { $0.rawValue.uuidString } ?? "", action: entry.action,
+            report: entry.report ?? "", parameters: parameters, rowCount: entry.rowCount.map(String.init) ?? "", outcome: entry.outcome
+        ), logger: logger)
         await checkpoints?.noteAppend()
         return seq
     }

@@ -133,12 +133,14 @@ public struct IsolationDatabaseChecks: Sendable {
             // A's derivation lock keeps the roll-up service from consuming A's queued row while B looks.
             checks += try await admin.runtime.sessions.run(a.scope, logger: logger) { [admin, logger] connection in
                 try await connection.query("SELECT app.lock_tenant_derivation()")
-                // A queued derivation, committed while the lock is held: the roll-up service consumes a
-                // queued row within a pass, so it is planted here rather than with the rest of A's data.
+                // A queued derivation and a queued roll-up day, committed while the lock is held: the roll-up
+                // service consumes queued rows within a pass, so they are planted here rather than with the
+                // rest of A's data.
                 try await admin.runtime.sessions.run(a.scope, access: .readWrite, logger: logger) { other in
                     try await other.query("""
                         INSERT INTO app.learning_facts_queue (actor_key) VALUES (\("mbox:mailto:queued-\(a.canary)@probe.invalid"))
                         """)
+                    try await other.query("INSERT INTO app.rollup_queue (day) VALUES (current_date)")
                 }
                 var checks: [IsolationCheck] = []
                 for table in tables {

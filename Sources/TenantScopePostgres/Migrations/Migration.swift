@@ -39,6 +39,7 @@ extension Migration {
         .attachments,
         .restingRollups,
         .rollupWatermarks,
+        .auditBatches,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
