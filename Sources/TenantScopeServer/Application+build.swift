@@ -83,7 +83,8 @@ func buildRouter(
 
     let audit = database.audit
     let bearer = BearerAuthenticator(verifier: tokens)
-    let lrs = LRSAuthenticator(credentials: database.lrsCredentials, verifier: tokens, realm: "TenantScope LRS")
+    let lrs = LRSAuthenticator(credentials: LRSCredentialCache(credentials: database.lrsCredentials), verifier: tokens,
+                               realm: "TenantScope LRS")
     let cache = configuration.reportCacheBytes > 0
         ? ReportResultCache(maximumBytes: configuration.reportCacheBytes, metrics: metrics.factory) : nil
     let reports = ReportRunner(catalog: catalog, database: database, cache: cache)

@@ -36,6 +36,27 @@ import Testing
         return try await world.client.execute(uri: uri, method: .get, headers: headers) { ($0.status, String(buffer: $0.body)) }
     }
 
+    /// LRS credentials are remembered for their lifetime (decision 35): a revocation is seen once the
+    /// remembered acceptance is older than that, and at once with a lifetime of zero. Only acceptances
+    /// are kept: a wrong secret is never served from the cache.
+    @Test func acceptedLRSCredentialsAreRememberedForTheirLifetimeOnly() async throws {
+        let handle = try TestDatabase.current
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("lrs")), name: "LRS", logger: TestDatabase.logger)
+        let credential = try await handle.admin.lrsKeys.create(tenant: tenant.id, label: nil, logger: TestDatabase.logger)
+        let remembering = LRSCredentialCache(credentials: handle.database.lrsCredentials, lifetime: .seconds(3600))
+        let checkingEveryTime = LRSCredentialCache(credentials: handle.database.lrsCredentials, lifetime: .zero)
+        for cache in [remembering, checkingEveryTime] {
+            #expect(try await cache.tenant(for: credential, logger: TestDatabase.logger) == tenant.id)
+        }
+        let wrong = LRSCredentialSecret(key: credential.key, secret: String(repeating: "0", count: 64))
+        #expect(try await remembering.tenant(for: wrong, logger: TestDatabase.logger) == nil)
+
+        #expect(try await handle.admin.lrsKeys.revoke(key: credential.key, logger: TestDatabase.logger) == tenant.id)
+        #expect(try await checkingEveryTime.tenant(for: credential, logger: TestDatabase.logger) == nil)
+        #expect(try await remembering.tenant(for: credential, logger: TestDatabase.logger) == tenant.id,
+                "within its lifetime an acceptance is answered without the database")
+    }
+
     @Test func aTokenForATenantThatDoesNotExistIsRefused() async throws {
         try await withApp { world in
             let token = try await TestTokens.tenant(TenantID(UUID()), role: .admin)

@@ -12,7 +12,7 @@ import TenantScopePostgres
 struct LRSAuthenticator: AuthenticatorMiddleware {
     typealias Context = AppRequestContext
 
-    let credentials: LRSCredentials
+    let credentials: LRSCredentialCache
     let verifier: TokenVerifier
     /// The realm named in `WWW-Authenticate` when credentials are missing or wrong.
     let realm: String
