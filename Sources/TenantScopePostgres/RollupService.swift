@@ -53,7 +53,7 @@ public struct RollupService: Service {
     /// counted, and retried on the next pass; the others are still caught up. `among` limits the pass to
     /// some tenants (tests share one database with other tests' tenants). Returns the tenants caught up.
     @discardableResult
-    func pass(among: Set<TenantID>? = nil) async throws -> Int {
+    public func pass(among: Set<TenantID>? = nil) async throws -> Int {
         let pending = try await pendingWork().filter { among?.contains($0.tenant) ?? true }
         metrics.queueDepth.record(pending.reduce(0) { $0 + $1.queued })
         let now = Date()

@@ -7,7 +7,7 @@ import TenantScopePostgres
 struct RollupsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollups", abstract: "Maintain the per-tenant daily roll-ups.",
-        subcommands: [Rebuild.self]
+        subcommands: [Rebuild.self, CatchUp.self]
     )
 
     struct Rebuild: DatabaseCommand {
@@ -25,21 +25,51 @@ struct RollupsCommand: AsyncParsableCommand {
             _ = try tenant.map(parseSlug)
         }
 
-        func run(on db: AdminDatabase, logger: Logger) async throws -> [Int] {
+        func run(on db: AdminDatabase, logger: Logger) async throws -> (days: [Int], seconds: Double) {
             var tenants = try await db.runtime.tenants.list(logger: logger)
             if let slug = try tenant.map(parseSlug) {
                 tenants = tenants.filter { $0.slug == slug }
                 guard !tenants.isEmpty else { throw TenantScopeError.notFound("no tenant with the slug '\(slug)'") }
             }
             progress("Rebuilding roll-ups of \(tenants.count) tenant(s)")
+            let clock = ContinuousClock()
+            let started = clock.now
             let results = try await RollupService(database: db.runtime, logger: logger).catchUpAll(tenants: tenants, fullRebuild: true, progress: progress)
+            let elapsed = started.duration(to: clock.now)
             try await db.runtime.audit.append(.operatorAction("rollups_rebuilt", tenant: tenants.count == 1 ? tenants[0].id : nil,
                                                       parameters: ["tenants": "\(tenants.count)"]), logger: logger)
-            return results.map(\.days)
+            return (results.map(\.days), elapsed.seconds)
         }
 
-        func report(_ days: [Int]) {
-            print("Rebuilt roll-ups of \(days.count) tenant(s), \(days.map { max($0, 0) }.reduce(0, +)) tenant-days.")
+        func report(_ output: (days: [Int], seconds: Double)) {
+            let days = output.days
+            print("Rebuilt roll-ups of \(days.count) tenant(s), \(days.map { max($0, 0) }.reduce(0, +)) tenant-days, in \(String(format: "%.3f", output.seconds)) s.")
         }
     }
+
+    struct CatchUp: DatabaseCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "catch-up",
+            abstract: "Run one pass of the roll-up service now: catch up the tenants with queued work, and only those.",
+            discussion: "What `serve` does every --rollup-interval; useful without a server, or to time a pass."
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run(on db: AdminDatabase, logger: Logger) async throws -> (tenants: Int, seconds: Double) {
+            let clock = ContinuousClock()
+            let started = clock.now
+            let tenants = try await RollupService(database: db.runtime, logger: logger).pass()
+            return (tenants, started.duration(to: clock.now).seconds)
+        }
+
+        func report(_ output: (tenants: Int, seconds: Double)) {
+            print("Caught up \(output.tenants) tenant(s) with queued work in \(String(format: "%.3f", output.seconds)) s.")
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number (for printed timings).
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
