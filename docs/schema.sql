@@ -234,20 +234,36 @@ CREATE FUNCTION app.derive_queued_learning_facts(max_rows integer) RETURNS integ
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-  keys text[];
+  taken_full text[];
+  taken_plain text[];
+  full_keys text[];
+  merge_keys text[];
 BEGIN
   PERFORM app.lock_tenant_derivation();
   WITH taken AS (
     DELETE FROM app.learning_facts_queue q
     WHERE q.seq IN (SELECT o.seq FROM app.learning_facts_queue o ORDER BY o.seq LIMIT max_rows)
-    RETURNING q.actor_key
+    RETURNING q.actor_key, q.full_derivation
   )
-  SELECT array_agg(DISTINCT t.actor_key ORDER BY t.actor_key) INTO keys FROM taken t;
-  IF keys IS NULL THEN
+  SELECT array_agg(DISTINCT t.actor_key) FILTER (WHERE t.full_derivation),
+         array_agg(DISTINCT t.actor_key) FILTER (WHERE NOT t.full_derivation)
+  INTO taken_full, taken_plain FROM taken t;
+  IF taken_full IS NULL AND taken_plain IS NULL THEN
     RETURN 0;
   END IF;
-  PERFORM app.refresh_learning_facts(keys);
-  RETURN array_length(keys, 1);
+  full_keys := ARRAY(
+    SELECT k FROM unnest(taken_full) k
+    UNION
+    SELECT k FROM unnest(taken_plain) k
+    WHERE NOT EXISTS (SELECT 1 FROM app.learners l WHERE l.actor_key = k AND l.derived_through IS NOT NULL));
+  merge_keys := ARRAY(SELECT k FROM unnest(taken_plain) k WHERE k <> ALL (full_keys) ORDER BY k);
+  IF cardinality(full_keys) > 0 THEN
+    PERFORM app.refresh_learning_facts_fully(full_keys);
+  END IF;
+  IF cardinality(merge_keys) > 0 THEN
+    PERFORM app.merge_new_learning_facts(merge_keys, interval '2 hours');
+  END IF;
+  RETURN cardinality(full_keys) + cardinality(merge_keys);
 END
 $$;
 
@@ -367,6 +383,138 @@ CREATE FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_s
   WHERE c.key = presented_key AND c.revoked_at IS NULL AND c.secret_sha256 = lower(presented_secret_sha256)
 $$;
 
+CREATE FUNCTION app.merge_new_learning_facts(keys text[], overlap interval) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  affected_courses text[];
+BEGIN
+  PERFORM app.apply_enrollment_outcomes(keys, -1);
+
+  affected_courses := ARRAY(SELECT DISTINCT s.course_iri FROM app.new_statements_of(keys, overlap) s
+                            WHERE s.course_iri IS NOT NULL AND NOT s.voided AND s.voids IS NULL);
+  INSERT INTO app.courses (course_iri, title)
+    SELECT a.course_iri,
+           (SELECT s.course_title FROM app.statements s
+            WHERE s.course_iri = a.course_iri AND NOT s.voided AND s.voids IS NULL AND s.course_title IS NOT NULL
+            ORDER BY s."timestamp", s.id LIMIT 1)
+    FROM unnest(affected_courses) AS a(course_iri)
+  ON CONFLICT (tenant_id, course_iri) DO UPDATE SET title = EXCLUDED.title;
+
+  INSERT INTO app.enrollments AS e (learner_id, course_id, enrolled_at, completed_at, cohort, registration,
+                                    cohort_at, cohort_from, registration_at, registration_from)
+    SELECT l.id, c.id, n.enrolled_at, n.completed_at,
+           coalesce(n.cohort, to_char(n.enrolled_at AT TIME ZONE 'UTC', 'YYYY-MM')), n.registration,
+           n.cohort_at, n.cohort_from, n.registration_at, n.registration_from
+    FROM (
+      SELECT s.actor_key, s.course_iri, min(s."timestamp") AS enrolled_at,
+             min(s."timestamp") FILTER (WHERE s.completes_course) AS completed_at,
+             (array_agg(s.cohort ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort,
+             (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_at,
+             (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_from,
+             (array_agg(s.registration ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration,
+             (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_at,
+             (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_from
+      FROM app.new_statements_of(keys, overlap) s
+      WHERE NOT s.voided AND s.voids IS NULL AND s.course_iri IS NOT NULL
+      GROUP BY s.actor_key, s.course_iri
+    ) n
+    JOIN app.learners l ON l.actor_key = n.actor_key
+    JOIN app.courses c ON c.course_iri = n.course_iri
+  ON CONFLICT (tenant_id, learner_id, course_id) DO UPDATE SET
+    enrolled_at = least(e.enrolled_at, EXCLUDED.enrolled_at),
+    completed_at = least(e.completed_at, EXCLUDED.completed_at),
+    cohort = CASE
+      WHEN EXCLUDED.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (EXCLUDED.cohort_at, EXCLUDED.cohort_from) < (e.cohort_at, e.cohort_from))
+        THEN EXCLUDED.cohort
+      WHEN e.cohort_at IS NULL THEN to_char(least(e.enrolled_at, EXCLUDED.enrolled_at) AT TIME ZONE 'UTC', 'YYYY-MM')
+      ELSE e.cohort END,
+    cohort_from = CASE
+      WHEN EXCLUDED.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (EXCLUDED.cohort_at, EXCLUDED.cohort_from) < (e.cohort_at, e.cohort_from))
+        THEN EXCLUDED.cohort_from ELSE e.cohort_from END,
+    cohort_at = CASE
+      WHEN EXCLUDED.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (EXCLUDED.cohort_at, EXCLUDED.cohort_from) < (e.cohort_at, e.cohort_from))
+        THEN EXCLUDED.cohort_at ELSE e.cohort_at END,
+    registration = CASE
+      WHEN EXCLUDED.registration_at IS NOT NULL
+           AND (e.registration_at IS NULL OR (EXCLUDED.registration_at, EXCLUDED.registration_from) < (e.registration_at, e.registration_from))
+        THEN EXCLUDED.registration ELSE e.registration END,
+    registration_from = CASE
+      WHEN EXCLUDED.registration_at IS NOT NULL
+           AND (e.registration_at IS NULL OR (EXCLUDED.registration_at, EXCLUDED.registration_from) < (e.registration_at, e.registration_from))
+        THEN EXCLUDED.registration_from ELSE e.registration_from END,
+    registration_at = CASE
+      WHEN EXCLUDED.registration_at IS NOT NULL
+           AND (e.registration_at IS NULL OR (EXCLUDED.registration_at, EXCLUDED.registration_from) < (e.registration_at, e.registration_from))
+        THEN EXCLUDED.registration_at ELSE e.registration_at END;
+
+  -- Learners last: the reads above select by the `derived_through` this moves.
+  UPDATE app.learners l
+  SET first_seen = least(l.first_seen, n.first_seen), last_seen = greatest(l.last_seen, n.last_seen),
+      derived_through = greatest(l.derived_through, n.newest_stored),
+      display_name = CASE WHEN n.name_at IS NOT NULL AND (l.name_at IS NULL OR (n.name_at, n.name_from) < (l.name_at, l.name_from))
+                          THEN n.display_name ELSE l.display_name END,
+      name_from = CASE WHEN n.name_at IS NOT NULL AND (l.name_at IS NULL OR (n.name_at, n.name_from) < (l.name_at, l.name_from))
+                       THEN n.name_from ELSE l.name_from END,
+      name_at = CASE WHEN n.name_at IS NOT NULL AND (l.name_at IS NULL OR (n.name_at, n.name_from) < (l.name_at, l.name_from))
+                     THEN n.name_at ELSE l.name_at END,
+      region = CASE WHEN n.region_at IS NOT NULL AND (l.region_at IS NULL OR (n.region_at, n.region_from) < (l.region_at, l.region_from))
+                    THEN n.region ELSE l.region END,
+      region_from = CASE WHEN n.region_at IS NOT NULL AND (l.region_at IS NULL OR (n.region_at, n.region_from) < (l.region_at, l.region_from))
+                         THEN n.region_from ELSE l.region_from END,
+      region_at = CASE WHEN n.region_at IS NOT NULL AND (l.region_at IS NULL OR (n.region_at, n.region_from) < (l.region_at, l.region_from))
+                       THEN n.region_at ELSE l.region_at END
+  FROM (
+    SELECT s.actor_key, max(s.stored) AS newest_stored,
+           min(s."timestamp") FILTER (WHERE NOT s.voided AND s.voids IS NULL) AS first_seen,
+           max(s."timestamp") FILTER (WHERE NOT s.voided AND s.voids IS NULL) AS last_seen,
+           (array_agg(s.actor_name ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS display_name,
+           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_at,
+           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_from,
+           (array_agg(s.learner_region ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region,
+           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_at,
+           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_from
+    FROM app.new_statements_of(keys, overlap) s GROUP BY s.actor_key
+  ) n
+  WHERE l.actor_key = n.actor_key;
+
+  PERFORM app.apply_enrollment_outcomes(keys, 1);
+END
+$$;
+
+CREATE TABLE app.statements (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    id uuid NOT NULL,
+    statement jsonb NOT NULL,
+    actor_key text NOT NULL,
+    verb_id text NOT NULL,
+    object_id text NOT NULL,
+    object_type text,
+    course_iri text,
+    registration uuid,
+    "timestamp" timestamp with time zone NOT NULL,
+    stored timestamp with time zone DEFAULT now() NOT NULL,
+    voided boolean DEFAULT false NOT NULL,
+    actor_name text,
+    course_title text,
+    completes_course boolean DEFAULT false NOT NULL,
+    cohort text,
+    learner_region text,
+    voids uuid
+);
+
+ALTER TABLE ONLY app.statements FORCE ROW LEVEL SECURITY;
+
+CREATE FUNCTION app.new_statements_of(keys text[], overlap interval) RETURNS SETOF app.statements
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT s.* FROM app.learners l
+  JOIN app.statements s ON s.actor_key = l.actor_key AND s.stored > l.derived_through - overlap
+  WHERE l.actor_key = ANY (keys)
+$$;
+
 CREATE FUNCTION app.pending_rollup_work() RETURNS TABLE(tenant_id uuid, queued bigint, oldest timestamp with time zone)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -397,6 +545,40 @@ CREATE FUNCTION app.platform_window_learners(window_days integer) RETURNS TABLE(
   WHERE window_days BETWEEN 1 AND 3660 AND l.last_day >= current_date - (window_days - 1)
     AND l.active && daterange(current_date - (window_days - 1), current_date, '[]')
   GROUP BY l.tenant_id
+$$;
+
+CREATE FUNCTION app.record_derivation_provenance(keys text[]) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  UPDATE app.learners l
+  SET derived_through = p.derived_through, name_at = p.name_at, name_from = p.name_from,
+      region_at = p.region_at, region_from = p.region_from
+  FROM (
+    SELECT s.actor_key, max(s.stored) AS derived_through,
+           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_at,
+           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_from,
+           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_at,
+           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_from
+    FROM app.statements s WHERE s.actor_key = ANY (keys)
+    GROUP BY s.actor_key
+  ) p
+  WHERE l.actor_key = p.actor_key;
+  UPDATE app.enrollments e
+  SET cohort_at = p.cohort_at, cohort_from = p.cohort_from, registration_at = p.registration_at, registration_from = p.registration_from
+  FROM (
+    SELECT l.id AS learner_id, c.id AS course_id,
+           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_at,
+           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_from,
+           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_at,
+           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_from
+    FROM app.statements s
+    JOIN app.learners l ON l.actor_key = s.actor_key
+    JOIN app.courses c ON c.course_iri = s.course_iri
+    WHERE s.actor_key = ANY (keys) AND NOT s.voided AND s.voids IS NULL
+    GROUP BY 1, 2
+  ) p
+  WHERE e.learner_id = p.learner_id AND e.course_id = p.course_id;
 $$;
 
 CREATE FUNCTION app.refresh_daily_rollups_feature_usage() RETURNS void
@@ -510,6 +692,17 @@ BEGIN
   IF actor_keys IS NOT NULL THEN
     PERFORM app.apply_enrollment_outcomes(keys, 1);
   END IF;
+END
+$$;
+
+CREATE FUNCTION app.refresh_learning_facts_fully(actor_keys text[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  PERFORM app.refresh_learning_facts(actor_keys);
+  PERFORM app.record_derivation_provenance(
+    coalesce(actor_keys, ARRAY(SELECT l.actor_key FROM app.learners l)));
 END
 $$;
 
@@ -709,6 +902,10 @@ CREATE TABLE app.enrollments (
     completed_at timestamp with time zone,
     cohort text NOT NULL,
     registration uuid,
+    cohort_at timestamp with time zone,
+    cohort_from uuid,
+    registration_at timestamp with time zone,
+    registration_from uuid,
     CONSTRAINT enrollments_check CHECK (((completed_at IS NULL) OR (completed_at >= enrolled_at)))
 );
 
@@ -744,7 +941,12 @@ CREATE TABLE app.learners (
     region text,
     first_seen timestamp with time zone NOT NULL,
     last_seen timestamp with time zone NOT NULL,
-    learner_key text NOT NULL
+    learner_key text NOT NULL,
+    derived_through timestamp with time zone,
+    name_at timestamp with time zone,
+    name_from uuid,
+    region_at timestamp with time zone,
+    region_from uuid
 );
 
 ALTER TABLE ONLY app.learners FORCE ROW LEVEL SECURITY;
@@ -753,7 +955,8 @@ CREATE TABLE app.learning_facts_queue (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
     seq bigint NOT NULL,
     actor_key text NOT NULL,
-    queued_at timestamp with time zone DEFAULT now() NOT NULL
+    queued_at timestamp with time zone DEFAULT now() NOT NULL,
+    full_derivation boolean DEFAULT false NOT NULL
 );
 
 ALTER TABLE ONLY app.learning_facts_queue FORCE ROW LEVEL SECURITY;
@@ -819,29 +1022,6 @@ CREATE TABLE app.shared_links (
 );
 
 ALTER TABLE ONLY app.shared_links FORCE ROW LEVEL SECURITY;
-
-CREATE TABLE app.statements (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
-    id uuid NOT NULL,
-    statement jsonb NOT NULL,
-    actor_key text NOT NULL,
-    verb_id text NOT NULL,
-    object_id text NOT NULL,
-    object_type text,
-    course_iri text,
-    registration uuid,
-    "timestamp" timestamp with time zone NOT NULL,
-    stored timestamp with time zone DEFAULT now() NOT NULL,
-    voided boolean DEFAULT false NOT NULL,
-    actor_name text,
-    course_title text,
-    completes_course boolean DEFAULT false NOT NULL,
-    cohort text,
-    learner_region text,
-    voids uuid
-);
-
-ALTER TABLE ONLY app.statements FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.tenants (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -1053,7 +1233,7 @@ CREATE INDEX learners_tenant_learner_key ON app.learners USING btree (tenant_id,
 
 CREATE INDEX shared_links_tenant_view ON app.shared_links USING btree (tenant_id, view_id);
 
-CREATE INDEX statements_tenant_actor ON app.statements USING btree (tenant_id, actor_key);
+CREATE INDEX statements_tenant_actor_stored ON app.statements USING btree (tenant_id, actor_key, stored);
 
 CREATE INDEX statements_tenant_course ON app.statements USING btree (tenant_id, course_iri, "timestamp", id) WHERE (course_iri IS NOT NULL);
 
@@ -1314,6 +1494,17 @@ GRANT ALL ON FUNCTION app.lock_tenant_derivation() TO tenantscope_tenant;
 REVOKE ALL ON FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) TO tenantscope_app;
 
+REVOKE ALL ON FUNCTION app.merge_new_learning_facts(keys text[], overlap interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.merge_new_learning_facts(keys text[], overlap interval) TO tenantscope_tenant;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.statements TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.new_statements_of(keys text[], overlap interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.new_statements_of(keys text[], overlap interval) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.record_derivation_provenance(keys text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.record_derivation_provenance(keys text[]) TO tenantscope_tenant;
+
 REVOKE ALL ON FUNCTION app.refresh_daily_rollups_feature_usage() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.refresh_daily_rollups_feature_usage() TO tenantscope_tenant;
 
@@ -1328,6 +1519,9 @@ GRANT ALL ON FUNCTION app.refresh_learner_activity_days(days date[]) TO tenantsc
 
 REVOKE ALL ON FUNCTION app.refresh_learning_facts(actor_keys text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.refresh_learning_facts(actor_keys text[]) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.refresh_learning_facts_fully(actor_keys text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.refresh_learning_facts_fully(actor_keys text[]) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.runtime_keys() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.runtime_keys() TO tenantscope_app;
@@ -1390,8 +1584,6 @@ GRANT SELECT ON TABLE app.rollup_state TO tenantscope_aggregates;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.saved_views TO tenantscope_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.shared_links TO tenantscope_tenant;
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.statements TO tenantscope_tenant;
 
 GRANT SELECT ON TABLE app.tenants TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.tenants TO tenantscope_platform;

@@ -110,7 +110,7 @@ public struct DemoDataLoader: Sendable {
         }
         progress("\(slug): deriving learners, courses, enrollments and daily roll-ups")
         try await connection.query("SELECT app.lock_tenant_derivation()")
-        try await connection.query("SELECT app.refresh_learning_facts(NULL)")
+        try await connection.query("SELECT app.refresh_learning_facts_fully(NULL)")
         try await connection.query("SELECT app.catch_up_rollups('10 minutes', true)")
     }
 

@@ -148,7 +148,7 @@ public struct RollupService: Service {
             if fullRebuild {
                 try await connection.query("SELECT app.lock_tenant_derivation()")
                 try await connection.query("DELETE FROM app.learning_facts_queue")
-                try await connection.query("SELECT app.refresh_learning_facts(NULL)")
+                try await connection.query("SELECT app.refresh_learning_facts_fully(NULL)")
             }
             // Derivation keeps the enrollment outcomes current itself (a delta per actor), so days that
             // were already caught up need nothing more here.

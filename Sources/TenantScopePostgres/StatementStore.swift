@@ -144,8 +144,9 @@ public struct StatementStore: Sendable {
     }
 
     /// Marks the targets of new voiding statements voided (in this tenant only: row-level security hides
-    /// every other tenant's statements, so a foreign id voids nothing) and queues their actors for
-    /// derivation, refusing to void a voiding statement.
+    /// every other tenant's statements, so a foreign id voids nothing) and queues their actors for a full
+    /// derivation (a voided statement's contribution cannot be merged away, decision 36), refusing to void
+    /// a voiding statement.
     static func applyVoiding(_ statements: [PreparedStatement], on connection: ScopedConnection) async throws {
         let targets = statements.compactMap(\.facts.voidedStatementID)
         guard !targets.isEmpty else { return }
@@ -164,7 +165,7 @@ public struct StatementStore: Sendable {
             ), queued_days AS (
               INSERT INTO app.rollup_queue (day) SELECT DISTINCT ("timestamp" AT TIME ZONE 'UTC')::date FROM voided
             )
-            INSERT INTO app.learning_facts_queue (actor_key) SELECT DISTINCT actor_key FROM voided
+            INSERT INTO app.learning_facts_queue (actor_key, full_derivation) SELECT DISTINCT actor_key, true FROM voided
             """)
     }
 

@@ -18,33 +18,40 @@ enum Shell {
     }
 
     private static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Result {
+        let (status, output, error) = try runCapturing(executable, arguments,
+                                                       environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+                                                       mergingStandardError: false)
+        return Result(status: status, output: output, error: error)
+    }
+
+    /// Runs a process to its exit with its standard output and error going to temporary files, read
+    /// afterwards. Not pipes: a child that starts a daemon (`db start`, a PostgreSQL of another test
+    /// started at the same moment) can hand the daemon a pipe's write end, and a read to end-of-file then
+    /// waits as long as the daemon lives — which hung whole test runs.
+    static func runCapturing(_ executable: String, _ arguments: [String], environment: [String: String],
+                             mergingStandardError: Bool) throws -> (status: Int32, output: String, error: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenantscope-child-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outputURL = directory.appendingPathComponent("stdout")
+        let errorURL = directory.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        let output = try FileHandle(forWritingTo: outputURL)
+        let error = try FileHandle(forWritingTo: errorURL)
+        defer {
+            try? output.close()
+            try? error.close()
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let output = Pipe()
-        let error = Pipe()
+        process.environment = environment
         process.standardOutput = output
-        process.standardError = error
+        process.standardError = mergingStandardError ? output : error
         try process.run()
-        // Read standard error on another thread so that neither pipe can fill up and block the child.
-        let errorText = ErrorText()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { errorText.set(error.fileHandleForReading.readDataToEndOfFile()) }
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        group.wait()
-        return Result(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self), error: errorText.text)
-    }
-
-    private final class ErrorText: @unchecked Sendable {
-        private let lock = NSLock()
-        private var data = Data()
-
-        func set(_ value: Data) {
-            lock.withLock { data = value }
-        }
-
-        var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+        let text = { (url: URL) in (try? String(contentsOf: url, encoding: .utf8)) ?? "" }
+        return (process.terminationStatus, text(outputURL), text(errorURL))
     }
 }

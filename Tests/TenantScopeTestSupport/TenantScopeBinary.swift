@@ -24,9 +24,6 @@ enum TenantScopeBinary {
     }
 
     private static func runBlocking(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = nil
         // Keys and audit checkpoints of commands given only --database-url go to a state directory of
@@ -36,13 +33,7 @@ enum TenantScopeBinary {
         let database = arguments.firstIndex(of: "--database-url").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
             .flatMap { URL(string: $0)?.path.split(separator: "/").last.map(String.init) } ?? "default"
         environment["TENANTSCOPE_STATE_DIR"] = stateDirectory + "/" + database
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try Shell.runCapturing(path, arguments, environment: environment, mergingStandardError: true)
+        return (result.status, result.output)
     }
 }

@@ -9,16 +9,17 @@ Python 3 standard library and psql only.
 """
 
 import argparse
-import datetime
 import glob
 import json
 import os
-import re
 import signal
 import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from cluster import Cluster, run_facts  # noqa: E402
 
 AIM_INCREMENT_RATIO = 0.05
 
@@ -27,42 +28,10 @@ def progress(message):
     print(f"[rollup-bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-class Bench:
+class Bench(Cluster):
     def __init__(self, args):
+        super().__init__(args.state_dir, args.bin)
         self.args = args
-        with open(os.path.join(args.state_dir, "embedded.json")) as handle:
-            state = json.load(handle)
-        self.port = state["port"]
-        self.passwords = {"postgres": state["superuserPassword"], "tenantscope": state["ownerPassword"]}
-        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TENANTSCOPE_STATE_DIR")}
-
-    def psql(self, sql, user="postgres", variables=None, single_transaction=False, file=None):
-        env = dict(self.env, PGPASSWORD=self.passwords[user], PGAPPNAME="tenantscope-rbench")
-        command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-A", "-t", "-F", "\t"]
-        for name, value in (variables or {}).items():
-            command += ["-v", f"{name}={value}"]
-        if single_transaction:
-            command.append("-1")
-        command += ["-f", file] if file else []
-        command.append(f"host=127.0.0.1 port={self.port} dbname=tenantscope user={user} sslmode=disable")
-        result = subprocess.run(command, input=None if file else sql, capture_output=True, text=True, env=env)
-        if result.returncode != 0:
-            raise RuntimeError(f"psql failed ({result.returncode}): {result.stderr.strip()}")
-        return [line.split("\t") for line in result.stdout.splitlines() if line.strip()]
-
-    def cli(self, *arguments, pattern):
-        """Runs a tenantscope command on the cluster; returns the match of `pattern` in its standard output."""
-        result = subprocess.run([self.args.bin, *arguments, "--state-dir", self.args.state_dir],
-                                capture_output=True, text=True, env=self.env)
-        if result.returncode != 0:
-            raise RuntimeError(f"tenantscope {' '.join(arguments)} failed: {result.stderr.strip()[-500:]}")
-        match = re.search(pattern, result.stdout)
-        if not match:
-            raise RuntimeError(f"unexpected output of tenantscope {' '.join(arguments)}: {result.stdout.strip()}")
-        return match
-
-    def rebuild(self):
-        return float(self.cli("rollups", "rebuild", pattern=r"in ([0-9.]+) s\.").group(1))
 
     def catch_up(self):
         match = self.cli("rollups", "catch-up", pattern=r"Caught up ([0-9]+) tenant\(s\) with queued work in ([0-9.]+) s\.")
@@ -128,18 +97,10 @@ class Bench:
         a = self.args
         result = {}
         progress(f"Creating {a.tenants} tenants and generating {a.statements} statements (bench/query/generate.sql)")
-        started = time.monotonic()
-        self.psql(f"""INSERT INTO app.tenants (slug, name, tier)
-                      SELECT format('qb-t%s', lpad(i::text, 3, '0')), format('Roll-up bench tenant %s', i), 'standard'
-                      FROM generate_series(1, {a.tenants}) i""", user="tenantscope")
-        self.psql(None, variables={"statements": a.statements, "seed": a.seed}, single_transaction=True, file=a.generator)
-        result["generate_s"] = round(time.monotonic() - started, 1)
-
+        result["generate_s"] = round(self.generate(a.generator, a.statements, a.tenants, a.seed), 1)
         progress("Baseline: a full rebuild of every tenant's derived facts and roll-ups (`rollups rebuild`)")
         result["rebuild_s"] = self.rebuild()
-        self.psql("VACUUM (ANALYZE) app.statements, app.learners, app.courses, app.enrollments, app.daily_learner_activity, "
-                  "app.daily_enrollment_outcomes, app.learner_active_days, app.rollup_state, app.rollup_queue, app.learning_facts_queue")
-        self.psql("CHECKPOINT")
+        self.settle()
 
         progress(f"At rest: {a.idle_passes} passes of the service with nothing queued (`rollups catch-up`)")
         idle = [self.catch_up() for _ in range(a.idle_passes)]
@@ -199,23 +160,6 @@ class Bench:
         return result
 
 
-def loadavg():
-    with open("/proc/loadavg") as handle:
-        return [float(x) for x in handle.read().split()[:3]]
-
-
-def git(*args):
-    try:
-        return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
-def binary_kind(path):
-    real = os.path.realpath(path)
-    return "release" if "/release/" in real else "debug" if "/debug/" in real else "unknown"
-
-
 def write_markdown(path, data):
     r = data["result"]
     baseline = (r["rebuild_s"] + r["rebuild_again_s"]) / 2
@@ -224,7 +168,7 @@ def write_markdown(path, data):
         "",
         f"Generated by `bench/rollups/run.sh` on {data['date']} (commit `{(data['git']['commit'] or 'unknown')[:12]}`"
         f"{', working tree with uncommitted changes' if data['git']['dirty'] else ''}), {data['binary']['kind']} binary, "
-        f"{os.cpu_count()} CPUs. Load average (1 min) at start {data['load_average']['start'][0]}, at end {data['load_average']['end'][0]}: "
+        f"{data['cpus']} CPUs. Load average (1 min) at start {data['load_average']['start'][0]}, at end {data['load_average']['end'][0]}: "
         "other work shared the machine, so absolute figures are noisy; the ratios compare figures of the same run. "
         "Almost all of a pass is PostgreSQL's work, so the binary's build matters little here.",
         "",
@@ -277,10 +221,7 @@ def main():
     baseline = (result["rebuild_s"] + result["rebuild_again_s"]) / 2
     data = {
         "benchmark": "bench/rollups",
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "git": {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))},
-        "binary": {"path": args.bin, "kind": binary_kind(args.bin)},
-        "load_average": {"start": [float(x) for x in args.load_start.split()], "end": loadavg()},
+        **run_facts(args.bin, args.load_start),
         "parameters": {"statements": args.statements, "tenants": args.tenants, "seed": args.seed,
                        "idle_passes": args.idle_passes, "idle_seconds": args.idle_seconds, "increment_percent": args.increment_percent},
         "result": result,

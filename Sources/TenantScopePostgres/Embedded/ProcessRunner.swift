@@ -19,8 +19,8 @@ enum ProcessRunner {
     ///
     /// Uses `posix_spawn` and `waitpid` rather than Foundation's `Process`: `pg_ctl start` leaves a
     /// daemon behind that would inherit `Process`'s internal descriptors and keep it from ever reporting
-    /// the exit. (Our own descriptors are close-on-exec: NIO opens them so.) Output goes to a temporary file,
-    /// so a chatty program cannot block on a full pipe.
+    /// the exit; every descriptor above standard error is closed in the child. Output goes to a temporary
+    /// file, so a chatty program cannot block on a full pipe.
     static func run(_ executable: String, _ arguments: [String], asPostgresUser: Bool = false) async throws -> Result {
         // `cd /` first: the postgres user may not be able to read our working directory.
         let command = asPostgresUser && isRoot
@@ -45,6 +45,13 @@ enum ProcessRunner {
         return Result(status: status, output: output)
     }
 
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), looked up at run time because
+    /// Swift's Glibc module does not import it; nil where the C library lacks it.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
     private static func spawnAndWait(_ argv: [String], outputPath: String) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -52,6 +59,10 @@ enum ProcessRunner {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of ours reaches the child, nor the daemon `pg_ctl start` leaves behind: a descriptor
+        // the host process opened without close-on-exec (a test's pipe, say) would otherwise live as long
+        // as PostgreSQL does, and whoever waits for that pipe's end would wait as long.
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
 
         var environment = ProcessInfo.processInfo.environment
         environment["LC_ALL"] = "C"

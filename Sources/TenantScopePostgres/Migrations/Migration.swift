@@ -40,6 +40,7 @@ extension Migration {
         .restingRollups,
         .rollupWatermarks,
         .auditBatches,
+        .incrementalDerivation,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -1,0 +1,95 @@
+"""Shared by the Python benchmarks: the embedded cluster a run started (psql as its superuser or owner),
+the product's CLI on it, the generated dataset (bench/query/generate.sql) and facts about the run.
+Python 3 standard library and psql only."""
+
+import json
+import os
+import re
+import subprocess
+import time
+
+
+def progress(tag, message):
+    print(f"[{tag} {time.strftime('%H:%M:%S')}] {message}", file=__import__("sys").stderr, flush=True)
+
+
+class Cluster:
+    def __init__(self, state_dir, binary):
+        self.state_dir = state_dir
+        self.binary = binary
+        with open(os.path.join(state_dir, "embedded.json")) as handle:
+            state = json.load(handle)
+        self.port = state["port"]
+        self.passwords = {"postgres": state["superuserPassword"], "tenantscope": state["ownerPassword"]}
+        # The product reads these before --state-dir; a benchmark talks to its own cluster only.
+        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TENANTSCOPE_STATE_DIR")}
+
+    def psql(self, sql, user="postgres", variables=None, single_transaction=False, file=None):
+        """Runs SQL (or a file) and returns the rows as lists of tab-separated fields."""
+        env = dict(self.env, PGPASSWORD=self.passwords[user], PGAPPNAME="tenantscope-bench")
+        command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-A", "-t", "-F", "\t"]
+        for name, value in (variables or {}).items():
+            command += ["-v", f"{name}={value}"]
+        if single_transaction:
+            command.append("-1")
+        command += ["-f", file] if file else []
+        command.append(f"host=127.0.0.1 port={self.port} dbname=tenantscope user={user} sslmode=disable")
+        result = subprocess.run(command, input=None if file else sql, capture_output=True, text=True, env=env)
+        if result.returncode != 0:
+            raise RuntimeError(f"psql failed ({result.returncode}): {result.stderr.strip()}")
+        return [line.split("\t") for line in result.stdout.splitlines() if line.strip()]
+
+    def cli(self, *arguments, pattern=None):
+        """Runs a tenantscope command on the cluster; returns its output, or the match of `pattern` in it."""
+        result = subprocess.run([self.binary, *arguments, "--state-dir", self.state_dir], capture_output=True, text=True, env=self.env)
+        if result.returncode != 0:
+            raise RuntimeError(f"tenantscope {' '.join(arguments)} failed: {result.stderr.strip()[-500:]}")
+        if pattern is None:
+            return result.stdout
+        match = re.search(pattern, result.stdout)
+        if not match:
+            raise RuntimeError(f"unexpected output of tenantscope {' '.join(arguments)}: {result.stdout.strip()}")
+        return match
+
+    def generate(self, generator, statements, tenants, seed):
+        """Creates tenants qb-t001... (the biggest first) and generates the statements; returns seconds."""
+        started = time.monotonic()
+        self.psql(f"""INSERT INTO app.tenants (slug, name, tier)
+                      SELECT format('qb-t%s', lpad(i::text, 3, '0')), format('Bench tenant %s', i), 'standard'
+                      FROM generate_series(1, {tenants}) i""", user="tenantscope")
+        self.psql(None, variables={"statements": statements, "seed": seed}, single_transaction=True, file=generator)
+        return time.monotonic() - started
+
+    def rebuild(self):
+        """`tenantscope rollups rebuild`; returns the command's own timing in seconds."""
+        return float(self.cli("rollups", "rebuild", pattern=r"in ([0-9.]+) s\.").group(1))
+
+    def settle(self):
+        self.psql("VACUUM (ANALYZE) app.statements, app.learners, app.courses, app.enrollments, app.daily_learner_activity, "
+                  "app.daily_enrollment_outcomes, app.learner_active_days, app.rollup_state, app.rollup_queue, app.learning_facts_queue")
+        self.psql("CHECKPOINT")
+
+
+def loadavg():
+    with open("/proc/loadavg") as handle:
+        return [float(x) for x in handle.read().split()[:3]]
+
+
+def git(*args):
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def run_facts(binary, load_start):
+    """What every results file says about the run: date, commit, binary, load."""
+    import datetime
+    real = os.path.realpath(binary)
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "git": {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))},
+        "binary": {"path": binary, "kind": "release" if "/release/" in real else "debug" if "/debug/" in real else "unknown"},
+        "cpus": os.cpu_count(),
+        "load_average": {"start": [float(x) for x in load_start.split()], "end": loadavg()},
+    }
