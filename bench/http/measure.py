@@ -66,7 +66,7 @@ class Bench(Cluster):
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env)
         for _ in range(300):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as response:
                     if response.status == 200:
                         return process, port
             except OSError:

@@ -195,8 +195,9 @@ def write_markdown(path, data):
         "How it is measured: pass times are the command's own timing of the pass (no process start-up, but the opening of its database connection, which a running server keeps open); PostgreSQL's CPU is the "
         "postmaster's and its children's user + system time from `/proc` over the window. The increment copies every tenant's "
         "sampled statements under new ids as the superuser and writes the queue rows (`app.learning_facts_queue`, "
-        "`app.rollup_queue`) the LRS writes in its ingest transaction; the catch-up then derives the touched actors (re-reading "
-        "their history, which issue 16 still asks to remove) and recomputes the touched days.",
+        "`app.rollup_queue`) the LRS writes in its ingest transaction; the catch-up then merges the touched actors' new statements into "
+        "their derived facts (architecture decision 36) and recomputes the touched days whole, which for recent days "
+        "means re-counting every statement of those days.",
     ]
     with open(path, "w") as handle:
         handle.write("\n".join(lines) + "\n")

@@ -29,36 +29,13 @@ INCREMENT_PERCENT=${INCREMENT_PERCENT:-1}
 RESULTS_DIR=${RESULTS_DIR:-$REPO/bench/results}
 BIN=${TENANTSCOPE_BIN:-.build/release/tenantscope}
 
-progress() { printf '[rollup-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-fail() { printf 'bench/rollups: %s\n' "$*" >&2; exit 1; }
-
-[[ -x "$BIN" ]] || fail "no tenantscope binary at $BIN: run \`swift build -c release\` first or set TENANTSCOPE_BIN"
-BIN=$(realpath "$BIN")
-command -v psql >/dev/null || fail "psql not found (apt-get install -y postgresql-client)"
-[[ "$STATEMENTS" =~ ^[0-9]+$ && "$STATEMENTS" -ge 1000 ]] || fail "STATEMENTS must be an integer >= 1000"
-[[ "$TENANTS" =~ ^[0-9]+$ && "$TENANTS" -ge 3 && "$TENANTS" -le 999 ]] || fail "TENANTS must be an integer in 3...999"
-for n in SEED IDLE_PASSES IDLE_SECONDS INCREMENT_PERCENT; do [[ "${!n}" =~ ^[0-9]+$ ]] || fail "$n must be a non-negative integer"; done
+BENCH_TAG=rollup-bench
+# shellcheck source=../lib/cluster.sh
+source "$REPO/bench/lib/cluster.sh"
+bench_check_dataset_knobs
+for n in IDLE_PASSES IDLE_SECONDS INCREMENT_PERCENT; do [[ "${!n}" =~ ^[0-9]+$ ]] || fail "$n must be a non-negative integer"; done
 [[ "$INCREMENT_PERCENT" -ge 1 && "$INCREMENT_PERCENT" -le 50 ]] || fail "INCREMENT_PERCENT must be in 1...50"
-
-unset DATABASE_URL TENANTSCOPE_STATE_DIR
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-STATE=$(mktemp -d /tmp/tenantscope-rbench.XXXXXX)
-chmod 755 "$STATE"
-
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  progress "Stopping the cluster"
-  "$BIN" db stop --state-dir "$STATE" >/dev/null 2>&1 || progress "warning: could not stop the cluster in $STATE"
-  rm -rf "$STATE"
-  [[ $status -eq 0 ]] || progress "FAILED (exit $status)"
-  exit $status
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-progress "Binary $BIN; $STATEMENTS statements over $TENANTS tenants; state in $STATE"
-"$BIN" db start --state-dir "$STATE" >/dev/null 2>"$STATE/start.log" || { cat "$STATE/start.log" >&2; fail "db start failed"; }
+bench_start_cluster
 
 python3 "$REPO/bench/rollups/measure.py" \
   --state-dir "$STATE" --bin "$BIN" --results-dir "$RESULTS_DIR" --generator "$REPO/bench/query/generate.sql" \

@@ -1,0 +1,39 @@
+# Shared by the benchmark scripts (sourced): checks the binary and common knobs, starts the embedded cluster
+# in a fresh directory under /tmp and stops and removes it on exit. Callers set BENCH_TAG and BIN first.
+
+progress() { printf '[%s %s] %s\n' "$BENCH_TAG" "$(date +%H:%M:%S)" "$*" >&2; }
+fail() { printf '%s: %s\n' "$BENCH_TAG" "$*" >&2; exit 1; }
+
+# bench_check_dataset_knobs: STATEMENTS, TENANTS and SEED as bench/query/generate.sql accepts them.
+bench_check_dataset_knobs() {
+  [[ -x "$BIN" ]] || fail "no tenantscope binary at $BIN: run \`swift build -c release\` first or set TENANTSCOPE_BIN"
+  BIN=$(realpath "$BIN")
+  command -v psql >/dev/null || fail "psql not found (apt-get install -y postgresql-client)"
+  command -v python3 >/dev/null || fail "python3 not found"
+  [[ "$STATEMENTS" =~ ^[0-9]+$ && "$STATEMENTS" -ge 1000 ]] || fail "STATEMENTS must be an integer >= 1000"
+  [[ "$TENANTS" =~ ^[0-9]+$ && "$TENANTS" -ge 3 && "$TENANTS" -le 999 ]] || fail "TENANTS must be an integer in 3...999"
+  [[ "$SEED" =~ ^[0-9]+$ ]] || fail "SEED must be a non-negative integer"
+}
+
+# bench_start_cluster: sets STATE and LOAD_START, starts the cluster, and stops it (and removes STATE) on exit.
+bench_start_cluster() {
+  # The product reads these before --state-dir; a benchmark must talk to its own cluster only.
+  unset DATABASE_URL TENANTSCOPE_STATE_DIR
+  LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+  STATE=$(mktemp -d "/tmp/tenantscope-$BENCH_TAG.XXXXXX")
+  chmod 755 "$STATE"   # the postgres OS user (when run as root) must reach STATE/postgres
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  progress "Binary $BIN; $STATEMENTS statements over $TENANTS tenants; state in $STATE"
+  "$BIN" db start --state-dir "$STATE" >/dev/null 2>"$STATE/start.log" || { cat "$STATE/start.log" >&2; fail "db start failed"; }
+}
+
+bench_cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  progress "Stopping the cluster"
+  "$BIN" db stop --state-dir "$STATE" >/dev/null 2>&1 || progress "warning: could not stop the cluster in $STATE"
+  rm -rf "$STATE"
+  [[ $status -eq 0 ]] || progress "FAILED (exit $status)"
+  exit $status
+}
