@@ -634,8 +634,8 @@ BEGIN
           GROUP BY 1, 2) g;
 
   DELETE FROM app.daily_active_learners WHERE day = ANY (days);
-  INSERT INTO app.daily_active_learners (day, learners)
-    SELECT a.day, count(*) FROM app.daily_learner_activity a WHERE a.day = ANY (days) GROUP BY a.day;
+  INSERT INTO app.daily_active_learners (day, learners, statements)
+    SELECT a.day, count(*), sum(a.statements) FROM app.daily_learner_activity a WHERE a.day = ANY (days) GROUP BY a.day;
 
   affected := ARRAY(SELECT unnest(affected) UNION
                     SELECT a.learner_hash FROM app.daily_learner_activity a WHERE a.day = ANY (days));
@@ -853,7 +853,9 @@ CREATE TABLE app.daily_active_learners (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
     day date NOT NULL,
     learners integer NOT NULL,
-    CONSTRAINT daily_active_learners_learners_check CHECK ((learners > 0))
+    statements bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT daily_active_learners_learners_check CHECK ((learners > 0)),
+    CONSTRAINT daily_active_learners_statements_check CHECK ((statements >= 0))
 );
 
 ALTER TABLE ONLY app.daily_active_learners FORCE ROW LEVEL SECURITY;

@@ -277,11 +277,14 @@ public enum StandardReports {
         parameters: [days],
         platformQuery: .init(sql: """
             SELECT t.slug AS tenant, t.name, t.tier,
-                   coalesce(a.active_learners, 0)::bigint AS active_learners,
-                   coalesce(a.statements, 0)::bigint AS statements,
+                   coalesce(w.window_active_learners, 0)::bigint AS active_learners,
+                   coalesce(d.statements, 0)::bigint AS statements,
                    (SELECT count(DISTINCT f.feature_key) FROM app.daily_feature_usage f
                      WHERE f.tenant_id = t.id AND f.day >= current_date - (:days::int - 1))::bigint AS features_used
-            FROM app.tenants t LEFT JOIN app.platform_learner_activity(:days::int) a ON a.tenant_id = t.id
+            FROM app.tenants t
+            LEFT JOIN app.platform_window_learners(:days::int) w ON w.tenant_id = t.id
+            LEFT JOIN (SELECT d.tenant_id, sum(d.statements) AS statements FROM app.daily_active_learners d
+                       WHERE d.day >= current_date - (:days::int - 1) GROUP BY d.tenant_id) d ON d.tenant_id = t.id
             ORDER BY t.slug
             """, fields: [
                 .init("tenant", .text, .perTenant, "Tenant"),

@@ -41,6 +41,7 @@ extension Migration {
         .rollupWatermarks,
         .auditBatches,
         .incrementalDerivation,
+        .tenantDayTotals,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
