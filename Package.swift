@@ -36,6 +36,17 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
+        // PostgreSQL's parser (libpg_query, Debian libpg-query-dev; no pkg-config file, so the module map links it).
+        .systemLibrary(
+            name: "CPgQuery",
+            providers: [.apt(["libpg-query-dev"])]
+        ),
+        // Parses SQL with PostgreSQL's own parser into its JSON parse tree (a pure function; no database).
+        .target(
+            name: "TenantScopeSQLParser",
+            dependencies: ["CPgQuery", "TenantScopeCore"],
+            swiftSettings: swiftSettings
+        ),
         // Pure domain logic: no I/O, no database, no HTTP.
         .target(
             name: "TenantScopeCore",
@@ -69,6 +80,7 @@ let package = Package(
             dependencies: [
                 "TenantScopeCore",
                 "TenantScopePostgres",
+                "TenantScopeSQLParser",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -107,6 +119,8 @@ let package = Package(
             name: "TenantScopeCoreTests",
             dependencies: [
                 "TenantScopeCore",
+                // The SQL guard's tests check real PostgreSQL parse trees.
+                "TenantScopeSQLParser",
                 // Signing test statements and making their certificates (StatementSignatureTests).
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
