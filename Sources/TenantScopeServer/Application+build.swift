@@ -99,5 +99,7 @@ func buildRouter(
                                      sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews)
     dashboards.register(on: router)
     SavedViewRoutes(store: database.savedViews, dashboards: dashboards, audit: audit).register(on: router)
+    let sql = GuardedSQLService(database: database, mode: configuration.sqlGuard, limits: configuration.sqlLimits)
+    SQLRoutes(service: sql, authenticator: bearer, audit: audit).register(on: router)
     return router
 }

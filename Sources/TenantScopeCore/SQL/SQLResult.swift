@@ -1,3 +1,5 @@
+import Crypto
+
 /// What an ad-hoc query returned: its columns, at most the row cap of rows, and whether there were more.
 public struct SQLResult: Sendable, Hashable {
     public struct Column: Sendable, Hashable {
@@ -82,5 +84,12 @@ extension SQLGuard {
         let length = statement?["stmt_len"]?.numberValue.map { Int($0) } ?? 0
         let end = length > 0 ? min(start + length, bytes.count) : bytes.count
         return CheckedSQL(text: String(decoding: bytes[start..<end], as: UTF8.self))
+    }
+}
+
+extension SQLGuard {
+    /// The SHA-256 of a query's text, hex: what the audit row and the result cache key on.
+    public static func sha256(_ sql: String) -> String {
+        Hex.encode(SHA256.hash(data: Array(sql.utf8)))
     }
 }
