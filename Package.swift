@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/pointfreeco/swift-snapshot-testing.git", from: "1.19.7"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The MCP server at /mcp: the official SDK's Server and its stateless Streamable HTTP transport.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
         // PostgreSQL's parser (libpg_query, Debian libpg-query-dev; no pkg-config file, so the module map links it).
@@ -94,6 +96,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "MCP", package: "swift-sdk"),
             ],
             resources: [
                 .copy("Resources/openapi.yaml"),

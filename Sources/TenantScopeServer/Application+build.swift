@@ -101,5 +101,6 @@ func buildRouter(
     SavedViewRoutes(store: database.savedViews, dashboards: dashboards, audit: audit).register(on: router)
     let sql = GuardedSQLService(database: database, mode: configuration.sqlGuard, limits: configuration.sqlLimits)
     SQLRoutes(service: sql, authenticator: bearer, audit: audit).register(on: router)
+    MCPRoutes(tools: MCPTools(reports: reports, sql: sql), authenticator: bearer, audit: audit).register(on: router)
     return router
 }
