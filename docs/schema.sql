@@ -582,6 +582,31 @@ CREATE TABLE app.courses (
 
 ALTER TABLE ONLY app.courses FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE app.custom_reports (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    name text NOT NULL,
+    title text NOT NULL,
+    sql text NOT NULL,
+    sql_sha256 text NOT NULL,
+    state text DEFAULT 'draft'::text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    previewed_by text,
+    previewed_at timestamp with time zone,
+    previewed_sha256 text,
+    approved_by text,
+    approved_at timestamp with time zone,
+    CONSTRAINT custom_reports_check CHECK (((state = 'draft'::text) OR (previewed_sha256 = sql_sha256))),
+    CONSTRAINT custom_reports_check1 CHECK (((state <> 'approved'::text) OR (approved_at IS NOT NULL))),
+    CONSTRAINT custom_reports_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT custom_reports_sql_check CHECK (((length(sql) >= 1) AND (length(sql) <= 20000))),
+    CONSTRAINT custom_reports_sql_sha256_check CHECK ((sql_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT custom_reports_state_check CHECK ((state = ANY (ARRAY['draft'::text, 'previewed'::text, 'approved'::text]))),
+    CONSTRAINT custom_reports_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200)))
+);
+
+ALTER TABLE ONLY app.custom_reports FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE app.daily_active_learners (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
     day date NOT NULL,
@@ -1058,6 +1083,9 @@ ALTER TABLE ONLY app.courses
 ALTER TABLE ONLY app.courses
     ADD CONSTRAINT courses_tenant_id_course_iri_key UNIQUE (tenant_id, course_iri);
 
+ALTER TABLE ONLY app.custom_reports
+    ADD CONSTRAINT custom_reports_pkey PRIMARY KEY (tenant_id, name);
+
 ALTER TABLE ONLY app.daily_active_learners
     ADD CONSTRAINT daily_active_learners_pkey PRIMARY KEY (tenant_id, day);
 
@@ -1189,6 +1217,9 @@ CREATE TRIGGER tenants_learner_key_secret AFTER INSERT ON app.tenants FOR EACH R
 ALTER TABLE ONLY app.courses
     ADD CONSTRAINT courses_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY app.custom_reports
+    ADD CONSTRAINT custom_reports_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY app.daily_active_learners
     ADD CONSTRAINT daily_active_learners_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
@@ -1266,6 +1297,8 @@ ALTER TABLE app.audit_log ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.courses ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE app.custom_reports ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE app.daily_active_learners ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.daily_enrollment_outcomes ENABLE ROW LEVEL SECURITY;
@@ -1303,6 +1336,8 @@ ALTER TABLE app.shared_links ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.statements ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY tenant_isolation ON app.courses USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.custom_reports USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.daily_active_learners USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
@@ -1444,6 +1479,8 @@ GRANT SELECT(course_iri) ON TABLE app.courses TO tenantscope_sandbox;
 GRANT SELECT(title) ON TABLE app.courses TO tenantscope_sandbox;
 
 GRANT SELECT(created_at) ON TABLE app.courses TO tenantscope_sandbox;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.custom_reports TO tenantscope_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.daily_active_learners TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.daily_active_learners TO tenantscope_platform;

@@ -58,7 +58,7 @@ public struct SQLSandbox: Sendable {
         // statement (SET ROLE, SET, COPY, EXPLAIN) or DML cannot stand there, so even with the parser guard off
         // nothing can change the session the pooled connection carries into its next transaction — a session-level
         // `SET ROLE` survives COMMIT (SECURITY.md). The LIMIT bounds the work as well as the rows.
-        let statement = PostgresQuery(unsafeSQL: Self.prefix + sql.text + "\n) AS q LIMIT \(rowCap + 1)")
+        let statement = PostgresQuery(unsafeSQL: Self.executedText(sql, rowCap: rowCap))
         let (columns, rows, truncated) = try await sessions.run(scope, access: .readOnly, statementTimeout: limits.statementTimeout, logger: logger) { connection in
             for line in limitsSQL {
                 try await connection.query(PostgresQuery(unsafeSQL: line))
@@ -83,6 +83,11 @@ public struct SQLSandbox: Sendable {
         let elapsed = ContinuousClock.now - start
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         return SQLResult(columns: columns, rows: rows, truncated: truncated, durationMilliseconds: milliseconds)
+    }
+
+    /// The text PostgreSQL runs for `sql`: what a custom report's preview shows.
+    public static func executedText(_ sql: CheckedSQL, rowCap: Int) -> String {
+        prefix + sql.text + "\n) AS q LIMIT \(max(rowCap, 0) + 1)"
     }
 
     static func setting(_ value: String) throws -> String {

@@ -102,5 +102,6 @@ func buildRouter(
     let sql = GuardedSQLService(database: database, mode: configuration.sqlGuard, limits: configuration.sqlLimits)
     SQLRoutes(service: sql, authenticator: bearer, audit: audit).register(on: router)
     MCPRoutes(tools: MCPTools(reports: reports, sql: sql), authenticator: bearer, audit: audit).register(on: router)
+    CustomReportRoutes(store: CustomReportStore(database: database), sql: sql, authenticator: bearer, audit: audit).register(on: router)
     return router
 }

@@ -35,14 +35,18 @@ public struct GuardedSQLService: Sendable {
     /// Runs `sql` in `scope`. Throws ``TenantScopeError`` (forbidden, too long), ``SQLRefusal`` (the guard),
     /// ``SQLExecutionError`` (PostgreSQL refused it) or ``DatabaseUnavailable``. `surface` names the caller
     /// in the audit row (`api`, `mcp`).
-    public func run(_ sql: String, in scope: TenantScope, surface: String, logger: Logger) async throws -> SQLResult {
+    ///
+    /// `report` names what ran in the audit row (`sql`, or `custom:<name>` for a custom report); an approved
+    /// custom report runs for any role of its tenant (`requiresAnalyst: false`), still guarded and sandboxed.
+    public func run(_ sql: String, in scope: TenantScope, surface: String, report: String = "sql", requiresAnalyst: Bool = true,
+                    logger: Logger) async throws -> SQLResult {
         let hash = SQLGuard.sha256(sql)
         var parameters = ["sql_sha256": hash, "sql": String(sql.prefix(SQLGuard.maximumLength)), "via": surface]
         func record(_ outcome: String, rows: Int? = nil) async throws {
-            try await audit.append(.init(scope: .tenant(scope), action: "sql_query", report: "sql", parameters: parameters,
+            try await audit.append(.init(scope: .tenant(scope), action: "sql_query", report: report, parameters: parameters,
                                          rowCount: rows, outcome: outcome), logger: logger)
         }
-        guard scope.role.includes(Self.minimumRole) else {
+        guard !requiresAnalyst || scope.role.includes(Self.minimumRole) else {
             try await record("forbidden")
             throw TenantScopeError.forbidden("ad-hoc SQL needs a tenant token with the analyst or admin role")
         }
@@ -69,6 +73,11 @@ public struct GuardedSQLService: Sendable {
             logger.info("SQL failed", metadata: ["sql.sha256": "\(hash)", "sql.sqlstate": "\(error.sqlState ?? "")"])
             throw error
         }
+    }
+
+    /// The text PostgreSQL will run for `sql` (throws the guard's refusal).
+    public func executedText(_ sql: String) throws -> String {
+        SQLSandbox.executedText(try check(sql), rowCap: limits.rowCap)
     }
 
     /// The guard's verdict (or, with the guard off, the text as given).
