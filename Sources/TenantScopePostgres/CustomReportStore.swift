@@ -32,7 +32,10 @@ public struct CustomReportStore: Sendable {
         guard name.range(of: "^[a-z][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
             throw TenantScopeError.invalidInput("a custom report name is 1 to 63 lower-case letters, digits or _, starting with a letter")
         }
-        guard (1...200).contains(title.count) else { throw TenantScopeError.invalidInput("a custom report title has 1 to 200 characters") }
+        // Counted as PostgreSQL counts (code points); text cannot hold U+0000.
+        guard (1...200).contains(title.unicodeScalars.count), !title.unicodeScalars.contains("\u{0}") else {
+            throw TenantScopeError.invalidInput("a custom report title has 1 to 200 characters and no NUL")
+        }
     }
 
     /// Saves (or replaces) a draft; the scope's actor is its author.

@@ -38,6 +38,8 @@ import Testing
             let refused = try await Self.send(client, admin, .post, "/api/v1/custom-reports",
                                               #"{"name": "bad", "title": "Bad", "sql": "SELECT * FROM app.courses"}"#)
             #expect(refused.0 == .badRequest && refused.1.contains("RangeVar"))
+            let nul = try await Self.send(client, admin, .post, "/api/v1/custom-reports", #"{"name": "x", "title": "a\u0000b", "sql": "SELECT 1"}"#)
+            #expect(nul.0 == .badRequest)
             let (created, createdBody) = try await Self.send(client, admin, .post, "/api/v1/custom-reports", draft)
             #expect(created == .created && createdBody.contains("\"state\":\"draft\""), "\(createdBody)")
 

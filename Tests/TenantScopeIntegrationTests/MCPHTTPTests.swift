@@ -76,6 +76,27 @@ import Testing
         }
     }
 
+    /// Odd JSON-RPC bodies (what schemathesis generates) are answered, never a 5xx or a request left waiting.
+    @Test(.timeLimit(.minutes(1))) func oddMessagesAreAnsweredPromptly() async throws {
+        try await withApp { client, fixture in
+            let token = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json", .accept: "application/json, text/event-stream"]
+            for body in [#"{}"#, #"{"jsonrpc":"2.0","method":"tools/list","id":null}"#, #"{"jsonrpc":"2.0","id":1,"result":{}}"#,
+                         #"{"jsonrpc":"2.0","method":"nope","id":2}"#, #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+                         #"{"jsonrpc":"2.0","method":"tools/call","id":"x","params":{"name":"run_sql","arguments":{"sql":7}}}"#,
+                         #"[{"jsonrpc":"2.0","method":"ping","id":1}]"#,
+                         // The SDK's JSON decoder accepts U+0000: the guard refuses it and the audit row is still written.
+                         #"{"jsonrpc":"2.0","method":"tools/call","id":3,"params":{"name":"run_sql","arguments":{"sql":"SELECT 1\u0000"}}}"#, #"{"jsonrpc":"1.0","method":"ping","id":1}"#, "not json"] {
+                try await client.execute(uri: "/mcp", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+                    #expect(response.status.code < 500, "\(body): \(response.status)")
+                    if body.contains("u0000") {
+                        #expect(String(buffer: response.body).contains("\"isError\":true") && String(buffer: response.body).contains("NUL"))
+                    }
+                }
+            }
+        }
+    }
+
     /// The MCP run_sql tool with the guard off: the same corpus as /api/v1/sql never shows tenant B.
     @Test func withoutTheParserRunSQLStillShowsNothingOfTenantB() async throws {
         try await withApp(guardMode: .offForTesting) { client, fixture in

@@ -73,6 +73,9 @@ import Testing
                     #expect(!String(buffer: response.body).contains(fixture.b.canary))
                 }
             }
+            // A NUL in the text: the body's JSON parser refuses it (PostgreSQL's text cannot hold it).
+            let (nulStatus, nulBody, _) = try await Self.post(client, analyst, "SELECT 1\u{0}")
+            #expect(nulStatus == .badRequest && nulBody.contains("JSON object"), "\(nulBody)")
             try await client.execute(uri: "/api/v1/sql?tenant_id=\(fixture.b.tenant.id)", method: .post, headers: Self.headers(analyst),
                                      body: Self.body("SELECT 1")) { response in
                 #expect(response.status == .badRequest)

@@ -41,7 +41,9 @@ public struct GuardedSQLService: Sendable {
     public func run(_ sql: String, in scope: TenantScope, surface: String, report: String = "sql", requiresAnalyst: Bool = true,
                     logger: Logger) async throws -> SQLResult {
         let hash = SQLGuard.sha256(sql)
-        var parameters = ["sql_sha256": hash, "sql": String(sql.prefix(SQLGuard.maximumLength)), "via": surface]
+        // jsonb cannot hold U+0000: the audit copy shows it as U+FFFD (the hash is of the text as sent).
+        let auditText = String(sql.prefix(SQLGuard.maximumLength)).replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+        var parameters = ["sql_sha256": hash, "sql": auditText, "via": surface]
         func record(_ outcome: String, rows: Int? = nil) async throws {
             try await audit.append(.init(scope: .tenant(scope), action: "sql_query", report: report, parameters: parameters,
                                          rowCount: rows, outcome: outcome), logger: logger)
