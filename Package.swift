@@ -34,8 +34,21 @@ let package = Package(
         .package(url: "https://github.com/pointfreeco/swift-snapshot-testing.git", from: "1.19.7"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The MCP server at /mcp: the official SDK's Server and its stateless Streamable HTTP transport.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
+        // PostgreSQL's parser (libpg_query, Debian libpg-query-dev; no pkg-config file, so the module map links it).
+        .systemLibrary(
+            name: "CPgQuery",
+            providers: [.apt(["libpg-query-dev"])]
+        ),
+        // Parses SQL with PostgreSQL's own parser into its JSON parse tree (a pure function; no database).
+        .target(
+            name: "TenantScopeSQLParser",
+            dependencies: ["CPgQuery", "TenantScopeCore"],
+            swiftSettings: swiftSettings
+        ),
         // Pure domain logic: no I/O, no database, no HTTP.
         .target(
             name: "TenantScopeCore",
@@ -69,6 +82,7 @@ let package = Package(
             dependencies: [
                 "TenantScopeCore",
                 "TenantScopePostgres",
+                "TenantScopeSQLParser",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -82,6 +96,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "MCP", package: "swift-sdk"),
             ],
             resources: [
                 .copy("Resources/openapi.yaml"),
@@ -107,6 +122,8 @@ let package = Package(
             name: "TenantScopeCoreTests",
             dependencies: [
                 "TenantScopeCore",
+                // The SQL guard's tests check real PostgreSQL parse trees.
+                "TenantScopeSQLParser",
                 // Signing test statements and making their certificates (StatementSignatureTests).
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),

@@ -6,6 +6,10 @@ CREATE SCHEMA app;
 
 CREATE SCHEMA app_private;
 
+CREATE SCHEMA semantic;
+
+COMMENT ON SCHEMA semantic IS 'TenantScope semantic layer: one tenant''s learning data for ad-hoc SQL and AI agents';
+
 CREATE FUNCTION app.active_learners_today(wanted_region text, overlap interval) RETURNS SETOF text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -849,6 +853,31 @@ CREATE TABLE app.courses (
 
 ALTER TABLE ONLY app.courses FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE app.custom_reports (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    name text NOT NULL,
+    title text NOT NULL,
+    sql text NOT NULL,
+    sql_sha256 text NOT NULL,
+    state text DEFAULT 'draft'::text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    previewed_by text,
+    previewed_at timestamp with time zone,
+    previewed_sha256 text,
+    approved_by text,
+    approved_at timestamp with time zone,
+    CONSTRAINT custom_reports_check CHECK (((state = 'draft'::text) OR (previewed_sha256 = sql_sha256))),
+    CONSTRAINT custom_reports_check1 CHECK (((state <> 'approved'::text) OR (approved_at IS NOT NULL))),
+    CONSTRAINT custom_reports_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT custom_reports_sql_check CHECK (((length(sql) >= 1) AND (length(sql) <= 20000))),
+    CONSTRAINT custom_reports_sql_sha256_check CHECK ((sql_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT custom_reports_state_check CHECK ((state = ANY (ARRAY['draft'::text, 'previewed'::text, 'approved'::text]))),
+    CONSTRAINT custom_reports_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200)))
+);
+
+ALTER TABLE ONLY app.custom_reports FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE app.daily_active_learners (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
     day date NOT NULL,
@@ -1129,6 +1158,200 @@ CREATE TABLE app_private.shared_link_tenants (
     tenant_id uuid NOT NULL
 );
 
+CREATE VIEW semantic.courses WITH (security_invoker='true') AS
+ SELECT c.id AS course_id,
+    c.course_iri,
+    c.title,
+    c.created_at
+   FROM app.courses c;
+
+COMMENT ON VIEW semantic.courses IS 'Courses of this tenant, derived from statements.';
+
+COMMENT ON COLUMN semantic.courses.course_id IS 'The course''s id.';
+
+COMMENT ON COLUMN semantic.courses.course_iri IS 'The course''s activity IRI.';
+
+COMMENT ON COLUMN semantic.courses.title IS 'The course''s display name.';
+
+COMMENT ON COLUMN semantic.courses.created_at IS 'When TenantScope first saw the course.';
+
+CREATE VIEW semantic.daily_active_learners WITH (security_invoker='true') AS
+ SELECT d.day,
+    d.learners
+   FROM app.daily_active_learners d;
+
+COMMENT ON VIEW semantic.daily_active_learners IS 'Roll-up: distinct active learners per UTC day.';
+
+COMMENT ON COLUMN semantic.daily_active_learners.day IS 'The UTC day.';
+
+COMMENT ON COLUMN semantic.daily_active_learners.learners IS 'Distinct learners with at least one statement that day.';
+
+CREATE VIEW semantic.daily_enrollment_outcomes WITH (security_invoker='true') AS
+ SELECT o.day,
+    o.course_id,
+    o.cohort,
+    o.region,
+    o.days_to_complete,
+    o.enrollments
+   FROM app.daily_enrollment_outcomes o;
+
+COMMENT ON VIEW semantic.daily_enrollment_outcomes IS 'Roll-up: enrollments per UTC enrollment day, course, cohort, region and days to complete.';
+
+COMMENT ON COLUMN semantic.daily_enrollment_outcomes.day IS 'The UTC day of enrollment.';
+
+COMMENT ON COLUMN semantic.daily_enrollment_outcomes.course_id IS 'The course (semantic.courses).';
+
+COMMENT ON COLUMN semantic.daily_enrollment_outcomes.cohort IS 'The enrollments'' cohort.';
+
+COMMENT ON COLUMN semantic.daily_enrollment_outcomes.region IS 'The learners'' region, if known.';
+
+COMMENT ON COLUMN semantic.daily_enrollment_outcomes.days_to_complete IS 'Whole days from enrollment to completion; null while not completed.';
+
+COMMENT ON COLUMN semantic.daily_enrollment_outcomes.enrollments IS 'Enrollments in this group.';
+
+CREATE VIEW semantic.daily_feature_usage WITH (security_invoker='true') AS
+ SELECT f.day,
+    f.feature_key,
+    f.events,
+    f.actors
+   FROM app.daily_feature_usage f;
+
+COMMENT ON VIEW semantic.daily_feature_usage IS 'Roll-up: product feature use per UTC day.';
+
+COMMENT ON COLUMN semantic.daily_feature_usage.day IS 'The UTC day.';
+
+COMMENT ON COLUMN semantic.daily_feature_usage.feature_key IS 'The product feature, e.g. reports.export.';
+
+COMMENT ON COLUMN semantic.daily_feature_usage.events IS 'Events of the feature that day.';
+
+COMMENT ON COLUMN semantic.daily_feature_usage.actors IS 'Distinct users of the feature that day.';
+
+CREATE VIEW semantic.daily_learner_activity WITH (security_invoker='true') AS
+ SELECT a.day,
+    l.id AS learner_id,
+    a.statements
+   FROM (app.daily_learner_activity a
+     LEFT JOIN app.learners l ON (((l.tenant_id = a.tenant_id) AND (l.learner_key = a.learner_hash))));
+
+COMMENT ON VIEW semantic.daily_learner_activity IS 'Roll-up: statements per learner and UTC day (voided statements excluded).';
+
+COMMENT ON COLUMN semantic.daily_learner_activity.day IS 'The UTC day.';
+
+COMMENT ON COLUMN semantic.daily_learner_activity.learner_id IS 'The learner (semantic.learners).';
+
+COMMENT ON COLUMN semantic.daily_learner_activity.statements IS 'Statements the learner made that day.';
+
+CREATE VIEW semantic.enrollments WITH (security_invoker='true') AS
+ SELECT e.learner_id,
+    e.course_id,
+    e.enrolled_at,
+    e.completed_at,
+    e.cohort,
+    e.registration
+   FROM app.enrollments e;
+
+COMMENT ON VIEW semantic.enrollments IS 'One row per learner and course: when the learner enrolled and completed.';
+
+COMMENT ON COLUMN semantic.enrollments.learner_id IS 'The learner (semantic.learners).';
+
+COMMENT ON COLUMN semantic.enrollments.course_id IS 'The course (semantic.courses).';
+
+COMMENT ON COLUMN semantic.enrollments.enrolled_at IS 'Registration or first activity in the course.';
+
+COMMENT ON COLUMN semantic.enrollments.completed_at IS 'First completion of the course; null while not completed.';
+
+COMMENT ON COLUMN semantic.enrollments.cohort IS 'The cohort: a context extension''s, else the enrollment month (YYYY-MM).';
+
+COMMENT ON COLUMN semantic.enrollments.registration IS 'The xAPI registration of the enrollment, when given.';
+
+CREATE VIEW semantic.feature_events WITH (security_invoker='true') AS
+ SELECT f.id AS event_id,
+    f.feature_key,
+    f.occurred_at,
+    f.received_at
+   FROM app.feature_events f;
+
+COMMENT ON VIEW semantic.feature_events IS 'Product events: which feature was used when (the acting user is not exposed).';
+
+COMMENT ON COLUMN semantic.feature_events.event_id IS 'The event''s id.';
+
+COMMENT ON COLUMN semantic.feature_events.feature_key IS 'The product feature.';
+
+COMMENT ON COLUMN semantic.feature_events.occurred_at IS 'When the feature was used.';
+
+COMMENT ON COLUMN semantic.feature_events.received_at IS 'When TenantScope received the event.';
+
+CREATE VIEW semantic.learners WITH (security_invoker='true') AS
+ SELECT l.id AS learner_id,
+    l.display_name,
+    l.region,
+    l.first_seen,
+    l.last_seen
+   FROM app.learners l;
+
+COMMENT ON VIEW semantic.learners IS 'Learners of this tenant, derived from statements.';
+
+COMMENT ON COLUMN semantic.learners.learner_id IS 'The learner''s random id in this tenant.';
+
+COMMENT ON COLUMN semantic.learners.display_name IS 'The learner''s name as statements gave it.';
+
+COMMENT ON COLUMN semantic.learners.region IS 'The learner''s region, if statements named one.';
+
+COMMENT ON COLUMN semantic.learners.first_seen IS 'The learner''s first statement.';
+
+COMMENT ON COLUMN semantic.learners.last_seen IS 'The learner''s latest statement.';
+
+CREATE VIEW semantic.statements WITH (security_invoker='true') AS
+ SELECT s.id AS statement_id,
+    l.id AS learner_id,
+    s.verb_id,
+    s.object_id,
+    s.object_type,
+    s.course_iri,
+    s.course_title,
+    s.registration,
+    s."timestamp" AS occurred_at,
+    s.stored AS stored_at,
+    s.voided,
+    s.voids AS voids_statement_id,
+    s.completes_course,
+    s.cohort,
+    s.learner_region AS region
+   FROM (app.statements s
+     LEFT JOIN app.learners l ON (((l.tenant_id = s.tenant_id) AND (l.actor_key = s.actor_key))));
+
+COMMENT ON VIEW semantic.statements IS 'xAPI statements received by this tenant''s learning record store, one row per statement.';
+
+COMMENT ON COLUMN semantic.statements.statement_id IS 'The statement''s xAPI id.';
+
+COMMENT ON COLUMN semantic.statements.learner_id IS 'The learner who made it (semantic.learners); null until the learner is derived.';
+
+COMMENT ON COLUMN semantic.statements.verb_id IS 'The xAPI verb IRI, e.g. http://adlnet.gov/expapi/verbs/completed.';
+
+COMMENT ON COLUMN semantic.statements.object_id IS 'The IRI of the activity the statement is about.';
+
+COMMENT ON COLUMN semantic.statements.object_type IS 'The activity type IRI, when the statement gave one.';
+
+COMMENT ON COLUMN semantic.statements.course_iri IS 'The course the activity belongs to (the object or its parent/grouping course).';
+
+COMMENT ON COLUMN semantic.statements.course_title IS 'The course''s display name as the statement gave it.';
+
+COMMENT ON COLUMN semantic.statements.registration IS 'The xAPI registration (one attempt at a course), when given.';
+
+COMMENT ON COLUMN semantic.statements.occurred_at IS 'When the experience happened (xAPI timestamp).';
+
+COMMENT ON COLUMN semantic.statements.stored_at IS 'When TenantScope stored the statement.';
+
+COMMENT ON COLUMN semantic.statements.voided IS 'True once a later statement voided this one; most analyses exclude voided rows.';
+
+COMMENT ON COLUMN semantic.statements.voids_statement_id IS 'For a voiding statement: the id of the statement it voids; null otherwise.';
+
+COMMENT ON COLUMN semantic.statements.completes_course IS 'True when the statement completes its course (completed/passed on the course).';
+
+COMMENT ON COLUMN semantic.statements.cohort IS 'The cohort a context extension named, if any.';
+
+COMMENT ON COLUMN semantic.statements.region IS 'The learner''s region a context extension named, if any.';
+
 ALTER TABLE ONLY app.audit_log
     ADD CONSTRAINT audit_log_pkey PRIMARY KEY (seq);
 
@@ -1137,6 +1360,9 @@ ALTER TABLE ONLY app.courses
 
 ALTER TABLE ONLY app.courses
     ADD CONSTRAINT courses_tenant_id_course_iri_key UNIQUE (tenant_id, course_iri);
+
+ALTER TABLE ONLY app.custom_reports
+    ADD CONSTRAINT custom_reports_pkey PRIMARY KEY (tenant_id, name);
 
 ALTER TABLE ONLY app.daily_active_learners
     ADD CONSTRAINT daily_active_learners_pkey PRIMARY KEY (tenant_id, day);
@@ -1272,6 +1498,9 @@ CREATE TRIGGER tenants_learner_key_secret AFTER INSERT ON app.tenants FOR EACH R
 ALTER TABLE ONLY app.courses
     ADD CONSTRAINT courses_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY app.custom_reports
+    ADD CONSTRAINT custom_reports_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY app.daily_active_learners
     ADD CONSTRAINT daily_active_learners_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
@@ -1358,6 +1587,8 @@ ALTER TABLE app.audit_log ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.courses ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE app.custom_reports ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE app.daily_active_learners ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.daily_enrollment_outcomes ENABLE ROW LEVEL SECURITY;
@@ -1397,6 +1628,8 @@ ALTER TABLE app.shared_links ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.statements ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY tenant_isolation ON app.courses USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.custom_reports USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.daily_active_learners USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
@@ -1443,6 +1676,8 @@ GRANT USAGE ON SCHEMA app TO tenantscope_platform;
 GRANT USAGE ON SCHEMA app TO tenantscope_app;
 GRANT USAGE ON SCHEMA app TO tenantscope_aggregates;
 
+GRANT USAGE ON SCHEMA semantic TO tenantscope_sandbox;
+
 GRANT ALL ON FUNCTION app.active_learners_today(wanted_region text, overlap interval) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.append_audit(p_actor text, p_actor_kind text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) FROM PUBLIC;
@@ -1469,6 +1704,7 @@ REVOKE ALL ON FUNCTION app.current_tenant() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.current_tenant() TO tenantscope_tenant;
 GRANT ALL ON FUNCTION app.current_tenant() TO tenantscope_platform;
 GRANT ALL ON FUNCTION app.current_tenant() TO tenantscope_app;
+GRANT ALL ON FUNCTION app.current_tenant() TO tenantscope_sandbox;
 
 REVOKE ALL ON FUNCTION app.delete_tenant(p_slug text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.delete_tenant(p_slug text) TO tenantscope_app;
@@ -1500,6 +1736,38 @@ REVOKE ALL ON FUNCTION app.merge_new_learning_facts(keys text[], overlap interva
 GRANT ALL ON FUNCTION app.merge_new_learning_facts(keys text[], overlap interval) TO tenantscope_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.statements TO tenantscope_tenant;
+
+GRANT SELECT(tenant_id) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(id) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(actor_key) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(verb_id) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(object_id) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(object_type) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(course_iri) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(registration) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT("timestamp") ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(stored) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(voided) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(course_title) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(completes_course) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(cohort) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(learner_region) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(voids) ON TABLE app.statements TO tenantscope_sandbox;
 
 REVOKE ALL ON FUNCTION app.new_statements_of(keys text[], overlap interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.new_statements_of(keys text[], overlap interval) TO tenantscope_tenant;
@@ -1554,25 +1822,115 @@ REVOKE ALL ON FUNCTION app_private.set_learner_key() FROM PUBLIC;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.courses TO tenantscope_tenant;
 
+GRANT SELECT(tenant_id) ON TABLE app.courses TO tenantscope_sandbox;
+
+GRANT SELECT(id) ON TABLE app.courses TO tenantscope_sandbox;
+
+GRANT SELECT(course_iri) ON TABLE app.courses TO tenantscope_sandbox;
+
+GRANT SELECT(title) ON TABLE app.courses TO tenantscope_sandbox;
+
+GRANT SELECT(created_at) ON TABLE app.courses TO tenantscope_sandbox;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.custom_reports TO tenantscope_tenant;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.daily_active_learners TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.daily_active_learners TO tenantscope_platform;
 
+GRANT SELECT(tenant_id) ON TABLE app.daily_active_learners TO tenantscope_sandbox;
+
+GRANT SELECT(day) ON TABLE app.daily_active_learners TO tenantscope_sandbox;
+
+GRANT SELECT(learners) ON TABLE app.daily_active_learners TO tenantscope_sandbox;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.daily_enrollment_outcomes TO tenantscope_tenant;
+
+GRANT SELECT(tenant_id) ON TABLE app.daily_enrollment_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT(day) ON TABLE app.daily_enrollment_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT(course_id) ON TABLE app.daily_enrollment_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT(cohort) ON TABLE app.daily_enrollment_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT(region) ON TABLE app.daily_enrollment_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT(days_to_complete) ON TABLE app.daily_enrollment_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT(enrollments) ON TABLE app.daily_enrollment_outcomes TO tenantscope_sandbox;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.daily_feature_usage TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.daily_feature_usage TO tenantscope_platform;
 
+GRANT SELECT(tenant_id) ON TABLE app.daily_feature_usage TO tenantscope_sandbox;
+
+GRANT SELECT(day) ON TABLE app.daily_feature_usage TO tenantscope_sandbox;
+
+GRANT SELECT(feature_key) ON TABLE app.daily_feature_usage TO tenantscope_sandbox;
+
+GRANT SELECT(events) ON TABLE app.daily_feature_usage TO tenantscope_sandbox;
+
+GRANT SELECT(actors) ON TABLE app.daily_feature_usage TO tenantscope_sandbox;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.daily_learner_activity TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.daily_learner_activity TO tenantscope_aggregates;
 
+GRANT SELECT(tenant_id) ON TABLE app.daily_learner_activity TO tenantscope_sandbox;
+
+GRANT SELECT(day) ON TABLE app.daily_learner_activity TO tenantscope_sandbox;
+
+GRANT SELECT(learner_hash) ON TABLE app.daily_learner_activity TO tenantscope_sandbox;
+
+GRANT SELECT(statements) ON TABLE app.daily_learner_activity TO tenantscope_sandbox;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.enrollments TO tenantscope_tenant;
 
+GRANT SELECT(tenant_id) ON TABLE app.enrollments TO tenantscope_sandbox;
+
+GRANT SELECT(learner_id) ON TABLE app.enrollments TO tenantscope_sandbox;
+
+GRANT SELECT(course_id) ON TABLE app.enrollments TO tenantscope_sandbox;
+
+GRANT SELECT(enrolled_at) ON TABLE app.enrollments TO tenantscope_sandbox;
+
+GRANT SELECT(completed_at) ON TABLE app.enrollments TO tenantscope_sandbox;
+
+GRANT SELECT(cohort) ON TABLE app.enrollments TO tenantscope_sandbox;
+
+GRANT SELECT(registration) ON TABLE app.enrollments TO tenantscope_sandbox;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.feature_events TO tenantscope_tenant;
+
+GRANT SELECT(tenant_id) ON TABLE app.feature_events TO tenantscope_sandbox;
+
+GRANT SELECT(id) ON TABLE app.feature_events TO tenantscope_sandbox;
+
+GRANT SELECT(feature_key) ON TABLE app.feature_events TO tenantscope_sandbox;
+
+GRANT SELECT(occurred_at) ON TABLE app.feature_events TO tenantscope_sandbox;
+
+GRANT SELECT(received_at) ON TABLE app.feature_events TO tenantscope_sandbox;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learner_active_days TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.learner_active_days TO tenantscope_aggregates;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learners TO tenantscope_tenant;
+
+GRANT SELECT(tenant_id) ON TABLE app.learners TO tenantscope_sandbox;
+
+GRANT SELECT(id) ON TABLE app.learners TO tenantscope_sandbox;
+
+GRANT SELECT(actor_key) ON TABLE app.learners TO tenantscope_sandbox;
+
+GRANT SELECT(display_name) ON TABLE app.learners TO tenantscope_sandbox;
+
+GRANT SELECT(region) ON TABLE app.learners TO tenantscope_sandbox;
+
+GRANT SELECT(first_seen) ON TABLE app.learners TO tenantscope_sandbox;
+
+GRANT SELECT(last_seen) ON TABLE app.learners TO tenantscope_sandbox;
+
+GRANT SELECT(learner_key) ON TABLE app.learners TO tenantscope_sandbox;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learning_facts_queue TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.learning_facts_queue TO tenantscope_aggregates;
@@ -1593,3 +1951,21 @@ GRANT SELECT ON TABLE app.tenants TO tenantscope_platform;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.xapi_attachments TO tenantscope_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.xapi_documents TO tenantscope_tenant;
+
+GRANT SELECT ON TABLE semantic.courses TO tenantscope_sandbox;
+
+GRANT SELECT ON TABLE semantic.daily_active_learners TO tenantscope_sandbox;
+
+GRANT SELECT ON TABLE semantic.daily_enrollment_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT ON TABLE semantic.daily_feature_usage TO tenantscope_sandbox;
+
+GRANT SELECT ON TABLE semantic.daily_learner_activity TO tenantscope_sandbox;
+
+GRANT SELECT ON TABLE semantic.enrollments TO tenantscope_sandbox;
+
+GRANT SELECT ON TABLE semantic.feature_events TO tenantscope_sandbox;
+
+GRANT SELECT ON TABLE semantic.learners TO tenantscope_sandbox;
+
+GRANT SELECT ON TABLE semantic.statements TO tenantscope_sandbox;

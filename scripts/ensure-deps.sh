@@ -29,6 +29,8 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 # Foundation's networking (used by tests) links libcurl at run time.
 ldconfig -p 2>/dev/null | grep -q 'libcurl\.so\.4' || need_apt+=(libcurl4)
+# PostgreSQL's parser as a library, for the guarded SQL surface's first check (Package.swift target CPgQuery).
+[[ -f /usr/include/pg_query.h ]] || need_apt+=(libpg-query-dev)
 
 if (( ${#need_apt[@]} > 0 )); then
   if [[ $(id -u) -eq 0 ]]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs real outside clients against a running TenantScope: TinCanPython (PyPI `tincan`) saves, queries,
-# pages, voids and retrieves statements over HTTP with two tenants' LRS credentials; ADL's xAPI
+# pages, voids and retrieves statements over HTTP with two tenants' LRS credentials; the MCP client
+# (PyPI `mcp`) lists and calls the /mcp tools as one tenant's agent; ADL's xAPI
 # conformance suite runs against a third tenant (scripts/run-xapi-conformance.sh); then headless
 # Chromium (Selenium) embeds the demo tenant acme's dashboard in an iframe on another origin, checks
 # it with axe-core and takes the README's screenshots (1280 and 390 px wide).
@@ -14,11 +15,11 @@ BIN=${TENANTSCOPE_BIN:-$(swift build --show-bin-path)/tenantscope}
 # The clients live in a git-ignored virtual environment, installed once. selenium-axe-python bundles
 # axe-core (4.9.1, the newest of the PyPI wheels that bundle it); the browser test injects it.
 VENV=.venv
-if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import tincan, selenium, selenium_axe_python, schemathesis" 2>/dev/null; then
-  echo "• Installing the TinCanPython client, Selenium, axe-core and schemathesis into $VENV"
+if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import tincan, selenium, selenium_axe_python, schemathesis, mcp" 2>/dev/null; then
+  echo "• Installing the TinCanPython client, Selenium, axe-core, schemathesis and the MCP client into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "tincan==1.0.0" "selenium>=4.15,<5" "selenium-axe-python==2.2.0" \
-    "schemathesis>=4.32,<5"
+    "schemathesis>=4.32,<5" "mcp>=1.12,<2"
 fi
 
 ROOT=${TENANTSCOPE_TEST_ROOT:-$(mktemp -d /tmp/tenantscope-clients.XXXXXX)}
@@ -62,6 +63,20 @@ LRS_ENDPOINT="$URL/xAPI/" \
 LRS_A_KEY=${KEY[client-a]} LRS_A_SECRET=${SECRET[client-a]} \
 LRS_B_KEY=${KEY[client-b]} LRS_B_SECRET=${SECRET[client-b]} \
   "$VENV/bin/python" Tests/clients/tincan_client_test.py
+
+echo "• The MCP client (PyPI mcp) against $URL/mcp"
+# Each of the two tenants gets a statement about an activity named after its own canary; tenant A's agent
+# must see A's and never B's, however it phrases the SQL.
+declare -A CANARY
+for tenant in client-a client-b; do
+  CANARY[$tenant]="mcp-canary-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  curl -fsS -o /dev/null -u "${KEY[$tenant]}:${SECRET[$tenant]}" -H "X-Experience-API-Version: 1.0.3" -H "Content-Type: application/json" \
+    -X POST "$URL/xAPI/statements" --data "{\"actor\":{\"mbox\":\"mailto:mcp@client.example\"},\"verb\":{\"id\":\"http://adlnet.gov/expapi/verbs/experienced\"},\"object\":{\"id\":\"https://client.example/${CANARY[$tenant]}\"}}"
+done
+MCP_URL="$URL/mcp" A_CANARY=${CANARY[client-a]} B_CANARY=${CANARY[client-b]} \
+MCP_A_TOKEN=$("$BIN" token --tenant client-a --role analyst --ttl 600 --state-dir "$STATE" 2>/dev/null) \
+MCP_A_VIEWER=$("$BIN" token --tenant client-a --role viewer --ttl 600 --state-dir "$STATE" 2>/dev/null) \
+  "$VENV/bin/python" Tests/clients/mcp_client_test.py
 
 # A tenant of its own: the suite writes thousands of statements and documents.
 scripts/run-xapi-conformance.sh "$URL/xAPI" "${KEY[adl-conformance]}" "${SECRET[adl-conformance]}"

@@ -30,12 +30,15 @@ public enum ClusterHardening {
             END $$
             """,
             "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+            // temp_file_limit is superuser-only; the owner passes it on to the tenant role (migration 20), which sets
+            // it for the guarded SQL surface's sandbox before switching role (PostgreSQL 15's parameter privileges).
+            "GRANT SET ON PARAMETER temp_file_limit TO \(owner) WITH GRANT OPTION",
         ]
     }
 
     /// A query returning one row, `true` when every revoke above is in force in the current database.
     public static let verificationQuery = """
-        SELECT bool_and(p.proacl IS NOT NULL AND NOT EXISTS (
+        SELECT has_parameter_privilege('temp_file_limit', 'SET WITH GRANT OPTION') AND bool_and(p.proacl IS NOT NULL AND NOT EXISTS (
                  SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))
         FROM pg_catalog.pg_proc p
         WHERE p.pronamespace = 'pg_catalog'::regnamespace

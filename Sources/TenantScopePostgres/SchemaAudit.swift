@@ -10,12 +10,16 @@ import PostgresNIO
 /// `set_config` inside a tenant transaction; the platform role can read no table with a learner column
 /// (key, hash, actor) and cannot compute learner keys (docs/security.md). `app_private` (secrets, LRS credentials) is exempt from the
 /// tenant-table rules because no application role may reach it at all, which is checked instead.
+/// The sandbox role of the guarded SQL surface (migration 20) logs in never, is a member of nothing, may use
+/// schema `semantic` only, may only select from its views, and may execute nothing of ours but
+/// `app.current_tenant()`; `semantic` holds only `security_invoker` views with no learner-secret column.
 /// An empty result means the schema passes.
 public enum SchemaAudit {
     /// Tables in `app` that are not per-tenant by design.
     public static let platformTables: Set<String> = ["tenants", "audit_log"]
 
-    static let applicationRoles = ["tenantscope_app", "tenantscope_app_tenant", "tenantscope_tenant", "tenantscope_platform", "tenantscope_aggregates"]
+    static let applicationRoles = ["tenantscope_app", "tenantscope_app_tenant", "tenantscope_tenant", "tenantscope_platform", "tenantscope_aggregates",
+                                    "tenantscope_sandbox"]
 
     static let query = """
         WITH tenant_tables AS (
@@ -48,9 +52,9 @@ public enum SchemaAudit {
           AND c.relname <> ALL ($1::text[])
           AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
         UNION ALL
-        SELECT format('app.%I: view without security_invoker', c.relname)
+        SELECT format('%s: view without security_invoker', c.oid::regclass)
         FROM pg_class c
-        WHERE c.relnamespace = 'app'::regnamespace AND c.relkind IN ('v', 'm')
+        WHERE c.relnamespace IN ('app'::regnamespace, 'semantic'::regnamespace) AND c.relkind IN ('v', 'm')
           AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)
         UNION ALL
         SELECT format('%s owns %s', r.rolname, c.oid::regclass)
@@ -64,7 +68,9 @@ public enum SchemaAudit {
         UNION ALL
         SELECT format('%s may become %s', m.rolname, r.rolname)
         FROM pg_auth_members a JOIN pg_roles m ON m.oid = a.member JOIN pg_roles r ON r.oid = a.roleid
-        WHERE (m.rolname = 'tenantscope_app_tenant' AND r.rolname <> 'tenantscope_tenant')
+        WHERE (m.rolname = 'tenantscope_app_tenant' AND r.rolname NOT IN ('tenantscope_tenant', 'tenantscope_sandbox'))
+           OR m.rolname = 'tenantscope_sandbox'
+           OR (r.rolname = 'tenantscope_sandbox' AND m.rolname <> 'tenantscope_app_tenant')
            OR (m.rolname = 'tenantscope_app' AND r.rolname = 'tenantscope_tenant')
         UNION ALL
         SELECT 'tenantscope_app_tenant may execute ' || p.oid::regprocedure::text
@@ -73,13 +79,13 @@ public enum SchemaAudit {
           AND has_function_privilege('tenantscope_app_tenant', p.oid, 'EXECUTE')
           AND NOT has_function_privilege('tenantscope_tenant', p.oid, 'EXECUTE')
         UNION ALL
-        SELECT r || ' may execute set_config' FROM unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform']) r
+        SELECT r || ' may execute set_config' FROM unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform', 'tenantscope_sandbox']) r
         WHERE has_function_privilege(r, 'pg_catalog.set_config(text, text, boolean)', 'EXECUTE')
         UNION ALL
-        SELECT r || ' may execute pg_notify' FROM unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform']) r
+        SELECT r || ' may execute pg_notify' FROM unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform', 'tenantscope_sandbox']) r
         WHERE has_function_privilege(r, 'pg_catalog.pg_notify(text, text)', 'EXECUTE')
         UNION ALL
-        SELECT r || ' may take advisory locks' FROM unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform']) r
+        SELECT r || ' may take advisory locks' FROM unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform', 'tenantscope_sandbox']) r
         WHERE has_function_privilege(r, 'pg_catalog.pg_advisory_lock(bigint)', 'EXECUTE')
         UNION ALL
         SELECT r || ' may use schema app_private' FROM unnest($2::text[]) r
@@ -98,8 +104,40 @@ public enum SchemaAudit {
         UNION ALL
         SELECT 'tenantscope_platform may compute learner keys' WHERE has_function_privilege('tenantscope_platform', 'app.learner_key(text)', 'EXECUTE')
         UNION ALL
-        SELECT r || ' may use a sequence: ' || c.oid::regclass FROM pg_class c, unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform']) r
+        SELECT r || ' may use a sequence: ' || c.oid::regclass FROM pg_class c, unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform', 'tenantscope_sandbox']) r
         WHERE c.relkind = 'S' AND has_sequence_privilege(r, c.oid, 'USAGE,SELECT')
+        UNION ALL
+        SELECT 'tenantscope_sandbox can log in' FROM pg_roles WHERE rolname = 'tenantscope_sandbox' AND rolcanlogin
+        UNION ALL
+        SELECT 'tenantscope_sandbox may use schema ' || n.nspname FROM pg_namespace n
+        WHERE n.nspname NOT IN ('semantic', 'pg_catalog', 'information_schema', 'public')
+          AND has_schema_privilege('tenantscope_sandbox', n.oid, 'USAGE,CREATE')
+        UNION ALL
+        SELECT 'tenantscope_sandbox may create in schema ' || n.nspname FROM pg_namespace n
+        WHERE has_schema_privilege('tenantscope_sandbox', n.oid, 'CREATE')
+        UNION ALL
+        SELECT 'tenantscope_sandbox has privileges on ' || c.oid::regclass FROM pg_class c
+        WHERE c.relnamespace NOT IN ('semantic'::regnamespace, 'pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+          AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+          AND has_table_privilege('tenantscope_sandbox', c.oid, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER')
+        UNION ALL
+        SELECT 'tenantscope_sandbox may write ' || c.oid::regclass FROM pg_class c
+        WHERE c.relnamespace = 'semantic'::regnamespace
+          AND has_table_privilege('tenantscope_sandbox', c.oid, 'INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER')
+        UNION ALL
+        SELECT 'tenantscope_sandbox may execute ' || p.oid::regprocedure::text FROM pg_proc p
+        WHERE p.pronamespace IN ('app'::regnamespace, 'app_private'::regnamespace, 'semantic'::regnamespace)
+          AND p.oid <> 'app.current_tenant()'::regprocedure
+          AND has_function_privilege('tenantscope_sandbox', p.oid, 'EXECUTE')
+          AND NOT has_function_privilege('public', p.oid, 'EXECUTE')
+        UNION ALL
+        SELECT 'semantic.' || c.relname || ' is not a view' FROM pg_class c
+        WHERE c.relnamespace = 'semantic'::regnamespace AND c.relkind NOT IN ('v')
+        UNION ALL
+        SELECT 'semantic.' || c.relname || ' exposes a learner secret: ' || a.attname
+        FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE c.relnamespace = 'semantic'::regnamespace
+          AND a.attname IN ('learner_hash', 'learner_key', 'actor_key', 'actor', 'actor_name', 'statement', 'mbox', 'email')
         ORDER BY 1
         """
 

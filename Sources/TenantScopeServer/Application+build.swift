@@ -102,5 +102,9 @@ func buildRouter(
                                      sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews)
     dashboards.register(on: router)
     SavedViewRoutes(store: database.savedViews, dashboards: dashboards, audit: audit).register(on: router)
+    let sql = GuardedSQLService(database: database, mode: configuration.sqlGuard, limits: configuration.sqlLimits)
+    SQLRoutes(service: sql, authenticator: bearer, audit: audit).register(on: router)
+    MCPRoutes(tools: MCPTools(reports: reports, sql: sql), authenticator: bearer, audit: audit).register(on: router)
+    CustomReportRoutes(store: CustomReportStore(database: database), sql: sql, authenticator: bearer, audit: audit).register(on: router)
     return router
 }

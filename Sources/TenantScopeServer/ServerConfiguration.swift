@@ -30,6 +30,11 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
+    /// The guarded SQL surface's limits (time, memory, temp files, rows).
+    public var sqlLimits: SQLSandbox.Limits = .init()
+    /// Whether the SQL surface's parser guard runs: only tests turn it off, to prove the second layer.
+    public var sqlGuard: GuardedSQLService.GuardMode = .enforced
+
     public static let defaultMaximumBodyBytes = 8 * 1024 * 1024
 
     public init(

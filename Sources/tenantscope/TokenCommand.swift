@@ -13,7 +13,7 @@ struct TokenCommand: AsyncParsableCommand {
 
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a signed token: --tenant SLUG --role viewer|admin, or --platform --operator NAME."
+            abstract: "Print a signed token: --tenant SLUG --role viewer|analyst|admin, or --platform --operator NAME."
         )
 
         @Option(help: "Tenant slug (tenant token).")
@@ -49,7 +49,7 @@ struct TokenCommand: AsyncParsableCommand {
                 guard tenant == nil else { throw ValidationError("a platform token carries no tenant") }
             } else {
                 guard tenant != nil else { throw ValidationError("pass --tenant SLUG, or --platform --operator NAME") }
-                guard TenantUser.Role(rawValue: role) != nil else { throw ValidationError("--role must be viewer or admin") }
+                guard TenantUser.Role(rawValue: role) != nil else { throw ValidationError("--role must be viewer, analyst or admin") }
             }
         }
 

@@ -69,6 +69,11 @@ import Testing
                                             "platform token"]), "\(credentials)")
         #expect(run.checks.contains { $0["area"]?.stringValue == "control" && $0["outcome"]?.stringValue == "passed" })
         #expect(run.checks("accepted").contains { ($0["attempt"]?.stringValue ?? "").contains("reltuples") })
+        // Ad-hoc SQL, the MCP tool and A's custom report were tried as B (the SQL surface's probes).
+        let attempts = run.checks.compactMap { $0["attempt"]?.stringValue }
+        #expect(attempts.contains { $0.hasPrefix("POST /api/v1/sql {\"sql\": \"SELECT * FROM semantic.statements") })
+        #expect(attempts.contains { $0.hasPrefix("POST /mcp tools/call run_sql") })
+        #expect(attempts.contains { $0 == "GET /api/v1/custom-reports/<A's report>" })
         #expect(run.output.contains("verify-isolation: isolated"))
         try await Self.expectNoProbeTenantsLeft(handle)
         let audit = try await handle.admin.auditTrail.tail(limit: 50, logger: TestDatabase.logger)

@@ -95,6 +95,12 @@ struct TwoTenants: Sendable {
                 VALUES (encode(sha256(convert_to(\("attachment-\(canary)"), 'UTF8')), 'hex'),
                         convert_to(\("attachment-\(canary)"), 'UTF8'), 'text/plain')
                 """)
+            // A custom report whose title and SQL carry the canary.
+            try await connection.query("""
+                INSERT INTO app.custom_reports (name, title, sql, sql_sha256, created_by)
+                VALUES (\("canary_\(canary.replacingOccurrences(of: "-", with: "_"))"), \("report-\(canary)"), \("SELECT 'custom-\(canary)'"),
+                        repeat('0', 64), 'fixture')
+                """)
             // Roll-ups too, so every tenant table holds a row of this tenant; then a queued roll-up day
             // (ids and a date only), which the catch-up would have taken.
             try await connection.query("SELECT app.catch_up_rollups('10 minutes', true)")

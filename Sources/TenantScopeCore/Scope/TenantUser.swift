@@ -1,11 +1,17 @@
 /// A user of one tenant, as a verified tenant token or LRS credential names them.
 public struct TenantUser: Hashable, Sendable {
     public enum Role: String, Hashable, Sendable, CaseIterable {
-        case viewer, admin
+        /// Reads dashboards and runs the catalog's reports.
+        case viewer
+        /// A viewer who may also ask their own questions: ad-hoc SQL over the semantic layer (`/api/v1/sql`,
+        /// the MCP `run_sql` tool).
+        case analyst
+        /// Everything: writes, saved views, learner drill-downs, ad-hoc SQL.
+        case admin
 
-        /// Whether this role may do what `other` may: an admin may do everything a viewer may.
+        /// Whether this role may do what `other` may: an admin may do everything; an analyst what a viewer may.
         public func includes(_ other: Role) -> Bool {
-            self == .admin || other == .viewer
+            self == .admin || self == other || other == .viewer
         }
     }
 

@@ -189,6 +189,10 @@ public struct IsolationProbe: Sendable {
         guard let (linkID, linkToken) = try await database.savedViews.share(in: scope, view: view.id, lifetime: .seconds(3_600), logger: logger) else {
             throw TenantScopeError.environment("the probe's saved view vanished before it could be shared")
         }
+        // A custom report (a draft) whose title and SQL carry the canary, through its store.
+        _ = try await CustomReportStore(database: database).saveDraft(
+            in: scope, name: "probe_" + canary.replacingOccurrences(of: "-", with: "_"), title: "report-\(canary)",
+            sql: "SELECT 'custom-\(canary)' AS canary", logger: logger)
         let lrsKey = try await admin.lrsKeys.create(tenant: tenant.id, label: "verify-isolation probe", logger: logger)
         return Member(tenant: tenant, canary: canary, scope: scope, lrsKey: lrsKey, statementIDs: statementIDs,
                       registration: registration, courseIRI: courseIRI, learnerMbox: learnerMbox, featureEventID: featureEventID,

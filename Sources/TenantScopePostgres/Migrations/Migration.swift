@@ -42,6 +42,8 @@ extension Migration {
         .auditBatches,
         .incrementalDerivation,
         .tenantDayTotals,
+        .semanticLayer,
+        .customReports,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

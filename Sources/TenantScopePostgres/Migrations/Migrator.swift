@@ -29,7 +29,7 @@ public struct Migrator: Sendable {
             guard hardened == true else {
                 throw TenantScopeError.environment(
                     "the database is not hardened for row-level security (set_config, pg_notify and advisory locks are still "
-                        + "granted to PUBLIC). Run as a superuser: tenantscope db hardening-sql --owner \(endpoint.username) | psql <superuser URL>"
+                        + "granted to PUBLIC, or the owner may not pass on temp_file_limit). Run as a superuser: tenantscope db hardening-sql --owner \(endpoint.username) | psql <superuser URL>"
                 )
             }
 

@@ -188,6 +188,8 @@ public struct IsolationHTTPProbe: Sendable {
 
             // Ids that are per tenant must not tell B anything about A's.
             checks += try await oracles(context, client: client, lrsKey: credentials[3])
+            // Ad-hoc SQL, the MCP tool and custom reports, with bodies the generic walk does not send.
+            checks += await adHocSQL(context, client: client, bAdmin: bAdmin)
 
             // The walk.
             progress("Calling \(operations.count) operations as B with \(credentials.count) credentials")

@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// Reviewed custom reports (migration 21), always inside the owning tenant's scoped transaction.
+///
+/// The lifecycle is draft → previewed → approved. Saving a text again puts the report back to draft;
+/// approving needs a preview of exactly the current text (its SHA-256), which a CHECK constraint enforces too.
+public struct CustomReportStore: Sendable {
+    let sessions: ScopedDatabase
+
+    public init(database: Database) {
+        self.sessions = database.sessions
+    }
+
+    public enum State: String, Sendable, Codable {
+        case draft, previewed, approved
+    }
+
+    public struct Report: Sendable, Hashable {
+        public var name: String
+        public var title: String
+        public var sql: String
+        public var sqlSHA256: String
+        public var state: State
+        public var createdBy: String
+        public var approvedBy: String?
+    }
+
+    static func validate(name: String, title: String) throws {
+        guard name.range(of: "^[a-z][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
+            throw TenantScopeError.invalidInput("a custom report name is 1 to 63 lower-case letters, digits or _, starting with a letter")
+        }
+        // Counted as PostgreSQL counts (code points); text cannot hold U+0000.
+        guard (1...200).contains(title.unicodeScalars.count), !title.unicodeScalars.contains("\u{0}") else {
+            throw TenantScopeError.invalidInput("a custom report title has 1 to 200 characters and no NUL")
+        }
+    }
+
+    /// Saves (or replaces) a draft; the scope's actor is its author.
+    public func saveDraft(in scope: TenantScope, name: String, title: String, sql: String, logger: Logger) async throws -> Report {
+        try Self.validate(name: name, title: title)
+        let hash = SQLGuard.sha256(sql)
+        return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            try await connection.query("""
+                INSERT INTO app.custom_reports (name, title, sql, sql_sha256, created_by) VALUES (\(name), \(title), \(sql), \(hash), \(scope.actor))
+                ON CONFLICT (tenant_id, name) DO UPDATE SET title = EXCLUDED.title, sql = EXCLUDED.sql, sql_sha256 = EXCLUDED.sql_sha256,
+                  state = 'draft', created_by = EXCLUDED.created_by, created_at = now(), previewed_by = NULL, previewed_at = NULL,
+                  previewed_sha256 = NULL, approved_by = NULL, approved_at = NULL
+                """)
+            return Report(name: name, title: title, sql: sql, sqlSHA256: hash, state: .draft, createdBy: scope.actor, approvedBy: nil)
+        }
+    }
+
+    public func reports(in scope: TenantScope, logger: Logger) async throws -> [Report] {
+        try await sessions.run(scope, logger: logger) { connection in
+            var reports: [Report] = []
+            for try await (name, title, sql, hash, state, by, approver) in try await connection.query("""
+                SELECT name, title, sql, sql_sha256, state, created_by, approved_by FROM app.custom_reports ORDER BY name
+                """).decode((String, String, String, String, String, String, String?).self) {
+                reports.append(Report(name: name, title: title, sql: sql, sqlSHA256: hash, state: State(rawValue: state) ?? .draft,
+                                      createdBy: by, approvedBy: approver))
+            }
+            return reports
+        }
+    }
+
+    public func report(in scope: TenantScope, named name: String, logger: Logger) async throws -> Report? {
+        try await reports(in: scope, logger: logger).first { $0.name == name }
+    }
+
+    /// Records a preview of the text whose hash is `sha256`; false when the report changed since.
+    public func markPreviewed(in scope: TenantScope, name: String, sha256: String, logger: Logger) async throws -> Bool {
+        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            try await connection.query("""
+                UPDATE app.custom_reports SET state = 'previewed', previewed_by = \(scope.actor), previewed_at = now(), previewed_sha256 = \(sha256)
+                WHERE name = \(name) AND sql_sha256 = \(sha256) AND state = 'draft' RETURNING 1
+                """).collect().count == 1
+        }
+    }
+
+    /// Approves a previewed report; false unless it is previewed with its current text.
+    public func approve(in scope: TenantScope, name: String, logger: Logger) async throws -> Bool {
+        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            try await connection.query("""
+                UPDATE app.custom_reports SET state = 'approved', approved_by = \(scope.actor), approved_at = now()
+                WHERE name = \(name) AND state = 'previewed' AND previewed_sha256 = sql_sha256 RETURNING 1
+                """).collect().count == 1
+        }
+    }
+}

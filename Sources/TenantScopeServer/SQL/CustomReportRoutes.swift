@@ -1,0 +1,149 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TenantScopeCore
+import TenantScopePostgres
+
+/// `/api/v1/custom-reports`: a tenant admin saves a guarded SQL query as a report (draft), previews it — the
+/// preview shows the scope it runs in and the SQL exactly as PostgreSQL will execute it — and approves it;
+/// then every user of that tenant (viewers too) can list and run it. Running an approved report goes
+/// through the same guard, sandbox and audit as `/api/v1/sql`.
+struct CustomReportRoutes {
+    let store: CustomReportStore
+    let sql: GuardedSQLService
+    let authenticator: BearerAuthenticator
+    let audit: AuditLog
+
+    struct Item: Encodable {
+        var name: String
+        var title: String
+        var state: String
+        var sql: String
+        var sql_sha256: String
+        var created_by: String
+        var approved_by: String?
+
+        init(_ report: CustomReportStore.Report) {
+            name = report.name
+            title = report.title
+            state = report.state.rawValue
+            sql = report.sql
+            sql_sha256 = report.sqlSHA256
+            created_by = report.createdBy
+            approved_by = report.approvedBy
+        }
+    }
+
+    struct List: ResponseEncodable {
+        var reports: [Item]
+    }
+
+    struct Preview: Encodable {
+        struct Scope: Encodable {
+            var kind = "tenant"
+            var tenant_id: String
+            var actor: String
+            var database_role = "tenantscope_sandbox"
+            var row_level_security = "tenant_id = the signed context's tenant"
+            var transaction = "read only"
+        }
+
+        var report: Item
+        var scope: Scope
+        var executed_sql: String
+        var result: SQLResponse
+    }
+
+    func register(on router: Router<AppRequestContext>) {
+        let group = router.tenantRoutes("api/v1/custom-reports", authenticator: authenticator, purpose: "custom reports", audit: audit)
+        group.get { _, context in
+            let all = try await store.reports(in: context.scope, logger: context.logger)
+            let visible = context.scope.role == .admin ? all : all.filter { $0.state == .approved }
+            return List(reports: visible.map(Item.init))
+        }
+        group.post { request, context in
+            try context.require(.admin, "saving a custom report needs a tenant admin")
+            let body = try await RequestBody.collect(request, limit: SQLRoutes.maximumBodyBytes)
+            guard let members = (try? JSONParser.parse(Array(body)))?.objectValue,
+                  let name = members["name"]?.stringValue, let title = members["title"]?.stringValue, let text = members["sql"]?.stringValue
+            else { throw TenantScopeError.invalidInput("the body must be {\"name\": \"...\", \"title\": \"...\", \"sql\": \"...\"}") }
+            if let unknown = members.keys.first(where: { !["name", "title", "sql"].contains($0) }) {
+                throw TenantScopeError.invalidInput("unknown field '\(unknown.prefix(64))'")
+            }
+            do {
+                _ = try sql.executedText(text)
+            } catch let refusal as SQLRefusal {
+                return try SQLErrorBody(error: refusal.description, node: refusal.node, position: refusal.position).response()
+            }
+            let report = try await store.saveDraft(in: context.scope, name: name, title: title, sql: text, logger: context.logger)
+            try await audit.append(.init(scope: .tenant(context.scope), action: "custom_report_saved", report: "custom:\(name)",
+                                         parameters: ["sql_sha256": report.sqlSHA256], outcome: "draft"), logger: context.logger)
+            return try Self.json(Item(report), status: .created)
+        }
+        group.post(":name/preview") { _, context in
+            try context.require(.admin, "previewing a custom report needs a tenant admin")
+            let report = try await existing(context)
+            do {
+                let executed = try sql.executedText(report.sql)
+                let result = try await sql.run(report.sql, in: context.scope, surface: "custom-report-preview", report: "custom:\(report.name)",
+                                               logger: context.logger)
+                guard try await store.markPreviewed(in: context.scope, name: report.name, sha256: report.sqlSHA256, logger: context.logger)
+                    || report.state != .draft
+                else { throw TenantScopeError.conflict("the report changed during the preview; preview it again") }
+                var previewed = report
+                if previewed.state == .draft { previewed.state = .previewed }
+                return try Self.json(Preview(report: Item(previewed),
+                                             scope: .init(tenant_id: context.scope.tenant.description, actor: context.scope.actor),
+                                             executed_sql: executed, result: SQLResponse(result, scope: context.scope, sql: report.sql)), status: .ok)
+            } catch let refusal as SQLRefusal {
+                return try SQLErrorBody(error: refusal.description, node: refusal.node, position: refusal.position).response()
+            } catch let error as SQLExecutionError {
+                return try SQLErrorBody(error: error.message, node: nil, position: error.position).response()
+            }
+        }
+        group.post(":name/approve") { _, context in
+            try context.require(.admin, "approving a custom report needs a tenant admin")
+            let report = try await existing(context)
+            guard try await store.approve(in: context.scope, name: report.name, logger: context.logger) else {
+                throw TenantScopeError.conflict("only a previewed report can be approved: preview its current SQL first")
+            }
+            try await audit.append(.init(scope: .tenant(context.scope), action: "custom_report_approved", report: "custom:\(report.name)",
+                                         parameters: ["sql_sha256": report.sqlSHA256], outcome: "approved"), logger: context.logger)
+            var approved = report
+            approved.state = .approved
+            approved.approvedBy = context.scope.actor
+            return try Self.json(Item(approved), status: .ok)
+        }
+        group.get(":name") { request, context in
+            let report = try await existing(context)
+            guard report.state == .approved else {
+                throw TenantScopeError.conflict("the custom report '\(report.name)' is not approved yet")
+            }
+            do {
+                let result = try await sql.run(report.sql, in: context.scope, surface: "custom-report", report: "custom:\(report.name)",
+                                               requiresAnalyst: false, logger: context.logger)
+                let csv = ReportRoutes.wantsCSV(request)
+                return try SQLRoutes.response(result, format: csv ? .csv : .json, scope: context.scope, sql: report.sql)
+            } catch let refusal as SQLRefusal {
+                return try SQLErrorBody(error: refusal.description, node: refusal.node, position: refusal.position).response()
+            } catch let error as SQLExecutionError {
+                return try SQLErrorBody(error: error.message, node: nil, position: error.position).response()
+            }
+        }
+    }
+
+    /// The report named in the path, in the caller's tenant: a non-admin sees approved ones only.
+    func existing(_ context: TenantRequestContext) async throws -> CustomReportStore.Report {
+        let name = try context.parameters.require("name")
+        guard let report = try await store.report(in: context.scope, named: name, logger: context.logger),
+              context.scope.role == .admin || report.state == .approved
+        else { throw TenantScopeError.notFound("no custom report named '\(name.prefix(64))'") }
+        return report
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: .init(bytes: try JSONEncoder().encode(value))))
+    }
+}

@@ -1,0 +1,94 @@
+import Logging
+import TenantScopeCore
+import TenantScopePostgres
+import TenantScopeSQLParser
+
+/// The guarded SQL surface behind `POST /api/v1/sql` and the MCP `run_sql` tool: role check, parser guard,
+/// sandboxed run, audit row. Handlers only translate to and from their protocol.
+///
+/// Every call is one audit row (`sql_query`): the principal and tenant, the SQL's SHA-256 and text, the row
+/// count, the duration and the outcome (`ok`, `refused`, `error`, `forbidden`). Logs carry the hash and
+/// counts only, never the text or a value.
+public struct GuardedSQLService: Sendable {
+    /// Whether the parser guard runs. `.offForTesting` exists so tests can prove the second layer (sandbox
+    /// role, read-only transaction, row-level security) on its own; `serve` has no way to select it.
+    public enum GuardMode: Sendable {
+        case enforced
+        case offForTesting
+    }
+
+    let sandbox: SQLSandbox
+    let audit: AuditLog
+    let mode: GuardMode
+    let limits: SQLSandbox.Limits
+
+    public init(database: Database, mode: GuardMode = .enforced, limits: SQLSandbox.Limits = .init()) {
+        self.sandbox = SQLSandbox(database: database)
+        self.audit = database.audit
+        self.mode = mode
+        self.limits = limits
+    }
+
+    /// The least role that may run ad-hoc SQL.
+    public static let minimumRole = TenantUser.Role.analyst
+
+    /// Runs `sql` in `scope`. Throws ``TenantScopeError`` (forbidden, too long), ``SQLRefusal`` (the guard),
+    /// ``SQLExecutionError`` (PostgreSQL refused it) or ``DatabaseUnavailable``. `surface` names the caller
+    /// in the audit row (`api`, `mcp`).
+    ///
+    /// `report` names what ran in the audit row (`sql`, or `custom:<name>` for a custom report); an approved
+    /// custom report runs for any role of its tenant (`requiresAnalyst: false`), still guarded and sandboxed.
+    public func run(_ sql: String, in scope: TenantScope, surface: String, report: String = "sql", requiresAnalyst: Bool = true,
+                    logger: Logger) async throws -> SQLResult {
+        let hash = SQLGuard.sha256(sql)
+        // jsonb cannot hold U+0000: the audit copy shows it as U+FFFD (the hash is of the text as sent).
+        let auditText = String(sql.prefix(SQLGuard.maximumLength)).replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+        var parameters = ["sql_sha256": hash, "sql": auditText, "via": surface]
+        func record(_ outcome: String, rows: Int? = nil) async throws {
+            try await audit.append(.init(scope: .tenant(scope), action: "sql_query", report: report, parameters: parameters,
+                                         rowCount: rows, outcome: outcome), logger: logger)
+        }
+        guard !requiresAnalyst || scope.role.includes(Self.minimumRole) else {
+            try await record("forbidden")
+            throw TenantScopeError.forbidden("ad-hoc SQL needs a tenant token with the analyst or admin role")
+        }
+        let checked: CheckedSQL
+        do {
+            checked = try check(sql)
+        } catch let refusal as SQLRefusal {
+            parameters["refused"] = refusal.node
+            try await record("refused")
+            logger.info("SQL refused", metadata: ["sql.sha256": "\(hash)", "sql.node": "\(refusal.node)"])
+            throw refusal
+        }
+        do {
+            let result = try await sandbox.run(checked, in: scope, limits: limits, logger: logger)
+            parameters["duration_ms"] = "\(result.durationMilliseconds)"
+            parameters["truncated"] = "\(result.truncated)"
+            try await record("ok", rows: result.rows.count)
+            logger.info("SQL ran", metadata: ["sql.sha256": "\(hash)", "sql.rows": "\(result.rows.count)",
+                                              "sql.duration_ms": "\(result.durationMilliseconds)"])
+            return result
+        } catch let error as SQLExecutionError {
+            parameters["sqlstate"] = error.sqlState ?? ""
+            try await record("error")
+            logger.info("SQL failed", metadata: ["sql.sha256": "\(hash)", "sql.sqlstate": "\(error.sqlState ?? "")"])
+            throw error
+        }
+    }
+
+    /// The text PostgreSQL will run for `sql` (throws the guard's refusal).
+    public func executedText(_ sql: String) throws -> String {
+        SQLSandbox.executedText(try check(sql), rowCap: limits.rowCap)
+    }
+
+    /// The guard's verdict (or, with the guard off, the text as given).
+    func check(_ sql: String) throws -> CheckedSQL {
+        guard sql.utf8.count <= SQLGuard.maximumLength else {
+            throw SQLRefusal(reason: "the query is longer than \(SQLGuard.maximumLength) bytes", node: "length", position: nil)
+        }
+        if mode == .offForTesting { return .unguardedForTesting(sql) }
+        let tree = try PostgresSQLParser.parse(sql).get()
+        return try SQLGuard.checked(tree, sql: sql)
+    }
+}

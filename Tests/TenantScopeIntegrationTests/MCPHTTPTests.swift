@@ -1,0 +1,110 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeServer
+@testable import TenantScopeTestSupport
+
+/// `/mcp` in-process: JSON-RPC over the SDK's stateless transport, in the scope of the bearer token.
+/// (Tests/clients/mcp_client_test.py drives it with the PyPI `mcp` client against `serve`.)
+@Suite(.database) struct MCPHTTPTests {
+    func withApp(guardMode: GuardedSQLService.GuardMode = .enforced, _ body: @Sendable (any TestClientProtocol, TwoTenants) async throws -> Void) async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits)
+        var configuration = ServerConfiguration(port: 0, rollupInterval: nil)
+        configuration.sqlGuard = guardMode
+        let app = buildApplication(database: database, configuration: configuration, tokens: try await TestTokens.verifier(for: database),
+                                   catalog: try StandardReports.catalog(), logger: TestDatabase.logger)
+        try await app.test(.router) { client in try await body(client, fixture) }
+    }
+
+    static func rpc(_ client: any TestClientProtocol, _ token: String, _ method: String, _ params: JSONValue = .object([:])) async throws -> (HTTPResponse.Status, String) {
+        let message = JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": .string(method), "params": params]).jsonText
+        let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json", .accept: "application/json, text/event-stream"]
+        return try await client.execute(uri: "/mcp", method: .post, headers: headers, body: ByteBuffer(string: message)) { response in
+            (response.status, String(buffer: response.body))
+        }
+    }
+
+    static func call(_ client: any TestClientProtocol, _ token: String, _ tool: String, _ arguments: [String: JSONValue] = [:]) async throws -> String {
+        let (status, body) = try await rpc(client, token, "tools/call", .object(["name": .string(tool), "arguments": .object(arguments)]))
+        #expect(status == .ok, "\(tool): \(body)")
+        return body
+    }
+
+    @Test func anAgentListsAndCallsToolsInItsTokensTenantOnly() async throws {
+        try await withApp { client, fixture in
+            let token = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+            let (status, initialized) = try await Self.rpc(client, token, "initialize", .object([
+                "protocolVersion": "2025-06-18", "capabilities": .object([:]), "clientInfo": .object(["name": "test", "version": "1"]),
+            ]))
+            #expect(status == .ok && initialized.contains("TenantScope"), "\(initialized)")
+            let (_, tools) = try await Self.rpc(client, token, "tools/list")
+            for name in ["list_reports", "run_report", "describe_semantic_layer", "run_sql"] { #expect(tools.contains("\"\(name)\"")) }
+            #expect(try await Self.call(client, token, "list_reports").contains("completion_rate_by_course"))
+            let report = try await Self.call(client, token, "run_report", ["name": "completion_rate_by_course"])
+            #expect(report.contains("Canary course") && !report.contains(fixture.b.canary))
+            #expect(try await Self.call(client, token, "describe_semantic_layer").contains("semantic.statements"))
+            let rows = try await Self.call(client, token, "run_sql", ["sql": "SELECT course_iri FROM courses"])
+            #expect(rows.contains(fixture.a.canary) && !rows.contains(fixture.b.canary), "\(rows)")
+            let refused = try await Self.call(client, token, "run_sql", ["sql": "SELECT set_config('app.tenant_ctx', 'x', true)"])
+            #expect(refused.contains("\"isError\":true") && refused.contains("FuncCall"))
+            let named = try await Self.call(client, token, "run_sql", ["sql": "SELECT 1", "tenant_id": .string(fixture.b.tenant.id.description)])
+            #expect(named.contains("\"isError\":true") && named.contains("the tenant comes from the token"))
+            let (_, resource) = try await Self.rpc(client, token, "resources/read", .object(["uri": "tenantscope://semantic-layer"]))
+            #expect(resource.contains("semantic.enrollments"))
+        }
+    }
+
+    @Test func aViewerMayNotRunSQLAndNoTokenGetsNothing() async throws {
+        try await withApp { client, fixture in
+            let viewer = try await TestTokens.tenant(fixture.a.tenant.id, role: .viewer)
+            let body = try await Self.call(client, viewer, "run_sql", ["sql": "SELECT 1"])
+            #expect(body.contains("\"isError\":true") && body.contains("analyst"))
+            try await client.execute(uri: "/mcp", method: .post, headers: [.contentType: "application/json"],
+                                     body: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)) { response in
+                #expect(response.status == .unauthorized)
+            }
+            let token = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+            try await client.execute(uri: "/mcp", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+                #expect(response.status == .methodNotAllowed)
+            }
+        }
+    }
+
+    /// Odd JSON-RPC bodies (what schemathesis generates) are answered, never a 5xx or a request left waiting.
+    @Test(.timeLimit(.minutes(1))) func oddMessagesAreAnsweredPromptly() async throws {
+        try await withApp { client, fixture in
+            let token = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json", .accept: "application/json, text/event-stream"]
+            for body in [#"{}"#, #"{"jsonrpc":"2.0","method":"tools/list","id":null}"#, #"{"jsonrpc":"2.0","id":1,"result":{}}"#,
+                         #"{"jsonrpc":"2.0","method":"nope","id":2}"#, #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+                         #"{"jsonrpc":"2.0","method":"tools/call","id":"x","params":{"name":"run_sql","arguments":{"sql":7}}}"#,
+                         #"[{"jsonrpc":"2.0","method":"ping","id":1}]"#,
+                         // The SDK's JSON decoder accepts U+0000: the guard refuses it and the audit row is still written.
+                         #"{"jsonrpc":"2.0","method":"tools/call","id":3,"params":{"name":"run_sql","arguments":{"sql":"SELECT 1\u0000"}}}"#, #"{"jsonrpc":"1.0","method":"ping","id":1}"#, "not json"] {
+                try await client.execute(uri: "/mcp", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+                    #expect(response.status.code < 500, "\(body): \(response.status)")
+                    if body.contains("u0000") {
+                        #expect(String(buffer: response.body).contains("\"isError\":true") && String(buffer: response.body).contains("NUL"))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The MCP run_sql tool with the guard off: the same corpus as /api/v1/sql never shows tenant B.
+    @Test func withoutTheParserRunSQLStillShowsNothingOfTenantB() async throws {
+        try await withApp(guardMode: .offForTesting) { client, fixture in
+            let token = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+            for sql in SQLHTTPTests.attacks + SemanticLayer.views.map({ "SELECT * FROM semantic.\($0.name)" }) {
+                let body = try await Self.call(client, token, "run_sql", ["sql": .string(sql)])
+                #expect(!body.contains(fixture.b.canary), "\(sql)")
+            }
+        }
+    }
+}
