@@ -85,9 +85,11 @@ func buildRouter(
     let bearer = BearerAuthenticator(verifier: tokens)
     let lrs = LRSAuthenticator(credentials: LRSCredentialCache(credentials: database.lrsCredentials), verifier: tokens,
                                realm: "TenantScope LRS")
+    // One tenant-keyed cache and one watermark snapshot for reports and ad-hoc SQL (decision 33).
     let cache = configuration.reportCacheBytes > 0
         ? ReportResultCache(maximumBytes: configuration.reportCacheBytes, metrics: metrics.factory) : nil
-    let reports = ReportRunner(catalog: catalog, database: database, cache: cache)
+    let watermarks = RollupWatermarks(pool: database.pool)
+    let reports = ReportRunner(catalog: catalog, database: database, cache: cache, watermarks: watermarks)
 
     HealthRoutes(database: database).register(on: router)
     OpenAPIRoute().register(on: router)
@@ -102,7 +104,8 @@ func buildRouter(
                                      sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews)
     dashboards.register(on: router)
     SavedViewRoutes(store: database.savedViews, dashboards: dashboards, audit: audit).register(on: router)
-    let sql = GuardedSQLService(database: database, mode: configuration.sqlGuard, limits: configuration.sqlLimits)
+    let sql = GuardedSQLService(database: database, mode: configuration.sqlGuard, limits: configuration.sqlLimits,
+                                cache: cache, watermarks: watermarks)
     SQLRoutes(service: sql, authenticator: bearer, audit: audit).register(on: router)
     MCPRoutes(tools: MCPTools(reports: reports, sql: sql), authenticator: bearer, audit: audit).register(on: router)
     CustomReportRoutes(store: CustomReportStore(database: database), sql: sql, authenticator: bearer, audit: audit).register(on: router)

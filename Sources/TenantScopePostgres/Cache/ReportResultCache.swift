@@ -3,14 +3,15 @@ import Foundation
 import Synchronization
 import TenantScopeCore
 
-/// The server's tenant-keyed cache of report answers (architecture decision 33): bounded in memory,
-/// least recently used out first.
+/// The server's tenant-keyed cache of report answers and ad-hoc SQL results (architecture decision 33):
+/// bounded in memory, least recently used out first.
 ///
 /// An entry is keyed by everything that decides a tenant report's answer: the tenant, the principal's
 /// row attributes (a region-restricted viewer never gets an unrestricted answer), the report, its parsed
 /// parameters (today's date included, so a new day starts new entries) and the tenant's roll-up watermark,
 /// so a catch-up that changed anything, or a product-event batch, makes the old entries unreachable (they
-/// age out). A seed document puts it plainly: "a cached chart that does not include tenant_id in its
+/// age out). Ad-hoc SQL is keyed the same way, its "report" being `sql:` and the SHA-256 of the text (a
+/// catalog name never holds a colon). A seed document puts it plainly: "a cached chart that does not include tenant_id in its
 /// cache key is a cross-tenant data leak" — ``ReportResultCacheTests`` fails if the tenant leaves the key.
 public final class ReportResultCache: Sendable {
     public struct Key: Hashable, Sendable {
@@ -19,12 +20,26 @@ public final class ReportResultCache: Sendable {
         let report: String
         let parameters: [String: ReportValue]
         let watermark: Date
+
+        public init(tenant: TenantID, attributes: [String: String], report: String, parameters: [String: ReportValue], watermark: Date) {
+            self.tenant = tenant
+            self.attributes = attributes
+            self.report = report
+            self.parameters = parameters
+            self.watermark = watermark
+        }
     }
 
     public static let defaultMaximumBytes = 64 << 20
 
+    /// What an entry holds: a catalog report's rows, or an ad-hoc query's result.
+    private enum Answer {
+        case report([[ReportCell]])
+        case sql(SQLResult)
+    }
+
     private struct Entry {
-        var rows: [[ReportCell]]
+        var answer: Answer
         var bytes: Int
         var older: Key?
         var newer: Key?
@@ -55,26 +70,53 @@ public final class ReportResultCache: Sendable {
 
     /// The cached rows for `key`, marked most recently used; nil on a miss.
     public func rows(for key: Key) -> [[ReportCell]]? {
-        let rows = state.withLock { state -> [[ReportCell]]? in
-            guard let entry = state.entries[key] else { return nil }
-            Self.unlink(key, in: &state)
-            Self.linkNewest(key, in: &state)
-            return entry.rows
-        }
-        (rows == nil ? misses : hits).increment()
+        guard case .report(let rows) = answer(for: key) else { return nil }
         return rows
     }
 
-    /// Stores an answer, evicting the least recently used entries beyond the byte budget. An answer
-    /// larger than a quarter of the budget is not kept: it would flush everything else.
+    /// The cached result of an ad-hoc query for `key`; nil on a miss.
+    public func sqlResult(for key: Key) -> SQLResult? {
+        guard case .sql(let result) = answer(for: key) else { return nil }
+        return result
+    }
+
+    /// Stores a report's rows (see ``store(_:bytes:for:)``).
     public func store(_ rows: [[ReportCell]], for key: Key) {
-        let bytes = Self.estimatedBytes(of: rows, key: key)
+        store(.report(rows), bytes: Self.estimatedBytes(of: rows, key: key), for: key)
+    }
+
+    /// Stores an ad-hoc query's result.
+    public func store(_ result: SQLResult, for key: Key) {
+        let columns = result.columns.reduce(0) { $0 + 48 + $1.name.utf8.count + $1.type.utf8.count }
+        let cells = result.rows.reduce(0) { total, row in
+            total + 32 + row.reduce(0) { bytes, value in
+                if case .text(let text) = value { return bytes + 24 + text.utf8.count }
+                return bytes + 24
+            }
+        }
+        store(.sql(result), bytes: Self.estimatedBytes(of: [], key: key) + columns + cells, for: key)
+    }
+
+    private func answer(for key: Key) -> Answer? {
+        let answer = state.withLock { state -> Answer? in
+            guard let entry = state.entries[key] else { return nil }
+            Self.unlink(key, in: &state)
+            Self.linkNewest(key, in: &state)
+            return entry.answer
+        }
+        (answer == nil ? misses : hits).increment()
+        return answer
+    }
+
+    /// Evicts the least recently used entries beyond the byte budget. An answer larger than a quarter of
+    /// the budget is not kept: it would flush everything else.
+    private func store(_ answer: Answer, bytes: Int, for key: Key) {
         guard bytes <= maximumBytes / 4 else { return }
         let (evicted, total) = state.withLock { state -> (Int, Int) in
             if state.entries[key] != nil {
                 Self.remove(key, in: &state)
             }
-            state.entries[key] = Entry(rows: rows, bytes: bytes)
+            state.entries[key] = Entry(answer: answer, bytes: bytes)
             state.bytes += bytes
             Self.linkNewest(key, in: &state)
             var evicted = 0

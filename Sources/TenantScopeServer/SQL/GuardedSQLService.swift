@@ -21,12 +21,19 @@ public struct GuardedSQLService: Sendable {
     let audit: AuditLog
     let mode: GuardMode
     let limits: SQLSandbox.Limits
+    let cache: ReportResultCache?
+    let watermarks: (any RollupWatermarkSource)?
 
-    public init(database: Database, mode: GuardMode = .enforced, limits: SQLSandbox.Limits = .init()) {
+    /// With a `cache`, a result is reused for the same tenant, row attributes, text and row cap until the
+    /// tenant's roll-up watermark moves (decision 33); every call is still an audit row.
+    public init(database: Database, mode: GuardMode = .enforced, limits: SQLSandbox.Limits = .init(),
+                cache: ReportResultCache? = nil, watermarks: (any RollupWatermarkSource)? = nil) {
         self.sandbox = SQLSandbox(database: database)
         self.audit = database.audit
         self.mode = mode
         self.limits = limits
+        self.cache = cache
+        self.watermarks = cache == nil ? nil : watermarks ?? RollupWatermarks(pool: database.pool)
     }
 
     /// The least role that may run ad-hoc SQL.
@@ -61,8 +68,21 @@ public struct GuardedSQLService: Sendable {
             logger.info("SQL refused", metadata: ["sql.sha256": "\(hash)", "sql.node": "\(refusal.node)"])
             throw refusal
         }
+        var cacheKey: ReportResultCache.Key?
+        if let cache, let watermarks, let watermark = await watermarks.watermark(of: scope.tenant, logger: logger) {
+            let key = ReportResultCache.Key(tenant: scope.tenant, attributes: scope.attributes, report: "sql:\(report):\(hash)",
+                                            parameters: ["row_cap": .integer(limits.rowCap)], watermark: watermark)
+            if let result = cache.sqlResult(for: key) {
+                parameters["cached"] = "true"
+                parameters["truncated"] = "\(result.truncated)"
+                try await record("ok", rows: result.rows.count)
+                return result
+            }
+            cacheKey = key
+        }
         do {
             let result = try await sandbox.run(checked, in: scope, limits: limits, logger: logger)
+            if let cache, let cacheKey { cache.store(result, for: cacheKey) }
             parameters["duration_ms"] = "\(result.durationMilliseconds)"
             parameters["truncated"] = "\(result.truncated)"
             try await record("ok", rows: result.rows.count)

@@ -1,0 +1,45 @@
+import Foundation
+import Logging
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeServer
+@testable import TenantScopeTestSupport
+
+/// Ad-hoc SQL results share the report cache (decision 33): two tenants running the identical text never
+/// share an entry, and a cached answer is still an audit row.
+@Suite(.database) struct SQLResultCacheTests {
+    /// The same watermark for every tenant, so only the tenant in the key keeps their results apart: with
+    /// the tenant dropped from the key, tenant B is answered with tenant A's rows and the test fails.
+    struct SameWatermarkForAll: RollupWatermarkSource {
+        let date: Date
+        func watermark(of tenant: TenantID, logger: Logger) async -> Date? { date }
+    }
+
+    @Test func twoTenantsRunningTheIdenticalSQLNeverShareAnEntry() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let cache = ReportResultCache()
+        let service = GuardedSQLService(database: handle.database, cache: cache, watermarks: SameWatermarkForAll(date: Date()))
+        let sql = "SELECT object_id FROM statements ORDER BY object_id"
+        func run(_ member: TwoTenants.Member) async throws -> String {
+            let scope = TenantScope(tenant: member.tenant.id, actor: "cache-test", role: .analyst)
+            let result = try await service.run(sql, in: scope, surface: "api", logger: TestDatabase.logger)
+            return result.rows.map { $0.map(\.description).joined(separator: ",") }.joined(separator: "\n")
+        }
+        let a = try await run(fixture.a)
+        let b = try await run(fixture.b)
+        #expect(a.contains(fixture.a.canary) && !a.contains(fixture.b.canary))
+        #expect(b.contains(fixture.b.canary) && !b.contains(fixture.a.canary), "tenant B must never receive tenant A's cached rows")
+        #expect(cache.count == 2)
+
+        // Asked again, each tenant gets its own answer from the cache, and the run is audited as cached.
+        #expect(try await run(fixture.a) == a)
+        #expect(try await run(fixture.b) == b)
+        #expect(cache.count == 2)
+        let audit = try await handle.admin.auditTrail.tail(limit: 50, logger: TestDatabase.logger)
+            .filter { $0.entry.action == "sql_query" && $0.entry.scopeTenant == fixture.b.tenant.id }
+        #expect(audit.count == 2)
+        #expect(audit.last?.entry.parameters["cached"] == "true" && audit.last?.entry.rowCount == 1)
+    }
+}
