@@ -9,13 +9,6 @@ import Testing
 /// Ad-hoc SQL results share the report cache (decision 33): two tenants running the identical text never
 /// share an entry, and a cached answer is still an audit row.
 @Suite(.database) struct SQLResultCacheTests {
-    /// The same watermark for every tenant, so only the tenant in the key keeps their results apart: with
-    /// the tenant dropped from the key, tenant B is answered with tenant A's rows and the test fails.
-    struct SameWatermarkForAll: RollupWatermarkSource {
-        let date: Date
-        func watermark(of tenant: TenantID, logger: Logger) async -> Date? { date }
-    }
-
     @Test func twoTenantsRunningTheIdenticalSQLNeverShareAnEntry() async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)

@@ -9,13 +9,6 @@ import Testing
 /// from two principals with different row attributes, never shares an entry; a moved watermark starts a
 /// new one; memory stays within the budget, least recently used out first.
 @Suite(.database) struct ReportResultCacheTests {
-    /// Gives every tenant the same watermark, so that only the tenant in the key keeps two tenants'
-    /// answers apart: with the tenant dropped from ``ReportResultCache/Key`` the first test fails.
-    struct SameWatermarkForAll: RollupWatermarkSource {
-        let date: Date
-        func watermark(of tenant: TenantID, logger: Logger) async -> Date? { date }
-    }
-
     static let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "cache-test"])
 
     func tenant(_ handle: TestDatabase, statements count: Int, seed: UInt64) async throws -> TenantID {
