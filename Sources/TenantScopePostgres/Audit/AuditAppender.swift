@@ -9,8 +9,9 @@ import TenantScopeCore
 /// entry goes at once, so an idle server appends exactly as before; under load, appends no longer queue
 /// on the table lock one transaction at a time.
 ///
-/// Each caller still gets its own row's sequence number, or its own error: if a batch fails, its entries
-/// are appended one by one, so one bad entry cannot cost the others their audit row.
+/// Each caller still gets its own row's sequence number, or its own error: if the database refuses a
+/// batch, its entries are appended one by one, so one bad entry cannot cost the others their audit row;
+/// if the database is unavailable, every entry of the batch gets that error at once (503).
 actor AuditAppender {
     /// One signed entry, as the database function takes it.
     struct Arguments: Sendable {
@@ -60,7 +61,9 @@ actor AuditAppender {
             do {
                 let seqs = try await write(batch.map(\.arguments), logger: batch[0].logger)
                 for (entry, seq) in zip(batch, seqs) { entry.continuation.resume(returning: seq) }
-            } catch where batch.count > 1 {
+            } catch where batch.count > 1 && !(error is DatabaseUnavailable) && !(error is CancellationError) {
+                // The database refused an entry: the others go one by one. (An unavailable database fails
+                // them all at once below, rather than making each wait out its own timeout in turn.)
                 for entry in batch {
                     do {
                         entry.continuation.resume(returning: try await write([entry.arguments], logger: entry.logger)[0])
@@ -69,7 +72,7 @@ actor AuditAppender {
                     }
                 }
             } catch {
-                batch[0].continuation.resume(throwing: error)
+                for entry in batch { entry.continuation.resume(throwing: error) }
             }
         }
         draining = false

@@ -8,7 +8,8 @@ import TenantScopeCore
 /// Loaded whole (one row per tenant that has roll-ups) through `app.rollup_watermarks()` and reused for
 /// `refreshInterval` (1 s): a request costs no round trip for it, and a catch-up is seen within about a
 /// second. Loads are shared by the requests that find the snapshot old. When a load fails the answer is
-/// nil — "do not cache" — never an error: the cache must not fail a report the database can answer.
+/// nil — "do not cache" — for the next interval, never an error: the cache must not fail a report the
+/// database can answer.
 public actor RollupWatermarks {
     public static let defaultRefreshInterval: Duration = .seconds(1)
 
@@ -49,9 +50,16 @@ public actor RollupWatermarks {
         }
         loading = task
         defer { loading = nil }
-        let watermarks = try await task.value
-        // Dated from when the load started: whatever committed before that is in it.
-        snapshot = (startedAt, watermarks)
-        return watermarks
+        do {
+            let watermarks = try await task.value
+            // Dated from when the load started: whatever committed before that is in it.
+            snapshot = (startedAt, watermarks)
+            return watermarks
+        } catch {
+            // No watermarks for an interval ("do not cache" for every tenant): during an outage requests
+            // then go straight to their own database use instead of each first waiting out another load.
+            snapshot = (startedAt, [:])
+            throw error
+        }
     }
 }
