@@ -43,6 +43,11 @@ let package = Package(
             name: "CPgQuery",
             providers: [.apt(["libpg-query-dev"])]
         ),
+        // zlib (Debian zlib1g-dev) for gzip-compressed exports, streamed as they are written.
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // Parses SQL with PostgreSQL's own parser into its JSON parse tree (a pure function; no database).
         .target(
             name: "TenantScopeSQLParser",
@@ -83,6 +88,7 @@ let package = Package(
                 "TenantScopeCore",
                 "TenantScopePostgres",
                 "TenantScopeSQLParser",
+                "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

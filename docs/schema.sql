@@ -311,6 +311,22 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION app.export_schedule_slot(cadence text, hour integer, weekday integer, at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT CASE cadence
+    WHEN 'daily' THEN
+      CASE WHEN date_trunc('day', at AT TIME ZONE 'UTC') + make_interval(hours => hour) <= at AT TIME ZONE 'UTC'
+           THEN date_trunc('day', at AT TIME ZONE 'UTC') + make_interval(hours => hour)
+           ELSE date_trunc('day', at AT TIME ZONE 'UTC') + make_interval(hours => hour) - interval '1 day' END
+    ELSE
+      CASE WHEN date_trunc('week', at AT TIME ZONE 'UTC') + make_interval(days => weekday - 1, hours => hour) <= at AT TIME ZONE 'UTC'
+           THEN date_trunc('week', at AT TIME ZONE 'UTC') + make_interval(days => weekday - 1, hours => hour)
+           ELSE date_trunc('week', at AT TIME ZONE 'UTC') + make_interval(days => weekday - 1, hours => hour) - interval '7 days' END
+  END AT TIME ZONE 'UTC'
+$$;
+
 CREATE FUNCTION app.first_broken_audit_row() RETURNS bigint
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -517,6 +533,29 @@ CREATE FUNCTION app.new_statements_of(keys text[], overlap interval) RETURNS SET
   SELECT s.* FROM app.learners l
   JOIN app.statements s ON s.actor_key = l.actor_key AND s.stored > l.derived_through - overlap
   WHERE l.actor_key = ANY (keys)
+$$;
+
+CREATE FUNCTION app.pending_export_work() RETURNS TABLE(tenant_id uuid, runnable bigint, expiring bigint, due_schedules bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  WITH jobs AS (
+    SELECT j.tenant_id,
+           count(*) FILTER (WHERE j.state = 'queued' OR (j.state = 'running' AND j.lease_until < now())) AS runnable,
+           count(*) FILTER (WHERE j.state = 'done' AND j.expires_at < now()) AS expiring
+    FROM app.export_jobs j
+    WHERE j.state IN ('queued', 'running') OR (j.state = 'done' AND j.expires_at < now())
+    GROUP BY j.tenant_id
+  ), schedules AS (
+    SELECT s.tenant_id, count(*) AS due
+    FROM app.export_schedules s
+    WHERE app.export_schedule_slot(s.cadence, s.hour, s.weekday, now()) >= s.created_at
+      AND (s.last_slot IS NULL OR app.export_schedule_slot(s.cadence, s.hour, s.weekday, now()) > s.last_slot)
+    GROUP BY s.tenant_id
+  )
+  SELECT coalesce(j.tenant_id, s.tenant_id), coalesce(j.runnable, 0), coalesce(j.expiring, 0), coalesce(s.due, 0)
+  FROM jobs j FULL JOIN schedules s ON s.tenant_id = j.tenant_id
+  WHERE coalesce(j.runnable, 0) + coalesce(j.expiring, 0) + coalesce(s.due, 0) > 0
 $$;
 
 CREATE FUNCTION app.pending_rollup_work() RETURNS TABLE(tenant_id uuid, queued bigint, oldest timestamp with time zone)
@@ -941,6 +980,78 @@ CREATE TABLE app.enrollments (
 );
 
 ALTER TABLE ONLY app.enrollments FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.export_jobs (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    source text NOT NULL,
+    report text,
+    parameters jsonb DEFAULT '{}'::jsonb NOT NULL,
+    subject_actor_key text,
+    format text NOT NULL,
+    compressed boolean DEFAULT false NOT NULL,
+    state text DEFAULT 'queued'::text NOT NULL,
+    requested_by text NOT NULL,
+    requested_kind text NOT NULL,
+    requested_role text NOT NULL,
+    attributes jsonb DEFAULT '{}'::jsonb NOT NULL,
+    schedule_id uuid,
+    slot timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    rows_written bigint DEFAULT 0 NOT NULL,
+    size_bytes bigint,
+    error text,
+    lease_owner text,
+    lease_until timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    expires_at timestamp with time zone,
+    CONSTRAINT export_jobs_attributes_check CHECK ((jsonb_typeof(attributes) = 'object'::text)),
+    CONSTRAINT export_jobs_check CHECK (((source = 'report'::text) = (report IS NOT NULL))),
+    CONSTRAINT export_jobs_check1 CHECK (((source = 'learner'::text) = (subject_actor_key IS NOT NULL))),
+    CONSTRAINT export_jobs_error_check CHECK ((length(error) <= 1000)),
+    CONSTRAINT export_jobs_format_check CHECK ((format = ANY (ARRAY['csv'::text, 'json'::text, 'ndjson'::text]))),
+    CONSTRAINT export_jobs_parameters_check CHECK (((jsonb_typeof(parameters) = 'object'::text) AND (octet_length((parameters)::text) <= 4000))),
+    CONSTRAINT export_jobs_report_check CHECK ((report ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT export_jobs_requested_by_check CHECK (((length(requested_by) >= 1) AND (length(requested_by) <= 300))),
+    CONSTRAINT export_jobs_requested_kind_check CHECK ((requested_kind = ANY (ARRAY['tenant_user'::text, 'platform_admin'::text, 'schedule'::text, 'operator'::text]))),
+    CONSTRAINT export_jobs_requested_role_check CHECK ((requested_role = ANY (ARRAY['viewer'::text, 'analyst'::text, 'admin'::text]))),
+    CONSTRAINT export_jobs_source_check CHECK ((source = ANY (ARRAY['report'::text, 'statements'::text, 'learner'::text]))),
+    CONSTRAINT export_jobs_state_check CHECK ((state = ANY (ARRAY['queued'::text, 'running'::text, 'done'::text, 'failed'::text, 'expired'::text, 'revoked'::text]))),
+    CONSTRAINT export_jobs_subject_actor_key_check CHECK ((octet_length(subject_actor_key) <= 1000))
+);
+
+ALTER TABLE ONLY app.export_jobs FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.export_schedules (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    report text NOT NULL,
+    parameters jsonb DEFAULT '{}'::jsonb NOT NULL,
+    format text NOT NULL,
+    compressed boolean DEFAULT false NOT NULL,
+    cadence text NOT NULL,
+    hour integer NOT NULL,
+    weekday integer,
+    created_by text NOT NULL,
+    created_role text NOT NULL,
+    attributes jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_slot timestamp with time zone,
+    CONSTRAINT export_schedules_attributes_check CHECK ((jsonb_typeof(attributes) = 'object'::text)),
+    CONSTRAINT export_schedules_cadence_check CHECK ((cadence = ANY (ARRAY['daily'::text, 'weekly'::text]))),
+    CONSTRAINT export_schedules_check CHECK (((cadence = 'weekly'::text) = (weekday IS NOT NULL))),
+    CONSTRAINT export_schedules_created_by_check CHECK (((length(created_by) >= 1) AND (length(created_by) <= 300))),
+    CONSTRAINT export_schedules_created_role_check CHECK ((created_role = ANY (ARRAY['viewer'::text, 'analyst'::text, 'admin'::text]))),
+    CONSTRAINT export_schedules_format_check CHECK ((format = ANY (ARRAY['csv'::text, 'json'::text, 'ndjson'::text]))),
+    CONSTRAINT export_schedules_hour_check CHECK (((hour >= 0) AND (hour <= 23))),
+    CONSTRAINT export_schedules_parameters_check CHECK (((jsonb_typeof(parameters) = 'object'::text) AND (octet_length((parameters)::text) <= 4000))),
+    CONSTRAINT export_schedules_report_check CHECK ((report ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT export_schedules_weekday_check CHECK (((weekday >= 1) AND (weekday <= 7)))
+);
+
+ALTER TABLE ONLY app.export_schedules FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.feature_events (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
@@ -1379,6 +1490,15 @@ ALTER TABLE ONLY app.daily_learner_activity
 ALTER TABLE ONLY app.enrollments
     ADD CONSTRAINT enrollments_pkey PRIMARY KEY (tenant_id, learner_id, course_id);
 
+ALTER TABLE ONLY app.export_jobs
+    ADD CONSTRAINT export_jobs_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY app.export_jobs
+    ADD CONSTRAINT export_jobs_tenant_id_schedule_id_slot_key UNIQUE (tenant_id, schedule_id, slot);
+
+ALTER TABLE ONLY app.export_schedules
+    ADD CONSTRAINT export_schedules_pkey PRIMARY KEY (tenant_id, id);
+
 ALTER TABLE ONLY app.feature_events
     ADD CONSTRAINT feature_events_pkey PRIMARY KEY (tenant_id, id);
 
@@ -1453,6 +1573,10 @@ CREATE INDEX enrollments_tenant_cohort ON app.enrollments USING btree (tenant_id
 
 CREATE INDEX enrollments_tenant_course ON app.enrollments USING btree (tenant_id, course_id);
 
+CREATE INDEX export_jobs_open ON app.export_jobs USING btree (tenant_id, created_at) WHERE (state = ANY (ARRAY['queued'::text, 'running'::text]));
+
+CREATE INDEX export_jobs_tenant_created ON app.export_jobs USING btree (tenant_id, created_at DESC);
+
 CREATE INDEX feature_events_tenant_occurred ON app.feature_events USING btree (tenant_id, occurred_at);
 
 CREATE INDEX learner_active_days_tenant_last_day ON app.learner_active_days USING btree (tenant_id, last_day);
@@ -1525,6 +1649,12 @@ ALTER TABLE ONLY app.enrollments
 ALTER TABLE ONLY app.enrollments
     ADD CONSTRAINT enrollments_tenant_id_learner_id_fkey FOREIGN KEY (tenant_id, learner_id) REFERENCES app.learners(tenant_id, id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY app.export_jobs
+    ADD CONSTRAINT export_jobs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.export_schedules
+    ADD CONSTRAINT export_schedules_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY app.feature_events
     ADD CONSTRAINT feature_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
@@ -1575,6 +1705,10 @@ ALTER TABLE ONLY app_private.shared_link_tenants
 
 CREATE POLICY aggregates_read ON app.daily_learner_activity FOR SELECT TO tenantscope_aggregates USING (true);
 
+CREATE POLICY aggregates_read ON app.export_jobs FOR SELECT TO tenantscope_aggregates USING (true);
+
+CREATE POLICY aggregates_read ON app.export_schedules FOR SELECT TO tenantscope_aggregates USING (true);
+
 CREATE POLICY aggregates_read ON app.learner_active_days FOR SELECT TO tenantscope_aggregates USING (true);
 
 CREATE POLICY aggregates_read ON app.learning_facts_queue FOR SELECT TO tenantscope_aggregates USING (true);
@@ -1598,6 +1732,10 @@ ALTER TABLE app.daily_feature_usage ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.daily_learner_activity ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.enrollments ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.export_jobs ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.export_schedules ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.feature_events ENABLE ROW LEVEL SECURITY;
 
@@ -1640,6 +1778,10 @@ CREATE POLICY tenant_isolation ON app.daily_feature_usage USING ((tenant_id = ( 
 CREATE POLICY tenant_isolation ON app.daily_learner_activity USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.enrollments USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.export_jobs USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.export_schedules USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.feature_events USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
@@ -1718,6 +1860,9 @@ GRANT ALL ON FUNCTION app.enrollment_outcomes_of(keys text[]) TO tenantscope_ten
 REVOKE ALL ON FUNCTION app.enrollments_from_statements(actor_keys text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.enrollments_from_statements(actor_keys text[]) TO tenantscope_tenant;
 
+GRANT ALL ON FUNCTION app.export_schedule_slot(cadence text, hour integer, weekday integer, at timestamp with time zone) TO tenantscope_tenant;
+GRANT ALL ON FUNCTION app.export_schedule_slot(cadence text, hour integer, weekday integer, at timestamp with time zone) TO tenantscope_aggregates;
+
 REVOKE ALL ON FUNCTION app.first_broken_audit_row() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION app.learner_key(actor_key text) FROM PUBLIC;
@@ -1771,6 +1916,9 @@ GRANT SELECT(voids) ON TABLE app.statements TO tenantscope_sandbox;
 
 REVOKE ALL ON FUNCTION app.new_statements_of(keys text[], overlap interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.new_statements_of(keys text[], overlap interval) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.pending_export_work() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.pending_export_work() TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.record_derivation_provenance(keys text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.record_derivation_provenance(keys text[]) TO tenantscope_tenant;
@@ -1898,6 +2046,12 @@ GRANT SELECT(completed_at) ON TABLE app.enrollments TO tenantscope_sandbox;
 GRANT SELECT(cohort) ON TABLE app.enrollments TO tenantscope_sandbox;
 
 GRANT SELECT(registration) ON TABLE app.enrollments TO tenantscope_sandbox;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.export_jobs TO tenantscope_tenant;
+GRANT SELECT ON TABLE app.export_jobs TO tenantscope_aggregates;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.export_schedules TO tenantscope_tenant;
+GRANT SELECT ON TABLE app.export_schedules TO tenantscope_aggregates;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.feature_events TO tenantscope_tenant;
 

@@ -31,6 +31,8 @@ command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 ldconfig -p 2>/dev/null | grep -q 'libcurl\.so\.4' || need_apt+=(libcurl4)
 # PostgreSQL's parser as a library, for the guarded SQL surface's first check (Package.swift target CPgQuery).
 [[ -f /usr/include/pg_query.h ]] || need_apt+=(libpg-query-dev)
+# zlib for gzip-compressed exports (Package.swift target CZlib).
+[[ -f /usr/include/zlib.h ]] || need_apt+=(zlib1g-dev)
 
 if (( ${#need_apt[@]} > 0 )); then
   if [[ $(id -u) -eq 0 ]]; then

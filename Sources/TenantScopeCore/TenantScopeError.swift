@@ -6,7 +6,7 @@
 public struct TenantScopeError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidInput, notFound, forbidden, conflict, preconditionFailed, environment
+            case invalidInput, notFound, forbidden, conflict, preconditionFailed, environment, gone
         }
 
         private let base: Base
@@ -28,6 +28,8 @@ public struct TenantScopeError: Error, Hashable, Sendable, CustomStringConvertib
         /// The environment is not set up the way TenantScope needs (missing binaries, unreachable
         /// directories, a dependency that is down): HTTP 503.
         public static let environment = Kind(.environment)
+        /// The thing existed but is no longer available: an expired or revoked download (HTTP 410).
+        public static let gone = Kind(.gone)
 
         public var description: String { base.rawValue }
     }
@@ -46,6 +48,7 @@ public struct TenantScopeError: Error, Hashable, Sendable, CustomStringConvertib
     public static func conflict(_ message: String) -> Self { .init(kind: .conflict, message: message) }
     public static func preconditionFailed(_ message: String) -> Self { .init(kind: .preconditionFailed, message: message) }
     public static func environment(_ message: String) -> Self { .init(kind: .environment, message: message) }
+    public static func gone(_ message: String) -> Self { .init(kind: .gone, message: message) }
 
     public var description: String { message }
 }

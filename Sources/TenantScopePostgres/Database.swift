@@ -39,6 +39,11 @@ public final class Database: Sendable {
     public let lrsCredentials: LRSCredentials
     /// Saved dashboard views and shared links, through ``sessions``.
     public let savedViews: SavedViewStore
+    /// Export jobs and their schedules, through ``sessions`` (architecture decision 44).
+    public let exportJobs: ExportJobStore
+    public let exportSchedules: ExportScheduleStore
+    /// Signs and verifies export download links.
+    public let exportLinks: ExportLinkSigner
     private let logger: Logger
 
     /// Applies pending migrations and reads the server role's password with one owner connection each,
@@ -130,6 +135,9 @@ public final class Database: Sendable {
         self.featureEvents = FeatureEventStore(sessions: sessions)
         self.lrsCredentials = LRSCredentials(pool: pool)
         self.savedViews = SavedViewStore(sessions: sessions, pool: pool, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
+        self.exportJobs = ExportJobStore(sessions: sessions, pool: pool)
+        self.exportSchedules = ExportScheduleStore(sessions: sessions)
+        self.exportLinks = try ExportLinkSigner(linkKeyHex: linkKeyHex)
         self.logger = logger
     }
 

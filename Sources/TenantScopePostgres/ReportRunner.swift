@@ -68,19 +68,6 @@ public struct ReportRunner: Sendable {
             }
             text = cold
         }
-        let (sql, names) = SQLText.positional(text)
-        var bindings = PostgresBindings()
-        for placeholder in names {
-            let value = placeholder.hasPrefix("attr_")
-                ? attributes[String(placeholder.dropFirst(5))].map(ReportValue.text) ?? .null
-                : request.values[placeholder] ?? .null
-            switch value {
-            case .integer(let number): bindings.append(number)
-            case .text(let text): bindings.append(text)
-            case .null: bindings.appendNull()
-            }
-        }
-
         // Served tenant answers may come from the cache; platform reports are audited per run and not cached.
         var cacheKey: ReportResultCache.Key?
         if let cache, let watermarks, path == .served, case .tenant(let tenant) = scope,
@@ -94,7 +81,7 @@ public struct ReportRunner: Sendable {
         }
 
         let rows: [[ReportCell]]
-        let statement = PostgresQuery(unsafeSQL: sql, binds: bindings)
+        let statement = Self.statement(text, request: request, attributes: attributes)
         do {
             rows = try await sessions.run(scope, logger: logger) { connection in
                 var rows: [[ReportCell]] = []
@@ -111,6 +98,50 @@ public struct ReportRunner: Sendable {
         try await record(scope, request: request, name: name, parameters: parameters, rows: rows.count, outcome: "ok", logger: logger)
         if let cache, let cacheKey { cache.store(rows, for: cacheKey) }
         return ReportResult(request: request, scope: scope, rows: rows)
+    }
+
+    /// Runs a tenant report for an export: the same checks, SQL and bindings as ``run(_:in:parameters:path:now:logger:)``,
+    /// but never from the cache, and each row goes to `row` as PostgreSQL sends it instead of into an array,
+    /// so memory stays flat however many rows there are. The report's columns go to `fields` before the first row.
+    public func stream(
+        _ name: String, in scope: TenantScope, parameters: [(String, String)], now: Date = Date(), statementTimeout: Duration,
+        logger: Logger, fields: @escaping @Sendable ([ReportDefinition.Field]) async throws -> Void,
+        row: @escaping @Sendable ([ReportCell]) async throws -> Void
+    ) async throws {
+        guard let definition = catalog[name], definition.query(on: .tenant) != nil else {
+            throw TenantScopeError.notFound("no report named '\(name)' on the tenant surface")
+        }
+        guard definition.allows(scope.role) else {
+            throw TenantScopeError.forbidden("the report '\(name)' is for tenant \(definition.minimumRole?.rawValue ?? "")s only")
+        }
+        let request = try ReportRequest(definition: definition, surface: .tenant, rawParameters: parameters, today: ISO8601Timestamp.day(now))
+        let query = request.query!
+        let statement = Self.statement(query.sql, request: request, attributes: scope.attributes)
+        try await sessions.run(scope, statementTimeout: statementTimeout, logger: logger) { connection in
+            try await fields(query.fields)
+            for try await each in try await connection.query(statement) {
+                let cells = each.makeRandomAccess()
+                try await row(try query.fields.indices.map { try ReportCell.decode(cells[$0], as: query.fields[$0].type) })
+            }
+        }
+    }
+
+    /// The SQL of a report with its named placeholders bound: parameters from the request, `attr_*`
+    /// from the scope's signed row attributes (NULL when the actor has none).
+    static func statement(_ text: String, request: ReportRequest, attributes: [String: String]) -> PostgresQuery {
+        let (sql, names) = SQLText.positional(text)
+        var bindings = PostgresBindings()
+        for placeholder in names {
+            let value = placeholder.hasPrefix("attr_")
+                ? attributes[String(placeholder.dropFirst(5))].map(ReportValue.text) ?? .null
+                : request.values[placeholder] ?? .null
+            switch value {
+            case .integer(let number): bindings.append(number)
+            case .text(let text): bindings.append(text)
+            case .null: bindings.appendNull()
+            }
+        }
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
 
     /// Writes the audit row of a cross-tenant query (tenant-scope reports are not audited per run).

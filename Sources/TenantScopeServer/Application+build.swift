@@ -46,6 +46,11 @@ public func buildApplication(
     if let interval = configuration.rollupInterval {
         app.addServices(RollupService(database: database, interval: interval, logger: logger, metrics: metrics.factory))
     }
+    if let exports = configuration.exports, exports.runsWorker {
+        let reports = ReportRunner(catalog: catalog, database: database)
+        app.addServices(ExportWorker(database: database, reader: ExportReader(database: database, reports: reports), store: exports.store,
+                                     settings: exports.settings, partialDirectory: exports.partialDirectory, logger: logger))
+    }
     if let listener = configuration.metricsListener {
         // Its own server, so the API port never answers /metrics (architecture decision 30); scrapes are
         // not logged per request.
@@ -83,7 +88,8 @@ func buildRouter(
 
     let audit = database.audit
     let bearer = BearerAuthenticator(verifier: tokens)
-    let lrs = LRSAuthenticator(credentials: LRSCredentialCache(credentials: database.lrsCredentials), verifier: tokens,
+    let lrsCredentials = LRSCredentialCache(credentials: database.lrsCredentials)
+    let lrs = LRSAuthenticator(credentials: lrsCredentials, verifier: tokens,
                                realm: "TenantScope LRS")
     // One tenant-keyed cache and one watermark snapshot for reports and ad-hoc SQL (decision 33).
     let cache = configuration.reportCacheBytes > 0
@@ -94,7 +100,9 @@ func buildRouter(
     HealthRoutes(database: database).register(on: router)
     OpenAPIRoute().register(on: router)
     ReportRoutes(runner: reports, authenticator: bearer, audit: audit).register(on: router)
-    PlatformTenantRoutes(directory: database.tenants, audit: audit, authenticator: bearer).register(on: router)
+    PlatformTenantRoutes(directory: database.tenants, audit: audit, authenticator: bearer, exportStore: configuration.exports?.store,
+                         lrsCredentials: lrsCredentials)
+        .register(on: router)
     XAPIRoutes(store: database.statements, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes,
                metrics: IngestMetrics(factory: metrics.factory)).register(on: router)
     XAPIDocumentRoutes(documents: database.documents, statements: database.statements, authenticator: lrs, audit: audit,
@@ -109,5 +117,10 @@ func buildRouter(
     SQLRoutes(service: sql, authenticator: bearer, audit: audit).register(on: router)
     MCPRoutes(tools: MCPTools(reports: reports, sql: sql), authenticator: bearer, audit: audit).register(on: router)
     CustomReportRoutes(store: CustomReportStore(database: database), sql: sql, authenticator: bearer, audit: audit).register(on: router)
+    if let exports = configuration.exports {
+        let service = ExportService(database: database, store: exports.store, catalog: catalog, now: exports.now)
+        ExportRoutes(service: service, directory: database.tenants, authenticator: bearer, audit: audit).register(on: router)
+        ExportScheduleRoutes(schedules: database.exportSchedules, catalog: catalog, authenticator: bearer, audit: audit).register(on: router)
+    }
     return router
 }

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import TenantScopeCore
 import TenantScopePostgres
 
 /// RFC 4180 CSV of a report result: a header row of column names, then the rows.
@@ -21,10 +22,6 @@ enum CSV {
     }
 
     static func escape(_ value: String) -> String {
-        // A leading = + - @ would be a formula in a spreadsheet; prefix it so it stays text.
-        var text = value
-        if let first = text.first, "=+-@".contains(first), Double(text) == nil { text = "'" + text }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        CSVField.escape(value)
     }
 }

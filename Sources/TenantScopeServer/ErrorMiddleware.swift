@@ -23,6 +23,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .conflict: .conflict
         case .preconditionFailed: .preconditionFailed
         case .environment: .serviceUnavailable
+        case .gone: .gone
         default: .internalServerError
         }
     }

@@ -3,11 +3,15 @@ import TenantScopeCore
 import TenantScopePostgres
 
 /// `DELETE /api/v1/platform/tenants/{slug}?confirm={slug}`: a platform admin removes a tenant and
-/// everything it owns. Audited; a tenant token gets an audited 403 from the scope policy.
+/// everything it owns, its export files included. Audited; a tenant token gets an audited 403 from the scope policy.
 struct PlatformTenantRoutes {
     let directory: TenantDirectory
     let audit: AuditLog
     let authenticator: BearerAuthenticator
+    /// Where the tenant's export files are (the rows go with the tenant; the files are removed here).
+    var exportStore: (any ExportObjectStore)?
+    /// This process's cache of accepted LRS credentials, emptied of the tenant's keys on deletion.
+    var lrsCredentials: LRSCredentialCache?
 
     struct Deleted: ResponseEncodable {
         var deleted: String
@@ -24,6 +28,8 @@ struct PlatformTenantRoutes {
                 guard let tenant = try await directory.delete(slug: slug, logger: context.logger) else {
                     throw TenantScopeError.notFound("no tenant with the slug '\(slug)'")
                 }
+                await lrsCredentials?.forget(tenant: tenant.id)
+                try await exportStore?.removeAll(of: tenant.id, logger: context.logger)
                 try await audit.append(.init(principal: context.principal, scopeTenant: tenant.id, action: "tenant_deleted",
                                              parameters: ["slug": slug.rawValue], outcome: "ok"), logger: context.logger)
                 return Deleted(deleted: slug.rawValue, tenant_id: tenant.id.description)

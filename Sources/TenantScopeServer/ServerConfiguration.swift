@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable {
     /// The memory budget of the tenant-keyed report cache (architecture decision 33); 0 turns it off.
     public var reportCacheBytes: Int
 
+    /// Export jobs: their object store and limits; nil serves no export routes and runs no export worker.
+    public var exports: ExportConfiguration?
+
     /// The address of the metrics listener.
     public struct MetricsListener: Sendable {
         public var host: String
@@ -41,8 +44,9 @@ public struct ServerConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = defaultMaximumBodyBytes,
         rollupInterval: Duration? = RollupService.defaultInterval, embedding: EmbeddingPolicy = EmbeddingPolicy(),
         sessionSigner: DashboardSessionSigner = .random(), metricsListener: MetricsListener? = nil,
-        reportCacheBytes: Int = ReportResultCache.defaultMaximumBytes
+        reportCacheBytes: Int = ReportResultCache.defaultMaximumBytes, exports: ExportConfiguration? = nil
     ) {
+        self.exports = exports
         self.reportCacheBytes = reportCacheBytes
         self.metricsListener = metricsListener
         self.embedding = embedding

@@ -64,6 +64,25 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "MiB"))
     var reportCacheMb = ReportResultCache.defaultMaximumBytes >> 20
 
+    @OptionGroup(title: "Exports") var exportOptions: ExportOptions
+
+    @Option(help: ArgumentHelp("Export jobs this process runs at once (0 runs none: another process's worker takes them).", valueName: "count"))
+    var exportWorkers = ExportSettings().workers
+
+    @Option(help: ArgumentHelp("Days a finished export's file is kept before the job expires.", valueName: "days"))
+    var exportRetentionDays: Double = 7
+
+    @Option(help: ArgumentHelp("Rows one export may hold; a larger one fails with a reason.", valueName: "rows"))
+    var exportRowLimit = ExportSettings().rowLimit
+
+    @Option(help: ArgumentHelp("Seconds one export attempt may read before it fails.", valueName: "seconds"))
+    var exportTimeLimit: Double = 3600
+
+    @Option(help: ArgumentHelp(
+        "Seconds an export attempt holds its job without a heartbeat; a job whose process died is taken over after this.",
+        valueName: "seconds"))
+    var exportLease: Double = 30
+
     @Flag(help: "Set dashboard session cookies Secure; SameSite=None (for HTTPS behind a proxy that does not send X-Forwarded-Proto).")
     var secureCookies = false
 
@@ -80,6 +99,15 @@ struct ServeCommand: AsyncParsableCommand {
         guard reportCacheMb >= 0, reportCacheMb <= 65536 else {
             throw ValidationError("--report-cache-mb takes MiB between 0 and 65536, got \(reportCacheMb)")
         }
+        guard (0...64).contains(exportWorkers) else { throw ValidationError("--export-workers takes 0 to 64, got \(exportWorkers)") }
+        guard exportRetentionDays > 0, exportRetentionDays <= 3650 else {
+            throw ValidationError("--export-retention-days takes days between 0 and 3650, got \(exportRetentionDays)")
+        }
+        guard exportRowLimit >= 1 else { throw ValidationError("--export-row-limit takes a positive number of rows") }
+        guard exportTimeLimit >= 1, exportTimeLimit <= 86400 else {
+            throw ValidationError("--export-time-limit takes seconds between 1 and 86400, got \(exportTimeLimit)")
+        }
+        guard exportLease >= 1, exportLease <= 3600 else { throw ValidationError("--export-lease takes seconds between 1 and 3600, got \(exportLease)") }
         if let metricsPort, metricsPort < 0 || metricsPort > 65535 || metricsPort == port && port != 0 {
             throw ValidationError("--metrics-port takes a port other than --port's, got \(metricsPort)")
         }
@@ -145,6 +173,15 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let credentials = CredentialCache(store: db.credentialState, horizon: tokens.maximumLifetime, logger: logger)
             let verifier = try await tokens.verifier(stateDirectory: database.resolvedStateDirectory, status: credentials)
+            var exportSettings = ExportSettings()
+            exportSettings.workers = exportWorkers
+            exportSettings.retention = .seconds(Int64(exportRetentionDays * 86400))
+            exportSettings.rowLimit = exportRowLimit
+            exportSettings.timeLimit = .milliseconds(Int64(exportTimeLimit * 1000))
+            exportSettings.lease = .milliseconds(Int64(exportLease * 1000))
+            var exports = try exportOptions.configuration(stateDirectory: stateDirectory, settings: exportSettings)
+            exports.runsWorker = exportWorkers > 0
+            progress("Exports are kept as \(exports.store.location)")
             let app = buildApplication(
                 database: db, configuration: .init(
                     host: host, port: port, maximumBodyBytes: maxBodyBytes,
@@ -153,7 +190,7 @@ struct ServeCommand: AsyncParsableCommand {
                         allowedOrigins: embedOrigins + (demo ? ["http://localhost:*", "http://127.0.0.1:*"] : []),
                         alwaysSecure: secureCookies),
                     metricsListener: metricsPort.map { .init(host: metricsHost, port: $0) },
-                    reportCacheBytes: reportCacheMb << 20
+                    reportCacheBytes: reportCacheMb << 20, exports: exports
                 ), tokens: verifier,
                 catalog: try StandardReports.catalog(), logger: logger, metrics: metrics,
                 services: embedded.map { [EmbeddedPostgresSupervisor(embedded: $0, logger: logger)] } ?? [],

@@ -101,6 +101,16 @@ struct TwoTenants: Sendable {
                 VALUES (\("canary_\(canary.replacingOccurrences(of: "-", with: "_"))"), \("report-\(canary)"), \("SELECT 'custom-\(canary)'"),
                         repeat('0', 64), 'fixture')
                 """)
+            // A finished-with-failure export job and a weekly export schedule (never due while tests run: its
+            // day is not today), both naming the canary.
+            try await connection.query("""
+                INSERT INTO app.export_jobs (source, format, state, requested_by, requested_kind, requested_role, error)
+                VALUES ('statements', 'ndjson', 'failed', \("canary-\(canary)"), 'tenant_user', 'admin', \("export-\(canary)"))
+                """)
+            try await connection.query("""
+                INSERT INTO app.export_schedules (report, format, cadence, hour, weekday, created_by, created_role)
+                VALUES ('active_learners', 'csv', 'weekly', 6, ((extract(isodow FROM now())::int + 2) % 7) + 1, \("canary-\(canary)"), 'admin')
+                """)
             // Roll-ups too, so every tenant table holds a row of this tenant; then a queued roll-up day
             // (ids and a date only), which the catch-up would have taken.
             try await connection.query("SELECT app.catch_up_rollups('10 minutes', true)")

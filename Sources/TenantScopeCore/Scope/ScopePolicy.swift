@@ -39,3 +39,22 @@ public enum ScopePolicy {
         PlatformScope(operatorName: name)
     }
 }
+
+extension ScopePolicy {
+    /// An export job, run in the background for whoever requested it: the job's tenant (read from the job
+    /// row in that tenant's scope), with the requester's role and signed row attributes as recorded when
+    /// the job was created, so an export shows exactly what its requester could see.
+    public static func exportJob(of tenant: TenantID, requestedBy: String, role: TenantUser.Role, attributes: [String: String]) -> TenantScope {
+        TenantScope(tenant: tenant, actor: "export:\(requestedBy)", role: role, attributes: attributes)
+    }
+
+    /// Whoever opens a signed export download link. `tenant` must come from the link's verified signature.
+    public static func exportLink(of tenant: TenantID) -> TenantScope {
+        TenantScope(tenant: tenant, actor: "export-link", role: .viewer)
+    }
+
+    /// A platform operator acting for one tenant (creating or reading its exports), audited as such.
+    public static func actingFor(_ tenant: TenantID, by platform: PlatformScope) -> TenantScope {
+        TenantScope(tenant: tenant, actor: "operator:\(platform.operatorName)", role: .admin)
+    }
+}

@@ -193,6 +193,16 @@ public struct IsolationProbe: Sendable {
         _ = try await CustomReportStore(database: database).saveDraft(
             in: scope, name: "probe_" + canary.replacingOccurrences(of: "-", with: "_"), title: "report-\(canary)",
             sql: "SELECT 'custom-\(canary)' AS canary", logger: logger)
+        // An export job (revoked at once, so no worker runs it) and a weekly export schedule, both requested
+        // by a name that carries the canary, through their stores.
+        let requester = ExportJobStore.Requester(name: "probe-\(canary)", kind: "operator", role: .admin)
+        let exportRequest = ExportRequest(source: .report(name: "active_learners", parameters: [:]), format: .csv, compressed: false)
+        if let job = try await database.exportJobs.create(exportRequest, by: requester, in: scope, logger: logger) {
+            _ = try await database.exportJobs.revoke(job.id, in: scope, logger: logger)
+        }
+        let weekday = (Calendar(identifier: .iso8601).component(.weekday, from: now) + 3) % 7 + 1
+        _ = try await database.exportSchedules.create(exportRequest, cadence: .weekly, hour: 6, weekday: weekday, by: requester, in: scope,
+                                                      logger: logger)
         let lrsKey = try await admin.lrsKeys.create(tenant: tenant.id, label: "verify-isolation probe", logger: logger)
         return Member(tenant: tenant, canary: canary, scope: scope, lrsKey: lrsKey, statementIDs: statementIDs,
                       registration: registration, courseIRI: courseIRI, learnerMbox: learnerMbox, featureEventID: featureEventID,

@@ -44,6 +44,7 @@ extension Migration {
         .tenantDayTotals,
         .semanticLayer,
         .customReports,
+        .exports,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -48,4 +48,10 @@ actor LRSCredentialCache {
         accepted[key] = (tenant, checkedAt)
         return tenant
     }
+
+    /// Forgets every acceptance of a tenant's credentials: called when this process deletes the tenant, so
+    /// its keys stop working here at once (other processes see it within `lifetime`).
+    func forget(tenant: TenantID) {
+        accepted = accepted.filter { $0.value.tenant != tenant }
+    }
 }

@@ -1,0 +1,129 @@
+import Foundation
+
+/// A validated request for an export job (the body of `POST /api/v1/exports`, or `tenantscope export create`).
+///
+/// Checked in full before a job is queued, so a job never fails for a reason the request could have
+/// shown: an unknown report or parameter, a format the source cannot be written in, a role that may not
+/// run the report, a time range backwards. The tenant is never part of it: it comes from the credential.
+public struct ExportRequest: Sendable, Hashable {
+    public var source: ExportSource
+    public var format: ExportFormat
+    public var compressed: Bool
+
+    /// The largest body accepted.
+    public static let maximumBodyBytes = 16 * 1024
+
+    public init(source: ExportSource, format: ExportFormat, compressed: Bool) {
+        self.source = source
+        self.format = format
+        self.compressed = compressed
+    }
+
+    /// Parses and validates a JSON body such as
+    /// `{"report": "active_learners", "parameters": {"days": 30}, "format": "csv", "gzip": true}`,
+    /// `{"statements": {"since": "2026-01-01T00:00:00Z"}, "format": "ndjson"}` or
+    /// `{"learner": {"mbox": "mailto:ada@example.com"}, "format": "ndjson"}` (tenant admins only).
+    public static func parse(
+        _ body: some Collection<UInt8>, catalog: ReportCatalog, role: TenantUser.Role, today: String
+    ) throws(TenantScopeError) -> ExportRequest {
+        guard body.count <= maximumBodyBytes else {
+            throw .invalidInput("the export request is larger than \(maximumBodyBytes) bytes")
+        }
+        let document: JSONValue
+        do { document = try JSONParser.parse(body) } catch { throw .invalidInput("the export request is not valid JSON: \(error)") }
+        guard let object = document.objectValue else { throw .invalidInput("the export request must be a JSON object") }
+        let known: Set<String> = ["report", "parameters", "statements", "learner", "format", "gzip"]
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw .invalidInput("the export request has no field '\(unknown)' (fields: \(known.sorted().joined(separator: ", ")))")
+        }
+        let sources = ["report", "statements", "learner"].filter { object[$0] != nil }
+        guard sources.count == 1 else {
+            throw .invalidInput("say what to export with exactly one of 'report', 'statements' or 'learner'")
+        }
+        if object["parameters"] != nil, sources[0] != "report" {
+            throw .invalidInput("'parameters' belong to a report export")
+        }
+
+        let source: ExportSource
+        switch sources[0] {
+        case "report":
+            guard let name = object["report"]?.stringValue else { throw .invalidInput("'report' must be a report name (a string)") }
+            let parameters = try Self.parameters(object["parameters"])
+            try Self.validate(report: name, parameters: parameters, catalog: catalog, role: role, today: today)
+            source = .report(name: name, parameters: parameters)
+        case "statements":
+            guard let range = object["statements"]?.objectValue else {
+                throw .invalidInput("'statements' must be an object, e.g. {\"since\": \"2026-01-01T00:00:00Z\"} or {}")
+            }
+            if let unknown = range.keys.sorted().first(where: { $0 != "since" && $0 != "until" }) {
+                throw .invalidInput("'statements' takes 'since' and 'until' only, not '\(unknown)'")
+            }
+            let since = try Self.timestamp(range["since"], name: "since")
+            let until = try Self.timestamp(range["until"], name: "until")
+            if let since, let until, since >= until { throw .invalidInput("'since' must be before 'until'") }
+            source = .statements(since: since, until: until)
+        default:
+            guard role == .admin else { throw .forbidden("exporting everything about a learner is for tenant admins only") }
+            guard let agent = object["learner"]?.objectValue, let key = StatementFacts.actorKey(agent) else {
+                throw .invalidInput("'learner' must be an xAPI Agent with exactly one identifier (mbox, mbox_sha1sum, openid or account)")
+            }
+            source = .learner(actorKey: key)
+        }
+
+        let format: ExportFormat
+        if let given = object["format"] {
+            guard let text = given.stringValue, let parsed = ExportFormat(rawValue: text) else {
+                throw .invalidInput("'format' must be one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            format = parsed
+        } else {
+            format = source.formats[0]
+        }
+        guard source.formats.contains(format) else {
+            throw .invalidInput("a \(source.kind) export is written as \(source.formats.map(\.rawValue).joined(separator: " or ")), not \(format.rawValue)")
+        }
+        var compressed = false
+        if let gzip = object["gzip"] {
+            guard let flag = gzip.boolValue else { throw .invalidInput("'gzip' must be true or false") }
+            compressed = flag
+        }
+        return ExportRequest(source: source, format: format, compressed: compressed)
+    }
+
+    /// Checks a report export (or schedule) the way running it would: the report exists on the tenant
+    /// surface, the role may run it, and every parameter is known and in range.
+    public static func validate(
+        report name: String, parameters: [String: String], catalog: ReportCatalog, role: TenantUser.Role, today: String
+    ) throws(TenantScopeError) {
+        guard let definition = catalog[name], definition.query(on: .tenant) != nil else {
+            throw .invalidInput("no report named '\(name)' on the tenant surface")
+        }
+        guard definition.allows(role) else {
+            throw .forbidden("the report '\(name)' is for tenant \(definition.minimumRole?.rawValue ?? "")s only")
+        }
+        _ = try ReportRequest(definition: definition, surface: .tenant, rawParameters: parameters.sorted { $0.key < $1.key }, today: today)
+    }
+
+    /// Report parameters as text: strings and numbers are accepted, as in a query string.
+    static func parameters(_ value: JSONValue?) throws(TenantScopeError) -> [String: String] {
+        guard let value else { return [:] }
+        guard let members = value.objectValue else { throw .invalidInput("'parameters' must be an object of names to values") }
+        var parameters: [String: String] = [:]
+        for (name, member) in members {
+            switch member {
+            case .string(let text): parameters[name] = text
+            case .number(let literal): parameters[name] = literal
+            default: throw .invalidInput("the parameter '\(name)' must be a string or a number")
+            }
+        }
+        return parameters
+    }
+
+    static func timestamp(_ value: JSONValue?, name: String) throws(TenantScopeError) -> Date? {
+        guard let value, !value.isNull else { return nil }
+        guard let text = value.stringValue, let date = ISO8601Timestamp.parse(text) else {
+            throw .invalidInput("'\(name)' must be an ISO 8601 timestamp such as 2026-01-01T00:00:00Z")
+        }
+        return date
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// Export jobs (`app.export_jobs`), always inside one tenant's scoped transaction: a job id from
+/// another tenant finds nothing, whoever asks (architecture decision 44).
+///
+/// The worker's side (claim, heartbeat, finish) checks the attempt and the lease owner in every update,
+/// so an attempt that lost its lease (its process paused past the lease, and another took the job over)
+/// can no longer change the job, and its object is thrown away.
+public struct ExportJobStore: Sendable {
+    let sessions: ScopedDatabase
+    let pool: DatabasePool
+
+    /// Who asked: recorded on the job and in its audit rows.
+    public struct Requester: Sendable, Hashable {
+        public var name: String
+        /// `tenant_user`, `platform_admin`, `schedule` or `operator`.
+        public var kind: String
+        public var role: TenantUser.Role
+        public var attributes: [String: String]
+
+        public init(name: String, kind: String, role: TenantUser.Role, attributes: [String: String] = [:]) {
+            self.name = name
+            self.kind = kind
+            self.role = role
+            self.attributes = attributes
+        }
+    }
+
+    /// The job columns every read returns, qualified by `alias` where a query joins other relations.
+    static func columns(_ alias: String? = nil) -> String {
+        let p = alias.map { "\($0)." } ?? ""
+        return """
+            \(p)id, \(p)tenant_id, \(p)source, \(p)report, \(p)parameters::text AS parameters, \(p)subject_actor_key, \(p)format,
+            \(p)compressed, \(p)state, \(p)requested_by, \(p)requested_kind, \(p)requested_role, \(p)attributes::text AS attributes,
+            \(p)schedule_id, \(p)attempts, \(p)rows_written, \(p)size_bytes, \(p)error, \(p)created_at, \(p)started_at,
+            \(p)finished_at, \(p)expires_at
+            """
+    }
+
+    // MARK: - The API's side
+
+    /// Queues a job in `scope`'s tenant.
+    public func create(_ request: ExportRequest, by requester: Requester, in scope: TenantScope,
+                       schedule: (id: UUID, slot: Date)? = nil, logger: Logger) async throws -> ExportJob? {
+        let (report, parameters, actorKey) = Self.sourceColumns(of: request.source)
+        let attributes = JSONValue.object(requester.attributes.mapValues(JSONValue.string)).jsonText
+        return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            try await connection.query("""
+                INSERT INTO app.export_jobs (source, report, parameters, subject_actor_key, format, compressed, requested_by,
+                                             requested_kind, requested_role, attributes, schedule_id, slot)
+                VALUES (\(request.source.kind), \(report), \(parameters)::jsonb, \(actorKey), \(request.format.rawValue),
+                        \(request.compressed), \(requester.name), \(requester.kind), \(requester.role.rawValue), \(attributes)::jsonb,
+                        \(schedule?.id), \(schedule?.slot))
+                ON CONFLICT (tenant_id, schedule_id, slot) DO NOTHING
+                RETURNING \(unescaped: Self.columns())
+                """).collect().first.map(Self.decode)
+        }
+    }
+
+    /// The tenant's jobs, newest first.
+    public func list(in scope: TenantScope, limit: Int = 100, logger: Logger) async throws -> [ExportJob] {
+        try await sessions.run(scope, logger: logger) { connection in
+            try await connection.query("""
+                SELECT \(unescaped: Self.columns()) FROM app.export_jobs ORDER BY created_at DESC, id LIMIT \(limit)
+                """).collect().map(Self.decode)
+        }
+    }
+
+    /// One job of the tenant; nil when the tenant has none with that id.
+    public func job(_ id: UUID, in scope: TenantScope, logger: Logger) async throws -> ExportJob? {
+        try await sessions.run(scope, logger: logger) { connection in
+            try await connection.query("SELECT \(unescaped: Self.columns()) FROM app.export_jobs WHERE id = \(id)").collect().first.map(Self.decode)
+        }
+    }
+
+    /// Revokes a job: a queued or running one will not finish, a done one's object is to be removed (by
+    /// the caller, with the returned job's key). Nil when the tenant has no such job.
+    public func revoke(_ id: UUID, in scope: TenantScope, logger: Logger) async throws -> ExportJob? {
+        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            try await connection.query("""
+                UPDATE app.export_jobs SET state = CASE WHEN state IN ('failed', 'expired') THEN state ELSE 'revoked' END,
+                       lease_owner = NULL, lease_until = NULL, finished_at = coalesce(finished_at, now())
+                WHERE id = \(id)
+                RETURNING \(unescaped: Self.columns())
+                """).collect().first.map(Self.decode)
+        }
+    }
+
+    // MARK: - The worker's side
+
+    /// Which tenants have export work: jobs to run (queued, or running with a lease that ran out), finished
+    /// objects past their expiry, and schedules whose slot has come. Tenant ids and counts only.
+    public func pendingWork(logger: Logger) async throws -> [(tenant: TenantID, runnable: Int, expiring: Int, dueSchedules: Int)] {
+        try await pool.query("SELECT tenant_id, runnable, expiring, due_schedules FROM app.pending_export_work()", logger: logger)
+            .map { row in
+                let (tenant, runnable, expiring, due) = try row.decode((UUID, Int, Int, Int).self)
+                return (TenantID(tenant), runnable, expiring, due)
+            }
+    }
+
+    /// An attempt the worker now holds.
+    public struct Claim: Sendable {
+        public var job: ExportJob
+        /// This attempt's number (1 for the first): every later update names it.
+        public var attempt: Int
+        /// The requester's role and row attributes, for the job's scope.
+        public var role: TenantUser.Role
+        public var attributes: [String: String]
+    }
+
+    /// Claims the oldest runnable job of the tenant for `worker`, unless the tenant already has
+    /// `perTenantLimit` jobs running under a live lease. A job whose attempts are used up is marked failed
+    /// instead. Runs in `scope` (the tenant's maintenance scope): `FOR UPDATE SKIP LOCKED` lets several
+    /// workers claim side by side without waiting on, or taking, each other's jobs.
+    public func claim(in scope: TenantScope, worker: String, lease: Duration, maximumAttempts: Int, perTenantLimit: Int,
+                      logger: Logger) async throws -> Claim? {
+        let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            // One claim at a time per tenant, across processes, so the running count below cannot race.
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('tenantscope.export_claim.' || app.current_tenant()::text, 0))")
+            try await connection.query("""
+                UPDATE app.export_jobs SET state = 'failed', lease_owner = NULL, lease_until = NULL, finished_at = now(),
+                       error = 'stopped after ' || attempts || ' attempts; the last one did not finish'
+                WHERE state = 'running' AND lease_until < now() AND attempts >= \(maximumAttempts)
+                """)
+            let rows = try await connection.query("""
+                WITH running AS (
+                  SELECT count(*) AS n FROM app.export_jobs WHERE state = 'running' AND lease_until >= now()
+                ), next AS (
+                  SELECT id FROM app.export_jobs
+                  WHERE state = 'queued' OR (state = 'running' AND lease_until < now())
+                  ORDER BY created_at, id
+                  LIMIT 1 FOR UPDATE SKIP LOCKED
+                )
+                UPDATE app.export_jobs j
+                SET state = 'running', attempts = j.attempts + 1, lease_owner = \(worker),
+                    lease_until = now() + make_interval(secs => \(leaseSeconds)), started_at = now(), rows_written = 0,
+                    size_bytes = NULL, error = NULL
+                FROM next, running
+                WHERE j.id = next.id AND running.n < \(perTenantLimit)
+                RETURNING \(unescaped: Self.columns("j"))
+                """).collect()
+            guard let row = rows.first else { return nil }
+            let job = try Self.decode(row)
+            let cells = row.makeRandomAccess()
+            let role = TenantUser.Role(rawValue: try cells["requested_role"].decode(String.self)) ?? .viewer
+            let attributes = Self.stringMap(try cells["attributes"].decode(String.self))
+            return Claim(job: job, attempt: job.attempts, role: role, attributes: attributes)
+        }
+    }
+
+    /// Extends the attempt's lease and records its progress; false when the attempt no longer holds the
+    /// job (revoked, or taken over after its lease ran out), in which case the worker stops.
+    public func heartbeat(_ claim: Claim, worker: String, rows: Int, lease: Duration, in scope: TenantScope, logger: Logger) async throws -> Bool {
+        let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            try await connection.query("""
+                UPDATE app.export_jobs SET rows_written = \(rows), lease_until = now() + make_interval(secs => \(leaseSeconds))
+                WHERE id = \(claim.job.id) AND state = 'running' AND attempts = \(claim.attempt) AND lease_owner = \(worker)
+                RETURNING id
+                """).collect().count == 1
+        }
+    }
+
+    /// Marks the attempt done with its figures; false when it no longer held the job (its object must go).
+    public func finish(_ claim: Claim, worker: String, rows: Int, sizeBytes: Int, retention: Duration, in scope: TenantScope,
+                       logger: Logger) async throws -> Bool {
+        let retentionSeconds = Double(retention.components.seconds)
+        return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            try await connection.query("""
+                UPDATE app.export_jobs SET state = 'done', rows_written = \(rows), size_bytes = \(sizeBytes), finished_at = now(),
+                       expires_at = now() + make_interval(secs => \(retentionSeconds)), lease_owner = NULL, lease_until = NULL
+                WHERE id = \(claim.job.id) AND state = 'running' AND attempts = \(claim.attempt) AND lease_owner = \(worker)
+                RETURNING id
+                """).collect().count == 1
+        }
+    }
+
+    /// Marks the attempt failed for good with a reason the tenant may read (a limit, a refused parameter).
+    public func fail(_ claim: Claim, worker: String, reason: String, in scope: TenantScope, logger: Logger) async throws {
+        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            try await connection.query("""
+                UPDATE app.export_jobs SET state = 'failed', error = \(String(reason.prefix(1000))), finished_at = now(),
+                       lease_owner = NULL, lease_until = NULL
+                WHERE id = \(claim.job.id) AND state = 'running' AND attempts = \(claim.attempt) AND lease_owner = \(worker)
+                """)
+        }
+    }
+
+    /// Gives the attempt back (the server is stopping, or the store was unavailable): the job is queued
+    /// again and the next attempt starts from the beginning.
+    public func release(_ claim: Claim, worker: String, in scope: TenantScope, logger: Logger) async throws {
+        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            try await connection.query("""
+                UPDATE app.export_jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, rows_written = 0
+                WHERE id = \(claim.job.id) AND state = 'running' AND attempts = \(claim.attempt) AND lease_owner = \(worker)
+                """)
+        }
+    }
+
+    /// Marks the tenant's finished jobs whose retention ended as expired; returns them (their objects go).
+    public func expireDue(in scope: TenantScope, logger: Logger) async throws -> [ExportJob] {
+        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            try await connection.query("""
+                UPDATE app.export_jobs SET state = 'expired' WHERE state = 'done' AND expires_at < now()
+                RETURNING \(unescaped: Self.columns())
+                """).collect().map(Self.decode)
+        }
+    }
+
+    // MARK: - Rows
+
+    static func sourceColumns(of source: ExportSource) -> (report: String?, parameters: String, actorKey: String?) {
+        switch source {
+        case .report(let name, let parameters):
+            return (name, JSONValue.object(parameters.mapValues(JSONValue.string)).jsonText, nil)
+        case .statements(let since, let until):
+            var range: [String: JSONValue] = [:]
+            if let since { range["since"] = .string(ISO8601Timestamp.formatMicroseconds(since)) }
+            if let until { range["until"] = .string(ISO8601Timestamp.formatMicroseconds(until)) }
+            return (nil, JSONValue.object(range).jsonText, nil)
+        case .learner(let actorKey):
+            return (nil, "{}", actorKey)
+        }
+    }
+
+    static func stringMap(_ json: String) -> [String: String] {
+        guard let object = (try? JSONParser.parse(Array(json.utf8)))?.objectValue else { return [:] }
+        return object.compactMapValues(\.stringValue)
+    }
+
+    static func decode(_ row: PostgresRow) throws -> ExportJob {
+        let cells = row.makeRandomAccess()
+        let parameters = stringMap(try cells["parameters"].decode(String.self))
+        let source: ExportSource = switch try cells["source"].decode(String.self) {
+        case "report": .report(name: try cells["report"].decode(String.self), parameters: parameters)
+        case "learner": .learner(actorKey: try cells["subject_actor_key"].decode(String?.self) ?? "")
+        default: .statements(since: parameters["since"].flatMap(ISO8601Timestamp.parse), until: parameters["until"].flatMap(ISO8601Timestamp.parse))
+        }
+        return ExportJob(
+            id: try cells["id"].decode(UUID.self),
+            tenant: TenantID(try cells["tenant_id"].decode(UUID.self)),
+            source: source,
+            format: ExportFormat(rawValue: try cells["format"].decode(String.self)) ?? .ndjson,
+            compressed: try cells["compressed"].decode(Bool.self),
+            state: ExportState(rawValue: try cells["state"].decode(String.self)) ?? .failed,
+            requestedBy: try cells["requested_by"].decode(String.self),
+            requestedKind: try cells["requested_kind"].decode(String.self),
+            scheduleID: try cells["schedule_id"].decode(UUID?.self),
+            attempts: try cells["attempts"].decode(Int.self),
+            rows: try cells["rows_written"].decode(Int.self),
+            sizeBytes: try cells["size_bytes"].decode(Int?.self),
+            error: try cells["error"].decode(String?.self),
+            createdAt: try cells["created_at"].decode(Date.self),
+            startedAt: try cells["started_at"].decode(Date?.self),
+            finishedAt: try cells["finished_at"].decode(Date?.self),
+            expiresAt: try cells["expires_at"].decode(Date?.self))
+    }
+}

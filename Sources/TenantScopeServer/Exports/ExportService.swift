@@ -1,0 +1,154 @@
+import Foundation
+import Logging
+import TenantScopeCore
+import TenantScopePostgres
+
+/// What the export API, the dashboard and the CLI do with export jobs: create (validated in full first),
+/// read with a freshly signed download link, list, revoke, and open a download link. Every create,
+/// download and revoke is an audit row naming who acted and the tenant.
+public struct ExportService: Sendable {
+    let jobs: ExportJobStore
+    let schedules: ExportScheduleStore
+    let links: ExportLinkSigner
+    let store: any ExportObjectStore
+    let audit: AuditLog
+    let catalog: ReportCatalog
+    /// The time links are signed and checked at (tests move it).
+    let now: @Sendable () -> Date
+
+    public init(database: Database, store: any ExportObjectStore, catalog: ReportCatalog, now: @escaping @Sendable () -> Date = Date.init) {
+        self.jobs = database.exportJobs
+        self.schedules = database.exportSchedules
+        self.links = database.exportLinks
+        self.store = store
+        self.audit = database.audit
+        self.catalog = catalog
+        self.now = now
+    }
+
+    /// Who acts, for the job row and the audit log.
+    public struct Actor: Sendable {
+        public var requester: ExportJobStore.Requester
+        /// Whom the audit row names, and as what.
+        public var auditName: String
+        public var auditKind: String
+
+        public static func tenantUser(_ user: TenantUser) -> Actor {
+            Actor(requester: .init(name: user.subject, kind: "tenant_user", role: user.role, attributes: user.attributes),
+                  auditName: user.subject, auditKind: "tenant_user")
+        }
+
+        public static func platformOperator(_ name: String) -> Actor {
+            Actor(requester: .init(name: name, kind: "platform_admin", role: .admin), auditName: name, auditKind: "platform_admin")
+        }
+
+        public static func commandOperator(_ name: String) -> Actor {
+            Actor(requester: .init(name: name, kind: "operator", role: .admin), auditName: name, auditKind: "operator")
+        }
+
+        /// Whether this actor sees every job of the tenant (admins) or only its own.
+        var seesAllJobs: Bool { requester.role == .admin }
+    }
+
+    /// Parses and validates a request body in the actor's role, then queues the job.
+    public func create(body: some Collection<UInt8>, by actor: Actor, in scope: TenantScope, logger: Logger) async throws -> ExportJob {
+        let request: ExportRequest
+        do {
+            request = try ExportRequest.parse(body, catalog: catalog, role: actor.requester.role, today: ISO8601Timestamp.day(now()))
+        } catch {
+            try await record(actor, tenant: scope.tenant, action: "export_created", job: nil, report: nil, outcome: "invalid", logger: logger)
+            throw error
+        }
+        return try await create(request, by: actor, in: scope, logger: logger)
+    }
+
+    public func create(_ request: ExportRequest, by actor: Actor, in scope: TenantScope, logger: Logger) async throws -> ExportJob {
+        guard let job = try await jobs.create(request, by: actor.requester, in: scope, logger: logger) else {
+            throw TenantScopeError.conflict("the export could not be queued")
+        }
+        try await record(actor, tenant: scope.tenant, action: "export_created", job: job, report: ExportWorker.reportName(job.source),
+                         outcome: "queued", logger: logger)
+        logger.info("Export queued", metadata: ["export.job": "\(job.id)", "export.source": "\(job.source.kind)"])
+        return job
+    }
+
+    /// One job with, when done, a download link signed now for 24 hours (or until the file expires).
+    public func status(_ id: UUID, for actor: Actor, in scope: TenantScope, logger: Logger) async throws -> ExportStatus {
+        guard let job = try await jobs.job(id, in: scope, logger: logger), visible(job, to: actor) else {
+            throw TenantScopeError.notFound("no export with that id")
+        }
+        return status(of: job)
+    }
+
+    public func list(for actor: Actor, in scope: TenantScope, logger: Logger) async throws -> [ExportStatus] {
+        try await jobs.list(in: scope, logger: logger).filter { visible($0, to: actor) }.map(status(of:))
+    }
+
+    /// Revokes a job and removes its file; the job stays listed as `revoked`.
+    public func revoke(_ id: UUID, by actor: Actor, in scope: TenantScope, logger: Logger) async throws -> ExportStatus {
+        guard let current = try await jobs.job(id, in: scope, logger: logger), visible(current, to: actor),
+              let job = try await jobs.revoke(id, in: scope, logger: logger)
+        else { throw TenantScopeError.notFound("no export with that id") }
+        try await store.remove(job.objectKey, logger: logger)
+        try await record(actor, tenant: scope.tenant, action: "export_revoked", job: job, report: ExportWorker.reportName(job.source),
+                         outcome: "ok", logger: logger)
+        return status(of: job)
+    }
+
+    /// Opens a download link: the signature, then, at this moment, the job in the tenant the signature
+    /// names — it must exist (a deleted tenant's jobs are gone), be done, and not be revoked or expired.
+    public func download(token: String, logger: Logger) async throws -> (ExportJob, ExportDownload) {
+        let claim: ExportLinkSigner.Claim
+        do {
+            claim = try links.verify(token, now: now())
+        } catch .expired {
+            throw TenantScopeError.gone("this download link has expired; read the export's status for a fresh link")
+        } catch {
+            throw TenantScopeError.notFound("no such download")
+        }
+        let scope = ScopePolicy.exportLink(of: claim.tenant)
+        guard let job = try await jobs.job(claim.job, in: scope, logger: logger) else {
+            throw TenantScopeError.notFound("no such download")
+        }
+        switch job.state {
+        case .done: break
+        case .revoked: throw TenantScopeError.gone("this export was revoked")
+        case .expired: throw TenantScopeError.gone("this export's file has expired")
+        default: throw TenantScopeError.notFound("this export has no file")
+        }
+        // A presigned URL lives only as long as the link that led to it, and at most 24 hours.
+        let download = try await store.download(job.objectKey, expires: min(claim.expires, now().addingTimeInterval(ExportLinkSigner.lifetime)),
+                                                logger: logger)
+        try await audit.append(.init(actor: "export-link", actorKind: "system", scopeTenant: job.tenant, action: "export_downloaded",
+                                     report: ExportWorker.reportName(job.source),
+                                     parameters: ["job": job.id.uuidString.lowercased(), "requested_by": job.requestedBy],
+                                     rowCount: job.rows, outcome: "ok"), logger: logger)
+        return (job, download)
+    }
+
+    /// The job as the API shows it; a done job carries a link signed now.
+    func status(of job: ExportJob) -> ExportStatus {
+        var link: (String, Date)?
+        if job.state == .done {
+            let expires = min(now().addingTimeInterval(ExportLinkSigner.lifetime), job.expiresAt ?? .distantFuture)
+            link = ("/exports/download/" + links.token(job: job.id, tenant: job.tenant, expires: expires), expires)
+        }
+        return ExportStatus(job, link: link)
+    }
+
+    func visible(_ job: ExportJob, to actor: Actor) -> Bool {
+        actor.seesAllJobs || job.requestedBy == actor.requester.name
+    }
+
+    private func record(_ actor: Actor, tenant: TenantID, action: String, job: ExportJob?, report: String?, outcome: String,
+                        logger: Logger) async throws {
+        var parameters: [String: String] = [:]
+        if let job {
+            parameters["job"] = job.id.uuidString.lowercased()
+            parameters["source"] = job.source.kind
+            parameters["format"] = job.format.rawValue
+        }
+        try await audit.append(.init(actor: actor.auditName, actorKind: actor.auditKind, scopeTenant: tenant, action: action,
+                                     report: report, parameters: parameters, outcome: outcome), logger: logger)
+    }
+}
