@@ -380,6 +380,20 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION app.lock_export_claims() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  tenant uuid := app.current_tenant();
+BEGIN
+  IF tenant IS NULL THEN
+    RAISE EXCEPTION 'no tenant context';
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('tenantscope.export_claim.' || tenant::text, 0));
+END
+$$;
+
 CREATE FUNCTION app.lock_tenant_derivation() RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1870,6 +1884,9 @@ GRANT ALL ON FUNCTION app.learner_key(actor_key text) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.learners_from_statements(actor_keys text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.learners_from_statements(actor_keys text[]) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.lock_export_claims() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.lock_export_claims() TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.lock_tenant_derivation() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.lock_tenant_derivation() TO tenantscope_tenant;

@@ -27,14 +27,14 @@ struct LRSFixture: Sendable {
     let handle: TestDatabase
 
     static func with(
-        maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes,
+        maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes, exports: ExportConfiguration? = nil,
         _ body: @Sendable (any TestClientProtocol, LRSFixture) async throws -> Void
     ) async throws {
         let handle = try TestDatabase.current
         let fixture = LRSFixture(a: try await member(handle), b: try await member(handle), handle: handle)
         let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits)
         let app = buildApplication(
-            database: database, configuration: .init(port: 0, maximumBodyBytes: maximumBodyBytes, rollupInterval: nil),
+            database: database, configuration: .init(port: 0, maximumBodyBytes: maximumBodyBytes, rollupInterval: nil, exports: exports),
             tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(), logger: TestDatabase.logger
         )
         try await app.test(.router) { client in try await body(client, fixture) }

@@ -120,7 +120,7 @@ public struct ExportJobStore: Sendable {
         let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
         return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             // One claim at a time per tenant, across processes, so the running count below cannot race.
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('tenantscope.export_claim.' || app.current_tenant()::text, 0))")
+            try await connection.query("SELECT app.lock_export_claims()")
             try await connection.query("""
                 UPDATE app.export_jobs SET state = 'failed', lease_owner = NULL, lease_until = NULL, finished_at = now(),
                        error = 'stopped after ' || attempts || ' attempts; the last one did not finish'

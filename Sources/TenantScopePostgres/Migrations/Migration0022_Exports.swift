@@ -70,6 +70,25 @@ extension Migration {
         // The worker's claim and the pending-work summary read only unfinished or expiring jobs.
         "CREATE INDEX export_jobs_open ON app.export_jobs (tenant_id, created_at) WHERE state IN ('queued', 'running')",
 
+        // Serializes export claims within the current tenant (the per-tenant running limit), for the
+        // tenant role, which may not take advisory locks itself.
+        """
+        CREATE FUNCTION app.lock_export_claims() RETURNS void
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+        AS $$
+        DECLARE
+          tenant uuid := app.current_tenant();
+        BEGIN
+          IF tenant IS NULL THEN
+            RAISE EXCEPTION 'no tenant context';
+          END IF;
+          PERFORM pg_advisory_xact_lock(hashtextextended('tenantscope.export_claim.' || tenant::text, 0));
+        END
+        $$
+        """,
+        "REVOKE ALL ON FUNCTION app.lock_export_claims() FROM PUBLIC",
+        "GRANT EXECUTE ON FUNCTION app.lock_export_claims() TO tenantscope_tenant",
+
         // The latest slot of a schedule at or before `at` (UTC): today's (or this week's) hour, or the one before.
         """
         CREATE FUNCTION app.export_schedule_slot(cadence text, hour integer, weekday integer, at timestamptz) RETURNS timestamptz

@@ -27,7 +27,7 @@ struct ExportRoutes {
     func register(on router: Router<AppRequestContext>) {
         let group = router.tenantRoutes("api/v1/exports", authenticator: authenticator, purpose: "exports", audit: audit)
         group.post { request, context in
-            let body = try await RequestBody.collect(request, limit: ExportRequest.maximumBodyBytes)
+            let body = try await RequestBody.collect(request, limit: 4 * ExportRequest.maximumBodyBytes)
             let job = try await service.create(body: body, by: .tenantUser(context.user), in: context.scope, logger: context.logger)
             return try Self.accepted(service.status(of: job), request: request, context: context)
         }
@@ -58,7 +58,7 @@ struct ExportRoutes {
                                              purpose: "exports for a tenant", audit: audit)
         platform.post { request, context in
             let scope = try await tenant(context)
-            let body = try await RequestBody.collect(request, limit: ExportRequest.maximumBodyBytes)
+            let body = try await RequestBody.collect(request, limit: 4 * ExportRequest.maximumBodyBytes)
             let job = try await service.create(body: body, by: .platformOperator(context.person.name), in: scope, logger: context.logger)
             return try Self.accepted(service.status(of: job), request: request, context: context)
         }

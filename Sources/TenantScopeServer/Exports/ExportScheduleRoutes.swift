@@ -47,7 +47,7 @@ struct ExportScheduleRoutes {
         let group = router.tenantRoutes("api/v1/export-schedules", authenticator: authenticator, purpose: "export schedules", audit: audit)
         group.post { request, context in
             try context.require(.admin, "scheduling exports is for tenant admins")
-            let body = try await RequestBody.collect(request, limit: ExportRequest.maximumBodyBytes)
+            let body = try await RequestBody.collect(request, limit: 4 * ExportRequest.maximumBodyBytes)
             let parsed = try ExportSchedule.parse(body, catalog: catalog, role: context.user.role, today: ISO8601Timestamp.day(Date()))
             let schedule = try await schedules.create(
                 parsed.request, cadence: parsed.cadence, hour: parsed.hour, weekday: parsed.weekday,

@@ -62,9 +62,10 @@ public struct ExportWorker: Service {
         }
     }
 
-    /// One look for work; true when a job ran (so the loop looks again at once).
-    func step(housekeeping: Bool) async throws -> Bool {
-        let pending = try await jobs.pendingWork(logger: logger)
+    /// One look for work; true when a job ran (so the loop looks again at once). `among` limits it to
+    /// some tenants (tests share one database with other tests' tenants).
+    func step(housekeeping: Bool, among: Set<TenantID>? = nil) async throws -> Bool {
+        let pending = try await jobs.pendingWork(logger: logger).filter { among?.contains($0.tenant) ?? true }
         if housekeeping {
             for work in pending where work.dueSchedules > 0 || work.expiring > 0 {
                 try await tidy(work.tenant, schedules: work.dueSchedules > 0, expiring: work.expiring > 0)

@@ -1,0 +1,283 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Synchronization
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeServer
+@testable import TenantScopeTestSupport
+
+/// Export jobs through the API: created, run by the worker in the job's tenant scope, downloaded through a
+/// signed, expiring, re-checked link; invisible to every other tenant; schedules queue one job per slot.
+@Suite(.database) struct ExportHTTPTests {
+    /// A clock tests move forward (link expiry).
+    final class TestClock: Sendable {
+        private let offset = Mutex<TimeInterval>(0)
+        func advance(by seconds: TimeInterval) { offset.withLock { $0 += seconds } }
+        var now: Date { Date().addingTimeInterval(offset.withLock { $0 }) }
+    }
+
+    struct Setup: Sendable {
+        let client: any TestClientProtocol
+        let fixture: LRSFixture
+        let worker: ExportWorker
+        let store: FileExportStore
+        let clock: TestClock
+
+        /// Runs the worker until it finds no job of the fixture's tenants.
+        func drain() async throws {
+            let tenants: Set<TenantID> = [fixture.a.tenant.id, fixture.b.tenant.id]
+            do {
+                while try await worker.step(housekeeping: true, among: tenants) {}
+            } catch {
+                Issue.record("the export worker failed: \(String(reflecting: error))")
+                throw error
+            }
+        }
+
+        func headers(_ member: LRSFixture.Member, role: TenantUser.Role = .admin, subject: String = "exporter") async throws -> HTTPFields {
+            var headers = HTTPFields()
+            headers[.authorization] = "Bearer " + (try await TestTokens.tenant(member.tenant.id, role: role, subject: subject))
+            headers[.contentType] = "application/json"
+            return headers
+        }
+
+        func send(_ method: HTTPRequest.Method, _ uri: String, _ headers: HTTPFields = [:], _ body: String? = nil,
+                  expect status: HTTPResponse.Status, sourceLocation: SourceLocation = #_sourceLocation) async throws -> (body: String, headers: HTTPFields, bytes: [UInt8]) {
+            try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+                let text = String(buffer: response.body)
+                #expect(response.status == status, "\(method) \(uri): \(text)", sourceLocation: sourceLocation)
+                return (text, response.headers, Array(response.body.readableBytesView))
+            }
+        }
+    }
+
+    func withExports(_ body: @Sendable (Setup) async throws -> Void) async throws {
+        let handle = try TestDatabase.current
+        let root = URL(fileURLWithPath: handle.root).appendingPathComponent("exports-\(UUID().uuidString.prefix(8))")
+        let clock = TestClock()
+        let settings = ExportSettings()
+        let store = try FileExportStore(root: root)
+        let exports = ExportConfiguration(store: store, partialDirectory: root.appendingPathComponent(".partial"), settings: settings,
+                                          runsWorker: false, now: { clock.now })
+        try await LRSFixture.with(exports: exports) { client, fixture in
+            let database = fixture.handle.database
+            let worker = ExportWorker(database: database,
+                                      reader: ExportReader(database: database, reports: ReportRunner(catalog: try StandardReports.catalog(), database: database)),
+                                      store: store, settings: settings, partialDirectory: exports.partialDirectory, logger: TestDatabase.logger)
+            try FileManager.default.createDirectory(at: exports.partialDirectory, withIntermediateDirectories: true)
+            try await body(Setup(client: client, fixture: fixture, worker: worker, store: store, clock: clock))
+        }
+    }
+
+    static func field(_ body: String, _ name: String) -> String? {
+        XAPIJSON.object(body)[name]?.stringValue
+    }
+
+    @Test func aTenantAdminExportsAReportAndItsStatementsAndDownloadsThemThroughASignedLink() async throws {
+        try await withExports { setup in
+            let a = setup.fixture.a, b = setup.fixture.b
+            let canaryA = "https://example.com/a-\(UUID().uuidString.lowercased())"
+            let canaryB = "https://example.com/b-\(UUID().uuidString.lowercased())"
+            for (member, object) in [(a, canaryA), (b, canaryB)] {
+                _ = try await setup.send(.post, "/xAPI/statements", member.headers,
+                                         XAPIJSON.array((0..<3).map { _ in XAPIJSON.statement(object: object) }), expect: .ok)
+            }
+            let admin = try await setup.headers(a)
+            let created = try await setup.send(.post, "/api/v1/exports", admin, #"{"statements": {}, "format": "ndjson", "gzip": true}"#,
+                                               expect: .accepted)
+            let id = try #require(Self.field(created.body, "id"))
+            #expect(created.headers[.location] == "/api/v1/exports/\(id)")
+            #expect(Self.field(created.body, "state") == "queued")
+            let report = try await setup.send(.post, "/api/v1/exports", admin, #"{"report": "active_learners", "parameters": {"days": 30}, "format": "csv"}"#,
+                                              expect: .accepted)
+            let reportID = try #require(Self.field(report.body, "id"))
+            try await setup.drain()
+
+            let status = try await setup.send(.get, "/api/v1/exports/\(id)", admin, expect: .ok)
+            #expect(Self.field(status.body, "state") == "done", "\(status.body)")
+            #expect(XAPIJSON.object(status.body)["rows"] == .number("3"))
+            let link = try #require(Self.field(status.body, "download_url"))
+            #expect(link.hasPrefix("/exports/download/") && link.contains(a.tenant.id.description))
+            let file = try await setup.send(.get, link, expect: .ok)
+            #expect(file.headers[.contentType] == "application/gzip")
+            let lines = try Self.gunzip(file.bytes).split(separator: "\n")
+            #expect(lines.count == 3 && lines.allSatisfy { $0.contains(canaryA) } && !lines.contains { $0.contains(canaryB) })
+            // The object lives under the tenant's own directory.
+            #expect(FileManager.default.fileExists(atPath: setup.store.root.appendingPathComponent("\(a.tenant.id)/\(id).ndjson.gz").path))
+
+            let csvStatus = try await setup.send(.get, "/api/v1/exports/\(reportID)", admin, expect: .ok)
+            let csv = try await setup.send(.get, try #require(Self.field(csvStatus.body, "download_url")), expect: .ok)
+            #expect(csv.body.hasPrefix("day,") || csv.body.contains("\r\n"), "\(csv.body)")
+            #expect(csv.headers[.contentDisposition]?.contains("export-\(reportID).csv") == true)
+
+            // Listed for A; B neither lists, reads, revokes nor downloads it.
+            #expect(try await setup.send(.get, "/api/v1/exports", admin, expect: .ok).body.contains(id))
+            let adminB = try await setup.headers(b)
+            #expect(!(try await setup.send(.get, "/api/v1/exports", adminB, expect: .ok).body.contains(id)))
+            _ = try await setup.send(.get, "/api/v1/exports/\(id)", adminB, expect: .notFound)
+            _ = try await setup.send(.delete, "/api/v1/exports/\(id)", adminB, expect: .notFound)
+            _ = try await setup.send(.get, "/api/v1/exports/not-a-uuid", adminB, expect: .notFound)
+            // A link whose tenant part names B (or whose job part was changed) is not a link at all.
+            let forged = link.replacingOccurrences(of: a.tenant.id.description, with: b.tenant.id.description)
+            _ = try await setup.send(.get, forged, expect: .notFound)
+            let signer = setup.fixture.handle.database.exportLinks
+            // Genuinely signed for B but naming A's job: B's scope does not hold the job.
+            let crossSigned = "/exports/download/" + signer.token(job: UUID(uuidString: id)!, tenant: b.tenant.id, expires: Date().addingTimeInterval(600))
+            _ = try await setup.send(.get, crossSigned, expect: .notFound)
+
+            let audit = try await setup.fixture.handle.admin.auditTrail.tail(limit: 200, logger: TestDatabase.logger)
+            for action in ["export_created", "export_completed", "export_downloaded"] {
+                #expect(audit.contains { $0.entry.action == action && $0.entry.scopeTenant == a.tenant.id && $0.entry.parameters["job"] == id }, "\(action)")
+            }
+        }
+    }
+
+    @Test func linksExpireAfterADayAreReSignedOnEveryReadAndDieWithARevocation() async throws {
+        try await withExports { setup in
+            let a = setup.fixture.a
+            _ = try await setup.send(.post, "/xAPI/statements", a.headers, XAPIJSON.statement(), expect: .ok)
+            let admin = try await setup.headers(a)
+            let id = try #require(Self.field(try await setup.send(.post, "/api/v1/exports", admin, #"{"statements": {}}"#, expect: .accepted).body, "id"))
+            try await setup.drain()
+            let first = try #require(Self.field(try await setup.send(.get, "/api/v1/exports/\(id)", admin, expect: .ok).body, "download_url"))
+            _ = try await setup.send(.get, first, expect: .ok)
+
+            // A day and a bit later the first link is gone (410), and a fresh read gives a working one.
+            setup.clock.advance(by: 25 * 3600)
+            let expired = try await setup.send(.get, first, expect: .gone)
+            #expect(expired.body.contains("expired"))
+            let second = try #require(Self.field(try await setup.send(.get, "/api/v1/exports/\(id)", admin, expect: .ok).body, "download_url"))
+            #expect(second != first)
+            _ = try await setup.send(.get, second, expect: .ok)
+
+            // Revoked: the link answers 410, the file is gone, the job says so.
+            let revoked = try await setup.send(.delete, "/api/v1/exports/\(id)", admin, expect: .ok)
+            #expect(Self.field(revoked.body, "state") == "revoked")
+            _ = try await setup.send(.get, second, expect: .gone)
+            #expect(!FileManager.default.fileExists(atPath: setup.store.root.appendingPathComponent("\(a.tenant.id)/\(id).ndjson").path))
+        }
+    }
+
+    @Test func badRequestsAreClearAndQueueNothing() async throws {
+        try await withExports { setup in
+            let a = setup.fixture.a
+            let admin = try await setup.headers(a)
+            let viewer = try await setup.headers(a, role: .viewer, subject: "viewer")
+            let cases: [(HTTPFields, String, HTTPResponse.Status, String)] = [
+                (admin, #"{"report": "no_such_report"}"#, .badRequest, "no_such_report"),
+                (admin, #"{"report": "active_learners", "parameters": {"colour": "red"}}"#, .badRequest, "colour"),
+                (admin, #"{"report": "active_learners", "format": "xml"}"#, .badRequest, "format"),
+                (admin, #"{"statements": {}, "format": "csv"}"#, .badRequest, "csv"),
+                (admin, #"{"statements": {"since": "yesterday"}}"#, .badRequest, "since"),
+                (admin, #"{"statements": {}, "report": "active_learners"}"#, .badRequest, "exactly one"),
+                (admin, #"{"statements": {}, "tenant": "other"}"#, .badRequest, "tenant"),
+                (admin, #"{"learner": {"name": "no identifier"}}"#, .badRequest, "identifier"),
+                (admin, "not json", .badRequest, "JSON"),
+                (admin, #"{"report": "active_learners", "parameters": {"days": "\#(String(repeating: "9", count: 17_000))"}}"#, .badRequest, "16384"),
+                (viewer, #"{"learner": {"mbox": "mailto:ann@example.com"}}"#, .forbidden, "admins"),
+            ]
+            for (headers, body, status, mentions) in cases {
+                let response = try await setup.send(.post, "/api/v1/exports", headers, body, expect: status)
+                #expect(response.body.contains(mentions), "\(body.prefix(80)): \(response.body)")
+            }
+            #expect(try await setup.fixture.rows(a, "SELECT count(*)::text FROM app.export_jobs") == ["0"])
+            // A viewer may export a report, and sees only their own jobs.
+            let mine = try await setup.send(.post, "/api/v1/exports", viewer, #"{"report": "active_learners"}"#, expect: .accepted)
+            _ = try await setup.send(.post, "/api/v1/exports", admin, #"{"report": "active_learners"}"#, expect: .accepted)
+            let listed = XAPIJSON.object(try await setup.send(.get, "/api/v1/exports", viewer, expect: .ok).body)["exports"]?.arrayValue ?? []
+            #expect(listed.count == 1 && listed.first?["id"]?.stringValue == Self.field(mine.body, "id"))
+        }
+    }
+
+    @Test func aScheduleQueuesExactlyOneJobPerSlotHoweverManyWorkersLook() async throws {
+        try await withExports { setup in
+            let a = setup.fixture.a
+            let admin = try await setup.headers(a)
+            _ = try await setup.send(.post, "/api/v1/export-schedules", admin, #"{"report": "active_learners", "cadence": "daily"}"#, expect: .badRequest)
+            _ = try await setup.send(.post, "/api/v1/export-schedules", try await setup.headers(a, role: .viewer),
+                                     #"{"report": "active_learners", "cadence": "daily", "hour": 3}"#, expect: .forbidden)
+            let created = try await setup.send(.post, "/api/v1/export-schedules", admin,
+                                               #"{"report": "active_learners", "format": "csv", "cadence": "daily", "hour": 3}"#, expect: .created)
+            let schedule = try #require(Self.field(created.body, "id"))
+            // Made two days old, so today's 03:00 slot has come since it was saved.
+            try await setup.fixture.handle.database.sessions.run(a.tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
+                try await connection.query("UPDATE app.export_schedules SET created_at = now() - interval '2 days' WHERE id = \(UUID(uuidString: schedule)!)")
+            }
+            // Eight workers look at once: one job for the slot.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { try await setup.worker.tidy(a.tenant.id, schedules: true, expiring: false) }
+                }
+                try await group.waitForAll()
+            }
+            let jobs = try await setup.fixture.rows(a, "SELECT requested_kind || ' ' || state FROM app.export_jobs WHERE schedule_id = '\(schedule)'")
+            #expect(jobs == ["schedule queued"])
+            try await setup.drain()
+            #expect(try await setup.fixture.rows(a, "SELECT state FROM app.export_jobs WHERE schedule_id = '\(schedule)'") == ["done"])
+            try await setup.worker.tidy(a.tenant.id, schedules: true, expiring: false)
+            #expect(try await setup.fixture.rows(a, "SELECT count(*)::text FROM app.export_jobs WHERE schedule_id = '\(schedule)'") == ["1"])
+            let audit = try await setup.fixture.handle.admin.auditTrail.tail(limit: 100, logger: TestDatabase.logger)
+            #expect(audit.filter { $0.entry.action == "export_scheduled" && $0.entry.parameters["schedule"] == schedule }.count == 1)
+            // B does not see A's schedule and cannot delete it.
+            let adminB = try await setup.headers(setup.fixture.b)
+            #expect(!(try await setup.send(.get, "/api/v1/export-schedules", adminB, expect: .ok).body.contains(schedule)))
+            _ = try await setup.send(.delete, "/api/v1/export-schedules/\(schedule)", adminB, expect: .notFound)
+            _ = try await setup.send(.delete, "/api/v1/export-schedules/\(schedule)", admin, expect: .noContent)
+        }
+    }
+
+    @Test func deletingATenantRemovesItsJobsAndFiles() async throws {
+        try await withExports { setup in
+            let a = setup.fixture.a
+            _ = try await setup.send(.post, "/xAPI/statements", a.headers, XAPIJSON.statement(), expect: .ok)
+            let admin = try await setup.headers(a)
+            let id = try #require(Self.field(try await setup.send(.post, "/api/v1/exports", admin, #"{"statements": {}}"#, expect: .accepted).body, "id"))
+            try await setup.drain()
+            let link = try #require(Self.field(try await setup.send(.get, "/api/v1/exports/\(id)", admin, expect: .ok).body, "download_url"))
+            var platform = HTTPFields()
+            platform[.authorization] = "Bearer " + (try await TestTokens.platform("deleter"))
+            let slug = a.tenant.slug.rawValue
+            _ = try await setup.send(.delete, "/api/v1/platform/tenants/\(slug)?confirm=\(slug)", platform, expect: .ok)
+            _ = try await setup.send(.get, link, expect: .notFound)
+            #expect(!FileManager.default.fileExists(atPath: setup.store.root.appendingPathComponent(a.tenant.id.description).path))
+        }
+    }
+
+    @Test func aPlatformAdminExportsForOneTenantAudited() async throws {
+        try await withExports { setup in
+            let a = setup.fixture.a
+            var platform = HTTPFields()
+            platform[.authorization] = "Bearer " + (try await TestTokens.platform("ops-anna"))
+            platform[.contentType] = "application/json"
+            let created = try await setup.send(.post, "/api/v1/platform/tenants/\(a.tenant.slug.rawValue)/exports", platform,
+                                               #"{"report": "active_learners"}"#, expect: .accepted)
+            let id = try #require(Self.field(created.body, "id"))
+            #expect(Self.field(created.body, "requested_by") == "ops-anna")
+            // The tenant's admin sees it among the tenant's exports; a tenant token cannot use the platform route.
+            #expect(try await setup.send(.get, "/api/v1/exports", try await setup.headers(a), expect: .ok).body.contains(id))
+            _ = try await setup.send(.get, "/api/v1/platform/tenants/\(a.tenant.slug.rawValue)/exports", try await setup.headers(a), expect: .forbidden)
+            let audit = try await setup.fixture.handle.admin.auditTrail.tail(limit: 100, logger: TestDatabase.logger)
+            #expect(audit.contains { $0.entry.action == "export_created" && $0.entry.actor == "ops-anna" && $0.entry.actorKind == "platform_admin"
+                && $0.entry.scopeTenant == a.tenant.id })
+        }
+    }
+
+    /// Decompresses with the system's gzip, as a user's would.
+    static func gunzip(_ bytes: [UInt8]) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gunzip-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("export.gz")
+        try Data(bytes).write(to: file)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["gzip", "-d", file.path]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestSetupError("gzip could not decompress the export") }
+        return try String(contentsOf: directory.appendingPathComponent("export"), encoding: .utf8)
+    }
+}
