@@ -121,6 +121,8 @@ func buildRouter(
         let service = ExportService(database: database, store: exports.store, catalog: catalog, now: exports.now)
         ExportRoutes(service: service, directory: database.tenants, authenticator: bearer, audit: audit).register(on: router)
         ExportScheduleRoutes(schedules: database.exportSchedules, catalog: catalog, authenticator: bearer, audit: audit).register(on: router)
+        LearnerErasureRoutes(erasure: LearnerErasure(database: database), store: exports.store, authenticator: bearer, audit: audit)
+            .register(on: router)
     }
     return router
 }

@@ -265,6 +265,52 @@ import Testing
         }
     }
 
+    @Test func aLearnerGetsTheirDataAndIsThenErasedWithTheExportsThatHeldThem() async throws {
+        try await withExports { setup in
+            let a = setup.fixture.a
+            _ = try await setup.send(.post, "/xAPI/statements", a.headers,
+                                     XAPIJSON.array([XAPIJSON.statement(actor: "mailto:ann@example.com"), XAPIJSON.statement(actor: "mailto:ann@example.com"),
+                                                     XAPIJSON.statement(actor: "mailto:bob@example.com")]), expect: .ok)
+            var lrs = a.headers
+            lrs[.contentType] = "application/json"
+            let agent = #"{"mbox":"mailto:ann@example.com"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            _ = try await setup.send(.put, "/xAPI/activities/state?activityId=https%3A%2F%2Fexample.com%2Factivity%2F1&agent=\(agent)&stateId=bookmark",
+                                     lrs, #"{"page": 7}"#, expect: .noContent)
+            // Derived facts (the learner row, enrollments) as the roll-up service would have them.
+            try await RollupService(database: setup.fixture.handle.database, logger: TestDatabase.logger).catchUp(a.tenant.id)
+            let admin = try await setup.headers(a)
+            let access = try #require(Self.field(try await setup.send(.post, "/api/v1/exports", admin,
+                                                                       #"{"learner": {"mbox": "mailto:ann@example.com"}}"#, expect: .accepted).body, "id"))
+            let everything = try #require(Self.field(try await setup.send(.post, "/api/v1/exports", admin, #"{"statements": {}}"#, expect: .accepted).body, "id"))
+            try await setup.drain()
+            let accessStatus = try await setup.send(.get, "/api/v1/exports/\(access)", admin, expect: .ok)
+            #expect(!accessStatus.body.contains("ann@example.com"), "the status does not echo the learner")
+            let records = try await setup.send(.get, try #require(Self.field(accessStatus.body, "download_url")), expect: .ok).body
+                .split(separator: "\n").map { XAPIJSON.object(String($0)) }
+            #expect(records.filter { $0["record"] == "statement" }.count == 2)
+            #expect(records.contains { $0["record"] == "document" } && records.contains { $0["record"] == "learner" })
+            #expect(!records.contains { $0.description.contains("bob@example.com") })
+            let everythingLink = try #require(Self.field(try await setup.send(.get, "/api/v1/exports/\(everything)", admin, expect: .ok).body, "download_url"))
+
+            // Erasure: admins only, a clear 400 for a body without one identifier, then everything of Ann goes.
+            let body = #"{"learner": {"mbox": "mailto:ann@example.com"}}"#
+            _ = try await setup.send(.post, "/api/v1/learners/erasure", try await setup.headers(a, role: .viewer), body, expect: .forbidden)
+            _ = try await setup.send(.post, "/api/v1/learners/erasure", admin, #"{"learner": {"name": "Ann"}}"#, expect: .badRequest)
+            let erased = XAPIJSON.object(try await setup.send(.post, "/api/v1/learners/erasure", admin, body, expect: .ok).body)
+            #expect(erased["statements"] == .number("2") && erased["documents"] == .number("1") && erased["exports_removed"] == .number("2"))
+            #expect(try await setup.fixture.rows(a, "SELECT count(*)::text FROM app.statements WHERE actor_key = 'mbox:mailto:ann@example.com'") == ["0"])
+            #expect(try await setup.fixture.rows(a, "SELECT count(*)::text FROM app.statements") == ["1"])
+            // The exports that held her are gone: her access export entirely, the statement export revoked.
+            _ = try await setup.send(.get, "/api/v1/exports/\(access)", admin, expect: .notFound)
+            _ = try await setup.send(.get, everythingLink, expect: .gone)
+            #expect(!FileManager.default.fileExists(atPath: setup.store.root.appendingPathComponent("\(a.tenant.id)/\(everything).ndjson").path))
+            let audit = try await setup.fixture.handle.admin.auditTrail.tail(limit: 100, logger: TestDatabase.logger)
+            let row = try #require(audit.first { $0.entry.action == "learner_erased" && $0.entry.scopeTenant == a.tenant.id })
+            #expect(row.entry.parameters["request"] == erased["request_id"]?.stringValue)
+            #expect(!"\(row.entry)".contains("ann@example.com"), "the audit row names the request, not the learner")
+        }
+    }
+
     /// Decompresses with the system's gzip, as a user's would.
     static func gunzip(_ bytes: [UInt8]) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gunzip-\(UUID().uuidString)")

@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// Erases one learner from one tenant (a data-subject erasure request), in one transaction in that
+/// tenant's scope, so it happens entirely or not at all:
+/// - the learner's statements (as the actor), their learner row, enrollments and queued derivations,
+///   and the xAPI documents stored for them as the agent;
+/// - their contribution to the roll-ups: enrollment outcomes as a delta (old contribution out), and every
+///   day their statements fell on recomputed, so every other learner's figures are unchanged;
+/// - export jobs about them (their data-subject exports are deleted) and every finished export of the
+///   tenant that could hold their rows (statement exports, learner drill-downs): revoked, and their
+///   files are returned for the caller to remove.
+///
+/// Statements by others that merely mention the learner (as an object, an instructor, a team member)
+/// are kept: they are the other actors' records (docs/exports.md says so).
+public struct LearnerErasure: Sendable {
+    let sessions: ScopedDatabase
+
+    public init(database: Database) {
+        self.sessions = database.sessions
+    }
+
+    /// Reports whose rows name learners: their finished exports go with an erasure.
+    public static let learnerLevelReports = ["course_enrollments"]
+
+    public struct Outcome: Sendable, Hashable {
+        public var statements: Int
+        public var documents: Int
+        public var learnerRows: Int
+        /// Finished exports revoked because they may hold the learner; their files must be removed.
+        public var revokedExports: [ExportObjectKey]
+        public var deletedExportJobs: [ExportObjectKey]
+    }
+
+    public func erase(actorKey: String, in scope: TenantScope, logger: Logger) async throws -> Outcome {
+        try await sessions.run(scope, access: .readWrite, statementTimeout: .seconds(600), logger: logger) { connection in
+            // One derivation of the tenant at a time: the roll-up service must not re-derive the learner
+            // from statements this transaction is removing.
+            try await connection.query("SELECT app.lock_tenant_derivation()")
+            try await connection.query("""
+                INSERT INTO app.rollup_queue (day)
+                SELECT DISTINCT ("timestamp" AT TIME ZONE 'UTC')::date FROM app.statements WHERE actor_key = \(actorKey)
+                """)
+            try await connection.query("SELECT app.apply_enrollment_outcomes(ARRAY[\(actorKey)]::text[], -1)")
+            let statements = try await connection.query("""
+                WITH gone AS (DELETE FROM app.statements WHERE actor_key = \(actorKey) RETURNING 1) SELECT count(*)::int FROM gone
+                """).collect().first?.decode(Int.self) ?? 0
+            // Enrollments go with the learner row (ON DELETE CASCADE).
+            let learnerRows = try await connection.query("""
+                WITH gone AS (DELETE FROM app.learners WHERE actor_key = \(actorKey) RETURNING 1) SELECT count(*)::int FROM gone
+                """).collect().first?.decode(Int.self) ?? 0
+            try await connection.query("DELETE FROM app.learning_facts_queue WHERE actor_key = \(actorKey)")
+            let documents = try await connection.query("""
+                WITH gone AS (DELETE FROM app.xapi_documents WHERE agent_key = \(actorKey) RETURNING 1) SELECT count(*)::int FROM gone
+                """).collect().first?.decode(Int.self) ?? 0
+            let deleted = try await connection.query("""
+                DELETE FROM app.export_jobs WHERE subject_actor_key = \(actorKey) RETURNING \(unescaped: ExportJobStore.columns())
+                """).collect().map(ExportJobStore.decode)
+            let revoked = try await connection.query("""
+                UPDATE app.export_jobs SET state = 'revoked', error = 'removed by a learner erasure', finished_at = coalesce(finished_at, now()),
+                       lease_owner = NULL, lease_until = NULL
+                WHERE state IN ('queued', 'running', 'done')
+                  AND (source = 'statements' OR report = ANY(\(Self.learnerLevelReports)::text[]))
+                RETURNING \(unescaped: ExportJobStore.columns())
+                """).collect().map(ExportJobStore.decode)
+            // The days the learner's statements fell on, recomputed now from what is left, so reports
+            // are right the moment this commits (and equal a rebuild).
+            try await connection.query("SELECT app.catch_up_rollups(\(RollupCoverage.overlap)::interval, false)")
+            return Outcome(statements: statements, documents: documents, learnerRows: learnerRows,
+                           revokedExports: revoked.map(\.objectKey), deletedExportJobs: deleted.map(\.objectKey))
+        }
+    }
+}

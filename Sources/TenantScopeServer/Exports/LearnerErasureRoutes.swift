@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+import TenantScopeCore
+import TenantScopePostgres
+
+/// `POST /api/v1/learners/erasure` (tenant admins): a data-subject erasure request. The body names the
+/// learner as an xAPI Agent (`{"learner": {"mbox": "mailto:ada@example.com"}}`); everything held about
+/// them in the token's tenant is removed in one transaction (``LearnerErasure``), with the files of
+/// exports that could hold them. The audit row names the request by its id and counts, never the
+/// learner's identifier. The access request is an export: `POST /api/v1/exports` with `{"learner": …}`.
+struct LearnerErasureRoutes {
+    let erasure: LearnerErasure
+    let store: any ExportObjectStore
+    let authenticator: BearerAuthenticator
+    let audit: AuditLog
+
+    struct Erased: ResponseEncodable {
+        var request_id: String
+        var statements: Int
+        var documents: Int
+        var learner_rows: Int
+        var exports_removed: Int
+    }
+
+    func register(on router: Router<AppRequestContext>) {
+        router.tenantRoutes("api/v1/learners/erasure", authenticator: authenticator, purpose: "learner erasure", audit: audit)
+            .post { request, context in
+                try context.require(.admin, "erasing a learner is for tenant admins")
+                let body = try await RequestBody.collect(request, limit: ExportRequest.maximumBodyBytes)
+                guard let object = (try? JSONParser.parse(Array(body)))?.objectValue, object.count == 1,
+                      let agent = object["learner"]?.objectValue, let actorKey = StatementFacts.actorKey(agent)
+                else {
+                    throw TenantScopeError.invalidInput(
+                        "the body must be {\"learner\": <an xAPI Agent with exactly one identifier (mbox, mbox_sha1sum, openid or account)>}")
+                }
+                let requestID = UUID()
+                let outcome = try await erasure.erase(actorKey: actorKey, in: context.scope, logger: context.logger)
+                for key in outcome.revokedExports + outcome.deletedExportJobs {
+                    try await store.remove(key, logger: context.logger)
+                }
+                let removed = outcome.revokedExports.count + outcome.deletedExportJobs.count
+                try await audit.append(.init(principal: .tenantUser(context.user), scopeTenant: context.scope.tenant, action: "learner_erased",
+                                             parameters: ["request": requestID.uuidString.lowercased(), "statements": "\(outcome.statements)",
+                                                          "documents": "\(outcome.documents)", "exports_removed": "\(removed)"],
+                                             rowCount: outcome.statements, outcome: "ok"), logger: context.logger)
+                context.logger.notice("Learner erased", metadata: ["erasure.request": "\(requestID)"])
+                return Erased(request_id: requestID.uuidString.lowercased(), statements: outcome.statements, documents: outcome.documents,
+                              learner_rows: outcome.learnerRows, exports_removed: removed)
+            }
+    }
+}
