@@ -52,6 +52,16 @@ struct ServeClient: Sendable {
         return await send(request)
     }
 
+    /// `POST path` with a JSON body and a bearer token.
+    func post(_ path: String, json: String, bearer: String) async -> Exchange {
+        var request = URLRequest(url: URL(string: baseURL + path)!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(json.utf8)
+        request.setValue("Bearer " + bearer, forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        return await send(request)
+    }
+
     private func send(_ request: URLRequest) async -> Exchange {
         let start = ContinuousClock.now
         do {

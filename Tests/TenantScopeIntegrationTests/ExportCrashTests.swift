@@ -1,0 +1,105 @@
+import Foundation
+import PostgresNIO
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
+
+/// A real `serve` killed (SIGKILL) in the middle of an export: nothing is lost or duplicated. After a
+/// restart the job is taken over once its lease runs out, retried from the start into a new object
+/// (attempt 2), the dead attempt's partial file is removed, and the finished file holds every row once.
+@Suite(.serialized) struct ExportCrashTests {
+    static let statements = 200_000
+
+    @Test func anExportCutShortByACrashIsRetriedFromTheStartAndFinishesOnce() async throws {
+        let root = try ServeProcess.makeRoot("export-crash")
+        let arguments = ["--export-lease", "2", "--rollup-interval", "3600"]
+        var serve = try await ServeProcess.start(root: root, arguments: arguments)
+        try await FaultToleranceTests.finally(serve) {
+            let tenant = try await FaultToleranceTests.createTenant(on: serve)
+            try await Self.load(Self.statements, into: tenant.slug, on: serve)
+            let admin = try await Self.adminToken(for: tenant.slug, on: serve)
+            let partials = URL(fileURLWithPath: serve.stateDirectory).appendingPathComponent("exports/.partial")
+
+            // Create exports until one is caught running with a partial file (a fast machine may finish one first).
+            var caught: String?
+            for _ in 0..<5 where caught == nil {
+                let client = ServeClient(baseURL: serve.baseURL, timeout: .seconds(60))
+                let created = await client.post("/api/v1/exports", json: #"{"statements": {}, "format": "ndjson", "gzip": true}"#, bearer: admin)
+                try #require(created.status == 202, "\(created)")
+                let id = try #require(XAPIJSON.object(created.body)["id"]?.stringValue)
+                let deadline = ContinuousClock.now + .seconds(120)
+                while ContinuousClock.now < deadline {
+                    let state = XAPIJSON.object(await client.get("/api/v1/exports/\(id)", bearer: admin).body)["state"]?.stringValue
+                    let partial = (try? FileManager.default.contentsOfDirectory(atPath: partials.path))?.contains { $0.hasPrefix(id + ".attempt-1") } ?? false
+                    if state == "running" && partial {
+                        serve.send(SIGKILL)
+                        caught = id
+                        break
+                    }
+                    if state == "done" || state == "failed" { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            let id = try #require(caught, "no export was caught mid-way in five tries")
+            #expect(await serve.waitForExit(within: .seconds(30)))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: partials.path).contains { $0.hasPrefix(id + ".attempt-1") },
+                    "the dead attempt left its partial file")
+
+            // Restarted on the same state directory: the job is taken over and finishes.
+            await serve.shutDown()
+            serve = try await ServeProcess.start(root: root, logName: "serve-restarted", arguments: arguments)
+            let client = ServeClient(baseURL: serve.baseURL, timeout: .seconds(60))
+            var status: [String: JSONValue] = [:]
+            let deadline = ContinuousClock.now + .seconds(300)
+            while ContinuousClock.now < deadline {
+                status = XAPIJSON.object(await client.get("/api/v1/exports/\(id)", bearer: admin).body)
+                if status["state"]?.stringValue == "done" || status["state"]?.stringValue == "failed" { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(status["state"] == "done", "\(status)")
+            #expect(status["attempts"] == .number("2"), "\(status)")
+            #expect(status["rows"] == .number(String(Self.statements)))
+            #expect(!(try FileManager.default.contentsOfDirectory(atPath: partials.path).contains { $0.hasPrefix(id) }),
+                    "no partial file of the job is left")
+            // The file holds every statement exactly once.
+            let file = URL(fileURLWithPath: serve.stateDirectory).appendingPathComponent("exports/\(try await Self.tenantID(tenant.slug, on: serve))/\(id).ndjson.gz")
+            let lines = try ExportHTTPTests.gunzip(Array(try Data(contentsOf: file))).split(separator: "\n")
+            #expect(lines.count == Self.statements)
+            #expect(Set(lines.compactMap { XAPIJSON.object(String($0))["id"]?.stringValue }).count == Self.statements)
+        }
+        await serve.shutDown()
+    }
+
+    /// Writes `count` statements for the tenant straight into the table as the cluster's superuser (fast;
+    /// the LRS path is not what this test is about).
+    static func load(_ count: Int, into slug: String, on serve: ServeProcess) async throws {
+        try await OneShotConnection.with(try await serve.superuserEndpoint(), logger: TestDatabase.logger) { connection in
+            try await connection.query("""
+                INSERT INTO app.statements (tenant_id, id, statement, actor_key, verb_id, object_id, "timestamp", stored)
+                SELECT t.id, s.id,
+                       jsonb_build_object('id', s.id, 'actor', jsonb_build_object('mbox', 'mailto:learner' || (s.g % 500) || '@crash.example'),
+                                          'verb', jsonb_build_object('id', 'http://adlnet.gov/expapi/verbs/experienced'),
+                                          'object', jsonb_build_object('id', 'https://crash.example/activity/' || (s.g % 50)),
+                                          'timestamp', to_char(now() - (s.g || ' seconds')::interval, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+                       'mbox:mailto:learner' || (g % 500) || '@crash.example', 'http://adlnet.gov/expapi/verbs/experienced',
+                       'https://crash.example/activity/' || (s.g % 50), now() - (s.g || ' seconds')::interval, now()
+                FROM app.tenants t, (SELECT g, gen_random_uuid() AS id FROM generate_series(1, \(count)) g) s
+                WHERE t.slug = \(slug)
+                """, logger: TestDatabase.logger)
+        }
+    }
+
+    static func tenantID(_ slug: String, on serve: ServeProcess) async throws -> String {
+        try await OneShotConnection.with(try await serve.superuserEndpoint(), logger: TestDatabase.logger) { connection in
+            try await connection.query("SELECT id::text FROM app.tenants WHERE slug = \(slug)", logger: TestDatabase.logger)
+                .collect().first?.decode(String.self) ?? ""
+        }
+    }
+
+    static func adminToken(for slug: String, on serve: ServeProcess) async throws -> String {
+        let result = try await TenantScopeBinary.run(["token", "--tenant", slug, "--role", "admin", "--state-dir", serve.stateDirectory])
+        try #require(result.status == 0, "\(result.output)")
+        return try #require(result.output.split(separator: "\n").last { $0.split(separator: ".").count == 3 }.map(String.init))
+    }
+}
