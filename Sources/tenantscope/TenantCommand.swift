@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import TenantScopeCore
 import TenantScopePostgres
+import TenantScopeServer
 
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,7 +66,7 @@ struct TenantCommand: AsyncParsableCommand {
 
     struct Delete: DatabaseCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete a tenant and everything it owns: statements, derived facts, roll-ups, product events, LRS keys.",
+            abstract: "Delete a tenant and everything it owns: statements, derived facts, roll-ups, product events, LRS keys, exports and their files.",
             discussion: "The audit log keeps its rows about the tenant. This cannot be undone."
         )
 
@@ -74,6 +75,8 @@ struct TenantCommand: AsyncParsableCommand {
 
         @Flag(help: "Required: confirms that the tenant's data is to be removed for good.")
         var confirm = false
+
+        @OptionGroup var exports: ExportOptions
 
         @OptionGroup var database: DatabaseOptions
 
@@ -88,6 +91,7 @@ struct TenantCommand: AsyncParsableCommand {
             guard let tenant = try await db.runtime.tenants.delete(slug: slug, logger: logger) else {
                 throw TenantScopeError.notFound("no tenant with the slug '\(slug)'; see `tenantscope tenant list`")
             }
+            try await exports.configuration(stateDirectory: database.resolvedStateDirectory).store.removeAll(of: tenant.id, logger: logger)
             try await db.runtime.audit.append(.operatorAction("tenant_deleted", tenant: tenant.id, parameters: ["slug": slug.rawValue]), logger: logger)
             return tenant
         }

@@ -67,8 +67,27 @@ import Testing
             let lines = try ExportHTTPTests.gunzip(Array(try Data(contentsOf: file))).split(separator: "\n")
             #expect(lines.count == Self.statements)
             #expect(Set(lines.compactMap { XAPIJSON.object(String($0))["id"]?.stringValue }).count == Self.statements)
+
+            try await Self.commandLine(serve: serve, slug: tenant.slug, id: id, file: file)
         }
         await serve.shutDown()
+    }
+
+    /// The operator's commands on the same job: listed, shown, downloaded (byte for byte), and not found
+    /// from another tenant.
+    static func commandLine(serve: ServeProcess, slug: String, id: String, file: URL) async throws {
+        let state = ["--state-dir", serve.stateDirectory]
+        let list = try await TenantScopeBinary.run(["export", "list", "--tenant", slug] + state)
+        #expect(list.status == 0 && list.output.contains(id) && list.output.contains("done"), "\(list.output)")
+        let show = try await TenantScopeBinary.run(["export", "show", "--tenant", slug, id] + state)
+        #expect(show.status == 0 && show.output.contains("\"download_url\""), "\(show.output)")
+        let saved = serve.root + "/downloaded.ndjson.gz"
+        let download = try await TenantScopeBinary.run(["export", "download", "--tenant", slug, id, "--output", saved] + state)
+        #expect(download.status == 0, "\(download.output)")
+        #expect(FileManager.default.contents(atPath: saved) == FileManager.default.contents(atPath: file.path))
+        let other = try await FaultToleranceTests.createTenant(on: serve)
+        let foreign = try await TenantScopeBinary.run(["export", "show", "--tenant", other.slug, id] + state)
+        #expect(foreign.status != 0 && foreign.output.contains("no export with that id"), "\(foreign.output)")
     }
 
     /// Writes `count` statements for the tenant straight into the table as the cluster's superuser (fast;

@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import TenantScopeCore
+import TenantScopePostgres
+import TenantScopeServer
+
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Create, list, show and download a tenant's exports (operators; audited).",
+        discussion: "Jobs run in `serve`'s export worker. Every command acts in one tenant's scope, so another tenant's job id is not found.",
+        subcommands: [Create.self, List.self, Show.self, Download.self]
+    )
+
+    /// The tenant's scope, from the directory by slug.
+    static func scope(_ slug: String, in db: AdminDatabase, logger: Logger) async throws -> TenantScope {
+        guard let tenant = try await db.runtime.tenants.find(slug: try parseSlug(slug), logger: logger) else {
+            throw TenantScopeError.notFound("no tenant with the slug '\(slug)'")
+        }
+        return ScopePolicy.maintenance(of: tenant.id, job: "export-cli")
+    }
+
+    static func service(_ db: AdminDatabase, exports: ExportOptions, database: DatabaseOptions) throws -> ExportService {
+        let configuration = try exports.configuration(stateDirectory: database.resolvedStateDirectory)
+        return ExportService(database: db.runtime, store: configuration.store, catalog: try StandardReports.catalog())
+    }
+
+    static func json(_ status: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(status), as: UTF8.self)
+    }
+
+    struct Create: DatabaseCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Queue an export of a report or of the tenant's statements.",
+            discussion: "Prints the job as JSON. With --wait, waits (printing progress) until a running server's worker has finished it.")
+
+        @Option(help: "The tenant (its slug).") var tenant: String
+        @Option(help: "A catalog report to export.") var report: String?
+        @Option(name: .customLong("param"), help: "A report parameter as name=value (repeatable).") var parameters: [String] = []
+        @Flag(help: "Export the tenant's raw xAPI statements instead of a report.") var statements = false
+        @Option(help: "With --statements: only statements stored at or after this time (ISO 8601).") var since: String?
+        @Option(help: "With --statements: only statements stored before this time (ISO 8601).") var until: String?
+        @Option(help: "csv (reports), json or ndjson.") var format: String?
+        @Flag(help: "Compress the file with gzip.") var gzip = false
+        @Flag(help: "Wait until the job is done or failed (a server must be running its export worker).") var wait = false
+        @OptionGroup var exports: ExportOptions
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            guard (report != nil) != statements else { throw ValidationError("give exactly one of --report NAME or --statements") }
+            if since != nil || until != nil, !statements { throw ValidationError("--since and --until go with --statements") }
+            for parameter in parameters where !parameter.contains("=") { throw ValidationError("--param takes name=value, got '\(parameter)'") }
+        }
+
+        var body: String {
+            var object: [String: JSONValue] = [:]
+            if let report {
+                object["report"] = .string(report)
+                var values: [String: JSONValue] = [:]
+                for parameter in parameters {
+                    let parts = parameter.split(separator: "=", maxSplits: 1)
+                    values[String(parts[0])] = .string(parts.count > 1 ? String(parts[1]) : "")
+                }
+                object["parameters"] = .object(values)
+            } else {
+                var range: [String: JSONValue] = [:]
+                if let since { range["since"] = .string(since) }
+                if let until { range["until"] = .string(until) }
+                object["statements"] = .object(range)
+            }
+            if let format { object["format"] = .string(format) }
+            object["gzip"] = .bool(gzip)
+            return JSONValue.object(object).jsonText
+        }
+
+        func run(on db: AdminDatabase, logger: Logger) async throws -> ExportStatus {
+            let scope = try await ExportCommand.scope(tenant, in: db, logger: logger)
+            let service = try ExportCommand.service(db, exports: exports, database: database)
+            let actor = ExportService.Actor.commandOperator(operatorName())
+            let job = try await service.create(body: Array(body.utf8), by: actor, in: scope, logger: logger)
+            guard wait else { return try await service.status(job.id, for: actor, in: scope, logger: logger) }
+            var lastRows = -1
+            while true {
+                let status = try await service.status(job.id, for: actor, in: scope, logger: logger)
+                if status.state != "queued" && status.state != "running" { return status }
+                if status.rows != lastRows {
+                    progress("\(status.state): \(status.rows) rows")
+                    lastRows = status.rows
+                }
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+
+        func report(_ output: ExportStatus) throws { print(try ExportCommand.json(output)) }
+    }
+
+    struct List: DatabaseCommand {
+        static let configuration = CommandConfiguration(abstract: "List the tenant's exports, newest first.")
+        @Option(help: "The tenant (its slug).") var tenant: String
+        @OptionGroup var exports: ExportOptions
+        @OptionGroup var database: DatabaseOptions
+
+        func run(on db: AdminDatabase, logger: Logger) async throws -> [ExportStatus] {
+            let scope = try await ExportCommand.scope(tenant, in: db, logger: logger)
+            return try await ExportCommand.service(db, exports: exports, database: database)
+                .list(for: .commandOperator(operatorName()), in: scope, logger: logger)
+        }
+
+        func report(_ output: [ExportStatus]) throws {
+            guard !output.isEmpty else { return print("no exports") }
+            printTable([["ID", "STATE", "SOURCE", "FORMAT", "ROWS", "CREATED"]] + output.map {
+                [$0.id, $0.state, $0.report ?? $0.source, $0.format + ($0.gzip ? ".gz" : ""), "\($0.rows)", $0.created_at]
+            })
+        }
+    }
+
+    struct Show: DatabaseCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one export as JSON (with a download link signed now when done).")
+        @Option(help: "The tenant (its slug).") var tenant: String
+        @Argument(help: "The export's id.") var id: String
+        @OptionGroup var exports: ExportOptions
+        @OptionGroup var database: DatabaseOptions
+
+        func run(on db: AdminDatabase, logger: Logger) async throws -> ExportStatus {
+            let scope = try await ExportCommand.scope(tenant, in: db, logger: logger)
+            guard let job = UUID(uuidString: id) else { throw TenantScopeError.notFound("no export with that id") }
+            return try await ExportCommand.service(db, exports: exports, database: database)
+                .status(job, for: .commandOperator(operatorName()), in: scope, logger: logger)
+        }
+
+        func report(_ output: ExportStatus) throws { print(try ExportCommand.json(output)) }
+    }
+
+    struct Download: DatabaseCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Save a finished export's file.", discussion: "Goes through the same checks as the signed link, and is audited as a download.")
+        @Option(help: "The tenant (its slug).") var tenant: String
+        @Argument(help: "The export's id.") var id: String
+        @Option(name: .shortAndLong, help: "Where to write the file.") var output: String
+        @OptionGroup var exports: ExportOptions
+        @OptionGroup var database: DatabaseOptions
+
+        func run(on db: AdminDatabase, logger: Logger) async throws -> String {
+            let scope = try await ExportCommand.scope(tenant, in: db, logger: logger)
+            let service = try ExportCommand.service(db, exports: exports, database: database)
+            guard let job = UUID(uuidString: id) else { throw TenantScopeError.notFound("no export with that id") }
+            let status = try await service.status(job, for: .commandOperator(operatorName()), in: scope, logger: logger)
+            guard let link = status.download_url else { throw TenantScopeError.notFound("the export is \(status.state), it has no file") }
+            let (_, download) = try await service.download(token: String(link.dropFirst("/exports/download/".count)), logger: logger)
+            let target = URL(fileURLWithPath: output)
+            try? FileManager.default.removeItem(at: target)
+            switch download {
+            case .file(let file):
+                try FileManager.default.copyItem(at: file, to: target)
+            case .redirect(let url):
+                let (temporary, response) = try await URLSession.shared.download(from: url)
+                guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+                    throw TenantScopeError.environment("the object store refused the download")
+                }
+                try FileManager.default.moveItem(at: temporary, to: target)
+            }
+            return "Saved \(status.rows) rows to \(output)"
+        }
+
+        func report(_ output: String) throws { print(output) }
+    }
+}
