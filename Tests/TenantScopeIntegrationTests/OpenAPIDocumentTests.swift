@@ -15,7 +15,9 @@ import Testing
 
     @Test func everyRegisteredRouteIsDocumentedAndViceVersa() async throws {
         let handle = try TestDatabase.current
-        let router = buildRouter(database: handle.database, configuration: .init(rollupInterval: nil),
+        // With exports configured, so their routes are registered too.
+        let exports = try ExportConfiguration.files(stateDirectory: handle.root + "/openapi-\(UUID().uuidString.prefix(8))")
+        let router = buildRouter(database: handle.database, configuration: .init(rollupInterval: nil, exports: exports),
                                  tokens: try await TestTokens.verifier(for: handle.database), catalog: try StandardReports.catalog())
         let registered = Set(router.routes.map { "\($0.method) /\($0.path)".replacingOccurrences(of: "//", with: "/") })
         let documented = Self.documentedOperations()
