@@ -178,6 +178,7 @@ import Testing
                 (admin, "not json", .badRequest, "JSON"),
                 (admin, #"{"report": "active_learners", "parameters": {"days": "\#(String(repeating: "9", count: 17_000))"}}"#, .badRequest, "16384"),
                 (viewer, #"{"learner": {"mbox": "mailto:ann@example.com"}}"#, .forbidden, "admins"),
+                (viewer, #"{"statements": {}}"#, .forbidden, "admins"),
             ]
             for (headers, body, status, mentions) in cases {
                 let response = try await setup.send(.post, "/api/v1/exports", headers, body, expect: status)

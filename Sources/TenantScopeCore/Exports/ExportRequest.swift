@@ -52,6 +52,7 @@ public struct ExportRequest: Sendable, Hashable {
             try Self.validate(report: name, parameters: parameters, catalog: catalog, role: role, today: today)
             source = .report(name: name, parameters: parameters)
         case "statements":
+            guard role == .admin else { throw .forbidden("exporting the tenant's raw statements is for tenant admins only") }
             guard let range = object["statements"]?.objectValue else {
                 throw .invalidInput("'statements' must be an object, e.g. {\"since\": \"2026-01-01T00:00:00Z\"} or {}")
             }
