@@ -259,6 +259,15 @@ import Testing
             #expect(Self.field(created.body, "requested_by") == "ops-anna")
             // The tenant's admin sees it among the tenant's exports; a tenant token cannot use the platform route.
             #expect(try await setup.send(.get, "/api/v1/exports", try await setup.headers(a), expect: .ok).body.contains(id))
+            // The platform sees the jobs it created for the tenant, not the tenant's own (nor who asked for them).
+            let own = try #require(Self.field(try await setup.send(.post, "/api/v1/exports", try await setup.headers(a, subject: "ann@tenant.example"),
+                                                                    #"{"report": "active_learners"}"#, expect: .accepted).body, "id"))
+            var platformRead = platform
+            platformRead[.contentType] = nil
+            let listed = try await setup.send(.get, "/api/v1/platform/tenants/\(a.tenant.slug.rawValue)/exports", platformRead, expect: .ok).body
+            #expect(listed.contains(id) && !listed.contains(own) && !listed.contains("ann@tenant.example"))
+            _ = try await setup.send(.get, "/api/v1/platform/tenants/\(a.tenant.slug.rawValue)/exports/\(own)", platformRead, expect: .notFound)
+            _ = try await setup.send(.get, "/api/v1/platform/tenants/\(a.tenant.slug.rawValue)/exports/\(id)", platformRead, expect: .ok)
             _ = try await setup.send(.get, "/api/v1/platform/tenants/\(a.tenant.slug.rawValue)/exports", try await setup.headers(a), expect: .forbidden)
             let audit = try await setup.fixture.handle.admin.auditTrail.tail(limit: 100, logger: TestDatabase.logger)
             #expect(audit.contains { $0.entry.action == "export_created" && $0.entry.actor == "ops-anna" && $0.entry.actorKind == "platform_admin"

@@ -46,8 +46,15 @@ public struct ExportService: Sendable {
             Actor(requester: .init(name: name, kind: "operator", role: .admin), auditName: name, auditKind: "operator")
         }
 
-        /// Whether this actor sees every job of the tenant (admins) or only its own.
-        var seesAllJobs: Bool { requester.role == .admin }
+        /// Which of the tenant's jobs this actor sees: platform admins only those the platform created
+        /// for the tenant (the tenant's own jobs, and who asked for them, are the tenant's business); tenant
+        /// admins and operators at the command line all of them; other roles their own.
+        func sees(_ job: ExportJob) -> Bool {
+            switch requester.kind {
+            case "platform_admin": job.requestedKind == "platform_admin"
+            default: requester.role == .admin || job.requestedBy == requester.name
+            }
+        }
     }
 
     /// Parses and validates a request body in the actor's role, then queues the job.
@@ -137,7 +144,7 @@ public struct ExportService: Sendable {
     }
 
     func visible(_ job: ExportJob, to actor: Actor) -> Bool {
-        actor.seesAllJobs || job.requestedBy == actor.requester.name
+        actor.sees(job)
     }
 
     private func record(_ actor: Actor, tenant: TenantID, action: String, job: ExportJob?, report: String?, outcome: String,

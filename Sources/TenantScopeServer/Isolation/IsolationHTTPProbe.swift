@@ -364,7 +364,11 @@ public struct IsolationHTTPProbe: Sendable {
             case "dashboard":
                 values = [("learning", "learning", false), ("platform", "platform", false)]
             case "slug":
-                values = [(a.tenant.slug.rawValue, a.tenant.slug.rawValue, true)]
+                // A platform admin may act for a tenant on its export routes (audited; it sees only the jobs
+                // the platform created there): for the platform token the slug names the tenant it acts
+                // for, not an object of A's it must be refused, and the check is that no canary shows.
+                let actsFor = credential.isPlatform && operation.path.hasPrefix("/api/v1/platform/tenants/{slug}/exports")
+                values = [(a.tenant.slug.rawValue, a.tenant.slug.rawValue, !actsFor)]
             case "id":
                 let id = operation.path.contains("/links/") ? a.linkID : a.view.id
                 values = [(id.uuidString.lowercased(), id.uuidString.lowercased(), true)]
