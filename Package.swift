@@ -97,8 +97,10 @@ let package = Package(
                 .product(name: "Plot", package: "Plot"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                // verify-isolation's client (IsolationHTTPClient); already resolved through Hummingbird.
+                // verify-isolation's client (IsolationHTTPClient) and the S3 export store's; already resolved through Hummingbird.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // The S3 export store streams files from disk off the event loops; already built for Hummingbird.
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -197,6 +199,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // A plain client for the S3 export store's presigned URLs (S3ExportStoreTests).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -12,15 +12,9 @@ cd "$(dirname "$0")/.."
 BIN=${TENANTSCOPE_BIN:-$(swift build --show-bin-path)/tenantscope}
 [[ -x "$BIN" ]] || { echo "error: $BIN is missing; build first (swift build)" >&2; exit 1; }
 
-# The clients live in a git-ignored virtual environment, installed once. selenium-axe-python bundles
-# axe-core (4.9.1, the newest of the PyPI wheels that bundle it); the browser test injects it.
+# The clients live in the git-ignored virtual environment .venv/, installed once (scripts/ensure-venv.sh).
 VENV=.venv
-if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import tincan, selenium, selenium_axe_python, schemathesis, mcp" 2>/dev/null; then
-  echo "• Installing the TinCanPython client, Selenium, axe-core, schemathesis and the MCP client into $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "tincan==1.0.0" "selenium>=4.15,<5" "selenium-axe-python==2.2.0" \
-    "schemathesis>=4.32,<5" "mcp>=1.12,<2"
-fi
+scripts/ensure-venv.sh
 
 ROOT=${TENANTSCOPE_TEST_ROOT:-$(mktemp -d /tmp/tenantscope-clients.XXXXXX)}
 STATE=$(mktemp -d "$ROOT/clients.XXXXXX")

@@ -29,6 +29,8 @@ trap cleanup EXIT
 echo "• Building (a first build compiles the dependencies and takes several minutes)"
 swift build --build-tests
 export TENANTSCOPE_BIN="$(swift build --show-bin-path)/tenantscope"
+# The Python tools in .venv/: moto's S3 server for S3ExportStoreTests, the outside clients for later.
+scripts/ensure-venv.sh
 if [[ $# -gt 0 ]]; then
   echo "• Running tests matching $1 (PostgreSQL clusters under $TENANTSCOPE_TEST_ROOT)"
   swift test --skip-build --filter "$1"

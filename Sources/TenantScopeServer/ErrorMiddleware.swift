@@ -35,7 +35,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func status(of error: any Error) -> HTTPResponse.Status {
         switch error {
         case let error as TenantScopeError: status(of: error.kind)
-        case is DatabaseUnavailable, is CancellationError: .serviceUnavailable
+        case is DatabaseUnavailable, is ExportStoreUnavailable, is CancellationError: .serviceUnavailable
         case is ClientGone: clientClosedRequest
         case let error as any HTTPResponseError: error.status
         default: .internalServerError
@@ -53,6 +53,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             var headers = HTTPFields()
             headers[.retryAfter] = "5"
             return try ErrorBody(error: "the database is unavailable; retry shortly", status: .serviceUnavailable).response(headers: headers)
+        case let error as ExportStoreUnavailable:
+            // The reason names the store's operation and failure (never a credential or a signed URL).
+            context.logger.warning("Request failed: export store unavailable", metadata: ["export.store_reason": "\(error.reason)"])
+            var headers = HTTPFields()
+            headers[.retryAfter] = "5"
+            return try ErrorBody(error: "the export store is unavailable; retry shortly", status: .serviceUnavailable).response(headers: headers)
         case is ClientGone:
             return try ErrorBody(error: "the client closed the request", status: clientClosedRequest).response()
         case is CancellationError:
