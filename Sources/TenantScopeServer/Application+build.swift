@@ -46,6 +46,10 @@ public func buildApplication(
     if let interval = configuration.rollupInterval {
         app.addServices(RollupService(database: database, interval: interval, logger: logger, metrics: metrics.factory))
     }
+    if let exports = configuration.exports, let store = exports.store as? any Service {
+        // Before the worker and the routes' server: it stops after them (an S3 store's HTTP client).
+        app.addServices(store)
+    }
     if let exports = configuration.exports, exports.runsWorker {
         let reports = ReportRunner(catalog: catalog, database: database)
         app.addServices(ExportWorker(database: database, reader: ExportReader(database: database, reports: reports), store: exports.store,

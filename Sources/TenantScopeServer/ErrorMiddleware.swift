@@ -35,7 +35,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func status(of error: any Error) -> HTTPResponse.Status {
         switch error {
         case let error as TenantScopeError: status(of: error.kind)
-        case is DatabaseUnavailable, is ExportStoreUnavailable, is CancellationError: .serviceUnavailable
+        case is DatabaseUnavailable, is ExportStoreUnavailable, is S3ResponseError, is CancellationError: .serviceUnavailable
         case is ClientGone: clientClosedRequest
         case let error as any HTTPResponseError: error.status
         default: .internalServerError
@@ -59,6 +59,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             var headers = HTTPFields()
             headers[.retryAfter] = "5"
             return try ErrorBody(error: "the export store is unavailable; retry shortly", status: .serviceUnavailable).response(headers: headers)
+        case let error as S3ResponseError:
+            // The store refused (credentials, bucket, region): the server's configuration, not the client's
+            // request. Logged with S3's code and request id; the client is told the store is unavailable.
+            context.logger.error("Request failed: the export store refused a request", metadata: ["error": "\(error)"])
+            return try ErrorBody(error: "the export store is unavailable", status: .serviceUnavailable).response()
         case is ClientGone:
             return try ErrorBody(error: "the client closed the request", status: clientClosedRequest).response()
         case is CancellationError:

@@ -23,9 +23,13 @@ struct ExportCommand: AsyncParsableCommand {
         return ScopePolicy.maintenance(of: tenant.id, job: "export-cli")
     }
 
-    static func service(_ db: AdminDatabase, exports: ExportOptions, database: DatabaseOptions) throws -> ExportService {
-        let configuration = try exports.configuration(stateDirectory: database.resolvedStateDirectory)
-        return ExportService(database: db.runtime, store: configuration.store, catalog: try StandardReports.catalog())
+    /// Runs `body` with the export service over the configured store, closing the store afterwards.
+    static func withService<Result>(_ db: AdminDatabase, exports: ExportOptions, database: DatabaseOptions, logger: Logger,
+                                    _ body: (ExportService) async throws -> Result) async throws -> Result {
+        let catalog = try StandardReports.catalog()
+        return try await exports.withStore(stateDirectory: database.resolvedStateDirectory, logger: logger) { store in
+            try await body(ExportService(database: db.runtime, store: store, catalog: catalog))
+        }
     }
 
     static func json(_ status: some Encodable) throws -> String {
@@ -80,19 +84,20 @@ struct ExportCommand: AsyncParsableCommand {
 
         func run(on db: AdminDatabase, logger: Logger) async throws -> ExportStatus {
             let scope = try await ExportCommand.scope(tenant, in: db, logger: logger)
-            let service = try ExportCommand.service(db, exports: exports, database: database)
-            let actor = ExportService.Actor.commandOperator(operatorName())
-            let job = try await service.create(body: Array(body.utf8), by: actor, in: scope, logger: logger)
-            guard wait else { return try await service.status(job.id, for: actor, in: scope, logger: logger) }
-            var lastRows = -1
-            while true {
-                let status = try await service.status(job.id, for: actor, in: scope, logger: logger)
-                if status.state != "queued" && status.state != "running" { return status }
-                if status.rows != lastRows {
-                    progress("\(status.state): \(status.rows) rows")
-                    lastRows = status.rows
+            return try await ExportCommand.withService(db, exports: exports, database: database, logger: logger) { service in
+                let actor = ExportService.Actor.commandOperator(operatorName())
+                let job = try await service.create(body: Array(body.utf8), by: actor, in: scope, logger: logger)
+                guard wait else { return try await service.status(job.id, for: actor, in: scope, logger: logger) }
+                var lastRows = -1
+                while true {
+                    let status = try await service.status(job.id, for: actor, in: scope, logger: logger)
+                    if status.state != "queued" && status.state != "running" { return status }
+                    if status.rows != lastRows {
+                        progress("\(status.state): \(status.rows) rows")
+                        lastRows = status.rows
+                    }
+                    try await Task.sleep(for: .seconds(1))
                 }
-                try await Task.sleep(for: .seconds(1))
             }
         }
 
@@ -107,8 +112,9 @@ struct ExportCommand: AsyncParsableCommand {
 
         func run(on db: AdminDatabase, logger: Logger) async throws -> [ExportStatus] {
             let scope = try await ExportCommand.scope(tenant, in: db, logger: logger)
-            return try await ExportCommand.service(db, exports: exports, database: database)
-                .list(for: .commandOperator(operatorName()), in: scope, logger: logger)
+            return try await ExportCommand.withService(db, exports: exports, database: database, logger: logger) { service in
+                try await service.list(for: .commandOperator(operatorName()), in: scope, logger: logger)
+            }
         }
 
         func report(_ output: [ExportStatus]) throws {
@@ -129,8 +135,9 @@ struct ExportCommand: AsyncParsableCommand {
         func run(on db: AdminDatabase, logger: Logger) async throws -> ExportStatus {
             let scope = try await ExportCommand.scope(tenant, in: db, logger: logger)
             guard let job = UUID(uuidString: id) else { throw TenantScopeError.notFound("no export with that id") }
-            return try await ExportCommand.service(db, exports: exports, database: database)
-                .status(job, for: .commandOperator(operatorName()), in: scope, logger: logger)
+            return try await ExportCommand.withService(db, exports: exports, database: database, logger: logger) { service in
+                try await service.status(job, for: .commandOperator(operatorName()), in: scope, logger: logger)
+            }
         }
 
         func report(_ output: ExportStatus) throws { print(try ExportCommand.json(output)) }
@@ -147,24 +154,25 @@ struct ExportCommand: AsyncParsableCommand {
 
         func run(on db: AdminDatabase, logger: Logger) async throws -> String {
             let scope = try await ExportCommand.scope(tenant, in: db, logger: logger)
-            let service = try ExportCommand.service(db, exports: exports, database: database)
             guard let job = UUID(uuidString: id) else { throw TenantScopeError.notFound("no export with that id") }
-            let status = try await service.status(job, for: .commandOperator(operatorName()), in: scope, logger: logger)
-            guard let link = status.download_url else { throw TenantScopeError.notFound("the export is \(status.state), it has no file") }
-            let (_, download) = try await service.download(token: String(link.dropFirst("/exports/download/".count)), logger: logger)
-            let target = URL(fileURLWithPath: output)
-            try? FileManager.default.removeItem(at: target)
-            switch download {
-            case .file(let file):
-                try FileManager.default.copyItem(at: file, to: target)
-            case .redirect(let url):
-                let (temporary, response) = try await URLSession.shared.download(from: url)
-                guard (response as? HTTPURLResponse)?.statusCode == 200 else {
-                    throw TenantScopeError.environment("the object store refused the download")
+            return try await ExportCommand.withService(db, exports: exports, database: database, logger: logger) { service in
+                let status = try await service.status(job, for: .commandOperator(operatorName()), in: scope, logger: logger)
+                guard let link = status.download_url else { throw TenantScopeError.notFound("the export is \(status.state), it has no file") }
+                let (_, download) = try await service.download(token: String(link.dropFirst("/exports/download/".count)), logger: logger)
+                let target = URL(fileURLWithPath: output)
+                try? FileManager.default.removeItem(at: target)
+                switch download {
+                case .file(let file):
+                    try FileManager.default.copyItem(at: file, to: target)
+                case .redirect(let url):
+                    let (temporary, response) = try await URLSession.shared.download(from: url)
+                    guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+                        throw TenantScopeError.environment("the object store refused the download")
+                    }
+                    try FileManager.default.moveItem(at: temporary, to: target)
                 }
-                try FileManager.default.moveItem(at: temporary, to: target)
+                return "Saved \(status.rows) rows to \(output)"
             }
-            return "Saved \(status.rows) rows to \(output)"
         }
 
         func report(_ output: String) throws { print(output) }

@@ -179,7 +179,7 @@ struct ServeCommand: AsyncParsableCommand {
             exportSettings.rowLimit = exportRowLimit
             exportSettings.timeLimit = .milliseconds(Int64(exportTimeLimit * 1000))
             exportSettings.lease = .milliseconds(Int64(exportLease * 1000))
-            var exports = try exportOptions.configuration(stateDirectory: stateDirectory, settings: exportSettings)
+            var exports = try exportOptions.configuration(stateDirectory: stateDirectory, settings: exportSettings, logger: logger)
             exports.runsWorker = exportWorkers > 0
             progress("Exports are kept as \(exports.store.location)")
             let app = buildApplication(

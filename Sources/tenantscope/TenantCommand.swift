@@ -91,7 +91,7 @@ struct TenantCommand: AsyncParsableCommand {
             guard let tenant = try await db.runtime.tenants.delete(slug: slug, logger: logger) else {
                 throw TenantScopeError.notFound("no tenant with the slug '\(slug)'; see `tenantscope tenant list`")
             }
-            try await exports.configuration(stateDirectory: database.resolvedStateDirectory).store.removeAll(of: tenant.id, logger: logger)
+            try await exports.withStore(stateDirectory: database.resolvedStateDirectory, logger: logger) { try await $0.removeAll(of: tenant.id, logger: logger) }
             try await db.runtime.audit.append(.operatorAction("tenant_deleted", tenant: tenant.id, parameters: ["slug": slug.rawValue]), logger: logger)
             return tenant
         }

@@ -23,6 +23,7 @@ import Testing
         let client: any TestClientProtocol
         let fixture: LRSFixture
         let worker: ExportWorker
+        /// The file store's root (when the test runs with the default store).
         let store: FileExportStore
         let clock: TestClock
 
@@ -54,12 +55,13 @@ import Testing
         }
     }
 
-    func withExports(_ body: @Sendable (Setup) async throws -> Void) async throws {
+    func withExports(store given: (any ExportObjectStore)? = nil, _ body: @Sendable (Setup) async throws -> Void) async throws {
         let handle = try TestDatabase.current
         let root = URL(fileURLWithPath: handle.root).appendingPathComponent("exports-\(UUID().uuidString.prefix(8))")
         let clock = TestClock()
         let settings = ExportSettings()
-        let store = try FileExportStore(root: root)
+        let files = try FileExportStore(root: root)
+        let store: any ExportObjectStore = given ?? files
         let exports = ExportConfiguration(store: store, partialDirectory: root.appendingPathComponent(".partial"), settings: settings,
                                           runsWorker: false, now: { clock.now })
         try await LRSFixture.with(exports: exports) { client, fixture in
@@ -68,7 +70,7 @@ import Testing
                                       reader: ExportReader(database: database, reports: ReportRunner(catalog: try StandardReports.catalog(), database: database)),
                                       store: store, settings: settings, partialDirectory: exports.partialDirectory, logger: TestDatabase.logger)
             try FileManager.default.createDirectory(at: exports.partialDirectory, withIntermediateDirectories: true)
-            try await body(Setup(client: client, fixture: fixture, worker: worker, store: store, clock: clock))
+            try await body(Setup(client: client, fixture: fixture, worker: worker, store: files, clock: clock))
         }
     }
 

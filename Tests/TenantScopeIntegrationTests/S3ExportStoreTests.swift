@@ -150,7 +150,7 @@ import Testing
                 #expect(FileManager.default.fileExists(atPath: file.path), "a failed upload keeps the file")
                 let unknown = await #expect(throws: S3ResponseError.self) { try await unknownKey.remove(key(tenantA, 1), logger: Logger(label: "t")) }
                 #expect(unknown?.code == "InvalidAccessKeyId")
-                #expect(ErrorMiddleware<AppRequestContext>.status(of: try #require(refused)) == .internalServerError)
+                #expect(ErrorMiddleware<AppRequestContext>.status(of: try #require(refused)) == .serviceUnavailable)
                 // And the right one is accepted for the same file.
                 try await good.store(file: file, as: key(tenantA, 1), contentType: "text/csv", logger: Logger(label: "t"))
                 #expect(try await status(good, key(tenantA, 1)) == 200)

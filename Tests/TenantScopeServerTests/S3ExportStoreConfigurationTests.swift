@@ -131,11 +131,11 @@ import Testing
     }
 
     /// An unreachable store is a 503 the client may retry; S3 refusing a request is the operator's
-    /// problem, a detail-free 500.
+    /// problem (credentials, bucket), answered as a detail-free 503: never a 500.
     @Test func errorsMapToStatuses() {
         #expect(ErrorMiddleware<AppRequestContext>.status(of: ExportStoreUnavailable("S3 PutObject failed: connect timeout")) == .serviceUnavailable)
         #expect(ErrorMiddleware<AppRequestContext>.status(of: S3ResponseError(operation: "PutObject", status: 403, code: "AccessDenied",
-                                                                               message: "Access Denied", requestID: "R1")) == .internalServerError)
+                                                                               message: "Access Denied", requestID: "R1")) == .serviceUnavailable)
     }
 
     @Test func s3ErrorBodiesAreRead() {

@@ -121,17 +121,19 @@ public struct ExportJobStore: Sendable {
         return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             // One claim at a time per tenant, across processes, so the running count below cannot race.
             try await connection.query("SELECT app.lock_export_claims()")
+            // Jobs whose attempts are used up (each died, or each found the database or store unavailable)
+            // fail for good instead of being tried again.
             try await connection.query("""
                 UPDATE app.export_jobs SET state = 'failed', lease_owner = NULL, lease_until = NULL, finished_at = now(),
                        error = 'stopped after ' || attempts || ' attempts; the last one did not finish'
-                WHERE state = 'running' AND lease_until < now() AND attempts >= \(maximumAttempts)
+                WHERE state IN ('running', 'queued') AND lease_until < now() AND attempts >= \(maximumAttempts)
                 """)
             let rows = try await connection.query("""
                 WITH running AS (
                   SELECT count(*) AS n FROM app.export_jobs WHERE state = 'running' AND lease_until >= now()
                 ), next AS (
                   SELECT id FROM app.export_jobs
-                  WHERE state = 'queued' OR (state = 'running' AND lease_until < now())
+                  WHERE (state = 'queued' AND (lease_until IS NULL OR lease_until < now())) OR (state = 'running' AND lease_until < now())
                   ORDER BY created_at, id
                   LIMIT 1 FOR UPDATE SKIP LOCKED
                 )
@@ -190,12 +192,15 @@ public struct ExportJobStore: Sendable {
         }
     }
 
-    /// Gives the attempt back (the server is stopping, or the store was unavailable): the job is queued
-    /// again and the next attempt starts from the beginning.
-    public func release(_ claim: Claim, worker: String, in scope: TenantScope, logger: Logger) async throws {
+    /// Gives the attempt back (the server is stopping, or the database or store was unavailable): the job
+    /// is queued again, not before `retryAfter` (a queued job's `lease_until` is the earliest it may be
+    /// claimed), and the next attempt starts from the beginning.
+    public func release(_ claim: Claim, worker: String, retryAfter: Duration = .zero, in scope: TenantScope, logger: Logger) async throws {
+        let delay = Double(retryAfter.components.seconds)
         try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             try await connection.query("""
-                UPDATE app.export_jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, rows_written = 0
+                UPDATE app.export_jobs SET state = 'queued', lease_owner = NULL, lease_until = now() + make_interval(secs => \(delay)),
+                       rows_written = 0
                 WHERE id = \(claim.job.id) AND state = 'running' AND attempts = \(claim.attempt) AND lease_owner = \(worker)
                 """)
         }

@@ -54,6 +54,7 @@ extension Migration {
           size_bytes bigint,
           error text CHECK (length(error) <= 1000),
           lease_owner text,
+          -- A running attempt's lease; for a queued job given back after a failure, the earliest retry.
           lease_until timestamptz,
           created_at timestamptz NOT NULL DEFAULT now(),
           started_at timestamptz,
@@ -120,7 +121,8 @@ extension Migration {
         AS $$
           WITH jobs AS (
             SELECT j.tenant_id,
-                   count(*) FILTER (WHERE j.state = 'queued' OR (j.state = 'running' AND j.lease_until < now())) AS runnable,
+                   count(*) FILTER (WHERE (j.state = 'queued' AND (j.lease_until IS NULL OR j.lease_until < now()))
+                                       OR (j.state = 'running' AND j.lease_until < now())) AS runnable,
                    count(*) FILTER (WHERE j.state = 'done' AND j.expires_at < now()) AS expiring
             FROM app.export_jobs j
             WHERE j.state IN ('queued', 'running') OR (j.state = 'done' AND j.expires_at < now())

@@ -10,7 +10,7 @@ public struct ExportSettings: Sendable {
     /// that dies leaves its job to be taken over once the lease runs out.
     public var lease: Duration = .seconds(30)
     /// Attempts before a job that keeps dying is marked failed.
-    public var maximumAttempts: Int = 3
+    public var maximumAttempts: Int = 5
     /// Rows one export may hold.
     public var rowLimit: Int = 10_000_000
     /// How long one attempt may read (PostgreSQL's statement timeout for its query).

@@ -176,6 +176,7 @@ public struct ExportWorker: Service {
         let permanent: String? = switch error {
         case let error as ExportReader.RowLimitExceeded: error.description
         case let error as TenantScopeError where error.kind != .environment: error.message
+        case let error as S3ResponseError: "the export store refused the file (\(error.code)); an operator must fix the store's configuration"
         default: Self.isStatementTimeout(error) ? "the export took longer than its time limit of \(settings.timeLimit)" : nil
         }
         do {
@@ -188,7 +189,9 @@ public struct ExportWorker: Service {
                                              outcome: "failed"), logger: logger)
             } else {
                 logger.warning("Export attempt failed; the job goes back to the queue", metadata: ["error": "\(String(reflecting: error))"])
-                try await jobs.release(claim, worker: name, in: scope, logger: logger)
+                // Backs off a lease per attempt so far: a store or database outage of a few minutes does not
+                // use up the attempts.
+                try await jobs.release(claim, worker: name, retryAfter: settings.lease * claim.attempt, in: scope, logger: logger)
             }
         } catch {
             // The lease runs out and the next claim takes the job over: nothing is lost.
