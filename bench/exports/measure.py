@@ -303,6 +303,9 @@ FROM (SELECT '{tenant_id}' || '.' || (extract(epoch FROM now())::bigint + 600) A
             raise RuntimeError(f"{name}: the export ended {job['state']}: {job.get('error')}")
         job_seconds = iso_seconds(job["finished_at"]) - iso_seconds(job["started_at"])
         peak = max(kib for _, kib in sampler.samples)
+        span = sampler.samples[-1][0] or 1.0
+        quarters = [[kib for t, kib in sampler.samples if t <= span / 4] or [rss_before],
+                    [kib for t, kib in sampler.samples if t >= 3 * span / 4] or [rss_before]]
         series, bucket = [], None
         for t, kib in sampler.samples:  # the maximum per half second, for the results file
             if bucket is None or t >= bucket[0] + 0.5:
@@ -331,6 +334,9 @@ FROM (SELECT '{tenant_id}' || '.' || (extract(epoch FROM now())::bigint + 600) A
                 "peak_sampled_mib": round(peak / 1024, 1),
                 "growth_mib": round((peak - rss_before) / 1024, 1),
                 "after_mib": round(status_after["VmRSS"] / 1024, 1),
+                # Flat memory means no trend: the median of the samples in the export's first and last quarter.
+                "median_first_quarter_mib": round(statistics.median(quarters[0]) / 1024, 1),
+                "median_last_quarter_mib": round(statistics.median(quarters[-1]) / 1024, 1),
                 "vmhwm_mib": round(status_after["VmHWM"] / 1024, 1),
                 "vmhwm_reset_before_export": hwm_reset,
                 "samples": len(sampler.samples),
@@ -506,7 +512,11 @@ def write_markdown(path, data):
         "the store); wall adds the wait for a worker to claim the job (it polls every second) and this client's 0.1 s status polls. "
         "RSS is the serve process's VmRSS: before is the median of a 1 s sample just before the POST, peak the highest of the samples "
         f"every {p['sample_ms']} ms from the POST until done; VmHWM was reset (`clear_refs`) just before the POST, so it is the "
-        "kernel's own peak for that export. The small export's row is at the small size's scale: a fixed per-job cost, not a rate.",
+        "kernel's own peak for that export. The small export's row is at the small size's scale: a fixed per-job cost, not a rate. "
+        "No trend over an export: median RSS in the first and last quarter of each whole-tenant export "
+        + "; ".join(f"{label} {e[k]['rss']['median_first_quarter_mib']:.1f} and {e[k]['rss']['median_last_quarter_mib']:.1f} MiB, "
+                    f"{e[k]['rss']['after_mib']:.1f} MiB once done" for k, label in (("ndjson", "NDJSON"), ("gzip_ndjson", "gzip")))
+        + ".",
         "",
         "| ceiling run | rows | seconds | rows/s | PostgreSQL CPU s | psql (+ gzip) CPU s | file MiB |",
         "|---|---:|---:|---:|---:|---:|---:|",
