@@ -513,7 +513,7 @@ def write_markdown(path, data):
         "RSS is the serve process's VmRSS: before is the median of a 1 s sample just before the POST, peak the highest of the samples "
         f"every {p['sample_ms']} ms from the POST until done; VmHWM was reset (`clear_refs`) just before the POST, so it is the "
         "kernel's own peak for that export. The small export's row is at the small size's scale: a fixed per-job cost, not a rate. "
-        "No trend over an export: median RSS in the first and last quarter of each whole-tenant export "
+        "Median RSS in the first and in the last quarter of each whole-tenant export (the half-second series is in the JSON): "
         + "; ".join(f"{label} {e[k]['rss']['median_first_quarter_mib']:.1f} and {e[k]['rss']['median_last_quarter_mib']:.1f} MiB, "
                     f"{e[k]['rss']['after_mib']:.1f} MiB once done" for k, label in (("ndjson", "NDJSON"), ("gzip_ndjson", "gzip")))
         + ".",
