@@ -555,7 +555,8 @@ CREATE FUNCTION app.pending_export_work() RETURNS TABLE(tenant_id uuid, runnable
     AS $$
   WITH jobs AS (
     SELECT j.tenant_id,
-           count(*) FILTER (WHERE j.state = 'queued' OR (j.state = 'running' AND j.lease_until < now())) AS runnable,
+           count(*) FILTER (WHERE (j.state = 'queued' AND (j.lease_until IS NULL OR j.lease_until < now()))
+                               OR (j.state = 'running' AND j.lease_until < now())) AS runnable,
            count(*) FILTER (WHERE j.state = 'done' AND j.expires_at < now()) AS expiring
     FROM app.export_jobs j
     WHERE j.state IN ('queued', 'running') OR (j.state = 'done' AND j.expires_at < now())

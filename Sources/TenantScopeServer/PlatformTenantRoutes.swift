@@ -25,11 +25,16 @@ struct PlatformTenantRoutes {
                 guard try QueryParameters.pairs(of: request).first(where: { $0.0 == "confirm" })?.1 == slug.rawValue else {
                     throw TenantScopeError.invalidInput("confirm the deletion by repeating the slug: ?confirm=\(slug)")
                 }
+                guard let found = try await directory.find(slug: slug, logger: context.logger) else {
+                    throw TenantScopeError.notFound("no tenant with the slug '\(slug)'")
+                }
+                // Files first: should the store be unavailable (503), the tenant is still there and the
+                // request can be repeated; the other way round its files would be left with nothing pointing at them.
+                try await exportStore?.removeAll(of: found.id, logger: context.logger)
                 guard let tenant = try await directory.delete(slug: slug, logger: context.logger) else {
                     throw TenantScopeError.notFound("no tenant with the slug '\(slug)'")
                 }
                 await lrsCredentials?.forget(tenant: tenant.id)
-                try await exportStore?.removeAll(of: tenant.id, logger: context.logger)
                 try await audit.append(.init(principal: context.principal, scopeTenant: tenant.id, action: "tenant_deleted",
                                              parameters: ["slug": slug.rawValue], outcome: "ok"), logger: context.logger)
                 return Deleted(deleted: slug.rawValue, tenant_id: tenant.id.description)

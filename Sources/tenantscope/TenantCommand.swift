@@ -88,10 +88,14 @@ struct TenantCommand: AsyncParsableCommand {
         func run(on db: AdminDatabase, logger: Logger) async throws -> Tenant {
             let slug = try parseSlug(self.slug)
             progress("Deleting tenant \(slug) and all its data")
+            guard let found = try await db.runtime.tenants.find(slug: slug, logger: logger) else {
+                throw TenantScopeError.notFound("no tenant with the slug '\(slug)'; see `tenantscope tenant list`")
+            }
+            // Export files first, so a store that is unavailable leaves the tenant in place to try again.
+            try await exports.withStore(stateDirectory: database.resolvedStateDirectory, logger: logger) { try await $0.removeAll(of: found.id, logger: logger) }
             guard let tenant = try await db.runtime.tenants.delete(slug: slug, logger: logger) else {
                 throw TenantScopeError.notFound("no tenant with the slug '\(slug)'; see `tenantscope tenant list`")
             }
-            try await exports.withStore(stateDirectory: database.resolvedStateDirectory, logger: logger) { try await $0.removeAll(of: tenant.id, logger: logger) }
             try await db.runtime.audit.append(.operatorAction("tenant_deleted", tenant: tenant.id, parameters: ["slug": slug.rawValue]), logger: logger)
             return tenant
         }
