@@ -11,7 +11,10 @@ import Testing
 
 /// Export jobs through the API: created, run by the worker in the job's tenant scope, downloaded through a
 /// signed, expiring, re-checked link; invisible to every other tenant; schedules queue one job per slot.
-@Suite(.database) struct ExportHTTPTests {
+///
+/// Serialized: each test opens an application with its own pools, and eight at once would take a large
+/// share of the test cluster's connections from the suites running beside them.
+@Suite(.serialized, .database) struct ExportHTTPTests {
     /// A clock tests move forward (link expiry).
     final class TestClock: Sendable {
         private let offset = Mutex<TimeInterval>(0)

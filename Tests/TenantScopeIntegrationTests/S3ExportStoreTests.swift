@@ -17,7 +17,8 @@ import Testing
 /// request the store makes is verified independently; a wrong secret is refused there, which shows the
 /// check is real. moto checks neither the signature nor the expiry of presigned URLs, so those are
 /// compared with the URL boto3 presigns for the same object at the same time instead.
-@Suite struct S3ExportStoreTests {
+/// Serialized: each test starts its own moto server, a Python process whose start takes seconds of CPU.
+@Suite(.serialized) struct S3ExportStoreTests {
     static let bucket = "tenantscope-exports"
     let tenantA = TenantID(uuidString: "0a0a0a0a-0000-4000-8000-00000000000a")!
     let tenantB = TenantID(uuidString: "0b0b0b0b-0000-4000-8000-00000000000b")!
