@@ -170,10 +170,16 @@ import Testing
             let adminToken = try await setup.formToken(admin)
             #expect(try await setup.export("active_learners", cookie: admin, form: [("form_token", adminToken), ("days", "30")]).0 == .seeOther)
 
-            // Queued: listed with its report, parameters and state; the page reloads itself; no link yet.
+            // Queued: listed with its report, parameters and state; no link yet. The page offers to check
+            // again or to reload itself, and reloads only when asked to (`reload=auto`).
             let queued = try await Page.page(setup.client, "/dashboards/exports?course=Canary+course", cookie: viewer)
             #expect(queued.0 == .ok)
-            #expect(queued.1.contains("<meta http-equiv=\"refresh\" content=\"5\"/>"))
+            #expect(!queued.1.contains("http-equiv=\"refresh\"") && queued.1.contains("1 export is queued or running."))
+            #expect(queued.1.contains("href=\"/dashboards/exports?days=30&amp;course=Canary%20course&amp;reload=auto\">Reload every 5 seconds"))
+            let reloading = try await Page.page(setup.client, "/dashboards/exports?course=Canary+course&reload=auto", cookie: viewer).1
+            #expect(reloading.contains("<meta http-equiv=\"refresh\" content=\"5\"/>") && reloading.contains(">Stop reloading</a>"))
+            #expect(try await Page.page(setup.client, "/dashboards/exports?reload=always", cookie: viewer).0 == .badRequest)
+            #expect(try await Page.page(setup.client, "/dashboards/exports?tenant_id=\(b.tenant.id)", cookie: viewer).0 == .badRequest)
             #expect(queued.1.contains("Cohort comparison") && queued.1.contains("course: Canary course") && queued.1.contains("<td>Queued</td>"))
             #expect(queued.1.contains("href=\"/dashboards/learning?days=30&amp;course=Canary%20course\""), "the way back keeps the filters")
             #expect(!queued.1.contains("/exports/download/"))
@@ -190,9 +196,9 @@ import Testing
 
             try await setup.drain()
 
-            // Done: the state, the rows, the size and the signed link; the page stops reloading.
-            let done = try await Page.page(setup.client, "/dashboards/exports", cookie: viewer).1
-            #expect(done.contains("<td>Done</td>") && !done.contains("http-equiv=\"refresh\""), "\(done)")
+            // Done: the state, the rows, the size and the signed link; the page stops reloading, even when asked to.
+            let done = try await Page.page(setup.client, "/dashboards/exports?reload=auto", cookie: viewer).1
+            #expect(done.contains("<td>Done</td>") && !done.contains("http-equiv=\"refresh\"") && !done.contains("queued or running"), "\(done)")
             let link = try #require(done.range(of: "href=\"/exports/download/").map { String(done[done.index($0.lowerBound, offsetBy: 6)...].prefix { $0 != "\"" }) })
             // The link downloads the CSV of the panel, in tenant A's scope, without any session.
             let file = try await Page.page(setup.client, link, cookie: nil)

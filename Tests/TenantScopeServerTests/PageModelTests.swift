@@ -104,15 +104,18 @@ import Testing
             ExportStatus(job(.learner(actorKey: "mbox:mailto:ada@x.example"), .expired, format: .ndjson), link: nil),
         ]
         let model = DashboardExports.Model(statuses, catalog: try StandardReports.catalog(), seesAllExports: false, filters: DashboardFilters(),
-                                           retentionDays: 7)
+                                           retentionDays: 7, autoReload: true)
         #expect(model.exports.map(\.what) == ["Completion rate by course", "Statements", "A learner's data (access request)"])
         #expect(model.exports[0].parameters == ["course: Safety", "since: 2026-11-18"] && model.exports[0].downloadURL == "/exports/download/x")
         #expect(model.exports[1].format == "NDJSON, gzip" && model.exports[1].parameters == ["since: \(ISO8601Timestamp.format(Self.today))"])
         #expect(model.exports[2].parameters.isEmpty && !"\(model)".contains("ada@x.example"), "a learner export does not name its learner")
-        #expect(!model.isWorking)
+        #expect(!model.isWorking && !model.reloads)
         var working = model
         working.exports[1].state = .running
-        #expect(working.isWorking)
+        #expect(working.isWorking && working.reloads)
+        working.autoReload = false
+        #expect(working.isWorking && !working.reloads, "the page reloads only when the user asked for it")
+        #expect(working.url(autoReload: true) == "/dashboards/exports?days=30&reload=auto")
         #expect(FigureText.bytes(nil) == "–" && FigureText.bytes(812) == "812 B" && FigureText.bytes(48_213) == "48.2 kB"
             && FigureText.bytes(3_100_000) == "3.1 MB")
         #expect(DayText.timestamp("2026-11-24T14:05:09.123Z") == "Nov 24, 2026, 14:05")

@@ -46,6 +46,12 @@ extension Snapshotting where Value == String, Format == String {
         assertSnapshot(of: DashboardExports.View(model: PageFixtures.exports).render(), as: .html)
     }
 
+    @Test func exportsReloadingWhileJobsRun() {
+        var model = PageFixtures.exports
+        model.autoReload = true
+        assertSnapshot(of: DashboardExports.View(model: model).render(), as: .html)
+    }
+
     @Test func exportsOfAViewerWithoutAny() {
         let model = DashboardExports.Model(exports: [], seesAllExports: false, filters: DashboardFilters(days: 7), retentionDays: 7)
         assertSnapshot(of: DashboardExports.View(model: model).render(), as: .html)

@@ -10,8 +10,9 @@ import TenantScopePostgres
 ///   the session's user in the session's tenant, then sends 303 to the exports page. Any role that sees
 ///   the panel may export it; the report's own role rule still holds (the learner drill-down is for
 ///   tenant admins, 403 for others).
-/// - `GET /dashboards/exports?days=&course=`: the session user's exports (a tenant admin sees the
-///   tenant's) with a download link for each finished one; the filters only make the way back.
+/// - `GET /dashboards/exports?days=&course=&reload=auto`: the session user's exports (a tenant admin
+///   sees the tenant's) with a download link for each finished one; the filters only make the way back,
+///   and `reload=auto` (the user's choice) reloads the page every few seconds while jobs run.
 ///
 /// Both go through ``ExportService``, as the export API does: the same validation, job store and audit.
 struct DashboardExportRoutes {
@@ -35,11 +36,15 @@ struct DashboardExportRoutes {
             return SavedViewRoutes.redirect(filters.url("/dashboards/exports"))
         }
         tenant.get("dashboards/exports") { request, context in
-            let filters = try DashboardFilters(query: QueryParameters.pairs(of: request))
+            let query = try QueryParameters.pairs(of: request)
+            // `reload=auto`: the user asked the page to reload itself while jobs run (never the default).
+            let reload = query.filter { $0.0 == "reload" }
+            guard reload.allSatisfy({ $0.1 == "auto" }) else { throw TenantScopeError.invalidInput("reload must be 'auto'") }
+            let filters = try DashboardFilters(query: query.filter { $0.0 != "reload" })
             let actor = ExportService.Actor.tenantUser(context.user)
             let exports = try await service.list(for: actor, in: context.scope, logger: context.logger)
             let model = DashboardExports.Model(exports, catalog: service.catalog, seesAllExports: actor.seesAllJobs, filters: filters,
-                                               retentionDays: Int(retention.components.seconds / 86_400))
+                                               retentionDays: Int(retention.components.seconds / 86_400), autoReload: !reload.isEmpty)
             return dashboards.html(DashboardExports.View(model: model).render())
         }
     }

@@ -30,20 +30,34 @@ extension DashboardExports {
         /// The dashboard's filters, for the way back.
         var filters: DashboardFilters
         var retentionDays: Int
+        /// The user asked the page to reload itself while jobs run (`?reload=auto`).
+        var autoReload = false
     }
 }
 
 extension DashboardExports.Model {
-    /// Whether a job is still to finish: the page then reloads itself until none is.
+    /// Whether a job is still to finish.
     var isWorking: Bool { exports.contains { $0.state == .queued || $0.state == .running } }
 
-    /// How often the page reloads while a job is still to finish.
+    /// Whether the page reloads itself: only when the user asked for it, and only while a job is still to
+    /// finish. A page that reloads on its own every few seconds sends a screen reader back to its top
+    /// each time (WCAG 2.2.1, failure F41; axe-core's `meta-refresh`), so it is the user's choice, with a
+    /// link to stop, and never the default.
+    var reloads: Bool { autoReload && isWorking }
+
+    /// How often the page reloads while it does.
     static let refreshSeconds = 5
+
+    /// This page with the same filters, reloading itself or not.
+    func url(autoReload: Bool) -> String {
+        filters.url("/dashboards/exports") + (autoReload ? "&reload=auto" : "")
+    }
 }
 
 extension DashboardExports.Model {
     /// From the statuses ``ExportService/list(for:in:logger:)`` returns; report titles from `catalog`.
-    init(_ statuses: [ExportStatus], catalog: ReportCatalog, seesAllExports: Bool, filters: DashboardFilters, retentionDays: Int) {
+    init(_ statuses: [ExportStatus], catalog: ReportCatalog, seesAllExports: Bool, filters: DashboardFilters, retentionDays: Int,
+         autoReload: Bool) {
         self.init(
             exports: statuses.map { status in
                 let what: String
@@ -66,6 +80,6 @@ extension DashboardExports.Model {
                               created: status.created_at, requestedBy: status.requested_by, error: status.error,
                               downloadURL: status.download_url)
             },
-            seesAllExports: seesAllExports, filters: filters, retentionDays: retentionDays)
+            seesAllExports: seesAllExports, filters: filters, retentionDays: retentionDays, autoReload: autoReload)
     }
 }

@@ -66,6 +66,7 @@ enum PageStyle {
         .num{text-align:right}
         .actor{display:block;font-weight:400;font-size:.75rem;color:#566375}td.date{white-space:nowrap}
         table.heat td,table.heat thead th+th{text-align:right}table.heat tbody th,table.heat td{white-space:nowrap}
+        table.exports tbody th{min-width:8rem}
         .empty{color:#566375}
         .note{margin:0 0 8px;font-size:.8125rem;color:#566375}
         .copy{display:flex;gap:8px;flex-wrap:wrap;margin:12px 0}.copy input{flex:1 1 320px;min-width:0}
