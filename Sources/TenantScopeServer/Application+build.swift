@@ -113,7 +113,8 @@ func buildRouter(
                        maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
     EventRoutes(store: database.featureEvents, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
     let dashboards = DashboardRoutes(runner: reports, verifier: tokens, directory: database.tenants, audit: audit,
-                                     sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews)
+                                     sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews,
+                                     offersExports: configuration.exports != nil)
     dashboards.register(on: router)
     SavedViewRoutes(store: database.savedViews, dashboards: dashboards, audit: audit).register(on: router)
     let sql = GuardedSQLService(database: database, mode: configuration.sqlGuard, limits: configuration.sqlLimits,
@@ -124,6 +125,7 @@ func buildRouter(
     if let exports = configuration.exports {
         let service = ExportService(database: database, store: exports.store, catalog: catalog, now: exports.now)
         ExportRoutes(service: service, directory: database.tenants, authenticator: bearer, audit: audit).register(on: router)
+        DashboardExportRoutes(service: service, dashboards: dashboards, audit: audit, retention: exports.settings.retention).register(on: router)
         ExportScheduleRoutes(schedules: database.exportSchedules, catalog: catalog, authenticator: bearer, audit: audit).register(on: router)
         LearnerErasureRoutes(erasure: LearnerErasure(database: database), store: exports.store, authenticator: bearer, audit: audit)
             .register(on: router)

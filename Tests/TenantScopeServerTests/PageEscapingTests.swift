@@ -27,6 +27,7 @@ import TenantScopeCore
         model.presentation.savedViews?.links[0].viewName = Self.hostile
         model.presentation.savedViews?.formToken = Self.hostile
         model.presentation.savedViews?.filters.course = Self.hostile
+        model.presentation.exportFormToken = Self.hostile
         let html = TenantDashboard.View(model: model).render()
         Self.expectInert(html)
         // The course stays usable: its option and the drill-down link carry it, escaped.
@@ -46,6 +47,18 @@ import TenantScopeCore
         platform.tenants[0].name = Self.hostile
         platform.tenants[0].slug = Self.hostile
         Self.expectInert(PlatformAnalytics.View(model: platform).render())
+
+        var exports = PageFixtures.exports
+        exports.filters.course = Self.hostile
+        for index in exports.exports.indices {
+            exports.exports[index].what = Self.hostile
+            exports.exports[index].parameters = [Self.hostile]
+            exports.exports[index].requestedBy = Self.hostile
+            exports.exports[index].error = Self.hostile
+            exports.exports[index].created = Self.hostile
+        }
+        exports.exports[2].downloadURL = Self.hostile
+        Self.expectInert(DashboardExports.View(model: exports).render())
 
         Self.expectInert(SharedLinkPage.View(model: .init(path: Self.hostile, lifetimeDays: 7)).render())
         Self.expectInert(MessagePage.View(model: .init(title: Self.hostile, text: Self.hostile)).render())

@@ -51,12 +51,29 @@ enum PageFixtures {
             completionTimes: completionTimes, cohorts: cohorts, courseChoices: courses.map(\.name), presentation: presentation)
     }
 
-    static let adminDashboard = dashboard(presentation: .init(offersDownloads: true, offersDrillDown: true, savedViews: savedViews))
+    static let adminDashboard = dashboard(presentation: .init(offersDownloads: true, exportFormToken: "form-token-fixture", offersDrillDown: true,
+                                                              savedViews: savedViews))
 
     static let emptyDashboard = TenantDashboard.Model(
         filters: DashboardFilters(days: 7), today: today, periodStart: "2026-11-18", activeLearners: 0,
         activity: (0..<7).map { .init(day: "2026-11-\(18 + $0)", learners: 0) }, courses: [], completionTimes: [], cohorts: [],
         courseChoices: [], presentation: .init(offersDownloads: true, savedViews: .init(views: [], links: [], isAdmin: false, formToken: "t", filters: DashboardFilters(days: 7))))
+
+    /// One export in each state a page shows differently: running, queued, done (with its link), failed.
+    static let exports = DashboardExports.Model(
+        exports: [
+            .init(id: "0a1b2c3d-0000-4000-8000-000000000004", what: "Enrollments of a course", parameters: ["course: Safety basics", "since: 2026-10-26"],
+                  format: "CSV", state: .running, rows: 1_250, sizeBytes: nil, created: "2026-11-24T14:05:09.123Z", requestedBy: "ada@acme.example"),
+            .init(id: "0a1b2c3d-0000-4000-8000-000000000003", what: "Cohort comparison", parameters: ["since: 2026-10-26"], format: "CSV",
+                  state: .queued, rows: 0, sizeBytes: nil, created: "2026-11-24T14:04:00.000Z", requestedBy: "grace@acme.example"),
+            .init(id: "0a1b2c3d-0000-4000-8000-000000000002", what: "Active learners", parameters: ["days: 30"], format: "CSV", state: .done,
+                  rows: 30, sizeBytes: 48_213, created: "2026-11-23T09:30:00.000Z", requestedBy: "ada@acme.example",
+                  downloadURL: "/exports/download/0a1b2c3d-0000-4000-8000-000000000002.5f0c1d2e-0000-4000-8000-00000000000a.1796083200.c0ffee"),
+            .init(id: "0a1b2c3d-0000-4000-8000-000000000001", what: "Statements", parameters: ["since: 2026-11-01T00:00:00.000Z"], format: "NDJSON, gzip",
+                  state: .failed, rows: 0, sizeBytes: nil, created: "2026-11-20T08:00:00.000Z", requestedBy: "ops",
+                  error: "the export has more rows than the limit of 10,000,000"),
+        ],
+        seesAllExports: true, filters: filters, retentionDays: 7)
 
     static let platform = PlatformAnalytics.Model(
         days: 30, today: today, periodStart: "2026-10-26", operatorName: "ops-1", activeLearners: 1_287,

@@ -89,6 +89,38 @@ import Testing
         #expect(model.completions == 1 && model.completionRate == 0.5 && model.medianDaysToComplete == 4)
     }
 
+    /// The exports page reads what the export API returns: report titles from the catalog, parameters
+    /// by name, a learner export without its learner, and reloads only while a job is still to finish.
+    @Test func theExportsModelReadsTheExportStatuses() throws {
+        let tenant = TenantID(UUID())
+        func job(_ source: ExportSource, _ state: ExportState, format: ExportFormat = .csv, compressed: Bool = false) -> ExportJob {
+            ExportJob(id: UUID(), tenant: tenant, source: source, format: format, compressed: compressed, state: state, requestedBy: "ada",
+                      requestedKind: "tenant_user", rows: state == .done ? 30 : 0, sizeBytes: state == .done ? 1_200 : nil, createdAt: Self.today)
+        }
+        let statuses = [
+            ExportStatus(job(.report(name: "completion_rate_by_course", parameters: ["since": "2026-11-18", "course": "Safety"]), .done),
+                         link: ("/exports/download/x", Self.today)),
+            ExportStatus(job(.statements(since: Self.today, until: nil), .failed, format: .ndjson, compressed: true), link: nil),
+            ExportStatus(job(.learner(actorKey: "mbox:mailto:ada@x.example"), .expired, format: .ndjson), link: nil),
+        ]
+        let model = DashboardExports.Model(statuses, catalog: try StandardReports.catalog(), seesAllExports: false, filters: DashboardFilters(),
+                                           retentionDays: 7, autoReload: true)
+        #expect(model.exports.map(\.what) == ["Completion rate by course", "Statements", "A learner's data (access request)"])
+        #expect(model.exports[0].parameters == ["course: Safety", "since: 2026-11-18"] && model.exports[0].downloadURL == "/exports/download/x")
+        #expect(model.exports[1].format == "NDJSON, gzip" && model.exports[1].parameters == ["since: \(ISO8601Timestamp.format(Self.today))"])
+        #expect(model.exports[2].parameters.isEmpty && !"\(model)".contains("ada@x.example"), "a learner export does not name its learner")
+        #expect(!model.isWorking && !model.reloads)
+        var working = model
+        working.exports[1].state = .running
+        #expect(working.isWorking && working.reloads)
+        working.autoReload = false
+        #expect(working.isWorking && !working.reloads, "the page reloads only when the user asked for it")
+        #expect(working.url(autoReload: true) == "/dashboards/exports?days=30&reload=auto")
+        #expect(FigureText.bytes(nil) == "–" && FigureText.bytes(812) == "812 B" && FigureText.bytes(48_213) == "48.2 kB"
+            && FigureText.bytes(3_100_000) == "3.1 MB")
+        #expect(DayText.timestamp("2026-11-24T14:05:09.123Z") == "Nov 24, 2026, 14:05")
+    }
+
     @Test func filtersRefuseAnythingButThePeriodAndACourse() throws {
         #expect(try DashboardFilters(query: [("days", "7"), ("course", "A & B")]) == DashboardFilters(days: 7, course: "A & B"))
         for bad in [[("days", "13")], [("tenant_id", "x")], [("course", String(repeating: "x", count: 501))]] {
@@ -96,5 +128,6 @@ import Testing
         }
         #expect(DashboardFilters(days: 7, course: "A & B").url("/dashboards/learning") == "/dashboards/learning?days=7&course=A%20%26%20B")
         #expect(DashboardPanel.timeToComplete.csvURL(DashboardFilters(days: 90)) == "/dashboards/learning/panels/time_to_complete.csv?days=90")
+        #expect(DashboardPanel.timeToComplete.exportAction == "/dashboards/learning/panels/time_to_complete/export")
     }
 }

@@ -42,12 +42,29 @@ extension Snapshotting where Value == String, Format == String {
         assertSnapshot(of: SavedViews.View(model: views).node.render(), as: .html)
     }
 
+    @Test func exportsOfAnAdminWhileJobsRun() {
+        assertSnapshot(of: DashboardExports.View(model: PageFixtures.exports).render(), as: .html)
+    }
+
+    @Test func exportsReloadingWhileJobsRun() {
+        var model = PageFixtures.exports
+        model.autoReload = true
+        assertSnapshot(of: DashboardExports.View(model: model).render(), as: .html)
+    }
+
+    @Test func exportsOfAViewerWithoutAny() {
+        let model = DashboardExports.Model(exports: [], seesAllExports: false, filters: DashboardFilters(days: 7), retentionDays: 7)
+        assertSnapshot(of: DashboardExports.View(model: model).render(), as: .html)
+    }
+
     @Test func platformAnalytics() {
         assertSnapshot(of: PlatformAnalytics.View(model: PageFixtures.platform).render(), as: .html)
     }
 
     @Test func courseEnrollments() {
-        assertSnapshot(of: CourseEnrollments.View(model: PageFixtures.enrollments).render(), as: .html)
+        var model = PageFixtures.enrollments
+        model.exportFormToken = "form-token-fixture"
+        assertSnapshot(of: CourseEnrollments.View(model: model).render(), as: .html)
     }
 
     @Test func sharedLink() {

@@ -1,7 +1,8 @@
 """A real browser embeds the tenant dashboard: headless Chromium (Debian `chromium` + `chromium-driver`)
 driven by Selenium opens a host page on another origin that puts `/embed/learning?token=...` in an
 iframe, then checks the charts are drawn, no tenant identifier appears in any URL, and axe-core finds
-no serious or critical accessibility violation on the dashboard and on the learner drill-down.
+no serious or critical accessibility violation on the dashboard, on the learner drill-down and on the
+exports page a panel's "Export CSV" leads to.
 
 Run by scripts/run-client-tests.sh. Environment:
   DASHBOARD_BASE      e.g. http://127.0.0.1:8080 (the TenantScope server)
@@ -178,6 +179,28 @@ class EmbeddedDashboardInChromium(unittest.TestCase):
         self.assertNotIn(TENANT_ID, frame_url)
         self.assertNotIn(TENANT_SLUG, frame_url)
         self.assert_accessible("the learner drill-down")
+
+    def test_a_panel_is_exported_from_the_frame_and_listed_until_its_file_is_ready(self):
+        driver = self.driver
+        self.open_embedded()
+        # A viewer exports a panel: the form posts inside the frame and lands on the exports page.
+        driver.find_element(By.CSS_SELECTOR, "#cohort-comparison form.export button").click()
+        WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.ID, "exports")))
+        frame_url = driver.execute_script("return document.location.href")
+        self.assertIn("/dashboards/exports", frame_url)
+        self.assertNotIn(TENANT_ID, frame_url)
+        self.assertNotIn(TENANT_SLUG, frame_url)
+        self.assert_accessible("the exports page")
+        # Asked to, the page reloads itself until serve's export worker has finished the job; then it stops
+        # and links the file. (Reloading is the user's choice: axe-core's meta-refresh rule, WCAG 2.2.1.)
+        driver.find_element(By.PARTIAL_LINK_TEXT, "Reload every").click()
+        WebDriverWait(driver, 120, poll_frequency=1).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, "#exports a[href^='/exports/download/']"))
+        self.assertFalse(driver.find_elements(By.CSS_SELECTOR, "meta[http-equiv=refresh]"))
+        self.assert_accessible("the exports page with a finished export")
+        # The way back keeps to the frame.
+        driver.find_element(By.CSS_SELECTOR, "a.back").click()
+        WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.ID, "cohort-comparison")))
 
 
 if __name__ == "__main__":

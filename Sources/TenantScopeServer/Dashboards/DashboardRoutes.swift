@@ -13,6 +13,7 @@ import TenantScopePostgres
 /// - `GET /dashboards/learning`: the tenant dashboard for the session's tenant (filters: `days`, `course`).
 /// - `GET /dashboards/learning/enrollments?course=…`: a course's learners (tenant admins; the
 ///   `course_enrollments` report refuses other roles with 403).
+/// - With exports configured, ``DashboardExportRoutes`` add the panels' export action and the exports page.
 /// - `GET /platform/analytics` and `GET /platform/preview/{slug}`: platform sessions only; a tenant session
 ///   gets an audited 403, and every preview is audited.
 ///
@@ -26,6 +27,9 @@ struct DashboardRoutes {
     let sessions: DashboardSessionSigner
     let embedding: EmbeddingPolicy
     let savedViews: SavedViewStore
+    /// Whether the server runs exports (``DashboardExportRoutes`` are registered): only then do the
+    /// panels offer "Export CSV" and the dashboard link to its exports page.
+    var offersExports = false
 
     static let cookieName = SessionAuthenticator.cookieName
 
@@ -45,11 +49,12 @@ struct DashboardRoutes {
             let isAdmin = context.scope.role == .admin
             let views = try await savedViews.views(in: context.scope, logger: context.logger)
             let links = isAdmin ? try await savedViews.links(in: context.scope, logger: context.logger) : []
-            let saved = SavedViews.Model(views: views, links: links, filters: filters, isAdmin: isAdmin,
-                                         formToken: context.dashboardSession.map(sessions.formToken(for:)) ?? "", now: now)
+            let formToken = context.dashboardSession.map(sessions.formToken(for:)) ?? ""
+            let saved = SavedViews.Model(views: views, links: links, filters: filters, isAdmin: isAdmin, formToken: formToken, now: now)
             return try await tenantDashboard(
                 in: context.scope, filters: filters, today: now, logger: context.logger,
-                presentation: .init(offersDownloads: true, offersDrillDown: isAdmin, savedViews: saved))
+                presentation: .init(offersDownloads: true, exportFormToken: offersExports ? formToken : nil, offersDrillDown: isAdmin,
+                                    savedViews: saved))
         }
         tenant.get("dashboards/learning/enrollments") { request, context in
             try await courseEnrollments(request, context: context)
@@ -133,7 +138,9 @@ struct DashboardRoutes {
         let result = try await runner.run(DashboardPanel.courseEnrollments.report, in: .tenant(context.scope),
                                           parameters: DashboardPanel.courseEnrollments.parameters(filters, today: today), now: today,
                                           logger: context.logger)
-        return html(CourseEnrollments.View(model: try CourseEnrollments.Model(result, course: course, filters: filters, today: today)).render())
+        var model = try CourseEnrollments.Model(result, course: course, filters: filters, today: today)
+        if offersExports { model.exportFormToken = context.dashboardSession.map(sessions.formToken(for:)) }
+        return html(CourseEnrollments.View(model: model).render())
     }
 
     func platformPage(request: Request, context: PlatformRequestContext) async throws -> Response {

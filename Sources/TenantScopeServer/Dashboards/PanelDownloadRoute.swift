@@ -7,9 +7,9 @@ import TenantScopePostgres
 /// the session's tenant scope, with the parameters the panel runs with (``DashboardPanel``). Only the
 /// panels' reports (and the learner drill-down, which the runner keeps to admins) can be downloaded.
 ///
-/// Interim: an export job surface (queued exports, larger results, a download history) will replace
-/// these synchronous downloads; until then they answer as `/api/v1/reports/{name}` does with
-/// `Accept: text/csv`.
+/// It answers at once, as `/api/v1/reports/{name}` does with `Accept: text/csv`, and stays next to the
+/// panels' "Export CSV" action (``DashboardExportRoutes``): a panel's rows are few enough to send now,
+/// and servers without exports have only this.
 struct PanelDownloadRoute {
     let runner: ReportRunner
 

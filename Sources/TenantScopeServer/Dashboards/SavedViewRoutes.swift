@@ -20,19 +20,11 @@ struct SavedViewRoutes {
 
     static let linkLifetime: Duration = .seconds(7 * 86_400)
 
-    /// The fields of the dashboard's POST forms, decoded by Hummingbird's `URLEncodedFormDecoder`.
-    struct Form: Decodable {
-        var form_token: String?
-        var name: String?
-        var days: String?
-        var course: String?
-    }
-
     func register(on router: Router<AppRequestContext>) {
         let forms = router.tenantRoutes(authenticator: SessionAuthenticator(signer: dashboards.sessions, status: dashboards.verifier.status), purpose: "tenant dashboards", audit: audit)
         forms.post("dashboards/learning/views") { request, context in
             let form = try await admin(request, context)
-            let filters = try DashboardFilters(query: [("days", form.days), ("course", form.course)].compactMap { name, value in value.map { (name, $0) } })
+            let filters = try form.filters()
             _ = try await store.save(in: context.scope, name: form.name ?? "", days: filters.days, course: filters.course, logger: context.logger)
             return Self.redirect(filters.url("/dashboards/learning"))
         }
@@ -67,23 +59,10 @@ struct SavedViewRoutes {
     }
 
     /// The form of a tenant admin's POST, after checking its form token against the session.
-    func admin(_ request: Request, _ context: TenantRequestContext) async throws -> Form {
-        guard let session = context.dashboardSession else { throw TenantScopeError.forbidden("saved views belong to tenant sessions") }
+    func admin(_ request: Request, _ context: TenantRequestContext) async throws -> DashboardForm {
+        guard context.dashboardSession != nil else { throw TenantScopeError.forbidden("saved views belong to tenant sessions") }
         try context.require(.admin, "saving and sharing views needs a tenant admin")
-        let body = try await RequestBody.collect(request, limit: 16 * 1024)
-        let form: Form
-        do {
-            form = try URLEncodedFormDecoder().decode(Form.self, from: String(decoding: body, as: UTF8.self))
-        } catch {
-            throw TenantScopeError.invalidInput("the form could not be read")
-        }
-        guard form.form_token == dashboards.sessions.formToken(for: session) else {
-            throw TenantScopeError.forbidden("the form has expired; reload the dashboard and try again")
-        }
-        for text in [form.name, form.course].compactMap({ $0 }) where text.utf8.contains(0) {
-            throw TenantScopeError.invalidInput("form fields may not contain NUL characters")
-        }
-        return form
+        return try await DashboardForm.read(request, context: context, sessions: dashboards.sessions)
     }
 
     static func redirect(_ location: String) -> Response {

@@ -19,6 +19,9 @@ extension CourseEnrollments {
         var today: String
         var periodStart: String
         var enrollments: [Enrollment]
+        /// The learners panel's "Export CSV" form is bound to the session by this token: only on a
+        /// server that runs exports.
+        var exportFormToken: String? = nil
     }
 }
 

@@ -41,6 +41,7 @@ extension CourseEnrollments {
                 id: "course-enrollments", title: "Learners",
                 summary: "One row per learner who enrolled since \(DayText.short(model.periodStart)), earliest first",
                 csvURL: DashboardPanel.courseEnrollments.csvURL(model.filters),
+                export: model.exportFormToken.map { PanelExportForm(panel: .courseEnrollments, filters: model.filters, formToken: $0) },
                 content: [
                     model.enrollments.isEmpty
                         ? .p(.class("empty"), .attr("role", "status"), .text("No enrollments in this course in the period."))

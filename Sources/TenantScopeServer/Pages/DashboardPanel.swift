@@ -1,8 +1,8 @@
 import Foundation
 
 /// The reports behind the dashboard's panels and the learner drill-down, and the parameters each
-/// runs with for a set of filters. The page and the panel's CSV download both use these, so a
-/// download holds the numbers of the panel it sits on.
+/// runs with for a set of filters. The page, the panel's CSV download and its export job all use
+/// these, so a download or an export holds the numbers of the panel it sits on.
 enum DashboardPanel: String, CaseIterable, Sendable {
     case activeLearners = "active_learners"
     case completionRate = "completion_rate_by_course"
@@ -28,5 +28,10 @@ enum DashboardPanel: String, CaseIterable, Sendable {
     /// Where the panel's CSV is downloaded, with the page's filters.
     func csvURL(_ filters: DashboardFilters) -> String {
         filters.url("/dashboards/learning/panels/\(report).csv")
+    }
+
+    /// Where the panel's "Export CSV" form posts (the filters travel in the form).
+    var exportAction: String {
+        "/dashboards/learning/panels/\(report)/export"
     }
 }

@@ -19,6 +19,13 @@ enum DayText {
         parts(day).map { "\($0.month) \($0.day), \($0.year)" } ?? day
     }
 
+    /// `Nov 24, 2026, 14:05` from an ISO 8601 timestamp in UTC (`2026-11-24T14:05:09.123Z`).
+    static func timestamp(_ text: String) -> String {
+        let parts = text.split(separator: "T", maxSplits: 1)
+        guard parts.count == 2, parts[1].count >= 5 else { return text }
+        return "\(medium(String(parts[0]))), \(parts[1].prefix(5))"
+    }
+
     /// `Oct 26 – Nov 24, 2026`, or with both years when they differ.
     static func range(_ from: String, _ to: String) -> String {
         guard let start = parts(from), let end = parts(to) else { return "\(from) – \(to)" }

@@ -14,6 +14,18 @@ enum FigureText {
         share.map { String(format: "%.1f%%", $0 * 100) } ?? none
     }
 
+    /// A file's size in decimal units: `812 B`, `12.4 kB`, `3.1 MB`; a dash when there is no file yet.
+    static func bytes(_ value: Int?) -> String {
+        guard let value else { return none }
+        guard value >= 1000 else { return "\(value) B" }
+        var size = Double(value) / 1000
+        for unit in ["kB", "MB", "GB"] {
+            if size < 1000 || unit == "GB" { return String(format: "%.1f", size) + " " + unit }
+            size /= 1000
+        }
+        return none
+    }
+
     /// A change in percentage points: `+3.2 pt`.
     static func points(_ change: Double?) -> String {
         change.map { String(format: "%+.1f pt", $0 * 100) } ?? none

@@ -9,6 +9,11 @@ struct PageLayout {
     var banner: String? = nil
     /// A link above the title, back to where the page was opened from.
     var back: (text: String, url: String)? = nil
+    /// Links to the other pages of the surface, under the title (the dashboard's link to its exports).
+    var nav: [(text: String, url: String)] = []
+    /// Reload the page after this many seconds (an exports page with jobs still running); a meta
+    /// refresh, because the pages run no script.
+    var refreshSeconds: Int? = nil
     /// Controls on the right of the header (the filters).
     var controls: Node<HTML.BodyContext> = .empty
     var content: [Node<HTML.BodyContext>]
@@ -21,6 +26,7 @@ struct PageLayout {
                 .meta(.charset(.utf8)),
                 .meta(.name("viewport"), .content("width=device-width, initial-scale=1")),
                 .meta(.name("referrer"), .content("no-referrer")),
+                .unwrap(refreshSeconds) { .meta(Attribute(name: "http-equiv", value: "refresh"), .content("\($0)")) },
                 .element(named: "title", text: title),
                 .style(PageStyle.css)
             ),
@@ -33,7 +39,10 @@ struct PageLayout {
                         .div(
                             .unwrap(back) { .a(.class("back"), .attr("href", $0.url), .text("← \($0.text)")) },
                             .h1(.text(title)),
-                            .unwrap(subtitle) { .p(.class("subtitle"), .text($0)) }
+                            .unwrap(subtitle) { .p(.class("subtitle"), .text($0)) },
+                            .if(!nav.isEmpty, .nav(
+                                .class("page-nav"), .attr("aria-label", "Dashboard pages"),
+                                .ul(.forEach(nav) { link in .li(.a(.attr("href", link.url), .text(link.text))) })))
                         ),
                         controls
                     )

@@ -48,6 +48,11 @@ enum PageStyle {
         .panel-head{display:flex;justify-content:space-between;align-items:flex-start;gap:12px;margin-bottom:10px}
         .panel h2{font-size:1rem;line-height:1.3;margin:0}
         .summary{margin:3px 0 0;color:#566375;font-size:.8125rem}
+        .page-nav ul{list-style:none;margin:6px 0 0;padding:0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:.8125rem;font-weight:600}
+        .panel-actions{flex:none;display:flex;flex-wrap:wrap;gap:6px;align-items:center;justify-content:flex-end}
+        form.export{margin:0}
+        form.export button{min-height:0;font-size:.8125rem;line-height:1.5;padding:4px 10px;border-color:#c5cfdb;white-space:nowrap}
+        form.export button:hover{border-color:#1f5fb8}
         a.csv{flex:none;font-size:.8125rem;font-weight:600;text-decoration:none;border:1px solid #c5cfdb;border-radius:6px;padding:4px 10px;white-space:nowrap}
         a.csv:hover{background:#eef4fc;border-color:#1f5fb8}
         details.data{margin-top:10px;font-size:.8125rem}
@@ -61,6 +66,7 @@ enum PageStyle {
         .num{text-align:right}
         .actor{display:block;font-weight:400;font-size:.75rem;color:#566375}td.date{white-space:nowrap}
         table.heat td,table.heat thead th+th{text-align:right}table.heat tbody th,table.heat td{white-space:nowrap}
+        table.exports tbody th{min-width:8rem}
         .empty{color:#566375}
         .note{margin:0 0 8px;font-size:.8125rem;color:#566375}
         .copy{display:flex;gap:8px;flex-wrap:wrap;margin:12px 0}.copy input{flex:1 1 320px;min-width:0}
@@ -75,6 +81,7 @@ enum PageStyle {
         .kpi:last-child:nth-child(odd){grid-column:1/-1}
         th,td{padding:6px 6px}table{font-size:.75rem}thead th{font-size:.6875rem}.wide-only{display:none}
         .grid{gap:12px}.panel{padding:12px 12px 10px}.views .save{margin-left:0}
+        .panel-head{flex-wrap:wrap}.panel-actions{justify-content:flex-start}
         }
         """ + Charts.stylesheet
 }

@@ -48,6 +48,9 @@ extension TenantDashboard {
             var filterAction: String? = "/dashboards/learning"
             /// Per-panel CSV links: only with a tenant session, which the download route needs.
             var offersDownloads = false
+            /// Per-panel "Export CSV" forms and the link to the exports page, bound to the session by this
+            /// form token: only with a tenant session on a server that runs exports.
+            var exportFormToken: String? = nil
             /// Courses link to their learners: tenant admins only.
             var offersDrillDown = false
             var savedViews: SavedViews.Model? = nil

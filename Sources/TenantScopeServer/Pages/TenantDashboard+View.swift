@@ -11,6 +11,7 @@ extension TenantDashboard {
                 title: "Learning dashboard",
                 subtitle: subtitle,
                 banner: model.presentation.banner,
+                nav: model.presentation.exportFormToken == nil ? [] : [("Exports", filters.url("/dashboards/exports"))],
                 controls: filterForm,
                 content: [
                     HeadlineFiguresView(figures: headline).node,
@@ -66,6 +67,10 @@ extension TenantDashboard {
             model.presentation.offersDownloads ? panel.csvURL(filters) : nil
         }
 
+        func export(_ panel: DashboardPanel) -> PanelExportForm? {
+            model.presentation.exportFormToken.map { PanelExportForm(panel: panel, filters: filters, formToken: $0) }
+        }
+
         var activityPanel: Node<HTML.BodyContext> {
             let points = model.activity.map { day in
                 ChartPoint(day.day, Double(day.learners), tick: DayText.short(day.day), isPartial: day.day == model.today)
@@ -73,7 +78,7 @@ extension TenantDashboard {
             return PanelView(
                 id: "active-learners", title: "Active learners",
                 summary: "\(FigureText.count(model.activeLearners)) distinct active learners in the last \(filters.days) days",
-                csvURL: csv(.activeLearners),
+                csvURL: csv(.activeLearners), export: export(.activeLearners),
                 content: [.chart(LineChart(id: "active-learners-chart", title: "Active learners", xLabel: "Day (UTC)", yLabel: "Learners",
                                            points: points).markup)]
             ).node
@@ -88,7 +93,7 @@ extension TenantDashboard {
             return PanelView(
                 id: "completion-rate", title: "Completion rate by course",
                 summary: "Share of enrollments since \(since) that were completed",
-                csvURL: csv(.completionRate), isWide: true,
+                csvURL: csv(.completionRate), export: export(.completionRate), isWide: true,
                 content: [.div(.class("split"), .div(.chart(chart.markup)), .div(courseTable))]
             ).node
         }
@@ -129,7 +134,7 @@ extension TenantDashboard {
             return PanelView(
                 id: "time-to-complete", title: "Time to complete",
                 summary: "Completions of enrollments since \(since), by days from enrollment, in \(Model.bucketDays)-day buckets",
-                csvURL: csv(.timeToComplete),
+                csvURL: csv(.timeToComplete), export: export(.timeToComplete),
                 content: [.chart(BarChart(id: "time-to-complete-chart", title: "Time to complete", xLabel: "Days from enrollment to completion",
                                           yLabel: "Completions", points: points).markup)]
             ).node
@@ -150,7 +155,7 @@ extension TenantDashboard {
             return PanelView(
                 id: "cohort-comparison", title: "Cohort comparison",
                 summary: "Completion rate per cohort, shaded from lowest to highest; change in points against the previous cohort",
-                csvURL: csv(.cohortComparison), isWide: true,
+                csvURL: csv(.cohortComparison), export: export(.cohortComparison), isWide: true,
                 content: [.chart(table.markup)]
             ).node
         }
