@@ -43,7 +43,7 @@ struct DashboardExportRoutes {
             let filters = try DashboardFilters(query: query.filter { $0.0 != "reload" })
             let actor = ExportService.Actor.tenantUser(context.user)
             let exports = try await service.list(for: actor, in: context.scope, logger: context.logger)
-            let model = DashboardExports.Model(exports, catalog: service.catalog, seesAllExports: actor.seesAllJobs, filters: filters,
+            let model = DashboardExports.Model(exports, catalog: service.catalog, seesAllExports: context.user.role == .admin, filters: filters,
                                                retentionDays: Int(retention.components.seconds / 86_400), autoReload: !reload.isEmpty)
             return dashboards.html(DashboardExports.View(model: model).render())
         }
