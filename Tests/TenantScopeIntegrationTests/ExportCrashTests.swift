@@ -10,7 +10,7 @@ import Testing
 /// (attempt 2), the dead attempt's partial file is removed, and the finished file holds every row once.
 @Suite(.serialized) struct ExportCrashTests {
     /// Enough that a gzip export takes seconds in a debug build; a faster machine gets five tries to catch one mid-way.
-    static let statements = 100_000
+    static let statements = 30_000
 
     @Test func anExportCutShortByACrashIsRetriedFromTheStartAndFinishesOnce() async throws {
         let root = try ServeProcess.makeRoot("export-crash")
