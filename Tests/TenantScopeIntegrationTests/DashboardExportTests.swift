@@ -11,7 +11,8 @@ import Testing
 /// is queued as the session's user in the session's tenant with the panel's parameters, only with the
 /// session's form token; the page lists the session's own exports (an admin's: the tenant's) and links
 /// the finished file; nothing of one tenant's exports reaches another tenant's session.
-@Suite(.database) struct DashboardExportTests {
+/// Serialized: each test opens an application with its own pools.
+@Suite(.serialized, .database) struct DashboardExportTests {
     typealias Page = DashboardHTTPTests
     typealias Forms = SavedViewTests
 

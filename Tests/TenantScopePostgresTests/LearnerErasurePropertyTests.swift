@@ -7,7 +7,8 @@ import Testing
 
 /// Erasing a learner, on random data: nothing of theirs is left, every other learner's figures are
 /// unchanged, and every served report equals the same report after a full rebuild and from raw tables.
-@Suite(.database) struct LearnerErasurePropertyTests {
+/// Serialized: the seeds run one after another (each derives and rebuilds a tenant), not beside every other suite at once.
+@Suite(.serialized, .database) struct LearnerErasurePropertyTests {
     typealias Rollups = RollupPropertyTests
 
     @Test(arguments: [UInt64(11), 12, 13])
