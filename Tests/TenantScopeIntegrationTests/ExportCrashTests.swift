@@ -65,7 +65,7 @@ import Testing
                     "no partial file of the job is left")
             // The file holds every statement exactly once.
             let file = URL(fileURLWithPath: serve.stateDirectory).appendingPathComponent("exports/\(try await Self.tenantID(tenant.slug, on: serve))/\(id).ndjson.gz")
-            let lines = try ExportHTTPTests.gunzip(Array(try Data(contentsOf: file))).split(separator: "\n")
+            let lines = try await ExportHTTPTests.gunzip(Array(try Data(contentsOf: file))).split(separator: "\n")
             #expect(lines.count == Self.statements)
             #expect(Set(lines.compactMap { XAPIJSON.object(String($0))["id"]?.stringValue }).count == Self.statements)
 

@@ -108,7 +108,7 @@ import Testing
             #expect(link.hasPrefix("/exports/download/") && link.contains(a.tenant.id.description))
             let file = try await setup.send(.get, link, expect: .ok)
             #expect(file.headers[.contentType] == "application/gzip")
-            let lines = try Self.gunzip(file.bytes).split(separator: "\n")
+            let lines = try await Self.gunzip(file.bytes).split(separator: "\n")
             #expect(lines.count == 3 && lines.allSatisfy { $0.contains(canaryA) } && !lines.contains { $0.contains(canaryB) })
             // The object lives under the tenant's own directory.
             #expect(FileManager.default.fileExists(atPath: setup.store.root.appendingPathComponent("\(a.tenant.id)/\(id).ndjson.gz").path))
@@ -209,7 +209,7 @@ import Testing
                                                #"{"report": "active_learners", "format": "csv", "cadence": "daily", "hour": 3}"#, expect: .created)
             let schedule = try #require(Self.field(created.body, "id"))
             // Made two days old, so today's 03:00 slot has come since it was saved.
-            try await setup.fixture.handle.database.sessions.run(a.tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
+            _ = try await setup.fixture.handle.database.sessions.run(a.tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
                 try await connection.query("UPDATE app.export_schedules SET created_at = now() - interval '2 days' WHERE id = \(UUID(uuidString: schedule)!)")
             }
             // Eight workers look at once: one job for the slot.
@@ -327,20 +327,14 @@ import Testing
     }
 
     /// Decompresses with the system's gzip, as a user's would.
-    static func gunzip(_ bytes: [UInt8]) throws -> String {
+    static func gunzip(_ bytes: [UInt8]) async throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gunzip-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("export.gz")
         try Data(bytes).write(to: file)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gzip", "-d", file.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestSetupError("gzip could not decompress the export") }
+        let gzip = try await Shell.run("/usr/bin/env", ["gzip", "-d", file.path])
+        guard gzip.status == 0 else { throw TestSetupError("gzip could not decompress the export: \(gzip.error)") }
         return try String(contentsOf: directory.appendingPathComponent("export"), encoding: .utf8)
     }
 }

@@ -21,12 +21,12 @@ final class MotoServer: @unchecked Sendable {
 
     let port: Int
     let logPath: String
-    private let process: Process
+    private let process: ChildProcess
 
     var endpoint: String { "http://127.0.0.1:\(port)" }
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    private init(port: Int, logPath: String, process: Process) {
+    private init(port: Int, logPath: String, process: ChildProcess) {
         self.port = port
         self.logPath = logPath
         self.process = process
@@ -41,24 +41,16 @@ final class MotoServer: @unchecked Sendable {
         }
         let directory = try TestPostgres.makeTemporaryDirectory("moto")
         let logPath = directory + "/moto.log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
         guard let port = FreePort.find() else { throw Failure(description: "no free port on 127.0.0.1") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
-        // None of the machine's AWS or moto settings.
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") && !$0.key.hasPrefix("MOTO_") }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        stopWhenThisProcessExits(process.processIdentifier)
+        let process = try ChildProcess.start(binary, ["-H", "127.0.0.1", "-p", String(port)],
+                                             environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") && !$0.key.hasPrefix("MOTO_") },
+                                             outputPath: logPath)
+        Watchdog.killWhenThisProcessExits(process.pid)
         let server = MotoServer(port: port, logPath: logPath, process: process)
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if FreePort.isInUse(port) { return server }
-            guard process.isRunning else { throw Failure(description: "moto_server exited (\(process.terminationStatus)) before listening:\n\(server.log)") }
+            if let status = process.exitStatus { throw Failure(description: "moto_server exited (\(status)) before listening:\n\(server.log)") }
             try await Task.sleep(for: .milliseconds(100))
         }
         await server.stop()
@@ -67,23 +59,11 @@ final class MotoServer: @unchecked Sendable {
 
     /// SIGTERM, then SIGKILL if it is still there after five seconds.
     func stop() async {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = ContinuousClock.now + .seconds(5)
-        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-
-    /// A detached shell that kills moto once this test process is gone (crashed or killed).
-    private static func stopWhenThisProcessExits(_ pid: pid_t) {
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        watchdog.arguments = ["/bin/sh", "-c", "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; kill -KILL \(pid) 2>/dev/null"]
-        watchdog.currentDirectoryURL = URL(fileURLWithPath: "/")
-        watchdog.standardInput = FileHandle.nullDevice
-        watchdog.standardOutput = FileHandle.nullDevice
-        watchdog.standardError = FileHandle.nullDevice
-        try? watchdog.run()
+        process.send(SIGTERM)
+        if await process.waitForExit(within: .seconds(5)) == nil {
+            process.send(SIGKILL)
+            _ = await process.waitForExit(within: .seconds(10))
+        }
     }
 
     // MARK: - Checked signatures

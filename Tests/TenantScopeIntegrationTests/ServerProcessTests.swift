@@ -10,39 +10,15 @@ import Testing
 /// The real `tenantscope` binary: serve on a fresh state directory, answer /readyz, stop with SIGTERM.
 @Suite(.database) struct ServerProcessTests {
     @Test func serveStartsTheEmbeddedClusterAndStopsItOnSIGTERM() async throws {
-        let root = try TestPostgres.makeTemporaryDirectory("tenantscope-serve")
-        Watchdog.stopWhenThisProcessExits(dataDirectory: root + "/state/postgres/data")
-        let output = root + "/serve.log"
-        FileManager.default.createFile(atPath: output, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TenantScopeBinary.path)
-        process.arguments = ["serve", "--state-dir", root + "/state", "--port", "0", "--metrics-port", "0"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["DATABASE_URL"] = nil
-        process.environment = environment
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-
-        // Wait (bounded) for the line that names the URL.
-        var url: String?
-        // Bounded only to stop a hung start (the loop ends as soon as the line appears or serve exits).
-        for _ in 0..<6000 where url == nil {
-            try await Task.sleep(for: .milliseconds(100))
-            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            url = text.split(separator: "\n").first { $0.hasPrefix("TenantScope is running at ") }
-                .flatMap { $0.split(separator: " ").dropFirst(4).first.map(String.init) }
-            #expect(process.isRunning || url != nil, "serve exited early: \(text)")
-            if !process.isRunning { break }
-        }
-        let base = try #require(url)
+        let serve = try await ServeProcess.start(root: try ServeProcess.makeRoot("tenantscope-serve"), arguments: ["--metrics-port", "0"])
+        defer { if serve.isRunning { serve.send(SIGTERM) } }
+        let base = serve.baseURL
+        let output = serve.logPath
         let (body, response) = try await URLSession.shared.data(from: URL(string: base + "/readyz")!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: body, as: UTF8.self).contains("\"ready\""))
 
-        let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: root + "/state"), logger: TestDatabase.logger)
+        let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: serve.stateDirectory), logger: TestDatabase.logger)
         #expect(try await embedded.isRunning())
 
         // The running server holds no owner connection: only the server role's (architecture decision 21).
@@ -78,10 +54,9 @@ import Testing
         let serveLog = try String(contentsOfFile: output, encoding: .utf8)
         #expect(serveLog.contains("http.route=/readyz") && serveLog.contains("http.status=200") && serveLog.contains("Request handled"), "\(serveLog)")
 
-        process.terminate()  // SIGTERM, as a service manager sends; Ctrl-C's SIGINT takes the same path
-        for _ in 0..<6000 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(!process.isRunning)
-        #expect(process.terminationStatus == 0)
+        serve.send(SIGTERM)  // as a service manager sends; Ctrl-C's SIGINT takes the same path
+        #expect(await serve.waitForExit(within: .seconds(600)))
+        #expect(serve.terminationStatus == 0)
         #expect(try await !embedded.isRunning(), "the cluster stops with the server")
     }
 }

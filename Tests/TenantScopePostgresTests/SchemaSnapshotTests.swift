@@ -41,7 +41,7 @@ import Testing
         let result = try await Shell.run(binaries.directory + "/pg_dump", [
             "--schema-only", "--no-owner", "--schema=app", "--schema=app_private", "--schema=semantic",
             "--host", endpoint.host, "--port", "\(endpoint.port)", "--username", endpoint.username, endpoint.database,
-        ], environment: ["PGPASSWORD": endpoint.password ?? ""])
+        ], environment: ProcessInfo.processInfo.environment.merging(["PGPASSWORD": endpoint.password ?? ""]) { _, new in new })
         #expect(result.status == 0, "\(result.error)")
         let live = Self.normalized(result.output)
         #expect(live.contains("CREATE POLICY") && live.contains("FUNCTION app.refresh_learning_facts"))

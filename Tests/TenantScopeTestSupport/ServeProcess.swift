@@ -11,9 +11,9 @@ final class ServeProcess: @unchecked Sendable {
     let stateDirectory: String
     let logPath: String
     let baseURL: String
-    private let process: Process
+    private let process: ChildProcess
 
-    private init(root: String, stateDirectory: String, logPath: String, baseURL: String, process: Process) {
+    private init(root: String, stateDirectory: String, logPath: String, baseURL: String, process: ChildProcess) {
         self.root = root
         self.stateDirectory = stateDirectory
         self.logPath = logPath
@@ -21,23 +21,10 @@ final class ServeProcess: @unchecked Sendable {
         self.process = process
     }
 
-    private let exit = ExitStatus()
-
-    var pid: pid_t { process.processIdentifier }
-    var isRunning: Bool { exitStatus == nil }
-    /// The exit status (128 + signal when killed), nil while serve runs.
-    var terminationStatus: Int32 { exitStatus ?? -1 }
-
-    /// Foundation's `Process` did not always notice a child's end in this test process (seen after a
-    /// SIGKILL: the child was a zombie, `isRunning` stayed true), so the child is also reaped here.
-    private var exitStatus: Int32? {
-        exit.value { () -> Int32? in
-            if !process.isRunning { return process.terminationStatus }
-            var status: Int32 = 0
-            guard waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier else { return nil }
-            return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        }
-    }
+    var pid: pid_t { process.pid }
+    var isRunning: Bool { process.isRunning }
+    /// The exit status (128 + signal when killed), -1 while serve runs.
+    var terminationStatus: Int32 { process.exitStatus ?? -1 }
     var dataDirectory: String { stateDirectory + "/postgres/data" }
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
@@ -51,19 +38,12 @@ final class ServeProcess: @unchecked Sendable {
     static func start(root: String, logName: String = "serve", arguments: [String] = []) async throws -> ServeProcess {
         let stateDirectory = root + "/state"
         let logPath = root + "/\(logName).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TenantScopeBinary.path)
-        process.arguments = ["serve", "--state-dir", stateDirectory, "--port", "0"] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = nil
-        process.environment = environment
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        let process = try ChildProcess.start(TenantScopeBinary.path, ["serve", "--state-dir", stateDirectory, "--port", "0"] + arguments,
+                                             environment: environment, outputPath: logPath)
         // Should the test process die, serve must go first (its supervisor would restart the cluster).
-        Watchdog.stopWhenThisProcessExits(dataDirectory: stateDirectory + "/postgres/data", killingServer: process.processIdentifier)
+        Watchdog.stopWhenThisProcessExits(dataDirectory: stateDirectory + "/postgres/data", killingServer: process.pid)
 
         let deadline = ContinuousClock.now + .seconds(180)
         while ContinuousClock.now < deadline {
@@ -72,25 +52,21 @@ final class ServeProcess: @unchecked Sendable {
                let url = line.split(separator: " ").dropFirst(4).first {
                 return ServeProcess(root: root, stateDirectory: stateDirectory, logPath: logPath, baseURL: String(url), process: process)
             }
-            guard process.isRunning else { throw ServeProcessError("serve exited (\(process.terminationStatus)) before listening:\n\(text)") }
+            if let status = process.exitStatus { throw ServeProcessError("serve exited (\(status)) before listening:\n\(text)") }
             try await Task.sleep(for: .milliseconds(100))
         }
-        process.terminate()
+        process.send(SIGTERM)
         throw ServeProcessError("serve did not listen within 180 s:\n\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
     }
 
     /// Sends `signal` (SIGTERM as a service manager's stop, SIGKILL as a crash).
     func send(_ signal: Int32) {
-        kill(process.processIdentifier, signal)
+        process.send(signal)
     }
 
     /// Waits until serve has exited; false when it still runs after `bound`.
     func waitForExit(within bound: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + bound
-        while isRunning, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return !isRunning
+        await process.waitForExit(within: bound) != nil
     }
 
     /// Stops serve (SIGTERM, then SIGKILL after 60 s) and the embedded cluster, whatever state the
@@ -113,18 +89,5 @@ final class ServeProcess: @unchecked Sendable {
             .superuserEndpoint()
         endpoint.database = EmbeddedPostgres.databaseName
         return endpoint
-    }
-
-    /// The exit status once known, kept: a pid reaped here cannot be asked again.
-    private final class ExitStatus: @unchecked Sendable {
-        private let lock = NSLock()
-        private var status: Int32?
-
-        func value(_ probe: () -> Int32?) -> Int32? {
-            lock.withLock {
-                if status == nil { status = probe() }
-                return status
-            }
-        }
     }
 }

@@ -11,29 +11,19 @@ enum TenantScopeBinary {
     /// The state directory commands of this test process use unless they are given one.
     static let stateDirectory: String = (try? TestPostgres.makeTemporaryDirectory("tenantscope-cli-state")) ?? FileManager.default.temporaryDirectory.path
 
-    /// Runs it with `arguments` (no `DATABASE_URL` from the environment) and returns its exit status and output.
-    ///
-    /// The wait happens on a thread of its own: blocking a cooperative-pool thread while the command
-    /// waits for a lock that another test's task holds would stall both.
+    /// Runs it with `arguments` (no `DATABASE_URL` from the environment) and returns its exit status and
+    /// output (standard error merged in).
     static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try runBlocking(arguments) })
-            }
-        }
-    }
-
-    private static func runBlocking(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        var environment = ProcessInfo.processInfo.environment
-        environment["DATABASE_URL"] = nil
         // Keys and audit checkpoints of commands given only --database-url go to a state directory of
         // the test run, never to the machine's default one.
         // One state directory per database, as a deployment has: audit checkpoints of one database must
         // not be compared with another's.
         let database = arguments.firstIndex(of: "--database-url").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
             .flatMap { URL(string: $0)?.path.split(separator: "/").last.map(String.init) } ?? "default"
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = nil
         environment["TENANTSCOPE_STATE_DIR"] = stateDirectory + "/" + database
-        let result = try Shell.runCapturing(path, arguments, environment: environment, mergingStandardError: true)
+        let result = try await Shell.run(path, arguments, environment: environment, mergingStandardError: true)
         return (result.status, result.output)
     }
 }

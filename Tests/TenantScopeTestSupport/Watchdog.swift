@@ -12,14 +12,18 @@ enum Watchdog {
         guard let binaries = try? PostgresBinaries.locate() else { return }
         let stop = (geteuid() == 0 ? "/usr/sbin/runuser -u postgres -- " : "") + "\(binaries.pgCtl) stop -D '\(dataDirectory)' -m immediate -s"
         let killServer = server.map { "kill -KILL \($0) 2>/dev/null; " } ?? ""
-        let script = "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(killServer)\(stop) >/dev/null 2>&1"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        process.arguments = ["/bin/sh", "-c", script]
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try? process.run()
+        afterThisProcess("\(killServer)\(stop) >/dev/null 2>&1")
+    }
+
+    /// Kills `pid` (a server the tests started: moto) when the test process is gone.
+    static func killWhenThisProcessExits(_ pid: pid_t) {
+        afterThisProcess("kill -KILL \(pid) 2>/dev/null")
+    }
+
+    /// Runs `command` in a detached shell once this process has ended. `setsid` puts the shell in a
+    /// session of its own: a Ctrl-C or a kill of the test run's process group leaves it there to clean up.
+    private static func afterThisProcess(_ command: String) {
+        let script = "cd / && while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; " + command
+        _ = try? ChildProcess.start("/usr/bin/setsid", ["/bin/sh", "-c", script])
     }
 }

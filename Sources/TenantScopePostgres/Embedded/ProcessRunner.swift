@@ -53,23 +53,39 @@ enum ProcessRunner {
     }()
 
     private static func spawnAndWait(_ argv: [String], outputPath: String) throws -> Int32 {
+        var environment = ProcessInfo.processInfo.environment
+        environment["LC_ALL"] = "C"
+        let pid = try spawn(argv, environment: environment, outputPath: outputPath)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 {
+            guard errno == EINTR else { throw TenantScopeError.environment("waitpid failed for \(argv[0])") }
+        }
+        return exitStatus(status)
+    }
+
+    /// Starts `argv` (`argv[0]` an absolute path) with `environment`, standard input from `/dev/null`,
+    /// standard output to `outputPath` and standard error to `errorPath` (the same file when nil), both
+    /// truncated first, and returns its pid; the caller reaps it with `waitpid`.
+    ///
+    /// Every descriptor above standard error is closed in the child. Nothing else of ours reaches it,
+    /// nor a daemon it leaves behind (`pg_ctl start`): a descriptor the host process opened without
+    /// close-on-exec (a pipe, or another spawn's internal socket) would otherwise live as long as the
+    /// child does, and whoever waits for that descriptor's end would wait as long.
+    static func spawn(_ argv: [String], environment: [String: String], outputPath: String, errorPath: String? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // Nothing else of ours reaches the child, nor the daemon `pg_ctl start` leaves behind: a descriptor
-        // the host process opened without close-on-exec (a test's pipe, say) would otherwise live as long
-        // as PostgreSQL does, and whoever waits for that pipe's end would wait as long.
+        if let errorPath {
+            posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
 
-        var environment = ProcessInfo.processInfo.environment
-        environment["LC_ALL"] = "C"
-        let envStrings = environment.map { "\($0.key)=\($0.value)" }
-
         var cArgs = argv.map { strdup($0) } + [nil]
-        var cEnv = envStrings.map { strdup($0) } + [nil]
+        var cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             cArgs.forEach { free($0) }
             cEnv.forEach { free($0) }
@@ -79,12 +95,13 @@ enum ProcessRunner {
         guard spawned == 0 else {
             throw TenantScopeError.environment("cannot run \(argv[0]): \(String(cString: strerror(spawned)))")
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 {
-            guard errno == EINTR else { throw TenantScopeError.environment("waitpid failed for \(argv[0])") }
-        }
-        // WIFEXITED / WEXITSTATUS, spelled out because the C macros are not imported.
-        return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return pid
+    }
+
+    /// The exit status `waitpid` reported: the program's own, or 128 + the signal that ended it
+    /// (WIFEXITED / WEXITSTATUS / WTERMSIG spelled out because the C macros are not imported).
+    static func exitStatus(_ status: Int32) -> Int32 {
+        (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     }
 
     /// Makes `path` owned by the `postgres` OS user when we are root (a no-op otherwise).
