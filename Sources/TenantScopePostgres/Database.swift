@@ -120,11 +120,12 @@ public final class Database: Sendable {
         let health = DatabaseHealth(logger: logger, metrics: metrics)
         let app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 10), backgroundLogger: logger)
         self.pool = DatabasePool(client: app, acquireTimeout: limits.acquireTimeout,
-                                 defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, logger: logger, metrics: metrics)
+                                 defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, name: "app", logger: logger,
+                                 metrics: metrics)
         let tenant = PostgresClient(configuration: tenantEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
         self.tenantPool = DatabasePool(client: tenant, acquireTimeout: limits.acquireTimeout,
-                                       defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, logger: logger,
-                                       metrics: metrics)
+                                       defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, name: "tenant",
+                                       logger: logger, metrics: metrics)
         self.sessions = ScopedDatabase(tenantPool: tenantPool, platformPool: pool, signer: try TenantContextSigner(keyHex: contextKeyHex),
                                        statementTimeout: limits.statementTimeout)
         self.tenants = TenantDirectory(pool: pool)

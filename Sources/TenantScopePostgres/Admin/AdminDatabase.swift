@@ -10,6 +10,7 @@ public final class AdminDatabase: Sendable {
     /// Everything the server itself can do.
     public let runtime: Database
     let owner: PostgresClient
+    private let ownerRunner: PoolRunner
     public let tenants: TenantRegistry
     public let lrsKeys: LRSKeyRegistry
     public let credentials: CredentialRegistry
@@ -36,6 +37,7 @@ public final class AdminDatabase: Sendable {
     init(runtime: Database, ownerEndpoint: DatabaseEndpoint, logger: Logger) {
         self.runtime = runtime
         self.owner = PostgresClient(configuration: ownerEndpoint.clientConfiguration(maximumConnections: 4), backgroundLogger: logger)
+        self.ownerRunner = PoolRunner(client: owner, name: "owner", logger: logger)
         self.tenants = TenantRegistry(ownerClient: owner)
         self.lrsKeys = LRSKeyRegistry(ownerClient: owner)
         self.credentials = CredentialRegistry(ownerClient: owner)
@@ -45,7 +47,7 @@ public final class AdminDatabase: Sendable {
     /// Runs both pools for the duration of `body`.
     public func withRunningClients<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.owner.run() }
+            group.addTask { await self.ownerRunner.run() }
             defer { group.cancelAll() }
             return try await runtime.withRunningClients(body)
         }

@@ -27,10 +27,13 @@ public struct DatabasePool: Sendable {
     let gauges: PoolGauges
     /// The uses holding or waiting for a connection, ended together when an outage begins.
     private let inFlight = InFlightUses()
+    /// What runs the client: its shutdown bounded (``PoolRunner``).
+    private let runner: PoolRunner
 
     public init(client: PostgresClient, acquireTimeout: Duration = defaultAcquireTimeout, defaultDeadline: Duration = .seconds(35),
-                health: DatabaseHealth? = nil, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+                health: DatabaseHealth? = nil, name: String = "pool", logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.client = client
+        self.runner = PoolRunner(client: client, name: name, logger: logger)
         self.acquireTimeout = acquireTimeout
         self.defaultDeadline = defaultDeadline
         self.health = health ?? DatabaseHealth(logger: logger, metrics: metrics)
@@ -125,11 +128,11 @@ public struct DatabasePool: Sendable {
     }
 
     /// The pool, for a service group.
-    public var service: any Service { client }
+    public var service: any Service { runner }
 
     /// Runs the pool until cancelled.
     public func run() async {
-        await client.run()
+        await runner.run()
     }
 }
 
