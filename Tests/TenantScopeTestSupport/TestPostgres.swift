@@ -34,8 +34,12 @@ actor TestPostgres {
         if let cluster { return try await cluster.value }
         let task = Task { () throws -> Cluster in
             let root = try Self.makeTemporaryDirectory("tenantscope-test")
+            // Every suite on this cluster runs at once with pools of its own (up to 34 connections per
+            // database handle, more for suites that open one per test); a full run was measured at 377
+            // backends, too close to the 400 it had. Idle backends cost a few MB each: 1,000 leaves room
+            // for new suites without a run ever failing for want of a connection slot.
             let embedded = EmbeddedPostgres(
-                configuration: .init(stateDirectory: root, relaxedDurability: true, maximumConnections: 400), logger: Self.logger)
+                configuration: .init(stateDirectory: root, relaxedDurability: true, maximumConnections: 1000), logger: Self.logger)
             let owner = try await embedded.start()
             Watchdog.stopWhenThisProcessExits(dataDirectory: root + "/postgres/data")
             try await Migrator(ownerEndpoint: owner, logger: Self.logger).migrate()
