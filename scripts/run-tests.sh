@@ -26,6 +26,30 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A hang detector: CI stops a run at 90 minutes and says nothing of why. A swift test that outlives
+# TEST_TIME_LIMIT seconds (default 35 minutes; a full run takes a few) is stopped here instead, after
+# scripts/diagnose-hang.sh printed the tests still running and what every process is doing. Standard
+# output is line-buffered (stdbuf) so the log shows the last line written before a hang, not a buffer's.
+TEST_TIME_LIMIT=${TEST_TIME_LIMIT:-2100}
+swift_test_bounded() {
+  local log="$TENANTSCOPE_TEST_ROOT/swift-test.log"
+  stdbuf -oL -eL swift test --skip-build "$@" > >(tee "$log") 2>&1 &
+  local test_pid=$! waited=0
+  while kill -0 "$test_pid" 2>/dev/null; do
+    sleep 5
+    waited=$((waited + 5))
+    if ((waited >= TEST_TIME_LIMIT)); then
+      echo "✘ swift test is still running after $((TEST_TIME_LIMIT / 60)) minutes: stopped as hung. What it was doing:"
+      scripts/diagnose-hang.sh "$log"
+      pkill -KILL -f 'PackageTests\.xctest' || true
+      kill -KILL "$test_pid" 2>/dev/null || true
+      wait "$test_pid" 2>/dev/null
+      return 124
+    fi
+  done
+  wait "$test_pid"
+}
+
 echo "• Building (a first build compiles the dependencies and takes several minutes)"
 swift build --build-tests
 export TENANTSCOPE_BIN="$(swift build --show-bin-path)/tenantscope"
@@ -33,11 +57,11 @@ export TENANTSCOPE_BIN="$(swift build --show-bin-path)/tenantscope"
 scripts/ensure-venv.sh
 if [[ $# -gt 0 ]]; then
   echo "• Running tests matching $1 (PostgreSQL clusters under $TENANTSCOPE_TEST_ROOT)"
-  swift test --skip-build --filter "$1"
+  swift_test_bounded --filter "$1"
   exit 0
 fi
 echo "• Running tests (PostgreSQL clusters under $TENANTSCOPE_TEST_ROOT)"
-swift test --skip-build
+swift_test_bounded
 echo "• Fuzzing the JSON parser briefly (make fuzz runs it longer)"
 scripts/fuzz-json.sh 25
 echo "• Running the outside-client tests (TinCanPython against a running server)"
