@@ -809,6 +809,124 @@ CREATE FUNCTION app.touch_rollup_watermark() RETURNS void
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$ UPDATE app.rollup_state SET refreshed_at = clock_timestamp() $$;
 
+CREATE FUNCTION app.xapi_document_delete(kind text, activity_id text, agent_key text, registration text, document_id text, if_match text[], if_none_match text[]) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  stored_etag text;
+  outcome text;
+BEGIN
+  SELECT d.etag INTO stored_etag FROM app.xapi_documents d
+  WHERE d.kind = xapi_document_delete.kind AND d.activity_id = xapi_document_delete.activity_id
+    AND d.agent_key = xapi_document_delete.agent_key AND d.registration = xapi_document_delete.registration
+    AND d.document_id = xapi_document_delete.document_id
+  FOR UPDATE;
+  outcome := app.xapi_document_precondition(stored_etag, if_match, if_none_match);
+  IF outcome = 'ok' THEN
+    DELETE FROM app.xapi_documents d
+    WHERE d.kind = xapi_document_delete.kind AND d.activity_id = xapi_document_delete.activity_id
+      AND d.agent_key = xapi_document_delete.agent_key AND d.registration = xapi_document_delete.registration
+      AND d.document_id = xapi_document_delete.document_id;
+  END IF;
+  RETURN outcome;
+END
+$$;
+
+CREATE FUNCTION app.xapi_document_etag(content bytea) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT SECURITY DEFINER PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT encode(app_private.digest(content, 'sha1'), 'hex') $$;
+
+CREATE FUNCTION app.xapi_document_is_json_object(content bytea) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+  document jsonb;
+BEGIN
+  document := convert_from(content, 'UTF8')::jsonb;
+  RETURN jsonb_typeof(document) = 'object'
+    AND NOT jsonb_path_exists(document, 'strict $.**{512 to last} ? (@.type() == "object" || @.type() == "array")')
+    AND NOT jsonb_path_exists(document, 'strict $.** ? (@.type() == "number" && (@ >= $limit || @ <= -$limit))',
+                              jsonb_build_object('limit', 2::numeric ^ 1024 - 2::numeric ^ 970));
+EXCEPTION WHEN data_exception OR program_limit_exceeded THEN
+  -- Not UTF-8, not JSON, a \u0000, a number numeric cannot hold, or nesting deeper than the stack.
+  RETURN false;
+END
+$_$;
+
+CREATE FUNCTION app.xapi_document_precondition(stored_etag text, if_match text[], if_none_match text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN ((if_match IS NOT NULL) AND (stored_etag IS NULL)) THEN 'if_match_absent'::text WHEN ((if_match IS NOT NULL) AND (NOT ((stored_etag = ANY (if_match)) OR ('*'::text = ANY (if_match))))) THEN 'if_match_changed'::text WHEN ((if_none_match IS NOT NULL) AND (stored_etag IS NOT NULL) AND ((stored_etag = ANY (if_none_match)) OR ('*'::text = ANY (if_none_match)))) THEN 'if_none_match'::text ELSE 'ok'::text END;
+
+CREATE FUNCTION app.xapi_document_write(kind text, activity_id text, agent_key text, registration text, document_id text, content bytea, content_type text, etag text, if_match text[], if_none_match text[], merge boolean, content_is_json boolean, needs_precondition boolean, overwrite boolean, OUT outcome text, OUT written integer) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  stored_content bytea;
+  stored_type text;
+  stored_etag text;
+BEGIN
+  written := 0;
+  SELECT d.content, d.content_type, d.etag INTO stored_content, stored_type, stored_etag
+  FROM app.xapi_documents d
+  WHERE d.kind = xapi_document_write.kind AND d.activity_id = xapi_document_write.activity_id
+    AND d.agent_key = xapi_document_write.agent_key AND d.registration = xapi_document_write.registration
+    AND d.document_id = xapi_document_write.document_id
+  FOR UPDATE;
+  outcome := app.xapi_document_precondition(stored_etag, if_match, if_none_match);
+  IF outcome <> 'ok' THEN
+    RETURN;
+  ELSIF needs_precondition THEN
+    outcome := CASE WHEN stored_etag IS NULL THEN 'precondition_required' ELSE 'exists' END;
+    RETURN;
+  ELSIF merge AND stored_etag IS NOT NULL THEN
+    IF NOT (content_is_json AND app.xapi_is_json_media_type(stored_type)) THEN
+      outcome := 'not_json';
+      RETURN;
+    ELSIF NOT app.xapi_document_is_json_object(stored_content) THEN
+      outcome := 'stored_not_object';
+      RETURN;
+    END IF;
+    SELECT convert_to('{' || coalesce(string_agg(to_json(m.key)::text || ':' || m.value::text, ',' ORDER BY m.key COLLATE "C"), '')
+                      || '}', 'UTF8')
+    INTO content
+    FROM (SELECT DISTINCT ON (c.key) c.key, c.value
+          FROM (SELECT s.key, s.value, 0 AS source, s.position
+                FROM json_each(convert_from(stored_content, 'UTF8')::json) WITH ORDINALITY AS s (key, value, position)
+                UNION ALL
+                SELECT p.key, p.value, 1, p.position
+                FROM json_each(convert_from(xapi_document_write.content, 'UTF8')::json) WITH ORDINALITY AS p (key, value, position)
+               ) AS c
+          ORDER BY c.key, c.source DESC, c.position DESC) AS m;
+    content_type := 'application/json';
+    etag := app.xapi_document_etag(content);
+  END IF;
+
+  IF stored_etag IS NOT NULL THEN
+    UPDATE app.xapi_documents d
+    SET content = xapi_document_write.content, content_type = xapi_document_write.content_type,
+        etag = xapi_document_write.etag, updated = clock_timestamp()
+    WHERE d.kind = xapi_document_write.kind AND d.activity_id = xapi_document_write.activity_id
+      AND d.agent_key = xapi_document_write.agent_key AND d.registration = xapi_document_write.registration
+      AND d.document_id = xapi_document_write.document_id;
+  ELSE
+    INSERT INTO app.xapi_documents AS d (kind, activity_id, agent_key, registration, document_id, content, content_type, etag)
+    VALUES (kind, activity_id, agent_key, registration, document_id, content, content_type, etag)
+    ON CONFLICT ON CONSTRAINT xapi_documents_pkey DO UPDATE
+      SET content = EXCLUDED.content, content_type = EXCLUDED.content_type, etag = EXCLUDED.etag, updated = clock_timestamp()
+      WHERE overwrite;
+  END IF;
+  GET DIAGNOSTICS written = ROW_COUNT;
+END
+$$;
+
+CREATE FUNCTION app.xapi_is_json_media_type(content_type text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN (translate(btrim(split_part(ltrim(content_type, ';'::text), ';'::text, 1), '	              ​  　'::text), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'::text, 'abcdefghijklmnopqrstuvwxyz'::text) = 'application/json'::text);
+
 CREATE FUNCTION app_private.audit_row_hash(previous_hash text, seq bigint, occurred_at timestamp with time zone, actor text, actor_kind text, scope_tenant_id uuid, action text, report text, parameters jsonb, row_count bigint, outcome text) RETURNS text
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1616,8 +1734,6 @@ CREATE INDEX statements_tenant_verb ON app.statements USING btree (tenant_id, ve
 
 CREATE INDEX statements_tenant_voids ON app.statements USING btree (tenant_id, voids) WHERE (voids IS NOT NULL);
 
-CREATE INDEX xapi_documents_tenant_updated ON app.xapi_documents USING btree (tenant_id, kind, updated);
-
 CREATE INDEX lrs_credentials_tenant ON app_private.lrs_credentials USING btree (tenant_id);
 
 CREATE INDEX revoked_sessions_revoked_at ON app_private.revoked_sessions USING btree (revoked_at);
@@ -1979,6 +2095,24 @@ GRANT ALL ON FUNCTION app.token_revoked(p_jti text) TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.touch_rollup_watermark() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.touch_rollup_watermark() TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.xapi_document_delete(kind text, activity_id text, agent_key text, registration text, document_id text, if_match text[], if_none_match text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.xapi_document_delete(kind text, activity_id text, agent_key text, registration text, document_id text, if_match text[], if_none_match text[]) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.xapi_document_etag(content bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.xapi_document_etag(content bytea) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.xapi_document_is_json_object(content bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.xapi_document_is_json_object(content bytea) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.xapi_document_precondition(stored_etag text, if_match text[], if_none_match text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.xapi_document_precondition(stored_etag text, if_match text[], if_none_match text[]) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.xapi_document_write(kind text, activity_id text, agent_key text, registration text, document_id text, content bytea, content_type text, etag text, if_match text[], if_none_match text[], merge boolean, content_is_json boolean, needs_precondition boolean, overwrite boolean, OUT outcome text, OUT written integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.xapi_document_write(kind text, activity_id text, agent_key text, registration text, document_id text, content bytea, content_type text, etag text, if_match text[], if_none_match text[], merge boolean, content_is_json boolean, needs_precondition boolean, overwrite boolean, OUT outcome text, OUT written integer) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.xapi_is_json_media_type(content_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.xapi_is_json_media_type(content_type text) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app_private.create_learner_key_secret() FROM PUBLIC;
 

@@ -7,9 +7,10 @@ import TenantScopeCore
 /// `app.xapi_documents` inside the credential's tenant-scoped transaction, so row-level security keeps
 /// every other tenant's documents out of reach even when the ids are the same.
 ///
-/// A write is one transaction: it locks the stored document (`FOR UPDATE`), checks the request's
-/// preconditions against its ETag, then replaces or merges it. Two writers of the same document
-/// therefore see each other's result, and `If-Match` means what it says.
+/// Every operation is one statement (``DocumentStatements``, architecture decision 45). A write locks the
+/// stored document, checks the request's preconditions against its ETag and replaces or merges it in that
+/// statement (a function of migration 23); two writers of the same document therefore see each other's
+/// result, and `If-Match` means what it says.
 public struct DocumentStore: Sendable {
     let sessions: ScopedDatabase
 
@@ -21,6 +22,7 @@ public struct DocumentStore: Sendable {
     }
 
     /// `If-Match` and `If-None-Match` of a request (RFC 9110 §13.1), as lists of unquoted ETags or `*`.
+    /// PostgreSQL checks them against the locked row (`app.xapi_document_precondition`, migration 23).
     public struct Preconditions: Sendable, Hashable {
         public var ifMatch: [String]?
         public var ifNoneMatch: [String]?
@@ -31,20 +33,6 @@ public struct DocumentStore: Sendable {
         }
 
         public var isEmpty: Bool { ifMatch == nil && ifNoneMatch == nil }
-
-        /// Throws 412 when the stored document (its ETag, nil when there is none) fails a condition.
-        func check(against etag: String?) throws(TenantScopeError) {
-            if let ifMatch {
-                guard let etag, ifMatch.contains("*") || ifMatch.contains(etag) else {
-                    throw .preconditionFailed(etag == nil
-                        ? "If-Match: there is no such document"
-                        : "If-Match: the document has changed (its ETag is not the one given)")
-                }
-            }
-            if let ifNoneMatch, let etag, ifNoneMatch.contains("*") || ifNoneMatch.contains(etag) {
-                throw .preconditionFailed("If-None-Match: the document already exists")
-            }
-        }
     }
 
     public enum WriteMode: Sendable {
@@ -58,7 +46,11 @@ public struct DocumentStore: Sendable {
 
     public func document(_ address: DocumentAddress, id: String, in scope: TenantScope, logger: Logger) async throws -> StoredDocument? {
         try await sessions.run(scope, logger: logger) { connection in
-            try await Self.select(address, id: id, locking: false, on: connection)
+            let rows = try await connection.query(DocumentStatements.document(address, id: id))
+            for try await (content, type, etag, updated) in rows.decode((ByteBuffer, String, String, Date).self) {
+                return StoredDocument(content: DocumentContent(bytes: Array(content.readableBytesView), contentType: type), etag: etag, updated: updated)
+            }
+            return nil
         }
     }
 
@@ -66,16 +58,9 @@ public struct DocumentStore: Sendable {
     /// newest `updated` among them (for `Last-Modified`).
     public func ids(_ address: DocumentAddress, since: String?, in scope: TenantScope, logger: Logger) async throws -> (ids: [String], newest: Date?) {
         try await sessions.run(scope, logger: logger) { connection in
-            let rows = try await connection.query("""
-                SELECT document_id, updated FROM app.xapi_documents
-                WHERE kind = \(address.kind.rawValue) AND activity_id = \(address.activityID) AND agent_key = \(address.agentKey)
-                  AND registration = \(address.registration)
-                  AND (\(since)::timestamptz IS NULL OR updated > \(since)::timestamptz)
-                ORDER BY document_id
-                """)
             var ids: [String] = []
             var newest: Date?
-            for try await (id, updated) in rows.decode((String, Date).self) {
+            for try await (id, updated) in try await connection.query(DocumentStatements.ids(address, since: since)).decode((String, Date).self) {
                 ids.append(id)
                 newest = max(newest ?? updated, updated)
             }
@@ -95,75 +80,67 @@ public struct DocumentStore: Sendable {
         if mode == .merge, content.isJSON {
             _ = try content.jsonObject()  // a JSON POST must be an object, stored document or not
         }
+        let statement = DocumentStatements.write(
+            content, merge: mode == .merge, to: address, id: id, preconditions: preconditions,
+            needsPrecondition: mode == .replace && address.kind.requiresConcurrencyHeaders && preconditions.isEmpty,
+            overwrite: mode == .replace && preconditions.isEmpty)
         try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            let existing = try await Self.select(address, id: id, locking: true, on: connection)
-            try preconditions.check(against: existing?.etag)
-            if mode == .replace, address.kind.requiresConcurrencyHeaders, preconditions.isEmpty {
-                if existing != nil {
-                    throw TenantScopeError.conflict(
-                        "the document exists: send If-Match with its ETag to overwrite it, or If-None-Match: * to create only")
-                }
-                throw TenantScopeError.invalidInput("a PUT to a profile needs If-Match (overwrite) or If-None-Match: * (create)")
-            }
-            var stored = content
-            if mode == .merge, let existing {
-                stored = try existing.content.merging(content)
-            }
-            let buffer = ByteBuffer(bytes: stored.bytes)
-            if existing != nil {
-                try await connection.query("""
-                    UPDATE app.xapi_documents
-                    SET content = \(buffer), content_type = \(stored.contentType), etag = \(stored.etag), updated = clock_timestamp()
-                    WHERE kind = \(address.kind.rawValue) AND activity_id = \(address.activityID) AND agent_key = \(address.agentKey)
-                      AND registration = \(address.registration) AND document_id = \(id)
-                    """)
-            } else {
-                // Another request may have created it since the SELECT (nothing was there to lock). An
-                // unconditional replace (a State PUT) simply wins over it, as it would have a moment later;
-                // anything that depended on the document's absence or content is refused.
-                let overwrite = mode == .replace && preconditions.isEmpty
-                let inserted = try await connection.query("""
-                    INSERT INTO app.xapi_documents (kind, activity_id, agent_key, registration, document_id, content, content_type, etag)
-                    VALUES (\(address.kind.rawValue), \(address.activityID), \(address.agentKey), \(address.registration), \(id),
-                            \(buffer), \(stored.contentType), \(stored.etag))
-                    ON CONFLICT (tenant_id, kind, activity_id, agent_key, registration, document_id) DO \(unescaped: overwrite
-                        ? "UPDATE SET content = EXCLUDED.content, content_type = EXCLUDED.content_type, etag = EXCLUDED.etag, updated = clock_timestamp()"
-                        : "NOTHING")
-                    RETURNING 1
-                    """).collect()
-                if inserted.isEmpty {
-                    throw TenantScopeError.conflict("the document was created by another request at the same time; retry")
-                }
+            let row = try await connection.query(statement).collect().first
+            guard let (outcome, written) = try row?.decode((String, Int).self) else { throw UnexpectedOutcome(outcome: nil) }
+            try Self.accept(outcome)
+            // Nothing was there to lock, and another request created the document before this one's insert:
+            // an unconditional replace (a State PUT) overwrote it, as it would have a moment later; anything
+            // that depended on the document's absence or content is refused.
+            if written == 0 {
+                throw TenantScopeError.conflict("the document was created by another request at the same time; retry")
             }
         }
     }
 
     /// Deletes one document (`id`), or every document at the address; a missing one is not an error.
-    /// With preconditions, the one document is checked (412) before it is deleted.
+    /// With preconditions, the one document is checked (412) before it is deleted, in the same statement.
     public func delete(_ address: DocumentAddress, id: String?, preconditions: Preconditions, in scope: TenantScope, logger: Logger) async throws {
         try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            if let id, !preconditions.isEmpty {
-                let existing = try await Self.select(address, id: id, locking: true, on: connection)
-                try preconditions.check(against: existing?.etag)
+            guard let id, !preconditions.isEmpty else {
+                try await connection.query(DocumentStatements.delete(address, id: id))
+                return
             }
-            try await connection.query("""
-                DELETE FROM app.xapi_documents
-                WHERE kind = \(address.kind.rawValue) AND activity_id = \(address.activityID) AND agent_key = \(address.agentKey)
-                  AND registration = \(address.registration) AND (\(id)::text IS NULL OR document_id = \(id))
-                """)
+            let row = try await connection.query(DocumentStatements.conditionalDelete(address, id: id, preconditions: preconditions)).collect().first
+            guard let outcome = try row?.decode(String.self) else { throw UnexpectedOutcome(outcome: nil) }
+            try Self.accept(outcome)
         }
     }
 
-    static func select(_ address: DocumentAddress, id: String, locking: Bool, on connection: ScopedConnection) async throws -> StoredDocument? {
-        let rows = try await connection.query("""
-            SELECT content, content_type, etag, updated FROM app.xapi_documents
-            WHERE kind = \(address.kind.rawValue) AND activity_id = \(address.activityID) AND agent_key = \(address.agentKey)
-              AND registration = \(address.registration) AND document_id = \(id)
-            \(unescaped: locking ? "FOR UPDATE" : "")
-            """)
-        for try await (content, type, etag, updated) in rows.decode((ByteBuffer, String, String, Date).self) {
-            return StoredDocument(content: DocumentContent(bytes: Array(content.readableBytesView), contentType: type), etag: etag, updated: updated)
+    /// Turns a statement's refusal into the answer the resource gives (the transaction then rolls back,
+    /// having changed nothing); `ok` passes.
+    static func accept(_ outcome: String) throws {
+        switch DocumentStatements.Outcome(rawValue: outcome) {
+        case .ok:
+            return
+        case .ifMatchAbsent:
+            throw TenantScopeError.preconditionFailed("If-Match: there is no such document")
+        case .ifMatchChanged:
+            throw TenantScopeError.preconditionFailed("If-Match: the document has changed (its ETag is not the one given)")
+        case .ifNoneMatch:
+            throw TenantScopeError.preconditionFailed("If-None-Match: the document already exists")
+        case .exists:
+            throw TenantScopeError.conflict(
+                "the document exists: send If-Match with its ETag to overwrite it, or If-None-Match: * to create only")
+        case .preconditionRequired:
+            throw TenantScopeError.invalidInput("a PUT to a profile needs If-Match (overwrite) or If-None-Match: * (create)")
+        case .notJSON:
+            throw TenantScopeError.invalidInput(
+                "a POST merges JSON documents only: both the stored document and the request must be application/json")
+        case .storedNotObject:
+            throw TenantScopeError.invalidInput("the stored document is not a JSON object, so nothing can be merged into it")
+        case nil:
+            throw UnexpectedOutcome(outcome: outcome)
         }
-        return nil
+    }
+
+    /// A statement that answered what it cannot (a bug, not bad input): the request fails with 500.
+    struct UnexpectedOutcome: Error, CustomStringConvertible {
+        var outcome: String?
+        var description: String { "a document statement returned \(outcome.map { "the outcome '\($0)'" } ?? "no row")" }
     }
 }

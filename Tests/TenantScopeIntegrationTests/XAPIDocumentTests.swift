@@ -202,6 +202,80 @@ import Testing
         }
     }
 
+    /// Many writers holding the same ETag at once (PUT, POST and DELETE with `If-Match`): exactly one wins
+    /// (204), every other gets 412, nothing is lost, and the document is the winner's. Each write is one
+    /// statement that locks the row before it checks `If-Match` (architecture decision 45); without the lock,
+    /// several would pass the check.
+    @Test func concurrentIfMatchWritersExactlyOneWins() async throws {
+        try await LRSFixture.with { client, fixture in
+            let h = fixture.a.headers
+            for uri in [Self.stateURI("contended"), Self.profileURI("contended"), Self.agentProfileURI("contended")] {
+                try await Self.send(client, .put, uri, Self.with(h, [(.ifNoneMatch, "*")]), #"{"round":0}"#, expect: .noContent)
+                for round in 1...4 {
+                    let etag = try #require(try await Self.send(client, .get, uri, h, expect: .ok).headers[.eTag])
+                    let ifMatch = Self.with(h, [(.ifMatch, etag)])
+                    let results = try await withThrowingTaskGroup(of: (Int, HTTPRequest.Method, HTTPResponse.Status).self) { group in
+                        for writer in 0..<16 {
+                            // Mostly PUT and POST; in the last round a few DELETEs contend as well.
+                            let method: HTTPRequest.Method = round == 4 && writer % 4 == 3 ? .delete : writer.isMultiple(of: 2) ? .put : .post
+                            let body = method == .put ? #"{"round":\#(round),"writer":\#(writer)}"# : #"{"w\#(writer)":\#(round)}"#
+                            group.addTask {
+                                try await client.execute(uri: uri, method: method, headers: ifMatch,
+                                                         body: method == .delete ? nil : ByteBuffer(string: body)) { (writer, method, $0.status) }
+                            }
+                        }
+                        return try await group.reduce(into: []) { $0.append($1) }
+                    }
+                    let winners = results.filter { $0.2 == .noContent }
+                    #expect(winners.count == 1, "\(uri) round \(round): \(results)")
+                    #expect(results.allSatisfy { [.noContent, .preconditionFailed].contains($0.2) }, "\(results)")
+                    guard let (writer, method, _) = winners.first else { continue }
+                    if method == .delete {
+                        try await Self.send(client, .get, uri, h, expect: .notFound)
+                        continue
+                    }
+                    let stored = try await Self.send(client, .get, uri, h, expect: .ok)
+                    let document = XAPIJSON.object(stored.body)
+                    if method == .put {
+                        #expect(stored.body == #"{"round":\#(round),"writer":\#(writer)}"#, "the PUT's bytes, exactly")
+                    } else {
+                        // The winner's key merged in, and no other writer's of this round.
+                        #expect(document["w\(writer)"] == .number("\(round)"))
+                        #expect(document.filter { $0.key.hasPrefix("w") && $0.key != "writer" && $0.value == .number("\(round)") }.count == 1, "\(document)")
+                    }
+                    #expect(stored.headers[.eTag] == "\"\(DocumentContent(bytes: Array(stored.body.utf8), contentType: nil).etag)\"")
+                }
+            }
+        }
+    }
+
+    /// A POST's merge keeps each member's bytes as they were sent (numbers and spacing inside a value
+    /// included), writes the top level compactly with keys in code-point order, and the ETag is the SHA-1
+    /// of the merged bytes. A stored document that `JSONParser` would not read as an object takes no merge.
+    @Test func mergedDocumentKeepsEachMembersBytes() async throws {
+        try await LRSFixture.with { client, fixture in
+            let h = fixture.a.headers
+            try await Self.send(client, .put, Self.stateURI("bytes"), h, "{\"z\" : [1, 2],\n \"a\":1.50, \"\\u00e9\":true}", expect: .noContent)
+            try await Self.send(client, .post, Self.stateURI("bytes"), h, #"{"m":{"x": 1E2},"a":-0}"#, expect: .noContent)
+            let merged = try await Self.send(client, .get, Self.stateURI("bytes"), h, expect: .ok)
+            #expect(merged.body == #"{"a":-0,"m":{"x": 1E2},"z":[1, 2],"é":true}"#)
+            #expect(merged.headers[.contentType] == "application/json")
+            #expect(merged.headers[.eTag] == "\"\(DocumentContent(bytes: Array(merged.body.utf8), contentType: nil).etag)\"")
+            // JSON the parser refuses (a number beyond a Double, nesting past 512 levels): 400, unchanged.
+            for refused in [#"{"big":1e400}"#, #"{"deep":"# + String(repeating: "[", count: 512) + String(repeating: "]", count: 512) + "}"] {
+                try await Self.send(client, .put, Self.stateURI("refused"), h, refused, expect: .noContent)
+                let answer = try await Self.send(client, .post, Self.stateURI("refused"), h, #"{"a":1}"#, expect: .badRequest)
+                #expect(answer.body.contains("not a JSON object"))
+                #expect(try await Self.send(client, .get, Self.stateURI("refused"), h, expect: .ok).body == refused)
+            }
+            // A stored Content-Type with parameters and other letter case is still JSON.
+            try await Self.send(client, .put, Self.stateURI("typed"), Self.with(h, [(.contentType, "Application/JSON; charset=utf-8")]), #"{"a":1}"#,
+                               expect: .noContent)
+            try await Self.send(client, .post, Self.stateURI("typed"), h, #"{"b":2}"#, expect: .noContent)
+            #expect(try await Self.send(client, .get, Self.stateURI("typed"), h, expect: .ok).body == #"{"a":1,"b":2}"#)
+        }
+    }
+
     // MARK: - Activities and Agents
 
     @Test func activityAndPersonComeFromTheTenantsOwnStatements() async throws {

@@ -16,9 +16,11 @@ public struct DocumentContent: Sendable, Hashable {
         self.contentType = type.isEmpty ? Self.defaultContentType : type
     }
 
-    /// `application/json`, with or without parameters (`; charset=utf-8`).
+    /// `application/json`, with or without parameters (`; charset=utf-8`). Split on Unicode scalars, not
+    /// characters, so that the rule is the one PostgreSQL applies to a stored Content-Type
+    /// (`app.xapi_is_json_media_type`, migration 23): a `;` followed by a combining mark still splits.
     public var isJSON: Bool {
-        let media = contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
+        let media = contentType.unicodeScalars.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
         return media.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
     }
 
@@ -28,7 +30,9 @@ public struct DocumentContent: Sendable, Hashable {
     }
 
     /// The document a POST leaves: `patch` merged into `self` when both are JSON objects (the patch's
-    /// top-level keys replace the stored ones, whole), a 400 otherwise.
+    /// top-level keys replace the stored ones, whole), a 400 otherwise. The rule as a value: the server
+    /// merges in PostgreSQL, in the write's one statement (`app.xapi_document_write`, migration 23, which
+    /// keeps each member's bytes and orders the keys), and XAPIDocumentStatementTests holds the two equal.
     public func merging(_ patch: DocumentContent) throws(TenantScopeError) -> DocumentContent {
         guard isJSON, patch.isJSON else {
             throw .invalidInput("a POST merges JSON documents only: both the stored document and the request must be application/json")

@@ -45,6 +45,7 @@ extension Migration {
         .semanticLayer,
         .customReports,
         .exports,
+        .documentStatements,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
