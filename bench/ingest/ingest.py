@@ -176,7 +176,9 @@ def main():
     result = {
         "benchmark": "ingest",
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
+        # BINARY_COMMIT: the commit the binary was built from, when it is not the checkout's HEAD.
+        "commit": subprocess.run(["git", "rev-parse", "--short", os.environ.get("BINARY_COMMIT", "HEAD")], capture_output=True,
+                                 text=True).stdout.strip(),
         "binary": os.environ.get("BINARY_KIND", "unknown"),
         "machine": {"cpus": os.cpu_count(), "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
         "tenants": len(KEYS), "client_threads": THREADS, "rounds": ROUNDS,

@@ -5,12 +5,16 @@
 #   swift build -c release && bench/ingest/run.sh
 #   STATEMENTS=50000 CONCURRENCY=4 ROUNDS=5 TENANTSCOPE_BIN=.build/release/tenantscope bench/ingest/run.sh
 #   KEEP_STATE=1 bench/ingest/run.sh    # keep the state directory (and its database) for a closer look
+#   RESULTS_DIR=/tmp/ingest-check bench/ingest/run.sh   # write ingest.{json,md} elsewhere (a check run)
+#   BINARY_COMMIT=abc1234 TENANTSCOPE_BIN=/tmp/old/release/tenantscope ...  # a binary built from another commit
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 BIN=${TENANTSCOPE_BIN:-.build/release/tenantscope}
 [[ -x "$BIN" ]] || { echo "error: $BIN is missing: run \`swift build -c release\` first or set TENANTSCOPE_BIN" >&2; exit 1; }
 case "$BIN" in *release*) KIND=release ;; *debug*) KIND=debug ;; *) KIND=unknown ;; esac
+RESULTS_DIR=${RESULTS_DIR:-$PWD/bench/results}
+mkdir -p "$RESULTS_DIR"
 
 STATE=$(mktemp -d /tmp/tenantscope-ingest.XXXXXX)
 chmod 755 "$STATE"
@@ -49,4 +53,4 @@ tenant_id() { psql "$SUPERUSER_URL" -XAtq -c "SELECT id FROM app.tenants WHERE s
 
 SERVER_URL="$URL" OWNER_URL="$OWNER_URL" SUPERUSER_URL="$SUPERUSER_URL" LRS_KEYS="$KEYS" \
 COPY_TENANT_ID=$(tenant_id copy-ceiling) SOURCE_TENANT_ID=$(tenant_id bench-1) BINARY_KIND="$KIND" \
-RESULTS_DIR="$PWD/bench/results" python3 bench/ingest/ingest.py
+RESULTS_DIR="$RESULTS_DIR" python3 bench/ingest/ingest.py

@@ -83,12 +83,15 @@ def git(*args):
 
 
 def run_facts(binary, load_start):
-    """What every results file says about the run: date, commit, binary, load."""
+    """What every results file says about the run: date, commit, binary, load. BINARY_COMMIT names the commit the
+    binary was built from when it is not the checkout's (a run of an older build); its tree's state is then unknown."""
     import datetime
     real = os.path.realpath(binary)
+    commit = os.environ.get("BINARY_COMMIT")
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "git": {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))},
+        "git": {"commit": git("rev-parse", commit) or commit, "dirty": None} if commit else
+               {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))},
         "binary": {"path": binary, "kind": "release" if "/release/" in real else "debug" if "/debug/" in real else "unknown"},
         "cpus": os.cpu_count(),
         "load_average": {"start": [float(x) for x in load_start.split()], "end": loadavg()},

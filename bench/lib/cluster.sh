@@ -1,5 +1,6 @@
 # Shared by the benchmark scripts (sourced): checks the binary and common knobs, starts the embedded cluster
-# in a fresh directory under /tmp and stops and removes it on exit. Callers set BENCH_TAG and BIN first.
+# in a fresh directory under /tmp and stops and removes it on exit. Callers set BENCH_TAG and BIN first, and
+# BENCH_DATASET when their data is not STATEMENTS statements over TENANTS tenants.
 
 progress() { printf '[%s %s] %s\n' "$BENCH_TAG" "$(date +%H:%M:%S)" "$*" >&2; }
 fail() { printf '%s: %s\n' "$BENCH_TAG" "$*" >&2; exit 1; }
@@ -26,7 +27,7 @@ bench_start_cluster() {
   chmod 755 "$STATE"   # the postgres OS user (when run as root) must reach STATE/postgres
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
-  progress "Binary $BIN; $STATEMENTS statements over $TENANTS tenants; state in $STATE"
+  progress "Binary $BIN; ${BENCH_DATASET:-$STATEMENTS statements over $TENANTS tenants}; state in $STATE"
   "$BIN" db start --state-dir "$STATE" >/dev/null 2>"$STATE/start.log" || { cat "$STATE/start.log" >&2; fail "db start failed"; }
 }
 
