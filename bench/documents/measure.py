@@ -379,8 +379,8 @@ def write_markdown(path, data):
         "**HTTP** is wrk against `tenantscope serve` on the State resource with an LRS key (Basic authentication, remembered "
         "for a second after the first check): the request's parameters parsed and checked, then one scoped transaction of four "
         "round trips: `BEGIN`, the `set_config` of the signed tenant context, **one statement**, `COMMIT` (architecture "
-        "decisions 35 and 44). A `PUT` or `POST` statement locks the stored row, checks the preconditions and, for a `POST`, "
-        "the JSON rules, and writes, all in PostgreSQL.",
+        "decisions 35 and 45). A `PUT` or `POST` is one call of `app.xapi_document_write` (migration 23), which locks the "
+        "stored row, checks the preconditions and, for a `POST`, the JSON rules, merges and writes, all in PostgreSQL.",
         "",
         "**Bare SQL** is pgbench on the same cluster in the same run, as the tenant login under the same row-level security, "
         "in the same transaction shape (`BEGIN`, the same `set_config`, one statement, `COMMIT`, extended protocol as "
