@@ -15,7 +15,6 @@ import json
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from cluster import Cluster, run_facts  # noqa: E402
+from cluster import Cluster, free_port, progress as tagged_progress, run_facts, wrk_milliseconds, write_results  # noqa: E402
 
 CONNECTIONS = [1, 16]
 ACTIVITY = "https://bench.example/course/1"
@@ -38,13 +37,7 @@ BASELINE = {"get": "get", "put": "put", "post": "put"}
 
 
 def progress(message):
-    print(f"[documents-bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    tagged_progress("documents-bench", message)
 
 
 def agent(i):
@@ -55,12 +48,6 @@ def document(size):
     """A resume bookmark padded with suspend data to `size` bytes, as a SCORM-style State holds."""
     head = '{"bookmark":"page-17","suspend_data":"'
     return head + "x" * (size - len(head) - 2) + '"}'
-
-
-def milliseconds(text):
-    """wrk's latency (e.g. 812.00us, 3.41ms, 1.02s) in ms."""
-    value, unit = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 class Bench(Cluster):
@@ -168,7 +155,7 @@ class Bench(Cluster):
         command = ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{self.args.seconds}s", "--latency", "-s", script,
                    f"http://127.0.0.1:{self.http_port}"]
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        percentiles = {p: milliseconds(v) for p, v in re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M)}
+        percentiles = {p: wrk_milliseconds(v) for p, v in re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M)}
         non2xx = re.search(r"Non-2xx or 3xx responses: ([0-9]+)", output)
         errors = re.search(r"Socket errors: (.*)$", output, re.M)
         return {"per_second": float(re.search(r"^Requests/sec:\s+([0-9.]+)", output, re.M).group(1)),
@@ -463,11 +450,7 @@ def main():
         "ingest_check": ingest_comparison(args.ingest_results, args.ingest_baseline, args.ingest_base_results),
         "compared_with": compared(args.compare_results),
     }
-    os.makedirs(args.results_dir, exist_ok=True)
-    with open(os.path.join(args.results_dir, "documents.json"), "w") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
-    write_markdown(os.path.join(args.results_dir, "documents.md"), data)
+    write_results(args.results_dir, "documents", data, write_markdown)
     progress(f"Wrote {args.results_dir}/documents.json and documents.md")
 
 

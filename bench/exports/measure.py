@@ -22,7 +22,6 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from cluster import Cluster, loadavg, run_facts  # noqa: E402
+from cluster import Cluster, free_port, loadavg, progress as tagged_progress, run_facts  # noqa: E402
 
 SLUG = "qb-t001"
 MIB = 1024 * 1024
@@ -39,13 +38,7 @@ EXPORT_SQL = "SELECT statement::text FROM app.statements WHERE tenant_id = '{ten
 
 
 def progress(message):
-    print(f"[export-bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    tagged_progress("export-bench", message)
 
 
 def iso_seconds(text):

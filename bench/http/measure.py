@@ -12,14 +12,13 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from cluster import Cluster, run_facts  # noqa: E402
+from cluster import Cluster, free_port, progress as tagged_progress, run_facts, wrk_milliseconds  # noqa: E402
 
 REPORTS = ["active_learners", "completion_rate_by_course", "time_to_complete", "cohort_comparison"]
 CONNECTIONS = [1, 8, 32]
@@ -27,26 +26,14 @@ AIMS = {"p99_ms_one_connection": 10.0, "requests_per_second_32": 1000.0}
 
 
 def progress(message):
-    print(f"[http-bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def milliseconds(text):
-    """wrk's latency (e.g. 812.00us, 3.41ms, 1.02s) in ms."""
-    value, unit = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+    tagged_progress("http-bench", message)
 
 
 def wrk(url, token, connections, seconds):
     command = ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s", "--latency",
                "-H", f"Authorization: Bearer {token}", url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    percentiles = {p: milliseconds(v) for p, v in re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M)}
+    percentiles = {p: wrk_milliseconds(v) for p, v in re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M)}
     rate = float(re.search(r"^Requests/sec:\s+([0-9.]+)", output, re.M).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: ([0-9]+)", output)
     errors = re.search(r"Socket errors: (.*)$", output, re.M)

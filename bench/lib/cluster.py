@@ -70,6 +70,29 @@ class Cluster:
         self.psql("CHECKPOINT")
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 nothing listens on (for a server the benchmark starts)."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wrk_milliseconds(text):
+    """wrk's latency (e.g. 812.00us, 3.41ms, 1.02s) in ms."""
+    value, unit = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def write_results(results_dir, name, data, write_markdown):
+    """Writes <name>.json (every figure) and <name>.md (write_markdown's rendering) into results_dir."""
+    os.makedirs(results_dir, exist_ok=True)
+    with open(os.path.join(results_dir, f"{name}.json"), "w") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+    write_markdown(os.path.join(results_dir, f"{name}.md"), data)
+
+
 def loadavg():
     with open("/proc/loadavg") as handle:
         return [float(x) for x in handle.read().split()[:3]]
