@@ -195,6 +195,17 @@ import Testing
             _ = try await setup.send(.post, "/api/v1/exports", admin, #"{"report": "active_learners"}"#, expect: .accepted)
             let listed = XAPIJSON.object(try await setup.send(.get, "/api/v1/exports", viewer, expect: .ok).body)["exports"]?.arrayValue ?? []
             #expect(listed.count == 1 && listed.first?["id"]?.stringValue == Self.field(mine.body, "id"))
+
+            // The list is filtered before it is cut to its hundred: a hundred newer jobs of others hide none of the viewer's.
+            let request = ExportRequest(source: .report(name: "active_learners", parameters: [:]), format: .csv, compressed: false)
+            for _ in 0..<100 {
+                _ = try await setup.fixture.handle.database.exportJobs.create(
+                    request, by: .init(name: "exporter", kind: "tenant_user", role: .admin), in: a.tenant.id.testScope, logger: TestDatabase.logger)
+            }
+            let stillMine = XAPIJSON.object(try await setup.send(.get, "/api/v1/exports", viewer, expect: .ok).body)["exports"]?.arrayValue ?? []
+            #expect(stillMine.count == 1 && stillMine.first?["id"]?.stringValue == Self.field(mine.body, "id"))
+            let adminsList = XAPIJSON.object(try await setup.send(.get, "/api/v1/exports", admin, expect: .ok).body)["exports"]?.arrayValue ?? []
+            #expect(adminsList.count == 100, "an admin's list is the newest hundred")
         }
     }
 

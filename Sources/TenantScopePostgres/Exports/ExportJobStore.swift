@@ -60,11 +60,20 @@ public struct ExportJobStore: Sendable {
         }
     }
 
-    /// The tenant's jobs, newest first.
-    public func list(in scope: TenantScope, limit: Int = 100, logger: Logger) async throws -> [ExportJob] {
-        try await sessions.run(scope, logger: logger) { connection in
+    /// The tenant's jobs that `visibility` admits, newest first: filtered before the limit.
+    public func list(in scope: TenantScope, visibleAs visibility: ExportVisibility = .all, limit: Int = 100,
+                     logger: Logger) async throws -> [ExportJob] {
+        let (requestedBy, requestedKind): (String?, String?) = switch visibility {
+        case .all: (nil, nil)
+        case .requestedBy(let name): (name, nil)
+        case .requestedKind(let kind): (nil, kind)
+        }
+        return try await sessions.run(scope, logger: logger) { connection in
             try await connection.query("""
-                SELECT \(unescaped: Self.columns()) FROM app.export_jobs ORDER BY created_at DESC, id LIMIT \(limit)
+                SELECT \(unescaped: Self.columns()) FROM app.export_jobs
+                WHERE (\(requestedBy)::text IS NULL OR requested_by = \(requestedBy))
+                  AND (\(requestedKind)::text IS NULL OR requested_kind = \(requestedKind))
+                ORDER BY created_at DESC, id LIMIT \(limit)
                 """).collect().map(Self.decode)
         }
     }

@@ -49,11 +49,15 @@ public struct ExportService: Sendable {
         /// Which of the tenant's jobs this actor sees: platform admins only those the platform created
         /// for the tenant (the tenant's own jobs, and who asked for them, are the tenant's business); tenant
         /// admins and operators at the command line all of them; other roles their own.
-        func sees(_ job: ExportJob) -> Bool {
+        var visibility: ExportVisibility {
             switch requester.kind {
-            case "platform_admin": job.requestedKind == "platform_admin"
-            default: requester.role == .admin || job.requestedBy == requester.name
+            case "platform_admin": .requestedKind("platform_admin")
+            default: requester.role == .admin ? .all : .requestedBy(requester.name)
             }
+        }
+
+        func sees(_ job: ExportJob) -> Bool {
+            visibility.admits(job)
         }
     }
 
@@ -103,7 +107,7 @@ public struct ExportService: Sendable {
     }
 
     public func list(for actor: Actor, in scope: TenantScope, logger: Logger) async throws -> [ExportStatus] {
-        try await jobs.list(in: scope, logger: logger).filter { visible($0, to: actor) }.map(status(of:))
+        try await jobs.list(in: scope, visibleAs: actor.visibility, logger: logger).map(status(of:))
     }
 
     /// Revokes a job and removes its file; the job stays listed as `revoked`.
