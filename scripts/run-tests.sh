@@ -41,9 +41,10 @@ swift_test_bounded() {
     if ((waited >= TEST_TIME_LIMIT)); then
       echo "✘ swift test is still running after $((TEST_TIME_LIMIT / 60)) minutes: stopped as hung. What it was doing:"
       scripts/diagnose-hang.sh "$log"
-      pkill -KILL -f 'PackageTests\.xctest' || true
+      # The test binary is swift test's child; only this run's is killed.
+      pkill -KILL -P "$test_pid" || true
       kill -KILL "$test_pid" 2>/dev/null || true
-      wait "$test_pid" 2>/dev/null
+      wait "$test_pid" 2>/dev/null || true
       return 124
     fi
   done
