@@ -30,7 +30,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from cluster import Cluster, free_port, loadavg, progress as tagged_progress, run_facts  # noqa: E402
+from cluster import Cluster, free_port, loadavg, progress as tagged_progress, run_facts, write_results  # noqa: E402
 
 SLUG = "qb-t001"
 MIB = 1024 * 1024
@@ -564,11 +564,7 @@ def main():
                     "cpu_model": next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), None)},
         "result": result,
     }
-    os.makedirs(args.results_dir, exist_ok=True)
-    with open(os.path.join(args.results_dir, "exports.json"), "w") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
-    write_markdown(os.path.join(args.results_dir, "exports.md"), data)
+    write_results(args.results_dir, "exports", data, write_markdown)
     progress(f"Wrote {args.results_dir}/exports.json and exports.md ({result['run_s']:.0f} s in measure.py)")
     if result["verification"]["problems"]:
         progress("CHECKS FAILED: " + "; ".join(result["verification"]["problems"]))

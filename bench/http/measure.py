@@ -8,7 +8,6 @@ bench/results/http.{json,md}. Python 3 standard library, psql and wrk.
 """
 
 import argparse
-import json
 import os
 import re
 import signal
@@ -18,7 +17,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from cluster import Cluster, free_port, progress as tagged_progress, run_facts, wrk_milliseconds  # noqa: E402
+from cluster import Cluster, free_port, progress as tagged_progress, run_facts, write_results, wrk_milliseconds  # noqa: E402
 
 REPORTS = ["active_learners", "completion_rate_by_course", "time_to_complete", "cohort_comparison"]
 CONNECTIONS = [1, 8, 32]
@@ -158,11 +157,7 @@ def main():
         "result": result,
         "aims": {**AIMS, "uncached_met": met("uncached"), "cached_met": met("cached")},
     }
-    os.makedirs(args.results_dir, exist_ok=True)
-    with open(os.path.join(args.results_dir, "http.json"), "w") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
-    write_markdown(os.path.join(args.results_dir, "http.md"), data)
+    write_results(args.results_dir, "http", data, write_markdown)
     progress(f"Wrote {args.results_dir}/http.json and http.md")
 
 

@@ -10,7 +10,6 @@ Python 3 standard library and psql only.
 
 import argparse
 import glob
-import json
 import os
 import signal
 import statistics
@@ -19,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from cluster import Cluster, run_facts  # noqa: E402
+from cluster import Cluster, run_facts, write_results  # noqa: E402
 
 AIM_INCREMENT_RATIO = 0.05
 
@@ -231,11 +230,7 @@ def main():
         "aims": {"increment_ratio": AIM_INCREMENT_RATIO,
                  "increment_met": result["increment_pass"]["seconds"] / baseline <= AIM_INCREMENT_RATIO},
     }
-    os.makedirs(args.results_dir, exist_ok=True)
-    with open(os.path.join(args.results_dir, "rollups.json"), "w") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
-    write_markdown(os.path.join(args.results_dir, "rollups.md"), data)
+    write_results(args.results_dir, "rollups", data, write_markdown)
     progress(f"Wrote {args.results_dir}/rollups.json and rollups.md")
     if not result["incremental_equals_rebuild"]:
         progress("FAILED: the incremental roll-ups differ from the rebuild")
