@@ -1039,6 +1039,7 @@ CREATE TABLE app.custom_reports (
     previewed_sha256 text,
     approved_by text,
     approved_at timestamp with time zone,
+    dashboard_panel boolean DEFAULT false NOT NULL,
     CONSTRAINT custom_reports_check CHECK (((state = 'draft'::text) OR (previewed_sha256 = sql_sha256))),
     CONSTRAINT custom_reports_check1 CHECK (((state <> 'approved'::text) OR (approved_at IS NOT NULL))),
     CONSTRAINT custom_reports_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
@@ -1141,8 +1142,9 @@ CREATE TABLE app.export_jobs (
     finished_at timestamp with time zone,
     expires_at timestamp with time zone,
     CONSTRAINT export_jobs_attributes_check CHECK ((jsonb_typeof(attributes) = 'object'::text)),
-    CONSTRAINT export_jobs_check CHECK (((source = 'report'::text) = (report IS NOT NULL))),
+    CONSTRAINT export_jobs_check CHECK (((source = ANY (ARRAY['report'::text, 'custom_report'::text])) = (report IS NOT NULL))),
     CONSTRAINT export_jobs_check1 CHECK (((source = 'learner'::text) = (subject_actor_key IS NOT NULL))),
+    CONSTRAINT export_jobs_custom_report_check CHECK (((source <> 'custom_report'::text) OR ((parameters ->> 'sql_sha256'::text) ~ '^[0-9a-f]{64}$'::text))),
     CONSTRAINT export_jobs_error_check CHECK ((length(error) <= 1000)),
     CONSTRAINT export_jobs_format_check CHECK ((format = ANY (ARRAY['csv'::text, 'json'::text, 'ndjson'::text]))),
     CONSTRAINT export_jobs_parameters_check CHECK (((jsonb_typeof(parameters) = 'object'::text) AND (octet_length((parameters)::text) <= 4000))),
@@ -1150,7 +1152,7 @@ CREATE TABLE app.export_jobs (
     CONSTRAINT export_jobs_requested_by_check CHECK (((length(requested_by) >= 1) AND (length(requested_by) <= 300))),
     CONSTRAINT export_jobs_requested_kind_check CHECK ((requested_kind = ANY (ARRAY['tenant_user'::text, 'platform_admin'::text, 'schedule'::text, 'operator'::text]))),
     CONSTRAINT export_jobs_requested_role_check CHECK ((requested_role = ANY (ARRAY['viewer'::text, 'analyst'::text, 'admin'::text]))),
-    CONSTRAINT export_jobs_source_check CHECK ((source = ANY (ARRAY['report'::text, 'statements'::text, 'learner'::text]))),
+    CONSTRAINT export_jobs_source_check CHECK ((source = ANY (ARRAY['report'::text, 'statements'::text, 'learner'::text, 'custom_report'::text]))),
     CONSTRAINT export_jobs_state_check CHECK ((state = ANY (ARRAY['queued'::text, 'running'::text, 'done'::text, 'failed'::text, 'expired'::text, 'revoked'::text]))),
     CONSTRAINT export_jobs_subject_actor_key_check CHECK ((octet_length(subject_actor_key) <= 1000))
 );

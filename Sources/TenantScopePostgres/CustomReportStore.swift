@@ -26,6 +26,8 @@ public struct CustomReportStore: Sendable {
         public var state: State
         public var createdBy: String
         public var approvedBy: String?
+        /// Shown on the tenant's dashboard as a panel (while approved): a tenant admin's choice.
+        public var dashboardPanel: Bool = false
     }
 
     static func validate(name: String, title: String) throws {
@@ -43,24 +45,27 @@ public struct CustomReportStore: Sendable {
         try Self.validate(name: name, title: title)
         let hash = SQLGuard.sha256(sql)
         return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            try await connection.query("""
+            let rows = try await connection.query("""
                 INSERT INTO app.custom_reports (name, title, sql, sql_sha256, created_by) VALUES (\(name), \(title), \(sql), \(hash), \(scope.actor))
                 ON CONFLICT (tenant_id, name) DO UPDATE SET title = EXCLUDED.title, sql = EXCLUDED.sql, sql_sha256 = EXCLUDED.sql_sha256,
                   state = 'draft', created_by = EXCLUDED.created_by, created_at = now(), previewed_by = NULL, previewed_at = NULL,
                   previewed_sha256 = NULL, approved_by = NULL, approved_at = NULL
-                """)
-            return Report(name: name, title: title, sql: sql, sqlSHA256: hash, state: .draft, createdBy: scope.actor, approvedBy: nil)
+                RETURNING dashboard_panel
+                """).collect()
+            let panel = try rows.first?.decode(Bool.self) ?? false
+            return Report(name: name, title: title, sql: sql, sqlSHA256: hash, state: .draft, createdBy: scope.actor, approvedBy: nil,
+                          dashboardPanel: panel)
         }
     }
 
     public func reports(in scope: TenantScope, logger: Logger) async throws -> [Report] {
         try await sessions.run(scope, logger: logger) { connection in
             var reports: [Report] = []
-            for try await (name, title, sql, hash, state, by, approver) in try await connection.query("""
-                SELECT name, title, sql, sql_sha256, state, created_by, approved_by FROM app.custom_reports ORDER BY name
-                """).decode((String, String, String, String, String, String, String?).self) {
+            for try await (name, title, sql, hash, state, by, approver, panel) in try await connection.query("""
+                SELECT name, title, sql, sql_sha256, state, created_by, approved_by, dashboard_panel FROM app.custom_reports ORDER BY name
+                """).decode((String, String, String, String, String, String, String?, Bool).self) {
                 reports.append(Report(name: name, title: title, sql: sql, sqlSHA256: hash, state: State(rawValue: state) ?? .draft,
-                                      createdBy: by, approvedBy: approver))
+                                      createdBy: by, approvedBy: approver, dashboardPanel: panel))
             }
             return reports
         }
@@ -88,5 +93,20 @@ public struct CustomReportStore: Sendable {
                 WHERE name = \(name) AND state = 'previewed' AND previewed_sha256 = sql_sha256 RETURNING 1
                 """).collect().count == 1
         }
+    }
+
+    /// Pins an approved report to the tenant's dashboard, or takes it off; false unless the report is approved.
+    /// A pinned report that is edited leaves the dashboard until it is approved again.
+    public func setDashboardPanel(in scope: TenantScope, name: String, shown: Bool, logger: Logger) async throws -> Bool {
+        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            try await connection.query("""
+                UPDATE app.custom_reports SET dashboard_panel = \(shown) WHERE name = \(name) AND state = 'approved' RETURNING 1
+                """).collect().count == 1
+        }
+    }
+
+    /// The approved reports pinned to the dashboard, by name.
+    public func dashboardPanels(in scope: TenantScope, logger: Logger) async throws -> [Report] {
+        try await reports(in: scope, logger: logger).filter { $0.state == .approved && $0.dashboardPanel }
     }
 }

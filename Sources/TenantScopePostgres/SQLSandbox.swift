@@ -46,6 +46,56 @@ public struct SQLSandbox: Sendable {
     /// names nothing beyond the semantic layer; an unavailable database stays ``DatabaseUnavailable``.
     public func run(_ sql: CheckedSQL, in scope: TenantScope, limits: Limits = Limits(), logger: Logger) async throws -> SQLResult {
         let start = ContinuousClock.now
+        let collected = RowCollector()
+        let truncated = try await stream(sql, in: scope, limits: limits, logger: logger,
+                                         columns: { collected.columns = $0 }, row: { collected.rows.append($0) })
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        return SQLResult(columns: collected.columns, rows: collected.rows, truncated: truncated, durationMilliseconds: milliseconds)
+    }
+
+    /// Runs `sql` in `scope` like ``run(_:in:limits:logger:)`` but hands each row on as PostgreSQL streams
+    /// it (an export of a custom report), up to `limits.rowCap`. Returns whether more rows were there.
+    public func stream(
+        _ sql: CheckedSQL, in scope: TenantScope, limits: Limits = Limits(), logger: Logger,
+        columns: @escaping @Sendable ([SQLResult.Column]) async throws -> Void,
+        row: @escaping @Sendable ([SQLValue]) async throws -> Void
+    ) async throws -> Bool {
+        let rowCap = max(limits.rowCap, 0)
+        // The query runs as a subquery: whatever the text, PostgreSQL can only parse it as one SELECT. A utility
+        // statement (SET ROLE, SET, COPY, EXPLAIN) or DML cannot stand there, so even with the parser guard off
+        // nothing can change the session the pooled connection carries into its next transaction — a session-level
+        // `SET ROLE` survives COMMIT (SECURITY.md). The LIMIT bounds the work as well as the rows.
+        let statement = PostgresQuery(unsafeSQL: Self.executedText(sql, rowCap: rowCap))
+        return try await sandboxed(scope, limits: limits, logger: logger) { connection in
+            let sequence = try await connection.query(statement)
+            try await columns(sequence.columns.map { SQLResult.Column(name: $0.name, type: Self.typeName($0.dataType)) })
+            var count = 0
+            for try await next in sequence {
+                if count == rowCap { return true }
+                count += 1
+                try await row(try next.makeRandomAccess().map(Self.value))
+            }
+            return false
+        }
+    }
+
+    /// PostgreSQL's plan for `sql` as the sandbox would run it (`EXPLAIN (VERBOSE, COSTS)`, not executed), one
+    /// line per element: the admin debug mode. The row-level security filter appears in it as PostgreSQL applies it.
+    public func explain(_ sql: CheckedSQL, in scope: TenantScope, limits: Limits = Limits(), logger: Logger) async throws -> [String] {
+        let statement = PostgresQuery(unsafeSQL: "EXPLAIN (VERBOSE, COSTS) " + Self.executedText(sql, rowCap: max(limits.rowCap, 0)))
+        return try await sandboxed(scope, limits: limits, logger: logger) { connection in
+            var lines: [String] = []
+            for try await line in try await connection.query(statement).decode(String.self) { lines.append(line) }
+            return lines
+        }
+    }
+
+    /// Opens the tenant's READ ONLY scoped transaction, lowers it to the sandbox (limits, search path, role),
+    /// then runs `body`; PostgreSQL's refusal of the caller's text becomes a ``SQLExecutionError``.
+    private func sandboxed<Value: Sendable>(
+        _ scope: TenantScope, limits: Limits, logger: Logger, _ body: @escaping @Sendable (ScopedConnection) async throws -> Value
+    ) async throws -> Value {
         let limitsSQL = [
             // Values are our own constants (digits and a unit), checked here, never request input.
             "SET LOCAL temp_file_limit = '\(try Self.setting(limits.tempFileLimit))'",
@@ -53,36 +103,16 @@ public struct SQLSandbox: Sendable {
             "SET LOCAL search_path = semantic, pg_catalog, pg_temp",
             "SET LOCAL ROLE \(Self.sandboxRole)",
         ]
-        let rowCap = max(limits.rowCap, 0)
-        // The query runs as a subquery: whatever the text, PostgreSQL can only parse it as one SELECT. A utility
-        // statement (SET ROLE, SET, COPY, EXPLAIN) or DML cannot stand there, so even with the parser guard off
-        // nothing can change the session the pooled connection carries into its next transaction — a session-level
-        // `SET ROLE` survives COMMIT (SECURITY.md). The LIMIT bounds the work as well as the rows.
-        let statement = PostgresQuery(unsafeSQL: Self.executedText(sql, rowCap: rowCap))
-        let (columns, rows, truncated) = try await sessions.run(scope, access: .readOnly, statementTimeout: limits.statementTimeout, logger: logger) { connection in
+        return try await sessions.run(scope, access: .readOnly, statementTimeout: limits.statementTimeout, logger: logger) { connection in
             for line in limitsSQL {
                 try await connection.query(PostgresQuery(unsafeSQL: line))
             }
             do {
-                let sequence = try await connection.query(statement)
-                let columns = sequence.columns.map { SQLResult.Column(name: $0.name, type: Self.typeName($0.dataType)) }
-                var rows: [[SQLValue]] = []
-                var truncated = false
-                for try await row in sequence {
-                    if rows.count == rowCap {
-                        truncated = true
-                        break
-                    }
-                    rows.append(try row.makeRandomAccess().map(Self.value))
-                }
-                return (columns, rows, truncated)
+                return try await body(connection)
             } catch let error as PSQLError where error.code == .server {
                 throw SQLExecutionError(error, positionOffset: Self.prefix.count)
             }
         }
-        let elapsed = ContinuousClock.now - start
-        let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
-        return SQLResult(columns: columns, rows: rows, truncated: truncated, durationMilliseconds: milliseconds)
     }
 
     /// The text PostgreSQL runs for `sql`: what a custom report's preview shows.
@@ -128,4 +158,10 @@ public struct SQLSandbox: Sendable {
         }
         throw SQLExecutionError(message: "column \(cell.columnName) has type \(typeName(cell.dataType)), which the SQL surface does not return; cast it to text (\(cell.columnName)::text)", position: nil)
     }
+}
+
+/// The rows of ``SQLSandbox/run(_:in:limits:logger:)`` as they stream in; used by one reading task at a time.
+private final class RowCollector: @unchecked Sendable {
+    var columns: [SQLResult.Column] = []
+    var rows: [[SQLValue]] = []
 }

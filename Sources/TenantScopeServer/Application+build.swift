@@ -52,7 +52,10 @@ public func buildApplication(
     }
     if let exports = configuration.exports, exports.runsWorker {
         let reports = ReportRunner(catalog: catalog, database: database)
-        app.addServices(ExportWorker(database: database, reader: ExportReader(database: database, reports: reports), store: exports.store,
+        // Custom reports export through the same guard and sandbox as the SQL surface, never from the cache.
+        let sql = GuardedSQLService(database: database, mode: configuration.sqlGuard, limits: configuration.sqlLimits)
+        let reader = ExportReader(database: database, reports: reports, customReports: sql)
+        app.addServices(ExportWorker(database: database, reader: reader, store: exports.store,
                                      settings: exports.settings, partialDirectory: exports.partialDirectory, logger: logger))
     }
     if let listener = configuration.metricsListener {
@@ -105,23 +108,25 @@ func buildRouter(
     OpenAPIRoute().register(on: router)
     ReportRoutes(runner: reports, authenticator: bearer, audit: audit).register(on: router)
     PlatformTenantRoutes(directory: database.tenants, audit: audit, authenticator: bearer, exportStore: configuration.exports?.store,
-                         lrsCredentials: lrsCredentials)
+                         lrsCredentials: lrsCredentials, customReports: CustomReportStore(database: database))
         .register(on: router)
     XAPIRoutes(store: database.statements, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes,
                metrics: IngestMetrics(factory: metrics.factory)).register(on: router)
     XAPIDocumentRoutes(documents: database.documents, statements: database.statements, authenticator: lrs, audit: audit,
                        maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
     EventRoutes(store: database.featureEvents, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
-    let dashboards = DashboardRoutes(runner: reports, verifier: tokens, directory: database.tenants, audit: audit,
-                                     sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews,
-                                     offersExports: configuration.exports != nil)
-    dashboards.register(on: router)
-    SavedViewRoutes(store: database.savedViews, dashboards: dashboards, audit: audit).register(on: router)
     let sql = GuardedSQLService(database: database, mode: configuration.sqlGuard, limits: configuration.sqlLimits,
                                 cache: cache, watermarks: watermarks)
+    let customReports = CustomReportStore(database: database)
+    let dashboards = DashboardRoutes(runner: reports, verifier: tokens, directory: database.tenants, audit: audit,
+                                     sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews,
+                                     offersExports: configuration.exports != nil,
+                                     customReports: CustomReportPanels(store: customReports, sql: sql))
+    dashboards.register(on: router)
+    SavedViewRoutes(store: database.savedViews, dashboards: dashboards, audit: audit).register(on: router)
     SQLRoutes(service: sql, authenticator: bearer, audit: audit).register(on: router)
     MCPRoutes(tools: MCPTools(reports: reports, sql: sql), authenticator: bearer, audit: audit).register(on: router)
-    CustomReportRoutes(store: CustomReportStore(database: database), sql: sql, authenticator: bearer, audit: audit).register(on: router)
+    CustomReportRoutes(store: customReports, sql: sql, authenticator: bearer, audit: audit).register(on: router)
     if let exports = configuration.exports {
         let service = ExportService(database: database, store: exports.store, catalog: catalog, now: exports.now)
         ExportRoutes(service: service, directory: database.tenants, authenticator: bearer, audit: audit).register(on: router)

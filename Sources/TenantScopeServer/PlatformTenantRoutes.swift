@@ -2,8 +2,13 @@ import Hummingbird
 import TenantScopeCore
 import TenantScopePostgres
 
-/// `DELETE /api/v1/platform/tenants/{slug}?confirm={slug}`: a platform admin removes a tenant and
-/// everything it owns, its export files included. Audited; a tenant token gets an audited 403 from the scope policy.
+/// Platform administration of one tenant; a tenant token gets an audited 403 from the scope policy.
+///
+/// - `DELETE /api/v1/platform/tenants/{slug}?confirm={slug}`: removes a tenant and everything it owns, its
+///   export files included. Audited.
+/// - `GET /api/v1/platform/tenants/{slug}/custom-reports`: the tenant's custom reports — name, title, state,
+///   authors, the SQL's SHA-256 — never their SQL text (it may hold the tenant's values) nor their rows: an
+///   operator runs one only by previewing the tenant's dashboard, which is audited. Audited.
 struct PlatformTenantRoutes {
     let directory: TenantDirectory
     let audit: AuditLog
@@ -12,15 +17,49 @@ struct PlatformTenantRoutes {
     var exportStore: (any ExportObjectStore)?
     /// This process's cache of accepted LRS credentials, emptied of the tenant's keys on deletion.
     var lrsCredentials: LRSCredentialCache?
+    /// Where the tenant's custom reports are listed from.
+    var customReports: CustomReportStore?
 
     struct Deleted: ResponseEncodable {
         var deleted: String
         var tenant_id: String
     }
 
+    /// A custom report as the platform sees it: everything but the SQL text and its rows.
+    struct CustomReportItem: Encodable {
+        var name: String
+        var title: String
+        var state: String
+        var sql_sha256: String
+        var created_by: String
+        var approved_by: String?
+        var dashboard_panel: Bool
+    }
+
+    struct CustomReports: ResponseEncodable {
+        var tenant: String
+        var reports: [CustomReportItem]
+    }
+
     func register(on router: Router<AppRequestContext>) {
-        router.platformRoutes("api/v1/platform/tenants", authenticator: authenticator, purpose: "tenant administration routes", audit: audit)
-            .delete(":slug") { request, context in
+        let group = router.platformRoutes("api/v1/platform/tenants", authenticator: authenticator, purpose: "tenant administration routes",
+                                          audit: audit)
+        group.get(":slug/custom-reports") { _, context in
+            guard let customReports else { throw TenantScopeError.notFound("custom reports are not served here") }
+            let slug = try TenantSlug(try context.parameters.require("slug"))
+            guard let tenant = try await directory.find(slug: slug, logger: context.logger) else {
+                throw TenantScopeError.notFound("no tenant with the slug '\(slug)'")
+            }
+            // Read in the tenant's own scope, as a preview is, and cut down to what the platform may see.
+            let reports = try await customReports.reports(in: ScopePolicy.preview(by: context.scope, of: tenant.id), logger: context.logger)
+            try await audit.append(.init(principal: context.principal, scopeTenant: tenant.id, action: "tenant_custom_reports_listed",
+                                         parameters: ["slug": slug.rawValue], rowCount: reports.count, outcome: "ok"), logger: context.logger)
+            return CustomReports(tenant: slug.rawValue, reports: reports.map {
+                CustomReportItem(name: $0.name, title: $0.title, state: $0.state.rawValue, sql_sha256: $0.sqlSHA256, created_by: $0.createdBy,
+                                 approved_by: $0.approvedBy, dashboard_panel: $0.dashboardPanel)
+            })
+        }
+        group.delete(":slug") { request, context in
                 let slug = try TenantSlug(try context.parameters.require("slug"))
                 guard try QueryParameters.pairs(of: request).first(where: { $0.0 == "confirm" })?.1 == slug.rawValue else {
                     throw TenantScopeError.invalidInput("confirm the deletion by repeating the slug: ?confirm=\(slug)")

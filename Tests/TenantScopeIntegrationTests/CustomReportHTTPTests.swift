@@ -77,4 +77,120 @@ import Testing
             #expect(audit.contains { $0.entry.action == "sql_query" && $0.entry.report == "custom:course_list" && $0.entry.parameters["via"] == "custom-report" })
         }
     }
+
+    /// Drafts, previews and approves `name` in `member`'s tenant as `admin`.
+    static func approve(_ client: any TestClientProtocol, admin: String, name: String, sql: String) async throws {
+        let body = #"{"name": "\#(name)", "title": "Report \#(name)", "sql": "\#(sql)"}"#
+        #expect(try await send(client, admin, .post, "/api/v1/custom-reports", body).0 == .created)
+        #expect(try await send(client, admin, .post, "/api/v1/custom-reports/\(name)/preview").0 == .ok)
+        #expect(try await send(client, admin, .post, "/api/v1/custom-reports/\(name)/approve").0 == .ok)
+    }
+
+    @Test func theDebugModeShowsAdminsThePlanAndTheScopeItRanIn() async throws {
+        try await withApp { client, fixture in
+            let admin = try await TestTokens.tenant(fixture.a.tenant.id, role: .admin, subject: "admin-a")
+            let analyst = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+            let viewer = try await TestTokens.tenant(fixture.a.tenant.id, role: .viewer)
+            let query = #"{"sql": "SELECT course_iri FROM courses", "debug": true}"#
+
+            let (status, body) = try await Self.send(client, admin, .post, "/api/v1/sql", query)
+            #expect(status == .ok, "\(body)")
+            let debug = try #require(XAPIJSON.object(body)["debug"]?.objectValue, "\(body)")
+            let scope = try #require(debug["scope"]?.objectValue)
+            #expect(scope["tenant_id"]?.stringValue == fixture.a.tenant.id.description && scope["role"]?.stringValue == "admin"
+                && scope["database_role"]?.stringValue == "tenantscope_sandbox")
+            #expect(debug["executed_sql"]?.stringValue == "SELECT * FROM (\nSELECT course_iri FROM courses\n) AS q LIMIT 1001")
+            // The plan shows row-level security as PostgreSQL applies it: the tenant filter on the table read.
+            let plan = try #require(debug["plan"]?.arrayValue).compactMap(\.stringValue)
+            #expect(plan.contains { $0.contains("current_tenant()") }, "\(plan)")
+            #expect(body.contains(fixture.a.canary) && !body.contains(fixture.b.canary))
+
+            // Admins only, JSON only; a bad flag is a 400. Without it, no plan.
+            #expect(try await Self.send(client, analyst, .post, "/api/v1/sql", query).0 == .forbidden)
+            #expect(try await Self.send(client, admin, .post, "/api/v1/sql", #"{"sql": "SELECT 1", "debug": true, "format": "csv"}"#).0 == .badRequest)
+            #expect(try await Self.send(client, admin, .post, "/api/v1/sql", #"{"sql": "SELECT 1", "debug": "yes"}"#).0 == .badRequest)
+            #expect(!(try await Self.send(client, analyst, .post, "/api/v1/sql", #"{"sql": "SELECT 1"}"#).1.contains("\"debug\"")))
+
+            // A custom report's preview and run take ?debug=true too.
+            _ = try await Self.send(client, admin, .post, "/api/v1/custom-reports",
+                                    #"{"name": "courses", "title": "Courses", "sql": "SELECT course_iri FROM courses"}"#)
+            let preview = try await Self.send(client, admin, .post, "/api/v1/custom-reports/courses/preview?debug=true")
+            #expect(preview.0 == .ok && preview.1.contains("\"plan\":[") && preview.1.contains("current_tenant()"), "\(preview.1)")
+            #expect(!(try await Self.send(client, admin, .post, "/api/v1/custom-reports/courses/preview").1.contains("\"plan\"")))
+            #expect(try await Self.send(client, admin, .post, "/api/v1/custom-reports/courses/approve").0 == .ok)
+            let run = try await Self.send(client, admin, .get, "/api/v1/custom-reports/courses?debug=true")
+            #expect(run.0 == .ok && run.1.contains("current_tenant()"), "\(run.1)")
+            #expect(try await Self.send(client, viewer, .get, "/api/v1/custom-reports/courses?debug=true").0 == .forbidden)
+            #expect(try await Self.send(client, admin, .get, "/api/v1/custom-reports/courses?debug=maybe").0 == .badRequest)
+        }
+    }
+
+    @Test func platformOperatorsListATenantsCustomReportsButNeverTheirSQLOrRows() async throws {
+        try await withApp { client, fixture in
+            let admin = try await TestTokens.tenant(fixture.a.tenant.id, role: .admin, subject: "admin-a")
+            let platform = try await TestTokens.platform()
+            // The SQL carries a canary of its own: the listing must not show the text.
+            let secret = "secret-\(UUID().uuidString.prefix(8))"
+            try await Self.approve(client, admin: admin, name: "named", sql: "SELECT course_iri, '\(secret)' AS tag FROM courses")
+
+            let (status, body) = try await Self.send(client, platform, .get, "/api/v1/platform/tenants/\(fixture.a.tenant.slug)/custom-reports")
+            #expect(status == .ok, "\(body)")
+            #expect(body.contains("\"name\":\"named\"") && body.contains("\"state\":\"approved\"") && body.contains("sql_sha256"), "\(body)")
+            // Names and titles are listed (the fixture's own report carries A's canary in its title); SQL never.
+            #expect(!body.contains(secret) && !body.contains("SELECT") && !body.contains("custom-\(fixture.a.canary)"), "\(body)")
+            #expect(body.contains("report-\(fixture.a.canary)") && !body.contains(fixture.b.canary), "\(body)")
+            #expect(!(try await Self.send(client, platform, .get, "/api/v1/platform/tenants/\(fixture.b.tenant.slug)/custom-reports").1.contains("named")))
+            #expect(try await Self.send(client, platform, .get, "/api/v1/platform/tenants/no-such-tenant/custom-reports").0 == .notFound)
+            // A tenant token may not use the platform listing, and the platform token cannot run the report.
+            #expect(try await Self.send(client, admin, .get, "/api/v1/platform/tenants/\(fixture.a.tenant.slug)/custom-reports").0 == .forbidden)
+            #expect(try await Self.send(client, platform, .get, "/api/v1/custom-reports/named").0 == .forbidden)
+
+            let audit = try await TestDatabase.current.admin.auditTrail.tail(limit: 100, logger: TestDatabase.logger)
+            #expect(audit.contains { $0.entry.action == "tenant_custom_reports_listed" && $0.entry.scopeTenant == fixture.a.tenant.id })
+        }
+    }
+
+    @Test func anApprovedReportPinnedByAnAdminIsAPanelOfItsTenantsDashboardOnly() async throws {
+        try await withApp { client, fixture in
+            let admin = try await TestTokens.tenant(fixture.a.tenant.id, role: .admin, subject: "admin-a")
+            let viewer = try await TestTokens.tenant(fixture.a.tenant.id, role: .viewer)
+            let adminB = try await TestTokens.tenant(fixture.b.tenant.id, role: .admin)
+            _ = try await Self.send(client, admin, .post, "/api/v1/custom-reports",
+                                    #"{"name": "pinned", "title": "Pinned courses", "sql": "SELECT course_iri FROM courses ORDER BY 1"}"#)
+            // Only an approved report, only by an admin, only with a boolean.
+            #expect(try await Self.send(client, admin, .put, "/api/v1/custom-reports/pinned/dashboard-panel", #"{"shown": true}"#).0 == .conflict)
+            #expect(try await Self.send(client, admin, .post, "/api/v1/custom-reports/pinned/preview").0 == .ok)
+            #expect(try await Self.send(client, admin, .post, "/api/v1/custom-reports/pinned/approve").0 == .ok)
+            #expect(try await Self.send(client, viewer, .put, "/api/v1/custom-reports/pinned/dashboard-panel", #"{"shown": true}"#).0 == .forbidden)
+            #expect(try await Self.send(client, admin, .put, "/api/v1/custom-reports/pinned/dashboard-panel", #"{"shown": 1}"#).0 == .badRequest)
+            #expect(try await Self.send(client, adminB, .put, "/api/v1/custom-reports/pinned/dashboard-panel", #"{"shown": true}"#).0 == .notFound)
+
+            let (cookieA, _) = try await DashboardHTTPTests.embed(client, "learning", token: viewer)
+            let (cookieB, _) = try await DashboardHTTPTests.embed(client, "learning", token: adminB)
+            #expect(!(try await DashboardHTTPTests.page(client, "/dashboards/learning", cookie: cookieA).1.contains("custom-pinned")))
+            #expect(try await DashboardHTTPTests.page(client, "/dashboards/learning/custom/pinned.csv", cookie: cookieA).0 == .notFound)
+
+            let (pinned, pinnedBody) = try await Self.send(client, admin, .put, "/api/v1/custom-reports/pinned/dashboard-panel", #"{"shown": true}"#)
+            #expect(pinned == .ok && pinnedBody.contains("\"dashboard_panel\":true"), "\(pinnedBody)")
+            let (status, page, _) = try await DashboardHTTPTests.page(client, "/dashboards/learning", cookie: cookieA)
+            #expect(status == .ok && page.contains("id=\"custom-pinned\"") && page.contains("Pinned courses"))
+            #expect(page.contains(fixture.a.canary) && !page.contains(fixture.b.canary))
+            let (csvStatus, csv, csvHeaders) = try await DashboardHTTPTests.page(client, "/dashboards/learning/custom/pinned.csv", cookie: cookieA)
+            #expect(csvStatus == .ok && csv.hasPrefix("course_iri\r\n") && csv.contains(fixture.a.canary) && !csv.contains(fixture.b.canary))
+            #expect(csvHeaders[.contentDisposition]?.contains("pinned.csv") == true)
+
+            // Tenant B's dashboard has no such panel, and B's session cannot download it.
+            #expect(!(try await DashboardHTTPTests.page(client, "/dashboards/learning", cookie: cookieB).1.contains("custom-pinned")))
+            #expect(try await DashboardHTTPTests.page(client, "/dashboards/learning/custom/pinned.csv", cookie: cookieB).0 == .notFound)
+
+            // Edited, it leaves the dashboard until it is approved again.
+            _ = try await Self.send(client, admin, .post, "/api/v1/custom-reports",
+                                    #"{"name": "pinned", "title": "Pinned courses", "sql": "SELECT title FROM courses"}"#)
+            #expect(!(try await DashboardHTTPTests.page(client, "/dashboards/learning", cookie: cookieA).1.contains("custom-pinned")))
+
+            let audit = try await TestDatabase.current.admin.auditTrail.tail(limit: 200, logger: TestDatabase.logger)
+            #expect(audit.contains { $0.entry.action == "custom_report_panel" && $0.entry.parameters["shown"] == "true" })
+            #expect(audit.contains { $0.entry.action == "sql_query" && $0.entry.report == "custom:pinned" && $0.entry.parameters["via"] == "dashboard" })
+        }
+    }
 }

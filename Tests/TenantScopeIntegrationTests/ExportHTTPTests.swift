@@ -70,7 +70,8 @@ import Testing
         try await LRSFixture.with(exports: exports) { client, fixture in
             let database = fixture.handle.database
             let worker = ExportWorker(database: database,
-                                      reader: ExportReader(database: database, reports: ReportRunner(catalog: try StandardReports.catalog(), database: database)),
+                                      reader: ExportReader(database: database, reports: ReportRunner(catalog: try StandardReports.catalog(), database: database),
+                                                           customReports: GuardedSQLService(database: database)),
                                       store: store, settings: settings, partialDirectory: exports.partialDirectory, logger: TestDatabase.logger)
             try FileManager.default.createDirectory(at: exports.partialDirectory, withIntermediateDirectories: true)
             try await body(Setup(client: client, fixture: fixture, worker: worker, store: files, clock: clock))
@@ -79,6 +80,49 @@ import Testing
 
     static func field(_ body: String, _ name: String) -> String? {
         XAPIJSON.object(body)[name]?.stringValue
+    }
+
+    @Test func anApprovedCustomReportIsExportedInItsTenantsScopeAsApproved() async throws {
+        try await withExports { setup in
+            let a = setup.fixture.a, b = setup.fixture.b
+            let canaryA = "https://example.com/a-\(UUID().uuidString.lowercased())"
+            let canaryB = "https://example.com/b-\(UUID().uuidString.lowercased())"
+            for (member, object) in [(a, canaryA), (b, canaryB)] {
+                _ = try await setup.send(.post, "/xAPI/statements", member.headers, XAPIJSON.array([XAPIJSON.statement(object: object)]), expect: .ok)
+            }
+            let admin = try await setup.headers(a)
+            let viewer = try await setup.headers(a, role: .viewer, subject: "viewer-a")
+            let report = #"{"name": "objects", "title": "Objects", "sql": "SELECT DISTINCT object_id FROM statements ORDER BY 1"}"#
+            _ = try await setup.send(.post, "/api/v1/custom-reports", admin, report, expect: .created)
+            // Not approved yet: nothing to export, nothing queued.
+            _ = try await setup.send(.post, "/api/v1/exports", viewer, #"{"custom_report": "objects", "format": "csv"}"#, expect: .notFound)
+            _ = try await setup.send(.post, "/api/v1/exports", viewer, #"{"custom_report": "Bad Name"}"#, expect: .badRequest)
+            _ = try await setup.send(.post, "/api/v1/custom-reports/objects/preview", admin, expect: .ok)
+            _ = try await setup.send(.post, "/api/v1/custom-reports/objects/approve", admin, expect: .ok)
+            // Tenant B has no report of that name.
+            _ = try await setup.send(.post, "/api/v1/exports", try await setup.headers(b), #"{"custom_report": "objects"}"#, expect: .notFound)
+
+            let created = try await setup.send(.post, "/api/v1/exports", viewer, #"{"custom_report": "objects", "format": "csv"}"#, expect: .accepted)
+            let id = try #require(Self.field(created.body, "id"))
+            #expect(Self.field(created.body, "source") == "custom_report" && Self.field(created.body, "report") == "objects", "\(created.body)")
+            try await setup.drain()
+            let status = try await setup.send(.get, "/api/v1/exports/\(id)", viewer, expect: .ok)
+            #expect(Self.field(status.body, "state") == "done", "\(status.body)")
+            let file = try await setup.send(.get, try #require(Self.field(status.body, "download_url")), expect: .ok)
+            #expect(file.body.hasPrefix("object_id\r\n") && file.body.contains(canaryA) && !file.body.contains(canaryB), "\(file.body)")
+
+            // Requested, then edited before it ran: the job fails rather than export text nobody approved.
+            let queued = try await setup.send(.post, "/api/v1/exports", viewer, #"{"custom_report": "objects", "format": "json"}"#, expect: .accepted)
+            let queuedID = try #require(Self.field(queued.body, "id"))
+            _ = try await setup.send(.post, "/api/v1/custom-reports", admin,
+                                     #"{"name": "objects", "title": "Objects", "sql": "SELECT verb_id FROM statements"}"#, expect: .created)
+            try await setup.drain()
+            let failed = try await setup.send(.get, "/api/v1/exports/\(queuedID)", viewer, expect: .ok)
+            #expect(Self.field(failed.body, "state") == "failed" && (Self.field(failed.body, "error") ?? "").contains("changed"), "\(failed.body)")
+
+            let audit = try await setup.fixture.handle.admin.auditTrail.tail(limit: 200, logger: TestDatabase.logger)
+            #expect(audit.contains { $0.entry.action == "export_completed" && $0.entry.report == "custom:objects" && $0.entry.parameters["job"] == id })
+        }
     }
 
     @Test func aTenantAdminExportsAReportAndItsStatementsAndDownloadsThemThroughASignedLink() async throws {

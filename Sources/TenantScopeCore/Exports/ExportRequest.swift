@@ -22,7 +22,8 @@ public struct ExportRequest: Sendable, Hashable {
     /// Parses and validates a JSON body such as
     /// `{"report": "active_learners", "parameters": {"days": 30}, "format": "csv", "gzip": true}`,
     /// `{"statements": {"since": "2026-01-01T00:00:00Z"}, "format": "ndjson"}` or
-    /// `{"learner": {"mbox": "mailto:ada@example.com"}, "format": "ndjson"}` (tenant admins only).
+    /// `{"learner": {"mbox": "mailto:ada@example.com"}, "format": "ndjson"}` (tenant admins only) or
+    /// `{"custom_report": "course_list", "format": "csv"}` (an approved custom report; the server checks that it is).
     public static func parse(
         _ body: some Collection<UInt8>, catalog: ReportCatalog, role: TenantUser.Role, today: String
     ) throws(TenantScopeError) -> ExportRequest {
@@ -32,13 +33,13 @@ public struct ExportRequest: Sendable, Hashable {
         let document: JSONValue
         do { document = try JSONParser.parse(body) } catch { throw .invalidInput("the export request is not valid JSON: \(error)") }
         guard let object = document.objectValue else { throw .invalidInput("the export request must be a JSON object") }
-        let known: Set<String> = ["report", "parameters", "statements", "learner", "format", "gzip"]
+        let known: Set<String> = ["report", "parameters", "statements", "learner", "custom_report", "format", "gzip"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw .invalidInput("the export request has no field '\(unknown)' (fields: \(known.sorted().joined(separator: ", ")))")
         }
-        let sources = ["report", "statements", "learner"].filter { object[$0] != nil }
+        let sources = ["report", "statements", "learner", "custom_report"].filter { object[$0] != nil }
         guard sources.count == 1 else {
-            throw .invalidInput("say what to export with exactly one of 'report', 'statements' or 'learner'")
+            throw .invalidInput("say what to export with exactly one of 'report', 'statements', 'learner' or 'custom_report'")
         }
         if object["parameters"] != nil, sources[0] != "report" {
             throw .invalidInput("'parameters' belong to a report export")
@@ -63,6 +64,10 @@ public struct ExportRequest: Sendable, Hashable {
             let until = try Self.timestamp(range["until"], name: "until")
             if let since, let until, since >= until { throw .invalidInput("'since' must be before 'until'") }
             source = .statements(since: since, until: until)
+        case "custom_report":
+            guard let name = object["custom_report"]?.stringValue, name.range(of: "^[a-z][a-z0-9_]{0,62}$", options: .regularExpression) != nil
+            else { throw .invalidInput("'custom_report' must be a custom report's name (lower-case letters, digits and _)") }
+            source = .customReport(name: name, sqlSHA256: nil)
         default:
             guard role == .admin else { throw .forbidden("exporting everything about a learner is for tenant admins only") }
             guard let agent = object["learner"]?.objectValue, let key = StatementFacts.actorKey(agent) else {

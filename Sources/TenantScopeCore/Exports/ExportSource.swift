@@ -8,6 +8,10 @@ public enum ExportSource: Sendable, Hashable {
     case statements(since: Date?, until: Date?)
     /// Everything held about one learner (statements, derived facts, documents): a data-subject access request.
     case learner(actorKey: String)
+    /// An approved custom report of the tenant, run through the guarded SQL surface's sandbox. `sqlSHA256` pins
+    /// the approved text the job was requested for (nil only in a request not yet resolved against the store):
+    /// a report edited since fails the job instead of exporting text nobody approved.
+    case customReport(name: String, sqlSHA256: String?)
 
     /// The `source` column's value.
     public var kind: String {
@@ -15,13 +19,14 @@ public enum ExportSource: Sendable, Hashable {
         case .report: "report"
         case .statements: "statements"
         case .learner: "learner"
+        case .customReport: "custom_report"
         }
     }
 
     /// The formats this source can be written in: rows of a report fit CSV; statements and learner records are JSON.
     public var formats: [ExportFormat] {
         switch self {
-        case .report: [.csv, .json, .ndjson]
+        case .report, .customReport: [.csv, .json, .ndjson]
         case .statements, .learner: [.ndjson, .json]
         }
     }

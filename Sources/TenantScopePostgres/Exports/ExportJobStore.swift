@@ -238,6 +238,8 @@ public struct ExportJobStore: Sendable {
             return (nil, JSONValue.object(range).jsonText, nil)
         case .learner(let actorKey):
             return (nil, "{}", actorKey)
+        case .customReport(let name, let hash):
+            return (name, JSONValue.object(hash.map { ["sql_sha256": .string($0)] } ?? [:]).jsonText, nil)
         }
     }
 
@@ -252,6 +254,7 @@ public struct ExportJobStore: Sendable {
         let source: ExportSource = switch try cells["source"].decode(String.self) {
         case "report": .report(name: try cells["report"].decode(String.self), parameters: parameters)
         case "learner": .learner(actorKey: try cells["subject_actor_key"].decode(String?.self) ?? "")
+        case "custom_report": .customReport(name: try cells["report"].decode(String.self), sqlSHA256: parameters["sql_sha256"])
         default: .statements(since: parameters["since"].flatMap(ISO8601Timestamp.parse), until: parameters["until"].flatMap(ISO8601Timestamp.parse))
         }
         return ExportJob(

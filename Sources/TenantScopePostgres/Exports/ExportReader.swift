@@ -5,14 +5,27 @@ import TenantScopeCore
 
 /// Reads what an export job exports, in the job's tenant scope only, and hands it on record by record as
 /// PostgreSQL streams it: reports through the one reporting helper (``ReportRunner/stream``), statements
-/// and a learner's records through ``ScopedDatabase``. Memory stays flat whatever the size of the export.
+/// and a learner's records through ``ScopedDatabase``, approved custom reports through the guarded SQL
+/// surface (``CustomReportExecutor``). Memory stays flat whatever the size of the export.
 public struct ExportReader: Sendable {
     let sessions: ScopedDatabase
     let reports: ReportRunner
+    let customReports: CustomReportStore
+    let customReportExecutor: (any CustomReportExecutor)?
 
-    public init(database: Database, reports: ReportRunner) {
+    public init(database: Database, reports: ReportRunner, customReports: (any CustomReportExecutor)? = nil) {
         self.sessions = database.sessions
         self.reports = reports
+        self.customReports = CustomReportStore(database: database)
+        self.customReportExecutor = customReports
+    }
+
+    /// A custom report export whose report is no longer the approved text it was requested for: the job fails.
+    public struct CustomReportChanged: Error, CustomStringConvertible {
+        public let name: String
+        public var description: String {
+            "the custom report '\(name)' was changed or withdrawn since the export was requested; export it again once it is approved"
+        }
     }
 
     /// The export has more rows than its limit allows: the job fails with this, saying how to narrow it.
@@ -51,6 +64,20 @@ public struct ExportReader: Sendable {
                     try await sink(.json(text))
                 }
             }
+        case .customReport(let name, let hash):
+            guard let executor = customReportExecutor else { throw TenantScopeError.environment("this server does not export custom reports") }
+            guard let report = try await customReports.report(in: scope, named: name, logger: logger), report.state == .approved,
+                  report.sqlSHA256 == hash
+            else { throw CustomReportChanged(name: name) }
+            // One row more than the limit, so an export that does not fit fails instead of being cut short.
+            let more = try await executor.stream(
+                report.sql, in: scope, rowCap: rowLimit, timeLimit: timeLimit, logger: logger,
+                columns: { columns in try await sink(.columns(columns.map(\.name))) },
+                row: { values in
+                    try counter.count()
+                    try await sink(.row(values.map(ReportCell.init)))
+                })
+            if more { throw RowLimitExceeded(limit: rowLimit) }
         case .learner(let actorKey):
             try await sessions.run(scope, statementTimeout: timeLimit, logger: logger) { connection in
                 // Everything held about one learner, each line saying what it is: their statements as
@@ -94,5 +121,18 @@ private final class RowCounter: @unchecked Sendable {
     func count() throws {
         rows += 1
         if rows > limit { throw ExportReader.RowLimitExceeded(limit: limit) }
+    }
+}
+
+extension ReportCell {
+    /// A guarded-SQL value as an export cell; a boolean is written as `true` or `false`.
+    init(_ value: SQLValue) {
+        switch value {
+        case .null: self = .null
+        case .bool(let flag): self = .text(flag ? "true" : "false")
+        case .integer(let number): self = .integer(number)
+        case .number(let number): self = .number(number)
+        case .text(let text): self = .text(text)
+        }
     }
 }

@@ -46,6 +46,7 @@ extension Migration {
         .customReports,
         .exports,
         .documentStatements,
+        .customReportSurfaces,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

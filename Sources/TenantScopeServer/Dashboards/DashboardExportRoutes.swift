@@ -35,6 +35,16 @@ struct DashboardExportRoutes {
                                          in: context.scope, logger: context.logger)
             return SavedViewRoutes.redirect(filters.url("/dashboards/exports"))
         }
+        // A pinned custom report's rows as a CSV export job (the approved text of now), then the exports page.
+        tenant.post("dashboards/learning/custom/{name}/export") { request, context in
+            guard let panels = dashboards.customReports else { throw TenantScopeError.notFound("no custom report panels here") }
+            let report = try await panels.pinned(try context.parameters.require("name"), in: context.scope, logger: context.logger)
+            let form = try await DashboardForm.read(request, context: context, sessions: dashboards.sessions)
+            let filters = try form.filters()
+            _ = try await service.create(ExportRequest(source: .customReport(name: report.name, sqlSHA256: nil), format: .csv, compressed: false),
+                                         by: .tenantUser(context.user), in: context.scope, logger: context.logger)
+            return SavedViewRoutes.redirect(filters.url("/dashboards/exports"))
+        }
         tenant.get("dashboards/exports") { request, context in
             let query = try QueryParameters.pairs(of: request)
             // `reload=auto`: the user asked the page to reload itself while jobs run (never the default).

@@ -30,6 +30,8 @@ struct DashboardRoutes {
     /// Whether the server runs exports (``DashboardExportRoutes`` are registered): only then do the
     /// panels offer "Export CSV" and the dashboard link to its exports page.
     var offersExports = false
+    /// The approved custom reports a tenant admin pinned, shown below the four panels.
+    var customReports: CustomReportPanels? = nil
 
     static let cookieName = SessionAuthenticator.cookieName
 
@@ -60,6 +62,7 @@ struct DashboardRoutes {
             try await courseEnrollments(request, context: context)
         }
         PanelDownloadRoute(runner: runner).register(on: tenant)
+        customReports?.register(on: tenant)
 
         let platform = router.platformRoutes(authenticator: authenticator, purpose: "platform pages", audit: audit)
         platform.get("platform/analytics") { request, context in
@@ -120,13 +123,14 @@ struct DashboardRoutes {
         // The course choices: every course of the period, whatever the course filter. Without a filter
         // that is the completion report already run.
         let allCourses = filters.course == nil ? completion : try await run(.completionRate, DashboardFilters(days: filters.days))
-        let model = try TenantDashboard.Model(
+        var model = try TenantDashboard.Model(
             activeLearners: try await run(.activeLearners, filters),
             completion: completion,
             // One-day buckets: the page groups them by week and takes the median to the day.
             completionTimes: try await run(.timeToComplete, filters, extra: [("bucket_days", "1")]),
             cohorts: try await run(.cohortComparison, filters),
             allCourses: allCourses, filters: filters, today: today, presentation: presentation)
+        model.customPanels = try await customReports?.panels(in: tenant, logger: logger) ?? []
         return html(TenantDashboard.View(model: model).render())
     }
 

@@ -13,6 +13,7 @@ public struct ExportService: Sendable {
     let store: any ExportObjectStore
     let audit: AuditLog
     let catalog: ReportCatalog
+    let customReports: CustomReportStore
     /// The time links are signed and checked at (tests move it).
     let now: @Sendable () -> Date
 
@@ -23,6 +24,7 @@ public struct ExportService: Sendable {
         self.store = store
         self.audit = database.audit
         self.catalog = catalog
+        self.customReports = CustomReportStore(database: database)
         self.now = now
     }
 
@@ -89,6 +91,16 @@ public struct ExportService: Sendable {
     }
 
     public func create(_ request: ExportRequest, by actor: Actor, in scope: TenantScope, logger: Logger) async throws -> ExportJob {
+        var request = request
+        if case .customReport(let name, nil) = request.source {
+            // Pinned to the approved text of now: the job exports what was approved when it was asked for.
+            guard let report = try await customReports.report(in: scope, named: name, logger: logger), report.state == .approved else {
+                try await record(actor, tenant: scope.tenant, action: "export_created", job: nil, report: "custom:\(name)", outcome: "invalid",
+                                 logger: logger)
+                throw TenantScopeError.notFound("no approved custom report named '\(name)'")
+            }
+            request.source = .customReport(name: name, sqlSHA256: report.sqlSHA256)
+        }
         guard let job = try await jobs.create(request, by: actor.requester, in: scope, logger: logger) else {
             throw TenantScopeError.conflict("the export could not be queued")
         }

@@ -40,6 +40,9 @@ public struct ExportStatus: ResponseEncodable, Sendable {
             self.until = until.map(ISO8601Timestamp.format)
         case .learner:
             break  // the learner's identifier is not echoed
+        case .customReport(let name, let hash):
+            report = name
+            self.parameters = hash.map { ["sql_sha256": $0] }
         }
         format = job.format.rawValue
         gzip = job.compressed

@@ -175,6 +175,10 @@ public struct ExportWorker: Service {
     private func settle(_ claim: ExportJobStore.Claim, after error: any Error, scope: TenantScope, logger: Logger) async {
         let permanent: String? = switch error {
         case let error as ExportReader.RowLimitExceeded: error.description
+        case let error as ExportReader.CustomReportChanged: error.description
+        case let error as SQLExecutionError where error.sqlState == "57014": "the export took longer than its time limit of \(settings.timeLimit)"
+        case let error as SQLExecutionError: "the custom report failed: \(error.message)"
+        case let refusal as SQLRefusal: "the custom report is refused by the SQL guard: \(refusal.description)"
         case let error as TenantScopeError where error.kind != .environment: error.message
         case let error as S3ResponseError: "the export store refused the file (\(error.code)); an operator must fix the store's configuration"
         default: Self.isStatementTimeout(error) ? "the export took longer than its time limit of \(settings.timeLimit)" : nil
@@ -211,6 +215,7 @@ public struct ExportWorker: Service {
 
     static func reportName(_ source: ExportSource) -> String {
         if case .report(let name, _) = source { return name }
+        if case .customReport(let name, _) = source { return "custom:\(name)" }
         return source.kind
     }
 

@@ -41,6 +41,7 @@ public struct IsolationHTTPProbe: Sendable {
     }
 
     static let canaryLabel = "A's canary"
+    static let platformCustomReportsPath = "/api/v1/platform/tenants/{slug}/custom-reports"
     static let tenantLabel = "A's tenant id"
     static let sessionCookie = SessionAuthenticator.cookieName
     static let xapiVersion = ("X-Experience-API-Version", "1.0.3")
@@ -337,6 +338,8 @@ public struct IsolationHTTPProbe: Sendable {
         var addressesVictim = false
         var routeSurface: Surface?
         var naming: Naming = .none
+        /// The OpenAPI path the target was made from (`/api/v1/…/{slug}/…`); empty for the probe's own requests.
+        var operationPath = ""
     }
 
     static func routeSurface(_ path: String) -> Surface? {
@@ -367,7 +370,8 @@ public struct IsolationHTTPProbe: Sendable {
                 // A platform admin may act for a tenant on its export routes (audited; it sees only the jobs
                 // the platform created there): for the platform token the slug names the tenant it acts
                 // for, not an object of A's it must be refused, and the check is that no canary shows.
-                let actsFor = credential.isPlatform && operation.path.hasPrefix("/api/v1/platform/tenants/{slug}/exports")
+                let actsFor = credential.isPlatform && (operation.path.hasPrefix("/api/v1/platform/tenants/{slug}/exports")
+                    || operation.path == Self.platformCustomReportsPath)
                 values = [(a.tenant.slug.rawValue, a.tenant.slug.rawValue, !actsFor)]
             case "id":
                 let id = operation.path.contains("/links/") ? a.linkID : a.view.id
@@ -386,7 +390,7 @@ public struct IsolationHTTPProbe: Sendable {
             let display = operation.path(filling: fill.mapValues(\.1))
             let victim = fill.values.contains { $0.2 }
             let base = Target(method: operation.method, path: path, display: display, body: Self.body(operation),
-                              addressesVictim: victim, routeSurface: Self.routeSurface(path))
+                              addressesVictim: victim, routeSurface: Self.routeSurface(path), operationPath: operation.path)
             for (query, aimsAtVictim) in queries(operation, path: path, credential: credential, context: context) {
                 var target = base
                 target.query = query
@@ -486,6 +490,12 @@ public struct IsolationHTTPProbe: Sendable {
     }
 
     func judge(_ target: Target, credential: Credential, client: IsolationHTTPClient, context: Context) async -> IsolationCheck {
+        // By design a platform admin lists the names and titles of the custom reports of the tenant it names by
+        // slug (audited): A's report title carries the canary. Its SQL text (which carries `custom-<canary>`) must
+        // never show, so that stays a finding.
+        let listsCustomReports = credential.isPlatform && target.operationPath == Self.platformCustomReportsPath
+        let scan = listsCustomReports
+            ? LeakScan(context.scan.needles + [.init(label: "A's custom report SQL", value: "custom-\(context.a.canary)")]) : context.scan
         var body = target.body
         if target.path == "/xAPI/statements", ["POST", "PUT"].contains(target.method), case .none = body {
             body = .json(Self.attackerStatement(id: context.a.statementIDs[0]))
@@ -508,10 +518,10 @@ public struct IsolationHTTPProbe: Sendable {
         let attempt = IsolationHTTPAttempt(
             method: target.method, target: shown, credential: credential.label, credentialSurface: credential.surface,
             routeSurface: target.routeSurface, addressesVictim: target.addressesVictim, namesVictimTenant: target.naming != .none,
-            mayShow: credential.isPlatform ? [Self.tenantLabel] : [])
+            mayShow: credential.isPlatform ? (listsCustomReports ? [Self.tenantLabel, Self.canaryLabel] : [Self.tenantLabel]) : [])
         do {
             let answer = try await client.send(request)
-            return IsolationHTTPRules.judge(attempt, answer, scan: context.scan)
+            return IsolationHTTPRules.judge(attempt, answer, scan: scan)
         } catch {
             return IsolationCheck(area: .http, attempt: "\(target.method) \(shown)", credential: credential.label, status: "no answer",
                                   outcome: .error, detail: "\(error)")

@@ -71,6 +71,8 @@ extension DashboardExports.Model {
                     parameters = [status.since.map { "since: \($0)" }, status.until.map { "until: \($0)" }].compactMap { $0 }
                 case "learner":
                     what = "A learner's data (access request)"
+                case "custom_report":
+                    what = "Custom report " + (status.report ?? "")
                 default:
                     what = status.source
                 }

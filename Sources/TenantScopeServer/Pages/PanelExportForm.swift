@@ -11,7 +11,11 @@ struct PanelExportForm: Sendable, Equatable {
     var filters: DashboardFilters
 
     init(panel: DashboardPanel, filters: DashboardFilters, formToken: String) {
-        action = panel.exportAction
+        self.init(action: panel.exportAction, filters: filters, formToken: formToken)
+    }
+
+    init(action: String, filters: DashboardFilters, formToken: String) {
+        self.action = action
         self.formToken = formToken
         self.filters = filters
     }

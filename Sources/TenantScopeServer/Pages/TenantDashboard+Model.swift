@@ -69,6 +69,8 @@ extension TenantDashboard {
         /// The course filter's choices: every course with enrollments in the period.
         var courseChoices: [String]
         var presentation: Presentation
+        /// The tenant's approved custom reports pinned to the dashboard, below the four panels.
+        var customPanels: [CustomReportPanel] = []
     }
 }
 

@@ -17,6 +17,7 @@ extension TenantDashboard {
                     HeadlineFiguresView(figures: headline).node,
                     .unwrap(model.presentation.savedViews) { SavedViews.View(model: $0).node },
                     .div(.class("grid"), activityPanel, timeToCompletePanel, completionPanel, cohortPanel),
+                    customPanels,
                 ],
                 footer: "Days are UTC. Today's figures are partial until the day ends."
             ).render()
@@ -41,6 +42,14 @@ extension TenantDashboard {
                 HeadlineFigure(label: "Completion rate", value: FigureText.percent(model.completionRate), note: "of enrollments"),
                 HeadlineFigure(label: "Median time to complete", value: FigureText.days(model.medianDaysToComplete), note: "from enrollment"),
             ]
+        }
+
+        /// The pinned custom reports, in a grid of their own; nothing when there are none.
+        var customPanels: Node<HTML.BodyContext> {
+            guard !model.customPanels.isEmpty else { return .empty }
+            return .div(.class("grid"), .attr("aria-label", "Custom reports"), .forEach(model.customPanels) { panel in
+                panel.node(csv: model.presentation.offersDownloads, exportFormToken: model.presentation.exportFormToken, filters: filters)
+            })
         }
 
         // MARK: Filters

@@ -6,8 +6,10 @@ import TenantScopePostgres
 
 /// `/api/v1/custom-reports`: a tenant admin saves a guarded SQL query as a report (draft), previews it — the
 /// preview shows the scope it runs in and the SQL exactly as PostgreSQL will execute it — and approves it;
-/// then every user of that tenant (viewers too) can list and run it. Running an approved report goes
-/// through the same guard, sandbox and audit as `/api/v1/sql`.
+/// then every user of that tenant (viewers too) can list and run it, and an admin may pin it to the learning
+/// dashboard as a panel (`PUT /api/v1/custom-reports/{name}/dashboard-panel`). Running an approved report goes
+/// through the same guard, sandbox and audit as `/api/v1/sql`; `?debug=true` on a run or a preview (tenant
+/// admins) adds PostgreSQL's plan (``SQLDebug``).
 struct CustomReportRoutes {
     let store: CustomReportStore
     let sql: GuardedSQLService
@@ -22,6 +24,7 @@ struct CustomReportRoutes {
         var sql_sha256: String
         var created_by: String
         var approved_by: String?
+        var dashboard_panel: Bool
 
         init(_ report: CustomReportStore.Report) {
             name = report.name
@@ -31,6 +34,7 @@ struct CustomReportRoutes {
             sql_sha256 = report.sqlSHA256
             created_by = report.createdBy
             approved_by = report.approvedBy
+            dashboard_panel = report.dashboardPanel
         }
     }
 
@@ -39,19 +43,12 @@ struct CustomReportRoutes {
     }
 
     struct Preview: Encodable {
-        struct Scope: Encodable {
-            var kind = "tenant"
-            var tenant_id: String
-            var actor: String
-            var database_role = "tenantscope_sandbox"
-            var row_level_security = "tenant_id = the signed context's tenant"
-            var transaction = "read only"
-        }
-
         var report: Item
-        var scope: Scope
+        var scope: SQLDebug.Scope
         var executed_sql: String
         var result: SQLResponse
+        /// With `?debug=true`: PostgreSQL's plan of the executed text.
+        var plan: [String]?
     }
 
     func register(on router: Router<AppRequestContext>) {
@@ -80,8 +77,9 @@ struct CustomReportRoutes {
                                          parameters: ["sql_sha256": report.sqlSHA256], outcome: "draft"), logger: context.logger)
             return try Self.json(Item(report), status: .created)
         }
-        group.post(":name/preview") { _, context in
+        group.post(":name/preview") { request, context in
             try context.require(.admin, "previewing a custom report needs a tenant admin")
+            let debug = try SQLDebug.requested(request)
             let report = try await existing(context)
             do {
                 let executed = try sql.executedText(report.sql)
@@ -92,9 +90,10 @@ struct CustomReportRoutes {
                 else { throw TenantScopeError.conflict("the report changed during the preview; preview it again") }
                 var previewed = report
                 if previewed.state == .draft { previewed.state = .previewed }
-                return try Self.json(Preview(report: Item(previewed),
-                                             scope: .init(tenant_id: context.scope.tenant.description, actor: context.scope.actor),
-                                             executed_sql: executed, result: SQLResponse(result, scope: context.scope, sql: report.sql)), status: .ok)
+                let plan = debug ? try await sql.explain(report.sql, in: context.scope, logger: context.logger) : nil
+                return try Self.json(Preview(report: Item(previewed), scope: SQLDebug.Scope(context.scope, limits: sql.limits),
+                                             executed_sql: executed, result: SQLResponse(result, scope: context.scope, sql: report.sql),
+                                             plan: plan), status: .ok)
             } catch let refusal as SQLRefusal {
                 return try SQLErrorBody(error: refusal.description, node: refusal.node, position: refusal.position).response()
             } catch let error as SQLExecutionError {
@@ -114,7 +113,29 @@ struct CustomReportRoutes {
             approved.approvedBy = context.scope.actor
             return try Self.json(Item(approved), status: .ok)
         }
+        // `{"shown": true}` pins an approved report to the tenant's learning dashboard as a panel; false takes it off.
+        group.put(":name/dashboard-panel") { request, context in
+            try context.require(.admin, "choosing the dashboard's panels needs a tenant admin")
+            let body = try await RequestBody.collect(request, limit: 1024)
+            guard let members = (try? JSONParser.parse(Array(body)))?.objectValue, members.count == 1,
+                  let shown = members["shown"]?.boolValue
+            else { throw TenantScopeError.invalidInput("the body must be {\"shown\": true} or {\"shown\": false}") }
+            var report = try await existing(context)
+            guard try await store.setDashboardPanel(in: context.scope, name: report.name, shown: shown, logger: context.logger) else {
+                throw TenantScopeError.conflict("only an approved report can be a dashboard panel: preview and approve it first")
+            }
+            try await audit.append(.init(scope: .tenant(context.scope), action: "custom_report_panel", report: "custom:\(report.name)",
+                                         parameters: ["shown": "\(shown)"], outcome: "ok"), logger: context.logger)
+            report.dashboardPanel = shown
+            return try Self.json(Item(report), status: .ok)
+        }
         group.get(":name") { request, context in
+            let debug = try SQLDebug.requested(request)
+            let csv = ReportRoutes.wantsCSV(request)
+            if debug {
+                try context.require(.admin, "the debug mode is for tenant admins")
+                if csv { throw TenantScopeError.invalidInput("the debug mode answers in JSON, not CSV") }
+            }
             let report = try await existing(context)
             guard report.state == .approved else {
                 throw TenantScopeError.conflict("the custom report '\(report.name)' is not approved yet")
@@ -122,8 +143,8 @@ struct CustomReportRoutes {
             do {
                 let result = try await sql.run(report.sql, in: context.scope, surface: "custom-report", report: "custom:\(report.name)",
                                                requiresAnalyst: false, logger: context.logger)
-                let csv = ReportRoutes.wantsCSV(request)
-                return try SQLRoutes.response(result, format: csv ? .csv : .json, scope: context.scope, sql: report.sql)
+                let plan = debug ? try await SQLDebug.make(report.sql, in: context.scope, service: sql, logger: context.logger) : nil
+                return try SQLRoutes.response(result, format: csv ? .csv : .json, scope: context.scope, sql: report.sql, debug: plan)
             } catch let refusal as SQLRefusal {
                 return try SQLErrorBody(error: refusal.description, node: refusal.node, position: refusal.position).response()
             } catch let error as SQLExecutionError {

@@ -97,6 +97,24 @@ public struct GuardedSQLService: Sendable {
         }
     }
 
+    /// The admin debug mode: PostgreSQL's plan for `sql` exactly as the sandbox would run it in `scope` (not
+    /// executed), row-level security filter included. Only for tenant admins; the guard applies as for a run.
+    public func explain(_ sql: String, in scope: TenantScope, logger: Logger) async throws -> [String] {
+        guard scope.role == .admin else { throw TenantScopeError.forbidden("the debug mode is for tenant admins") }
+        return try await sandbox.explain(try check(sql), in: scope, limits: limits, logger: logger)
+    }
+
+    /// Streams an approved custom report's rows for an export, checked by the guard first, in `scope`'s sandbox,
+    /// at most `rowCap` rows (returns whether more were there). The export job is the audit row.
+    public func stream(_ sql: String, in scope: TenantScope, rowCap: Int, timeLimit: Duration, logger: Logger,
+                       columns: @escaping @Sendable ([SQLResult.Column]) async throws -> Void,
+                       row: @escaping @Sendable ([SQLValue]) async throws -> Void) async throws -> Bool {
+        var exportLimits = limits
+        exportLimits.rowCap = rowCap
+        exportLimits.statementTimeout = timeLimit
+        return try await sandbox.stream(try check(sql), in: scope, limits: exportLimits, logger: logger, columns: columns, row: row)
+    }
+
     /// The text PostgreSQL will run for `sql` (throws the guard's refusal).
     public func executedText(_ sql: String) throws -> String {
         SQLSandbox.executedText(try check(sql), rowCap: limits.rowCap)
@@ -112,3 +130,5 @@ public struct GuardedSQLService: Sendable {
         return try SQLGuard.checked(tree, sql: sql)
     }
 }
+
+extension GuardedSQLService: CustomReportExecutor {}

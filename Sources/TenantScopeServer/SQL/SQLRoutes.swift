@@ -5,8 +5,9 @@ import TenantScopeCore
 import TenantScopePostgres
 
 /// `POST /api/v1/sql`: one read-only query over the semantic layer, for a tenant token with the `analyst` or
-/// `admin` role. Body `{"sql": "...", "format": "json" | "csv"}`; the tenant is the token's, and a body that
-/// names one is refused.
+/// `admin` role. Body `{"sql": "...", "format": "json" | "csv", "debug": false}`; the tenant is the token's, and a
+/// body that names one is refused. `"debug": true` (tenant admins, JSON only) adds the scope, the executed text
+/// and PostgreSQL's plan (``SQLDebug``).
 struct SQLRoutes {
     let service: GuardedSQLService
     let authenticator: BearerAuthenticator
@@ -19,10 +20,15 @@ struct SQLRoutes {
         router.tenantRoutes("api/v1/sql", authenticator: authenticator, purpose: "ad-hoc SQL", audit: audit)
             .post { request, context in
                 let body = try await RequestBody.collect(request, limit: Self.maximumBodyBytes)
-                let (sql, format) = try Self.parse(body, accept: request.headers[.accept])
+                let (sql, format, debug) = try Self.parse(body, accept: request.headers[.accept])
+                if debug {
+                    try context.require(.admin, "the debug mode is for tenant admins")
+                    guard format == .json else { throw TenantScopeError.invalidInput("the debug mode answers in JSON; drop \"format\": \"csv\"") }
+                }
                 do {
                     let result = try await service.run(sql, in: context.scope, surface: "api", logger: context.logger)
-                    return try Self.response(result, format: format, scope: context.scope, sql: sql)
+                    let plan = debug ? try await SQLDebug.make(sql, in: context.scope, service: service, logger: context.logger) : nil
+                    return try Self.response(result, format: format, scope: context.scope, sql: sql, debug: plan)
                 } catch let refusal as SQLRefusal {
                     return try SQLErrorBody(error: refusal.description, node: refusal.node, position: refusal.position).response()
                 } catch let error as SQLExecutionError {
@@ -35,11 +41,11 @@ struct SQLRoutes {
         case json, csv
     }
 
-    static func parse(_ body: Data, accept: String?) throws -> (String, Format) {
+    static func parse(_ body: Data, accept: String?) throws -> (sql: String, format: Format, debug: Bool) {
         guard let members = (try? JSONParser.parse(Array(body)))?.objectValue else {
             throw TenantScopeError.invalidInput("the body must be a JSON object {\"sql\": \"...\", \"format\": \"json\" | \"csv\"}")
         }
-        if let unknown = members.keys.filter({ $0 != "sql" && $0 != "format" }).sorted().first {
+        if let unknown = members.keys.filter({ !["sql", "format", "debug"].contains($0) }).sorted().first {
             let hint = unknown.lowercased().contains("tenant") ? "; the tenant comes from the token" : ""
             throw TenantScopeError.invalidInput("unknown field '\(unknown.prefix(64))'\(hint)")
         }
@@ -53,10 +59,15 @@ struct SQLRoutes {
             }
             format = chosen
         }
-        return (sql, format)
+        var debug = false
+        if let value = members["debug"] {
+            guard let flag = value.boolValue else { throw TenantScopeError.invalidInput("'debug' must be true or false") }
+            debug = flag
+        }
+        return (sql, format, debug)
     }
 
-    static func response(_ result: SQLResult, format: Format, scope: TenantScope, sql: String) throws -> Response {
+    static func response(_ result: SQLResult, format: Format, scope: TenantScope, sql: String, debug: SQLDebug? = nil) throws -> Response {
         switch format {
         case .csv:
             var lines = [result.columns.map { CSV.escape($0.name) }.joined(separator: ",")]
@@ -69,7 +80,9 @@ struct SQLRoutes {
         case .json:
             var headers = HTTPFields()
             headers[.contentType] = "application/json; charset=utf-8"
-            let data = try JSONEncoder().encode(SQLResponse(result, scope: scope, sql: sql))
+            var body = SQLResponse(result, scope: scope, sql: sql)
+            body.debug = debug
+            let data = try JSONEncoder().encode(body)
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(bytes: data)))
         }
     }
@@ -94,6 +107,8 @@ struct SQLResponse: Encodable {
     var row_count: Int
     var truncated: Bool
     var duration_ms: Int
+    /// Only in the admin debug mode.
+    var debug: SQLDebug?
 
     init(_ result: SQLResult, scope: TenantScope, sql: String) {
         self.scope = Scope(tenant_id: scope.tenant.description)
