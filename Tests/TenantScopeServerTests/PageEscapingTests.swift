@@ -34,6 +34,19 @@ import TenantScopeCore
         #expect(html.contains("value=\"&quot; data-pwn=&quot;1&quot;&gt;&lt;i&gt;pwn"))
     }
 
+    @Test func aCustomReportPanelKeepsHostileTitlesColumnsAndValuesAsText() {
+        var model = PageFixtures.adminDashboard
+        let hostile = SQLResult(columns: [.init(name: Self.hostile, type: "TEXT")], rows: [[.text(Self.hostile)]], truncated: false,
+                                durationMilliseconds: 1)
+        model.customPanels = [
+            CustomReportPanel(name: "hostile", title: Self.hostile, result: hostile),
+            CustomReportPanel(name: "failing", title: "Failing", error: Self.hostile),
+        ]
+        let html = TenantDashboard.View(model: model).render()
+        Self.expectInert(html)
+        #expect(html.contains("id=\"custom-hostile\"") && html.contains("id=\"custom-failing\""))
+    }
+
     @Test func theOtherPagesKeepHostileNamesAsText() {
         var enrollments = PageFixtures.enrollments
         enrollments.course = Self.hostile

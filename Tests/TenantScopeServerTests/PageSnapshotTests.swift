@@ -1,5 +1,6 @@
 import SnapshotTesting
 import Testing
+import TenantScopeCore
 @testable import TenantScopeServer
 
 extension Snapshotting where Value == String, Format == String {
@@ -16,6 +17,19 @@ extension Snapshotting where Value == String, Format == String {
 @Suite(.snapshots) struct PageSnapshotTests {
     @Test func tenantDashboardForAnAdmin() {
         assertSnapshot(of: TenantDashboard.View(model: PageFixtures.adminDashboard).render(), as: .html)
+    }
+
+    @Test func tenantDashboardWithCustomReportPanels() {
+        var model = PageFixtures.adminDashboard
+        let rows: [[SQLValue]] = (1...60).map { [.text("Course \($0)"), .integer($0 * 3), .null] }
+        model.customPanels = [
+            CustomReportPanel(name: "course_sizes", title: "Learners per course",
+                              result: SQLResult(columns: [.init(name: "course", type: "TEXT"), .init(name: "learners", type: "BIGINT"),
+                                                          .init(name: "note", type: "TEXT")],
+                                                rows: rows, truncated: false, durationMilliseconds: 4)),
+            CustomReportPanel(name: "broken", title: "Broken report", error: "column occurred_at has type INTERVAL, which the SQL surface does not return; cast it to text"),
+        ]
+        assertSnapshot(of: TenantDashboard.View(model: model).render(), as: .html)
     }
 
     @Test func tenantDashboardWithoutData() {
