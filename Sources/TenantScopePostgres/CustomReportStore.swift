@@ -95,12 +95,12 @@ public struct CustomReportStore: Sendable {
         }
     }
 
-    /// Pins an approved report to the tenant's dashboard, or takes it off; false unless the report is approved.
-    /// A pinned report that is edited leaves the dashboard until it is approved again.
+    /// Pins an approved report to the tenant's dashboard, or takes any report off it; pinning is false unless the
+    /// report is approved. A pinned report that is edited leaves the dashboard until it is approved again.
     public func setDashboardPanel(in scope: TenantScope, name: String, shown: Bool, logger: Logger) async throws -> Bool {
         try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             try await connection.query("""
-                UPDATE app.custom_reports SET dashboard_panel = \(shown) WHERE name = \(name) AND state = 'approved' RETURNING 1
+                UPDATE app.custom_reports SET dashboard_panel = \(shown) WHERE name = \(name) AND (state = 'approved' OR NOT \(shown)) RETURNING 1
                 """).collect().count == 1
         }
     }

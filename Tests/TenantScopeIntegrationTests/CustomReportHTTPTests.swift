@@ -103,6 +103,8 @@ import Testing
             // The plan shows row-level security as PostgreSQL applies it: the tenant filter on the table read.
             let plan = try #require(debug["plan"]?.arrayValue).compactMap(\.stringValue)
             #expect(plan.contains { $0.contains("current_tenant()") }, "\(plan)")
+            // No estimates: they come from statistics over every tenant's rows.
+            #expect(!plan.isEmpty && !plan.contains { $0.contains("cost=") || $0.contains("rows=") }, "\(plan)")
             #expect(body.contains(fixture.a.canary) && !body.contains(fixture.b.canary))
 
             // Admins only, JSON only; a bad flag is a 400. Without it, no plan.
@@ -187,6 +189,10 @@ import Testing
             _ = try await Self.send(client, admin, .post, "/api/v1/custom-reports",
                                     #"{"name": "pinned", "title": "Pinned courses", "sql": "SELECT title FROM courses"}"#)
             #expect(!(try await DashboardHTTPTests.page(client, "/dashboards/learning", cookie: cookieA).1.contains("custom-pinned")))
+            // A draft cannot be pinned, but it can be taken off, so it does not come back on approval.
+            #expect(try await Self.send(client, admin, .put, "/api/v1/custom-reports/pinned/dashboard-panel", #"{"shown": true}"#).0 == .conflict)
+            let (unpinned, unpinnedBody) = try await Self.send(client, admin, .put, "/api/v1/custom-reports/pinned/dashboard-panel", #"{"shown": false}"#)
+            #expect(unpinned == .ok && unpinnedBody.contains("\"dashboard_panel\":false"), "\(unpinnedBody)")
 
             let audit = try await TestDatabase.current.admin.auditTrail.tail(limit: 200, logger: TestDatabase.logger)
             #expect(audit.contains { $0.entry.action == "custom_report_panel" && $0.entry.parameters["shown"] == "true" })

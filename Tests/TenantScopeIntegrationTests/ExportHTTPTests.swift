@@ -102,6 +102,13 @@ import Testing
             // Tenant B has no report of that name.
             _ = try await setup.send(.post, "/api/v1/exports", try await setup.headers(b), #"{"custom_report": "objects"}"#, expect: .notFound)
 
+            // A platform admin acting for the tenant lists custom reports but never runs one, an export included.
+            var platform = HTTPFields()
+            platform[.authorization] = "Bearer " + (try await TestTokens.platform())
+            platform[.contentType] = "application/json"
+            _ = try await setup.send(.post, "/api/v1/platform/tenants/\(a.tenant.slug)/exports", platform, #"{"custom_report": "objects"}"#,
+                                     expect: .forbidden)
+
             let created = try await setup.send(.post, "/api/v1/exports", viewer, #"{"custom_report": "objects", "format": "csv"}"#, expect: .accepted)
             let id = try #require(Self.field(created.body, "id"))
             #expect(Self.field(created.body, "source") == "custom_report" && Self.field(created.body, "report") == "objects", "\(created.body)")
@@ -122,6 +129,7 @@ import Testing
 
             let audit = try await setup.fixture.handle.admin.auditTrail.tail(limit: 200, logger: TestDatabase.logger)
             #expect(audit.contains { $0.entry.action == "export_completed" && $0.entry.report == "custom:objects" && $0.entry.parameters["job"] == id })
+            #expect(audit.contains { $0.entry.action == "export_created" && $0.entry.report == "custom:objects" && $0.entry.outcome == "forbidden" })
         }
     }
 

@@ -92,6 +92,13 @@ public struct ExportService: Sendable {
 
     public func create(_ request: ExportRequest, by actor: Actor, in scope: TenantScope, logger: Logger) async throws -> ExportJob {
         var request = request
+        if case .customReport(let name, _) = request.source, actor.requester.kind == "platform_admin" {
+            // Platform operators list a tenant's custom reports but never run them, except by previewing the
+            // tenant's dashboard (issue 17): an export would be a run.
+            try await record(actor, tenant: scope.tenant, action: "export_created", job: nil, report: "custom:\(name)", outcome: "forbidden",
+                             logger: logger)
+            throw TenantScopeError.forbidden("platform operators do not run a tenant's custom reports; preview the tenant's dashboard instead")
+        }
         if case .customReport(let name, nil) = request.source {
             // Pinned to the approved text of now: the job exports what was approved when it was asked for.
             guard let report = try await customReports.report(in: scope, named: name, logger: logger), report.state == .approved else {

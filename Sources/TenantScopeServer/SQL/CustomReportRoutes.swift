@@ -122,7 +122,7 @@ struct CustomReportRoutes {
             else { throw TenantScopeError.invalidInput("the body must be {\"shown\": true} or {\"shown\": false}") }
             var report = try await existing(context)
             guard try await store.setDashboardPanel(in: context.scope, name: report.name, shown: shown, logger: context.logger) else {
-                throw TenantScopeError.conflict("only an approved report can be a dashboard panel: preview and approve it first")
+                throw TenantScopeError.conflict("only an approved report can be pinned to the dashboard: preview and approve it first")
             }
             try await audit.append(.init(scope: .tenant(context.scope), action: "custom_report_panel", report: "custom:\(report.name)",
                                          parameters: ["shown": "\(shown)"], outcome: "ok"), logger: context.logger)

@@ -40,7 +40,8 @@ struct SQLDebug: Encodable {
 
     var scope: Scope
     var executed_sql: String
-    /// `EXPLAIN (VERBOSE, COSTS)` of the executed text, one line per element.
+    /// `EXPLAIN (VERBOSE, COSTS OFF)` of the executed text, one line per element: no cost or row estimates, which
+    /// PostgreSQL takes from statistics over all tenants' rows.
     var plan: [String]
 
     static func make(_ sql: String, in scope: TenantScope, service: GuardedSQLService, logger: Logger) async throws -> SQLDebug {
