@@ -103,10 +103,12 @@ func buildRouter(
         ? ReportResultCache(maximumBytes: configuration.reportCacheBytes, metrics: metrics.factory) : nil
     let watermarks = RollupWatermarks(pool: database.pool)
     let reports = ReportRunner(catalog: catalog, database: database, cache: cache, watermarks: watermarks)
+    // One tenant's report work cannot take every pooled connection from the others.
+    let limiter = configuration.tenantConcurrency.map(TenantConcurrencyLimiter.init(limits:))
 
     HealthRoutes(database: database).register(on: router)
     OpenAPIRoute().register(on: router)
-    ReportRoutes(runner: reports, authenticator: bearer, audit: audit).register(on: router)
+    ReportRoutes(runner: reports, authenticator: bearer, audit: audit, limiter: limiter).register(on: router)
     PlatformTenantRoutes(directory: database.tenants, audit: audit, authenticator: bearer, exportStore: configuration.exports?.store,
                          lrsCredentials: lrsCredentials, customReports: CustomReportStore(database: database))
         .register(on: router)
@@ -121,12 +123,12 @@ func buildRouter(
     let dashboards = DashboardRoutes(runner: reports, verifier: tokens, directory: database.tenants, audit: audit,
                                      sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews,
                                      offersExports: configuration.exports != nil,
-                                     customReports: CustomReportPanels(store: customReports, sql: sql))
+                                     customReports: CustomReportPanels(store: customReports, sql: sql), limiter: limiter)
     dashboards.register(on: router)
     SavedViewRoutes(store: database.savedViews, dashboards: dashboards, audit: audit).register(on: router)
-    SQLRoutes(service: sql, authenticator: bearer, audit: audit).register(on: router)
-    MCPRoutes(tools: MCPTools(reports: reports, sql: sql), authenticator: bearer, audit: audit).register(on: router)
-    CustomReportRoutes(store: customReports, sql: sql, authenticator: bearer, audit: audit).register(on: router)
+    SQLRoutes(service: sql, authenticator: bearer, audit: audit, limiter: limiter).register(on: router)
+    MCPRoutes(tools: MCPTools(reports: reports, sql: sql), authenticator: bearer, audit: audit, limiter: limiter).register(on: router)
+    CustomReportRoutes(store: customReports, sql: sql, authenticator: bearer, audit: audit, limiter: limiter).register(on: router)
     if let exports = configuration.exports {
         let service = ExportService(database: database, store: exports.store, catalog: catalog, now: exports.now)
         ExportRoutes(service: service, directory: database.tenants, authenticator: bearer, audit: audit).register(on: router)

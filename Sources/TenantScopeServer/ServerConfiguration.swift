@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
 
     /// The guarded SQL surface's limits (time, memory, temp files, rows).
     public var sqlLimits: SQLSandbox.Limits = .init()
+    /// Each tenant's concurrent report, SQL, MCP and dashboard requests (nil: no limit).
+    public var tenantConcurrency: TenantConcurrencyLimiter.Limits? = .init()
     /// Whether the SQL surface's parser guard runs: only tests turn it off, to prove the second layer.
     public var sqlGuard: GuardedSQLService.GuardMode = .enforced
 
@@ -44,8 +46,10 @@ public struct ServerConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = defaultMaximumBodyBytes,
         rollupInterval: Duration? = RollupService.defaultInterval, embedding: EmbeddingPolicy = EmbeddingPolicy(),
         sessionSigner: DashboardSessionSigner = .random(), metricsListener: MetricsListener? = nil,
-        reportCacheBytes: Int = ReportResultCache.defaultMaximumBytes, exports: ExportConfiguration? = nil
+        reportCacheBytes: Int = ReportResultCache.defaultMaximumBytes, exports: ExportConfiguration? = nil,
+        tenantConcurrency: TenantConcurrencyLimiter.Limits? = .init()
     ) {
+        self.tenantConcurrency = tenantConcurrency
         self.exports = exports
         self.reportCacheBytes = reportCacheBytes
         self.metricsListener = metricsListener

@@ -64,6 +64,14 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "MiB"))
     var reportCacheMb = ReportResultCache.defaultMaximumBytes >> 20
 
+    @Option(help: ArgumentHelp(
+        "Report, SQL, MCP and dashboard requests one tenant may run at once in this process (0: no limit); more wait their turn.",
+        valueName: "count"))
+    var tenantConcurrency = TenantConcurrencyLimiter.Limits().perTenant
+
+    @Option(help: ArgumentHelp("Seconds a tenant's request waits for its turn before 429 with Retry-After.", valueName: "seconds"))
+    var tenantQueueWait: Double = 10
+
     @OptionGroup(title: "Exports") var exportOptions: ExportOptions
 
     @Option(help: ArgumentHelp("Export jobs this process runs at once (0 runs none: another process's worker takes them).", valueName: "count"))
@@ -98,6 +106,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard reportCacheMb >= 0, reportCacheMb <= 65536 else {
             throw ValidationError("--report-cache-mb takes MiB between 0 and 65536, got \(reportCacheMb)")
+        }
+        guard (0...10_000).contains(tenantConcurrency) else {
+            throw ValidationError("--tenant-concurrency takes 0 to 10000, got \(tenantConcurrency)")
+        }
+        guard tenantQueueWait >= 0, tenantQueueWait <= 600 else {
+            throw ValidationError("--tenant-queue-wait takes seconds between 0 and 600, got \(tenantQueueWait)")
         }
         guard (0...64).contains(exportWorkers) else { throw ValidationError("--export-workers takes 0 to 64, got \(exportWorkers)") }
         guard exportRetentionDays > 0, exportRetentionDays <= 3650 else {
@@ -190,7 +204,9 @@ struct ServeCommand: AsyncParsableCommand {
                         allowedOrigins: embedOrigins + (demo ? ["http://localhost:*", "http://127.0.0.1:*"] : []),
                         alwaysSecure: secureCookies),
                     metricsListener: metricsPort.map { .init(host: metricsHost, port: $0) },
-                    reportCacheBytes: reportCacheMb << 20, exports: exports
+                    reportCacheBytes: reportCacheMb << 20, exports: exports,
+                    tenantConcurrency: tenantConcurrency == 0 ? nil : .init(
+                        perTenant: tenantConcurrency, maximumWait: .milliseconds(Int64(tenantQueueWait * 1000)))
                 ), tokens: verifier,
                 catalog: try StandardReports.catalog(), logger: logger, metrics: metrics,
                 services: embedded.map { [EmbeddedPostgresSupervisor(embedded: $0, logger: logger)] } ?? [],
