@@ -25,20 +25,10 @@ struct PlatformTenantRoutes {
         var tenant_id: String
     }
 
-    /// A custom report as the platform sees it: everything but the SQL text and its rows.
-    struct CustomReportItem: Encodable {
-        var name: String
-        var title: String
-        var state: String
-        var sql_sha256: String
-        var created_by: String
-        var approved_by: String?
-        var dashboard_panel: Bool
-    }
-
+    /// A tenant's custom reports as the platform sees them: everything but the SQL text (and never rows).
     struct CustomReports: ResponseEncodable {
         var tenant: String
-        var reports: [CustomReportItem]
+        var reports: [CustomReportRoutes.Item]
     }
 
     func register(on router: Router<AppRequestContext>) {
@@ -54,10 +44,7 @@ struct PlatformTenantRoutes {
             let reports = try await customReports.reports(in: ScopePolicy.preview(by: context.scope, of: tenant.id), logger: context.logger)
             try await audit.append(.init(principal: context.principal, scopeTenant: tenant.id, action: "tenant_custom_reports_listed",
                                          parameters: ["slug": slug.rawValue], rowCount: reports.count, outcome: "ok"), logger: context.logger)
-            return CustomReports(tenant: slug.rawValue, reports: reports.map {
-                CustomReportItem(name: $0.name, title: $0.title, state: $0.state.rawValue, sql_sha256: $0.sqlSHA256, created_by: $0.createdBy,
-                                 approved_by: $0.approvedBy, dashboard_panel: $0.dashboardPanel)
-            })
+            return CustomReports(tenant: slug.rawValue, reports: reports.map { CustomReportRoutes.Item($0, includesSQL: false) })
         }
         group.delete(":slug") { request, context in
                 let slug = try TenantSlug(try context.parameters.require("slug"))

@@ -21,17 +21,18 @@ struct CustomReportRoutes {
         var name: String
         var title: String
         var state: String
-        var sql: String
+        /// Left out of the platform's listing (``PlatformTenantRoutes``): it may hold the tenant's values.
+        var sql: String?
         var sql_sha256: String
         var created_by: String
         var approved_by: String?
         var dashboard_panel: Bool
 
-        init(_ report: CustomReportStore.Report) {
+        init(_ report: CustomReportStore.Report, includesSQL: Bool = true) {
             name = report.name
             title = report.title
             state = report.state.rawValue
-            sql = report.sql
+            sql = includesSQL ? report.sql : nil
             sql_sha256 = report.sqlSHA256
             created_by = report.createdBy
             approved_by = report.approvedBy
@@ -58,7 +59,7 @@ struct CustomReportRoutes {
         group.get { _, context in
             let all = try await store.reports(in: context.scope, logger: context.logger)
             let visible = context.scope.role == .admin ? all : all.filter { $0.state == .approved }
-            return List(reports: visible.map(Item.init))
+            return List(reports: visible.map { Item($0) })
         }
         group.post { request, context in
             try context.require(.admin, "saving a custom report needs a tenant admin")
