@@ -106,6 +106,13 @@ import TenantScopeCore
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         #expect(limiter.load(of: a) == (running: 1, waiting: 0))
+        // Cancelled before it even asks: refused at once, not queued for the whole wait.
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await limiter.run(for: a) { 1 }
+        }
+        await #expect(throws: CancellationError.self) { try await early.value }
+        #expect(limiter.load(of: a) == (running: 1, waiting: 0))
         gate.open()
         try await holder.value
         #expect(limiter.load(of: a) == (running: 0, waiting: 0))

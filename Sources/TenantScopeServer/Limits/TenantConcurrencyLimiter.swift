@@ -85,10 +85,13 @@ public final class TenantConcurrencyLimiter: Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                enum Outcome { case admitted, queued, refused }
+                enum Outcome { case admitted, queued, refused, cancelled }
                 let outcome: Outcome = state.withLock { state in
+                    // Cancelled before it could queue: the cancellation handler, which takes this lock too, found
+                    // nothing to withdraw, so the request must not wait.
+                    if Task.isCancelled { return .cancelled }
                     var queue = state.tenants[tenant, default: Queue()]
-                    defer { state.tenants[tenant] = queue }
+                    defer { state.tenants[tenant] = queue.running == 0 && queue.waiters.isEmpty ? nil : queue }
                     if queue.running < limits.perTenant && queue.waiters.isEmpty {
                         queue.running += 1
                         return .admitted
@@ -100,6 +103,7 @@ public final class TenantConcurrencyLimiter: Sendable {
                 switch outcome {
                 case .admitted: continuation.resume()
                 case .refused: continuation.resume(throwing: busy)
+                case .cancelled: continuation.resume(throwing: CancellationError())
                 case .queued:
                     let wait = limits.maximumWait
                     Task { [weak self] in
