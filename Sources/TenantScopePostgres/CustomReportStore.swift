@@ -59,10 +59,21 @@ public struct CustomReportStore: Sendable {
     }
 
     public func reports(in scope: TenantScope, logger: Logger) async throws -> [Report] {
+        try await reports(in: scope, pinnedOnly: false, logger: logger)
+    }
+
+    /// The approved reports pinned to the dashboard, by name.
+    public func dashboardPanels(in scope: TenantScope, logger: Logger) async throws -> [Report] {
+        try await reports(in: scope, pinnedOnly: true, logger: logger)
+    }
+
+    private func reports(in scope: TenantScope, pinnedOnly: Bool, logger: Logger) async throws -> [Report] {
         try await sessions.run(scope, logger: logger) { connection in
             var reports: [Report] = []
             for try await (name, title, sql, hash, state, by, approver, panel) in try await connection.query("""
-                SELECT name, title, sql, sql_sha256, state, created_by, approved_by, dashboard_panel FROM app.custom_reports ORDER BY name
+                SELECT name, title, sql, sql_sha256, state, created_by, approved_by, dashboard_panel FROM app.custom_reports
+                WHERE NOT \(pinnedOnly) OR (dashboard_panel AND state = 'approved')
+                ORDER BY name
                 """).decode((String, String, String, String, String, String, String?, Bool).self) {
                 reports.append(Report(name: name, title: title, sql: sql, sqlSHA256: hash, state: State(rawValue: state) ?? .draft,
                                       createdBy: by, approvedBy: approver, dashboardPanel: panel))
@@ -103,10 +114,5 @@ public struct CustomReportStore: Sendable {
                 UPDATE app.custom_reports SET dashboard_panel = \(shown) WHERE name = \(name) AND (state = 'approved' OR NOT \(shown)) RETURNING 1
                 """).collect().count == 1
         }
-    }
-
-    /// The approved reports pinned to the dashboard, by name.
-    public func dashboardPanels(in scope: TenantScope, logger: Logger) async throws -> [Report] {
-        try await reports(in: scope, logger: logger).filter { $0.state == .approved && $0.dashboardPanel }
     }
 }

@@ -41,6 +41,17 @@ import Testing
             }
         }
 
+        /// Stores `statements` statements in each of A and B whose object is that tenant's own canary IRI.
+        func storeCanaries(statements: Int) async throws -> (a: String, b: String) {
+            let canaryA = "https://example.com/a-\(UUID().uuidString.lowercased())"
+            let canaryB = "https://example.com/b-\(UUID().uuidString.lowercased())"
+            for (member, object) in [(fixture.a, canaryA), (fixture.b, canaryB)] {
+                _ = try await send(.post, "/xAPI/statements", member.headers,
+                                   XAPIJSON.array((0..<statements).map { _ in XAPIJSON.statement(object: object) }), expect: .ok)
+            }
+            return (canaryA, canaryB)
+        }
+
         func headers(_ member: LRSFixture.Member, role: TenantUser.Role = .admin, subject: String = "exporter") async throws -> HTTPFields {
             var headers = HTTPFields()
             headers[.authorization] = "Bearer " + (try await TestTokens.tenant(member.tenant.id, role: role, subject: subject))
@@ -85,11 +96,7 @@ import Testing
     @Test func anApprovedCustomReportIsExportedInItsTenantsScopeAsApproved() async throws {
         try await withExports { setup in
             let a = setup.fixture.a, b = setup.fixture.b
-            let canaryA = "https://example.com/a-\(UUID().uuidString.lowercased())"
-            let canaryB = "https://example.com/b-\(UUID().uuidString.lowercased())"
-            for (member, object) in [(a, canaryA), (b, canaryB)] {
-                _ = try await setup.send(.post, "/xAPI/statements", member.headers, XAPIJSON.array([XAPIJSON.statement(object: object)]), expect: .ok)
-            }
+            let (canaryA, canaryB) = try await setup.storeCanaries(statements: 1)
             let admin = try await setup.headers(a)
             let viewer = try await setup.headers(a, role: .viewer, subject: "viewer-a")
             let report = #"{"name": "objects", "title": "Objects", "sql": "SELECT DISTINCT object_id FROM statements ORDER BY 1"}"#
@@ -136,12 +143,7 @@ import Testing
     @Test func aTenantAdminExportsAReportAndItsStatementsAndDownloadsThemThroughASignedLink() async throws {
         try await withExports { setup in
             let a = setup.fixture.a, b = setup.fixture.b
-            let canaryA = "https://example.com/a-\(UUID().uuidString.lowercased())"
-            let canaryB = "https://example.com/b-\(UUID().uuidString.lowercased())"
-            for (member, object) in [(a, canaryA), (b, canaryB)] {
-                _ = try await setup.send(.post, "/xAPI/statements", member.headers,
-                                         XAPIJSON.array((0..<3).map { _ in XAPIJSON.statement(object: object) }), expect: .ok)
-            }
+            let (canaryA, canaryB) = try await setup.storeCanaries(statements: 3)
             let admin = try await setup.headers(a)
             let created = try await setup.send(.post, "/api/v1/exports", admin, #"{"statements": {}, "format": "ndjson", "gzip": true}"#,
                                                expect: .accepted)
