@@ -5,8 +5,21 @@
 /// before `BEGIN` and starts nothing for a client that is gone (its batch is then certainly not stored,
 /// and `stored` stays within the roll-ups' look-back). Work with no client (the roll-up service, the
 /// command line) keeps the default: connected.
-public enum ClientLiveness {
-    @TaskLocal public static var isConnected: @Sendable () -> Bool = { true }
+///
+/// The task-local value is this class, not the bare closure: Swift 6.3's optimizer specialized
+/// `TaskLocal.withValue` for a closure value into a push with bad type metadata, and every request of a
+/// release build crashed in `swift_task_localValuePush`. A reference is the shape task locals are
+/// exercised with most.
+public final class ClientLiveness: Sendable {
+    @TaskLocal public static var current = ClientLiveness { true }
+
+    private let probe: @Sendable () -> Bool
+
+    public init(_ probe: @escaping @Sendable () -> Bool) {
+        self.probe = probe
+    }
+
+    public var isConnected: Bool { probe() }
 }
 
 /// The client of a request went away before its database work began; nothing was done.

@@ -54,7 +54,7 @@ public struct ScopedDatabase: Sendable {
         return try await pool.withConnection(deadline: timeout + DatabasePool.grace, logger: logger) { [self] connection in
             // A request abandoned while it waited for a connection starts no transaction.
             try Task.checkCancellation()
-            guard ClientLiveness.isConnected() else { throw ClientGone() }
+            guard ClientLiveness.current.isConnected else { throw ClientGone() }
             return try await run(scope, on: connection, access: access, statementTimeout: timeout, logger: logger, body)
         }
     }

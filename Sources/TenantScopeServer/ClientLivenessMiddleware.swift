@@ -7,7 +7,9 @@ struct ClientLivenessMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        try await ClientLiveness.$isConnected.withValue(context.isClientConnected) {
+        // Bound to a local first: the value lives in this frame for the whole scope (see ClientLiveness).
+        let liveness = ClientLiveness(context.isClientConnected)
+        return try await ClientLiveness.$current.withValue(liveness) {
             try await next(request, context)
         }
     }

@@ -44,7 +44,7 @@ import Testing
         let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "gone-test"])
         let prepared = try StatementBatch.parse(Data(XAPIJSON.statement().utf8), validator: validator)
         await #expect(throws: ClientGone.self) {
-            try await ClientLiveness.$isConnected.withValue({ false }) {
+            try await ClientLiveness.$current.withValue(ClientLiveness { false }) {
                 _ = try await handle.database.statements.store(prepared, in: tenant.id.testScope, logger: TestDatabase.logger)
             }
         }
