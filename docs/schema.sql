@@ -794,6 +794,20 @@ CREATE FUNCTION app.tenant_directory() RETURNS TABLE(id uuid, slug text, name te
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$ SELECT t.id, t.slug, t.name, t.tier, t.region, t.created_at FROM app.tenants t ORDER BY t.slug $$;
 
+CREATE FUNCTION app.tenant_limits() RETURNS TABLE(tenant_id uuid, tier text, concurrency integer, connection_budget integer, api_rate double precision, api_burst integer, ingest_rate double precision, ingest_burst integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT t.id, t.tier, coalesce(o.concurrency, s.concurrency), s.connection_budget,
+         CASE WHEN o.api_rate IS NOT NULL THEN o.api_rate ELSE s.api_rate END,
+         CASE WHEN o.api_rate IS NOT NULL THEN o.api_burst ELSE s.api_burst END,
+         CASE WHEN o.ingest_rate IS NOT NULL THEN o.ingest_rate ELSE s.ingest_rate END,
+         CASE WHEN o.ingest_rate IS NOT NULL THEN o.ingest_burst ELSE s.ingest_burst END
+  FROM app.tenants t
+  JOIN app_private.tenant_tiers s ON s.name = t.tier
+  LEFT JOIN app_private.tenant_limit_overrides o ON o.tenant_id = t.id
+$$;
+
 CREATE FUNCTION app.tenant_login_password() RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1404,6 +1418,43 @@ CREATE TABLE app_private.shared_link_tenants (
     tenant_id uuid NOT NULL
 );
 
+CREATE TABLE app_private.tenant_limit_overrides (
+    tenant_id uuid NOT NULL,
+    concurrency integer,
+    api_rate double precision,
+    api_burst integer,
+    ingest_rate double precision,
+    ingest_burst integer,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tenant_limit_overrides_api_burst_check CHECK (((api_burst >= 1) AND (api_burst <= 1000000))),
+    CONSTRAINT tenant_limit_overrides_api_rate_check CHECK (((api_rate > (0)::double precision) AND (api_rate <= (1000000)::double precision))),
+    CONSTRAINT tenant_limit_overrides_check CHECK (((api_rate IS NULL) = (api_burst IS NULL))),
+    CONSTRAINT tenant_limit_overrides_check1 CHECK (((ingest_rate IS NULL) = (ingest_burst IS NULL))),
+    CONSTRAINT tenant_limit_overrides_concurrency_check CHECK (((concurrency >= 1) AND (concurrency <= 10000))),
+    CONSTRAINT tenant_limit_overrides_ingest_burst_check CHECK (((ingest_burst >= 1) AND (ingest_burst <= 1000000))),
+    CONSTRAINT tenant_limit_overrides_ingest_rate_check CHECK (((ingest_rate > (0)::double precision) AND (ingest_rate <= (1000000)::double precision)))
+);
+
+CREATE TABLE app_private.tenant_tiers (
+    name text NOT NULL,
+    concurrency integer,
+    connection_budget integer,
+    api_rate double precision,
+    api_burst integer,
+    ingest_rate double precision,
+    ingest_burst integer,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tenant_tiers_api_burst_check CHECK (((api_burst >= 1) AND (api_burst <= 1000000))),
+    CONSTRAINT tenant_tiers_api_rate_check CHECK (((api_rate > (0)::double precision) AND (api_rate <= (1000000)::double precision))),
+    CONSTRAINT tenant_tiers_check CHECK (((api_rate IS NULL) = (api_burst IS NULL))),
+    CONSTRAINT tenant_tiers_check1 CHECK (((ingest_rate IS NULL) = (ingest_burst IS NULL))),
+    CONSTRAINT tenant_tiers_concurrency_check CHECK (((concurrency >= 1) AND (concurrency <= 10000))),
+    CONSTRAINT tenant_tiers_connection_budget_check CHECK (((connection_budget >= 1) AND (connection_budget <= 10000))),
+    CONSTRAINT tenant_tiers_ingest_burst_check CHECK (((ingest_burst >= 1) AND (ingest_burst <= 1000000))),
+    CONSTRAINT tenant_tiers_ingest_rate_check CHECK (((ingest_rate > (0)::double precision) AND (ingest_rate <= (1000000)::double precision))),
+    CONSTRAINT tenant_tiers_name_check CHECK (((length(name) >= 1) AND (length(name) <= 64)))
+);
+
 CREATE VIEW semantic.courses WITH (security_invoker='true') AS
  SELECT c.id AS course_id,
     c.course_iri,
@@ -1700,6 +1751,12 @@ ALTER TABLE ONLY app_private.settings
 ALTER TABLE ONLY app_private.shared_link_tenants
     ADD CONSTRAINT shared_link_tenants_pkey PRIMARY KEY (link_id);
 
+ALTER TABLE ONLY app_private.tenant_limit_overrides
+    ADD CONSTRAINT tenant_limit_overrides_pkey PRIMARY KEY (tenant_id);
+
+ALTER TABLE ONLY app_private.tenant_tiers
+    ADD CONSTRAINT tenant_tiers_pkey PRIMARY KEY (name);
+
 CREATE INDEX audit_log_scope_tenant ON app.audit_log USING btree (scope_tenant_id, seq);
 
 CREATE INDEX daily_learner_activity_tenant_learner ON app.daily_learner_activity USING btree (tenant_id, learner_hash);
@@ -1818,6 +1875,9 @@ ALTER TABLE ONLY app.shared_links
 ALTER TABLE ONLY app.statements
     ADD CONSTRAINT statements_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY app.tenants
+    ADD CONSTRAINT tenants_tier_fkey FOREIGN KEY (tier) REFERENCES app_private.tenant_tiers(name) ON UPDATE CASCADE;
+
 ALTER TABLE ONLY app.xapi_attachments
     ADD CONSTRAINT xapi_attachments_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
@@ -1835,6 +1895,9 @@ ALTER TABLE ONLY app_private.revoked_sessions
 
 ALTER TABLE ONLY app_private.shared_link_tenants
     ADD CONSTRAINT shared_link_tenants_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app_private.tenant_limit_overrides
+    ADD CONSTRAINT tenant_limit_overrides_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
 CREATE POLICY aggregates_read ON app.daily_learner_activity FOR SELECT TO tenantscope_aggregates USING (true);
 
@@ -2088,6 +2151,9 @@ GRANT ALL ON FUNCTION app.shared_link_tenant(link_id uuid) TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.tenant_directory() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.tenant_directory() TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.tenant_limits() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.tenant_limits() TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.tenant_login_password() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.tenant_login_password() TO tenantscope_app;

@@ -22,13 +22,13 @@ public struct DemoTenantProfile: Sendable, Hashable {
             learnerRegions: ["EU", "EU", "UK"]
         ),
         DemoTenantProfile(
-            slug: "globex", name: "Globex University", tier: "growth", region: "us-east",
+            slug: "globex", name: "Globex University", tier: "standard", region: "us-east",
             learnerCount: 220, courseCount: 5,
             featureDailyRates: ["dashboards": 8, "saved_views": 1.5, "xapi_ingest": 12, "ai_assistant": 6, "course_builder": 2],
             learnerRegions: ["NA", "NA", "LATAM"]
         ),
         DemoTenantProfile(
-            slug: "initech", name: "Initech Training", tier: "starter", region: "us-west",
+            slug: "initech", name: "Initech Training", tier: "free", region: "us-west",
             learnerCount: 140, courseCount: 4,
             featureDailyRates: ["dashboards": 3, "xapi_ingest": 5, "sso_login": 0.6],
             learnerRegions: ["NA", "APAC"]

@@ -37,6 +37,8 @@ public final class Database: Sendable {
     public let documents: DocumentStore
     public let featureEvents: FeatureEventStore
     public let lrsCredentials: LRSCredentials
+    /// Each tenant's tier limits and overrides (migration 25).
+    public let tenantLimits: TenantLimitStore
     /// Saved dashboard views and shared links, through ``sessions``.
     public let savedViews: SavedViewStore
     /// Export jobs and their schedules, through ``sessions`` (architecture decision 44).
@@ -135,6 +137,7 @@ public final class Database: Sendable {
         self.documents = DocumentStore(sessions: sessions)
         self.featureEvents = FeatureEventStore(sessions: sessions)
         self.lrsCredentials = LRSCredentials(pool: pool)
+        self.tenantLimits = TenantLimitStore(pool: pool)
         self.savedViews = SavedViewStore(sessions: sessions, pool: pool, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
         self.exportJobs = ExportJobStore(sessions: sessions, pool: pool)
         self.exportSchedules = ExportScheduleStore(sessions: sessions)

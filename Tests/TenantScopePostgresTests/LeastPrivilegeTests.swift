@@ -42,6 +42,11 @@ import Testing
         // Secrets and the unsigned audit append.
         "SELECT * FROM app_private.settings",
         "SELECT * FROM app_private.learner_key_secrets",
+        "SELECT * FROM app_private.tenant_tiers",
+        "SELECT * FROM app_private.tenant_limit_overrides",
+        // Its own limits: a server that could raise them would let one tenant starve the rest.
+        "UPDATE app.tenants SET tier = 'enterprise'",
+        "INSERT INTO app_private.tenant_limit_overrides (tenant_id, concurrency) SELECT id, 10000 FROM app.tenants",
         "SELECT * FROM app_private.lrs_credentials",
         "SELECT app.append_audit('forged', 'platform_admin', NULL, 'x', NULL, '{}', NULL, 'ok')",
         // Tenant rows without switching to the tenant role at all.

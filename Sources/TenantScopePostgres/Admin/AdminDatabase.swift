@@ -15,6 +15,7 @@ public final class AdminDatabase: Sendable {
     public let lrsKeys: LRSKeyRegistry
     public let credentials: CredentialRegistry
     public let auditTrail: AuditTrail
+    public let tiers: TierRegistry
 
     /// Applies pending migrations, then opens the server's pool and an owner pool.
     public static func prepare(
@@ -42,6 +43,7 @@ public final class AdminDatabase: Sendable {
         self.lrsKeys = LRSKeyRegistry(ownerClient: owner)
         self.credentials = CredentialRegistry(ownerClient: owner)
         self.auditTrail = AuditTrail(ownerClient: owner)
+        self.tiers = TierRegistry(ownerClient: owner)
     }
 
     /// Runs both pools for the duration of `body`.

@@ -14,6 +14,7 @@ public struct TenantRegistry: Sendable {
         guard (1...200).contains(trimmed.count) else {
             throw TenantScopeError.invalidInput("tenant name must be 1-200 characters")
         }
+        try await TierRegistry(ownerClient: ownerClient).requireTier(tier, logger: logger)
         let rows = try await ownerClient.query("""
             INSERT INTO app.tenants (slug, name, tier, region) VALUES (\(slug.rawValue), \(trimmed), \(tier), \(region))
             ON CONFLICT (slug) DO NOTHING

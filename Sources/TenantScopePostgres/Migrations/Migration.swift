@@ -47,6 +47,7 @@ extension Migration {
         .exports,
         .documentStatements,
         .customReportSurfaces,
+        .tenantLimits,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
