@@ -72,7 +72,11 @@ MCP_A_TOKEN=$("$BIN" token --tenant client-a --role analyst --ttl 600 --state-di
 MCP_A_VIEWER=$("$BIN" token --tenant client-a --role viewer --ttl 600 --state-dir "$STATE" 2>/dev/null) \
   "$VENV/bin/python" Tests/clients/mcp_client_test.py
 
-# A tenant of its own: the suite writes thousands of statements and documents.
+# A tenant of its own: the suite writes thousands of statements and documents, faster than the standard tier's
+# LRS rate allows; it tests conformance, not limits, so its tenant gets an override (as an operator would give it).
+limits=$("$BIN" tenant limits adl-conformance --ingest-rate 100000 --ingest-burst 100000 --state-dir "$STATE" 2>/dev/null)
+grep -q "ingest rate        100000/s burst 100000 (override)" <<<"$limits" || { echo "error: tenant limits printed: $limits" >&2; exit 1; }
+sleep 6  # the running server reloads limits every 5 s (--tenant-limits-refresh)
 scripts/run-xapi-conformance.sh "$URL/xAPI" "${KEY[adl-conformance]}" "${SECRET[adl-conformance]}"
 
 echo "• Headless Chromium embeds the dashboard"

@@ -27,7 +27,10 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
     onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = buildRouter(database: database, configuration: configuration, tokens: tokens, catalog: catalog, metrics: metrics)
+    // One tenant cannot starve the others: its tier's rates, queue and connection budget (decisions 46, 47).
+    let limits = configuration.tenantLimits.map { TenantLimitEnforcer(store: database.tenantLimits, settings: $0, logger: logger) }
+    let router = buildRouter(database: database, configuration: configuration, tokens: tokens, catalog: catalog, metrics: metrics,
+                             limits: limits)
     var app = Application(
         responder: AlternateRequestSyntaxResponder(wrapped: router.buildResponder(), maximumBodyBytes: configuration.maximumBodyBytes),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TenantScope"),
@@ -39,6 +42,9 @@ public func buildApplication(
     // The credential cache reloads itself in the background (a CredentialCache is a Service).
     if let service = tokens.status as? any Service {
         app.addServices(service)
+    }
+    if let limits {
+        app.addServices(limits.limits)
     }
     if let checkpoints = database.audit.checkpoints {
         app.addServices(AuditCheckpointService(checkpoints: checkpoints, audit: database.audit, logger: logger))
@@ -82,7 +88,8 @@ public func buildApplication(
 /// (`nosniff`, `no-store`), JSON errors, the presentation of the LRS (version header) and of the pages (HTML errors, security headers), then
 /// the tenant-parameter guard. Each route group adds its authenticator and ``ScopeMiddleware``.
 func buildRouter(
-    database: Database, configuration: ServerConfiguration, tokens: TokenVerifier, catalog: ReportCatalog, metrics: ServerMetrics = ServerMetrics()
+    database: Database, configuration: ServerConfiguration, tokens: TokenVerifier, catalog: ReportCatalog, metrics: ServerMetrics = ServerMetrics(),
+    limits: TenantLimitEnforcer? = nil
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestTelemetryMiddleware(factory: metrics.factory))
@@ -103,38 +110,39 @@ func buildRouter(
         ? ReportResultCache(maximumBytes: configuration.reportCacheBytes, metrics: metrics.factory) : nil
     let watermarks = RollupWatermarks(pool: database.pool)
     let reports = ReportRunner(catalog: catalog, database: database, cache: cache, watermarks: watermarks)
-    // One tenant's report work cannot take every pooled connection from the others.
-    let limiter = configuration.tenantConcurrency.map(TenantConcurrencyLimiter.init(limits:))
 
     HealthRoutes(database: database).register(on: router)
     OpenAPIRoute().register(on: router)
-    ReportRoutes(runner: reports, authenticator: bearer, audit: audit, limiter: limiter).register(on: router)
+    ReportRoutes(runner: reports, authenticator: bearer, audit: audit, limits: limits).register(on: router)
     PlatformTenantRoutes(directory: database.tenants, audit: audit, authenticator: bearer, exportStore: configuration.exports?.store,
                          lrsCredentials: lrsCredentials, customReports: CustomReportStore(database: database))
         .register(on: router)
     XAPIRoutes(store: database.statements, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes,
-               metrics: IngestMetrics(factory: metrics.factory)).register(on: router)
+               metrics: IngestMetrics(factory: metrics.factory), limits: limits).register(on: router)
     XAPIDocumentRoutes(documents: database.documents, statements: database.statements, authenticator: lrs, audit: audit,
-                       maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
-    EventRoutes(store: database.featureEvents, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes).register(on: router)
+                       maximumBodyBytes: configuration.maximumBodyBytes, limits: limits).register(on: router)
+    EventRoutes(store: database.featureEvents, authenticator: lrs, audit: audit, maximumBodyBytes: configuration.maximumBodyBytes, limits: limits)
+        .register(on: router)
     let sql = GuardedSQLService(database: database, mode: configuration.sqlGuard, limits: configuration.sqlLimits,
                                 cache: cache, watermarks: watermarks)
     let customReports = CustomReportStore(database: database)
     let dashboards = DashboardRoutes(runner: reports, verifier: tokens, directory: database.tenants, audit: audit,
                                      sessions: configuration.sessionSigner, embedding: configuration.embedding, savedViews: database.savedViews,
                                      offersExports: configuration.exports != nil,
-                                     customReports: CustomReportPanels(store: customReports, sql: sql), limiter: limiter)
+                                     customReports: CustomReportPanels(store: customReports, sql: sql), limits: limits)
     dashboards.register(on: router)
     SavedViewRoutes(store: database.savedViews, dashboards: dashboards, audit: audit).register(on: router)
-    SQLRoutes(service: sql, authenticator: bearer, audit: audit, limiter: limiter).register(on: router)
-    MCPRoutes(tools: MCPTools(reports: reports, sql: sql), authenticator: bearer, audit: audit, limiter: limiter).register(on: router)
-    CustomReportRoutes(store: customReports, sql: sql, authenticator: bearer, audit: audit, limiter: limiter).register(on: router)
+    SQLRoutes(service: sql, authenticator: bearer, audit: audit, limits: limits).register(on: router)
+    MCPRoutes(tools: MCPTools(reports: reports, sql: sql), authenticator: bearer, audit: audit, limits: limits).register(on: router)
+    CustomReportRoutes(store: customReports, sql: sql, authenticator: bearer, audit: audit, limits: limits).register(on: router)
     if let exports = configuration.exports {
         let service = ExportService(database: database, store: exports.store, catalog: catalog, now: exports.now)
-        ExportRoutes(service: service, directory: database.tenants, authenticator: bearer, audit: audit).register(on: router)
+        ExportRoutes(service: service, directory: database.tenants, authenticator: bearer, audit: audit, limits: limits).register(on: router)
         DashboardExportRoutes(service: service, dashboards: dashboards, audit: audit, retention: exports.settings.retention).register(on: router)
-        ExportScheduleRoutes(schedules: database.exportSchedules, catalog: catalog, authenticator: bearer, audit: audit).register(on: router)
-        LearnerErasureRoutes(erasure: LearnerErasure(database: database), store: exports.store, authenticator: bearer, audit: audit)
+        ExportScheduleRoutes(schedules: database.exportSchedules, catalog: catalog, authenticator: bearer, audit: audit, limits: limits)
+            .register(on: router)
+        LearnerErasureRoutes(erasure: LearnerErasure(database: database), store: exports.store, authenticator: bearer, audit: audit,
+                             limits: limits)
             .register(on: router)
     }
     return router

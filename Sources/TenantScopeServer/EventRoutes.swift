@@ -9,6 +9,8 @@ struct EventRoutes {
     let authenticator: LRSAuthenticator
     let audit: AuditLog
     let maximumBodyBytes: Int
+    /// The tenant's rate (``TenantLimitMiddleware``); nil applies none.
+    var limits: TenantLimitEnforcer? = nil
 
     struct Accepted: ResponseEncodable {
         var received: Int
@@ -16,11 +18,12 @@ struct EventRoutes {
     }
 
     func register(on router: Router<AppRequestContext>) {
-        router.tenantRoutes("api/v1/events", authenticator: authenticator, purpose: "product events", audit: audit)
+        router.tenantRoutes("api/v1/events", authenticator: authenticator, purpose: "product events", audit: audit, limits: limits, work: .ingest)
             .post { request, context in
                 try context.require(.admin, "sending product events needs an LRS credential or a tenant admin token")
                 let body = try await RequestBody.collect(request, limit: maximumBodyBytes)
                 let events = try FeatureEventBatch.parse(body)
+                try await limits?.chargeBatch(of: context.scope.tenant, items: events.count, logger: context.logger)
                 let stored = try await store.store(events, in: context.scope, logger: context.logger)
                 return Accepted(received: events.count, stored: stored)
             }

@@ -12,11 +12,11 @@ struct ReportRoutes {
     let runner: ReportRunner
     let authenticator: BearerAuthenticator
     let audit: AuditLog
-    var limiter: TenantConcurrencyLimiter? = nil
+    var limits: TenantLimitEnforcer? = nil
 
     func register(on router: Router<AppRequestContext>) {
         let tenant = router.tenantRoutes("api/v1/reports", authenticator: authenticator, purpose: "tenant reports", audit: audit,
-                                         limiter: limiter)
+                                         limits: limits, work: .queries)
         tenant.get { request, context in
             try ReportList(runner.list(on: .tenant, role: context.scope.role), surface: .tenant).response(from: request, context: context)
         }

@@ -35,8 +35,8 @@ public struct ServerConfiguration: Sendable {
 
     /// The guarded SQL surface's limits (time, memory, temp files, rows).
     public var sqlLimits: SQLSandbox.Limits = .init()
-    /// Each tenant's concurrent report, SQL, MCP and dashboard requests (nil: no limit).
-    public var tenantConcurrency: TenantConcurrencyLimiter.Limits? = .init()
+    /// How the per-tenant limits of tiers and overrides wait and reload (nil: no per-tenant limits at all).
+    public var tenantLimits: TenantLimitEnforcer.Settings? = .init()
     /// Whether the SQL surface's parser guard runs: only tests turn it off, to prove the second layer.
     public var sqlGuard: GuardedSQLService.GuardMode = .enforced
 
@@ -47,9 +47,9 @@ public struct ServerConfiguration: Sendable {
         rollupInterval: Duration? = RollupService.defaultInterval, embedding: EmbeddingPolicy = EmbeddingPolicy(),
         sessionSigner: DashboardSessionSigner = .random(), metricsListener: MetricsListener? = nil,
         reportCacheBytes: Int = ReportResultCache.defaultMaximumBytes, exports: ExportConfiguration? = nil,
-        tenantConcurrency: TenantConcurrencyLimiter.Limits? = .init()
+        tenantLimits: TenantLimitEnforcer.Settings? = .init()
     ) {
-        self.tenantConcurrency = tenantConcurrency
+        self.tenantLimits = tenantLimits
         self.exports = exports
         self.reportCacheBytes = reportCacheBytes
         self.metricsListener = metricsListener

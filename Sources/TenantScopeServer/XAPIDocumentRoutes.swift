@@ -14,6 +14,8 @@ struct XAPIDocumentRoutes {
     let authenticator: LRSAuthenticator
     let audit: AuditLog
     let maximumBodyBytes: Int
+    /// The tenant's rate (``TenantLimitMiddleware``); nil applies none.
+    var limits: TenantLimitEnforcer? = nil
 
     static let paths: [(String, DocumentKind)] = [
         ("xAPI/activities/state", .state), ("xAPI/activities/profile", .activityProfile), ("xAPI/agents/profile", .agentProfile),
@@ -21,17 +23,17 @@ struct XAPIDocumentRoutes {
 
     func register(on router: Router<AppRequestContext>) {
         for (path, kind) in Self.paths {
-            let group = router.tenantRoutes(RouterPath(path), authenticator: authenticator, purpose: "LRS routes", audit: audit)
+            let group = router.tenantRoutes(RouterPath(path), authenticator: authenticator, purpose: "LRS routes", audit: audit, limits: limits, work: .ingest)
             group.put { request, context in try await write(request, context: context, kind: kind, mode: .replace) }
             group.post { request, context in try await write(request, context: context, kind: kind, mode: .merge) }
             group.get { request, context in try await get(request, context: context, kind: kind) }
             group.head { request, context in Self.headless(try await get(request, context: context, kind: kind)) }
             group.delete { request, context in try await delete(request, context: context, kind: kind) }
         }
-        let activities = router.tenantRoutes("xAPI/activities", authenticator: authenticator, purpose: "LRS routes", audit: audit)
+        let activities = router.tenantRoutes("xAPI/activities", authenticator: authenticator, purpose: "LRS routes", audit: audit, limits: limits, work: .ingest)
         activities.get { request, context in try await activity(request, context: context) }
         activities.head { request, context in Self.headless(try await activity(request, context: context)) }
-        let agents = router.tenantRoutes("xAPI/agents", authenticator: authenticator, purpose: "LRS routes", audit: audit)
+        let agents = router.tenantRoutes("xAPI/agents", authenticator: authenticator, purpose: "LRS routes", audit: audit, limits: limits, work: .ingest)
         agents.get { request, context in try await person(request, context: context) }
         agents.head { request, context in Self.headless(try await person(request, context: context)) }
     }

@@ -12,6 +12,8 @@ struct XAPIRoutes {
     let audit: AuditLog
     let maximumBodyBytes: Int
     let metrics: IngestMetrics
+    /// The tenant's rate (``TenantLimitMiddleware``); nil applies none.
+    var limits: TenantLimitEnforcer? = nil
 
     static let versionHeader = HTTPField.Name(XAPIVersion.headerName)!
     static let consistentThroughHeader = HTTPField.Name("X-Experience-API-Consistent-Through")!
@@ -27,7 +29,7 @@ struct XAPIRoutes {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: body)))
         }
 
-        let statements = router.tenantRoutes("xAPI/statements", authenticator: authenticator, purpose: "LRS routes", audit: audit)
+        let statements = router.tenantRoutes("xAPI/statements", authenticator: authenticator, purpose: "LRS routes", audit: audit, limits: limits, work: .ingest)
         statements.post { request, context in try await counted { try await post(request, context: context) } }
         statements.put { request, context in try await counted { try await put(request, context: context) } }
         statements.get { request, context in try await get(request, context: context) }
@@ -56,6 +58,7 @@ struct XAPIRoutes {
             throw TenantScopeError.invalidInput("POST does not take statementId; use PUT to store a statement under a given id")
         }
         let (batch, attachments) = try await prepare(request, user: context.user, requiredID: nil)
+        try await limits?.chargeBatch(of: context.scope.tenant, items: batch.count, logger: context.logger)
         let outcome = try await store.store(batch, attachments: attachments, in: context.scope, logger: context.logger)
         metrics.accepted(batch: batch.count, new: outcome.stored)
         context.logger.debug("Statements stored", metadata: ["xapi.received": "\(batch.count)", "xapi.new": "\(outcome.stored)"])
@@ -70,6 +73,7 @@ struct XAPIRoutes {
         }
         guard let id = UUID(uuidString: String(text)) else { throw TenantScopeError.invalidInput("statementId must be a UUID") }
         let (batch, attachments) = try await prepare(request, user: context.user, requiredID: id)
+        try await limits?.chargeBatch(of: context.scope.tenant, items: batch.count, logger: context.logger)
         let outcome = try await store.store(batch, attachments: attachments, in: context.scope, logger: context.logger)
         metrics.accepted(batch: batch.count, new: outcome.stored)
         return Response(status: .noContent)

@@ -64,13 +64,16 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "MiB"))
     var reportCacheMb = ReportResultCache.defaultMaximumBytes >> 20
 
-    @Option(help: ArgumentHelp(
-        "Report, SQL, MCP and dashboard requests one tenant may run at once in this process (0: no limit); more wait their turn.",
-        valueName: "count"))
-    var tenantConcurrency = TenantConcurrencyLimiter.Limits().perTenant
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Apply each tenant's tier limits: request rates on the API and the LRS, concurrent report work, the tier's connection budget (see `tenantscope tier list`)."))
+    var tenantLimits = true
 
-    @Option(help: ArgumentHelp("Seconds a tenant's request waits for its turn before 429 with Retry-After.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds a tenant's report request waits for its turn (and again for its tier's) before 429 with Retry-After.",
+                               valueName: "seconds"))
     var tenantQueueWait: Double = 10
+
+    @Option(help: ArgumentHelp("Seconds between reloads of the tier limits and overrides; changes apply within this long.", valueName: "seconds"))
+    var tenantLimitsRefresh: Double = 5
 
     @OptionGroup(title: "Exports") var exportOptions: ExportOptions
 
@@ -107,8 +110,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard reportCacheMb >= 0, reportCacheMb <= 65536 else {
             throw ValidationError("--report-cache-mb takes MiB between 0 and 65536, got \(reportCacheMb)")
         }
-        guard (0...10_000).contains(tenantConcurrency) else {
-            throw ValidationError("--tenant-concurrency takes 0 to 10000, got \(tenantConcurrency)")
+        guard tenantLimitsRefresh >= 0.1, tenantLimitsRefresh <= 3600 else {
+            throw ValidationError("--tenant-limits-refresh takes seconds between 0.1 and 3600, got \(tenantLimitsRefresh)")
         }
         guard tenantQueueWait >= 0, tenantQueueWait <= 600 else {
             throw ValidationError("--tenant-queue-wait takes seconds between 0 and 600, got \(tenantQueueWait)")
@@ -205,8 +208,9 @@ struct ServeCommand: AsyncParsableCommand {
                         alwaysSecure: secureCookies),
                     metricsListener: metricsPort.map { .init(host: metricsHost, port: $0) },
                     reportCacheBytes: reportCacheMb << 20, exports: exports,
-                    tenantConcurrency: tenantConcurrency == 0 ? nil : .init(
-                        perTenant: tenantConcurrency, maximumWait: .milliseconds(Int64(tenantQueueWait * 1000)))
+                    tenantLimits: tenantLimits ? .init(
+                        maximumWait: .milliseconds(Int64(tenantQueueWait * 1000)),
+                        refreshInterval: .milliseconds(Int64(tenantLimitsRefresh * 1000))) : nil
                 ), tokens: verifier,
                 catalog: try StandardReports.catalog(), logger: logger, metrics: metrics,
                 services: embedded.map { [EmbeddedPostgresSupervisor(embedded: $0, logger: logger)] } ?? [],

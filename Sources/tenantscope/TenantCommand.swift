@@ -8,7 +8,7 @@ import TenantScopeServer
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Manage tenants (organizations).",
-        subcommands: [Create.self, List.self, Delete.self]
+        subcommands: [Create.self, List.self, Limits.self, Delete.self]
     )
 
     struct Create: DatabaseCommand {
@@ -20,7 +20,7 @@ struct TenantCommand: AsyncParsableCommand {
         @Option(help: "Display name.")
         var name: String
 
-        @Option(help: "Commercial tier, e.g. starter, growth, enterprise.")
+        @Option(help: "Tier, which sets the tenant's limits: free, standard, enterprise, or one from `tenantscope tier list`.")
         var tier = "standard"
 
         @Option(help: "Hosting or data region label.")
@@ -102,6 +102,80 @@ struct TenantCommand: AsyncParsableCommand {
 
         func report(_ deleted: Tenant) {
             print("Deleted tenant \(deleted.slug) (\(deleted.id)).")
+        }
+    }
+
+    struct Limits: DatabaseCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a tenant's limits, move it to another tier, or override its tier's limits.",
+            discussion: """
+                Without options, prints the limits that apply. Options not given keep the tenant's current override; \
+                --clear removes every override so the tier's limits apply again. Running servers apply a change within \
+                their --tenant-limits-refresh (5 s).
+                """)
+
+        @Argument(help: "The tenant's slug.")
+        var slug: String
+
+        @Option(help: "Move the tenant to this tier.")
+        var tier: String?
+
+        @OptionGroup var limits: LimitOptions
+
+        @Flag(help: "Remove the tenant's overrides (before applying any options given with it).")
+        var clear = false
+
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            _ = try parseSlug(slug)
+        }
+
+        struct Output: Sendable {
+            var slug: String
+            var limits: TenantLimits
+            var override: TierRegistry.Override
+        }
+
+        func run(on db: AdminDatabase, logger: Logger) async throws -> Output {
+            let slug = try parseSlug(self.slug)
+            guard let tenant = try await db.runtime.tenants.find(slug: slug, logger: logger) else {
+                throw TenantScopeError.notFound("no tenant with the slug '\(slug)'; see `tenantscope tenant list`")
+            }
+            if let tier {
+                try await db.tiers.assign(tenant: tenant.id, tier: tier, logger: logger)
+            }
+            var override = clear ? TierRegistry.Override() : try await db.tiers.override(of: tenant.id, logger: logger)
+            if clear || !limits.isEmpty {
+                let current = try await db.runtime.tenantLimits.load(logger: logger)[tenant.id]
+                try limits.checkBursts(api: override.api ?? current?.api, ingest: override.ingest ?? current?.ingest)
+                // An override of 0 means "the tier's value" for concurrency; a rate of 0 removes the tenant's rate override.
+                if let concurrency = limits.concurrency { override.concurrency = concurrency == 0 ? nil : concurrency }
+                if limits.apiRate != nil || limits.apiBurst != nil { override.api = limits.applied(api: override.api ?? current?.api) }
+                if limits.ingestRate != nil || limits.ingestBurst != nil {
+                    override.ingest = limits.applied(ingest: override.ingest ?? current?.ingest)
+                }
+                try await db.tiers.setOverride(override, of: tenant.id, logger: logger)
+            }
+            if tier != nil || clear || !limits.isEmpty {
+                try await db.runtime.audit.append(.operatorAction("tenant_limits_changed", tenant: tenant.id, parameters: [
+                    "tier": tier ?? tenant.tier, "concurrency": describe(override.concurrency), "api": describe(override.api),
+                    "ingest": describe(override.ingest),
+                ]), logger: logger)
+            }
+            guard let applied = try await db.runtime.tenantLimits.load(logger: logger)[tenant.id] else {
+                throw TenantScopeError.notFound("tenant '\(slug)' was deleted meanwhile")
+            }
+            return Output(slug: slug.rawValue, limits: applied, override: override)
+        }
+
+        func report(_ output: Output) {
+            let mark: (Bool) -> String = { $0 ? " (override)" : "" }
+            print("Tenant \(output.slug), tier \(output.limits.tier):")
+            print("  concurrency        \(describe(output.limits.concurrency))\(mark(output.override.concurrency != nil))")
+            print("  connection budget  \(describe(output.limits.connectionBudget)) (shared by the tier)")
+            print("  API rate           \(describe(output.limits.api))\(mark(output.override.api != nil))")
+            print("  ingest rate        \(describe(output.limits.ingest))\(mark(output.override.ingest != nil))")
         }
     }
 }

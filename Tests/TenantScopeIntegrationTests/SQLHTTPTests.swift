@@ -13,7 +13,6 @@ import Testing
 /// tenant B).
 @Suite(.database) struct SQLHTTPTests {
     func withApp(guardMode: GuardedSQLService.GuardMode = .enforced, limits: SQLSandbox.Limits = .init(),
-                 tenantConcurrency: TenantConcurrencyLimiter.Limits? = .init(),
                  _ body: @Sendable (any TestClientProtocol, TwoTenants) async throws -> Void) async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
@@ -21,7 +20,6 @@ import Testing
         var configuration = ServerConfiguration(port: 0, rollupInterval: nil)
         configuration.sqlGuard = guardMode
         configuration.sqlLimits = limits
-        configuration.tenantConcurrency = tenantConcurrency
         let app = buildApplication(database: database, configuration: configuration, tokens: try await TestTokens.verifier(for: database),
                                    catalog: try StandardReports.catalog(), logger: TestDatabase.logger)
         try await app.test(.router) { client in try await body(client, fixture) }
@@ -82,26 +80,6 @@ import Testing
                                      body: Self.body("SELECT 1")) { response in
                 #expect(response.status == .badRequest)
             }
-        }
-    }
-
-    /// One slot per tenant and a short wait: while A's slow query holds A's slot, A's next request is a 429
-    /// with Retry-After and B's is answered. (The slow query sleeps for seconds, so the two requests sent
-    /// together overlap whatever the machine's speed; which of A's two gets the slot does not matter.)
-    @Test func aTenantOverItsConcurrencyGets429WhileAnotherTenantIsServed() async throws {
-        try await withApp(guardMode: .offForTesting, tenantConcurrency: .init(perTenant: 1, maximumWait: .milliseconds(300))) { client, fixture in
-            let tokenA = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
-            let tokenB = try await TestTokens.tenant(fixture.b.tenant.id, role: .analyst)
-            async let slow = Self.post(client, tokenA, "SELECT pg_sleep(4) IS NULL AS slept")
-            async let second = Self.post(client, tokenA, "SELECT pg_sleep(4) IS NULL AS slept")
-            async let other = Self.post(client, tokenB, "SELECT course_iri FROM courses")
-            let answers = try await [slow, second]
-            let (otherStatus, otherBody, _) = try await other
-            #expect(answers.filter { $0.0 == .ok }.count == 1 && answers.filter { $0.0 == .tooManyRequests }.count == 1,
-                    "\(answers.map { ($0.0, $0.1) })")
-            let refused = try #require(answers.first { $0.0 == .tooManyRequests })
-            #expect(refused.2[.retryAfter] != nil && refused.1.contains("too many concurrent requests"), "\(refused.1)")
-            #expect(otherStatus == .ok && otherBody.contains(fixture.b.canary), "\(otherBody)")
         }
     }
 

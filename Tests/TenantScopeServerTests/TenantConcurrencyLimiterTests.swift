@@ -41,7 +41,7 @@ import TenantScopeCore
 
     @Test func aTenantAtItsLimitQueuesBehindItselfAndNeverDelaysAnother() async throws {
         let a = TenantID(UUID()), b = TenantID(UUID())
-        let limiter = TenantConcurrencyLimiter(limits: .init(perTenant: 2, maximumWait: .seconds(600), maximumQueued: 10))
+        let limiter = TenantConcurrencyLimiter(limits: .init(perKey: 2, maximumWait: .seconds(600), maximumQueued: 10))
         let gates = (0..<3).map { _ in Gate() }
         let order = Order()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -71,7 +71,7 @@ import TenantScopeCore
 
     @Test func aWaitThatRunsOutOrAFullQueueIsTooManyRequests() async throws {
         let a = TenantID(UUID())
-        let limiter = TenantConcurrencyLimiter(limits: .init(perTenant: 1, maximumWait: .milliseconds(200), maximumQueued: 1))
+        let limiter = TenantConcurrencyLimiter(limits: .init(perKey: 1, maximumWait: .milliseconds(200), maximumQueued: 1))
         let gate = Gate()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await limiter.run(for: a) { await gate.wait() } }
@@ -97,7 +97,7 @@ import TenantScopeCore
 
     @Test func aCancelledWaiterLeavesTheQueue() async throws {
         let a = TenantID(UUID())
-        let limiter = TenantConcurrencyLimiter(limits: .init(perTenant: 1, maximumWait: .seconds(600), maximumQueued: 10))
+        let limiter = TenantConcurrencyLimiter(limits: .init(perKey: 1, maximumWait: .seconds(600), maximumQueued: 10))
         let gate = Gate()
         let holder = Task { try await limiter.run(for: a) { await gate.wait() } }
         try await eventually { limiter.load(of: a).running == 1 }

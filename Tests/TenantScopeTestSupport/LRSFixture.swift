@@ -28,10 +28,13 @@ struct LRSFixture: Sendable {
 
     static func with(
         maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes, exports: ExportConfiguration? = nil,
+        prepare: @Sendable (LRSFixture) async throws -> Void = { _ in },
         _ body: @Sendable (any TestClientProtocol, LRSFixture) async throws -> Void
     ) async throws {
         let handle = try TestDatabase.current
         let fixture = LRSFixture(a: try await member(handle), b: try await member(handle), handle: handle)
+        // Before the server starts, so what `prepare` writes (limits, say) is in the server's first load.
+        try await prepare(fixture)
         let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits)
         let app = buildApplication(
             database: database, configuration: .init(port: 0, maximumBodyBytes: maximumBodyBytes, rollupInterval: nil, exports: exports),

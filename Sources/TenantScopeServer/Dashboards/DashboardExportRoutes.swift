@@ -24,7 +24,7 @@ struct DashboardExportRoutes {
 
     func register(on router: Router<AppRequestContext>) {
         let tenant = router.tenantRoutes(authenticator: SessionAuthenticator(signer: dashboards.sessions, status: dashboards.verifier.status),
-                                         purpose: "tenant dashboards", audit: audit)
+                                         purpose: "tenant dashboards", audit: audit, limits: dashboards.limits, work: .api)
         tenant.post("dashboards/learning/panels/{report}/export") { request, context in
             let name = try context.parameters.require("report")
             guard let panel = DashboardPanel(rawValue: name) else { throw TenantScopeError.notFound("no dashboard panel exports '\(name)'") }

@@ -33,7 +33,7 @@ struct DashboardRoutes {
     /// The approved custom reports a tenant admin pinned, shown below the four panels.
     var customReports: CustomReportPanels? = nil
     /// Each tenant page runs in one of its tenant's slots.
-    var limiter: TenantConcurrencyLimiter? = nil
+    var limits: TenantLimitEnforcer? = nil
 
     static let cookieName = SessionAuthenticator.cookieName
 
@@ -46,7 +46,7 @@ struct DashboardRoutes {
         router.get("embed/:dashboard") { request, context in try await embed(request, context: context) }
 
         let authenticator = SessionAuthenticator(signer: sessions, status: verifier.status)
-        let tenant = router.tenantRoutes(authenticator: authenticator, purpose: "tenant dashboards", audit: audit, limiter: limiter)
+        let tenant = router.tenantRoutes(authenticator: authenticator, purpose: "tenant dashboards", audit: audit, limits: limits, work: .queries)
         tenant.get("dashboards/learning") { request, context in
             let now = Date()
             let filters = try DashboardFilters(query: QueryParameters.pairs(of: request))

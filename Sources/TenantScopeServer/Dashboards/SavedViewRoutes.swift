@@ -21,7 +21,7 @@ struct SavedViewRoutes {
     static let linkLifetime: Duration = .seconds(7 * 86_400)
 
     func register(on router: Router<AppRequestContext>) {
-        let forms = router.tenantRoutes(authenticator: SessionAuthenticator(signer: dashboards.sessions, status: dashboards.verifier.status), purpose: "tenant dashboards", audit: audit)
+        let forms = router.tenantRoutes(authenticator: SessionAuthenticator(signer: dashboards.sessions, status: dashboards.verifier.status), purpose: "tenant dashboards", audit: audit, limits: dashboards.limits, work: .api)
         forms.post("dashboards/learning/views") { request, context in
             let form = try await admin(request, context)
             let filters = try form.filters()

@@ -19,13 +19,15 @@ struct ExportRoutes {
     let directory: TenantDirectory
     let authenticator: BearerAuthenticator
     let audit: AuditLog
+    /// The tenant's rate (``TenantLimitMiddleware``); nil applies none.
+    var limits: TenantLimitEnforcer? = nil
 
     struct List: ResponseEncodable {
         var exports: [ExportStatus]
     }
 
     func register(on router: Router<AppRequestContext>) {
-        let group = router.tenantRoutes("api/v1/exports", authenticator: authenticator, purpose: "exports", audit: audit)
+        let group = router.tenantRoutes("api/v1/exports", authenticator: authenticator, purpose: "exports", audit: audit, limits: limits, work: .api)
         group.post { request, context in
             let body = try await RequestBody.collect(request, limit: 4 * ExportRequest.maximumBodyBytes)
             let job = try await service.create(body: body, by: .tenantUser(context.user), in: context.scope, logger: context.logger)

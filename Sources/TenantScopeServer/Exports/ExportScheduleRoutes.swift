@@ -10,6 +10,8 @@ struct ExportScheduleRoutes {
     let catalog: ReportCatalog
     let authenticator: BearerAuthenticator
     let audit: AuditLog
+    /// The tenant's rate (``TenantLimitMiddleware``); nil applies none.
+    var limits: TenantLimitEnforcer? = nil
 
     struct Item: ResponseEncodable {
         var id: String
@@ -44,7 +46,7 @@ struct ExportScheduleRoutes {
     }
 
     func register(on router: Router<AppRequestContext>) {
-        let group = router.tenantRoutes("api/v1/export-schedules", authenticator: authenticator, purpose: "export schedules", audit: audit)
+        let group = router.tenantRoutes("api/v1/export-schedules", authenticator: authenticator, purpose: "export schedules", audit: audit, limits: limits, work: .api)
         group.post { request, context in
             try context.require(.admin, "scheduling exports is for tenant admins")
             let body = try await RequestBody.collect(request, limit: 4 * ExportRequest.maximumBodyBytes)

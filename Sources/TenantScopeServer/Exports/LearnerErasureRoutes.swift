@@ -13,6 +13,8 @@ struct LearnerErasureRoutes {
     let store: any ExportObjectStore
     let authenticator: BearerAuthenticator
     let audit: AuditLog
+    /// The tenant's rate (``TenantLimitMiddleware``); nil applies none.
+    var limits: TenantLimitEnforcer? = nil
 
     struct Erased: ResponseEncodable {
         var request_id: String
@@ -23,7 +25,7 @@ struct LearnerErasureRoutes {
     }
 
     func register(on router: Router<AppRequestContext>) {
-        router.tenantRoutes("api/v1/learners/erasure", authenticator: authenticator, purpose: "learner erasure", audit: audit)
+        router.tenantRoutes("api/v1/learners/erasure", authenticator: authenticator, purpose: "learner erasure", audit: audit, limits: limits, work: .api)
             .post { request, context in
                 try context.require(.admin, "erasing a learner is for tenant admins")
                 let body = try await RequestBody.collect(request, limit: ExportRequest.maximumBodyBytes)

@@ -18,12 +18,12 @@ struct MCPRoutes {
     let tools: MCPTools
     let authenticator: BearerAuthenticator
     let audit: AuditLog
-    var limiter: TenantConcurrencyLimiter? = nil
+    var limits: TenantLimitEnforcer? = nil
 
     static let maximumBodyBytes = 256 * 1024
 
     func register(on router: Router<AppRequestContext>) {
-        let group = router.tenantRoutes("mcp", authenticator: authenticator, purpose: "MCP", audit: audit, limiter: limiter)
+        let group = router.tenantRoutes("mcp", authenticator: authenticator, purpose: "MCP", audit: audit, limits: limits, work: .queries)
         group.post { request, context in
             let body = try await RequestBody.collect(request, limit: Self.maximumBodyBytes)
             let server = await tools.server(for: context.scope, logger: context.logger)

@@ -15,7 +15,7 @@ struct CustomReportRoutes {
     let sql: GuardedSQLService
     let authenticator: BearerAuthenticator
     let audit: AuditLog
-    var limiter: TenantConcurrencyLimiter? = nil
+    var limits: TenantLimitEnforcer? = nil
 
     struct Item: Encodable {
         var name: String
@@ -55,7 +55,7 @@ struct CustomReportRoutes {
 
     func register(on router: Router<AppRequestContext>) {
         let group = router.tenantRoutes("api/v1/custom-reports", authenticator: authenticator, purpose: "custom reports", audit: audit,
-                                       limiter: limiter)
+                                       limits: limits, work: .queries)
         group.get { _, context in
             let all = try await store.reports(in: context.scope, logger: context.logger)
             let visible = context.scope.role == .admin ? all : all.filter { $0.state == .approved }

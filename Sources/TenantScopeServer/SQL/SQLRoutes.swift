@@ -12,13 +12,13 @@ struct SQLRoutes {
     let service: GuardedSQLService
     let authenticator: BearerAuthenticator
     let audit: AuditLog
-    var limiter: TenantConcurrencyLimiter? = nil
+    var limits: TenantLimitEnforcer? = nil
 
     /// The largest body accepted: the query's limit plus room for JSON escapes.
     static let maximumBodyBytes = 4 * SQLGuard.maximumLength
 
     func register(on router: Router<AppRequestContext>) {
-        router.tenantRoutes("api/v1/sql", authenticator: authenticator, purpose: "ad-hoc SQL", audit: audit, limiter: limiter)
+        router.tenantRoutes("api/v1/sql", authenticator: authenticator, purpose: "ad-hoc SQL", audit: audit, limits: limits, work: .queries)
             .post { request, context in
                 let body = try await RequestBody.collect(request, limit: Self.maximumBodyBytes)
                 let (sql, format, debug) = try Self.parse(body, accept: request.headers[.accept])

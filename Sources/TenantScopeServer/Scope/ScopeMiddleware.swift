@@ -7,7 +7,7 @@ import TenantScopePostgres
 /// context; a principal of the wrong surface gets an audited 403.
 ///
 /// The only place a request's scope is decided, and the only place a refusal is audited: route groups
-/// get it from ``RouterGroup/tenantRoutes(_:authenticator:purpose:audit:)`` and ``RouterGroup/platformRoutes(_:authenticator:purpose:audit:)``.
+/// get it from ``RouterGroup/tenantRoutes(_:authenticator:purpose:audit:limits:work:)`` and ``RouterGroup/platformRoutes(_:authenticator:purpose:audit:)``.
 struct ScopeMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 

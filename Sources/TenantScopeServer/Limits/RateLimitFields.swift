@@ -1,0 +1,37 @@
+import HTTPTypes
+import Hummingbird
+import TenantScopeCore
+
+/// The `RateLimit-Policy` and `RateLimit` fields of the IETF HTTPAPI draft "RateLimit header fields for HTTP"
+/// (structured fields, draft 09 on): the policy's quota `q` over a window `w` of seconds, and what is left,
+/// `r` requests, with `t` seconds until the bucket is full again.
+enum RateLimitFields {
+    static let policyName = HTTPField.Name("RateLimit-Policy")!
+    static let stateName = HTTPField.Name("RateLimit")!
+
+    static func fields(_ surface: TenantLimits.Surface, policy: RatePolicy, decision: TokenBucket.Decision) -> HTTPFields {
+        var fields = HTTPFields()
+        fields[policyName] = "\"\(surface.rawValue)\";q=\(policy.burst);w=\(policy.windowSeconds)"
+        fields[stateName] = "\"\(surface.rawValue)\";r=\(decision.remaining);t=\(Int(decision.resetAfter.rounded(.up)))"
+        return fields
+    }
+}
+
+/// The tenant spent its rate on this surface: 429 with `Retry-After` (seconds until the next request is
+/// allowed) and the rate-limit fields.
+struct RateLimited: HTTPResponseError, CustomStringConvertible {
+    let surface: TenantLimits.Surface
+    let fields: HTTPFields
+    let retryAfterSeconds: Int
+
+    var status: HTTPResponse.Status { .tooManyRequests }
+    var description: String {
+        "this tenant's \(surface == .api ? "API request" : "LRS statement") rate is used up; retry after \(retryAfterSeconds) s"
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = fields
+        headers[.retryAfter] = "\(retryAfterSeconds)"
+        return try ErrorBody(error: description, status: .tooManyRequests).response(headers: headers)
+    }
+}

@@ -1,0 +1,68 @@
+import Logging
+import TenantScopeCore
+import TenantScopePostgres
+
+/// Everything that keeps one tenant from starving the others in this process (architecture decisions 46 and
+/// 47): each tenant's limits from its tier and overrides, its request-rate buckets, its own queue of report
+/// work, and its tier's connection budget.
+public final class TenantLimitEnforcer: Sendable {
+    /// How the queues wait and how often the limits are reloaded.
+    public struct Settings: Sendable, Hashable {
+        /// How long a request waits for its tenant's turn, and again for its tier's, before 429.
+        public var maximumWait: Duration
+        /// Requests of one tenant (or tier) that may wait at once; more get 429 at once.
+        public var maximumQueued: Int
+        /// How often every tenant's limits are reloaded from the database.
+        public var refreshInterval: Duration
+
+        public init(maximumWait: Duration = .seconds(10), maximumQueued: Int = 256,
+                    refreshInterval: Duration = TenantLimitsCache.defaultRefreshInterval) {
+            self.maximumWait = maximumWait
+            self.maximumQueued = maximumQueued
+            self.refreshInterval = refreshInterval
+        }
+    }
+
+    public let limits: TenantLimitsCache
+    let rates = TenantRateLimiter()
+    let tenants: FairQueueLimiter<TenantID>
+    let tiers: FairQueueLimiter<String>
+
+    public init(store: TenantLimitStore, settings: Settings = Settings(), logger: Logger) {
+        self.limits = TenantLimitsCache(store: store, refreshInterval: settings.refreshInterval, logger: logger)
+        let queue = FairQueueLimiter<TenantID>.Limits(maximumWait: settings.maximumWait, maximumQueued: settings.maximumQueued)
+        self.tenants = FairQueueLimiter(limits: queue, subject: "this tenant")
+        self.tiers = FairQueueLimiter(limits: .init(maximumWait: settings.maximumWait, maximumQueued: settings.maximumQueued),
+                                      subject: "this tenant's tier")
+    }
+
+    /// Charges the items of an LRS batch beyond the first (the request itself paid one unit in
+    /// ``TenantLimitMiddleware``): a batch of 100 statements costs 100 units of the tenant's LRS rate. Throws
+    /// ``RateLimited`` before anything is stored when the tenant's bucket does not hold them.
+    func chargeBatch(of tenant: TenantID, items: Int, logger: Logger) async throws {
+        guard items > 1, let policy = await limits.limits(for: tenant, logger: logger).ingest else { return }
+        let decision = rates.take(tenant, on: .ingest, policy: policy, count: items - 1)
+        guard decision.allowed else {
+            logger.info("Tenant request rate used up", metadata: ["limit.surface": "ingest", "limit.items": "\(items)"])
+            throw RateLimited(surface: .ingest, fields: RateLimitFields.fields(.ingest, policy: policy, decision: decision),
+                              retryAfterSeconds: max(1, Int(decision.retryAfter.rounded(.up))))
+        }
+    }
+
+    /// Runs report work in one of the tenant's slots and then one of its tier's, each when the limits name one.
+    func runQueued<Value>(_ tenant: TenantID, limits: TenantLimits, _ body: () async throws -> Value) async throws -> Value {
+        switch (limits.concurrency, limits.connectionBudget) {
+        case (nil, nil):
+            return try await body()
+        case (let concurrency?, nil):
+            return try await tenants.run(for: tenant, limit: concurrency, body)
+        case (nil, let budget?):
+            return try await tiers.run(for: limits.tier, limit: budget, body)
+        case (let concurrency?, let budget?):
+            // The tenant's slot first: a tenant holds at most `concurrency` places in its tier's queue.
+            return try await tenants.run(for: tenant, limit: concurrency) {
+                try await tiers.run(for: limits.tier, limit: budget, body)
+            }
+        }
+    }
+}

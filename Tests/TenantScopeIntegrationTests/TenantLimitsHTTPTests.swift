@@ -1,0 +1,152 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeServer
+@testable import TenantScopeTestSupport
+
+/// Per-tenant limits over HTTP, set the way an operator sets them (tier and override rows in the database):
+/// a tenant that spends its API or LRS rate, or its concurrency, or whose tier spends its connection budget, is
+/// refused with 429 while a tenant elsewhere is served. Each test fails when ``TenantLimitMiddleware`` is gone.
+@Suite(.database) struct TenantLimitsHTTPTests {
+    static let rateLimit = HTTPField.Name("RateLimit")!
+    static let rateLimitPolicy = HTTPField.Name("RateLimit-Policy")!
+
+    /// `limits` runs before the server starts: the server loads every tenant's limits when it starts and then
+    /// every few seconds, so a change made while it runs would race that load.
+    func withApp(guardMode: GuardedSQLService.GuardMode = .enforced, limits: @Sendable (TwoTenants) async throws -> Void,
+                 _ body: @Sendable (any TestClientProtocol, TwoTenants) async throws -> Void) async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        try await limits(fixture)
+        try await serve(handle, fixture, guardMode: guardMode, body)
+    }
+
+    func serve<Fixture: Sendable>(_ handle: TestDatabase, _ fixture: Fixture, guardMode: GuardedSQLService.GuardMode = .enforced,
+                                  _ body: @Sendable (any TestClientProtocol, Fixture) async throws -> Void) async throws {
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits)
+        var configuration = ServerConfiguration(port: 0, rollupInterval: nil)
+        configuration.sqlGuard = guardMode
+        configuration.tenantLimits = .init(maximumWait: .milliseconds(300))
+        let app = buildApplication(database: database, configuration: configuration, tokens: try await TestTokens.verifier(for: database),
+                                   catalog: try StandardReports.catalog(), logger: TestDatabase.logger)
+        try await app.test(.router) { client in try await body(client, fixture) }
+    }
+
+    static func sql(_ client: any TestClientProtocol, _ token: String, _ sql: String) async throws -> (HTTPResponse.Status, String, HTTPFields) {
+        try await client.execute(uri: "/api/v1/sql", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
+                                 body: ByteBuffer(string: JSONValue.object(["sql": .string(sql)]).jsonText)) { response in
+            (response.status, String(buffer: response.body), response.headers)
+        }
+    }
+
+    @Test func aTenantOverItsAPIRateGets429WithRateLimitFieldsWhileAnotherIsServed() async throws {
+        let handle = try TestDatabase.current
+        // A's override: 3 at once, then one per 1,000 s (no refill however slow the machine); B keeps the standard tier's 100 at once, 20/s.
+        try await withApp(limits: { fixture in
+            try await handle.admin.tiers.setOverride(.init(api: RatePolicy(perSecond: 0.001, burst: 3)), of: fixture.a.tenant.id,
+                                                     logger: TestDatabase.logger)
+        }) { client, fixture in
+            let tokenA = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+            let tokenB = try await TestTokens.tenant(fixture.b.tenant.id, role: .analyst)
+            for remaining in [2, 1, 0] {
+                let (status, body, headers) = try await Self.sql(client, tokenA, "SELECT 1 AS one")
+                #expect(status == .ok, "\(body)")
+                #expect(headers[Self.rateLimitPolicy] == "\"api\";q=3;w=3000")
+                #expect(headers[Self.rateLimit]?.hasPrefix("\"api\";r=\(remaining);t=") == true, "\(headers)")
+            }
+            let (status, body, headers) = try await Self.sql(client, tokenA, "SELECT 1 AS one")
+            #expect(status == .tooManyRequests && body.contains("API request rate is used up"), "\(status) \(body)")
+            let retryAfter = try #require(headers[.retryAfter].flatMap(Int.init))
+            // The next token is at most 1,000 s away: less by however long the requests above took.
+            #expect((1...1000).contains(retryAfter), "Retry-After \(retryAfter)")
+            #expect(headers[Self.rateLimit]?.hasPrefix("\"api\";r=0;") == true)
+
+            let (otherStatus, otherBody, otherHeaders) = try await Self.sql(client, tokenB, "SELECT course_iri FROM courses")
+            #expect(otherStatus == .ok && otherBody.contains(fixture.b.canary), "\(otherBody)")
+            #expect(otherHeaders[Self.rateLimitPolicy] == "\"api\";q=100;w=5")
+        }
+    }
+
+    /// The LRS rate counts the statements of a batch: a batch the tenant's bucket cannot pay for is refused
+    /// whole, and nothing of it is stored.
+    @Test func aTenantOverItsIngestRateIsRefusedAndNothingOfTheRefusedBatchIsStored() async throws {
+        let handle = try TestDatabase.current
+        try await LRSFixture.with(prepare: { fixture in
+            try await handle.admin.tiers.setOverride(.init(ingest: RatePolicy(perSecond: 0.001, burst: 5)), of: fixture.a.tenant.id,
+                                                     logger: TestDatabase.logger)
+        }) { client, fixture in
+            func post(_ member: LRSFixture.Member, _ ids: [UUID]) async throws -> (HTTPResponse.Status, String, HTTPFields) {
+                try await client.execute(uri: "/xAPI/statements", method: .post, headers: member.headers,
+                                         body: ByteBuffer(string: XAPIJSON.array(ids.map { XAPIJSON.statement(id: $0) }))) {
+                    ($0.status, String(buffer: $0.body), $0.headers)
+                }
+            }
+            // One statement (1 unit), then three (3 units): one unit is left of five.
+            let single = [UUID()], triple = [UUID(), UUID(), UUID()], refused = [UUID(), UUID()]
+            let first = try await post(fixture.a, single)
+            #expect(first.0 == .ok && first.2[Self.rateLimitPolicy] == "\"ingest\";q=5;w=5000" && first.2[Self.rateLimit]?.hasPrefix("\"ingest\";r=4;") == true,
+                    "\(first)")
+            #expect(try await post(fixture.a, triple).0 == .ok)
+            let (status, body, headers) = try await post(fixture.a, refused)
+            #expect(status == .tooManyRequests && body.contains("LRS statement rate is used up") && headers[.retryAfter] != nil, "\(body)")
+            let ids = try await fixture.rows(fixture.a, "SELECT id::text FROM app.statements")
+            #expect(Set(ids) == Set((single + triple).map { $0.uuidString.lowercased() }), "\(ids)")
+            // B's keys draw on B's bucket.
+            #expect(try await post(fixture.b, refused).0 == .ok)
+        }
+    }
+
+    /// One slot for A and a short wait: while A's slow query holds A's slot, A's next request is a 429 with
+    /// Retry-After and B's is answered. (The slow query sleeps for seconds, so the two requests sent together
+    /// overlap whatever the machine's speed; which of A's two gets the slot does not matter.)
+    @Test func aTenantOverItsConcurrencyGets429WhileAnotherTenantIsServed() async throws {
+        let handle = try TestDatabase.current
+        try await withApp(guardMode: .offForTesting, limits: { fixture in
+            try await handle.admin.tiers.setOverride(.init(concurrency: 1), of: fixture.a.tenant.id, logger: TestDatabase.logger)
+        }) { client, fixture in
+            let tokenA = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+            let tokenB = try await TestTokens.tenant(fixture.b.tenant.id, role: .analyst)
+            async let slow = Self.sql(client, tokenA, "SELECT pg_sleep(4) IS NULL AS slept")
+            async let second = Self.sql(client, tokenA, "SELECT pg_sleep(4) IS NULL AS slept")
+            async let other = Self.sql(client, tokenB, "SELECT course_iri FROM courses")
+            let answers = try await [slow, second]
+            let (otherStatus, otherBody, _) = try await other
+            #expect(answers.filter { $0.0 == .ok }.count == 1 && answers.filter { $0.0 == .tooManyRequests }.count == 1,
+                    "\(answers.map { ($0.0, $0.1) })")
+            let refused = try #require(answers.first { $0.0 == .tooManyRequests })
+            #expect(refused.2[.retryAfter] != nil && refused.1.contains("too many concurrent requests for this tenant;"), "\(refused.1)")
+            #expect(otherStatus == .ok && otherBody.contains(fixture.b.canary), "\(otherBody)")
+        }
+    }
+
+    /// A tier's connection budget is shared by its tenants: with a budget of one, B waits behind A's slow query
+    /// although B has slots of its own, and a tenant of another tier is served.
+    @Test func aTiersConnectionBudgetIsSharedByItsTenantsAndNoOtherTier() async throws {
+        let handle = try TestDatabase.current
+        let tier = "budget-" + UUID().uuidString.prefix(8).lowercased()
+        try await handle.admin.tiers.set(.init(name: tier, concurrency: 4, connectionBudget: 1), logger: TestDatabase.logger)
+        let fixture = try await TwoTenants.make(handle)
+        let other = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("tier")), name: "Other tier", logger: TestDatabase.logger)
+        for tenant in [fixture.a.tenant, fixture.b.tenant] {
+            try await handle.admin.tiers.assign(tenant: tenant.id, tier: tier, logger: TestDatabase.logger)
+        }
+        try await serve(handle, fixture, guardMode: .offForTesting) { client, fixture in
+            let tokenA = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+            let tokenB = try await TestTokens.tenant(fixture.b.tenant.id, role: .analyst)
+            let tokenOther = try await TestTokens.tenant(other.id, role: .analyst)
+            async let a = Self.sql(client, tokenA, "SELECT pg_sleep(4) IS NULL AS slept")
+            async let b = Self.sql(client, tokenB, "SELECT pg_sleep(4) IS NULL AS slept")
+            async let elsewhere = Self.sql(client, tokenOther, "SELECT 1 AS one")
+            let answers = try await [a, b]
+            #expect(answers.filter { $0.0 == .ok }.count == 1 && answers.filter { $0.0 == .tooManyRequests }.count == 1,
+                    "\(answers.map { ($0.0, $0.1) })")
+            let refused = try #require(answers.first { $0.0 == .tooManyRequests })
+            #expect(refused.1.contains("too many concurrent requests for this tenant's tier"), "\(refused.1)")
+            #expect(try await elsewhere.0 == .ok)
+        }
+    }
+}
