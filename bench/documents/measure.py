@@ -76,7 +76,8 @@ class Bench(Cluster):
 
     def serve(self):
         self.http_port = free_port()
-        self.process = subprocess.Popen([self.binary, "serve", "--state-dir", self.state_dir, "--port", str(self.http_port)],
+        self.process = subprocess.Popen([self.binary, "serve", "--state-dir", self.state_dir, "--port", str(self.http_port),
+                                         "--no-tenant-limits"]  # capacity, not one tenant's share (bench/noisy-neighbour),
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env)
         for _ in range(600):
             try:

@@ -24,6 +24,29 @@ class Cluster:
         # The product reads these before --state-dir; a benchmark talks to its own cluster only.
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TENANTSCOPE_STATE_DIR")}
 
+    def start_serve(self, *arguments, timeout_s=60):
+        """Starts `tenantscope serve` on this cluster and a free port with `arguments`, waits until /readyz
+        answers 200 and returns (process, port). Its output goes to serve.log in the state directory; when it
+        does not become ready the error carries the end of that log (a crash shows its cause)."""
+        import urllib.request
+        port = free_port()
+        log_path = os.path.join(self.state_dir, "serve.log")
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen([self.binary, "serve", "--state-dir", self.state_dir, "--port", str(port), *arguments],
+                                       stdout=log, stderr=log, env=self.env)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as response:
+                    if response.status == 200:
+                        return process, port
+            except OSError:
+                time.sleep(0.1)
+        process.kill()
+        with open(log_path, errors="replace") as log:
+            tail = "".join(log.readlines()[-30:])
+        raise RuntimeError(f"serve did not become ready within {timeout_s} s; the end of {log_path}:\n{tail}")
+
     def psql(self, sql, user="postgres", variables=None, single_transaction=False, file=None):
         """Runs SQL (or a file) and returns the rows as lists of tab-separated fields."""
         env = dict(self.env, PGPASSWORD=self.passwords[user], PGAPPNAME="tenantscope-bench")
