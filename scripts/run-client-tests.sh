@@ -37,6 +37,12 @@ for tenant in client-a client-b adl-conformance; do
   SECRET[$tenant]=$(awk '/^secret:/ {print $2}' <<<"$credentials")
 done
 
+# The conformance suite writes thousands of statements and documents, faster than the standard tier's LRS
+# rate allows; it tests conformance, not limits, so its tenant gets an override (as an operator would give
+# it), set before the server starts so that the server's first load of the limits has it.
+limits=$("$BIN" tenant limits adl-conformance --ingest-rate 100000 --ingest-burst 100000 --state-dir "$STATE" 2>/dev/null)
+grep -q "ingest rate        100000/s burst 100000 (override)" <<<"$limits" || { echo "error: tenant limits printed: $limits" >&2; exit 1; }
+
 echo "• Starting the server"
 # --demo loads the demo tenants (about a minute), so the browser sees a dashboard with real-looking data.
 "$BIN" serve --demo --state-dir "$STATE" --port 0 --embed-origin 'http://127.0.0.1:*' >"$STATE/server.out" 2>"$STATE/server.err" &
