@@ -15,6 +15,10 @@ import Testing
 /// `/metrics` on its own listener and the request log line, against a real server and database: each
 /// server here has a registry of its own, so counts are exact while other suites run. A fresh database,
 /// so the roll-up gauges see this suite's tenants only.
+///
+/// Requests go through the router test client, which runs the application's services (the metrics
+/// listener among them) and its whole middleware chain. The live client gives each response 20 s, which a
+/// debug build's request did not always get while every suite of a full run starts at once on two cores.
 @Suite(.freshDatabase) struct MetricsTests {
     /// The bound port of the metrics listener, once it runs.
     actor Port {
@@ -36,7 +40,7 @@ import Testing
             tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(), logger: log.logger,
             metrics: metrics, onMetricsRunning: { await port.set($0) }
         )
-        try await app.test(.live) { client in
+        try await app.test(.router) { client in
             let ids = (0..<4).map { _ in UUID() }
             let batch = XAPIJSON.array(ids.prefix(3).map { XAPIJSON.statement(id: $0) })
             try await XAPIConformanceTests.send(client, .post, "/xAPI/statements", a.headers, batch, expect: .ok)
