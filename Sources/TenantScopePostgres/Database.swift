@@ -46,6 +46,8 @@ public final class Database: Sendable {
     public let exportSchedules: ExportScheduleStore
     /// Signs and verifies export download links.
     public let exportLinks: ExportLinkSigner
+    /// The read replicas reports, the SQL surface and exports read from (none unless configured).
+    public let replicas: ReplicaSet?
     private let logger: Logger
 
     /// Applies pending migrations and reads the server role's password with one owner connection each,
@@ -53,11 +55,13 @@ public final class Database: Sendable {
     /// `metrics` makes the pool's gauges (in use, waiters, up).
     public static func prepare(
         ownerEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(),
-        metrics: any MetricsFactory = MetricsSystem.factory, progress: @Sendable (String) -> Void = { _ in }
+        metrics: any MetricsFactory = MetricsSystem.factory, replicas: ReplicaConfiguration? = nil,
+        progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> Database {
         try await Migrator(ownerEndpoint: ownerEndpoint, logger: logger).migrate(progress: progress)
         let appEndpoint = try await appEndpoint(ownerEndpoint: ownerEndpoint, logger: logger)
-        return try await open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits, metrics: metrics)
+        return try await open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits, metrics: metrics,
+                              replicas: replicas)
     }
 
     /// How long the server waits on PostgreSQL: for a connection, and for a statement (request work;
@@ -94,7 +98,7 @@ public final class Database: Sendable {
     /// password through `app.tenant_login_password()`.
     public static func open(
         appEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(),
-        metrics: any MetricsFactory = MetricsSystem.factory
+        metrics: any MetricsFactory = MetricsSystem.factory, replicas: ReplicaConfiguration? = nil
     ) async throws -> Database {
         let (version, contextKey, linkKey, tenantPassword) = try await OneShotConnection.with(appEndpoint, logger: logger) { connection in
             let version = try await connection.query("SELECT app.schema_version()", logger: logger).collect().first?.decode(Int.self) ?? 0
@@ -110,12 +114,12 @@ public final class Database: Sendable {
         }
         return try Database(appEndpoint: appEndpoint, tenantEndpoint: appEndpoint.with(username: tenantLoginRole, password: tenantPassword),
                             contextKeyHex: contextKey, linkKeyHex: linkKey, checkpoints: checkpoints, limits: limits, logger: logger,
-                            metrics: metrics)
+                            metrics: metrics, replicas: replicas)
     }
 
     init(appEndpoint: DatabaseEndpoint, tenantEndpoint: DatabaseEndpoint, contextKeyHex: String, linkKeyHex: String,
          checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(), logger: Logger,
-         metrics: any MetricsFactory = MetricsSystem.factory) throws {
+         metrics: any MetricsFactory = MetricsSystem.factory, replicas: ReplicaConfiguration? = nil) throws {
         self.appEndpoint = appEndpoint
         self.tenantEndpoint = tenantEndpoint
         // One health for both pools: the database is up or down for the server as a whole.
@@ -128,8 +132,14 @@ public final class Database: Sendable {
         self.tenantPool = DatabasePool(client: tenant, acquireTimeout: limits.acquireTimeout,
                                        defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, name: "tenant",
                                        logger: logger, metrics: metrics)
+        let replicaSet = replicas.flatMap { configuration in
+            configuration.endpoints.isEmpty ? nil : ReplicaSet(
+                configuration: configuration, appPassword: appEndpoint.password ?? "", tenantPassword: tenantEndpoint.password ?? "",
+                statementTimeout: limits.statementTimeout, logger: logger, metrics: metrics)
+        }
+        self.replicas = replicaSet
         self.sessions = ScopedDatabase(tenantPool: tenantPool, platformPool: pool, signer: try TenantContextSigner(keyHex: contextKeyHex),
-                                       statementTimeout: limits.statementTimeout)
+                                       statementTimeout: limits.statementTimeout, replicas: replicaSet)
         self.tenants = TenantDirectory(pool: pool)
         self.audit = AuditLog(pool: pool, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
         self.credentialState = CredentialStateStore(pool: pool)
@@ -145,14 +155,28 @@ public final class Database: Sendable {
         self.logger = logger
     }
 
-    /// The pools, for a service group.
-    public var services: [any Service] { [pool.service, tenantPool.service] }
+    /// The pools and the replicas' lag monitor, for a service group.
+    public var services: [any Service] {
+        var services: [any Service] = [pool.service, tenantPool.service]
+        if let replicas {
+            services += replicas.poolServices
+            services.append(ReplicaLagMonitor(primary: pool, replicas: replicas, logger: logger))
+        }
+        return services
+    }
 
     /// Runs the pool for the duration of `body` (for commands and tests that have no service group).
     public func withRunningClients<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.pool.run() }
             group.addTask { await self.tenantPool.run() }
+            for replica in self.replicas?.replicas ?? [] {
+                group.addTask { await replica.appPool.run() }
+                group.addTask { await replica.tenantPool.run() }
+            }
+            if let replicas = self.replicas {
+                group.addTask { try? await ReplicaLagMonitor(primary: self.pool, replicas: replicas, logger: self.logger).run() }
+            }
             defer { group.cancelAll() }
             return try await body()
         }

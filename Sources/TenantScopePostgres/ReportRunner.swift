@@ -81,23 +81,37 @@ public struct ReportRunner: Sendable {
         }
 
         let rows: [[ReportCell]]
+        let freshness: DataFreshness
         let statement = Self.statement(text, request: request, attributes: attributes)
+        let readsWatermark = cacheKey != nil && sessions.replicas != nil
+        // Reads go to a read replica when one is fit (ScopedDatabase.runPreferringReplica).
+        let answered: (rows: [[ReportCell]], watermark: Date?)
         do {
-            rows = try await sessions.run(scope, logger: logger) { connection in
+            (answered, freshness) = try await sessions.runPreferringReplica(scope, logger: logger) { connection in
                 var rows: [[ReportCell]] = []
                 for try await row in try await connection.query(statement) {
                     let cells = row.makeRandomAccess()
                     rows.append(try query.fields.indices.map { try ReportCell.decode(cells[$0], as: query.fields[$0].type) })
                 }
-                return rows
+                // The watermark in this transaction's own snapshot: what the rows reflect, wherever they came from.
+                let watermark = readsWatermark
+                    ? try await connection.query("SELECT refreshed_at FROM app.rollup_state").collect().first?.decode(Date.self)
+                    : nil
+                return (rows, watermark)
             }
         } catch {
             try await record(scope, request: request, name: name, parameters: parameters, rows: nil, outcome: "error", logger: logger)
             throw error
         }
+        rows = answered.rows
         try await record(scope, request: request, name: name, parameters: parameters, rows: rows.count, outcome: "ok", logger: logger)
-        if let cache, let cacheKey { cache.store(rows, for: cacheKey) }
-        return ReportResult(request: request, scope: scope, rows: rows)
+        // An answer from a replica is stored only if it was computed at the key's watermark: one from a replica
+        // still behind the primary's roll-ups must never be served as the answer at the primary's watermark. The
+        // primary's own snapshot is at or past the key's (read at most a second before), never behind it.
+        if let cache, let cacheKey, freshness.source == .primary || answered.watermark == cacheKey.watermark {
+            cache.store(rows, for: cacheKey)
+        }
+        return ReportResult(request: request, scope: scope, rows: rows, freshness: freshness)
     }
 
     /// Runs a tenant report for an export: the same checks, SQL and bindings as ``run(_:in:parameters:path:now:logger:)``,
@@ -117,7 +131,8 @@ public struct ReportRunner: Sendable {
         let request = try ReportRequest(definition: definition, surface: .tenant, rawParameters: parameters, today: ISO8601Timestamp.day(now))
         let query = request.query!
         let statement = Self.statement(query.sql, request: request, attributes: scope.attributes)
-        try await sessions.run(scope, statementTimeout: statementTimeout, logger: logger) { connection in
+        // A replica that fails once rows have gone out is not retried: the rows would go out twice.
+        _ = try await sessions.runPreferringReplica(.tenant(scope), statementTimeout: statementTimeout, retry: .beforeBody, logger: logger) { connection in
             try await fields(query.fields)
             for try await each in try await connection.query(statement) {
                 let cells = each.makeRandomAccess()
@@ -199,6 +214,15 @@ public struct ReportResult: Sendable {
     public let request: ReportRequest
     public let scope: DataScope
     public let rows: [[ReportCell]]
+    /// Which database answered and how far behind the primary it was.
+    public let freshness: DataFreshness
+
+    public init(request: ReportRequest, scope: DataScope, rows: [[ReportCell]], freshness: DataFreshness = .primary) {
+        self.request = request
+        self.scope = scope
+        self.rows = rows
+        self.freshness = freshness
+    }
 
     public var fields: [ReportDefinition.Field] { request.query?.fields ?? [] }
 }

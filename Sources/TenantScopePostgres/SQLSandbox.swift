@@ -47,11 +47,14 @@ public struct SQLSandbox: Sendable {
     public func run(_ sql: CheckedSQL, in scope: TenantScope, limits: Limits = Limits(), logger: Logger) async throws -> SQLResult {
         let start = ContinuousClock.now
         let collected = RowCollector()
-        let truncated = try await stream(sql, in: scope, limits: limits, logger: logger,
-                                         columns: { collected.columns = $0 }, row: { collected.rows.append($0) })
+        // Columns come first in every attempt: a read run again on the primary after a replica failed starts afresh.
+        let (truncated, freshness) = try await streamRows(sql, in: scope, limits: limits, retry: .anywhere, logger: logger,
+                                                          columns: { collected.columns = $0; collected.rows = [] },
+                                                          row: { collected.rows.append($0) })
         let elapsed = ContinuousClock.now - start
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
-        return SQLResult(columns: collected.columns, rows: collected.rows, truncated: truncated, durationMilliseconds: milliseconds)
+        return SQLResult(columns: collected.columns, rows: collected.rows, truncated: truncated, durationMilliseconds: milliseconds,
+                         freshness: freshness)
     }
 
     /// Runs `sql` in `scope` like ``run(_:in:limits:logger:)`` but hands each row on as PostgreSQL streams
@@ -61,13 +64,21 @@ public struct SQLSandbox: Sendable {
         columns: @escaping @Sendable ([SQLResult.Column]) async throws -> Void,
         row: @escaping @Sendable ([SQLValue]) async throws -> Void
     ) async throws -> Bool {
+        try await streamRows(sql, in: scope, limits: limits, retry: .beforeBody, logger: logger, columns: columns, row: row).truncated
+    }
+
+    private func streamRows(
+        _ sql: CheckedSQL, in scope: TenantScope, limits: Limits, retry: ScopedDatabase.ReplicaRetry, logger: Logger,
+        columns: @escaping @Sendable ([SQLResult.Column]) async throws -> Void,
+        row: @escaping @Sendable ([SQLValue]) async throws -> Void
+    ) async throws -> (truncated: Bool, freshness: DataFreshness) {
         let rowCap = max(limits.rowCap, 0)
         // The query runs as a subquery: whatever the text, PostgreSQL can only parse it as one SELECT. A utility
         // statement (SET ROLE, SET, COPY, EXPLAIN) or DML cannot stand there, so even with the parser guard off
         // nothing can change the session the pooled connection carries into its next transaction — a session-level
         // `SET ROLE` survives COMMIT (SECURITY.md). The LIMIT bounds the work as well as the rows.
         let statement = PostgresQuery(unsafeSQL: Self.executedText(sql, rowCap: rowCap))
-        return try await sandboxed(scope, limits: limits, logger: logger) { connection in
+        let (truncated, freshness) = try await sandboxed(scope, limits: limits, retry: retry, logger: logger) { connection in
             let sequence = try await connection.query(statement)
             try await columns(sequence.columns.map { SQLResult.Column(name: $0.name, type: Self.typeName($0.dataType)) })
             var count = 0
@@ -78,6 +89,7 @@ public struct SQLSandbox: Sendable {
             }
             return false
         }
+        return (truncated, freshness)
     }
 
     /// PostgreSQL's plan for `sql` as the sandbox would run it (`EXPLAIN (VERBOSE, COSTS OFF)`, not executed), one
@@ -86,18 +98,19 @@ public struct SQLSandbox: Sendable {
     /// they would tell one tenant roughly how much the others hold.
     public func explain(_ sql: CheckedSQL, in scope: TenantScope, limits: Limits = Limits(), logger: Logger) async throws -> [String] {
         let statement = PostgresQuery(unsafeSQL: "EXPLAIN (VERBOSE, COSTS OFF) " + Self.executedText(sql, rowCap: max(limits.rowCap, 0)))
-        return try await sandboxed(scope, limits: limits, logger: logger) { connection in
+        return try await sandboxed(scope, limits: limits, retry: .anywhere, logger: logger) { connection in
             var lines: [String] = []
             for try await line in try await connection.query(statement).decode(String.self) { lines.append(line) }
             return lines
-        }
+        }.result
     }
 
     /// Opens the tenant's READ ONLY scoped transaction, lowers it to the sandbox (limits, search path, role),
     /// then runs `body`; PostgreSQL's refusal of the caller's text becomes a ``SQLExecutionError``.
     private func sandboxed<Value: Sendable>(
-        _ scope: TenantScope, limits: Limits, logger: Logger, _ body: @escaping @Sendable (ScopedConnection) async throws -> Value
-    ) async throws -> Value {
+        _ scope: TenantScope, limits: Limits, retry: ScopedDatabase.ReplicaRetry, logger: Logger,
+        _ body: @escaping @Sendable (ScopedConnection) async throws -> Value
+    ) async throws -> (result: Value, freshness: DataFreshness) {
         let limitsSQL = [
             // Values are our own constants (digits and a unit), checked here, never request input.
             "SET LOCAL temp_file_limit = '\(try Self.setting(limits.tempFileLimit))'",
@@ -105,7 +118,8 @@ public struct SQLSandbox: Sendable {
             "SET LOCAL search_path = semantic, pg_catalog, pg_temp",
             "SET LOCAL ROLE \(Self.sandboxRole)",
         ]
-        return try await sessions.run(scope, access: .readOnly, statementTimeout: limits.statementTimeout, logger: logger) { connection in
+        return try await sessions.runPreferringReplica(.tenant(scope), statementTimeout: limits.statementTimeout, retry: retry,
+                                                       logger: logger) { connection in
             for line in limitsSQL {
                 try await connection.query(PostgresQuery(unsafeSQL: line))
             }

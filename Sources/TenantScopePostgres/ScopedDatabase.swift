@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 import TenantScopeCore
 
 /// The one way into tenant data: runs a closure in a transaction bound to a ``DataScope``.
@@ -27,12 +28,16 @@ public struct ScopedDatabase: Sendable {
     private let platformPool: DatabasePool
     private let signer: TenantContextSigner
     private let defaultTimeout: Duration
+    /// Read replicas that reads which need not see the caller's own writes may go to (reports, SQL, exports).
+    public let replicas: ReplicaSet?
 
-    public init(tenantPool: DatabasePool, platformPool: DatabasePool, signer: TenantContextSigner, statementTimeout: Duration = .seconds(30)) {
+    public init(tenantPool: DatabasePool, platformPool: DatabasePool, signer: TenantContextSigner, statementTimeout: Duration = .seconds(30),
+                replicas: ReplicaSet? = nil) {
         self.tenantPool = tenantPool
         self.platformPool = platformPool
         self.signer = signer
         self.defaultTimeout = statementTimeout
+        self.replicas = replicas.flatMap { $0.replicas.isEmpty ? nil : $0 }
     }
 
     /// Runs `body` in a transaction scoped to `scope`; commits when it returns, rolls back when it throws.
@@ -46,11 +51,67 @@ public struct ScopedDatabase: Sendable {
         logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> Result {
-        let timeout = statementTimeout ?? defaultTimeout
         let pool = switch scope {
         case .tenant: tenantPool
         case .platform: platformPool
         }
+        return try await run(scope, on: pool, access: access, statementTimeout: statementTimeout, logger: logger, body)
+    }
+
+    /// When a replica read that failed may be read again from the primary.
+    public enum ReplicaRetry: Sendable {
+        /// Whenever the replica fails: the body only collects, so running it again repeats nothing.
+        case anywhere
+        /// Only if the body had not started: it hands rows on as they come (an export), and a second run
+        /// would hand the first rows on twice.
+        case beforeBody
+    }
+
+    /// Runs a read-only `body` in `scope` on a read replica fit to serve (``ReplicaSet``), or on the primary
+    /// when there is none, and says which answered. For reads that need not see the caller's own writes:
+    /// reports, the SQL surface, exports. A replica that fails as a dependency (unreachable, shut down, a
+    /// conflict with recovery cancelled the query) is skipped until its next probe, and the read is run on
+    /// the primary as `retry` allows: the caller sees no error a healthy primary would not have given.
+    public func runPreferringReplica<Result: Sendable>(
+        _ scope: DataScope,
+        statementTimeout: Duration? = nil,
+        retry: ReplicaRetry = .anywhere,
+        logger: Logger,
+        _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
+    ) async throws -> (result: Result, freshness: DataFreshness) {
+        if let (replica, lag) = replicas?.choose() {
+            let started = BodyStarted()
+            do {
+                let result = try await run(scope, on: replica.pool(for: scope), access: .readOnly, statementTimeout: statementTimeout,
+                                           logger: logger) { connection in
+                    started.mark()
+                    return try await body(connection)
+                }
+                return (result, .replica(replica.name, lagSeconds: lag))
+            } catch where Self.isReplicaFailure(error) {
+                replica.readFailed("a read failed (\(type(of: error)))")
+                guard retry == .anywhere || !started.value else { throw error }
+                logger.notice("Read replica failed; reading from the primary", metadata: ["db.replica": "\(replica.name)",
+                                                                                             "error.type": "\(type(of: error))"])
+            }
+        }
+        return (try await run(scope, access: .readOnly, statementTimeout: statementTimeout, logger: logger, body), .primary)
+    }
+
+    /// The replica failed as a dependency, not the read as a request: unavailable (but not a statement
+    /// timeout, which the primary would meet too), or a query cancelled by a conflict with recovery (40001).
+    static func isReplicaFailure(_ error: any Error) -> Bool {
+        if let unavailable = error as? DatabaseUnavailable { return !unavailable.isStatementTimeout }
+        if let error = error as? PSQLError, error.code == .server { return error.serverInfo?[.sqlState] == "40001" }
+        return false
+    }
+
+    /// Runs one scoped transaction on a connection of `pool`.
+    private func run<Result: Sendable>(
+        _ scope: DataScope, on pool: DatabasePool, access: Access, statementTimeout: Duration?, logger: Logger,
+        _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
+    ) async throws -> Result {
+        let timeout = statementTimeout ?? defaultTimeout
         return try await pool.withConnection(deadline: timeout + DatabasePool.grace, logger: logger) { [self] connection in
             // A request abandoned while it waited for a connection starts no transaction.
             try Task.checkCancellation()
@@ -112,4 +173,11 @@ public struct ScopedDatabase: Sendable {
             throw error
         }
     }
+}
+
+/// Whether a replica read's body began, read after it failed.
+private final class BodyStarted: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func mark() { flag.store(true, ordering: .relaxed) }
+    var value: Bool { flag.load(ordering: .relaxed) }
 }

@@ -1,4 +1,5 @@
 import Hummingbird
+import TenantScopeCore
 import TenantScopePostgres
 
 /// `/healthz` (the process is up) and `/readyz` (the database is reachable and migrated).
@@ -6,20 +7,40 @@ struct HealthRoutes<Context: RequestContext> {
     struct Status: ResponseEncodable {
         var status: String
         var detail: String?
+        /// Each read replica's state: for the operator, not for readiness (reads fall back to the primary).
+        var replicas: [Replica]?
+    }
+
+    struct Replica: Encodable {
+        var name: String
+        var usable: Bool
+        var lag_seconds: Double?
+        var problem: String?
     }
 
     let database: Database
 
     func register(on router: Router<Context>) {
         router.get("healthz") { _, _ in
-            Status(status: "ok", detail: nil)
+            Status(status: "ok", detail: nil, replicas: nil)
         }
         router.get("readyz") { _, _ in
             let readiness = await database.readiness()
             return EditedResponse(
                 status: readiness.ready ? .ok : .serviceUnavailable,
-                response: Status(status: readiness.ready ? "ready" : "not ready", detail: readiness.detail)
+                response: Status(status: readiness.ready ? "ready" : "not ready", detail: readiness.detail, replicas: replicas())
             )
+        }
+    }
+
+    private func replicas() -> [Replica]? {
+        guard let set = database.replicas else { return nil }
+        let bound = ReplicaSet.seconds(set.maximumLag)
+        return set.replicas.map { replica in
+            let measurement = replica.measurement
+            let lag = measurement.lagSeconds.map(DataFreshness.rounded)
+            return Replica(name: replica.name, usable: set.isFit(measurement), lag_seconds: lag,
+                           problem: measurement.problem ?? (lag.map { $0 > bound } == true ? "more than \(bound) s behind" : nil))
         }
     }
 }

@@ -36,8 +36,10 @@ struct ReportRoutes {
     private func run(_ request: Request, name: String, scope: DataScope, context: some RequestContext) async throws -> Response {
         let parameters = try QueryParameters.pairs(of: request)
         let result = try await runner.run(name, in: scope, parameters: parameters, logger: context.logger)
-        if Self.wantsCSV(request) { return CSV.response(result, filename: name) }
-        return try ReportResponse(result).response(from: request, context: context)
+        var response = Self.wantsCSV(request) ? CSV.response(result, filename: name)
+            : try ReportResponse(result).response(from: request, context: context)
+        response.headers[FreshnessBody.headerName] = result.freshness.headerValue
+        return response
     }
 
     static func wantsCSV(_ request: Request) -> Bool {
@@ -67,6 +69,8 @@ struct ReportResponse: ResponseEncodable {
     var parameters: [String: String]
     var columns: [Column]
     var rows: [[ReportCell]]
+    /// Which database answered (a read replica, the primary, or the cache at the primary's roll-ups) and its lag.
+    var freshness: FreshnessBody
 
     init(_ result: ReportResult) {
         report = result.request.definition.name
@@ -78,6 +82,7 @@ struct ReportResponse: ResponseEncodable {
         parameters = result.request.values.filter { $0.value != .null }.mapValues(\.description)
         columns = result.fields.map { Column(name: $0.name, type: $0.type.rawValue, scope: $0.scope.rawValue, title: $0.title) }
         rows = result.rows
+        freshness = FreshnessBody(result.freshness)
     }
 }
 

@@ -56,9 +56,22 @@ struct DBCommand: AsyncParsableCommand {
     }
 
     struct Start: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start the embedded PostgreSQL cluster (creating it if needed) and leave it running.")
+        static let configuration = CommandConfiguration(
+            abstract: "Start the embedded PostgreSQL cluster (creating it if needed) and leave it running.",
+            discussion: """
+                With --replicas N it also starts N streaming read replicas of it, each made once with pg_basebackup -R \
+                (as the postgres OS user) under <state-dir>/replicas/. Their URLs are printed after the primary's; give \
+                them to `tenantscope serve --replica-url`, or run `tenantscope serve --replicas N`, which starts them itself.
+                """)
 
         @OptionGroup var database: DatabaseOptions
+
+        @Option(help: ArgumentHelp("Streaming read replicas to run next to the cluster.", valueName: "count"))
+        var replicas = 0
+
+        func validate() throws {
+            guard (0...8).contains(replicas) else { throw ValidationError("--replicas takes 0 to 8, got \(replicas)") }
+        }
 
         func run() async throws {
             TenantScopeCommand.bootstrapLogging()
@@ -69,6 +82,9 @@ struct DBCommand: AsyncParsableCommand {
                 let endpoint = try await embedded.start(progress: progress)
                 try await Migrator(ownerEndpoint: endpoint, logger: logger).migrate(progress: progress)
                 print(endpoint.url)
+                for replica in EmbeddedReplica.replicas(of: embedded, count: replicas, logger: logger) {
+                    print(try await replica.start(progress: progress).replicaURL)
+                }
             } catch {
                 throw CLIError(error)
             }
@@ -82,8 +98,13 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             TenantScopeCommand.bootstrapLogging()
-            let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: database.resolvedStateDirectory), logger: Logger(label: "tenantscope"))
+            let logger = Logger(label: "tenantscope")
+            let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: database.resolvedStateDirectory), logger: logger)
             do {
+                // Replicas first: a replica whose primary went away first logs reconnection attempts until it stops.
+                for replica in EmbeddedReplica.existing(of: embedded, logger: logger) {
+                    try await replica.stop()
+                }
                 try await embedded.stop()
                 progress("Stopped (or was not running).")
             } catch {

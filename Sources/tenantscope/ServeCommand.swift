@@ -75,6 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds between reloads of the tier limits and overrides; changes apply within this long.", valueName: "seconds"))
     var tenantLimitsRefresh: Double = 5
 
+    @OptionGroup(title: "Read replicas") var replicaOptions: ReplicaOptions
+
     @OptionGroup(title: "Exports") var exportOptions: ExportOptions
 
     @Option(help: ArgumentHelp("Export jobs this process runs at once (0 runs none: another process's worker takes them).", valueName: "count"))
@@ -139,13 +141,18 @@ struct ServeCommand: AsyncParsableCommand {
     /// again: migrations, reading the server role's password, creating the demo tenants. What comes back
     /// holds only the server role's pool (architecture decision 21). Given the server role's own URL
     /// (`tenantscope db app-url`), serve needs no owner credentials at all and migrates nothing.
-    func startUp(embedded: EmbeddedPostgres?, logger: Logger, metrics: ServerMetrics) async throws -> Database {
+    func startUp(embedded: EmbeddedPostgres?, replicas: [EmbeddedReplica], logger: Logger, metrics: ServerMetrics) async throws -> Database {
         let checkpoints = try database.auditCheckpoints()
         let endpoint = try await database.ownerEndpoint(embedded: embedded)
+        let replicaConfiguration = try await replicaOptions.configuration(primary: endpoint, embedded: replicas)
+        if let replicaConfiguration {
+            progress("Reports, SQL and exports read from \(replicaConfiguration.endpoints.count) replica(s) while they are at most \(replicaConfiguration.maximumLag) behind")
+        }
         if endpoint.username == Database.appRole {
             guard !demo else { throw ValidationError("--demo creates tenants, which needs the owner's URL, not the server role's") }
             progress("Connecting as \(Database.appRole): no migrations (run `tenantscope migrate` with the owner's URL)")
-            return try await Database.open(appEndpoint: endpoint, logger: logger, checkpoints: checkpoints, limits: limits, metrics: metrics.factory)
+            return try await Database.open(appEndpoint: endpoint, logger: logger, checkpoints: checkpoints, limits: limits, metrics: metrics.factory,
+                                           replicas: replicaConfiguration)
         }
         if demo {
             let admin = try await AdminDatabase.prepare(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints, progress: progress)
@@ -154,10 +161,10 @@ struct ServeCommand: AsyncParsableCommand {
                 try await checkpoints.flush(admin.runtime.audit, logger: logger)
             }
             return try await Database.open(appEndpoint: admin.runtime.appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits,
-                                           metrics: metrics.factory)
+                                           metrics: metrics.factory, replicas: replicaConfiguration)
         }
         return try await Database.prepare(ownerEndpoint: endpoint, logger: logger, checkpoints: checkpoints, limits: limits,
-                                          metrics: metrics.factory, progress: progress)
+                                          metrics: metrics.factory, replicas: replicaConfiguration, progress: progress)
     }
 
     var limits: Database.Limits {
@@ -172,8 +179,9 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
         let embedded = database.embedded(logger: logger)
+        let embeddedReplicas = try replicaOptions.embeddedReplicas(of: embedded, logger: logger)
         do {
-            let db = try await startUp(embedded: embedded, logger: logger, metrics: metrics)
+            let db = try await startUp(embedded: embedded, replicas: embeddedReplicas, logger: logger, metrics: metrics)
             var loadDemo: (@Sendable () async throws -> Void)?
             if demo {
                 let path = demoStatements
@@ -228,11 +236,16 @@ struct ServeCommand: AsyncParsableCommand {
             )
             // Runs until SIGINT/SIGTERM, then shuts the server and the pools down gracefully.
             try await app.runService()
+            for replica in embeddedReplicas {
+                progress("Stopping read replica \(replica.name)")
+                try await replica.stop()
+            }
             if let embedded {
                 progress("Stopping PostgreSQL")
                 try await embedded.stop()
             }
         } catch {
+            for replica in embeddedReplicas { try? await replica.stop() }
             try? await embedded?.stop()
             throw CLIError(error)
         }

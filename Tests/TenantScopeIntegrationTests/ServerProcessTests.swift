@@ -64,6 +64,40 @@ import Testing
 /// The administrative commands, run as a person would.
 @Suite(.database) struct CommandLineTests {
 
+    @Test func serveRunsAnEmbeddedStreamingReplicaAndStopsItWithThePrimary() async throws {
+        let root = try ServeProcess.makeRoot("tenantscope-replica")
+        Watchdog.stopWhenThisProcessExits(dataDirectory: root + "/state/replicas/1/postgres/data")
+        let serve = try await ServeProcess.start(root: root, arguments: ["--replicas", "1"])
+        let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: serve.stateDirectory), logger: TestDatabase.logger)
+        let replica = EmbeddedReplica(primary: embedded, index: 1, logger: TestDatabase.logger)
+        do {
+            // The replica is a hot standby of the primary, made by pg_basebackup, and the server measures it.
+            var superuser = try await embedded.superuserEndpoint()
+            superuser.port = try await replica.endpoint().port
+            let inRecovery = try await OneShotConnection.with(superuser, logger: TestDatabase.logger) { connection in
+                try await connection.query("SELECT pg_is_in_recovery()", logger: TestDatabase.logger).collect().first?.decode(Bool.self)
+            }
+            #expect(inRecovery == true)
+            var usable = false
+            for _ in 0..<100 where !usable {
+                let (body, _) = try await URLSession.shared.data(from: URL(string: serve.baseURL + "/readyz")!)
+                let replicas = XAPIJSON.object(String(decoding: body, as: UTF8.self))["replicas"]?.arrayValue
+                usable = replicas?.first?.objectValue?["usable"]?.boolValue == true
+                if !usable { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(usable, "the server never found its replica usable")
+
+            serve.send(SIGTERM)
+            #expect(await serve.waitForExit(within: .seconds(60)))
+            #expect(try await !replica.isRunning(), "serve left its replica running")
+            #expect(try await !embedded.isRunning())
+        } catch {
+            await serve.shutDown()
+            throw error
+        }
+        await serve.shutDown()
+    }
+
     @Test func tenantsTokensAndTheAuditChainFromTheCommandLine() async throws {
         let handle = try TestDatabase.current
         let url = handle.ownerEndpoint.url

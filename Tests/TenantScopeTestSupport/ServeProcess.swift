@@ -79,6 +79,7 @@ final class ServeProcess: @unchecked Sendable {
         // After a SIGKILL of serve, or a failure, the cluster may still run or be stopped (SIGSTOP).
         ClusterProcesses.signalAll(dataDirectory: dataDirectory, SIGCONT)
         let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: stateDirectory), logger: TestDatabase.logger)
+        for replica in EmbeddedReplica.existing(of: embedded, logger: TestDatabase.logger) { try? await replica.stop() }
         try? await embedded.stop()
     }
 

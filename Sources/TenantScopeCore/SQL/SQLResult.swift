@@ -16,11 +16,14 @@ public struct SQLResult: Sendable, Hashable {
     /// True when the query had more rows than the cap and only the first `rows.count` are here.
     public let truncated: Bool
     public let durationMilliseconds: Int
+    /// Which database answered and how far behind the primary it was.
+    public let freshness: DataFreshness
 
-    public init(columns: [Column], rows: [[SQLValue]], truncated: Bool, durationMilliseconds: Int) {
+    public init(columns: [Column], rows: [[SQLValue]], truncated: Bool, durationMilliseconds: Int, freshness: DataFreshness = .primary) {
         self.columns = columns
         self.rows = rows
         self.truncated = truncated
         self.durationMilliseconds = durationMilliseconds
+        self.freshness = freshness
     }
 }

@@ -55,7 +55,7 @@ public actor EmbeddedPostgres {
 
     var stateFile: String { configuration.stateDirectory + "/embedded.json" }
     var clusterDirectory: String { configuration.stateDirectory + "/postgres" }
-    var dataDirectory: String { clusterDirectory + "/data" }
+    public nonisolated var dataDirectory: String { configuration.stateDirectory + "/postgres/data" }
     var logFile: String { clusterDirectory + "/postgres.log" }
 
     /// Whether the cluster has been created in this state directory.
@@ -243,6 +243,13 @@ public actor EmbeddedPostgres {
     }
 
     private func writeServerSettings(port: Int) throws {
+        try Self.writeServerSettings(port: port, configuration: configuration, dataDirectory: dataDirectory)
+    }
+
+    /// Writes `tenantscope.conf` (included by `postgresql.conf`) into `dataDirectory`: the primary's and,
+    /// with `standby`, a replica's (which also tells the primary what it still reads, so vacuum on the
+    /// primary does not cancel a replica's long report).
+    static func writeServerSettings(port: Int, configuration: Configuration, dataDirectory: String, standby: Bool = false) throws {
         var lines = [
             "listen_addresses = '127.0.0.1'",
             "port = \(port)",
@@ -252,6 +259,9 @@ public actor EmbeddedPostgres {
         ]
         if configuration.relaxedDurability {
             lines += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
+        }
+        if standby {
+            lines += ["hot_standby = on", "hot_standby_feedback = on"]
         }
         let path = dataDirectory + "/tenantscope.conf"
         guard FileManager.default.createFile(atPath: path, contents: Data((lines.joined(separator: "\n") + "\n").utf8)) else {

@@ -8,6 +8,7 @@ public struct PostgresBinaries: Sendable {
 
     public var initdb: String { directory + "/initdb" }
     public var pgCtl: String { directory + "/pg_ctl" }
+    public var pgBasebackup: String { directory + "/pg_basebackup" }
 
     /// The command that installs the server programs, for error messages.
     public static var installHint: String {

@@ -21,7 +21,9 @@ enum ProcessRunner {
     /// daemon behind that would inherit `Process`'s internal descriptors and keep it from ever reporting
     /// the exit; every descriptor above standard error is closed in the child. Output goes to a temporary
     /// file, so a chatty program cannot block on a full pipe.
-    static func run(_ executable: String, _ arguments: [String], asPostgresUser: Bool = false) async throws -> Result {
+    /// `environment` is added to ours (a password for `pg_basebackup`, never on its command line).
+    static func run(_ executable: String, _ arguments: [String], asPostgresUser: Bool = false,
+                    environment: [String: String] = [:]) async throws -> Result {
         // `cd /` first: the postgres user may not be able to read our working directory.
         let command = asPostgresUser && isRoot
             ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments
@@ -35,7 +37,7 @@ enum ProcessRunner {
             // waitpid blocks, so it gets a thread of its own instead of a cooperative-pool thread.
             Thread.detachNewThread {
                 do {
-                    continuation.resume(returning: try spawnAndWait(argv, outputPath: outputPath))
+                    continuation.resume(returning: try spawnAndWait(argv, outputPath: outputPath, extraEnvironment: environment))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -52,8 +54,8 @@ enum ProcessRunner {
         return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
     }()
 
-    private static func spawnAndWait(_ argv: [String], outputPath: String) throws -> Int32 {
-        var environment = ProcessInfo.processInfo.environment
+    private static func spawnAndWait(_ argv: [String], outputPath: String, extraEnvironment: [String: String]) throws -> Int32 {
+        var environment = ProcessInfo.processInfo.environment.merging(extraEnvironment) { _, extra in extra }
         environment["LC_ALL"] = "C"
         let pid = try spawn(argv, environment: environment, outputPath: outputPath)
         var status: Int32 = 0

@@ -12,9 +12,12 @@ public actor DatabaseHealth {
     private let up: Gauge
     private let outageHandlers = OutageHandlers()
 
-    public init(logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+    /// `label` and `dimensions` name the gauge: a read replica's health is `tenantscope_db_replica_up`
+    /// with its `replica` label, so a replica's outage never reads as the primary's.
+    public init(logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory, label: String = "tenantscope_db_up",
+                dimensions: [(String, String)] = []) {
         self.logger = logger
-        self.up = Gauge(label: "tenantscope_db_up", factory: metrics)
+        self.up = Gauge(label: label, dimensions: dimensions, factory: metrics)
         up.record(1)
     }
 

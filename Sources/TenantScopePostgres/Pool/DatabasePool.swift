@@ -31,13 +31,14 @@ public struct DatabasePool: Sendable {
     private let runner: PoolRunner
 
     public init(client: PostgresClient, acquireTimeout: Duration = defaultAcquireTimeout, defaultDeadline: Duration = .seconds(35),
-                health: DatabaseHealth? = nil, name: String = "pool", logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+                health: DatabaseHealth? = nil, name: String = "pool", logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory,
+                gaugePrefix: String = "tenantscope_db_pool", gaugeDimensions: [(String, String)] = []) {
         self.client = client
         self.runner = PoolRunner(client: client, name: name, logger: logger)
         self.acquireTimeout = acquireTimeout
         self.defaultDeadline = defaultDeadline
         self.health = health ?? DatabaseHealth(logger: logger, metrics: metrics)
-        self.gauges = PoolGauges(factory: metrics)
+        self.gauges = PoolGauges(factory: metrics, prefix: gaugePrefix, dimensions: gaugeDimensions)
         let inFlight = self.inFlight
         self.health.onOutage { inFlight.closeAll() }
     }
@@ -66,6 +67,15 @@ public struct DatabasePool: Sendable {
                         do {
                             let result = try await client.withConnection { connection in
                                 guard await lease.acquired(connection) else { throw CancellationError() }
+                                // A connection the server closed may never fail the query it was running (seen when a
+                                // replica was stopped under load: a read waited out its whole deadline). Its close
+                                // answers the caller, whatever the query does.
+                                connection.closeFuture.whenComplete { _ in
+                                    Task {
+                                        guard await lease.isStillRunning else { return }
+                                        outcome.finish(.failure(DatabaseUnavailable("the database closed the connection during the use")))
+                                    }
+                                }
                                 // Released before the connection goes back to the pool, so the timer can never
                                 // close a connection another use already holds.
                                 do {

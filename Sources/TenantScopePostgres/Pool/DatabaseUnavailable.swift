@@ -6,10 +6,16 @@ import TenantScopeCore
 /// unless it was acknowledged.
 public struct DatabaseUnavailable: Error, Hashable, Sendable, CustomStringConvertible {
     public let reason: String
+    /// PostgreSQL's SQLSTATE when the server said why (57014 for a statement timeout), else nil.
+    public let sqlState: String?
 
-    public init(_ reason: String) {
+    public init(_ reason: String, sqlState: String? = nil) {
         self.reason = reason
+        self.sqlState = sqlState
     }
+
+    /// The statement ran out of its time on a live server: retrying it elsewhere would only double the work.
+    public var isStatementTimeout: Bool { sqlState == "57014" }
 
     public var description: String { reason }
 
@@ -29,7 +35,7 @@ public struct DatabaseUnavailable: Error, Hashable, Sendable, CustomStringConver
                 // exceptions, 53xxx insufficient resources: the dependency, not the request.
                 let state = error.serverInfo?[.sqlState] ?? ""
                 if state == "57014" || state.hasPrefix("57P") || state.hasPrefix("08") || state.hasPrefix("53") {
-                    return DatabaseUnavailable("the database is unavailable (\(state))")
+                    return DatabaseUnavailable("the database is unavailable (\(state))", sqlState: state)
                 }
                 return error
             default:

@@ -7,8 +7,11 @@ struct PoolGauges: Sendable {
     let inUse: Meter
     let waiting: Meter
 
-    init(factory: any MetricsFactory) {
-        inUse = Meter(label: "tenantscope_db_pool_connections_in_use", factory: factory)
-        waiting = Meter(label: "tenantscope_db_pool_waiters", factory: factory)
+    /// `prefix` names the family: the primary's pools share `tenantscope_db_pool`; a read replica's pools
+    /// are `tenantscope_db_replica_pool` with a `replica` label (Prometheus cannot mix labelled and
+    /// unlabelled series in one family).
+    init(factory: any MetricsFactory, prefix: String = "tenantscope_db_pool", dimensions: [(String, String)] = []) {
+        inUse = Meter(label: "\(prefix)_connections_in_use", dimensions: dimensions, factory: factory)
+        waiting = Meter(label: "\(prefix)_waiters", dimensions: dimensions, factory: factory)
     }
 }

@@ -77,10 +77,12 @@ struct SQLRoutes {
             headers[.contentType] = "text/csv; charset=utf-8"
             headers[.contentDisposition] = "attachment; filename=\"query.csv\""
             headers[HTTPField.Name("X-TenantScope-Truncated")!] = result.truncated ? "true" : "false"
+            headers[FreshnessBody.headerName] = result.freshness.headerValue
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: lines.joined(separator: "\r\n") + "\r\n")))
         case .json:
             var headers = HTTPFields()
             headers[.contentType] = "application/json; charset=utf-8"
+            headers[FreshnessBody.headerName] = result.freshness.headerValue
             var body = SQLResponse(result, scope: scope, sql: sql)
             body.debug = debug
             let data = try JSONEncoder().encode(body)
@@ -108,6 +110,8 @@ struct SQLResponse: Encodable {
     var row_count: Int
     var truncated: Bool
     var duration_ms: Int
+    /// Which database answered (a read replica, or the primary) and how far behind the primary it was.
+    var freshness: FreshnessBody
     /// Only in the admin debug mode.
     var debug: SQLDebug?
 
@@ -119,6 +123,7 @@ struct SQLResponse: Encodable {
         row_count = result.rows.count
         truncated = result.truncated
         duration_ms = result.durationMilliseconds
+        freshness = FreshnessBody(result.freshness)
     }
 }
 

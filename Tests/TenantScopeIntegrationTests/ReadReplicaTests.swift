@@ -1,0 +1,255 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import NIOCore
+import PostgresNIO
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeServer
+@testable import TenantScopeTestSupport
+
+/// Read routing against a real primary and a real streaming replica made with `pg_basebackup -R`: which
+/// database answered is checked on the server side (a paused replica answers from before a write the
+/// primary has), isolation holds on the replica, a lagging replica is bypassed, and stopping the replica
+/// under load loses no request.
+@Suite struct ReadReplicaTests {
+    static let countStatements = CheckedSQL.unguardedForTesting("SELECT count(*) AS n FROM statements")
+
+    @Test func readsGoToTheReplicaAndALaggingOneIsBypassed() async throws {
+        try await ReplicaCluster.with { cluster, handle in
+            let fixture = try await TwoTenants.make(handle)
+            let scope = fixture.a.tenant.id.testScope
+            // Two servers on the same pair: one accepts any lag, one at most 1 s.
+            let tolerant = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits,
+                                                   replicas: cluster.configuration(maximumLag: .seconds(3600)))
+            let strict = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits,
+                                                 replicas: cluster.configuration(maximumLag: .seconds(1)))
+            try await tolerant.withRunningClients {
+                try await strict.withRunningClients {
+                    try await cluster.waitUntilReplayed()
+                    try await ReplicaCluster.waitUntil(tolerant, replicaFit: true)
+                    try await ReplicaCluster.waitUntil(strict, replicaFit: true)
+                    let first = try await SQLSandbox(database: strict).run(Self.countStatements, in: scope, logger: TestDatabase.logger)
+                    #expect(first.freshness.source == .replica && first.freshness.replica == "replica-1")
+                    #expect(first.rows.first?.first?.description == "1")
+
+                    // The replica stops applying WAL; the primary takes a second statement of tenant a, and its
+                    // roll-ups catch up past what the replica has.
+                    try await RollupService(database: handle.database, logger: TestDatabase.logger).catchUp(fixture.a.tenant.id)
+                    try await cluster.waitUntilReplayed()
+                    try await cluster.setReplayPaused(true)
+                    try await Self.insertStatement(of: fixture.a, handle)
+                    try await RollupService(database: handle.database, logger: TestDatabase.logger).catchUp(fixture.a.tenant.id)
+                    let onPrimary = try await SQLSandbox(database: handle.database).run(Self.countStatements, in: scope, logger: TestDatabase.logger)
+                    #expect(onPrimary.rows.first?.first?.description == "2" && onPrimary.freshness == .primary)
+
+                    // Within its bound the replica still answers, from before the write: the replica answered, not the primary.
+                    let stale = try await SQLSandbox(database: tolerant).run(Self.countStatements, in: scope, logger: TestDatabase.logger)
+                    #expect(stale.freshness.source == .replica)
+                    #expect(stale.rows.first?.first?.description == "1")
+                    // The report cache keys answers by the primary's roll-up watermark: the replica's answer, computed
+                    // at an older one, is not stored under it.
+                    let cache = ReportResultCache()
+                    let runner = ReportRunner(catalog: try StandardReports.catalog(), database: tolerant, cache: cache)
+                    let report = try await runner.run("completion_rate_by_course", in: .tenant(scope), parameters: [], logger: TestDatabase.logger)
+                    #expect(report.freshness.source == .replica)
+                    #expect(cache.count == 0, "a replica's answer from behind the primary's roll-ups was cached as current")
+
+                    // Past the strict bound, reads go to the primary without an error and see the write.
+                    try await ReplicaCluster.waitUntil(strict, replicaFit: false)
+                    let bypassed = try await SQLSandbox(database: strict).run(Self.countStatements, in: scope, logger: TestDatabase.logger)
+                    #expect(bypassed.freshness == .primary)
+                    #expect(bypassed.rows.first?.first?.description == "2")
+                    let lag = try #require(strict.replicas?.replicas.first?.measurement.lagSeconds)
+                    #expect(lag > 1)
+
+                    // Replay resumes: the replica catches up and serves again, with the write.
+                    try await cluster.setReplayPaused(false)
+                    try await ReplicaCluster.waitUntil(strict, replicaFit: true)
+                    let caughtUp = try await SQLSandbox(database: strict).run(Self.countStatements, in: scope, logger: TestDatabase.logger)
+                    #expect(caughtUp.freshness.source == .replica && caughtUp.rows.first?.first?.description == "2")
+                }
+            }
+        }
+    }
+
+    @Test func rowLevelSecurityAndTheSignedContextHoldOnTheReplica() async throws {
+        try await ReplicaCluster.with { cluster, handle in
+            let fixture = try await TwoTenants.make(handle)
+            let tables = try await TwoTenants.tenantTables(handle)
+            let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits,
+                                                   replicas: cluster.configuration())
+            try await database.withRunningClients {
+                try await cluster.waitUntilReplayed()
+                try await ReplicaCluster.waitUntil(database, replicaFit: true)
+
+                // A tenant transaction on the replica sees its own rows and none of the other tenant's, in every tenant table.
+                let a = fixture.a.tenant.id
+                let (seen, freshness) = try await database.sessions.runPreferringReplica(.tenant(a.testScope), logger: TestDatabase.logger) { connection in
+                    var seen: [String: (mine: Int, others: Int)] = [:]
+                    for table in tables {
+                        let row = try await connection.query(PostgresQuery(unsafeSQL: """
+                            SELECT count(*) FILTER (WHERE tenant_id = '\(a)'), count(*) FILTER (WHERE tenant_id <> '\(a)') FROM \(table)
+                            """)).collect().first!.decode((Int, Int).self)
+                        seen[table] = row
+                    }
+                    return seen.mapValues { [$0.mine, $0.others] }
+                }
+                #expect(freshness.source == .replica)
+                for table in tables {
+                    #expect(seen[table]?[1] == 0, "\(table): another tenant's rows are visible on the replica")
+                }
+                #expect((seen["app.statements"]?[0] ?? 0) >= 1, "the tenant's own statement is missing on the replica")
+
+                // The tenant login on the replica: no context is zero rows, a forged context is an error, the genuine one works.
+                let tenantLogin = cluster.replicaEndpoint.with(username: Database.tenantLoginRole, password: handle.database.tenantEndpoint.password)
+                let signer = try await Self.signer(handle)
+                let wrongKey = try TenantContextSigner(keyHex: String(repeating: "42", count: 32))
+                let count = { @Sendable (context: String?) async throws -> Int in
+                    try await OneShotConnection.with(tenantLogin, logger: TestDatabase.logger) { connection in
+                        try await connection.query("BEGIN READ ONLY", logger: TestDatabase.logger)
+                        if let context {
+                            try await connection.query("SELECT set_config('app.tenant_ctx', \(context), true)", logger: TestDatabase.logger)
+                        }
+                        try await connection.query("SET LOCAL ROLE tenantscope_tenant", logger: TestDatabase.logger)
+                        return try await connection.query("SELECT count(*) FROM app.statements", logger: TestDatabase.logger).collect().first!.decode(Int.self)
+                    }
+                }
+                #expect(try await count(nil) == 0)
+                await #expect {
+                    _ = try await count(wrongKey.context(for: fixture.b.tenant.id, expiresAt: Date().addingTimeInterval(300)))
+                } throws: { (($0 as? PSQLError)?.serverInfo?[.message] ?? "").contains("invalid tenant context") }
+                #expect(try await count(signer.context(for: fixture.b.tenant.id, expiresAt: Date().addingTimeInterval(300))) == 1)
+            }
+        }
+    }
+
+    @Test func answersSayWhoServedThemAndPlatformReportsAreAuditedOnThePrimary() async throws {
+        try await ReplicaCluster.with { cluster, handle in
+            let fixture = try await TwoTenants.make(handle)
+            let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits,
+                                                   replicas: cluster.configuration())
+            let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil),
+                                       tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(),
+                                       logger: TestDatabase.logger)
+            try await app.test(.router) { client in
+                try await cluster.waitUntilReplayed()
+                try await ReplicaCluster.waitUntil(database, replicaFit: true)
+                let analyst = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+                try await client.execute(uri: "/api/v1/reports/completion_rate_by_course", method: .get,
+                                         headers: [.authorization: "Bearer \(analyst)"]) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[FreshnessBody.headerName]?.hasPrefix(#"replica; name="replica-1"; lag="#) == true)
+                    let freshness = XAPIJSON.object(String(buffer: response.body))["freshness"]?.objectValue
+                    #expect(freshness?["source"]?.stringValue == "replica" && freshness?["replica"]?.stringValue == "replica-1")
+                }
+                try await client.execute(uri: "/api/v1/sql", method: .post, headers: [.authorization: "Bearer \(analyst)", .contentType: "application/json"],
+                                         body: ByteBuffer(string: #"{"sql": "SELECT count(*) AS n FROM statements"}"#)) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[FreshnessBody.headerName]?.hasPrefix("replica;") == true)
+                    let body = XAPIJSON.object(String(buffer: response.body))
+                    #expect(body["rows"]?.arrayValue?.first?.arrayValue?.first?.numberValue == 1, "tenant b's statement counted on the replica")
+                    #expect(body["freshness"]?.objectValue?["source"]?.stringValue == "replica")
+                }
+                // A platform report reads the replica and its audit row is written on the primary (the replica is read only).
+                let before = try await Self.auditRows(handle)
+                let platform = try await TestTokens.platform()
+                try await client.execute(uri: "/api/v1/platform/reports/tenant_overview", method: .get,
+                                         headers: [.authorization: "Bearer \(platform)"]) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[FreshnessBody.headerName]?.hasPrefix("replica;") == true)
+                }
+                #expect(try await Self.auditRows(handle) == before + 1)
+                // Readiness lists the replica.
+                try await client.execute(uri: "/readyz", method: .get) { response in
+                    let replicas = XAPIJSON.object(String(buffer: response.body))["replicas"]?.arrayValue
+                    #expect(replicas?.first?.objectValue?["name"]?.stringValue == "replica-1")
+                    #expect(replicas?.first?.objectValue?["usable"]?.boolValue == true)
+                }
+            }
+        }
+    }
+
+    @Test func stoppingTheReplicaUnderLoadLosesNoRequest() async throws {
+        try await ReplicaCluster.with { cluster, handle in
+            let fixture = try await TwoTenants.make(handle)
+            let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits,
+                                                   replicas: cluster.configuration())
+            let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil, reportCacheBytes: 0),
+                                       tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(),
+                                       logger: TestDatabase.logger)
+            try await app.test(.router) { client in
+                try await cluster.waitUntilReplayed()
+                try await ReplicaCluster.waitUntil(database, replicaFit: true)
+                let token = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+                let outcomes = Outcomes()
+                let stop = StopSignal()
+                // Four clients ask for reports back to back; the replica is stopped while they do.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<4 {
+                        group.addTask {
+                            while !stop.isSet {
+                                try await client.execute(uri: "/api/v1/reports/completion_rate_by_course", method: .get,
+                                                         headers: [.authorization: "Bearer \(token)"]) { response in
+                                    outcomes.add(status: response.status.code, source: response.headers[FreshnessBody.headerName] ?? "")
+                                }
+                            }
+                        }
+                    }
+                    group.addTask {
+                        while outcomes.count(fromReplica: true) < 20 { try await Task.sleep(for: .milliseconds(20)) }
+                        try await cluster.replica.stop()
+                        let stoppedAt = outcomes.total
+                        while outcomes.total < stoppedAt + 40 { try await Task.sleep(for: .milliseconds(20)) }
+                        stop.set()
+                    }
+                    try await group.waitForAll()
+                }
+                #expect(outcomes.statuses.allSatisfy { $0 == 200 }, "statuses: \(Set(outcomes.statuses))")
+                #expect(outcomes.count(fromReplica: true) >= 20)
+                #expect(outcomes.count(fromReplica: false) >= 30, "after the stop, reads went to the primary")
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// One more statement of `member`, ingested as the LRS does (so its day is queued for the roll-ups).
+    static func insertStatement(of member: TwoTenants.Member, _ handle: TestDatabase) async throws {
+        let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "replica-test"])
+        let statements = RandomStatements.make(seed: 7, count: 1, start: Date().addingTimeInterval(-86_400), spanDays: 1, host: "replica.example")
+        _ = try await handle.database.statements.store(try StatementBatch.parse(Data(XAPIJSON.array(statements).utf8), validator: validator),
+                                                       in: member.tenant.id.testScope, logger: TestDatabase.logger)
+    }
+
+    static func signer(_ handle: TestDatabase) async throws -> TenantContextSigner {
+        let key = try await OneShotConnection.with(handle.database.appEndpoint, logger: TestDatabase.logger) { connection in
+            try await connection.query("SELECT tenant_context_key FROM app.runtime_keys()", logger: TestDatabase.logger).collect().first!.decode(String.self)
+        }
+        return try TenantContextSigner(keyHex: key)
+    }
+
+    static func auditRows(_ handle: TestDatabase) async throws -> Int {
+        try await handle.admin.auditTrail.tail(limit: 10_000, logger: TestDatabase.logger).count
+    }
+}
+
+/// What the load clients saw, shared between their tasks.
+private final class Outcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [(status: Int, source: String)] = []
+
+    func add(status: Int, source: String) { lock.withLock { seen.append((status, source)) } }
+    var total: Int { lock.withLock { seen.count } }
+    var statuses: [Int] { lock.withLock { seen.map(\.status) } }
+    func count(fromReplica: Bool) -> Int { lock.withLock { seen.filter { $0.source.hasPrefix("replica") == fromReplica }.count } }
+}
+
+private final class StopSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}

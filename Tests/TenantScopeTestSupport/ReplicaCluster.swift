@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import PostgresNIO
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+
+/// A primary with a real streaming read replica, both made by the product's own launcher (the replica with
+/// `pg_basebackup -R`), for the tests of read routing. Each use gets its own pair in a fresh directory:
+/// the tests pause, lag and stop the replica, which no other suite may see.
+struct ReplicaCluster: Sendable {
+    let primary: EmbeddedPostgres
+    let replica: EmbeddedReplica
+    /// The owner of the primary's database.
+    let owner: DatabaseEndpoint
+    /// Where the replica listens (for `ReplicaConfiguration`).
+    let replicaEndpoint: DatabaseEndpoint
+    /// The cluster superuser on each side: replay control and the replica's own view of itself.
+    let primarySuperuser: DatabaseEndpoint
+    let replicaSuperuser: DatabaseEndpoint
+
+    /// Starts the pair, runs `body` with it and a migrated ``TestDatabase`` on the primary, then stops both.
+    static func with<Result: Sendable>(_ body: (ReplicaCluster, TestDatabase) async throws -> Result) async throws -> Result {
+        let root = try TestPostgres.makeTemporaryDirectory("replica-pair")
+        let primary = EmbeddedPostgres(configuration: .init(stateDirectory: root, relaxedDurability: true), logger: TestDatabase.logger)
+        let owner = try await primary.start()
+        Watchdog.stopWhenThisProcessExits(dataDirectory: primary.dataDirectory)
+        try await Migrator(ownerEndpoint: owner, logger: TestDatabase.logger).migrate()
+        let replica = EmbeddedReplica(primary: primary, index: 1, logger: TestDatabase.logger)
+        let replicaEndpoint = try await replica.start()
+        Watchdog.stopWhenThisProcessExits(dataDirectory: replica.dataDirectory)
+        let superuser = try await primary.superuserEndpoint()
+        var replicaSuperuser = superuser
+        replicaSuperuser.port = replicaEndpoint.port
+        let cluster = ReplicaCluster(primary: primary, replica: replica, owner: owner, replicaEndpoint: replicaEndpoint,
+                                     primarySuperuser: superuser, replicaSuperuser: replicaSuperuser)
+        do {
+            let admin = try await AdminDatabase.open(ownerEndpoint: owner, logger: TestDatabase.logger, limits: TestDatabase.limits)
+            let handle = TestDatabase(database: admin.runtime, admin: admin, ownerEndpoint: owner, root: root)
+            let result = try await admin.withRunningClients {
+                try await TestDatabase.$provided.withValue(handle) { try await body(cluster, handle) }
+            }
+            try? await replica.stop()
+            try? await primary.stop()
+            return result
+        } catch {
+            try? await replica.stop()
+            try? await primary.stop()
+            throw error
+        }
+    }
+
+    /// The replica configuration of this pair, probing often so tests see changes quickly.
+    func configuration(maximumLag: Duration = .seconds(10)) -> ReplicaConfiguration {
+        ReplicaConfiguration(endpoints: [replicaEndpoint], maximumLag: maximumLag, probeInterval: .milliseconds(200), acquireTimeout: .seconds(2))
+    }
+
+    /// Waits (bounded) until the replica has replayed everything the primary has written so far.
+    func waitUntilReplayed() async throws {
+        let target = try await OneShotConnection.with(primarySuperuser, logger: TestDatabase.logger) { connection in
+            try await connection.query("SELECT pg_current_wal_lsn()::text", logger: TestDatabase.logger).collect().first!.decode(String.self)
+        }
+        for _ in 0..<600 {
+            let replayed = try await OneShotConnection.with(replicaSuperuser, logger: TestDatabase.logger) { connection in
+                try await connection.query("SELECT pg_last_wal_replay_lsn() >= \(target)::pg_lsn", logger: TestDatabase.logger)
+                    .collect().first!.decode(Bool.self)
+            }
+            if replayed { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestSetupError("the replica did not replay up to \(target) within a minute")
+    }
+
+    /// Stops (or resumes) applying WAL on the replica: it stays up and answers, falling behind.
+    func setReplayPaused(_ paused: Bool) async throws {
+        try await OneShotConnection.with(replicaSuperuser, logger: TestDatabase.logger) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: paused ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()"),
+                                       logger: TestDatabase.logger)
+        }
+    }
+
+    /// Waits (bounded) until `database`'s lag monitor finds the replica fit (`true`) or not (`false`).
+    static func waitUntil(_ database: Database, replicaFit fit: Bool) async throws {
+        guard let set = database.replicas else { throw TestSetupError("the database has no replicas") }
+        for _ in 0..<600 {
+            if set.isFit(set.replicas[0].measurement) == fit { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSetupError("the replica's measurement never became \(fit ? "fit" : "unfit"): \(set.replicas[0].measurement)")
+    }
+}
