@@ -221,7 +221,7 @@ public struct ExportWorker: Service {
 
     /// PostgreSQL cancelled the read at the job's time limit (SQLSTATE 57014, which the pool reports as unavailable).
     static func isStatementTimeout(_ error: any Error) -> Bool {
-        (error as? DatabaseUnavailable)?.reason.contains("57014") ?? false
+        (error as? DatabaseUnavailable)?.isStatementTimeout ?? false
     }
 }
 
