@@ -38,7 +38,7 @@ public actor TenantLimitsCache: Service {
         do {
             return try await load(startedNoEarlierThan: now, logger: logger)[tenant] ?? .newTenantDefault
         } catch {
-            logger.debug("Tenant limits unavailable; the defaults apply", metadata: ["error.type": "\(type(of: error))"])
+            logUnavailable(error, logger: logger)
             return .newTenantDefault
         }
     }
@@ -66,6 +66,17 @@ public actor TenantLimitsCache: Service {
         return loaded
     }
 
+    /// Before the first load succeeds every tenant gets the standard defaults, an enterprise tenant too:
+    /// worth a notice. Once loaded, a failed load keeps the last limits, and saying so each time is debug.
+    private func logUnavailable(_ error: any Error, logger: Logger) {
+        let metadata: Logger.Metadata = ["error.type": "\(type(of: error))"]
+        if loadedAt == nil {
+            logger.notice("Tenant limits not loaded yet; every tenant gets the standard defaults", metadata: metadata)
+        } else {
+            logger.debug("Tenant limits reload failed; the last ones stay in force", metadata: metadata)
+        }
+    }
+
     /// Keeps the snapshot fresh until graceful shutdown.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -73,7 +84,7 @@ public actor TenantLimitsCache: Service {
                 do {
                     try await self.refresh(logger: self.logger)
                 } catch where !Task.isCancelled {
-                    self.logger.debug("Tenant limits reload failed; the last ones stay in force", metadata: ["error.type": "\(type(of: error))"])
+                    await self.logUnavailable(error, logger: self.logger)
                 } catch {
                     break
                 }

@@ -9,29 +9,43 @@ public final class TenantRateLimiter: Sendable {
         let surface: TenantLimits.Surface
     }
 
-    private let buckets = Mutex<[Key: TokenBucket]>([:])
+    private struct State {
+        var buckets: [Key: TokenBucket] = [:]
+        /// When full buckets were last forgotten (seconds since `origin`).
+        var sweptAt = -Double.infinity
+    }
+
+    private let state = Mutex(State())
     private let clock = ContinuousClock()
     private let origin: ContinuousClock.Instant
-    /// Past this many buckets, the full ones are forgotten (a full bucket made anew answers the same).
+    /// Past this many buckets, the full ones are forgotten (a full bucket made anew answers the same), at
+    /// most once per `sweepInterval` seconds: with more buckets than that all still refilling, a sweep on
+    /// every request would cost every request a pass over all of them.
     private let sweepAbove: Int
+    private let sweepInterval: Double
 
-    public init(sweepAbove: Int = 10_000) {
+    public init(sweepAbove: Int = 10_000, sweepInterval: Double = 1) {
         self.origin = clock.now
         self.sweepAbove = sweepAbove
+        self.sweepInterval = sweepInterval
     }
+
+    /// Buckets held now (for tests).
+    var count: Int { state.withLock { $0.buckets.count } }
 
     /// Takes `count` units from the tenant's bucket for `surface`, shaped by `policy`.
     public func take(_ tenant: TenantID, on surface: TenantLimits.Surface, policy: RatePolicy, count: Int = 1) -> TokenBucket.Decision {
         let now = seconds(since: origin)
-        return buckets.withLock { buckets in
-            if buckets.count > sweepAbove {
-                buckets = buckets.filter { !$0.value.isFull(at: now) }
+        return state.withLock { state in
+            if state.buckets.count > sweepAbove, now - state.sweptAt >= sweepInterval {
+                state.buckets = state.buckets.filter { !$0.value.isFull(at: now) }
+                state.sweptAt = now
             }
             let key = Key(tenant: tenant, surface: surface)
-            var bucket = buckets[key] ?? TokenBucket(policy: policy, now: now)
+            var bucket = state.buckets[key] ?? TokenBucket(policy: policy, now: now)
             bucket.adopt(policy, at: now)
             let decision = bucket.take(count, at: now)
-            buckets[key] = bucket
+            state.buckets[key] = bucket
             return decision
         }
     }
