@@ -59,6 +59,24 @@ import Testing
         #expect(model.completionBuckets == [.init(from: 0, to: 7, completions: 3), .init(from: 7, to: 14, completions: 1)])
     }
 
+    @Test func aDashboardReadFromAReplicaSaysHowFarBehindItWas() throws {
+        let primary = try Self.dashboard(order: { $0 })
+        #expect(primary.replicaLagSeconds == nil)
+        #expect(!TenantDashboard.View(model: primary).render().contains("replica"))
+
+        func fromReplica(_ result: ReportResult, lag: Double) -> ReportResult {
+            ReportResult(request: result.request, scope: result.scope, rows: result.rows, freshness: .replica("replica-1", lagSeconds: lag))
+        }
+        let completion = try Self.result(StandardReports.completionRateByCourse, rows: [])
+        let model = try TenantDashboard.Model(
+            activeLearners: fromReplica(try Self.result(StandardReports.activeLearners, rows: []), lag: 0.42),
+            completion: fromReplica(completion, lag: 1.3), completionTimes: try Self.result(StandardReports.timeToComplete, rows: []),
+            cohorts: try Self.result(StandardReports.cohortComparison, rows: []), allCourses: completion,
+            filters: DashboardFilters(days: 7), today: Self.today, presentation: .init())
+        #expect(model.replicaLagSeconds == 1.3, "the most a panel's replica was behind")
+        #expect(TenantDashboard.View(model: model).render().contains("Read from a replica 1.3 s behind the newest data."))
+    }
+
     @Test func aMissingColumnIsAnErrorNotAZero() throws {
         let renamed = try Self.result(StandardReports.completionRateByCourse, order: { fields in
             fields.map { var field = $0; if field.name == "enrolled" { field.name = "enrolments" }; return field }

@@ -19,9 +19,11 @@ public struct ReplicaLagMonitor: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
+            // The first probe waits an interval too: the pools it uses start alongside this service.
             while !Task.isCancelled {
-                await probeOnce()
                 try? await Task.sleep(for: replicas.probeInterval)
+                guard !Task.isCancelled else { break }
+                await probeOnce()
             }
         }
     }

@@ -31,6 +31,12 @@ enum FigureText {
         change.map { String(format: "%+.1f pt", $0 * 100) } ?? none
     }
 
+    /// A lag to a tenth of a second: `0.4 s`; under a tenth, `under 0.1 s`.
+    static func seconds(_ value: Double) -> String {
+        let rounded = DataFreshness.rounded(value)
+        return rounded < 0.1 ? "under 0.1 s" : String(format: "%.1f s", rounded)
+    }
+
     /// `4 days`, `4.5 days`, `1 day`.
     static func days(_ value: Double?) -> String {
         guard let value else { return none }

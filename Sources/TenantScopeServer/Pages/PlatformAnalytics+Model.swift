@@ -34,6 +34,8 @@ extension PlatformAnalytics {
         var growth: [Day]
         var features: [Feature]
         var tenants: [Tenant]
+        /// When a read replica answered any report, the most it was behind the primary; nil when the primary did.
+        var replicaLagSeconds: Double? = nil
     }
 }
 
@@ -62,5 +64,6 @@ extension PlatformAnalytics.Model {
                        activeLearners: try row.integer("active_learners") ?? 0, statements: try row.integer("statements") ?? 0,
                        featuresUsed: try row.integer("features_used") ?? 0)
             })
+        replicaLagSeconds = ReplicaNote.lag(of: [growth, adoption, tenants])
     }
 }

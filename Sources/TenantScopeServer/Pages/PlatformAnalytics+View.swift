@@ -21,7 +21,8 @@ extension PlatformAnalytics {
                     .div(.class("grid"), growthPanel, adoptionPanel),
                     .div(.class("grid single"), tenantPanel),
                 ],
-                footer: "Days are UTC. Today's figures are partial until the day ends. Figures come from per-tenant roll-ups."
+                footer: ReplicaNote.footer("Days are UTC. Today's figures are partial until the day ends. Figures come from per-tenant roll-ups.",
+                                           lag: model.replicaLagSeconds)
             ).render()
         }
 

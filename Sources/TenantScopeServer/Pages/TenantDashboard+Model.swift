@@ -71,6 +71,8 @@ extension TenantDashboard {
         var presentation: Presentation
         /// The tenant's approved custom reports pinned to the dashboard, below the four panels.
         var customPanels: [CustomReportPanel] = []
+        /// When a read replica answered any panel, the most it was behind the primary; nil when the primary did.
+        var replicaLagSeconds: Double? = nil
     }
 }
 
@@ -134,5 +136,6 @@ extension TenantDashboard.Model {
             },
             courseChoices: try ReportTable(allCourses).rows.compactMap { try $0.text("course") },
             presentation: presentation)
+        replicaLagSeconds = ReplicaNote.lag(of: [activeLearners, completion, completionTimes, cohorts, allCourses])
     }
 }

@@ -19,8 +19,13 @@ extension TenantDashboard {
                     .div(.class("grid"), activityPanel, timeToCompletePanel, completionPanel, cohortPanel),
                     customPanels,
                 ],
-                footer: "Days are UTC. Today's figures are partial until the day ends."
+                footer: footer
             ).render()
+        }
+
+        /// Says so when a read replica answered: its figures may trail the newest data by that lag.
+        var footer: String {
+            ReplicaNote.footer("Days are UTC. Today's figures are partial until the day ends.", lag: model.replicaLagSeconds)
         }
 
         var filters: DashboardFilters { model.filters }
