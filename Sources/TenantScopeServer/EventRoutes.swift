@@ -23,7 +23,7 @@ struct EventRoutes {
                 try context.require(.admin, "sending product events needs an LRS credential or a tenant admin token")
                 let body = try await RequestBody.collect(request, limit: maximumBodyBytes)
                 let events = try FeatureEventBatch.parse(body)
-                try await limits?.chargeBatch(of: context.scope.tenant, items: events.count, logger: context.logger)
+                try await limits?.chargeBatch(of: context.scope.tenant, items: events.count, note: context.rateLimit, logger: context.logger)
                 let stored = try await store.store(events, in: context.scope, logger: context.logger)
                 return Accepted(received: events.count, stored: stored)
             }

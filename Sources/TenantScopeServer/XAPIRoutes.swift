@@ -58,7 +58,7 @@ struct XAPIRoutes {
             throw TenantScopeError.invalidInput("POST does not take statementId; use PUT to store a statement under a given id")
         }
         let (batch, attachments) = try await prepare(request, user: context.user, requiredID: nil)
-        try await limits?.chargeBatch(of: context.scope.tenant, items: batch.count, logger: context.logger)
+        try await limits?.chargeBatch(of: context.scope.tenant, items: batch.count, note: context.rateLimit, logger: context.logger)
         let outcome = try await store.store(batch, attachments: attachments, in: context.scope, logger: context.logger)
         metrics.accepted(batch: batch.count, new: outcome.stored)
         context.logger.debug("Statements stored", metadata: ["xapi.received": "\(batch.count)", "xapi.new": "\(outcome.stored)"])
@@ -73,7 +73,7 @@ struct XAPIRoutes {
         }
         guard let id = UUID(uuidString: String(text)) else { throw TenantScopeError.invalidInput("statementId must be a UUID") }
         let (batch, attachments) = try await prepare(request, user: context.user, requiredID: id)
-        try await limits?.chargeBatch(of: context.scope.tenant, items: batch.count, logger: context.logger)
+        try await limits?.chargeBatch(of: context.scope.tenant, items: batch.count, note: context.rateLimit, logger: context.logger)
         let outcome = try await store.store(batch, attachments: attachments, in: context.scope, logger: context.logger)
         metrics.accepted(batch: batch.count, new: outcome.stored)
         return Response(status: .noContent)

@@ -52,12 +52,16 @@ import Testing
         }) { client, fixture in
             let tokenA = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
             let tokenB = try await TestTokens.tenant(fixture.b.tenant.id, role: .analyst)
-            for remaining in [2, 1, 0] {
+            for remaining in [2, 1] {
                 let (status, body, headers) = try await Self.sql(client, tokenA, "SELECT 1 AS one")
                 #expect(status == .ok, "\(body)")
                 #expect(headers[Self.rateLimitPolicy] == "\"api\";q=3;w=3000")
                 #expect(headers[Self.rateLimit]?.hasPrefix("\"api\";r=\(remaining);t=") == true, "\(headers)")
             }
+            // A request the handler refuses spent its unit too, and its answer says so.
+            let (badStatus, badBody, badHeaders) = try await Self.sql(client, tokenA, "")
+            #expect(badStatus == .badRequest, "\(badBody)")
+            #expect(badHeaders[Self.rateLimit]?.hasPrefix("\"api\";r=0;t=") == true, "\(badHeaders)")
             let (status, body, headers) = try await Self.sql(client, tokenA, "SELECT 1 AS one")
             #expect(status == .tooManyRequests && body.contains("API request rate is used up"), "\(status) \(body)")
             let retryAfter = try #require(headers[.retryAfter].flatMap(Int.init))
@@ -90,7 +94,10 @@ import Testing
             let first = try await post(fixture.a, single)
             #expect(first.0 == .ok && first.2[Self.rateLimitPolicy] == "\"ingest\";q=5;w=5000" && first.2[Self.rateLimit]?.hasPrefix("\"ingest\";r=4;") == true,
                     "\(first)")
-            #expect(try await post(fixture.a, triple).0 == .ok)
+            // The batch's answer shows the bucket after its per-statement charge: 4 - 3 = 1.
+            let second = try await post(fixture.a, triple)
+            #expect(second.0 == .ok && second.2[Self.rateLimit]?.hasPrefix("\"ingest\";r=1;") == true, "\(second)")
+            #expect(second.2[Self.rateLimit].map { $0.split(separator: ",").count } == 1, "one RateLimit field, not two")
             let (status, body, headers) = try await post(fixture.a, refused)
             #expect(status == .tooManyRequests && body.contains("LRS statement rate is used up") && headers[.retryAfter] != nil, "\(body)")
             let ids = try await fixture.rows(fixture.a, "SELECT id::text FROM app.statements")

@@ -9,6 +9,8 @@ public struct TenantRequestContext: ChildRequestContext {
     public let scope: TenantScope
     /// The dashboard session the request came with, on the dashboard routes.
     public let dashboardSession: DashboardSession?
+    /// The rate-limit fields of the answer, as the request's last charge left them.
+    public let rateLimit = RateLimitNote()
 
     public init(context: AppRequestContext) throws {
         guard case .tenantUser(let user)? = context.identity, case .tenant(let scope)? = context.scope, scope.tenant == user.tenant

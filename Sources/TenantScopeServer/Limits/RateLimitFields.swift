@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Synchronization
 import TenantScopeCore
 
 /// The `RateLimit-Policy` and `RateLimit` fields of the IETF HTTPAPI draft "RateLimit header fields for HTTP"
@@ -34,4 +35,19 @@ struct RateLimited: HTTPResponseError, CustomStringConvertible {
         headers[.retryAfter] = "\(retryAfterSeconds)"
         return try ErrorBody(error: description, status: .tooManyRequests).response(headers: headers)
     }
+}
+
+/// The rate-limit fields a request's answer carries, as its last charge left them: the middleware records
+/// the request's own unit, and an LRS batch's per-statement charge in the handler records the bucket after
+/// it, so the answer reports what is really left. One per request, held by its context.
+public final class RateLimitNote: Sendable {
+    private let latest = Mutex<HTTPFields?>(nil)
+
+    public init() {}
+
+    func record(_ fields: HTTPFields) {
+        latest.withLock { $0 = fields }
+    }
+
+    var fields: HTTPFields? { latest.withLock { $0 } }
 }

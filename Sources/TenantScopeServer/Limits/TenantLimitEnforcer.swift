@@ -38,10 +38,12 @@ public final class TenantLimitEnforcer: Sendable {
 
     /// Charges the items of an LRS batch beyond the first (the request itself paid one unit in
     /// ``TenantLimitMiddleware``): a batch of 100 statements costs 100 units of the tenant's LRS rate. Throws
-    /// ``RateLimited`` before anything is stored when the tenant's bucket does not hold them.
-    func chargeBatch(of tenant: TenantID, items: Int, logger: Logger) async throws {
+    /// ``RateLimited`` before anything is stored when the tenant's bucket does not hold them. The bucket as
+    /// the charge left it goes to `note`, for the answer's `RateLimit` field.
+    func chargeBatch(of tenant: TenantID, items: Int, note: RateLimitNote, logger: Logger) async throws {
         guard items > 1, let policy = await limits.limits(for: tenant, logger: logger).ingest else { return }
         let decision = rates.take(tenant, on: .ingest, policy: policy, count: items - 1)
+        note.record(RateLimitFields.fields(.ingest, policy: policy, decision: decision))
         guard decision.allowed else {
             logger.info("Tenant request rate used up", metadata: ["limit.surface": "ingest", "limit.items": "\(items)"])
             throw RateLimited(surface: .ingest, fields: RateLimitFields.fields(.ingest, policy: policy, decision: decision),

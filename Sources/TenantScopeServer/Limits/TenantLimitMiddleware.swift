@@ -26,19 +26,30 @@ struct TenantLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let tenant = context.scope.tenant
         let limits = await enforcer.limits.limits(for: tenant, logger: context.logger)
-        var fields = HTTPFields()
         if let policy = limits.rate(for: work.surface) {
             let decision = enforcer.rates.take(tenant, on: work.surface, policy: policy)
-            fields = RateLimitFields.fields(work.surface, policy: policy, decision: decision)
+            let fields = RateLimitFields.fields(work.surface, policy: policy, decision: decision)
+            context.rateLimit.record(fields)
             guard decision.allowed else {
                 context.logger.info("Tenant request rate used up", metadata: ["limit.surface": "\(work.surface.rawValue)", "limit.tier": "\(limits.tier)"])
                 throw RateLimited(surface: work.surface, fields: fields, retryAfterSeconds: max(1, Int(decision.retryAfter.rounded(.up))))
             }
         }
-        var response = work == .queries
-            ? try await enforcer.runQueued(tenant, limits: limits) { try await next(request, context) }
-            : try await next(request, context)
-        response.headers.append(contentsOf: fields)
+        var response: Response
+        do {
+            response = work == .queries
+                ? try await enforcer.runQueued(tenant, limits: limits) { try await next(request, context) }
+                : try await next(request, context)
+        } catch let refusal as RateLimited {
+            // A batch's own charge refused it: its answer carries the fields of that charge already.
+            throw refusal
+        } catch where !DashboardRoutes.isPage(request.uri.path) {
+            // A refusal by the handler (400, 404, 409, ...) or the queue still spent the request's unit: its
+            // answer says what is left, like a success's. Pages are left to PageMiddleware, which turns an
+            // error into an HTML page for a person, who reads no RateLimit fields.
+            response = try ErrorMiddleware<Context>.response(for: error, request: request, context: context)
+        }
+        if let fields = context.rateLimit.fields { response.headers.append(contentsOf: fields) }
         return response
     }
 }
