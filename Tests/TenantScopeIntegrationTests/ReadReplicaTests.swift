@@ -57,6 +57,14 @@ import Testing
                     #expect(report.freshness.source == .replica)
                     #expect(cache.count == 0, "a replica's answer from behind the primary's roll-ups was cached as current")
 
+                    // A statements export reads the replica too.
+                    let exports = ExportReader(database: tolerant, reports: runner)
+                    let exported = Counter()
+                    try await exports.read(.statements(since: nil, until: nil), in: scope, rowLimit: 100, timeLimit: .seconds(60), logger: TestDatabase.logger) { _ in
+                        exported.add()
+                    }
+                    #expect(exported.value == 1, "the export read the paused replica's one statement")
+
                     // Past the strict bound, reads go to the primary without an error and see the write.
                     try await ReplicaCluster.waitUntil(strict, replicaFit: false)
                     let bypassed = try await SQLSandbox(database: strict).run(Self.countStatements, in: scope, logger: TestDatabase.logger)
@@ -245,6 +253,13 @@ private final class Outcomes: @unchecked Sendable {
     var total: Int { lock.withLock { seen.count } }
     var statuses: [Int] { lock.withLock { seen.map(\.status) } }
     func count(fromReplica: Bool) -> Int { lock.withLock { seen.filter { $0.source.hasPrefix("replica") == fromReplica }.count } }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }
 
 private final class StopSignal: @unchecked Sendable {

@@ -51,7 +51,9 @@ public struct ExportReader: Sendable {
                     try await sink(.row(cells))
                 })
         case .statements(let since, let until):
-            try await sessions.run(scope, statementTimeout: timeLimit, logger: logger) { connection in
+            // The heaviest read there is: a read replica takes it when one is fit (decision 48). A learner's
+            // access export below stays on the primary, so that it holds everything up to the request.
+            _ = try await sessions.runPreferringReplica(.tenant(scope), statementTimeout: timeLimit, retry: .beforeBody, logger: logger) { connection in
                 // In the order they were stored, which the (tenant_id, stored) index gives without a sort (the
                 // benchmark saw `ORDER BY stored, id` spill a sort of ~800 MiB to disk at 1M statements).
                 let rows = try await connection.query("""
