@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import PostgresNIO
+import Prometheus
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
@@ -137,11 +138,12 @@ import Testing
     @Test func answersSayWhoServedThemAndPlatformReportsAreAuditedOnThePrimary() async throws {
         try await ReplicaCluster.with { cluster, handle in
             let fixture = try await TwoTenants.make(handle)
+            let metrics = ServerMetrics(registry: PrometheusCollectorRegistry())
             let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits,
-                                                   replicas: cluster.configuration())
+                                                   metrics: metrics.factory, replicas: cluster.configuration())
             let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil),
                                        tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(),
-                                       logger: TestDatabase.logger)
+                                       logger: TestDatabase.logger, metrics: metrics)
             try await app.test(.router) { client in
                 try await cluster.waitUntilReplayed()
                 try await ReplicaCluster.waitUntil(database, replicaFit: true)
@@ -170,6 +172,11 @@ import Testing
                     #expect(response.headers[FreshnessBody.headerName]?.hasPrefix("replica;") == true)
                 }
                 #expect(try await Self.auditRows(handle) == before + 1)
+                // The replica's own series, labelled, beside the primary's unlabelled ones.
+                let text = metrics.render()
+                #expect(text.contains(#"tenantscope_db_replica_lag_seconds{replica="replica-1"} 0"#), "\(text)")
+                #expect(text.contains(#"tenantscope_db_replica_up{replica="replica-1"} 1"#))
+                #expect(text.contains("tenantscope_db_up 1"))
                 // Readiness lists the replica.
                 try await client.execute(uri: "/readyz", method: .get) { response in
                     let replicas = XAPIJSON.object(String(buffer: response.body))["replicas"]?.arrayValue
