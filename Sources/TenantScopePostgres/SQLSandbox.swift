@@ -125,7 +125,9 @@ public struct SQLSandbox: Sendable {
             }
             do {
                 return try await body(connection)
-            } catch let error as PSQLError where error.code == .server {
+            } catch let error as PSQLError where error.code == .server && error.serverInfo?[.sqlState] != "40001" {
+                // 40001 on a read replica is a conflict with recovery cancelling the query: the replica's
+                // failure, not the caller's SQL, so it stays a PSQLError and the read moves to the primary.
                 throw SQLExecutionError(error, positionOffset: Self.prefix.count)
             }
         }

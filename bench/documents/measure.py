@@ -77,7 +77,8 @@ class Bench(Cluster):
     def serve(self):
         self.http_port = free_port()
         self.process = subprocess.Popen([self.binary, "serve", "--state-dir", self.state_dir, "--port", str(self.http_port),
-                                         "--no-tenant-limits"]  # capacity, not one tenant's share (bench/noisy-neighbour),
+                                         # Capacity, not one tenant's share (bench/noisy-neighbour).
+                                         "--no-tenant-limits"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env)
         for _ in range(600):
             try:

@@ -231,7 +231,8 @@ FROM (SELECT '{tenant_id}' || '.' || (extract(epoch FROM now())::bigint + 600) A
         row_limit = max(10_000_000, self.args.statements)
         self.server = subprocess.Popen([self.binary, "serve", "--state-dir", self.state_dir, "--port", str(port),
                                         "--export-row-limit", str(row_limit),
-                                        "--no-tenant-limits"]  # capacity, not one tenant's share (bench/noisy-neighbour),
+                                        # Capacity, not one tenant's share (bench/noisy-neighbour).
+                                        "--no-tenant-limits"],
                                        stdout=log, stderr=subprocess.STDOUT, env=self.env)
         self.base = f"http://127.0.0.1:{port}"
         for _ in range(600):
