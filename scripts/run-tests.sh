@@ -63,6 +63,15 @@ if [[ $# -gt 0 ]]; then
 fi
 echo "• Running tests (PostgreSQL clusters under $TENANTSCOPE_TEST_ROOT)"
 swift_test_bounded
+# The benchmarks are not run here (they take minutes to an hour), but a script that no longer parses went
+# unnoticed for a day once: every one must at least compile.
+echo "• Checking that the benchmark scripts parse"
+for script in bench/*/*.sh bench/*.sh; do [[ -f "$script" ]] && bash -n "$script"; done
+python3 - bench <<'PY'
+import pathlib, sys
+for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.py")):
+    compile(path.read_text(), str(path), "exec")  # raises SyntaxError, naming the file and line
+PY
 echo "• Fuzzing the JSON parser briefly (make fuzz runs it longer)"
 scripts/fuzz-json.sh 25
 echo "• Running the outside-client tests (TinCanPython against a running server)"
