@@ -49,9 +49,12 @@ struct ReplicaCluster: Sendable {
         }
     }
 
-    /// The replica configuration of this pair, probing often so tests see changes quickly.
+    /// The replica configuration of this pair, probing often so tests see changes quickly. A measurement stays
+    /// good for a minute: a full run's load once delayed probes past the default 3 s between a test's wait for
+    /// a fit replica and its request (the staleness rule itself is `ReplicaSetTests`').
     func configuration(maximumLag: Duration = .seconds(10)) -> ReplicaConfiguration {
-        ReplicaConfiguration(endpoints: [replicaEndpoint], maximumLag: maximumLag, probeInterval: .milliseconds(200), acquireTimeout: .seconds(2))
+        ReplicaConfiguration(endpoints: [replicaEndpoint], maximumLag: maximumLag, probeInterval: .milliseconds(200), acquireTimeout: .seconds(2),
+                             measurementMaximumAge: .seconds(60))
     }
 
     /// Waits (bounded) until the replica has replayed everything the primary has written so far.

@@ -12,12 +12,16 @@ public struct ReplicaConfiguration: Sendable {
     public var probeInterval: Duration
     /// How long a read waits for a replica connection before it goes to the primary instead.
     public var acquireTimeout: Duration
+    /// How old a measurement may be before the replica counts as unmeasured: by default three probe
+    /// intervals, at least 3 s (a monitor that stopped measuring must not keep a replica in use).
+    public var measurementMaximumAge: Duration
 
     public init(endpoints: [DatabaseEndpoint], maximumLag: Duration = defaultMaximumLag, probeInterval: Duration = defaultProbeInterval,
-                acquireTimeout: Duration = .seconds(2)) {
+                acquireTimeout: Duration = .seconds(2), measurementMaximumAge: Duration? = nil) {
         self.endpoints = endpoints
         self.maximumLag = maximumLag
         self.probeInterval = probeInterval
         self.acquireTimeout = acquireTimeout
+        self.measurementMaximumAge = measurementMaximumAge ?? max(probeInterval * 3, .seconds(3))
     }
 }

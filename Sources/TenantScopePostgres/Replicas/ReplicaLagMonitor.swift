@@ -6,16 +6,18 @@ import TenantScopeCore
 
 /// Measures every replica's lag once per probe interval, as PostgreSQL reports it.
 ///
-/// The primary's WAL position is read first, then each replica's replay position and the commit time of
-/// the last transaction it replayed (`pg_last_xact_replay_timestamp()`). A replica that has replayed up to
-/// where the primary was is 0 s behind; one that has not is behind by the age of its last replayed commit.
-/// That overstates the lag of an idle primary's replica for the instant it takes to replay a record, and
-/// never understates it. A replica that cannot be reached, is not in recovery (promoted, or the primary's
-/// own URL) or has another schema version than this build's is marked unusable until a probe finds it well.
+/// Each probe reads the primary's WAL position (`pg_current_wal_lsn()`) and keeps it with the time it was
+/// read (``WALPositionHistory``), then reads each replica's replay position. A replica that has replayed up
+/// to the position just read is 0 s behind; one that has replayed up to a position read at time T is at
+/// most `now − T` behind. A replica behind every position kept is dated by the commit time of the last
+/// transaction it replayed (`pg_last_xact_replay_timestamp()`). Neither ever understates the lag. A
+/// replica that cannot be reached, is not in recovery (promoted, or the primary's own URL) or has another
+/// schema version than this build's is marked unusable until a probe finds it well.
 public struct ReplicaLagMonitor: Service {
     let primary: DatabasePool
     let replicas: ReplicaSet
     let logger: Logger
+    let positions = WALPositionHistory()
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -30,40 +32,39 @@ public struct ReplicaLagMonitor: Service {
 
     /// One measurement of every replica, concurrently.
     public func probeOnce() async {
-        let primaryPosition: String?
-        do {
-            primaryPosition = try await primary.query("SELECT pg_current_wal_lsn()::text", logger: logger).first?.decode(String.self)
-        } catch {
-            // Without the primary's position lag is still measurable from the replay time alone.
-            primaryPosition = nil
+        // Without the primary's position (it is down) the positions kept, and the replay time, still date a replica.
+        if let text = try? await primary.query("SELECT pg_current_wal_lsn()::text", logger: logger).first?.decode(String.self),
+           let position = WALPositionHistory.Position(text) {
+            positions.record(position)
         }
         await withTaskGroup(of: Void.self) { group in
             for replica in replicas.replicas {
-                group.addTask { await probe(replica, primaryPosition: primaryPosition) }
+                group.addTask { await probe(replica) }
             }
         }
     }
 
-    private func probe(_ replica: ReadReplica, primaryPosition: String?) async {
+    private func probe(_ replica: ReadReplica) async {
         let before = replica.measurement
         do {
             let row = try await replica.appPool.withConnection(deadline: .seconds(5), logger: logger) { connection in
                 try await connection.query("""
                     SELECT pg_is_in_recovery(),
-                           coalesce(pg_last_wal_replay_lsn() >= \(primaryPosition)::pg_lsn, false),
+                           pg_last_wal_replay_lsn()::text,
                            extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8,
                            app.schema_version()
                     """, logger: logger).collect().first
             }
-            guard let (inRecovery, caughtUp, sinceReplay, version) = try row?.decode((Bool, Bool, Double?, Int).self) else {
+            guard let (inRecovery, replayed, sinceReplay, version) = try row?.decode((Bool, String?, Double?, Int).self) else {
                 throw DatabaseUnavailable("the replica answered no row")
             }
+            let bound = replayed.flatMap(WALPositionHistory.Position.init).flatMap { positions.lag(ofReplayed: $0) }
             if !inRecovery {
                 note(replica, before: before, problem: "not in recovery: a primary, not a replica")
             } else if version != Migration.latestVersion {
                 note(replica, before: before, problem: "schema version \(version), this build needs \(Migration.latestVersion)")
-            } else if caughtUp {
-                replica.record(lagSeconds: 0)
+            } else if let bound {
+                replica.record(lagSeconds: ReplicaSet.seconds(bound))
                 noteRecovered(replica, before: before)
             } else if let sinceReplay {
                 replica.record(lagSeconds: max(0, sinceReplay))

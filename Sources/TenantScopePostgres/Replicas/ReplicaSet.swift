@@ -6,19 +6,22 @@ import TenantScopeCore
 
 /// The read replicas a server may send reads to, and the choice of one for each read.
 ///
-/// A replica is chosen only while its last measurement is recent (within three probe intervals, at least
-/// 3 s) and shows it at most `maximumLag` behind the primary; among those, reads take turns. No fit replica
+/// A replica is chosen only while its last measurement is recent (by default within three probe intervals,
+/// at least 3 s) and shows it at most `maximumLag` behind the primary; among those, reads take turns. No fit replica
 /// means the read goes to the primary: replicas add capacity, never a way to fail.
 public final class ReplicaSet: Sendable {
     public let replicas: [ReadReplica]
     public let maximumLag: Duration
     public let probeInterval: Duration
+    /// How old a measurement may be before the replica counts as unmeasured.
+    public let measurementMaximumAge: Duration
     private let turn = Atomic<Int>(0)
 
-    init(replicas: [ReadReplica], maximumLag: Duration, probeInterval: Duration) {
+    init(replicas: [ReadReplica], maximumLag: Duration, probeInterval: Duration, measurementMaximumAge: Duration) {
         self.replicas = replicas
         self.maximumLag = maximumLag
         self.probeInterval = probeInterval
+        self.measurementMaximumAge = measurementMaximumAge
     }
 
     /// The replicas of `configuration`, with pools for the server's two logins (passwords as on the primary).
@@ -28,11 +31,9 @@ public final class ReplicaSet: Sendable {
             ReadReplica(name: "replica-\(index + 1)", endpoint: endpoint, appPassword: appPassword, tenantPassword: tenantPassword,
                         acquireTimeout: configuration.acquireTimeout, statementTimeout: statementTimeout, logger: logger, metrics: metrics)
         }
-        self.init(replicas: replicas, maximumLag: configuration.maximumLag, probeInterval: configuration.probeInterval)
+        self.init(replicas: replicas, maximumLag: configuration.maximumLag, probeInterval: configuration.probeInterval,
+                  measurementMaximumAge: configuration.measurementMaximumAge)
     }
-
-    /// How old a measurement may be before the replica counts as unmeasured.
-    var measurementMaximumAge: Duration { max(probeInterval * 3, .seconds(3)) }
 
     /// A replica fit to serve a read now, with its measured lag; nil sends the read to the primary.
     func choose(now: ContinuousClock.Instant = .now) -> (replica: ReadReplica, lagSeconds: Double)? {
