@@ -66,16 +66,14 @@ public struct DatabasePool: Sendable {
                     let work = Task {
                         do {
                             let result = try await client.withConnection { connection in
-                                guard await lease.acquired(connection) else { throw CancellationError() }
                                 // A connection the server closed may never fail the query it was running (seen when a
                                 // replica was stopped under load: a read waited out its whole deadline). Its close
                                 // answers the caller, whatever the query does.
-                                connection.closeFuture.whenComplete { _ in
-                                    Task {
-                                        guard await lease.isStillRunning else { return }
-                                        outcome.finish(.failure(DatabaseUnavailable("the database closed the connection during the use")))
-                                    }
+                                let closed: @Sendable () -> Void = {
+                                    outcome.finish(.failure(DatabaseUnavailable("the database closed the connection during the use")))
                                 }
+                                guard await lease.acquired(connection, onClose: closed) else { throw CancellationError() }
+                                inFlight.watchClose(of: connection)
                                 // Released before the connection goes back to the pool, so the timer can never
                                 // close a connection another use already holds.
                                 do {
@@ -154,6 +152,7 @@ private actor Lease {
     private var abandoned = false
     private var finished = false
     private(set) var closedByDeadline = false
+    private var onClose: (@Sendable () -> Void)?
     private let gauges: PoolGauges
     private var isWaiting = false
     private var isHolding = false
@@ -167,20 +166,29 @@ private actor Lease {
         gauges.waiting.increment()
     }
 
-    /// Records the connection; false when the timer already gave up (the body must not start).
-    func acquired(_ connection: PostgresConnection) -> Bool {
+    /// Records the connection; false when the timer already gave up (the body must not start). `onClose`
+    /// answers the caller should the connection close while the use still holds it.
+    func acquired(_ connection: PostgresConnection, onClose: @escaping @Sendable () -> Void) -> Bool {
         stopWaiting()
         guard !abandoned else { return false }
         isAcquired = true
         isHolding = true
         gauges.inUse.increment()
         self.connection = connection
+        self.onClose = onClose
         return true
+    }
+
+    /// `connection` closed: if this use still runs on it, its caller is answered now.
+    func connectionClosed(_ connection: PostgresConnection) {
+        guard !finished, self.connection === connection else { return }
+        onClose?()
     }
 
     func released() {
         finished = true
         connection = nil
+        onClose = nil
         if isHolding {
             isHolding = false
             gauges.inUse.decrement()
@@ -257,10 +265,30 @@ private final class Outcome<Value: Sendable>: @unchecked Sendable {
     }
 }
 
-/// The leases of one pool's uses in flight.
+/// The leases of one pool's uses in flight, and the connections whose close they watch.
 private final class InFlightUses: @unchecked Sendable {
     private let lock = NSLock()
     private var leases: [ObjectIdentifier: Lease] = [:]
+    /// Connections with a close callback already: one per connection, not one per use, so a connection that
+    /// serves a million uses holds one callback, not a million.
+    private var watched: Set<ObjectIdentifier> = []
+
+    /// Tells the uses on `connection` when it closes, once per connection.
+    func watchClose(of connection: PostgresConnection) {
+        let id = ObjectIdentifier(connection)
+        guard lock.withLock({ watched.insert(id).inserted }) else { return }
+        connection.closeFuture.whenComplete { [self, weak connection] _ in
+            // Forgotten before the connection can be freed, so a new one at the same address is watched again.
+            let current = lock.withLock { () -> [Lease] in
+                watched.remove(id)
+                return Array(leases.values)
+            }
+            guard let connection else { return }
+            for lease in current {
+                Task { await lease.connectionClosed(connection) }
+            }
+        }
+    }
 
     func insert(_ lease: Lease) {
         lock.withLock { leases[ObjectIdentifier(lease)] = lease }

@@ -43,11 +43,11 @@ public final class TenantLimitEnforcer: Sendable {
     func chargeBatch(of tenant: TenantID, items: Int, note: RateLimitNote, logger: Logger) async throws {
         guard items > 1, let policy = await limits.limits(for: tenant, logger: logger).ingest else { return }
         let decision = rates.take(tenant, on: .ingest, policy: policy, count: items - 1)
-        note.record(RateLimitFields.fields(.ingest, policy: policy, decision: decision))
+        let fields = RateLimitFields.fields(.ingest, policy: policy, decision: decision)
+        note.record(fields)
         guard decision.allowed else {
             logger.info("Tenant request rate used up", metadata: ["limit.surface": "ingest", "limit.items": "\(items)"])
-            throw RateLimited(surface: .ingest, fields: RateLimitFields.fields(.ingest, policy: policy, decision: decision),
-                              retryAfterSeconds: max(1, Int(decision.retryAfter.rounded(.up))))
+            throw RateLimited(surface: .ingest, fields: fields, retryAfterSeconds: max(1, Int(decision.retryAfter.rounded(.up))))
         }
     }
 
