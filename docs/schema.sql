@@ -10,6 +10,29 @@ CREATE SCHEMA semantic;
 
 COMMENT ON SCHEMA semantic IS 'TenantScope semantic layer: one tenant''s learning data for ad-hoc SQL and AI agents';
 
+CREATE TYPE app.enrollment_outcome AS (
+	day date,
+	course_id uuid,
+	cohort text,
+	region text,
+	days_to_complete integer,
+	enrollments integer
+);
+
+CREATE TYPE app.statement_facts AS (
+	actor_key text,
+	course_iri text,
+	"timestamp" timestamp with time zone,
+	id uuid,
+	stored timestamp with time zone,
+	completes_course boolean,
+	cohort text,
+	registration uuid,
+	actor_name text,
+	learner_region text,
+	counted boolean
+);
+
 CREATE FUNCTION app.active_learners_today(wanted_region text, overlap interval) RETURNS SETOF text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -115,6 +138,37 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION app.apply_enrollment_outcome_changes(before app.enrollment_outcome[], after app.enrollment_outcome[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  changes app.enrollment_outcome[] := ARRAY(
+    SELECT ROW(c.day, c.course_id, c.cohort, c.region, c.days_to_complete, sum(c.enrollments))::app.enrollment_outcome
+    FROM (SELECT b.day, b.course_id, b.cohort, b.region, b.days_to_complete, -b.enrollments AS enrollments FROM unnest(before) b
+          UNION ALL
+          SELECT a.day, a.course_id, a.cohort, a.region, a.days_to_complete, a.enrollments FROM unnest(after) a) c
+    GROUP BY c.day, c.course_id, c.cohort, c.region, c.days_to_complete
+    HAVING sum(c.enrollments) <> 0);
+BEGIN
+  IF cardinality(changes) = 0 THEN
+    RETURN;
+  END IF;
+  DELETE FROM app.daily_enrollment_outcomes o USING unnest(changes) d
+    WHERE d.enrollments < 0 AND o.day = d.day AND o.course_id = d.course_id AND o.cohort = d.cohort
+      AND o.region IS NOT DISTINCT FROM d.region AND o.days_to_complete IS NOT DISTINCT FROM d.days_to_complete
+      AND o.enrollments + d.enrollments <= 0;
+  UPDATE app.daily_enrollment_outcomes o SET enrollments = o.enrollments + d.enrollments
+    FROM unnest(changes) d
+    WHERE d.enrollments < 0 AND o.day = d.day AND o.course_id = d.course_id AND o.cohort = d.cohort
+      AND o.region IS NOT DISTINCT FROM d.region AND o.days_to_complete IS NOT DISTINCT FROM d.days_to_complete;
+  INSERT INTO app.daily_enrollment_outcomes AS o (day, course_id, cohort, region, days_to_complete, enrollments)
+    SELECT d.day, d.course_id, d.cohort, d.region, d.days_to_complete, d.enrollments FROM unnest(changes) d WHERE d.enrollments > 0
+  ON CONFLICT (tenant_id, day, course_id, cohort, region, days_to_complete)
+    DO UPDATE SET enrollments = o.enrollments + EXCLUDED.enrollments;
+END
+$$;
+
 CREATE FUNCTION app.apply_enrollment_outcomes(keys text[], sign integer) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -161,12 +215,12 @@ BEGIN
   IF full_rebuild OR watermark_missing THEN
     days := ARRAY(SELECT DISTINCT day FROM app.daily_learner_activity
                   UNION SELECT DISTINCT (s."timestamp" AT TIME ZONE 'UTC')::date FROM app.statements s);
+    PERFORM app.rebuild_learner_activity_days(days);
+    PERFORM app.refresh_enrollment_outcomes();
   ELSIF days IS NULL THEN
     RETURN -1;
-  END IF;
-  PERFORM app.refresh_learner_activity_days(days);
-  IF full_rebuild OR watermark_missing THEN
-    PERFORM app.refresh_enrollment_outcomes();
+  ELSE
+    PERFORM app.refresh_learner_activity_days(days);
   END IF;
   IF full_rebuild THEN
     PERFORM app.refresh_daily_rollups_feature_usage();
@@ -422,19 +476,28 @@ CREATE FUNCTION app.merge_new_learning_facts(keys text[], overlap interval) RETU
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+  outcomes_before app.enrollment_outcome[] := ARRAY(SELECT ROW(o.*)::app.enrollment_outcome FROM app.enrollment_outcomes_of(keys) o);
+  merged_actors text[];
+  read_since timestamptz[];
+  fresh app.statement_facts[];
   affected_courses text[];
 BEGIN
-  PERFORM app.apply_enrollment_outcomes(keys, -1);
-
-  affected_courses := ARRAY(SELECT DISTINCT s.course_iri FROM app.new_statements_of(keys, overlap) s
-                            WHERE s.course_iri IS NOT NULL AND NOT s.voided AND s.voids IS NULL);
+  SELECT array_agg(l.actor_key), array_agg(l.derived_through - overlap) INTO merged_actors, read_since
+  FROM app.learners l WHERE l.actor_key = ANY (keys);
+  fresh := ARRAY(
+    SELECT ROW(s.actor_key, s.course_iri, s."timestamp", s.id, s.stored, s.completes_course, s.cohort, s.registration,
+               s.actor_name, s.learner_region, NOT s.voided AND s.voids IS NULL)::app.statement_facts
+    FROM unnest(merged_actors, read_since) AS u(actor_key, since)
+    JOIN app.statements s ON s.actor_key = u.actor_key AND s.stored > u.since);
+  affected_courses := ARRAY(SELECT DISTINCT s.course_iri FROM unnest(fresh) s WHERE s.course_iri IS NOT NULL AND s.counted);
   INSERT INTO app.courses (course_iri, title)
     SELECT a.course_iri,
            (SELECT s.course_title FROM app.statements s
             WHERE s.course_iri = a.course_iri AND NOT s.voided AND s.voids IS NULL AND s.course_title IS NOT NULL
             ORDER BY s."timestamp", s.id LIMIT 1)
     FROM unnest(affected_courses) AS a(course_iri)
-  ON CONFLICT (tenant_id, course_iri) DO UPDATE SET title = EXCLUDED.title;
+  ON CONFLICT (tenant_id, course_iri) DO UPDATE SET title = EXCLUDED.title
+    WHERE app.courses.title IS DISTINCT FROM EXCLUDED.title;
 
   INSERT INTO app.enrollments AS e (learner_id, course_id, enrolled_at, completed_at, cohort, registration,
                                     cohort_at, cohort_from, registration_at, registration_from)
@@ -450,8 +513,8 @@ BEGIN
              (array_agg(s.registration ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration,
              (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_at,
              (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_from
-      FROM app.new_statements_of(keys, overlap) s
-      WHERE NOT s.voided AND s.voids IS NULL AND s.course_iri IS NOT NULL
+      FROM unnest(fresh) s
+      WHERE s.counted AND s.course_iri IS NOT NULL
       GROUP BY s.actor_key, s.course_iri
     ) n
     JOIN app.learners l ON l.actor_key = n.actor_key
@@ -481,9 +544,14 @@ BEGIN
     registration_at = CASE
       WHEN EXCLUDED.registration_at IS NOT NULL
            AND (e.registration_at IS NULL OR (EXCLUDED.registration_at, EXCLUDED.registration_from) < (e.registration_at, e.registration_from))
-        THEN EXCLUDED.registration_at ELSE e.registration_at END;
+        THEN EXCLUDED.registration_at ELSE e.registration_at END
+    -- Most touched enrollments gain nothing (a later statement changes no earliest value): those are not rewritten.
+    WHERE EXCLUDED.enrolled_at < e.enrolled_at
+       OR (EXCLUDED.completed_at IS NOT NULL AND (e.completed_at IS NULL OR EXCLUDED.completed_at < e.completed_at))
+       OR (EXCLUDED.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (EXCLUDED.cohort_at, EXCLUDED.cohort_from) < (e.cohort_at, e.cohort_from)))
+       OR (EXCLUDED.registration_at IS NOT NULL
+           AND (e.registration_at IS NULL OR (EXCLUDED.registration_at, EXCLUDED.registration_from) < (e.registration_at, e.registration_from)));
 
-  -- Learners last: the reads above select by the `derived_through` this moves.
   UPDATE app.learners l
   SET first_seen = least(l.first_seen, n.first_seen), last_seen = greatest(l.last_seen, n.last_seen),
       derived_through = greatest(l.derived_through, n.newest_stored),
@@ -501,52 +569,21 @@ BEGIN
                        THEN n.region_at ELSE l.region_at END
   FROM (
     SELECT s.actor_key, max(s.stored) AS newest_stored,
-           min(s."timestamp") FILTER (WHERE NOT s.voided AND s.voids IS NULL) AS first_seen,
-           max(s."timestamp") FILTER (WHERE NOT s.voided AND s.voids IS NULL) AS last_seen,
-           (array_agg(s.actor_name ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS display_name,
-           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_at,
-           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_from,
-           (array_agg(s.learner_region ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region,
-           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_at,
-           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_from
-    FROM app.new_statements_of(keys, overlap) s GROUP BY s.actor_key
+           min(s."timestamp") FILTER (WHERE s.counted) AS first_seen,
+           max(s."timestamp") FILTER (WHERE s.counted) AS last_seen,
+           (array_agg(s.actor_name ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND s.counted))[1] AS display_name,
+           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND s.counted))[1] AS name_at,
+           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND s.counted))[1] AS name_from,
+           (array_agg(s.learner_region ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND s.counted))[1] AS region,
+           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND s.counted))[1] AS region_at,
+           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND s.counted))[1] AS region_from
+    FROM unnest(fresh) s GROUP BY s.actor_key
   ) n
   WHERE l.actor_key = n.actor_key;
 
-  PERFORM app.apply_enrollment_outcomes(keys, 1);
+  PERFORM app.apply_enrollment_outcome_changes(outcomes_before,
+    ARRAY(SELECT ROW(o.*)::app.enrollment_outcome FROM app.enrollment_outcomes_of(keys) o));
 END
-$$;
-
-CREATE TABLE app.statements (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
-    id uuid NOT NULL,
-    statement jsonb NOT NULL,
-    actor_key text NOT NULL,
-    verb_id text NOT NULL,
-    object_id text NOT NULL,
-    object_type text,
-    course_iri text,
-    registration uuid,
-    "timestamp" timestamp with time zone NOT NULL,
-    stored timestamp with time zone DEFAULT now() NOT NULL,
-    voided boolean DEFAULT false NOT NULL,
-    actor_name text,
-    course_title text,
-    completes_course boolean DEFAULT false NOT NULL,
-    cohort text,
-    learner_region text,
-    voids uuid
-);
-
-ALTER TABLE ONLY app.statements FORCE ROW LEVEL SECURITY;
-
-CREATE FUNCTION app.new_statements_of(keys text[], overlap interval) RETURNS SETOF app.statements
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-  SELECT s.* FROM app.learners l
-  JOIN app.statements s ON s.actor_key = l.actor_key AND s.stored > l.derived_through - overlap
-  WHERE l.actor_key = ANY (keys)
 $$;
 
 CREATE FUNCTION app.pending_export_work() RETURNS TABLE(tenant_id uuid, runnable bigint, expiring bigint, due_schedules bigint)
@@ -603,6 +640,36 @@ CREATE FUNCTION app.platform_window_learners(window_days integer) RETURNS TABLE(
   WHERE window_days BETWEEN 1 AND 3660 AND l.last_day >= current_date - (window_days - 1)
     AND l.active && daterange(current_date - (window_days - 1), current_date, '[]')
   GROUP BY l.tenant_id
+$$;
+
+CREATE FUNCTION app.rebuild_learner_activity_days(days date[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  affected text[] := ARRAY(SELECT DISTINCT a.learner_hash FROM app.daily_learner_activity a WHERE a.day = ANY (days));
+BEGIN
+  DELETE FROM app.daily_learner_activity WHERE day = ANY (days);
+  INSERT INTO app.daily_learner_activity (day, learner_hash, statements)
+    SELECT g.day, coalesce(l.learner_key, app.learner_key(g.actor_key)), g.n
+    FROM (SELECT (s."timestamp" AT TIME ZONE 'UTC')::date AS day, s.actor_key, count(*) AS n
+          FROM app.statements s
+          WHERE (s."timestamp" AT TIME ZONE 'UTC')::date = ANY (days) AND NOT s.voided AND s.voids IS NULL
+          GROUP BY 1, 2) g
+    LEFT JOIN app.learners l ON l.actor_key = g.actor_key;
+
+  DELETE FROM app.daily_active_learners WHERE day = ANY (days);
+  INSERT INTO app.daily_active_learners (day, learners, statements)
+    SELECT a.day, count(*), sum(a.statements) FROM app.daily_learner_activity a WHERE a.day = ANY (days) GROUP BY a.day;
+
+  affected := ARRAY(SELECT unnest(affected) UNION
+                    SELECT a.learner_hash FROM app.daily_learner_activity a WHERE a.day = ANY (days));
+  DELETE FROM app.learner_active_days WHERE learner_hash = ANY (affected);
+  INSERT INTO app.learner_active_days (learner_hash, active)
+    SELECT a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
+    FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (affected)
+    GROUP BY a.learner_hash;
+END
 $$;
 
 CREATE FUNCTION app.record_derivation_provenance(keys text[]) RETURNS void
@@ -679,29 +746,46 @@ CREATE FUNCTION app.refresh_learner_activity_days(days date[]) RETURNS void
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-  affected text[] := ARRAY(SELECT DISTINCT a.learner_hash FROM app.daily_learner_activity a WHERE a.day = ANY (days));
+  one_day date;
+  old_days date[];
+  old_hashes text[];
+  lost text[];
 BEGIN
-  DELETE FROM app.daily_learner_activity WHERE day = ANY (days);
-  INSERT INTO app.daily_learner_activity (day, learner_hash, statements)
-    SELECT g.day, app.learner_key(g.actor_key), g.n
-    FROM (SELECT d.day, s.actor_key, count(*) AS n
-          FROM unnest(days) AS d(day)
-          JOIN app.statements s ON s."timestamp" >= d.day::timestamp AT TIME ZONE 'UTC'
-                               AND s."timestamp" < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
-          WHERE NOT s.voided AND s.voids IS NULL
-          GROUP BY 1, 2) g;
+  WITH gone AS (DELETE FROM app.daily_learner_activity a WHERE a.day = ANY (days) RETURNING a.day, a.learner_hash)
+  SELECT array_agg(g.day), array_agg(g.learner_hash) INTO old_days, old_hashes FROM gone g;
+  FOREACH one_day IN ARRAY days LOOP
+    INSERT INTO app.daily_learner_activity (day, learner_hash, statements)
+      SELECT one_day, coalesce(l.learner_key, app.learner_key(g.actor_key)), g.n
+      FROM (SELECT s.actor_key, count(*) AS n
+            FROM app.statements s
+            WHERE s."timestamp" >= one_day::timestamp AT TIME ZONE 'UTC'
+              AND s."timestamp" < (one_day + 1)::timestamp AT TIME ZONE 'UTC'
+              AND NOT s.voided AND s.voids IS NULL
+            GROUP BY s.actor_key) g
+      LEFT JOIN app.learners l ON l.actor_key = g.actor_key;
+  END LOOP;
 
   DELETE FROM app.daily_active_learners WHERE day = ANY (days);
   INSERT INTO app.daily_active_learners (day, learners, statements)
     SELECT a.day, count(*), sum(a.statements) FROM app.daily_learner_activity a WHERE a.day = ANY (days) GROUP BY a.day;
 
-  affected := ARRAY(SELECT unnest(affected) UNION
-                    SELECT a.learner_hash FROM app.daily_learner_activity a WHERE a.day = ANY (days));
-  DELETE FROM app.learner_active_days WHERE learner_hash = ANY (affected);
-  INSERT INTO app.learner_active_days (learner_hash, active)
+  lost := ARRAY(SELECT DISTINCT o.learner_hash FROM unnest(old_days, old_hashes) AS o(day, learner_hash)
+                WHERE NOT EXISTS (SELECT 1 FROM app.daily_learner_activity a WHERE a.day = o.day AND a.learner_hash = o.learner_hash));
+  IF cardinality(lost) > 0 THEN
+    DELETE FROM app.learner_active_days WHERE learner_hash = ANY (lost);
+    INSERT INTO app.learner_active_days (learner_hash, active)
+      SELECT a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
+      FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (lost)
+      GROUP BY a.learner_hash;
+  END IF;
+  INSERT INTO app.learner_active_days AS d (learner_hash, active)
     SELECT a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
-    FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (affected)
-    GROUP BY a.learner_hash;
+    FROM app.daily_learner_activity a
+    WHERE a.day = ANY (days) AND NOT (a.learner_hash = ANY (lost))
+      AND NOT EXISTS (SELECT 1 FROM unnest(old_days, old_hashes) AS o(day, learner_hash)
+                      WHERE o.day = a.day AND o.learner_hash = a.learner_hash)
+    GROUP BY a.learner_hash
+  ON CONFLICT (tenant_id, learner_hash) DO UPDATE SET active = d.active + EXCLUDED.active;
 END
 $$;
 
@@ -1313,6 +1397,29 @@ CREATE TABLE app.shared_links (
 );
 
 ALTER TABLE ONLY app.shared_links FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.statements (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    id uuid NOT NULL,
+    statement jsonb NOT NULL,
+    actor_key text NOT NULL,
+    verb_id text NOT NULL,
+    object_id text NOT NULL,
+    object_type text,
+    course_iri text,
+    registration uuid,
+    "timestamp" timestamp with time zone NOT NULL,
+    stored timestamp with time zone DEFAULT now() NOT NULL,
+    voided boolean DEFAULT false NOT NULL,
+    actor_name text,
+    course_title text,
+    completes_course boolean DEFAULT false NOT NULL,
+    cohort text,
+    learner_region text,
+    voids uuid
+);
+
+ALTER TABLE ONLY app.statements FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.tenants (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -2026,6 +2133,9 @@ GRANT ALL ON FUNCTION app.append_signed_audit(p_principal text, p_scope_tenant_i
 REVOKE ALL ON FUNCTION app.append_signed_audit_batch(p_principals text[], p_scope_tenant_ids text[], p_actions text[], p_reports text[], p_parameters text[], p_row_counts text[], p_outcomes text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.append_signed_audit_batch(p_principals text[], p_scope_tenant_ids text[], p_actions text[], p_reports text[], p_parameters text[], p_row_counts text[], p_outcomes text[]) TO tenantscope_app;
 
+REVOKE ALL ON FUNCTION app.apply_enrollment_outcome_changes(before app.enrollment_outcome[], after app.enrollment_outcome[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.apply_enrollment_outcome_changes(before app.enrollment_outcome[], after app.enrollment_outcome[]) TO tenantscope_tenant;
+
 REVOKE ALL ON FUNCTION app.apply_enrollment_outcomes(keys text[], sign integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.apply_enrollment_outcomes(keys text[], sign integer) TO tenantscope_tenant;
 
@@ -2079,45 +2189,11 @@ GRANT ALL ON FUNCTION app.lrs_credential_tenant(presented_key text, presented_se
 REVOKE ALL ON FUNCTION app.merge_new_learning_facts(keys text[], overlap interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.merge_new_learning_facts(keys text[], overlap interval) TO tenantscope_tenant;
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.statements TO tenantscope_tenant;
-
-GRANT SELECT(tenant_id) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(id) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(actor_key) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(verb_id) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(object_id) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(object_type) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(course_iri) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(registration) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT("timestamp") ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(stored) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(voided) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(course_title) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(completes_course) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(cohort) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(learner_region) ON TABLE app.statements TO tenantscope_sandbox;
-
-GRANT SELECT(voids) ON TABLE app.statements TO tenantscope_sandbox;
-
-REVOKE ALL ON FUNCTION app.new_statements_of(keys text[], overlap interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.new_statements_of(keys text[], overlap interval) TO tenantscope_tenant;
-
 REVOKE ALL ON FUNCTION app.pending_export_work() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.pending_export_work() TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.rebuild_learner_activity_days(days date[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.rebuild_learner_activity_days(days date[]) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.record_derivation_provenance(keys text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.record_derivation_provenance(keys text[]) TO tenantscope_tenant;
@@ -2318,6 +2394,40 @@ GRANT SELECT ON TABLE app.rollup_state TO tenantscope_aggregates;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.saved_views TO tenantscope_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.shared_links TO tenantscope_tenant;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.statements TO tenantscope_tenant;
+
+GRANT SELECT(tenant_id) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(id) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(actor_key) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(verb_id) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(object_id) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(object_type) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(course_iri) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(registration) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT("timestamp") ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(stored) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(voided) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(course_title) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(completes_course) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(cohort) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(learner_region) ON TABLE app.statements TO tenantscope_sandbox;
+
+GRANT SELECT(voids) ON TABLE app.statements TO tenantscope_sandbox;
 
 GRANT SELECT ON TABLE app.tenants TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.tenants TO tenantscope_platform;

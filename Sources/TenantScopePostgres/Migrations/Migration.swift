@@ -48,6 +48,7 @@ extension Migration {
         .documentStatements,
         .customReportSurfaces,
         .tenantLimits,
+        .proportionalCatchUp,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
