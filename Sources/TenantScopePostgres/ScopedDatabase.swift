@@ -70,8 +70,9 @@ public struct ScopedDatabase: Sendable {
     /// Runs a read-only `body` in `scope` on a read replica fit to serve (``ReplicaSet``), or on the primary
     /// when there is none, and says which answered. For reads that need not see the caller's own writes:
     /// reports, the SQL surface, exports. A replica that fails as a dependency (unreachable, shut down, a
-    /// conflict with recovery cancelled the query) is skipped until its next probe, and the read is run on
-    /// the primary as `retry` allows: the caller sees no error a healthy primary would not have given.
+    /// conflict with recovery cancelled the query) sits out for a while (``ReadReplica/SitOut``) and then
+    /// until a probe finds it well, and the read is run on the primary as `retry` allows: the caller sees no
+    /// error a healthy primary would not have given.
     public func runPreferringReplica<Result: Sendable>(
         _ scope: DataScope,
         statementTimeout: Duration? = nil,
@@ -87,6 +88,7 @@ public struct ScopedDatabase: Sendable {
                     started.mark()
                     return try await body(connection)
                 }
+                replica.readSucceeded()
                 return (result, .replica(replica.name, lagSeconds: lag))
             } catch where Self.isReplicaFailure(error) {
                 replica.readFailed("a read failed (\(type(of: error)))")

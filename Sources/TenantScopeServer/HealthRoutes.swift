@@ -39,7 +39,7 @@ struct HealthRoutes<Context: RequestContext> {
         return set.replicas.map { replica in
             let measurement = replica.measurement
             let lag = measurement.lagSeconds.map(DataFreshness.rounded)
-            return Replica(name: replica.name, usable: set.isFit(measurement), lag_seconds: lag,
+            return Replica(name: replica.name, usable: set.isUsable(replica), lag_seconds: lag,
                            problem: measurement.problem ?? (lag.map { $0 > bound } == true ? "more than \(bound) s behind" : nil))
         }
     }

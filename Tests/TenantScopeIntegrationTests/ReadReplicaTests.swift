@@ -190,6 +190,37 @@ import Testing
         }
     }
 
+    /// A replica whose own pg_hba.conf refuses the tenant login answers the lag probe (the server role) but
+    /// could serve no tenant read: the probe tries the tenant login too, so the replica is reported unusable
+    /// for that reason and tenant reads go to the primary; once it accepts the login again it serves them.
+    @Test func aReplicaRefusingTheTenantLoginIsNotUsedUntilItAcceptsIt() async throws {
+        try await ReplicaCluster.with { cluster, handle in
+            let fixture = try await TwoTenants.make(handle)
+            let scope = fixture.a.tenant.id.testScope
+            try await cluster.setTenantLoginRefused(true)
+            // A refused login fails the probe's connection only when the pool gives up waiting for one: 2 s here.
+            let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits,
+                                                   replicas: cluster.configuration(acquireTimeout: .seconds(2)))
+            try await database.withRunningClients {
+                try await cluster.waitUntilReplayed()
+                let set = try #require(database.replicas)
+                var problem: String?
+                for _ in 0..<600 where problem == nil {
+                    problem = set.replicas[0].measurement.problem.flatMap { $0.contains("tenant login") ? $0 : nil }
+                    if problem == nil { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                #expect(problem != nil, "the probe did not notice the refused tenant login: \(set.replicas[0].measurement)")
+                #expect(!set.isUsable(set.replicas[0]))
+                let answer = try await SQLSandbox(database: database).run(Self.countStatements, in: scope, logger: TestDatabase.logger)
+                #expect(answer.freshness == .primary && answer.rows.first?.first?.description == "1")
+
+                try await cluster.setTenantLoginRefused(false)
+                let served = try await Self.readUntilTheReplicaAnswers(database, scope)
+                #expect(served.freshness.source == .replica && served.rows.first?.first?.description == "1")
+            }
+        }
+    }
+
     @Test func stoppingTheReplicaUnderLoadLosesNoRequest() async throws {
         try await ReplicaCluster.with { cluster, handle in
             let fixture = try await TwoTenants.make(handle)

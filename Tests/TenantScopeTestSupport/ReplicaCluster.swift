@@ -54,8 +54,8 @@ struct ReplicaCluster: Sendable {
     /// a fit replica and its request (the staleness rule itself is `ReplicaSetTests`'). A replica connection may
     /// take 10 s, not the default 2 s: a debug build opening its first one while every suite starts can take
     /// longer, and a read that times out acquiring goes to the primary, which a test would see as misrouting.
-    func configuration(maximumLag: Duration = .seconds(10)) -> ReplicaConfiguration {
-        ReplicaConfiguration(endpoints: [replicaEndpoint], maximumLag: maximumLag, probeInterval: .milliseconds(200), acquireTimeout: .seconds(10),
+    func configuration(maximumLag: Duration = .seconds(10), acquireTimeout: Duration = .seconds(10)) -> ReplicaConfiguration {
+        ReplicaConfiguration(endpoints: [replicaEndpoint], maximumLag: maximumLag, probeInterval: .milliseconds(200), acquireTimeout: acquireTimeout,
                              measurementMaximumAge: .seconds(60))
     }
 
@@ -80,6 +80,19 @@ struct ReplicaCluster: Sendable {
         try await OneShotConnection.with(replicaSuperuser, logger: TestDatabase.logger) { connection in
             try await connection.query(PostgresQuery(unsafeSQL: paused ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()"),
                                        logger: TestDatabase.logger)
+        }
+    }
+
+    /// Makes the replica's own pg_hba.conf refuse (or accept again) the tenant login, and reloads it; the
+    /// primary is untouched. Connections already open stay open, as PostgreSQL keeps them.
+    func setTenantLoginRefused(_ refused: Bool) async throws {
+        let path = replica.dataDirectory + "/pg_hba.conf"
+        let rule = "host all \(Database.tenantLoginRole) all reject"
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { $0 != Substring(rule) }
+        try ((refused ? [Substring(rule)] : []) + lines).joined(separator: "\n").write(toFile: path, atomically: false, encoding: .utf8)
+        try await OneShotConnection.with(replicaSuperuser, logger: TestDatabase.logger) { connection in
+            _ = try await connection.query("SELECT pg_reload_conf()", logger: TestDatabase.logger).collect()
         }
     }
 

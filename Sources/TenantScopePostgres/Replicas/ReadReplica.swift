@@ -21,6 +21,25 @@ public final class ReadReplica: Sendable {
     let health: DatabaseHealth
     private let lagGauge: Gauge
     private let state = Mutex(Measurement.unknown)
+    private let reads = Mutex(Reads())
+
+    /// What reads on this replica showed lately.
+    private struct Reads {
+        var sitOut: SitOut?
+        var lastSuccess: ContinuousClock.Instant?
+    }
+
+    /// How long reads skip this replica after one failed here, however well the probes find it: a replica
+    /// that answers the lag probe but fails reads (new tenant connections refused, say) costs one failed read
+    /// per sit-out instead of one per probe. 5 s after a first failure, doubling while reads keep failing
+    /// after each sit-out, at most a minute; a read that succeeds here ends the doubling.
+    struct SitOut: Sendable {
+        var until: ContinuousClock.Instant
+        var length: Duration
+
+        static let first = Duration.seconds(5)
+        static let longest = Duration.seconds(60)
+    }
 
     /// The replica as last measured.
     public struct Measurement: Sendable, Equatable {
@@ -78,9 +97,34 @@ public final class ReadReplica: Sendable {
         lagGauge.record(-1)
     }
 
-    /// A read failed here: the replica is skipped until the next probe finds it well again.
-    func readFailed(_ reason: String) {
+    /// A read failed here: the replica is skipped for a sit-out (``SitOut``), and after it until a probe finds
+    /// it well again.
+    func readFailed(_ reason: String, now: ContinuousClock.Instant = .now) {
         record(problem: reason)
+        reads.withLock { reads in
+            // Reads failing together (one outage seen by several requests) are one failure, not a doubling each.
+            if let current = reads.sitOut, now < current.until { return }
+            let length = reads.sitOut.map { min($0.length * 2, SitOut.longest) } ?? SitOut.first
+            reads.sitOut = SitOut(until: now + length, length: length)
+        }
+    }
+
+    /// A read succeeded here: a later failure sits out the first length again.
+    func readSucceeded(now: ContinuousClock.Instant = .now) {
+        reads.withLock { reads in
+            reads.sitOut = nil
+            reads.lastSuccess = now
+        }
+    }
+
+    /// Whether reads skip this replica at `now` because one failed here recently.
+    func isSittingOut(now: ContinuousClock.Instant) -> Bool {
+        reads.withLock { $0.sitOut.map { now < $0.until } ?? false }
+    }
+
+    /// Whether a read succeeded here within `window` before `now` (the tenant login evidently works).
+    func hadSuccessfulRead(within window: Duration, now: ContinuousClock.Instant = .now) -> Bool {
+        reads.withLock { $0.lastSuccess.map { $0.duration(to: now) <= window } ?? false }
     }
 
     /// The endpoint of `--replica-url`: only where the replica is; the server logs in with its own roles.

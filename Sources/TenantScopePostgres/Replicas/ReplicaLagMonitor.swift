@@ -58,6 +58,12 @@ public struct ReplicaLagMonitor: Service {
             guard let (inRecovery, replayed, sinceReplay, version) = try row?.decode((Bool, String?, Double?, Int).self) else {
                 throw DatabaseUnavailable("the replica answered no row")
             }
+            // Tenant reads log in as the tenant login, not the server role the probe uses: a replica that refuses
+            // it (its own pg_hba.conf, say) would answer the probe and fail every tenant read after a wait.
+            guard await tenantLoginWorks(on: replica) else {
+                note(replica, before: before, problem: "the tenant login (\(Database.tenantLoginRole)) cannot connect")
+                return
+            }
             let bound = replayed.flatMap(WALPositionHistory.Position.init).flatMap { positions.lag(ofReplayed: $0) }
             if !inRecovery {
                 note(replica, before: before, problem: "not in recovery: a primary, not a replica")
@@ -74,6 +80,21 @@ public struct ReplicaLagMonitor: Service {
             }
         } catch {
             note(replica, before: before, problem: "unreachable (\(type(of: error)))")
+        }
+    }
+
+    /// Whether the tenant login's pool on `replica` hands out a working connection (no tenant context is set:
+    /// the query reads nothing). A read that succeeded there in the last ten seconds already showed it: then
+    /// the pool is not asked, since a pool busy with reports would make the probe wait and call it broken.
+    private func tenantLoginWorks(on replica: ReadReplica) async -> Bool {
+        if replica.hadSuccessfulRead(within: .seconds(10)) { return true }
+        do {
+            try await replica.tenantPool.withConnection(deadline: .seconds(5), logger: logger) { connection in
+                _ = try await connection.query("SELECT 1", logger: logger).collect()
+            }
+            return true
+        } catch {
+            return false
         }
     }
 

@@ -39,12 +39,17 @@ public final class ReplicaSet: Sendable {
     func choose(now: ContinuousClock.Instant = .now) -> (replica: ReadReplica, lagSeconds: Double)? {
         let fit: [(ReadReplica, Double)] = replicas.compactMap { replica in
             let measurement = replica.measurement
-            guard isFit(measurement, now: now), let lag = measurement.lagSeconds else { return nil }
+            guard isUsable(replica, now: now), let lag = measurement.lagSeconds else { return nil }
             return (replica, lag)
         }
         guard !fit.isEmpty else { return nil }
         let index = turn.add(1, ordering: .relaxed).newValue
         return fit[index % fit.count]
+    }
+
+    /// Whether `replica` may serve reads now: fit as last measured, and not sitting out a failed read.
+    public func isUsable(_ replica: ReadReplica, now: ContinuousClock.Instant = .now) -> Bool {
+        isFit(replica.measurement, now: now) && !replica.isSittingOut(now: now)
     }
 
     /// Whether a replica so measured may serve reads: measured recently, and at most `maximumLag` behind.
