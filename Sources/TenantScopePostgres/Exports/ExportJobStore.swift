@@ -192,7 +192,8 @@ public struct ExportJobStore: Sendable {
 
     /// Marks the attempt failed for good with a reason the tenant may read (a limit, a refused parameter).
     public func fail(_ claim: Claim, worker: String, reason: String, in scope: TenantScope, logger: Logger) async throws {
-        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+        // A claim that is no longer this worker's attempt (the lease was taken over) updates nothing, on purpose.
+        _ = try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             try await connection.query("""
                 UPDATE app.export_jobs SET state = 'failed', error = \(String(reason.prefix(1000))), finished_at = now(),
                        lease_owner = NULL, lease_until = NULL
@@ -206,7 +207,7 @@ public struct ExportJobStore: Sendable {
     /// claimed), and the next attempt starts from the beginning.
     public func release(_ claim: Claim, worker: String, retryAfter: Duration = .zero, in scope: TenantScope, logger: Logger) async throws {
         let delay = Double(retryAfter.components.seconds)
-        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+        _ = try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             try await connection.query("""
                 UPDATE app.export_jobs SET state = 'queued', lease_owner = NULL, lease_until = now() + make_interval(secs => \(delay)),
                        rows_written = 0
