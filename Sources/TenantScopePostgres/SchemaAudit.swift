@@ -13,6 +13,8 @@ import PostgresNIO
 /// The sandbox role of the guarded SQL surface (migration 20) logs in never, is a member of nothing, may use
 /// schema `semantic` only, may only select from its views, and may execute nothing of ours but
 /// `app.current_tenant()`; `semantic` holds only `security_invoker` views with no learner-secret column.
+/// The embedded replicas' streaming login, where it exists, has REPLICATION only: no other attribute, no
+/// membership, no privilege on a table of ours.
 /// An empty result means the schema passes.
 public enum SchemaAudit {
     /// Tables in `app` that are not per-tenant by design.
@@ -131,6 +133,20 @@ public enum SchemaAudit {
           AND has_function_privilege('tenantscope_sandbox', p.oid, 'EXECUTE')
           AND NOT has_function_privilege('public', p.oid, 'EXECUTE')
         UNION ALL
+        -- The embedded replicas' streaming login (EmbeddedReplica) needs REPLICATION and nothing else.
+        SELECT r.rolname || ' has more than REPLICATION: ' || concat_ws(', ', CASE WHEN r.rolsuper THEN 'SUPERUSER' END,
+               CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END, CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END,
+               CASE WHEN r.rolcreatedb THEN 'CREATEDB' END)
+        FROM pg_roles r WHERE r.rolname = $3 AND (r.rolsuper OR r.rolbypassrls OR r.rolcreaterole OR r.rolcreatedb)
+        UNION ALL
+        SELECT format('%s may become %s', m.rolname, r.rolname)
+        FROM pg_auth_members a JOIN pg_roles m ON m.oid = a.member JOIN pg_roles r ON r.oid = a.roleid WHERE m.rolname = $3
+        UNION ALL
+        SELECT r.rolname || ' has privileges on ' || c.oid::regclass
+        FROM pg_class c JOIN pg_roles r ON r.rolname = $3
+        WHERE c.relnamespace IN ('app'::regnamespace, 'app_private'::regnamespace) AND c.relkind IN ('r', 'p', 'v', 'm')
+          AND has_table_privilege(r.oid, c.oid, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER')
+        UNION ALL
         SELECT 'semantic.' || c.relname || ' is not a view' FROM pg_class c
         WHERE c.relnamespace = 'semantic'::regnamespace AND c.relkind NOT IN ('v')
         UNION ALL
@@ -146,6 +162,7 @@ public enum SchemaAudit {
         var bindings = PostgresBindings()
         bindings.append(platformTables.sorted())
         bindings.append(applicationRoles)
+        bindings.append(EmbeddedReplica.replicationRole)
         var problems: [String] = []
         for try await problem in try await connection.query(PostgresQuery(unsafeSQL: query, binds: bindings), logger: logger).decode(String.self) {
             problems.append(problem)

@@ -134,6 +134,12 @@ import Testing
                     _ = try await count(wrongKey.context(for: fixture.b.tenant.id, expiresAt: Date().addingTimeInterval(300)))
                 } throws: { (($0 as? PSQLError)?.serverInfo?[.message] ?? "").contains("invalid tenant context") }
                 #expect(try await count(signer.context(for: fixture.b.tenant.id, expiresAt: Date().addingTimeInterval(300))) == 1)
+
+                // The streaming login the replica was made with passes the schema audit (REPLICATION only).
+                let problems = try await OneShotConnection.with(cluster.owner, logger: TestDatabase.logger) { connection in
+                    try await SchemaAudit.problems(on: connection, logger: TestDatabase.logger)
+                }
+                #expect(problems == [])
             }
         }
     }

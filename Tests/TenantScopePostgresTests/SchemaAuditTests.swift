@@ -59,6 +59,34 @@ import Testing
         #expect(problems.contains(expected), "got \(problems)")
     }
 
+    /// The replicas' streaming login is made by `db start --replicas` with REPLICATION only; anything more is
+    /// reported. Made here as the cluster superuser (REPLICATION needs one) in a transaction rolled back.
+    @Test(arguments: [
+        ("CREATE ROLE tenantscope_replication LOGIN REPLICATION CREATEDB", "tenantscope_replication has more than REPLICATION: CREATEDB"),
+        ("CREATE ROLE tenantscope_replication LOGIN REPLICATION BYPASSRLS", "tenantscope_replication has more than REPLICATION: BYPASSRLS"),
+        ("CREATE ROLE tenantscope_replication LOGIN REPLICATION; GRANT tenantscope_platform TO tenantscope_replication",
+         "tenantscope_replication may become tenantscope_platform"),
+        ("CREATE ROLE tenantscope_replication LOGIN REPLICATION; GRANT SELECT ON app.statements TO tenantscope_replication",
+         "tenantscope_replication has privileges on app.statements"),
+    ])
+    func aReplicationLoginWithMoreThanReplicationIsReported(_ ddl: String, _ expected: String) async throws {
+        let handle = try TestDatabase.current
+        var superuser = try await TestPostgres.shared.start().superuserEndpoint
+        superuser.database = handle.ownerEndpoint.database
+        let problems = try await OneShotConnection.with(superuser, logger: TestDatabase.logger) { connection in
+            try await connection.query("BEGIN", logger: TestDatabase.logger)
+            let before = try await SchemaAudit.problems(on: connection, logger: TestDatabase.logger)
+            #expect(before == [], "the audit found problems before the change: \(before)")
+            for statement in ddl.split(separator: ";") {
+                try await connection.query(PostgresQuery(unsafeSQL: String(statement)), logger: TestDatabase.logger)
+            }
+            let problems = try await SchemaAudit.problems(on: connection, logger: TestDatabase.logger)
+            try await connection.query("ROLLBACK", logger: TestDatabase.logger)
+            return problems
+        }
+        #expect(problems.contains(expected), "got \(problems)")
+    }
+
     @Test func theClusterIsHardened() async throws {
         let handle = try TestDatabase.current
         let hardened = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
