@@ -86,8 +86,9 @@ import Testing
             #expect(value(pool, "tenantscope_db_pool_connections_in_use") == 0)
             #expect(value(pool, "tenantscope_db_pool_waiters") == 0)
             #expect(value(text, "tenantscope_db_up") == 1)
+            // Our own use counts; a background read may hold another at that moment (a full run saw 2), so at least 1.
             let during = try await database.pool.withConnection(logger: TestDatabase.logger) { _ in metrics.render() }
-            #expect(value(during, "tenantscope_db_pool_connections_in_use") == 1)
+            #expect(try #require(value(during, "tenantscope_db_pool_connections_in_use")) >= 1)
 
             // Roll-ups: the first pass finds tenant a's queued actor and statements not yet rolled up.
             let rollups = RollupService(database: database, logger: TestDatabase.logger, metrics: metrics.factory)
