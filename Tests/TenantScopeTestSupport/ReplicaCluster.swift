@@ -52,11 +52,12 @@ struct ReplicaCluster: Sendable {
     /// The replica configuration of this pair, probing often so tests see changes quickly. A measurement stays
     /// good for a minute: a full run's load once delayed probes past the default 3 s between a test's wait for
     /// a fit replica and its request (the staleness rule itself is `ReplicaSetTests`'). A replica connection may
-    /// take 10 s, not the default 2 s: a debug build opening its first one while every suite starts can take
-    /// longer, and a read that times out acquiring goes to the primary, which a test would see as misrouting.
-    func configuration(maximumLag: Duration = .seconds(10), acquireTimeout: Duration = .seconds(10)) -> ReplicaConfiguration {
+    /// take 20 s and a probe a minute, not the defaults' 2 s and 5 s: a debug build opening its first
+    /// connections while every suite starts can take longer, and a read that times out acquiring, or a probe
+    /// that times out, sends reads to the primary, which a test would see as misrouting.
+    func configuration(maximumLag: Duration = .seconds(10), acquireTimeout: Duration = .seconds(20)) -> ReplicaConfiguration {
         ReplicaConfiguration(endpoints: [replicaEndpoint], maximumLag: maximumLag, probeInterval: .milliseconds(200), acquireTimeout: acquireTimeout,
-                             measurementMaximumAge: .seconds(60))
+                             measurementMaximumAge: .seconds(60), probeTimeout: .seconds(60))
     }
 
     /// Waits (bounded) until the replica has replayed everything the primary has written so far.

@@ -15,13 +15,16 @@ public struct ReplicaConfiguration: Sendable {
     /// How old a measurement may be before the replica counts as unmeasured: by default three probe
     /// intervals, at least 3 s (a monitor that stopped measuring must not keep a replica in use).
     public var measurementMaximumAge: Duration
+    /// How long one probe of a replica may take before the replica counts as unreachable.
+    public var probeTimeout: Duration
 
     public init(endpoints: [DatabaseEndpoint], maximumLag: Duration = defaultMaximumLag, probeInterval: Duration = defaultProbeInterval,
-                acquireTimeout: Duration = .seconds(2), measurementMaximumAge: Duration? = nil) {
+                acquireTimeout: Duration = .seconds(2), measurementMaximumAge: Duration? = nil, probeTimeout: Duration = .seconds(5)) {
         self.endpoints = endpoints
         self.maximumLag = maximumLag
         self.probeInterval = probeInterval
         self.acquireTimeout = acquireTimeout
         self.measurementMaximumAge = measurementMaximumAge ?? max(probeInterval * 3, .seconds(3))
+        self.probeTimeout = probeTimeout
     }
 }

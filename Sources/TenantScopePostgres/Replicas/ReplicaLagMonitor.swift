@@ -47,7 +47,7 @@ public struct ReplicaLagMonitor: Service {
     private func probe(_ replica: ReadReplica) async {
         let before = replica.measurement
         do {
-            let row = try await replica.appPool.withConnection(deadline: .seconds(5), logger: logger) { connection in
+            let row = try await replica.appPool.withConnection(deadline: replicas.probeTimeout, logger: logger) { connection in
                 try await connection.query("""
                     SELECT pg_is_in_recovery(),
                            pg_last_wal_replay_lsn()::text,
@@ -89,7 +89,7 @@ public struct ReplicaLagMonitor: Service {
     private func tenantLoginWorks(on replica: ReadReplica) async -> Bool {
         if replica.hadSuccessfulRead(within: .seconds(10)) { return true }
         do {
-            try await replica.tenantPool.withConnection(deadline: .seconds(5), logger: logger) { connection in
+            try await replica.tenantPool.withConnection(deadline: replicas.probeTimeout, logger: logger) { connection in
                 _ = try await connection.query("SELECT 1", logger: logger).collect()
             }
             return true

@@ -15,13 +15,17 @@ public final class ReplicaSet: Sendable {
     public let probeInterval: Duration
     /// How old a measurement may be before the replica counts as unmeasured.
     public let measurementMaximumAge: Duration
+    /// How long one probe of a replica may take.
+    public let probeTimeout: Duration
     private let turn = Atomic<Int>(0)
 
-    init(replicas: [ReadReplica], maximumLag: Duration, probeInterval: Duration, measurementMaximumAge: Duration) {
+    init(replicas: [ReadReplica], maximumLag: Duration, probeInterval: Duration, measurementMaximumAge: Duration,
+         probeTimeout: Duration = .seconds(5)) {
         self.replicas = replicas
         self.maximumLag = maximumLag
         self.probeInterval = probeInterval
         self.measurementMaximumAge = measurementMaximumAge
+        self.probeTimeout = probeTimeout
     }
 
     /// The replicas of `configuration`, with pools for the server's two logins (passwords as on the primary).
@@ -32,7 +36,7 @@ public final class ReplicaSet: Sendable {
                         acquireTimeout: configuration.acquireTimeout, statementTimeout: statementTimeout, logger: logger, metrics: metrics)
         }
         self.init(replicas: replicas, maximumLag: configuration.maximumLag, probeInterval: configuration.probeInterval,
-                  measurementMaximumAge: configuration.measurementMaximumAge)
+                  measurementMaximumAge: configuration.measurementMaximumAge, probeTimeout: configuration.probeTimeout)
     }
 
     /// A replica fit to serve a read now, with its measured lag; nil sends the read to the primary.
