@@ -177,6 +177,7 @@ def write_markdown(path, data):
     r = data["result"]
     baseline = (r["rebuild_s"] + r["rebuild_again_s"]) / 2
     round_seconds = ", ".join(f"{x['seconds']:.2f}" for x in r["increment_rounds"])
+    rounds_text = "one round" if len(r["increment_rounds"]) == 1 else f"median of {len(r['increment_rounds'])} rounds"
     lines = [
         "# Roll-up service: at rest and per increment, against a full rebuild",
         "",
@@ -195,7 +196,7 @@ def write_markdown(path, data):
         f"| a pass with nothing queued (median of {r['idle_pass_s']['runs']}, max {r['idle_pass_s']['max'] * 1000:.1f} ms) | "
         f"{r['idle_pass_s']['median'] * 1000:.1f} ms | {r['idle_pass_s']['median'] / baseline:.5f} |",
         f"| a pass after a {data['parameters']['increment_percent']} % increment ({r['increment_statements']:,} statements in "
-        f"{r['increment_pass']['tenants']} tenants), median of {len(r['increment_rounds'])} rounds "
+        f"{r['increment_pass']['tenants']} tenants), {rounds_text} "
         f"({round_seconds} s) | {r['increment_pass']['seconds']:.2f} s | "
         f"**{r['increment_pass']['seconds'] / baseline:.3f}** |",
         f"| PostgreSQL's CPU with no server running | {r['cluster_cpu_no_server'] * 100:.1f} % of a core | |",
