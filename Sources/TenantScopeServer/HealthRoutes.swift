@@ -39,8 +39,10 @@ struct HealthRoutes<Context: RequestContext> {
         return set.replicas.map { replica in
             let measurement = replica.measurement
             let lag = measurement.lagSeconds.map(DataFreshness.rounded)
-            return Replica(name: replica.name, usable: set.isUsable(replica), lag_seconds: lag,
-                           problem: measurement.problem ?? (lag.map { $0 > bound } == true ? "more than \(bound) s behind" : nil))
+            // A sit-out after a failed read outlasts the probe's good measurement: say so, or `usable: false` has no reason.
+            let problem = measurement.problem ?? (lag.map { $0 > bound } == true ? "more than \(bound) s behind" : nil)
+                ?? (replica.isSittingOut() ? "skipped for a while after a failed read" : nil)
+            return Replica(name: replica.name, usable: set.isUsable(replica), lag_seconds: lag, problem: problem)
         }
     }
 }

@@ -193,6 +193,16 @@ import Testing
                     #expect(replicas?.first?.objectValue?["name"]?.stringValue == "replica-1")
                     #expect(replicas?.first?.objectValue?["usable"]?.boolValue == true)
                 }
+                // After a failed read the replica sits out even once the probe finds it well, and readiness says why.
+                let replica = try #require(database.replicas?.replicas.first)
+                // Dated two minutes ahead so the 5 s sit-out outlasts a slow request on a loaded machine.
+                replica.readFailed("a read failed (test)", now: .now + .seconds(120))
+                replica.record(lagSeconds: 0)
+                try await client.execute(uri: "/readyz", method: .get) { response in
+                    let first = XAPIJSON.object(String(buffer: response.body))["replicas"]?.arrayValue?.first?.objectValue
+                    #expect(first?["usable"]?.boolValue == false)
+                    #expect(first?["problem"]?.stringValue == "skipped for a while after a failed read")
+                }
             }
         }
     }

@@ -118,7 +118,7 @@ public final class ReadReplica: Sendable {
     }
 
     /// Whether reads skip this replica at `now` because one failed here recently.
-    func isSittingOut(now: ContinuousClock.Instant) -> Bool {
+    public func isSittingOut(now: ContinuousClock.Instant = .now) -> Bool {
         reads.withLock { $0.sitOut.map { now < $0.until } ?? false }
     }
 
