@@ -237,7 +237,7 @@ CREATE FUNCTION app.credential_state(horizon interval) RETURNS TABLE(kind text, 
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-  SELECT 'tenant', t.id, NULL::text, t.created_at FROM app.tenants t
+  SELECT 'tenant', t.id, t.cluster, t.created_at FROM app.tenants t
   UNION ALL
   SELECT 'revoked_token', NULL::uuid, r.jti, r.revoked_at FROM app_private.revoked_tokens r
   WHERE r.revoked_at > now() - horizon
@@ -273,6 +273,14 @@ BEGIN
   RETURN parts[1]::uuid;
 END
 $_$;
+
+CREATE FUNCTION app.dedicated_clusters() RETURNS TABLE(name text, region text, host text, port integer, database text, tls text, app_password text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT c.name, c.region, c.host, c.port, c.database, c.tls, c.app_password
+  FROM app_private.clusters c WHERE c.name <> 'pool' ORDER BY c.name
+$$;
 
 CREATE FUNCTION app.delete_tenant(p_slug text) RETURNS TABLE(id uuid, slug text, name text, tier text, region text, created_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -873,10 +881,15 @@ CREATE FUNCTION app.shared_link_tenant(link_id uuid) RETURNS uuid
   SELECT t.tenant_id FROM app_private.shared_link_tenants t WHERE t.link_id = shared_link_tenant.link_id
 $$;
 
-CREATE FUNCTION app.tenant_directory() RETURNS TABLE(id uuid, slug text, name text, tier text, region text, created_at timestamp with time zone)
+CREATE FUNCTION app.tenant_cluster(p_tenant uuid) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$ SELECT t.id, t.slug, t.name, t.tier, t.region, t.created_at FROM app.tenants t ORDER BY t.slug $$;
+    AS $$ SELECT t.cluster FROM app.tenants t WHERE t.id = p_tenant $$;
+
+CREATE FUNCTION app.tenant_directory() RETURNS TABLE(id uuid, slug text, name text, tier text, region text, created_at timestamp with time zone, cluster text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT t.id, t.slug, t.name, t.tier, t.region, t.created_at, t.cluster FROM app.tenants t ORDER BY t.slug $$;
 
 CREATE FUNCTION app.tenant_limits() RETURNS TABLE(tenant_id uuid, tier text, concurrency integer, connection_budget integer, api_rate double precision, api_burst integer, ingest_rate double precision, ingest_burst integer)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1032,6 +1045,35 @@ CREATE FUNCTION app_private.audit_row_hash(previous_hash text, seq bigint, occur
   SELECT encode(sha256(convert_to(previous_hash || jsonb_build_array(
     seq, (extract(epoch FROM occurred_at) * 1000000)::bigint, actor, actor_kind, scope_tenant_id,
     action, report, parameters, row_count, outcome)::text, 'UTF8')), 'hex')
+$$;
+
+CREATE FUNCTION app_private.check_cluster_residency() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  IF NEW.region IS NOT NULL AND EXISTS (SELECT 1 FROM app.tenants t WHERE t.cluster = NEW.name AND t.region <> NEW.region) THEN
+    RAISE EXCEPTION 'residency: the cluster % holds tenants of regions other than %', NEW.name, NEW.region
+      USING ERRCODE = '23514';
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION app_private.check_tenant_residency() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  cluster_region text;
+BEGIN
+  SELECT c.region INTO cluster_region FROM app_private.clusters c WHERE c.name = NEW.cluster;
+  IF cluster_region IS NOT NULL AND cluster_region <> NEW.region THEN
+    RAISE EXCEPTION 'residency: the cluster % is in the region %, the tenant in %', NEW.cluster, cluster_region, NEW.region
+      USING ERRCODE = '23514';
+  END IF;
+  RETURN NEW;
+END
 $$;
 
 CREATE FUNCTION app_private.create_learner_key_secret() RETURNS trigger
@@ -1428,6 +1470,7 @@ CREATE TABLE app.tenants (
     tier text DEFAULT 'standard'::text NOT NULL,
     region text DEFAULT 'default'::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    cluster text DEFAULT 'pool'::text NOT NULL,
     CONSTRAINT tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT tenants_slug_check CHECK ((slug ~ '^[a-z][a-z0-9-]{0,61}[a-z0-9]$'::text))
 );
@@ -1467,6 +1510,27 @@ CREATE TABLE app.xapi_documents (
 );
 
 ALTER TABLE ONLY app.xapi_documents FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app_private.clusters (
+    name text NOT NULL,
+    region text,
+    host text,
+    port integer,
+    database text,
+    tls text,
+    app_password text,
+    owner_user text,
+    owner_password text,
+    added_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT clusters_check CHECK (((name = 'pool'::text) = (host IS NULL))),
+    CONSTRAINT clusters_check1 CHECK ((((host IS NULL) = (port IS NULL)) AND ((host IS NULL) = (database IS NULL)) AND ((host IS NULL) = (tls IS NULL)) AND ((host IS NULL) = (app_password IS NULL)) AND ((host IS NULL) = (owner_user IS NULL)))),
+    CONSTRAINT clusters_database_check CHECK (((length(database) >= 1) AND (length(database) <= 63))),
+    CONSTRAINT clusters_host_check CHECK (((length(host) >= 1) AND (length(host) <= 255))),
+    CONSTRAINT clusters_name_check CHECK ((name ~ '^[a-z][a-z0-9-]{0,30}[a-z0-9]$'::text)),
+    CONSTRAINT clusters_port_check CHECK (((port >= 1) AND (port <= 65535))),
+    CONSTRAINT clusters_region_check CHECK (((region IS NULL) OR ((length(region) >= 1) AND (length(region) <= 64)))),
+    CONSTRAINT clusters_tls_check CHECK ((tls = ANY (ARRAY['disable'::text, 'prefer'::text, 'require'::text])))
+);
 
 CREATE TABLE app_private.learner_key_secrets (
     tenant_id uuid NOT NULL,
@@ -1837,6 +1901,9 @@ ALTER TABLE ONLY app.xapi_attachments
 ALTER TABLE ONLY app.xapi_documents
     ADD CONSTRAINT xapi_documents_pkey PRIMARY KEY (tenant_id, kind, activity_id, agent_key, registration, document_id);
 
+ALTER TABLE ONLY app_private.clusters
+    ADD CONSTRAINT clusters_pkey PRIMARY KEY (name);
+
 ALTER TABLE ONLY app_private.learner_key_secrets
     ADD CONSTRAINT learner_key_secrets_pkey PRIMARY KEY (tenant_id);
 
@@ -1916,6 +1983,10 @@ CREATE TRIGGER shared_links_index AFTER INSERT ON app.shared_links FOR EACH ROW 
 
 CREATE TRIGGER tenants_learner_key_secret AFTER INSERT ON app.tenants FOR EACH ROW EXECUTE FUNCTION app_private.create_learner_key_secret();
 
+CREATE TRIGGER tenants_residency BEFORE INSERT OR UPDATE OF cluster, region ON app.tenants FOR EACH ROW EXECUTE FUNCTION app_private.check_tenant_residency();
+
+CREATE TRIGGER clusters_residency BEFORE UPDATE OF region ON app_private.clusters FOR EACH ROW EXECUTE FUNCTION app_private.check_cluster_residency();
+
 ALTER TABLE ONLY app.courses
     ADD CONSTRAINT courses_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
@@ -1981,6 +2052,9 @@ ALTER TABLE ONLY app.shared_links
 
 ALTER TABLE ONLY app.statements
     ADD CONSTRAINT statements_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.tenants
+    ADD CONSTRAINT tenants_cluster_fkey FOREIGN KEY (cluster) REFERENCES app_private.clusters(name);
 
 ALTER TABLE ONLY app.tenants
     ADD CONSTRAINT tenants_tier_fkey FOREIGN KEY (tier) REFERENCES app_private.tenant_tiers(name) ON UPDATE CASCADE;
@@ -2154,6 +2228,9 @@ GRANT ALL ON FUNCTION app.current_tenant() TO tenantscope_platform;
 GRANT ALL ON FUNCTION app.current_tenant() TO tenantscope_app;
 GRANT ALL ON FUNCTION app.current_tenant() TO tenantscope_sandbox;
 
+REVOKE ALL ON FUNCTION app.dedicated_clusters() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.dedicated_clusters() TO tenantscope_app;
+
 REVOKE ALL ON FUNCTION app.delete_tenant(p_slug text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.delete_tenant(p_slug text) TO tenantscope_app;
 
@@ -2225,6 +2302,9 @@ GRANT ALL ON FUNCTION app.schema_version() TO tenantscope_app;
 REVOKE ALL ON FUNCTION app.shared_link_tenant(link_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.shared_link_tenant(link_id uuid) TO tenantscope_app;
 
+REVOKE ALL ON FUNCTION app.tenant_cluster(p_tenant uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.tenant_cluster(p_tenant uuid) TO tenantscope_app;
+
 REVOKE ALL ON FUNCTION app.tenant_directory() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.tenant_directory() TO tenantscope_app;
 
@@ -2257,6 +2337,10 @@ GRANT ALL ON FUNCTION app.xapi_document_write(kind text, activity_id text, agent
 
 REVOKE ALL ON FUNCTION app.xapi_is_json_media_type(content_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.xapi_is_json_media_type(content_type text) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app_private.check_cluster_residency() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION app_private.check_tenant_residency() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION app_private.create_learner_key_secret() FROM PUBLIC;
 

@@ -48,6 +48,13 @@ public final class Database: Sendable {
     public let exportLinks: ExportLinkSigner
     /// The read replicas reports, the SQL surface and exports read from (none unless configured).
     public let replicas: ReplicaSet?
+    /// Which cluster this database is: `pool` (the control database) or a dedicated cluster.
+    public let cluster: ClusterName
+    /// The dedicated clusters tenants may be placed on, each opened as its own ``Database`` (empty on a
+    /// dedicated cluster itself). Tenant scopes reach them through ``sessions`` (``ClusterRouter``).
+    public let dedicatedClusters: [ClusterName: Database]
+    /// Which cluster holds each tenant; refreshed with the credential state.
+    public let placement: TenantPlacement
     private let logger: Logger
 
     /// Applies pending migrations and reads the server role's password with one owner connection each,
@@ -59,9 +66,23 @@ public final class Database: Sendable {
         progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> Database {
         try await Migrator(ownerEndpoint: ownerEndpoint, logger: logger).migrate(progress: progress)
+        try await migrateDedicatedClusters(controlOwner: ownerEndpoint, logger: logger, progress: progress)
         let appEndpoint = try await appEndpoint(ownerEndpoint: ownerEndpoint, logger: logger)
         return try await open(appEndpoint: appEndpoint, logger: logger, checkpoints: checkpoints, limits: limits, metrics: metrics,
                               replicas: replicas)
+    }
+
+    /// Applies pending migrations to every dedicated cluster, as its owner (whose login the control database
+    /// keeps for the operator's commands), so the schema is the same everywhere before the server opens them.
+    public static func migrateDedicatedClusters(controlOwner: DatabaseEndpoint, logger: Logger, progress: @Sendable (String) -> Void) async throws {
+        let owners = try await OneShotConnection.with(controlOwner, logger: logger) { connection in
+            try await connection.query("\(unescaped: ClusterRegistry.ownerEndpoints) ORDER BY name", logger: logger).collect()
+                .map(ClusterRegistry.decodeOwnerEndpoint)
+        }
+        for (name, owner) in owners {
+            progress("Dedicated cluster \(name):")
+            try await Migrator(ownerEndpoint: owner, logger: logger).migrate(progress: progress)
+        }
     }
 
     /// How long the server waits on PostgreSQL: for a connection, and for a statement (request work;
@@ -98,7 +119,7 @@ public final class Database: Sendable {
     /// password through `app.tenant_login_password()`.
     public static func open(
         appEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(),
-        metrics: any MetricsFactory = MetricsSystem.factory, replicas: ReplicaConfiguration? = nil
+        metrics: any MetricsFactory = MetricsSystem.factory, replicas: ReplicaConfiguration? = nil, cluster: ClusterName = .pool
     ) async throws -> Database {
         let (version, contextKey, linkKey, tenantPassword) = try await OneShotConnection.with(appEndpoint, logger: logger) { connection in
             let version = try await connection.query("SELECT app.schema_version()", logger: logger).collect().first?.decode(Int.self) ?? 0
@@ -109,47 +130,88 @@ public final class Database: Sendable {
             return (version, keys?.0 ?? "", keys?.1 ?? "", keys?.2 ?? "")
         }
         guard version == Migration.latestVersion else {
+            let which = cluster.isPool ? "the database schema" : "the schema of the dedicated cluster '\(cluster)'"
             throw TenantScopeError.environment(
-                "the database schema is at version \(version), this build needs \(Migration.latestVersion): run `tenantscope migrate` with the owner's URL first")
+                "\(which) is at version \(version), this build needs \(Migration.latestVersion): run `tenantscope migrate` with the owner's URL first")
+        }
+        // The control database names the dedicated clusters; each is opened the same way, as the server login only.
+        var dedicated: [ClusterName: Database] = [:]
+        if cluster.isPool {
+            for (name, endpoint) in try await dedicatedClusterEndpoints(appEndpoint: appEndpoint, logger: logger) {
+                do {
+                    dedicated[name] = try await open(appEndpoint: endpoint, logger: logger, limits: limits, metrics: metrics, cluster: name)
+                } catch let error as TenantScopeError {
+                    throw error
+                } catch {
+                    throw TenantScopeError.environment(
+                        "the dedicated cluster '\(name)' at \(endpoint.redactedURL) could not be opened: \(String(describing: error))")
+                }
+            }
         }
         return try Database(appEndpoint: appEndpoint, tenantEndpoint: appEndpoint.with(username: tenantLoginRole, password: tenantPassword),
                             contextKeyHex: contextKey, linkKeyHex: linkKey, checkpoints: checkpoints, limits: limits, logger: logger,
-                            metrics: metrics, replicas: replicas)
+                            metrics: metrics, replicas: replicas, cluster: cluster, dedicatedClusters: dedicated)
+    }
+
+    /// The server-login endpoints of the dedicated clusters, from the control database.
+    static func dedicatedClusterEndpoints(appEndpoint: DatabaseEndpoint, logger: Logger) async throws -> [(ClusterName, DatabaseEndpoint)] {
+        try await OneShotConnection.with(appEndpoint, logger: logger) { connection in
+            try await connection.query("SELECT name, host, port, database, tls, app_password FROM app.dedicated_clusters()", logger: logger)
+                .collect().map { row in
+                    let (name, host, port, database, tls, password) = try row.decode((String, String, Int, String, String, String).self)
+                    let endpoint = DatabaseEndpoint(host: host, port: port, username: appRole, password: password, database: database,
+                                                    tls: DatabaseEndpoint.TLSMode(rawValue: tls) ?? .require)
+                    return (try ClusterName(name), endpoint)
+                }
+        }
     }
 
     init(appEndpoint: DatabaseEndpoint, tenantEndpoint: DatabaseEndpoint, contextKeyHex: String, linkKeyHex: String,
          checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(), logger: Logger,
-         metrics: any MetricsFactory = MetricsSystem.factory, replicas: ReplicaConfiguration? = nil) throws {
+         metrics: any MetricsFactory = MetricsSystem.factory, replicas: ReplicaConfiguration? = nil, cluster: ClusterName = .pool,
+         dedicatedClusters: [ClusterName: Database] = [:]) throws {
         self.appEndpoint = appEndpoint
         self.tenantEndpoint = tenantEndpoint
-        // One health for both pools: the database is up or down for the server as a whole.
-        let health = DatabaseHealth(logger: logger, metrics: metrics)
+        self.cluster = cluster
+        self.dedicatedClusters = dedicatedClusters
+        // One health for both pools: the database is up or down for the server as a whole. A dedicated
+        // cluster's gauges carry its name, so its outage never reads as the pool's.
+        let dimensions = cluster.isPool ? [] : [("cluster", cluster.rawValue)]
+        let health = DatabaseHealth(logger: logger, metrics: metrics, label: cluster.isPool ? "tenantscope_db_up" : "tenantscope_db_cluster_up",
+                                    dimensions: dimensions)
+        let gaugePrefix = cluster.isPool ? "tenantscope_db_pool" : "tenantscope_db_cluster_pool"
+        let poolName = cluster.isPool ? "" : "\(cluster)-"
         let app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 10), backgroundLogger: logger)
         self.pool = DatabasePool(client: app, acquireTimeout: limits.acquireTimeout,
-                                 defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, name: "app", logger: logger,
-                                 metrics: metrics)
+                                 defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, name: poolName + "app",
+                                 logger: logger, metrics: metrics, gaugePrefix: gaugePrefix, gaugeDimensions: dimensions)
         let tenant = PostgresClient(configuration: tenantEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
         self.tenantPool = DatabasePool(client: tenant, acquireTimeout: limits.acquireTimeout,
-                                       defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, name: "tenant",
-                                       logger: logger, metrics: metrics)
+                                       defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, name: poolName + "tenant",
+                                       logger: logger, metrics: metrics, gaugePrefix: gaugePrefix, gaugeDimensions: dimensions)
         let replicaSet = replicas.flatMap { configuration in
             configuration.endpoints.isEmpty ? nil : ReplicaSet(
                 configuration: configuration, appPassword: appEndpoint.password ?? "", tenantPassword: tenantEndpoint.password ?? "",
                 statementTimeout: limits.statementTimeout, logger: logger, metrics: metrics)
         }
         self.replicas = replicaSet
+        let placement = TenantPlacement()
+        self.placement = placement
+        let router = dedicatedClusters.isEmpty ? nil
+            : ClusterRouter(placement: placement, dedicated: dedicatedClusters.mapValues(\.sessions), control: pool)
         self.sessions = ScopedDatabase(tenantPool: tenantPool, platformPool: pool, signer: try TenantContextSigner(keyHex: contextKeyHex),
-                                       statementTimeout: limits.statementTimeout, replicas: replicaSet)
-        self.tenants = TenantDirectory(pool: pool)
+                                       statementTimeout: limits.statementTimeout, replicas: replicaSet, router: router)
+        self.tenants = TenantDirectory(pool: pool, dedicatedClusters: dedicatedClusters.mapValues(\.pool))
         self.audit = AuditLog(pool: pool, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
-        self.credentialState = CredentialStateStore(pool: pool)
+        self.credentialState = CredentialStateStore(pool: pool, placement: placement)
         self.statements = StatementStore(sessions: sessions, cursors: try StatementCursorSigner(keyHex: linkKeyHex))
         self.documents = DocumentStore(sessions: sessions)
         self.featureEvents = FeatureEventStore(sessions: sessions)
         self.lrsCredentials = LRSCredentials(pool: pool)
         self.tenantLimits = TenantLimitStore(pool: pool)
-        self.savedViews = SavedViewStore(sessions: sessions, pool: pool, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
-        self.exportJobs = ExportJobStore(sessions: sessions, pool: pool)
+        let appPools = [pool] + dedicatedClusters.keys.sorted { $0.rawValue < $1.rawValue }.compactMap { dedicatedClusters[$0]?.pool }
+        self.savedViews = SavedViewStore(sessions: sessions, pools: appPools, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
+        self.exportJobs = ExportJobStore(sessions: sessions, pools: appPools)
         self.exportSchedules = ExportScheduleStore(sessions: sessions)
         self.exportLinks = try ExportLinkSigner(linkKeyHex: linkKeyHex)
         self.logger = logger
@@ -162,7 +224,13 @@ public final class Database: Sendable {
             services += replicas.poolServices
             services.append(ReplicaLagMonitor(primary: pool, replicas: replicas, logger: logger))
         }
-        return services
+        return services + clusters.dropFirst().flatMap(\.services)
+    }
+
+    /// This database and the dedicated clusters, the pool first, then by name: what work that visits every
+    /// tenant (roll-ups, exports, platform reports) goes over.
+    public var clusters: [Database] {
+        [self] + dedicatedClusters.keys.sorted { $0.rawValue < $1.rawValue }.compactMap { dedicatedClusters[$0] }
     }
 
     /// Runs the pool for the duration of `body` (for commands and tests that have no service group).
@@ -176,6 +244,10 @@ public final class Database: Sendable {
             }
             if let replicas = self.replicas {
                 group.addTask { try? await ReplicaLagMonitor(primary: self.pool, replicas: replicas, logger: self.logger).run() }
+            }
+            for cluster in self.clusters.dropFirst() {
+                group.addTask { await cluster.pool.run() }
+                group.addTask { await cluster.tenantPool.run() }
             }
             defer { group.cancelAll() }
             return try await body()

@@ -14,16 +14,23 @@ public struct ReportRunner: Sendable {
     private let audit: AuditLog
     private let cache: ReportResultCache?
     private let watermarks: (any RollupWatermarkSource)?
+    /// The dedicated clusters a platform report fans out to (architecture decision 49), and how long each may take.
+    private let dedicatedClusters: [(name: ClusterName, sessions: ScopedDatabase)]
+    private let clusterTimeout: Duration
 
     /// With a `cache`, served tenant reports are answered from it while the tenant's roll-up watermark
-    /// (read from `watermarks`, by default the database's, at most a second old) has not moved.
+    /// (read from `watermarks`, by default the database's, at most a second old) has not moved. A platform
+    /// report waits at most `clusterTimeout` for each dedicated cluster; one that does not answer is named in
+    /// the answer's ``ReportResult/clusters``, never silently left out.
     public init(catalog: ReportCatalog, database: Database, cache: ReportResultCache? = nil,
-                watermarks: (any RollupWatermarkSource)? = nil) {
+                watermarks: (any RollupWatermarkSource)? = nil, clusterTimeout: Duration = .seconds(10)) {
         self.catalog = catalog
         self.sessions = database.sessions
         self.audit = database.audit
         self.cache = cache
-        self.watermarks = cache == nil ? nil : watermarks ?? RollupWatermarks(pool: database.pool)
+        self.watermarks = cache == nil ? nil : watermarks ?? RollupWatermarks(database: database)
+        self.dedicatedClusters = database.clusters.dropFirst().map { ($0.cluster, $0.sessions) }
+        self.clusterTimeout = clusterTimeout
     }
 
     /// The reports of a surface; given a tenant role, only those it may run.
@@ -82,7 +89,22 @@ public struct ReportRunner: Sendable {
 
         let rows: [[ReportCell]]
         let freshness: DataFreshness
-        let statement = Self.statement(text, request: request, attributes: attributes)
+        // A platform report with dedicated clusters: their tenants' roll-up rows join the pool's in the one query.
+        var fanOut: (sql: String, partials: [String: [String]], coverage: ClusterCoverage)?
+        if case .platform = scope, !dedicatedClusters.isEmpty {
+            let merged: String
+            do {
+                merged = try PlatformSources.merged(text)
+            } catch {
+                try await record(scope, request: request, name: name, parameters: parameters, rows: nil, outcome: "error", logger: logger)
+                throw error
+            }
+            let (partials, coverage) = await partialRows(in: scope, days: request.values["days"], logger: logger)
+            fanOut = (merged, partials, coverage)
+        }
+        let coverage = fanOut?.coverage
+        let statement = fanOut.map { Self.statement($0.sql, request: request, attributes: attributes, arrays: $0.partials) }
+            ?? Self.statement(text, request: request, attributes: attributes)
         let readsWatermark = cacheKey != nil && sessions.replicas != nil
         // Reads go to a read replica when one is fit (ScopedDatabase.runPreferringReplica).
         let answered: (rows: [[ReportCell]], watermark: Date?)
@@ -104,14 +126,75 @@ public struct ReportRunner: Sendable {
             throw error
         }
         rows = answered.rows
-        try await record(scope, request: request, name: name, parameters: parameters, rows: rows.count, outcome: "ok", logger: logger)
+        try await record(scope, request: request, name: name, parameters: parameters, rows: rows.count,
+                         outcome: coverage.map { $0.isComplete ? "ok" : "partial" } ?? "ok", coverage: coverage, logger: logger)
         // An answer from a replica is stored only if it was computed at the key's watermark: one from a replica
         // still behind the primary's roll-ups must never be served as the answer at the primary's watermark. The
         // primary's own snapshot is at or past the key's (read at most a second before), never behind it.
         if let cache, let cacheKey, freshness.source == .primary || answered.watermark == cacheKey.watermark {
             cache.store(rows, for: cacheKey)
         }
-        return ReportResult(request: request, scope: scope, rows: rows, freshness: freshness)
+        return ReportResult(request: request, scope: scope, rows: rows, freshness: freshness, clusters: coverage)
+    }
+
+    /// Asks every dedicated cluster, at once and each within `clusterTimeout`, for its tenants' rows of the
+    /// platform sources (``PlatformSources/partialSQL``), in the platform scope. Returns the rows as bind
+    /// values (`fanout_<source>`: one JSON array per cluster that answered) and which clusters did.
+    private func partialRows(in scope: DataScope, days: ReportValue?, logger: Logger) async -> ([String: [String]], ClusterCoverage) {
+        let window: Int = if case .integer(let days) = days { days } else { 365 }
+        let statement = Self.statement(PlatformSources.partialSQL, values: ["days": .integer(window)])
+        let timeout = clusterTimeout
+        let answers = await withTaskGroup(of: (ClusterName, Result<[String], any Error>).self) { group in
+            for (name, sessions) in dedicatedClusters {
+                group.addTask {
+                    do {
+                        return (name, .success(try await Self.within(timeout) {
+                            try await sessions.run(scope, statementTimeout: timeout, logger: logger) { connection in
+                                let row = try await connection.query(statement).collect().first!.makeRandomAccess()
+                                return try PlatformSources.all.indices.map { try row[$0].decode(String.self) }
+                            }
+                        }))
+                    } catch {
+                        return (name, .failure(error))
+                    }
+                }
+            }
+            var answers: [(ClusterName, Result<[String], any Error>)] = []
+            for await answer in group { answers.append(answer) }
+            return answers.sorted { $0.0.rawValue < $1.0.rawValue }
+        }
+        var arrays = Dictionary(uniqueKeysWithValues: PlatformSources.all.map { ("fanout_\($0.name)", [String]()) })
+        var answered: [ClusterName] = [.pool]
+        var missing: [ClusterCoverage.Missing] = []
+        for (name, result) in answers {
+            switch result {
+            case .success(let rows):
+                answered.append(name)
+                for (source, json) in zip(PlatformSources.all, rows) { arrays["fanout_\(source.name)", default: []].append(json) }
+            case .failure(let error):
+                let reason = error is ClusterTimedOut ? "did not answer within \(timeout.components.seconds) s" : "unavailable"
+                logger.warning("A cluster is missing from a platform report", metadata: [
+                    "db.cluster": "\(name)", "error.type": "\(type(of: error))",
+                ])
+                missing.append(.init(cluster: name, reason: reason))
+            }
+        }
+        return (arrays, ClusterCoverage(answered: answered, missing: missing))
+    }
+
+    private struct ClusterTimedOut: Error {}
+
+    /// `body`'s result, or ``ClusterTimedOut`` once `timeout` has passed (the body is then cancelled).
+    private static func within<Result: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Result.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw ClusterTimedOut()
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
     }
 
     /// Runs a tenant report for an export: the same checks, SQL and bindings as ``run(_:in:parameters:path:now:logger:)``,
@@ -143,13 +226,23 @@ public struct ReportRunner: Sendable {
 
     /// The SQL of a report with its named placeholders bound: parameters from the request, `attr_*`
     /// from the scope's signed row attributes (NULL when the actor has none).
-    static func statement(_ text: String, request: ReportRequest, attributes: [String: String]) -> PostgresQuery {
+    /// `arrays` binds `text[]` placeholders (a platform report's partial rows from the dedicated clusters).
+    static func statement(_ text: String, request: ReportRequest, attributes: [String: String], arrays: [String: [String]] = [:]) -> PostgresQuery {
+        var values = request.values
+        for (name, value) in attributes { values["attr_" + name] = .text(value) }
+        return statement(text, values: values, arrays: arrays)
+    }
+
+    /// The SQL with its named placeholders bound from `values` (NULL for a name it lacks) and `arrays`.
+    static func statement(_ text: String, values: [String: ReportValue], arrays: [String: [String]] = [:]) -> PostgresQuery {
         let (sql, names) = SQLText.positional(text)
         var bindings = PostgresBindings()
         for placeholder in names {
-            let value = placeholder.hasPrefix("attr_")
-                ? attributes[String(placeholder.dropFirst(5))].map(ReportValue.text) ?? .null
-                : request.values[placeholder] ?? .null
+            if let array = arrays[placeholder] {
+                bindings.append(array)
+                continue
+            }
+            let value = values[placeholder] ?? .null
             switch value {
             case .integer(let number): bindings.append(number)
             case .text(let text): bindings.append(text)
@@ -162,11 +255,14 @@ public struct ReportRunner: Sendable {
     /// Writes the audit row of a cross-tenant query (tenant-scope reports are not audited per run).
     private func record(
         _ scope: DataScope, request: ReportRequest?, name: String,
-        parameters: [(String, String)], rows: Int?, outcome: String, logger: Logger
+        parameters: [(String, String)], rows: Int?, outcome: String, coverage: ClusterCoverage? = nil, logger: Logger
     ) async throws {
         guard case .platform = scope else { return }
-        let values = request.map { $0.values.mapValues(\.description) }
+        var values = request.map { $0.values.mapValues(\.description) }
             ?? Dictionary(parameters.map { ($0.0, String($0.1.prefix(200))) }, uniquingKeysWith: { first, _ in first })
+        if let coverage, !coverage.isComplete {
+            values["missing_clusters"] = coverage.missing.map(\.cluster.rawValue).joined(separator: ",")
+        }
         try await audit.append(.init(
             scope: scope, action: "cross_tenant_query", report: name, parameters: values, rowCount: rows, outcome: outcome
         ), logger: logger)
@@ -216,12 +312,16 @@ public struct ReportResult: Sendable {
     public let rows: [[ReportCell]]
     /// Which database answered and how far behind the primary it was.
     public let freshness: DataFreshness
+    /// For a platform report fanned out over dedicated clusters: which answered and which are missing.
+    public let clusters: ClusterCoverage?
 
-    public init(request: ReportRequest, scope: DataScope, rows: [[ReportCell]], freshness: DataFreshness = .primary) {
+    public init(request: ReportRequest, scope: DataScope, rows: [[ReportCell]], freshness: DataFreshness = .primary,
+                clusters: ClusterCoverage? = nil) {
         self.request = request
         self.scope = scope
         self.rows = rows
         self.freshness = freshness
+        self.clusters = clusters
     }
 
     public var fields: [ReportDefinition.Field] { request.query?.fields ?? [] }

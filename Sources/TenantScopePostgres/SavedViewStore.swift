@@ -6,7 +6,8 @@ import TenantScopeCore
 /// Saved dashboard views and their shared links, always inside the owning tenant's scoped transaction.
 public struct SavedViewStore: Sendable {
     let sessions: ScopedDatabase
-    let pool: DatabasePool
+    /// The server login's pool of every cluster, the pool's first: a link's index row is in its tenant's cluster.
+    let pools: [DatabasePool]
     public let linkSigner: SharedLinkSigner
 
     public struct SavedView: Sendable, Hashable {
@@ -89,7 +90,10 @@ public struct SavedViewStore: Sendable {
     /// or revoked link. The tenant comes from the private link index, keyed by the verified link id.
     public func resolve(token: String, logger: Logger) async throws -> (scope: TenantScope, view: SavedView)? {
         guard let link = linkSigner.link(fromToken: token) else { return nil }
-        let owner = try await pool.query("SELECT app.shared_link_tenant(\(link))", logger: logger).first?.decode(UUID?.self)
+        var owner: UUID?
+        for pool in pools where owner == nil {
+            owner = try await pool.query("SELECT app.shared_link_tenant(\(link))", logger: logger).first?.decode(UUID?.self)
+        }
         guard let owner else { return nil }
         let scope = ScopePolicy.sharedLink(of: TenantID(owner))
         let view = try await sessions.run(scope, logger: logger) { connection in

@@ -30,14 +30,30 @@ public struct ScopedDatabase: Sendable {
     private let defaultTimeout: Duration
     /// Read replicas that reads which need not see the caller's own writes may go to (reports, SQL, exports).
     public let replicas: ReplicaSet?
+    /// Sends a tenant placed on a dedicated cluster there (architecture decision 49); nil on a dedicated
+    /// cluster's own helper, and where no cluster was added.
+    let router: ClusterRouter?
 
     public init(tenantPool: DatabasePool, platformPool: DatabasePool, signer: TenantContextSigner, statementTimeout: Duration = .seconds(30),
                 replicas: ReplicaSet? = nil) {
+        self.init(tenantPool: tenantPool, platformPool: platformPool, signer: signer, statementTimeout: statementTimeout, replicas: replicas,
+                  router: nil)
+    }
+
+    init(tenantPool: DatabasePool, platformPool: DatabasePool, signer: TenantContextSigner, statementTimeout: Duration, replicas: ReplicaSet?,
+         router: ClusterRouter?) {
         self.tenantPool = tenantPool
         self.platformPool = platformPool
         self.signer = signer
         self.defaultTimeout = statementTimeout
         self.replicas = replicas.flatMap { $0.replicas.isEmpty ? nil : $0 }
+        self.router = router
+    }
+
+    /// The dedicated cluster's helper when `scope` is a tenant placed on one; nil to run here.
+    private func dedicatedCluster(for scope: DataScope, logger: Logger) async throws -> ScopedDatabase? {
+        guard let router, case .tenant(let tenant) = scope else { return nil }
+        return try await router.dedicatedCluster(of: tenant.tenant, logger: logger)
     }
 
     /// Runs `body` in a transaction scoped to `scope`; commits when it returns, rolls back when it throws.
@@ -51,6 +67,9 @@ public struct ScopedDatabase: Sendable {
         logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> Result {
+        if let cluster = try await dedicatedCluster(for: scope, logger: logger) {
+            return try await cluster.run(scope, access: access, statementTimeout: statementTimeout, logger: logger, body)
+        }
         let pool = switch scope {
         case .tenant: tenantPool
         case .platform: platformPool
@@ -80,6 +99,9 @@ public struct ScopedDatabase: Sendable {
         logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> (result: Result, freshness: DataFreshness) {
+        if let cluster = try await dedicatedCluster(for: scope, logger: logger) {
+            return try await cluster.runPreferringReplica(scope, statementTimeout: statementTimeout, retry: retry, logger: logger, body)
+        }
         if let (replica, lag) = replicas?.choose() {
             let started = BodyStarted()
             do {

@@ -108,7 +108,7 @@ func buildRouter(
     // One tenant-keyed cache and one watermark snapshot for reports and ad-hoc SQL (decision 33).
     let cache = configuration.reportCacheBytes > 0
         ? ReportResultCache(maximumBytes: configuration.reportCacheBytes, metrics: metrics.factory) : nil
-    let watermarks = RollupWatermarks(pool: database.pool)
+    let watermarks = RollupWatermarks(database: database)
     let reports = ReportRunner(catalog: catalog, database: database, cache: cache, watermarks: watermarks)
 
     HealthRoutes(database: database).register(on: router)

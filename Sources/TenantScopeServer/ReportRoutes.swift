@@ -39,8 +39,14 @@ struct ReportRoutes {
         var response = Self.wantsCSV(request) ? CSV.response(result, filename: name)
             : try ReportResponse(result).response(from: request, context: context)
         response.headers[FreshnessBody.headerName] = result.freshness.headerValue
+        if let missing = result.clusters?.missing, !missing.isEmpty {
+            // CSV has no room for it in the body: a platform answer missing a cluster says so in a header too.
+            response.headers[Self.missingClustersHeader] = missing.map(\.cluster.rawValue).joined(separator: ", ")
+        }
         return response
     }
+
+    static let missingClustersHeader = HTTPField.Name("TenantScope-Missing-Clusters")!
 
     static func wantsCSV(_ request: Request) -> Bool {
         guard let accept = request.headers[.accept]?.lowercased() else { return false }
@@ -71,6 +77,18 @@ struct ReportResponse: ResponseEncodable {
     var rows: [[ReportCell]]
     /// Which database answered (a read replica, the primary, or the cache at the primary's roll-ups) and its lag.
     var freshness: FreshnessBody
+    /// A platform report over dedicated clusters: which answered, and which are missing and why.
+    var clusters: ClustersBody?
+
+    struct ClustersBody: Encodable {
+        struct Missing: Encodable {
+            var cluster: String
+            var reason: String
+        }
+
+        var answered: [String]
+        var missing: [Missing]
+    }
 
     init(_ result: ReportResult) {
         report = result.request.definition.name
@@ -83,6 +101,10 @@ struct ReportResponse: ResponseEncodable {
         columns = result.fields.map { Column(name: $0.name, type: $0.type.rawValue, scope: $0.scope.rawValue, title: $0.title) }
         rows = result.rows
         freshness = FreshnessBody(result.freshness)
+        clusters = result.clusters.map { coverage in
+            ClustersBody(answered: coverage.answered.map(\.rawValue),
+                         missing: coverage.missing.map { .init(cluster: $0.cluster.rawValue, reason: $0.reason) })
+        }
     }
 }
 

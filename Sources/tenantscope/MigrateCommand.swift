@@ -16,6 +16,8 @@ struct MigrateCommand: AsyncParsableCommand {
         do {
             let endpoint = try await database.ownerEndpoint(embedded: embedded)
             let outcome = try await Migrator(ownerEndpoint: endpoint, logger: logger).migrate(progress: progress)
+            // The dedicated clusters tenants are placed on run the same schema.
+            try await Database.migrateDedicatedClusters(controlOwner: endpoint, logger: logger, progress: progress)
             print(outcome.applied.isEmpty
                 ? "Schema is up to date (version \(outcome.currentVersion))."
                 : "Applied migrations \(outcome.applied.map(String.init).joined(separator: ", ")); schema version \(outcome.currentVersion).")

@@ -23,24 +23,32 @@ struct TenantCommand: AsyncParsableCommand {
         @Option(help: "Tier, which sets the tenant's limits: free, standard, enterprise, or one from `tenantscope tier list`.")
         var tier = "standard"
 
-        @Option(help: "Hosting or data region label.")
+        @Option(help: "Hosting or data region label. A cluster with a region only takes tenants of that region.")
         var region = "default"
+
+        @Option(help: "The cluster that holds the tenant's data: `pool` (shared) or a dedicated one from `tenantscope cluster list`.")
+        var cluster = "pool"
 
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
             _ = try parseSlug(slug)
+            _ = try parseClusterName(cluster)
         }
 
         func run(on db: AdminDatabase, logger: Logger) async throws -> Tenant {
             let slug = try parseSlug(self.slug)
-            let tenant = try await db.tenants.create(slug: slug, name: name, tier: tier, region: region, logger: logger)
-            try await db.runtime.audit.append(.operatorAction("tenant_created", tenant: tenant.id, parameters: ["slug": slug.rawValue]), logger: logger)
+            let tenant = try await db.tenants.create(slug: slug, name: name, tier: tier, region: region, cluster: try parseClusterName(cluster),
+                                                     logger: logger)
+            db.runtime.placement.record(tenant.id, on: tenant.cluster)
+            try await db.runtime.audit.append(.operatorAction("tenant_created", tenant: tenant.id, parameters: [
+                "slug": slug.rawValue, "cluster": tenant.cluster.rawValue,
+            ]), logger: logger)
             return tenant
         }
 
         func report(_ tenant: Tenant) {
-            print("Created tenant \(tenant.slug) (\(tenant.id)).")
+            print("Created tenant \(tenant.slug) (\(tenant.id))\(tenant.cluster.isPool ? "" : " on the cluster \(tenant.cluster)").")
         }
     }
 
@@ -58,8 +66,9 @@ struct TenantCommand: AsyncParsableCommand {
                 print("No tenants yet. Create one with: tenantscope tenant create SLUG --name NAME")
                 return
             }
-            printTable([["SLUG", "NAME", "TIER", "REGION", "ID", "CREATED"]] + tenants.map {
-                [$0.slug.rawValue, $0.name, $0.tier, $0.region, $0.id.description, String(ISO8601Timestamp.format($0.createdAt).prefix(10))]
+            printTable([["SLUG", "NAME", "TIER", "REGION", "CLUSTER", "ID", "CREATED"]] + tenants.map {
+                [$0.slug.rawValue, $0.name, $0.tier, $0.region, $0.cluster.rawValue, $0.id.description,
+                 String(ISO8601Timestamp.format($0.createdAt).prefix(10))]
             })
         }
     }

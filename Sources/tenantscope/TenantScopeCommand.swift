@@ -7,7 +7,7 @@ struct TenantScopeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenantscope",
         abstract: "Multi-tenant learning analytics: an xAPI LRS with tenant dashboards and platform analytics on PostgreSQL.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, TenantCommand.self, TierCommand.self, LRSKeyCommand.self, RollupsCommand.self, ReportCommand.self, ExportCommand.self, TokenCommand.self, SessionCommand.self, AuditCommand.self, DBCommand.self, VerifyIsolationCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, TenantCommand.self, ClusterCommand.self, TierCommand.self, LRSKeyCommand.self, RollupsCommand.self, ReportCommand.self, ExportCommand.self, TokenCommand.self, SessionCommand.self, AuditCommand.self, DBCommand.self, VerifyIsolationCommand.self]
     )
 
     static func bootstrapLogging() {

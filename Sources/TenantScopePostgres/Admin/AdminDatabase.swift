@@ -16,6 +16,7 @@ public final class AdminDatabase: Sendable {
     public let credentials: CredentialRegistry
     public let auditTrail: AuditTrail
     public let tiers: TierRegistry
+    public let clusters: ClusterRegistry
 
     /// Applies pending migrations, then opens the server's pool and an owner pool.
     public static func prepare(
@@ -44,6 +45,7 @@ public final class AdminDatabase: Sendable {
         self.credentials = CredentialRegistry(ownerClient: owner)
         self.auditTrail = AuditTrail(ownerClient: owner)
         self.tiers = TierRegistry(ownerClient: owner)
+        self.clusters = ClusterRegistry(ownerClient: owner)
     }
 
     /// Runs both pools for the duration of `body`.

@@ -9,21 +9,59 @@ import TenantScopeCore
 public struct TenantRegistry: Sendable {
     let ownerClient: PostgresClient
 
-    public func create(slug: TenantSlug, name: String, tier: String = "standard", region: String = "default", logger: Logger) async throws -> Tenant {
+    /// Creates a tenant on the pool, or on a dedicated `cluster`: then its row is written in both databases
+    /// (the control database's routes it, the cluster's is what its tables' rows belong to), the control
+    /// database's transaction committing only after the cluster's row is in. A tenant's region must be the
+    /// cluster's (residency, enforced by the control database), else it is refused.
+    public func create(slug: TenantSlug, name: String, tier: String = "standard", region: String = "default", cluster: ClusterName = .pool,
+                       logger: Logger) async throws -> Tenant {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...200).contains(trimmed.count) else {
             throw TenantScopeError.invalidInput("tenant name must be 1-200 characters")
         }
         try await TierRegistry(ownerClient: ownerClient).requireTier(tier, logger: logger)
-        let rows = try await ownerClient.query("""
-            INSERT INTO app.tenants (slug, name, tier, region) VALUES (\(slug.rawValue), \(trimmed), \(tier), \(region))
-            ON CONFLICT (slug) DO NOTHING
-            RETURNING id, slug, name, tier, region, created_at
-            """, logger: logger)
-        guard let tenant = try TenantDirectory.decode(await rows.collect()).first else {
-            throw TenantScopeError.conflict("a tenant with the slug '\(slug)' already exists")
+        var clusterOwner: DatabaseEndpoint?
+        if !cluster.isPool {
+            clusterOwner = try await ClusterRegistry(ownerClient: ownerClient).ownerEndpoint(of: cluster, logger: logger)
+            guard clusterOwner != nil else {
+                throw TenantScopeError.notFound("no dedicated cluster named '\(cluster)'; see `tenantscope cluster list`")
+            }
         }
-        logger.info("Tenant created", metadata: ["tenant.id": "\(tenant.id)"])
+        let tenant = try await ownerClient.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let rows = try await connection.query("""
+                    INSERT INTO app.tenants (slug, name, tier, region, cluster)
+                    VALUES (\(slug.rawValue), \(trimmed), \(tier), \(region), \(cluster.rawValue))
+                    ON CONFLICT (slug) DO NOTHING
+                    RETURNING \(unescaped: TenantDirectory.columns)
+                    """, logger: logger).collect()
+                guard let tenant = try TenantDirectory.decode(rows).first else {
+                    throw TenantScopeError.conflict("a tenant with the slug '\(slug)' already exists")
+                }
+                if let clusterOwner { try await Self.insertCopy(of: tenant, into: clusterOwner, logger: logger) }
+                try await connection.query("COMMIT", logger: logger)
+                return tenant
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                if let error = error as? PSQLError, error.serverInfo?[.sqlState] == "23514" {
+                    throw TenantScopeError.conflict(error.serverInfo?[.message] ?? "residency")
+                }
+                throw error
+            }
+        }
+        logger.info("Tenant created", metadata: ["tenant.id": "\(tenant.id)", "db.cluster": "\(cluster)"])
         return tenant
+    }
+
+    /// Writes the tenant's row in a dedicated cluster's own database, as that cluster's owner: the same id,
+    /// slug, name and region; its tier is the control database's to apply, so the row names one that exists there.
+    static func insertCopy(of tenant: Tenant, into clusterOwner: DatabaseEndpoint, logger: Logger) async throws {
+        try await OneShotConnection.with(clusterOwner, logger: logger) { connection in
+            try await connection.query("""
+                INSERT INTO app.tenants (id, slug, name, tier, region)
+                VALUES (\(tenant.id.rawValue), \(tenant.slug.rawValue), \(tenant.name), 'standard', \(tenant.region))
+                """, logger: logger)
+        }
     }
 }

@@ -13,14 +13,24 @@ import TenantScopeCore
 public actor RollupWatermarks {
     public static let defaultRefreshInterval: Duration = .seconds(1)
 
-    private let pool: DatabasePool
+    /// The server login's pool of every cluster: each tenant's watermark is in its own cluster.
+    private let pools: [DatabasePool]
     private let refreshInterval: Duration
     private var snapshot: (loadedAt: ContinuousClock.Instant, watermarks: [TenantID: Date])?
     private var loading: Task<[TenantID: Date], any Error>?
 
     public init(pool: DatabasePool, refreshInterval: Duration = defaultRefreshInterval) {
-        self.pool = pool
+        self.init(pools: [pool], refreshInterval: refreshInterval)
+    }
+
+    public init(pools: [DatabasePool], refreshInterval: Duration = defaultRefreshInterval) {
+        self.pools = pools
         self.refreshInterval = refreshInterval
+    }
+
+    /// Every cluster's watermarks.
+    public init(database: Database, refreshInterval: Duration = defaultRefreshInterval) {
+        self.init(pools: database.clusters.map(\.pool), refreshInterval: refreshInterval)
     }
 
     /// The tenant's watermark as of at most `refreshInterval` ago, or nil when it has none (no roll-ups
@@ -40,11 +50,13 @@ public actor RollupWatermarks {
     private func reload(logger: Logger) async throws -> [TenantID: Date] {
         if let loading { return try await loading.value }
         let startedAt = ContinuousClock.now
-        let task = Task { [pool] in
+        let task = Task { [pools] in
             var watermarks: [TenantID: Date] = [:]
-            for row in try await pool.query("SELECT tenant_id, refreshed_at FROM app.rollup_watermarks()", logger: logger) {
-                let (tenant, refreshedAt) = try row.decode((UUID, Date).self)
-                watermarks[TenantID(tenant)] = refreshedAt
+            for pool in pools {
+                for row in try await pool.query("SELECT tenant_id, refreshed_at FROM app.rollup_watermarks()", logger: logger) {
+                    let (tenant, refreshedAt) = try row.decode((UUID, Date).self)
+                    watermarks[TenantID(tenant)] = refreshedAt
+                }
             }
             return watermarks
         }

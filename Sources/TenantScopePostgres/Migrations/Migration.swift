@@ -49,6 +49,7 @@ extension Migration {
         .customReportSurfaces,
         .tenantLimits,
         .proportionalCatchUp,
+        .tenantPlacement,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

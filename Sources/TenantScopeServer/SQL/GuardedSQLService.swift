@@ -33,7 +33,7 @@ public struct GuardedSQLService: Sendable {
         self.mode = mode
         self.limits = limits
         self.cache = cache
-        self.watermarks = cache == nil ? nil : watermarks ?? RollupWatermarks(pool: database.pool)
+        self.watermarks = cache == nil ? nil : watermarks ?? RollupWatermarks(database: database)
     }
 
     /// The least role that may run ad-hoc SQL.

@@ -1,0 +1,45 @@
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// Picks the cluster of a tenant transaction: the one place a tenant scope is turned into a database.
+///
+/// ``ScopedDatabase`` asks it for every tenant scope; a tenant placed on a dedicated cluster runs there, on
+/// that cluster's tenant login with that cluster's signed context, and every other scope stays on the pool.
+/// A request can therefore reach only the cluster of its verified tenant.
+public final class ClusterRouter: Sendable {
+    public let placement: TenantPlacement
+    /// The dedicated clusters' scoped helpers, by name.
+    let dedicated: [ClusterName: ScopedDatabase]
+    /// The control database's server login, for a tenant the placement map does not know yet.
+    private let control: DatabasePool
+
+    init(placement: TenantPlacement, dedicated: [ClusterName: ScopedDatabase], control: DatabasePool) {
+        self.placement = placement
+        self.dedicated = dedicated
+        self.control = control
+    }
+
+    /// The scoped helper of the dedicated cluster that holds `tenant`, or nil when it is on the pool.
+    ///
+    /// A tenant placed on a cluster this process did not open (added after it started) is refused as
+    /// unavailable rather than served from the pool, where its rows are not.
+    func dedicatedCluster(of tenant: TenantID, logger: Logger) async throws -> ScopedDatabase? {
+        let cluster: ClusterName
+        if let known = placement.cluster(of: tenant) {
+            cluster = known
+        } else {
+            let rows = try await control.query("SELECT app.tenant_cluster(\(tenant.rawValue))", logger: logger)
+            guard let name = try rows.first?.decode(String?.self) else { return nil }  // no such tenant: its scope finds nothing
+            cluster = try ClusterName(name)
+            placement.record(tenant, on: cluster)
+        }
+        if cluster.isPool { return nil }
+        guard let sessions = dedicated[cluster] else {
+            logger.error("A tenant is placed on a cluster this process has not opened; restart it to open the cluster",
+                         metadata: ["db.cluster": "\(cluster)"])
+            throw DatabaseUnavailable("the tenant's cluster '\(cluster)' is not open in this process")
+        }
+        return sessions
+    }
+}

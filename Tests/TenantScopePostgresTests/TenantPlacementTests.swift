@@ -1,0 +1,148 @@
+import Foundation
+import PostgresNIO
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
+
+/// Tenant placement over three real clusters (architecture decision 49): a tenant's rows live on its
+/// cluster only and are served from there, residency refuses another region, deletion works wherever the
+/// tenant lives, and platform reports over the clusters answer what one cluster holding every tenant does.
+@Suite(.serialized, .freshDatabase) struct TenantPlacementTests {
+    static let logger = TestDatabase.logger
+    static let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "placement-test"])
+
+    /// One tenant's test data: statements over the last three weeks and a few feature events.
+    static func load(_ tenant: TenantID, seed: UInt64, into database: Database) async throws {
+        let statements = RandomStatements.make(seed: seed, count: 40, start: Date().addingTimeInterval(-20 * 86_400), spanDays: 21,
+                                               host: "placement\(seed).example")
+        _ = try await database.statements.store(try StatementBatch.parse(Data(XAPIJSON.array(statements).utf8), validator: validator),
+                                                in: tenant.testScope, logger: logger)
+        let events = (0..<Int(seed % 4 + 2)).map { index in
+            FeatureEvent(id: DeterministicUUID.make("placement-\(seed)-\(index)"), featureKey: ["dashboards", "exports", "sso"][index % 3],
+                         actor: "actor-\(index % 2)", occurredAt: Date().addingTimeInterval(Double(-index) * 86_400))
+        }
+        _ = try await database.featureEvents.store(events, in: tenant.testScope, logger: logger)
+    }
+
+    /// The same three tenants (slug, region, data) in `admin`'s database, each on the cluster `place` gives it.
+    static func makeTenants(in admin: AdminDatabase, suffix: String, place: (Int) -> ClusterName) async throws -> [Tenant] {
+        var tenants: [Tenant] = []
+        for (index, region) in ["default", "eu", "us"].enumerated() {
+            let tenant = try await admin.tenants.create(slug: TenantSlug("place-\(index)-\(suffix)"), name: "Placement \(index)", region: region,
+                                                        cluster: place(index), logger: logger)
+            try await load(tenant.id, seed: UInt64(100 + index), into: admin.runtime)
+            tenants.append(tenant)
+        }
+        try await RollupService(database: admin.runtime, logger: logger).pass(among: Set(tenants.map(\.id)))
+        return tenants
+    }
+
+    static func platformScope() throws -> DataScope {
+        try ScopePolicy.scope(for: .platformAdmin(operator: "placement-tests"), on: .platform, purpose: "placement tests")
+    }
+
+    @Test func aTenantsRowsLiveOnItsClusterOnlyAndAreServedFromThere() async throws {
+        try await PlacementClusters.with { clusters in
+            let suffix = String(UUID().uuidString.prefix(6)).lowercased()
+            let tenants = try await Self.makeTenants(in: clusters.admin, suffix: suffix) { [.pool, PlacementClusters.eu, PlacementClusters.any][$0] }
+            let placed: [(Tenant, ClusterName)] = zip(tenants, [.pool, PlacementClusters.eu, PlacementClusters.any]).map { ($0, $1) }
+            for (tenant, home) in placed {
+                #expect(tenant.cluster == home)
+                for cluster in [ClusterName.pool, PlacementClusters.eu, PlacementClusters.any] {
+                    let statements = try await clusters.count("app.statements", of: tenant.id, on: cluster)
+                    let rollups = try await clusters.count("app.daily_active_learners", of: tenant.id, on: cluster)
+                    let events = try await clusters.count("app.feature_events", of: tenant.id, on: cluster)
+                    if cluster == home {
+                        #expect(statements == 40 && rollups > 0 && events > 0, "\(tenant.slug) on its cluster \(cluster)")
+                    } else {
+                        #expect(statements == 0 && rollups == 0 && events == 0, "\(tenant.slug) has rows on \(cluster), not its cluster")
+                    }
+                }
+                // Served through the one scoped helper, from the tenant's own cluster.
+                let seen = try await clusters.database.sessions.run(tenant.id.testScope, logger: Self.logger) { connection in
+                    try await connection.query("SELECT count(*)::int FROM app.statements").collect().first!.decode(Int.self)
+                }
+                #expect(seen == 40)
+            }
+
+            // Deletion works wherever the tenant lives: its rows go from its cluster and from the directory.
+            let dedicated = tenants[1]
+            let deleted = try await clusters.database.tenants.delete(slug: dedicated.slug, logger: Self.logger)
+            #expect(deleted?.id == dedicated.id)
+            #expect(try await clusters.count("app.statements", of: dedicated.id, on: PlacementClusters.eu) == 0)
+            #expect(try await clusters.database.tenants.find(slug: dedicated.slug, logger: Self.logger) == nil)
+            let leftOnTheCluster = try await OneShotConnection.with(clusters.superusers[PlacementClusters.eu]!, logger: Self.logger) { connection in
+                try await connection.query("SELECT count(*)::int FROM app.tenants WHERE id = \(dedicated.id.rawValue)", logger: Self.logger)
+                    .collect().first!.decode(Int.self)
+            }
+            #expect(leftOnTheCluster == 0)
+        }
+    }
+
+    @Test func residencyRefusesAClusterOfAnotherRegion() async throws {
+        try await PlacementClusters.with { clusters in
+            let suffix = String(UUID().uuidString.prefix(6)).lowercased()
+            await #expect(throws: TenantScopeError.self) {
+                try await clusters.admin.tenants.create(slug: TenantSlug("us-on-eu-\(suffix)"), name: "Wrong region", region: "us",
+                                                        cluster: PlacementClusters.eu, logger: Self.logger)
+            }
+            #expect(try await clusters.database.tenants.find(slug: TenantSlug("us-on-eu-\(suffix)"), logger: Self.logger) == nil)
+            let european = try await clusters.admin.tenants.create(slug: TenantSlug("eu-\(suffix)"), name: "European", region: "eu",
+                                                                   cluster: PlacementClusters.eu, logger: Self.logger)
+            #expect(european.cluster == PlacementClusters.eu)
+            // A cluster cannot be moved into a region its tenants are not in.
+            await #expect(throws: TenantScopeError.self) {
+                try await clusters.admin.clusters.setRegion(of: PlacementClusters.eu, to: "us", logger: Self.logger)
+            }
+            let listed = try await clusters.admin.clusters.list(logger: Self.logger)
+            #expect(listed.map(\.name) == [.pool, PlacementClusters.any, PlacementClusters.eu])
+            #expect(listed.first { $0.name == PlacementClusters.eu }?.region == "eu")
+            #expect(listed.first { $0.name == PlacementClusters.eu }?.tenants == 1)
+        }
+    }
+
+    @Test func platformReportsOverThreeClustersAnswerWhatOneClusterDoes() async throws {
+        let handle = try TestDatabase.current
+        let suffix = String(UUID().uuidString.prefix(6)).lowercased()
+        _ = try await Self.makeTenants(in: handle.admin, suffix: suffix) { _ in .pool }
+        let single = ReportRunner(catalog: try StandardReports.catalog(), database: handle.database)
+        try await PlacementClusters.with { clusters in
+            _ = try await Self.makeTenants(in: clusters.admin, suffix: suffix) { [.pool, PlacementClusters.eu, PlacementClusters.any][$0] }
+            let spread = ReportRunner(catalog: try StandardReports.catalog(), database: clusters.database)
+            let scope = try Self.platformScope()
+            for report in ["active_learners", "feature_adoption", "tenant_overview"] {
+                for days in ["7", "30"] {
+                    let one = try await single.run(report, in: scope, parameters: [("days", days)], logger: Self.logger)
+                    let three = try await spread.run(report, in: scope, parameters: [("days", days)], logger: Self.logger)
+                    #expect(one.clusters == nil)
+                    #expect(three.clusters == ClusterCoverage(answered: [.pool, PlacementClusters.any, PlacementClusters.eu], missing: []))
+                    #expect(!three.rows.isEmpty, "\(report) has rows")
+                    #expect(three.rows == one.rows, "\(report) over \(days) days: three clusters answer what one does")
+                }
+            }
+        }
+    }
+
+    @Test func aClusterThatDoesNotAnswerIsNamedInTheAnswerNotLeftOut() async throws {
+        try await PlacementClusters.with { clusters in
+            let suffix = String(UUID().uuidString.prefix(6)).lowercased()
+            _ = try await Self.makeTenants(in: clusters.admin, suffix: suffix) { [.pool, PlacementClusters.eu, PlacementClusters.any][$0] }
+            let runner = ReportRunner(catalog: try StandardReports.catalog(), database: clusters.database, clusterTimeout: .seconds(2))
+            let scope = try Self.platformScope()
+            let whole = try await runner.run("tenant_overview", in: scope, parameters: [], logger: Self.logger)
+            let frozen = clusters.dataDirectories[PlacementClusters.eu]!
+            ClusterProcesses.signalAll(dataDirectory: frozen, SIGSTOP)
+            defer { ClusterProcesses.signalAll(dataDirectory: frozen, SIGCONT) }
+            let partial = try await runner.run("tenant_overview", in: scope, parameters: [], logger: Self.logger)
+            ClusterProcesses.signalAll(dataDirectory: frozen, SIGCONT)
+            #expect(partial.clusters?.answered == [.pool, PlacementClusters.any])
+            #expect(partial.clusters?.missing.map(\.cluster) == [PlacementClusters.eu])
+            // The tenant on the frozen cluster is still listed (the directory is the pool's), without its activity.
+            #expect(partial.rows.count == whole.rows.count)
+            #expect(partial.rows != whole.rows)
+            let audited = try await clusters.admin.auditTrail.tail(limit: 5, logger: Self.logger).map(\.entry)
+            #expect(audited.contains { $0.action == "cross_tenant_query" && $0.outcome == "partial" && $0.parameters["missing_clusters"] == "eu-1" })
+        }
+    }
+}
