@@ -1532,6 +1532,12 @@ CREATE TABLE app_private.clusters (
     CONSTRAINT clusters_tls_check CHECK ((tls = ANY (ARRAY['disable'::text, 'prefer'::text, 'require'::text])))
 );
 
+CREATE TABLE app_private.departed_tenants (
+    tenant_id uuid NOT NULL,
+    moved_to text NOT NULL,
+    moved_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
 CREATE TABLE app_private.learner_key_secrets (
     tenant_id uuid NOT NULL,
     secret bytea DEFAULT app_private.gen_random_bytes(32) NOT NULL
@@ -1903,6 +1909,9 @@ ALTER TABLE ONLY app.xapi_documents
 
 ALTER TABLE ONLY app_private.clusters
     ADD CONSTRAINT clusters_pkey PRIMARY KEY (name);
+
+ALTER TABLE ONLY app_private.departed_tenants
+    ADD CONSTRAINT departed_tenants_pkey PRIMARY KEY (tenant_id);
 
 ALTER TABLE ONLY app_private.learner_key_secrets
     ADD CONSTRAINT learner_key_secrets_pkey PRIMARY KEY (tenant_id);

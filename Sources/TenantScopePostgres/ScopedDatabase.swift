@@ -67,14 +67,28 @@ public struct ScopedDatabase: Sendable {
         logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> Result {
-        if let cluster = try await dedicatedCluster(for: scope, logger: logger) {
-            return try await cluster.run(scope, access: access, statementTimeout: statementTimeout, logger: logger, body)
+        try await refreshingPlacementOnRefusal(scope) {
+            if let cluster = try await dedicatedCluster(for: scope, logger: logger) {
+                return try await cluster.run(scope, access: access, statementTimeout: statementTimeout, logger: logger, body)
+            }
+            let pool = switch scope {
+            case .tenant: tenantPool
+            case .platform: platformPool
+            }
+            return try await run(scope, on: pool, access: access, statementTimeout: statementTimeout, logger: logger, body)
         }
-        let pool = switch scope {
-        case .tenant: tenantPool
-        case .platform: platformPool
+    }
+
+    /// Runs `work`, turning the tenant gate's refusal into ``TenantRelocating``; a refusal for a tenant whose
+    /// data is elsewhere also drops its placement, so the next transaction looks it up afresh.
+    private func refreshingPlacementOnRefusal<Result>(_ scope: DataScope, _ work: () async throws -> Result) async throws -> Result {
+        do {
+            return try await work()
+        } catch {
+            guard let refusal = TenantRelocating.from(error) else { throw error }
+            if refusal.reason == .notHere, let tenant = scope.tenant { router?.placement.forget(tenant) }
+            throw refusal
         }
-        return try await run(scope, on: pool, access: access, statementTimeout: statementTimeout, logger: logger, body)
     }
 
     /// When a replica read that failed may be read again from the primary.
@@ -99,9 +113,18 @@ public struct ScopedDatabase: Sendable {
         logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> (result: Result, freshness: DataFreshness) {
-        if let cluster = try await dedicatedCluster(for: scope, logger: logger) {
-            return try await cluster.runPreferringReplica(scope, statementTimeout: statementTimeout, retry: retry, logger: logger, body)
+        try await refreshingPlacementOnRefusal(scope) {
+            if let cluster = try await dedicatedCluster(for: scope, logger: logger) {
+                return try await cluster.runPreferringReplica(scope, statementTimeout: statementTimeout, retry: retry, logger: logger, body)
+            }
+            return try await runHerePreferringReplica(scope, statementTimeout: statementTimeout, retry: retry, logger: logger, body)
         }
+    }
+
+    private func runHerePreferringReplica<Result: Sendable>(
+        _ scope: DataScope, statementTimeout: Duration?, retry: ReplicaRetry, logger: Logger,
+        _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
+    ) async throws -> (result: Result, freshness: DataFreshness) {
         if let (replica, lag) = replicas?.choose() {
             let started = BodyStarted()
             do {
@@ -177,12 +200,25 @@ public struct ScopedDatabase: Sendable {
 
         try await connection.query(access == .readOnly ? "BEGIN READ ONLY" : "BEGIN", logger: logger)
         do {
-            try await connection.query("""
-                SELECT set_config('app.tenant_ctx', \(context), true),
-                       set_config('statement_timeout', \(milliseconds), true),
-                       set_config('TimeZone', 'UTC', true),
-                       set_config('role', \(role), true)
-                """, logger: logger)
+            if case .tenant = scope {
+                // The same one statement, asking the tenant gate (migration 28) whether the tenant's data is on
+                // this cluster and, for a write, whether a move holds it: the gate takes the context just set, so
+                // it runs after it; every column is selected so none of the settings can be planned away.
+                _ = try await connection.query("""
+                    SELECT gate.tenant_gate(s.context, \(access == .readWrite)), s.timeout, s.zone, s.role
+                    FROM (SELECT set_config('app.tenant_ctx', \(context), true) AS context,
+                                 set_config('statement_timeout', \(milliseconds), true) AS timeout,
+                                 set_config('TimeZone', 'UTC', true) AS zone,
+                                 set_config('role', \(role), true) AS role) s
+                    """, logger: logger).collect()  // collected: a refusal surfaces here, not as the next query's 25P02
+            } else {
+                try await connection.query("""
+                    SELECT set_config('app.tenant_ctx', \(context), true),
+                           set_config('statement_timeout', \(milliseconds), true),
+                           set_config('TimeZone', 'UTC', true),
+                           set_config('role', \(role), true)
+                    """, logger: logger)
+            }
             let result = try await body(ScopedConnection(scope: scope, connection: connection, logger: logger))
             try await connection.query("COMMIT", logger: logger)
             return result

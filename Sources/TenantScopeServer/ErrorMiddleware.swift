@@ -35,7 +35,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func status(of error: any Error) -> HTTPResponse.Status {
         switch error {
         case let error as TenantScopeError: status(of: error.kind)
-        case is DatabaseUnavailable, is ExportStoreUnavailable, is S3ResponseError, is CancellationError: .serviceUnavailable
+        case is DatabaseUnavailable, is TenantRelocating, is ExportStoreUnavailable, is S3ResponseError, is CancellationError: .serviceUnavailable
         case is ClientGone: clientClosedRequest
         case let error as any HTTPResponseError: error.status
         default: .internalServerError
@@ -53,6 +53,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             var headers = HTTPFields()
             headers[.retryAfter] = "5"
             return try ErrorBody(error: "the database is unavailable; retry shortly", status: .serviceUnavailable).response(headers: headers)
+        case let error as TenantRelocating:
+            // A move is copying the tenant, or this process routed by a placement a move has just changed:
+            // nothing happened, and a retry in a moment reaches the tenant's cluster.
+            var headers = HTTPFields()
+            headers[.retryAfter] = "2"
+            return try ErrorBody(error: "\(error); retry shortly", status: .serviceUnavailable).response(headers: headers)
         case let error as ExportStoreUnavailable:
             // The reason names the store's operation and failure (never a credential or a signed URL).
             context.logger.warning("Request failed: export store unavailable", metadata: ["export.store_reason": "\(error.reason)"])

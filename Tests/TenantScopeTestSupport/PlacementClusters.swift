@@ -18,6 +18,8 @@ struct PlacementClusters: Sendable {
     /// The operator's view, opened after the clusters were added (so its runtime routes to them).
     let admin: AdminDatabase
     var database: Database { admin.runtime }
+    /// The control database as the shared fixtures (``TwoTenants``) take it.
+    let handle: TestDatabase
 
     static let eu = try! ClusterName("eu-1")
     static let any = try! ClusterName("any-1")
@@ -52,7 +54,8 @@ struct PlacementClusters: Sendable {
             }
             let admin = try await AdminDatabase.open(ownerEndpoint: owners[0], logger: TestDatabase.logger, limits: TestDatabase.limits)
             let clusters = PlacementClusters(control: owners[0], dedicated: [eu: owners[1], any: owners[2]], superusers: superusers,
-                                             dataDirectories: dataDirectories, admin: admin)
+                                             dataDirectories: dataDirectories, admin: admin,
+                                             handle: TestDatabase(database: admin.runtime, admin: admin, ownerEndpoint: owners[0], root: root))
             let result = try await admin.withRunningClients { try await body(clusters) }
             await stopAll()
             return result

@@ -17,6 +17,8 @@ public final class AdminDatabase: Sendable {
     public let auditTrail: AuditTrail
     public let tiers: TierRegistry
     public let clusters: ClusterRegistry
+    /// Moves tenants between clusters.
+    public let mover: TenantMover
 
     /// Applies pending migrations, then opens the server's pool and an owner pool.
     public static func prepare(
@@ -46,6 +48,7 @@ public final class AdminDatabase: Sendable {
         self.auditTrail = AuditTrail(ownerClient: owner)
         self.tiers = TierRegistry(ownerClient: owner)
         self.clusters = ClusterRegistry(ownerClient: owner)
+        self.mover = TenantMover(ownerClient: owner, controlOwner: ownerEndpoint, audit: runtime.audit, logger: logger)
     }
 
     /// Runs both pools for the duration of `body`.

@@ -50,6 +50,7 @@ extension Migration {
         .tenantLimits,
         .proportionalCatchUp,
         .tenantPlacement,
+        .tenantGate,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

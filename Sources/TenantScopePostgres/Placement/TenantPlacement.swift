@@ -23,6 +23,11 @@ public final class TenantPlacement: Sendable {
         clusters.withLock { $0 = loaded }
     }
 
+    /// Forgets one tenant's cluster: the next transaction looks it up (the gate found its data elsewhere).
+    public func forget(_ tenant: TenantID) {
+        clusters.withLock { $0[tenant] = nil }
+    }
+
     /// Records one tenant's cluster (a lookup, or a tenant this process just placed).
     public func record(_ tenant: TenantID, on cluster: ClusterName) {
         clusters.withLock { $0[tenant] = cluster }
