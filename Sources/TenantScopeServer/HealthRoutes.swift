@@ -9,6 +9,14 @@ struct HealthRoutes<Context: RequestContext> {
         var detail: String?
         /// Each read replica's state: for the operator, not for readiness (reads fall back to the primary).
         var replicas: [Replica]?
+        /// Each dedicated cluster's state: for the operator, not for readiness (only its own tenants need it).
+        var clusters: [Cluster]?
+    }
+
+    struct Cluster: Encodable {
+        var name: String
+        var ready: Bool
+        var detail: String
     }
 
     struct Replica: Encodable {
@@ -22,14 +30,33 @@ struct HealthRoutes<Context: RequestContext> {
 
     func register(on router: Router<Context>) {
         router.get("healthz") { _, _ in
-            Status(status: "ok", detail: nil, replicas: nil)
+            Status(status: "ok", detail: nil, replicas: nil, clusters: nil)
         }
         router.get("readyz") { _, _ in
+            async let clusters = clusters()
             let readiness = await database.readiness()
             return EditedResponse(
                 status: readiness.ready ? .ok : .serviceUnavailable,
-                response: Status(status: readiness.ready ? "ready" : "not ready", detail: readiness.detail, replicas: replicas())
+                response: Status(status: readiness.ready ? "ready" : "not ready", detail: readiness.detail, replicas: replicas(),
+                                 clusters: await clusters)
             )
+        }
+    }
+
+    /// The dedicated clusters' readiness, each asked at once within the same bound as the pool's.
+    private func clusters() async -> [Cluster]? {
+        let dedicated = database.clusters.dropFirst()
+        guard !dedicated.isEmpty else { return nil }
+        return await withTaskGroup(of: Cluster.self) { group in
+            for cluster in dedicated {
+                group.addTask {
+                    let readiness = await cluster.readiness()
+                    return Cluster(name: cluster.cluster.rawValue, ready: readiness.ready, detail: readiness.detail)
+                }
+            }
+            var clusters: [Cluster] = []
+            for await cluster in group { clusters.append(cluster) }
+            return clusters.sorted { $0.name < $1.name }
         }
     }
 

@@ -14,6 +14,10 @@ import Testing
         output.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces) } ?? ""
     }
 
+    static func json(_ body: String) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+    }
+
     static func batch(_ count: Int) -> String {
         "[" + RandomStatements.make(seed: .random(in: 0...UInt64.max), count: count, start: Date().addingTimeInterval(-3 * 86_400), spanDays: 3)
             .joined(separator: ",") + "]"
@@ -49,9 +53,16 @@ import Testing
                 #expect(try await clusters.count("app.statements", of: tenant.id, on: PlacementClusters.eu) == 5)
                 #expect(try await clusters.count("app.statements", of: tenant.id, on: .pool) == 0)
 
+                let ready = await client.get("/readyz")
+                let readyClusters = (Self.json(ready.body)?["clusters"] as? [[String: Any]])?
+                    .map { "\($0["name"] as? String ?? "")=\(($0["ready"] as? Bool) == true)" }
+                #expect(ready.status == 200 && readyClusters == ["any-1=true", "eu-1=true"], "\(ready)")
+
                 let overview = await client.get("/api/v1/platform/reports/tenant_overview", bearer: bearer)
                 #expect(overview.status == 200, "\(overview)")
-                #expect(overview.body.contains(#""clusters":{"answered":["pool","any-1","eu-1"],"missing":[]}"#), "\(overview.body)")
+                let coverage = Self.json(overview.body)?["clusters"] as? [String: Any]
+                #expect(coverage?["answered"] as? [String] == ["pool", "any-1", "eu-1"] && (coverage?["missing"] as? [Any])?.isEmpty == true,
+                        "\(overview.body)")
 
                 // A move's hold on the tenant's writes, taken by hand on its cluster: 503 with Retry-After, nothing stored.
                 try await OneShotConnection.with(clusters.superusers[PlacementClusters.eu]!, logger: TestDatabase.logger) { connection in

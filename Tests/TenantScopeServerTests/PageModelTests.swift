@@ -77,6 +77,35 @@ import Testing
         #expect(TenantDashboard.View(model: model).render().contains("Read from a replica 1.3 s behind the newest data."))
     }
 
+    /// A platform report's result, as fanned out over the pool and dedicated clusters of which `missing` did not answer.
+    static func platformResult(_ definition: ReportDefinition, rows: [[String: ReportCell]], missing: [ClusterName]) throws -> ReportResult {
+        let fields = definition.platformQuery!.fields
+        let request = try ReportRequest(definition: definition, surface: .platform, rawParameters: [], today: "2026-11-24")
+        let scope = try ScopePolicy.scope(for: .platformAdmin(operator: "ops"), on: .platform, purpose: "page model test")
+        return ReportResult(request: request, scope: scope, rows: rows.map { row in fields.map { row[$0.name] ?? .null } },
+                            clusters: ClusterCoverage(answered: [.pool], missing: missing.map { .init(cluster: $0, reason: "did not answer within 10 s") }))
+    }
+
+    @Test func platformFiguresMissingAClusterSaySoOnThePage() throws {
+        let eu = try ClusterName("eu-1")
+        func model(missing: [ClusterName]) throws -> PlatformAnalytics.Model {
+            try PlatformAnalytics.Model(
+                growth: try Self.platformResult(StandardReports.activeLearners, rows: [
+                    ["day": .text("2026-11-24"), "active_learners": .integer(3), "window_active_learners": .integer(4)],
+                ], missing: []),
+                adoption: try Self.platformResult(StandardReports.featureAdoption, rows: [], missing: missing),
+                tenants: try Self.platformResult(StandardReports.tenantOverview, rows: [], missing: missing),
+                operatorName: "ops", days: 30, today: Self.today)
+        }
+        let complete = try model(missing: [])
+        #expect(complete.missingClusters.isEmpty)
+        #expect(!PlatformAnalytics.View(model: complete).render().contains("Incomplete"))
+        let partial = try model(missing: [eu])
+        #expect(partial.missingClusters == ["eu-1"])
+        let rendered = PlatformAnalytics.View(model: partial).render()
+        #expect(rendered.contains("Incomplete: the cluster eu-1 did not answer in time") && rendered.contains("activity is missing from these figures."))
+    }
+
     @Test func aMissingColumnIsAnErrorNotAZero() throws {
         let renamed = try Self.result(StandardReports.completionRateByCourse, order: { fields in
             fields.map { var field = $0; if field.name == "enrolled" { field.name = "enrolments" }; return field }

@@ -36,6 +36,8 @@ extension PlatformAnalytics {
         var tenants: [Tenant]
         /// When a read replica answered any report, the most it was behind the primary; nil when the primary did.
         var replicaLagSeconds: Double? = nil
+        /// Dedicated clusters that did not answer in time: their tenants' activity is missing from the figures.
+        var missingClusters: [String] = []
     }
 }
 
@@ -65,5 +67,6 @@ extension PlatformAnalytics.Model {
                        featuresUsed: try row.integer("features_used") ?? 0)
             })
         replicaLagSeconds = ReplicaNote.lag(of: [growth, adoption, tenants])
+        missingClusters = Array(Set([growth, adoption, tenants].flatMap { $0.clusters?.missing.map(\.cluster.rawValue) ?? [] })).sorted()
     }
 }

@@ -22,8 +22,16 @@ extension PlatformAnalytics {
                     .div(.class("grid single"), tenantPanel),
                 ],
                 footer: ReplicaNote.footer("Days are UTC. Today's figures are partial until the day ends. Figures come from per-tenant roll-ups.",
-                                           lag: model.replicaLagSeconds)
+                                           lag: model.replicaLagSeconds) + missingClustersNote
             ).render()
+        }
+
+        /// Says which dedicated clusters did not answer, so figures without their tenants are never taken for the whole.
+        var missingClustersNote: String {
+            guard !model.missingClusters.isEmpty else { return "" }
+            let names = model.missingClusters.joined(separator: ", ")
+            return " Incomplete: the cluster\(model.missingClusters.count == 1 ? "" : "s") \(names) did not answer in time, "
+                + "so \(model.missingClusters.count == 1 ? "its" : "their") tenants' activity is missing from these figures."
         }
 
         var periodForm: Node<HTML.BodyContext> {
