@@ -6,12 +6,7 @@ public struct TenantSlug: Hashable, Sendable, Codable, CustomStringConvertible {
 
     /// Validates a slug: 2–63 characters, lower-case letters, digits and `-`, starting with a letter.
     public init(_ rawValue: String) throws(TenantScopeError) {
-        let scalars = rawValue.unicodeScalars
-        guard (2...63).contains(scalars.count),
-              let first = scalars.first, ("a"..."z").contains(first),
-              scalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }),
-              !rawValue.hasSuffix("-")
-        else {
+        guard LowercaseName.isValid(rawValue, lengths: 2...63) else {
             throw .invalidInput(
                 "tenant slug '\(rawValue)' is invalid: use 2-63 lower-case letters, digits or '-', starting with a letter"
             )

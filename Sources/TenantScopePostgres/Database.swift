@@ -76,7 +76,7 @@ public final class Database: Sendable {
     /// keeps for the operator's commands), so the schema is the same everywhere before the server opens them.
     public static func migrateDedicatedClusters(controlOwner: DatabaseEndpoint, logger: Logger, progress: @Sendable (String) -> Void) async throws {
         let owners = try await OneShotConnection.with(controlOwner, logger: logger) { connection in
-            try await connection.query("\(unescaped: ClusterRegistry.ownerEndpoints) ORDER BY name", logger: logger).collect()
+            try await connection.query("\(unescaped: ClusterRegistry.ownerEndpointsQuery) ORDER BY name", logger: logger).collect()
                 .map(ClusterRegistry.decodeOwnerEndpoint)
         }
         for (name, owner) in owners {

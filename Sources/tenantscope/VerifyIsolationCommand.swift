@@ -79,6 +79,7 @@ struct VerifyIsolationCommand: AsyncParsableCommand {
 
             progress("Deleting the probe tenants")
             checks += await probe.remove(from: admin, logger: logger)
+            checks += await Self.dedicatedClusterChecks(admin, logger: logger)
             try await Self.audit(admin, checks: checks, probe: probe, server: server, logger: logger)
             return (checks, schemaVersion, Optional(probe))
         }
@@ -105,6 +106,46 @@ struct VerifyIsolationCommand: AsyncParsableCommand {
         let summary = report.summary
         if summary.findings > 0 { throw ExitCode(1) }
         if summary.errors > 0 { throw ExitCode(2) }
+    }
+
+    /// The database checks again in each dedicated cluster's own database (architecture decision 49): its
+    /// schema rules and hardening, then two probe tenants of its own read and attacked there as above. Every
+    /// check's attempt names the cluster. The HTTP checks need no repeat: they reach every cluster through the
+    /// same routing, which `TenantPlacementTests` and `PlacementServeTests` cover.
+    static func dedicatedClusterChecks(_ admin: AdminDatabase, logger: Logger) async -> [IsolationCheck] {
+        let endpoints: [(ClusterName, DatabaseEndpoint)]
+        do {
+            endpoints = try await admin.clusters.dedicatedOwnerEndpoints(logger: logger)
+        } catch {
+            return [IsolationCheck(area: .control, attempt: "list the dedicated clusters", credential: "owner", status: "failed",
+                                   outcome: .error, detail: CLIError(error).description)]
+        }
+        var checks: [IsolationCheck] = []
+        for (name, owner) in endpoints {
+            progress("Checking the dedicated cluster \(name): schema rules, every tenant table, the database escapes")
+            var found: [IsolationCheck] = []
+            do {
+                let cluster = try await AdminDatabase.open(ownerEndpoint: owner, logger: logger)
+                found = try await cluster.withRunningClients {
+                    let db = IsolationDatabaseChecks(admin: cluster, logger: logger)
+                    var found = await db.schema()
+                    let probe = try await IsolationProbe.create(in: cluster, logger: logger, progress: progress)
+                    found += await db.tables(probe)
+                    found += await db.escapes(probe)
+                    found += await probe.remove(from: cluster, logger: logger)
+                    return found
+                }
+            } catch {
+                found.append(IsolationCheck(area: .control, attempt: "check the dedicated cluster", credential: "owner", status: "failed",
+                                            outcome: .error, detail: CLIError(error).description))
+            }
+            checks += found.map { check in
+                var check = check
+                check.attempt = "[cluster \(name)] " + check.attempt
+                return check
+            }
+        }
+        return checks
     }
 
     /// One audit row for the run, as other operator commands write them.

@@ -14,6 +14,26 @@ import Testing
         output.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces) } ?? ""
     }
 
+    /// Runs `tenantscope verify-isolation` against `serve`: its exit status and output, and the attempts of its
+    /// checks and of its findings from the JSON report.
+    static func verifyIsolation(_ serve: ServeProcess, options: [String], root: String) async throws
+        -> (status: Int32, output: String, attempts: [String], findings: [String]) {
+        let reports = root + "/isolation-" + UUID().uuidString.prefix(8)
+        let run = try await TenantScopeBinary.run(["verify-isolation", "--server-url", serve.baseURL, "--report-dir", reports] + options)
+        let data = try #require(FileManager.default.contents(atPath: reports + "/isolation-report.json"), "no report: \(run.output)")
+        let checks = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["checks"] as? [[String: Any]] ?? []
+        let attempts = checks.compactMap { $0["attempt"] as? String }
+        let findings = checks.filter { $0["outcome"] as? String == "finding" }.compactMap { $0["attempt"] as? String }
+        return (run.status, run.output, attempts, findings)
+    }
+
+    /// Runs `sql` as the owner of a cluster's TenantScope database.
+    static func asOwner(of cluster: ClusterName, in clusters: PlacementClusters, _ sql: String) async throws {
+        try await OneShotConnection.with(clusters.dedicated[cluster]!, logger: TestDatabase.logger) { connection in
+            _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestDatabase.logger).collect()
+        }
+    }
+
     static func json(_ body: String) -> [String: Any]? {
         (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
     }
@@ -87,6 +107,18 @@ import Testing
                 #expect(try await clusters.count("app.statements", of: tenant.id, on: PlacementClusters.eu) == 0)
                 let audit = try await TenantScopeBinary.run(["audit", "tail", "--limit", "50"] + options)
                 #expect(audit.output.contains("tenant_moved") && audit.output.contains("tenant_move_started"), "\(audit.output)")
+
+                // verify-isolation checks every dedicated cluster's database too: clean, then with a leaking policy
+                // planted in eu-1 only, which it must find and name there.
+                let clean = try await Self.verifyIsolation(serve, options: options, root: root)
+                #expect(clean.status == 0, "\(clean.output)")
+                #expect(clean.attempts.contains { $0.hasPrefix("[cluster eu-1] ") } && clean.attempts.contains { $0.hasPrefix("[cluster any-1] ") })
+                let plantLeak = "CREATE POLICY placement_leak ON app.statements FOR SELECT TO tenantscope_tenant USING (true)"
+                try await Self.asOwner(of: PlacementClusters.eu, in: clusters, plantLeak)
+                let leaking = try await Self.verifyIsolation(serve, options: options, root: root)
+                try await Self.asOwner(of: PlacementClusters.eu, in: clusters, "DROP POLICY placement_leak ON app.statements")
+                #expect(leaking.status == 1, "\(leaking.output)")
+                #expect(!leaking.findings.isEmpty && leaking.findings.allSatisfy { $0.hasPrefix("[cluster eu-1] ") }, "\(leaking.findings)")
                 await serve.shutDown()
             } catch {
                 await serve.shutDown()

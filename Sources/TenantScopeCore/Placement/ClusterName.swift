@@ -8,12 +8,7 @@ public struct ClusterName: Hashable, Sendable, Codable, CustomStringConvertible 
 
     /// Validates a name: 2–32 lower-case letters, digits and `-`, starting with a letter, not ending with `-`.
     public init(_ rawValue: String) throws(TenantScopeError) {
-        let scalars = rawValue.unicodeScalars
-        guard (2...32).contains(scalars.count),
-              let first = scalars.first, ("a"..."z").contains(first),
-              scalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }),
-              !rawValue.hasSuffix("-")
-        else {
+        guard LowercaseName.isValid(rawValue, lengths: 2...32) else {
             throw .invalidInput("cluster name '\(rawValue)' is invalid: use 2-32 lower-case letters, digits or '-', starting with a letter")
         }
         self.rawValue = rawValue

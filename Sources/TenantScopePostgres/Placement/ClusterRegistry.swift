@@ -82,12 +82,17 @@ public struct ClusterRegistry: Sendable {
     /// The owner's endpoint of a dedicated cluster, for the operator's own work there (migrating it,
     /// placing and moving tenants). Nil for the pool and an unknown name.
     public func ownerEndpoint(of name: ClusterName, logger: Logger) async throws -> DatabaseEndpoint? {
-        try await ownerClient.query("\(unescaped: Self.ownerEndpoints) AND name = \(name.rawValue)", logger: logger)
+        try await ownerClient.query("\(unescaped: Self.ownerEndpointsQuery) AND name = \(name.rawValue)", logger: logger)
             .collect().first.map(Self.decodeOwnerEndpoint)?.1
     }
 
+    /// Every dedicated cluster's owner endpoint, by name (for the operator's checks of each, `verify-isolation`).
+    public func dedicatedOwnerEndpoints(logger: Logger) async throws -> [(ClusterName, DatabaseEndpoint)] {
+        try await ownerClient.query("\(unescaped: Self.ownerEndpointsQuery) ORDER BY name", logger: logger).collect().map(Self.decodeOwnerEndpoint)
+    }
+
     /// What the owner endpoints of the dedicated clusters are read with (`name` and the endpoint's parts).
-    static let ownerEndpoints = "SELECT name, host, port, database, tls, owner_user, owner_password FROM app_private.clusters WHERE host IS NOT NULL"
+    static let ownerEndpointsQuery = "SELECT name, host, port, database, tls, owner_user, owner_password FROM app_private.clusters WHERE host IS NOT NULL"
 
     static func decodeOwnerEndpoint(_ row: PostgresRow) throws -> (ClusterName, DatabaseEndpoint) {
         let (name, host, port, database, tls, user, password) = try row.decode((String, String, Int, String, String, String, String).self)
