@@ -32,29 +32,49 @@ final class MotoServer: @unchecked Sendable {
         self.process = process
     }
 
-    /// Starts moto and waits (at most a minute) until it accepts connections. Fails, never skips,
-    /// when moto is not installed: the S3 store would otherwise go untested without anyone noticing.
+    /// Starts moto and waits (at most a minute) until it answers as moto. Fails, never skips, when moto is not
+    /// installed: the S3 store would otherwise go untested without anyone noticing.
+    ///
+    /// A free port can be taken by another process (a cluster or a server another suite starts at the same
+    /// moment) before moto binds it; then moto exits and a fresh port is tried. "Answers as moto" is checked
+    /// with a request, not by the port being in use, which the other process would satisfy.
     static func start() async throws -> MotoServer {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw Failure(description: "\(binary) is missing: run scripts/ensure-venv.sh (scripts/run-tests.sh runs it before swift test) "
                 + "to install moto[server] into .venv")
         }
         let directory = try TestPostgres.makeTemporaryDirectory("moto")
-        let logPath = directory + "/moto.log"
-        guard let port = FreePort.find() else { throw Failure(description: "no free port on 127.0.0.1") }
-        let process = try ChildProcess.start(binary, ["-H", "127.0.0.1", "-p", String(port)],
-                                             environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") && !$0.key.hasPrefix("MOTO_") },
-                                             outputPath: logPath)
-        Watchdog.killWhenThisProcessExits(process.pid)
-        let server = MotoServer(port: port, logPath: logPath, process: process)
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if FreePort.isInUse(port) { return server }
-            if let status = process.exitStatus { throw Failure(description: "moto_server exited (\(status)) before listening:\n\(server.log)") }
-            try await Task.sleep(for: .milliseconds(100))
+        var lastLog = ""
+        for attempt in 1...5 {
+            let logPath = directory + "/moto-\(attempt).log"
+            guard let port = FreePort.find() else { throw Failure(description: "no free port on 127.0.0.1") }
+            let process = try ChildProcess.start(binary, ["-H", "127.0.0.1", "-p", String(port)],
+                                                 environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") && !$0.key.hasPrefix("MOTO_") },
+                                                 outputPath: logPath)
+            Watchdog.killWhenThisProcessExits(process.pid)
+            let server = MotoServer(port: port, logPath: logPath, process: process)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline, process.exitStatus == nil {
+                if FreePort.isInUse(port), await server.answersAsMoto() {
+                    if process.exitStatus == nil { return server }
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            lastLog = server.log
+            guard let status = process.exitStatus else {
+                await server.stop()
+                throw Failure(description: "moto_server did not answer on \(port) within 60 s:\n\(lastLog)")
+            }
+            guard lastLog.contains("in use") else { throw Failure(description: "moto_server exited (\(status)) before listening:\n\(lastLog)") }
         }
-        await server.stop()
-        throw Failure(description: "moto_server did not listen on \(port) within 60 s:\n\(server.log)")
+        throw Failure(description: "moto_server found each of five free ports taken before it could bind one:\n\(lastLog)")
+    }
+
+    /// Whether the listener on ``port`` is moto: its S3 bucket listing answers.
+    private func answersAsMoto() async -> Bool {
+        guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: endpoint + "/"), timeout: .seconds(2)),
+              let body = try? await response.body.collect(upTo: 1 << 20) else { return false }
+        return String(buffer: body).contains("ListAllMyBucketsResult")
     }
 
     /// SIGTERM, then SIGKILL if it is still there after five seconds.
