@@ -65,14 +65,7 @@ class Bench(Cluster):
         key = re.search(r"^key:\s*(\S+)", credentials, re.M).group(1)
         secret = re.search(r"^secret:\s*(\S+)", credentials, re.M).group(1)
         self.authorization = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
-        # The tenant login and a signed tenant context, as the server sets them (architecture decisions 2, 28),
-        # so pgbench runs under the same row-level security as a request.
-        self.tenant_password = self.psql("SELECT value FROM app_private.settings WHERE key = 'tenant_login_password'")[0][0]
-        self.context = self.psql("""
-            SELECT t.id || '.' || x.expiry || '.'
-                   || encode(app_private.hmac(convert_to(t.id || '.' || x.expiry, 'UTF8'), decode(s.value, 'hex'), 'sha256'), 'hex')
-            FROM app.tenants t, app_private.settings s, (SELECT (extract(epoch FROM now())::bigint + 86400)::text AS expiry) x
-            WHERE t.slug = 'bench-docs' AND s.key = 'tenant_context_key'""")[0][0]
+        self.tenant_password, self.context = self.tenant_login("bench-docs")
 
     def serve(self):
         self.http_port = free_port()
@@ -191,18 +184,10 @@ class Bench(Cluster):
                 "COMMIT;",
                 "",
             ]))
-        env = dict(self.env, PGPASSWORD=self.tenant_password, PGAPPNAME="tenantscope-bench")
-        command = ["pgbench", "-n", "-M", "extended", f"-c{connections}", f"-j{min(connections, 2)}", f"-T{self.args.seconds}",
-                   "-h", "127.0.0.1", "-p", str(self.port), "-U", "tenantscope_app_tenant",
-                   "-D", "agent_prefix=mbox:mailto:learner", "-D", "agent_suffix=@bench.example", "-D", f"ctx={self.context}", "-D", f"activity={ACTIVITY}", "-D", f"registration={REGISTRATION}",
-                   "-D", f"body={self.body}", "-D", f"etag={hashlib.sha1(self.body.encode()).hexdigest()}", "-f", script, "tenantscope"]
-        result = subprocess.run(command, capture_output=True, text=True, env=env)
-        if result.returncode != 0:
-            raise RuntimeError(f"pgbench {operation} failed: {result.stderr.strip()[-500:]}")
-        failed = re.search(r"number of failed transactions: ([0-9]+)", result.stdout)
-        return {"per_second": float(re.search(r"^tps = ([0-9.]+)", result.stdout, re.M).group(1)),
-                "latency_average_ms": float(re.search(r"^latency average = ([0-9.]+) ms", result.stdout, re.M).group(1)),
-                "failed": int(failed.group(1)) if failed else 0}
+        return self.pgbench_as_tenant(script, connections, self.args.seconds, self.tenant_password, {
+            "agent_prefix": "mbox:mailto:learner", "agent_suffix": "@bench.example", "ctx": self.context, "activity": ACTIVITY,
+            "registration": REGISTRATION, "body": self.body, "etag": hashlib.sha1(self.body.encode()).hexdigest(),
+        })
 
     def run(self):
         a = self.args

@@ -12,9 +12,7 @@ pgbench.
 
 import argparse
 import os
-import re
 import statistics
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -47,13 +45,7 @@ class Bench(Cluster):
 
     def setup(self):
         self.cli("tenant", "create", "bench-gate", "--name", "Gate bench")
-        # The tenant login and a signed tenant context, as the server sets them (architecture decisions 2, 28).
-        self.tenant_password = self.psql("SELECT value FROM app_private.settings WHERE key = 'tenant_login_password'")[0][0]
-        self.context = self.psql("""
-            SELECT t.id || '.' || x.expiry || '.'
-                   || encode(app_private.hmac(convert_to(t.id || '.' || x.expiry, 'UTF8'), decode(s.value, 'hex'), 'sha256'), 'hex')
-            FROM app.tenants t, app_private.settings s, (SELECT (extract(epoch FROM now())::bigint + 86400)::text AS expiry) x
-            WHERE t.slug = 'bench-gate' AND s.key = 'tenant_context_key'""")[0][0]
+        self.tenant_password, self.context = self.tenant_login("bench-gate")
 
     def pgbench(self, mode, operation, connections):
         script = os.path.join(self.state_dir, f"pgbench-{mode}-{operation}.sql")
@@ -65,17 +57,7 @@ class Bench(Cluster):
                 "COMMIT;",
                 "",
             ]))
-        env = dict(self.env, PGPASSWORD=self.tenant_password, PGAPPNAME="tenantscope-bench")
-        command = ["pgbench", "-n", "-M", "extended", f"-c{connections}", f"-j{min(connections, 2)}", f"-T{self.args.seconds}",
-                   "-h", "127.0.0.1", "-p", str(self.port), "-U", "tenantscope_app_tenant", "-D", f"ctx={self.context}", "-f", script,
-                   "tenantscope"]
-        result = subprocess.run(command, capture_output=True, text=True, env=env)
-        if result.returncode != 0:
-            raise RuntimeError(f"pgbench {mode} {operation} failed: {result.stderr.strip()[-500:]}")
-        failed = re.search(r"number of failed transactions: ([0-9]+)", result.stdout)
-        return {"per_second": float(re.search(r"^tps = ([0-9.]+)", result.stdout, re.M).group(1)),
-                "latency_average_ms": float(re.search(r"^latency average = ([0-9.]+) ms", result.stdout, re.M).group(1)),
-                "failed": int(failed.group(1)) if failed else 0}
+        return self.pgbench_as_tenant(script, connections, self.args.seconds, self.tenant_password, {"ctx": self.context})
 
     def run(self):
         a = self.args

@@ -74,6 +74,34 @@ class Cluster:
             raise RuntimeError(f"unexpected output of tenantscope {' '.join(arguments)}: {result.stdout.strip()}")
         return match
 
+    def tenant_login(self, slug):
+        """The tenant login's password and a tenant context for `slug` signed with the database's key (valid a
+        day), as the server sets them (architecture decisions 2, 28): pgbench then runs under the same
+        row-level security as a request."""
+        password = self.psql("SELECT value FROM app_private.settings WHERE key = 'tenant_login_password'")[0][0]
+        context = self.psql(f"""
+            SELECT t.id || '.' || x.expiry || '.'
+                   || encode(app_private.hmac(convert_to(t.id || '.' || x.expiry, 'UTF8'), decode(s.value, 'hex'), 'sha256'), 'hex')
+            FROM app.tenants t, app_private.settings s, (SELECT (extract(epoch FROM now())::bigint + 86400)::text AS expiry) x
+            WHERE t.slug = '{slug}' AND s.key = 'tenant_context_key'""")[0][0]
+        return password, context
+
+    def pgbench_as_tenant(self, script, connections, seconds, password, variables):
+        """Runs a pgbench script file as the tenant login (`-M extended`, `-D` for each of `variables`); returns
+        transactions per second, average latency and failed transactions."""
+        env = dict(self.env, PGPASSWORD=password, PGAPPNAME="tenantscope-bench")
+        command = ["pgbench", "-n", "-M", "extended", f"-c{connections}", f"-j{min(connections, 2)}", f"-T{seconds}",
+                   "-h", "127.0.0.1", "-p", str(self.port), "-U", "tenantscope_app_tenant"]
+        for name, value in variables.items():
+            command += ["-D", f"{name}={value}"]
+        result = subprocess.run(command + ["-f", script, "tenantscope"], capture_output=True, text=True, env=env)
+        if result.returncode != 0:
+            raise RuntimeError(f"pgbench {os.path.basename(script)} failed: {result.stderr.strip()[-500:]}")
+        failed = re.search(r"number of failed transactions: ([0-9]+)", result.stdout)
+        return {"per_second": float(re.search(r"^tps = ([0-9.]+)", result.stdout, re.M).group(1)),
+                "latency_average_ms": float(re.search(r"^latency average = ([0-9.]+) ms", result.stdout, re.M).group(1)),
+                "failed": int(failed.group(1)) if failed else 0}
+
     def generate(self, generator, statements, tenants, seed):
         """Creates tenants qb-t001... (the biggest first) and generates the statements; returns seconds."""
         started = time.monotonic()
