@@ -55,6 +55,8 @@ public final class Database: Sendable {
     public let dedicatedClusters: [ClusterName: Database]
     /// Which cluster holds each tenant; refreshed with the credential state.
     public let placement: TenantPlacement
+    /// The server login's pool of this database and of each dedicated cluster, for work over every tenant.
+    public let clusterPools: ClusterPools
     private let logger: Logger
 
     /// Applies pending migrations and reads the server role's password with one owner connection each,
@@ -121,13 +123,16 @@ public final class Database: Sendable {
         appEndpoint: DatabaseEndpoint, logger: Logger, checkpoints: AuditCheckpoints? = nil, limits: Limits = Limits(),
         metrics: any MetricsFactory = MetricsSystem.factory, replicas: ReplicaConfiguration? = nil, cluster: ClusterName = .pool
     ) async throws -> Database {
-        let (version, contextKey, linkKey, tenantPassword) = try await OneShotConnection.with(appEndpoint, logger: logger) { connection in
+        // One connection reads the version, the keys and (in the control database) the dedicated clusters.
+        let (version, contextKey, linkKey, tenantPassword, dedicatedEndpoints) = try await OneShotConnection.with(appEndpoint, logger: logger) {
+            connection in
             let version = try await connection.query("SELECT app.schema_version()", logger: logger).collect().first?.decode(Int.self) ?? 0
-            guard version == Migration.latestVersion else { return (version, "", "", "") }
+            guard version == Migration.latestVersion else { return (version, "", "", "", [(ClusterName, DatabaseEndpoint)]()) }
             let keys = try await connection.query("""
                 SELECT k.tenant_context_key, k.shared_link_key, app.tenant_login_password() FROM app.runtime_keys() k
                 """, logger: logger).collect().first?.decode((String?, String?, String?).self)
-            return (version, keys?.0 ?? "", keys?.1 ?? "", keys?.2 ?? "")
+            let dedicated = cluster.isPool ? try await dedicatedClusterEndpoints(on: connection, logger: logger) : []
+            return (version, keys?.0 ?? "", keys?.1 ?? "", keys?.2 ?? "", dedicated)
         }
         guard version == Migration.latestVersion else {
             let which = cluster.isPool ? "the database schema" : "the schema of the dedicated cluster '\(cluster)'"
@@ -137,7 +142,7 @@ public final class Database: Sendable {
         // The control database names the dedicated clusters; each is opened the same way, as the server login only.
         var dedicated: [ClusterName: Database] = [:]
         if cluster.isPool {
-            for (name, endpoint) in try await dedicatedClusterEndpoints(appEndpoint: appEndpoint, logger: logger) {
+            for (name, endpoint) in dedicatedEndpoints {
                 do {
                     dedicated[name] = try await open(appEndpoint: endpoint, logger: logger, limits: limits, metrics: metrics, cluster: name)
                 } catch let error as TenantScopeError {
@@ -154,16 +159,14 @@ public final class Database: Sendable {
     }
 
     /// The server-login endpoints of the dedicated clusters, from the control database.
-    static func dedicatedClusterEndpoints(appEndpoint: DatabaseEndpoint, logger: Logger) async throws -> [(ClusterName, DatabaseEndpoint)] {
-        try await OneShotConnection.with(appEndpoint, logger: logger) { connection in
-            try await connection.query("SELECT name, host, port, database, tls, app_password FROM app.dedicated_clusters()", logger: logger)
-                .collect().map { row in
-                    let (name, host, port, database, tls, password) = try row.decode((String, String, Int, String, String, String).self)
-                    let endpoint = DatabaseEndpoint(host: host, port: port, username: appRole, password: password, database: database,
-                                                    tls: DatabaseEndpoint.TLSMode(rawValue: tls) ?? .require)
-                    return (try ClusterName(name), endpoint)
-                }
-        }
+    static func dedicatedClusterEndpoints(on connection: PostgresConnection, logger: Logger) async throws -> [(ClusterName, DatabaseEndpoint)] {
+        try await connection.query("SELECT name, host, port, database, tls, app_password FROM app.dedicated_clusters()", logger: logger)
+            .collect().map { row in
+                let (name, host, port, database, tls, password) = try row.decode((String, String, Int, String, String, String).self)
+                let endpoint = DatabaseEndpoint(host: host, port: port, username: appRole, password: password, database: database,
+                                                tls: DatabaseEndpoint.TLSMode(rawValue: tls) ?? .require)
+                return (try ClusterName(name), endpoint)
+            }
     }
 
     init(appEndpoint: DatabaseEndpoint, tenantEndpoint: DatabaseEndpoint, contextKeyHex: String, linkKeyHex: String,
@@ -209,9 +212,11 @@ public final class Database: Sendable {
         self.featureEvents = FeatureEventStore(sessions: sessions)
         self.lrsCredentials = LRSCredentials(pool: pool)
         self.tenantLimits = TenantLimitStore(pool: pool)
-        let appPools = [pool] + dedicatedClusters.keys.sorted { $0.rawValue < $1.rawValue }.compactMap { dedicatedClusters[$0]?.pool }
-        self.savedViews = SavedViewStore(sessions: sessions, pools: appPools, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
-        self.exportJobs = ExportJobStore(sessions: sessions, pools: appPools)
+        let clusterPools = ClusterPools(pools: [(cluster, pool)] + dedicatedClusters.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { ($0.key, $0.value.pool) })
+        self.clusterPools = clusterPools
+        self.savedViews = SavedViewStore(sessions: sessions, pools: clusterPools.pools.map(\.pool), linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
+        self.exportJobs = ExportJobStore(sessions: sessions, clusterPools: clusterPools)
         self.exportSchedules = ExportScheduleStore(sessions: sessions)
         self.exportLinks = try ExportLinkSigner(linkKeyHex: linkKeyHex)
         self.logger = logger

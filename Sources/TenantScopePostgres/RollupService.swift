@@ -80,28 +80,13 @@ public struct RollupService: Service {
     /// rows (actors to derive and days to recompute), and when the oldest was queued. Read through
     /// `app.pending_rollup_work()`, which returns counts and times only, never a row's content.
     func pendingWork() async throws -> [(tenant: TenantID, queued: Int, oldest: Date)] {
-        // Every cluster's queue: one that cannot answer holds up only its own tenants (and is counted as a failure).
-        var work: [(tenant: TenantID, queued: Int, oldest: Date)] = []
-        var failure: (any Error)?
-        var answered = false
-        for cluster in database.clusters {
-            do {
-                work += try await cluster.pool.query("SELECT tenant_id, queued, oldest FROM app.pending_rollup_work()", logger: logger)
-                    .map { row in
-                        let (tenant, queued, oldest) = try row.decode((UUID, Int, Date).self)
-                        return (TenantID(tenant), queued, oldest)
-                    }
-                answered = true
-            } catch {
-                metrics.failures.increment()
-                logger.warning("A cluster's roll-up queue could not be read", metadata: [
-                    "db.cluster": "\(cluster.cluster)", "error.type": "\(type(of: error))",
-                ])
-                failure = failure ?? error
+        // Every cluster's queue; one that cannot answer is counted as a failure and holds up only its own tenants.
+        try await database.clusterPools.collect("roll-up queue", logger: logger, failed: { _ in metrics.failures.increment() }) { pool in
+            try await pool.query("SELECT tenant_id, queued, oldest FROM app.pending_rollup_work()", logger: logger).map { row in
+                let (tenant, queued, oldest) = try row.decode((UUID, Int, Date).self)
+                return (TenantID(tenant), queued, oldest)
             }
         }
-        if !answered, let failure { throw failure }
-        return work
     }
 
     /// What one catch-up of one tenant did.

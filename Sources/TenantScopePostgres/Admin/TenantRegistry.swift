@@ -39,29 +39,28 @@ public struct TenantRegistry: Sendable {
                 guard let tenant = try TenantDirectory.decode(rows).first else {
                     throw TenantScopeError.conflict("a tenant with the slug '\(slug)' already exists")
                 }
-                if let clusterOwner { try await Self.insertCopy(of: tenant, into: clusterOwner, logger: logger) }
+                if let clusterOwner {
+                    try await OneShotConnection.with(clusterOwner, logger: logger) { try await Self.insertCopy(of: tenant, on: $0, logger: logger) }
+                }
                 try await connection.query("COMMIT", logger: logger)
                 return tenant
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)
-                if let error = error as? PSQLError, error.serverInfo?[.sqlState] == "23514" {
-                    throw TenantScopeError.conflict(error.serverInfo?[.message] ?? "residency")
-                }
-                throw error
+                throw ResidencyRefusal.conflict(from: error) ?? error
             }
         }
         logger.info("Tenant created", metadata: ["tenant.id": "\(tenant.id)", "db.cluster": "\(cluster)"])
         return tenant
     }
 
-    /// Writes the tenant's row in a dedicated cluster's own database, as that cluster's owner: the same id,
-    /// slug, name and region; its tier is the control database's to apply, so the row names one that exists there.
-    static func insertCopy(of tenant: Tenant, into clusterOwner: DatabaseEndpoint, logger: Logger) async throws {
-        try await OneShotConnection.with(clusterOwner, logger: logger) { connection in
-            try await connection.query("""
-                INSERT INTO app.tenants (id, slug, name, tier, region)
-                VALUES (\(tenant.id.rawValue), \(tenant.slug.rawValue), \(tenant.name), 'standard', \(tenant.region))
-                """, logger: logger)
-        }
+    /// Writes the tenant's row in a dedicated cluster's own database (`connection`: its owner's), unless it is
+    /// there: the same id, slug, name and region; its tier is the control database's to apply, so the row names
+    /// one that exists there. `tenant create --cluster` and `tenant move` both use it.
+    static func insertCopy(of tenant: Tenant, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("""
+            INSERT INTO app.tenants (id, slug, name, tier, region)
+            VALUES (\(tenant.id.rawValue), \(tenant.slug.rawValue), \(tenant.name), 'standard', \(tenant.region))
+            ON CONFLICT (id) DO NOTHING
+            """, logger: logger)
     }
 }

@@ -30,7 +30,7 @@ public actor RollupWatermarks {
 
     /// Every cluster's watermarks.
     public init(database: Database, refreshInterval: Duration = defaultRefreshInterval) {
-        self.init(pools: database.clusters.map(\.pool), refreshInterval: refreshInterval)
+        self.init(pools: database.clusterPools.pools.map(\.pool), refreshInterval: refreshInterval)
     }
 
     /// The tenant's watermark as of at most `refreshInterval` ago, or nil when it has none (no roll-ups

@@ -11,8 +11,8 @@ import TenantScopeCore
 /// can no longer change the job, and its object is thrown away.
 public struct ExportJobStore: Sendable {
     let sessions: ScopedDatabase
-    /// The server login's pool of every cluster, the pool's first: the worker finds work on each.
-    let pools: [DatabasePool]
+    /// The server login's pool of every cluster: the worker finds work on each.
+    let clusterPools: ClusterPools
 
     /// Who asked: recorded on the job and in its audit rows.
     public struct Requester: Sendable, Hashable {
@@ -104,25 +104,13 @@ public struct ExportJobStore: Sendable {
     /// Which tenants have export work: jobs to run (queued, or running with a lease that ran out), finished
     /// objects past their expiry, and schedules whose slot has come. Tenant ids and counts only.
     public func pendingWork(logger: Logger) async throws -> [(tenant: TenantID, runnable: Int, expiring: Int, dueSchedules: Int)] {
-        // A cluster that cannot answer holds up only its own tenants' exports; with none answering, the worker sees the outage.
-        var work: [(tenant: TenantID, runnable: Int, expiring: Int, dueSchedules: Int)] = []
-        var failure: (any Error)?
-        var answered = false
-        for pool in pools {
-            do {
-                work += try await pool.query("SELECT tenant_id, runnable, expiring, due_schedules FROM app.pending_export_work()", logger: logger)
-                    .map { row in
-                        let (tenant, runnable, expiring, due) = try row.decode((UUID, Int, Int, Int).self)
-                        return (TenantID(tenant), runnable, expiring, due)
-                    }
-                answered = true
-            } catch {
-                logger.warning("A cluster's export work could not be read", metadata: ["error.type": "\(type(of: error))"])
-                failure = failure ?? error
-            }
+        try await clusterPools.collect("export work", logger: logger) { pool in
+            try await pool.query("SELECT tenant_id, runnable, expiring, due_schedules FROM app.pending_export_work()", logger: logger)
+                .map { row in
+                    let (tenant, runnable, expiring, due) = try row.decode((UUID, Int, Int, Int).self)
+                    return (TenantID(tenant), runnable, expiring, due)
+                }
         }
-        if !answered, let failure { throw failure }
-        return work
     }
 
     /// An attempt the worker now holds.

@@ -74,8 +74,8 @@ public struct ClusterRegistry: Sendable {
             let updated = try await ownerClient.query(
                 "UPDATE app_private.clusters SET region = \(region) WHERE name = \(name.rawValue) RETURNING name", logger: logger).collect()
             guard !updated.isEmpty else { throw TenantScopeError.notFound("no cluster named '\(name)'") }
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23514" {
-            throw TenantScopeError.conflict(error.serverInfo?[.message] ?? "residency")
+        } catch {
+            throw ResidencyRefusal.conflict(from: error) ?? error
         }
     }
 

@@ -145,13 +145,7 @@ public struct TenantMover: Sendable {
         try await source.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
         try await destination.query("BEGIN", logger: logger)
         do {
-            if targetIsDedicated {
-                try await destination.query("""
-                    INSERT INTO app.tenants (id, slug, name, tier, region)
-                    VALUES (\(tenant.id.rawValue), \(tenant.slug.rawValue), \(tenant.name), 'standard', \(tenant.region))
-                    ON CONFLICT (id) DO NOTHING
-                    """, logger: logger)
-            }
+            if targetIsDedicated { try await TenantRegistry.insertCopy(of: tenant, on: destination, logger: logger) }
             try await destination.query("DELETE FROM app_private.departed_tenants WHERE tenant_id = \(tenant.id.rawValue)", logger: logger)
             // The learner-key secret first: the learners' insert trigger derives their keys from it.
             let secret = try await source.query(
@@ -258,8 +252,8 @@ public struct TenantMover: Sendable {
     private func switchPlacement(of tenant: Tenant, to target: ClusterName) async throws {
         do {
             try await ownerClient.query("UPDATE app.tenants SET cluster = \(target.rawValue) WHERE id = \(tenant.id.rawValue)", logger: logger)
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23514" {
-            throw TenantScopeError.conflict(error.serverInfo?[.message] ?? "residency")
+        } catch {
+            throw ResidencyRefusal.conflict(from: error) ?? error
         }
     }
 
