@@ -47,8 +47,19 @@ import Testing
     ])
     func anUnprotectedObjectIsReported(_ ddl: String, _ expected: String) async throws {
         let handle = try TestDatabase.current
-        let problems = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+        let problems = try await Self.problems(after: ddl, as: handle.ownerEndpoint)
+        #expect(problems.contains(expected), "got \(problems)")
+    }
+
+    /// The audit's problems after `ddl` (statements split at `;`), run as `endpoint` in a transaction rolled back
+    /// afterwards; with `expectingCleanBefore`, the audit must have found nothing before it.
+    static func problems(after ddl: String, as endpoint: DatabaseEndpoint, expectingCleanBefore: Bool = false) async throws -> [String] {
+        try await OneShotConnection.with(endpoint, logger: TestDatabase.logger) { connection in
             try await connection.query("BEGIN", logger: TestDatabase.logger)
+            if expectingCleanBefore {
+                let before = try await SchemaAudit.problems(on: connection, logger: TestDatabase.logger)
+                #expect(before == [], "the audit found problems before the change: \(before)")
+            }
             for statement in ddl.split(separator: ";") {
                 try await connection.query(PostgresQuery(unsafeSQL: String(statement)), logger: TestDatabase.logger)
             }
@@ -56,7 +67,6 @@ import Testing
             try await connection.query("ROLLBACK", logger: TestDatabase.logger)
             return problems
         }
-        #expect(problems.contains(expected), "got \(problems)")
     }
 
     /// The replicas' streaming login is made by `db start --replicas` with REPLICATION only; anything more is
@@ -73,17 +83,7 @@ import Testing
         let handle = try TestDatabase.current
         var superuser = try await TestPostgres.shared.start().superuserEndpoint
         superuser.database = handle.ownerEndpoint.database
-        let problems = try await OneShotConnection.with(superuser, logger: TestDatabase.logger) { connection in
-            try await connection.query("BEGIN", logger: TestDatabase.logger)
-            let before = try await SchemaAudit.problems(on: connection, logger: TestDatabase.logger)
-            #expect(before == [], "the audit found problems before the change: \(before)")
-            for statement in ddl.split(separator: ";") {
-                try await connection.query(PostgresQuery(unsafeSQL: String(statement)), logger: TestDatabase.logger)
-            }
-            let problems = try await SchemaAudit.problems(on: connection, logger: TestDatabase.logger)
-            try await connection.query("ROLLBACK", logger: TestDatabase.logger)
-            return problems
-        }
+        let problems = try await Self.problems(after: ddl, as: superuser, expectingCleanBefore: true)
         #expect(problems.contains(expected), "got \(problems)")
     }
 

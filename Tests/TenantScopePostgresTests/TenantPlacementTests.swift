@@ -80,6 +80,31 @@ import Testing
         }
     }
 
+    /// Shared links are resolved through the link index of every cluster: a link opens its own tenant's view,
+    /// wherever that tenant lives, and never another's.
+    @Test func aSharedLinkOpensItsOwnTenantsViewOnWhicheverCluster() async throws {
+        try await PlacementClusters.with { clusters in
+            let suffix = String(UUID().uuidString.prefix(6)).lowercased()
+            let onPool = try await clusters.admin.tenants.create(slug: TenantSlug("link-pool-\(suffix)"), name: "Pool", logger: Self.logger)
+            let dedicated = try await clusters.admin.tenants.create(slug: TenantSlug("link-eu-\(suffix)"), name: "EU", region: "eu",
+                                                                    cluster: PlacementClusters.eu, logger: Self.logger)
+            let views = clusters.database.savedViews
+            var tokens: [TenantID: (token: String, view: UUID)] = [:]
+            for tenant in [onPool, dedicated] {
+                let scope = tenant.id.testScope
+                let view = try await views.save(in: scope, name: "view of \(tenant.slug)", days: 7, course: nil, logger: Self.logger)
+                let shared = try #require(try await views.share(in: scope, view: view.id, lifetime: .seconds(600), logger: Self.logger))
+                tokens[tenant.id] = (shared.token, view.id)
+            }
+            #expect(try await clusters.count("app.shared_links", of: dedicated.id, on: PlacementClusters.eu) == 1)
+            #expect(try await clusters.count("app.shared_links", of: dedicated.id, on: .pool) == 0)
+            for tenant in [onPool, dedicated] {
+                let opened = try #require(try await views.resolve(token: tokens[tenant.id]!.token, logger: Self.logger))
+                #expect(opened.scope.tenant == tenant.id && opened.view.id == tokens[tenant.id]!.view && opened.view.name == "view of \(tenant.slug)")
+            }
+        }
+    }
+
     @Test func residencyRefusesAClusterOfAnotherRegion() async throws {
         try await PlacementClusters.with { clusters in
             let suffix = String(UUID().uuidString.prefix(6)).lowercased()
