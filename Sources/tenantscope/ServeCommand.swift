@@ -72,6 +72,11 @@ struct ServeCommand: AsyncParsableCommand {
                                valueName: "seconds"))
     var tenantQueueWait: Double = 10
 
+    @Option(help: ArgumentHelp(
+        "Seconds a request over its tenant's rate waits for its tokens (it is paced to the rate); one whose tokens come later is answered 429 when this wait is over. 0 refuses at once.",
+        valueName: "seconds"))
+    var tenantRateWait = Double(TenantLimitEnforcer.Settings.defaultRateWait.components.seconds)
+
     @Option(help: ArgumentHelp("Seconds between reloads of the tier limits and overrides; changes apply within this long.", valueName: "seconds"))
     var tenantLimitsRefresh: Double = 5
 
@@ -117,6 +122,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard tenantQueueWait >= 0, tenantQueueWait <= 600 else {
             throw ValidationError("--tenant-queue-wait takes seconds between 0 and 600, got \(tenantQueueWait)")
+        }
+        guard tenantRateWait >= 0, tenantRateWait <= 60 else {
+            throw ValidationError("--tenant-rate-wait takes seconds between 0 and 60, got \(tenantRateWait)")
         }
         guard (0...64).contains(exportWorkers) else { throw ValidationError("--export-workers takes 0 to 64, got \(exportWorkers)") }
         guard exportRetentionDays > 0, exportRetentionDays <= 3650 else {
@@ -218,6 +226,7 @@ struct ServeCommand: AsyncParsableCommand {
                     reportCacheBytes: reportCacheMb << 20, exports: exports,
                     tenantLimits: tenantLimits ? .init(
                         maximumWait: .milliseconds(Int64(tenantQueueWait * 1000)),
+                        rateWait: .milliseconds(Int64(tenantRateWait * 1000)),
                         refreshInterval: .milliseconds(Int64(tenantLimitsRefresh * 1000))) : nil
                 ), tokens: verifier,
                 catalog: try StandardReports.catalog(), logger: logger, metrics: metrics,

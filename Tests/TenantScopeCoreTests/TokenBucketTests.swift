@@ -19,6 +19,24 @@ import Testing
         #expect((0..<4).map { _ in bucket.take(at: 200).allowed } == [true, true, true, false])
     }
 
+    @Test func aTakeWithinTheWaitReservesItsTokensAndLaterTakesQueueBehindIt() {
+        var bucket = TokenBucket(policy: RatePolicy(perSecond: 2, burst: 1), now: 0)
+        let takes = (0..<3).map { _ in bucket.take(at: 0, maximumWait: 1) }
+        #expect(takes.map(\.allowed) == [true, true, true])
+        #expect(takes.map(\.wait) == [0, 0.5, 1.0], "each waits for the token after the one reserved before it")
+        #expect(takes.map(\.remaining) == [0, 0, 0], "a bucket held below zero has nothing left, never less")
+        // The next token is 1.5 s away, beyond the wait: refused, after waiting the whole second, and told to
+        // come back half a second after that.
+        let refused = bucket.take(at: 0, maximumWait: 1)
+        #expect(!refused.allowed && refused.wait == 1.0 && abs(refused.retryAfter - 0.5) < 1e-9)
+        #expect(abs(refused.resetAfter - 1.5) < 1e-9, "two tokens owed and the burst's one are 1.5 s of refill")
+        // The refusal reserved nothing: at 1.5 s the bucket holds one token again.
+        #expect(bucket.take(at: 1.5).allowed && !bucket.take(at: 1.5).allowed)
+        // Without a wait, an empty bucket refuses at once, as it always did.
+        let now = bucket.take(at: 1.5, maximumWait: 0)
+        #expect(!now.allowed && now.wait == 0)
+    }
+
     @Test func aClockThatStepsBackNeverMintsTokens() {
         var bucket = TokenBucket(policy: RatePolicy(perSecond: 1, burst: 1), now: 50)
         #expect(bucket.take(at: 50).allowed)

@@ -17,20 +17,22 @@ import Testing
 
     /// `limits` runs before the server starts: the server loads every tenant's limits when it starts and then
     /// every few seconds, so a change made while it runs would race that load.
-    func withApp(guardMode: GuardedSQLService.GuardMode = .enforced, limits: @Sendable (TwoTenants) async throws -> Void,
+    func withApp(guardMode: GuardedSQLService.GuardMode = .enforced, rateWait: Duration = .zero, limits: @Sendable (TwoTenants) async throws -> Void,
                  _ body: @Sendable (any TestClientProtocol, TwoTenants) async throws -> Void) async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         try await limits(fixture)
-        try await serve(handle, fixture, guardMode: guardMode, body)
+        try await serve(handle, fixture, guardMode: guardMode, rateWait: rateWait, body)
     }
 
+    /// `rateWait` is zero unless a test is about it: a request over its rate is then refused at once.
     func serve<Fixture: Sendable>(_ handle: TestDatabase, _ fixture: Fixture, guardMode: GuardedSQLService.GuardMode = .enforced,
+                                  rateWait: Duration = .zero,
                                   _ body: @Sendable (any TestClientProtocol, Fixture) async throws -> Void) async throws {
         let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits)
         var configuration = ServerConfiguration(port: 0, rollupInterval: nil)
         configuration.sqlGuard = guardMode
-        configuration.tenantLimits = .init(maximumWait: .milliseconds(300))
+        configuration.tenantLimits = .init(maximumWait: .milliseconds(300), rateWait: rateWait)
         let app = buildApplication(database: database, configuration: configuration, tokens: try await TestTokens.verifier(for: database),
                                    catalog: try StandardReports.catalog(), logger: TestDatabase.logger)
         try await app.test(.router) { client in try await body(client, fixture) }
@@ -72,6 +74,40 @@ import Testing
             let (otherStatus, otherBody, otherHeaders) = try await Self.sql(client, tokenB, "SELECT course_iri FROM courses")
             #expect(otherStatus == .ok && otherBody.contains(fixture.b.canary), "\(otherBody)")
             #expect(otherHeaders[Self.rateLimitPolicy] == "\"api\";q=100;w=5")
+        }
+    }
+
+    /// With a rate wait, a tenant just over its rate is paced, not refused: three requests sent together under a
+    /// burst of one and two a second are all answered, the last no sooner than its token (1 s on). A tenant
+    /// whose next token is far beyond the wait is refused, but only when the wait is over, so a client that
+    /// retries every 429 at once cannot turn refusals into load. Both fail with the wait at zero.
+    @Test func aTenantJustOverItsRateIsPacedAndOneFarOverIsRefusedOnlyAfterTheWait() async throws {
+        let handle = try TestDatabase.current
+        try await withApp(rateWait: .seconds(2), limits: { fixture in
+            try await handle.admin.tiers.setOverride(.init(api: RatePolicy(perSecond: 2, burst: 1)), of: fixture.a.tenant.id,
+                                                     logger: TestDatabase.logger)
+            try await handle.admin.tiers.setOverride(.init(api: RatePolicy(perSecond: 0.001, burst: 1)), of: fixture.b.tenant.id,
+                                                     logger: TestDatabase.logger)
+        }) { client, fixture in
+            let tokenA = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+            let tokenB = try await TestTokens.tenant(fixture.b.tenant.id, role: .analyst)
+            let clock = ContinuousClock()
+            let start = clock.now
+            async let first = Self.sql(client, tokenA, "SELECT 1 AS one")
+            async let second = Self.sql(client, tokenA, "SELECT 1 AS one")
+            async let third = Self.sql(client, tokenA, "SELECT 1 AS one")
+            let paced = try await [first, second, third]
+            #expect(paced.allSatisfy { $0.0 == .ok }, "\(paced.map { ($0.0, $0.1, $0.2) })")
+            // One token at once and one every half second: the third cannot be answered before 1 s.
+            #expect(start.duration(to: clock.now) >= .milliseconds(990), "\(paced.map { ($0.0, $0.1, $0.2) })")
+
+            #expect(try await Self.sql(client, tokenB, "SELECT 1 AS one").0 == .ok)
+            let refusedAt = clock.now
+            let (status, body, headers) = try await Self.sql(client, tokenB, "SELECT 1 AS one")
+            #expect(status == .tooManyRequests && body.contains("API request rate is used up"), "\(status) \(body)")
+            #expect(refusedAt.duration(to: clock.now) >= .milliseconds(1990), "refused only when the 2 s wait is over")
+            // Retry-After counts from the refusal: the token is about 1,000 s away, less the wait.
+            #expect(headers[.retryAfter].flatMap(Int.init).map { (900...1000).contains($0) } == true, "\(headers)")
         }
     }
 

@@ -12,24 +12,36 @@ public final class TenantLimitEnforcer: Sendable {
         public var maximumWait: Duration
         /// Requests of one tenant (or tier) that may wait at once; more get 429 at once.
         public var maximumQueued: Int
+        /// How long a request over its tenant's rate waits for its tokens: within it the request is paced to
+        /// the rate; beyond it, it is refused with 429 when this wait is over, not at once (decision 51).
+        /// Zero refuses at once.
+        public var rateWait: Duration
         /// How often every tenant's limits are reloaded from the database.
         public var refreshInterval: Duration
 
-        public init(maximumWait: Duration = .seconds(10), maximumQueued: Int = 256,
+        public init(maximumWait: Duration = .seconds(10), maximumQueued: Int = 256, rateWait: Duration = defaultRateWait,
                     refreshInterval: Duration = TenantLimitsCache.defaultRefreshInterval) {
             self.maximumWait = maximumWait
             self.maximumQueued = maximumQueued
+            self.rateWait = rateWait
             self.refreshInterval = refreshInterval
         }
+
+        /// Two seconds: an interactive page waits that long for a paced answer, and a client flooding at once
+        /// on N connections is answered at most N/2 times a second.
+        public static let defaultRateWait: Duration = .seconds(2)
     }
 
     public let limits: TenantLimitsCache
     let rates = TenantRateLimiter()
+    /// ``Settings/rateWait`` in seconds.
+    let rateWait: Double
     let tenants: FairQueueLimiter<TenantID>
     let tiers: FairQueueLimiter<String>
 
     public init(store: TenantLimitStore, settings: Settings = Settings(), logger: Logger) {
         self.limits = TenantLimitsCache(store: store, refreshInterval: settings.refreshInterval, logger: logger)
+        self.rateWait = Double(settings.rateWait.components.seconds) + Double(settings.rateWait.components.attoseconds) / 1e18
         let queue = FairQueueLimiter<TenantID>.Limits(maximumWait: settings.maximumWait, maximumQueued: settings.maximumQueued)
         self.tenants = FairQueueLimiter(limits: queue, subject: "this tenant")
         self.tiers = FairQueueLimiter(limits: .init(maximumWait: settings.maximumWait, maximumQueued: settings.maximumQueued),
@@ -38,16 +50,28 @@ public final class TenantLimitEnforcer: Sendable {
 
     /// Charges the items of an LRS batch beyond the first (the request itself paid one unit in
     /// ``TenantLimitMiddleware``): a batch of 100 statements costs 100 units of the tenant's LRS rate. Throws
-    /// ``RateLimited`` before anything is stored when the tenant's bucket does not hold them. The bucket as
-    /// the charge left it goes to `note`, for the answer's `RateLimit` field.
+    /// ``RateLimited`` before anything is stored when the tenant's bucket does not hold them, or will not
+    /// within the rate wait. The bucket as the charge left it goes to `note`, for the answer's `RateLimit` field.
     func chargeBatch(of tenant: TenantID, items: Int, note: RateLimitNote, logger: Logger) async throws {
-        guard items > 1, let policy = await limits.limits(for: tenant, logger: logger).ingest else { return }
-        let decision = rates.take(tenant, on: .ingest, policy: policy, count: items - 1)
-        let fields = RateLimitFields.fields(.ingest, policy: policy, decision: decision)
+        let resolved = await limits.limits(for: tenant, logger: logger)
+        guard items > 1, let policy = resolved.ingest else { return }
+        try await charge(tenant, on: .ingest, policy: policy, units: items - 1, tier: resolved.tier, note: note, logger: logger)
+    }
+
+    /// Takes `units` from the tenant's bucket for `surface`, waiting for them when they come within the rate
+    /// wait. A refusal also waits the rate wait out before it throws ``RateLimited`` (429 with `Retry-After`):
+    /// a client that retries every 429 at once would otherwise make refusals the load, and take the CPU the
+    /// other tenants' requests need (decision 51). The bucket as the charge left it goes to `note`.
+    func charge(_ tenant: TenantID, on surface: TenantLimits.Surface, policy: RatePolicy, units: Int = 1, tier: String,
+                note: RateLimitNote, logger: Logger) async throws {
+        let decision = rates.take(tenant, on: surface, policy: policy, count: units, maximumWait: rateWait)
+        let fields = RateLimitFields.fields(surface, policy: policy, decision: decision)
         note.record(fields)
+        if decision.wait > 0 { try await Task.sleep(for: .seconds(decision.wait)) }
         guard decision.allowed else {
-            logger.info("Tenant request rate used up", metadata: ["limit.surface": "ingest", "limit.items": "\(items)"])
-            throw RateLimited(surface: .ingest, fields: fields, retryAfterSeconds: max(1, Int(decision.retryAfter.rounded(.up))))
+            logger.info("Tenant request rate used up",
+                        metadata: ["limit.surface": "\(surface.rawValue)", "limit.tier": "\(tier)", "limit.units": "\(units)"])
+            throw RateLimited(surface: surface, fields: fields, retryAfterSeconds: max(1, Int(decision.retryAfter.rounded(.up))))
         }
     }
 

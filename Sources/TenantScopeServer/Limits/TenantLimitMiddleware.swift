@@ -3,7 +3,7 @@ import Hummingbird
 import TenantScopeCore
 
 /// Applies the tenant's limits to a tenant route group: a token from the tenant's bucket for the surface
-/// (429 when it is empty, `RateLimit` fields on every answer), and, for report work, a slot in the tenant's
+/// (waited for within the rate wait, else 429; `RateLimit` fields on every answer), and, for report work, a slot in the tenant's
 /// queue and in its tier's connection budget.
 struct TenantLimitMiddleware: RouterMiddleware {
     typealias Context = TenantRequestContext
@@ -27,13 +27,7 @@ struct TenantLimitMiddleware: RouterMiddleware {
         let tenant = context.scope.tenant
         let limits = await enforcer.limits.limits(for: tenant, logger: context.logger)
         if let policy = limits.rate(for: work.surface) {
-            let decision = enforcer.rates.take(tenant, on: work.surface, policy: policy)
-            let fields = RateLimitFields.fields(work.surface, policy: policy, decision: decision)
-            context.rateLimit.record(fields)
-            guard decision.allowed else {
-                context.logger.info("Tenant request rate used up", metadata: ["limit.surface": "\(work.surface.rawValue)", "limit.tier": "\(limits.tier)"])
-                throw RateLimited(surface: work.surface, fields: fields, retryAfterSeconds: max(1, Int(decision.retryAfter.rounded(.up))))
-            }
+            try await enforcer.charge(tenant, on: work.surface, policy: policy, tier: limits.tier, note: context.rateLimit, logger: context.logger)
         }
         var response: Response
         do {

@@ -33,8 +33,10 @@ public final class TenantRateLimiter: Sendable {
     /// Buckets held now (for tests).
     var count: Int { state.withLock { $0.buckets.count } }
 
-    /// Takes `count` units from the tenant's bucket for `surface`, shaped by `policy`.
-    public func take(_ tenant: TenantID, on surface: TenantLimits.Surface, policy: RatePolicy, count: Int = 1) -> TokenBucket.Decision {
+    /// Takes `count` units from the tenant's bucket for `surface`, shaped by `policy`, reserving them when
+    /// they come within `maximumWait` seconds (``TokenBucket/take(_:at:maximumWait:)``).
+    public func take(_ tenant: TenantID, on surface: TenantLimits.Surface, policy: RatePolicy, count: Int = 1,
+                     maximumWait: Double = 0) -> TokenBucket.Decision {
         let now = seconds(since: origin)
         return state.withLock { state in
             if state.buckets.count > sweepAbove, now - state.sweptAt >= sweepInterval {
@@ -44,7 +46,7 @@ public final class TenantRateLimiter: Sendable {
             let key = Key(tenant: tenant, surface: surface)
             var bucket = state.buckets[key] ?? TokenBucket(policy: policy, now: now)
             bucket.adopt(policy, at: now)
-            let decision = bucket.take(count, at: now)
+            let decision = bucket.take(count, at: now, maximumWait: maximumWait)
             state.buckets[key] = bucket
             return decision
         }
