@@ -32,7 +32,14 @@ public actor TenantLimitsCache: Service {
     public func limits(for tenant: TenantID, logger: Logger) async -> TenantLimits {
         if let limits = snapshot[tenant] { return limits }
         let now = ContinuousClock.now
-        if let missedAt = misses[tenant], missedAt.duration(to: now) < refreshInterval { return .newTenantDefault }
+        if let missedAt = misses[tenant], missedAt.duration(to: now) < refreshInterval {
+            // Requests that arrive while the tenant's first request loads share that load: answering them the
+            // default would run a tenant's concurrent first requests under the standard tier's limits.
+            if let loading, loading.startedAt >= missedAt, let loaded = try? await loading.task.value {
+                return loaded[tenant] ?? .newTenantDefault
+            }
+            return .newTenantDefault
+        }
         misses[tenant] = now
         if misses.count > 10_000 { misses = misses.filter { $0.value.duration(to: now) < refreshInterval } }
         do {
