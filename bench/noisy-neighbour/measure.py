@@ -11,7 +11,9 @@ PostgreSQL, the case limits exist for):
 2. flood, limits off (`serve --no-tenant-limits`): the noisy tenant also runs its four reports at 16
    connections (4 per report) and posts batches of 100 statements at 2 connections;
 3. flood, limits on (the default), the noisy tenant in the `standard` tier: the same flood under its limits;
-4. the same with the noisy tenant moved to the `free` tier (`tenantscope tenant limits qb-t001 --tier free`).
+4. the same with the noisy tenant moved to the `free` tier (`tenantscope tenant limits qb-t001 --tier free`);
+5. the standard tier again with `--tenant-rate-wait 0`: requests over the rate refused at once, as before
+   architecture decision 51, which shows what pacing and held refusals change.
 
 Writes bench/results/noisy-neighbour.{json,md}. Python 3 standard library, psql and wrk.
 """
@@ -33,15 +35,17 @@ from cluster import Cluster, progress as tagged_progress, run_facts, write_resul
 REPORTS = ["active_learners", "completion_rate_by_course", "time_to_complete", "cohort_comparison"]
 NOISY, QUIET = "qb-t001", "qb-t002"
 AIM_RATIO = 2.0
-# name, limits on, flood, the noisy tenant's tier
+# name, serve's limit options, flood, the noisy tenant's tier
 PHASES = [
-    ("idle", True, False, "standard"),
-    ("flood_limits_off", False, True, "standard"),
-    ("flood_limits_on_standard", True, True, "standard"),
-    ("flood_limits_on_free", True, True, "free"),
+    ("idle", [], False, "standard"),
+    ("flood_limits_off", ["--no-tenant-limits"], True, "standard"),
+    ("flood_limits_on_standard", [], True, "standard"),
+    ("flood_limits_on_free", [], True, "free"),
+    ("flood_limits_on_standard_refused_at_once", ["--tenant-rate-wait", "0"], True, "standard"),
 ]
 LABELS = {"idle": "idle", "flood_limits_off": "flood, limits off", "flood_limits_on_standard": "flood, limits on, noisy tenant standard",
-          "flood_limits_on_free": "flood, limits on, noisy tenant free"}
+          "flood_limits_on_free": "flood, limits on, noisy tenant free",
+          "flood_limits_on_standard_refused_at_once": "flood, limits on, noisy tenant standard, `--tenant-rate-wait 0`"}
 
 
 def progress(message):
@@ -80,8 +84,8 @@ class Bench(Cluster):
         super().__init__(args.state_dir, args.bin)
         self.args = args
 
-    def serve(self, limits):
-        return self.start_serve("--report-cache-mb", "0", *([] if limits else ["--no-tenant-limits"]))
+    def serve(self, limit_options):
+        return self.start_serve("--report-cache-mb", "0", *limit_options)
 
     def stop(self, process):
         process.send_signal(signal.SIGTERM)
@@ -101,9 +105,9 @@ class Bench(Cluster):
             return cookie.split(";", 1)[0]
         raise RuntimeError("/embed/learning did not redirect")
 
-    def phase(self, name, limits, flood, tokens, lrs_authorization):
+    def phase(self, name, limit_options, flood, tokens, lrs_authorization):
         a = self.args
-        process, port = self.serve(limits)
+        process, port = self.serve(limit_options)
         try:
             base = f"http://127.0.0.1:{port}"
             cookie = self.session_cookie(port, tokens["quiet"])
@@ -154,10 +158,10 @@ class Bench(Cluster):
         credential = re.search(r"key:\s+(\S+)", key).group(1) + ":" + re.search(r"secret:\s+(\S+)", key).group(1)
         authorization = "Basic " + base64.b64encode(credential.encode()).decode()
         result["limits"] = {}
-        for name, limits, flood, tier in PHASES:
+        for name, limit_options, flood, tier in PHASES:
             self.cli("tenant", "limits", NOISY, "--tier", tier)
             result["limits"][tier] = self.cli("tenant", "limits", NOISY)
-            result["phases"][name] = self.phase(name, limits, flood, tokens, authorization)
+            result["phases"][name] = self.phase(name, limit_options, flood, tokens, authorization)
         return result
 
 
@@ -178,7 +182,9 @@ def write_markdown(path, data):
         f"({r['tenant_statements'].get(QUIET, 0):,}), in the `standard` tier (the noisy one in the tier its phase names). The quiet tenant's dashboard page "
         f"(`/dashboards/learning`, four report panels) at one connection, {data['parameters']['seconds']} s per phase, "
         "report cache off so every request reaches PostgreSQL. The flood: the noisy tenant's four reports at 16 "
-        "connections (4 each) and batches of 100 statements at 2 connections, with no back-off on 429.",
+        "connections (4 each) and batches of 100 statements at 2 connections, with no back-off on 429. With the limits on, "
+        "a request over the noisy tenant's rate waits up to `--tenant-rate-wait` (2 s by default) for its tokens, and one "
+        "whose tokens come later is refused when that wait is over (architecture decision 51); the last phase refuses at once.",
         "",
         "| phase | quiet p50 ms | quiet p99 ms | p99 / idle | quiet req/s | noisy report req/s (non-2xx) | noisy ingest req/s (non-2xx) |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -194,13 +200,15 @@ def write_markdown(path, data):
     standard = phases["flood_limits_on_standard"]["quiet"]["p99_ms"] / idle
     free = phases["flood_limits_on_free"]["quiet"]["p99_ms"] / idle
     off = phases["flood_limits_off"]["quiet"]["p99_ms"] / idle
+    at_once = phases["flood_limits_on_standard_refused_at_once"]["quiet"]["p99_ms"] / idle
     quiet_errors = sum(phases[p]["quiet"]["non_2xx"] for p in phases)
     lines += [
         "",
         f"Aim (issue 18): the quiet tenant's p99 under the flood within {AIM_RATIO:.0f}× of idle with the limits on. In this run: "
         f"{off:.2f}× with the limits off; with them on, {standard:.2f}× when the noisy tenant is in the standard tier "
         f"({'met' if standard <= AIM_RATIO else 'not met'}) and {free:.2f}× when it is in the free tier "
-        f"({'met' if free <= AIM_RATIO else 'not met'}).",
+        f"({'met' if free <= AIM_RATIO else 'not met'}). Refusing at once instead (`--tenant-rate-wait 0`, the standard tier): "
+        f"{at_once:.2f}×.",
         "",
         "The quiet tenant got no answer other than 2xx." if quiet_errors == 0 else
         f"The quiet tenant got {quiet_errors} answers other than 2xx.",
