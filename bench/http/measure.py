@@ -56,11 +56,15 @@ class Bench(Cluster):
     def run(self):
         a = self.args
         result = {"runs": {}}
-        progress(f"Generating {a.statements} statements over {a.tenants} tenants")
-        result["generate_s"] = round(self.generate(a.generator, a.statements, a.tenants, a.seed), 1)
-        progress("Rebuilding the roll-ups")
-        result["rebuild_s"] = self.rebuild()
-        self.settle()
+        if a.reuse:
+            progress(f"Measuring the kept dataset in {a.state_dir} as it is")
+            result["generate_s"] = result["rebuild_s"] = None
+        else:
+            progress(f"Generating {a.statements} statements over {a.tenants} tenants")
+            result["generate_s"] = round(self.generate(a.generator, a.statements, a.tenants, a.seed), 1)
+            progress("Rebuilding the roll-ups")
+            result["rebuild_s"] = self.rebuild()
+            self.settle()
         result["tenant_statements"] = int(self.psql(
             "SELECT count(*) FROM app.statements s JOIN app.tenants t ON t.id = s.tenant_id WHERE t.slug = 'qb-t001'")[0][0])
         token = self.cli("token", "issue", "--tenant", "qb-t001", "--role", "viewer", "--ttl", "7200").strip().splitlines()[-1]
@@ -93,7 +97,8 @@ def write_markdown(path, data):
         "wrk, the server and PostgreSQL share the same two cores, so absolute rates are lower than on a separate client; "
         "the two modes are measured in the same run, one after the other.",
         "",
-        f"Dataset: {data['parameters']['statements']:,} generated statements over {data['parameters']['tenants']} tenants; the biggest "
+        f"Dataset: {data['parameters']['statements']:,} generated statements over {data['parameters']['tenants']} tenants"
+        f"{' (the dataset bench/query generated and kept)' if r['generate_s'] is None else ''}; the biggest "
         f"tenant (`qb-t001`, {r['tenant_statements']:,} statements) is asked, with a viewer token, for each report with its catalog "
         f"defaults, {data['parameters']['seconds']} s per cell. \"uncached\" is `serve --report-cache-mb 0` (each request runs its "
         "scoped transaction on the roll-ups); \"cached\" is the default, where the same question is answered from the "
@@ -129,6 +134,7 @@ def main():
         parser.add_argument(name, required=True)
     for name in ("--statements", "--tenants", "--seed", "--seconds"):
         parser.add_argument(name, type=int, required=True)
+    parser.add_argument("--reuse", action="store_true", help="measure the dataset in --state-dir as it is (no generation)")
     args = parser.parse_args()
 
     result = Bench(args).run()

@@ -10,6 +10,8 @@
 #   STATEMENTS        statements to generate (default 1000000), TENANTS (default 50), SEED (default 1)
 #   SECONDS_PER_CELL  how long wrk drives each report at each connection count (default 5)
 #   RESULTS_DIR       where to write http.json and http.md (default bench/results)
+#   BENCH_REUSE_STATE a stopped cluster that bench/query kept (KEEP_STATE=1) with STATEMENTS over TENANTS: measured
+#                     as it is, without generating (bench/scaling uses it)
 #
 # Needs bash, python3 (standard library), psql, wrk (apt-get install -y wrk), and root or a `postgres` OS user
 # as the embedded PostgreSQL does. Generates its data with bench/query/generate.sql in its own cluster.
@@ -36,4 +38,5 @@ bench_start_cluster
 
 python3 "$REPO/bench/http/measure.py" \
   --state-dir "$STATE" --bin "$BIN" --results-dir "$RESULTS_DIR" --generator "$REPO/bench/query/generate.sql" \
-  --statements "$STATEMENTS" --tenants "$TENANTS" --seed "$SEED" --seconds "$SECONDS_PER_CELL" --load-start "$LOAD_START"
+  --statements "$STATEMENTS" --tenants "$TENANTS" --seed "$SEED" --seconds "$SECONDS_PER_CELL" --load-start "$LOAD_START" \
+  ${BENCH_REUSE_STATE:+--reuse}

@@ -106,7 +106,7 @@ class Cluster:
         """Creates tenants qb-t001... (the biggest first) and generates the statements; returns seconds."""
         started = time.monotonic()
         self.psql(f"""INSERT INTO app.tenants (slug, name, tier)
-                      SELECT format('qb-t%s', lpad(i::text, 3, '0')), format('Bench tenant %s', i), 'standard'
+                      SELECT format('qb-t%s', lpad(i::text, greatest(3, length(i::text)), '0')), format('Bench tenant %s', i), 'standard'
                       FROM generate_series(1, {tenants}) i""", user="tenantscope")
         self.psql(None, variables={"statements": statements, "seed": seed}, single_transaction=True, file=generator)
         return time.monotonic() - started

@@ -49,7 +49,8 @@ AS $$ SELECT overlay(overlay(md5(name) placing '4' from 13) placing '8' from 17)
 -- No temp table has a tenant_id column, so the product's schema audit never trips over one.
 CREATE TEMP TABLE qb_tenant AS
 WITH ranked AS (
-  SELECT id AS tid, slug, row_number() OVER (ORDER BY slug) AS rank FROM app.tenants WHERE slug LIKE 'qb-t%'
+  -- Ranked by the slug's number: qb-t1000 comes after qb-t999 (slugs have three digits or more).
+  SELECT id AS tid, slug, row_number() OVER (ORDER BY substring(slug FROM 5)::int) AS rank FROM app.tenants WHERE slug ~ '^qb-t[0-9]+$'
 ), shares AS (
   SELECT tid, slug, rank, floor(:statements::bigint * (1.0 / rank) / sum(1.0 / rank) OVER ())::bigint AS share FROM ranked
 )

@@ -14,6 +14,7 @@
 #   RLS_RUNS         runs of each RLS query each way (default 21); each measurement follows one warm-up
 #   RESULTS_DIR      where to write query.json and query.md (default bench/results)
 #   KEEP_STATE=1     keep the cluster's state directory (stopped) instead of deleting it
+#   STATE_DIR        the state directory to use (default a fresh one under /tmp); it must not exist yet
 #
 # Needs: bash, python3 (standard library), psql, and root or a `postgres` OS user as the product's embedded
 # PostgreSQL does. Starts its own embedded cluster in a fresh directory under /tmp and stops it at the end.
@@ -39,7 +40,7 @@ BIN=$(realpath "$BIN")
 command -v psql >/dev/null || fail "psql not found (apt-get install -y postgresql-client)"
 command -v python3 >/dev/null || fail "python3 not found"
 [[ "$STATEMENTS" =~ ^[0-9]+$ && "$STATEMENTS" -ge 1000 ]] || fail "STATEMENTS must be an integer >= 1000"
-[[ "$TENANTS" =~ ^[0-9]+$ && "$TENANTS" -ge 3 && "$TENANTS" -le 999 ]] || fail "TENANTS must be an integer in 3...999"
+[[ "$TENANTS" =~ ^[0-9]+$ && "$TENANTS" -ge 3 && "$TENANTS" -le 9999 ]] || fail "TENANTS must be an integer in 3...9999"
 [[ "$SEED" =~ ^[0-9]+$ ]] || fail "SEED must be a non-negative integer"
 for n in SERVED_RUNS COLD_RUNS RLS_RUNS; do [[ "${!n}" =~ ^[1-9][0-9]*$ ]] || fail "$n must be a positive integer"; done
 
@@ -48,7 +49,12 @@ unset DATABASE_URL TENANTSCOPE_STATE_DIR
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 STARTED=$(date +%s)
-STATE=$(mktemp -d /tmp/tenantscope-qbench.XXXXXX)
+if [[ -n "${STATE_DIR:-}" ]]; then
+  [[ ! -e "$STATE_DIR" ]] || fail "STATE_DIR=$STATE_DIR exists already"
+  mkdir -p "$STATE_DIR" && STATE=$(realpath "$STATE_DIR")
+else
+  STATE=$(mktemp -d /tmp/tenantscope-qbench.XXXXXX)
+fi
 chmod 755 "$STATE"   # the postgres OS user (when run as root) must reach STATE/postgres
 
 cleanup() {
@@ -88,7 +94,7 @@ as_superuser() { PGPASSWORD=$SUPERUSER_PASSWORD psql -X -q -v ON_ERROR_STOP=1 "h
 T0=$(now)
 progress "Creating $TENANTS tenants (as the owner role)"
 as_owner -c "INSERT INTO app.tenants (slug, name, tier)
-             SELECT format('qb-t%s', lpad(i::text, 3, '0')), format('Query bench tenant %s', i),
+             SELECT format('qb-t%s', lpad(i::text, greatest(3, length(i::text)), '0')), format('Query bench tenant %s', i),
                     CASE WHEN i <= 3 THEN 'enterprise' ELSE 'standard' END
              FROM generate_series(1, $TENANTS) i"
 progress "Generating $STATEMENTS statements (set-based SQL as the superuser, one transaction)"
