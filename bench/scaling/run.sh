@@ -14,6 +14,7 @@
 #   SECONDS_PER_CELL  bench/http's seconds per report and connection count (default 5)
 #   SERVED_RUNS, COLD_RUNS, RLS_RUNS   bench/query's runs (defaults 20, 5, 21)
 #   RESULTS_DIR       where to write scaling.json, scaling.md and scaling/ (default bench/results)
+#   NOTE              a sentence for the results on what else ran on the machine meanwhile
 #
 # Needs what bench/query and bench/http need (psql, wrk, python3), and for 10M statements about 20 GB of disk.
 set -euo pipefail
@@ -69,5 +70,5 @@ for size in $SIZES; do
   STATE=""
 done
 
-python3 "$REPO/bench/scaling/summarize.py" --results-dir "$RESULTS_DIR" --labels "${labels[@]}"
+python3 "$REPO/bench/scaling/summarize.py" --results-dir "$RESULTS_DIR" --labels "${labels[@]}" --note "${NOTE:-}"
 progress "Wrote $RESULTS_DIR/scaling.json and scaling.md in $(( $(date +%s) - STARTED )) s"
