@@ -1,8 +1,11 @@
-"""Ingest benchmark driver: xAPI statements per second over HTTP against a raw COPY of the same rows.
+"""Ingest benchmark driver: xAPI statements per second over HTTP against a raw COPY of the same rows, and
+against Ralph (PyPI ralph-malph, file-system backend) given the same batches.
 
-Called by bench/ingest/run.sh with a running server and its owner database URL. Standard library only.
+Called by bench/ingest/run.sh with a running server, its owner database URL and, unless RALPH_URL is empty, a
+running Ralph. Each side is paused (SIGSTOP) while the other is measured. Standard library only.
 """
 import base64
+import signal
 import http.client
 import json
 import os
@@ -22,9 +25,17 @@ KEYS = json.loads(os.environ["LRS_KEYS"])          # [[slug, key, secret], ...]
 COPY_TENANT = os.environ["COPY_TENANT_ID"]
 SOURCE_TENANT = os.environ["SOURCE_TENANT_ID"]
 COUNT = int(os.environ.get("STATEMENTS", "20000"))
-THREADS = int(os.environ.get("CONCURRENCY", "4"))
+CLIENTS = [int(n) for n in os.environ.get("CLIENTS", "1 4").split()]
+BATCH_SIZES = [100, 500]
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 RESULTS = os.environ["RESULTS_DIR"]
+SERVER_PID = int(os.environ["SERVER_PID"])
+RALPH_URL = urllib.parse.urlparse(os.environ["RALPH_URL"]) if os.environ.get("RALPH_URL") else None
+RALPH_PID = int(os.environ["RALPH_PID"]) if RALPH_URL else None
+RALPH_CREDENTIALS = os.environ.get("RALPH_CREDENTIALS", "")
+RALPH_STORE = os.environ.get("RALPH_STORE", "")
+# Issue 16: acknowledged ingest at least 0.7 of COPY, and at least 10x Ralph in every cell.
+AIM_COPY, AIM_RALPH = 0.7, 10.0
 
 VERBS = ["experienced", "attempted", "completed", "passed", "answered"]
 NOW = datetime.now(timezone.utc)
@@ -62,24 +73,31 @@ def statements(count, seed):
     return out
 
 
-def run_http(batch_size):
-    bodies = []
+def batches(batch_size, credentials):
+    """The same statements for every cell of a batch size, as (Authorization, body) pairs; TenantScope's batches
+    go to its tenants in turn, Ralph's all to its one user."""
     per_batch = statements(COUNT, batch_size)
+    out = []
     for index, start in enumerate(range(0, COUNT, batch_size)):
-        slug, key, secret = KEYS[index % len(KEYS)]
-        auth = "Basic " + base64.b64encode(("%s:%s" % (key, secret)).encode()).decode()
-        bodies.append((auth, json.dumps(per_batch[start:start + batch_size]).encode()))
-    queue = list(enumerate(bodies))
+        user, secret = credentials[index % len(credentials)]
+        auth = "Basic " + base64.b64encode(("%s:%s" % (user, secret)).encode()).decode()
+        out.append((auth, json.dumps(per_batch[start:start + batch_size]).encode()))
+    return out
+
+
+def post_all(url, bodies, clients):
+    """POSTs every body to url/xAPI/statements from `clients` connections; returns the seconds until the last answer."""
+    queue = list(bodies)
     lock = threading.Lock()
     failures = []
 
     def worker():
-        connection = http.client.HTTPConnection(URL.hostname, URL.port, timeout=300)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
         while True:
             with lock:
                 if not queue or failures:
                     break
-                _, (auth, body) = queue.pop()
+                auth, body = queue.pop()
             connection.request("POST", "/xAPI/statements", body=body, headers={
                 "Authorization": auth, "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"})
             response = connection.getresponse()
@@ -90,21 +108,52 @@ def run_http(batch_size):
         connection.close()
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
     if failures:
-        sys.exit("error: a batch was refused: " + failures[0])
+        sys.exit("error: a batch was refused by %s: %s" % (url.geturl(), failures[0]))
+    return started, time.perf_counter() - started
+
+
+def paused(pid):
+    """SIGSTOPs a process for the length of a `with` block (the other side's measurement)."""
+    class Pause:
+        def __enter__(self):
+            if pid:
+                os.kill(pid, signal.SIGSTOP)
+
+        def __exit__(self, *exc):
+            if pid:
+                os.kill(pid, signal.SIGCONT)
+    return Pause()
+
+
+def run_tenantscope(batch_size, clients):
+    bodies = batches(batch_size, [(key, secret) for _, key, secret in KEYS])
+    with paused(RALPH_PID):
+        started, elapsed = post_all(URL, bodies, clients)
+        derived = wait_for_derivation() - started
+    rate, derived_rate = COUNT / elapsed, COUNT / derived
+    progress("TenantScope, batches of %d, %d client(s): %d statements in %.2f s = %.0f statements/s; derived after %.2f s = %.0f/s"
+             % (batch_size, clients, COUNT, elapsed, rate, derived, derived_rate))
+    return {"seconds": round(elapsed, 3), "statements_per_second": round(rate), "seconds_until_derived": round(derived, 3),
+            "derived_statements_per_second": round(derived_rate)}
+
+
+def run_ralph(batch_size, clients):
+    # Every cell starts from an empty store: Ralph's file-system backend reads its whole file for the ids of every
+    # POST, so a store that kept earlier cells' statements would make each later cell slower.
+    open(RALPH_STORE, "w").close()
+    user, secret = RALPH_CREDENTIALS.split(":", 1)
+    bodies = batches(batch_size, [(user, secret)])
+    with paused(SERVER_PID):
+        _, elapsed = post_all(RALPH_URL, bodies, clients)
     rate = COUNT / elapsed
-    progress("HTTP, batches of %d: %d statements in %.2f s = %.0f statements/s" % (batch_size, COUNT, elapsed, rate))
-    derived = wait_for_derivation() - started
-    derived_rate = COUNT / derived
-    progress("  ...and derived (learners, courses, enrollments) after %.2f s = %.0f statements/s" % (derived, derived_rate))
-    return {"batch_size": batch_size, "statements": COUNT, "seconds": round(elapsed, 3), "statements_per_second": round(rate),
-            "seconds_until_derived": round(derived, 3), "derived_statements_per_second": round(derived_rate)}
+    progress("Ralph, batches of %d, %d client(s): %d statements in %.2f s = %.0f statements/s" % (batch_size, clients, COUNT, elapsed, rate))
+    return {"seconds": round(elapsed, 3), "statements_per_second": round(rate)}
 
 
 def wait_for_derivation():
@@ -146,23 +195,35 @@ def run_copy(rows_file, rows):
     return {"statements": rows, "seconds_median_of_3": round(seconds, 3), "statements_per_second": round(rate)}
 
 
+def median_cell(runs, keys):
+    cell = {key: statistics.median(run[key] for run in runs) for key in keys}
+    cell["rounds"] = len(runs)
+    cell["statements_per_second_range"] = [min(r["statements_per_second"] for r in runs), max(r["statements_per_second"] for r in runs)]
+    return cell
+
+
 def main():
-    progress("Generating %d statements per batch size over %d tenants, %d client threads" % (COUNT, len(KEYS), THREADS))
-    # Rounds alternate the batch sizes, and each figure is the median of its rounds: on a shared 2-core
-    # machine single runs vary by a third or more.
-    rounds = {100: [], 500: []}
+    progress("%d statements per cell over %d tenants; batches of %s at %s client(s); %d rounds; Ralph %s" % (
+        COUNT, len(KEYS), BATCH_SIZES, CLIENTS, ROUNDS, "at " + RALPH_URL.geturl() if RALPH_URL else "not measured"))
+    # Rounds go through every cell, TenantScope then Ralph, and each figure is the median of its rounds: on a
+    # shared 2-core machine single runs vary by a third or more.
+    cells = [(size, clients) for size in BATCH_SIZES for clients in CLIENTS]
+    runs = {cell: {"tenantscope": [], "ralph": []} for cell in cells}
     for round_number in range(ROUNDS):
         progress("Round %d of %d" % (round_number + 1, ROUNDS))
-        for size in rounds:
-            rounds[size].append(run_http(size))
+        for size, clients in cells:
+            runs[(size, clients)]["tenantscope"].append(run_tenantscope(size, clients))
+            if RALPH_URL:
+                runs[(size, clients)]["ralph"].append(run_ralph(size, clients))
     http_results = []
-    for size, runs in rounds.items():
-        median = {key: statistics.median(run[key] for run in runs)
-                  for key in ("seconds", "statements_per_second", "seconds_until_derived", "derived_statements_per_second")}
-        median.update({"batch_size": size, "statements": COUNT, "rounds": len(runs),
-                       "statements_per_second_range": [min(r["statements_per_second"] for r in runs),
-                                                       max(r["statements_per_second"] for r in runs)]})
-        http_results.append(median)
+    for (size, clients), sides in runs.items():
+        cell = {"batch_size": size, "clients": clients, "statements": COUNT,
+                "tenantscope": median_cell(sides["tenantscope"], ("seconds", "statements_per_second", "seconds_until_derived",
+                                                                  "derived_statements_per_second"))}
+        if sides["ralph"]:
+            cell["ralph"] = median_cell(sides["ralph"], ("seconds", "statements_per_second"))
+            cell["ratio_to_ralph"] = round(cell["tenantscope"]["statements_per_second"] / cell["ralph"]["statements_per_second"], 2)
+        http_results.append(cell)
     with tempfile.TemporaryDirectory() as directory:
         rows_file = os.path.join(directory, "rows.csv")
         os.chmod(directory, 0o755)
@@ -173,50 +234,76 @@ def main():
         subprocess.run(["psql", os.environ["SUPERUSER_URL"], "-X", "-q", "-v", "ON_ERROR_STOP=1"], input=export, text=True, check=True)
         rows = sum(1 for _ in open(rows_file, encoding="utf-8"))
         copy_result = run_copy(rows_file, rows)
+    copy_rate = copy_result["statements_per_second"]
+    for cell in http_results:
+        cell["ratio_to_copy"] = round(cell["tenantscope"]["statements_per_second"] / copy_rate, 3)
+        cell["derived_ratio_to_copy"] = round(cell["tenantscope"]["derived_statements_per_second"] / copy_rate, 3)
     result = {
         "benchmark": "ingest",
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         # BINARY_COMMIT: the commit the binary was built from, when it is not the checkout's HEAD.
         "commit": subprocess.run(["git", "rev-parse", "--short", os.environ.get("BINARY_COMMIT", "HEAD")], capture_output=True,
                                  text=True).stdout.strip(),
+        "dirty": bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()),
         "binary": os.environ.get("BINARY_KIND", "unknown"),
         "machine": {"cpus": os.cpu_count(), "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
-        "tenants": len(KEYS), "client_threads": THREADS, "rounds": ROUNDS,
+        "tenants": len(KEYS), "clients": CLIENTS, "rounds": ROUNDS, "ralph": os.environ.get("RALPH_VERSION") if RALPH_URL else None,
         "http": http_results, "copy": copy_result,
-        "ratio_http_to_copy": {str(r["batch_size"]): round(r["statements_per_second"] / copy_result["statements_per_second"], 3) for r in http_results},
+        "aims": {"ratio_to_copy": AIM_COPY, "ratio_to_ralph": AIM_RALPH,
+                 "copy_met": all(c["ratio_to_copy"] >= AIM_COPY for c in http_results),
+                 "ralph_met": bool(RALPH_URL) and all(c["ratio_to_ralph"] >= AIM_RALPH for c in http_results)},
     }
     with open(os.path.join(RESULTS, "ingest.json"), "w") as handle:
         json.dump(result, handle, indent=2)
-    copy_rate = copy_result["statements_per_second"]
-    result["ratio_derived_to_copy"] = {str(r["batch_size"]): round(r["derived_statements_per_second"] / copy_rate, 3) for r in http_results}
+        handle.write("\n")
+    write_markdown(result)
+    progress("Wrote %s/ingest.json and ingest.md" % RESULTS)
+
+
+def write_markdown(result):
+    copy_rate = result["copy"]["statements_per_second"]
+    ralph = result["ralph"]
     lines = [
         "# Ingest benchmark", "",
-        "Run %s on commit %s, %s build, %d CPUs, %.0f GiB; %d tenants, %d client threads, %d statements per batch size "
-        "and round; HTTP figures are the median of %d rounds (range in brackets), COPY the median of 3 loads." % (
-            result["date"], result["commit"], result["binary"], result["machine"]["cpus"], result["machine"]["memory_gib"],
-            len(KEYS), THREADS, COUNT, ROUNDS), "",
-        "| Path | Statements/s | Ratio to COPY |", "|---|---:|---:|",
+        "Run %s on commit %s%s, %s build, %d CPUs, %.0f GiB; %d tenants; %d statements per cell; each figure is the median of "
+        "%d rounds (range in brackets), COPY the median of 3 loads. %s" % (
+            result["date"], result["commit"], " (working tree with uncommitted changes)" if result["dirty"] else "", result["binary"],
+            result["machine"]["cpus"], result["machine"]["memory_gib"], result["tenants"], COUNT, result["rounds"],
+            ("Ralph %s (file-system backend) got the same batches in the same run." % ralph) if ralph else "Ralph was not measured."),
+        "",
+        "| batches of | clients | TenantScope: stored and acknowledged, statements/s | ratio to COPY | until derived, statements/s | "
+        "Ralph, statements/s | TenantScope / Ralph |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in http_results:
-        size = str(r["batch_size"])
-        lines.append("| HTTP `POST /xAPI/statements`, batches of %s: stored and acknowledged | %d [%d–%d] | %.2f |" % (
-            size, r["statements_per_second"], r["statements_per_second_range"][0], r["statements_per_second_range"][1],
-            result["ratio_http_to_copy"][size]))
-        lines.append("| HTTP, batches of %s: until learners, courses and enrollments are derived | %d | %.2f |" % (
-            size, r["derived_statements_per_second"], result["ratio_derived_to_copy"][size]))
-    lines.append("| Raw `COPY` of the same rows (ceiling) | %d | 1.00 |" % copy_rate)
+    for cell in result["http"]:
+        t = cell["tenantscope"]
+        r = cell.get("ralph")
+        lines.append("| %d | %d | %d [%d–%d] | %.2f | %d (%.2f of COPY) | %s | %s |" % (
+            cell["batch_size"], cell["clients"], t["statements_per_second"], t["statements_per_second_range"][0],
+            t["statements_per_second_range"][1], cell["ratio_to_copy"], t["derived_statements_per_second"], cell["derived_ratio_to_copy"],
+            "%d [%d–%d]" % (r["statements_per_second"], *r["statements_per_second_range"]) if r else "–",
+            "**%.1f×**" % cell["ratio_to_ralph"] if r else "–"))
+    lines.append("| Raw `COPY` of the same rows (ceiling) | | %d | 1.00 | | | |" % copy_rate)
+    aims = result["aims"]
     lines += ["",
+              "Aims (issue 16): acknowledged ingest at least %.1f of COPY in every cell — %s; at least %.0f× Ralph in every cell — %s." % (
+                  AIM_COPY, "met" if aims["copy_met"] else "not met", AIM_RALPH,
+                  ("met" if aims["ralph_met"] else "not met") if ralph else "not measured"),
+              "",
               "\"Stored and acknowledged\" is the HTTP ingest rate: JSON parsing, xAPI validation, Basic authentication, the "
               "multi-row insert, voiding checks and queueing the touched actors, in one transaction per batch, timed until "
               "the last response. \"Until derived\" runs the clock on until the roll-up service, running in the same server "
               "at the same time (`--rollup-interval 0.5`: a pass every 0.5 s; the default is 5 s), has "
               "emptied the derivation queue (learners, courses and enrollments current). The COPY "
               "figure is a bare bulk load by the PostgreSQL superuser: no parsing, validation, derivation or row-level "
-              "security. The client, the server and PostgreSQL share the same 2 cores, so the client's CPU use lowers "
-              "the HTTP figures."]
+              "security. Ralph runs as one uvicorn process (its LRS app with the file-system backend: one file holds every "
+              "statement, and each POST's ids are checked against it), on a store emptied before every cell; it "
+              "validates each statement with its pydantic models and stores it whole. Its file-system backend is set to "
+              "append (`bench/ingest/ralph_app.py`): as released it writes with `create`, which fails every POST after the first. TenantScope's server is paused "
+              "(SIGSTOP) while Ralph is measured, and Ralph while TenantScope is. The client, the server and PostgreSQL "
+              "share the same 2 cores, so the client's CPU use lowers the HTTP figures of both."]
     with open(os.path.join(RESULTS, "ingest.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
-    progress("Wrote %s/ingest.json and ingest.md" % RESULTS)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Ingest benchmark: xAPI statements per second over HTTP (batches of 100 and 500, several tenants) and, in
-# the same run, a raw COPY of the same rows as the ceiling. Writes bench/results/ingest.{json,md}.
+# Ingest benchmark: xAPI statements per second over HTTP (batches of 100 and 500, at 1 and 4 clients, several
+# tenants) and, in the same run, a raw COPY of the same rows as the ceiling and Ralph (PyPI ralph-malph, its
+# file-system backend) given the same batches, each side paused while the other is measured. Writes
+# bench/results/ingest.{json,md}.
 #
 #   swift build -c release && bench/ingest/run.sh
-#   STATEMENTS=50000 CONCURRENCY=4 ROUNDS=5 TENANTSCOPE_BIN=.build/release/tenantscope bench/ingest/run.sh
+#   STATEMENTS=50000 CLIENTS="1 4 8" ROUNDS=5 TENANTSCOPE_BIN=.build/release/tenantscope bench/ingest/run.sh
+#   RALPH=0 bench/ingest/run.sh         # without Ralph
+#
+# Ralph is installed on first use into bench/.cache/ralph-venv (git-ignored) from PyPI: python3 with venv and pip.
 #   KEEP_STATE=1 bench/ingest/run.sh    # keep the state directory (and its database) for a closer look
 #   RESULTS_DIR=/tmp/ingest-check bench/ingest/run.sh   # write ingest.{json,md} elsewhere (a check run)
 #   BINARY_COMMIT=abc1234 TENANTSCOPE_BIN=/tmp/old/release/tenantscope ...  # a binary built from another commit
@@ -19,8 +24,12 @@ mkdir -p "$RESULTS_DIR"
 STATE=$(mktemp -d /tmp/tenantscope-ingest.XXXXXX)
 chmod 755 "$STATE"
 SERVER_PID=""
+RALPH_PID=""
 cleanup() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then kill -INT "$SERVER_PID"; wait "$SERVER_PID" || true; fi
+  for pid in "$SERVER_PID" "$RALPH_PID"; do
+    # A paused process (the benchmark stops each side while it measures the other) must go on to hear the signal.
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then kill -CONT "$pid"; kill -INT "$pid"; wait "$pid" || true; fi
+  done
   if [[ -n "${KEEP_STATE:-}" ]]; then echo "• State kept in $STATE"; else rm -rf "$STATE"; fi
 }
 trap cleanup EXIT
@@ -38,7 +47,10 @@ KEYS+="]"
 
 echo "• Starting the server"
 # --no-tenant-limits: this measures capacity, not one tenant's share of it (that is bench/noisy-neighbour).
-"$BIN" serve --state-dir "$STATE" --port 0 --max-body-bytes 16777216 --rollup-interval 0.5 --no-tenant-limits >"$STATE/server.out" 2>"$STATE/server.err" &
+# Each server in a session of its own (setsid): the benchmark stops one while it measures the other, and a stopped
+# process in the script's own process group would get SIGHUP from the kernel when any other member exits (the rule
+# for orphaned process groups with stopped members), killing both servers.
+setsid "$BIN" serve --state-dir "$STATE" --port 0 --max-body-bytes 16777216 --rollup-interval 0.5 --no-tenant-limits >"$STATE/server.out" 2>"$STATE/server.err" &
 SERVER_PID=$!
 URL=""
 for _ in $(seq 1 120); do
@@ -48,10 +60,47 @@ for _ in $(seq 1 120); do
 done
 [[ -n "$URL" ]] || { cat "$STATE/server.err" >&2; exit 1; }
 
+RALPH=${RALPH:-1}
+RALPH_VERSION=5.1.0
+RALPH_URL=""
+RALPH_CREDENTIALS=""
+if [[ "$RALPH" == 1 ]]; then
+  RALPH_VENV=bench/.cache/ralph-venv
+  if [[ ! -x "$RALPH_VENV/bin/ralph" || ! -x "$RALPH_VENV/bin/uvicorn" ]]; then
+    echo "• Installing Ralph $RALPH_VERSION from PyPI into $RALPH_VENV (once)"
+    python3 -m venv "$RALPH_VENV" || { echo "error: python3 -m venv failed (apt-get install -y python3-venv)" >&2; exit 1; }
+    # requests: ralph.api imports it (its OIDC module) although no extra of ralph-malph 5.1.0 names it.
+    "$RALPH_VENV/bin/pip" install --quiet --disable-pip-version-check "ralph-malph[lrs,cli]==$RALPH_VERSION" requests
+  fi
+  RALPH_PASSWORD=$(python3 -c "import secrets; print(secrets.token_hex(16))")
+  mkdir -p "$STATE/ralph"
+  # Both the auth command and the server read these (ralph.api loads the backend when it is imported).
+  export RALPH_AUTH_FILE="$STATE/ralph-auth.json" RALPH_RUNSERVER_BACKEND=fs RALPH_BACKENDS__LRS__FS__DEFAULT_DIRECTORY_PATH="$STATE/ralph"
+  "$RALPH_VENV/bin/ralph" auth --username bench --password "$RALPH_PASSWORD" --scope all \
+    --agent-ifi-mbox mailto:bench@bench.example --write-to-disk >/dev/null 2>"$STATE/ralph-auth.err" \
+    || { tail -n 20 "$STATE/ralph-auth.err" >&2; exit 1; }
+  RALPH_PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+  echo "• Starting Ralph (its LRS app in one uvicorn process, file-system backend appending) on port $RALPH_PORT"
+  # bench/ingest/ralph_app.py says why the backend is set to append.
+  setsid "$RALPH_VENV/bin/uvicorn" --app-dir "$PWD/bench/ingest" ralph_app:app --host 127.0.0.1 --port "$RALPH_PORT" --log-level warning \
+    >"$STATE/ralph.out" 2>"$STATE/ralph.err" &
+  RALPH_PID=$!
+  RALPH_URL="http://127.0.0.1:$RALPH_PORT"
+  for _ in $(seq 1 120); do
+    curl -fs "$RALPH_URL/__heartbeat__" >/dev/null 2>&1 && break
+    kill -0 "$RALPH_PID" 2>/dev/null || { cat "$STATE/ralph.err" >&2; exit 1; }
+    sleep 0.5
+  done
+  curl -fs "$RALPH_URL/__heartbeat__" >/dev/null || { echo "error: Ralph did not answer its heartbeat" >&2; cat "$STATE/ralph.err" >&2; exit 1; }
+  RALPH_CREDENTIALS="bench:$RALPH_PASSWORD"
+fi
+
 OWNER_URL=$("$BIN" db url --state-dir "$STATE" 2>/dev/null)
 SUPERUSER_URL=$(python3 -c "import json,sys; s=json.load(open('$STATE/embedded.json')); print('postgresql://postgres:%s@127.0.0.1:%d/tenantscope?sslmode=disable' % (s['superuserPassword'], s['port']))")
 tenant_id() { psql "$SUPERUSER_URL" -XAtq -c "SELECT id FROM app.tenants WHERE slug = '$1'"; }
 
 SERVER_URL="$URL" OWNER_URL="$OWNER_URL" SUPERUSER_URL="$SUPERUSER_URL" LRS_KEYS="$KEYS" \
 COPY_TENANT_ID=$(tenant_id copy-ceiling) SOURCE_TENANT_ID=$(tenant_id bench-1) BINARY_KIND="$KIND" \
+SERVER_PID="$SERVER_PID" RALPH_URL="$RALPH_URL" RALPH_PID="$RALPH_PID" RALPH_CREDENTIALS="$RALPH_CREDENTIALS" \
+RALPH_STORE="$STATE/ralph/fs_lrs.jsonl" RALPH_VERSION="$RALPH_VERSION" \
 RESULTS_DIR="$RESULTS_DIR" python3 bench/ingest/ingest.py
