@@ -3,8 +3,8 @@ import Hummingbird
 import TenantScopeCore
 
 /// Applies the tenant's limits to a tenant route group: a token from the tenant's bucket for the surface
-/// (waited for within the rate wait, else 429; `RateLimit` fields on every answer), and, for report work, a slot in the tenant's
-/// queue and in its tier's connection budget.
+/// (waited for within the rate wait, else 429; `RateLimit` fields on every answer), and, for report work, a
+/// slot in the tenant's queue and in its tier's connection budget.
 struct TenantLimitMiddleware: RouterMiddleware {
     typealias Context = TenantRequestContext
 
