@@ -643,11 +643,20 @@ CREATE FUNCTION app.platform_window_learners(window_days integer) RETURNS TABLE(
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-  SELECT l.tenant_id, count(*)
-  FROM app.learner_active_days l
-  WHERE window_days BETWEEN 1 AND 3660 AND l.last_day >= current_date - (window_days - 1)
-    AND l.active && daterange(current_date - (window_days - 1), current_date, '[]')
-  GROUP BY l.tenant_id
+  SELECT x.tenant_id, sum(x.learners)::bigint
+  FROM (
+    SELECT l.tenant_id, count(*) AS learners
+    FROM app.learner_active_days l
+    WHERE window_days BETWEEN 1 AND 3660 AND l.last_day BETWEEN current_date - (window_days - 1) AND current_date
+    GROUP BY l.tenant_id
+    UNION ALL
+    SELECT l.tenant_id, count(*)
+    FROM app.learner_active_days l
+    WHERE window_days BETWEEN 1 AND 3660 AND l.last_day > current_date
+      AND l.active && daterange(current_date - (window_days - 1), current_date, '[]')
+    GROUP BY l.tenant_id
+  ) x
+  GROUP BY x.tenant_id
 $$;
 
 CREATE FUNCTION app.rebuild_learner_activity_days(days date[]) RETURNS void

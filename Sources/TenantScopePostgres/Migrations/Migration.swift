@@ -51,6 +51,7 @@ extension Migration {
         .proportionalCatchUp,
         .tenantPlacement,
         .tenantGate,
+        .windowLearnersFromTheIndex,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
