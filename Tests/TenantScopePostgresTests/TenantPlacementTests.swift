@@ -13,25 +13,27 @@ import Testing
     static let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "placement-test"])
 
     /// One tenant's test data: statements over the last three weeks and a few feature events.
-    static func load(_ tenant: TenantID, seed: UInt64, into database: Database) async throws {
-        let statements = RandomStatements.make(seed: seed, count: 40, start: Date().addingTimeInterval(-20 * 86_400), spanDays: 21,
+    /// `now` dates the data: two loads meant to hold the same data must share it, or a statement near midnight
+    /// falls on another day in one of them.
+    static func load(_ tenant: TenantID, seed: UInt64, now: Date, into database: Database) async throws {
+        let statements = RandomStatements.make(seed: seed, count: 40, start: now.addingTimeInterval(-20 * 86_400), spanDays: 21,
                                                host: "placement\(seed).example")
         _ = try await database.statements.store(try StatementBatch.parse(Data(XAPIJSON.array(statements).utf8), validator: validator),
                                                 in: tenant.testScope, logger: logger)
         let events = (0..<Int(seed % 4 + 2)).map { index in
             FeatureEvent(id: DeterministicUUID.make("placement-\(seed)-\(index)"), featureKey: ["dashboards", "exports", "sso"][index % 3],
-                         actor: "actor-\(index % 2)", occurredAt: Date().addingTimeInterval(Double(-index) * 86_400))
+                         actor: "actor-\(index % 2)", occurredAt: now.addingTimeInterval(Double(-index) * 86_400))
         }
         _ = try await database.featureEvents.store(events, in: tenant.testScope, logger: logger)
     }
 
     /// The same three tenants (slug, region, data) in `admin`'s database, each on the cluster `place` gives it.
-    static func makeTenants(in admin: AdminDatabase, suffix: String, place: (Int) -> ClusterName) async throws -> [Tenant] {
+    static func makeTenants(in admin: AdminDatabase, suffix: String, now: Date = Date(), place: (Int) -> ClusterName) async throws -> [Tenant] {
         var tenants: [Tenant] = []
         for (index, region) in ["default", "eu", "us"].enumerated() {
             let tenant = try await admin.tenants.create(slug: TenantSlug("place-\(index)-\(suffix)"), name: "Placement \(index)", region: region,
                                                         cluster: place(index), logger: logger)
-            try await load(tenant.id, seed: UInt64(100 + index), into: admin.runtime)
+            try await load(tenant.id, seed: UInt64(100 + index), now: now, into: admin.runtime)
             tenants.append(tenant)
         }
         try await RollupService(database: admin.runtime, logger: logger).pass(among: Set(tenants.map(\.id)))
@@ -130,10 +132,12 @@ import Testing
     @Test func platformReportsOverThreeClustersAnswerWhatOneClusterDoes() async throws {
         let handle = try TestDatabase.current
         let suffix = String(UUID().uuidString.prefix(6)).lowercased()
-        _ = try await Self.makeTenants(in: handle.admin, suffix: suffix) { _ in .pool }
+        // One date for both loads: the three clusters take a while to start.
+        let now = Date()
+        _ = try await Self.makeTenants(in: handle.admin, suffix: suffix, now: now) { _ in .pool }
         let single = ReportRunner(catalog: try StandardReports.catalog(), database: handle.database)
         try await PlacementClusters.with { clusters in
-            _ = try await Self.makeTenants(in: clusters.admin, suffix: suffix) { [.pool, PlacementClusters.eu, PlacementClusters.any][$0] }
+            _ = try await Self.makeTenants(in: clusters.admin, suffix: suffix, now: now) { [.pool, PlacementClusters.eu, PlacementClusters.any][$0] }
             let spread = ReportRunner(catalog: try StandardReports.catalog(), database: clusters.database)
             let scope = try Self.platformScope()
             for report in ["active_learners", "feature_adoption", "tenant_overview"] {
