@@ -62,7 +62,7 @@ struct HealthRoutes<Context: RequestContext> {
 
     private func replicas() -> [Replica]? {
         guard let set = database.replicas else { return nil }
-        let bound = ReplicaSet.seconds(set.maximumLag)
+        let bound = set.maximumLag.inSeconds
         return set.replicas.map { replica in
             let measurement = replica.measurement
             let lag = measurement.lagSeconds.map(DataFreshness.rounded)

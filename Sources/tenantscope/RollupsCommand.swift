@@ -38,7 +38,7 @@ struct RollupsCommand: AsyncParsableCommand {
             let elapsed = started.duration(to: clock.now)
             try await db.runtime.audit.append(.operatorAction("rollups_rebuilt", tenant: tenants.count == 1 ? tenants[0].id : nil,
                                                       parameters: ["tenants": "\(tenants.count)"]), logger: logger)
-            return (results.map(\.days), elapsed.seconds)
+            return (results.map(\.days), elapsed.inSeconds)
         }
 
         func report(_ output: (days: [Int], seconds: Double)) {
@@ -60,16 +60,11 @@ struct RollupsCommand: AsyncParsableCommand {
             let clock = ContinuousClock()
             let started = clock.now
             let tenants = try await RollupService(database: db.runtime, logger: logger).pass()
-            return (tenants, started.duration(to: clock.now).seconds)
+            return (tenants, started.duration(to: clock.now).inSeconds)
         }
 
         func report(_ output: (tenants: Int, seconds: Double)) {
             print("Caught up \(output.tenants) tenant(s) with queued work in \(String(format: "%.3f", output.seconds)) s.")
         }
     }
-}
-
-extension Duration {
-    /// The duration in seconds, as a floating-point number (for printed timings).
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

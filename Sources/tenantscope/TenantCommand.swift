@@ -104,7 +104,7 @@ struct TenantCommand: AsyncParsableCommand {
 
         func report(_ report: TenantMover.Report) {
             let rows = report.tables.reduce(0) { $0 + $1.rows }
-            let held = Double(report.writesHeld.components.seconds) + Double(report.writesHeld.components.attoseconds) / 1e18
+            let held = report.writesHeld.inSeconds
             print("Moved \(report.tenant.slug) from \(report.from) to \(report.to): \(rows) rows in \(report.tables.count) tables, "
                 + "writes held for \(String(format: "%.1f", held)) s.")
         }

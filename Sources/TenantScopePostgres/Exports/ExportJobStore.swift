@@ -129,7 +129,7 @@ public struct ExportJobStore: Sendable {
     /// workers claim side by side without waiting on, or taking, each other's jobs.
     public func claim(in scope: TenantScope, worker: String, lease: Duration, maximumAttempts: Int, perTenantLimit: Int,
                       logger: Logger) async throws -> Claim? {
-        let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        let leaseSeconds = lease.inSeconds
         return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             // One claim at a time per tenant, across processes, so the running count below cannot race.
             try await connection.query("SELECT app.lock_export_claims()")
@@ -169,7 +169,7 @@ public struct ExportJobStore: Sendable {
     /// Extends the attempt's lease and records its progress; false when the attempt no longer holds the
     /// job (revoked, or taken over after its lease ran out), in which case the worker stops.
     public func heartbeat(_ claim: Claim, worker: String, rows: Int, lease: Duration, in scope: TenantScope, logger: Logger) async throws -> Bool {
-        let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        let leaseSeconds = lease.inSeconds
         return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             try await connection.query("""
                 UPDATE app.export_jobs SET rows_written = \(rows), lease_until = now() + make_interval(secs => \(leaseSeconds))

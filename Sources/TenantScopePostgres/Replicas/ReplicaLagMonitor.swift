@@ -70,7 +70,7 @@ public struct ReplicaLagMonitor: Service {
             } else if version != Migration.latestVersion {
                 note(replica, before: before, problem: "schema version \(version), this build needs \(Migration.latestVersion)")
             } else if let bound {
-                replica.record(lagSeconds: ReplicaSet.seconds(bound))
+                replica.record(lagSeconds: bound.inSeconds)
                 noteRecovered(replica, before: before)
             } else if let sinceReplay {
                 replica.record(lagSeconds: max(0, sinceReplay))

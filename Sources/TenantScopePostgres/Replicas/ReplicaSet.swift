@@ -58,14 +58,10 @@ public final class ReplicaSet: Sendable {
 
     /// Whether a replica so measured may serve reads: measured recently, and at most `maximumLag` behind.
     public func isFit(_ measurement: ReadReplica.Measurement, now: ContinuousClock.Instant = .now) -> Bool {
-        guard let lag = measurement.lagSeconds, lag <= Self.seconds(maximumLag), let at = measurement.measuredAt else { return false }
+        guard let lag = measurement.lagSeconds, lag <= maximumLag.inSeconds, let at = measurement.measuredAt else { return false }
         return at.duration(to: now) <= measurementMaximumAge
     }
 
     /// The replicas' pools, for a service group (the lag monitor is separate: it also needs the primary).
     var poolServices: [any Service] { replicas.flatMap { [$0.appPool.service, $0.tenantPool.service] } }
-
-    public static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

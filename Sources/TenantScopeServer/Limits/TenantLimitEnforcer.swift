@@ -41,7 +41,7 @@ public final class TenantLimitEnforcer: Sendable {
 
     public init(store: TenantLimitStore, settings: Settings = Settings(), logger: Logger) {
         self.limits = TenantLimitsCache(store: store, refreshInterval: settings.refreshInterval, logger: logger)
-        self.rateWait = Double(settings.rateWait.components.seconds) + Double(settings.rateWait.components.attoseconds) / 1e18
+        self.rateWait = settings.rateWait.inSeconds
         let queue = FairQueueLimiter<TenantID>.Limits(maximumWait: settings.maximumWait, maximumQueued: settings.maximumQueued)
         self.tenants = FairQueueLimiter(limits: queue, subject: "this tenant")
         self.tiers = FairQueueLimiter(limits: .init(maximumWait: settings.maximumWait, maximumQueued: settings.maximumQueued),

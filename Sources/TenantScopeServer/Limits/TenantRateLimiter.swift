@@ -53,7 +53,6 @@ public final class TenantRateLimiter: Sendable {
     }
 
     private func seconds(since origin: ContinuousClock.Instant) -> Double {
-        let elapsed = origin.duration(to: clock.now).components
-        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        origin.duration(to: clock.now).inSeconds
     }
 }
