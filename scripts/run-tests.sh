@@ -70,6 +70,8 @@ for script in bench/*/*.sh bench/*.sh; do [[ -f "$script" ]] && bash -n "$script
 python3 - bench <<'PY'
 import pathlib, sys
 for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.py")):
+    if any(part.startswith(".") for part in path.parts):
+        continue  # bench/.cache holds the virtual environment bench/ingest installs Ralph into: not ours to check
     compile(path.read_text(), str(path), "exec")  # raises SyntaxError, naming the file and line
 PY
 echo "• Fuzzing the JSON parser briefly (make fuzz runs it longer)"
