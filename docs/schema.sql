@@ -19,6 +19,16 @@ CREATE TYPE app.enrollment_outcome AS (
 	enrollments integer
 );
 
+CREATE TYPE app.enrollment_outcome_change AS (
+	tenant_id uuid,
+	day date,
+	course_id uuid,
+	cohort text,
+	region text,
+	days_to_complete integer,
+	enrollments integer
+);
+
 CREATE TYPE app.statement_facts AS (
 	actor_key text,
 	course_iri text,
@@ -890,6 +900,67 @@ CREATE FUNCTION app.shared_link_tenant(link_id uuid) RETURNS uuid
   SELECT t.tenant_id FROM app_private.shared_link_tenants t WHERE t.link_id = shared_link_tenant.link_id
 $$;
 
+CREATE FUNCTION app.sum_enrollment_outcomes_by_month() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  changes app.enrollment_outcome_change[];
+BEGIN
+  -- Each branch names only the transition tables its event has.
+  IF TG_OP = 'INSERT' THEN
+    changes := ARRAY(SELECT ROW(a.tenant_id, a.day, a.course_id, a.cohort, a.region, a.days_to_complete, a.enrollments)::app.enrollment_outcome_change
+                     FROM added a);
+  ELSIF TG_OP = 'DELETE' THEN
+    changes := ARRAY(SELECT ROW(r.tenant_id, r.day, r.course_id, r.cohort, r.region, r.days_to_complete, -r.enrollments)::app.enrollment_outcome_change
+                     FROM removed r);
+  ELSE
+    changes := ARRAY(SELECT ROW(a.tenant_id, a.day, a.course_id, a.cohort, a.region, a.days_to_complete, a.enrollments)::app.enrollment_outcome_change
+                     FROM added a
+                     UNION ALL
+                     SELECT ROW(r.tenant_id, r.day, r.course_id, r.cohort, r.region, r.days_to_complete, -r.enrollments)::app.enrollment_outcome_change
+                     FROM removed r);
+  END IF;
+  -- Rows of a tenant being deleted (a cascade from app.tenants) change nothing: their sums go with the tenant.
+  changes := ARRAY(SELECT c FROM unnest(changes) c WHERE EXISTS (SELECT 1 FROM app.tenants t WHERE t.id = c.tenant_id));
+  IF cardinality(changes) = 0 THEN
+    RETURN NULL;
+  END IF;
+
+  -- Sorted, so two transactions changing the same rows lock them in one order.
+  INSERT INTO app.monthly_course_outcomes AS o (tenant_id, month, course_id, cohort, region, enrolled, completed)
+    SELECT c.tenant_id, date_trunc('month', c.day::timestamp)::date, c.course_id, c.cohort, c.region, sum(c.enrollments)::integer,
+           coalesce(sum(c.enrollments) FILTER (WHERE c.days_to_complete IS NOT NULL), 0)::integer
+    FROM unnest(changes) c
+    GROUP BY 1, 2, 3, 4, 5
+    HAVING sum(c.enrollments) <> 0 OR coalesce(sum(c.enrollments) FILTER (WHERE c.days_to_complete IS NOT NULL), 0) <> 0
+    ORDER BY 1, 2, 3, 4, 5
+  ON CONFLICT (tenant_id, month, course_id, cohort, region)
+    DO UPDATE SET enrolled = o.enrolled + EXCLUDED.enrolled, completed = o.completed + EXCLUDED.completed;
+  DELETE FROM app.monthly_course_outcomes o
+    USING (SELECT DISTINCT c.tenant_id, date_trunc('month', c.day::timestamp)::date AS month, c.course_id, c.cohort, c.region
+           FROM unnest(changes) c) k
+    WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.course_id = k.course_id AND o.cohort = k.cohort
+      AND o.region IS NOT DISTINCT FROM k.region AND o.enrolled = 0;
+
+  INSERT INTO app.monthly_completion_times AS o (tenant_id, month, course_id, region, days_to_complete, completions)
+    SELECT c.tenant_id, date_trunc('month', c.day::timestamp)::date, c.course_id, c.region, c.days_to_complete, sum(c.enrollments)::integer
+    FROM unnest(changes) c
+    WHERE c.days_to_complete IS NOT NULL
+    GROUP BY 1, 2, 3, 4, 5
+    HAVING sum(c.enrollments) <> 0
+    ORDER BY 1, 2, 3, 4, 5
+  ON CONFLICT (tenant_id, month, course_id, region, days_to_complete)
+    DO UPDATE SET completions = o.completions + EXCLUDED.completions;
+  DELETE FROM app.monthly_completion_times o
+    USING (SELECT DISTINCT c.tenant_id, date_trunc('month', c.day::timestamp)::date AS month, c.course_id, c.region, c.days_to_complete
+           FROM unnest(changes) c WHERE c.days_to_complete IS NOT NULL) k
+    WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.course_id = k.course_id
+      AND o.region IS NOT DISTINCT FROM k.region AND o.days_to_complete = k.days_to_complete AND o.completions = 0;
+  RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION app.tenant_cluster(p_tenant uuid) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1396,6 +1467,31 @@ ALTER TABLE app.learning_facts_queue ALTER COLUMN seq ADD GENERATED ALWAYS AS ID
     CACHE 1
 );
 
+CREATE TABLE app.monthly_completion_times (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    month date NOT NULL,
+    course_id uuid NOT NULL,
+    region text,
+    days_to_complete integer NOT NULL,
+    completions integer NOT NULL,
+    CONSTRAINT monthly_completion_times_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric))
+);
+
+ALTER TABLE ONLY app.monthly_completion_times FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.monthly_course_outcomes (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    month date NOT NULL,
+    course_id uuid NOT NULL,
+    cohort text NOT NULL,
+    region text,
+    enrolled integer NOT NULL,
+    completed integer NOT NULL,
+    CONSTRAINT monthly_course_outcomes_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric))
+);
+
+ALTER TABLE ONLY app.monthly_course_outcomes FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE app.rollup_queue (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
     seq bigint NOT NULL,
@@ -1886,6 +1982,12 @@ ALTER TABLE ONLY app.learners
 ALTER TABLE ONLY app.learning_facts_queue
     ADD CONSTRAINT learning_facts_queue_pkey PRIMARY KEY (tenant_id, seq);
 
+ALTER TABLE ONLY app.monthly_completion_times
+    ADD CONSTRAINT monthly_completion_times_tenant_id_month_course_id_region_d_key UNIQUE NULLS NOT DISTINCT (tenant_id, month, course_id, region, days_to_complete);
+
+ALTER TABLE ONLY app.monthly_course_outcomes
+    ADD CONSTRAINT monthly_course_outcomes_tenant_id_month_course_id_cohort_re_key UNIQUE NULLS NOT DISTINCT (tenant_id, month, course_id, cohort, region);
+
 ALTER TABLE ONLY app.rollup_queue
     ADD CONSTRAINT rollup_queue_pkey PRIMARY KEY (tenant_id, seq);
 
@@ -1957,6 +2059,8 @@ CREATE INDEX enrollments_tenant_cohort ON app.enrollments USING btree (tenant_id
 
 CREATE INDEX enrollments_tenant_course ON app.enrollments USING btree (tenant_id, course_id);
 
+CREATE INDEX enrollments_tenant_enrolled_at ON app.enrollments USING btree (tenant_id, enrolled_at);
+
 CREATE INDEX export_jobs_open ON app.export_jobs USING btree (tenant_id, created_at) WHERE (state = ANY (ARRAY['queued'::text, 'running'::text]));
 
 CREATE INDEX export_jobs_tenant_created ON app.export_jobs USING btree (tenant_id, created_at DESC);
@@ -1996,6 +2100,12 @@ CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON app.audit_log FO
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON app.audit_log FOR EACH STATEMENT EXECUTE FUNCTION app_private.refuse_audit_change();
 
 CREATE TRIGGER learners_learner_key BEFORE INSERT OR UPDATE OF actor_key ON app.learners FOR EACH ROW EXECUTE FUNCTION app_private.set_learner_key();
+
+CREATE TRIGGER monthly_sums_after_delete AFTER DELETE ON app.daily_enrollment_outcomes REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION app.sum_enrollment_outcomes_by_month();
+
+CREATE TRIGGER monthly_sums_after_insert AFTER INSERT ON app.daily_enrollment_outcomes REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION app.sum_enrollment_outcomes_by_month();
+
+CREATE TRIGGER monthly_sums_after_update AFTER UPDATE ON app.daily_enrollment_outcomes REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION app.sum_enrollment_outcomes_by_month();
 
 CREATE TRIGGER shared_links_index AFTER INSERT ON app.shared_links FOR EACH ROW EXECUTE FUNCTION app_private.index_shared_link();
 
@@ -2052,6 +2162,18 @@ ALTER TABLE ONLY app.learners
 
 ALTER TABLE ONLY app.learning_facts_queue
     ADD CONSTRAINT learning_facts_queue_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.monthly_completion_times
+    ADD CONSTRAINT monthly_completion_times_tenant_id_course_id_fkey FOREIGN KEY (tenant_id, course_id) REFERENCES app.courses(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.monthly_completion_times
+    ADD CONSTRAINT monthly_completion_times_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.monthly_course_outcomes
+    ADD CONSTRAINT monthly_course_outcomes_tenant_id_course_id_fkey FOREIGN KEY (tenant_id, course_id) REFERENCES app.courses(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.monthly_course_outcomes
+    ADD CONSTRAINT monthly_course_outcomes_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY app.rollup_queue
     ADD CONSTRAINT rollup_queue_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
@@ -2140,6 +2262,10 @@ ALTER TABLE app.learners ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.learning_facts_queue ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE app.monthly_completion_times ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.monthly_course_outcomes ENABLE ROW LEVEL SECURITY;
+
 CREATE POLICY owner_audit ON app.audit_log TO tenantscope USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_directory ON app.tenants TO tenantscope USING (true) WITH CHECK (true);
@@ -2185,6 +2311,10 @@ CREATE POLICY tenant_isolation ON app.learner_active_days USING ((tenant_id = ( 
 CREATE POLICY tenant_isolation ON app.learners USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.learning_facts_queue USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.monthly_completion_times USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.monthly_course_outcomes USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.rollup_queue USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
@@ -2319,6 +2449,8 @@ GRANT ALL ON FUNCTION app.schema_version() TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.shared_link_tenant(link_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.shared_link_tenant(link_id uuid) TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.sum_enrollment_outcomes_by_month() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION app.tenant_cluster(p_tenant uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.tenant_cluster(p_tenant uuid) TO tenantscope_app;
@@ -2486,6 +2618,10 @@ GRANT SELECT(learner_key) ON TABLE app.learners TO tenantscope_sandbox;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learning_facts_queue TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.learning_facts_queue TO tenantscope_aggregates;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.monthly_completion_times TO tenantscope_tenant;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.monthly_course_outcomes TO tenantscope_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.rollup_queue TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.rollup_queue TO tenantscope_aggregates;

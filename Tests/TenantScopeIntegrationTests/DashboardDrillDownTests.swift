@@ -64,7 +64,7 @@ import Testing
             #expect(body.hasPrefix("cohort,enrolled,completed,completion_rate,change_vs_previous,rank\r\n"))
             #expect(body.contains("cohort-\(fixture.a.canary)") && !body.contains(fixture.b.canary))
             let courses = try await Page.page(client, "/dashboards/learning/panels/completion_rate_by_course.csv?days=7&course=Canary+course", cookie: viewerA)
-            #expect(courses.1 == "course,enrolled,completed,completion_rate\r\nCanary course,1,0,0.0\r\n")
+            #expect(courses.1 == "course,enrolled,completed,completion_rate\r\nCanary course,1,1,1.0\r\n")
 
             // Only the panels' reports; no session, another surface or a named tenant are refused.
             for (uri, expected) in [("/dashboards/learning/panels/tenant_overview.csv", HTTPResponse.Status.notFound),

@@ -40,7 +40,7 @@ import Testing
             csv[.accept] = "text/csv"
             try await client.execute(uri: "/api/v1/reports/completion_rate_by_course", method: .get, headers: csv) { response in
                 #expect(response.headers[.contentType]?.hasPrefix("text/csv") == true)
-                #expect(String(buffer: response.body) == "course,enrolled,completed,completion_rate\r\nCanary course,1,0,0.0\r\n")
+                #expect(String(buffer: response.body) == "course,enrolled,completed,completion_rate\r\nCanary course,1,1,1.0\r\n")
             }
         }
     }

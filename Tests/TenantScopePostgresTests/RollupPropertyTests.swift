@@ -24,9 +24,52 @@ import Testing
         ("cohort_comparison", [], [:]),
         ("cohort_comparison", [("course", "Course 1")], [:]),
         ("course_enrollments", [("course", "Course 1")], [:]),
+        // `since` on a month's first day and inside a month: the served SQL's whole months from the monthly sums
+        // and partial months from the daily roll-up must meet without a gap or an overlap.
+        ("completion_rate_by_course", [("since", utcDay(monthsBack: 1, day: 1))], [:]),
+        ("completion_rate_by_course", [("since", utcDay(monthsBack: 0, day: 1))], ["region": "region-0"]),
+        ("cohort_comparison", [("since", utcDay(monthsBack: 2, day: 17))], [:]),
+        ("cohort_comparison", [("since", utcDay(monthsBack: 3, day: 1))], ["region": "region-1"]),
+        ("time_to_complete", [("bucket_days", "3"), ("since", utcDay(monthsBack: 2, day: 9))], [:]),
+        ("time_to_complete", [("bucket_days", "2"), ("since", utcDay(monthsBack: 0, day: 1))], [:]),
         ("course_enrollments", [("course", "Course 2"), ("since", ISO8601Timestamp.day(Date().addingTimeInterval(-10 * 86_400)))],
          ["region": "region-0"]),
     ]
+
+    /// The `day`th of the month `monthsBack` months before the current one (UTC), clamped to today.
+    static func utcDay(monthsBack: Int, day: Int) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let now = Date()
+        let month = calendar.date(byAdding: .month, value: -monthsBack, to: calendar.dateInterval(of: .month, for: now)!.start)!
+        let date = min(now, calendar.date(byAdding: .day, value: day - 1, to: month)!)
+        return ISO8601Timestamp.day(date)
+    }
+
+    /// The monthly sums (migration 30) must equal the daily roll-up summed by month: each of the daily table's
+    /// writers (merge, rebuild, erasure, deletion) keeps them through the trigger. Returns the rows that differ.
+    static func monthlySumsDifferingFromDaily(_ world: World, _ tenant: TenantID) async throws -> Int {
+        try await world.database.sessions.run(tenant.testScope, logger: TestDatabase.logger) { connection in
+            try await connection.query("""
+                WITH daily_courses AS (
+                  SELECT date_trunc('month', day::timestamp)::date AS month, course_id, cohort, region, sum(enrollments)::int AS enrolled,
+                         coalesce(sum(enrollments) FILTER (WHERE days_to_complete IS NOT NULL), 0)::int AS completed
+                  FROM app.daily_enrollment_outcomes GROUP BY 1, 2, 3, 4
+                ), monthly_courses AS (
+                  SELECT month, course_id, cohort, region, enrolled, completed FROM app.monthly_course_outcomes
+                ), daily_times AS (
+                  SELECT date_trunc('month', day::timestamp)::date AS month, course_id, region, days_to_complete, sum(enrollments)::int AS n
+                  FROM app.daily_enrollment_outcomes WHERE days_to_complete IS NOT NULL GROUP BY 1, 2, 3, 4
+                ), monthly_times AS (
+                  SELECT month, course_id, region, days_to_complete, completions FROM app.monthly_completion_times
+                )
+                SELECT ((SELECT count(*) FROM (SELECT * FROM daily_courses EXCEPT ALL SELECT * FROM monthly_courses) a)
+                      + (SELECT count(*) FROM (SELECT * FROM monthly_courses EXCEPT ALL SELECT * FROM daily_courses) b)
+                      + (SELECT count(*) FROM (SELECT * FROM daily_times EXCEPT ALL SELECT * FROM monthly_times) c)
+                      + (SELECT count(*) FROM (SELECT * FROM monthly_times EXCEPT ALL SELECT * FROM daily_times) d))::int
+                """).collect().first!.decode(Int.self)
+        }
+    }
 
     struct World {
         let database: Database
@@ -61,6 +104,7 @@ import Testing
                 let cold = try await report(world, tenant.id, name, parameters, attributes, path: .cold)
                 #expect(served == cold, "\(stage): \(name) \(parameters) \(attributes) for \(tenant.slug)")
             }
+            #expect(try await monthlySumsDifferingFromDaily(world, tenant.id) == 0, "\(stage): monthly sums of \(tenant.slug)")
         }
     }
 
@@ -146,13 +190,14 @@ import Testing
             database: db, runner: ReportRunner(catalog: try StandardReports.catalog(), database: db),
             rollups: RollupService(database: db, logger: TestDatabase.logger), tenants: []
         )
-        let start = Date().addingTimeInterval(-40 * 86_400)
+        // A span of over three months, so whole months are served from the monthly sums.
+        let start = Date().addingTimeInterval(-100 * 86_400)
         var fadingIDs: [TenantID: [String]] = [:]
         for index in 0..<3 {
             let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("roll")), name: "Roll-up \(index)", logger: TestDatabase.logger)
             world.tenants.append(tenant)
             let statements = RandomStatements.make(
-                seed: seed &* 10 &+ UInt64(index), count: 150, start: start, spanDays: 41, host: "t\(index).example")
+                seed: seed &* 10 &+ UInt64(index), count: 150, start: start, spanDays: 101, host: "t\(index).example")
             world.statementIDs[tenant.id] = statements.map { XAPIJSON.object($0)["id"]!.stringValue! }
             let fading = Self.fadingLearners(host: "t\(index).example")
             fadingIDs[tenant.id] = fading.laterVoided

@@ -24,26 +24,80 @@ public enum StandardReports {
     static let regionOfHash = "(:attr_region::text IS NULL OR EXISTS (SELECT 1 FROM app.learners l WHERE l.learner_key = a.learner_hash AND l.region = :attr_region::text))"
     static let regionOfActor = "(:attr_region::text IS NULL OR EXISTS (SELECT 1 FROM app.learners l WHERE l.actor_key = s.actor_key AND l.region = :attr_region::text))"
 
-    /// One row per enrollment outcome, served: roll-up rows for enrollment days before today, derived
-    /// enrollments from today on. Columns: course_id, cohort, days_to_complete (NULL: not completed), n.
-    static let servedOutcomes = """
-        outcomes AS (
-          SELECT o.course_id, o.cohort, o.days_to_complete, o.enrollments AS n
+    // Every outcomes CTE has the columns course_id, cohort, days_to_complete (NULL: not completed, or not
+    // known to a row that sums it away), n (enrollments) and completed (of them, completed). Served SQL reads
+    // whole months before the current one from the monthly sums (migration 30), the days of a partial first
+    // month and the current month's complete days from the daily roll-up, and today from the derived
+    // enrollments: rows read grow with months and courses, not with learners (architecture decision 53).
+
+    /// The first day of the first whole month from `:since` on, and the first day of the current month.
+    static let firstWholeMonth = "(date_trunc('month', (:since::date - 1)::timestamp) + interval '1 month')::date"
+    static let currentMonth = "date_trunc('month', current_date::timestamp)::date"
+
+    /// The daily roll-up's rows for the days the monthly sums do not cover: `[since, first whole month)` and
+    /// `[current month, today)`, as two range reads of its (tenant, day) index. The ranges never overlap: when
+    /// `since` falls in the current month the first whole month lies after today and the second range is empty.
+    static func dailyOutcomesOutsideWholeMonths(_ columns: String, where filter: String) -> String {
+        """
+          SELECT \(columns)
           FROM app.daily_enrollment_outcomes o
-          WHERE o.day >= :since::date AND o.day < current_date
-            AND (:attr_region::text IS NULL OR o.region = :attr_region::text)
+          WHERE o.day >= :since::date AND o.day < least(\(firstWholeMonth), current_date) AND \(filter)
           UNION ALL
-          SELECT e.course_id, e.cohort, floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400)::int, 1
+          SELECT \(columns)
+          FROM app.daily_enrollment_outcomes o
+          WHERE o.day >= greatest(\(firstWholeMonth), \(currentMonth)) AND o.day < current_date AND \(filter)
+        """
+    }
+
+    /// Today's enrollments (from `since` on), which no roll-up holds yet.
+    static func enrollmentsToday(_ columns: String, where filter: String) -> String {
+        """
+          SELECT \(columns)
           FROM app.enrollments e JOIN app.learners l ON l.id = e.learner_id
           WHERE e.enrolled_at >= greatest(:since::date, current_date)::timestamp AT TIME ZONE 'UTC'
-            AND (:attr_region::text IS NULL OR l.region = :attr_region::text)
+            AND (:attr_region::text IS NULL OR l.region = :attr_region::text) AND \(filter)
+        """
+    }
+
+    static let daysToComplete = "floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400)::int"
+
+    /// Served outcomes for the course and cohort reports: enrolled and completed per course and cohort.
+    static let servedCourseOutcomes = """
+        outcomes AS (
+          SELECT m.course_id, m.cohort, NULL::int AS days_to_complete, m.enrolled AS n, m.completed
+          FROM app.monthly_course_outcomes m
+          WHERE m.month >= \(firstWholeMonth) AND m.month < \(currentMonth)
+            AND (:attr_region::text IS NULL OR m.region = :attr_region::text)
+          UNION ALL
+        \(dailyOutcomesOutsideWholeMonths(
+            "o.course_id, o.cohort, o.days_to_complete, o.enrollments, CASE WHEN o.days_to_complete IS NULL THEN 0 ELSE o.enrollments END",
+            where: "(:attr_region::text IS NULL OR o.region = :attr_region::text)"))
+          UNION ALL
+        \(enrollmentsToday("e.course_id, e.cohort, \(daysToComplete), 1, (e.completed_at IS NOT NULL)::int", where: "true"))
+        )
+        """
+
+    /// Served outcomes for the time-to-complete report: completions per course and whole days to complete.
+    static let servedCompletionTimes = """
+        outcomes AS (
+          SELECT m.course_id, NULL::text AS cohort, m.days_to_complete, m.completions AS n, m.completions AS completed
+          FROM app.monthly_completion_times m
+          WHERE m.month >= \(firstWholeMonth) AND m.month < \(currentMonth)
+            AND (:attr_region::text IS NULL OR m.region = :attr_region::text)
+          UNION ALL
+        \(dailyOutcomesOutsideWholeMonths(
+            "o.course_id, o.cohort, o.days_to_complete, o.enrollments, o.enrollments",
+            where: "o.days_to_complete IS NOT NULL AND (:attr_region::text IS NULL OR o.region = :attr_region::text)"))
+          UNION ALL
+        \(enrollmentsToday("e.course_id, e.cohort, \(daysToComplete), 1, 1", where: "e.completed_at IS NOT NULL"))
         )
         """
 
     /// The same outcomes computed from raw statements (the xAPI-to-enrollment mapping, in SQL).
     static let coldOutcomes = """
         outcomes AS (
-          SELECT c.id AS course_id, f.cohort, floor(extract(epoch FROM f.completed_at - f.enrolled_at) / 86400)::int AS days_to_complete, 1 AS n
+          SELECT c.id AS course_id, f.cohort, floor(extract(epoch FROM f.completed_at - f.enrolled_at) / 86400)::int AS days_to_complete,
+                 1 AS n, (f.completed_at IS NOT NULL)::int AS completed
           FROM app.enrollments_from_statements(NULL) f
           JOIN app.courses c ON c.course_iri = f.course_iri
           LEFT JOIN app.learners l ON l.actor_key = f.actor_key
@@ -140,9 +194,8 @@ public enum StandardReports {
     )
 
     static let completionSelect = """
-        SELECT course_name AS course, sum(n)::bigint AS enrolled,
-               coalesce(sum(n) FILTER (WHERE days_to_complete IS NOT NULL), 0)::bigint AS completed,
-               round(coalesce(sum(n) FILTER (WHERE days_to_complete IS NOT NULL), 0)::numeric / sum(n), 4)::float8 AS completion_rate
+        SELECT course_name AS course, sum(n)::bigint AS enrolled, sum(completed)::bigint AS completed,
+               round(sum(completed)::numeric / sum(n), 4)::float8 AS completion_rate
         FROM filtered GROUP BY 1 ORDER BY 1
         """
 
@@ -150,7 +203,7 @@ public enum StandardReports {
         name: "completion_rate_by_course", title: "Completion rate by course",
         summary: "Per course: enrollments, completions and their ratio.",
         parameters: [since, course], attributeFilters: ["region"],
-        tenantQuery: .init(sql: overOutcomes(servedOutcomes, completionSelect), fields: [
+        tenantQuery: .init(sql: overOutcomes(servedCourseOutcomes, completionSelect), fields: [
                 .init("course", .text, .perTenant, "Course"),
                 .init("enrolled", .integer, .perTenant, "Enrolled"),
                 .init("completed", .integer, .perTenant, "Completed"),
@@ -171,7 +224,7 @@ public enum StandardReports {
         summary: "How many completions took how long, in buckets of whole days from enrollment.",
         parameters: [ReportParameter("bucket_days", .integer(min: 1, max: 90, default: 7), help: "Bucket width in days."), since, course],
         attributeFilters: ["region"],
-        tenantQuery: .init(sql: overOutcomes(servedOutcomes, timeToCompleteSelect), fields: [
+        tenantQuery: .init(sql: overOutcomes(servedCompletionTimes, timeToCompleteSelect), fields: [
                 .init("from_days", .integer, .dimension, "From (days)"),
                 .init("to_days", .integer, .dimension, "To (days, exclusive)"),
                 .init("completions", .integer, .perTenant, "Completions"),
@@ -180,7 +233,7 @@ public enum StandardReports {
 
     static let cohortSelect = """
         , cohorts AS (
-          SELECT cohort, sum(n) AS enrolled, coalesce(sum(n) FILTER (WHERE days_to_complete IS NOT NULL), 0) AS completed
+          SELECT cohort, sum(n) AS enrolled, sum(completed) AS completed
           FROM filtered GROUP BY cohort
         )
         SELECT cohort, enrolled::bigint, completed::bigint,
@@ -195,7 +248,7 @@ public enum StandardReports {
         name: "cohort_comparison", title: "Cohort comparison",
         summary: "Each cohort's completion rate, its change against the previous cohort and its rank.",
         parameters: [since, course], attributeFilters: ["region"],
-        tenantQuery: .init(sql: overOutcomes(servedOutcomes, cohortSelect), fields: [
+        tenantQuery: .init(sql: overOutcomes(servedCourseOutcomes, cohortSelect), fields: [
                 .init("cohort", .text, .perTenant, "Cohort"),
                 .init("enrolled", .integer, .perTenant, "Enrolled"),
                 .init("completed", .integer, .perTenant, "Completed"),

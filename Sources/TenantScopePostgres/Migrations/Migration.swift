@@ -52,6 +52,7 @@ extension Migration {
         .tenantPlacement,
         .tenantGate,
         .windowLearnersFromTheIndex,
+        .monthlyOutcomeSums,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
