@@ -119,6 +119,8 @@ class Bench:
             SELECT 'feature_events', count(*) FROM app.feature_events UNION ALL
             SELECT 'daily_learner_activity_rows', count(*) FROM app.daily_learner_activity UNION ALL
             SELECT 'daily_enrollment_outcomes_rows', count(*) FROM app.daily_enrollment_outcomes UNION ALL
+            SELECT 'monthly_course_outcomes_rows', count(*) FROM app.monthly_course_outcomes UNION ALL
+            SELECT 'monthly_completion_times_rows', count(*) FROM app.monthly_completion_times UNION ALL
             SELECT 'daily_feature_usage_rows', count(*) FROM app.daily_feature_usage UNION ALL
             SELECT 'statements_table_bytes', pg_total_relation_size('app.statements') UNION ALL
             SELECT 'database_bytes', pg_database_size('tenantscope')
@@ -134,12 +136,15 @@ class Bench:
                    (SELECT count(*) FROM app.courses c WHERE c.tenant_id = t.id),
                    (SELECT count(*) FROM app.enrollments e WHERE e.tenant_id = t.id),
                    (SELECT count(*) FROM app.daily_learner_activity a WHERE a.tenant_id = t.id AND a.day >= current_date - 29),
-                   (SELECT count(*) FROM app.daily_enrollment_outcomes o WHERE o.tenant_id = t.id)
+                   (SELECT count(*) FROM app.daily_enrollment_outcomes o WHERE o.tenant_id = t.id),
+                   (SELECT count(*) FROM app.monthly_course_outcomes m WHERE m.tenant_id = t.id),
+                   (SELECT count(*) FROM app.monthly_completion_times m WHERE m.tenant_id = t.id)
             FROM app.tenants t ORDER BY 3 DESC, 1
             """):
             tenants.append({"slug": row[0], "id": row[1], "statements": int(row[2]), "statements_last_30_days": int(row[3]),
                             "learners": int(row[4]), "courses": int(row[5]), "enrollments": int(row[6]),
-                            "learner_day_rows_last_30_days": int(row[7]), "enrollment_outcome_rows": int(row[8])})
+                            "learner_day_rows_last_30_days": int(row[7]), "enrollment_outcome_rows": int(row[8]),
+                            "monthly_course_outcome_rows": int(row[9]), "monthly_completion_time_rows": int(row[10])})
         settings = dict(self.scalar_rows("""
             SELECT 'server_version', current_setting('server_version') UNION ALL
             SELECT 'shared_buffers', current_setting('shared_buffers') UNION ALL
@@ -347,7 +352,8 @@ def write_markdown(path, data):
     add(f"{d['statements']:,} statements over {d['tenants']} tenants (Zipf sizes), {d['learners']:,} learners, "
         f"{d['courses']} courses, {d['enrollments']:,} enrollments ({d['completed_enrollments']:,} completed), "
         f"{d['feature_events']:,} feature events; roll-ups: {d['daily_learner_activity_rows']:,} learner-day rows, "
-        f"{d['daily_enrollment_outcomes_rows']:,} enrollment-outcome rows. app.statements takes "
+        f"{d['daily_enrollment_outcomes_rows']:,} enrollment-outcome rows, {d['monthly_course_outcomes_rows']:,} monthly course-outcome "
+        f"and {d['monthly_completion_times_rows']:,} monthly completion-time rows. app.statements takes "
         f"{d['statements_table_bytes'] / 2**20:,.0f} MiB with its indexes, the database {d['database_bytes'] / 2**20:,.0f} MiB.")
     add(f"Generation took {data['timings_s']['generate']:.0f} s, `rollups rebuild` {data['timings_s']['rollups_rebuild']:.0f} s, "
         f"VACUUM ANALYZE {data['timings_s']['vacuum_analyze']:.0f} s.")

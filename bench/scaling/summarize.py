@@ -24,6 +24,9 @@ def size_row(label, query, http):
     big = query["sampled_tenants"]["big"]
     row = {"label": label, "statements": query["dataset"]["statements"], "tenants": query["dataset"]["tenants"],
            "biggest_tenant": big["slug"], "biggest_tenant_statements": big["statements"],
+           "biggest_tenant_enrollments": big["enrollments"], "biggest_tenant_outcome_rows": {
+               "daily": big["enrollment_outcome_rows"], "monthly_course": big.get("monthly_course_outcome_rows"),
+               "monthly_completion_times": big.get("monthly_completion_time_rows")},
            "generate_s": query["timings_s"]["generate"], "rebuild_s": query["timings_s"]["rollups_rebuild"],
            "binary": query["binary"]["kind"], "date": query["date"], "commit": query["git"]["commit"], "dirty": query["git"]["dirty"],
            "load_average": {"query": query["load_average"], "http": http["load_average"]}, "reports": {}}
@@ -65,11 +68,19 @@ def write_markdown(path, data):
         "",
         "## Datasets",
         "",
-        "| statements | tenants | biggest tenant | its statements | generation s | `rollups rebuild` s |",
-        "|---:|---:|---|---:|---:|---:|",
+        "Its enrollment-outcome rows: the daily roll-up's, and the monthly sums' (course outcomes / completion times) that the "
+        "served course and cohort reports read for whole months.",
+        "",
+        "| statements | tenants | biggest tenant | its statements | its enrollments | its outcome rows: daily | monthly | "
+        "generation s | `rollups rebuild` s |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        outcome_rows = r["biggest_tenant_outcome_rows"]
+        monthly = ("n/a" if outcome_rows["monthly_course"] is None
+                   else f"{outcome_rows['monthly_course']:,} / {outcome_rows['monthly_completion_times']:,}")
         lines.append(f"| {r['statements']:,} | {r['tenants']:,} | {r['biggest_tenant']} | {r['biggest_tenant_statements']:,} | "
+                     f"{r['biggest_tenant_enrollments']:,} | {outcome_rows['daily']:,} | {monthly} | "
                      f"{r['generate_s']:.0f} | {r['rebuild_s']:.0f} |")
     lines += [
         "",
