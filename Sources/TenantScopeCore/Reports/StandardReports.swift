@@ -34,64 +34,54 @@ public enum StandardReports {
     static let firstWholeMonth = "(date_trunc('month', (:since::date - 1)::timestamp) + interval '1 month')::date"
     static let currentMonth = "date_trunc('month', current_date::timestamp)::date"
 
-    /// The daily roll-up's rows for the days the monthly sums do not cover: `[since, first whole month)` and
-    /// `[current month, today)`, as two range reads of its (tenant, day) index. The ranges never overlap: when
-    /// `since` falls in the current month the first whole month lies after today and the second range is empty.
-    static func dailyOutcomesOutsideWholeMonths(_ columns: String, where filter: String) -> String {
-        """
-          SELECT \(columns)
-          FROM app.daily_enrollment_outcomes o
-          WHERE o.day >= :since::date AND o.day < least(\(firstWholeMonth), current_date) AND \(filter)
-          UNION ALL
-          SELECT \(columns)
-          FROM app.daily_enrollment_outcomes o
-          WHERE o.day >= greatest(\(firstWholeMonth), \(currentMonth)) AND o.day < current_date AND \(filter)
-        """
-    }
-
-    /// Today's enrollments (from `since` on), which no roll-up holds yet.
-    static func enrollmentsToday(_ columns: String, where filter: String) -> String {
-        """
-          SELECT \(columns)
-          FROM app.enrollments e JOIN app.learners l ON l.id = e.learner_id
-          WHERE e.enrolled_at >= greatest(:since::date, current_date)::timestamp AT TIME ZONE 'UTC'
-            AND (:attr_region::text IS NULL OR l.region = :attr_region::text) AND \(filter)
-        """
+    /// A served outcomes CTE from three sources, each given its select list (and a filter where it needs one):
+    /// - `monthly`: the monthly sums table (alias `m`) for the whole months from `since` to the current one;
+    /// - `daily`: the daily roll-up (alias `o`) for the days the monthly sums do not cover, `[since, first whole
+    ///   month)` and `[current month, today)`, as two range reads of its (tenant, day) index. The ranges never
+    ///   overlap: when `since` falls in the current month, the first whole month lies after today and the
+    ///   second range is empty;
+    /// - `today`: the derived enrollments (alias `e`, learners `l`) enrolled today, which no roll-up holds yet.
+    static func servedOutcomes(monthly: (table: String, columns: String), daily: (columns: String, filter: String),
+                               today: (columns: String, filter: String)) -> String {
+        let dailyFilter = "\(daily.filter) AND (:attr_region::text IS NULL OR o.region = :attr_region::text)"
+        return """
+            outcomes AS (
+              SELECT \(monthly.columns)
+              FROM \(monthly.table) m
+              WHERE m.month >= \(firstWholeMonth) AND m.month < \(currentMonth)
+                AND (:attr_region::text IS NULL OR m.region = :attr_region::text)
+              UNION ALL
+              SELECT \(daily.columns)
+              FROM app.daily_enrollment_outcomes o
+              WHERE o.day >= :since::date AND o.day < least(\(firstWholeMonth), current_date) AND \(dailyFilter)
+              UNION ALL
+              SELECT \(daily.columns)
+              FROM app.daily_enrollment_outcomes o
+              WHERE o.day >= greatest(\(firstWholeMonth), \(currentMonth)) AND o.day < current_date AND \(dailyFilter)
+              UNION ALL
+              SELECT \(today.columns)
+              FROM app.enrollments e JOIN app.learners l ON l.id = e.learner_id
+              WHERE e.enrolled_at >= greatest(:since::date, current_date)::timestamp AT TIME ZONE 'UTC'
+                AND (:attr_region::text IS NULL OR l.region = :attr_region::text) AND \(today.filter)
+            )
+            """
     }
 
     static let daysToComplete = "floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400)::int"
 
     /// Served outcomes for the course and cohort reports: enrolled and completed per course and cohort.
-    static let servedCourseOutcomes = """
-        outcomes AS (
-          SELECT m.course_id, m.cohort, NULL::int AS days_to_complete, m.enrolled AS n, m.completed
-          FROM app.monthly_course_outcomes m
-          WHERE m.month >= \(firstWholeMonth) AND m.month < \(currentMonth)
-            AND (:attr_region::text IS NULL OR m.region = :attr_region::text)
-          UNION ALL
-        \(dailyOutcomesOutsideWholeMonths(
-            "o.course_id, o.cohort, o.days_to_complete, o.enrollments, CASE WHEN o.days_to_complete IS NULL THEN 0 ELSE o.enrollments END",
-            where: "(:attr_region::text IS NULL OR o.region = :attr_region::text)"))
-          UNION ALL
-        \(enrollmentsToday("e.course_id, e.cohort, \(daysToComplete), 1, (e.completed_at IS NOT NULL)::int", where: "true"))
-        )
-        """
+    static let servedCourseOutcomes = servedOutcomes(
+        monthly: ("app.monthly_course_outcomes", "m.course_id, m.cohort, NULL::int AS days_to_complete, m.enrolled AS n, m.completed"),
+        daily: ("o.course_id, o.cohort, o.days_to_complete, o.enrollments, CASE WHEN o.days_to_complete IS NULL THEN 0 ELSE o.enrollments END",
+                "true"),
+        today: ("e.course_id, e.cohort, \(daysToComplete), 1, (e.completed_at IS NOT NULL)::int", "true"))
 
     /// Served outcomes for the time-to-complete report: completions per course and whole days to complete.
-    static let servedCompletionTimes = """
-        outcomes AS (
-          SELECT m.course_id, NULL::text AS cohort, m.days_to_complete, m.completions AS n, m.completions AS completed
-          FROM app.monthly_completion_times m
-          WHERE m.month >= \(firstWholeMonth) AND m.month < \(currentMonth)
-            AND (:attr_region::text IS NULL OR m.region = :attr_region::text)
-          UNION ALL
-        \(dailyOutcomesOutsideWholeMonths(
-            "o.course_id, o.cohort, o.days_to_complete, o.enrollments, o.enrollments",
-            where: "o.days_to_complete IS NOT NULL AND (:attr_region::text IS NULL OR o.region = :attr_region::text)"))
-          UNION ALL
-        \(enrollmentsToday("e.course_id, e.cohort, \(daysToComplete), 1, 1", where: "e.completed_at IS NOT NULL"))
-        )
-        """
+    static let servedCompletionTimes = servedOutcomes(
+        monthly: ("app.monthly_completion_times",
+                  "m.course_id, NULL::text AS cohort, m.days_to_complete, m.completions AS n, m.completions AS completed"),
+        daily: ("o.course_id, o.cohort, o.days_to_complete, o.enrollments, o.enrollments", "o.days_to_complete IS NOT NULL"),
+        today: ("e.course_id, e.cohort, \(daysToComplete), 1, 1", "e.completed_at IS NOT NULL"))
 
     /// The same outcomes computed from raw statements (the xAPI-to-enrollment mapping, in SQL).
     static let coldOutcomes = """
