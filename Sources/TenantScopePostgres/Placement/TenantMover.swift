@@ -280,7 +280,9 @@ public struct TenantMover: Sendable {
             if sourceIsDedicated {
                 try await source.query("DELETE FROM app.tenants WHERE id = \(tenant.id.rawValue)", logger: logger)
             } else {
-                for table in Self.derivedTables + Self.tables.reversed() {
+                // The derived tables last: deleting their source first lowers them through the trigger, and a
+                // derived row deleted before its source would come back as a negative difference.
+                for table in Self.tables.reversed() + Self.derivedTables {
                     try await source.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE tenant_id = $1", binds: Self.binds(tenant.id)),
                                            logger: logger)
                 }
