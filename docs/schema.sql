@@ -10,6 +10,25 @@ CREATE SCHEMA semantic;
 
 COMMENT ON SCHEMA semantic IS 'TenantScope semantic layer: one tenant''s learning data for ad-hoc SQL and AI agents';
 
+CREATE TYPE app.day_total_delta AS (
+	day date,
+	learners integer,
+	statements bigint
+);
+
+CREATE TYPE app.enrollment_merge AS (
+	actor_key text,
+	course_iri text,
+	enrolled_at timestamp with time zone,
+	completed_at timestamp with time zone,
+	cohort text,
+	cohort_at timestamp with time zone,
+	cohort_from uuid,
+	registration uuid,
+	registration_at timestamp with time zone,
+	registration_from uuid
+);
+
 CREATE TYPE app.enrollment_outcome AS (
 	day date,
 	course_id uuid,
@@ -27,6 +46,19 @@ CREATE TYPE app.enrollment_outcome_change AS (
 	region text,
 	days_to_complete integer,
 	enrollments integer
+);
+
+CREATE TYPE app.learner_day_change AS (
+	day date,
+	learner_hash text,
+	before integer,
+	after integer
+);
+
+CREATE TYPE app.learner_day_delta AS (
+	day date,
+	actor_key text,
+	statements integer
 );
 
 CREATE TYPE app.statement_facts AS (
@@ -204,6 +236,74 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION app.apply_learner_day_deltas(deltas app.learner_day_delta[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  changes app.learner_day_change[];
+  totals app.day_total_delta[];
+  lost text[];
+BEGIN
+  -- Two steps: the learner keys first (`after` holds the delta until the stored count is known), so
+  -- the stored rows are then looked up by plain values through the primary key. In one statement the
+  -- key is an expression of the join and the planner filtered every learner day of the day instead.
+  changes := ARRAY(
+    SELECT ROW(d.day, coalesce(l.learner_key, app.learner_key(d.actor_key)), NULL, d.delta)::app.learner_day_change
+    FROM (SELECT q.day, q.actor_key, sum(q.statements)::integer AS delta
+          FROM unnest(deltas) q GROUP BY q.day, q.actor_key HAVING sum(q.statements) <> 0) d
+    LEFT JOIN app.learners l ON l.actor_key = d.actor_key);
+  changes := ARRAY(
+    SELECT ROW(k.day, k.learner_hash, coalesce(a.statements, 0), coalesce(a.statements, 0) + k.after)::app.learner_day_change
+    FROM unnest(changes) k
+    LEFT JOIN app.daily_learner_activity a ON a.day = k.day AND a.learner_hash = k.learner_hash
+    ORDER BY k.day, k.learner_hash);
+  IF cardinality(changes) = 0 THEN
+    RETURN;
+  END IF;
+
+  -- A count that reaches zero (or would go below it, which only a damaged queue could cause and a
+  -- rebuild repairs) leaves the table, as a recount would leave it out.
+  DELETE FROM app.daily_learner_activity a USING unnest(changes) c
+    WHERE c.before > 0 AND c.after <= 0 AND a.day = c.day AND a.learner_hash = c.learner_hash;
+  UPDATE app.daily_learner_activity a SET statements = c.after FROM unnest(changes) c
+    WHERE c.before > 0 AND c.after > 0 AND a.day = c.day AND a.learner_hash = c.learner_hash;
+  INSERT INTO app.daily_learner_activity (tenant_id, day, learner_hash, statements)
+    SELECT (SELECT app.current_tenant()), c.day, c.learner_hash, c.after FROM unnest(changes) c WHERE c.before = 0 AND c.after > 0;
+
+  -- Day totals: a learner day that appeared adds a learner, one that went takes one away. The totals
+  -- have CHECKs (learners > 0), which PostgreSQL applies to a proposed row before ON CONFLICT, so
+  -- existing days are updated or deleted and only new days inserted.
+  totals := ARRAY(
+    SELECT ROW(c.day, count(*) FILTER (WHERE c.before = 0 AND c.after > 0) - count(*) FILTER (WHERE c.before > 0 AND c.after <= 0),
+               sum(greatest(c.after, 0) - c.before))::app.day_total_delta
+    FROM unnest(changes) c GROUP BY c.day);
+  DELETE FROM app.daily_active_learners d USING unnest(totals) t
+    WHERE d.day = t.day AND d.learners + t.learners <= 0;
+  UPDATE app.daily_active_learners d SET learners = d.learners + t.learners, statements = d.statements + t.statements
+    FROM unnest(totals) t WHERE d.day = t.day;
+  INSERT INTO app.daily_active_learners (tenant_id, day, learners, statements)
+    SELECT (SELECT app.current_tenant()), t.day, t.learners, t.statements FROM unnest(totals) t
+    WHERE t.learners > 0 AND NOT EXISTS (SELECT 1 FROM app.daily_active_learners d WHERE d.day = t.day);
+
+  -- Active-day ranges: a learner that lost a day is rebuilt from its learner days; a new day is added.
+  lost := ARRAY(SELECT DISTINCT c.learner_hash FROM unnest(changes) c WHERE c.before > 0 AND c.after <= 0);
+  IF cardinality(lost) > 0 THEN
+    DELETE FROM app.learner_active_days WHERE learner_hash = ANY (lost);
+    INSERT INTO app.learner_active_days (tenant_id, learner_hash, active)
+      SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
+      FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (lost)
+      GROUP BY a.learner_hash;
+  END IF;
+  INSERT INTO app.learner_active_days AS d (tenant_id, learner_hash, active)
+    SELECT (SELECT app.current_tenant()), c.learner_hash, range_agg(daterange(c.day, c.day, '[]'))
+    FROM unnest(changes) c
+    WHERE c.before = 0 AND c.after > 0 AND NOT (c.learner_hash = ANY (lost))
+    GROUP BY c.learner_hash
+  ON CONFLICT (tenant_id, learner_hash) DO UPDATE SET active = d.active + EXCLUDED.active;
+END
+$$;
+
 CREATE FUNCTION app.audit_head() RETURNS TABLE(seq bigint, hash text)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -215,22 +315,31 @@ CREATE FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) RET
     AS $$
 DECLARE
   newest timestamptz;
+  queued app.learner_day_delta[];
+  whole_days date[];
   days date[];
   watermark_missing boolean;
 BEGIN
   PERFORM app.lock_tenant_derivation();
   watermark_missing := NOT EXISTS (SELECT 1 FROM app.rollup_state);
-  WITH taken AS (DELETE FROM app.rollup_queue q RETURNING q.day)
-  SELECT array_agg(DISTINCT t.day) INTO days FROM taken t;
+  WITH taken AS (DELETE FROM app.rollup_queue q RETURNING q.day, q.actor_key, q.statements)
+  SELECT array_agg(ROW(t.day, t.actor_key, t.statements)::app.learner_day_delta) INTO queued FROM taken t;
   IF full_rebuild OR watermark_missing THEN
     days := ARRAY(SELECT DISTINCT day FROM app.daily_learner_activity
                   UNION SELECT DISTINCT (s."timestamp" AT TIME ZONE 'UTC')::date FROM app.statements s);
     PERFORM app.rebuild_learner_activity_days(days);
     PERFORM app.refresh_enrollment_outcomes();
-  ELSIF days IS NULL THEN
+  ELSIF queued IS NULL THEN
     RETURN -1;
   ELSE
-    PERFORM app.refresh_learner_activity_days(days);
+    whole_days := ARRAY(SELECT DISTINCT q.day FROM unnest(queued) q WHERE q.actor_key IS NULL);
+    IF cardinality(whole_days) > 0 THEN
+      PERFORM app.refresh_learner_activity_days(whole_days);
+    END IF;
+    -- The deltas of a day recounted whole are in its recount.
+    PERFORM app.apply_learner_day_deltas(ARRAY(
+      SELECT ROW(q.day, q.actor_key, q.statements)::app.learner_day_delta FROM unnest(queued) q WHERE q.actor_key IS NOT NULL AND NOT (q.day = ANY (whole_days))));
+    days := ARRAY(SELECT DISTINCT q.day FROM unnest(queued) q);
   END IF;
   IF full_rebuild THEN
     PERFORM app.refresh_daily_rollups_feature_usage();
@@ -494,11 +603,14 @@ CREATE FUNCTION app.merge_new_learning_facts(keys text[], overlap interval) RETU
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-  outcomes_before app.enrollment_outcome[] := ARRAY(SELECT ROW(o.*)::app.enrollment_outcome FROM app.enrollment_outcomes_of(keys) o);
   merged_actors text[];
   read_since timestamptz[];
   fresh app.statement_facts[];
   affected_courses text[];
+  candidates app.enrollment_merge[];
+  changing app.enrollment_merge[];
+  outcome_actors text[];
+  outcomes_before app.enrollment_outcome[];
 BEGIN
   SELECT array_agg(l.actor_key), array_agg(l.derived_through - overlap) INTO merged_actors, read_since
   FROM app.learners l WHERE l.actor_key = ANY (keys);
@@ -517,24 +629,54 @@ BEGIN
   ON CONFLICT (tenant_id, course_iri) DO UPDATE SET title = EXCLUDED.title
     WHERE app.courses.title IS DISTINCT FROM EXCLUDED.title;
 
+  -- The enrollments the new statements would change (new ones, or an earliest value that moves: the
+  -- upsert's WHERE below), and the actors whose outcome rows can change with them or with their
+  -- region. Most touched enrollments change nothing, so neither the upsert (which locks every row it
+  -- finds, changed or not) nor the outcomes before and after need to visit them.
+  candidates := ARRAY(
+    SELECT ROW(n.*)::app.enrollment_merge FROM (
+        SELECT s.actor_key, s.course_iri, min(s."timestamp") AS enrolled_at,
+               min(s."timestamp") FILTER (WHERE s.completes_course) AS completed_at,
+               (array_agg(s.cohort ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort,
+               (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_at,
+               (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_from,
+               (array_agg(s.registration ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration,
+               (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_at,
+               (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_from
+        FROM unnest(fresh) s
+        WHERE s.counted AND s.course_iri IS NOT NULL
+        GROUP BY s.actor_key, s.course_iri
+    ) n);
+  changing := ARRAY(
+    SELECT ROW(n.*)::app.enrollment_merge
+    FROM unnest(candidates) n
+    JOIN app.learners l ON l.actor_key = n.actor_key
+    JOIN app.courses c ON c.course_iri = n.course_iri
+    LEFT JOIN app.enrollments e ON e.learner_id = l.id AND e.course_id = c.id
+    WHERE e.learner_id IS NULL
+       OR n.enrolled_at < e.enrolled_at
+       OR (n.completed_at IS NOT NULL AND (e.completed_at IS NULL OR n.completed_at < e.completed_at))
+       OR (n.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (n.cohort_at, n.cohort_from) < (e.cohort_at, e.cohort_from)))
+       OR (n.registration_at IS NOT NULL
+           AND (e.registration_at IS NULL OR (n.registration_at, n.registration_from) < (e.registration_at, e.registration_from))));
+  outcome_actors := ARRAY(
+    SELECT n.actor_key FROM unnest(changing) n
+    UNION
+    SELECT r.actor_key
+    FROM (SELECT s.actor_key,
+                 (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND s.counted))[1] AS region_at,
+                 (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND s.counted))[1] AS region_from
+          FROM unnest(fresh) s GROUP BY s.actor_key) r
+    JOIN app.learners l ON l.actor_key = r.actor_key
+    WHERE r.region_at IS NOT NULL AND (l.region_at IS NULL OR (r.region_at, r.region_from) < (l.region_at, l.region_from)));
+  outcomes_before := ARRAY(SELECT ROW(o.*)::app.enrollment_outcome FROM app.enrollment_outcomes_of(outcome_actors) o);
+
   INSERT INTO app.enrollments AS e (learner_id, course_id, enrolled_at, completed_at, cohort, registration,
                                     cohort_at, cohort_from, registration_at, registration_from)
     SELECT l.id, c.id, n.enrolled_at, n.completed_at,
            coalesce(n.cohort, to_char(n.enrolled_at AT TIME ZONE 'UTC', 'YYYY-MM')), n.registration,
            n.cohort_at, n.cohort_from, n.registration_at, n.registration_from
-    FROM (
-      SELECT s.actor_key, s.course_iri, min(s."timestamp") AS enrolled_at,
-             min(s."timestamp") FILTER (WHERE s.completes_course) AS completed_at,
-             (array_agg(s.cohort ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort,
-             (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_at,
-             (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_from,
-             (array_agg(s.registration ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration,
-             (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_at,
-             (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_from
-      FROM unnest(fresh) s
-      WHERE s.counted AND s.course_iri IS NOT NULL
-      GROUP BY s.actor_key, s.course_iri
-    ) n
+    FROM unnest(changing) n
     JOIN app.learners l ON l.actor_key = n.actor_key
     JOIN app.courses c ON c.course_iri = n.course_iri
   ON CONFLICT (tenant_id, learner_id, course_id) DO UPDATE SET
@@ -600,7 +742,7 @@ BEGIN
   WHERE l.actor_key = n.actor_key;
 
   PERFORM app.apply_enrollment_outcome_changes(outcomes_before,
-    ARRAY(SELECT ROW(o.*)::app.enrollment_outcome FROM app.enrollment_outcomes_of(keys) o));
+    ARRAY(SELECT ROW(o.*)::app.enrollment_outcome FROM app.enrollment_outcomes_of(outcome_actors) o));
 END
 $$;
 
@@ -677,8 +819,9 @@ DECLARE
   affected text[] := ARRAY(SELECT DISTINCT a.learner_hash FROM app.daily_learner_activity a WHERE a.day = ANY (days));
 BEGIN
   DELETE FROM app.daily_learner_activity WHERE day = ANY (days);
-  INSERT INTO app.daily_learner_activity (day, learner_hash, statements)
-    SELECT g.day, coalesce(l.learner_key, app.learner_key(g.actor_key)), g.n
+  WITH counted_deltas AS (DELETE FROM app.rollup_queue q WHERE q.day = ANY (days) AND q.actor_key IS NOT NULL)
+  INSERT INTO app.daily_learner_activity (tenant_id, day, learner_hash, statements)
+    SELECT (SELECT app.current_tenant()), g.day, coalesce(l.learner_key, app.learner_key(g.actor_key)), g.n
     FROM (SELECT (s."timestamp" AT TIME ZONE 'UTC')::date AS day, s.actor_key, count(*) AS n
           FROM app.statements s
           WHERE (s."timestamp" AT TIME ZONE 'UTC')::date = ANY (days) AND NOT s.voided AND s.voids IS NULL
@@ -686,14 +829,14 @@ BEGIN
     LEFT JOIN app.learners l ON l.actor_key = g.actor_key;
 
   DELETE FROM app.daily_active_learners WHERE day = ANY (days);
-  INSERT INTO app.daily_active_learners (day, learners, statements)
-    SELECT a.day, count(*), sum(a.statements) FROM app.daily_learner_activity a WHERE a.day = ANY (days) GROUP BY a.day;
+  INSERT INTO app.daily_active_learners (tenant_id, day, learners, statements)
+    SELECT (SELECT app.current_tenant()), a.day, count(*), sum(a.statements) FROM app.daily_learner_activity a WHERE a.day = ANY (days) GROUP BY a.day;
 
   affected := ARRAY(SELECT unnest(affected) UNION
                     SELECT a.learner_hash FROM app.daily_learner_activity a WHERE a.day = ANY (days));
   DELETE FROM app.learner_active_days WHERE learner_hash = ANY (affected);
-  INSERT INTO app.learner_active_days (learner_hash, active)
-    SELECT a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
+  INSERT INTO app.learner_active_days (tenant_id, learner_hash, active)
+    SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
     FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (affected)
     GROUP BY a.learner_hash;
 END
@@ -781,8 +924,9 @@ BEGIN
   WITH gone AS (DELETE FROM app.daily_learner_activity a WHERE a.day = ANY (days) RETURNING a.day, a.learner_hash)
   SELECT array_agg(g.day), array_agg(g.learner_hash) INTO old_days, old_hashes FROM gone g;
   FOREACH one_day IN ARRAY days LOOP
-    INSERT INTO app.daily_learner_activity (day, learner_hash, statements)
-      SELECT one_day, coalesce(l.learner_key, app.learner_key(g.actor_key)), g.n
+    WITH counted_deltas AS (DELETE FROM app.rollup_queue q WHERE q.day = one_day AND q.actor_key IS NOT NULL)
+    INSERT INTO app.daily_learner_activity (tenant_id, day, learner_hash, statements)
+      SELECT (SELECT app.current_tenant()), one_day, coalesce(l.learner_key, app.learner_key(g.actor_key)), g.n
       FROM (SELECT s.actor_key, count(*) AS n
             FROM app.statements s
             WHERE s."timestamp" >= one_day::timestamp AT TIME ZONE 'UTC'
@@ -793,20 +937,20 @@ BEGIN
   END LOOP;
 
   DELETE FROM app.daily_active_learners WHERE day = ANY (days);
-  INSERT INTO app.daily_active_learners (day, learners, statements)
-    SELECT a.day, count(*), sum(a.statements) FROM app.daily_learner_activity a WHERE a.day = ANY (days) GROUP BY a.day;
+  INSERT INTO app.daily_active_learners (tenant_id, day, learners, statements)
+    SELECT (SELECT app.current_tenant()), a.day, count(*), sum(a.statements) FROM app.daily_learner_activity a WHERE a.day = ANY (days) GROUP BY a.day;
 
   lost := ARRAY(SELECT DISTINCT o.learner_hash FROM unnest(old_days, old_hashes) AS o(day, learner_hash)
                 WHERE NOT EXISTS (SELECT 1 FROM app.daily_learner_activity a WHERE a.day = o.day AND a.learner_hash = o.learner_hash));
   IF cardinality(lost) > 0 THEN
     DELETE FROM app.learner_active_days WHERE learner_hash = ANY (lost);
-    INSERT INTO app.learner_active_days (learner_hash, active)
-      SELECT a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
+    INSERT INTO app.learner_active_days (tenant_id, learner_hash, active)
+      SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
       FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (lost)
       GROUP BY a.learner_hash;
   END IF;
-  INSERT INTO app.learner_active_days AS d (learner_hash, active)
-    SELECT a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
+  INSERT INTO app.learner_active_days AS d (tenant_id, learner_hash, active)
+    SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
     FROM app.daily_learner_activity a
     WHERE a.day = ANY (days) AND NOT (a.learner_hash = ANY (lost))
       AND NOT EXISTS (SELECT 1 FROM unnest(old_days, old_hashes) AS o(day, learner_hash)
@@ -1496,7 +1640,10 @@ CREATE TABLE app.rollup_queue (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
     seq bigint NOT NULL,
     day date NOT NULL,
-    queued_at timestamp with time zone DEFAULT now() NOT NULL
+    queued_at timestamp with time zone DEFAULT now() NOT NULL,
+    actor_key text,
+    statements integer,
+    CONSTRAINT rollup_queue_delta_check CHECK ((((actor_key IS NULL) AND (statements IS NULL)) OR ((actor_key IS NOT NULL) AND (statements IS NOT NULL) AND (statements <> 0))))
 );
 
 ALTER TABLE ONLY app.rollup_queue FORCE ROW LEVEL SECURITY;
@@ -2360,6 +2507,9 @@ GRANT ALL ON FUNCTION app.apply_enrollment_outcome_changes(before app.enrollment
 
 REVOKE ALL ON FUNCTION app.apply_enrollment_outcomes(keys text[], sign integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.apply_enrollment_outcomes(keys text[], sign integer) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.apply_learner_day_deltas(deltas app.learner_day_delta[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.apply_learner_day_deltas(deltas app.learner_day_delta[]) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.audit_head() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.audit_head() TO tenantscope_app;

@@ -61,8 +61,9 @@ public struct StatementStore: Sendable {
     /// trip for the common batch: the statement that inserts also marks a statement voided when an
     /// earlier voiding statement already names it, and (`queueingDerivation`) queues the new statements'
     /// actors for the roll-up service to derive (`app.learning_facts_queue`, architecture decision 18) and
-    /// the days they fall on for it to recompute (`app.rollup_queue`, decision 32). The queue rows commit
-    /// or roll back with the statements, so nothing ingested is ever missed.
+    /// how many counted statements each actor gained on each day (`app.rollup_queue`, decisions 32 and 54),
+    /// which the service adds to the learner-day roll-ups without reading the statements again. The queue
+    /// rows commit or roll back with the statements, so nothing ingested is ever missed or counted twice.
     ///
     /// With `storedInTransaction`, `stored` is the database's clock inside this transaction (one
     /// microsecond apart, in batch order), written into both the column and the statement's JSON, and
@@ -71,8 +72,9 @@ public struct StatementStore: Sendable {
     /// spreads history over months), the prepared `stored` is kept.
     ///
     /// `tenant_id` is never passed: it is the transaction's verified context, as the column default would
-    /// stamp it, but read once per batch (an uncorrelated sub-select) instead of once per row, because
-    /// the default checks the context's HMAC on every row. The policy's WITH CHECK still checks every row.
+    /// stamp it, but read once per batch and table (an uncorrelated sub-select) instead of once per row,
+    /// because the default checks the context's HMAC on every row (about 15 µs each). The policy's WITH
+    /// CHECK still checks every row.
     static func insert(
         _ batch: [PreparedStatement], queueingDerivation: Bool, storedInTransaction: Bool = false, on connection: ScopedConnection
     ) async throws -> Set<UUID> {
@@ -106,13 +108,16 @@ public struct StatementStore: Sendable {
                      x.vd = '' AND EXISTS (SELECT 1 FROM app.statements earlier WHERE earlier.voids = x.i)
               FROM input x
               ON CONFLICT (tenant_id, id) DO NOTHING
-              RETURNING id, actor_key, voids, "timestamp"
+              RETURNING id, actor_key, voids, voided, "timestamp"
             ), queued AS (
-              INSERT INTO app.learning_facts_queue (actor_key)
-              SELECT DISTINCT actor_key FROM inserted WHERE voids IS NULL AND \(queueingDerivation)
+              INSERT INTO app.learning_facts_queue (tenant_id, actor_key)
+              SELECT (SELECT app.current_tenant()), a.actor_key
+              FROM (SELECT DISTINCT actor_key FROM inserted WHERE voids IS NULL AND \(queueingDerivation)) a
             ), queued_days AS (
-              INSERT INTO app.rollup_queue (day)
-              SELECT DISTINCT ("timestamp" AT TIME ZONE 'UTC')::date FROM inserted WHERE voids IS NULL AND \(queueingDerivation)
+              INSERT INTO app.rollup_queue (tenant_id, day, actor_key, statements)
+              SELECT (SELECT app.current_tenant()), ("timestamp" AT TIME ZONE 'UTC')::date, actor_key, count(*) FROM inserted
+              WHERE voids IS NULL AND NOT voided AND \(queueingDerivation)
+              GROUP BY 2, 3
             )
             SELECT id FROM inserted
             """)
@@ -144,9 +149,10 @@ public struct StatementStore: Sendable {
     }
 
     /// Marks the targets of new voiding statements voided (in this tenant only: row-level security hides
-    /// every other tenant's statements, so a foreign id voids nothing) and queues their actors for a full
-    /// derivation (a voided statement's contribution cannot be merged away, decision 36), refusing to void
-    /// a voiding statement.
+    /// every other tenant's statements, so a foreign id voids nothing), queues their actors for a full
+    /// derivation (a voided statement's contribution cannot be merged away, decision 36) and takes the
+    /// voided statements off their learner days (a negative delta, decision 54), refusing to void a voiding
+    /// statement. The deltas come from the rows the `UPDATE` changed, so each voided statement counts once.
     static func applyVoiding(_ statements: [PreparedStatement], on connection: ScopedConnection) async throws {
         let targets = statements.compactMap(\.facts.voidedStatementID)
         guard !targets.isEmpty else { return }
@@ -163,7 +169,8 @@ public struct StatementStore: Sendable {
               WHERE id = ANY (\(targets)) AND voids IS NULL AND NOT voided
               RETURNING actor_key, "timestamp"
             ), queued_days AS (
-              INSERT INTO app.rollup_queue (day) SELECT DISTINCT ("timestamp" AT TIME ZONE 'UTC')::date FROM voided
+              INSERT INTO app.rollup_queue (day, actor_key, statements)
+              SELECT ("timestamp" AT TIME ZONE 'UTC')::date, actor_key, -count(*) FROM voided GROUP BY 1, 2
             )
             INSERT INTO app.learning_facts_queue (actor_key, full_derivation) SELECT DISTINCT actor_key, true FROM voided
             """)

@@ -5,9 +5,10 @@ import Testing
 @testable import TenantScopePostgres
 @testable import TenantScopeTestSupport
 
-/// The roll-up service rests when nothing changed (architecture decision 32): ingest queues the days it
-/// touches in its own transaction, the service catches up only tenants with queued work, and enrollment
-/// outcomes follow each derived actor as a delta that always equals a rebuild.
+/// The roll-up service rests when nothing changed (architecture decision 32): ingest queues what it
+/// changed (each actor's statements per day, decision 54) in its own transaction, the service catches up
+/// only tenants with queued work, and learner days and enrollment outcomes follow as deltas that always
+/// equal a rebuild.
 @Suite(.database) struct RollupQueueTests {
     static let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "queue"])
 
@@ -144,6 +145,64 @@ import Testing
         #expect(rebuilt.values.allSatisfy { !$0.isEmpty })
         for (table, rows) in rebuilt {
             #expect(incremental[table] == rows, "\(table) kept incrementally differs from a rebuild")
+        }
+    }
+
+    /// Ingest queues each actor's counted statements per day as a delta, voiding queues the statements it
+    /// takes away, and a pass adds them without recounting (decision 54). A day queued whole (erasure writes
+    /// such rows) is recounted instead, and the deltas of the statements that recount counted must leave the
+    /// queue with it: those the pass took before it recounted are set aside, and those still queued when the
+    /// recount ran are deleted by the recount's own statement. Each stage is compared with a rebuild; the test
+    /// fails if either half is removed (the day would be counted twice).
+    @Test func aDayRecountedWholeTakesTheDeltasItCounted() async throws {
+        let handle = try TestDatabase.current
+        let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("whole")), name: "Whole", logger: TestDatabase.logger)
+        let day = Date().addingTimeInterval(-3 * 86_400)
+        let dayText = ISO8601Timestamp.day(day)
+        func onDay(_ actor: String, id: UUID = UUID()) -> String {
+            XAPIJSON.statement(id: id, actor: actor, extra: #","timestamp":"\#(ISO8601Timestamp.format(day))""#)
+        }
+        func run(_ sql: String) async throws {
+            try await handle.database.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
+                _ = try await connection.query(PostgresQuery(unsafeSQL: sql)).collect()
+            }
+        }
+        func expectEqualToARebuild(_ stage: String) async throws {
+            let incremental = try await rollupContents(tenant.id, handle)
+            try await rollups.catchUp(tenant.id, fullRebuild: true)
+            let rebuilt = try await rollupContents(tenant.id, handle)
+            #expect(rebuilt["daily_learner_activity"]?.isEmpty == false)
+            for (table, rows) in rebuilt {
+                #expect(incremental[table] == rows, "\(stage): \(table) differs from a rebuild")
+            }
+        }
+
+        let voided = UUID()
+        try await store(XAPIJSON.array([onDay("mailto:a@example.com", id: voided), onDay("mailto:b@example.com")]), tenant.id, handle)
+        #expect(try await count("SELECT count(*)::int FROM app.rollup_queue WHERE actor_key IS NOT NULL AND statements = 1", tenant.id, handle) == 2,
+                "a batch queues one delta per actor and day")
+        try await rollups.catchUp(tenant.id)
+        try await store(XAPIJSON.voiding(voided), tenant.id, handle)
+        #expect(try await count("SELECT count(*)::int FROM app.rollup_queue WHERE statements = -1", tenant.id, handle) == 1,
+                "voiding queues the statement it takes away")
+        try await rollups.catchUp(tenant.id)
+        try await expectEqualToARebuild("after a delta pass with voiding")
+
+        // Taken by the pass together with the day queued whole.
+        try await store(XAPIJSON.array([onDay("mailto:a@example.com"), onDay("mailto:c@example.com")]), tenant.id, handle)
+        try await run("INSERT INTO app.rollup_queue (day) VALUES ('\(dayText)')")
+        try await rollups.catchUp(tenant.id)
+        try await expectEqualToARebuild("after a pass that recounted the day")
+
+        // Still queued when each recount ran: as a batch that commits after the pass took the queue.
+        for recount in ["refresh_learner_activity_days", "rebuild_learner_activity_days"] {
+            try await store(onDay("mailto:b@example.com"), tenant.id, handle)
+            try await run("SELECT app.lock_tenant_derivation(), app.\(recount)(ARRAY['\(dayText)']::date[])")
+            #expect(try await count("SELECT count(*)::int FROM app.rollup_queue WHERE actor_key IS NOT NULL", tenant.id, handle) == 0,
+                    "\(recount) takes the deltas of the statements it counted")
+            try await rollups.catchUp(tenant.id)
+            try await expectEqualToARebuild("after \(recount) ran with deltas queued")
         }
     }
 

@@ -39,13 +39,14 @@ public struct LearnerErasure: Sendable {
             // One derivation of the tenant at a time: the roll-up service must not re-derive the learner
             // from statements this transaction is removing.
             try await connection.query("SELECT app.lock_tenant_derivation()")
-            try await connection.query("""
-                INSERT INTO app.rollup_queue (day)
-                SELECT DISTINCT ("timestamp" AT TIME ZONE 'UTC')::date FROM app.statements WHERE actor_key = \(actorKey)
-                """)
             try await connection.query("SELECT app.apply_enrollment_outcomes(ARRAY[\(actorKey)]::text[], -1)")
+            // The days to recount whole come from the rows the DELETE removed, not from an earlier read: a batch
+            // of the learner's that commits in between is deleted too, and its queued deltas are then part of
+            // a day that is recounted (decision 54).
             let statements = try await connection.query("""
-                WITH gone AS (DELETE FROM app.statements WHERE actor_key = \(actorKey) RETURNING 1) SELECT count(*)::int FROM gone
+                WITH gone AS (DELETE FROM app.statements WHERE actor_key = \(actorKey) RETURNING "timestamp"),
+                recount AS (INSERT INTO app.rollup_queue (day) SELECT DISTINCT ("timestamp" AT TIME ZONE 'UTC')::date FROM gone)
+                SELECT count(*)::int FROM gone
                 """).collect().first?.decode(Int.self) ?? 0
             // Enrollments go with the learner row (ON DELETE CASCADE).
             let learnerRows = try await connection.query("""

@@ -53,6 +53,7 @@ extension Migration {
         .tenantGate,
         .windowLearnersFromTheIndex,
         .monthlyOutcomeSums,
+        .learnerDayDeltas,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
