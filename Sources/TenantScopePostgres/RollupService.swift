@@ -7,11 +7,13 @@ import TenantScopeCore
 
 /// Keeps every tenant's derived facts and daily roll-ups current: every `interval` it asks which tenants
 /// have work queued by ingest, and only those, inside their scoped transactions, derive the queued actors
-/// (`app.derive_queued_learning_facts`) and recompute the queued days (`app.catch_up_rollups`).
+/// (`app.derive_queued_learning_facts`) and add the queued per-day counts to the roll-ups
+/// (`app.catch_up_rollups`).
 ///
-/// The ingest transaction queues the days its statements fall on, and a voiding statement its target's
-/// day, so late statements and voiding are recomputed; the queue rows commit with their batch, so a batch
-/// that committed after a later one was seen is still taken by the next pass (architecture decision 32).
+/// The ingest transaction queues how many statements each actor added per day, and voiding how many it
+/// took away, so late statements and voiding land in their days; the queue rows commit with their batch,
+/// so a batch that committed after a later one was seen is still taken by the next pass (architecture
+/// decisions 32 and 54).
 public struct RollupService: Service {
     public static let defaultInterval: Duration = .seconds(5)
     public static let overlap = RollupCoverage.overlap
@@ -125,37 +127,60 @@ public struct RollupService: Service {
     /// Queue rows one derivation transaction takes: bounds the transaction after a large backlog.
     static let derivationChunk = 5_000
 
-    /// Catches one tenant up: derives the actors ingest queued, then recomputes the roll-up days that
-    /// changed. With `fullRebuild`, rebuilds everything derived from the tenant's raw statements instead:
-    /// learners, courses, enrollments and every roll-up (after restoring raw data, or to check the
-    /// incremental path). Returns how many queued actors were derived, and how many days were recomputed
-    /// (-1: nothing new).
+    /// Catches one tenant up: derives the actors ingest queued, then adds what changed to the roll-ups.
+    /// With `fullRebuild`, rebuilds everything derived from the tenant's raw statements instead: learners,
+    /// courses, enrollments and every roll-up (after restoring raw data, or to check the incremental path).
+    /// Returns how many queued actors were derived, and how many days changed (-1: nothing new).
     @discardableResult
     public func catchUp(_ tenant: TenantID, fullRebuild: Bool = false) async throws -> (derivedActors: Int, days: Int) {
         let scope = ScopePolicy.maintenance(of: tenant, job: "rollups")
-        // A pass of the service is small (new rows, recent days) and bounded at two minutes, so a pass
-        // stuck on a lock or a dead connection ends and the next one retries; a full rebuild may take long.
-        let timeout: Duration = fullRebuild ? .seconds(1800) : Self.passTimeout
-        var derivedActors = 0
-        while !fullRebuild {
-            let derived = try await database.sessions.run(scope, access: .readWrite, statementTimeout: timeout, logger: logger) { connection in
-                try await connection.query("SELECT app.derive_queued_learning_facts(\(Self.derivationChunk)::integer)")
-                    .collect().first?.decode(Int.self) ?? 0
-            }
-            guard derived > 0 else { break }
-            derivedActors += derived
-        }
-        let days = try await database.sessions.run(scope, access: .readWrite, statementTimeout: timeout, logger: logger) { connection in
-            if fullRebuild {
+        if fullRebuild {
+            // A full rebuild may take long; a pass of the service may not (below).
+            let days = try await database.sessions.run(scope, access: .readWrite, statementTimeout: .seconds(1800), logger: logger) { connection in
+                try await Self.commitWithoutWaitingForTheFlush(connection)
                 try await connection.query("SELECT app.lock_tenant_derivation()")
                 try await connection.query("DELETE FROM app.learning_facts_queue")
                 try await connection.query("SELECT app.refresh_learning_facts_fully(NULL)")
+                return try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, true)")
+                    .collect().first?.decode(Int.self) ?? -1
             }
-            // Derivation keeps the enrollment outcomes current itself (a delta per actor), so days that
-            // were already caught up need nothing more here.
-            return try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, \(fullRebuild))")
-                .collect().first?.decode(Int.self) ?? -1
+            return (0, days)
         }
-        return (derivedActors, days)
+        // Each transaction derives one chunk of the queue. The one that takes what is left (in a usual pass
+        // the first and only one) also catches the roll-ups up, so a tenant costs one transaction per pass.
+        // A pass is small (new rows) and its statements are bounded at two minutes, so a pass stuck on a
+        // lock or a dead connection ends and the next one retries. Rows queued while the pass runs wait for
+        // the next one.
+        var derivedActors = 0
+        while true {
+            let (derived, days) = try await database.sessions.run(scope, access: .readWrite, statementTimeout: Self.passTimeout,
+                                                                  logger: logger) { connection -> (Int, Int?) in
+                try await Self.commitWithoutWaitingForTheFlush(connection)
+                let queued = try await connection.query("""
+                    SELECT count(*)::int FROM (SELECT 1 FROM app.learning_facts_queue LIMIT \(Self.derivationChunk + 1)) q
+                    """).collect().first?.decode(Int.self) ?? 0
+                let derived = try await connection.query("SELECT app.derive_queued_learning_facts(\(Self.derivationChunk)::integer)")
+                    .collect().first?.decode(Int.self) ?? 0
+                guard queued <= Self.derivationChunk else { return (derived, nil) }
+                // Derivation keeps the enrollment outcomes current itself (a delta per actor); this adds the
+                // queued learner-day counts.
+                let days = try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, false)")
+                    .collect().first?.decode(Int.self) ?? -1
+                return (derived, days)
+            }
+            derivedActors += derived
+            if let days { return (derivedActors, days) }
+        }
+    }
+
+    /// A catch-up writes only what can be derived again from durable rows: the facts and roll-ups it writes
+    /// and the queue rows it deletes commit together. If a crash loses its commit (PostgreSQL's
+    /// `synchronous_commit = off` may lose the last few hundred milliseconds of such commits, never part of
+    /// one, and never one without every later commit too), the queue rows are back and the next pass does
+    /// the work again. Not waiting for the WAL flush saved about a tenth of a pass after a 1 % increment
+    /// (`bench/rollups`, architecture decision 54). Learner erasure, which runs a catch-up inside its own
+    /// transaction, does not use this: an erasure must be durable when it is acknowledged.
+    static func commitWithoutWaitingForTheFlush(_ connection: ScopedConnection) async throws {
+        try await connection.query("SET LOCAL synchronous_commit TO off")
     }
 }
