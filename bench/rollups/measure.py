@@ -158,7 +158,8 @@ class Bench(Cluster):
                 ), actors AS (
                   INSERT INTO app.learning_facts_queue (tenant_id, actor_key) SELECT DISTINCT tenant_id, actor_key FROM fresh
                 ), days AS (
-                  INSERT INTO app.rollup_queue (tenant_id, day) SELECT DISTINCT tenant_id, ("timestamp" AT TIME ZONE 'UTC')::date FROM fresh
+                  INSERT INTO app.rollup_queue (tenant_id, day, actor_key, statements)
+                  SELECT tenant_id, ("timestamp" AT TIME ZONE 'UTC')::date, actor_key, count(*) FROM fresh GROUP BY 1, 2, 3
                 )
                 SELECT count(*) FROM fresh""")
             tenants, seconds = self.catch_up()
@@ -220,11 +221,11 @@ def write_markdown(path, data):
         "",
         "How it is measured: pass times are the command's own timing of the pass (no process start-up, but the opening of its database connection, which a running server keeps open); PostgreSQL's CPU is the "
         "postmaster's and its children's user + system time from `/proc` over the window. The increment copies every tenant's "
-        "sampled statements under new ids as the superuser and writes the queue rows (`app.learning_facts_queue`, "
-        "`app.rollup_queue`) the LRS writes in its ingest transaction; the catch-up then merges the touched actors' new statements into "
-        "their derived facts (architecture decision 36), writes only the enrollment outcomes that changed, and recounts the "
-        "touched days one index range each, adding new active days to the learners' ranges (decision 50). Recounting a "
-        "day whole (its earlier statements too) is what remains of a pass that is not proportional to the new rows.",
+        "sampled statements under new ids as the superuser and writes the queue rows the LRS writes in its ingest transaction "
+        "(`app.learning_facts_queue`: the touched actors; `app.rollup_queue`: each actor's new statements per day); the catch-up "
+        "then merges the touched actors' new statements into their derived facts (architecture decision 36), writes only the "
+        "enrollment outcomes that changed (decision 50), and adds the queued per-day counts to the learner days, the day totals "
+        "and the learners' active-day ranges without reading the statements again (decision 54).",
     ]
     with open(path, "w") as handle:
         handle.write("\n".join(lines) + "\n")
