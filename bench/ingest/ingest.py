@@ -209,10 +209,16 @@ def main():
     # shared 2-core machine single runs vary by a third or more.
     cells = [(size, clients) for size in BATCH_SIZES for clients in CLIENTS]
     runs = {cell: {"tenantscope": [], "ralph": []} for cell in cells}
+    # Every run stores COUNT new statements into the same tenants, so the runs in order show whether derivation
+    # keeps its pace as history grows (issue 16: "the same in the tenth run as in the first").
+    in_order = []
     for round_number in range(ROUNDS):
         progress("Round %d of %d" % (round_number + 1, ROUNDS))
         for size, clients in cells:
-            runs[(size, clients)]["tenantscope"].append(run_tenantscope(size, clients))
+            run = run_tenantscope(size, clients)
+            in_order.append({"run": len(in_order) + 1, "batch_size": size, "clients": clients, "stored_before": len(in_order) * COUNT,
+                             "derived_statements_per_second": run["derived_statements_per_second"]})
+            runs[(size, clients)]["tenantscope"].append(run)
             if RALPH_URL:
                 runs[(size, clients)]["ralph"].append(run_ralph(size, clients))
     http_results = []
@@ -248,7 +254,7 @@ def main():
         "binary": os.environ.get("BINARY_KIND", "unknown"),
         "machine": {"cpus": os.cpu_count(), "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
         "tenants": len(KEYS), "clients": CLIENTS, "rounds": ROUNDS, "ralph": os.environ.get("RALPH_VERSION") if RALPH_URL else None,
-        "http": http_results, "copy": copy_result,
+        "http": http_results, "copy": copy_result, "derivation_in_order": in_order,
         "aims": {"ratio_to_copy": AIM_COPY, "ratio_to_ralph": AIM_RALPH,
                  "copy_met": all(c["ratio_to_copy"] >= AIM_COPY for c in http_results),
                  "ralph_met": bool(RALPH_URL) and all(c["ratio_to_ralph"] >= AIM_RALPH for c in http_results)},
@@ -302,6 +308,25 @@ def write_markdown(result):
               "append (`bench/ingest/ralph_app.py`): as released it writes with `create`, which fails every POST after the first. TenantScope's server is paused "
               "(SIGSTOP) while Ralph is measured, and Ralph while TenantScope is. The client, the server and PostgreSQL "
               "share the same 2 cores, so the client's CPU use lowers the HTTP figures of both."]
+    in_order = result.get("derivation_in_order", [])
+    if in_order:
+        lines += ["", "## Derivation as history grows", "",
+                  "Every run stores %d new statements into the same %d tenants, so each finds more history than the one before. "
+                  "\"Until derived\" of each run, in the order they ran:" % (COUNT, result["tenants"]), "",
+                  "| run | batches of | clients | statements stored before it | until derived, statements/s |",
+                  "|---:|---:|---:|---:|---:|"]
+        for run in in_order:
+            lines.append("| %d | %d | %d | %d | %d |" % (run["run"], run["batch_size"], run["clients"], run["stored_before"],
+                                                         run["derived_statements_per_second"]))
+        firsts, lasts = {}, {}
+        for run in in_order:
+            firsts.setdefault((run["batch_size"], run["clients"]), run)
+            lasts[(run["batch_size"], run["clients"])] = run
+        lines += ["", "Last round against first, per cell (same batches and clients, more history): " + "; ".join(
+            "%d/%d: %.2f× (run %d against run %d)" % (size, clients, lasts[(size, clients)]["derived_statements_per_second"]
+                                                      / firsts[(size, clients)]["derived_statements_per_second"],
+                                                      lasts[(size, clients)]["run"], firsts[(size, clients)]["run"])
+            for (size, clients) in firsts) + "."]
     with open(os.path.join(RESULTS, "ingest.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
 
