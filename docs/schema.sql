@@ -421,18 +421,25 @@ CREATE FUNCTION app.derive_queued_learning_facts(max_rows integer) RETURNS integ
 DECLARE
   taken_full text[];
   taken_plain text[];
+  plain_since timestamptz[];
   full_keys text[];
   merge_keys text[];
+  merge_since timestamptz[];
 BEGIN
   PERFORM app.lock_tenant_derivation();
   WITH taken AS (
     DELETE FROM app.learning_facts_queue q
     WHERE q.seq IN (SELECT o.seq FROM app.learning_facts_queue o ORDER BY o.seq LIMIT max_rows)
-    RETURNING q.actor_key, q.full_derivation
+    RETURNING q.actor_key, q.full_derivation, q.stored_from
+  ), plain AS (
+    -- An actor's new statements begin at the earliest `stored` of its rows, unless a row does not say.
+    SELECT t.actor_key, CASE WHEN bool_and(t.stored_from IS NOT NULL) THEN min(t.stored_from) END AS since
+    FROM taken t WHERE NOT t.full_derivation GROUP BY t.actor_key
   )
-  SELECT array_agg(DISTINCT t.actor_key) FILTER (WHERE t.full_derivation),
-         array_agg(DISTINCT t.actor_key) FILTER (WHERE NOT t.full_derivation)
-  INTO taken_full, taken_plain FROM taken t;
+  SELECT (SELECT array_agg(DISTINCT t.actor_key) FROM taken t WHERE t.full_derivation),
+         (SELECT array_agg(p.actor_key ORDER BY p.actor_key) FROM plain p),
+         (SELECT array_agg(p.since ORDER BY p.actor_key) FROM plain p)
+  INTO taken_full, taken_plain, plain_since;
   IF taken_full IS NULL AND taken_plain IS NULL THEN
     RETURN 0;
   END IF;
@@ -441,12 +448,13 @@ BEGIN
     UNION
     SELECT k FROM unnest(taken_plain) k
     WHERE NOT EXISTS (SELECT 1 FROM app.learners l WHERE l.actor_key = k AND l.derived_through IS NOT NULL));
-  merge_keys := ARRAY(SELECT k FROM unnest(taken_plain) k WHERE k <> ALL (full_keys) ORDER BY k);
+  merge_keys := ARRAY(SELECT p.k FROM unnest(taken_plain, plain_since) AS p(k, since) WHERE p.k <> ALL (full_keys) ORDER BY p.k);
+  merge_since := ARRAY(SELECT p.since FROM unnest(taken_plain, plain_since) AS p(k, since) WHERE p.k <> ALL (full_keys) ORDER BY p.k);
   IF cardinality(full_keys) > 0 THEN
     PERFORM app.refresh_learning_facts_fully(full_keys);
   END IF;
   IF cardinality(merge_keys) > 0 THEN
-    PERFORM app.merge_new_learning_facts(merge_keys, interval '2 hours');
+    PERFORM app.merge_new_learning_facts(merge_keys, merge_since, interval '2 hours');
   END IF;
   RETURN cardinality(full_keys) + cardinality(merge_keys);
 END
@@ -598,7 +606,7 @@ CREATE FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_s
   WHERE c.key = presented_key AND c.revoked_at IS NULL AND c.secret_sha256 = lower(presented_secret_sha256)
 $$;
 
-CREATE FUNCTION app.merge_new_learning_facts(keys text[], overlap interval) RETURNS void
+CREATE FUNCTION app.merge_new_learning_facts(keys text[], since timestamp with time zone[], overlap interval) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -612,13 +620,15 @@ DECLARE
   outcome_actors text[];
   outcomes_before app.enrollment_outcome[];
 BEGIN
-  SELECT array_agg(l.actor_key), array_agg(l.derived_through - overlap) INTO merged_actors, read_since
-  FROM app.learners l WHERE l.actor_key = ANY (keys);
+  -- Where each actor's new statements begin: the earliest `stored` its queue rows name, or, for a row
+  -- that names none, its `derived_through` minus the overlap.
+  SELECT array_agg(l.actor_key), array_agg(coalesce(k.since, l.derived_through - overlap)) INTO merged_actors, read_since
+  FROM unnest(keys, since) AS k(actor_key, since) JOIN app.learners l ON l.actor_key = k.actor_key;
   fresh := ARRAY(
     SELECT ROW(s.actor_key, s.course_iri, s."timestamp", s.id, s.stored, s.completes_course, s.cohort, s.registration,
                s.actor_name, s.learner_region, NOT s.voided AND s.voids IS NULL)::app.statement_facts
     FROM unnest(merged_actors, read_since) AS u(actor_key, since)
-    JOIN app.statements s ON s.actor_key = u.actor_key AND s.stored > u.since);
+    JOIN app.statements s ON s.actor_key = u.actor_key AND s.stored >= u.since);
   affected_courses := ARRAY(SELECT DISTINCT s.course_iri FROM unnest(fresh) s WHERE s.course_iri IS NOT NULL AND s.counted);
   INSERT INTO app.courses (course_iri, title)
     SELECT a.course_iri,
@@ -1597,7 +1607,8 @@ CREATE TABLE app.learning_facts_queue (
     seq bigint NOT NULL,
     actor_key text NOT NULL,
     queued_at timestamp with time zone DEFAULT now() NOT NULL,
-    full_derivation boolean DEFAULT false NOT NULL
+    full_derivation boolean DEFAULT false NOT NULL,
+    stored_from timestamp with time zone
 );
 
 ALTER TABLE ONLY app.learning_facts_queue FORCE ROW LEVEL SECURITY;
@@ -2561,8 +2572,8 @@ GRANT ALL ON FUNCTION app.lock_tenant_derivation() TO tenantscope_tenant;
 REVOKE ALL ON FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) TO tenantscope_app;
 
-REVOKE ALL ON FUNCTION app.merge_new_learning_facts(keys text[], overlap interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.merge_new_learning_facts(keys text[], overlap interval) TO tenantscope_tenant;
+REVOKE ALL ON FUNCTION app.merge_new_learning_facts(keys text[], since timestamp with time zone[], overlap interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.merge_new_learning_facts(keys text[], since timestamp with time zone[], overlap interval) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.pending_export_work() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.pending_export_work() TO tenantscope_app;

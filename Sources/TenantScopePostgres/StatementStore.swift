@@ -60,7 +60,8 @@ public struct StatementStore: Sendable {
     /// Inserts statements whose id is new for the tenant; returns the ids that were inserted. One round
     /// trip for the common batch: the statement that inserts also marks a statement voided when an
     /// earlier voiding statement already names it, and (`queueingDerivation`) queues the new statements'
-    /// actors for the roll-up service to derive (`app.learning_facts_queue`, architecture decision 18) and
+    /// actors for the roll-up service to derive (`app.learning_facts_queue`, architecture decision 18, with
+    /// the earliest `stored` of each one's new statements, where derivation starts reading) and
     /// how many counted statements each actor gained on each day (`app.rollup_queue`, decisions 32 and 54),
     /// which the service adds to the learner-day roll-ups without reading the statements again. The queue
     /// rows commit or roll back with the statements, so nothing ingested is ever missed or counted twice.
@@ -108,11 +109,12 @@ public struct StatementStore: Sendable {
                      x.vd = '' AND EXISTS (SELECT 1 FROM app.statements earlier WHERE earlier.voids = x.i)
               FROM input x
               ON CONFLICT (tenant_id, id) DO NOTHING
-              RETURNING id, actor_key, voids, voided, "timestamp"
+              RETURNING id, actor_key, voids, voided, "timestamp", stored
             ), queued AS (
-              INSERT INTO app.learning_facts_queue (tenant_id, actor_key)
-              SELECT (SELECT app.current_tenant()), a.actor_key
-              FROM (SELECT DISTINCT actor_key FROM inserted WHERE voids IS NULL AND \(queueingDerivation)) a
+              INSERT INTO app.learning_facts_queue (tenant_id, actor_key, stored_from)
+              SELECT (SELECT app.current_tenant()), actor_key, min(stored) FROM inserted
+              WHERE voids IS NULL AND \(queueingDerivation)
+              GROUP BY 2
             ), queued_days AS (
               INSERT INTO app.rollup_queue (tenant_id, day, actor_key, statements)
               SELECT (SELECT app.current_tenant()), ("timestamp" AT TIME ZONE 'UTC')::date, actor_key, count(*) FROM inserted

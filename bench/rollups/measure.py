@@ -154,9 +154,10 @@ class Bench(Cluster):
                          p.object_id, p.object_type, p.course_iri, p.course_title, p.registration,
                          now() - random() * interval '2 days', clock_timestamp(), p.completes_course, p.cohort, p.learner_region
                   FROM picked p CROSS JOIN LATERAL (SELECT gen_random_uuid() AS id, p.id AS source) n
-                  RETURNING tenant_id, actor_key, "timestamp"
+                  RETURNING tenant_id, actor_key, "timestamp", stored
                 ), actors AS (
-                  INSERT INTO app.learning_facts_queue (tenant_id, actor_key) SELECT DISTINCT tenant_id, actor_key FROM fresh
+                  INSERT INTO app.learning_facts_queue (tenant_id, actor_key, stored_from)
+                  SELECT tenant_id, actor_key, min(stored) FROM fresh GROUP BY 1, 2
                 ), days AS (
                   INSERT INTO app.rollup_queue (tenant_id, day, actor_key, statements)
                   SELECT tenant_id, ("timestamp" AT TIME ZONE 'UTC')::date, actor_key, count(*) FROM fresh GROUP BY 1, 2, 3

@@ -16,6 +16,11 @@ extension Migration {
     /// queued. The recount therefore deletes the day's delta rows in the same statement that counts its
     /// statements: one statement, one snapshot, so exactly the deltas of the statements it counted go.
     ///
+    /// Two more parts of a pass stop growing with what is not new. Derivation reads an actor's new statements
+    /// from the earliest `stored` its queue rows name (each batch writes it) instead of two hours back from what
+    /// it derived last; and its merge upserts, and computes enrollment outcomes before and after, only for the
+    /// enrollments the new statements change and the learners whose region moves.
+    ///
     /// The roll-up rows these functions insert name their tenant with an uncorrelated `(SELECT
     /// app.current_tenant())`, once per statement, instead of the column default, which verifies the
     /// context's HMAC once per row (as `StatementStore` already does for statements); row-level security
@@ -27,6 +32,12 @@ extension Migration {
         ALTER TABLE app.rollup_queue ADD CONSTRAINT rollup_queue_delta_check
           CHECK ((actor_key IS NULL AND statements IS NULL) OR (actor_key IS NOT NULL AND statements IS NOT NULL AND statements <> 0))
         """,
+
+        // Where an actor's new statements begin: the earliest `stored` of its statements in the batch that queued
+        // it. Derivation reads from there instead of looking back two hours from what it derived last, which
+        // re-read everything an actor sent in the last two hours on every pass. NULL (rows queued before this
+        // migration, by voiding, or by a writer that does not say): the look-back, as before.
+        "ALTER TABLE app.learning_facts_queue ADD COLUMN stored_from timestamptz",
 
         // One queued delta, one learner day before and after the deltas, and the change of one day's totals:
         // the functions' working sets.
@@ -117,8 +128,9 @@ extension Migration {
           cohort_from uuid, registration uuid, registration_at timestamptz, registration_from uuid
         )
         """,
+        "DROP FUNCTION app.merge_new_learning_facts(text[], interval)",
         """
-        CREATE OR REPLACE FUNCTION app.merge_new_learning_facts(keys text[], overlap interval) RETURNS void
+        CREATE FUNCTION app.merge_new_learning_facts(keys text[], since timestamptz[], overlap interval) RETURNS void
         LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp
         AS $$
         DECLARE
@@ -131,13 +143,15 @@ extension Migration {
           outcome_actors text[];
           outcomes_before app.enrollment_outcome[];
         BEGIN
-          SELECT array_agg(l.actor_key), array_agg(l.derived_through - overlap) INTO merged_actors, read_since
-          FROM app.learners l WHERE l.actor_key = ANY (keys);
+          -- Where each actor's new statements begin: the earliest `stored` its queue rows name, or, for a row
+          -- that names none, its `derived_through` minus the overlap.
+          SELECT array_agg(l.actor_key), array_agg(coalesce(k.since, l.derived_through - overlap)) INTO merged_actors, read_since
+          FROM unnest(keys, since) AS k(actor_key, since) JOIN app.learners l ON l.actor_key = k.actor_key;
           fresh := ARRAY(
             SELECT ROW(s.actor_key, s.course_iri, s."timestamp", s.id, s.stored, s.completes_course, s.cohort, s.registration,
                        s.actor_name, s.learner_region, NOT s.voided AND s.voids IS NULL)::app.statement_facts
             FROM unnest(merged_actors, read_since) AS u(actor_key, since)
-            JOIN app.statements s ON s.actor_key = u.actor_key AND s.stored > u.since);
+            JOIN app.statements s ON s.actor_key = u.actor_key AND s.stored >= u.since);
           affected_courses := ARRAY(SELECT DISTINCT s.course_iri FROM unnest(fresh) s WHERE s.course_iri IS NOT NULL AND s.counted);
           INSERT INTO app.courses (course_iri, title)
             SELECT a.course_iri,
@@ -262,6 +276,57 @@ extension Migration {
 
           PERFORM app.apply_enrollment_outcome_changes(outcomes_before,
             ARRAY(SELECT ROW(o.*)::app.enrollment_outcome FROM app.enrollment_outcomes_of(outcome_actors) o));
+        END
+        $$
+        """,
+
+        "REVOKE ALL ON FUNCTION app.merge_new_learning_facts(text[], timestamptz[], interval) FROM PUBLIC",
+        "GRANT EXECUTE ON FUNCTION app.merge_new_learning_facts(text[], timestamptz[], interval) TO tenantscope_tenant",
+
+        // Migration 16's derivation of the queue, passing each merged actor's first new `stored` from its queue rows.
+        """
+        CREATE OR REPLACE FUNCTION app.derive_queued_learning_facts(max_rows integer) RETURNS integer
+        LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+        AS $$
+        DECLARE
+          taken_full text[];
+          taken_plain text[];
+          plain_since timestamptz[];
+          full_keys text[];
+          merge_keys text[];
+          merge_since timestamptz[];
+        BEGIN
+          PERFORM app.lock_tenant_derivation();
+          WITH taken AS (
+            DELETE FROM app.learning_facts_queue q
+            WHERE q.seq IN (SELECT o.seq FROM app.learning_facts_queue o ORDER BY o.seq LIMIT max_rows)
+            RETURNING q.actor_key, q.full_derivation, q.stored_from
+          ), plain AS (
+            -- An actor's new statements begin at the earliest `stored` of its rows, unless a row does not say.
+            SELECT t.actor_key, CASE WHEN bool_and(t.stored_from IS NOT NULL) THEN min(t.stored_from) END AS since
+            FROM taken t WHERE NOT t.full_derivation GROUP BY t.actor_key
+          )
+          SELECT (SELECT array_agg(DISTINCT t.actor_key) FROM taken t WHERE t.full_derivation),
+                 (SELECT array_agg(p.actor_key ORDER BY p.actor_key) FROM plain p),
+                 (SELECT array_agg(p.since ORDER BY p.actor_key) FROM plain p)
+          INTO taken_full, taken_plain, plain_since;
+          IF taken_full IS NULL AND taken_plain IS NULL THEN
+            RETURN 0;
+          END IF;
+          full_keys := ARRAY(
+            SELECT k FROM unnest(taken_full) k
+            UNION
+            SELECT k FROM unnest(taken_plain) k
+            WHERE NOT EXISTS (SELECT 1 FROM app.learners l WHERE l.actor_key = k AND l.derived_through IS NOT NULL));
+          merge_keys := ARRAY(SELECT p.k FROM unnest(taken_plain, plain_since) AS p(k, since) WHERE p.k <> ALL (full_keys) ORDER BY p.k);
+          merge_since := ARRAY(SELECT p.since FROM unnest(taken_plain, plain_since) AS p(k, since) WHERE p.k <> ALL (full_keys) ORDER BY p.k);
+          IF cardinality(full_keys) > 0 THEN
+            PERFORM app.refresh_learning_facts_fully(full_keys);
+          END IF;
+          IF cardinality(merge_keys) > 0 THEN
+            PERFORM app.merge_new_learning_facts(merge_keys, merge_since, interval '2 hours');
+          END IF;
+          RETURN cardinality(full_keys) + cardinality(merge_keys);
         END
         $$
         """,
