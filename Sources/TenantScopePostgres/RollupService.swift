@@ -42,8 +42,9 @@ public struct RollupService: Service {
                     self.metrics.failures.increment()
                     self.logger.warning("Roll-up catch-up failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
                 }
-                // A pass drains each tenant's whole queue, so waiting never builds a backlog; it lets many
-                // batches' actors coalesce into one derivation and leaves the cores to ingest meanwhile.
+                // A pass takes everything queued before it looked (up to ten derivation chunks per tenant),
+                // so waiting builds no backlog; it lets many batches' actors coalesce into one derivation and
+                // leaves the cores to ingest meanwhile.
                 try? await Task.sleep(for: self.interval)
             }
         }
@@ -79,7 +80,7 @@ public struct RollupService: Service {
     }
 
     /// What ingest has queued and the service has not yet taken, per tenant: the tenant, how many queue
-    /// rows (actors to derive and days to recompute), and when the oldest was queued. Read through
+    /// rows (actors to derive, and per-actor day counts or days to recount), and when the oldest was queued. Read through
     /// `app.pending_rollup_work()`, which returns counts and times only, never a row's content.
     func pendingWork() async throws -> [(tenant: TenantID, queued: Int, oldest: Date)] {
         // Every cluster's queue; one that cannot answer is counted as a failure and holds up only its own tenants.
@@ -96,7 +97,7 @@ public struct RollupService: Service {
         public var tenant: Tenant
         /// Actors whose learners, courses and enrollments were re-derived from the queue.
         public var derivedActors: Int
-        /// Roll-up days recomputed; -1 when nothing was new.
+        /// Roll-up days that changed (counts added or recounted); -1 when nothing was new.
         public var days: Int
     }
 
@@ -127,6 +128,10 @@ public struct RollupService: Service {
     /// Queue rows one derivation transaction takes: bounds the transaction after a large backlog.
     static let derivationChunk = 5_000
 
+    /// Derivation transactions a pass gives one tenant before it catches its roll-ups up and goes on to the
+    /// next tenant, whatever is still queued (the next pass takes it).
+    static let derivationChunksPerPass = 10
+
     /// Catches one tenant up: derives the actors ingest queued, then adds what changed to the roll-ups.
     /// With `fullRebuild`, rebuilds everything derived from the tenant's raw statements instead: learners,
     /// courses, enrollments and every roll-up (after restoring raw data, or to check the incremental path).
@@ -136,8 +141,9 @@ public struct RollupService: Service {
         let scope = ScopePolicy.maintenance(of: tenant, job: "rollups")
         if fullRebuild {
             // A full rebuild may take long; a pass of the service may not (below).
+            // Its commit waits for the flush: a rebuild repairs what no queue row describes (a restore,
+            // statements written with SQL), so nothing would redo a rebuild a crash lost.
             let days = try await database.sessions.run(scope, access: .readWrite, statementTimeout: .seconds(1800), logger: logger) { connection in
-                try await Self.commitWithoutWaitingForTheFlush(connection)
                 try await connection.query("SELECT app.lock_tenant_derivation()")
                 try await connection.query("DELETE FROM app.learning_facts_queue")
                 try await connection.query("SELECT app.refresh_learning_facts_fully(NULL)")
@@ -147,30 +153,39 @@ public struct RollupService: Service {
             return (0, days)
         }
         // Each transaction derives one chunk of the queue. The one that takes what is left (in a usual pass
-        // the first and only one) also catches the roll-ups up, so a tenant costs one transaction per pass.
-        // A pass is small (new rows) and its statements are bounded at two minutes, so a pass stuck on a
-        // lock or a dead connection ends and the next one retries. Rows queued while the pass runs wait for
-        // the next one.
+        // the first and only one), or the last a pass allows, also catches the roll-ups up, so a tenant costs
+        // one transaction per pass and a tenant whose queue keeps growing still gets its roll-ups and lets
+        // the pass go on to the others. A pass is small (new rows) and its statements are bounded at two
+        // minutes, so a pass stuck on a lock or a dead connection ends and the next one retries. Rows queued
+        // while the pass runs wait for the next one.
         var derivedActors = 0
-        while true {
-            let (derived, days) = try await database.sessions.run(scope, access: .readWrite, statementTimeout: Self.passTimeout,
-                                                                  logger: logger) { connection -> (Int, Int?) in
+        for chunk in 1...Self.derivationChunksPerPass {
+            let (derived, rollups) = try await database.sessions.run(scope, access: .readWrite, statementTimeout: Self.passTimeout,
+                                                                     logger: logger) { connection -> (Int, Result<Int, any Error>?) in
                 try await Self.commitWithoutWaitingForTheFlush(connection)
                 let queued = try await connection.query("""
                     SELECT count(*)::int FROM (SELECT 1 FROM app.learning_facts_queue LIMIT \(Self.derivationChunk + 1)) q
                     """).collect().first?.decode(Int.self) ?? 0
                 let derived = try await connection.query("SELECT app.derive_queued_learning_facts(\(Self.derivationChunk)::integer)")
                     .collect().first?.decode(Int.self) ?? 0
-                guard queued <= Self.derivationChunk else { return (derived, nil) }
+                guard queued <= Self.derivationChunk || chunk == Self.derivationChunksPerPass else { return (derived, nil) }
                 // Derivation keeps the enrollment outcomes current itself (a delta per actor); this adds the
-                // queued learner-day counts.
-                let days = try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, false)")
-                    .collect().first?.decode(Int.self) ?? -1
-                return (derived, days)
+                // queued learner-day counts. In a savepoint: if it fails (a timeout after a long outage), the
+                // chunk derived above still commits, and the next pass tries the roll-ups again.
+                try await connection.query("SAVEPOINT roll_ups")
+                do {
+                    let days = try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, false)")
+                        .collect().first?.decode(Int.self) ?? -1
+                    return (derived, .success(days))
+                } catch {
+                    try await connection.query("ROLLBACK TO SAVEPOINT roll_ups")
+                    return (derived, .failure(error))
+                }
             }
             derivedActors += derived
-            if let days { return (derivedActors, days) }
+            if let rollups { return (derivedActors, try rollups.get()) }
         }
+        preconditionFailure("the last chunk of a pass always catches the roll-ups up")
     }
 
     /// A catch-up writes only what can be derived again from durable rows: the facts and roll-ups it writes
@@ -178,8 +193,9 @@ public struct RollupService: Service {
     /// `synchronous_commit = off` may lose the last few hundred milliseconds of such commits, never part of
     /// one, and never one without every later commit too), the queue rows are back and the next pass does
     /// the work again. Not waiting for the WAL flush saved about a tenth of a pass after a 1 % increment
-    /// (`bench/rollups`, architecture decision 54). Learner erasure, which runs a catch-up inside its own
-    /// transaction, does not use this: an erasure must be durable when it is acknowledged.
+    /// (`bench/rollups`, architecture decision 54). Only the incremental pass uses this: a full rebuild repairs
+    /// what no queue describes, and learner erasure, which runs a catch-up inside its own transaction, must be
+    /// durable when it is acknowledged.
     static func commitWithoutWaitingForTheFlush(_ connection: ScopedConnection) async throws {
         try await connection.query("SET LOCAL synchronous_commit TO off")
     }

@@ -84,6 +84,42 @@ import Testing
         #expect(try await count(activity, tenant.id, handle) == 1, "the late day is recomputed once its batch committed")
     }
 
+    /// Derivation reads an actor's new statements from the earliest `stored` its queue rows name (decision
+    /// 54). A batch that commits after a later batch of the same actor was derived has an older `stored` than
+    /// what was derived: its own queue row still takes the merge back to it.
+    @Test func aBatchCommittedAfterALaterOneWasDerivedIsStillMerged() async throws {
+        let handle = try TestDatabase.current
+        let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("late")), name: "Late", logger: TestDatabase.logger)
+        func named(_ name: String, daysAgo: Double) -> String {
+            let when = ISO8601Timestamp.format(Date().addingTimeInterval(-daysAgo * 86_400))
+            return #"{"actor":{"mbox":"mailto:late@example.com","name":"\#(name)"},"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},"#
+                + #""object":{"id":"https://example.com/activity/1"},"timestamp":"\#(when)"}"#
+        }
+        let displayName = "SELECT display_name FROM app.learners WHERE actor_key = 'mbox:mailto:late@example.com'"
+        func name() async throws -> String? {
+            try await handle.database.sessions.run(tenant.id.testScope, logger: TestDatabase.logger) { connection in
+                try await connection.query(PostgresQuery(unsafeSQL: displayName)).collect().first?.decode(String?.self)
+            }
+        }
+        try await store(named("Second", daysAgo: 5), tenant.id, handle)
+        try await rollups.catchUp(tenant.id)
+        #expect(try await name() == "Second")
+
+        let early = try StatementBatch.parse(Data(named("First", daysAgo: 10).utf8), validator: Self.validator)
+        let later = named("Third", daysAgo: 1)
+        try await handle.database.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
+            _ = try await StatementStore.insert(early, queueingDerivation: true, storedInTransaction: true, on: connection)
+            // While this batch is open, a later one commits and is derived: `derived_through` moves past this
+            // batch's `stored`.
+            try await store(later, tenant.id, handle)
+            try await rollups.catchUp(tenant.id)
+        }
+        #expect(try await name() == "Second", "the open batch was not merged before it committed")
+        try await rollups.catchUp(tenant.id)
+        #expect(try await name() == "First", "the batch that committed late is merged: its name is the earliest by timestamp")
+    }
+
     /// Enrollment outcomes kept as deltas equal a rebuild from the enrollments, through completions,
     /// region changes and voiding, across many small passes.
     @Test(arguments: [UInt64(5), 6])

@@ -2,7 +2,7 @@
 /// read them.
 ///
 /// The roll-up service records a tenant's newest `stored` as its watermark after each catch-up. Catch-ups
-/// take the days ingest queued (decision 32), but a batch's `stored` is its request time and its
+/// take what ingest queued (decisions 32 and 54), but a batch's `stored` is its request time and its
 /// transaction can commit after the watermark moved past it (each statement of a batch times out after
 /// 120 seconds). So served SQL that adds today's raw statements to the roll-ups reads those stored after
 /// the watermark minus `overlap`: everything stored earlier is in the roll-ups as of the last catch-up.

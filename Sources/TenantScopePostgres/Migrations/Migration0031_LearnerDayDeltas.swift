@@ -130,7 +130,7 @@ extension Migration {
         """,
         "DROP FUNCTION app.merge_new_learning_facts(text[], interval)",
         """
-        CREATE FUNCTION app.merge_new_learning_facts(keys text[], since timestamptz[], overlap interval) RETURNS void
+        CREATE FUNCTION app.merge_new_learning_facts(keys text[], since timestamptz[], look_back boolean[], overlap interval) RETURNS void
         LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp
         AS $$
         DECLARE
@@ -143,10 +143,12 @@ extension Migration {
           outcome_actors text[];
           outcomes_before app.enrollment_outcome[];
         BEGIN
-          -- Where each actor's new statements begin: the earliest `stored` its queue rows name, or, for a row
-          -- that names none, its `derived_through` minus the overlap.
-          SELECT array_agg(l.actor_key), array_agg(coalesce(k.since, l.derived_through - overlap)) INTO merged_actors, read_since
-          FROM unnest(keys, since) AS k(actor_key, since) JOIN app.learners l ON l.actor_key = k.actor_key;
+          -- Where each actor's new statements begin: the earliest `stored` its queue rows name, and, when one of
+          -- its rows names none (`look_back`), no later than its `derived_through` minus the overlap.
+          SELECT array_agg(l.actor_key),
+                 array_agg(CASE WHEN k.look_back THEN least(k.since, l.derived_through - overlap) ELSE k.since END)
+          INTO merged_actors, read_since
+          FROM unnest(keys, since, look_back) AS k(actor_key, since, look_back) JOIN app.learners l ON l.actor_key = k.actor_key;
           fresh := ARRAY(
             SELECT ROW(s.actor_key, s.course_iri, s."timestamp", s.id, s.stored, s.completes_course, s.cohort, s.registration,
                        s.actor_name, s.learner_region, NOT s.voided AND s.voids IS NULL)::app.statement_facts
@@ -280,8 +282,8 @@ extension Migration {
         $$
         """,
 
-        "REVOKE ALL ON FUNCTION app.merge_new_learning_facts(text[], timestamptz[], interval) FROM PUBLIC",
-        "GRANT EXECUTE ON FUNCTION app.merge_new_learning_facts(text[], timestamptz[], interval) TO tenantscope_tenant",
+        "REVOKE ALL ON FUNCTION app.merge_new_learning_facts(text[], timestamptz[], boolean[], interval) FROM PUBLIC",
+        "GRANT EXECUTE ON FUNCTION app.merge_new_learning_facts(text[], timestamptz[], boolean[], interval) TO tenantscope_tenant",
 
         // Migration 16's derivation of the queue, passing each merged actor's first new `stored` from its queue rows.
         """
@@ -292,9 +294,11 @@ extension Migration {
           taken_full text[];
           taken_plain text[];
           plain_since timestamptz[];
+          plain_look_back boolean[];
           full_keys text[];
           merge_keys text[];
           merge_since timestamptz[];
+          merge_look_back boolean[];
         BEGIN
           PERFORM app.lock_tenant_derivation();
           WITH taken AS (
@@ -302,14 +306,16 @@ extension Migration {
             WHERE q.seq IN (SELECT o.seq FROM app.learning_facts_queue o ORDER BY o.seq LIMIT max_rows)
             RETURNING q.actor_key, q.full_derivation, q.stored_from
           ), plain AS (
-            -- An actor's new statements begin at the earliest `stored` of its rows, unless a row does not say.
-            SELECT t.actor_key, CASE WHEN bool_and(t.stored_from IS NOT NULL) THEN min(t.stored_from) END AS since
+            -- An actor's new statements begin at the earliest `stored` of its rows; a row that does not say
+            -- adds the look-back.
+            SELECT t.actor_key, min(t.stored_from) AS since, bool_or(t.stored_from IS NULL) AS look_back
             FROM taken t WHERE NOT t.full_derivation GROUP BY t.actor_key
           )
           SELECT (SELECT array_agg(DISTINCT t.actor_key) FROM taken t WHERE t.full_derivation),
                  (SELECT array_agg(p.actor_key ORDER BY p.actor_key) FROM plain p),
-                 (SELECT array_agg(p.since ORDER BY p.actor_key) FROM plain p)
-          INTO taken_full, taken_plain, plain_since;
+                 (SELECT array_agg(p.since ORDER BY p.actor_key) FROM plain p),
+                 (SELECT array_agg(p.look_back ORDER BY p.actor_key) FROM plain p)
+          INTO taken_full, taken_plain, plain_since, plain_look_back;
           IF taken_full IS NULL AND taken_plain IS NULL THEN
             RETURN 0;
           END IF;
@@ -318,13 +324,16 @@ extension Migration {
             UNION
             SELECT k FROM unnest(taken_plain) k
             WHERE NOT EXISTS (SELECT 1 FROM app.learners l WHERE l.actor_key = k AND l.derived_through IS NOT NULL));
-          merge_keys := ARRAY(SELECT p.k FROM unnest(taken_plain, plain_since) AS p(k, since) WHERE p.k <> ALL (full_keys) ORDER BY p.k);
-          merge_since := ARRAY(SELECT p.since FROM unnest(taken_plain, plain_since) AS p(k, since) WHERE p.k <> ALL (full_keys) ORDER BY p.k);
+          merge_keys := ARRAY(SELECT p.k FROM unnest(taken_plain) AS p(k) WHERE p.k <> ALL (full_keys) ORDER BY p.k);
+          merge_since := ARRAY(SELECT p.since FROM unnest(taken_plain, plain_since) AS p(k, since)
+                               WHERE p.k <> ALL (full_keys) ORDER BY p.k);
+          merge_look_back := ARRAY(SELECT p.look_back FROM unnest(taken_plain, plain_look_back) AS p(k, look_back)
+                                   WHERE p.k <> ALL (full_keys) ORDER BY p.k);
           IF cardinality(full_keys) > 0 THEN
             PERFORM app.refresh_learning_facts_fully(full_keys);
           END IF;
           IF cardinality(merge_keys) > 0 THEN
-            PERFORM app.merge_new_learning_facts(merge_keys, merge_since, interval '2 hours');
+            PERFORM app.merge_new_learning_facts(merge_keys, merge_since, merge_look_back, interval '2 hours');
           END IF;
           RETURN cardinality(full_keys) + cardinality(merge_keys);
         END
@@ -430,8 +439,10 @@ extension Migration {
         BEGIN
           PERFORM app.lock_tenant_derivation();
           watermark_missing := NOT EXISTS (SELECT 1 FROM app.rollup_state);
+          -- Summed per actor and day as they are taken: after a long backlog the queue holds a row per batch.
           WITH taken AS (DELETE FROM app.rollup_queue q RETURNING q.day, q.actor_key, q.statements)
-          SELECT array_agg(ROW(t.day, t.actor_key, t.statements)::app.learner_day_delta) INTO queued FROM taken t;
+          SELECT array_agg(ROW(g.day, g.actor_key, g.statements)::app.learner_day_delta) INTO queued
+          FROM (SELECT t.day, t.actor_key, sum(t.statements)::integer AS statements FROM taken t GROUP BY t.day, t.actor_key) g;
           IF full_rebuild OR watermark_missing THEN
             days := ARRAY(SELECT DISTINCT day FROM app.daily_learner_activity
                           UNION SELECT DISTINCT (s."timestamp" AT TIME ZONE 'UTC')::date FROM app.statements s);
