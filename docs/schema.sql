@@ -289,11 +289,7 @@ BEGIN
   -- Active-day ranges: a learner that lost a day is rebuilt from its learner days; a new day is added.
   lost := ARRAY(SELECT DISTINCT c.learner_hash FROM unnest(changes) c WHERE c.before > 0 AND c.after <= 0);
   IF cardinality(lost) > 0 THEN
-    DELETE FROM app.learner_active_days WHERE learner_hash = ANY (lost);
-    INSERT INTO app.learner_active_days (tenant_id, learner_hash, active)
-      SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
-      FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (lost)
-      GROUP BY a.learner_hash;
+    PERFORM app.rebuild_learner_active_days(lost);
   END IF;
   INSERT INTO app.learner_active_days AS d (tenant_id, learner_hash, active)
     SELECT (SELECT app.current_tenant()), c.learner_hash, range_agg(daterange(c.day, c.day, '[]'))
@@ -832,6 +828,19 @@ CREATE FUNCTION app.platform_window_learners(window_days integer) RETURNS TABLE(
   GROUP BY x.tenant_id
 $$;
 
+CREATE FUNCTION app.rebuild_learner_active_days(hashes text[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  DELETE FROM app.learner_active_days WHERE learner_hash = ANY (hashes);
+  INSERT INTO app.learner_active_days (tenant_id, learner_hash, active)
+    SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
+    FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (hashes)
+    GROUP BY a.learner_hash;
+END
+$$;
+
 CREATE FUNCTION app.rebuild_learner_activity_days(days date[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -855,11 +864,7 @@ BEGIN
 
   affected := ARRAY(SELECT unnest(affected) UNION
                     SELECT a.learner_hash FROM app.daily_learner_activity a WHERE a.day = ANY (days));
-  DELETE FROM app.learner_active_days WHERE learner_hash = ANY (affected);
-  INSERT INTO app.learner_active_days (tenant_id, learner_hash, active)
-    SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
-    FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (affected)
-    GROUP BY a.learner_hash;
+  PERFORM app.rebuild_learner_active_days(affected);
 END
 $$;
 
@@ -964,11 +969,7 @@ BEGIN
   lost := ARRAY(SELECT DISTINCT o.learner_hash FROM unnest(old_days, old_hashes) AS o(day, learner_hash)
                 WHERE NOT EXISTS (SELECT 1 FROM app.daily_learner_activity a WHERE a.day = o.day AND a.learner_hash = o.learner_hash));
   IF cardinality(lost) > 0 THEN
-    DELETE FROM app.learner_active_days WHERE learner_hash = ANY (lost);
-    INSERT INTO app.learner_active_days (tenant_id, learner_hash, active)
-      SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
-      FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (lost)
-      GROUP BY a.learner_hash;
+    PERFORM app.rebuild_learner_active_days(lost);
   END IF;
   INSERT INTO app.learner_active_days AS d (tenant_id, learner_hash, active)
     SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
@@ -2588,6 +2589,9 @@ GRANT ALL ON FUNCTION app.merge_new_learning_facts(keys text[], since timestamp 
 
 REVOKE ALL ON FUNCTION app.pending_export_work() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.pending_export_work() TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.rebuild_learner_active_days(hashes text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.rebuild_learner_active_days(hashes text[]) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.rebuild_learner_activity_days(days date[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.rebuild_learner_activity_days(days date[]) TO tenantscope_tenant;

@@ -45,6 +45,24 @@ extension Migration {
         "CREATE TYPE app.learner_day_change AS (day date, learner_hash text, before integer, after integer)",
         "CREATE TYPE app.day_total_delta AS (day date, learners integer, statements bigint)",
 
+        // The active-day ranges of `hashes`, rebuilt from their learner days: for a learner that lost a day, and
+        // in a full recount. (Three functions below call it.)
+        """
+        CREATE FUNCTION app.rebuild_learner_active_days(hashes text[]) RETURNS void
+        LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+        AS $$
+        BEGIN
+          DELETE FROM app.learner_active_days WHERE learner_hash = ANY (hashes);
+          INSERT INTO app.learner_active_days (tenant_id, learner_hash, active)
+            SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
+            FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (hashes)
+            GROUP BY a.learner_hash;
+        END
+        $$
+        """,
+        "REVOKE ALL ON FUNCTION app.rebuild_learner_active_days(text[]) FROM PUBLIC",
+        "GRANT EXECUTE ON FUNCTION app.rebuild_learner_active_days(text[]) TO tenantscope_tenant",
+
         // Adds queued deltas to the learner days, the day totals and the active-day ranges. Only the catch-up
         // writes these tables, under the tenant's derivation lock, so what it reads as "before" stays true
         // until it writes.
@@ -101,11 +119,7 @@ extension Migration {
           -- Active-day ranges: a learner that lost a day is rebuilt from its learner days; a new day is added.
           lost := ARRAY(SELECT DISTINCT c.learner_hash FROM unnest(changes) c WHERE c.before > 0 AND c.after <= 0);
           IF cardinality(lost) > 0 THEN
-            DELETE FROM app.learner_active_days WHERE learner_hash = ANY (lost);
-            INSERT INTO app.learner_active_days (tenant_id, learner_hash, active)
-              SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
-              FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (lost)
-              GROUP BY a.learner_hash;
+            PERFORM app.rebuild_learner_active_days(lost);
           END IF;
           INSERT INTO app.learner_active_days AS d (tenant_id, learner_hash, active)
             SELECT (SELECT app.current_tenant()), c.learner_hash, range_agg(daterange(c.day, c.day, '[]'))
@@ -374,11 +388,7 @@ extension Migration {
           lost := ARRAY(SELECT DISTINCT o.learner_hash FROM unnest(old_days, old_hashes) AS o(day, learner_hash)
                         WHERE NOT EXISTS (SELECT 1 FROM app.daily_learner_activity a WHERE a.day = o.day AND a.learner_hash = o.learner_hash));
           IF cardinality(lost) > 0 THEN
-            DELETE FROM app.learner_active_days WHERE learner_hash = ANY (lost);
-            INSERT INTO app.learner_active_days (tenant_id, learner_hash, active)
-              SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
-              FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (lost)
-              GROUP BY a.learner_hash;
+            PERFORM app.rebuild_learner_active_days(lost);
           END IF;
           INSERT INTO app.learner_active_days AS d (tenant_id, learner_hash, active)
             SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
@@ -416,11 +426,7 @@ extension Migration {
 
           affected := ARRAY(SELECT unnest(affected) UNION
                             SELECT a.learner_hash FROM app.daily_learner_activity a WHERE a.day = ANY (days));
-          DELETE FROM app.learner_active_days WHERE learner_hash = ANY (affected);
-          INSERT INTO app.learner_active_days (tenant_id, learner_hash, active)
-            SELECT (SELECT app.current_tenant()), a.learner_hash, range_agg(daterange(a.day, a.day, '[]'))
-            FROM app.daily_learner_activity a WHERE a.learner_hash = ANY (affected)
-            GROUP BY a.learner_hash;
+          PERFORM app.rebuild_learner_active_days(affected);
         END
         $$
         """,
