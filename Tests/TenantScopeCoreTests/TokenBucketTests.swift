@@ -37,6 +37,19 @@ import Testing
         #expect(!now.allowed && now.wait == 0)
     }
 
+    @Test func aReservationGivenBackShortensTheNextWaitButNeverFillsPastTheBurst() {
+        var bucket = TokenBucket(policy: RatePolicy(perSecond: 1, burst: 2), now: 0)
+        _ = bucket.take(2, at: 0)
+        let reserved = bucket.take(at: 0, maximumWait: 5)
+        #expect(reserved.allowed && reserved.wait == 1)
+        // Its request was cancelled while it waited: the next one waits as if it had never reserved.
+        bucket.giveBack(at: 0)
+        #expect(bucket.take(at: 0, maximumWait: 5).wait == 1)
+        bucket.giveBack(10, at: 100)
+        #expect(bucket.isFull(at: 100))
+        #expect(bucket.take(3, at: 100).remaining == 0, "a give-back fills to the burst, not beyond")
+    }
+
     @Test func aClockThatStepsBackNeverMintsTokens() {
         var bucket = TokenBucket(policy: RatePolicy(perSecond: 1, burst: 1), now: 50)
         #expect(bucket.take(at: 50).allowed)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import TenantScopeCore
 @testable import TenantScopeServer
@@ -15,6 +16,25 @@ import TenantScopeCore
         #expect(!limiter.take(a, on: .api, policy: policy).allowed)
         #expect(limiter.take(b, on: .api, policy: policy).allowed)
         #expect(limiter.take(a, on: .ingest, policy: policy).allowed, "the ingest bucket is another bucket")
+    }
+
+    /// A request cancelled while it waits for its tokens (its client went away) gives them back through the
+    /// enforcer's charge, so the tenant's next request is not paced behind one that never ran.
+    @Test func aChargeCancelledWhileItWaitsGivesItsUnitsBack() async throws {
+        let limiter = TenantRateLimiter()
+        let policy = RatePolicy(perSecond: 0.5, burst: 1)
+        let tenant = TenantID(UUID())
+        #expect(limiter.take(tenant, on: .api, policy: policy).allowed)
+        let waiting = Task {
+            try await TenantLimitEnforcer.charge(tenant, on: .api, policy: policy, units: 1, tier: "test", rates: limiter,
+                                                 rateWait: 30, note: RateLimitNote(), logger: Logger(label: "test"))
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        // Without the give-back this take would queue behind the cancelled reservation (a 4 s wait, not 2).
+        let next = limiter.take(tenant, on: .api, policy: policy, maximumWait: 30)
+        #expect(next.allowed && next.wait < 2.5)
     }
 
     @Test func fullBucketsAreForgottenAtMostOncePerInterval() {

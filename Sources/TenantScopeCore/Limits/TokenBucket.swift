@@ -49,6 +49,14 @@ public struct TokenBucket: Sendable {
                         wait: allowed ? until : max(0, maximumWait))
     }
 
+    /// Gives back the tokens of an allowed take whose request will not run (cancelled while it waited for
+    /// them), so an abandoned request does not spend the rate; never above the burst. Takes that queued behind
+    /// it keep the waits they were told, which are then longer than needed, never shorter.
+    public mutating func giveBack(_ count: Int = 1, at now: Double) {
+        refill(at: now)
+        tokens = min(Double(policy.burst), tokens + Double(min(max(count, 0), policy.burst)))
+    }
+
     /// Whether the bucket is full at `now`: a full bucket can be forgotten and made anew without changing
     /// any answer.
     public func isFull(at now: Double) -> Bool {

@@ -64,10 +64,26 @@ public final class TenantLimitEnforcer: Sendable {
     /// other tenants' requests need (decision 51). The bucket as the charge left it goes to `note`.
     func charge(_ tenant: TenantID, on surface: TenantLimits.Surface, policy: RatePolicy, units: Int = 1, tier: String,
                 note: RateLimitNote, logger: Logger) async throws {
+        try await Self.charge(tenant, on: surface, policy: policy, units: units, tier: tier, rates: rates, rateWait: rateWait,
+                              note: note, logger: logger)
+    }
+
+    /// ``charge(_:on:policy:units:tier:note:logger:)`` on given buckets and wait (the enforcer's own, or a test's).
+    static func charge(_ tenant: TenantID, on surface: TenantLimits.Surface, policy: RatePolicy, units: Int, tier: String,
+                       rates: TenantRateLimiter, rateWait: Double, note: RateLimitNote, logger: Logger) async throws {
         let decision = rates.take(tenant, on: surface, policy: policy, count: units, maximumWait: rateWait)
         let fields = RateLimitFields.fields(surface, policy: policy, decision: decision)
         note.record(fields)
-        if decision.wait > 0 { try await Task.sleep(for: .seconds(decision.wait)) }
+        if decision.wait > 0 {
+            do {
+                try await Task.sleep(for: .seconds(decision.wait))
+            } catch {
+                // Cancelled while it waited (the client went away): a request that will not run gives its
+                // reserved units back instead of spending the tenant's rate.
+                if decision.allowed { rates.giveBack(tenant, on: surface, count: units) }
+                throw error
+            }
+        }
         guard decision.allowed else {
             logger.info("Tenant request rate used up",
                         metadata: ["limit.surface": "\(surface.rawValue)", "limit.tier": "\(tier)", "limit.units": "\(units)"])

@@ -52,6 +52,15 @@ public final class TenantRateLimiter: Sendable {
         }
     }
 
+    /// Gives back `count` units an allowed take reserved for a request that will not run
+    /// (``TokenBucket/giveBack(_:at:)``). A bucket no longer held has nothing to give back to.
+    public func giveBack(_ tenant: TenantID, on surface: TenantLimits.Surface, count: Int = 1) {
+        let now = seconds(since: origin)
+        state.withLock { state in
+            state.buckets[Key(tenant: tenant, surface: surface)]?.giveBack(count, at: now)
+        }
+    }
+
     private func seconds(since origin: ContinuousClock.Instant) -> Double {
         origin.duration(to: clock.now).inSeconds
     }
