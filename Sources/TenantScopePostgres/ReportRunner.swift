@@ -111,7 +111,7 @@ public struct ReportRunner: Sendable {
         do {
             (answered, freshness) = try await sessions.runPreferringReplica(scope, logger: logger) { connection in
                 var rows: [[ReportCell]] = []
-                for try await row in try await connection.query(statement) {
+                for row in try await connection.rows(statement) {
                     let cells = row.makeRandomAccess()
                     rows.append(try query.fields.indices.map { try ReportCell.decode(cells[$0], as: query.fields[$0].type) })
                 }
@@ -150,7 +150,7 @@ public struct ReportRunner: Sendable {
                     do {
                         return (name, .success(try await Self.within(timeout) {
                             try await sessions.run(scope, statementTimeout: timeout, logger: logger) { connection in
-                                let row = try await connection.query(statement).collect().first!.makeRandomAccess()
+                                let row = try await connection.rows(statement).first!.makeRandomAccess()
                                 return try PlatformSources.all.indices.map { try row[$0].decode(String.self) }
                             }
                         }))
@@ -227,29 +227,27 @@ public struct ReportRunner: Sendable {
     /// The SQL of a report with its named placeholders bound: parameters from the request, `attr_*`
     /// from the scope's signed row attributes (NULL when the actor has none).
     /// `arrays` binds `text[]` placeholders (a platform report's partial rows from the dedicated clusters).
-    static func statement(_ text: String, request: ReportRequest, attributes: [String: String], arrays: [String: [String]] = [:]) -> PostgresQuery {
+    static func statement(_ text: String, request: ReportRequest, attributes: [String: String], arrays: [String: [String]] = [:]) -> BoundStatement {
         var values = request.values
         for (name, value) in attributes { values["attr_" + name] = .text(value) }
-        return statement(text, values: values, arrays: arrays)
+        let integers = Set(request.definition.parameters.compactMap { parameter -> String? in
+            if case .integer = parameter.kind { parameter.name } else { nil }
+        })
+        return statement(text, values: values, integers: integers, arrays: arrays)
     }
 
-    /// The SQL with its named placeholders bound from `values` (NULL for a name it lacks) and `arrays`.
-    static func statement(_ text: String, values: [String: ReportValue], arrays: [String: [String]] = [:]) -> PostgresQuery {
-        let (sql, names) = SQLText.positional(text)
-        var bindings = PostgresBindings()
-        for placeholder in names {
-            if let array = arrays[placeholder] {
-                bindings.append(array)
-                continue
-            }
-            let value = values[placeholder] ?? .null
-            switch value {
-            case .integer(let number): bindings.append(number)
-            case .text(let text): bindings.append(text)
-            case .null: bindings.appendNull()
+    /// The SQL with its named placeholders bound from `values` and `arrays`. A name without a value is NULL, typed
+    /// as an integer if it is in `integers` and as text otherwise (``BoundStatement``).
+    static func statement(_ text: String, values: [String: ReportValue], integers: Set<String> = [],
+                          arrays: [String: [String]] = [:]) -> BoundStatement {
+        BoundStatement(text) { name in
+            if let array = arrays[name] { return .textArray(array) }
+            switch values[name] ?? .null {
+            case .integer(let number): return .integer(number)
+            case .text(let text): return .text(text)
+            case .null: return integers.contains(name) ? .integer(nil) : .text(nil)
             }
         }
-        return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
 
     /// Writes the audit row of a cross-tenant query (tenant-scope reports are not audited per run).

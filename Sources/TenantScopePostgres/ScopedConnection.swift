@@ -20,4 +20,14 @@ public struct ScopedConnection: Sendable {
     public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
         try await connection.query(query, logger: logger, file: file, line: line)
     }
+
+    /// Runs `statement` unnamed, its rows as PostgreSQL sends them (an export streams them on).
+    func query(_ statement: BoundStatement) async throws -> PostgresRowSequence {
+        try await connection.query(statement.query, logger: logger)
+    }
+
+    /// All rows of `statement`, prepared on this connection the first time it runs here (``PreparedStatements``).
+    func rows(_ statement: BoundStatement) async throws -> [PostgresRow] {
+        try await PreparedStatements.shared.rows(statement, on: connection, logger: logger)
+    }
 }

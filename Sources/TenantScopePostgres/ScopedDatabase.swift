@@ -21,6 +21,31 @@ public struct ScopedDatabase: Sendable {
     static let tenantRole = "tenantscope_tenant"
     static let platformRole = "tenantscope_platform"
 
+    /// The first statement of a tenant transaction. It also asks the tenant gate (migration 28) whether the
+    /// tenant's data is on this cluster and, for a write, whether a move holds it. The context is set in the
+    /// gate's own argument, so it is set before the gate runs. (A subquery setting it first cost a quarter of a
+    /// small transaction's rate in planning: bench/gate.)
+    ///
+    /// A read-only transaction plans each statement for its own values (`force_custom_plan`), as an unnamed
+    /// statement always is: reports run prepared (``PreparedStatements``) to skip parsing, but a generic plan of
+    /// a report cannot see which months or days its window covers, and measured slower (architecture decision
+    /// 55). A write keeps the session's setting (PostgreSQL's default chooses per statement; PL/pgSQL's cached
+    /// plans in ingest and derivation depend on it).
+    static let tenantSettings = """
+        SELECT gate.tenant_gate(set_config('app.tenant_ctx', :context, true), :write),
+               set_config('statement_timeout', :timeout, true),
+               set_config('TimeZone', 'UTC', true),
+               set_config('plan_cache_mode', coalesce(:plan_cache_mode, current_setting('plan_cache_mode')), true),
+               set_config('role', :role, true)
+        """
+    static let platformSettings = """
+        SELECT set_config('app.tenant_ctx', :context, true),
+               set_config('statement_timeout', :timeout, true),
+               set_config('TimeZone', 'UTC', true),
+               set_config('plan_cache_mode', coalesce(:plan_cache_mode, current_setting('plan_cache_mode')), true),
+               set_config('role', :role, true)
+        """
+
     /// Connections of the tenant login (a member of the tenant role only) for tenant scopes, and of the
     /// server's login for the platform scope: SQL in a tenant transaction cannot become another role
     /// or reach the server's functions (architecture decision 28).
@@ -197,28 +222,22 @@ public struct ScopedDatabase: Sendable {
         }
         let timeout = statementTimeout ?? defaultTimeout
         let milliseconds = "\(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)"
+        let settingsSQL = if case .tenant = scope { Self.tenantSettings } else { Self.platformSettings }
+        let settings = BoundStatement(settingsSQL) { name in
+            switch name {
+            case "context": .text(context)
+            case "write": .boolean(access == .readWrite)
+            case "timeout": .text(milliseconds)
+            case "plan_cache_mode": .text(access == .readOnly ? "force_custom_plan" : nil)
+            default: .text(role)
+            }
+        }
 
         try await connection.query(access == .readOnly ? "BEGIN READ ONLY" : "BEGIN", logger: logger)
         do {
-            if case .tenant = scope {
-                // The same one statement also asks the tenant gate (migration 28) whether the tenant's data is on this
-                // cluster and, for a write, whether a move holds it. The context is set in the gate's own argument, so
-                // it is set before the gate runs. (A subquery setting it first cost a quarter of a small transaction's
-                // rate in planning: bench/gate.)
-                _ = try await connection.query("""
-                    SELECT gate.tenant_gate(set_config('app.tenant_ctx', \(context), true), \(access == .readWrite)),
-                           set_config('statement_timeout', \(milliseconds), true),
-                           set_config('TimeZone', 'UTC', true),
-                           set_config('role', \(role), true)
-                    """, logger: logger).collect()  // collected: a refusal surfaces here, not as the next query's 25P02
-            } else {
-                try await connection.query("""
-                    SELECT set_config('app.tenant_ctx', \(context), true),
-                           set_config('statement_timeout', \(milliseconds), true),
-                           set_config('TimeZone', 'UTC', true),
-                           set_config('role', \(role), true)
-                    """, logger: logger)
-            }
+            // Prepared, like the served reports: it runs in every transaction (``PreparedStatements``). Collected: a
+            // refusal of the tenant gate surfaces here, not as the next query's 25P02.
+            _ = try await PreparedStatements.shared.rows(settings, on: connection, logger: logger)
             let result = try await body(ScopedConnection(scope: scope, connection: connection, logger: logger))
             try await connection.query("COMMIT", logger: logger)
             return result

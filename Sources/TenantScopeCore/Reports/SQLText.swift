@@ -17,20 +17,27 @@ public enum SQLText {
 
     /// Replaces each `:name` with `$n` (the same name reuses its number) and returns the names in bind order.
     public static func positional(_ sql: String) -> (sql: String, names: [String]) {
+        let template = template(sql)
+        return (template.rendered { "$\($0 + 1)" }, template.names)
+    }
+
+    /// `sql` split at its `:name` placeholders, to render with whatever each placeholder becomes.
+    public static func template(_ sql: String) -> SQLTemplate {
         var names: [String] = []
-        var output = ""
+        var pieces: [String] = []
+        var slots: [Int] = []
         let chars = Array(sql)
         var copied = 0
         scan(sql) { chars, index in
             guard let end = placeholderEnd(chars, index) else { return nil }
             let name = String(chars[(index + 1)..<end])
-            let number = (names.firstIndex(of: name) ?? { names.append(name); return names.count - 1 }()) + 1
-            output += String(chars[copied..<index]) + "$\(number)"
+            slots.append(names.firstIndex(of: name) ?? { names.append(name); return names.count - 1 }())
+            pieces.append(String(chars[copied..<index]))
             copied = end
             return end
         }
-        output += String(chars[copied...])
-        return (output, names)
+        pieces.append(String(chars[copied...]))
+        return SQLTemplate(pieces: pieces, slots: slots, names: names)
     }
 
     /// Lower-cased names of tables referenced as `app.<name>` (quoted or not).
@@ -90,4 +97,24 @@ public enum SQLText {
 
     private static func isIdentifierStart(_ c: Character) -> Bool { c.isLetter || c == "_" }
     private static func isIdentifierPart(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
+}
+
+/// SQL text split at its named placeholders (``SQLText/template(_:)``).
+public struct SQLTemplate: Sendable, Hashable {
+    /// The text around the placeholders: one more piece than there are placeholders.
+    public let pieces: [String]
+    /// For each placeholder in order of appearance, the index of its name in ``names``.
+    public let slots: [Int]
+    /// The distinct names, in order of first appearance (bind order).
+    public let names: [String]
+
+    /// The text with each placeholder replaced by `placeholder(index of its name)`.
+    public func rendered(_ placeholder: (Int) -> String) -> String {
+        var output = pieces[0]
+        for (slot, piece) in zip(slots, pieces.dropFirst()) {
+            output += placeholder(slot)
+            output += piece
+        }
+        return output
+    }
 }

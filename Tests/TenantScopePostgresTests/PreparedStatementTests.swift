@@ -1,0 +1,134 @@
+import Foundation
+import PostgresNIO
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
+
+/// Statements prepared once per connection (``PreparedStatements``, architecture decision 55): one plan serves
+/// every tenant on the connection and answers each only its own rows, and a statement that cannot run prepared
+/// on a connection still runs there.
+@Suite(.serialized, .freshDatabase) struct PreparedStatementTests {
+    /// The canary actors a tenant's learners hold, read by a prepared statement with a parameter.
+    static let learners = "SELECT actor_key FROM app.learners WHERE actor_key LIKE :pattern ORDER BY 1"
+
+    static func learners(_ handle: TestDatabase, _ member: TwoTenants.Member, on connection: PostgresConnection,
+                         sql: String = learners) async throws -> [String] {
+        try await rows(handle, member, on: connection, ReportRunner.statement(sql, values: ["pattern": .text("%canary-%")]))
+            .map { try $0.decode(String.self) }
+    }
+
+    /// Runs `statement` in `member`'s scope: a read-write transaction, which keeps the session's `plan_cache_mode`.
+    static func rows(_ handle: TestDatabase, _ member: TwoTenants.Member, on connection: PostgresConnection,
+                     _ statement: BoundStatement) async throws -> [PostgresRow] {
+        try await handle.database.sessions.run(.tenant(member.tenant.id.testScope), on: connection, access: .readWrite,
+                                               statementTimeout: nil, logger: TestDatabase.logger) { scoped in
+            try await scoped.rows(statement)
+        }
+    }
+
+    @Test func oneGenericPlanOnAConnectionAnswersEachTenantOnlyItsOwnRows() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        try await handle.database.tenantPool.client.withConnection { connection in
+            // Every run uses the statement's generic plan (not PostgreSQL's choice after five runs): the plan
+            // that would carry a tenant if one were decided when planning.
+            try await connection.query("SET plan_cache_mode = force_generic_plan", logger: TestDatabase.logger)
+            for round in 0..<4 {
+                for member in [fixture.a, fixture.b] {
+                    let seen = try await Self.learners(handle, member, on: connection)
+                    #expect(seen.count == 1, "round \(round): \(seen.count) canary learners")
+                    #expect(seen.allSatisfy { $0.contains(member.canary) }, "round \(round): another tenant's learner is visible")
+                }
+            }
+            // The runs went through one prepared statement, and PostgreSQL ran its generic plan.
+            let text = ReportRunner.statement(Self.learners, values: ["pattern": .text("")]).sql
+            let plans = try await connection.query("""
+                SELECT count(*)::int, coalesce(sum(generic_plans), 0)::int FROM pg_prepared_statements
+                WHERE name LIKE 'tenantscope\\_%' AND statement = \(text)
+                """, logger: TestDatabase.logger).collect().first!.decode((Int, Int).self)
+            #expect(plans.0 == 1)
+            #expect(plans.1 == 8)
+            try await connection.query("RESET plan_cache_mode", logger: TestDatabase.logger)
+        }
+    }
+
+    @Test func aReadOnlyTransactionPlansEachRunForItsValues() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let sql = Self.learners + " -- read only"
+        try await handle.database.tenantPool.client.withConnection { connection in
+            // Even where the session asks for generic plans, a report's transaction plans for its values.
+            try await connection.query("SET plan_cache_mode = force_generic_plan", logger: TestDatabase.logger)
+            for _ in 0..<3 {
+                let seen = try await handle.database.sessions.run(.tenant(fixture.a.tenant.id.testScope), on: connection, access: .readOnly,
+                                                                  statementTimeout: nil, logger: TestDatabase.logger) { scoped in
+                    try await scoped.rows(ReportRunner.statement(sql, values: ["pattern": .text("%canary-%")])).count
+                }
+                #expect(seen == 1)
+            }
+            let text = ReportRunner.statement(sql, values: ["pattern": .text("")]).sql
+            let plans = try await connection.query("""
+                SELECT coalesce(sum(custom_plans), 0)::int, coalesce(sum(generic_plans), 0)::int FROM pg_prepared_statements
+                WHERE name LIKE 'tenantscope\\_%' AND statement = \(text)
+                """, logger: TestDatabase.logger).collect().first!.decode((Int, Int).self)
+            #expect(plans.0 == 3)
+            #expect(plans.1 == 0)
+            try await connection.query("RESET plan_cache_mode", logger: TestDatabase.logger)
+        }
+    }
+
+    @Test func aStatementWhosePreparationFailedRunsUnnamedOnThatConnection() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let statement = ReportRunner.statement("SELECT app.prepared_probe(:n)", values: ["n": .integer(41)])
+        let owner: @Sendable (PostgresQuery) async throws -> Void = { query in
+            try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { (connection: PostgresConnection) async throws -> Void in
+                _ = try await connection.query(query, logger: TestDatabase.logger)
+            }
+        }
+        try await handle.database.tenantPool.client.withConnection { connection in
+            // The function does not exist yet: preparing fails, and PostgresNIO keeps that error for the name.
+            await #expect(throws: PSQLError.self) { try await Self.rows(handle, fixture.a, on: connection, statement) }
+            #expect(PreparedStatements.shared.runsUnnamed(statement, on: connection))
+            try await owner("CREATE FUNCTION app.prepared_probe(n bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT n + 1'")
+            try await owner("GRANT EXECUTE ON FUNCTION app.prepared_probe(bigint) TO tenantscope_tenant")
+            let answer = try await Self.rows(handle, fixture.a, on: connection, statement).first?.decode(Int.self)
+            try await owner("DROP FUNCTION app.prepared_probe(bigint)")
+            #expect(answer == 42)
+        }
+    }
+
+    @Test func aStatementTheServerForgotRunsUnnamedFromThenOn() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        try await handle.database.tenantPool.client.withConnection { connection in
+            // Its own text: the first test's statement must stay prepared on whichever connection it gets.
+            let sql = Self.learners + " -- forgotten"
+            #expect(try await Self.learners(handle, fixture.a, on: connection, sql: sql).count == 1)
+            try await connection.query("DEALLOCATE ALL", logger: TestDatabase.logger)
+            // The run that finds its statements gone fails (26000, at the scope's own statement); the connection runs
+            // every statement unnamed afterwards: what else it had prepared is gone too.
+            await #expect(throws: PSQLError.self) { try await Self.learners(handle, fixture.a, on: connection, sql: sql) }
+            #expect(try await Self.learners(handle, fixture.a, on: connection, sql: sql).count == 1)
+            #expect(try await Self.learners(handle, fixture.b, on: connection, sql: sql).allSatisfy { $0.contains(fixture.b.canary) })
+            // The other tests expect their statements prepared: this connection would run them unnamed.
+            try await connection.close()
+        }
+    }
+
+    @Test func aFailureAfterASuccessfulRunKeepsTheStatementPrepared() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let one = ReportRunner.statement("SELECT 1 / :n", values: ["n": .integer(1)])
+        let zero = ReportRunner.statement("SELECT 1 / :n", values: ["n": .integer(0)])
+        #expect(one.sql == zero.sql)
+        try await handle.database.tenantPool.client.withConnection { connection in
+            _ = try await Self.rows(handle, fixture.a, on: connection, one)
+            // Division by zero: the run's own error, after the statement was prepared here.
+            await #expect(throws: PSQLError.self) { try await Self.rows(handle, fixture.a, on: connection, zero) }
+            #expect(!PreparedStatements.shared.runsUnnamed(one, on: connection))
+            #expect(try await Self.rows(handle, fixture.a, on: connection, one).first?.decode(Int.self) == 1)
+        }
+    }
+}
