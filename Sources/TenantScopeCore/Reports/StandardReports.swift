@@ -40,7 +40,10 @@ public enum StandardReports {
     ///   month)` and `[current month, today)`, as two range reads of its (tenant, day) index. The ranges never
     ///   overlap: when `since` falls in the current month, the first whole month lies after today and the
     ///   second range is empty;
-    /// - `today`: the derived enrollments (alias `e`, learners `l`) enrolled today, which no roll-up holds yet.
+    /// - `today`: the derived enrollments (alias `e`) enrolled today, which no roll-up holds yet. Their learners
+    ///   are read only for a region filter: joined always, they were a merge over every learner of the tenant
+    ///   (1.7 of the 6.4 ms `completion_rate_by_course` took at 10M statements); an enrollment's learner always
+    ///   exists (a foreign key), so the rows are the same.
     static func servedOutcomes(monthly: (table: String, columns: String), daily: (columns: String, filter: String),
                                today: (columns: String, filter: String)) -> String {
         let dailyFilter = "\(daily.filter) AND (:attr_region::text IS NULL OR o.region = :attr_region::text)"
@@ -60,9 +63,11 @@ public enum StandardReports {
               WHERE o.day >= greatest(\(firstWholeMonth), \(currentMonth)) AND o.day < current_date AND \(dailyFilter)
               UNION ALL
               SELECT \(today.columns)
-              FROM app.enrollments e JOIN app.learners l ON l.id = e.learner_id
+              FROM app.enrollments e
               WHERE e.enrolled_at >= greatest(:since::date, current_date)::timestamp AT TIME ZONE 'UTC'
-                AND (:attr_region::text IS NULL OR l.region = :attr_region::text) AND \(today.filter)
+                AND (:attr_region::text IS NULL
+                     OR EXISTS (SELECT 1 FROM app.learners l WHERE l.id = e.learner_id AND l.region = :attr_region::text))
+                AND \(today.filter)
             )
             """
     }
