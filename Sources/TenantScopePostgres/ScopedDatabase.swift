@@ -229,7 +229,8 @@ public struct ScopedDatabase: Sendable {
             case "write": .boolean(access == .readWrite)
             case "timeout": .text(milliseconds)
             case "plan_cache_mode": .text(access == .readOnly ? "force_custom_plan" : nil)
-            default: .text(role)
+            case "role": .text(role)
+            default: .text(nil)
             }
         }
 
