@@ -27,6 +27,16 @@ import Testing
         }
     }
 
+    /// How many of the session's prepared statements hold the text `sql` (with a text pattern) becomes, and
+    /// how often PostgreSQL planned them per run (custom) or reused one plan (generic).
+    static func plans(of sql: String, on connection: PostgresConnection) async throws -> (statements: Int, custom: Int, generic: Int) {
+        let text = ReportRunner.statement(sql, values: ["pattern": .text("")]).sql
+        return try await connection.query("""
+            SELECT count(*)::int, coalesce(sum(custom_plans), 0)::int, coalesce(sum(generic_plans), 0)::int
+            FROM pg_prepared_statements WHERE name LIKE 'tenantscope\\_%' AND statement = \(text)
+            """, logger: TestDatabase.logger).collect().first!.decode((Int, Int, Int).self)
+    }
+
     @Test func oneGenericPlanOnAConnectionAnswersEachTenantOnlyItsOwnRows() async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
@@ -42,13 +52,9 @@ import Testing
                 }
             }
             // The runs went through one prepared statement, and PostgreSQL ran its generic plan.
-            let text = ReportRunner.statement(Self.learners, values: ["pattern": .text("")]).sql
-            let plans = try await connection.query("""
-                SELECT count(*)::int, coalesce(sum(generic_plans), 0)::int FROM pg_prepared_statements
-                WHERE name LIKE 'tenantscope\\_%' AND statement = \(text)
-                """, logger: TestDatabase.logger).collect().first!.decode((Int, Int).self)
-            #expect(plans.0 == 1)
-            #expect(plans.1 == 8)
+            let plans = try await Self.plans(of: Self.learners, on: connection)
+            #expect(plans.statements == 1)
+            #expect(plans.generic == 8)
             try await connection.query("RESET plan_cache_mode", logger: TestDatabase.logger)
         }
     }
@@ -67,13 +73,9 @@ import Testing
                 }
                 #expect(seen == 1)
             }
-            let text = ReportRunner.statement(sql, values: ["pattern": .text("")]).sql
-            let plans = try await connection.query("""
-                SELECT coalesce(sum(custom_plans), 0)::int, coalesce(sum(generic_plans), 0)::int FROM pg_prepared_statements
-                WHERE name LIKE 'tenantscope\\_%' AND statement = \(text)
-                """, logger: TestDatabase.logger).collect().first!.decode((Int, Int).self)
-            #expect(plans.0 == 3)
-            #expect(plans.1 == 0)
+            let plans = try await Self.plans(of: sql, on: connection)
+            #expect(plans.custom == 3)
+            #expect(plans.generic == 0)
             try await connection.query("RESET plan_cache_mode", logger: TestDatabase.logger)
         }
     }
