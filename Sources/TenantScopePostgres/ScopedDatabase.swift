@@ -230,7 +230,7 @@ public struct ScopedDatabase: Sendable {
             case "timeout": .text(milliseconds)
             case "plan_cache_mode": .text(access == .readOnly ? "force_custom_plan" : nil)
             case "role": .text(role)
-            default: .text(nil)
+            default: preconditionFailure("the scope statement has no value for :\(name)")
             }
         }
 

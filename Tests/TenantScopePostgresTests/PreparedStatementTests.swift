@@ -55,6 +55,14 @@ import Testing
             let plans = try await Self.plans(of: Self.learners, on: connection)
             #expect(plans.statements == 1)
             #expect(plans.generic == 8)
+            // So did each transaction's first statement (the signed context and the tenant gate), under a name made
+            // from its text.
+            let scope = BoundStatement(ScopedDatabase.tenantSettings) { $0 == "write" ? .boolean(false) : .text(nil) }.sql
+            let names = try await connection.query("""
+                SELECT name FROM pg_prepared_statements WHERE statement = \(scope)
+                """, logger: TestDatabase.logger).collect().map { try $0.decode(String.self) }
+            #expect(names.count == 1)
+            #expect(names.allSatisfy { $0.range(of: "^tenantscope_[0-9a-f]{32}$", options: .regularExpression) != nil })
             try await connection.query("RESET plan_cache_mode", logger: TestDatabase.logger)
         }
     }
@@ -80,15 +88,18 @@ import Testing
         }
     }
 
+    /// Runs `query` as the database's owner (DDL for a test).
+    static func owner(_ handle: TestDatabase, _ query: PostgresQuery) async throws {
+        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { (connection: PostgresConnection) async throws -> Void in
+            _ = try await connection.query(query, logger: TestDatabase.logger)
+        }
+    }
+
     @Test func aStatementWhosePreparationFailedRunsUnnamedOnThatConnection() async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         let statement = ReportRunner.statement("SELECT app.prepared_probe(:n)", values: ["n": .integer(41)])
-        let owner: @Sendable (PostgresQuery) async throws -> Void = { query in
-            try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { (connection: PostgresConnection) async throws -> Void in
-                _ = try await connection.query(query, logger: TestDatabase.logger)
-            }
-        }
+        let owner: @Sendable (PostgresQuery) async throws -> Void = { try await Self.owner(handle, $0) }
         try await handle.database.tenantPool.client.withConnection { connection in
             // The function does not exist yet: preparing fails, and PostgresNIO keeps that error for the name.
             await #expect(throws: PSQLError.self) { try await Self.rows(handle, fixture.a, on: connection, statement) }
@@ -131,6 +142,29 @@ import Testing
             await #expect(throws: PSQLError.self) { try await Self.rows(handle, fixture.a, on: connection, zero) }
             #expect(!PreparedStatements.shared.runsUnnamed(one, on: connection))
             #expect(try await Self.rows(handle, fixture.a, on: connection, one).first?.decode(Int.self) == 1)
+            // A first run that fails cannot be told from a failed preparation: that text runs unnamed here.
+            let first = ReportRunner.statement("SELECT 2 / :n", values: ["n": .integer(0)])
+            await #expect(throws: PSQLError.self) { try await Self.rows(handle, fixture.a, on: connection, first) }
+            #expect(PreparedStatements.shared.runsUnnamed(first, on: connection))
         }
+    }
+
+    @Test func aStatementWhoseResultTypeChangedRunsUnnamedOnThatConnection() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let statement = ReportRunner.statement("SELECT * FROM app.prepared_shape WHERE :n::int8 > 0", values: ["n": .integer(1)])
+        let owner: @Sendable (PostgresQuery) async throws -> Void = { try await Self.owner(handle, $0) }
+        try await owner("CREATE VIEW app.prepared_shape AS SELECT 1 AS a")
+        try await owner("GRANT SELECT ON app.prepared_shape TO tenantscope_tenant")
+        try await handle.database.tenantPool.client.withConnection { connection in
+            #expect(try await Self.rows(handle, fixture.a, on: connection, statement).first?.decode(Int.self) == 1)
+            // A migration changes what the statement returns: PostgreSQL refuses the prepared one (0A000).
+            try await owner("CREATE OR REPLACE VIEW app.prepared_shape AS SELECT 1 AS a, 'b'::text AS b")
+            await #expect(throws: PSQLError.self) { try await Self.rows(handle, fixture.a, on: connection, statement) }
+            #expect(PreparedStatements.shared.runsUnnamed(statement, on: connection))
+            let row = try await Self.rows(handle, fixture.a, on: connection, statement).first?.decode((Int, String).self)
+            #expect(row?.0 == 1 && row?.1 == "b")
+        }
+        try await owner("DROP VIEW app.prepared_shape")
     }
 }

@@ -57,8 +57,8 @@ struct BoundStatement: Sendable {
 
 /// Report SQL split at its placeholders once per text, not on every request: splitting walks the text
 /// character by character, which cost 7 % of the machine under report load (a perf profile, architecture
-/// decision 55). Bounded: the texts are the catalog's and the tenants' saved reports; past the bound the
-/// memo starts over.
+/// decision 55). Bounded: the texts are the catalog's reports (served, cold, a platform report's fan-out) and
+/// each transaction's first statement; past the bound the memo starts over.
 final class SQLTemplates: Sendable {
     static let shared = SQLTemplates()
     static let limit = 512
