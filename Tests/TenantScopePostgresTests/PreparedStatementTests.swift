@@ -27,6 +27,19 @@ import Testing
         }
     }
 
+    /// Runs `body` with the session asking for generic plans, and resets that however `body` ends: the connection
+    /// goes back to the pool the other tests share.
+    static func askingForGenericPlans(on connection: PostgresConnection, _ body: () async throws -> Void) async throws {
+        try await connection.query("SET plan_cache_mode = force_generic_plan", logger: TestDatabase.logger)
+        do {
+            try await body()
+        } catch {
+            try await connection.query("RESET plan_cache_mode", logger: TestDatabase.logger)
+            throw error
+        }
+        try await connection.query("RESET plan_cache_mode", logger: TestDatabase.logger)
+    }
+
     /// How many of the session's prepared statements hold the text `sql` (with a text pattern) becomes, and
     /// how often PostgreSQL planned them per run (custom) or reused one plan (generic).
     static func plans(of sql: String, on connection: PostgresConnection) async throws -> (statements: Int, custom: Int, generic: Int) {
@@ -43,12 +56,13 @@ import Testing
         try await handle.database.tenantPool.client.withConnection { connection in
             // Every run uses the statement's generic plan (not PostgreSQL's choice after five runs): the plan
             // that would carry a tenant if one were decided when planning.
-            try await connection.query("SET plan_cache_mode = force_generic_plan", logger: TestDatabase.logger)
-            for round in 0..<4 {
-                for member in [fixture.a, fixture.b] {
-                    let seen = try await Self.learners(handle, member, on: connection)
-                    #expect(seen.count == 1, "round \(round): \(seen.count) canary learners")
-                    #expect(seen.allSatisfy { $0.contains(member.canary) }, "round \(round): another tenant's learner is visible")
+            try await Self.askingForGenericPlans(on: connection) {
+                for round in 0..<4 {
+                    for member in [fixture.a, fixture.b] {
+                        let seen = try await Self.learners(handle, member, on: connection)
+                        #expect(seen.count == 1, "round \(round): \(seen.count) canary learners")
+                        #expect(seen.allSatisfy { $0.contains(member.canary) }, "round \(round): another tenant's learner is visible")
+                    }
                 }
             }
             // The runs went through one prepared statement, and PostgreSQL ran its generic plan.
@@ -63,7 +77,6 @@ import Testing
                 """, logger: TestDatabase.logger).collect().map { try $0.decode(String.self) }
             #expect(names.count == 1)
             #expect(names.allSatisfy { $0.range(of: "^tenantscope_[0-9a-f]{32}$", options: .regularExpression) != nil })
-            try await connection.query("RESET plan_cache_mode", logger: TestDatabase.logger)
         }
     }
 
@@ -73,18 +86,18 @@ import Testing
         let sql = Self.learners + " -- read only"
         try await handle.database.tenantPool.client.withConnection { connection in
             // Even where the session asks for generic plans, a report's transaction plans for its values.
-            try await connection.query("SET plan_cache_mode = force_generic_plan", logger: TestDatabase.logger)
-            for _ in 0..<3 {
-                let seen = try await handle.database.sessions.run(.tenant(fixture.a.tenant.id.testScope), on: connection, access: .readOnly,
-                                                                  statementTimeout: nil, logger: TestDatabase.logger) { scoped in
-                    try await scoped.rows(ReportRunner.statement(sql, values: ["pattern": .text("%canary-%")])).count
+            try await Self.askingForGenericPlans(on: connection) {
+                for _ in 0..<3 {
+                    let seen = try await handle.database.sessions.run(.tenant(fixture.a.tenant.id.testScope), on: connection,
+                                                                      access: .readOnly, statementTimeout: nil, logger: TestDatabase.logger) { scoped in
+                        try await scoped.rows(ReportRunner.statement(sql, values: ["pattern": .text("%canary-%")])).count
+                    }
+                    #expect(seen == 1)
                 }
-                #expect(seen == 1)
             }
             let plans = try await Self.plans(of: sql, on: connection)
             #expect(plans.custom == 3)
             #expect(plans.generic == 0)
-            try await connection.query("RESET plan_cache_mode", logger: TestDatabase.logger)
         }
     }
 
