@@ -120,9 +120,9 @@ import Testing
     @Test func findsPlaceholdersButNotCastsLiteralsOrComments() {
         let sql = "SELECT :a::int, ':not_me', \"col:x\" -- :comment\n FROM t WHERE x = :b AND y = :a"
         #expect(SQLText.placeholders(sql) == ["a", "b", "a"])
-        let positional = SQLText.positional(sql)
-        #expect(positional.names == ["a", "b"])
-        #expect(positional.sql == "SELECT $1::int, ':not_me', \"col:x\" -- :comment\n FROM t WHERE x = $2 AND y = $1")
+        let template = SQLText.template(sql)
+        #expect(template.names == ["a", "b"])
+        #expect(template.rendered { "$\($0 + 1)" } == "SELECT $1::int, ':not_me', \"col:x\" -- :comment\n FROM t WHERE x = $2 AND y = $1")
     }
 
     @Test func findsReferencedAppTables() {

@@ -15,13 +15,8 @@ public enum SQLText {
         return found
     }
 
-    /// Replaces each `:name` with `$n` (the same name reuses its number) and returns the names in bind order.
-    public static func positional(_ sql: String) -> (sql: String, names: [String]) {
-        let template = template(sql)
-        return (template.rendered { "$\($0 + 1)" }, template.names)
-    }
-
-    /// `sql` split at its `:name` placeholders, to render with whatever each placeholder becomes.
+    /// `sql` split at its `:name` placeholders (the same name shares one index, in order of first appearance), to
+    /// render with whatever each placeholder becomes.
     public static func template(_ sql: String) -> SQLTemplate {
         var names: [String] = []
         var pieces: [String] = []

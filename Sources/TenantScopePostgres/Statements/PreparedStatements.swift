@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Synchronization
+import TenantScopeCore
 
 /// Statements prepared once per pooled connection and then executed by name (architecture decision 55).
 ///
@@ -75,7 +76,7 @@ final class PreparedStatements: Sendable {
             if let slot = slots.slotOf[sql] { return slot }
             guard slots.texts.count < Self.slotCount else { return nil }
             slots.texts.append(sql)
-            slots.names.append("tenantscope_" + SHA256.hash(data: Data(sql.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined())
+            slots.names.append("tenantscope_" + Hex.encode(SHA256.hash(data: Data(sql.utf8)).prefix(16)))
             slots.slotOf[sql] = slots.texts.count - 1
             return slots.texts.count - 1
         }
