@@ -75,33 +75,66 @@ CREATE TYPE app.statement_facts AS (
 	counted boolean
 );
 
+CREATE FUNCTION app.active_learner_totals(days integer, overlap interval) RETURNS TABLE(today_learners bigint, window_learners bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+DECLARE
+  first_day date := current_date - (days - 1);
+  outside record;
+  checked text[];
+BEGIN
+  IF days IS NULL OR days < 1 THEN
+    RAISE EXCEPTION 'the window must be at least one day' USING ERRCODE = '22023';
+  END IF;
+  SELECT * INTO outside FROM app.todays_learners_outside_rollups(overlap);
+  checked := ARRAY(SELECT k FROM unnest(outside.revoided || outside.recent) k
+                   UNION
+                   SELECT l.learner_hash FROM app.learner_active_days l WHERE l.last_day > current_date);
+  RETURN QUERY
+  WITH checked_learners AS MATERIALIZED (
+    SELECT c.learner_hash, d.last_day, d.active,
+           c.learner_hash = ANY (outside.recent)
+             OR (c.learner_hash <> ALL (outside.revoided)
+                 AND EXISTS (SELECT 1 FROM app.daily_learner_activity a
+                             WHERE a.day = current_date AND a.learner_hash = c.learner_hash)) AS today
+    FROM unnest(checked) c(learner_hash)
+    -- OFFSET 0 keeps the lookup per learner: flattened into a join, the planner read all of the tenant's
+    -- active days to hash a few dozen learners.
+    LEFT JOIN LATERAL (SELECT l.last_day, l.active FROM app.learner_active_days l
+                       WHERE l.learner_hash = c.learner_hash OFFSET 0) d ON true
+  )
+  SELECT
+    (coalesce((SELECT t.learners FROM app.daily_active_learners t WHERE t.day = current_date), 0)
+      - (SELECT count(*) FROM app.daily_learner_activity a WHERE a.day = current_date AND a.learner_hash = ANY (checked))
+      + (SELECT count(*) FROM checked_learners c WHERE c.today))::bigint,
+    ((SELECT count(*) FROM app.learner_active_days l WHERE l.last_day BETWEEN first_day AND current_date)
+      - (SELECT count(*) FROM checked_learners c WHERE c.last_day BETWEEN first_day AND current_date)
+      + (SELECT count(*) FROM checked_learners c
+         WHERE c.today OR c.active && daterange(first_day, current_date, '[)')))::bigint;
+END
+$$;
+
 CREATE FUNCTION app.active_learners_today(wanted_region text, overlap interval) RETURNS SETOF text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 DECLARE
-  since timestamptz := coalesce((SELECT r.stored_through FROM app.rollup_state r) - overlap, '-infinity');
-  day_start timestamptz := current_date::timestamp AT TIME ZONE 'UTC';
-  day_end timestamptz := (current_date + 1)::timestamp AT TIME ZONE 'UTC';
-  revoided text[] := ARRAY(SELECT DISTINCT t.actor_key
-                           FROM app.statements v JOIN app.statements t ON t.id = v.voids
-                           WHERE v.stored > since AND v.voids IS NOT NULL);
-  revoided_keys text[] := ARRAY(SELECT app.learner_key(r.actor_key) FROM unnest(revoided) r(actor_key));
+  outside record;
 BEGIN
+  SELECT * INTO outside FROM app.todays_learners_outside_rollups(overlap);
   RETURN QUERY
     SELECT a.learner_hash FROM app.daily_learner_activity a
     WHERE a.day = current_date
-      AND a.learner_hash <> ALL (revoided_keys)
+      AND a.learner_hash <> ALL (outside.revoided)
       AND (wanted_region IS NULL OR EXISTS (SELECT 1 FROM app.learners l
                                              WHERE l.learner_key = a.learner_hash AND l.region = wanted_region))
     UNION
-    SELECT app.learner_key(r.actor_key) FROM (
-      SELECT DISTINCT s.actor_key FROM app.statements s
-      WHERE (s.stored > since OR s.actor_key = ANY (revoided))
-        AND s."timestamp" >= day_start AND s."timestamp" < day_end AND NOT s.voided AND s.voids IS NULL
-        AND (wanted_region IS NULL OR EXISTS (SELECT 1 FROM app.learners l
-                                               WHERE l.actor_key = s.actor_key AND l.region = wanted_region))) r;
+    SELECT k.learner_hash FROM unnest(outside.recent) k(learner_hash)
+    WHERE wanted_region IS NULL OR EXISTS (SELECT 1 FROM app.learners l
+                                           WHERE l.learner_key = k.learner_hash AND l.region = wanted_region);
 END
 $$;
 
@@ -1155,6 +1188,31 @@ CREATE FUNCTION app.tenant_login_password() RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$ SELECT s.value FROM app_private.settings s WHERE s.key = 'tenant_login_password' $$;
+
+CREATE FUNCTION app.todays_learners_outside_rollups(overlap interval, OUT revoided text[], OUT recent text[]) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+DECLARE
+  since timestamptz := coalesce((SELECT r.stored_through FROM app.rollup_state r) - overlap, '-infinity');
+  revoided_actors text[] := ARRAY(SELECT DISTINCT t.actor_key
+                                  FROM app.statements v JOIN app.statements t ON t.id = v.voids
+                                  WHERE v.stored > since AND v.voids IS NOT NULL);
+BEGIN
+  -- Learners with a statement voided since the watermark: their roll-up rows may count it.
+  revoided := ARRAY(SELECT app.learner_key(r.actor_key) FROM unnest(revoided_actors) r(actor_key));
+  -- Learners with a counted statement today that the roll-ups may not hold yet, and the revoided ones
+  -- that still have one: today is read from their raw statements.
+  recent := ARRAY(
+    SELECT app.learner_key(r.actor_key) FROM (
+      SELECT DISTINCT s.actor_key FROM app.statements s
+      WHERE (s.stored > since OR s.actor_key = ANY (revoided_actors))
+        AND s."timestamp" >= current_date::timestamp AT TIME ZONE 'UTC'
+        AND s."timestamp" < (current_date + 1)::timestamp AT TIME ZONE 'UTC'
+        AND NOT s.voided AND s.voids IS NULL) r);
+END
+$$;
 
 CREATE FUNCTION app.token_revoked(p_jti text) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -2515,6 +2573,9 @@ GRANT USAGE ON SCHEMA app TO tenantscope_aggregates;
 
 GRANT USAGE ON SCHEMA semantic TO tenantscope_sandbox;
 
+REVOKE ALL ON FUNCTION app.active_learner_totals(days integer, overlap interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.active_learner_totals(days integer, overlap interval) TO tenantscope_tenant;
+
 GRANT ALL ON FUNCTION app.active_learners_today(wanted_region text, overlap interval) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.append_audit(p_actor text, p_actor_kind text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) FROM PUBLIC;
@@ -2639,6 +2700,9 @@ GRANT ALL ON FUNCTION app.tenant_limits() TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.tenant_login_password() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.tenant_login_password() TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.todays_learners_outside_rollups(overlap interval, OUT revoided text[], OUT recent text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.todays_learners_outside_rollups(overlap interval, OUT revoided text[], OUT recent text[]) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.token_revoked(p_jti text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.token_revoked(p_jti text) TO tenantscope_app;

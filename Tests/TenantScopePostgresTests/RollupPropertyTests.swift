@@ -15,6 +15,8 @@ import Testing
     static let tenantRuns: [(String, [(String, String)], [String: String])] = [
         ("active_learners", [], [:]),
         ("active_learners", [("days", "7")], [:]),
+        ("active_learners", [("days", "1")], [:]),
+        ("active_learners", [("days", "120")], [:]),
         ("active_learners", [], ["region": "region-0"]),
         ("completion_rate_by_course", [], [:]),
         ("completion_rate_by_course", [("since", ISO8601Timestamp.day(Date().addingTimeInterval(-10 * 86_400)))], [:]),

@@ -111,10 +111,13 @@ public enum StandardReports {
     // MARK: - Reports
 
     /// Served from the activity summaries (migration 8) for complete days: one row per day for the daily
-    /// counts, and one row per learner active since the window began for the distinct count. Today comes
-    /// from `app.active_learners_today`: today's roll-up rows plus the raw statements the roll-ups do not
-    /// cover yet (`RollupCoverage`). A region filter (a learner attribute) cannot use the summaries, which
-    /// do not know regions: it counts the learner-day rows of that region's learners instead.
+    /// counts. Without a region filter, today's count and the window's distinct count come from
+    /// `app.active_learner_totals` (migration 32): day totals and a count of learners by their last active day,
+    /// with the few learners the roll-ups may not hold yet (`RollupCoverage`) checked one by one, so neither
+    /// grows with the learners it counts (architecture decision 56). A region filter (a learner attribute)
+    /// cannot use the summaries, which do not know regions: it counts that region's learner-day rows, and
+    /// today's learners from `app.active_learners_today` (roll-up rows plus the raw statements they do not
+    /// cover yet).
     static let activeLearnersServed = """
         WITH \(windowDays), daily AS (
           SELECT d.day, d.learners::bigint AS learners FROM app.daily_active_learners d
@@ -124,22 +127,26 @@ public enum StandardReports {
           WHERE :attr_region::text IS NOT NULL AND a.day >= current_date - (:days::int - 1) AND a.day < current_date
             AND \(regionOfHash)
           GROUP BY a.day
-        ), today AS MATERIALIZED (
+        ), totals AS MATERIALIZED (
+          SELECT t.today_learners, t.window_learners
+          FROM app.active_learner_totals(:days::int, interval '\(RollupCoverage.overlap)') t
+          WHERE :attr_region::text IS NULL
+        ), region_today AS MATERIALIZED (
           SELECT t.learner_hash FROM app.active_learners_today(:attr_region::text, interval '\(RollupCoverage.overlap)') AS t(learner_hash)
-        ), window_learners AS (
-          SELECT l.learner_hash FROM app.learner_active_days l
-          WHERE :attr_region::text IS NULL AND l.last_day >= current_date - (:days::int - 1)
-            AND l.active && daterange(current_date - (:days::int - 1), current_date, '[)')
-          UNION ALL
+          WHERE :attr_region::text IS NOT NULL
+        ), region_window AS (
           SELECT a.learner_hash FROM app.daily_learner_activity a
           WHERE :attr_region::text IS NOT NULL AND a.day >= current_date - (:days::int - 1) AND a.day < current_date
             AND \(regionOfHash)
           UNION  -- distinct learners over complete days and today
-          SELECT t.learner_hash FROM today t
+          SELECT t.learner_hash FROM region_today t
         )
         SELECT w.day,
-               CASE WHEN w.day = current_date THEN (SELECT count(*) FROM today) ELSE coalesce(d.learners, 0) END::bigint AS active_learners,
-               (SELECT count(*) FROM window_learners)::bigint AS window_active_learners
+               CASE WHEN w.day < current_date THEN coalesce(d.learners, 0)
+                    WHEN :attr_region::text IS NULL THEN (SELECT t.today_learners FROM totals t)
+                    ELSE (SELECT count(*) FROM region_today) END::bigint AS active_learners,
+               CASE WHEN :attr_region::text IS NULL THEN (SELECT t.window_learners FROM totals t)
+                    ELSE (SELECT count(*) FROM region_window) END::bigint AS window_active_learners
         FROM window_days w LEFT JOIN daily d ON d.day = w.day
         ORDER BY w.day
         """

@@ -54,6 +54,7 @@ extension Migration {
         .windowLearnersFromTheIndex,
         .monthlyOutcomeSums,
         .learnerDayDeltas,
+        .activeLearnerTotals,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
