@@ -103,9 +103,21 @@ public enum StandardReports {
 
     static let courseFilter = "(:course::text IS NULL OR c.course_iri = :course::text OR c.title = :course::text)"
 
-    /// Wraps an outcomes CTE into a report query.
+    /// Wraps an outcomes CTE into a report query. The outcomes are summed per course, cohort and day count before
+    /// the courses are joined: the join and the course filter then see a few hundred groups, not every monthly,
+    /// daily and enrollment row, and a plan made without the values (architecture decision 57) has no join whose
+    /// size it must guess.
     static func overOutcomes(_ outcomes: String, _ select: String) -> String {
-        "WITH \(outcomes), filtered AS (\n  SELECT o.*, coalesce(c.title, c.course_iri) AS course_name FROM outcomes o JOIN app.courses c ON c.id = o.course_id\n  WHERE \(courseFilter)\n)\n\(select)"
+        """
+        WITH \(outcomes), grouped AS (
+          SELECT o.course_id, o.cohort, o.days_to_complete, sum(o.n) AS n, sum(o.completed) AS completed
+          FROM outcomes o GROUP BY o.course_id, o.cohort, o.days_to_complete
+        ), filtered AS (
+          SELECT g.*, coalesce(c.title, c.course_iri) AS course_name FROM grouped g JOIN app.courses c ON c.id = g.course_id
+          WHERE \(courseFilter)
+        )
+        \(select)
+        """
     }
 
     // MARK: - Reports
