@@ -105,8 +105,7 @@ public enum StandardReports {
 
     /// Wraps an outcomes CTE into a report query. The outcomes are summed per course, cohort and day count before
     /// the courses are joined: the join and the course filter then see a few hundred groups, not every monthly,
-    /// daily and enrollment row, and a plan made without the values (architecture decision 57) has no join whose
-    /// size it must guess.
+    /// daily and enrollment row (architecture decision 57).
     static func overOutcomes(_ outcomes: String, _ select: String) -> String {
         """
         WITH \(outcomes), grouped AS (
@@ -124,9 +123,9 @@ public enum StandardReports {
 
     /// Served from the activity summaries (migration 8) for complete days: one row per day for the daily
     /// counts. Without a region filter, today's count and the window's distinct count come from
-    /// `app.active_learner_totals` (migration 32): day totals and a count of learners by their last active day,
-    /// with the few learners the roll-ups may not hold yet (`RollupCoverage`) checked one by one, so neither
-    /// grows with the learners it counts (architecture decision 56). A region filter (a learner attribute)
+    /// `app.active_learner_totals` (migration 32): today's from the day total, the window's from an index-only
+    /// count of learners by their last active day, and the few learners the roll-ups may not hold yet
+    /// (`RollupCoverage`) checked one by one; no learner is collected or hashed (architecture decision 56). A region filter (a learner attribute)
     /// cannot use the summaries, which do not know regions: it counts that region's learner-day rows, and
     /// today's learners from `app.active_learners_today` (roll-up rows plus the raw statements they do not
     /// cover yet).
