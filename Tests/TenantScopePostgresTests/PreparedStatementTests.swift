@@ -116,12 +116,14 @@ import Testing
         try await handle.database.tenantPool.client.withConnection { connection in
             // The function does not exist yet: preparing fails, and PostgresNIO keeps that error for the name.
             await #expect(throws: PSQLError.self) { try await Self.rows(handle, fixture.a, on: connection, statement) }
-            #expect(PreparedStatements.shared.runsUnnamed(statement, on: connection))
             try await owner("CREATE FUNCTION app.prepared_probe(n bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT n + 1'")
             try await owner("GRANT EXECUTE ON FUNCTION app.prepared_probe(bigint) TO tenantscope_tenant")
+            // The next run asks the server, which has no such statement: it runs unnamed (prepared, it would get the
+            // remembered error).
             let answer = try await Self.rows(handle, fixture.a, on: connection, statement).first?.decode(Int.self)
             try await owner("DROP FUNCTION app.prepared_probe(bigint)")
             #expect(answer == 42)
+            #expect(PreparedStatements.shared.runsUnnamed(statement, on: connection))
         }
     }
 
@@ -143,7 +145,7 @@ import Testing
         }
     }
 
-    @Test func aFailureAfterASuccessfulRunKeepsTheStatementPrepared() async throws {
+    @Test func aFailedRunKeepsTheStatementPreparedWhenTheServerHasIt() async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         let one = ReportRunner.statement("SELECT 1 / :n", values: ["n": .integer(1)])
@@ -155,10 +157,18 @@ import Testing
             await #expect(throws: PSQLError.self) { try await Self.rows(handle, fixture.a, on: connection, zero) }
             #expect(!PreparedStatements.shared.runsUnnamed(one, on: connection))
             #expect(try await Self.rows(handle, fixture.a, on: connection, one).first?.decode(Int.self) == 1)
-            // A first run that fails cannot be told from a failed preparation: that text runs unnamed here.
+            // A first run that fails: the server has the statement, so the preparation succeeded and it stays prepared
+            // (a tenant-gate refusal during a move must not leave the scope statement unprepared for good).
             let first = ReportRunner.statement("SELECT 2 / :n", values: ["n": .integer(0)])
             await #expect(throws: PSQLError.self) { try await Self.rows(handle, fixture.a, on: connection, first) }
-            #expect(PreparedStatements.shared.runsUnnamed(first, on: connection))
+            let then = ReportRunner.statement("SELECT 2 / :n", values: ["n": .integer(1)])
+            #expect(try await Self.rows(handle, fixture.a, on: connection, then).first?.decode(Int.self) == 2)
+            #expect(!PreparedStatements.shared.runsUnnamed(then, on: connection))
+            // A first run that fails and a run after the server was asked that fails too: unnamed from then on.
+            let twice = ReportRunner.statement("SELECT 3 / :n", values: ["n": .integer(0)])
+            await #expect(throws: PSQLError.self) { try await Self.rows(handle, fixture.a, on: connection, twice) }
+            await #expect(throws: PSQLError.self) { try await Self.rows(handle, fixture.a, on: connection, twice) }
+            #expect(PreparedStatements.shared.runsUnnamed(twice, on: connection))
         }
     }
 

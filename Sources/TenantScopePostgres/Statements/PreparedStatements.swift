@@ -23,11 +23,15 @@ import TenantScopeCore
 /// another statement. Texts beyond the slots run unnamed.
 ///
 /// PostgresNIO also remembers a failed preparation, and answers every later run of that name on that connection
-/// with its error. So a statement whose first run on a connection fails runs unnamed on that connection from
-/// then on, as does one whose result type changed under it (0A000, after a migration); a failure after a
-/// successful run is the run's own (a timeout, a refusal) and changes nothing. A statement the server no longer
-/// knows (26000: a `DEALLOCATE` or `DISCARD` behind PostgresNIO's back) means none of the connection's may be
-/// known: it runs everything unnamed from then on.
+/// with its error; its error does not say whether the preparation or the run failed. So when a statement's first
+/// run on a connection fails, its next run there first asks the server whether the statement exists
+/// (`pg_prepared_statements`, the session's own): if it does, the preparation succeeded and the run failed (a
+/// tenant-gate refusal during a move, a timeout) and it stays prepared; if not, it runs unnamed on that
+/// connection from then on. Should that next run fail too, it runs unnamed as well: a preparation whose `Describe`
+/// failed after its `Parse` succeeded would otherwise fail every run. One whose result type changed under it
+/// (0A000, after a migration) runs unnamed at once; a failure after a successful run is the run's own and changes
+/// nothing. A statement the server no longer knows (26000: a `DEALLOCATE` or `DISCARD` behind PostgresNIO's back)
+/// means none of the connection's may be known: it runs everything unnamed from then on.
 final class PreparedStatements: Sendable {
     static let shared = PreparedStatements()
     /// Slot numbers have this many bits (``PreparedSlot``): 256 slots, several times the catalog's texts.
@@ -47,7 +51,12 @@ final class PreparedStatements: Sendable {
 
     /// What happened to the slots on one connection.
     private struct ConnectionSlots {
+        /// Ran successfully here.
         var prepared: Set<Int> = []
+        /// The first run here failed: the preparation or the run, which the server is asked before the next run.
+        var undecided: Set<Int> = []
+        /// The server had it after a failed first run; no run has succeeded since.
+        var found: Set<Int> = []
         var unnamed: Set<Int> = []
         /// The server dropped statements PostgresNIO thinks are prepared.
         var forgotten = false
@@ -88,23 +97,39 @@ final class PreparedStatements: Sendable {
         guard let slot = slot(for: statement.sql), !connections.withLock({ $0[key]?.runsUnnamed(slot) ?? false }) else {
             return try await connection.query(statement.query, logger: logger).collect()
         }
+        if connections.withLock({ $0[key]?.undecided.contains(slot) ?? false }) {
+            let found = try await connection.query(
+                "SELECT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = \(name(of: slot)))", logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
+            record(key, on: connection) { slots in
+                slots.undecided.remove(slot)
+                if found { slots.found.insert(slot) } else { slots.unnamed.insert(slot) }
+            }
+            if !found { return try await connection.query(statement.query, logger: logger).collect() }
+        }
         do {
             let rows = try await rows(slot: slot, bindings: statement.bindings, on: connection, logger: logger)
-            record(key, on: connection) { $0.prepared.insert(slot) }
+            record(key, on: connection) { slots in
+                slots.prepared.insert(slot)
+                slots.found.remove(slot)
+            }
             return rows
         } catch {
             record(key, on: connection) { slots in
                 switch Self.sqlState(of: error) {
                 case "26000": slots.forgotten = true
                 case "0A000": slots.unnamed.insert(slot)
-                default: if !slots.prepared.contains(slot) { slots.unnamed.insert(slot) }
+                default:
+                    if slots.prepared.contains(slot) { break }
+                    if slots.found.remove(slot) != nil { slots.unnamed.insert(slot) } else { slots.undecided.insert(slot) }
                 }
             }
             throw error
         }
     }
 
-    /// Whether `statement` runs unnamed on `connection` after a failed preparation (for tests).
+    /// Whether `statement` runs unnamed on `connection` after a failed preparation (for tests; false while the
+    /// server has not yet been asked).
     func runsUnnamed(_ statement: BoundStatement, on connection: PostgresConnection) -> Bool {
         guard let slot = slots.withLock({ $0.slotOf[statement.sql] }) else { return true }
         return connections.withLock { $0[ConnectionKey(object: ObjectIdentifier(connection), id: connection.id)]?.runsUnnamed(slot) ?? false }
