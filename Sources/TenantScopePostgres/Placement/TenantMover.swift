@@ -95,7 +95,7 @@ public struct TenantMover: Sendable {
                 } catch {
                     // The copy rolled back (or never committed) and the placement is unchanged: the tenant stays.
                     _ = try? await source.query("SELECT pg_advisory_unlock(hashtextextended(\(moveKey), 0))", logger: logger).collect()
-                    try? await audit.append(.init(actor: operatorName, actorKind: "operator", scopeTenant: tenant.id,
+                    _ = try? await audit.append(.init(actor: operatorName, actorKind: "operator", scopeTenant: tenant.id,
                                                   action: "tenant_move_failed", parameters: ["from": tenant.cluster.rawValue, "to": target.rawValue],
                                                   outcome: "error"), logger: logger)
                     throw error
