@@ -125,10 +125,10 @@ public enum StandardReports {
     /// counts. Without a region filter, today's count and the window's distinct count come from
     /// `app.active_learner_totals` (migration 32): today's from the day total, the window's from an index-only
     /// count of learners by their last active day, and the few learners the roll-ups may not hold yet
-    /// (`RollupCoverage`) checked one by one; no learner is collected or hashed (architecture decision 56). A region filter (a learner attribute)
-    /// cannot use the summaries, which do not know regions: it counts that region's learner-day rows, and
-    /// today's learners from `app.active_learners_today` (roll-up rows plus the raw statements they do not
-    /// cover yet).
+    /// (`RollupCoverage`) checked one by one; no learner is collected or hashed (architecture decision 56).
+    /// A region filter (a learner attribute) cannot use the summaries, which do not know regions: it counts
+    /// that region's learner-day rows, and today's learners from `app.active_learners_today` (roll-up rows
+    /// plus the raw statements they do not cover yet).
     static let activeLearnersServed = """
         WITH \(windowDays), daily AS (
           SELECT d.day, d.learners::bigint AS learners FROM app.daily_active_learners d
