@@ -1224,6 +1224,33 @@ CREATE FUNCTION app.touch_rollup_watermark() RETURNS void
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$ UPDATE app.rollup_state SET refreshed_at = clock_timestamp() $$;
 
+CREATE FUNCTION app.void_missed_targets(overlap interval) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT app.void_statements(ARRAY(
+    SELECT v.voids FROM app.statements v
+    WHERE v.voids IS NOT NULL
+      AND v.stored > coalesce((SELECT r.stored_through FROM app.rollup_state r) - overlap, '-infinity')))
+$$;
+
+CREATE FUNCTION app.void_statements(targets uuid[]) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  WITH voided AS (
+    UPDATE app.statements SET voided = true
+    WHERE id = ANY (targets) AND voids IS NULL AND NOT voided
+    RETURNING actor_key, "timestamp"
+  ), queued_days AS (
+    INSERT INTO app.rollup_queue (day, actor_key, statements)
+    SELECT ("timestamp" AT TIME ZONE 'UTC')::date, actor_key, -count(*) FROM voided GROUP BY 1, 2
+  ), queued_actors AS (
+    INSERT INTO app.learning_facts_queue (actor_key, full_derivation) SELECT DISTINCT actor_key, true FROM voided
+  )
+  SELECT count(*)::integer FROM voided
+$$;
+
 CREATE FUNCTION app.xapi_document_delete(kind text, activity_id text, agent_key text, registration text, document_id text, if_match text[], if_none_match text[]) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2315,6 +2342,8 @@ CREATE INDEX statements_tenant_timestamp ON app.statements USING btree (tenant_i
 
 CREATE INDEX statements_tenant_verb ON app.statements USING btree (tenant_id, verb_id, stored);
 
+CREATE INDEX statements_tenant_voiding_stored ON app.statements USING btree (tenant_id, stored) WHERE (voids IS NOT NULL);
+
 CREATE INDEX statements_tenant_voids ON app.statements USING btree (tenant_id, voids) WHERE (voids IS NOT NULL);
 
 CREATE INDEX lrs_credentials_tenant ON app_private.lrs_credentials USING btree (tenant_id);
@@ -2709,6 +2738,12 @@ GRANT ALL ON FUNCTION app.token_revoked(p_jti text) TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.touch_rollup_watermark() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.touch_rollup_watermark() TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.void_missed_targets(overlap interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.void_missed_targets(overlap interval) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.void_statements(targets uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.void_statements(targets uuid[]) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.xapi_document_delete(kind text, activity_id text, agent_key text, registration text, document_id text, if_match text[], if_none_match text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.xapi_document_delete(kind text, activity_id text, agent_key text, registration text, document_id text, if_match text[], if_none_match text[]) TO tenantscope_tenant;

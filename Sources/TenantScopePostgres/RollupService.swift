@@ -163,6 +163,10 @@ public struct RollupService: Service {
             let (derived, rollups) = try await database.sessions.run(scope, access: .readWrite, statementTimeout: Self.passTimeout,
                                                                      logger: logger) { connection -> (Int, Result<Int, any Error>?) in
                 try await Self.commitWithoutWaitingForTheFlush(connection)
+                if chunk == 1 {
+                    // Voiding that raced its target (migration 33): first, so this pass counts and derives it.
+                    try await connection.query("SELECT app.void_missed_targets(\(Self.overlap)::interval)")
+                }
                 let queued = try await connection.query("""
                     SELECT count(*)::int FROM (SELECT 1 FROM app.learning_facts_queue LIMIT \(Self.derivationChunk + 1)) q
                     """).collect().first?.decode(Int.self) ?? 0

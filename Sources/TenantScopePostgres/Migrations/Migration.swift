@@ -55,6 +55,7 @@ extension Migration {
         .monthlyOutcomeSums,
         .learnerDayDeltas,
         .activeLearnerTotals,
+        .missedVoids,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

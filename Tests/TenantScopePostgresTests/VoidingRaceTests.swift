@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
+
+/// A statement and the statement that voids it, stored by two transactions at the same time: each looks only at
+/// committed rows, so neither voids the target. The next roll-up pass must (migration 33).
+@Suite(.freshDatabase) struct VoidingRaceTests {
+    static let validator = StatementValidator(authority: ["homePage": "https://tenantscope.dev/lrs-keys", "name": "race-test"])
+
+    static func batch(_ statements: [String]) throws -> [PreparedStatement] {
+        try StatementBatch.parse(Data(XAPIJSON.array(statements).utf8), validator: validator)
+    }
+
+    static func experienced(_ who: String, id: UUID = UUID()) -> String {
+        #"{"id":"\#(id.uuidString.lowercased())","actor":{"mbox":"mailto:\#(who)@race.example"},"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},"object":{"id":"https://race.example/lesson/1"},"timestamp":"\#(ISO8601Timestamp.format(Date()))"}"#
+    }
+
+    @Test func aTargetStoredWhileItsVoidingWasStoredIsVoidedByTheNextPass() async throws {
+        let handle = try TestDatabase.current
+        let db = handle.database
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("race")), name: "Race",
+                                                           logger: TestDatabase.logger)
+        let targetID = UUID()
+        let targets = try Self.batch([Self.experienced("racer", id: targetID), Self.experienced("steady")])
+        let voiding = try Self.batch([RandomStatements.voiding(targetID.uuidString.lowercased())])
+
+        // The target's transaction inserts it and waits, uncommitted, while the voiding statement is stored.
+        let (inserted, insertedDone) = AsyncStream.makeStream(of: Void.self)
+        let (voided, voidedDone) = AsyncStream.makeStream(of: Void.self)
+        async let targetCommitted: Void = db.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
+            _ = try await StatementStore.insert(targets, queueingDerivation: true, storedInTransaction: true, on: connection)
+            insertedDone.yield()
+            for await _ in voided { break }
+        }
+        for await _ in inserted { break }
+        _ = try await db.statements.store(voiding, in: tenant.id.testScope, logger: TestDatabase.logger)
+        voidedDone.yield()
+        try await targetCommitted
+
+        let store = db.statements
+        #expect(try await store.statement(id: targetID, voided: false, in: tenant.id.testScope, logger: TestDatabase.logger) != nil,
+                "the race: both committed and the target is not voided")
+        try await RollupService(database: db, logger: TestDatabase.logger).catchUpAll(tenants: [tenant])
+        #expect(try await store.statement(id: targetID, voided: true, in: tenant.id.testScope, logger: TestDatabase.logger) != nil)
+        #expect(try await store.statement(id: targetID, voided: false, in: tenant.id.testScope, logger: TestDatabase.logger) == nil)
+
+        // Its learner is gone from today's figures, served and cold alike; the other learner stays.
+        let runner = ReportRunner(catalog: try StandardReports.catalog(), database: db)
+        let scope = TenantScope(tenant: tenant.id, actor: "race-test", role: .admin, attributes: [:])
+        for path in [ReportRunner.Path.served, .cold] {
+            let rows = try await runner.run("active_learners", in: .tenant(scope), parameters: [("days", "1")], path: path,
+                                            logger: TestDatabase.logger).rows
+            #expect(rows.last?[1] == .integer(1) && rows.last?[2] == .integer(1), "\(path)")
+        }
+        // The pass looked again only because the voiding statement is recent: a second pass voids nothing more.
+        #expect(try await db.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
+            try await connection.query("SELECT app.void_missed_targets(interval '10 minutes')").collect().first?.decode(Int.self)
+        } == 0)
+    }
+}
