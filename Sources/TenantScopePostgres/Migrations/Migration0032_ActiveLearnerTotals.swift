@@ -96,21 +96,23 @@ extension Migration {
                            UNION
                            SELECT l.learner_hash FROM app.learner_active_days l WHERE l.last_day > current_date);
           RETURN QUERY
-          WITH checked_learners AS MATERIALIZED (
+          WITH looked_up AS (
             SELECT c.learner_hash, d.last_day, d.active,
-                   c.learner_hash = ANY (outside.recent)
-                     OR (c.learner_hash <> ALL (outside.revoided)
-                         AND EXISTS (SELECT 1 FROM app.daily_learner_activity a
-                                     WHERE a.day = current_date AND a.learner_hash = c.learner_hash)) AS today
+                   EXISTS (SELECT 1 FROM app.daily_learner_activity a
+                           WHERE a.day = current_date AND a.learner_hash = c.learner_hash) AS rolled_up_today
             FROM unnest(checked) c(learner_hash)
             -- OFFSET 0 keeps the lookup per learner: flattened into a join, the planner read all of the tenant's
             -- active days to hash a few dozen learners.
             LEFT JOIN LATERAL (SELECT l.last_day, l.active FROM app.learner_active_days l
                                WHERE l.learner_hash = c.learner_hash OFFSET 0) d ON true
+          ), checked_learners AS MATERIALIZED (
+            SELECT u.*, u.learner_hash = ANY (outside.recent)
+                          OR (u.rolled_up_today AND u.learner_hash <> ALL (outside.revoided)) AS today
+            FROM looked_up u
           )
           SELECT
             (coalesce((SELECT t.learners FROM app.daily_active_learners t WHERE t.day = current_date), 0)
-              - (SELECT count(*) FROM app.daily_learner_activity a WHERE a.day = current_date AND a.learner_hash = ANY (checked))
+              - (SELECT count(*) FROM checked_learners c WHERE c.rolled_up_today)
               + (SELECT count(*) FROM checked_learners c WHERE c.today))::bigint,
             ((SELECT count(*) FROM app.learner_active_days l WHERE l.last_day BETWEEN first_day AND current_date)
               - (SELECT count(*) FROM checked_learners c WHERE c.last_day BETWEEN first_day AND current_date)
