@@ -59,4 +59,22 @@ import Testing
             try await connection.query("SELECT app.void_missed_targets(interval '10 minutes')").collect().first?.decode(Int.self)
         } == 0)
     }
+
+    /// The pass looks at one tenant's voiding statements and voids only that tenant's statements: a voiding statement
+    /// that names another tenant's statement id changes nothing there, at ingest or in the pass.
+    @Test func aVoidingStatementNamingAnotherTenantsStatementVoidsNothingThere() async throws {
+        let handle = try TestDatabase.current
+        let db = handle.database
+        let owner = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("race-a")), name: "Race A",
+                                                          logger: TestDatabase.logger)
+        let other = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("race-b")), name: "Race B",
+                                                          logger: TestDatabase.logger)
+        let targetID = UUID()
+        _ = try await db.statements.store(try Self.batch([Self.experienced("kept", id: targetID)]), in: owner.id.testScope,
+                                          logger: TestDatabase.logger)
+        _ = try await db.statements.store(try Self.batch([RandomStatements.voiding(targetID.uuidString.lowercased())]),
+                                          in: other.id.testScope, logger: TestDatabase.logger)
+        try await RollupService(database: db, logger: TestDatabase.logger).catchUpAll(tenants: [other, owner])
+        #expect(try await db.statements.statement(id: targetID, voided: false, in: owner.id.testScope, logger: TestDatabase.logger) != nil)
+    }
 }
