@@ -149,7 +149,7 @@ public struct ReportRunner: Sendable {
                 group.addTask {
                     do {
                         return (name, .success(try await Self.within(timeout) {
-                            try await sessions.run(scope, statementTimeout: timeout, logger: logger) { connection in
+                            try await sessions.run(scope, statementTimeout: timeout, retry: .anywhere, logger: logger) { connection in
                                 let row = try await connection.rows(statement).first!.makeRandomAccess()
                                 return try PlatformSources.all.indices.map { try row[$0].decode(String.self) }
                             }

@@ -68,7 +68,7 @@ public struct SQLSandbox: Sendable {
     }
 
     private func streamRows(
-        _ sql: CheckedSQL, in scope: TenantScope, limits: Limits, retry: ScopedDatabase.ReplicaRetry, logger: Logger,
+        _ sql: CheckedSQL, in scope: TenantScope, limits: Limits, retry: ScopedDatabase.ReadRetry, logger: Logger,
         columns: @escaping @Sendable ([SQLResult.Column]) async throws -> Void,
         row: @escaping @Sendable ([SQLValue]) async throws -> Void
     ) async throws -> (truncated: Bool, freshness: DataFreshness) {
@@ -108,7 +108,7 @@ public struct SQLSandbox: Sendable {
     /// Opens the tenant's READ ONLY scoped transaction, lowers it to the sandbox (limits, search path, role),
     /// then runs `body`; PostgreSQL's refusal of the caller's text becomes a ``SQLExecutionError``.
     private func sandboxed<Value: Sendable>(
-        _ scope: TenantScope, limits: Limits, retry: ScopedDatabase.ReplicaRetry, logger: Logger,
+        _ scope: TenantScope, limits: Limits, retry: ScopedDatabase.ReadRetry, logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Value
     ) async throws -> (result: Value, freshness: DataFreshness) {
         let limitsSQL = [

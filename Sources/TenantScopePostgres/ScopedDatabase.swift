@@ -84,23 +84,25 @@ public struct ScopedDatabase: Sendable {
     /// Runs `body` in a transaction scoped to `scope`; commits when it returns, rolls back when it throws.
     ///
     /// `logger` is the caller's (a request's logger carries its `hb.request.id`): every query of the
-    /// transaction logs through it, as postgres-nio takes a logger per query.
+    /// transaction logs through it, as postgres-nio takes a logger per query. `retry` says whether the transaction
+    /// may be run again after its body began, should the server have forgotten a prepared statement (``ReadRetry``).
     public func run<Result: Sendable>(
         _ scope: DataScope,
         access: Access = .readOnly,
         statementTimeout: Duration? = nil,
+        retry: ReadRetry = .beforeBody,
         logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> Result {
         try await refreshingPlacementOnRefusal(scope) {
             if let cluster = try await dedicatedCluster(for: scope, logger: logger) {
-                return try await cluster.run(scope, access: access, statementTimeout: statementTimeout, logger: logger, body)
+                return try await cluster.run(scope, access: access, statementTimeout: statementTimeout, retry: retry, logger: logger, body)
             }
             let pool = switch scope {
             case .tenant: tenantPool
             case .platform: platformPool
             }
-            return try await run(scope, on: pool, access: access, statementTimeout: statementTimeout, logger: logger, body)
+            return try await run(scope, on: pool, access: access, statementTimeout: statementTimeout, retry: retry, logger: logger, body)
         }
     }
 
@@ -116,12 +118,15 @@ public struct ScopedDatabase: Sendable {
         }
     }
 
-    /// When a replica read that failed may be read again from the primary.
-    public enum ReplicaRetry: Sendable {
-        /// Whenever the replica fails: the body only collects, so running it again repeats nothing.
+    /// When a transaction that failed through no fault of its own may be run again: a read from the primary after
+    /// its read replica failed, or any transaction on the same connection after the server forgot a statement
+    /// prepared there (26000: a `DISCARD` or `DEALLOCATE` that is not ours, or a pooler that moved the connection;
+    /// ``PreparedStatements`` then runs that connection's statements unnamed, so the second run cannot meet it again).
+    public enum ReadRetry: Sendable {
+        /// Whenever it fails so: the body only collects, so running it again repeats nothing.
         case anywhere
-        /// Only if the body had not started: it hands rows on as they come (an export), and a second run
-        /// would hand the first rows on twice.
+        /// Only if the body had not started: it hands rows on as they come (an export) or writes, and a second
+        /// run would do that twice.
         case beforeBody
     }
 
@@ -134,7 +139,7 @@ public struct ScopedDatabase: Sendable {
     public func runPreferringReplica<Result: Sendable>(
         _ scope: DataScope,
         statementTimeout: Duration? = nil,
-        retry: ReplicaRetry = .anywhere,
+        retry: ReadRetry = .anywhere,
         logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> (result: Result, freshness: DataFreshness) {
@@ -147,14 +152,14 @@ public struct ScopedDatabase: Sendable {
     }
 
     private func runHerePreferringReplica<Result: Sendable>(
-        _ scope: DataScope, statementTimeout: Duration?, retry: ReplicaRetry, logger: Logger,
+        _ scope: DataScope, statementTimeout: Duration?, retry: ReadRetry, logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> (result: Result, freshness: DataFreshness) {
         if let (replica, lag) = replicas?.choose() {
             let started = BodyStarted()
             do {
                 let result = try await run(scope, on: replica.pool(for: scope), access: .readOnly, statementTimeout: statementTimeout,
-                                           logger: logger) { connection in
+                                           retry: retry, logger: logger) { connection in
                     started.mark()
                     return try await body(connection)
                 }
@@ -167,7 +172,7 @@ public struct ScopedDatabase: Sendable {
                                                                                              "error.type": "\(type(of: error))"])
             }
         }
-        return (try await run(scope, access: .readOnly, statementTimeout: statementTimeout, logger: logger, body), .primary)
+        return (try await run(scope, access: .readOnly, statementTimeout: statementTimeout, retry: retry, logger: logger, body), .primary)
     }
 
     /// The replica failed as a dependency, not the read as a request: unavailable (but not a statement
@@ -180,7 +185,7 @@ public struct ScopedDatabase: Sendable {
 
     /// Runs one scoped transaction on a connection of `pool`.
     private func run<Result: Sendable>(
-        _ scope: DataScope, on pool: DatabasePool, access: Access, statementTimeout: Duration?, logger: Logger,
+        _ scope: DataScope, on pool: DatabasePool, access: Access, statementTimeout: Duration?, retry: ReadRetry, logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> Result {
         let timeout = statementTimeout ?? defaultTimeout
@@ -188,7 +193,7 @@ public struct ScopedDatabase: Sendable {
             // A request abandoned while it waited for a connection starts no transaction.
             try Task.checkCancellation()
             guard ClientLiveness.current.isConnected else { throw ClientGone() }
-            return try await run(scope, on: connection, access: access, statementTimeout: timeout, logger: logger, body)
+            return try await run(scope, on: connection, access: access, statementTimeout: timeout, retry: retry, logger: logger, body)
         }
     }
 
@@ -203,8 +208,33 @@ public struct ScopedDatabase: Sendable {
         try await run(.tenant(scope), access: access, statementTimeout: statementTimeout, logger: logger, body)
     }
 
-    /// Runs one scoped transaction on a given connection (the pool's, or a test's).
+    /// Runs one scoped transaction on a given connection (the pool's, or a test's), and once more if the server had
+    /// forgotten a statement prepared there and `retry` allows it (``ReadRetry``).
     func run<Result: Sendable>(
+        _ scope: DataScope,
+        on connection: PostgresConnection,
+        access: Access,
+        statementTimeout: Duration?,
+        retry: ReadRetry = .beforeBody,
+        logger: Logger,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (ScopedConnection) async throws -> Result
+    ) async throws -> Result {
+        var bodyStarted = false
+        do {
+            return try await runOnce(scope, on: connection, access: access, statementTimeout: statementTimeout, logger: logger) { scoped in
+                bodyStarted = true
+                return try await body(scoped)
+            }
+        } catch where PreparedStatements.serverForgotStatement(error) && (retry == .anywhere || !bodyStarted) {
+            logger.notice("The server had forgotten a prepared statement; running the transaction again unprepared",
+                          metadata: ["db.body_started": "\(bodyStarted)"])
+            return try await runOnce(scope, on: connection, access: access, statementTimeout: statementTimeout, logger: logger, body)
+        }
+    }
+
+    /// One scoped transaction on `connection`: the scope statement, `body`, `COMMIT`; `ROLLBACK` when anything throws.
+    private func runOnce<Result: Sendable>(
         _ scope: DataScope,
         on connection: PostgresConnection,
         access: Access,

@@ -20,9 +20,9 @@ import Testing
 
     /// Runs `statement` in `member`'s scope: a read-write transaction, which keeps the session's `plan_cache_mode`.
     static func rows(_ handle: TestDatabase, _ member: TwoTenants.Member, on connection: PostgresConnection,
-                     _ statement: BoundStatement) async throws -> [PostgresRow] {
+                     _ statement: BoundStatement, retry: ScopedDatabase.ReadRetry = .beforeBody) async throws -> [PostgresRow] {
         try await handle.database.sessions.run(.tenant(member.tenant.id.testScope), on: connection, access: .readWrite,
-                                               statementTimeout: nil, logger: TestDatabase.logger) { scoped in
+                                               statementTimeout: nil, retry: retry, logger: TestDatabase.logger) { scoped in
             try await scoped.rows(statement)
         }
     }
@@ -127,21 +127,48 @@ import Testing
         }
     }
 
-    @Test func aStatementTheServerForgotRunsUnnamedFromThenOn() async throws {
+    @Test func aTransactionWhoseStatementsTheServerForgotRunsAgainUnnamed() async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         try await handle.database.tenantPool.client.withConnection { connection in
             // Its own text: the first test's statement must stay prepared on whichever connection it gets.
             let sql = Self.learners + " -- forgotten"
+            let statement = ReportRunner.statement(sql, values: ["pattern": .text("%canary-%")])
             #expect(try await Self.learners(handle, fixture.a, on: connection, sql: sql).count == 1)
+            #expect(!PreparedStatements.shared.runsUnnamed(statement, on: connection))
             try await connection.query("DEALLOCATE ALL", logger: TestDatabase.logger)
-            // The run that finds its statements gone fails (26000, at the scope's own statement); the connection runs
-            // every statement unnamed afterwards: what else it had prepared is gone too.
-            await #expect(throws: PSQLError.self) { try await Self.learners(handle, fixture.a, on: connection, sql: sql) }
+            // The run that finds its statements gone meets 26000 at the scope's own statement, before its body: it is
+            // rolled back and run again on the same connection, which runs every statement unnamed from then on
+            // (what else it had prepared is gone too). The caller sees its rows, not the error.
             #expect(try await Self.learners(handle, fixture.a, on: connection, sql: sql).count == 1)
+            #expect(PreparedStatements.shared.runsUnnamed(statement, on: connection))
             #expect(try await Self.learners(handle, fixture.b, on: connection, sql: sql).allSatisfy { $0.contains(fixture.b.canary) })
             // The other tests expect their statements prepared: this connection would run them unnamed.
             try await connection.close()
+        }
+    }
+
+    @Test func aBodyThatMeetsAForgottenStatementRunsAgainOnlyWhenItMay() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let statement = ReportRunner.statement(Self.learners + " -- forgotten in the body", values: ["pattern": .text("%canary-%")])
+        let name = PreparedStatements.shared.name(of: try #require(PreparedStatements.shared.slot(for: statement.sql)))
+        for retry in [ScopedDatabase.ReadRetry.anywhere, .beforeBody] {
+            try await handle.database.tenantPool.client.withConnection { connection in
+                #expect(try await Self.rows(handle, fixture.a, on: connection, statement).count == 1)
+                // Only the body's statement is gone: the scope statement runs prepared, and the body meets 26000.
+                try await connection.query(PostgresQuery(unsafeSQL: "DEALLOCATE \"\(name)\""), logger: TestDatabase.logger)
+                switch retry {
+                case .anywhere:
+                    // A body that only collects is run again, unnamed.
+                    #expect(try await Self.rows(handle, fixture.a, on: connection, statement, retry: retry).count == 1)
+                case .beforeBody:
+                    // A body that writes or hands rows on is not run twice: the error is the caller's.
+                    await #expect(throws: PSQLError.self) { try await Self.rows(handle, fixture.a, on: connection, statement, retry: retry) }
+                }
+                #expect(PreparedStatements.shared.runsUnnamed(statement, on: connection))
+                try await connection.close()
+            }
         }
     }
 

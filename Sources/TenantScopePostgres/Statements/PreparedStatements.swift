@@ -31,7 +31,8 @@ import TenantScopeCore
 /// failed after its `Parse` succeeded would otherwise fail every run. One whose result type changed under it
 /// (0A000, after a migration) runs unnamed at once; a failure after a successful run is the run's own and changes
 /// nothing. A statement the server no longer knows (26000: a `DEALLOCATE` or `DISCARD` behind PostgresNIO's back)
-/// means none of the connection's may be known: it runs everything unnamed from then on.
+/// means none of the connection's may be known: it runs everything unnamed from then on, and ``ScopedDatabase`` runs
+/// the transaction that met it again where it may (``ScopedDatabase/ReadRetry``).
 final class PreparedStatements: Sendable {
     static let shared = PreparedStatements()
     /// Slot numbers have this many bits (``PreparedSlot``): 256 slots, several times the catalog's texts.
@@ -147,6 +148,12 @@ final class PreparedStatements: Sendable {
                 self?.connections.withLock { _ = $0.removeValue(forKey: key) }
             }
         }
+    }
+
+    /// Whether `error` is the server's "no such prepared statement" (26000): after it the connection runs everything
+    /// unnamed, so a transaction that failed so may be run again there (``ScopedDatabase/ReadRetry``).
+    static func serverForgotStatement(_ error: any Error) -> Bool {
+        sqlState(of: error) == "26000"
     }
 
     private static func sqlState(of error: any Error) -> String? {
