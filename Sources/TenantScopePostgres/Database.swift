@@ -241,22 +241,24 @@ public final class Database: Sendable {
     /// Runs the pool for the duration of `body` (for commands and tests that have no service group).
     public func withRunningClients<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.pool.run() }
-            group.addTask { await self.tenantPool.run() }
-            for replica in self.replicas?.replicas ?? [] {
-                group.addTask { await replica.appPool.run() }
-                group.addTask { await replica.tenantPool.run() }
+            let pools = self.runningPools
+            for pool in pools {
+                group.addTask { await pool.run() }
             }
             if let replicas = self.replicas {
                 group.addTask { try? await ReplicaLagMonitor(primary: self.pool, replicas: replicas, logger: self.logger).run() }
             }
-            for cluster in self.clusters.dropFirst() {
-                group.addTask { await cluster.pool.run() }
-                group.addTask { await cluster.tenantPool.run() }
-            }
             defer { group.cancelAll() }
+            // The body's first query must not lease from a client whose run() has not begun yet.
+            for pool in pools { await pool.waitUntilRunning() }
             return try await body()
         }
+    }
+
+    /// The pools ``withRunningClients(_:)`` runs: both of this database, of each read replica and of each dedicated cluster.
+    private var runningPools: [DatabasePool] {
+        [pool, tenantPool] + (replicas?.replicas ?? []).flatMap { [$0.appPool, $0.tenantPool] }
+            + clusters.dropFirst().flatMap { [$0.pool, $0.tenantPool] }
     }
 
     /// Readiness: the server's role can connect and the schema is at this build's version.

@@ -75,6 +75,8 @@ import Testing
         #expect(attempts.contains { $0.hasPrefix("POST /mcp tools/call run_sql") })
         #expect(attempts.contains { $0 == "GET /api/v1/custom-reports/<A's report>" })
         #expect(run.output.contains("verify-isolation: isolated"))
+        // No warning or error line: the pools run before the command's first query (PoolRunner.waitUntilRunning).
+        #expect(!run.output.contains(" warning ") && !run.output.contains(" error "), "\(run.output)")
         try await Self.expectNoProbeTenantsLeft(handle)
         let audit = try await handle.admin.auditTrail.tail(limit: 50, logger: TestDatabase.logger)
         #expect(audit.contains { $0.entry.action == "isolation_verified" && $0.entry.outcome == "ok" })

@@ -56,6 +56,7 @@ public final class AdminDatabase: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.ownerRunner.run() }
             defer { group.cancelAll() }
+            await ownerRunner.waitUntilRunning()
             return try await runtime.withRunningClients(body)
         }
     }

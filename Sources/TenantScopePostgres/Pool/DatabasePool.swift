@@ -142,6 +142,11 @@ public struct DatabasePool: Sendable {
     public func run() async {
         await runner.run()
     }
+
+    /// Returns once ``run()`` has started the client (``PoolRunner/waitUntilRunning()``).
+    func waitUntilRunning() async {
+        await runner.waitUntilRunning()
+    }
 }
 
 /// The state of one use of the pool, shared by the use and its timer; keeps the pool's gauges, so each

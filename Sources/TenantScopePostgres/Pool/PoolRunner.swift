@@ -18,10 +18,29 @@ struct PoolRunner: Service {
     let name: String
     var shutdownGrace: Duration = defaultShutdownGrace
     let logger: Logger
+    /// Fired just before the client's `run()` is called: a command waits for it before its first query, or
+    /// PostgresNIO warns that a connection was leased from a client not yet running.
+    private let started = OnceSignal()
+
+    init(client: PostgresClient, name: String, shutdownGrace: Duration = defaultShutdownGrace, logger: Logger) {
+        self.client = client
+        self.name = name
+        self.shutdownGrace = shutdownGrace
+        self.logger = logger
+    }
+
+    /// Returns once ``run()`` is calling the client's own `run()`.
+    ///
+    /// The signal fires in the task that then calls it, whose first step marks the client running, while the
+    /// waiter has yet to be scheduled to resume; only one that waits forever (``run()`` never called) would hang.
+    func waitUntilRunning() async {
+        await started.wait()
+    }
 
     func run() async {
-        let finished = FinishedSignal()
-        let running = Task {
+        let finished = OnceSignal()
+        let running = Task { [started] in
+            started.fire()
             await client.run()
             finished.fire()
         }
@@ -47,33 +66,34 @@ struct PoolRunner: Service {
     }
 }
 
-/// Fired once, by whichever comes first: the pool's end or the grace's.
-private final class FinishedSignal: Sendable {
+/// Fired once: the pool's start, or its end by whichever comes first, the pool's or the grace's. Every waiter
+/// resumes when it fires, or at once after.
+private final class OnceSignal: Sendable {
     private enum State {
-        case pending(CheckedContinuation<Void, Never>?)
+        case pending([CheckedContinuation<Void, Never>])
         case fired
     }
 
-    private let state = Mutex(State.pending(nil))
+    private let state = Mutex(State.pending([]))
 
     /// True for the first call only.
     @discardableResult
     func fire() -> Bool {
-        let waiter: CheckedContinuation<Void, Never>?? = state.withLock { state in
-            guard case .pending(let waiter) = state else { return nil }
+        let waiters: [CheckedContinuation<Void, Never>]? = state.withLock { state in
+            guard case .pending(let waiters) = state else { return nil }
             state = .fired
-            return .some(waiter)
+            return waiters
         }
-        guard let waiter else { return false }
-        waiter?.resume()
+        guard let waiters else { return false }
+        for waiter in waiters { waiter.resume() }
         return true
     }
 
     func wait() async {
         await withCheckedContinuation { continuation in
             let fired = state.withLock { state -> Bool in
-                guard case .pending = state else { return true }
-                state = .pending(continuation)
+                guard case .pending(let waiters) = state else { return true }
+                state = .pending(waiters + [continuation])
                 return false
             }
             if fired { continuation.resume() }
