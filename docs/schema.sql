@@ -2137,6 +2137,49 @@ COMMENT ON COLUMN semantic.learners.first_seen IS 'The learner''s first statemen
 
 COMMENT ON COLUMN semantic.learners.last_seen IS 'The learner''s latest statement.';
 
+CREATE VIEW semantic.monthly_completion_times WITH (security_invoker='true') AS
+ SELECT m.month,
+    m.course_id,
+    m.region,
+    m.days_to_complete,
+    m.completions
+   FROM app.monthly_completion_times m;
+
+COMMENT ON VIEW semantic.monthly_completion_times IS 'Roll-up: completed enrollments per UTC enrollment month, course, region and days to complete (semantic.daily_enrollment_outcomes summed by month).';
+
+COMMENT ON COLUMN semantic.monthly_completion_times.month IS 'The first day of the UTC month of enrollment; the current month holds the days rolled up so far.';
+
+COMMENT ON COLUMN semantic.monthly_completion_times.course_id IS 'The course (semantic.courses).';
+
+COMMENT ON COLUMN semantic.monthly_completion_times.region IS 'The learners'' region, if known.';
+
+COMMENT ON COLUMN semantic.monthly_completion_times.days_to_complete IS 'Whole days from enrollment to completion.';
+
+COMMENT ON COLUMN semantic.monthly_completion_times.completions IS 'Completed enrollments in this group.';
+
+CREATE VIEW semantic.monthly_course_outcomes WITH (security_invoker='true') AS
+ SELECT m.month,
+    m.course_id,
+    m.cohort,
+    m.region,
+    m.enrolled,
+    m.completed
+   FROM app.monthly_course_outcomes m;
+
+COMMENT ON VIEW semantic.monthly_course_outcomes IS 'Roll-up: enrollments and completions per UTC enrollment month, course, cohort and region (semantic.daily_enrollment_outcomes summed by month).';
+
+COMMENT ON COLUMN semantic.monthly_course_outcomes.month IS 'The first day of the UTC month of enrollment; the current month holds the days rolled up so far.';
+
+COMMENT ON COLUMN semantic.monthly_course_outcomes.course_id IS 'The course (semantic.courses).';
+
+COMMENT ON COLUMN semantic.monthly_course_outcomes.cohort IS 'The enrollments'' cohort.';
+
+COMMENT ON COLUMN semantic.monthly_course_outcomes.region IS 'The learners'' region, if known.';
+
+COMMENT ON COLUMN semantic.monthly_course_outcomes.enrolled IS 'Enrollments in this group.';
+
+COMMENT ON COLUMN semantic.monthly_course_outcomes.completed IS 'Of them, the ones completed.';
+
 CREATE VIEW semantic.statements WITH (security_invoker='true') AS
  SELECT s.id AS statement_id,
     l.id AS learner_id,
@@ -2898,7 +2941,33 @@ GRANT SELECT ON TABLE app.learning_facts_queue TO tenantscope_aggregates;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.monthly_completion_times TO tenantscope_tenant;
 
+GRANT SELECT(tenant_id) ON TABLE app.monthly_completion_times TO tenantscope_sandbox;
+
+GRANT SELECT(month) ON TABLE app.monthly_completion_times TO tenantscope_sandbox;
+
+GRANT SELECT(course_id) ON TABLE app.monthly_completion_times TO tenantscope_sandbox;
+
+GRANT SELECT(region) ON TABLE app.monthly_completion_times TO tenantscope_sandbox;
+
+GRANT SELECT(days_to_complete) ON TABLE app.monthly_completion_times TO tenantscope_sandbox;
+
+GRANT SELECT(completions) ON TABLE app.monthly_completion_times TO tenantscope_sandbox;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.monthly_course_outcomes TO tenantscope_tenant;
+
+GRANT SELECT(tenant_id) ON TABLE app.monthly_course_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT(month) ON TABLE app.monthly_course_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT(course_id) ON TABLE app.monthly_course_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT(cohort) ON TABLE app.monthly_course_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT(region) ON TABLE app.monthly_course_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT(enrolled) ON TABLE app.monthly_course_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT(completed) ON TABLE app.monthly_course_outcomes TO tenantscope_sandbox;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.rollup_queue TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.rollup_queue TO tenantscope_aggregates;
@@ -2966,5 +3035,9 @@ GRANT SELECT ON TABLE semantic.enrollments TO tenantscope_sandbox;
 GRANT SELECT ON TABLE semantic.feature_events TO tenantscope_sandbox;
 
 GRANT SELECT ON TABLE semantic.learners TO tenantscope_sandbox;
+
+GRANT SELECT ON TABLE semantic.monthly_completion_times TO tenantscope_sandbox;
+
+GRANT SELECT ON TABLE semantic.monthly_course_outcomes TO tenantscope_sandbox;
 
 GRANT SELECT ON TABLE semantic.statements TO tenantscope_sandbox;

@@ -64,6 +64,35 @@ import Testing
         #expect(seenOwn)
     }
 
+    /// The monthly views (migration 34) answer what the daily view summed by month answers, in each tenant's SQL.
+    @Test func theMonthlyViewsAreTheDailyOutcomesSummedByMonth() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        for member in [fixture.a, fixture.b] {
+            let courses = try await Self.run("""
+                SELECT month, course_id, cohort, region, enrolled, completed FROM semantic.monthly_course_outcomes ORDER BY 1, 2, 3, 4
+                """, as: member, handle)
+            let coursesFromDays = try await Self.run("""
+                SELECT date_trunc('month', day)::date AS month, course_id, cohort, region, sum(enrollments)::int AS enrolled,
+                       coalesce(sum(enrollments) FILTER (WHERE days_to_complete IS NOT NULL), 0)::int AS completed
+                FROM semantic.daily_enrollment_outcomes GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                """, as: member, handle)
+            let times = try await Self.run("""
+                SELECT month, course_id, region, days_to_complete, completions FROM semantic.monthly_completion_times ORDER BY 1, 2, 3, 4
+                """, as: member, handle)
+            let timesFromDays = try await Self.run("""
+                SELECT date_trunc('month', day)::date AS month, course_id, region, days_to_complete, sum(enrollments)::int AS completions
+                FROM semantic.daily_enrollment_outcomes WHERE days_to_complete IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                """, as: member, handle)
+            #expect(!courses.rows.isEmpty && !times.rows.isEmpty, "the fixture's enrollment is in the monthly sums")
+            #expect(Self.text(courses) == Self.text(coursesFromDays))
+            #expect(Self.text(times) == Self.text(timesFromDays))
+            // The fixture's enrollment carries the member's canary as its cohort: only its own.
+            let other = member.canary == fixture.a.canary ? fixture.b : fixture.a
+            #expect(Self.text(courses).contains(member.canary) && !Self.text(courses).contains(other.canary))
+        }
+    }
+
     /// Attacks run as the sandbox with the parser guard off: each must fail, or return nothing of tenant B.
     static let refusedBySandbox = [
         // Tables under the layer, secrets, the server's functions: no USAGE on app or app_private.

@@ -56,6 +56,7 @@ extension Migration {
         .learnerDayDeltas,
         .activeLearnerTotals,
         .missedVoids,
+        .semanticMonthlySums,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
