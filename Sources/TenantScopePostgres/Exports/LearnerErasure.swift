@@ -40,6 +40,12 @@ public struct LearnerErasure: Sendable {
             // from statements this transaction is removing.
             try await connection.query("SELECT app.lock_tenant_derivation()")
             try await connection.query("SELECT app.apply_enrollment_outcomes(ARRAY[\(actorKey)]::text[], -1)")
+            // The learner's queued derivations go before their statements. A batch of the learner's that commits
+            // after this DELETE and before the next one loses its statements there, and its queue row derives
+            // nothing; one that commits after the next DELETE keeps both and is derived after this commits. In the
+            // other order, a batch committing between the two kept its statements and lost its queue row: never
+            // derived until a full rebuild (ErasureRaceTests).
+            try await connection.query("DELETE FROM app.learning_facts_queue WHERE actor_key = \(actorKey)")
             // The days to recount whole come from the rows the DELETE removed, not from an earlier read: a batch
             // of the learner's that commits in between is deleted too, and its queued deltas are then part of
             // a day that is recounted (decision 54).
@@ -52,7 +58,6 @@ public struct LearnerErasure: Sendable {
             let learnerRows = try await connection.query("""
                 WITH gone AS (DELETE FROM app.learners WHERE actor_key = \(actorKey) RETURNING 1) SELECT count(*)::int FROM gone
                 """).collect().first?.decode(Int.self) ?? 0
-            try await connection.query("DELETE FROM app.learning_facts_queue WHERE actor_key = \(actorKey)")
             let documents = try await connection.query("""
                 WITH gone AS (DELETE FROM app.xapi_documents WHERE agent_key = \(actorKey) RETURNING 1) SELECT count(*)::int FROM gone
                 """).collect().first?.decode(Int.self) ?? 0
