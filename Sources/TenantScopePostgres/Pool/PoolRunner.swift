@@ -31,8 +31,9 @@ struct PoolRunner: Service {
 
     /// Returns once ``run()`` is calling the client's own `run()`.
     ///
-    /// The signal fires in the task that then calls it, whose first step marks the client running, while the
-    /// waiter has yet to be scheduled to resume; only one that waits forever (``run()`` never called) would hang.
+    /// The signal fires in the task that calls it next, whose first step marks the client running, while the
+    /// waiter still has to be scheduled to resume. Wait only for a pool whose ``run()`` is being started: for one
+    /// that is never run, this never returns.
     func waitUntilRunning() async {
         await started.wait()
     }
