@@ -50,9 +50,10 @@ public final class Database: Sendable {
     public let replicas: ReplicaSet?
     /// Which cluster this database is: `pool` (the control database) or a dedicated cluster.
     public let cluster: ClusterName
-    /// The dedicated clusters tenants may be placed on, each opened as its own ``Database`` (empty on a
-    /// dedicated cluster itself). Tenant scopes reach them through ``sessions`` (``ClusterRouter``).
-    public let dedicatedClusters: [ClusterName: Database]
+    /// The dedicated clusters tenants may be placed on, each opened as its own ``Database``, including those added
+    /// after start-up (nil on a dedicated cluster itself). Tenant scopes reach them through ``sessions``
+    /// (``ClusterRouter``).
+    public let dedicated: DedicatedClusters?
     /// Which cluster holds each tenant; refreshed with the credential state.
     public let placement: TenantPlacement
     /// The server login's pool of this database and of each dedicated cluster, for work over every tenant.
@@ -176,7 +177,6 @@ public final class Database: Sendable {
         self.appEndpoint = appEndpoint
         self.tenantEndpoint = tenantEndpoint
         self.cluster = cluster
-        self.dedicatedClusters = dedicatedClusters
         // One health for both pools: the database is up or down for the server as a whole. A dedicated
         // cluster's gauges carry its name, so its outage never reads as the pool's.
         let dimensions = cluster.isPool ? [] : [("cluster", cluster.rawValue)]
@@ -200,11 +200,16 @@ public final class Database: Sendable {
         self.replicas = replicaSet
         let placement = TenantPlacement()
         self.placement = placement
-        let router = dedicatedClusters.isEmpty ? nil
-            : ClusterRouter(placement: placement, dedicated: dedicatedClusters.mapValues(\.sessions), control: pool)
+        // The control database keeps the set of dedicated clusters open, those of today and those added later.
+        let dedicated = cluster.isPool ? DedicatedClusters(initial: dedicatedClusters, control: pool, logger: logger) {
+            [logger, limits, metrics] name, endpoint in
+            try await Database.open(appEndpoint: endpoint, logger: logger, limits: limits, metrics: metrics, cluster: name)
+        } : nil
+        self.dedicated = dedicated
+        let router = dedicated.map { [pool] in ClusterRouter(placement: placement, dedicated: $0, control: pool) }
         self.sessions = ScopedDatabase(tenantPool: tenantPool, platformPool: pool, signer: try TenantContextSigner(keyHex: contextKeyHex),
                                        statementTimeout: limits.statementTimeout, replicas: replicaSet, router: router)
-        self.tenants = TenantDirectory(pool: pool, dedicatedClusters: dedicatedClusters.mapValues(\.pool))
+        self.tenants = TenantDirectory(pool: pool, dedicated: dedicated)
         self.audit = AuditLog(pool: pool, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
         self.credentialState = CredentialStateStore(pool: pool, placement: placement)
         self.statements = StatementStore(sessions: sessions, cursors: try StatementCursorSigner(keyHex: linkKeyHex))
@@ -212,10 +217,9 @@ public final class Database: Sendable {
         self.featureEvents = FeatureEventStore(sessions: sessions)
         self.lrsCredentials = LRSCredentials(pool: pool)
         self.tenantLimits = TenantLimitStore(pool: pool)
-        let clusterPools = ClusterPools(pools: [(cluster, pool)] + dedicatedClusters.sorted { $0.key.rawValue < $1.key.rawValue }
-            .map { ($0.key, $0.value.pool) })
+        let clusterPools = ClusterPools(control: (cluster, pool), dedicated: dedicated)
         self.clusterPools = clusterPools
-        self.savedViews = SavedViewStore(sessions: sessions, pools: clusterPools.pools.map(\.pool), linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
+        self.savedViews = SavedViewStore(sessions: sessions, clusterPools: clusterPools, linkSigner: try SharedLinkSigner(keyHex: linkKeyHex))
         self.exportJobs = ExportJobStore(sessions: sessions, clusterPools: clusterPools)
         self.exportSchedules = ExportScheduleStore(sessions: sessions)
         self.exportLinks = try ExportLinkSigner(linkKeyHex: linkKeyHex)
@@ -229,13 +233,13 @@ public final class Database: Sendable {
             services += replicas.poolServices
             services.append(ReplicaLagMonitor(primary: pool, replicas: replicas, logger: logger))
         }
-        return services + clusters.dropFirst().flatMap(\.services)
+        return services + (dedicated.map { [$0] } ?? [])
     }
 
-    /// This database and the dedicated clusters, the pool first, then by name: what work that visits every
+    /// This database and the dedicated clusters open now, the pool first, then by name: what work that visits every
     /// tenant (roll-ups, exports, platform reports) goes over.
     public var clusters: [Database] {
-        [self] + dedicatedClusters.keys.sorted { $0.rawValue < $1.rawValue }.compactMap { dedicatedClusters[$0] }
+        [self] + (dedicated?.all ?? [])
     }
 
     /// Runs the pool for the duration of `body` (for commands and tests that have no service group).
@@ -248,17 +252,21 @@ public final class Database: Sendable {
             if let replicas = self.replicas {
                 group.addTask { try? await ReplicaLagMonitor(primary: self.pool, replicas: replicas, logger: self.logger).run() }
             }
+            // It runs the dedicated clusters' pools, and opens a cluster added while the body runs.
+            if let dedicated = self.dedicated {
+                group.addTask { try? await dedicated.run() }
+            }
             defer { group.cancelAll() }
             // The body's first query must not lease from a client whose run() has not begun yet.
-            for pool in pools { await pool.waitUntilRunning() }
+            for pool in pools + self.clusters.dropFirst().flatMap({ [$0.pool, $0.tenantPool] }) { await pool.waitUntilRunning() }
             return try await body()
         }
     }
 
-    /// The pools ``withRunningClients(_:)`` runs: both of this database, of each read replica and of each dedicated cluster.
+    /// The pools ``withRunningClients(_:)`` runs itself: both of this database and of each read replica (the
+    /// dedicated clusters' run under ``DedicatedClusters``).
     private var runningPools: [DatabasePool] {
         [pool, tenantPool] + (replicas?.replicas ?? []).flatMap { [$0.appPool, $0.tenantPool] }
-            + clusters.dropFirst().flatMap { [$0.pool, $0.tenantPool] }
     }
 
     /// Readiness: the server's role can connect and the schema is at this build's version.

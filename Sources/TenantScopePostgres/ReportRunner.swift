@@ -14,8 +14,10 @@ public struct ReportRunner: Sendable {
     private let audit: AuditLog
     private let cache: ReportResultCache?
     private let watermarks: (any RollupWatermarkSource)?
-    /// The dedicated clusters a platform report fans out to (architecture decision 49), and how long each may take.
-    private let dedicatedClusters: [(name: ClusterName, sessions: ScopedDatabase)]
+    /// The database whose dedicated clusters a platform report fans out to (architecture decision 49), read at each
+    /// report: a cluster added since start-up is asked once it is open.
+    private let database: Database
+    /// How long each dedicated cluster may take.
     private let clusterTimeout: Duration
 
     /// With a `cache`, served tenant reports are answered from it while the tenant's roll-up watermark
@@ -29,7 +31,7 @@ public struct ReportRunner: Sendable {
         self.audit = database.audit
         self.cache = cache
         self.watermarks = cache == nil ? nil : watermarks ?? RollupWatermarks(database: database)
-        self.dedicatedClusters = database.clusters.dropFirst().map { ($0.cluster, $0.sessions) }
+        self.database = database
         self.clusterTimeout = clusterTimeout
     }
 
@@ -91,6 +93,7 @@ public struct ReportRunner: Sendable {
         let freshness: DataFreshness
         // A platform report with dedicated clusters: their tenants' roll-up rows join the pool's in the one query.
         var fanOut: (sql: String, partials: [String: [String]], coverage: ClusterCoverage)?
+        let dedicatedClusters = database.clusters.dropFirst().map { (name: $0.cluster, sessions: $0.sessions) }
         if case .platform = scope, !dedicatedClusters.isEmpty {
             let merged: String
             do {
@@ -99,7 +102,7 @@ public struct ReportRunner: Sendable {
                 try await record(scope, request: request, name: name, parameters: parameters, rows: nil, outcome: "error", logger: logger)
                 throw error
             }
-            let (partials, coverage) = await partialRows(in: scope, days: request.values["days"], logger: logger)
+            let (partials, coverage) = await partialRows(in: scope, of: dedicatedClusters, days: request.values["days"], logger: logger)
             fanOut = (merged, partials, coverage)
         }
         let coverage = fanOut?.coverage
@@ -140,7 +143,8 @@ public struct ReportRunner: Sendable {
     /// Asks every dedicated cluster, at once and each within `clusterTimeout`, for its tenants' rows of the
     /// platform sources (``PlatformSources/partialSQL``), in the platform scope. Returns the rows as bind
     /// values (`fanout_<source>`: one JSON array per cluster that answered) and which clusters did.
-    private func partialRows(in scope: DataScope, days: ReportValue?, logger: Logger) async -> ([String: [String]], ClusterCoverage) {
+    private func partialRows(in scope: DataScope, of dedicatedClusters: [(name: ClusterName, sessions: ScopedDatabase)], days: ReportValue?,
+                             logger: Logger) async -> ([String: [String]], ClusterCoverage) {
         let window: Int = if case .integer(let days) = days { days } else { 365 }
         let statement = Self.statement(PlatformSources.partialSQL, values: ["days": .integer(window)])
         let timeout = clusterTimeout

@@ -7,7 +7,7 @@ import TenantScopeCore
 public struct SavedViewStore: Sendable {
     let sessions: ScopedDatabase
     /// The server login's pool of every cluster, the pool's first: a link's index row is in its tenant's cluster.
-    let pools: [DatabasePool]
+    let clusterPools: ClusterPools
     public let linkSigner: SharedLinkSigner
 
     public struct SavedView: Sendable, Hashable {
@@ -91,7 +91,7 @@ public struct SavedViewStore: Sendable {
     public func resolve(token: String, logger: Logger) async throws -> (scope: TenantScope, view: SavedView)? {
         guard let link = linkSigner.link(fromToken: token) else { return nil }
         var owner: UUID?
-        for pool in pools where owner == nil {
+        for (_, pool) in clusterPools.pools where owner == nil {
             owner = try await pool.query("SELECT app.shared_link_tenant(\(link))", logger: logger).first?.decode(UUID?.self)
         }
         guard let owner else { return nil }

@@ -153,6 +153,67 @@ import Testing
         }
     }
 
+    /// A cluster added while the server runs is opened without a restart (architecture decision 60): a tenant placed
+    /// on it is served from it at once, its rows land there, and work over every tenant (the roll-up pass, platform
+    /// reports) covers it; one added and not used yet is opened by the running service's next look.
+    @Test func aClusterAddedWhileRunningIsOpenedWithoutARestart() async throws {
+        try await PlacementClusters.with { clusters in
+            let root = try TestPostgres.makeTemporaryDirectory("placement-late")
+            var started: [EmbeddedPostgres] = []
+            do {
+                var owners: [DatabaseEndpoint] = []
+                for name in ["late-1", "late-2"] {
+                    let cluster = EmbeddedPostgres(configuration: .init(stateDirectory: root + "/" + name, relaxedDurability: true), logger: Self.logger)
+                    owners.append(try await cluster.start())
+                    started.append(cluster)
+                    Watchdog.stopWhenThisProcessExits(dataDirectory: cluster.dataDirectory)
+                }
+                let (used, unused) = (try ClusterName("late-1"), try ClusterName("late-2"))
+                let runtime = clusters.database
+                #expect(runtime.clusters.map(\.cluster) == [.pool, PlacementClusters.any, PlacementClusters.eu])
+
+                // Added while the runtime runs, and used at once: the tenant's first transaction opens the cluster.
+                _ = try await clusters.admin.clusters.add(used, ownerEndpoint: owners[0], region: nil, logger: Self.logger)
+                let suffix = String(UUID().uuidString.prefix(6)).lowercased()
+                let tenant = try await clusters.admin.tenants.create(slug: TenantSlug("late-\(suffix)"), name: "Late", cluster: used,
+                                                                     logger: Self.logger)
+                try await Self.load(tenant.id, seed: 300, now: Date(), into: runtime)
+                #expect(runtime.clusters.map(\.cluster).contains(used))
+                let seen = try await runtime.sessions.run(tenant.id.testScope, logger: Self.logger) { connection in
+                    try await connection.query("SELECT count(*)::int FROM app.statements").collect().first!.decode(Int.self)
+                }
+                #expect(seen == 40)
+                var superuser = try await started[0].superuserEndpoint()
+                superuser.database = owners[0].database
+                let onIt = try await OneShotConnection.with(superuser, logger: Self.logger) { connection in
+                    try await connection.query("SELECT count(*)::int FROM app.statements WHERE tenant_id = \(tenant.id.rawValue)", logger: Self.logger)
+                        .collect().first!.decode(Int.self)
+                }
+                #expect(onIt == 40)
+                #expect(try await clusters.count("app.statements", of: tenant.id, on: .pool) == 0)
+
+                // Work over every tenant covers it: a roll-up pass over its queue, a platform report's fan-out.
+                try await RollupService(database: runtime, logger: Self.logger).pass(among: [tenant.id])
+                let overview = try await ReportRunner(catalog: try StandardReports.catalog(), database: runtime)
+                    .run("tenant_overview", in: try Self.platformScope(), parameters: [], logger: Self.logger)
+                #expect(overview.clusters?.answered.contains(used) == true)
+                #expect(overview.clusters?.missing.isEmpty == true)
+
+                // Added and not used: the running service's look opens it within its interval.
+                _ = try await clusters.admin.clusters.add(unused, ownerEndpoint: owners[1], region: nil, logger: Self.logger)
+                let deadline = ContinuousClock.now + DedicatedClusters.lookInterval * 3
+                while !runtime.clusters.map(\.cluster).contains(unused), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(runtime.clusters.map(\.cluster) == [.pool, PlacementClusters.any, PlacementClusters.eu, used, unused])
+            } catch {
+                for cluster in started { try? await cluster.stop() }
+                throw error
+            }
+            for cluster in started { try? await cluster.stop() }
+        }
+    }
+
     @Test func aClusterThatDoesNotAnswerIsNamedInTheAnswerNotLeftOut() async throws {
         try await PlacementClusters.with { clusters in
             let suffix = String(UUID().uuidString.prefix(6)).lowercased()

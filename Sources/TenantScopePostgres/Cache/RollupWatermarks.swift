@@ -13,8 +13,8 @@ import TenantScopeCore
 public actor RollupWatermarks {
     public static let defaultRefreshInterval: Duration = .seconds(1)
 
-    /// The server login's pool of every cluster: each tenant's watermark is in its own cluster.
-    private let pools: [DatabasePool]
+    /// The server login's pool of every cluster, read at each load: each tenant's watermark is in its own cluster.
+    private let pools: @Sendable () -> [DatabasePool]
     private let refreshInterval: Duration
     private var snapshot: (loadedAt: ContinuousClock.Instant, watermarks: [TenantID: Date])?
     private var loading: Task<[TenantID: Date], any Error>?
@@ -24,13 +24,18 @@ public actor RollupWatermarks {
     }
 
     public init(pools: [DatabasePool], refreshInterval: Duration = defaultRefreshInterval) {
+        self.init(refreshInterval: refreshInterval) { pools }
+    }
+
+    init(refreshInterval: Duration, pools: @escaping @Sendable () -> [DatabasePool]) {
         self.pools = pools
         self.refreshInterval = refreshInterval
     }
 
-    /// Every cluster's watermarks.
+    /// Every cluster's watermarks, a dedicated cluster added since start-up's too once it is open.
     public init(database: Database, refreshInterval: Duration = defaultRefreshInterval) {
-        self.init(pools: database.clusterPools.pools.map(\.pool), refreshInterval: refreshInterval)
+        let clusterPools = database.clusterPools
+        self.init(refreshInterval: refreshInterval) { clusterPools.pools.map(\.pool) }
     }
 
     /// The tenant's watermark as of at most `refreshInterval` ago, or nil when it has none (no roll-ups
@@ -52,7 +57,7 @@ public actor RollupWatermarks {
         let startedAt = ContinuousClock.now
         let task = Task { [pools] in
             var watermarks: [TenantID: Date] = [:]
-            for pool in pools {
+            for pool in pools() {
                 for row in try await pool.query("SELECT tenant_id, refreshed_at FROM app.rollup_watermarks()", logger: logger) {
                     let (tenant, refreshedAt) = try row.decode((UUID, Date).self)
                     watermarks[TenantID(tenant)] = refreshedAt

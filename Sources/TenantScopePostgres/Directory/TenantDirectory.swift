@@ -9,12 +9,12 @@ import TenantScopeCore
 /// database's; a tenant on a dedicated cluster also has its row there, which deletion removes first.
 public struct TenantDirectory: Sendable {
     let pool: DatabasePool
-    /// The server login's pool of each dedicated cluster.
-    let dedicatedClusters: [ClusterName: DatabasePool]
+    /// The dedicated clusters (nil on a dedicated cluster itself).
+    let dedicated: DedicatedClusters?
 
-    init(pool: DatabasePool, dedicatedClusters: [ClusterName: DatabasePool] = [:]) {
+    init(pool: DatabasePool, dedicated: DedicatedClusters? = nil) {
         self.pool = pool
-        self.dedicatedClusters = dedicatedClusters
+        self.dedicated = dedicated
     }
 
     public func list(logger: Logger) async throws -> [Tenant] {
@@ -40,8 +40,8 @@ public struct TenantDirectory: Sendable {
     public func delete(slug: TenantSlug, logger: Logger) async throws -> Tenant? {
         guard let found = try await find(slug: slug, logger: logger) else { return nil }
         if !found.cluster.isPool {
-            guard let cluster = dedicatedClusters[found.cluster] else {
-                throw DatabaseUnavailable("the tenant's cluster '\(found.cluster)' is not open in this process")
+            guard let cluster = try await dedicated?.database(found.cluster, logger: logger)?.pool else {
+                throw DatabaseUnavailable("the tenant's cluster '\(found.cluster)' is not known to the control database")
             }
             _ = try await cluster.query("SELECT id FROM app.delete_tenant(\(slug.rawValue))", logger: logger)
         }

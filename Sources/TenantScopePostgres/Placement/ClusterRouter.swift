@@ -9,12 +9,12 @@ import TenantScopeCore
 /// A request can therefore reach only the cluster of its verified tenant.
 public final class ClusterRouter: Sendable {
     public let placement: TenantPlacement
-    /// The dedicated clusters' scoped helpers, by name.
-    let dedicated: [ClusterName: ScopedDatabase]
+    /// The dedicated clusters, opened as they are added.
+    let dedicated: DedicatedClusters
     /// The control database's server login, for a tenant the placement map does not know yet.
     private let control: DatabasePool
 
-    init(placement: TenantPlacement, dedicated: [ClusterName: ScopedDatabase], control: DatabasePool) {
+    init(placement: TenantPlacement, dedicated: DedicatedClusters, control: DatabasePool) {
         self.placement = placement
         self.dedicated = dedicated
         self.control = control
@@ -22,12 +22,17 @@ public final class ClusterRouter: Sendable {
 
     /// The scoped helper of the dedicated cluster that holds `tenant`, or nil when it is on the pool.
     ///
-    /// A tenant placed on a cluster this process did not open (added after it started) is refused as
-    /// unavailable rather than served from the pool, where its rows are not.
+    /// A tenant placed on a cluster this process has not opened yet (added after it started) opens it; one that
+    /// cannot be opened is refused as unavailable rather than served from the pool, where its rows are not.
     func dedicatedCluster(of tenant: TenantID, logger: Logger) async throws -> ScopedDatabase? {
         let cluster: ClusterName
         if let known = placement.cluster(of: tenant) {
             cluster = known
+        } else if dedicated.isEmpty {
+            // No dedicated cluster is open, and the placement map (refreshed every second) names none for this
+            // tenant: it is on the pool, or on a cluster added this very second, whose tenant gate refuses it
+            // here until the next refresh names it.
+            return nil
         } else {
             let rows = try await control.query("SELECT app.tenant_cluster(\(tenant.rawValue))", logger: logger)
             guard let name = try rows.first?.decode(String?.self) else { return nil }  // no such tenant: its scope finds nothing
@@ -35,11 +40,10 @@ public final class ClusterRouter: Sendable {
             placement.record(tenant, on: cluster)
         }
         if cluster.isPool { return nil }
-        guard let sessions = dedicated[cluster] else {
-            logger.error("A tenant is placed on a cluster this process has not opened; restart it to open the cluster",
-                         metadata: ["db.cluster": "\(cluster)"])
-            throw DatabaseUnavailable("the tenant's cluster '\(cluster)' is not open in this process")
+        guard let database = try await dedicated.database(cluster, logger: logger) else {
+            logger.error("A tenant is placed on a cluster the control database does not name", metadata: ["db.cluster": "\(cluster)"])
+            throw DatabaseUnavailable("the tenant's cluster '\(cluster)' is not known to the control database")
         }
-        return sessions
+        return database.sessions
     }
 }

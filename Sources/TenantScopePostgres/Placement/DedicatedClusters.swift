@@ -1,0 +1,161 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TenantScopeCore
+
+/// The dedicated clusters the control database's server has open: those the control database named when the
+/// server started, and each one added to it since (`tenantscope cluster add`), opened without a restart
+/// (architecture decision 60).
+///
+/// A cluster added later is opened the first time a tenant placed on it is used, or at the next look the running
+/// service takes (every ``lookInterval``), whichever comes first; the look is what brings its tenants' roll-ups,
+/// exports and platform-report rows in before any request for them. Opening one checks its schema version as
+/// start-up does. One that cannot be opened is refused for its tenants as unavailable (503) and tried again at the
+/// next use or look, never served from the pool, where its tenants' rows are not.
+///
+/// As a `Service` it runs the pools of every cluster it holds, those it started with and those it opens later.
+public final class DedicatedClusters: Service, Sendable {
+    /// How often the running service asks the control database for clusters added since.
+    public static let lookInterval: Duration = .seconds(5)
+    /// How long an opening waits for the new cluster's pools to start running before it gives up as unavailable.
+    static let startTimeout: Duration = .seconds(10)
+
+    /// The control database's server-login pool, which names the clusters (`app.dedicated_clusters()`).
+    private let control: DatabasePool
+    /// Opens one cluster as the server login, as start-up does (``Database/open(appEndpoint:logger:checkpoints:limits:metrics:replicas:cluster:)``).
+    private let open: @Sendable (ClusterName, DatabaseEndpoint) async throws -> Database
+    private let logger: Logger
+    private let opened: Mutex<[ClusterName: Database]>
+    /// The clusters the service is to run the pools of, in the order they were opened.
+    private let toRun: AsyncStream<Database>
+    private let toRunContinuation: AsyncStream<Database>.Continuation
+    /// One opening at a time: two requests for a new cluster's tenant must not open it twice.
+    private let openings = OpeningQueue()
+
+    init(initial: [ClusterName: Database], control: DatabasePool, logger: Logger,
+         open: @escaping @Sendable (ClusterName, DatabaseEndpoint) async throws -> Database) {
+        self.control = control
+        self.open = open
+        self.logger = logger
+        self.opened = Mutex(initial)
+        (toRun, toRunContinuation) = AsyncStream.makeStream(of: Database.self)
+        for name in initial.keys.sorted(by: { $0.rawValue < $1.rawValue }) { toRunContinuation.yield(initial[name]!) }
+    }
+
+    /// The open clusters, by name.
+    public var all: [Database] {
+        opened.withLock { opened in opened.keys.sorted { $0.rawValue < $1.rawValue }.map { opened[$0]! } }
+    }
+
+    public var isEmpty: Bool { opened.withLock { $0.isEmpty } }
+
+    /// The cluster `name`: open already, or opened now if the control database names it; nil when it does not.
+    /// Throws ``DatabaseUnavailable`` when it is named but cannot be opened.
+    public func database(_ name: ClusterName, logger: Logger) async throws -> Database? {
+        if let known = opened.withLock({ $0[name] }) { return known }
+        if let failure = try await openAdded(logger: logger)[name] { throw failure }
+        return opened.withLock { $0[name] }
+    }
+
+    /// Opens every cluster the control database names that is not open yet, and waits (boundedly) until its pools
+    /// run. Returns the clusters that could not be opened, each with its error; throws only when the control
+    /// database cannot be asked.
+    @discardableResult
+    public func openAdded(logger: Logger) async throws -> [ClusterName: DatabaseUnavailable] {
+        try await openings.one { [self] in
+            let named = try await control.withConnection(logger: logger) { connection in
+                try await Database.dedicatedClusterEndpoints(on: connection, logger: logger)
+            }
+            var failures: [ClusterName: DatabaseUnavailable] = [:]
+            for (name, endpoint) in named where opened.withLock({ $0[name] == nil }) {
+                let database: Database
+                do {
+                    database = try await open(name, endpoint)
+                } catch {
+                    logger.warning("A dedicated cluster added since start-up could not be opened",
+                                   metadata: ["db.cluster": "\(name)", "error.type": "\(type(of: error))"])
+                    failures[name] = DatabaseUnavailable("the dedicated cluster '\(name)' could not be opened")
+                    continue
+                }
+                opened.withLock { $0[name] = database }
+                toRunContinuation.yield(database)
+                if await Self.started(database, within: Self.startTimeout) {
+                    logger.notice("Dedicated cluster opened", metadata: ["db.cluster": "\(name)"])
+                } else {
+                    // Its uses wait for a connection until their acquire timeout (503) until the pools run.
+                    logger.warning("A dedicated cluster was opened but its pools are not running yet", metadata: ["db.cluster": "\(name)"])
+                }
+            }
+            return failures
+        }
+    }
+
+    /// Whether `database`'s pools began running within `timeout` (they run only while ``run()`` does).
+    private static func started(_ database: Database, within timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await database.pool.waitUntilRunning()
+                await database.tenantPool.waitUntilRunning()
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// Runs the pools of every cluster held now and opened later, and looks for added clusters every
+    /// ``lookInterval``, until cancelled or shut down gracefully.
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { [self] in
+                await cancelWhenGracefulShutdown {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: Self.lookInterval)
+                        if Task.isCancelled { break }
+                        do {
+                            try await self.openAdded(logger: self.logger)
+                        } catch {
+                            self.logger.debug("Looking for added dedicated clusters failed", metadata: ["error.type": "\(type(of: error))"])
+                        }
+                    }
+                }
+            }
+            await withGracefulShutdownHandler {
+                await withTaskCancellationHandler {
+                    for await database in toRun {
+                        for service in database.services {
+                            group.addTask { try? await service.run() }
+                        }
+                    }
+                } onCancel: {
+                    self.toRunContinuation.finish()
+                }
+            } onGracefulShutdown: {
+                self.toRunContinuation.finish()
+            }
+        }
+    }
+}
+
+/// Runs one operation at a time, in the order they arrive.
+private actor OpeningQueue {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func one<Result: Sendable>(_ operation: @Sendable () async throws -> Result) async throws -> Result {
+        if busy {
+            await withCheckedContinuation { waiters.append($0) }
+        } else {
+            busy = true
+        }
+        defer {
+            if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+        }
+        return try await operation()
+    }
+}
