@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Synchronization
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
@@ -211,6 +212,27 @@ import Testing
                 throw error
             }
             for cluster in started { try? await cluster.stop() }
+        }
+    }
+
+    /// A named cluster that cannot be opened is refused as unavailable, and at once while its last attempt is recent:
+    /// its tenants' requests do not each wait out another connection attempt behind the others.
+    @Test func aClusterThatCannotBeOpenedIsRefusedAtOnceUntilTheNextLook() async throws {
+        try await PlacementClusters.with { clusters in
+            let attempts = Mutex(0)
+            // The control database's real list (eu-1, any-1), each opened through the start-up path at a port where
+            // nothing listens: the connection is refused, as for a cluster whose host is down.
+            let unreachable = DedicatedClusters(initial: [:], control: clusters.database.pool, logger: Self.logger) { name, endpoint in
+                attempts.withLock { $0 += 1 }
+                let nowhere = DatabaseEndpoint(host: "127.0.0.1", port: 1, username: endpoint.username, password: endpoint.password,
+                                               database: endpoint.database, tls: .disable)
+                return try await Database.open(appEndpoint: nowhere, logger: Self.logger, cluster: name)
+            }
+            await #expect(throws: DatabaseUnavailable.self) { try await unreachable.database(PlacementClusters.eu, logger: Self.logger) }
+            #expect(attempts.withLock { $0 } == 2, "one attempt for each cluster the control database names")
+            await #expect(throws: DatabaseUnavailable.self) { try await unreachable.database(PlacementClusters.eu, logger: Self.logger) }
+            #expect(attempts.withLock { $0 } == 2, "refused at once: no new attempt within the look interval")
+            #expect(unreachable.isEmpty)
         }
     }
 

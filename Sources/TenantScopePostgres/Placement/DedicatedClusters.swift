@@ -10,8 +10,9 @@ import TenantScopeCore
 /// A cluster added later is opened the first time a tenant placed on it is used, or at the next look the running
 /// service takes (every ``lookInterval``), whichever comes first; the look is what brings its tenants' roll-ups,
 /// exports and platform-report rows in before any request for them. Opening one checks its schema version as
-/// start-up does. One that cannot be opened is refused for its tenants as unavailable (503) and tried again at the
-/// next use or look, never served from the pool, where its tenants' rows are not.
+/// start-up does. One that cannot be opened is refused for its tenants as unavailable (503), at once for a look
+/// interval after a failed attempt, and tried again after that or at the next look; never served from the pool,
+/// where its tenants' rows are not.
 ///
 /// As a `Service` it runs the pools of every cluster it holds, those it started with and those it opens later.
 public final class DedicatedClusters: Service, Sendable {
@@ -26,6 +27,9 @@ public final class DedicatedClusters: Service, Sendable {
     private let open: @Sendable (ClusterName, DatabaseEndpoint) async throws -> Database
     private let logger: Logger
     private let opened: Mutex<[ClusterName: Database]>
+    /// When opening each cluster last failed: its tenants' requests are refused at once until the next look, rather
+    /// than each waiting out another connection attempt behind the others.
+    private let failedAt = Mutex<[ClusterName: ContinuousClock.Instant]>([:])
     /// The clusters the service is to run the pools of, in the order they were opened.
     private let toRun: AsyncStream<Database>
     private let toRunContinuation: AsyncStream<Database>.Continuation
@@ -53,6 +57,9 @@ public final class DedicatedClusters: Service, Sendable {
     /// Throws ``DatabaseUnavailable`` when it is named but cannot be opened.
     public func database(_ name: ClusterName, logger: Logger) async throws -> Database? {
         if let known = opened.withLock({ $0[name] }) { return known }
+        if let failed = failedAt.withLock({ $0[name] }), failed.duration(to: .now) < Self.lookInterval {
+            throw DatabaseUnavailable("the dedicated cluster '\(name)' could not be opened")
+        }
         if let failure = try await openAdded(logger: logger)[name] { throw failure }
         return opened.withLock { $0[name] }
     }
@@ -75,8 +82,10 @@ public final class DedicatedClusters: Service, Sendable {
                     logger.warning("A dedicated cluster added since start-up could not be opened",
                                    metadata: ["db.cluster": "\(name)", "error.type": "\(type(of: error))"])
                     failures[name] = DatabaseUnavailable("the dedicated cluster '\(name)' could not be opened")
+                    failedAt.withLock { $0[name] = .now }
                     continue
                 }
+                failedAt.withLock { _ = $0.removeValue(forKey: name) }
                 opened.withLock { $0[name] = database }
                 toRunContinuation.yield(database)
                 if await Self.started(database, within: Self.startTimeout) {
