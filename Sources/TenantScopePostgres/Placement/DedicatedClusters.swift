@@ -99,21 +99,20 @@ public final class DedicatedClusters: Service, Sendable {
         }
     }
 
-    /// Whether `database`'s pools began running within `timeout` (they run only while ``run()`` does).
+    /// Whether `database`'s pools began running within `timeout` (they run only while ``run()`` does). The wait for
+    /// the pools cannot be cancelled, so it is left behind, not awaited, when the timeout answers first.
     private static func started(_ database: Database, within timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
+        await withCheckedContinuation { continuation in
+            let answer = FirstAnswer()
+            Task {
                 await database.pool.waitUntilRunning()
                 await database.tenantPool.waitUntilRunning()
-                return true
+                if answer.claim() { continuation.resume(returning: true) }
             }
-            group.addTask {
+            Task {
                 try? await Task.sleep(for: timeout)
-                return false
+                if answer.claim() { continuation.resume(returning: false) }
             }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
         }
     }
 
@@ -166,5 +165,14 @@ private actor OpeningQueue {
             if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
         }
         return try await operation()
+    }
+}
+
+/// Which of two racing tasks answers: the first to claim it.
+private final class FirstAnswer: Sendable {
+    private let claimed = Atomic<Bool>(false)
+
+    func claim() -> Bool {
+        claimed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
     }
 }
