@@ -18,7 +18,8 @@ import TenantScopeCore
 public final class DedicatedClusters: Service, Sendable {
     /// How often the running service asks the control database for clusters added since.
     public static let lookInterval: Duration = .seconds(5)
-    /// How long an opening waits for the new cluster's pools to start running before it gives up as unavailable.
+    /// How long an opening waits for the new cluster's pools to start running; past it, the opening logs a warning
+    /// and the cluster's uses wait for a connection as any use does (503 at the acquire timeout).
     static let startTimeout: Duration = .seconds(10)
 
     /// The control database's server-login pool, which names the clusters (`app.dedicated_clusters()`).
