@@ -30,8 +30,8 @@ public final class ClusterRouter: Sendable {
             cluster = known
         } else if dedicated.isEmpty {
             // No dedicated cluster is open, and the placement map (refreshed every second) names none for this
-            // tenant: it is on the pool, or on a cluster added this very second, whose tenant gate refuses it
-            // here until the next refresh names it.
+            // tenant: it is on the pool, or on a cluster added this very second, and then the pool's tenant gate
+            // refuses it until the next refresh names that cluster.
             return nil
         } else {
             let rows = try await control.query("SELECT app.tenant_cluster(\(tenant.rawValue))", logger: logger)
