@@ -81,6 +81,7 @@ public actor EmbeddedReplica {
             }
             try EmbeddedPostgres.writeServerSettings(port: state.port, configuration: primary.configuration, dataDirectory: dataDirectory,
                                                      standby: true)
+            try await followPrimaryPort()
             progress("Starting read replica \(name) on 127.0.0.1:\(state.port)")
             let result = try await ProcessRunner.run(
                 binaries.pgCtl, ["start", "-D", dataDirectory, "-l", logFile, "-w", "-t", "120", "-s"], asPostgresUser: true)
@@ -107,6 +108,30 @@ public actor EmbeddedReplica {
 
     public func stopIfStartedHere() async throws {
         if startedHere { try await stop() }
+    }
+
+    /// Points the replica's `primary_conninfo` (written once by `pg_basebackup -R` into `postgresql.auto.conf`) at
+    /// the primary's current port. The primary moves to another port when its own is taken as it starts; a replica
+    /// still asking the old one would serve ever older rows, and reads would fall back to the primary for good.
+    private func followPrimaryPort() async throws {
+        let path = dataDirectory + "/postgresql.auto.conf"
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else { return }
+        let port = try await primary.superuserEndpoint().port
+        let updated = Self.settings(text, withPrimaryPort: port)
+        guard updated != text else { return }
+        guard FileManager.default.createFile(atPath: path, contents: Data(updated.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw TenantScopeError.environment("cannot write \(path)")
+        }
+        try ProcessRunner.handToPostgresUser(path)
+        logger.notice("Read replica follows the primary's new port", metadata: ["db.replica": "\(name)", "postgres.port": "\(port)"])
+    }
+
+    /// `autoConf` with the port of its `primary_conninfo` set to `port`; every other line as it was.
+    static func settings(_ autoConf: String, withPrimaryPort port: Int) -> String {
+        autoConf.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            guard line.hasPrefix("primary_conninfo") else { return String(line) }
+            return String(line.replacing(/([ '])port=[0-9]+/) { match in "\(match.1)port=\(port)" })
+        }.joined(separator: "\n")
     }
 
     // MARK: - Creation
