@@ -33,7 +33,7 @@ import Testing
             try await primary.stop()
 
             // Something else takes the primary's port while it is down, and answers nothing: the primary moves.
-            let squatter = try PortSquatter(port: first.port)
+            let squatter = try SilentListener(port: first.port)
             defer { squatter.stop() }
             let moved = try await primary.start()
             #expect(moved.port != first.port)
@@ -62,36 +62,5 @@ import Testing
         }
         try await replica.stop()
         try await primary.stop()
-    }
-}
-
-/// A listening socket on a given port of 127.0.0.1 that never answers: a port someone else took.
-private final class PortSquatter: @unchecked Sendable {
-    private let descriptor: Int32
-
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    init(port: Int) throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var reuse: Int32 = 1
-        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard descriptor >= 0, bound == 0, listen(descriptor, 64) == 0 else {
-            close(descriptor)
-            throw Failure(description: "cannot listen on 127.0.0.1:\(port) (errno \(errno))")
-        }
-        self.descriptor = descriptor
-    }
-
-    func stop() {
-        close(descriptor)
     }
 }
