@@ -93,8 +93,7 @@ public struct ReportRunner: Sendable {
         let freshness: DataFreshness
         // A platform report with dedicated clusters: their tenants' roll-up rows join the pool's in the one query.
         var fanOut: (sql: String, partials: [String: [String]], coverage: ClusterCoverage)?
-        let dedicatedClusters = database.clusters.dropFirst().map { (name: $0.cluster, sessions: $0.sessions) }
-        if case .platform = scope, !dedicatedClusters.isEmpty {
+        if case .platform = scope, database.dedicated?.isEmpty == false {
             let merged: String
             do {
                 merged = try PlatformSources.merged(text)
@@ -102,7 +101,7 @@ public struct ReportRunner: Sendable {
                 try await record(scope, request: request, name: name, parameters: parameters, rows: nil, outcome: "error", logger: logger)
                 throw error
             }
-            let (partials, coverage) = await partialRows(in: scope, of: dedicatedClusters, days: request.values["days"], logger: logger)
+            let (partials, coverage) = await partialRows(in: scope, days: request.values["days"], logger: logger)
             fanOut = (merged, partials, coverage)
         }
         let coverage = fanOut?.coverage
@@ -143,13 +142,12 @@ public struct ReportRunner: Sendable {
     /// Asks every dedicated cluster, at once and each within `clusterTimeout`, for its tenants' rows of the
     /// platform sources (``PlatformSources/partialSQL``), in the platform scope. Returns the rows as bind
     /// values (`fanout_<source>`: one JSON array per cluster that answered) and which clusters did.
-    private func partialRows(in scope: DataScope, of dedicatedClusters: [(name: ClusterName, sessions: ScopedDatabase)], days: ReportValue?,
-                             logger: Logger) async -> ([String: [String]], ClusterCoverage) {
+    private func partialRows(in scope: DataScope, days: ReportValue?, logger: Logger) async -> ([String: [String]], ClusterCoverage) {
         let window: Int = if case .integer(let days) = days { days } else { 365 }
         let statement = Self.statement(PlatformSources.partialSQL, values: ["days": .integer(window)])
         let timeout = clusterTimeout
         let answers = await withTaskGroup(of: (ClusterName, Result<[String], any Error>).self) { group in
-            for (name, sessions) in dedicatedClusters {
+            for (name, sessions) in database.clusters.dropFirst().map({ ($0.cluster, $0.sessions) }) {
                 group.addTask {
                     do {
                         return (name, .success(try await Self.within(timeout) {
