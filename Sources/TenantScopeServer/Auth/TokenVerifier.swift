@@ -51,7 +51,8 @@ public struct TokenVerifier: Sendable {
     /// `kid` (or, for a token without one, the one its `aud` names), and the token must then pass every
     /// rule of that surface. Which routes the principal may use is ``ScopePolicy``'s decision, not this one's.
     public func verify(_ token: String, now: Date = Date(), logger: Logger = TokenVerifier.silentLogger) async throws -> Principal {
-        try await verified(token, for: surface(of: token), now: now, logger: logger).principal
+        let read = try ReadToken(token)
+        return try await verified(read, for: surface(of: read), now: now, logger: logger).principal
     }
 
     /// Verifies a token that must belong to `surface` (an embed link names its dashboard's surface).
@@ -67,6 +68,10 @@ public struct TokenVerifier: Sendable {
     /// when whether it stands cannot be known.
     public func verified(_ token: String, for surface: Surface, now: Date = Date(), logger: Logger = TokenVerifier.silentLogger)
         async throws -> Verified {
+        try await verified(ReadToken(token), for: surface, now: now, logger: logger)
+    }
+
+    private func verified(_ token: ReadToken, for surface: Surface, now: Date, logger: Logger) async throws -> Verified {
         let payload = try await verifiedPayload(token, keys: keys(for: surface))
         let leeway = Double(configuration.leeway.components.seconds)
         let audience = surface == .tenant ? configuration.tenantAudience : configuration.platformAudience
@@ -110,14 +115,13 @@ public struct TokenVerifier: Sendable {
 
     /// The surface a token claims: its `kid`'s key set, or without a `kid` the surface its audience names.
     /// Only a selector: the token is then verified against that surface's keys, audience and claims.
-    private func surface(of token: String) throws(AuthenticationError) -> Surface {
-        let header = try Self.header(of: token)
-        if let kid = header.kid {
+    private func surface(of token: ReadToken) throws(AuthenticationError) -> Surface {
+        if let kid = token.header.kid {
             if tenantKeys.contains(kid: kid) { return .tenant }
             if platformKeys.contains(kid: kid) { return .platform }
             throw .unknownKey
         }
-        let audience = try Self.audience(of: token)
+        let audience = try token.audience()
         switch (audience.contains(configuration.tenantAudience), audience.contains(configuration.platformAudience)) {
         case (true, false): return .tenant
         case (false, true): return .platform
@@ -125,15 +129,13 @@ public struct TokenVerifier: Sendable {
         }
     }
 
-    private func verifiedPayload(_ token: String, keys: TokenKeySet) async throws(AuthenticationError) -> TokenPayload {
-        guard token.utf8.count <= 8192 else { throw .malformed }
-        let header = try Self.header(of: token)
-        guard let algorithm = header.alg else { throw .malformed }
-        guard algorithm.lowercased() != "none", !token.hasSuffix(".") else { throw .unsigned }
-        let key = try keys.key(kid: header.kid)
+    private func verifiedPayload(_ token: ReadToken, keys: TokenKeySet) async throws(AuthenticationError) -> TokenPayload {
+        guard let algorithm = token.header.alg else { throw .malformed }
+        guard algorithm.lowercased() != "none", !token.text.hasSuffix(".") else { throw .unsigned }
+        let key = try keys.key(kid: token.header.kid)
         guard key.algorithm == algorithm else { throw .algorithmMismatch }
         do {
-            return try await key.collection.verify(token, as: TokenPayload.self)
+            return try await key.collection.verify(token.text, as: TokenPayload.self)
         } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
             throw .badSignature
         } catch {
@@ -142,38 +144,45 @@ public struct TokenVerifier: Sendable {
         }
     }
 
-    /// The token's header, read by jwt-kit's own parser and decoder (the ones that verify it).
+    /// A token read once, before any key is tried: its header, by jwt-kit's own parser and decoder (the ones
+    /// that verify it), and its still unverified claims.
     ///
-    /// Header and claims are first checked for a property given twice: Foundation's decoder behind jwt-kit
-    /// keeps one of them, another JWT library may keep the other, and a token must mean one thing.
-    static func header(of token: String) throws(AuthenticationError) -> JWTHeader {
-        let parser = DefaultJWTParser()
-        do {
-            let parts = try parser.getTokenParts(Array(token.utf8))
-            guard let data = Base64URL.decode(Substring(decoding: parts.header, as: UTF8.self)),
-                  let claims = Base64URL.decode(Substring(decoding: parts.payload, as: UTF8.self))
-            else { throw AuthenticationError.malformed }
-            _ = try JSONParser.parse(data, refusingDuplicateKeys: true)
-            _ = try JSONParser.parse(claims, refusingDuplicateKeys: true)
-            return try parser.jsonDecoder.decode(JWTHeader.self, from: data)
-        } catch {
-            throw .malformed
+    /// Header and claims are checked for a property given twice: Foundation's decoder behind jwt-kit keeps one of
+    /// them, another JWT library may keep the other, and a token must mean one thing.
+    private struct ReadToken {
+        let text: String
+        let header: JWTHeader
+        let claims: Data
+
+        init(_ token: String) throws(AuthenticationError) {
+            guard token.utf8.count <= 8192 else { throw .malformed }
+            let parser = DefaultJWTParser()
+            do {
+                let parts = try parser.getTokenParts(Array(token.utf8))
+                guard let header = Base64URL.decode(Substring(decoding: parts.header, as: UTF8.self)),
+                      let claims = Base64URL.decode(Substring(decoding: parts.payload, as: UTF8.self))
+                else { throw AuthenticationError.malformed }
+                _ = try JSONParser.parse(header, refusingDuplicateKeys: true)
+                _ = try JSONParser.parse(claims, refusingDuplicateKeys: true)
+                self.header = try parser.jsonDecoder.decode(JWTHeader.self, from: header)
+                self.claims = claims
+                self.text = token
+            } catch {
+                throw .malformed
+            }
         }
-    }
 
-    private struct AudienceOnly: Decodable {
-        var aud: AudienceClaim
-    }
+        private struct AudienceOnly: Decodable {
+            var aud: AudienceClaim
+        }
 
-    /// The audience the (not yet verified) payload names; only used to pick a key set.
-    private static func audience(of token: String) throws(AuthenticationError) -> [String] {
-        let parser = DefaultJWTParser()
-        do {
-            let parts = try parser.getTokenParts(Array(token.utf8))
-            guard let data = Base64URL.decode(Substring(decoding: parts.payload, as: UTF8.self)) else { throw AuthenticationError.malformed }
-            return try parser.jsonDecoder.decode(AudienceOnly.self, from: data).aud.value
-        } catch {
-            throw .malformed
+        /// The audience the (not yet verified) claims name; only used to pick a key set.
+        func audience() throws(AuthenticationError) -> [String] {
+            do {
+                return try DefaultJWTParser().jsonDecoder.decode(AudienceOnly.self, from: claims).aud.value
+            } catch {
+                throw .malformed
+            }
         }
     }
 }
