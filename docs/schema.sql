@@ -822,6 +822,17 @@ CREATE FUNCTION app.pending_export_work() RETURNS TABLE(tenant_id uuid, runnable
   WHERE coalesce(j.runnable, 0) + coalesce(j.expiring, 0) + coalesce(s.due, 0) > 0
 $$;
 
+CREATE FUNCTION app.pending_rollup_queues() RETURNS TABLE(tenant_id uuid, queued_actors bigint, queued_days bigint, oldest timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT w.tenant_id, sum(w.actors)::bigint, sum(w.days)::bigint, min(w.oldest)
+  FROM (SELECT q.tenant_id, count(*) AS actors, 0 AS days, min(q.queued_at) AS oldest FROM app.learning_facts_queue q GROUP BY 1
+        UNION ALL
+        SELECT q.tenant_id, 0, count(*), min(q.queued_at) FROM app.rollup_queue q GROUP BY 1) w
+  GROUP BY w.tenant_id
+$$;
+
 CREATE FUNCTION app.pending_rollup_work() RETURNS TABLE(tenant_id uuid, queued bigint, oldest timestamp with time zone)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'

@@ -5,9 +5,12 @@ import CoreMetrics
 struct RollupMetrics: Sendable {
     let passes: Counter
     let failures: Counter
-    /// Work queued by ingest and not yet taken (`app.learning_facts_queue` and `app.rollup_queue` rows),
-    /// summed over tenants.
-    let queueDepth: Gauge
+    /// Actors queued by ingest for derivation and not yet derived (`app.learning_facts_queue` rows, one per
+    /// actor and batch), summed over tenants.
+    let derivationQueueDepth: Gauge
+    /// Per-day counts queued by ingest and not yet added to the roll-ups (`app.rollup_queue` rows, one per
+    /// actor, day and batch), summed over tenants.
+    let rollupQueueDepth: Gauge
     /// How long the oldest queued work has waited, the largest over tenants (0 when caught up).
     let lagSeconds: Gauge
     /// Tenant catch-ups: a pass catches up only the tenants with queued work, so at rest this stays still.
@@ -16,7 +19,8 @@ struct RollupMetrics: Sendable {
     init(factory: any MetricsFactory) {
         passes = Counter(label: "tenantscope_rollup_passes_total", factory: factory)
         failures = Counter(label: "tenantscope_rollup_failures_total", factory: factory)
-        queueDepth = Gauge(label: "tenantscope_derivation_queue_depth", factory: factory)
+        derivationQueueDepth = Gauge(label: "tenantscope_derivation_queue_depth", factory: factory)
+        rollupQueueDepth = Gauge(label: "tenantscope_rollup_queue_depth", factory: factory)
         lagSeconds = Gauge(label: "tenantscope_rollup_lag_seconds", factory: factory)
         tenantCatchUps = Counter(label: "tenantscope_rollup_tenant_catchups_total", factory: factory)
     }

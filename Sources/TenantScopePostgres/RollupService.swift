@@ -58,7 +58,8 @@ public struct RollupService: Service {
     @discardableResult
     public func pass(among: Set<TenantID>? = nil) async throws -> Int {
         let pending = try await pendingWork().filter { among?.contains($0.tenant) ?? true }
-        metrics.queueDepth.record(pending.reduce(0) { $0 + $1.queued })
+        metrics.derivationQueueDepth.record(pending.reduce(0) { $0 + $1.queuedActors })
+        metrics.rollupQueueDepth.record(pending.reduce(0) { $0 + $1.queuedDays })
         let now = Date()
         metrics.lagSeconds.record(pending.map { max(now.timeIntervalSince($0.oldest), 0) }.max() ?? 0)
         var caughtUp = 0
@@ -80,14 +81,15 @@ public struct RollupService: Service {
     }
 
     /// What ingest has queued and the service has not yet taken, per tenant: the tenant, how many queue
-    /// rows (actors to derive, and per-actor day counts or days to recount), and when the oldest was queued. Read through
-    /// `app.pending_rollup_work()`, which returns counts and times only, never a row's content.
-    func pendingWork() async throws -> [(tenant: TenantID, queued: Int, oldest: Date)] {
+    /// rows of each queue (actors to derive; per-actor day counts or days to recount), and when the oldest was
+    /// queued. Read through `app.pending_rollup_queues()`, which returns counts and times only, never a row's content.
+    func pendingWork() async throws -> [(tenant: TenantID, queuedActors: Int, queuedDays: Int, oldest: Date)] {
         // Every cluster's queue; one that cannot answer is counted as a failure and holds up only its own tenants.
         try await database.clusterPools.collect("roll-up queue", logger: logger, failed: { _ in metrics.failures.increment() }) { pool in
-            try await pool.query("SELECT tenant_id, queued, oldest FROM app.pending_rollup_work()", logger: logger).map { row in
-                let (tenant, queued, oldest) = try row.decode((UUID, Int, Date).self)
-                return (TenantID(tenant), queued, oldest)
+            try await pool.query("SELECT tenant_id, queued_actors, queued_days, oldest FROM app.pending_rollup_queues()",
+                                 logger: logger).map { row in
+                let (tenant, actors, days, oldest) = try row.decode((UUID, Int, Int, Date).self)
+                return (TenantID(tenant), actors, days, oldest)
             }
         }
     }

@@ -96,11 +96,13 @@ import Testing
             let first = try await scrape(port)
             #expect(value(first, "tenantscope_rollup_passes_total") == 1)
             #expect(try #require(value(first, "tenantscope_derivation_queue_depth")) >= 1)
+            #expect(try #require(value(first, "tenantscope_rollup_queue_depth")) >= 1)
             #expect(try #require(value(first, "tenantscope_rollup_lag_seconds")) > 0)
             try await rollups.pass()
             let second = try await scrape(port)
             #expect(value(second, "tenantscope_rollup_passes_total") == 2)
             #expect(value(second, "tenantscope_derivation_queue_depth") == 0)
+            #expect(value(second, "tenantscope_rollup_queue_depth") == 0)
             #expect(value(second, "tenantscope_rollup_lag_seconds") == 0)
             #expect(value(second, "tenantscope_rollup_failures_total") == 0)
 

@@ -62,6 +62,25 @@ import Testing
         #expect(again.derivedActors == 0 && again.days == -1)
     }
 
+    /// The service's look at the queues counts actors to derive and per-day counts apart (migration 35): one
+    /// actor's batch over three days is one actor and three days, as the queue tables hold them.
+    @Test func pendingWorkCountsEachQueueApart() async throws {
+        let handle = try TestDatabase.current
+        let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("apart")), name: "Apart", logger: TestDatabase.logger)
+        let days = (1...3).map { ISO8601Timestamp.format(Date().addingTimeInterval(Double(-$0) * 86_400)) }
+        let batch = days.map { XAPIJSON.statement(actor: "mailto:apart@example.com", extra: #","timestamp":"\#($0)""#) }
+        try await store(XAPIJSON.array(batch), tenant.id, handle)
+
+        let work = try #require(try await rollups.pendingWork().first { $0.tenant == tenant.id })
+        #expect(work.queuedActors == 1)
+        #expect(work.queuedDays == 3)
+        #expect(work.queuedActors == (try await count("SELECT count(*)::int FROM app.learning_facts_queue", tenant.id, handle)))
+        #expect(work.queuedDays == (try await count("SELECT count(*)::int FROM app.rollup_queue", tenant.id, handle)))
+        try await rollups.catchUp(tenant.id)
+        #expect(!(try await pending(rollups).contains(tenant.id)))
+    }
+
     @Test func daysQueuedByAnOpenBatchWaitForItsCommit() async throws {
         let handle = try TestDatabase.current
         let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)

@@ -57,6 +57,7 @@ extension Migration {
         .activeLearnerTotals,
         .missedVoids,
         .semanticMonthlySums,
+        .pendingRollupQueues,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
