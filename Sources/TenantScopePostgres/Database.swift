@@ -259,6 +259,7 @@ public final class Database: Sendable {
             defer { group.cancelAll() }
             // The body's first query must not lease from a client whose run() has not begun yet.
             for pool in pools + self.clusters.dropFirst().flatMap({ [$0.pool, $0.tenantPool] }) { await pool.waitUntilRunning() }
+            try Task.checkCancellation()
             return try await body()
         }
     }

@@ -57,6 +57,7 @@ public final class AdminDatabase: Sendable {
             group.addTask { await self.ownerRunner.run() }
             defer { group.cancelAll() }
             await ownerRunner.waitUntilRunning()
+            try Task.checkCancellation()
             return try await runtime.withRunningClients(body)
         }
     }

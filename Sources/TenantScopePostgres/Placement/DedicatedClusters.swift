@@ -100,20 +100,21 @@ public final class DedicatedClusters: Service, Sendable {
         }
     }
 
-    /// Whether `database`'s pools began running within `timeout` (they run only while ``run()`` does). The wait for
-    /// the pools cannot be cancelled, so it is left behind, not awaited, when the timeout answers first.
+    /// Whether `database`'s pools began running within `timeout` (they run only while ``run()`` does). The loser of
+    /// the race is cancelled, and a pool-start wait ends when it is.
     private static func started(_ database: Database, within timeout: Duration) async -> Bool {
-        await withCheckedContinuation { continuation in
-            let answer = FirstAnswer()
-            Task {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
                 await database.pool.waitUntilRunning()
                 await database.tenantPool.waitUntilRunning()
-                if answer.claim() { continuation.resume(returning: true) }
+                return !Task.isCancelled
             }
-            Task {
+            group.addTask {
                 try? await Task.sleep(for: timeout)
-                if answer.claim() { continuation.resume(returning: false) }
+                return false
             }
+            defer { group.cancelAll() }
+            return await group.next() ?? false
         }
     }
 
@@ -148,32 +149,5 @@ public final class DedicatedClusters: Service, Sendable {
                 self.toRunContinuation.finish()
             }
         }
-    }
-}
-
-/// Runs one operation at a time, in the order they arrive.
-private actor OpeningQueue {
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    func one<Result: Sendable>(_ operation: @Sendable () async throws -> Result) async throws -> Result {
-        if busy {
-            await withCheckedContinuation { waiters.append($0) }
-        } else {
-            busy = true
-        }
-        defer {
-            if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
-        }
-        return try await operation()
-    }
-}
-
-/// Which of two racing tasks answers: the first to claim it.
-private final class FirstAnswer: Sendable {
-    private let claimed = Atomic<Bool>(false)
-
-    func claim() -> Bool {
-        claimed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
     }
 }

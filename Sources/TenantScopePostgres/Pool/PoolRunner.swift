@@ -1,7 +1,6 @@
 import Logging
 import PostgresNIO
 import ServiceLifecycle
-import Synchronization
 
 /// Runs a `PostgresClient` (a pool) until it is cancelled or asked to shut down gracefully, and then
 /// waits at most `shutdownGrace` for it to close its connections.
@@ -29,13 +28,13 @@ struct PoolRunner: Service {
         self.logger = logger
     }
 
-    /// Returns once ``run()`` is calling the client's own `run()`.
+    /// Returns once ``run()`` is calling the client's own `run()`, or when the waiting task is cancelled (a pool
+    /// that is never run never starts).
     ///
     /// The signal fires in the task that calls it next, whose first step marks the client running, while the
-    /// waiter still has to be scheduled to resume. Wait only for a pool whose ``run()`` is being started: for one
-    /// that is never run, this never returns.
+    /// waiter still has to be scheduled to resume.
     func waitUntilRunning() async {
-        await started.wait()
+        await started.waitUnlessCancelled()
     }
 
     func run() async {
@@ -63,41 +62,6 @@ struct PoolRunner: Service {
         } onCancel: {
             running.cancel()
             startGrace()
-        }
-    }
-}
-
-/// Fired once: the pool's start, or its end by whichever comes first, the pool's or the grace's. Every waiter
-/// resumes when it fires, or at once after.
-private final class OnceSignal: Sendable {
-    private enum State {
-        case pending([CheckedContinuation<Void, Never>])
-        case fired
-    }
-
-    private let state = Mutex(State.pending([]))
-
-    /// True for the first call only.
-    @discardableResult
-    func fire() -> Bool {
-        let waiters: [CheckedContinuation<Void, Never>]? = state.withLock { state in
-            guard case .pending(let waiters) = state else { return nil }
-            state = .fired
-            return waiters
-        }
-        guard let waiters else { return false }
-        for waiter in waiters { waiter.resume() }
-        return true
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let fired = state.withLock { state -> Bool in
-                guard case .pending(let waiters) = state else { return true }
-                state = .pending(waiters + [continuation])
-                return false
-            }
-            if fired { continuation.resume() }
         }
     }
 }
