@@ -34,7 +34,7 @@ RALPH_URL = urllib.parse.urlparse(os.environ["RALPH_URL"]) if os.environ.get("RA
 RALPH_PID = int(os.environ["RALPH_PID"]) if RALPH_URL else None
 RALPH_CREDENTIALS = os.environ.get("RALPH_CREDENTIALS", "")
 RALPH_STORE = os.environ.get("RALPH_STORE", "")
-# Issue 16: acknowledged ingest at least 0.7 of COPY, and at least 10x Ralph in every cell.
+# Issue 16: acknowledged ingest at least 0.7 of "COPY of the same batches", and at least 10x Ralph in every cell.
 AIM_COPY, AIM_RALPH = 0.7, 10.0
 
 VERBS = ["experienced", "attempted", "completed", "passed", "answered"]
@@ -195,6 +195,44 @@ def run_copy(rows_file, rows):
     return {"statements": rows, "seconds_median_of_3": round(seconds, 3), "statements_per_second": round(rate)}
 
 
+def run_batched_copy(rows_file, batch_size, clients):
+    """The ceiling the issue names, "COPY of the same batches": the first COUNT rows in batches of `batch_size`, one
+    `COPY` (and so one transaction, as one POST is) per batch, from `clients` connections at once, by the superuser.
+    Timed by the server's clock from the first client's start to the last client's end, so that starting psql is
+    not counted; the median of 3 loads."""
+    with open(rows_file, encoding="utf-8") as handle:
+        rows = [line for _, line in zip(range(COUNT), handle)]
+    timings = []
+    with tempfile.TemporaryDirectory() as directory:
+        os.chmod(directory, 0o755)
+        scripts = [[] for _ in range(clients)]
+        for index, start in enumerate(range(0, len(rows), batch_size)):
+            path = os.path.join(directory, "batch-%d.csv" % index)
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.writelines(rows[start:start + batch_size])
+            # Batches go to the clients in turn, as post_all hands them out.
+            scripts[index % clients].append("\\copy app.statements (tenant_id, " + COLUMNS + ") FROM '" + path + "' WITH (FORMAT csv)")
+        clock = "SELECT extract(epoch FROM clock_timestamp());"
+        for _ in range(3):
+            processes = [subprocess.Popen(["psql", os.environ["SUPERUSER_URL"], "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1"],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         for _ in scripts]
+            outputs = [process.communicate("\n".join([clock, *script, clock]) + "\n") for process, script in zip(processes, scripts)]
+            for process, (_, error) in zip(processes, outputs):
+                if process.returncode != 0:
+                    sys.exit("error: the batched COPY failed: " + error.strip())
+            clocks = [[float(line) for line in output.split()] for output, _ in outputs]
+            timings.append(max(c[-1] for c in clocks) - min(c[0] for c in clocks))
+            subprocess.run(["psql", os.environ["SUPERUSER_URL"], "-X", "-q", "-c",
+                            "DELETE FROM app.statements WHERE tenant_id = '%s'" % COPY_TENANT], check=True, capture_output=True)
+    seconds = statistics.median(timings)
+    rate = len(rows) / seconds
+    progress("COPY in batches of %d from %d client(s): %d rows, median %.2f s = %.0f statements/s"
+             % (batch_size, clients, len(rows), seconds, rate))
+    return {"statements": len(rows), "seconds_median_of_3": round(seconds, 3), "statements_per_second": round(rate),
+            "seconds_range": [round(min(timings), 3), round(max(timings), 3)]}
+
+
 def median_cell(runs, keys):
     cell = {key: statistics.median(run[key] for run in runs) for key in keys}
     cell["rounds"] = len(runs)
@@ -240,9 +278,14 @@ def main():
         subprocess.run(["psql", os.environ["SUPERUSER_URL"], "-X", "-q", "-v", "ON_ERROR_STOP=1"], input=export, text=True, check=True)
         rows = sum(1 for _ in open(rows_file, encoding="utf-8"))
         copy_result = run_copy(rows_file, rows)
+        for cell in http_results:
+            cell["batched_copy"] = run_batched_copy(rows_file, cell["batch_size"], cell["clients"])
     copy_rate = copy_result["statements_per_second"]
     for cell in http_results:
+        batched_rate = cell["batched_copy"]["statements_per_second"]
+        cell["ratio_to_batched_copy"] = round(cell["tenantscope"]["statements_per_second"] / batched_rate, 3)
         cell["ratio_to_copy"] = round(cell["tenantscope"]["statements_per_second"] / copy_rate, 3)
+        cell["derived_ratio_to_batched_copy"] = round(cell["tenantscope"]["derived_statements_per_second"] / batched_rate, 3)
         cell["derived_ratio_to_copy"] = round(cell["tenantscope"]["derived_statements_per_second"] / copy_rate, 3)
     result = {
         "benchmark": "ingest",
@@ -256,7 +299,9 @@ def main():
         "tenants": len(KEYS), "clients": CLIENTS, "rounds": ROUNDS, "ralph": os.environ.get("RALPH_VERSION") if RALPH_URL else None,
         "http": http_results, "copy": copy_result, "derivation_in_order": in_order,
         "aims": {"ratio_to_copy": AIM_COPY, "ratio_to_ralph": AIM_RALPH,
-                 "copy_met": all(c["ratio_to_copy"] >= AIM_COPY for c in http_results),
+                 # The issue's measure: "COPY of the same batches".
+                 "copy_met": all(c["ratio_to_batched_copy"] >= AIM_COPY for c in http_results),
+                 "bulk_copy_met": all(c["ratio_to_copy"] >= AIM_COPY for c in http_results),
                  "ralph_met": bool(RALPH_URL) and all(c["ratio_to_ralph"] >= AIM_RALPH for c in http_results)},
     }
     with open(os.path.join(RESULTS, "ingest.json"), "w") as handle:
@@ -277,31 +322,39 @@ def write_markdown(result):
             result["machine"]["cpus"], result["machine"]["memory_gib"], result["tenants"], COUNT, result["rounds"],
             ("Ralph %s (file-system backend) got the same batches in the same run." % ralph) if ralph else "Ralph was not measured."),
         "",
-        "| batches of | clients | TenantScope: stored and acknowledged, statements/s | ratio to COPY | until derived, statements/s | "
-        "Ralph, statements/s | TenantScope / Ralph |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| batches of | clients | TenantScope: stored and acknowledged, statements/s | COPY of the same batches, statements/s "
+        "| ratio to it | ratio to one bulk COPY | until derived, statements/s | Ralph, statements/s | TenantScope / Ralph |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for cell in result["http"]:
         t = cell["tenantscope"]
         r = cell.get("ralph")
-        lines.append("| %d | %d | %d [%d–%d] | %.2f | %d (%.2f of COPY) | %s | %s |" % (
+        b = cell["batched_copy"]
+        lines.append("| %d | %d | %d [%d–%d] | %d | **%.2f** | %.2f | %d (%.2f of batched, %.2f of bulk COPY) | %s | %s |" % (
             cell["batch_size"], cell["clients"], t["statements_per_second"], t["statements_per_second_range"][0],
-            t["statements_per_second_range"][1], cell["ratio_to_copy"], t["derived_statements_per_second"], cell["derived_ratio_to_copy"],
+            t["statements_per_second_range"][1], b["statements_per_second"], cell["ratio_to_batched_copy"], cell["ratio_to_copy"],
+            t["derived_statements_per_second"], cell["derived_ratio_to_batched_copy"], cell["derived_ratio_to_copy"],
             "%d [%d–%d]" % (r["statements_per_second"], *r["statements_per_second_range"]) if r else "–",
             "**%.1f×**" % cell["ratio_to_ralph"] if r else "–"))
-    lines.append("| Raw `COPY` of the same rows (ceiling) | | %d | 1.00 | | | |" % copy_rate)
+    lines.append("| One bulk `COPY` of all %d rows | | %d | | | 1.00 | | | |" % (result["copy"]["statements"], copy_rate))
     aims = result["aims"]
     lines += ["",
-              "Aims (issue 16): acknowledged ingest at least %.1f of COPY in every cell — %s; at least %.0f× Ralph in every cell — %s." % (
-                  AIM_COPY, "met" if aims["copy_met"] else "not met", AIM_RALPH,
+              "Aims (issue 16): acknowledged ingest at least %.1f of COPY of the same batches in every cell — %s (against one bulk "
+              "COPY of every row, a stricter ceiling than the issue's: %s); at least %.0f× Ralph in every cell — %s." % (
+                  AIM_COPY, "met" if aims["copy_met"] else "not met", "met" if aims["bulk_copy_met"] else "not met", AIM_RALPH,
                   ("met" if aims["ralph_met"] else "not met") if ralph else "not measured"),
+              "",
+              "\"COPY of the same batches\" loads the cell's %d rows as the cell's clients sent them: one `COPY` per batch, "
+              "so one transaction and one commit per batch as for a POST, from as many psql connections at once as the cell "
+              "has clients, by the PostgreSQL superuser, timed by the server's clock (the median of 3 loads). The bulk COPY "
+              "loads every row of the run in one transaction." % COUNT,
               "",
               "\"Stored and acknowledged\" is the HTTP ingest rate: JSON parsing, xAPI validation, Basic authentication, the "
               "multi-row insert, voiding checks and queueing the touched actors, in one transaction per batch, timed until "
               "the last response. \"Until derived\" runs the clock on until the roll-up service, running in the same server "
               "at the same time (`--rollup-interval 0.5`: a pass every 0.5 s; the default is 5 s), has "
-              "emptied the derivation queue (learners, courses and enrollments current). The COPY "
-              "figure is a bare bulk load by the PostgreSQL superuser: no parsing, validation, derivation or row-level "
+              "emptied the derivation queue (learners, courses and enrollments current). Both COPY "
+              "figures are bare loads by the PostgreSQL superuser: no parsing, validation, derivation or row-level "
               "security. Ralph runs as one uvicorn process (its LRS app with the file-system backend: one file holds every "
               "statement, and each POST's ids are checked against it), on a store emptied before every cell; it "
               "validates each statement with its pydantic models and stores it whole. Its file-system backend is set to "
