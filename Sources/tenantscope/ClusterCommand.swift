@@ -9,10 +9,10 @@ struct ClusterCommand: AsyncParsableCommand {
         commandName: "cluster", abstract: "Manage the PostgreSQL clusters tenants are placed on: the shared pool and dedicated clusters.",
         discussion: """
             Every tenant lives on the shared pool (the database tenantscope is configured with) unless it is created on a \
-            dedicated cluster (`tenantscope tenant create --cluster NAME`). A running server opens the clusters it finds \
-            when it starts: restart it after adding one.
+            dedicated cluster (`tenantscope tenant create --cluster NAME`) or moved to one (`tenantscope tenant move`). \
+            Running servers open a cluster added here, and close one removed, within seconds; no restart is needed.
             """,
-        subcommands: [Add.self, List.self, Region.self]
+        subcommands: [Add.self, List.self, Region.self, Remove.self]
     )
 
     struct Add: DatabaseCommand {
@@ -50,7 +50,7 @@ struct ClusterCommand: AsyncParsableCommand {
         }
 
         func report(_ cluster: ClusterRegistry.Cluster) {
-            print("Added cluster \(cluster.name)\(cluster.region.map { " (region \($0))" } ?? ""). Restart running servers to open it.")
+            print("Added cluster \(cluster.name)\(cluster.region.map { " (region \($0))" } ?? ""). Running servers open it within seconds.")
         }
     }
 
@@ -67,6 +67,36 @@ struct ClusterCommand: AsyncParsableCommand {
             printTable([["CLUSTER", "REGION", "TENANTS", "SERVER LOGIN"]] + clusters.map {
                 [$0.name.rawValue, $0.region ?? "any", String($0.tenants), $0.url ?? "(this database)"]
             })
+        }
+    }
+
+    struct Remove: DatabaseCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a dedicated cluster that holds no tenants; running servers close it within seconds.",
+            discussion: """
+                Refused while any tenant is placed on the cluster: move them elsewhere (`tenantscope tenant move`) or \
+                delete them first. Its logins are forgotten; its database is left as it is, for you to drop or keep.
+                """)
+
+        @Argument(help: "The dedicated cluster's name.")
+        var name: String
+
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            _ = try parseClusterName(name)
+        }
+
+        func run(on db: AdminDatabase, logger: Logger) async throws -> ClusterRegistry.Cluster {
+            let cluster = try await db.clusters.remove(try parseClusterName(name), logger: logger)
+            try await db.runtime.audit.append(.operatorAction("cluster_removed", tenant: nil, parameters: [
+                "cluster": cluster.name.rawValue,
+            ]), logger: logger)
+            return cluster
+        }
+
+        func report(_ cluster: ClusterRegistry.Cluster) {
+            print("Removed cluster \(cluster.name). Running servers close it within seconds; its database was not touched.")
         }
     }
 

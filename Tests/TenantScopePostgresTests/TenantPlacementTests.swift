@@ -157,7 +157,7 @@ import Testing
     /// A cluster added while the server runs is opened without a restart (architecture decision 60): a tenant placed
     /// on it is served from it at once, its rows land there, and work over every tenant (the roll-up pass, platform
     /// reports) covers it; one added and not used yet is opened by the running service's next look.
-    @Test func aClusterAddedWhileRunningIsOpenedWithoutARestart() async throws {
+    @Test func aClusterAddedOrRemovedWhileRunningIsOpenedOrClosedWithoutARestart() async throws {
         try await PlacementClusters.with { clusters in
             let root = try TestPostgres.makeTemporaryDirectory("placement-late")
             var started: [EmbeddedPostgres] = []
@@ -207,6 +207,45 @@ import Testing
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 #expect(runtime.clusters.map(\.cluster) == [.pool, PlacementClusters.any, PlacementClusters.eu, used, unused])
+
+                // Removed: refused while a tenant is placed on it; once removed, the look closes it and its connections.
+                await #expect(throws: TenantScopeError.self) { try await clusters.admin.clusters.remove(used, logger: Self.logger) }
+                await #expect(throws: TenantScopeError.self) { try await clusters.admin.clusters.remove(.pool, logger: Self.logger) }
+                await #expect(throws: TenantScopeError.self) {
+                    try await clusters.admin.clusters.remove(try ClusterName("never-added"), logger: Self.logger)
+                }
+                var unusedSuperuser = try await started[1].superuserEndpoint()
+                unusedSuperuser.database = owners[1].database
+                let serverConnections = {
+                    try await OneShotConnection.with(unusedSuperuser, logger: Self.logger) { connection in
+                        try await connection.query("""
+                            SELECT count(*)::int FROM pg_stat_activity
+                            WHERE usename IN (\(Database.appRole), \(Database.tenantLoginRole)) AND datname = current_database()
+                            """, logger: Self.logger).collect().first!.decode(Int.self)
+                    }
+                }
+                // A platform report reads every cluster, so the unused one's pool holds a connection now.
+                _ = try await ReportRunner(catalog: try StandardReports.catalog(), database: runtime)
+                    .run("tenant_overview", in: try Self.platformScope(), parameters: [], logger: Self.logger)
+                #expect(try await serverConnections() > 0)
+                let removed = try await clusters.admin.clusters.remove(unused, logger: Self.logger)
+                #expect(removed.name == unused)
+                #expect(try await clusters.admin.clusters.list(logger: Self.logger).map(\.name).contains(used))
+                let closing = ContinuousClock.now + DedicatedClusters.lookInterval * 3
+                while runtime.clusters.map(\.cluster).contains(unused), ContinuousClock.now < closing {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(runtime.clusters.map(\.cluster) == [.pool, PlacementClusters.any, PlacementClusters.eu, used])
+                var left = try await serverConnections()
+                while left > 0, ContinuousClock.now < closing + .seconds(15) {
+                    try await Task.sleep(for: .milliseconds(200))
+                    left = try await serverConnections()
+                }
+                #expect(left == 0, "the removed cluster's pools closed their connections")
+                let after = try await ReportRunner(catalog: try StandardReports.catalog(), database: runtime)
+                    .run("tenant_overview", in: try Self.platformScope(), parameters: [], logger: Self.logger)
+                #expect(after.clusters?.answered.contains(unused) == false)
+                #expect(after.clusters?.missing.isEmpty == true)
             } catch {
                 for cluster in started { try? await cluster.stop() }
                 throw error

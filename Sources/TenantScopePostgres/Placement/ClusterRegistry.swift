@@ -4,8 +4,8 @@ import PostgresNIO
 import TenantScopeCore
 
 /// The dedicated clusters tenants can be placed on (architecture decision 49): an operator action from the
-/// command line, as the control database's owner. A running server opens the clusters it finds when it
-/// starts.
+/// command line, as the control database's owner. Running servers open a cluster added here, and close one
+/// removed, within seconds (decision 60).
 public struct ClusterRegistry: Sendable {
     let ownerClient: PostgresClient
 
@@ -50,6 +50,36 @@ public struct ClusterRegistry: Sendable {
             """, logger: logger)
         logger.notice("Cluster added", metadata: ["db.cluster": "\(name)"])
         return Cluster(name: name, region: region, url: appEndpoint.redactedURL, tenants: 0)
+    }
+
+    /// Removes a dedicated cluster from the control database: running servers close it at their next look, and
+    /// its owner and server logins are forgotten. Refused for the pool, for an unknown name, and while any tenant is
+    /// placed on it (move or delete them first): the tenants' foreign key to the cluster makes that refusal hold even
+    /// against a tenant created on it at the same moment. The cluster's own database is left as it is.
+    public func remove(_ name: ClusterName, logger: Logger) async throws -> Cluster {
+        guard !name.isPool else { throw TenantScopeError.invalidInput("'pool' is the shared pool; it cannot be removed") }
+        let removed: [PostgresRow]
+        do {
+            removed = try await ownerClient.query("""
+                DELETE FROM app_private.clusters c
+                WHERE c.name = \(name.rawValue) AND NOT EXISTS (SELECT 1 FROM app.tenants t WHERE t.cluster = c.name)
+                RETURNING c.region
+                """, logger: logger).collect()
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
+            throw Self.stillHoldsTenants(name)
+        }
+        guard let row = removed.first else {
+            guard try await list(logger: logger).contains(where: { $0.name == name }) else {
+                throw TenantScopeError.notFound("no cluster named '\(name)'")
+            }
+            throw Self.stillHoldsTenants(name)
+        }
+        logger.notice("Cluster removed", metadata: ["db.cluster": "\(name)"])
+        return Cluster(name: name, region: try row.decode(String?.self), url: nil, tenants: 0)
+    }
+
+    private static func stillHoldsTenants(_ name: ClusterName) -> TenantScopeError {
+        .conflict("tenants are placed on the cluster '\(name)'; move them to another cluster (tenantscope tenant move) or delete them first")
     }
 
     public func list(logger: Logger) async throws -> [Cluster] {

@@ -5,7 +5,7 @@ import TenantScopeCore
 
 /// The dedicated clusters the control database's server has open: those the control database named when the
 /// server started, and each one added to it since (`tenantscope cluster add`), opened without a restart
-/// (architecture decision 60).
+/// (architecture decision 60); one removed from it (`tenantscope cluster remove`) is closed at the next look.
 ///
 /// A cluster added later is opened the first time a tenant placed on it is used, or at the next look the running
 /// service takes (every ``lookInterval``), whichever comes first; the look is what brings its tenants' roll-ups,
@@ -14,7 +14,8 @@ import TenantScopeCore
 /// interval after a failed attempt, and tried again after that or at the next look; never served from the pool,
 /// where its tenants' rows are not.
 ///
-/// As a `Service` it runs the pools of every cluster it holds, those it started with and those it opens later.
+/// As a `Service` it runs the pools of every cluster it holds, those it started with and those it opens later,
+/// until the cluster is closed.
 public final class DedicatedClusters: Service, Sendable {
     /// How often the running service asks the control database for clusters added since.
     public static let lookInterval: Duration = .seconds(5)
@@ -27,13 +28,13 @@ public final class DedicatedClusters: Service, Sendable {
     /// Opens one cluster as the server login, as start-up does (``Database/open(appEndpoint:logger:checkpoints:limits:metrics:replicas:cluster:)``).
     private let open: @Sendable (ClusterName, DatabaseEndpoint) async throws -> Database
     private let logger: Logger
-    private let opened: Mutex<[ClusterName: Database]>
+    private let opened: Mutex<[ClusterName: OpenCluster]>
     /// When opening each cluster last failed: its tenants' requests are refused at once until the next look, rather
     /// than each waiting out another connection attempt behind the others.
     private let failedAt = Mutex<[ClusterName: ContinuousClock.Instant]>([:])
     /// The clusters the service is to run the pools of, in the order they were opened.
-    private let toRun: AsyncStream<Database>
-    private let toRunContinuation: AsyncStream<Database>.Continuation
+    private let toRun: AsyncStream<OpenCluster>
+    private let toRunContinuation: AsyncStream<OpenCluster>.Continuation
     /// One opening at a time: two requests for a new cluster's tenant must not open it twice.
     private let openings = OpeningQueue()
 
@@ -42,14 +43,21 @@ public final class DedicatedClusters: Service, Sendable {
         self.control = control
         self.open = open
         self.logger = logger
-        self.opened = Mutex(initial)
-        (toRun, toRunContinuation) = AsyncStream.makeStream(of: Database.self)
-        for name in initial.keys.sorted(by: { $0.rawValue < $1.rawValue }) { toRunContinuation.yield(initial[name]!) }
+        let clusters = initial.mapValues(OpenCluster.init)
+        self.opened = Mutex(clusters)
+        (toRun, toRunContinuation) = AsyncStream.makeStream(of: OpenCluster.self)
+        for name in clusters.keys.sorted(by: { $0.rawValue < $1.rawValue }) { toRunContinuation.yield(clusters[name]!) }
+    }
+
+    /// An open cluster and the signal that closes it: its pools run until it fires.
+    private struct OpenCluster: Sendable {
+        let database: Database
+        let closed = OnceSignal()
     }
 
     /// The open clusters, by name.
     public var all: [Database] {
-        opened.withLock { opened in opened.keys.sorted { $0.rawValue < $1.rawValue }.map { opened[$0]! } }
+        opened.withLock { opened in opened.keys.sorted { $0.rawValue < $1.rawValue }.map { opened[$0]!.database } }
     }
 
     public var isEmpty: Bool { opened.withLock { $0.isEmpty } }
@@ -57,23 +65,24 @@ public final class DedicatedClusters: Service, Sendable {
     /// The cluster `name`: open already, or opened now if the control database names it; nil when it does not.
     /// Throws ``DatabaseUnavailable`` when it is named but cannot be opened.
     public func database(_ name: ClusterName, logger: Logger) async throws -> Database? {
-        if let known = opened.withLock({ $0[name] }) { return known }
+        if let known = opened.withLock({ $0[name] }) { return known.database }
         if let failed = failedAt.withLock({ $0[name] }), failed.duration(to: .now) < Self.lookInterval {
             throw DatabaseUnavailable("the dedicated cluster '\(name)' could not be opened")
         }
-        if let failure = try await openAdded(logger: logger)[name] { throw failure }
-        return opened.withLock { $0[name] }
+        if let failure = try await follow(logger: logger)[name] { throw failure }
+        return opened.withLock { $0[name]?.database }
     }
 
-    /// Opens every cluster the control database names that is not open yet, and waits (boundedly) until its pools
-    /// run. Returns the clusters that could not be opened, each with its error; throws only when the control
-    /// database cannot be asked.
+    /// Follows the control database's list: closes every open cluster it no longer names, and opens every one it
+    /// names that is not open yet, waiting (boundedly) until its pools run. Returns the clusters that could not be
+    /// opened, each with its error; throws only when the control database cannot be asked.
     @discardableResult
-    public func openAdded(logger: Logger) async throws -> [ClusterName: DatabaseUnavailable] {
+    public func follow(logger: Logger) async throws -> [ClusterName: DatabaseUnavailable] {
         try await openings.one { [self] in
             let named = try await control.withConnection(logger: logger) { connection in
                 try await Database.dedicatedClusterEndpoints(on: connection, logger: logger)
             }
+            closeRemoved(keeping: Set(named.map(\.0)), logger: logger)
             var failures: [ClusterName: DatabaseUnavailable] = [:]
             for (name, endpoint) in named where opened.withLock({ $0[name] == nil }) {
                 let database: Database
@@ -87,8 +96,9 @@ public final class DedicatedClusters: Service, Sendable {
                     continue
                 }
                 failedAt.withLock { _ = $0.removeValue(forKey: name) }
-                opened.withLock { $0[name] = database }
-                toRunContinuation.yield(database)
+                let cluster = OpenCluster(database: database)
+                opened.withLock { $0[name] = cluster }
+                toRunContinuation.yield(cluster)
                 if await Self.started(database, within: Self.startTimeout) {
                     logger.notice("Dedicated cluster opened", metadata: ["db.cluster": "\(name)"])
                 } else {
@@ -97,6 +107,22 @@ public final class DedicatedClusters: Service, Sendable {
                 }
             }
             return failures
+        }
+    }
+
+    /// Closes the open clusters not in `named`: they are no longer used for anything, and their pools stop
+    /// (``runPools(of:)``). A use still running on one fails as unavailable. `cluster remove` refuses a cluster that
+    /// holds tenants, so none of its tenants' requests can still be routed to it.
+    private func closeRemoved(keeping named: Set<ClusterName>, logger: Logger) {
+        let removed = opened.withLock { opened in
+            let removed = opened.filter { !named.contains($0.key) }
+            for name in removed.keys { opened[name] = nil }
+            return removed
+        }
+        failedAt.withLock { failedAt in failedAt = failedAt.filter { named.contains($0.key) } }
+        for (name, cluster) in removed {
+            cluster.closed.fire()
+            logger.notice("Dedicated cluster closed: the control database no longer names it", metadata: ["db.cluster": "\(name)"])
         }
     }
 
@@ -128,25 +154,38 @@ public final class DedicatedClusters: Service, Sendable {
                         try? await Task.sleep(for: Self.lookInterval)
                         if Task.isCancelled { break }
                         do {
-                            try await self.openAdded(logger: self.logger)
+                            try await self.follow(logger: self.logger)
                         } catch {
-                            self.logger.debug("Looking for added dedicated clusters failed", metadata: ["error.type": "\(type(of: error))"])
+                            self.logger.debug("Looking for added or removed dedicated clusters failed", metadata: ["error.type": "\(type(of: error))"])
                         }
                     }
                 }
             }
             await withGracefulShutdownHandler {
                 await withTaskCancellationHandler {
-                    for await database in toRun {
-                        for service in database.services {
-                            group.addTask { try? await service.run() }
-                        }
+                    for await cluster in toRun {
+                        group.addTask { await Self.runPools(of: cluster) }
                     }
                 } onCancel: {
                     self.toRunContinuation.finish()
                 }
             } onGracefulShutdown: {
                 self.toRunContinuation.finish()
+            }
+        }
+    }
+
+    /// Runs one cluster's pools until it is closed, or the service is cancelled or shut down gracefully (each pool
+    /// runner ends on its own then). Closing throws out of the group, which cancels the pools' runners.
+    private static func runPools(of cluster: OpenCluster) async {
+        struct Closed: Error {}
+        try? await withThrowingDiscardingTaskGroup { group in
+            for service in cluster.database.services {
+                group.addTask { try? await service.run() }
+            }
+            group.addTask {
+                try? await cancelWhenGracefulShutdown { await cluster.closed.waitUnlessCancelled() }
+                if cluster.closed.hasFired { throw Closed() }
             }
         }
     }
