@@ -38,6 +38,8 @@ actor AuditAppender {
     private var draining = false
     /// Batches written so far (diagnostics and tests: under concurrency, fewer than the entries).
     private(set) var batchesWritten = 0
+    /// Appends called and not yet answered (diagnostics and tests).
+    private(set) var pending = 0
 
     init(pool: DatabasePool) {
         self.pool = pool
@@ -45,7 +47,9 @@ actor AuditAppender {
 
     /// Appends one entry with whatever else is waiting; returns its sequence number.
     func append(_ arguments: Arguments, logger: Logger) async throws -> Int {
-        try await withCheckedThrowingContinuation { continuation in
+        pending += 1
+        defer { pending -= 1 }
+        return try await withCheckedThrowingContinuation { continuation in
             waiting.append(Waiting(arguments: arguments, logger: logger, continuation: continuation))
             if !draining {
                 draining = true
