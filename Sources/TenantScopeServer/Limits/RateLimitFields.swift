@@ -39,11 +39,19 @@ struct RateLimited: HTTPResponseError, CustomStringConvertible {
 
 /// The rate-limit fields a request's answer carries, as its last charge left them: the middleware records
 /// the request's own unit, and an LRS batch's per-statement charge in the handler records the bucket after
-/// it, so the answer reports what is really left. One per request, held by its context.
+/// it, so the answer reports what is really left. One per request, held by its context. It also keeps the
+/// tenant's limits as the middleware resolved them, so the batch's charge uses the same ones.
 public final class RateLimitNote: Sendable {
     private let latest = Mutex<HTTPFields?>(nil)
+    private let resolved = Mutex<TenantLimits?>(nil)
 
     public init() {}
+
+    /// The tenant's limits the middleware applied to this request; nil before it ran (or without limits).
+    var limits: TenantLimits? {
+        get { resolved.withLock { $0 } }
+        set { resolved.withLock { $0 = newValue } }
+    }
 
     func record(_ fields: HTTPFields) {
         latest.withLock { $0 = fields }

@@ -52,8 +52,9 @@ public final class TenantLimitEnforcer: Sendable {
     /// ``TenantLimitMiddleware``): a batch of 100 statements costs 100 units of the tenant's LRS rate. Throws
     /// ``RateLimited`` before anything is stored when the tenant's bucket does not hold them, or will not
     /// within the rate wait. The bucket as the charge left it goes to `note`, for the answer's `RateLimit` field.
+    /// The limits are those the middleware applied to the request (`note`), looked up only without it.
     func chargeBatch(of tenant: TenantID, items: Int, note: RateLimitNote, logger: Logger) async throws {
-        let resolved = await limits.limits(for: tenant, logger: logger)
+        let resolved = if let applied = note.limits { applied } else { await limits.limits(for: tenant, logger: logger) }
         guard items > 1, let policy = resolved.ingest else { return }
         try await charge(tenant, on: .ingest, policy: policy, units: items - 1, tier: resolved.tier, note: note, logger: logger)
     }

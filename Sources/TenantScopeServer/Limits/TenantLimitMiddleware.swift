@@ -26,6 +26,7 @@ struct TenantLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let tenant = context.scope.tenant
         let limits = await enforcer.limits.limits(for: tenant, logger: context.logger)
+        context.rateLimit.limits = limits
         if let policy = limits.rate(for: work.surface) {
             try await enforcer.charge(tenant, on: work.surface, policy: policy, tier: limits.tier, note: context.rateLimit, logger: context.logger)
         }
