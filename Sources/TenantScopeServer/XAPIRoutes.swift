@@ -92,10 +92,11 @@ struct XAPIRoutes {
         let body = try await RequestBody.collect(request, limit: maximumBodyBytes)
         let validator = StatementValidator(authority: user.authorityAccount)
         guard let contentType, type?.hasPrefix("multipart/mixed") == true else {
-            let batch = try StatementBatch.parse(body, validator: validator, requiredID: requiredID)
+            let document = try StatementBatch.decode(body)
+            let batch = try StatementBatch.parse(document: document, validator: validator, requiredID: requiredID)
             // Without parts there is no content: every attachment must point to it by fileUrl, and a
             // signature (whose content is the JWS) cannot be sent at all.
-            let sent = try Self.statementsAsSent(body)
+            let sent = Self.statementsAsSent(document)
             _ = try StatementAttachments.match(parts: [], statements: sent.statements, paths: sent.paths)
             return (batch, [])
         }
@@ -104,17 +105,16 @@ struct XAPIRoutes {
         guard multipart.parts[0].mediaType == "application/json" else {
             throw TenantScopeError.invalidInput("the first part of a multipart/mixed statement request must be the application/json statements")
         }
-        let statementsPart = Data(multipart.parts[0].body)
-        let batch = try StatementBatch.parse(statementsPart, validator: validator, requiredID: requiredID)
-        let sent = try Self.statementsAsSent(statementsPart)
+        let document = try StatementBatch.decode(Data(multipart.parts[0].body))
+        let batch = try StatementBatch.parse(document: document, validator: validator, requiredID: requiredID)
+        let sent = Self.statementsAsSent(document)
         let attachments = try StatementAttachments.match(parts: Array(multipart.parts.dropFirst()), statements: sent.statements, paths: sent.paths)
         return (batch, attachments)
     }
 
     /// The statements of a (validated) body as the sender wrote them, before the LRS filled anything in:
-    /// what a signature's payload is compared with.
-    static func statementsAsSent(_ body: Data) throws -> (statements: [[String: JSONValue]], paths: [String]) {
-        let value = try JSONParser.parse(body)
+    /// what a signature's payload is compared with. The body is decoded once, for this and for the batch.
+    static func statementsAsSent(_ value: JSONValue) -> (statements: [[String: JSONValue]], paths: [String]) {
         if let list = value.arrayValue {
             return (list.compactMap(\.objectValue), list.indices.map { "statements[\($0)]" })
         }

@@ -10,12 +10,23 @@ public enum StatementBatch {
     public static func parse(
         _ body: Data, validator: StatementValidator, stored: Date = Date(), requiredID: UUID? = nil
     ) throws(TenantScopeError) -> [PreparedStatement] {
-        let decoded: JSONValue
+        try parse(document: decode(body), validator: validator, stored: stored, requiredID: requiredID)
+    }
+
+    /// The body's JSON, or a 400 that says where it stops being JSON.
+    public static func decode(_ body: Data) throws(TenantScopeError) -> JSONValue {
         do {
-            decoded = try JSONParser.parse(body)
+            return try JSONParser.parse(body)
         } catch {
             throw .invalidInput("the request body is not valid JSON: \(error)")
         }
+    }
+
+    /// ``parse(_:validator:stored:requiredID:)`` of a body already decoded (``decode(_:)``): a caller that also
+    /// reads the statements as sent decodes the body once.
+    public static func parse(
+        document decoded: JSONValue, validator: StatementValidator, stored: Date = Date(), requiredID: UUID? = nil
+    ) throws(TenantScopeError) -> [PreparedStatement] {
         let items: [(JSONValue, String)]
         if let list = decoded.arrayValue {
             guard requiredID == nil else { throw .invalidInput("PUT takes a single statement, not an array") }

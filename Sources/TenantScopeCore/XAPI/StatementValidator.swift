@@ -62,6 +62,23 @@ public struct StatementValidator: Sendable {
 
     static let statementKeys: Set<String> = ["id", "actor", "verb", "object", "result", "context", "timestamp", "stored", "authority", "version", "attachments", "objectType"]
     static let subStatementKeys: Set<String> = ["actor", "verb", "object", "result", "context", "timestamp", "attachments", "objectType"]
+    // The properties xAPI defines on each object, built once rather than for every object validated.
+    static let attachmentKeys: Set<String> = ["usageType", "display", "description", "contentType", "length", "sha2", "fileUrl"]
+    static let agentKeys: Set<String> = ["objectType", "name", "mbox", "mbox_sha1sum", "openid", "account", "member"]
+    static let accountKeys: Set<String> = ["homePage", "name"]
+    static let verbKeys: Set<String> = ["id", "display"]
+    static let statementRefKeys: Set<String> = ["objectType", "id"]
+    static let activityKeys: Set<String> = ["objectType", "id", "definition"]
+    static let definitionKeys: Set<String> = [
+        "name", "description", "type", "moreInfo", "extensions", "interactionType", "correctResponsesPattern",
+        "choices", "scale", "source", "target", "steps",
+    ]
+    static let resultKeys: Set<String> = ["score", "success", "completion", "response", "duration", "extensions"]
+    static let scoreKeys: Set<String> = ["scaled", "raw", "min", "max"]
+    static let contextKeys: Set<String> = [
+        "registration", "instructor", "team", "contextActivities", "revision", "platform", "language", "statement", "extensions",
+        "contextAgents", "contextGroups",
+    ]
 
     func validateStatement(_ s: [String: JSONValue], path: String, isSubStatement: Bool) throws(TenantScopeError) {
         try Self.noUnknownKeys(s, allowed: isSubStatement ? Self.subStatementKeys : Self.statementKeys, path: path)
@@ -93,7 +110,7 @@ public struct StatementValidator: Sendable {
             for (index, attachment) in list.enumerated() {
                 guard let a = attachment.objectValue else { throw .invalidInput("\(path).attachments[\(index)] must be an object") }
                 let attachmentPath = "\(path).attachments[\(index)]"
-                try Self.noUnknownKeys(a, allowed: ["usageType", "display", "description", "contentType", "length", "sha2", "fileUrl"], path: attachmentPath)
+                try Self.noUnknownKeys(a, allowed: Self.attachmentKeys, path: attachmentPath)
                 guard let usageType = a["usageType"], a["contentType"]?.stringValue != nil, a["length"]?.numberValue != nil,
                       a["sha2"]?.stringValue != nil, let display = a["display"] else {
                     throw .invalidInput("\(attachmentPath) needs usageType, display, contentType, length and sha2")
@@ -110,7 +127,7 @@ public struct StatementValidator: Sendable {
         guard let actor = value.objectValue else { throw .invalidInput("\(path) must be an object") }
         let objectType = try Self.objectType(actor, default: "Agent", path: path)
         guard objectType == "Agent" || objectType == "Group" else { throw .invalidInput("\(path).objectType must be Agent or Group") }
-        try Self.noUnknownKeys(actor, allowed: ["objectType", "name", "mbox", "mbox_sha1sum", "openid", "account", "member"], path: path)
+        try Self.noUnknownKeys(actor, allowed: Self.agentKeys, path: path)
         if let name = actor["name"], name.stringValue == nil { throw .invalidInput("\(path).name must be a string") }
         let identifiers = try Self.identifierCount(actor, path: path)
         if objectType == "Agent" {
@@ -166,7 +183,7 @@ public struct StatementValidator: Sendable {
         }
         if let account = actor["account"] {
             guard let a = account.objectValue else { throw .invalidInput("\(path).account must be an object") }
-            try noUnknownKeys(a, allowed: ["homePage", "name"], path: path + ".account")
+            try noUnknownKeys(a, allowed: accountKeys, path: path + ".account")
             guard let home = a["homePage"] else { throw .invalidInput("\(path).account.homePage is required") }
             try iri(home, path: path + ".account.homePage")
             guard let name = a["name"]?.stringValue, !name.isEmpty else { throw .invalidInput("\(path).account.name is required") }
@@ -178,7 +195,7 @@ public struct StatementValidator: Sendable {
 
     func validateVerb(_ value: JSONValue, path: String) throws(TenantScopeError) {
         guard let verb = value.objectValue else { throw .invalidInput("\(path) must be an object") }
-        try Self.noUnknownKeys(verb, allowed: ["id", "display"], path: path)
+        try Self.noUnknownKeys(verb, allowed: Self.verbKeys, path: path)
         guard let id = verb["id"] else { throw .invalidInput("\(path).id is required") }
         try Self.iri(id, path: path + ".id")
         if let display = verb["display"] { try Self.languageMap(display, path: path + ".display") }
@@ -193,7 +210,7 @@ public struct StatementValidator: Sendable {
         case "Agent", "Group":
             try validateActor(value, path: path)
         case "StatementRef":
-            try Self.noUnknownKeys(object, allowed: ["objectType", "id"], path: path)
+            try Self.noUnknownKeys(object, allowed: Self.statementRefKeys, path: path)
             guard let id = object["id"] else { throw .invalidInput("\(path).id is required") }
             try Self.uuid(id, path: path + ".id")
         case "SubStatement":
@@ -205,15 +222,12 @@ public struct StatementValidator: Sendable {
     }
 
     func validateActivity(_ activity: [String: JSONValue], path: String) throws(TenantScopeError) {
-        try Self.noUnknownKeys(activity, allowed: ["objectType", "id", "definition"], path: path)
+        try Self.noUnknownKeys(activity, allowed: Self.activityKeys, path: path)
         guard let id = activity["id"] else { throw .invalidInput("\(path).id is required") }
         try Self.iri(id, path: path + ".id")
         if let definition = activity["definition"] {
             guard let d = definition.objectValue else { throw .invalidInput("\(path).definition must be an object") }
-            try Self.noUnknownKeys(d, allowed: [
-                "name", "description", "type", "moreInfo", "extensions", "interactionType", "correctResponsesPattern",
-                "choices", "scale", "source", "target", "steps",
-            ], path: path + ".definition")
+            try Self.noUnknownKeys(d, allowed: Self.definitionKeys, path: path + ".definition")
             if let name = d["name"] { try Self.languageMap(name, path: path + ".definition.name") }
             if let description = d["description"] { try Self.languageMap(description, path: path + ".definition.description") }
             if let type = d["type"] { try Self.iri(type, path: path + ".definition.type") }
@@ -232,7 +246,7 @@ public struct StatementValidator: Sendable {
 
     func validateResult(_ value: JSONValue, path: String) throws(TenantScopeError) {
         guard let result = value.objectValue else { throw .invalidInput("\(path) must be an object") }
-        try Self.noUnknownKeys(result, allowed: ["score", "success", "completion", "response", "duration", "extensions"], path: path)
+        try Self.noUnknownKeys(result, allowed: Self.resultKeys, path: path)
         for key in ["success", "completion"] {
             if let flag = result[key], flag.boolValue == nil { throw .invalidInput("\(path).\(key) must be true or false") }
         }
@@ -243,7 +257,7 @@ public struct StatementValidator: Sendable {
         if let extensions = result["extensions"] { try Self.extensions(extensions, path: path + ".extensions") }
         if let score = result["score"] {
             guard let s = score.objectValue else { throw .invalidInput("\(path).score must be an object") }
-            try Self.noUnknownKeys(s, allowed: ["scaled", "raw", "min", "max"], path: path + ".score")
+            try Self.noUnknownKeys(s, allowed: Self.scoreKeys, path: path + ".score")
             var numbers: [String: Double] = [:]
             for key in ["scaled", "raw", "min", "max"] {
                 guard let v = s[key] else { continue }
@@ -261,10 +275,7 @@ public struct StatementValidator: Sendable {
 
     func validateContext(_ value: JSONValue, path: String, objectIsActivity: Bool) throws(TenantScopeError) {
         guard let context = value.objectValue else { throw .invalidInput("\(path) must be an object") }
-        try Self.noUnknownKeys(context, allowed: [
-            "registration", "instructor", "team", "contextActivities", "revision", "platform", "language", "statement", "extensions",
-            "contextAgents", "contextGroups",
-        ], path: path)
+        try Self.noUnknownKeys(context, allowed: Self.contextKeys, path: path)
         if let registration = context["registration"] { try Self.uuid(registration, path: path + ".registration") }
         if let instructor = context["instructor"] { try validateActor(instructor, path: path + ".instructor") }
         if let team = context["team"] {
