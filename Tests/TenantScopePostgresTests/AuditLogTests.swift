@@ -189,7 +189,7 @@ import Testing
         #expect(rewritten.rewrittenRows == Array(seqs[1...]) && !rewritten.isIntact)
 
         // Cut the last two rows off: what is left is a consistent prefix, but checkpointed rows are gone.
-        try await asOwner(handle) { connection in
+        _ = try await asOwner(handle) { connection in
             try await connection.query("DELETE FROM app.audit_log WHERE seq >= \(seqs[2])", logger: TestDatabase.logger)
         }
         let truncated = try await handle.admin.auditTrail.verify(against: checkpoints.read(), logger: TestDatabase.logger)

@@ -78,7 +78,7 @@ struct ReplicaCluster: Sendable {
 
     /// Stops (or resumes) applying WAL on the replica: it stays up and answers, falling behind.
     func setReplayPaused(_ paused: Bool) async throws {
-        try await OneShotConnection.with(replicaSuperuser, logger: TestDatabase.logger) { connection in
+        _ = try await OneShotConnection.with(replicaSuperuser, logger: TestDatabase.logger) { connection in
             try await connection.query(PostgresQuery(unsafeSQL: paused ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()"),
                                        logger: TestDatabase.logger)
         }

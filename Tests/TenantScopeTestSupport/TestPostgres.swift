@@ -45,7 +45,7 @@ actor TestPostgres {
             try await Migrator(ownerEndpoint: owner, logger: Self.logger).migrate()
             let superuser = try await embedded.superuserEndpoint()
             // Nobody is connected to the freshly migrated database yet: copy it as the template now.
-            try await OneShotConnection.with(superuser, logger: Self.logger) { connection in
+            _ = try await OneShotConnection.with(superuser, logger: Self.logger) { connection in
                 try await connection.query(PostgresQuery(unsafeSQL: """
                     CREATE DATABASE \(Cluster.templateName) TEMPLATE \(EmbeddedPostgres.databaseName) OWNER \(EmbeddedPostgres.ownerRole)
                     """), logger: Self.logger)
@@ -60,7 +60,7 @@ actor TestPostgres {
     func cloneTemplate() async throws -> DatabaseEndpoint {
         let cluster = try await start()
         let name = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
-        try await OneShotConnection.with(cluster.superuserEndpoint, logger: Self.logger) { connection in
+        _ = try await OneShotConnection.with(cluster.superuserEndpoint, logger: Self.logger) { connection in
             try await connection.query(PostgresQuery(unsafeSQL: """
                 CREATE DATABASE \(name) TEMPLATE \(Cluster.templateName) OWNER \(EmbeddedPostgres.ownerRole)
                 """), logger: Self.logger)
@@ -73,7 +73,7 @@ actor TestPostgres {
     /// Drops a clone (its connections must be closed).
     func drop(_ endpoint: DatabaseEndpoint) async throws {
         let cluster = try await start()
-        try await OneShotConnection.with(cluster.superuserEndpoint, logger: Self.logger) { connection in
+        _ = try await OneShotConnection.with(cluster.superuserEndpoint, logger: Self.logger) { connection in
             try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(endpoint.database) WITH (FORCE)"), logger: Self.logger)
         }
     }

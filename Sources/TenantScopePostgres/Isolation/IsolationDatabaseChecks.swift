@@ -253,7 +253,7 @@ public struct IsolationDatabaseChecks: Sendable {
         // current_setting without a context after a committed SET LOCAL.
         do {
             let results = try await OneShotConnection.with(admin.runtime.tenantEndpoint, logger: logger) { connection in
-                try await sessions.run(.tenant(a.scope), on: connection, access: .readOnly, statementTimeout: nil, logger: logger) { scoped in
+                _ = try await sessions.run(.tenant(a.scope), on: connection, access: .readOnly, statementTimeout: nil, logger: logger) { scoped in
                     try await scoped.query("SELECT count(*) FROM app.statements")
                 }
                 var results: [(String, String)] = []

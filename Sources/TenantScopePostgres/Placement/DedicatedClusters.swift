@@ -184,7 +184,7 @@ public final class DedicatedClusters: Service, Sendable {
                 group.addTask { try? await service.run() }
             }
             group.addTask {
-                try? await cancelWhenGracefulShutdown { await cluster.closed.waitUnlessCancelled() }
+                await cancelWhenGracefulShutdown { await cluster.closed.waitUnlessCancelled() }
                 if cluster.closed.hasFired { throw Closed() }
             }
         }

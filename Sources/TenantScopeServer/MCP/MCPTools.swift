@@ -96,7 +96,7 @@ struct MCPTools: Sendable {
                 }
                 return try Self.json(ReportResponse(try await reports.run(report, in: .tenant(scope), parameters: pairs, logger: logger)))
             case "describe_semantic_layer":
-                return CallTool.Result(content: [.text(Self.layerDescription)])
+                return CallTool.Result(content: [Self.text(Self.layerDescription)])
             case "run_sql":
                 guard let text = arguments["sql"]?.stringValue else { return Self.failure("'sql' must be a string") }
                 let result = try await sql.run(text, in: scope, surface: "mcp", logger: logger)
@@ -120,10 +120,15 @@ struct MCPTools: Sendable {
 
     static func json(_ value: some Encodable) throws -> CallTool.Result {
         let data = try JSONEncoder().encode(value)
-        return CallTool.Result(content: [.text(String(decoding: data, as: UTF8.self))])
+        return CallTool.Result(content: [text(String(decoding: data, as: UTF8.self))])
+    }
+
+    /// A tool's text content, without annotations.
+    static func text(_ text: String) -> Tool.Content {
+        .text(text: text, annotations: nil, _meta: nil)
     }
 
     static func failure(_ message: String) -> CallTool.Result {
-        CallTool.Result(content: [.text(message)], isError: true)
+        CallTool.Result(content: [text(message)], isError: true)
     }
 }
