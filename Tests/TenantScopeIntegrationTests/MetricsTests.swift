@@ -1,7 +1,5 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HTTPTypes
 import HummingbirdTesting
 import Logging
@@ -170,11 +168,11 @@ import Testing
             try await Task.sleep(for: .milliseconds(50))
             bound = await port.value
         }
-        let url = URL(string: "http://127.0.0.1:\(try #require(bound))/metrics")!
-        let (body, response) = try await URLSession.shared.data(from: url)
-        #expect((response as? HTTPURLResponse)?.statusCode == 200)
-        #expect((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
-        return String(decoding: body, as: UTF8.self)
+        let request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(bound))/metrics")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        #expect(response.status.code == 200)
+        #expect(response.headers.first(name: "Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
+        return String(buffer: try await response.body.collect(upTo: 16 << 20))
     }
 
     /// The value of the sample `series` (name and labels exactly as rendered), nil when absent.

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
@@ -14,15 +11,16 @@ import Testing
         defer { if serve.isRunning { serve.send(SIGTERM) } }
         let base = serve.baseURL
         let output = serve.logPath
-        let (body, response) = try await URLSession.shared.data(from: URL(string: base + "/readyz")!)
-        #expect((response as? HTTPURLResponse)?.statusCode == 200)
-        #expect(String(decoding: body, as: UTF8.self).contains("\"ready\""))
+        let client = ServeClient(baseURL: base, timeout: .seconds(30))
+        let ready = await client.get("/readyz")
+        #expect(ready.status == 200)
+        #expect(ready.body.contains("\"ready\""), "\(ready)")
 
         let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: serve.stateDirectory), logger: TestDatabase.logger)
         #expect(try await embedded.isRunning())
 
         // The running server holds no owner connection: only the server role's (architecture decision 21).
-        _ = try await URLSession.shared.data(from: URL(string: base + "/api/v1/reports")!)
+        _ = await client.get("/api/v1/reports")
         let logins = try await OneShotConnection.with(try await embedded.superuserEndpoint(), logger: TestDatabase.logger) { connection in
             var logins: [String: Int] = [:]
             for try await (user, count) in try await connection.query("""
@@ -44,12 +42,10 @@ import Testing
                 .first { $0.hasPrefix("Metrics at ") }.map { String($0.dropFirst("Metrics at ".count)) }
             if metricsURL == nil { try await Task.sleep(for: .milliseconds(100)) }
         }
-        let (metrics, _) = try await URLSession.shared.data(from: URL(string: try #require(metricsURL))!)
-        let text = String(decoding: metrics, as: UTF8.self)
+        let text = await ServeClient(baseURL: try #require(metricsURL), timeout: .seconds(30)).get("").body
         #expect(text.contains(#"tenantscope_http_requests_total{method="GET",route="/readyz",status="200"} 1"#), "\(text)")
         #expect(text.contains("tenantscope_db_up 1"), "\(text)")
-        let (_, onAPIPort) = try await URLSession.shared.data(from: URL(string: base + "/metrics")!)
-        #expect((onAPIPort as? HTTPURLResponse)?.statusCode == 404)
+        #expect(await client.get("/metrics").status == 404)
         // One info line per request, with the route template and status as metadata.
         let serveLog = try String(contentsOfFile: output, encoding: .utf8)
         #expect(serveLog.contains("http.route=/readyz") && serveLog.contains("http.status=200") && serveLog.contains("Request handled"), "\(serveLog)")
@@ -80,8 +76,8 @@ import Testing
             #expect(inRecovery == true)
             var usable = false
             for _ in 0..<100 where !usable {
-                let (body, _) = try await URLSession.shared.data(from: URL(string: serve.baseURL + "/readyz")!)
-                let replicas = XAPIJSON.object(String(decoding: body, as: UTF8.self))["replicas"]?.arrayValue
+                let body = await ServeClient(baseURL: serve.baseURL, timeout: .seconds(30)).get("/readyz").body
+                let replicas = XAPIJSON.object(body)["replicas"]?.arrayValue
                 usable = replicas?.first?.objectValue?["usable"]?.boolValue == true
                 if !usable { try await Task.sleep(for: .milliseconds(100)) }
             }

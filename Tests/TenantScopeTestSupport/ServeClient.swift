@@ -1,11 +1,15 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// An HTTP client of a ``ServeProcess`` for fault tests: every exchange comes back as an ``Exchange``
 /// (status, `Retry-After`, how long it took, or the transport error), never as a thrown error, so a
 /// test can classify each answer. The per-request timeout is a hang detector, not a performance claim.
+///
+/// It runs on AsyncHTTPClient, not `URLSession`: FoundationNetworking on Linux can crash the whole test process
+/// when a request times out or is cancelled as it completes ("Trying to access a behaviour for a task that in not
+/// in the registry", seen once in a clean clone's `make test` while PostgreSQL was stopped under load).
 struct ServeClient: Sendable {
     struct Exchange: Sendable, CustomStringConvertible {
         let status: Int?
@@ -22,53 +26,56 @@ struct ServeClient: Sendable {
 
     let baseURL: String
     let timeout: Duration
-    private let session: URLSession
+
+    /// One client for every test: up to 16 connections to a server at once, as the load tests send.
+    private static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     init(baseURL: String, timeout: Duration) {
         self.baseURL = baseURL
         self.timeout = timeout
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = Double(timeout.components.seconds)
-        configuration.timeoutIntervalForResource = Double(timeout.components.seconds)
-        configuration.httpMaximumConnectionsPerHost = 16
-        self.session = URLSession(configuration: configuration)
     }
 
     /// `POST /xAPI/statements` with an LRS key over Basic auth.
     func postStatements(_ json: String, key: String, secret: String) async -> Exchange {
-        var request = URLRequest(url: URL(string: baseURL + "/xAPI/statements")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(json.utf8)
-        request.setValue("Basic " + Data("\(key):\(secret)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
-        request.setValue("1.0.3", forHTTPHeaderField: "X-Experience-API-Version")
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        var request = HTTPClientRequest(url: baseURL + "/xAPI/statements")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: json))
+        request.headers.add(name: "Authorization", value: "Basic " + Data("\(key):\(secret)".utf8).base64EncodedString())
+        request.headers.add(name: "X-Experience-API-Version", value: "1.0.3")
+        request.headers.add(name: "Content-Type", value: "application/json")
         return await send(request)
     }
 
     /// `GET path`, with a bearer token when given.
     func get(_ path: String, bearer: String? = nil) async -> Exchange {
-        var request = URLRequest(url: URL(string: baseURL + path)!)
-        if let bearer { request.setValue("Bearer " + bearer, forHTTPHeaderField: "Authorization") }
+        var request = HTTPClientRequest(url: baseURL + path)
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer " + bearer) }
         return await send(request)
     }
 
     /// `POST path` with a JSON body and a bearer token.
     func post(_ path: String, json: String, bearer: String) async -> Exchange {
-        var request = URLRequest(url: URL(string: baseURL + path)!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(json.utf8)
-        request.setValue("Bearer " + bearer, forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: json))
+        request.headers.add(name: "Authorization", value: "Bearer " + bearer)
+        request.headers.add(name: "Content-Type", value: "application/json")
         return await send(request)
     }
 
-    private func send(_ request: URLRequest) async -> Exchange {
+    private func send(_ request: HTTPClientRequest) async -> Exchange {
         let start = ContinuousClock.now
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
+                                                         + timeout.components.attoseconds / 1_000_000_000)
         do {
-            let (data, response) = try await session.data(for: request)
-            let http = response as? HTTPURLResponse
-            return Exchange(status: http?.statusCode, retryAfter: http?.value(forHTTPHeaderField: "Retry-After"),
-                            elapsed: .now - start, body: String(decoding: data, as: UTF8.self), transportError: nil)
+            let response = try await Self.http.execute(request, deadline: deadline)
+            let body = try await response.body.collect(upTo: 64 << 20)
+            return Exchange(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
+                            elapsed: .now - start, body: String(buffer: body), transportError: nil)
         } catch {
             return Exchange(status: nil, retryAfter: nil, elapsed: .now - start, body: "", transportError: "\(error)")
         }
