@@ -35,7 +35,7 @@ import X509
             try StatementSignature.verify(jws, statement: statement, path: "statement.attachments[0]")
             return nil
         } catch {
-            return (error as? TenantScopeError)?.message ?? "\(error)"
+            return error.message
         }
     }
 
@@ -121,7 +121,7 @@ import X509
             _ = try StatementAttachments.match(parts: parts, statements: [statement], paths: ["statement"])
             return nil
         } catch {
-            return (error as? TenantScopeError)?.message ?? "\(error)"
+            return error.message
         }
     }
 

@@ -94,7 +94,7 @@ import Testing
     /// Writes `count` statements for the tenant straight into the table as the cluster's superuser (fast;
     /// the LRS path is not what this test is about).
     static func load(_ count: Int, into slug: String, on serve: ServeProcess) async throws {
-        try await OneShotConnection.with(try await serve.superuserEndpoint(), logger: TestDatabase.logger) { connection in
+        _ = try await OneShotConnection.with(try await serve.superuserEndpoint(), logger: TestDatabase.logger) { connection in
             try await connection.query("""
                 INSERT INTO app.statements (tenant_id, id, statement, actor_key, verb_id, object_id, "timestamp", stored)
                 SELECT t.id, s.id,
