@@ -69,10 +69,8 @@ struct ServeClient: Sendable {
 
     private func send(_ request: HTTPClientRequest) async -> Exchange {
         let start = ContinuousClock.now
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-                                                         + timeout.components.attoseconds / 1_000_000_000)
         do {
-            let response = try await Self.http.execute(request, deadline: deadline)
+            let response = try await Self.http.execute(request, timeout: TimeAmount(timeout))
             let body = try await response.body.collect(upTo: 64 << 20)
             return Exchange(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
                             elapsed: .now - start, body: String(buffer: body), transportError: nil)
