@@ -45,11 +45,6 @@ final class PreparedStatements: Sendable {
         var slotOf: [String: Int] = [:]
     }
 
-    private struct ConnectionKey: Hashable {
-        let object: ObjectIdentifier
-        let id: PostgresConnection.ID
-    }
-
     /// What happened to the slots on one connection.
     private struct ConnectionSlots {
         /// Ran successfully here.
@@ -66,7 +61,7 @@ final class PreparedStatements: Sendable {
     }
 
     private let slots = Mutex(Slots())
-    private let connections = Mutex<[ConnectionKey: ConnectionSlots]>([:])
+    private let connections = PerConnection(initial: ConnectionSlots())
 
     private init() {}
 
@@ -94,15 +89,14 @@ final class PreparedStatements: Sendable {
 
     /// The rows of `statement` on `connection`: prepared there by its slot, or unnamed (see the type's comment).
     func rows(_ statement: BoundStatement, on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow] {
-        let key = ConnectionKey(object: ObjectIdentifier(connection), id: connection.id)
-        guard let slot = slot(for: statement.sql), !connections.withLock({ $0[key]?.runsUnnamed(slot) ?? false }) else {
+        guard let slot = slot(for: statement.sql), !connections.read(connection, { $0.runsUnnamed(slot) }) else {
             return try await connection.query(statement.query, logger: logger).collect()
         }
-        if connections.withLock({ $0[key]?.undecided.contains(slot) ?? false }) {
+        if connections.read(connection, { $0.undecided.contains(slot) }) {
             let found = try await connection.query(
                 "SELECT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = \(name(of: slot)))", logger: logger
             ).collect().first?.decode(Bool.self) ?? false
-            record(key, on: connection) { slots in
+            connections.update(connection) { slots in
                 slots.undecided.remove(slot)
                 if found { slots.found.insert(slot) } else { slots.unnamed.insert(slot) }
             }
@@ -110,13 +104,13 @@ final class PreparedStatements: Sendable {
         }
         do {
             let rows = try await rows(slot: slot, bindings: statement.bindings, on: connection, logger: logger)
-            record(key, on: connection) { slots in
+            connections.update(connection) { slots in
                 slots.prepared.insert(slot)
                 slots.found.remove(slot)
             }
             return rows
         } catch {
-            record(key, on: connection) { slots in
+            connections.update(connection) { slots in
                 switch Self.sqlState(of: error) {
                 case "26000": slots.forgotten = true
                 case "0A000": slots.unnamed.insert(slot)
@@ -133,21 +127,7 @@ final class PreparedStatements: Sendable {
     /// server has not yet been asked).
     func runsUnnamed(_ statement: BoundStatement, on connection: PostgresConnection) -> Bool {
         guard let slot = slots.withLock({ $0.slotOf[statement.sql] }) else { return true }
-        return connections.withLock { $0[ConnectionKey(object: ObjectIdentifier(connection), id: connection.id)]?.runsUnnamed(slot) ?? false }
-    }
-
-    /// Updates what is known of `key`'s slots; the first time, arranges for it to be forgotten when the connection closes.
-    private func record(_ key: ConnectionKey, on connection: PostgresConnection, _ change: (inout ConnectionSlots) -> Void) {
-        let isNew = connections.withLock { connections in
-            let isNew = connections[key] == nil
-            change(&connections[key, default: ConnectionSlots()])
-            return isNew
-        }
-        if isNew {
-            connection.closeFuture.whenComplete { [weak self] _ in
-                self?.connections.withLock { _ = $0.removeValue(forKey: key) }
-            }
-        }
+        return connections.read(connection) { $0.runsUnnamed(slot) }
     }
 
     /// Whether `error` is the server's "no such prepared statement" (26000): after it the connection runs everything
@@ -156,7 +136,7 @@ final class PreparedStatements: Sendable {
         sqlState(of: error) == "26000"
     }
 
-    private static func sqlState(of error: any Error) -> String? {
+    static func sqlState(of error: any Error) -> String? {
         guard let error = error as? PSQLError, error.code == .server else { return nil }
         return error.serverInfo?[.sqlState]
     }
