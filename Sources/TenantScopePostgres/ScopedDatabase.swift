@@ -51,7 +51,7 @@ public struct ScopedDatabase: Sendable {
     /// or reach the server's functions (architecture decision 28).
     private let tenantPool: DatabasePool
     private let platformPool: DatabasePool
-    private let signer: TenantContextSigner
+    let signer: TenantContextSigner
     private let defaultTimeout: Duration
     /// Read replicas that reads which need not see the caller's own writes may go to (reports, SQL, exports).
     public let replicas: ReplicaSet?
@@ -175,6 +175,48 @@ public struct ScopedDatabase: Sendable {
         return (try await run(scope, access: .readOnly, statementTimeout: statementTimeout, retry: retry, logger: logger, body), .primary)
     }
 
+    /// The rows of one read-only `statement` in a tenant's scope, its columns decoded as `columns`: on a read replica
+    /// when there are any (``runPreferringReplica(_:statementTimeout:retry:logger:_:)``), otherwise in one round trip
+    /// through the statement's read function (``ScopedReadFunctions``, architecture decision 61) instead of the four of
+    /// a scoped transaction. The scope, the tenant gate and the default statement timeout are the same either way.
+    func readRows(_ scope: TenantScope, _ statement: BoundStatement, columns: [ReportDefinition.FieldType], logger: Logger)
+        async throws -> (rows: [PostgresRow], freshness: DataFreshness) {
+        try await refreshingPlacementOnRefusal(.tenant(scope)) {
+            if let cluster = try await dedicatedCluster(for: .tenant(scope), logger: logger) {
+                return try await cluster.readRows(scope, statement, columns: columns, logger: logger)
+            }
+            guard replicas == nil, ScopedReadFunctions.canRun(statement) else {
+                let read = try await runHerePreferringReplica(.tenant(scope), statementTimeout: nil, retry: .anywhere, logger: logger) {
+                    try await $0.rows(statement)
+                }
+                return (read.result, read.freshness)
+            }
+            let rows = try await tenantPool.withConnection(deadline: defaultTimeout + DatabasePool.grace, logger: logger) { [self] connection in
+                try Task.checkCancellation()
+                guard ClientLiveness.current.isConnected else { throw ClientGone() }
+                return try await readRows(scope, statement, columns: columns, on: connection, logger: logger)
+            }
+            return (rows, .primary)
+        }
+    }
+
+    /// ``readRows(_:_:columns:logger:)`` on a given connection (the pool's, or a test's).
+    func readRows(_ scope: TenantScope, _ statement: BoundStatement, columns: [ReportDefinition.FieldType],
+                  on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow] {
+        let context = signer.context(for: scope.tenant, expiresAt: Date().addingTimeInterval(300))
+        if let rows = try await ScopedReadFunctions.shared.rows(statement, columns: columns, context: context,
+                                                                timeoutMilliseconds: Self.milliseconds(defaultTimeout), on: connection, logger: logger) {
+            return rows
+        }
+        return try await run(.tenant(scope), on: connection, access: .readOnly, statementTimeout: nil, retry: .anywhere, logger: logger) {
+            try await $0.rows(statement)
+        }
+    }
+
+    static func milliseconds(_ timeout: Duration) -> String {
+        "\(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)"
+    }
+
     /// The replica failed as a dependency, not the read as a request: unavailable (but not a statement
     /// timeout, which the primary would meet too), or a query cancelled by a conflict with recovery (40001).
     static func isReplicaFailure(_ error: any Error) -> Bool {
@@ -251,7 +293,7 @@ public struct ScopedDatabase: Sendable {
             ("", Self.platformRole)
         }
         let timeout = statementTimeout ?? defaultTimeout
-        let milliseconds = "\(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)"
+        let milliseconds = Self.milliseconds(timeout)
         let settingsSQL = if case .tenant = scope { Self.tenantSettings } else { Self.platformSettings }
         let settings = BoundStatement(settingsSQL) { name in
             switch name {

@@ -37,6 +37,12 @@ struct BoundStatement: Sendable {
         self.values = values
     }
 
+    /// SQL already rendered with `($n::type)` placeholders, and their values in order.
+    init(sql: String, values: [Value]) {
+        self.sql = sql
+        self.values = values
+    }
+
     var bindings: PostgresBindings {
         var bindings = PostgresBindings(capacity: values.count)
         for value in values {

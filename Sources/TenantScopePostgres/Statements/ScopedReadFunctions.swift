@@ -1,0 +1,191 @@
+import Crypto
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+import TenantScopeCore
+
+/// Runs a tenant's read-only statement in one round trip (architecture decision 61).
+///
+/// A scoped transaction is four exchanges (`BEGIN`, the scope statement, the body, `COMMIT`), and PostgresNIO can
+/// neither pipeline them nor send them as one simple query. So each statement a report runs becomes, once per
+/// connection, a PL/pgSQL function in the session's own temporary schema, created by the tenant login:
+///
+/// ```sql
+/// CREATE OR REPLACE FUNCTION pg_temp.tenantscope_read_<hash>(<the statement's parameter types>, text)
+/// RETURNS TABLE (c1 <type>, …) LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan SET "TimeZone" = 'UTC' AS …
+///   PERFORM gate.tenant_gate(set_config('app.tenant_ctx', <last argument>, true), false),
+///           set_config('role', 'tenantscope_tenant', true), set_config('transaction_read_only', 'on', true);
+///   RETURN QUERY SELECT r.c1::<type>, … FROM (<the statement>) AS r (c1, …);
+/// ```
+///
+/// and a request runs `SELECT * FROM pg_temp.tenantscope_read_<hash>(…, <signed context>)`, prepared
+/// (``PreparedStatements``), as one implicit transaction. PL/pgSQL runs its statements in order, so the signed
+/// context, the tenant gate, the role and read-only mode are in force before the report reads a row: what one
+/// statement with the settings in a subquery could not promise. The function's `SET` clauses make every setting
+/// made inside it end with the call, and the transaction ends at the call's `Sync`: nothing of the scope outlives it.
+///
+/// The function runs with the caller's rights (the tenant login's, which may call `set_config`; the tenant role it
+/// switches to may not), holds no data and no tenant, and is the same text for every tenant: a temporary object
+/// lets the login do nothing it could not already do in a transaction of its own. The report's columns are cast to
+/// the types its fields are decoded as, since `RETURN QUERY` needs the declared types exactly.
+///
+/// A function call cannot lower `statement_timeout` for itself (PostgreSQL arms the timer as the statement
+/// starts), so the session's value is set to the read's timeout when the function is created there, and again
+/// whenever a read asks for another. Scoped transactions set their own, transaction-local, over it.
+///
+/// A function or prepared statement the session no longer has (`DISCARD` behind our back: 42883, 26000) is created
+/// again and the call run once more: the failed call ran nothing. Should that fail so too (a pooler in transaction
+/// mode hands each statement to any server connection, so a session's function is not there to call), the connection
+/// runs its reads as scoped transactions from then on (``ScopedDatabase``).
+final class ScopedReadFunctions: Sendable {
+    static let shared = ScopedReadFunctions()
+
+    /// A statement's function: its name and the SQL that creates it.
+    struct Function: Sendable {
+        let name: String
+        let definition: String
+        /// The call, with the statement's parameters and then the signed context as placeholders.
+        let call: String
+    }
+
+    private struct SessionState: Sendable {
+        var created: Set<String> = []
+        var statementTimeout: String?
+        /// The session lost its functions twice in a row: reads run as transactions here.
+        var runsTransactions = false
+    }
+
+    private let functions = Mutex<[FunctionKey: Function]>([:])
+    private let sessions = PerConnection(initial: SessionState())
+    /// Bounds the memo of functions: the texts are the catalog's reports (served and cold), each with the types
+    /// of its NULL parameters.
+    static let memoLimit = 512
+
+    private struct FunctionKey: Hashable {
+        let sql: String
+        let parameterTypes: [String]
+        let columns: [ReportDefinition.FieldType]
+    }
+
+    /// The dollar-quote tag of the function body; a statement that contains it runs in a transaction instead.
+    static let bodyTag = "$tenantscope_read$"
+
+    /// Whether `statement` can run as a function (its text cannot end the function's body early).
+    static func canRun(_ statement: BoundStatement) -> Bool {
+        !statement.sql.contains(bodyTag)
+    }
+
+    /// The function that runs `statement` and returns `columns`.
+    func function(for statement: BoundStatement, columns: [ReportDefinition.FieldType]) -> Function {
+        // A trailing semicolon would end the subquery the statement becomes.
+        var sql = Substring(statement.sql)
+        while let last = sql.last, last.isWhitespace || last == ";" { sql = sql.dropLast() }
+        let key = FunctionKey(sql: String(sql), parameterTypes: statement.values.map(\.cast), columns: columns)
+        if let known = functions.withLock({ $0[key] }) { return known }
+        let function = Self.makeFunction(key)
+        functions.withLock { functions in
+            if functions.count >= Self.memoLimit { functions.removeAll(keepingCapacity: true) }
+            functions[key] = function
+        }
+        return function
+    }
+
+    private static func makeFunction(_ key: FunctionKey) -> Function {
+        let contextArgument = key.parameterTypes.count + 1
+        let names = key.columns.indices.map { "c\($0 + 1)" }
+        let types = key.columns.map(sqlType)
+        let body = """
+            #variable_conflict use_column
+            BEGIN
+              PERFORM gate.tenant_gate(set_config('app.tenant_ctx', $\(contextArgument), true), false),
+                      set_config('role', '\(ScopedDatabase.tenantRole)', true),
+                      set_config('transaction_read_only', 'on', true);
+              RETURN QUERY SELECT \(zip(names, types).map { "r.\($0)::\($1)" }.joined(separator: ", ")) FROM (
+            \(key.sql)
+              ) AS r (\(names.joined(separator: ", ")));
+            END
+            """
+        let signature = (key.parameterTypes + ["text"]).joined(separator: ", ")
+        let returns = zip(names, types).map { "\($0) \($1)" }.joined(separator: ", ")
+        // The name is a digest of everything the function does, so one name means one function in every process.
+        let digest = SHA256.hash(data: Data((signature + "\n" + returns + "\n" + body).utf8))
+        let name = "tenantscope_read_" + Hex.encode(digest.prefix(16))
+        let definition = """
+            CREATE OR REPLACE FUNCTION pg_temp.\(name)(\(signature)) RETURNS TABLE (\(returns))
+            LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan SET "TimeZone" = 'UTC'
+            AS \(bodyTag)
+            \(body)
+            \(bodyTag)
+            """
+        let arguments = (key.parameterTypes + ["text"]).enumerated().map { "($\($0.offset + 1)::\($0.element))" }
+        return Function(name: name, definition: definition, call: "SELECT * FROM pg_temp.\(name)(\(arguments.joined(separator: ", ")))")
+    }
+
+    /// The SQL type a field's column is cast to: the type ``ReportCell`` decodes it from.
+    private static func sqlType(_ type: ReportDefinition.FieldType) -> String {
+        switch type {
+        case .text: "text"
+        case .integer: "int8"
+        case .number: "float8"
+        case .date: "date"
+        }
+    }
+
+    /// The rows of `statement` in the scope `context` signs, on `connection`, in one round trip once the function exists
+    /// there; nil when reads on this connection run as transactions (see the type's comment). `timeoutMilliseconds`
+    /// bounds the call on the server.
+    func rows(_ statement: BoundStatement, columns: [ReportDefinition.FieldType], context: String, timeoutMilliseconds: String,
+              on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow]? {
+        guard !runsTransactions(on: connection) else { return nil }
+        let function = function(for: statement, columns: columns)
+        let call = BoundStatement(sql: function.call, values: statement.values + [.text(context)])
+        do {
+            try await prepare(function, timeoutMilliseconds: timeoutMilliseconds, on: connection, logger: logger)
+            return try await PreparedStatements.shared.rows(call, on: connection, logger: logger)
+        } catch where Self.sessionLostState(error) {
+            // The session dropped its temporary objects or prepared statements: nothing ran; make them again.
+            logger.notice("The session had lost a read function; creating it again",
+                          metadata: ["db.sqlstate": "\(PreparedStatements.sqlState(of: error) ?? "")"])
+            sessions.update(connection) { $0 = SessionState() }
+        }
+        do {
+            try await prepare(function, timeoutMilliseconds: timeoutMilliseconds, on: connection, logger: logger)
+            return try await PreparedStatements.shared.rows(call, on: connection, logger: logger)
+        } catch where Self.sessionLostState(error) {
+            logger.notice("The session lost a read function again; reads on this connection run as transactions",
+                          metadata: ["db.sqlstate": "\(PreparedStatements.sqlState(of: error) ?? "")"])
+            sessions.update(connection) { $0.runsTransactions = true }
+            return nil
+        }
+    }
+
+    /// Whether reads on `connection` run as scoped transactions instead of calls.
+    func runsTransactions(on connection: PostgresConnection) -> Bool {
+        sessions.read(connection) { $0.runsTransactions }
+    }
+
+    /// Creates `function` on `connection` and sets the session's statement timeout, where not done yet.
+    private func prepare(_ function: Function, timeoutMilliseconds: String, on connection: PostgresConnection, logger: Logger) async throws {
+        let (created, timeout) = sessions.read(connection) { ($0.created.contains(function.name), $0.statementTimeout) }
+        if timeout != timeoutMilliseconds {
+            try await connection.query("SELECT set_config('statement_timeout', \(timeoutMilliseconds), false)", logger: logger)
+            sessions.update(connection) { $0.statementTimeout = timeoutMilliseconds }
+        }
+        if !created {
+            try await connection.query(PostgresQuery(unsafeSQL: function.definition), logger: logger)
+            sessions.update(connection) { _ = $0.created.insert(function.name) }
+        }
+    }
+
+    /// Whether the session no longer has what this process made there: a function (42883) or a prepared statement
+    /// (26000).
+    static func sessionLostState(_ error: any Error) -> Bool {
+        ["42883", "26000"].contains(PreparedStatements.sqlState(of: error))
+    }
+
+    /// Whether `connection` has `function` (for tests).
+    func isCreated(_ function: Function, on connection: PostgresConnection) -> Bool {
+        sessions.read(connection) { $0.created.contains(function.name) }
+    }
+}

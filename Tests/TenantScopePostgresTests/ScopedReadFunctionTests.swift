@@ -1,0 +1,225 @@
+import Foundation
+import PostgresNIO
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
+
+/// A tenant's read in one round trip through its read function (``ScopedReadFunctions``, architecture decision 61):
+/// one exchange instead of four, each tenant answered only its own rows on a shared connection, nothing of the scope
+/// left on the connection after the call, and a session that lost the function served all the same.
+@Suite(.serialized, .freshDatabase) struct ScopedReadFunctionTests {
+    static let learners = PreparedStatementTests.learners
+    static func statement(_ sql: String = learners) -> BoundStatement {
+        ReportRunner.statement(sql, values: ["pattern": .text("%canary-%")])
+    }
+
+    /// Runs `body` on a connection of the tenant login of its own, whose PostgresNIO logs go to `recorder`.
+    static func withRecordedConnection(_ handle: TestDatabase, _ recorder: LogRecorder,
+                                       _ body: (PostgresConnection) async throws -> Void) async throws {
+        try await OneShotConnection.with(handle.database.tenantEndpoint, logger: recorder.logger, body)
+    }
+
+    /// How many statements `work` ran on a connection logging to `recorder`, each in an exchange of its own (PostgresNIO
+    /// syncs after every statement): the server answers each with CommandComplete, which PostgresNIO logs before the
+    /// statement's rows end. (ReadyForQuery, which closes the exchange, may be logged after `work` returned.)
+    static func exchanges(_ recorder: LogRecorder, _ work: () async throws -> Void) async throws -> Int {
+        func count() -> Int { recorder.lines.filter { $0.metadata["psql_message"]?.hasPrefix(".commandComplete") == true }.count }
+        let before = count()
+        try await work()
+        return count() - before
+    }
+
+    static func canaries(_ rows: [PostgresRow]) throws -> [String] {
+        try rows.map { try $0.decode(String.self) }
+    }
+
+    @Test func aReadTakesOneExchangeOnceItsFunctionExistsAndATransactionTakesFour() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let sessions = handle.database.sessions
+        let scope = fixture.a.tenant.id.testScope
+        let recorder = LogRecorder()
+        try await Self.withRecordedConnection(handle, recorder) { connection in
+            var seen: [String] = []
+            let first = try await Self.exchanges(recorder) {
+                seen = try Self.canaries(try await sessions.readRows(scope, Self.statement(), columns: [.text], on: connection,
+                                                                      logger: TestDatabase.logger))
+            }
+            #expect(seen.count == 1 && seen.allSatisfy { $0.contains(fixture.a.canary) })
+            // The first read on the connection also sets the session's timeout and creates the function.
+            #expect(first == 3)
+            for _ in 0..<3 {
+                let later = try await Self.exchanges(recorder) {
+                    seen = try Self.canaries(try await sessions.readRows(scope, Self.statement(), columns: [.text], on: connection,
+                                                                          logger: TestDatabase.logger))
+                }
+                #expect(later == 1)
+                #expect(seen.count == 1 && seen.allSatisfy { $0.contains(fixture.a.canary) })
+            }
+            // The same read in a scoped transaction, also prepared by now: BEGIN, the scope statement, the read, COMMIT.
+            _ = try await sessions.run(.tenant(scope), on: connection, access: .readOnly, statementTimeout: nil, logger: TestDatabase.logger) {
+                try await $0.rows(Self.statement())
+            }
+            let inTransaction = try await Self.exchanges(recorder) {
+                _ = try await sessions.run(.tenant(scope), on: connection, access: .readOnly, statementTimeout: nil, logger: TestDatabase.logger) {
+                    try await $0.rows(Self.statement())
+                }
+            }
+            #expect(inTransaction == 4)
+        }
+    }
+
+    @Test func tenantsTakingTurnsOnOneConnectionEachSeeOnlyTheirOwnRows() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        try await handle.database.tenantPool.client.withConnection { connection in
+            for round in 0..<3 {
+                for member in [fixture.a, fixture.b] {
+                    let seen = try Self.canaries(try await handle.database.sessions.readRows(
+                        member.tenant.id.testScope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
+                    #expect(seen.count == 1, "round \(round): \(seen.count) canary learners")
+                    #expect(seen.allSatisfy { $0.contains(member.canary) }, "round \(round): another tenant's learner is visible")
+                }
+            }
+            // One function served both tenants: it holds no tenant.
+            let functions = try await connection.query("""
+                SELECT count(*)::int FROM pg_proc WHERE pronamespace = pg_my_temp_schema() AND proname LIKE 'tenantscope\\_read\\_%'
+                """, logger: TestDatabase.logger).collect().first!.decode(Int.self)
+            #expect(functions == 1)
+        }
+    }
+
+    @Test func nothingOfTheScopeOutlivesTheCall() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        try await handle.database.tenantPool.client.withConnection { connection in
+            let seen = try Self.canaries(try await handle.database.sessions.readRows(
+                fixture.a.tenant.id.testScope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
+            #expect(seen.count == 1)
+            let after = try await connection.query("""
+                SELECT current_user::text, coalesce(current_setting('app.tenant_ctx', true), ''), current_setting('transaction_read_only'),
+                       current_setting('plan_cache_mode')
+                """, logger: TestDatabase.logger).collect().first!.decode((String, String, String, String).self)
+            #expect(after.0 == handle.database.tenantEndpoint.username)
+            #expect(after.1 == "")
+            #expect(after.2 == "off")
+            #expect(after.3 == "auto")
+            // And the login, outside any scope, may not read the tenant's table at all.
+            let error = await #expect(throws: PSQLError.self) {
+                try await connection.query("SELECT count(*)::int FROM app.learners", logger: TestDatabase.logger).collect()
+            }
+            #expect(error.flatMap { PreparedStatements.sqlState(of: $0) } == "42501")
+        }
+    }
+
+    @Test func aForgedOrMissingContextReadsNothing() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let reads = ScopedReadFunctions.shared
+        try await handle.database.tenantPool.client.withConnection { connection in
+            // A's signed context with B's id put in: its signature no longer matches.
+            let signer = handle.database.sessions.signer
+            let signed = signer.context(for: fixture.a.tenant.id, expiresAt: Date().addingTimeInterval(60))
+            let ofB = signer.context(for: fixture.b.tenant.id, expiresAt: Date().addingTimeInterval(60))
+            let forged = String(ofB.prefix { $0 != "." }) + signed.drop { $0 != "." }
+            #expect(forged != ofB && forged != signed)
+            for context in [forged, "", "not-a-context"] {
+                // Refused (the context check raises) or, without a context, no tenant's rows at all.
+                var seen: [String] = []
+                do {
+                    seen = try Self.canaries(try #require(try await reads.rows(Self.statement(), columns: [.text], context: context,
+                                                                                timeoutMilliseconds: "10000", on: connection, logger: TestDatabase.logger)))
+                } catch let error as PSQLError {
+                    #expect(error.code == .server, "context \(context.prefix(12))…: \(String(reflecting: error))")
+                }
+                #expect(seen.isEmpty, "context \(context.prefix(12))… read \(seen)")
+            }
+            // Control: the signed context itself reads A's row.
+            let seen = try Self.canaries(try #require(try await reads.rows(Self.statement(), columns: [.text], context: signed,
+                                                                           timeoutMilliseconds: "10000", on: connection, logger: TestDatabase.logger)))
+            #expect(seen.count == 1 && seen.allSatisfy { $0.contains(fixture.a.canary) })
+        }
+    }
+
+    @Test func aReadFunctionCannotWrite() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        // A function the tenant role may call that deletes (the derivation queue's drain). (A data-modifying WITH cannot
+        // even be written: the statement becomes a subquery.)
+        let writing = BoundStatement(sql: "SELECT app.derive_queued_learning_facts(10)::text", values: [])
+        try await handle.database.tenantPool.client.withConnection { connection in
+            let error = await #expect(throws: PSQLError.self) {
+                _ = try await handle.database.sessions.readRows(fixture.a.tenant.id.testScope, writing, columns: [.text], on: connection,
+                                                                logger: TestDatabase.logger)
+            }
+            #expect(error.flatMap { PreparedStatements.sqlState(of: $0) } == "25006")
+            let seen = try Self.canaries(try await handle.database.sessions.readRows(
+                fixture.a.tenant.id.testScope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
+            #expect(seen.count == 1)
+        }
+    }
+
+    @Test func aSessionThatLostItsFunctionsCreatesThemAgain() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let scope = fixture.a.tenant.id.testScope
+        try await handle.database.tenantPool.client.withConnection { connection in
+            _ = try await handle.database.sessions.readRows(scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger)
+            for discard in ["DISCARD TEMP", "DISCARD ALL"] {
+                // Behind this process's back: the session drops its temporary functions (and with ALL its prepared statements).
+                try await connection.query(PostgresQuery(unsafeSQL: discard), logger: TestDatabase.logger)
+                let seen = try Self.canaries(try await handle.database.sessions.readRows(
+                    scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
+                #expect(seen.count == 1 && seen.allSatisfy { $0.contains(fixture.a.canary) }, "after \(discard)")
+            }
+        }
+    }
+
+    @Test func aConnectionThatKeepsLosingItsFunctionsReadsInTransactions() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let scope = fixture.a.tenant.id.testScope
+        let recorder = LogRecorder()
+        try await Self.withRecordedConnection(handle, recorder) { connection in
+            // A call that meets 42883 twice, as behind a pooler that sends each statement to any server connection (here:
+            // the statement names a function that does not exist, so the transaction it then runs in fails the same way).
+            let missing = BoundStatement(sql: "SELECT tenantscope_no_such_function()::text", values: [])
+            let error = await #expect(throws: PSQLError.self) {
+                _ = try await handle.database.sessions.readRows(scope, missing, columns: [.text], on: connection, logger: TestDatabase.logger)
+            }
+            #expect(error.flatMap { PreparedStatements.sqlState(of: $0) } == "42883")
+            #expect(ScopedReadFunctions.shared.runsTransactions(on: connection))
+            // The connection still answers, each read in a scoped transaction.
+            _ = try await handle.database.sessions.readRows(scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger)
+            var seen: [String] = []
+            let exchanges = try await Self.exchanges(recorder) {
+                seen = try Self.canaries(try await handle.database.sessions.readRows(
+                    scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
+            }
+            #expect(exchanges == 4)
+            #expect(seen.count == 1 && seen.allSatisfy { $0.contains(fixture.a.canary) })
+        }
+    }
+
+    @Test func theCallIsBoundedByTheReadTimeout() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let signed = handle.database.sessions.signer.context(for: fixture.a.tenant.id, expiresAt: Date().addingTimeInterval(60))
+        try await handle.database.tenantPool.client.withConnection { connection in
+            let slow = BoundStatement(sql: "SELECT pg_sleep(5)::text", values: [])
+            let error = await #expect(throws: PSQLError.self) {
+                _ = try await ScopedReadFunctions.shared.rows(slow, columns: [.text], context: signed, timeoutMilliseconds: "200",
+                                                              on: connection, logger: TestDatabase.logger)
+            }
+            #expect(error.flatMap { PreparedStatements.sqlState(of: $0) } == "57014")
+            // The next read with the pool's own timeout sets it back.
+            let seen = try Self.canaries(try await handle.database.sessions.readRows(
+                fixture.a.tenant.id.testScope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
+            #expect(seen.count == 1)
+            let timeout = try await connection.query("SELECT current_setting('statement_timeout')", logger: TestDatabase.logger)
+                .collect().first!.decode(String.self)
+            #expect(timeout == "2min")
+        }
+    }
+}
