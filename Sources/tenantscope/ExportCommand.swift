@@ -1,8 +1,5 @@
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 import TenantScopeCore
 import TenantScopePostgres
@@ -165,11 +162,11 @@ struct ExportCommand: AsyncParsableCommand {
                 case .file(let file):
                     try FileManager.default.copyItem(at: file, to: target)
                 case .redirect(let url):
-                    let (temporary, response) = try await URLSession.shared.download(from: url)
-                    guard (response as? HTTPURLResponse)?.statusCode == 200 else {
-                        throw TenantScopeError.environment("the object store refused the download")
+                    // Streamed to disk; progress on standard error, as the file may be large.
+                    try await ExportFileDownload.save(url, to: target) { bytes in
+                        let megabytes = (Double(bytes) / 1_048_576 * 10).rounded() / 10
+                        FileHandle.standardError.write(Data("Downloaded \(megabytes) MiB (\(bytes) bytes)\n".utf8))
                     }
-                    try FileManager.default.moveItem(at: temporary, to: target)
                 }
                 return "Saved \(status.rows) rows to \(output)"
             }

@@ -35,6 +35,18 @@ import Testing
                     let (statusCode, body) = try await Self.fetch(location)
                     #expect(statusCode == 200 && body.contains(canary), "\(statusCode): \(body.prefix(300))")
 
+                    // The operator's `export download` follows the same presigned link and saves the same bytes.
+                    let saved = TenantScopeBinary.stateDirectory + "/s3-download-\(id).ndjson"
+                    let cli = try await TenantScopeBinary.run(
+                        ["export", "download", "--tenant", a.tenant.slug.rawValue, id, "--output", saved,
+                         "--export-store", "s3://\(S3ExportStoreTests.bucket)/e2e", "--database-url", try TestDatabase.current.ownerEndpoint.url],
+                        environment: ["AWS_ACCESS_KEY_ID": credentials.accessKeyID, "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
+                                      "AWS_ENDPOINT_URL": moto.endpoint])
+                    #expect(cli.status == 0 && cli.output.contains("Downloaded"), "\(cli.output)")
+                    #expect(FileManager.default.contents(atPath: saved) == Data(body.utf8))
+                    // Nothing but the file is left beside it (the partial file was renamed onto it).
+                    #expect(try FileManager.default.contentsOfDirectory(atPath: TenantScopeBinary.stateDirectory).filter { $0.hasSuffix(".partial") }.isEmpty)
+
                     // B's admin cannot read the job; deleting A empties A's prefix (the presigned URL then finds nothing).
                     _ = try await setup.send(.get, "/api/v1/exports/\(id)", try await setup.headers(setup.fixture.b), expect: .notFound)
                     var platform = HTTPFields()

@@ -283,6 +283,24 @@ import Testing
 
     // MARK: - An unavailable store
 
+    /// `export download` of a presigned link: nothing listening, or a store that never answers, ends the download with an
+    /// error instead of a hang, and leaves no file behind.
+    @Test func aDownloadFromAnUnreachableOrSilentStoreFailsAndLeavesNoFile() async throws {
+        let silent = try SilentListener()
+        defer { silent.stop() }
+        let closedPort = try #require(FreePort.find())
+        let directory = try TestPostgres.makeTemporaryDirectory("download")
+        for port in [closedPort, silent.port] {
+            let target = URL(fileURLWithPath: directory + "/export-\(port).csv")
+            let failure = await #expect(throws: TenantScopeError.self) {
+                try await ExportFileDownload.save(URL(string: "http://127.0.0.1:\(port)/bucket/key?X-Amz-Signature=x")!, to: target,
+                                                  idleTimeout: .seconds(1))
+            }
+            #expect(failure?.description.contains("object store") == true, "\(String(describing: failure))")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+        }
+    }
+
     /// Nothing listening, or a listener that never answers: every operation fails within its timeouts
     /// with ExportStoreUnavailable (HTTP 503), and a failed upload keeps its file.
     @Test func anUnreachableOrSilentStoreIsUnavailableNotAHang() async throws {

@@ -11,9 +11,9 @@ enum TenantScopeBinary {
     /// The state directory commands of this test process use unless they are given one.
     static let stateDirectory: String = (try? TestPostgres.makeTemporaryDirectory("tenantscope-cli-state")) ?? FileManager.default.temporaryDirectory.path
 
-    /// Runs it with `arguments` (no `DATABASE_URL` from the environment) and returns its exit status and
-    /// output (standard error merged in).
-    static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    /// Runs it with `arguments` (no `DATABASE_URL` from the environment, `environment` added) and returns its exit
+    /// status and output (standard error merged in).
+    static func run(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         // Keys and audit checkpoints of commands given only --database-url go to a state directory of
         // the test run, never to the machine's default one.
         // One state directory per database, as a deployment has: audit checkpoints of one database must
@@ -23,6 +23,7 @@ enum TenantScopeBinary {
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = nil
         environment["TENANTSCOPE_STATE_DIR"] = stateDirectory + "/" + database
+        environment.merge(extra) { $1 }
         let result = try await Shell.run(path, arguments, environment: environment, mergingStandardError: true)
         return (result.status, result.output)
     }
