@@ -11,7 +11,9 @@ import TenantScopeCore
 /// and a statement timeout. Row-level security then limits every query in the closure, whether or
 /// not it says `WHERE tenant_id`. Nothing survives `COMMIT`, so a pooled connection carries no scope
 /// into its next use; a session-level value left behind by a bug is masked by the next transaction's
-/// local one.
+/// local one. A tenant report is one call of a session function that sets the same scope in order instead
+/// (``readRows(_:_:columns:logger:)``, ``ScopedReadFunctions``); the only session-level value the helper sets is a
+/// connection's `statement_timeout`, for those calls, which each transaction masks with its own.
 public struct ScopedDatabase: Sendable {
     public enum Access: Sendable {
         case readOnly
@@ -58,6 +60,8 @@ public struct ScopedDatabase: Sendable {
     /// Sends a tenant placed on a dedicated cluster there (architecture decision 49); nil on a dedicated
     /// cluster's own helper, and where no cluster was added.
     let router: ClusterRouter?
+    /// Whether ``readRows(_:_:columns:logger:)`` may call a report's session function (architecture decision 61).
+    let reportFunctions: Bool
 
     public init(tenantPool: DatabasePool, platformPool: DatabasePool, signer: TenantContextSigner, statementTimeout: Duration = .seconds(30),
                 replicas: ReplicaSet? = nil) {
@@ -66,7 +70,8 @@ public struct ScopedDatabase: Sendable {
     }
 
     init(tenantPool: DatabasePool, platformPool: DatabasePool, signer: TenantContextSigner, statementTimeout: Duration, replicas: ReplicaSet?,
-         router: ClusterRouter?) {
+         router: ClusterRouter?, reportFunctions: Bool = true) {
+        self.reportFunctions = reportFunctions
         self.tenantPool = tenantPool
         self.platformPool = platformPool
         self.signer = signer
@@ -185,7 +190,7 @@ public struct ScopedDatabase: Sendable {
             if let cluster = try await dedicatedCluster(for: .tenant(scope), logger: logger) {
                 return try await cluster.readRows(scope, statement, columns: columns, logger: logger)
             }
-            guard replicas == nil, ScopedReadFunctions.canRun(statement) else {
+            guard reportFunctions, replicas == nil, ScopedReadFunctions.canRun(statement) else {
                 let read = try await runHerePreferringReplica(.tenant(scope), statementTimeout: nil, retry: .anywhere, logger: logger) {
                     try await $0.rows(statement)
                 }

@@ -65,6 +65,10 @@ struct ServeCommand: AsyncParsableCommand {
     var reportCacheMb = ReportResultCache.defaultMaximumBytes >> 20
 
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Run each uncached tenant report in one round trip, as a call of a function the tenant login creates in its session's temporary schema (architecture decision 61). Turn off behind a pooler in transaction mode, where a session's functions and statement timeout do not follow its statements."))
+    var reportFunctions = true
+
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
         "Apply each tenant's tier limits: request rates on the API and the LRS, concurrent report work, the tier's connection budget (see `tenantscope tier list`)."))
     var tenantLimits = true
 
@@ -177,7 +181,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     var limits: Database.Limits {
         Database.Limits(acquireTimeout: .milliseconds(Int64(acquireTimeout * 1000)),
-                        statementTimeout: .milliseconds(Int64(statementTimeout * 1000)))
+                        statementTimeout: .milliseconds(Int64(statementTimeout * 1000)), reportFunctions: reportFunctions)
     }
 
     func run() async throws {

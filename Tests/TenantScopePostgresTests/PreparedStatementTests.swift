@@ -102,6 +102,13 @@ import Testing
     }
 
     /// Runs `query` as the database's owner (DDL for a test).
+    /// The rows of `query`, run by the owner on a connection of its own.
+    static func ownerRows(_ handle: TestDatabase, _ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { (connection: PostgresConnection) async throws -> [PostgresRow] in
+            try await connection.query(query, logger: TestDatabase.logger).collect()
+        }
+    }
+
     static func owner(_ handle: TestDatabase, _ query: PostgresQuery) async throws {
         try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { (connection: PostgresConnection) async throws -> Void in
             _ = try await connection.query(query, logger: TestDatabase.logger)

@@ -266,12 +266,20 @@ import Testing
                 }
                 for sql in [query.sql, query.coldSQL].compactMap({ $0 }) {
                     let statement = ReportRunner.statement(sql, request: request, attributes: attributes)
-                    let inOneCall = try await sessions.readRows(scope, statement, columns: query.fields.map(\.type), logger: TestDatabase.logger)
-                        .rows.map { try ReportRunner.cells(of: $0, fields: query.fields) }
-                    let inTransaction = try await sessions.run(.tenant(scope), logger: TestDatabase.logger) { try await $0.rows(statement) }
-                        .map { try ReportRunner.cells(of: $0, fields: query.fields) }
-                    #expect(inOneCall == inTransaction, "\(definition.name) \(known) \(attributes)")
-                    if !inOneCall.isEmpty { nonEmpty += 1 }
+                    let columns = query.fields.map(\.type)
+                    try await f.handle.database.tenantPool.client.withConnection { connection in
+                        let inOneCall = try await sessions.readRows(scope, statement, columns: columns, on: connection, logger: TestDatabase.logger)
+                            .map { try ReportRunner.cells(of: $0, fields: query.fields) }
+                        // It was answered by the report's function, not by a transaction after a fallback.
+                        let function = ScopedReadFunctions.shared.function(for: statement, columns: columns)
+                        #expect(ScopedReadFunctions.shared.isCreated(function, on: connection))
+                        #expect(!ScopedReadFunctions.shared.runsTransactions(on: connection))
+                        let inTransaction = try await sessions.run(.tenant(scope), on: connection, access: .readOnly, statementTimeout: nil,
+                                                                   logger: TestDatabase.logger) { try await $0.rows(statement) }
+                            .map { try ReportRunner.cells(of: $0, fields: query.fields) }
+                        #expect(inOneCall == inTransaction, "\(definition.name) \(known) \(attributes)")
+                        if !inOneCall.isEmpty { nonEmpty += 1 }
+                    }
                 }
             }
         }

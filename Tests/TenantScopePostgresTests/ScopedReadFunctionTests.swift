@@ -124,17 +124,18 @@ import Testing
             let ofB = signer.context(for: fixture.b.tenant.id, expiresAt: Date().addingTimeInterval(60))
             let forged = String(ofB.prefix { $0 != "." }) + signed.drop { $0 != "." }
             #expect(forged != ofB && forged != signed)
-            for context in [forged, "", "not-a-context"] {
-                // Refused (the context check raises) or, without a context, no tenant's rows at all.
-                var seen: [String] = []
-                do {
-                    seen = try Self.canaries(try #require(try await reads.rows(Self.statement(), columns: [.text], context: context,
-                                                                                timeoutMilliseconds: "10000", on: connection, logger: TestDatabase.logger)))
-                } catch let error as PSQLError {
-                    #expect(error.code == .server, "context \(context.prefix(12))…: \(String(reflecting: error))")
+            // A context whose signature does not match is an error (app.current_tenant() raises P0001).
+            for context in [forged, "not-a-context"] {
+                let error = await #expect(throws: PSQLError.self, "context \(context.prefix(12))…") {
+                    _ = try await reads.rows(Self.statement(), columns: [.text], context: context, timeoutMilliseconds: "10000",
+                                             on: connection, logger: TestDatabase.logger)
                 }
-                #expect(seen.isEmpty, "context \(context.prefix(12))… read \(seen)")
+                #expect(error.flatMap { PreparedStatements.sqlState(of: $0) } == "P0001")
             }
+            // No context at all is no tenant: row-level security shows nothing.
+            let none = try #require(try await reads.rows(Self.statement(), columns: [.text], context: "", timeoutMilliseconds: "10000",
+                                                         on: connection, logger: TestDatabase.logger))
+            #expect(none.isEmpty)
             // Control: the signed context itself reads A's row.
             let seen = try Self.canaries(try #require(try await reads.rows(Self.statement(), columns: [.text], context: signed,
                                                                            timeoutMilliseconds: "10000", on: connection, logger: TestDatabase.logger)))
@@ -176,29 +177,89 @@ import Testing
         }
     }
 
-    @Test func aConnectionThatKeepsLosingItsFunctionsReadsInTransactions() async throws {
+    @Test func aReportsOwnMissingFunctionIsItsErrorNotALostReadFunction() async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
         let scope = fixture.a.tenant.id.testScope
-        let recorder = LogRecorder()
-        try await Self.withRecordedConnection(handle, recorder) { connection in
-            // A call that meets 42883 twice, as behind a pooler that sends each statement to any server connection (here:
-            // the statement names a function that does not exist, so the transaction it then runs in fails the same way).
+        try await Self.withRecordedConnection(handle, LogRecorder()) { connection in
+            // 42883 raised inside the report (it names a function that does not exist) is the report's error, raised once.
             let missing = BoundStatement(sql: "SELECT tenantscope_no_such_function()::text", values: [])
             let error = await #expect(throws: PSQLError.self) {
                 _ = try await handle.database.sessions.readRows(scope, missing, columns: [.text], on: connection, logger: TestDatabase.logger)
             }
             #expect(error.flatMap { PreparedStatements.sqlState(of: $0) } == "42883")
-            #expect(ScopedReadFunctions.shared.runsTransactions(on: connection))
-            // The connection still answers, each read in a scoped transaction.
-            _ = try await handle.database.sessions.readRows(scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger)
-            var seen: [String] = []
-            let exchanges = try await Self.exchanges(recorder) {
-                seen = try Self.canaries(try await handle.database.sessions.readRows(
-                    scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
-            }
-            #expect(exchanges == 4)
+            #expect(!ScopedReadFunctions.shared.runsTransactions(on: connection))
+            let seen = try Self.canaries(try await handle.database.sessions.readRows(
+                scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
             #expect(seen.count == 1 && seen.allSatisfy { $0.contains(fixture.a.canary) })
+        }
+    }
+
+    @Test func aSessionThatMayNotCreateFunctionsReadsInTransactions() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let scope = fixture.a.tenant.id.testScope
+        let database = handle.database.tenantEndpoint.database
+        // A hardened database: TEMP taken from PUBLIC, so the tenant login may not create temporary objects.
+        try await PreparedStatementTests.owner(handle, PostgresQuery(unsafeSQL: "REVOKE TEMP ON DATABASE \"\(database)\" FROM PUBLIC"))
+        do {
+            let recorder = LogRecorder()
+            try await Self.withRecordedConnection(handle, recorder) { connection in
+                let first = try Self.canaries(try await handle.database.sessions.readRows(
+                    scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
+                #expect(first.count == 1 && first.allSatisfy { $0.contains(fixture.a.canary) })
+                #expect(ScopedReadFunctions.shared.runsTransactions(on: connection))
+                var seen: [String] = []
+                let exchanges = try await Self.exchanges(recorder) {
+                    seen = try Self.canaries(try await handle.database.sessions.readRows(
+                        scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
+                }
+                #expect(exchanges == 4)
+                #expect(seen.count == 1 && seen.allSatisfy { $0.contains(fixture.a.canary) })
+            }
+        } catch {
+            try await PreparedStatementTests.owner(handle, PostgresQuery(unsafeSQL: "GRANT TEMP ON DATABASE \"\(database)\" TO PUBLIC"))
+            throw error
+        }
+        try await PreparedStatementTests.owner(handle, PostgresQuery(unsafeSQL: "GRANT TEMP ON DATABASE \"\(database)\" TO PUBLIC"))
+    }
+
+    @Test func withReportFunctionsOffAReadIsATransaction() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let database = handle.database
+        // A text of this test's own, so that no other test has made its function.
+        let statement = Self.statement(Self.learners + " -- functions off")
+        let name = ScopedReadFunctions.shared.function(for: statement, columns: [.text]).name
+        func functions() async throws -> Int {
+            try await PreparedStatementTests.ownerRows(handle, "SELECT count(*)::int FROM pg_proc WHERE proname = \(name)").first!.decode(Int.self)
+        }
+        for (on, expected) in [(false, 0), (true, 1)] {
+            let sessions = ScopedDatabase(tenantPool: database.tenantPool, platformPool: database.pool, signer: database.sessions.signer,
+                                          statementTimeout: .seconds(30), replicas: nil, router: nil, reportFunctions: on)
+            let seen = try Self.canaries(try await sessions.readRows(fixture.a.tenant.id.testScope, statement, columns: [.text],
+                                                                      logger: TestDatabase.logger).rows)
+            #expect(seen.count == 1 && seen.allSatisfy { $0.contains(fixture.a.canary) })
+            #expect(try await functions() == expected, "report functions \(on ? "on" : "off")")
+        }
+    }
+
+    @Test func theReportReadsInUTCWhateverTheSessionsZone() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let zone = BoundStatement(sql: "SELECT current_setting('TimeZone')", values: [])
+        try await handle.database.tenantPool.client.withConnection { connection in
+            try await connection.query("SET TimeZone = 'Pacific/Kiritimati'", logger: TestDatabase.logger)
+            let read: [String]
+            do {
+                read = try await handle.database.sessions.readRows(fixture.a.tenant.id.testScope, zone, columns: [.text], on: connection,
+                                                                   logger: TestDatabase.logger).map { try $0.decode(String.self) }
+            } catch {
+                try await connection.query("RESET TimeZone", logger: TestDatabase.logger)
+                throw error
+            }
+            try await connection.query("RESET TimeZone", logger: TestDatabase.logger)
+            #expect(read == ["UTC"])
         }
     }
 

@@ -59,6 +59,15 @@ import Testing
             clusters.database.placement.record(moving.id, on: .pool)
             await #expect(throws: TenantRelocating.self) { try await readCanary() }
             #expect(try await readCanary() == 1)
+            // A tenant report's one call (architecture decision 61) meets the same gate, and is then answered there.
+            let readLearners: @Sendable () async throws -> [String] = {
+                try await clusters.database.sessions.readRows(moving.id.testScope, ScopedReadFunctionTests.statement(), columns: [.text],
+                                                              logger: Self.logger).rows.map { try $0.decode(String.self) }
+            }
+            clusters.database.placement.record(moving.id, on: .pool)
+            await #expect(throws: TenantRelocating.self) { try await readLearners() }
+            let learners = try await readLearners()
+            #expect(learners.count == 1 && learners.allSatisfy { $0.contains(two.a.canary) })
 
             // Keyed learner hashes survive the move (the secret moves too): a catch-up on the new cluster agrees with the copied roll-ups.
             let hashes: @Sendable () async throws -> [String] = {

@@ -195,6 +195,15 @@ import Testing
 
                 // Work over every tenant covers it: a roll-up pass over its queue, a platform report's fan-out.
                 try await RollupService(database: runtime, logger: Self.logger).pass(among: [tenant.id])
+                // Its tenant reports are answered there, each by a call of the report's function on that cluster (decision 61).
+                let active = try await ReportRunner(catalog: try StandardReports.catalog(), database: runtime)
+                    .run("active_learners", in: .tenant(tenant.id.testScope), parameters: [("days", "365")], logger: Self.logger)
+                #expect(!active.rows.isEmpty)
+                let functionsThere = try await OneShotConnection.with(superuser, logger: Self.logger) { connection in
+                    try await connection.query("SELECT count(*)::int FROM pg_proc WHERE proname LIKE 'tenantscope\\_read\\_%'", logger: Self.logger)
+                        .collect().first!.decode(Int.self)
+                }
+                #expect(functionsThere >= 1)
                 let overview = try await ReportRunner(catalog: try StandardReports.catalog(), database: runtime)
                     .run("tenant_overview", in: try Self.platformScope(), parameters: [], logger: Self.logger)
                 #expect(overview.clusters?.answered.contains(used) == true)

@@ -13,7 +13,8 @@ import TenantScopeCore
 ///
 /// ```sql
 /// CREATE OR REPLACE FUNCTION pg_temp.tenantscope_read_<hash>(<the statement's parameter types>, text)
-/// RETURNS TABLE (c1 <type>, …) LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan SET "TimeZone" = 'UTC' AS …
+/// RETURNS TABLE (c1 <type>, …) LANGUAGE plpgsql
+///   SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan SET "TimeZone" = 'UTC' AS …
 ///   PERFORM gate.tenant_gate(set_config('app.tenant_ctx', <last argument>, true), false),
 ///           set_config('role', 'tenantscope_tenant', true), set_config('transaction_read_only', 'on', true);
 ///   RETURN QUERY SELECT r.c1::<type>, … FROM (<the statement>) AS r (c1, …);
@@ -34,10 +35,15 @@ import TenantScopeCore
 /// starts), so the session's value is set to the read's timeout when the function is created there, and again
 /// whenever a read asks for another. Scoped transactions set their own, transaction-local, over it.
 ///
-/// A function or prepared statement the session no longer has (`DISCARD` behind our back: 42883, 26000) is created
-/// again and the call run once more: the failed call ran nothing. Should that fail so too (a pooler in transaction
-/// mode hands each statement to any server connection, so a session's function is not there to call), the connection
-/// runs its reads as scoped transactions from then on (``ScopedDatabase``).
+/// The report's `ORDER BY` sits inside the subquery; PostgreSQL keeps a sorted subquery's order through a plain
+/// projection, and `ReportTests` compares every report's rows, in order, with its answer in a transaction.
+///
+/// A function or prepared statement the session no longer has (`DISCARD` behind our back: 42883 naming the function,
+/// 26000) is created again and the call run once more: the failed call ran nothing. Should that fail so too, or should
+/// the session not be allowed to create the function (no `TEMP` on the database, 42501), the connection runs its reads
+/// as scoped transactions from then on (``ScopedDatabase``). A 42883 raised inside the report is the report's own error.
+/// Behind a pooler in transaction mode, which hands each statement to any server connection, a session's functions
+/// and timeout do not follow its calls: `serve --no-report-functions` turns the calls off.
 final class ScopedReadFunctions: Sendable {
     static let shared = ScopedReadFunctions()
 
@@ -113,7 +119,7 @@ final class ScopedReadFunctions: Sendable {
         let name = "tenantscope_read_" + Hex.encode(digest.prefix(16))
         let definition = """
             CREATE OR REPLACE FUNCTION pg_temp.\(name)(\(signature)) RETURNS TABLE (\(returns))
-            LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan SET "TimeZone" = 'UTC'
+            LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan SET "TimeZone" = 'UTC'
             AS \(bodyTag)
             \(body)
             \(bodyTag)
@@ -140,24 +146,23 @@ final class ScopedReadFunctions: Sendable {
         guard !runsTransactions(on: connection) else { return nil }
         let function = function(for: statement, columns: columns)
         let call = BoundStatement(sql: function.call, values: statement.values + [.text(context)])
-        do {
-            try await prepare(function, timeoutMilliseconds: timeoutMilliseconds, on: connection, logger: logger)
-            return try await PreparedStatements.shared.rows(call, on: connection, logger: logger)
-        } catch where Self.sessionLostState(error) {
-            // The session dropped its temporary objects or prepared statements: nothing ran; make them again.
-            logger.notice("The session had lost a read function; creating it again",
-                          metadata: ["db.sqlstate": "\(PreparedStatements.sqlState(of: error) ?? "")"])
-            sessions.update(connection) { $0 = SessionState() }
+        for attempt in 1...2 {
+            do {
+                guard try await prepare(function, timeoutMilliseconds: timeoutMilliseconds, on: connection, logger: logger) else { return nil }
+                return try await PreparedStatements.shared.rows(call, on: connection, logger: logger)
+            } catch where Self.sessionLost(function, error) {
+                let metadata: Logger.Metadata = ["db.sqlstate": "\(PreparedStatements.sqlState(of: error) ?? "")"]
+                guard attempt == 1 else {
+                    logger.notice("The session lost a read function again; reads on this connection run as transactions", metadata: metadata)
+                    sessions.update(connection) { $0.runsTransactions = true }
+                    return nil
+                }
+                // The session dropped its temporary objects or prepared statements: nothing ran; make them again.
+                logger.notice("The session had lost a read function; creating it again", metadata: metadata)
+                sessions.update(connection) { $0 = SessionState() }
+            }
         }
-        do {
-            try await prepare(function, timeoutMilliseconds: timeoutMilliseconds, on: connection, logger: logger)
-            return try await PreparedStatements.shared.rows(call, on: connection, logger: logger)
-        } catch where Self.sessionLostState(error) {
-            logger.notice("The session lost a read function again; reads on this connection run as transactions",
-                          metadata: ["db.sqlstate": "\(PreparedStatements.sqlState(of: error) ?? "")"])
-            sessions.update(connection) { $0.runsTransactions = true }
-            return nil
-        }
+        return nil
     }
 
     /// Whether reads on `connection` run as scoped transactions instead of calls.
@@ -165,23 +170,37 @@ final class ScopedReadFunctions: Sendable {
         sessions.read(connection) { $0.runsTransactions }
     }
 
-    /// Creates `function` on `connection` and sets the session's statement timeout, where not done yet.
-    private func prepare(_ function: Function, timeoutMilliseconds: String, on connection: PostgresConnection, logger: Logger) async throws {
+    /// Creates `function` on `connection` and sets the session's statement timeout, where not done yet. False when the
+    /// session may not create functions (no `TEMP` on the database, or a read-only session): its reads then run as
+    /// transactions.
+    private func prepare(_ function: Function, timeoutMilliseconds: String, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
         let (created, timeout) = sessions.read(connection) { ($0.created.contains(function.name), $0.statementTimeout) }
+        if !created {
+            do {
+                try await connection.query(PostgresQuery(unsafeSQL: function.definition), logger: logger)
+            } catch where ["42501", "25006"].contains(PreparedStatements.sqlState(of: error)) {
+                logger.notice("This session may not create read functions; reads on this connection run as transactions",
+                              metadata: ["db.sqlstate": "\(PreparedStatements.sqlState(of: error) ?? "")"])
+                sessions.update(connection) { $0.runsTransactions = true }
+                return false
+            }
+            sessions.update(connection) { _ = $0.created.insert(function.name) }
+        }
         if timeout != timeoutMilliseconds {
             try await connection.query("SELECT set_config('statement_timeout', \(timeoutMilliseconds), false)", logger: logger)
             sessions.update(connection) { $0.statementTimeout = timeoutMilliseconds }
         }
-        if !created {
-            try await connection.query(PostgresQuery(unsafeSQL: function.definition), logger: logger)
-            sessions.update(connection) { _ = $0.created.insert(function.name) }
-        }
+        return true
     }
 
-    /// Whether the session no longer has what this process made there: a function (42883) or a prepared statement
-    /// (26000).
-    static func sessionLostState(_ error: any Error) -> Bool {
-        ["42883", "26000"].contains(PreparedStatements.sqlState(of: error))
+    /// Whether the session no longer has what this process made there: `function` itself (42883 naming it; the same
+    /// code raised inside the report is the report's own error) or a prepared statement (26000).
+    static func sessionLost(_ function: Function, _ error: any Error) -> Bool {
+        switch PreparedStatements.sqlState(of: error) {
+        case "26000": true
+        case "42883": (error as? PSQLError)?.serverInfo?[.message]?.contains(function.name) == true
+        default: false
+        }
     }
 
     /// Whether `connection` has `function` (for tests).
