@@ -46,9 +46,10 @@ class Bench(Cluster):
         super().__init__(args.state_dir, args.bin)
         self.args = args
 
-    def serve(self, cache_mb):
+    def serve(self, cache_mb, report_functions=True):
         # Capacity, not a tenant's share of it: limits are measured in bench/noisy-neighbour.
-        return self.start_serve("--report-cache-mb", str(cache_mb), "--no-tenant-limits")
+        flags = ["--report-cache-mb", str(cache_mb), "--no-tenant-limits"]
+        return self.start_serve(*flags, *([] if report_functions else ["--no-report-functions"]))
 
     @staticmethod
     def stop(process):
@@ -70,8 +71,10 @@ class Bench(Cluster):
         result["tenant_statements"] = int(self.psql(
             "SELECT count(*) FROM app.statements s JOIN app.tenants t ON t.id = s.tenant_id WHERE t.slug = 'qb-t001'")[0][0])
         token = self.cli("token", "issue", "--tenant", "qb-t001", "--role", "viewer", "--ttl", "7200").strip().splitlines()[-1]
-        for mode, cache_mb in (("uncached", 0), ("cached", 64)):
-            process, port = self.serve(cache_mb)
+        # "transactions" is the uncached server with its reports run as four-statement transactions instead of one call
+        # each (architecture decision 61): the baseline of the one-call path, measured right after it.
+        for mode, cache_mb, functions in (("uncached", 0, True), ("transactions", 0, False), ("cached", 64, True)):
+            process, port = self.serve(cache_mb, functions)
             try:
                 for report in REPORTS:
                     url = f"http://127.0.0.1:{port}/api/v1/reports/{report}"
@@ -102,7 +105,7 @@ def write_markdown(path, data):
         f"{', working tree with uncommitted changes' if data['git']['dirty'] else ''}), {data['binary']['kind']} binary, {data['cpus']} CPUs. "
         f"Load average (1 min) at start {data['load_average']['start'][0]}, at end {data['load_average']['end'][0]}. "
         "wrk, the server and PostgreSQL share the same two cores, so absolute rates are lower than on a separate client; "
-        "the two modes are measured in the same run, one after the other.",
+        "the modes are measured in the same run, one after the other.",
         "",
         f"Dataset: {data['parameters']['statements']:,} generated statements over {data['parameters']['tenants']} tenants"
         f"{' (the dataset bench/query generated and kept)' if r['generate_s'] is None else ''}; the biggest "
@@ -120,6 +123,23 @@ def write_markdown(path, data):
             c = r["runs"]["cached"][report][str(connections)]
             lines.append(f"| {report} | {connections} | {ms(u['p50_ms'])} | {ms(u['p99_ms'])} | {u['requests_per_second']:,.0f} | "
                          f"{ms(c['p50_ms'])} | {ms(c['p99_ms'])} | {c['requests_per_second']:,.0f} |")
+    if "transactions" in r["runs"]:
+        lines += [
+            "",
+            "Uncached, each report as one call of its session function (the default) against the same server started with "
+            "`--no-report-functions` (each report in a four-statement transaction: `BEGIN`, the scope, the report, `COMMIT`), "
+            "measured right after it (architecture decision 61):",
+            "",
+            "| report | connections | one call p50 ms | one call p99 ms | one call req/s | transactions p50 ms | transactions p99 ms | transactions req/s | req/s ratio |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for report in REPORTS:
+            for connections in CONNECTIONS:
+                u = r["runs"]["uncached"][report][str(connections)]
+                t = r["runs"]["transactions"][report][str(connections)]
+                ratio = u["requests_per_second"] / t["requests_per_second"] if t["requests_per_second"] else float("nan")
+                lines.append(f"| {report} | {connections} | {ms(u['p50_ms'])} | {ms(u['p99_ms'])} | {u['requests_per_second']:,.0f} | "
+                             f"{ms(t['p50_ms'])} | {ms(t['p99_ms'])} | {t['requests_per_second']:,.0f} | **{ratio:.2f}** |")
     bad = [(mode, report, n) for mode, reports in r["runs"].items() for report, cells in reports.items()
            for n, cell in cells.items() if cell["non_2xx"] or cell["socket_errors"]]
     aims = data["aims"]
