@@ -118,13 +118,13 @@ def write_markdown(path, data):
         f"{', working tree with uncommitted changes' if data['git']['dirty'] else ''}), {data['binary']['kind']} binary, {data['cpus']} CPUs. "
         f"Load average (1 min) at start {data['load_average']['start'][0]}, at end {data['load_average']['end'][0]}. "
         "wrk, the server and PostgreSQL share the same two cores, so absolute rates are lower than on a separate client; "
-        "the modes are measured in the same run, one after the other.",
+        "the modes are measured in the same run: uncached and transactions side by side, cell by cell, then cached.",
         "",
         f"Dataset: {data['parameters']['statements']:,} generated statements over {data['parameters']['tenants']} tenants"
         f"{' (the dataset bench/query generated and kept)' if r['generate_s'] is None else ''}; the biggest "
         f"tenant (`qb-t001`, {r['tenant_statements']:,} statements) is asked, with a viewer token, for each report with its catalog "
         f"defaults, {data['parameters']['seconds']} s per cell. \"uncached\" is `serve --report-cache-mb 0` (each request runs its "
-        "scoped transaction on the roll-ups); \"cached\" is the default, where the same question is answered from the "
+        "report on the roll-ups, as one call of the report's function); \"cached\" is the default, where the same question is answered from the "
         "tenant-keyed cache until the tenant's roll-ups change (architecture decision 33).",
         "",
         "| report | connections | uncached p50 ms | uncached p99 ms | uncached req/s | cached p50 ms | cached p99 ms | cached req/s |",
