@@ -109,6 +109,25 @@ def ms(value):
     return "–" if value is None else f"{value:.2f}"
 
 
+def cells(run):
+    """A mode's p50, p99 and rate cells of one table row."""
+    return f"{ms(run['p50_ms'])} | {ms(run['p99_ms'])} | {run['requests_per_second']:,.0f}"
+
+
+def table_rows(runs, first, second, ratio=False):
+    """One row per report and connection count: the two modes' cells, and with `ratio` the first's rate over the second's."""
+    rows = []
+    for report in REPORTS:
+        for connections in CONNECTIONS:
+            a, b = runs[first][report][str(connections)], runs[second][report][str(connections)]
+            row = f"| {report} | {connections} | {cells(a)} | {cells(b)} |"
+            if ratio:
+                rate = a["requests_per_second"] / b["requests_per_second"] if b["requests_per_second"] else float("nan")
+                row += f" **{rate:.2f}** |"
+            rows.append(row)
+    return rows
+
+
 def write_markdown(path, data):
     r = data["result"]
     lines = [
@@ -130,12 +149,7 @@ def write_markdown(path, data):
         "| report | connections | uncached p50 ms | uncached p99 ms | uncached req/s | cached p50 ms | cached p99 ms | cached req/s |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for report in REPORTS:
-        for connections in CONNECTIONS:
-            u = r["runs"]["uncached"][report][str(connections)]
-            c = r["runs"]["cached"][report][str(connections)]
-            lines.append(f"| {report} | {connections} | {ms(u['p50_ms'])} | {ms(u['p99_ms'])} | {u['requests_per_second']:,.0f} | "
-                         f"{ms(c['p50_ms'])} | {ms(c['p99_ms'])} | {c['requests_per_second']:,.0f} |")
+    lines += table_rows(r["runs"], "uncached", "cached")
     if "transactions" in r["runs"]:
         lines += [
             "",
@@ -147,15 +161,9 @@ def write_markdown(path, data):
             "| report | connections | one call p50 ms | one call p99 ms | one call req/s | transactions p50 ms | transactions p99 ms | transactions req/s | req/s ratio |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for report in REPORTS:
-            for connections in CONNECTIONS:
-                u = r["runs"]["uncached"][report][str(connections)]
-                t = r["runs"]["transactions"][report][str(connections)]
-                ratio = u["requests_per_second"] / t["requests_per_second"] if t["requests_per_second"] else float("nan")
-                lines.append(f"| {report} | {connections} | {ms(u['p50_ms'])} | {ms(u['p99_ms'])} | {u['requests_per_second']:,.0f} | "
-                             f"{ms(t['p50_ms'])} | {ms(t['p99_ms'])} | {t['requests_per_second']:,.0f} | **{ratio:.2f}** |")
-    bad = [(mode, report, n) for mode, reports in r["runs"].items() for report, cells in reports.items()
-           for n, cell in cells.items() if cell["non_2xx"] or cell["socket_errors"]]
+        lines += table_rows(r["runs"], "uncached", "transactions", ratio=True)
+    bad = [(mode, report, n) for mode, reports in r["runs"].items() for report, by_connections in reports.items()
+           for n, cell in by_connections.items() if cell["non_2xx"] or cell["socket_errors"]]
     aims = data["aims"]
     lines += [
         "",

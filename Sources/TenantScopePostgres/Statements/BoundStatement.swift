@@ -1,5 +1,4 @@
 import PostgresNIO
-import Synchronization
 import TenantScopeCore
 
 /// SQL with named placeholders (`:name`) and the values bound to them.
@@ -67,16 +66,9 @@ struct BoundStatement: Sendable {
 /// each transaction's first statement; past the bound the memo starts over.
 final class SQLTemplates: Sendable {
     static let shared = SQLTemplates()
-    static let limit = 512
-    private let templates = Mutex<[String: SQLTemplate]>([:])
+    private let templates = BoundedMemo<String, SQLTemplate>(limit: 512)
 
     func template(of text: String) -> SQLTemplate {
-        if let known = templates.withLock({ $0[text] }) { return known }
-        let template = SQLText.template(text)
-        templates.withLock { templates in
-            if templates.count >= Self.limit { templates.removeAll(keepingCapacity: true) }
-            templates[text] = template
-        }
-        return template
+        templates.value(for: text, make: SQLText.template)
     }
 }

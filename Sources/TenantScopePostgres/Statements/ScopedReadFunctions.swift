@@ -2,7 +2,6 @@ import Crypto
 import Foundation
 import Logging
 import PostgresNIO
-import Synchronization
 import TenantScopeCore
 
 /// Runs a tenant's read-only statement in one round trip (architecture decision 61).
@@ -58,15 +57,13 @@ final class ScopedReadFunctions: Sendable {
     private struct SessionState: Sendable {
         var created: Set<String> = []
         var statementTimeout: String?
-        /// The session lost its functions twice in a row: reads run as transactions here.
+        /// The session lost its functions twice in a row, or may not create them: reads run as transactions here.
         var runsTransactions = false
     }
 
-    private let functions = Mutex<[FunctionKey: Function]>([:])
+    /// The texts are the catalog's reports (served and cold), each with the types of its NULL parameters.
+    private let functions = BoundedMemo<FunctionKey, Function>(limit: 512)
     private let sessions = PerConnection(initial: SessionState())
-    /// Bounds the memo of functions: the texts are the catalog's reports (served and cold), each with the types
-    /// of its NULL parameters.
-    static let memoLimit = 512
 
     private struct FunctionKey: Hashable {
         let sql: String
@@ -88,13 +85,7 @@ final class ScopedReadFunctions: Sendable {
         var sql = Substring(statement.sql)
         while let last = sql.last, last.isWhitespace || last == ";" { sql = sql.dropLast() }
         let key = FunctionKey(sql: String(sql), parameterTypes: statement.values.map(\.cast), columns: columns)
-        if let known = functions.withLock({ $0[key] }) { return known }
-        let function = Self.makeFunction(key)
-        functions.withLock { functions in
-            if functions.count >= Self.memoLimit { functions.removeAll(keepingCapacity: true) }
-            functions[key] = function
-        }
-        return function
+        return functions.value(for: key, make: Self.makeFunction)
     }
 
     private static func makeFunction(_ key: FunctionKey) -> Function {
