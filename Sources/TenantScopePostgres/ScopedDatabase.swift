@@ -196,10 +196,8 @@ public struct ScopedDatabase: Sendable {
                 }
                 return (read.result, read.freshness)
             }
-            let rows = try await tenantPool.withConnection(deadline: defaultTimeout + DatabasePool.grace, logger: logger) { [self] connection in
-                try Task.checkCancellation()
-                guard ClientLiveness.current.isConnected else { throw ClientGone() }
-                return try await readRows(scope, statement, columns: columns, on: connection, logger: logger)
+            let rows = try await withLiveConnection(of: tenantPool, timeout: defaultTimeout, logger: logger) { [self] connection in
+                try await readRows(scope, statement, columns: columns, on: connection, logger: logger)
             }
             return (rows, .primary)
         }
@@ -236,11 +234,20 @@ public struct ScopedDatabase: Sendable {
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> Result {
         let timeout = statementTimeout ?? defaultTimeout
-        return try await pool.withConnection(deadline: timeout + DatabasePool.grace, logger: logger) { [self] connection in
-            // A request abandoned while it waited for a connection starts no transaction.
+        return try await withLiveConnection(of: pool, timeout: timeout, logger: logger) { [self] connection in
+            try await run(scope, on: connection, access: access, statementTimeout: timeout, retry: retry, logger: logger, body)
+        }
+    }
+
+    /// Runs `work` on a connection of `pool`, bounded by `timeout` and the pool's grace. A request abandoned while it waited
+    /// for the connection (cancelled, or its client gone) starts nothing on it.
+    private func withLiveConnection<Result: Sendable>(
+        of pool: DatabasePool, timeout: Duration, logger: Logger, _ work: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await pool.withConnection(deadline: timeout + DatabasePool.grace, logger: logger) { connection in
             try Task.checkCancellation()
             guard ClientLiveness.current.isConnected else { throw ClientGone() }
-            return try await run(scope, on: connection, access: access, statementTimeout: timeout, retry: retry, logger: logger, body)
+            return try await work(connection)
         }
     }
 

@@ -81,14 +81,14 @@ final class ScopedReadFunctions: Sendable {
 
     /// The function that runs `statement` and returns `columns`.
     func function(for statement: BoundStatement, columns: [ReportDefinition.FieldType]) -> Function {
-        // A trailing semicolon would end the subquery the statement becomes.
-        var sql = Substring(statement.sql)
-        while let last = sql.last, last.isWhitespace || last == ";" { sql = sql.dropLast() }
-        let key = FunctionKey(sql: String(sql), parameterTypes: statement.values.map(\.cast), columns: columns)
+        let key = FunctionKey(sql: statement.sql, parameterTypes: statement.values.map(\.cast), columns: columns)
         return functions.value(for: key, make: Self.makeFunction)
     }
 
     private static func makeFunction(_ key: FunctionKey) -> Function {
+        // A trailing semicolon would end the subquery the statement becomes.
+        var sql = Substring(key.sql)
+        while let last = sql.last, last.isWhitespace || last == ";" { sql = sql.dropLast() }
         let contextArgument = key.parameterTypes.count + 1
         let names = key.columns.indices.map { "c\($0 + 1)" }
         let types = key.columns.map(sqlType)
@@ -99,7 +99,7 @@ final class ScopedReadFunctions: Sendable {
                       set_config('role', '\(ScopedDatabase.tenantRole)', true),
                       set_config('transaction_read_only', 'on', true);
               RETURN QUERY SELECT \(zip(names, types).map { "r.\($0)::\($1)" }.joined(separator: ", ")) FROM (
-            \(key.sql)
+            \(sql)
               ) AS r (\(names.joined(separator: ", ")));
             END
             """
