@@ -90,17 +90,17 @@ public final class Database: Sendable {
 
     /// How long the server waits on PostgreSQL: for a connection, and for a statement (request work;
     /// background rebuilds set their own). A use that exceeds either is a 503, never a hang. Carried with them to every
-    /// cluster: whether tenant reports run as one call of a session function (``ScopedReadFunctions``).
+    /// cluster: whether tenant reports and statement batches run as one call of a session function (``SessionFunctions``).
     public struct Limits: Sendable {
         public var acquireTimeout: Duration
         public var statementTimeout: Duration
-        public var reportFunctions: Bool
+        public var sessionFunctions: Bool
 
         public init(acquireTimeout: Duration = DatabasePool.defaultAcquireTimeout, statementTimeout: Duration = .seconds(30),
-                    reportFunctions: Bool = true) {
+                    sessionFunctions: Bool = true) {
             self.acquireTimeout = acquireTimeout
             self.statementTimeout = statementTimeout
-            self.reportFunctions = reportFunctions
+            self.sessionFunctions = sessionFunctions
         }
     }
 
@@ -213,7 +213,7 @@ public final class Database: Sendable {
         let router = dedicated.map { [pool] in ClusterRouter(placement: placement, dedicated: $0, control: pool) }
         self.sessions = ScopedDatabase(tenantPool: tenantPool, platformPool: pool, signer: try TenantContextSigner(keyHex: contextKeyHex),
                                        statementTimeout: limits.statementTimeout, replicas: replicaSet, router: router,
-                                       reportFunctions: limits.reportFunctions)
+                                       sessionFunctions: limits.sessionFunctions)
         self.tenants = TenantDirectory(pool: pool, dedicated: dedicated)
         self.audit = AuditLog(pool: pool, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
         self.credentialState = CredentialStateStore(pool: pool, placement: placement)

@@ -12,8 +12,10 @@ import TenantScopeCore
 /// not it says `WHERE tenant_id`. Nothing survives `COMMIT`, so a pooled connection carries no scope
 /// into its next use; a session-level value left behind by a bug is masked by the next transaction's
 /// local one. A tenant report is one call of a session function that sets the same scope in order instead
-/// (``readRows(_:_:columns:logger:)``, ``ScopedReadFunctions``); the only session-level value the helper sets is a
-/// connection's `statement_timeout`, for those calls, which each transaction masks with its own.
+/// (``readRows(_:_:columns:logger:)``, ``ScopedReadFunctions``), and a statement batch one call of a function that
+/// sets the scope for a write (``write(_:calling:values:decode:orInTransaction:logger:)``, ``StatementIngest``); the
+/// only session-level value the helper sets is a connection's `statement_timeout`, for those calls, which each
+/// transaction masks with its own.
 public struct ScopedDatabase: Sendable {
     public enum Access: Sendable {
         case readOnly
@@ -60,8 +62,9 @@ public struct ScopedDatabase: Sendable {
     /// Sends a tenant placed on a dedicated cluster there (architecture decision 49); nil on a dedicated
     /// cluster's own helper, and where no cluster was added.
     let router: ClusterRouter?
-    /// Whether ``readRows(_:_:columns:logger:)`` may call a report's session function (architecture decision 61).
-    let reportFunctions: Bool
+    /// Whether tenant reads (``readRows(_:_:columns:logger:)``) and writes (``write(_:calling:values:decode:orInTransaction:logger:)``)
+    /// may call session functions (architecture decisions 61 and 62).
+    let sessionFunctions: Bool
 
     public init(tenantPool: DatabasePool, platformPool: DatabasePool, signer: TenantContextSigner, statementTimeout: Duration = .seconds(30),
                 replicas: ReplicaSet? = nil) {
@@ -70,8 +73,8 @@ public struct ScopedDatabase: Sendable {
     }
 
     init(tenantPool: DatabasePool, platformPool: DatabasePool, signer: TenantContextSigner, statementTimeout: Duration, replicas: ReplicaSet?,
-         router: ClusterRouter?, reportFunctions: Bool = true) {
-        self.reportFunctions = reportFunctions
+         router: ClusterRouter?, sessionFunctions: Bool = true) {
+        self.sessionFunctions = sessionFunctions
         self.tenantPool = tenantPool
         self.platformPool = platformPool
         self.signer = signer
@@ -190,7 +193,7 @@ public struct ScopedDatabase: Sendable {
             if let cluster = try await dedicatedCluster(for: .tenant(scope), logger: logger) {
                 return try await cluster.readRows(scope, statement, columns: columns, logger: logger)
             }
-            guard reportFunctions, replicas == nil, ScopedReadFunctions.canRun(statement) else {
+            guard sessionFunctions, replicas == nil, ScopedReadFunctions.canRun(statement) else {
                 let read = try await runHerePreferringReplica(.tenant(scope), statementTimeout: nil, retry: .anywhere, logger: logger) {
                     try await $0.rows(statement)
                 }
@@ -214,6 +217,46 @@ public struct ScopedDatabase: Sendable {
         return try await run(.tenant(scope), on: connection, access: .readOnly, statementTimeout: nil, retry: .anywhere, logger: logger) {
             try await $0.rows(statement)
         }
+    }
+
+    /// Runs one tenant write as a call of its session function (``SessionFunctions``, architecture decision 62): one
+    /// round trip, `function` called with `values` and then the signed context, its rows handed to `decode`. The call is
+    /// a transaction of its own, so `function` must do all that `fallback` does; `fallback` runs instead, in a read-write
+    /// scoped transaction, where this helper or the connection runs transactions. The scope, the tenant gate (asked for a
+    /// write) and the default statement timeout are the same either way.
+    func write<Result: Sendable>(
+        _ scope: TenantScope, calling function: SessionFunctions.Function, values: [BoundStatement.Value],
+        decode: @escaping @Sendable ([PostgresRow]) throws -> Result,
+        orInTransaction fallback: @escaping @Sendable (ScopedConnection) async throws -> Result, logger: Logger
+    ) async throws -> Result {
+        try await refreshingPlacementOnRefusal(.tenant(scope)) {
+            if let cluster = try await dedicatedCluster(for: .tenant(scope), logger: logger) {
+                return try await cluster.write(scope, calling: function, values: values, decode: decode, orInTransaction: fallback, logger: logger)
+            }
+            guard sessionFunctions else {
+                return try await run(.tenant(scope), on: tenantPool, access: .readWrite, statementTimeout: nil, retry: .beforeBody, logger: logger,
+                                     fallback)
+            }
+            return try await withLiveConnection(of: tenantPool, timeout: defaultTimeout, logger: logger) { [self] connection in
+                try await write(scope, calling: function, values: values, decode: decode, orInTransaction: fallback, on: connection, logger: logger)
+            }
+        }
+    }
+
+    /// ``write(_:calling:values:decode:orInTransaction:logger:)`` on a given connection (the pool's, or a test's).
+    func write<Result: Sendable>(
+        _ scope: TenantScope, calling function: SessionFunctions.Function, values: [BoundStatement.Value],
+        decode: ([PostgresRow]) throws -> Result, orInTransaction fallback: (ScopedConnection) async throws -> Result,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> Result {
+        let context = signer.context(for: scope.tenant, expiresAt: Date().addingTimeInterval(300))
+        let call = BoundStatement(sql: function.call, values: values + [.text(context)])
+        if sessionFunctions,
+           let rows = try await SessionFunctions.shared.rows(of: call, function, timeoutMilliseconds: Self.milliseconds(defaultTimeout),
+                                                             on: connection, logger: logger) {
+            return try decode(rows)
+        }
+        return try await run(.tenant(scope), on: connection, access: .readWrite, statementTimeout: nil, logger: logger, fallback)
     }
 
     static func milliseconds(_ timeout: Duration) -> String {

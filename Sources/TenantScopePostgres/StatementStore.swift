@@ -8,7 +8,8 @@ import TenantScopeCore
 ///
 /// A batch is one transaction: it inserts every new statement with one multi-row `INSERT`, refuses the
 /// whole batch when a stored statement with the same id differs (409), applies voiding, and queues the
-/// touched actors for derivation (`app.learning_facts_queue`) before it commits. Learners, courses,
+/// touched actors for derivation (`app.learning_facts_queue`) before it commits. It is one call of a session
+/// function where it can be (``StatementIngest``, architecture decision 62), a scoped transaction otherwise. Learners, courses,
 /// enrollments and the daily roll-ups follow through the roll-up service, within one of its intervals.
 public struct StatementStore: Sendable {
     let sessions: ScopedDatabase
@@ -42,17 +43,51 @@ public struct StatementStore: Sendable {
 
     /// Stores a batch and the content of its attachments (`attachments`, already matched to the batch by
     /// ``StatementAttachments``) in one transaction: all of it or none.
+    ///
+    /// A batch without attachments is one call of the session function ``StatementIngest/function`` (one round trip,
+    /// architecture decision 62), which runs what the scoped transaction below runs and raises where it throws; where
+    /// the helper or the connection runs transactions (``SessionFunctions``), and for attachments, it is that
+    /// transaction: the insert, the conflict check, the voiding, in four or more round trips.
     public func store(
         _ batch: [PreparedStatement], attachments: [AttachmentContent] = [], in scope: TenantScope, logger: Logger
     ) async throws -> StoreOutcome {
-        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+        guard attachments.isEmpty, !batch.isEmpty else {
+            return try await sessions.run(scope, access: .readWrite, logger: logger, Self.inTransaction(batch, attachments: attachments))
+        }
+        return try await storeByCall(batch, in: scope, on: nil, logger: logger)
+    }
+
+    /// Stores `batch` as one call of ``StatementIngest/function`` on `connection` (a test's), or on one of the pool's.
+    func storeByCall(_ batch: [PreparedStatement], in scope: TenantScope, on connection: PostgresConnection?, logger: Logger)
+        async throws -> StoreOutcome {
+        let values = StatementIngest.values(batch, queueingDerivation: true, storedInTransaction: true)
+        let decode: @Sendable ([PostgresRow]) throws -> StoreOutcome = { rows in
+            StoreOutcome(ids: batch.map(\.id), stored: try rows.first?.decode([UUID].self).count ?? 0)
+        }
+        do {
+            if let connection {
+                return try await sessions.write(scope, calling: StatementIngest.function, values: values, decode: decode,
+                                                orInTransaction: Self.inTransaction(batch), on: connection, logger: logger)
+            }
+            return try await sessions.write(scope, calling: StatementIngest.function, values: values, decode: decode,
+                                            orInTransaction: Self.inTransaction(batch), logger: logger)
+        } catch {
+            throw StatementIngest.refusal(error, batch: batch) ?? error
+        }
+    }
+
+    /// Stores `batch` and `attachments` in the scoped transaction of `connection`: the insert, the conflict check where a
+    /// statement was not new, the voiding.
+    static func inTransaction(_ batch: [PreparedStatement], attachments: [AttachmentContent] = [])
+        -> @Sendable (ScopedConnection) async throws -> StoreOutcome {
+        { connection in
             try await AttachmentStore.insert(attachments, on: connection)
-            let inserted = try await Self.insert(batch, queueingDerivation: true, storedInTransaction: true, on: connection)
+            let inserted = try await insert(batch, queueingDerivation: true, storedInTransaction: true, on: connection)
             if inserted.count < batch.count {
-                try await Self.refuseConflicts(batch, inserted: inserted, on: connection)
+                try await refuseConflicts(batch, inserted: inserted, on: connection)
             }
             let newStatements = batch.filter { inserted.contains($0.id) }
-            try await Self.applyVoiding(newStatements, on: connection)
+            try await applyVoiding(newStatements, on: connection)
             return StoreOutcome(ids: batch.map(\.id), stored: newStatements.count)
         }
     }
@@ -65,6 +100,7 @@ public struct StatementStore: Sendable {
     /// how many counted statements each actor gained on each day (`app.rollup_queue`, decisions 32 and 54),
     /// which the service adds to the learner-day roll-ups without reading the statements again. The queue
     /// rows commit or roll back with the statements, so nothing ingested is ever missed or counted twice.
+    /// The text is ``StatementIngest/insertStatements``, which the session function runs too.
     ///
     /// With `storedInTransaction`, `stored` is the database's clock inside this transaction (one
     /// microsecond apart, in batch order), written into both the column and the statement's JSON, and
@@ -80,51 +116,11 @@ public struct StatementStore: Sendable {
         _ batch: [PreparedStatement], queueingDerivation: Bool, storedInTransaction: Bool = false, on connection: ScopedConnection
     ) async throws -> Set<UUID> {
         guard !batch.isEmpty else { return [] }
-        let iso: (Date) -> String = ISO8601Timestamp.formatMicroseconds
-        let storedTexts = storedInTransaction ? batch.map { _ in "" } : batch.map(\.storedText)
-        let rows = try await connection.query("""
-            WITH clock AS MATERIALIZED (SELECT clock_timestamp() AS now),
-            input AS (
-              SELECT s.*, coalesce(nullif(s.st, '')::timestamptz, (SELECT c.now FROM clock c) + (s.n - 1) * interval '1 microsecond') AS stored_at
-              FROM unnest(\(batch.map(\.id)), \(batch.map(\.json)), \(batch.map(\.facts.actorKey)),
-                          \(batch.map { $0.facts.actorName ?? "" }), \(batch.map(\.facts.verbID)), \(batch.map(\.facts.objectID)),
-                          \(batch.map { $0.facts.objectType ?? "" }), \(batch.map { $0.facts.course?.iri ?? "" }),
-                          \(batch.map { $0.facts.course?.title ?? "" }), \(batch.map { $0.facts.registration?.uuidString ?? "" }),
-                          \(batch.map { iso($0.facts.timestamp) }), \(storedTexts),
-                          \(batch.map(\.facts.completesCourse)), \(batch.map { $0.facts.cohort ?? "" }),
-                          \(batch.map { $0.facts.learnerRegion ?? "" }), \(batch.map { $0.facts.voidedStatementID?.uuidString ?? "" }),
-                          \(batch.map(\.senderGaveTimestamp)))
-                   WITH ORDINALITY AS s(i, j, a, an, v, o, t, c, ct, r, ts, st, cc, h, lr, vd, tg, n)
-            ), inserted AS (
-              INSERT INTO app.statements
-                (tenant_id, id, statement, actor_key, actor_name, verb_id, object_id, object_type, course_iri, course_title,
-                 registration, "timestamp", stored, completes_course, cohort, learner_region, voids, voided)
-              SELECT (SELECT app.current_tenant()), x.i,
-                     x.j::jsonb || jsonb_build_object('stored', to_char(x.stored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
-                       || CASE WHEN x.tg THEN '{}'::jsonb
-                               ELSE jsonb_build_object('timestamp', to_char(x.stored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) END,
-                     x.a, nullif(x.an, ''), x.v, x.o, nullif(x.t, ''), nullif(x.c, ''), nullif(x.ct, ''),
-                     nullif(x.r, '')::uuid, CASE WHEN x.tg THEN x.ts::timestamptz ELSE x.stored_at END, x.stored_at, x.cc,
-                     nullif(x.h, ''), nullif(x.lr, ''), nullif(x.vd, '')::uuid,
-                     x.vd = '' AND EXISTS (SELECT 1 FROM app.statements earlier WHERE earlier.voids = x.i)
-              FROM input x
-              ON CONFLICT (tenant_id, id) DO NOTHING
-              RETURNING id, actor_key, voids, voided, "timestamp", stored
-            ), queued AS (
-              INSERT INTO app.learning_facts_queue (tenant_id, actor_key, stored_from)
-              SELECT (SELECT app.current_tenant()), actor_key, min(stored) FROM inserted
-              WHERE voids IS NULL AND \(queueingDerivation)
-              GROUP BY 2
-            ), queued_days AS (
-              INSERT INTO app.rollup_queue (tenant_id, day, actor_key, statements)
-              SELECT (SELECT app.current_tenant()), ("timestamp" AT TIME ZONE 'UTC')::date, actor_key, count(*) FROM inserted
-              WHERE voids IS NULL AND NOT voided AND \(queueingDerivation)
-              GROUP BY 2, 3
-            )
-            SELECT id FROM inserted
-            """)
+        let statement = BoundStatement(
+            sql: StatementIngest.insertStatements + "\nSELECT id FROM inserted",
+            values: StatementIngest.values(batch, queueingDerivation: queueingDerivation, storedInTransaction: storedInTransaction))
         var ids = Set<UUID>()
-        for try await id in rows.decode(UUID.self) { ids.insert(id) }
+        for try await id in try await connection.query(statement).decode(UUID.self) { ids.insert(id) }
         return ids
     }
 
@@ -133,20 +129,12 @@ public struct StatementStore: Sendable {
     /// gave none) do not count as differences.
     static func refuseConflicts(_ batch: [PreparedStatement], inserted: Set<UUID>, on connection: ScopedConnection) async throws {
         let resent = batch.enumerated().filter { !inserted.contains($0.element.id) }
-        let rows = try await connection.query("""
-            SELECT n.ord
-            FROM unnest(\(resent.map(\.offset)), \(resent.map(\.element.id)), \(resent.map(\.element.json)),
-                        \(resent.map(\.element.senderGaveTimestamp))) AS n(ord, id, j, ts)
-            JOIN app.statements s ON s.id = n.id
-            WHERE (s.statement - ARRAY['stored', 'authority', 'version'] - CASE WHEN n.ts THEN '{}'::text[] ELSE ARRAY['timestamp'] END)
-                  IS DISTINCT FROM
-                  (n.j::jsonb - ARRAY['stored', 'authority', 'version'] - CASE WHEN n.ts THEN '{}'::text[] ELSE ARRAY['timestamp'] END)
-            ORDER BY n.ord
-            LIMIT 1
-            """)
-        if let index = try await rows.collect().first?.decode(Int.self) {
-            let name = batch.count == 1 ? "statement" : "statements[\(index)]"
-            throw TenantScopeError.conflict("\(name): a different statement with the id \(batch[index].id.uuidString.lowercased()) is already stored")
+        let statement = BoundStatement(sql: StatementIngest.firstConflict, values: [
+            .integerArray(resent.map(\.offset)), .uuidArray(resent.map(\.element.id)), .textArray(resent.map(\.element.json)),
+            .booleanArray(resent.map(\.element.senderGaveTimestamp)),
+        ])
+        if let position = try await connection.query(statement).collect().first?.decode(Int.self) {
+            throw StatementIngest.conflict(at: position, in: batch)
         }
     }
 
@@ -162,8 +150,7 @@ public struct StatementStore: Sendable {
             SELECT id FROM app.statements WHERE id = ANY (\(targets)) AND voids IS NOT NULL LIMIT 1
             """).collect().first?.decode(UUID.self)
         if let refused {
-            throw TenantScopeError.invalidInput(
-                "statement \(refused.uuidString.lowercased()) is itself a voiding statement and cannot be voided")
+            throw StatementIngest.voidsVoiding(refused.uuidString)
         }
         // A target stored by a transaction still running is missed here; the next roll-up pass voids it (migration 33).
         try await connection.query("SELECT app.void_statements(\(targets))")

@@ -64,9 +64,10 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "MiB"))
     var reportCacheMb = ReportResultCache.defaultMaximumBytes >> 20
 
-    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
-        "Run each uncached tenant report in one round trip, as a call of a function the tenant login creates in its session's temporary schema (architecture decision 61). Turn off behind a pooler in transaction mode, where a session's functions and statement timeout do not follow its statements."))
-    var reportFunctions = true
+    // `--report-functions` was this flag's name before statement batches used session functions too.
+    @Flag(name: [.customLong("session-functions"), .customLong("report-functions")], inversion: .prefixedNo, help: ArgumentHelp(
+        "Run each uncached tenant report and each LRS statement batch in one round trip, as a call of a function the tenant login creates in its session's temporary schema (architecture decisions 61 and 62). Turn off behind a pooler in transaction mode, where a session's functions and statement timeout do not follow its statements."))
+    var sessionFunctions = true
 
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
         "Apply each tenant's tier limits: request rates on the API and the LRS, concurrent report work, the tier's connection budget (see `tenantscope tier list`)."))
@@ -181,7 +182,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     var limits: Database.Limits {
         Database.Limits(acquireTimeout: .milliseconds(Int64(acquireTimeout * 1000)),
-                        statementTimeout: .milliseconds(Int64(statementTimeout * 1000)), reportFunctions: reportFunctions)
+                        statementTimeout: .milliseconds(Int64(statementTimeout * 1000)), sessionFunctions: sessionFunctions)
     }
 
     func run() async throws {

@@ -236,7 +236,7 @@ import Testing
         }
         for (on, expected) in [(false, 0), (true, 1)] {
             let sessions = ScopedDatabase(tenantPool: database.tenantPool, platformPool: database.pool, signer: database.sessions.signer,
-                                          statementTimeout: .seconds(30), replicas: nil, router: nil, reportFunctions: on)
+                                          statementTimeout: .seconds(30), replicas: nil, router: nil, sessionFunctions: on)
             let seen = try Self.canaries(try await sessions.readRows(fixture.a.tenant.id.testScope, statement, columns: [.text],
                                                                       logger: TestDatabase.logger).rows)
             #expect(seen.count == 1 && seen.allSatisfy { $0.contains(fixture.a.canary) })

@@ -1,3 +1,4 @@
+import Foundation
 import PostgresNIO
 import TenantScopeCore
 
@@ -14,6 +15,9 @@ struct BoundStatement: Sendable {
         case text(String?)
         case boolean(Bool)
         case textArray([String])
+        case integerArray([Int])
+        case uuidArray([UUID])
+        case booleanArray([Bool])
 
         var cast: String {
             switch self {
@@ -21,6 +25,9 @@ struct BoundStatement: Sendable {
             case .text: "text"
             case .boolean: "boolean"
             case .textArray: "text[]"
+            case .integerArray: "int8[]"
+            case .uuidArray: "uuid[]"
+            case .booleanArray: "boolean[]"
             }
         }
     }
@@ -50,6 +57,9 @@ struct BoundStatement: Sendable {
             case .text(let text?): bindings.append(text)
             case .boolean(let flag): bindings.append(flag)
             case .textArray(let array): bindings.append(array)
+            case .integerArray(let array): bindings.append(array)
+            case .uuidArray(let array): bindings.append(array)
+            case .booleanArray(let array): bindings.append(array)
             case .integer(nil), .text(nil): bindings.appendNull()
             }
         }

@@ -30,40 +30,20 @@ import TenantScopeCore
 /// lets the login do nothing it could not already do in a transaction of its own. The report's columns are cast to
 /// the types its fields are decoded as, since `RETURN QUERY` needs the declared types exactly.
 ///
-/// A function call cannot lower `statement_timeout` for itself (PostgreSQL arms the timer as the statement
-/// starts), so the session's value is set to the read's timeout when the function is created there, and again
-/// whenever a read asks for another. Scoped transactions set their own, transaction-local, over it.
-///
 /// The report's `ORDER BY` sits inside the subquery; PostgreSQL keeps a sorted subquery's order through a plain
 /// projection, and `ReportTests` compares every report's rows, in order, with its answer in a transaction.
 ///
-/// A function or prepared statement the session no longer has (`DISCARD` behind our back: 42883 naming the function,
-/// 26000) is created again and the call run once more: the failed call ran nothing. Should that fail so too, or should
-/// the session not be allowed to create the function (no `TEMP` on the database, 42501), the connection runs its reads
-/// as scoped transactions from then on (``ScopedDatabase``). A 42883 raised inside the report is the report's own error.
-/// Behind a pooler in transaction mode, which hands each statement to any server connection, a session's functions
-/// and timeout do not follow its calls: `serve --no-report-functions` turns the calls off.
+/// Which functions a session has, its statement timeout, and what happens when it loses them or may not create them is
+/// ``SessionFunctions``' business. Behind a pooler in transaction mode, which hands each statement to any server
+/// connection, a session's functions and timeout do not follow its calls: `serve --no-session-functions` turns the
+/// calls off.
 final class ScopedReadFunctions: Sendable {
     static let shared = ScopedReadFunctions()
 
-    /// A statement's function: its name and the SQL that creates it.
-    struct Function: Sendable {
-        let name: String
-        let definition: String
-        /// The call, with the statement's parameters and then the signed context as placeholders.
-        let call: String
-    }
-
-    private struct SessionState: Sendable {
-        var created: Set<String> = []
-        var statementTimeout: String?
-        /// The session lost its functions twice in a row, or may not create them: reads run as transactions here.
-        var runsTransactions = false
-    }
+    typealias Function = SessionFunctions.Function
 
     /// The texts are the catalog's reports (served and cold), each with the types of its NULL parameters.
     private let functions = BoundedMemo<FunctionKey, Function>(limit: 512)
-    private let sessions = PerConnection(initial: SessionState())
 
     private struct FunctionKey: Hashable {
         let sql: String
@@ -130,72 +110,22 @@ final class ScopedReadFunctions: Sendable {
     }
 
     /// The rows of `statement` in the scope `context` signs, on `connection`, in one round trip once the function exists
-    /// there; nil when reads on this connection run as transactions (see the type's comment). `timeoutMilliseconds`
-    /// bounds the call on the server.
+    /// there; nil when this connection runs transactions (``SessionFunctions``). `timeoutMilliseconds` bounds the call on
+    /// the server.
     func rows(_ statement: BoundStatement, columns: [ReportDefinition.FieldType], context: String, timeoutMilliseconds: String,
               on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow]? {
-        guard !runsTransactions(on: connection) else { return nil }
         let function = function(for: statement, columns: columns)
         let call = BoundStatement(sql: function.call, values: statement.values + [.text(context)])
-        for attempt in 1...2 {
-            do {
-                guard try await prepare(function, timeoutMilliseconds: timeoutMilliseconds, on: connection, logger: logger) else { return nil }
-                return try await PreparedStatements.shared.rows(call, on: connection, logger: logger)
-            } catch where Self.sessionLost(function, error) {
-                let metadata: Logger.Metadata = ["db.sqlstate": "\(PreparedStatements.sqlState(of: error) ?? "")"]
-                guard attempt == 1 else {
-                    logger.notice("The session lost a read function again; reads on this connection run as transactions", metadata: metadata)
-                    sessions.update(connection) { $0.runsTransactions = true }
-                    return nil
-                }
-                // The session dropped its temporary objects or prepared statements: nothing ran; make them again.
-                logger.notice("The session had lost a read function; creating it again", metadata: metadata)
-                sessions.update(connection) { $0 = SessionState() }
-            }
-        }
-        return nil
+        return try await SessionFunctions.shared.rows(of: call, function, timeoutMilliseconds: timeoutMilliseconds, on: connection, logger: logger)
     }
 
     /// Whether reads on `connection` run as scoped transactions instead of calls.
     func runsTransactions(on connection: PostgresConnection) -> Bool {
-        sessions.read(connection) { $0.runsTransactions }
-    }
-
-    /// Creates `function` on `connection` and sets the session's statement timeout, where not done yet. False when the
-    /// session may not create functions (no `TEMP` on the database, or a read-only session): its reads then run as
-    /// transactions.
-    private func prepare(_ function: Function, timeoutMilliseconds: String, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        let (created, timeout) = sessions.read(connection) { ($0.created.contains(function.name), $0.statementTimeout) }
-        if !created {
-            do {
-                try await connection.query(PostgresQuery(unsafeSQL: function.definition), logger: logger)
-            } catch where ["42501", "25006"].contains(PreparedStatements.sqlState(of: error)) {
-                logger.notice("This session may not create read functions; reads on this connection run as transactions",
-                              metadata: ["db.sqlstate": "\(PreparedStatements.sqlState(of: error) ?? "")"])
-                sessions.update(connection) { $0.runsTransactions = true }
-                return false
-            }
-            sessions.update(connection) { _ = $0.created.insert(function.name) }
-        }
-        if timeout != timeoutMilliseconds {
-            try await connection.query("SELECT set_config('statement_timeout', \(timeoutMilliseconds), false)", logger: logger)
-            sessions.update(connection) { $0.statementTimeout = timeoutMilliseconds }
-        }
-        return true
-    }
-
-    /// Whether the session no longer has what this process made there: `function` itself (42883 naming it; the same
-    /// code raised inside the report is the report's own error) or a prepared statement (26000).
-    static func sessionLost(_ function: Function, _ error: any Error) -> Bool {
-        switch PreparedStatements.sqlState(of: error) {
-        case "26000": true
-        case "42883": (error as? PSQLError)?.serverInfo?[.message]?.contains(function.name) == true
-        default: false
-        }
+        SessionFunctions.shared.runsTransactions(on: connection)
     }
 
     /// Whether `connection` has `function` (for tests).
     func isCreated(_ function: Function, on connection: PostgresConnection) -> Bool {
-        sessions.read(connection) { $0.created.contains(function.name) }
+        SessionFunctions.shared.isCreated(function, on: connection)
     }
 }

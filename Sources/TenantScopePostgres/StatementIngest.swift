@@ -1,0 +1,179 @@
+import Crypto
+import Foundation
+import Logging
+import PostgresNIO
+import TenantScopeCore
+
+/// The SQL that stores a statement batch, shared by its two ways of running (architecture decision 62): one call of the
+/// session function ``function`` (one round trip, the default), and a scoped transaction of separate statements (a
+/// batch with attachments, a connection that runs transactions, demo data). The function runs the same insert, the
+/// same conflict check and the same voiding as ``StatementStore``'s transaction does, in the same order, and raises
+/// instead of returning where the transaction throws, so the call commits all of the batch or none of it.
+enum StatementIngest {
+    /// The types of the insert's parameters, in order: the batch's columns as arrays, then whether to queue derivation.
+    static let parameterTypes = [
+        "uuid[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]",
+        "boolean[]", "text[]", "text[]", "text[]", "boolean[]", "boolean",
+    ]
+
+    /// The insert's statements up to their last `SELECT`, whose list is the caller's: `inserted` holds the rows inserted.
+    /// See ``StatementStore/insert(_:queueingDerivation:storedInTransaction:on:)`` for what each part does.
+    static let insertStatements = """
+        WITH clock AS MATERIALIZED (SELECT clock_timestamp() AS now),
+        input AS (
+          SELECT s.*, coalesce(nullif(s.st, '')::timestamptz, (SELECT c.now FROM clock c) + (s.n - 1) * interval '1 microsecond') AS stored_at
+          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                      $10::text[], $11::text[], $12::text[], $13::boolean[], $14::text[], $15::text[], $16::text[], $17::boolean[])
+               WITH ORDINALITY AS s(i, j, a, an, v, o, t, c, ct, r, ts, st, cc, h, lr, vd, tg, n)
+        ), inserted AS (
+          INSERT INTO app.statements
+            (tenant_id, id, statement, actor_key, actor_name, verb_id, object_id, object_type, course_iri, course_title,
+             registration, "timestamp", stored, completes_course, cohort, learner_region, voids, voided)
+          SELECT (SELECT app.current_tenant()), x.i,
+                 x.j::jsonb || jsonb_build_object('stored', to_char(x.stored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+                   || CASE WHEN x.tg THEN '{}'::jsonb
+                           ELSE jsonb_build_object('timestamp', to_char(x.stored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) END,
+                 x.a, nullif(x.an, ''), x.v, x.o, nullif(x.t, ''), nullif(x.c, ''), nullif(x.ct, ''),
+                 nullif(x.r, '')::uuid, CASE WHEN x.tg THEN x.ts::timestamptz ELSE x.stored_at END, x.stored_at, x.cc,
+                 nullif(x.h, ''), nullif(x.lr, ''), nullif(x.vd, '')::uuid,
+                 x.vd = '' AND EXISTS (SELECT 1 FROM app.statements earlier WHERE earlier.voids = x.i)
+          FROM input x
+          ON CONFLICT (tenant_id, id) DO NOTHING
+          RETURNING id, actor_key, voids, voided, "timestamp", stored
+        ), queued AS (
+          INSERT INTO app.learning_facts_queue (tenant_id, actor_key, stored_from)
+          SELECT (SELECT app.current_tenant()), actor_key, min(stored) FROM inserted
+          WHERE voids IS NULL AND $18::boolean
+          GROUP BY 2
+        ), queued_days AS (
+          INSERT INTO app.rollup_queue (tenant_id, day, actor_key, statements)
+          SELECT (SELECT app.current_tenant()), ("timestamp" AT TIME ZONE 'UTC')::date, actor_key, count(*) FROM inserted
+          WHERE voids IS NULL AND NOT voided AND $18::boolean
+          GROUP BY 2, 3
+        )
+        """
+
+    /// Whether the stored statement `s` differs from the re-sent `n` (its JSON text `j`, and `ts`: whether its sender gave
+    /// a timestamp), ignoring what the LRS fills in: `stored`, `authority`, `version`, and `timestamp` when the sender
+    /// gave none.
+    static let differs = """
+        (s.statement - ARRAY['stored', 'authority', 'version'] - CASE WHEN n.ts THEN '{}'::text[] ELSE ARRAY['timestamp'] END)
+          IS DISTINCT FROM
+          (n.j::jsonb - ARRAY['stored', 'authority', 'version'] - CASE WHEN n.ts THEN '{}'::text[] ELSE ARRAY['timestamp'] END)
+        """
+
+    /// The first re-sent statement (its position in the batch) that ``differs`` from the one stored under its id; the
+    /// parameters are the re-sent statements' positions, ids, JSON texts and whether each sender gave a timestamp.
+    static let firstConflict = """
+        SELECT n.ord
+        FROM unnest($1::int8[], $2::uuid[], $3::text[], $4::boolean[]) AS n(ord, id, j, ts)
+        JOIN app.statements s ON s.id = n.id
+        WHERE \(differs)
+        ORDER BY n.ord
+        LIMIT 1
+        """
+
+    /// The values of ``insertStatements``' parameters for `batch`. With `storedInTransaction` every `stored` is left to
+    /// the database's clock (an empty text); otherwise each statement's prepared one is kept.
+    static func values(_ batch: [PreparedStatement], queueingDerivation: Bool, storedInTransaction: Bool) -> [BoundStatement.Value] {
+        let iso: (Date) -> String = ISO8601Timestamp.formatMicroseconds
+        return [
+            .uuidArray(batch.map(\.id)), .textArray(batch.map(\.json)), .textArray(batch.map(\.facts.actorKey)),
+            .textArray(batch.map { $0.facts.actorName ?? "" }), .textArray(batch.map(\.facts.verbID)), .textArray(batch.map(\.facts.objectID)),
+            .textArray(batch.map { $0.facts.objectType ?? "" }), .textArray(batch.map { $0.facts.course?.iri ?? "" }),
+            .textArray(batch.map { $0.facts.course?.title ?? "" }), .textArray(batch.map { $0.facts.registration?.uuidString ?? "" }),
+            .textArray(batch.map { iso($0.facts.timestamp) }), .textArray(storedInTransaction ? batch.map { _ in "" } : batch.map(\.storedText)),
+            .booleanArray(batch.map(\.facts.completesCourse)), .textArray(batch.map { $0.facts.cohort ?? "" }),
+            .textArray(batch.map { $0.facts.learnerRegion ?? "" }), .textArray(batch.map { $0.facts.voidedStatementID?.uuidString ?? "" }),
+            .booleanArray(batch.map(\.senderGaveTimestamp)), .boolean(queueingDerivation),
+        ]
+    }
+
+    // MARK: - The session function
+
+    /// The SQLSTATE the function raises when a re-sent statement differs from the stored one; its detail is the position.
+    static let conflictState = "TSC01"
+    /// The SQLSTATE the function raises when a new statement voids a voiding statement; its detail is the target's id.
+    static let voidsVoidingState = "TSV01"
+
+    /// The function that stores a batch: the scope, the tenant gate for a write and the role first, in that order, then
+    /// the insert, the conflict check where a statement was not new, and the voiding, as ``StatementStore`` runs them in
+    /// a transaction. It returns the ids it inserted. Its `SET` clauses end every setting with the call.
+    static let function: SessionFunctions.Function = {
+        let tag = "$tenantscope_ingest$"
+        let body = """
+            #variable_conflict use_column
+            DECLARE
+              v_inserted uuid[];
+              v_targets uuid[];
+              v_position int8;
+              v_refused uuid;
+            BEGIN
+              PERFORM gate.tenant_gate(set_config('app.tenant_ctx', $\(parameterTypes.count + 1), true), true),
+                      set_config('role', '\(ScopedDatabase.tenantRole)', true);
+            \(insertStatements)
+              SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(voids) FILTER (WHERE voids IS NOT NULL), '{}')
+              INTO v_inserted, v_targets
+              FROM inserted;
+              IF cardinality(v_inserted) < cardinality($1) THEN
+                SELECT n.ord - 1 INTO v_position
+                FROM unnest($1, $2, $17) WITH ORDINALITY AS n(id, j, ts, ord)
+                JOIN app.statements s ON s.id = n.id
+                WHERE n.id <> ALL (v_inserted) AND \(differs)
+                ORDER BY n.ord
+                LIMIT 1;
+                IF v_position IS NOT NULL THEN
+                  RAISE EXCEPTION 'a re-sent statement differs from the stored one' USING ERRCODE = '\(conflictState)', DETAIL = v_position::text;
+                END IF;
+              END IF;
+              IF cardinality(v_targets) > 0 THEN
+                SELECT id INTO v_refused FROM app.statements WHERE id = ANY (v_targets) AND voids IS NOT NULL LIMIT 1;
+                IF v_refused IS NOT NULL THEN
+                  RAISE EXCEPTION 'a statement voids a voiding statement' USING ERRCODE = '\(voidsVoidingState)', DETAIL = v_refused::text;
+                END IF;
+                PERFORM app.void_statements(v_targets);
+              END IF;
+              RETURN v_inserted;
+            END
+            """
+        let signature = (parameterTypes + ["text"]).joined(separator: ", ")
+        // The name is a digest of everything the function does, so one name means one function in every process.
+        let digest = SHA256.hash(data: Data((signature + "\n" + body).utf8))
+        let name = "tenantscope_ingest_" + Hex.encode(digest.prefix(16))
+        let definition = """
+            CREATE OR REPLACE FUNCTION pg_temp.\(name)(\(signature)) RETURNS uuid[]
+            LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET "TimeZone" = 'UTC'
+            AS \(tag)
+            \(body)
+            \(tag)
+            """
+        let arguments = (parameterTypes + ["text"]).enumerated().map { "($\($0.offset + 1)::\($0.element))" }
+        return SessionFunctions.Function(name: name, definition: definition,
+                                         call: "SELECT pg_temp.\(name)(\(arguments.joined(separator: ", ")))")
+    }()
+
+    /// The error a call's refusal stands for, as the transaction would have thrown it; nil for any other error.
+    static func refusal(_ error: any Error, batch: [PreparedStatement]) -> TenantScopeError? {
+        guard let detail = (error as? PSQLError)?.serverInfo?[.detail] else { return nil }
+        switch PreparedStatements.sqlState(of: error) {
+        case conflictState:
+            guard let position = Int(detail), batch.indices.contains(position) else { return nil }
+            return conflict(at: position, in: batch)
+        case voidsVoidingState:
+            return voidsVoiding(detail)
+        default:
+            return nil
+        }
+    }
+
+    /// A re-sent statement that differs from the stored one: xAPI's 409.
+    static func conflict(at position: Int, in batch: [PreparedStatement]) -> TenantScopeError {
+        let name = batch.count == 1 ? "statement" : "statements[\(position)]"
+        return .conflict("\(name): a different statement with the id \(batch[position].id.uuidString.lowercased()) is already stored")
+    }
+
+    /// A new statement that voids a voiding statement.
+    static func voidsVoiding(_ target: String) -> TenantScopeError {
+        .invalidInput("statement \(target.lowercased()) is itself a voiding statement and cannot be voided")
+    }
+}

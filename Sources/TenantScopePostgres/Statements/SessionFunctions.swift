@@ -1,0 +1,103 @@
+import Logging
+import PostgresNIO
+
+/// The functions this process makes in a tenant login's session, and the calls that run them: one round trip for what a
+/// scoped transaction takes four (architecture decisions 61 and 62). ``ScopedReadFunctions`` makes a report's,
+/// ``StatementIngestFunction`` the statement batch's; this type keeps, per connection, which exist there and the
+/// session's `statement_timeout`, and decides when a connection runs transactions instead.
+///
+/// A function call cannot lower `statement_timeout` for itself (PostgreSQL arms the timer as the statement starts), so
+/// the session's value is set to the call's timeout when the connection first calls a function, and again whenever a
+/// call asks for another. Scoped transactions set their own, transaction-local, over it.
+///
+/// A function or prepared statement the session no longer has (`DISCARD` behind our back: 42883 naming the function,
+/// 26000) is created again and the call run once more: the failed call ran nothing, so a write is not repeated either.
+/// Should that fail so too, or should the session not be allowed to create the function (no `TEMP` on the database,
+/// 42501), the connection runs transactions from then on (``ScopedDatabase``). A 42883 raised inside a function's body is
+/// that statement's own error.
+final class SessionFunctions: Sendable {
+    static let shared = SessionFunctions()
+
+    /// A function: its name, the SQL that creates it, and the call that runs it.
+    struct Function: Sendable {
+        let name: String
+        let definition: String
+        /// The call, with the function's arguments as placeholders, the signed context last.
+        let call: String
+    }
+
+    private struct SessionState: Sendable {
+        var created: Set<String> = []
+        var statementTimeout: String?
+        /// The session lost its functions twice in a row, or may not create them: it runs scoped transactions.
+        var runsTransactions = false
+    }
+
+    private let sessions = PerConnection(initial: SessionState())
+
+    /// The rows of `call` (a call of `function`) on `connection`, in one round trip once the function exists there; nil
+    /// when this connection runs transactions instead. `timeoutMilliseconds` bounds the call on the server.
+    func rows(of call: BoundStatement, _ function: Function, timeoutMilliseconds: String, on connection: PostgresConnection,
+              logger: Logger) async throws -> [PostgresRow]? {
+        guard !runsTransactions(on: connection) else { return nil }
+        for attempt in 1...2 {
+            do {
+                guard try await prepare(function, timeoutMilliseconds: timeoutMilliseconds, on: connection, logger: logger) else { return nil }
+                return try await PreparedStatements.shared.rows(call, on: connection, logger: logger)
+            } catch where Self.sessionLost(function, error) {
+                let metadata: Logger.Metadata = ["db.sqlstate": "\(PreparedStatements.sqlState(of: error) ?? "")"]
+                guard attempt == 1 else {
+                    logger.notice("The session lost a session function again; this connection runs transactions", metadata: metadata)
+                    sessions.update(connection) { $0.runsTransactions = true }
+                    return nil
+                }
+                // The session dropped its temporary objects or prepared statements: nothing ran; make them again.
+                logger.notice("The session had lost a session function; creating it again", metadata: metadata)
+                sessions.update(connection) { $0 = SessionState() }
+            }
+        }
+        return nil
+    }
+
+    /// Whether `connection` runs scoped transactions instead of calls.
+    func runsTransactions(on connection: PostgresConnection) -> Bool {
+        sessions.read(connection) { $0.runsTransactions }
+    }
+
+    /// Creates `function` on `connection` and sets the session's statement timeout, where not done yet. False when the
+    /// session may not create functions (no `TEMP` on the database, or a read-only session): it then runs transactions.
+    private func prepare(_ function: Function, timeoutMilliseconds: String, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let (created, timeout) = sessions.read(connection) { ($0.created.contains(function.name), $0.statementTimeout) }
+        if !created {
+            do {
+                try await connection.query(PostgresQuery(unsafeSQL: function.definition), logger: logger)
+            } catch where ["42501", "25006"].contains(PreparedStatements.sqlState(of: error)) {
+                logger.notice("This session may not create session functions; this connection runs transactions",
+                              metadata: ["db.sqlstate": "\(PreparedStatements.sqlState(of: error) ?? "")"])
+                sessions.update(connection) { $0.runsTransactions = true }
+                return false
+            }
+            sessions.update(connection) { _ = $0.created.insert(function.name) }
+        }
+        if timeout != timeoutMilliseconds {
+            _ = try await connection.query("SELECT set_config('statement_timeout', \(timeoutMilliseconds), false)", logger: logger).collect()
+            sessions.update(connection) { $0.statementTimeout = timeoutMilliseconds }
+        }
+        return true
+    }
+
+    /// Whether the session no longer has what this process made there: `function` itself (42883 naming it; the same
+    /// code raised inside the function's body is its statement's own error) or a prepared statement (26000).
+    static func sessionLost(_ function: Function, _ error: any Error) -> Bool {
+        switch PreparedStatements.sqlState(of: error) {
+        case "26000": true
+        case "42883": (error as? PSQLError)?.serverInfo?[.message]?.contains(function.name) == true
+        default: false
+        }
+    }
+
+    /// Whether `connection` has `function` (for tests).
+    func isCreated(_ function: Function, on connection: PostgresConnection) -> Bool {
+        sessions.read(connection) { $0.created.contains(function.name) }
+    }
+}
