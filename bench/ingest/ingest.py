@@ -1,8 +1,10 @@
 """Ingest benchmark driver: xAPI statements per second over HTTP against a raw COPY of the same rows, and
 against Ralph (PyPI ralph-malph, file-system backend) given the same batches.
 
-Called by bench/ingest/run.sh with a running server, its owner database URL and, unless RALPH_URL is empty, a
-running Ralph. Each side is paused (SIGSTOP) while the other is measured. Standard library only.
+Called by bench/ingest/run.sh with a running server, its owner database URL, unless TX_URL is empty a second server
+with --no-session-functions on the same cluster, and unless RALPH_URL is empty a running Ralph. TenantScope and Ralph
+are each paused (SIGSTOP) while the other is measured; the two TenantScope servers are not (see run.sh). Standard
+library only.
 """
 import base64
 import signal
@@ -30,6 +32,9 @@ BATCH_SIZES = [100, 500]
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 RESULTS = os.environ["RESULTS_DIR"]
 SERVER_PID = int(os.environ["SERVER_PID"])
+# The same binary with --no-session-functions on the same cluster (each batch a scoped transaction), when run.sh started it.
+TX_URL = urllib.parse.urlparse(os.environ["TX_URL"]) if os.environ.get("TX_URL") else None
+TX_PID = int(os.environ["TX_PID"]) if TX_URL else None
 RALPH_URL = urllib.parse.urlparse(os.environ["RALPH_URL"]) if os.environ.get("RALPH_URL") else None
 RALPH_PID = int(os.environ["RALPH_PID"]) if RALPH_URL else None
 RALPH_CREDENTIALS = os.environ.get("RALPH_CREDENTIALS", "")
@@ -118,27 +123,29 @@ def post_all(url, bodies, clients):
     return started, time.perf_counter() - started
 
 
-def paused(pid):
-    """SIGSTOPs a process for the length of a `with` block (the other side's measurement)."""
+def paused(*pids):
+    """SIGSTOPs processes for the length of a `with` block (the other side's measurement)."""
+    pids = [pid for pid in pids if pid]
+
     class Pause:
         def __enter__(self):
-            if pid:
+            for pid in pids:
                 os.kill(pid, signal.SIGSTOP)
 
         def __exit__(self, *exc):
-            if pid:
+            for pid in pids:
                 os.kill(pid, signal.SIGCONT)
     return Pause()
 
 
-def run_tenantscope(batch_size, clients):
+def run_tenantscope(batch_size, clients, url=URL, label="TenantScope"):
     bodies = batches(batch_size, [(key, secret) for _, key, secret in KEYS])
     with paused(RALPH_PID):
-        started, elapsed = post_all(URL, bodies, clients)
+        started, elapsed = post_all(url, bodies, clients)
         derived = wait_for_derivation() - started
     rate, derived_rate = COUNT / elapsed, COUNT / derived
-    progress("TenantScope, batches of %d, %d client(s): %d statements in %.2f s = %.0f statements/s; derived after %.2f s = %.0f/s"
-             % (batch_size, clients, COUNT, elapsed, rate, derived, derived_rate))
+    progress("%s, batches of %d, %d client(s): %d statements in %.2f s = %.0f statements/s; derived after %.2f s = %.0f/s"
+             % (label, batch_size, clients, COUNT, elapsed, rate, derived, derived_rate))
     return {"seconds": round(elapsed, 3), "statements_per_second": round(rate), "seconds_until_derived": round(derived, 3),
             "derived_statements_per_second": round(derived_rate)}
 
@@ -149,7 +156,7 @@ def run_ralph(batch_size, clients):
     open(RALPH_STORE, "w").close()
     user, secret = RALPH_CREDENTIALS.split(":", 1)
     bodies = batches(batch_size, [(user, secret)])
-    with paused(SERVER_PID):
+    with paused(SERVER_PID, TX_PID):
         _, elapsed = post_all(RALPH_URL, bodies, clients)
     rate = COUNT / elapsed
     progress("Ralph, batches of %d, %d client(s): %d statements in %.2f s = %.0f statements/s" % (batch_size, clients, COUNT, elapsed, rate))
@@ -226,7 +233,7 @@ def run_batched_copy(batch_size, clients):
             script_files.append(os.path.join(directory, "client-%d.sql" % number))
             with open(script_files[-1], "w", encoding="utf-8") as handle:
                 handle.write("\n".join([clock, *script, clock]) + "\n")
-        with paused(SERVER_PID):
+        with paused(SERVER_PID, TX_PID):
             processes = [subprocess.Popen(["psql", os.environ["SUPERUSER_URL"], "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-f", path],
                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                          for path in script_files]
@@ -257,17 +264,21 @@ def main():
     # Rounds go through every cell, TenantScope then Ralph, and each figure is the median of its rounds: on a
     # shared 2-core machine single runs vary by a third or more.
     cells = [(size, clients) for size in BATCH_SIZES for clients in CLIENTS]
-    runs = {cell: {"tenantscope": [], "batched_copy": [], "ralph": []} for cell in cells}
+    runs = {cell: {"tenantscope": [], "transactions": [], "batched_copy": [], "ralph": []} for cell in cells}
+    modes = [("tenantscope", URL, "TenantScope")] + ([("transactions", TX_URL, "TenantScope, --no-session-functions")] if TX_URL else [])
     # Every run stores COUNT new statements into the same tenants, so the runs in order show whether derivation
     # keeps its pace as history grows (issue 16: "the same in the tenth run as in the first").
     in_order = []
     for round_number in range(ROUNDS):
         progress("Round %d of %d" % (round_number + 1, ROUNDS))
-        for size, clients in cells:
-            run = run_tenantscope(size, clients)
-            in_order.append({"run": len(in_order) + 1, "batch_size": size, "clients": clients, "stored_before": len(in_order) * COUNT,
-                             "derived_statements_per_second": run["derived_statements_per_second"]})
-            runs[(size, clients)]["tenantscope"].append(run)
+        for index, (size, clients) in enumerate(cells):
+            # Which server goes first alternates from cell to cell and round to round.
+            turn = modes if (index + round_number) % 2 == 0 else list(reversed(modes))
+            for mode, url, label in turn:
+                run = run_tenantscope(size, clients, url, label)
+                in_order.append({"run": len(in_order) + 1, "mode": mode, "batch_size": size, "clients": clients,
+                                 "stored_before": len(in_order) * COUNT, "derived_statements_per_second": run["derived_statements_per_second"]})
+                runs[(size, clients)][mode].append(run)
             runs[(size, clients)]["batched_copy"].append(run_batched_copy(size, clients))
             if RALPH_URL:
                 runs[(size, clients)]["ralph"].append(run_ralph(size, clients))
@@ -277,6 +288,11 @@ def main():
                 "tenantscope": median_cell(sides["tenantscope"], ("seconds", "statements_per_second", "seconds_until_derived",
                                                                   "derived_statements_per_second"))}
         cell["batched_copy"] = median_cell(sides["batched_copy"], ("seconds", "statements_per_second"))
+        if sides["transactions"]:
+            cell["transactions"] = median_cell(sides["transactions"], ("seconds", "statements_per_second", "seconds_until_derived",
+                                                                       "derived_statements_per_second"))
+            cell["ratio_to_transactions"] = round(cell["tenantscope"]["statements_per_second"]
+                                                  / cell["transactions"]["statements_per_second"], 2)
         if sides["ralph"]:
             cell["ralph"] = median_cell(sides["ralph"], ("seconds", "statements_per_second"))
             cell["ratio_to_ralph"] = round(cell["tenantscope"]["statements_per_second"] / cell["ralph"]["statements_per_second"], 2)
@@ -308,6 +324,7 @@ def main():
         "binary": os.environ.get("BINARY_KIND", "unknown"),
         "machine": {"cpus": os.cpu_count(), "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
         "tenants": len(KEYS), "clients": CLIENTS, "rounds": ROUNDS, "ralph": os.environ.get("RALPH_VERSION") if RALPH_URL else None,
+        "transactions_baseline": bool(TX_URL),
         "http": http_results, "copy": copy_result, "derivation_in_order": in_order,
         "aims": {"ratio_to_copy": AIM_COPY, "ratio_to_ralph": AIM_RALPH,
                  # The issue's measure: "COPY of the same batches".
@@ -363,7 +380,8 @@ def write_markdown(result):
               "transaction, after the last round." % COUNT,
               "",
               "\"Stored and acknowledged\" is the HTTP ingest rate: JSON parsing, xAPI validation, Basic authentication, the "
-              "multi-row insert, voiding checks and queueing the touched actors, in one transaction per batch, timed until "
+              "multi-row insert, voiding checks and queueing the touched actors, in one transaction per batch (one call of a "
+              "session function, architecture decision 62), timed until "
               "the last response. \"Until derived\" runs the clock on until the roll-up service, running in the same server "
               "at the same time (`--rollup-interval 0.5`: a pass every 0.5 s; the default is 5 s), has "
               "emptied the derivation queue (learners, courses and enrollments current). Both COPY "
@@ -374,21 +392,38 @@ def write_markdown(result):
               "append (`bench/ingest/ralph_app.py`): as released it writes with `create`, which fails every POST after the first. TenantScope's server is paused "
               "(SIGSTOP) while Ralph is measured, and Ralph while TenantScope is. The client, the server and PostgreSQL "
               "share the same 2 cores, so the client's CPU use lowers the HTTP figures of both."]
+    with_transactions = [cell for cell in result["http"] if "transactions" in cell]
+    if with_transactions:
+        lines += ["", "## One call against a transaction per batch", "",
+                  "Each batch as one call of its session function (the default, architecture decision 62) against the same binary "
+                  "started with `--no-session-functions` on the same cluster (each batch a scoped transaction: `BEGIN`, the scope, "
+                  "the insert, `COMMIT`), given the same batches in the same rounds; which went first alternated from cell to cell "
+                  "and round to round:", "",
+                  "| batches of | clients | one call, statements/s | transactions, statements/s | ratio |",
+                  "|---:|---:|---:|---:|---:|"]
+        for cell in with_transactions:
+            t, x = cell["tenantscope"], cell["transactions"]
+            lines.append("| %d | %d | %d [%d–%d] | %d [%d–%d] | **%.2f** |" % (
+                cell["batch_size"], cell["clients"], t["statements_per_second"], *t["statements_per_second_range"],
+                x["statements_per_second"], *x["statements_per_second_range"], cell["ratio_to_transactions"]))
     in_order = result.get("derivation_in_order", [])
     if in_order:
         lines += ["", "## Derivation as history grows", "",
                   "Every run stores %d new statements into the same %d tenants, so each finds more history than the one before. "
                   "\"Until derived\" of each run, in the order they ran:" % (COUNT, result["tenants"]), "",
-                  "| run | batches of | clients | statements stored before it | until derived, statements/s |",
-                  "|---:|---:|---:|---:|---:|"]
+                  "| run | server | batches of | clients | statements stored before it | until derived, statements/s |",
+                  "|---:|---|---:|---:|---:|---:|"]
         for run in in_order:
-            lines.append("| %d | %d | %d | %d | %d |" % (run["run"], run["batch_size"], run["clients"], run["stored_before"],
-                                                         run["derived_statements_per_second"]))
+            lines.append("| %d | %s | %d | %d | %d | %d |" % (run["run"], "transactions" if run.get("mode") == "transactions" else "one call",
+                                                              run["batch_size"], run["clients"], run["stored_before"],
+                                                              run["derived_statements_per_second"]))
         firsts, lasts = {}, {}
         for run in in_order:
+            if run.get("mode") == "transactions":
+                continue
             firsts.setdefault((run["batch_size"], run["clients"]), run)
             lasts[(run["batch_size"], run["clients"])] = run
-        lines += ["", "Last round against first, per cell (same batches and clients, more history): " + "; ".join(
+        lines += ["", "Last round against first, per cell (the default server; same batches and clients, more history): " + "; ".join(
             "%d/%d: %.2f× (run %d against run %d)" % (size, clients, lasts[(size, clients)]["derived_statements_per_second"]
                                                       / firsts[(size, clients)]["derived_statements_per_second"],
                                                       lasts[(size, clients)]["run"], firsts[(size, clients)]["run"])

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ingest benchmark: xAPI statements per second over HTTP (batches of 100 and 500, at 1 and 4 clients, several
-# tenants) and, in the same run, a raw COPY of the same rows as the ceiling and Ralph (PyPI ralph-malph, its
-# file-system backend) given the same batches, each side paused while the other is measured. Writes
+# tenants) and, in the same run, a raw COPY of the same rows as the ceiling, Ralph (PyPI ralph-malph, its
+# file-system backend) given the same batches, each side paused while the other is measured, and the same server
+# with --no-session-functions (each batch a scoped transaction) as the baseline of the one-call batch. Writes
 # bench/results/ingest.{json,md}.
 #
 #   swift build -c release && bench/ingest/run.sh
@@ -24,9 +25,11 @@ mkdir -p "$RESULTS_DIR"
 STATE=$(mktemp -d /tmp/tenantscope-ingest.XXXXXX)
 chmod 755 "$STATE"
 SERVER_PID=""
+TX_PID=""
 RALPH_PID=""
 cleanup() {
-  for pid in "$SERVER_PID" "$RALPH_PID"; do
+  # The server that attached to the embedded cluster first: the one that started it stops it as it exits.
+  for pid in "$TX_PID" "$SERVER_PID" "$RALPH_PID"; do
     # A paused process (the benchmark stops each side while it measures the other) must go on to hear the signal.
     if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then kill -CONT "$pid"; kill -INT "$pid"; wait "$pid" || true; fi
   done
@@ -59,6 +62,22 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 [[ -n "$URL" ]] || { cat "$STATE/server.err" >&2; exit 1; }
+
+# The baseline of the session function (architecture decision 62): the same binary on the same cluster with
+# --no-session-functions, each batch a scoped transaction. Its roll-up service rests (the first server's derives
+# what both store), and neither TenantScope server is paused while the other is measured: an idle one does nothing,
+# and one stopped inside a transaction could hold locks the other waits for.
+echo "• Starting a second server with --no-session-functions (each batch a scoped transaction)"
+setsid "$BIN" serve --state-dir "$STATE" --port 0 --max-body-bytes 16777216 --rollup-interval 3600 --no-tenant-limits \
+  --no-session-functions >"$STATE/server-tx.out" 2>"$STATE/server-tx.err" &
+TX_PID=$!
+TX_URL=""
+for _ in $(seq 1 120); do
+  TX_URL=$(grep -o 'http://[0-9.]*:[0-9]*' "$STATE/server-tx.out" 2>/dev/null | head -n 1 || true)
+  [[ -n "$TX_URL" ]] && break
+  sleep 0.5
+done
+[[ -n "$TX_URL" ]] || { cat "$STATE/server-tx.err" >&2; exit 1; }
 
 RALPH=${RALPH:-1}
 RALPH_VERSION=5.1.0
@@ -101,6 +120,6 @@ tenant_id() { psql "$SUPERUSER_URL" -XAtq -c "SELECT id FROM app.tenants WHERE s
 
 SERVER_URL="$URL" OWNER_URL="$OWNER_URL" SUPERUSER_URL="$SUPERUSER_URL" LRS_KEYS="$KEYS" \
 COPY_TENANT_ID=$(tenant_id copy-ceiling) SOURCE_TENANT_ID=$(tenant_id bench-1) BINARY_KIND="$KIND" \
-SERVER_PID="$SERVER_PID" RALPH_URL="$RALPH_URL" RALPH_PID="$RALPH_PID" RALPH_CREDENTIALS="$RALPH_CREDENTIALS" \
+SERVER_PID="$SERVER_PID" TX_URL="$TX_URL" TX_PID="$TX_PID" RALPH_URL="$RALPH_URL" RALPH_PID="$RALPH_PID" RALPH_CREDENTIALS="$RALPH_CREDENTIALS" \
 RALPH_STORE="$STATE/ralph/fs_lrs.jsonl" RALPH_VERSION="$RALPH_VERSION" \
 RESULTS_DIR="$RESULTS_DIR" python3 bench/ingest/ingest.py
