@@ -12,7 +12,7 @@ import TenantScopeCore
 /// not it says `WHERE tenant_id`. Nothing survives `COMMIT`, so a pooled connection carries no scope
 /// into its next use; a session-level value left behind by a bug is masked by the next transaction's
 /// local one. A tenant report is one call of a session function that sets the same scope in order instead
-/// (``readRows(_:_:columns:logger:)``, ``ScopedReadFunctions``), and a statement batch one call of a function that
+/// (``readRows(_:_:columns:replicas:logger:)``, ``ScopedReadFunctions``), and a statement batch one call of a function that
 /// sets the scope for a write (``write(_:calling:values:decode:orInTransaction:logger:)``, ``StatementIngest``); the
 /// only session-level value the helper sets is a connection's `statement_timeout`, for those calls, which each
 /// transaction masks with its own.
@@ -62,7 +62,7 @@ public struct ScopedDatabase: Sendable {
     /// Sends a tenant placed on a dedicated cluster there (architecture decision 49); nil on a dedicated
     /// cluster's own helper, and where no cluster was added.
     let router: ClusterRouter?
-    /// Whether tenant reads (``readRows(_:_:columns:logger:)``) and writes (``write(_:calling:values:decode:orInTransaction:logger:)``)
+    /// Whether tenant reads (``readRows(_:_:columns:replicas:logger:)``) and writes (``write(_:calling:values:decode:orInTransaction:logger:)``)
     /// may call session functions (architecture decisions 61 and 62).
     let sessionFunctions: Bool
 
@@ -184,16 +184,23 @@ public struct ScopedDatabase: Sendable {
     }
 
     /// The rows of one read-only `statement` in a tenant's scope, its columns decoded as `columns`: on a read replica
-    /// when there are any (``runPreferringReplica(_:statementTimeout:retry:logger:_:)``), otherwise in one round trip
-    /// through the statement's read function (``ScopedReadFunctions``, architecture decision 61) instead of the four of
-    /// a scoped transaction. The scope, the tenant gate and the default statement timeout are the same either way.
-    func readRows(_ scope: TenantScope, _ statement: BoundStatement, columns: [ReportDefinition.FieldType], logger: Logger)
-        async throws -> (rows: [PostgresRow], freshness: DataFreshness) {
+    /// when there are any and `replicas` allows it (``runPreferringReplica(_:statementTimeout:retry:logger:_:)``; not for
+    /// a read that must see the caller's own writes), otherwise on the primary in one round trip through the statement's
+    /// read function (``ScopedReadFunctions``, architecture decision 61) instead of the four of a scoped transaction. The
+    /// scope, the tenant gate and the default statement timeout are the same either way.
+    func readRows(_ scope: TenantScope, _ statement: BoundStatement, columns: [ReportDefinition.FieldType], replicas: Bool = true,
+                  logger: Logger) async throws -> (rows: [PostgresRow], freshness: DataFreshness) {
         try await refreshingPlacementOnRefusal(.tenant(scope)) {
             if let cluster = try await dedicatedCluster(for: .tenant(scope), logger: logger) {
-                return try await cluster.readRows(scope, statement, columns: columns, logger: logger)
+                return try await cluster.readRows(scope, statement, columns: columns, replicas: replicas, logger: logger)
             }
-            guard sessionFunctions, replicas == nil, ScopedReadFunctions.canRun(statement) else {
+            let onReplica = replicas && self.replicas != nil
+            guard sessionFunctions, !onReplica, ScopedReadFunctions.canRun(statement) else {
+                guard onReplica else {
+                    let rows = try await run(.tenant(scope), on: tenantPool, access: .readOnly, statementTimeout: nil, retry: .anywhere,
+                                             logger: logger) { try await $0.rows(statement) }
+                    return (rows, .primary)
+                }
                 let read = try await runHerePreferringReplica(.tenant(scope), statementTimeout: nil, retry: .anywhere, logger: logger) {
                     try await $0.rows(statement)
                 }
@@ -206,7 +213,7 @@ public struct ScopedDatabase: Sendable {
         }
     }
 
-    /// ``readRows(_:_:columns:logger:)`` on a given connection (the pool's, or a test's).
+    /// ``readRows(_:_:columns:replicas:logger:)`` on a given connection (the pool's, or a test's).
     func readRows(_ scope: TenantScope, _ statement: BoundStatement, columns: [ReportDefinition.FieldType],
                   on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow] {
         let context = signer.context(for: scope.tenant, expiresAt: Date().addingTimeInterval(300))

@@ -160,16 +160,28 @@ public struct StatementStore: Sendable {
 
     static let storedText = #"to_char(s.stored AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"#
 
-    /// One statement by id: a statement that is not voided, or (`voided: true`) one that is.
+    /// One statement by id: a statement that is not voided, or (`voided: true`) one that is. On the primary (the LRS
+    /// reads its own writes), as one call of the text's read function where it can be (architecture decision 61).
     public func statement(id: UUID, voided: Bool, in scope: TenantScope, logger: Logger) async throws -> StoredStatement? {
-        try await sessions.run(scope, logger: logger) { connection in
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-                SELECT s.id, s.statement::text, \(Self.storedText) FROM app.statements s WHERE s.id = $1 AND s.voided = $2
-                """, binds: Self.bindings(id, voided)))
-            return try await rows.collect().first.map { row in
-                let (id, json, stored) = try row.decode((UUID, String, String).self)
-                return StoredStatement(id: id, json: json, stored: stored)
-            }
+        let rows = try await sessions.readRows(scope, Self.statement(id: id, voided: voided), columns: Self.columns, replicas: false,
+                                               logger: logger).rows
+        return try Self.storedStatements(rows).first
+    }
+
+    static func statement(id: UUID, voided: Bool) -> BoundStatement {
+        BoundStatement(sql: """
+            SELECT s.id::text, s.statement::text, \(storedText) FROM app.statements s WHERE s.id = ($1::uuid) AND s.voided = ($2::boolean)
+            """, values: [.uuid(id), .boolean(voided)])
+    }
+
+    /// What a statement read returns: the id, the JSON text and `stored`, each as text.
+    static let columns: [ReportDefinition.FieldType] = [.text, .text, .text]
+
+    static func storedStatements(_ rows: [PostgresRow]) throws -> [StoredStatement] {
+        try rows.map { row in
+            let (id, json, stored) = try row.decode((String, String, String).self)
+            guard let uuid = UUID(uuidString: id) else { throw TenantScopeError.environment("a stored statement's id is not a UUID") }
+            return StoredStatement(id: uuid, json: json, stored: stored)
         }
     }
 
@@ -181,11 +193,26 @@ public struct StatementStore: Sendable {
     /// through `(tenant_id, object_id)`. Each branch is ordered and limited before the two are merged,
     /// so a page still reads at most `limit + 1` rows from each.
     public func page(_ filter: StatementFilter, in scope: TenantScope, logger: Logger) async throws -> Page {
-        var binds = PostgresBindings()
-        func bind(_ value: some PostgresNonThrowingEncodable & Sendable) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
+        let rows = try await sessions.readRows(scope, Self.page(filter), columns: Self.columns, replicas: false, logger: logger).rows
+        var statements = try Self.storedStatements(rows)
+        var next: StatementFilter?
+        if statements.count > filter.limit {
+            statements.removeLast()
+            next = statements.last.map { filter.continuing(afterStored: $0.stored, id: $0.id) }
         }
+        return Page(statements: statements, next: next)
+    }
+
+    /// The statement that reads a page for `filter`: at most `limit + 1` statements, the last one telling whether
+    /// there is a next page.
+    static func page(_ filter: StatementFilter) -> BoundStatement {
+        var values: [BoundStatement.Value] = []
+        func bind(_ value: BoundStatement.Value) -> String {
+            values.append(value)
+            return "($\(values.count)::\(value.cast))"
+        }
+        func bind(_ text: String) -> String { bind(.text(text)) }
+        func bind(_ id: UUID) -> String { bind(.uuid(id)) }
         let agentKey = filter.agentKey.map(bind)
         let agentIdentifier = filter.relatedAgents ? filter.agentIdentifier.map { bind($0) + "::jsonb" } : nil
         let verb = filter.verb.map(bind)
@@ -233,11 +260,13 @@ public struct StatementStore: Sendable {
         if let afterStored = filter.afterStored, let afterID = filter.afterID {
             window.append("(s.stored, s.id) \(filter.ascending ? ">" : "<") (\(bind(afterStored))::timestamptz, \(bind(afterID)))")
         }
-        let order = "ORDER BY stored \(direction), id \(direction) LIMIT \(filter.limit + 1)"
+        // Bound, not written into the text: one text (and one read function) for every limit a client asks for.
+        let limit = bind(.integer(filter.limit + 1))
+        let order = "ORDER BY stored \(direction), id \(direction) LIMIT \(limit)"
         let direct = """
             SELECT s.id, s.statement::text AS statement, s.stored FROM app.statements s
             WHERE \((window + matches("s")).joined(separator: " AND "))
-            ORDER BY s.stored \(direction), s.id \(direction) LIMIT \(filter.limit + 1)
+            ORDER BY s.stored \(direction), s.id \(direction) LIMIT \(limit)
             """
         let sql: String
         if matches("t").isEmpty {
@@ -251,33 +280,13 @@ public struct StatementStore: Sendable {
                    FROM app.statements t JOIN app.statements s ON s.object_id IN (t.id::text, upper(t.id::text))
                    WHERE \(matches("t").joined(separator: " AND "))
                      AND s.statement->'object'->>'objectType' = 'StatementRef' AND \(window.joined(separator: " AND "))
-                   ORDER BY s.stored \(direction), s.id \(direction) LIMIT \(filter.limit + 1))
+                   ORDER BY s.stored \(direction), s.id \(direction) LIMIT \(limit))
                 ) page \(order)
                 """
         }
-        let query = PostgresQuery(unsafeSQL: """
-            SELECT p.id, p.statement, \(Self.storedText.replacingOccurrences(of: "s.stored", with: "p.stored")) FROM (\(sql)) p
+        return BoundStatement(sql: """
+            SELECT p.id::text, p.statement, \(storedText.replacingOccurrences(of: "s.stored", with: "p.stored")) FROM (\(sql)) p
             ORDER BY p.stored \(direction), p.id \(direction)
-            """, binds: binds)
-        return try await sessions.run(scope, logger: logger) { connection in
-            var statements: [StoredStatement] = []
-            for try await (id, json, stored) in try await connection.query(query)
-                .decode((UUID, String, String).self) {
-                statements.append(StoredStatement(id: id, json: json, stored: stored))
-            }
-            var next: StatementFilter?
-            if statements.count > filter.limit {
-                statements.removeLast()
-                next = statements.last.map { filter.continuing(afterStored: $0.stored, id: $0.id) }
-            }
-            return Page(statements: statements, next: next)
-        }
-    }
-
-    private static func bindings(_ id: UUID, _ flag: Bool) -> PostgresBindings {
-        var binds = PostgresBindings()
-        binds.append(id)
-        binds.append(flag)
-        return binds
+            """, values: values)
     }
 }

@@ -14,6 +14,7 @@ struct BoundStatement: Sendable {
         case integer(Int?)
         case text(String?)
         case boolean(Bool)
+        case uuid(UUID)
         case textArray([String])
         case integerArray([Int])
         case uuidArray([UUID])
@@ -24,6 +25,7 @@ struct BoundStatement: Sendable {
             case .integer: "int8"
             case .text: "text"
             case .boolean: "boolean"
+            case .uuid: "uuid"
             case .textArray: "text[]"
             case .integerArray: "int8[]"
             case .uuidArray: "uuid[]"
@@ -56,6 +58,7 @@ struct BoundStatement: Sendable {
             case .integer(let number?): bindings.append(number)
             case .text(let text?): bindings.append(text)
             case .boolean(let flag): bindings.append(flag)
+            case .uuid(let id): bindings.append(id)
             case .textArray(let array): bindings.append(array)
             case .integerArray(let array): bindings.append(array)
             case .uuidArray(let array): bindings.append(array)
