@@ -156,11 +156,11 @@ struct ExportCommand: AsyncParsableCommand {
                 let status = try await service.status(job, for: .commandOperator(operatorName()), in: scope, logger: logger)
                 guard let link = status.download_url else { throw TenantScopeError.notFound("the export is \(status.state), it has no file") }
                 let (_, download) = try await service.download(token: String(link.dropFirst("/exports/download/".count)), logger: logger)
+                // An existing file at the target is replaced only once the new one is complete.
                 let target = URL(fileURLWithPath: output)
-                try? FileManager.default.removeItem(at: target)
                 switch download {
                 case .file(let file):
-                    try FileManager.default.copyItem(at: file, to: target)
+                    try ExportFileDownload.copy(file, to: target)
                 case .redirect(let url):
                     // Streamed to disk; progress on standard error, as the file may be large.
                     try await ExportFileDownload.save(url, to: target) { bytes in

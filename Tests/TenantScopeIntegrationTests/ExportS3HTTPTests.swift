@@ -46,6 +46,15 @@ import Testing
                     #expect(FileManager.default.contents(atPath: saved) == Data(body.utf8))
                     // Nothing but the file is left beside it (the partial file was renamed onto it).
                     #expect(try FileManager.default.contentsOfDirectory(atPath: TenantScopeBinary.stateDirectory).filter { $0.hasSuffix(".partial") }.isEmpty)
+                    // A download that fails (the store is unreachable) leaves the file already there as it was.
+                    let closedPort = try #require(FreePort.find())
+                    let failed = try await TenantScopeBinary.run(
+                        ["export", "download", "--tenant", a.tenant.slug.rawValue, id, "--output", saved,
+                         "--export-store", "s3://\(S3ExportStoreTests.bucket)/e2e", "--database-url", try TestDatabase.current.ownerEndpoint.url],
+                        environment: ["AWS_ACCESS_KEY_ID": credentials.accessKeyID, "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
+                                      "AWS_ENDPOINT_URL": "http://127.0.0.1:\(closedPort)"])
+                    #expect(failed.status != 0 && failed.output.contains("object store"), "\(failed.output)")
+                    #expect(FileManager.default.contents(atPath: saved) == Data(body.utf8))
 
                     // B's admin cannot read the job; deleting A empties A's prefix (the presigned URL then finds nothing).
                     _ = try await setup.send(.get, "/api/v1/exports/\(id)", try await setup.headers(setup.fixture.b), expect: .notFound)

@@ -285,6 +285,7 @@ import Testing
 
     /// `export download` of a presigned link: nothing listening, or a store that never answers, ends the download with an
     /// error instead of a hang, and leaves no file behind.
+    /// A failed download leaves no partial file, and a file already at the target as it was.
     @Test func aDownloadFromAnUnreachableOrSilentStoreFailsAndLeavesNoFile() async throws {
         let silent = try SilentListener()
         defer { silent.stop() }
@@ -292,12 +293,18 @@ import Testing
         let directory = try TestPostgres.makeTemporaryDirectory("download")
         for port in [closedPort, silent.port] {
             let target = URL(fileURLWithPath: directory + "/export-\(port).csv")
-            let failure = await #expect(throws: TenantScopeError.self) {
-                try await ExportFileDownload.save(URL(string: "http://127.0.0.1:\(port)/bucket/key?X-Amz-Signature=x")!, to: target,
-                                                  idleTimeout: .seconds(1))
+            let existing = URL(fileURLWithPath: directory + "/existing-\(port).csv")
+            try Data("an earlier export\n".utf8).write(to: existing)
+            for destination in [target, existing] {
+                let failure = await #expect(throws: TenantScopeError.self) {
+                    try await ExportFileDownload.save(URL(string: "http://127.0.0.1:\(port)/bucket/key?X-Amz-Signature=x")!, to: destination,
+                                                      idleTimeout: .seconds(1))
+                }
+                #expect(failure?.description.contains("object store") == true, "\(String(describing: failure))")
             }
-            #expect(failure?.description.contains("object store") == true, "\(String(describing: failure))")
-            #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["existing-\(port).csv"])
+            #expect(try String(contentsOf: existing, encoding: .utf8) == "an earlier export\n")
+            try FileManager.default.removeItem(at: existing)
         }
     }
 

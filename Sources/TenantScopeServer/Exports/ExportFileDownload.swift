@@ -33,6 +33,31 @@ public enum ExportFileDownload {
         }
     }
 
+    /// Copies a finished export the local store holds to `target`, through a file beside it as a download does.
+    public static func copy(_ file: URL, to target: URL) throws {
+        let partial = partialFile(beside: target)
+        do {
+            try FileManager.default.copyItem(at: file, to: partial)
+            try replace(target, with: partial)
+        } catch {
+            try? FileManager.default.removeItem(at: partial)
+            throw error
+        }
+    }
+
+    /// A file name beside `target` for its content until complete.
+    private static func partialFile(beside target: URL) -> URL {
+        target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString.prefix(8)).partial")
+    }
+
+    /// Renames `partial` onto `target` in one step (POSIX `rename`): an existing file at `target` stays whole until then,
+    /// and is never missing in between.
+    private static func replace(_ target: URL, with partial: URL) throws {
+        guard rename(partial.path, target.path) == 0 else {
+            throw TenantScopeError.invalidInput("cannot write \(target.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
     private static func save(_ url: URL, to target: URL, with client: HTTPClient, progress: @Sendable (Int64) -> Void) async throws -> Int64 {
         let response: HTTPClientResponse
         do {
@@ -43,8 +68,7 @@ public enum ExportFileDownload {
         guard response.status == .ok else {
             throw TenantScopeError.environment("the object store refused the download (HTTP \(response.status.code))")
         }
-        let partial = target.deletingLastPathComponent()
-            .appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString.prefix(8)).partial")
+        let partial = partialFile(beside: target)
         guard FileManager.default.createFile(atPath: partial.path, contents: nil) else {
             throw TenantScopeError.invalidInput("cannot write \(partial.path)")
         }
@@ -67,8 +91,7 @@ public enum ExportFileDownload {
             }
             try handle.synchronize()
             progress(received)
-            _ = try? FileManager.default.removeItem(at: target)
-            try FileManager.default.moveItem(at: partial, to: target)
+            try replace(target, with: partial)
             return received
         } catch {
             try? FileManager.default.removeItem(at: partial)
