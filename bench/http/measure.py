@@ -49,7 +49,7 @@ class Bench(Cluster):
     def serve(self, cache_mb, report_functions=True):
         # Capacity, not a tenant's share of it: limits are measured in bench/noisy-neighbour.
         flags = ["--report-cache-mb", str(cache_mb), "--no-tenant-limits"]
-        return self.start_serve(*flags, *([] if report_functions else ["--no-report-functions"]))
+        return self.start_serve(*flags, *([] if report_functions else ["--no-session-functions"]))
 
     @staticmethod
     def stop(process):
@@ -154,7 +154,7 @@ def write_markdown(path, data):
         lines += [
             "",
             "Uncached, each report as one call of its session function (the default) against the same server started with "
-            "`--no-report-functions` (each report in a four-statement transaction: `BEGIN`, the scope, the report, `COMMIT`; "
+            "`--no-session-functions` (each report in a four-statement transaction: `BEGIN`, the scope, the report, `COMMIT`; "
             "architecture decision 61). Both servers ran at once on the same cluster; each cell was measured on one and then "
             "the other, which went first alternating from cell to cell:",
             "",
