@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 import PostgresNIO
@@ -100,7 +99,6 @@ enum StatementIngest {
     /// the insert, the conflict check where a statement was not new, and the voiding, as ``StatementStore`` runs them in
     /// a transaction. It returns the ids it inserted. Its `SET` clauses end every setting with the call.
     static let function: SessionFunctions.Function = {
-        let tag = "$tenantscope_ingest$"
         let body = """
             #variable_conflict use_column
             DECLARE
@@ -109,8 +107,7 @@ enum StatementIngest {
               v_position int8;
               v_refused uuid;
             BEGIN
-              PERFORM gate.tenant_gate(set_config('app.tenant_ctx', $\(parameterTypes.count + 1), true), true),
-                      set_config('role', '\(ScopedDatabase.tenantRole)', true);
+              \(SessionFunctions.scope(contextArgument: parameterTypes.count + 1, write: true))
             \(insertStatements)
               SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(voids) FILTER (WHERE voids IS NOT NULL), '{}')
               INTO v_inserted, v_targets
@@ -136,20 +133,7 @@ enum StatementIngest {
               RETURN v_inserted;
             END
             """
-        let signature = (parameterTypes + ["text"]).joined(separator: ", ")
-        // The name is a digest of everything the function does, so one name means one function in every process.
-        let digest = SHA256.hash(data: Data((signature + "\n" + body).utf8))
-        let name = "tenantscope_ingest_" + Hex.encode(digest.prefix(16))
-        let definition = """
-            CREATE OR REPLACE FUNCTION pg_temp.\(name)(\(signature)) RETURNS uuid[]
-            LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET "TimeZone" = 'UTC'
-            AS \(tag)
-            \(body)
-            \(tag)
-            """
-        let arguments = (parameterTypes + ["text"]).enumerated().map { "($\($0.offset + 1)::\($0.element))" }
-        return SessionFunctions.Function(name: name, definition: definition,
-                                         call: "SELECT pg_temp.\(name)(\(arguments.joined(separator: ", ")))")
+        return SessionFunctions.make(prefix: "tenantscope_ingest_", parameterTypes: parameterTypes, returns: "uuid[]", body: body)
     }()
 
     /// The error a call's refusal stands for, as the transaction would have thrown it; nil for any other error.

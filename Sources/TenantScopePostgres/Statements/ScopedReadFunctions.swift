@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 import PostgresNIO
@@ -48,20 +47,22 @@ final class ScopedReadFunctions: Sendable {
     private struct FunctionKey: Hashable {
         let sql: String
         let parameterTypes: [String]
-        let columns: [ReportDefinition.FieldType]
+        let columnTypes: [String]
     }
-
-    /// The dollar-quote tag of the function body; a statement that contains it runs in a transaction instead.
-    static let bodyTag = "$tenantscope_read$"
 
     /// Whether `statement` can run as a function (its text cannot end the function's body early).
     static func canRun(_ statement: BoundStatement) -> Bool {
-        !statement.sql.contains(bodyTag)
+        SessionFunctions.canHold(statement.sql)
     }
 
     /// The function that runs `statement` and returns `columns`.
     func function(for statement: BoundStatement, columns: [ReportDefinition.FieldType]) -> Function {
-        let key = FunctionKey(sql: statement.sql, parameterTypes: statement.values.map(\.cast), columns: columns)
+        function(for: statement, columnTypes: columns.map(Self.sqlType))
+    }
+
+    /// The function that runs `statement` and returns columns of `columnTypes` (SQL types), each cast to its type.
+    func function(for statement: BoundStatement, columnTypes: [String]) -> Function {
+        let key = FunctionKey(sql: statement.sql, parameterTypes: statement.values.map(\.cast), columnTypes: columnTypes)
         return functions.value(for: key, make: Self.makeFunction)
     }
 
@@ -69,38 +70,24 @@ final class ScopedReadFunctions: Sendable {
         // A trailing semicolon would end the subquery the statement becomes.
         var sql = Substring(key.sql)
         while let last = sql.last, last.isWhitespace || last == ";" { sql = sql.dropLast() }
-        let contextArgument = key.parameterTypes.count + 1
-        let names = key.columns.indices.map { "c\($0 + 1)" }
-        let types = key.columns.map(sqlType)
+        let names = key.columnTypes.indices.map { "c\($0 + 1)" }
         let body = """
             #variable_conflict use_column
             BEGIN
-              PERFORM gate.tenant_gate(set_config('app.tenant_ctx', $\(contextArgument), true), false),
-                      set_config('role', '\(ScopedDatabase.tenantRole)', true),
-                      set_config('transaction_read_only', 'on', true);
-              RETURN QUERY SELECT \(zip(names, types).map { "r.\($0)::\($1)" }.joined(separator: ", ")) FROM (
+              \(SessionFunctions.scope(contextArgument: key.parameterTypes.count + 1, write: false))
+              RETURN QUERY SELECT \(zip(names, key.columnTypes).map { "r.\($0)::\($1)" }.joined(separator: ", ")) FROM (
             \(sql)
               ) AS r (\(names.joined(separator: ", ")));
             END
             """
-        let signature = (key.parameterTypes + ["text"]).joined(separator: ", ")
-        let returns = zip(names, types).map { "\($0) \($1)" }.joined(separator: ", ")
-        // The name is a digest of everything the function does, so one name means one function in every process.
-        let digest = SHA256.hash(data: Data((signature + "\n" + returns + "\n" + body).utf8))
-        let name = "tenantscope_read_" + Hex.encode(digest.prefix(16))
-        let definition = """
-            CREATE OR REPLACE FUNCTION pg_temp.\(name)(\(signature)) RETURNS TABLE (\(returns))
-            LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan SET "TimeZone" = 'UTC'
-            AS \(bodyTag)
-            \(body)
-            \(bodyTag)
-            """
-        let arguments = (key.parameterTypes + ["text"]).enumerated().map { "($\($0.offset + 1)::\($0.element))" }
-        return Function(name: name, definition: definition, call: "SELECT * FROM pg_temp.\(name)(\(arguments.joined(separator: ", ")))")
+        return SessionFunctions.make(
+            prefix: "tenantscope_read_", parameterTypes: key.parameterTypes,
+            returns: "TABLE (" + zip(names, key.columnTypes).map { "\($0) \($1)" }.joined(separator: ", ") + ")",
+            settings: "SET plan_cache_mode = force_custom_plan", body: body)
     }
 
     /// The SQL type a field's column is cast to: the type ``ReportCell`` decodes it from.
-    private static func sqlType(_ type: ReportDefinition.FieldType) -> String {
+    static func sqlType(_ type: ReportDefinition.FieldType) -> String {
         switch type {
         case .text: "text"
         case .integer: "int8"
@@ -114,7 +101,14 @@ final class ScopedReadFunctions: Sendable {
     /// the server.
     func rows(_ statement: BoundStatement, columns: [ReportDefinition.FieldType], context: String, timeoutMilliseconds: String,
               on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow]? {
-        let function = function(for: statement, columns: columns)
+        try await rows(statement, columnTypes: columns.map(Self.sqlType), context: context, timeoutMilliseconds: timeoutMilliseconds,
+                       on: connection, logger: logger)
+    }
+
+    /// ``rows(_:columns:context:timeoutMilliseconds:on:logger:)`` with columns of SQL types.
+    func rows(_ statement: BoundStatement, columnTypes: [String], context: String, timeoutMilliseconds: String,
+              on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow]? {
+        let function = function(for: statement, columnTypes: columnTypes)
         let call = BoundStatement(sql: function.call, values: statement.values + [.text(context)])
         return try await SessionFunctions.shared.rows(of: call, function, timeoutMilliseconds: timeoutMilliseconds, on: connection, logger: logger)
     }

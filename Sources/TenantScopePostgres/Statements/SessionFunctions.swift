@@ -1,5 +1,8 @@
+import Crypto
+import Foundation
 import Logging
 import PostgresNIO
+import TenantScopeCore
 
 /// The functions this process makes in a tenant login's session, and the calls that run them: one round trip for what a
 /// scoped transaction takes four (architecture decisions 61 and 62). ``ScopedReadFunctions`` makes a report's,
@@ -24,6 +27,43 @@ final class SessionFunctions: Sendable {
         let definition: String
         /// The call, with the function's arguments as placeholders, the signed context last.
         let call: String
+    }
+
+    /// The dollar-quote tag of every function body; a statement that contains it cannot be put into one.
+    static let bodyTag = "$tenantscope_fn$"
+
+    /// Whether `sql` can be the body of a function (its text cannot end the body early).
+    static func canHold(_ sql: String) -> Bool {
+        !sql.contains(bodyTag)
+    }
+
+    /// A function of the session's temporary schema, named `prefix` and a digest of everything it is (so one name means
+    /// one function in every process), taking `parameterTypes` and then the signed context as text, running `body` (a
+    /// PL/pgSQL block) with `search_path` and `TimeZone` pinned and `settings` (more `SET` clauses): every setting made
+    /// inside ends with the call. The call is `SELECT * FROM` the function, its arguments placeholders cast to their types.
+    static func make(prefix: String, parameterTypes: [String], returns: String, settings: String = "", body: String) -> Function {
+        let signature = (parameterTypes + ["text"]).joined(separator: ", ")
+        let clauses = #"SET search_path = pg_catalog, pg_temp SET "TimeZone" = 'UTC'"# + (settings.isEmpty ? "" : " " + settings)
+        let digest = SHA256.hash(data: Data((signature + "\n" + returns + "\n" + clauses + "\n" + body).utf8))
+        let name = prefix + Hex.encode(digest.prefix(16))
+        let definition = """
+            CREATE OR REPLACE FUNCTION pg_temp.\(name)(\(signature)) RETURNS \(returns)
+            LANGUAGE plpgsql \(clauses)
+            AS \(bodyTag)
+            \(body)
+            \(bodyTag)
+            """
+        let arguments = (parameterTypes + ["text"]).enumerated().map { "($\($0.offset + 1)::\($0.element))" }
+        return Function(name: name, definition: definition, call: "SELECT * FROM pg_temp.\(name)(\(arguments.joined(separator: ", ")))")
+    }
+
+    /// The first statement of every function body: the signed context (the last argument), the tenant gate (asked for
+    /// a write or a read), and the tenant role, in that order; a read also turns on read-only mode.
+    static func scope(contextArgument: Int, write: Bool) -> String {
+        """
+        PERFORM gate.tenant_gate(set_config('app.tenant_ctx', $\(contextArgument), true), \(write)),
+                set_config('role', '\(ScopedDatabase.tenantRole)', true)\(write ? "" : ",\n        set_config('transaction_read_only', 'on', true)");
+        """
     }
 
     private struct SessionState: Sendable {
