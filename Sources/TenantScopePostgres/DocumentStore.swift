@@ -4,8 +4,8 @@ import PostgresNIO
 import TenantScopeCore
 
 /// The xAPI document resources' storage (State, Activity Profile, Agent Profile): reads and writes
-/// `app.xapi_documents` inside the credential's tenant-scoped transaction, so row-level security keeps
-/// every other tenant's documents out of reach even when the ids are the same.
+/// `app.xapi_documents` in the credential's tenant scope (one call of a session function, or a scoped transaction),
+/// so row-level security keeps every other tenant's documents out of reach even when the ids are the same.
 ///
 /// Every operation is one statement (``DocumentStatements``, architecture decision 45). A write locks the
 /// stored document, checks the request's preconditions against its ETag and replaces or merges it in that
@@ -44,28 +44,29 @@ public struct DocumentStore: Sendable {
 
     // MARK: - Reading
 
+    /// On the primary (the LRS reads its own writes), as all reads here.
     public func document(_ address: DocumentAddress, id: String, in scope: TenantScope, logger: Logger) async throws -> StoredDocument? {
-        try await sessions.run(scope, logger: logger) { connection in
-            let rows = try await connection.query(DocumentStatements.document(address, id: id))
-            for try await (content, type, etag, updated) in rows.decode((ByteBuffer, String, String, Date).self) {
-                return StoredDocument(content: DocumentContent(bytes: Array(content.readableBytesView), contentType: type), etag: etag, updated: updated)
-            }
-            return nil
+        let rows = try await sessions.readRows(scope, DocumentStatements.document(address, id: id), columnTypes: DocumentStatements.documentColumns,
+                                               replicas: false, logger: logger).rows
+        return try rows.first.map { row in
+            let (content, type, etag, updated) = try row.decode((ByteBuffer, String, String, Date).self)
+            return StoredDocument(content: DocumentContent(bytes: Array(content.readableBytesView), contentType: type), etag: etag, updated: updated)
         }
     }
 
     /// The ids of the documents at an address, updated after `since` when given, in id order, and the
     /// newest `updated` among them (for `Last-Modified`).
     public func ids(_ address: DocumentAddress, since: String?, in scope: TenantScope, logger: Logger) async throws -> (ids: [String], newest: Date?) {
-        try await sessions.run(scope, logger: logger) { connection in
-            var ids: [String] = []
-            var newest: Date?
-            for try await (id, updated) in try await connection.query(DocumentStatements.ids(address, since: since)).decode((String, Date).self) {
-                ids.append(id)
-                newest = max(newest ?? updated, updated)
-            }
-            return (ids, newest)
+        let rows = try await sessions.readRows(scope, DocumentStatements.ids(address, since: since), columnTypes: DocumentStatements.idColumns,
+                                               replicas: false, logger: logger).rows
+        var ids: [String] = []
+        var newest: Date?
+        for row in rows {
+            let (id, updated) = try row.decode((String, Date).self)
+            ids.append(id)
+            newest = max(newest ?? updated, updated)
         }
+        return (ids, newest)
     }
 
     // MARK: - Writing
@@ -84,31 +85,30 @@ public struct DocumentStore: Sendable {
             content, merge: mode == .merge, to: address, id: id, preconditions: preconditions,
             needsPrecondition: mode == .replace && address.kind.requiresConcurrencyHeaders && preconditions.isEmpty,
             overwrite: mode == .replace && preconditions.isEmpty)
-        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            let row = try await connection.query(statement).collect().first
-            guard let (outcome, written) = try row?.decode((String, Int).self) else { throw UnexpectedOutcome(outcome: nil) }
-            try Self.accept(outcome)
-            // Nothing was there to lock, and another request created the document before this one's insert:
-            // an unconditional replace (a State PUT) overwrote it, as it would have a moment later; anything
-            // that depended on the document's absence or content is refused.
-            if written == 0 {
-                throw TenantScopeError.conflict("the document was created by another request at the same time; retry")
-            }
+        // One statement, committed on its own: a refusal (an outcome other than `ok`, or nothing written) wrote nothing.
+        let row = try await sessions.writeRows(scope, statement, columnTypes: DocumentStatements.writeColumns, logger: logger).first
+        guard let (outcome, written) = try row?.decode((String, Int).self) else { throw UnexpectedOutcome(outcome: nil) }
+        try Self.accept(outcome)
+        // Nothing was there to lock, and another request created the document before this one's insert:
+        // an unconditional replace (a State PUT) overwrote it, as it would have a moment later; anything
+        // that depended on the document's absence or content is refused.
+        if written == 0 {
+            throw TenantScopeError.conflict("the document was created by another request at the same time; retry")
         }
     }
 
     /// Deletes one document (`id`), or every document at the address; a missing one is not an error.
     /// With preconditions, the one document is checked (412) before it is deleted, in the same statement.
     public func delete(_ address: DocumentAddress, id: String?, preconditions: Preconditions, in scope: TenantScope, logger: Logger) async throws {
-        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            guard let id, !preconditions.isEmpty else {
-                try await connection.query(DocumentStatements.delete(address, id: id))
-                return
-            }
-            let row = try await connection.query(DocumentStatements.conditionalDelete(address, id: id, preconditions: preconditions)).collect().first
-            guard let outcome = try row?.decode(String.self) else { throw UnexpectedOutcome(outcome: nil) }
-            try Self.accept(outcome)
+        guard let id, !preconditions.isEmpty else {
+            _ = try await sessions.writeRows(scope, DocumentStatements.delete(address, id: id), columnTypes: DocumentStatements.deleteColumns,
+                                             logger: logger)
+            return
         }
+        let row = try await sessions.writeRows(scope, DocumentStatements.conditionalDelete(address, id: id, preconditions: preconditions),
+                                               columnTypes: DocumentStatements.conditionalDeleteColumns, logger: logger).first
+        guard let outcome = try row?.decode(String.self) else { throw UnexpectedOutcome(outcome: nil) }
+        try Self.accept(outcome)
     }
 
     /// Turns a statement's refusal into the answer the resource gives (the transaction then rolls back,

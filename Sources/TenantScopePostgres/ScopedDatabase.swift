@@ -190,9 +190,15 @@ public struct ScopedDatabase: Sendable {
     /// scope, the tenant gate and the default statement timeout are the same either way.
     func readRows(_ scope: TenantScope, _ statement: BoundStatement, columns: [ReportDefinition.FieldType], replicas: Bool = true,
                   logger: Logger) async throws -> (rows: [PostgresRow], freshness: DataFreshness) {
+        try await readRows(scope, statement, columnTypes: columns.map(ScopedReadFunctions.sqlType), replicas: replicas, logger: logger)
+    }
+
+    /// ``readRows(_:_:columns:replicas:logger:)`` with columns of SQL types, each cast to its type.
+    func readRows(_ scope: TenantScope, _ statement: BoundStatement, columnTypes: [String], replicas: Bool = true,
+                  logger: Logger) async throws -> (rows: [PostgresRow], freshness: DataFreshness) {
         try await refreshingPlacementOnRefusal(.tenant(scope)) {
             if let cluster = try await dedicatedCluster(for: .tenant(scope), logger: logger) {
-                return try await cluster.readRows(scope, statement, columns: columns, replicas: replicas, logger: logger)
+                return try await cluster.readRows(scope, statement, columnTypes: columnTypes, replicas: replicas, logger: logger)
             }
             let onReplica = replicas && self.replicas != nil
             guard sessionFunctions, !onReplica, ScopedReadFunctions.canRun(statement) else {
@@ -207,7 +213,7 @@ public struct ScopedDatabase: Sendable {
                 return (read.result, read.freshness)
             }
             let rows = try await withLiveConnection(of: tenantPool, timeout: defaultTimeout, logger: logger) { [self] connection in
-                try await readRows(scope, statement, columns: columns, on: connection, logger: logger)
+                try await readRows(scope, statement, columnTypes: columnTypes, on: connection, logger: logger)
             }
             return (rows, .primary)
         }
@@ -216,8 +222,13 @@ public struct ScopedDatabase: Sendable {
     /// ``readRows(_:_:columns:replicas:logger:)`` on a given connection (the pool's, or a test's).
     func readRows(_ scope: TenantScope, _ statement: BoundStatement, columns: [ReportDefinition.FieldType],
                   on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow] {
+        try await readRows(scope, statement, columnTypes: columns.map(ScopedReadFunctions.sqlType), on: connection, logger: logger)
+    }
+
+    func readRows(_ scope: TenantScope, _ statement: BoundStatement, columnTypes: [String],
+                  on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow] {
         let context = signer.context(for: scope.tenant, expiresAt: Date().addingTimeInterval(300))
-        if let rows = try await ScopedReadFunctions.shared.rows(statement, columns: columns, context: context,
+        if let rows = try await ScopedReadFunctions.shared.rows(statement, columnTypes: columnTypes, context: context,
                                                                 timeoutMilliseconds: Self.milliseconds(defaultTimeout), on: connection, logger: logger) {
             return rows
         }
@@ -264,6 +275,18 @@ public struct ScopedDatabase: Sendable {
             return try decode(rows)
         }
         return try await run(.tenant(scope), on: connection, access: .readWrite, statementTimeout: nil, logger: logger, fallback)
+    }
+
+    /// The rows of one writing `statement` that is the whole of its transaction, in a tenant's scope: one call of its
+    /// write function (``ScopedWriteFunctions``, architecture decision 62), or a read-write scoped transaction where the
+    /// helper or the connection runs transactions. `columnTypes` are the statement's own column types, exactly.
+    func writeRows(_ scope: TenantScope, _ statement: BoundStatement, columnTypes: [String], logger: Logger) async throws -> [PostgresRow] {
+        guard ScopedReadFunctions.canRun(statement) else {
+            return try await run(.tenant(scope), access: .readWrite, logger: logger) { try await $0.query(statement).collect() }
+        }
+        return try await write(scope, calling: ScopedWriteFunctions.shared.function(for: statement, columnTypes: columnTypes),
+                               values: statement.values, decode: { $0 }, orInTransaction: { try await $0.query(statement).collect() },
+                               logger: logger)
     }
 
     static func milliseconds(_ timeout: Duration) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PostgresNIO
 import TenantScopeCore
 
@@ -15,7 +16,10 @@ struct BoundStatement: Sendable {
         case text(String?)
         case boolean(Bool)
         case uuid(UUID)
+        case bytes([UInt8])
         case textArray([String])
+        /// A text array or NULL.
+        case textArrayOrNull([String]?)
         case integerArray([Int])
         case uuidArray([UUID])
         case booleanArray([Bool])
@@ -26,7 +30,8 @@ struct BoundStatement: Sendable {
             case .text: "text"
             case .boolean: "boolean"
             case .uuid: "uuid"
-            case .textArray: "text[]"
+            case .bytes: "bytea"
+            case .textArray, .textArrayOrNull: "text[]"
             case .integerArray: "int8[]"
             case .uuidArray: "uuid[]"
             case .booleanArray: "boolean[]"
@@ -59,6 +64,9 @@ struct BoundStatement: Sendable {
             case .text(let text?): bindings.append(text)
             case .boolean(let flag): bindings.append(flag)
             case .uuid(let id): bindings.append(id)
+            case .bytes(let bytes): bindings.append(ByteBuffer(bytes: bytes))
+            case .textArrayOrNull(let array?): bindings.append(array)
+            case .textArrayOrNull(nil): bindings.appendNull()
             case .textArray(let array): bindings.append(array)
             case .integerArray(let array): bindings.append(array)
             case .uuidArray(let array): bindings.append(array)
