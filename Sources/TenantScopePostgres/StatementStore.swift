@@ -284,9 +284,12 @@ public struct StatementStore: Sendable {
                 ) page \(order)
                 """
         }
-        return BoundStatement(sql: """
+        var statement = BoundStatement(sql: """
             SELECT p.id::text, p.statement, \(storedText.replacingOccurrences(of: "s.stored", with: "p.stored")) FROM (\(sql)) p
             ORDER BY p.stored \(direction), p.id \(direction)
             """, values: values)
+        // One text per combination of filters, hundreds in all: its call runs unnamed rather than take prepared slots.
+        statement.mayBePrepared = false
+        return statement
     }
 }

@@ -55,7 +55,8 @@ import Testing
                 outcome = try await Self.store(handle, try Self.batch([Self.experienced("one"), Self.experienced("two")]), tenant, on: connection)
             }
             #expect(outcome?.stored == 2)
-            // The first call on the connection also sets the session's timeout and creates the function.
+            // The first call on the connection also sets the session's timeout and creates the function. (PostgresNIO
+            // prepares the call in an exchange of its own, which completes no command and is not counted here.)
             #expect(first == 3)
             #expect(SessionFunctions.shared.isCreated(StatementIngest.function, on: connection))
             for round in 0..<3 {
@@ -124,16 +125,16 @@ import Testing
         let batch = try Self.batch([Self.experienced("forger")])
         let before = try await Self.stored(handle, [fixture.a.tenant, fixture.b.tenant])
         try await handle.database.tenantPool.client.withConnection { connection in
-            // A context whose signature does not match is refused by the gate (P0001); none at all is no tenant, which
-            // the gate refuses too (a write must name its tenant).
-            for context in [forged, "not-a-context", ""] {
+            // A context whose signature does not match is refused when it is read (P0001); none at all is no tenant:
+            // the gate lets that through, and the policy's WITH CHECK refuses the row (42501).
+            for (context, expected) in [(forged, "P0001"), ("not-a-context", "P0001"), ("", "42501")] {
                 let call = BoundStatement(sql: StatementIngest.function.call,
                                           values: StatementIngest.values(batch, queueingDerivation: true, storedInTransaction: true) + [.text(context)])
                 let error = await #expect(throws: PSQLError.self, "context \(context.prefix(12))…") {
                     _ = try await SessionFunctions.shared.rows(of: call, StatementIngest.function, timeoutMilliseconds: "10000",
                                                                on: connection, logger: TestDatabase.logger)
                 }
-                #expect(error.flatMap { PreparedStatements.sqlState(of: $0) } != nil)
+                #expect(error.flatMap { PreparedStatements.sqlState(of: $0) } == expected, "context \(context.prefix(12))…")
             }
         }
         let after = try await Self.stored(handle, [fixture.a.tenant, fixture.b.tenant])
@@ -161,8 +162,11 @@ import Testing
             }
             #expect(error?.kind == .conflict)
             #expect(error?.message.hasPrefix("statements[1]:") == true && error?.message.contains(id.uuidString.lowercased()) == true)
-            // The connection is usable at once.
+            // The connection is usable at once, still calling the function when it did.
             #expect(try await Self.store(handle, try Self.batch([Self.experienced("after")]), tenant, on: connection, functions: functions).stored == 1)
+            // (A pooled connection may have the function from another test even when this one ran transactions.)
+            if functions { #expect(SessionFunctions.shared.isCreated(StatementIngest.function, on: connection)) }
+            #expect(!SessionFunctions.shared.runsTransactions(on: connection))
         }
         // The canary, the original, "fresh" and "after": nothing of the refused batch.
         #expect(try await Self.stored(handle, [tenant])[tenant.id]?.all == 4)
@@ -184,6 +188,7 @@ import Testing
             }
             #expect(error?.kind == .invalidInput)
             #expect(error?.message.contains(voidingID.uuidString.lowercased()) == true)
+            if functions { #expect(SessionFunctions.shared.isCreated(StatementIngest.function, on: connection)) }
         }
         #expect(try await handle.database.statements.statement(id: targetID, voided: true, in: tenant.id.testScope, logger: TestDatabase.logger) != nil)
         #expect(try await handle.database.statements.statement(id: targetID, voided: false, in: tenant.id.testScope, logger: TestDatabase.logger) == nil)
@@ -251,5 +256,68 @@ import Testing
                 """, logger: TestDatabase.logger).collect().first!.decode(Int.self)
             #expect(functions == 0)
         }
+    }
+
+    /// A batch refused on a connection's first call (a client's 409) leaves the call prepared there: the next batch is one
+    /// exchange, not a question to the server first (``PreparedStatements/raisedByTheRun(_:)``).
+    @Test func aBatchRefusedOnTheFirstCallLeavesTheCallPrepared() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let tenant = fixture.a.tenant
+        let id = UUID()
+        _ = try await handle.database.statements.store(try Self.batch([Self.experienced("stored", id: id)]), in: tenant.id.testScope,
+                                                       logger: TestDatabase.logger)
+        let recorder = LogRecorder()
+        try await ScopedReadFunctionTests.withRecordedConnection(handle, recorder) { connection in
+            let changed = Self.experienced("changed", id: id).replacingOccurrences(of: "lesson/1", with: "lesson/9")
+            let error = await #expect(throws: TenantScopeError.self) {
+                _ = try await Self.store(handle, try Self.batch([changed]), tenant, on: connection)
+            }
+            #expect(error?.kind == .conflict)
+            var outcome: StatementStore.StoreOutcome?
+            let exchanges = try await ScopedReadFunctionTests.exchanges(recorder) {
+                outcome = try await Self.store(handle, try Self.batch([Self.experienced("next")]), tenant, on: connection)
+            }
+            #expect(outcome?.stored == 1)
+            #expect(exchanges == 1)
+        }
+    }
+
+    /// The function keeps the session's `plan_cache_mode`, so PL/pgSQL may cache generic plans of its statements. A plan
+    /// holds no tenant: with generic plans forced, two tenants taking turns each store as themselves and each one's
+    /// re-sent statements are checked against its own.
+    @Test func withGenericPlansForcedTenantsTakingTurnsStoreOnlyAsThemselves() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        try await handle.database.tenantPool.client.withConnection { connection async throws -> Void in
+            try await connection.query("SET plan_cache_mode = force_generic_plan", logger: TestDatabase.logger)
+            var sent: [TenantID: [String]] = [:]
+            for round in 0..<4 {
+                for member in [fixture.a, fixture.b] {
+                    let statement = Self.experienced("generic\(round)")
+                    sent[member.tenant.id, default: []].append(statement)
+                    // Each batch re-sends the tenant's previous statements: the same content, accepted, not stored again.
+                    let outcome = try await Self.store(handle, try Self.batch(sent[member.tenant.id]!), member.tenant, on: connection)
+                    #expect(outcome.stored == 1, "round \(round)")
+                }
+            }
+            // A's first statement changed and sent as B's: B has no such id, so it is new there, and A's is untouched.
+            let first = try Self.batch([sent[fixture.a.tenant.id]![0]])[0]
+            let changed = sent[fixture.a.tenant.id]![0].replacingOccurrences(of: "lesson/1", with: "lesson/5")
+            let outcome = try await Self.store(handle, try Self.batch([changed]), fixture.b.tenant, on: connection)
+            #expect(outcome.stored == 1)
+            // And sent as A's, it is A's conflict.
+            let error = await #expect(throws: TenantScopeError.self) {
+                _ = try await Self.store(handle, try Self.batch([changed]), fixture.a.tenant, on: connection)
+            }
+            #expect(error?.kind == .conflict)
+            #expect(SessionFunctions.shared.isCreated(StatementIngest.function, on: connection))
+            let a = try await handle.database.statements.statement(id: first.id, voided: false, in: fixture.a.tenant.id.testScope,
+                                                                   logger: TestDatabase.logger)
+            #expect(a?.json.contains("lesson/1") == true)
+            try await connection.query("RESET plan_cache_mode", logger: TestDatabase.logger)
+        }
+        let counts = try await Self.stored(handle, [fixture.a.tenant, fixture.b.tenant])
+        #expect(counts[fixture.a.tenant.id]?.all == 5 && counts[fixture.b.tenant.id]?.all == 6)
     }
 }

@@ -43,6 +43,16 @@ import Testing
         filter("activity") { $0.activity = course }
         filter("related activities") { $0.activity = course; $0.relatedActivities = true }
         filter("registration") { $0.registration = registration }
+        filter("related agents") {
+            $0.agentKey = batch[1].facts.actorKey
+            $0.agentIdentifier = #"{"mbox":"mailto:ann@example.com"}"#
+            $0.relatedAgents = true
+        }
+        filter("since and until") {
+            $0.since = ISO8601Timestamp.formatMicroseconds(Date().addingTimeInterval(-3600))
+            $0.until = ISO8601Timestamp.formatMicroseconds(Date().addingTimeInterval(3600))
+        }
+        filter("descending, two per page") { $0.limit = 2 }
         filter("ascending, two per page") { $0.ascending = true; $0.limit = 2 }
         filter("agent of a voided target") { $0.agentKey = batch[3].facts.actorKey }
 
@@ -68,6 +78,9 @@ import Testing
             #expect(first.count == 3)
             pages.append(("ascending, second page", filters.first { $0.0.hasPrefix("ascending") }!.1.continuing(afterStored: first[1].stored,
                                                                                                                   id: first[1].id)))
+            let descending = filters.first { $0.0.hasPrefix("descending") }!.1
+            let (newest, _) = try await inOneCall(StatementStore.page(descending))
+            pages.append(("descending, second page", descending.continuing(afterStored: newest[1].stored, id: newest[1].id)))
             for (name, filter) in pages {
                 let statement = StatementStore.page(filter)
                 _ = try await inOneCall(statement)
@@ -83,6 +96,18 @@ import Testing
                 let (called, _) = try await inOneCall(statement)
                 #expect(called == (try await inTransaction(statement)))
                 #expect(called.map(\.id) == (id == batch[3].id && !voided ? [] : [id]))
+            }
+            // The by-id read is one text and its call is prepared; the pages, one text per combination of filters, call
+            // unnamed and take none of the process's prepared slots.
+            let prepared = try await connection.query("SELECT statement FROM pg_prepared_statements", logger: TestDatabase.logger)
+                .collect().map { try $0.decode(String.self) }
+            func isPrepared(_ statement: BoundStatement) -> Bool {
+                let name = ScopedReadFunctions.shared.function(for: statement, columnTypes: StatementStore.columns.map(ScopedReadFunctions.sqlType)).name
+                return prepared.contains { $0.contains(name) }
+            }
+            #expect(isPrepared(StatementStore.statement(id: target, voided: false)))
+            for (name, filter) in pages {
+                #expect(!isPrepared(StatementStore.page(filter)), "\(name)")
             }
         }
     }

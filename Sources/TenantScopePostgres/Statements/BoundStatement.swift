@@ -41,6 +41,9 @@ struct BoundStatement: Sendable {
 
     let sql: String
     let values: [Value]
+    /// Whether the text may take one of ``PreparedStatements``' slots, which are few and kept for the life of the
+    /// process: not for texts drawn from a large set (the LRS's statement queries, one text per combination of filters).
+    var mayBePrepared = true
 
     /// `text` with its placeholders bound from `value(name)`, in bind order.
     init(_ text: String, value: (String) -> Value) {

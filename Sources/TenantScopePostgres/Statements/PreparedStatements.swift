@@ -89,7 +89,7 @@ final class PreparedStatements: Sendable {
 
     /// The rows of `statement` on `connection`: prepared there by its slot, or unnamed (see the type's comment).
     func rows(_ statement: BoundStatement, on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow] {
-        guard let slot = slot(for: statement.sql), !connections.read(connection, { $0.runsUnnamed(slot) }) else {
+        guard statement.mayBePrepared, let slot = slot(for: statement.sql), !connections.read(connection, { $0.runsUnnamed(slot) }) else {
             return try await connection.query(statement.query, logger: logger).collect()
         }
         if connections.read(connection, { $0.undecided.contains(slot) }) {
@@ -114,6 +114,10 @@ final class PreparedStatements: Sendable {
                 switch Self.sqlState(of: error) {
                 case "26000": slots.forgotten = true
                 case "0A000": slots.unnamed.insert(slot)
+                case let state? where Self.raisedByTheRun(state):
+                    // PostgresNIO prepares in an exchange of its own, so an error only a run raises means it was prepared.
+                    slots.prepared.insert(slot)
+                    slots.found.remove(slot)
                 default:
                     if slots.prepared.contains(slot) { break }
                     if slots.found.remove(slot) != nil { slots.unnamed.insert(slot) } else { slots.undecided.insert(slot) }
@@ -134,6 +138,14 @@ final class PreparedStatements: Sendable {
     /// unnamed, so a transaction that failed so may be run again there (``ScopedDatabase/ReadRetry``).
     static func serverForgotStatement(_ error: any Error) -> Bool {
         sqlState(of: error) == "26000"
+    }
+
+    /// Whether an error of `sqlState` can only come from running a statement, never from preparing it: an integrity
+    /// violation (not a data exception: parse analysis converts a text's literals), a serialization failure or deadlock, a cancellation (a statement timeout), an error a
+    /// PL/pgSQL function raised, or one of this project's own codes (a tenant-gate refusal, a refused batch). A client
+    /// refusal on a connection's first run then costs the statement nothing.
+    static func raisedByTheRun(_ sqlState: String) -> Bool {
+        ["23", "40", "57", "P0", "TS"].contains(String(sqlState.prefix(2)))
     }
 
     static func sqlState(of error: any Error) -> String? {

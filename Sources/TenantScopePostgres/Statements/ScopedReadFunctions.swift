@@ -109,7 +109,8 @@ final class ScopedReadFunctions: Sendable {
     func rows(_ statement: BoundStatement, columnTypes: [String], context: String, timeoutMilliseconds: String,
               on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow]? {
         let function = function(for: statement, columnTypes: columnTypes)
-        let call = BoundStatement(sql: function.call, values: statement.values + [.text(context)])
+        var call = BoundStatement(sql: function.call, values: statement.values + [.text(context)])
+        call.mayBePrepared = statement.mayBePrepared
         return try await SessionFunctions.shared.rows(of: call, function, timeoutMilliseconds: timeoutMilliseconds, on: connection, logger: logger)
     }
 
