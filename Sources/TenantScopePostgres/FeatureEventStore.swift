@@ -4,8 +4,9 @@ import PostgresNIO
 import TenantScopeCore
 
 /// Writes product feature-usage events for one tenant (all or nothing) and refreshes the roll-up days
-/// they touch, inside the tenant's scoped transaction; moving the roll-up watermark, so cached report
-/// answers of the tenant are not reused (decision 33).
+/// they touch, in the tenant's scope; moving the roll-up watermark, so cached report answers of the
+/// tenant are not reused (decision 33). A batch is one call of the session function ``function``
+/// (architecture decision 62), or the same statements in a scoped transaction where the connection runs those.
 public struct FeatureEventStore: Sendable {
     let sessions: ScopedDatabase
 
@@ -13,18 +14,16 @@ public struct FeatureEventStore: Sendable {
     /// Returns how many were new.
     public func store(_ events: [FeatureEvent], in scope: TenantScope, logger: Logger) async throws -> Int {
         guard !events.isEmpty else { return 0 }
-        return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            let rows = try await connection.query("""
-                INSERT INTO app.feature_events (id, feature_key, actor, occurred_at)
-                SELECT i, f, a, o::timestamptz
-                FROM unnest(\(events.map(\.id)), \(events.map(\.featureKey)), \(events.map(\.actor)),
-                            \(events.map { ISO8601Timestamp.formatMicroseconds($0.occurredAt) })) AS e(i, f, a, o)
-                ON CONFLICT (tenant_id, id) DO NOTHING
-                RETURNING to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
-                """)
+        let values: [BoundStatement.Value] = [
+            .uuidArray(events.map(\.id)), .textArray(events.map(\.featureKey)), .textArray(events.map(\.actor)),
+            .textArray(events.map { ISO8601Timestamp.formatMicroseconds($0.occurredAt) }),
+        ]
+        return try await sessions.write(scope, calling: Self.function, values: values, decode: { rows in
+            try rows.first?.decode(Int.self) ?? 0
+        }, orInTransaction: { connection in
             var days = Set<String>()
             var inserted = 0
-            for try await day in rows.decode(String.self) {
+            for try await day in try await connection.query(BoundStatement(sql: Self.insert, values: values)).decode(String.self) {
                 days.insert(day)
                 inserted += 1
             }
@@ -33,6 +32,36 @@ public struct FeatureEventStore: Sendable {
                 try await connection.query("SELECT app.refresh_feature_usage_for_days(\(days.sorted())::date[]), app.touch_rollup_watermark()")
             }
             return inserted
-        }
+        }, logger: logger)
     }
+
+    /// Inserts the new events and returns each one's day (UTC, `YYYY-MM-DD`): ids, feature keys, actors, times.
+    static let insert = """
+        INSERT INTO app.feature_events (id, feature_key, actor, occurred_at)
+        SELECT i, f, a, o::timestamptz
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS e(i, f, a, o)
+        ON CONFLICT (tenant_id, id) DO NOTHING
+        RETURNING to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
+        """
+
+    /// The batch as one call: the scope for a write, the insert, and, where it stored anything, the derivation lock,
+    /// the refresh of the days it touched and the watermark, as the transaction runs them. Returns how many were new.
+    static let function: SessionFunctions.Function = SessionFunctions.make(
+        prefix: "tenantscope_events_", parameterTypes: ["uuid[]", "text[]", "text[]", "text[]"], returns: "int8", body: """
+            DECLARE
+              v_inserted int8;
+              v_days date[];
+            BEGIN
+              \(SessionFunctions.scope(contextArgument: 5, write: true))
+              WITH inserted AS (
+            \(insert)
+              )
+              SELECT count(*), coalesce(array_agg(DISTINCT day::date ORDER BY day::date), '{}') INTO v_inserted, v_days FROM inserted;
+              IF cardinality(v_days) > 0 THEN
+                PERFORM app.lock_tenant_derivation();
+                PERFORM app.refresh_feature_usage_for_days(v_days), app.touch_rollup_watermark();
+              END IF;
+              RETURN v_inserted;
+            END
+            """)
 }

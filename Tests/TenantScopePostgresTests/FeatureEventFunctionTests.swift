@@ -1,0 +1,60 @@
+import Foundation
+import PostgresNIO
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
+
+/// A product-event batch as one call of its session function (architecture decision 62): one exchange once the function
+/// exists, and the same events and daily usage as the same batch stored in a scoped transaction.
+@Suite(.serialized, .freshDatabase) struct FeatureEventFunctionTests {
+    static func events(_ count: Int) -> [FeatureEvent] {
+        let start = Date(timeIntervalSince1970: 1_793_000_000)
+        return (0..<count).map { FeatureEvent(id: UUID(), featureKey: "reports.\($0 % 3)", actor: "user-\($0 % 4)",
+                                              occurredAt: start.addingTimeInterval(Double($0) * 20_000)) }
+    }
+
+    static func usage(_ handle: TestDatabase, _ tenant: Tenant) async throws -> [String] {
+        try await handle.database.sessions.run(tenant.id.testScope, logger: TestDatabase.logger) { connection in
+            try await connection.query("""
+                SELECT day::text || ' ' || feature_key || ' ' || events || ' ' || actors FROM app.daily_feature_usage
+                WHERE feature_key LIKE 'reports.%' ORDER BY 1
+                """).collect().map { try $0.decode(String.self) }
+        }
+    }
+
+    @Test func aBatchIsOneExchangeAndStoresWhatATransactionStores() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let database = handle.database
+        let events = Self.events(12)
+        let recorder = LogRecorder()
+        let values: [BoundStatement.Value] = [
+            .uuidArray(events.map(\.id)), .textArray(events.map(\.featureKey)), .textArray(events.map(\.actor)),
+            .textArray(events.map { ISO8601Timestamp.formatMicroseconds($0.occurredAt) }),
+        ]
+        try await ScopedReadFunctionTests.withRecordedConnection(handle, recorder) { connection in
+            func call(_ values: [BoundStatement.Value]) async throws -> Int {
+                try await database.sessions.write(fixture.a.tenant.id.testScope, calling: FeatureEventStore.function, values: values,
+                                                  decode: { try $0.first?.decode(Int.self) ?? -1 },
+                                                  orInTransaction: { _ in -1 }, on: connection, logger: TestDatabase.logger)
+            }
+            #expect(try await call(values) == 12)
+            // The same batch again stores nothing; a batch of new ids takes one exchange.
+            var again = -1
+            let exchanges = try await ScopedReadFunctionTests.exchanges(recorder) { again = try await call(values) }
+            #expect(again == 0 && exchanges == 1)
+        }
+        // Tenant B gets the same events (new ids) through a scoped transaction: the same daily usage.
+        let off = ScopedDatabase(tenantPool: database.tenantPool, platformPool: database.pool, signer: database.sessions.signer,
+                                 statementTimeout: .seconds(30), replicas: nil, router: nil, sessionFunctions: false)
+        let inTransaction = try await FeatureEventStore(sessions: off).store(
+            events.map { FeatureEvent(id: UUID(), featureKey: $0.featureKey, actor: $0.actor, occurredAt: $0.occurredAt) },
+            in: fixture.b.tenant.id.testScope, logger: TestDatabase.logger)
+        #expect(inTransaction == 12)
+        let a = try await Self.usage(handle, fixture.a.tenant)
+        let b = try await Self.usage(handle, fixture.b.tenant)
+        #expect(!a.isEmpty)
+        #expect(a == b, "call: \(a)\ntransaction: \(b)")
+    }
+}
