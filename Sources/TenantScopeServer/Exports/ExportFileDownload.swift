@@ -38,6 +38,10 @@ public enum ExportFileDownload {
         let partial = partialFile(beside: target)
         do {
             try FileManager.default.copyItem(at: file, to: partial)
+            // On disk before it takes the target's name, as a download's file is.
+            let handle = try FileHandle(forWritingTo: partial)
+            defer { try? handle.close() }
+            try handle.synchronize()
             try replace(target, with: partial)
         } catch {
             try? FileManager.default.removeItem(at: partial)
@@ -53,8 +57,10 @@ public enum ExportFileDownload {
     /// Renames `partial` onto `target` in one step (POSIX `rename`): an existing file at `target` stays whole until then,
     /// and is never missing in between.
     private static func replace(_ target: URL, with partial: URL) throws {
-        guard rename(partial.path, target.path) == 0 else {
-            throw TenantScopeError.invalidInput("cannot write \(target.path): \(String(cString: strerror(errno)))")
+        let (from, to) = (partial.path, target.path)
+        guard rename(from, to) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw TenantScopeError.environment("cannot write \(to): \(reason)")
         }
     }
 
