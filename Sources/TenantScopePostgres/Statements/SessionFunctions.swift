@@ -5,9 +5,11 @@ import PostgresNIO
 import TenantScopeCore
 
 /// The functions this process makes in a tenant login's session, and the calls that run them: one round trip for what a
-/// scoped transaction takes four (architecture decisions 61 and 62). ``ScopedReadFunctions`` makes a report's,
-/// ``StatementIngestFunction`` the statement batch's; this type keeps, per connection, which exist there and the
-/// session's `statement_timeout`, and decides when a connection runs transactions instead.
+/// scoped transaction takes four (architecture decisions 61 and 62). ``ScopedReadFunctions`` makes those of reads
+/// (reports, LRS statements, documents), ``ScopedWriteFunctions`` those of single writing statements (documents),
+/// ``StatementIngest`` and ``FeatureEventStore`` their batches'; all are built by ``make(prefix:parameterTypes:returns:settings:body:)``.
+/// This type keeps, per connection, which exist there and the session's `statement_timeout`, and decides when a
+/// connection runs transactions instead.
 ///
 /// A function call cannot lower `statement_timeout` for itself (PostgreSQL arms the timer as the statement starts), so
 /// the session's value is set to the call's timeout when the connection first calls a function, and again whenever a
