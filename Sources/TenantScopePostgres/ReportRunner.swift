@@ -116,6 +116,11 @@ public struct ReportRunner: Sendable {
                 let read = try await sessions.readRows(tenant, statement, columns: query.fields.map(\.type), logger: logger)
                 answered = (try read.rows.map { try Self.cells(of: $0, fields: query.fields) }, nil)
                 freshness = read.freshness
+            } else if case .platform(let platform) = scope {
+                // One round trip on the primary too (architecture decision 62); the audit row is written below.
+                let read = try await sessions.platformRows(platform, statement, columns: query.fields.map(\.type), logger: logger)
+                answered = (try read.rows.map { try Self.cells(of: $0, fields: query.fields) }, nil)
+                freshness = read.freshness
             } else {
                 (answered, freshness) = try await sessions.runPreferringReplica(scope, logger: logger) { connection in
                     let rows = try await connection.rows(statement).map { try Self.cells(of: $0, fields: query.fields) }

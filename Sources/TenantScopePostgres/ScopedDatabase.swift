@@ -193,6 +193,37 @@ public struct ScopedDatabase: Sendable {
         try await readRows(scope, statement, columnTypes: columns.map(ScopedReadFunctions.sqlType), replicas: replicas, logger: logger)
     }
 
+    /// The rows of one read-only `statement` in the platform scope (a platform report), its columns decoded as `columns`:
+    /// on a read replica when there are any, otherwise in one round trip through the statement's platform read function,
+    /// made by the server's login in its session (``ScopedReadFunctions``, architecture decision 62), instead of the four
+    /// of a platform transaction. The role, the empty context and the default statement timeout are the same either way.
+    func platformRows(_ platform: PlatformScope, _ statement: BoundStatement, columns: [ReportDefinition.FieldType], logger: Logger)
+        async throws -> (rows: [PostgresRow], freshness: DataFreshness) {
+        guard sessionFunctions, replicas == nil, ScopedReadFunctions.canRun(statement) else {
+            let read = try await runHerePreferringReplica(.platform(platform), statementTimeout: nil, retry: .anywhere, logger: logger) {
+                try await $0.rows(statement)
+            }
+            return (read.result, read.freshness)
+        }
+        let rows = try await withLiveConnection(of: platformPool, timeout: defaultTimeout, logger: logger) { [self] connection in
+            try await platformRows(platform, statement, columns: columns, on: connection, logger: logger)
+        }
+        return (rows, .primary)
+    }
+
+    /// ``platformRows(_:_:columns:logger:)`` on a given connection (the pool's, or a test's).
+    func platformRows(_ platform: PlatformScope, _ statement: BoundStatement, columns: [ReportDefinition.FieldType],
+                      on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow] {
+        if let rows = try await ScopedReadFunctions.shared.rows(statement, columnTypes: columns.map(ScopedReadFunctions.sqlType), context: "",
+                                                                timeoutMilliseconds: Self.milliseconds(defaultTimeout), platform: true,
+                                                                on: connection, logger: logger) {
+            return rows
+        }
+        return try await run(.platform(platform), on: connection, access: .readOnly, statementTimeout: nil, retry: .anywhere, logger: logger) {
+            try await $0.rows(statement)
+        }
+    }
+
     /// ``readRows(_:_:columns:replicas:logger:)`` with columns of SQL types, each cast to its type.
     func readRows(_ scope: TenantScope, _ statement: BoundStatement, columnTypes: [String], replicas: Bool = true,
                   logger: Logger) async throws -> (rows: [PostgresRow], freshness: DataFreshness) {

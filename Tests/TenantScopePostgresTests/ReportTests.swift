@@ -287,6 +287,50 @@ import Testing
         #expect(nonEmpty >= 8)
     }
 
+    /// Platform reports run as one call of a platform read function the server's login makes (architecture decision 62):
+    /// each answers the same in one call as in a platform transaction, and the call runs as the platform role, which may
+    /// not read a learner table.
+    @Test func everyPlatformReportAnswersTheSameInOneCallAsInATransaction() async throws {
+        let f = try await Self.fixture.get()
+        let sessions = f.handle.database.sessions
+        let platform = ScopePolicy.platformCommand(operator: "one-call-test")
+        var nonEmpty = 0
+        let recorder = LogRecorder()
+        try await OneShotConnection.with(f.handle.database.appEndpoint, logger: recorder.logger) { (connection: PostgresConnection) async throws -> Void in
+            for definition in f.runner.list(on: .platform) {
+                let known = definition.parameters.filter(\.isRequired).map { ($0.name, "Alpha") }
+                let request = try ReportRequest(definition: definition, surface: .platform, rawParameters: known, today: Self.day(0))
+                let query = try #require(request.query)
+                for sql in [query.sql, query.coldSQL].compactMap({ $0 }) {
+                    let statement = ReportRunner.statement(sql, request: request, attributes: [:])
+                    let columns = query.fields.map(\.type)
+                    _ = try await sessions.platformRows(platform, statement, columns: columns, on: connection, logger: TestDatabase.logger)
+                    var inOneCall: [[ReportCell]] = []
+                    let exchanges = try await ScopedReadFunctionTests.exchanges(recorder) {
+                        inOneCall = try await sessions.platformRows(platform, statement, columns: columns, on: connection, logger: TestDatabase.logger)
+                            .map { try ReportRunner.cells(of: $0, fields: query.fields) }
+                    }
+                    #expect(exchanges == 1, "\(definition.name)")
+                    let function = ScopedReadFunctions.shared.function(for: statement, columnTypes: columns.map(ScopedReadFunctions.sqlType),
+                                                                       platform: true)
+                    #expect(ScopedReadFunctions.shared.isCreated(function, on: connection))
+                    let inTransaction = try await sessions.run(.platform(platform), on: connection, access: .readOnly, statementTimeout: nil,
+                                                               logger: TestDatabase.logger) { try await $0.rows(statement) }
+                        .map { try ReportRunner.cells(of: $0, fields: query.fields) }
+                    #expect(inOneCall == inTransaction, "\(definition.name)")
+                    if !inOneCall.isEmpty { nonEmpty += 1 }
+                }
+            }
+            // The call is the platform role's: a learner table is out of its reach, as in a platform transaction.
+            let learners = BoundStatement(sql: "SELECT count(*)::int8 FROM app.learners", values: [])
+            let error = await #expect(throws: PSQLError.self) {
+                _ = try await sessions.platformRows(platform, learners, columns: [.integer], on: connection, logger: TestDatabase.logger)
+            }
+            #expect(error.flatMap { PreparedStatements.sqlState(of: $0) } == "42501")
+        }
+        #expect(nonEmpty >= 2)
+    }
+
     @Test func unknownReportsAndParametersAreClientErrors() async throws {
         let f = try await Self.fixture.get()
         await #expect(throws: TenantScopeError.self) { try await run(f, "no_such_report") }

@@ -48,6 +48,8 @@ final class ScopedReadFunctions: Sendable {
         let sql: String
         let parameterTypes: [String]
         let columnTypes: [String]
+        /// A platform report's, made by the server's login: the platform role instead of the tenant gate and role.
+        let platform: Bool
     }
 
     /// Whether `statement` can run as a function (its text cannot end the function's body early).
@@ -60,9 +62,10 @@ final class ScopedReadFunctions: Sendable {
         function(for: statement, columnTypes: columns.map(Self.sqlType))
     }
 
-    /// The function that runs `statement` and returns columns of `columnTypes` (SQL types), each cast to its type.
-    func function(for statement: BoundStatement, columnTypes: [String]) -> Function {
-        let key = FunctionKey(sql: statement.sql, parameterTypes: statement.values.map(\.cast), columnTypes: columnTypes)
+    /// The function that runs `statement` and returns columns of `columnTypes` (SQL types), each cast to its type; in the
+    /// platform scope with `platform`.
+    func function(for statement: BoundStatement, columnTypes: [String], platform: Bool = false) -> Function {
+        let key = FunctionKey(sql: statement.sql, parameterTypes: statement.values.map(\.cast), columnTypes: columnTypes, platform: platform)
         return functions.value(for: key, make: Self.makeFunction)
     }
 
@@ -74,14 +77,14 @@ final class ScopedReadFunctions: Sendable {
         let body = """
             #variable_conflict use_column
             BEGIN
-              \(SessionFunctions.scope(contextArgument: key.parameterTypes.count + 1, write: false))
+              \(SessionFunctions.scope(contextArgument: key.parameterTypes.count + 1, write: false, platform: key.platform))
               RETURN QUERY SELECT \(zip(names, key.columnTypes).map { "r.\($0)::\($1)" }.joined(separator: ", ")) FROM (
             \(sql)
               ) AS r (\(names.joined(separator: ", ")));
             END
             """
         return SessionFunctions.make(
-            prefix: "tenantscope_read_", parameterTypes: key.parameterTypes,
+            prefix: key.platform ? "tenantscope_platform_read_" : "tenantscope_read_", parameterTypes: key.parameterTypes,
             returns: "TABLE (" + zip(names, key.columnTypes).map { "\($0) \($1)" }.joined(separator: ", ") + ")",
             settings: "SET plan_cache_mode = force_custom_plan", body: body)
     }
@@ -105,10 +108,11 @@ final class ScopedReadFunctions: Sendable {
                        on: connection, logger: logger)
     }
 
-    /// ``rows(_:columns:context:timeoutMilliseconds:on:logger:)`` with columns of SQL types.
-    func rows(_ statement: BoundStatement, columnTypes: [String], context: String, timeoutMilliseconds: String,
+    /// ``rows(_:columns:context:timeoutMilliseconds:on:logger:)`` with columns of SQL types; in the platform scope with
+    /// `platform` (`context` then empty).
+    func rows(_ statement: BoundStatement, columnTypes: [String], context: String, timeoutMilliseconds: String, platform: Bool = false,
               on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow]? {
-        let function = function(for: statement, columnTypes: columnTypes)
+        let function = function(for: statement, columnTypes: columnTypes, platform: platform)
         var call = BoundStatement(sql: function.call, values: statement.values + [.text(context)])
         call.mayBePrepared = statement.mayBePrepared
         return try await SessionFunctions.shared.rows(of: call, function, timeoutMilliseconds: timeoutMilliseconds, on: connection, logger: logger)

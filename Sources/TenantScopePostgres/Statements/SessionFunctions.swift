@@ -60,12 +60,21 @@ final class SessionFunctions: Sendable {
     }
 
     /// The first statement of every function body: the signed context (the last argument), the tenant gate (asked for
-    /// a write or a read), and the tenant role, in that order; a read also turns on read-only mode.
-    static func scope(contextArgument: Int, write: Bool) -> String {
-        """
-        PERFORM gate.tenant_gate(set_config('app.tenant_ctx', $\(contextArgument), true), \(write)),
-                set_config('role', '\(ScopedDatabase.tenantRole)', true)\(write ? "" : ",\n        set_config('transaction_read_only', 'on', true)");
-        """
+    /// a write or a read), and the tenant role, in that order; a read also turns on read-only mode. A platform read
+    /// (`platform`, made by the server's own login) sets the context it is given (empty: no tenant), the platform role
+    /// and read-only mode, as a platform transaction's first statement does.
+    static func scope(contextArgument: Int, write: Bool, platform: Bool = false) -> String {
+        if platform {
+            precondition(!write, "the platform scope only reads")
+            return """
+                PERFORM set_config('app.tenant_ctx', $\(contextArgument), true), set_config('role', '\(ScopedDatabase.platformRole)', true),
+                        set_config('transaction_read_only', 'on', true);
+                """
+        }
+        return """
+            PERFORM gate.tenant_gate(set_config('app.tenant_ctx', $\(contextArgument), true), \(write)),
+                    set_config('role', '\(ScopedDatabase.tenantRole)', true)\(write ? "" : ",\n        set_config('transaction_read_only', 'on', true)");
+            """
     }
 
     private struct SessionState: Sendable {
