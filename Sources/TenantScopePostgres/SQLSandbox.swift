@@ -6,9 +6,9 @@ import TenantScopeCore
 /// Runs one tenant's ad-hoc SQL (the guarded SQL surface) as `tenantscope_sandbox` inside a tenant scope.
 ///
 /// The query runs through ``ScopedDatabase`` (signed tenant context, row-level security) in a READ ONLY
-/// transaction that then lowers itself: a temp-file limit, `work_mem`, `search_path = semantic`, and
-/// `SET LOCAL ROLE tenantscope_sandbox`, which may read only the semantic layer and cannot call
-/// `set_config` or become another role through SQL functions. Rows are read up to the cap.
+/// transaction whose first statement also lowers it (``ScopedDatabase/Sandbox``): a temp-file limit, `work_mem`,
+/// `search_path = semantic`, and the role `tenantscope_sandbox`, which may read only the semantic layer and cannot
+/// call `set_config` or become another role through SQL functions. Rows are read up to the cap.
 ///
 /// Result caching belongs to the tenant-keyed result cache of the performance work: a cache would wrap
 /// ``run(_:in:limits:logger:)`` keyed by tenant, principal attributes, the SQL's SHA-256 and the roll-up
@@ -28,7 +28,7 @@ public struct SQLSandbox: Sendable {
         }
     }
 
-    static let sandboxRole = "tenantscope_sandbox"
+    static let sandboxRole = ScopedDatabase.sandboxRole
     /// What precedes the caller's text; PostgreSQL's error positions are shifted back by its length.
     static let prefix = "SELECT * FROM (\n"
 
@@ -111,18 +111,11 @@ public struct SQLSandbox: Sendable {
         _ scope: TenantScope, limits: Limits, retry: ScopedDatabase.ReadRetry, logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Value
     ) async throws -> (result: Value, freshness: DataFreshness) {
-        let limitsSQL = [
-            // Values are our own constants (digits and a unit), checked here, never request input.
-            "SET LOCAL temp_file_limit = '\(try Self.setting(limits.tempFileLimit))'",
-            "SET LOCAL work_mem = '\(try Self.setting(limits.workMem))'",
-            "SET LOCAL search_path = semantic, pg_catalog, pg_temp",
-            "SET LOCAL ROLE \(Self.sandboxRole)",
-        ]
+        // The limits, the search path and the role are set in the transaction's first statement (one round trip), after
+        // the tenant scope and before anything else runs. Values are our own constants (digits and a unit), checked here.
+        let sandbox = ScopedDatabase.Sandbox(workMem: try Self.setting(limits.workMem), tempFileLimit: try Self.setting(limits.tempFileLimit))
         return try await sessions.runPreferringReplica(.tenant(scope), statementTimeout: limits.statementTimeout, retry: retry,
-                                                       logger: logger) { connection in
-            for line in limitsSQL {
-                try await connection.query(PostgresQuery(unsafeSQL: line))
-            }
+                                                       sandbox: sandbox, logger: logger) { connection in
             do {
                 return try await body(connection)
             } catch let error as PSQLError where error.code == .server && error.serverInfo?[.sqlState] != "40001" {

@@ -42,6 +42,31 @@ public struct ScopedDatabase: Sendable {
                set_config('plan_cache_mode', coalesce(:plan_cache_mode, current_setting('plan_cache_mode')), true),
                set_config('role', :role, true)
         """
+    /// The settings that lower a tenant's read-only transaction to the SQL sandbox (architecture decision 38): its limits,
+    /// the semantic layer's search path and the sandbox role. Values are bound, never spliced.
+    public struct Sandbox: Sendable, Hashable {
+        public var workMem: String
+        public var tempFileLimit: String
+
+        public init(workMem: String, tempFileLimit: String) {
+            self.workMem = workMem
+            self.tempFileLimit = tempFileLimit
+        }
+    }
+
+    static let sandboxRole = "tenantscope_sandbox"
+
+    /// ``tenantSettings`` followed by the sandbox's, in one statement: one round trip instead of five (the scope and four
+    /// `SET LOCAL`s). The expressions run in order: the tenant role first, which may set `temp_file_limit` (migration 20),
+    /// then the sandbox role last. `set_config` itself is checked once, as the statement starts, against the login,
+    /// which may call it; the tenant and sandbox roles may not.
+    static let sandboxSettings = tenantSettings + """
+        ,
+               set_config('temp_file_limit', :temp_file_limit, true),
+               set_config('work_mem', :work_mem, true),
+               set_config('search_path', 'semantic, pg_catalog, pg_temp', true),
+               set_config('role', :sandbox_role, true)
+        """
     static let platformSettings = """
         SELECT set_config('app.tenant_ctx', :context, true),
                set_config('statement_timeout', :timeout, true),
@@ -144,30 +169,34 @@ public struct ScopedDatabase: Sendable {
     /// conflict with recovery cancelled the query) sits out for a while (``ReadReplica/SitOut``) and then
     /// until a probe finds it well, and the read is run on the primary as `retry` allows: the caller sees no
     /// error a healthy primary would not have given.
+    /// With `sandbox`, a tenant's transaction is lowered to the SQL sandbox in its first statement.
     public func runPreferringReplica<Result: Sendable>(
         _ scope: DataScope,
         statementTimeout: Duration? = nil,
         retry: ReadRetry = .anywhere,
+        sandbox: Sandbox? = nil,
         logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> (result: Result, freshness: DataFreshness) {
         try await refreshingPlacementOnRefusal(scope) {
             if let cluster = try await dedicatedCluster(for: scope, logger: logger) {
-                return try await cluster.runPreferringReplica(scope, statementTimeout: statementTimeout, retry: retry, logger: logger, body)
+                return try await cluster.runPreferringReplica(scope, statementTimeout: statementTimeout, retry: retry, sandbox: sandbox,
+                                                              logger: logger, body)
             }
-            return try await runHerePreferringReplica(scope, statementTimeout: statementTimeout, retry: retry, logger: logger, body)
+            return try await runHerePreferringReplica(scope, statementTimeout: statementTimeout, retry: retry, sandbox: sandbox,
+                                                      logger: logger, body)
         }
     }
 
     private func runHerePreferringReplica<Result: Sendable>(
-        _ scope: DataScope, statementTimeout: Duration?, retry: ReadRetry, logger: Logger,
+        _ scope: DataScope, statementTimeout: Duration?, retry: ReadRetry, sandbox: Sandbox? = nil, logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> (result: Result, freshness: DataFreshness) {
         if let (replica, lag) = replicas?.choose() {
             let started = BodyStarted()
             do {
                 let result = try await run(scope, on: replica.pool(for: scope), access: .readOnly, statementTimeout: statementTimeout,
-                                           retry: retry, logger: logger) { connection in
+                                           retry: retry, sandbox: sandbox, logger: logger) { connection in
                     started.mark()
                     return try await body(connection)
                 }
@@ -180,7 +209,12 @@ public struct ScopedDatabase: Sendable {
                                                                                              "error.type": "\(type(of: error))"])
             }
         }
-        return (try await run(scope, access: .readOnly, statementTimeout: statementTimeout, retry: retry, logger: logger, body), .primary)
+        let pool = switch scope {
+        case .tenant: tenantPool
+        case .platform: platformPool
+        }
+        return (try await run(scope, on: pool, access: .readOnly, statementTimeout: statementTimeout, retry: retry, sandbox: sandbox,
+                              logger: logger, body), .primary)
     }
 
     /// The rows of one read-only `statement` in a tenant's scope, its columns decoded as `columns`: on a read replica
@@ -334,12 +368,12 @@ public struct ScopedDatabase: Sendable {
 
     /// Runs one scoped transaction on a connection of `pool`.
     private func run<Result: Sendable>(
-        _ scope: DataScope, on pool: DatabasePool, access: Access, statementTimeout: Duration?, retry: ReadRetry, logger: Logger,
-        _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
+        _ scope: DataScope, on pool: DatabasePool, access: Access, statementTimeout: Duration?, retry: ReadRetry, sandbox: Sandbox? = nil,
+        logger: Logger, _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> Result {
         let timeout = statementTimeout ?? defaultTimeout
         return try await withLiveConnection(of: pool, timeout: timeout, logger: logger) { [self] connection in
-            try await run(scope, on: connection, access: access, statementTimeout: timeout, retry: retry, logger: logger, body)
+            try await run(scope, on: connection, access: access, statementTimeout: timeout, retry: retry, sandbox: sandbox, logger: logger, body)
         }
     }
 
@@ -374,29 +408,34 @@ public struct ScopedDatabase: Sendable {
         access: Access,
         statementTimeout: Duration?,
         retry: ReadRetry = .beforeBody,
+        sandbox: Sandbox? = nil,
         logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ScopedConnection) async throws -> Result
     ) async throws -> Result {
         var bodyStarted = false
         do {
-            return try await runOnce(scope, on: connection, access: access, statementTimeout: statementTimeout, logger: logger) { scoped in
+            return try await runOnce(scope, on: connection, access: access, statementTimeout: statementTimeout, sandbox: sandbox,
+                                     logger: logger) { scoped in
                 bodyStarted = true
                 return try await body(scoped)
             }
         } catch where PreparedStatements.serverForgotStatement(error) && (retry == .anywhere || !bodyStarted) {
             logger.notice("The server had forgotten a prepared statement; running the transaction again unprepared",
                           metadata: ["db.body_started": "\(bodyStarted)"])
-            return try await runOnce(scope, on: connection, access: access, statementTimeout: statementTimeout, logger: logger, body)
+            return try await runOnce(scope, on: connection, access: access, statementTimeout: statementTimeout, sandbox: sandbox,
+                                     logger: logger, body)
         }
     }
 
-    /// One scoped transaction on `connection`: the scope statement, `body`, `COMMIT`; `ROLLBACK` when anything throws.
+    /// One scoped transaction on `connection`: the scope statement (lowered to `sandbox` when given, a tenant's read),
+    /// `body`, `COMMIT`; `ROLLBACK` when anything throws.
     private func runOnce<Result: Sendable>(
         _ scope: DataScope,
         on connection: PostgresConnection,
         access: Access,
         statementTimeout: Duration?,
+        sandbox: Sandbox?,
         logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ScopedConnection) async throws -> Result
@@ -410,7 +449,12 @@ public struct ScopedDatabase: Sendable {
         }
         let timeout = statementTimeout ?? defaultTimeout
         let milliseconds = Self.milliseconds(timeout)
-        let settingsSQL = if case .tenant = scope { Self.tenantSettings } else { Self.platformSettings }
+        precondition(sandbox == nil || (access == .readOnly && scope.tenant != nil), "only a tenant's read is lowered to the sandbox")
+        let settingsSQL = switch (scope, sandbox) {
+        case (.tenant, nil): Self.tenantSettings
+        case (.tenant, _?): Self.sandboxSettings
+        case (.platform, _): Self.platformSettings
+        }
         let settings = BoundStatement(settingsSQL) { name in
             switch name {
             case "context": .text(context)
@@ -418,6 +462,9 @@ public struct ScopedDatabase: Sendable {
             case "timeout": .text(milliseconds)
             case "plan_cache_mode": .text(access == .readOnly ? "force_custom_plan" : nil)
             case "role": .text(role)
+            case "temp_file_limit": .text(sandbox?.tempFileLimit)
+            case "work_mem": .text(sandbox?.workMem)
+            case "sandbox_role": .text(Self.sandboxRole)
             default: preconditionFailure("the scope statement has no value for :\(name)")
             }
         }

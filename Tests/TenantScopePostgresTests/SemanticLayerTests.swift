@@ -142,6 +142,33 @@ import Testing
         }
     }
 
+    /// The sandbox is set in the transaction's first statement, with the tenant scope (architecture decision 62): four
+    /// exchanges for an ad-hoc query (BEGIN, the scope, the query, COMMIT), and nothing of it left after COMMIT.
+    @Test func theSandboxIsSetWithTheScopeInOneStatement() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let recorder = LogRecorder()
+        let sandbox = ScopedDatabase.Sandbox(workMem: "2MB", tempFileLimit: "3MB")
+        try await ScopedReadFunctionTests.withRecordedConnection(handle, recorder) { connection in
+            var seen: (String, String, String, String)?
+            let exchanges = try await ScopedReadFunctionTests.exchanges(recorder) {
+                seen = try await handle.database.sessions.run(.tenant(Self.analyst(fixture.a)), on: connection, access: .readOnly,
+                                                              statementTimeout: nil, sandbox: sandbox, logger: TestDatabase.logger) { scoped in
+                    try await scoped.query("""
+                        SELECT current_user::text, current_setting('search_path'), current_setting('work_mem'), current_setting('temp_file_limit')
+                        """).collect().first!.decode((String, String, String, String).self)
+                }
+            }
+            #expect(seen?.0 == "tenantscope_sandbox")
+            #expect(seen?.1 == "semantic, pg_catalog, pg_temp")
+            #expect(seen?.2 == "2MB" && seen?.3 == "3MB")
+            #expect(exchanges == 4)
+            let after = try await connection.query("SELECT current_user::text, current_setting('search_path')", logger: TestDatabase.logger)
+                .collect().first!.decode((String, String).self)
+            #expect(after.0 == handle.database.tenantEndpoint.username && after.1 != "semantic, pg_catalog, pg_temp")
+        }
+    }
+
     /// Queries the sandbox may run (they read PostgreSQL's own catalog or settings, or try to close the
     /// subquery early) and that still show nothing of another tenant.
     static let harmlessInTheSandbox = [
