@@ -111,8 +111,8 @@ public struct DocumentStore: Sendable {
         try Self.accept(outcome)
     }
 
-    /// Turns a statement's refusal into the answer the resource gives (the transaction then rolls back,
-    /// having changed nothing); `ok` passes.
+    /// Turns a statement's refusal into the answer the resource gives (the statement wrote nothing for it, so the call
+    /// or transaction it ran in changed nothing); `ok` passes.
     static func accept(_ outcome: String) throws {
         switch DocumentStatements.Outcome(rawValue: outcome) {
         case .ok:

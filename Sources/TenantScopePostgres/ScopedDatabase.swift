@@ -11,11 +11,13 @@ import TenantScopeCore
 /// and a statement timeout. Row-level security then limits every query in the closure, whether or
 /// not it says `WHERE tenant_id`. Nothing survives `COMMIT`, so a pooled connection carries no scope
 /// into its next use; a session-level value left behind by a bug is masked by the next transaction's
-/// local one. A tenant report is one call of a session function that sets the same scope in order instead
-/// (``readRows(_:_:columns:replicas:logger:)``, ``ScopedReadFunctions``), and a statement batch one call of a function that
-/// sets the scope for a write (``write(_:calling:values:decode:orInTransaction:logger:)``, ``StatementIngest``); the
-/// only session-level value the helper sets is a connection's `statement_timeout`, for those calls, which each
-/// transaction masks with its own.
+/// local one. A tenant report, an LRS read and a document read are one call of a session function that sets the same
+/// scope in order instead (``readRows(_:_:columns:replicas:logger:)``, ``ScopedReadFunctions``), a platform report one
+/// of the server login's (``platformRows(_:_:columns:logger:)``), and a statement batch, a product-event batch and a
+/// document write one call of a function that sets the scope for a write
+/// (``write(_:calling:values:decode:orInTransaction:logger:)``, ``writeRows(_:_:columnTypes:logger:)``); the only
+/// session-level value the helper sets is a connection's `statement_timeout`, on both logins' connections, for those
+/// calls, which each transaction masks with its own (architecture decisions 61 and 62).
 public struct ScopedDatabase: Sendable {
     public enum Access: Sendable {
         case readOnly
@@ -135,7 +137,8 @@ public struct ScopedDatabase: Sendable {
             case .tenant: tenantPool
             case .platform: platformPool
             }
-            return try await run(scope, on: pool, access: access, statementTimeout: statementTimeout, retry: retry, logger: logger, body)
+            return try await run(scope, on: pool, access: access, statementTimeout: statementTimeout, retry: retry, sandbox: nil, logger: logger,
+                                 body)
         }
     }
 
@@ -189,7 +192,7 @@ public struct ScopedDatabase: Sendable {
     }
 
     private func runHerePreferringReplica<Result: Sendable>(
-        _ scope: DataScope, statementTimeout: Duration?, retry: ReadRetry, sandbox: Sandbox? = nil, logger: Logger,
+        _ scope: DataScope, statementTimeout: Duration?, retry: ReadRetry, sandbox: Sandbox?, logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> (result: Result, freshness: DataFreshness) {
         if let (replica, lag) = replicas?.choose() {
@@ -234,7 +237,8 @@ public struct ScopedDatabase: Sendable {
     func platformRows(_ platform: PlatformScope, _ statement: BoundStatement, columns: [ReportDefinition.FieldType], logger: Logger)
         async throws -> (rows: [PostgresRow], freshness: DataFreshness) {
         guard sessionFunctions, replicas == nil, ScopedReadFunctions.canRun(statement) else {
-            let read = try await runHerePreferringReplica(.platform(platform), statementTimeout: nil, retry: .anywhere, logger: logger) {
+            let read = try await runHerePreferringReplica(.platform(platform), statementTimeout: nil, retry: .anywhere, sandbox: nil,
+                                                          logger: logger) {
                 try await $0.rows(statement)
             }
             return (read.result, read.freshness)
@@ -269,10 +273,11 @@ public struct ScopedDatabase: Sendable {
             guard sessionFunctions, !onReplica, ScopedReadFunctions.canRun(statement) else {
                 guard onReplica else {
                     let rows = try await run(.tenant(scope), on: tenantPool, access: .readOnly, statementTimeout: nil, retry: .anywhere,
-                                             logger: logger) { try await $0.rows(statement) }
+                                             sandbox: nil, logger: logger) { try await $0.rows(statement) }
                     return (rows, .primary)
                 }
-                let read = try await runHerePreferringReplica(.tenant(scope), statementTimeout: nil, retry: .anywhere, logger: logger) {
+                let read = try await runHerePreferringReplica(.tenant(scope), statementTimeout: nil, retry: .anywhere, sandbox: nil,
+                                                              logger: logger) {
                     try await $0.rows(statement)
                 }
                 return (read.result, read.freshness)
@@ -317,7 +322,8 @@ public struct ScopedDatabase: Sendable {
                 return try await cluster.write(scope, calling: function, values: values, decode: decode, orInTransaction: fallback, logger: logger)
             }
             guard sessionFunctions else {
-                return try await run(.tenant(scope), on: tenantPool, access: .readWrite, statementTimeout: nil, retry: .beforeBody, logger: logger,
+                return try await run(.tenant(scope), on: tenantPool, access: .readWrite, statementTimeout: nil, retry: .beforeBody, sandbox: nil,
+                                     logger: logger,
                                      fallback)
             }
             return try await withLiveConnection(of: tenantPool, timeout: defaultTimeout, logger: logger) { [self] connection in
@@ -368,7 +374,7 @@ public struct ScopedDatabase: Sendable {
 
     /// Runs one scoped transaction on a connection of `pool`.
     private func run<Result: Sendable>(
-        _ scope: DataScope, on pool: DatabasePool, access: Access, statementTimeout: Duration?, retry: ReadRetry, sandbox: Sandbox? = nil,
+        _ scope: DataScope, on pool: DatabasePool, access: Access, statementTimeout: Duration?, retry: ReadRetry, sandbox: Sandbox?,
         logger: Logger, _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> Result {
         let timeout = statementTimeout ?? defaultTimeout

@@ -101,4 +101,49 @@ import Testing
         #expect(try await documents.document(Self.address, id: "s1", in: scope, logger: TestDatabase.logger) == nil)
         #expect(try await documents.document(Self.address, id: "s1", in: fixture.b.tenant.id.testScope, logger: TestDatabase.logger) != nil)
     }
+
+    /// The one refusal decided after the write was attempted: another request created the document between this one's
+    /// lock (which found nothing) and its insert. The insert then writes nothing (`written` 0) and the call, which
+    /// commits on its own, is a 409 that changed nothing, as the transaction's rollback was.
+    @Test func aDocumentCreatedMeanwhileIsA409ThatChangesNothing() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let scope = fixture.a.tenant.id.testScope
+        let address = DocumentAddress(kind: .state, activityID: "https://example.com/race", agentKey: "mbox:mailto:race@example.com")
+        let first = Self.content("first")
+        let (inserted, insertedDone) = AsyncStream.makeStream(of: Void.self)
+        let (release, releaseDone) = AsyncStream.makeStream(of: Void.self)
+        // The first request's transaction creates the document and waits, uncommitted.
+        let creating = Task {
+            try await handle.database.sessions.run(scope, access: .readWrite, logger: TestDatabase.logger) { connection in
+                _ = try await connection.query(DocumentStatements.write(first, merge: false, to: address, id: "s1", preconditions: .init(),
+                                                                        needsPrecondition: false, overwrite: true)).collect()
+                insertedDone.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in inserted { break }
+        // The second (a POST: merge, never overwrite) finds nothing to lock and waits on the first's row at its insert.
+        let merging = Task {
+            try await handle.database.documents.write(Self.content("second"), mode: .merge, to: address, id: "s1", preconditions: .init(),
+                                                      in: scope, logger: TestDatabase.logger)
+        }
+        let waiting = try await OneShotConnection.with(handle.database.tenantEndpoint, logger: TestDatabase.logger) { (connection: PostgresConnection) async throws -> Bool in
+            for _ in 0..<600 {
+                let blocked = try await connection.query("""
+                    SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                    """, logger: TestDatabase.logger).collect().first!.decode(Int.self)
+                if blocked > 0 { return true }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }
+        #expect(waiting, "the second write never waited on the first")
+        releaseDone.yield()
+        try await creating.value
+        let error = await #expect(throws: TenantScopeError.self) { try await merging.value }
+        #expect(error?.kind == .conflict)
+        let stored = try await handle.database.documents.document(address, id: "s1", in: scope, logger: TestDatabase.logger)
+        #expect(stored.map { String(decoding: $0.content.bytes, as: UTF8.self) } == #"{"said":"first"}"#)
+    }
 }

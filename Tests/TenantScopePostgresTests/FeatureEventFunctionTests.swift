@@ -40,18 +40,33 @@ import Testing
                                                   orInTransaction: { _ in -1 }, on: connection, logger: TestDatabase.logger)
             }
             #expect(try await call(values) == 12)
-            // The same batch again stores nothing; a batch of new ids takes one exchange.
-            var again = -1
-            let exchanges = try await ScopedReadFunctionTests.exchanges(recorder) { again = try await call(values) }
-            #expect(again == 0 && exchanges == 1)
+            // The same batch again stores nothing.
+            #expect(try await call(values) == 0)
+            // A pass of the roll-up service gives the tenant its roll-up state, whose watermark a batch moves.
+            try await RollupService(database: database, logger: TestDatabase.logger).catchUpAll(tenants: [fixture.a.tenant])
+            // The same events under new ids: stored, the days refreshed, the watermark moved, in one exchange.
+            let watermark = { try await database.sessions.run(fixture.a.tenant.id.testScope, logger: TestDatabase.logger) { connection in
+                try await connection.query("SELECT refreshed_at FROM app.rollup_state").collect().first?.decode(Date.self)
+            } }
+            let before = try await watermark()
+            var renewed = values
+            renewed[0] = .uuidArray(events.map { _ in UUID() })
+            var stored = -1
+            let exchanges = try await ScopedReadFunctionTests.exchanges(recorder) { stored = try await call(renewed) }
+            #expect(stored == 12 && exchanges == 1)
+            let after = try await watermark()
+            #expect(after != nil && after != before)
         }
-        // Tenant B gets the same events (new ids) through a scoped transaction: the same daily usage.
+        // Tenant B gets the same events twice (new ids each time) through scoped transactions: the same daily usage.
         let off = ScopedDatabase(tenantPool: database.tenantPool, platformPool: database.pool, signer: database.sessions.signer,
                                  statementTimeout: .seconds(30), replicas: nil, router: nil, sessionFunctions: false)
         let inTransaction = try await FeatureEventStore(sessions: off).store(
             events.map { FeatureEvent(id: UUID(), featureKey: $0.featureKey, actor: $0.actor, occurredAt: $0.occurredAt) },
             in: fixture.b.tenant.id.testScope, logger: TestDatabase.logger)
         #expect(inTransaction == 12)
+        _ = try await FeatureEventStore(sessions: off).store(
+            events.map { FeatureEvent(id: UUID(), featureKey: $0.featureKey, actor: $0.actor, occurredAt: $0.occurredAt) },
+            in: fixture.b.tenant.id.testScope, logger: TestDatabase.logger)
         let a = try await Self.usage(handle, fixture.a.tenant)
         let b = try await Self.usage(handle, fixture.b.tenant)
         #expect(!a.isEmpty)

@@ -321,7 +321,17 @@ import Testing
                     if !inOneCall.isEmpty { nonEmpty += 1 }
                 }
             }
-            // The call is the platform role's: a learner table is out of its reach, as in a platform transaction.
+            // The call runs as the platform role, read-only and without a tenant, and leaves the session as it found it.
+            let who = BoundStatement(sql: """
+                SELECT current_user::text, current_setting('transaction_read_only'), coalesce(current_setting('app.tenant_ctx', true), '')
+                """, values: [])
+            let inside = try await sessions.platformRows(platform, who, columns: [.text, .text, .text], on: connection, logger: TestDatabase.logger)
+                .first!.decode((String, String, String).self)
+            #expect(inside.0 == "tenantscope_platform" && inside.1 == "on" && inside.2 == "")
+            let after = try await connection.query("SELECT current_user::text, current_setting('transaction_read_only')", logger: TestDatabase.logger)
+                .collect().first!.decode((String, String).self)
+            #expect(after.0 == f.handle.database.appEndpoint.username && after.1 == "off")
+            // A learner table is out of its reach, as in a platform transaction.
             let learners = BoundStatement(sql: "SELECT count(*)::int8 FROM app.learners", values: [])
             let error = await #expect(throws: PSQLError.self) {
                 _ = try await sessions.platformRows(platform, learners, columns: [.integer], on: connection, logger: TestDatabase.logger)

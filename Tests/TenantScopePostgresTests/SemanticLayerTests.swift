@@ -163,9 +163,11 @@ import Testing
             #expect(seen?.1 == "semantic, pg_catalog, pg_temp")
             #expect(seen?.2 == "2MB" && seen?.3 == "3MB")
             #expect(exchanges == 4)
-            let after = try await connection.query("SELECT current_user::text, current_setting('search_path')", logger: TestDatabase.logger)
-                .collect().first!.decode((String, String).self)
+            let after = try await connection.query("""
+                SELECT current_user::text, current_setting('search_path'), current_setting('work_mem'), current_setting('temp_file_limit')
+                """, logger: TestDatabase.logger).collect().first!.decode((String, String, String, String).self)
             #expect(after.0 == handle.database.tenantEndpoint.username && after.1 != "semantic, pg_catalog, pg_temp")
+            #expect(after.2 != "2MB" && after.3 != "3MB")
         }
     }
 

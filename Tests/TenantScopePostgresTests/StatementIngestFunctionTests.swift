@@ -289,7 +289,8 @@ import Testing
     @Test func withGenericPlansForcedTenantsTakingTurnsStoreOnlyAsThemselves() async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
-        try await handle.database.tenantPool.client.withConnection { connection async throws -> Void in
+        // A connection of its own, so that the session setting goes with it whatever happens.
+        try await OneShotConnection.with(handle.database.tenantEndpoint, logger: TestDatabase.logger) { (connection: PostgresConnection) async throws -> Void in
             try await connection.query("SET plan_cache_mode = force_generic_plan", logger: TestDatabase.logger)
             var sent: [TenantID: [String]] = [:]
             for round in 0..<4 {
@@ -315,7 +316,6 @@ import Testing
             let a = try await handle.database.statements.statement(id: first.id, voided: false, in: fixture.a.tenant.id.testScope,
                                                                    logger: TestDatabase.logger)
             #expect(a?.json.contains("lesson/1") == true)
-            try await connection.query("RESET plan_cache_mode", logger: TestDatabase.logger)
         }
         let counts = try await Self.stored(handle, [fixture.a.tenant, fixture.b.tenant])
         #expect(counts[fixture.a.tenant.id]?.all == 5 && counts[fixture.b.tenant.id]?.all == 6)

@@ -23,8 +23,9 @@ import TenantScopeCore
 /// another statement. Texts beyond the slots run unnamed.
 ///
 /// PostgresNIO also remembers a failed preparation, and answers every later run of that name on that connection
-/// with its error; its error does not say whether the preparation or the run failed. So when a statement's first
-/// run on a connection fails, its next run there first asks the server whether the statement exists
+/// with its error; its error does not say whether the preparation or the run failed, except by its code: one only a run
+/// raises (``raisedByTheRun(_:)``: a refused batch, a tenant-gate refusal) means it was prepared. For any other, when a
+/// statement's first run on a connection fails, its next run there first asks the server whether the statement exists
 /// (`pg_prepared_statements`, the session's own): if it does, the preparation succeeded and the run failed (a
 /// tenant-gate refusal during a move, a timeout) and it stays prepared; if not, it runs unnamed on that
 /// connection from then on. Should that next run fail too, it runs unnamed as well: a preparation whose `Describe`
@@ -141,11 +142,13 @@ final class PreparedStatements: Sendable {
     }
 
     /// Whether an error of `sqlState` can only come from running a statement, never from preparing it: an integrity
-    /// violation (not a data exception: parse analysis converts a text's literals), a serialization failure or deadlock, a cancellation (a statement timeout), an error a
-    /// PL/pgSQL function raised, or one of this project's own codes (a tenant-gate refusal, a refused batch). A client
-    /// refusal on a connection's first run then costs the statement nothing.
+    /// violation, an error a PL/pgSQL function raised, or one of this project's own codes (a tenant-gate refusal, a
+    /// refused batch). A client refusal on a connection's first run then costs the statement nothing. Not a data
+    /// exception (parse analysis converts a text's literals), nor a timeout, deadlock or recovery conflict: a
+    /// preparation waiting for a table's lock can meet those, and PostgresNIO would replay that failed preparation on
+    /// every later run, so those go through the server's answer as before.
     static func raisedByTheRun(_ sqlState: String) -> Bool {
-        ["23", "40", "57", "P0", "TS"].contains(String(sqlState.prefix(2)))
+        ["23", "P0", "TS"].contains(String(sqlState.prefix(2)))
     }
 
     static func sqlState(of error: any Error) -> String? {
