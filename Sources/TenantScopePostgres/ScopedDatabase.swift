@@ -236,30 +236,13 @@ public struct ScopedDatabase: Sendable {
     /// of a platform transaction. The role, the empty context and the default statement timeout are the same either way.
     func platformRows(_ platform: PlatformScope, _ statement: BoundStatement, columns: [ReportDefinition.FieldType], logger: Logger)
         async throws -> (rows: [PostgresRow], freshness: DataFreshness) {
-        guard sessionFunctions, replicas == nil, ScopedReadFunctions.canRun(statement) else {
-            let read = try await runHerePreferringReplica(.platform(platform), statementTimeout: nil, retry: .anywhere, sandbox: nil,
-                                                          logger: logger) {
-                try await $0.rows(statement)
-            }
-            return (read.result, read.freshness)
-        }
-        let rows = try await withLiveConnection(of: platformPool, timeout: defaultTimeout, logger: logger) { [self] connection in
-            try await platformRows(platform, statement, columns: columns, on: connection, logger: logger)
-        }
-        return (rows, .primary)
+        try await readHere(.platform(platform), statement, columnTypes: columns.map(ScopedReadFunctions.sqlType), replicas: true, logger: logger)
     }
 
     /// ``platformRows(_:_:columns:logger:)`` on a given connection (the pool's, or a test's).
     func platformRows(_ platform: PlatformScope, _ statement: BoundStatement, columns: [ReportDefinition.FieldType],
                       on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow] {
-        if let rows = try await ScopedReadFunctions.shared.rows(statement, columnTypes: columns.map(ScopedReadFunctions.sqlType), context: "",
-                                                                timeoutMilliseconds: Self.milliseconds(defaultTimeout), platform: true,
-                                                                on: connection, logger: logger) {
-            return rows
-        }
-        return try await run(.platform(platform), on: connection, access: .readOnly, statementTimeout: nil, retry: .anywhere, logger: logger) {
-            try await $0.rows(statement)
-        }
+        try await readRows(.platform(platform), statement, columnTypes: columns.map(ScopedReadFunctions.sqlType), on: connection, logger: logger)
     }
 
     /// ``readRows(_:_:columns:replicas:logger:)`` with columns of SQL types, each cast to its type.
@@ -269,40 +252,62 @@ public struct ScopedDatabase: Sendable {
             if let cluster = try await dedicatedCluster(for: .tenant(scope), logger: logger) {
                 return try await cluster.readRows(scope, statement, columnTypes: columnTypes, replicas: replicas, logger: logger)
             }
-            let onReplica = replicas && self.replicas != nil
-            guard sessionFunctions, !onReplica, ScopedReadFunctions.canRun(statement) else {
-                guard onReplica else {
-                    let rows = try await run(.tenant(scope), on: tenantPool, access: .readOnly, statementTimeout: nil, retry: .anywhere,
-                                             sandbox: nil, logger: logger) { try await $0.rows(statement) }
-                    return (rows, .primary)
-                }
-                let read = try await runHerePreferringReplica(.tenant(scope), statementTimeout: nil, retry: .anywhere, sandbox: nil,
-                                                              logger: logger) {
-                    try await $0.rows(statement)
-                }
-                return (read.result, read.freshness)
-            }
-            let rows = try await withLiveConnection(of: tenantPool, timeout: defaultTimeout, logger: logger) { [self] connection in
-                try await readRows(scope, statement, columnTypes: columnTypes, on: connection, logger: logger)
-            }
-            return (rows, .primary)
+            return try await readHere(.tenant(scope), statement, columnTypes: columnTypes, replicas: replicas, logger: logger)
         }
     }
 
     /// ``readRows(_:_:columns:replicas:logger:)`` on a given connection (the pool's, or a test's).
     func readRows(_ scope: TenantScope, _ statement: BoundStatement, columns: [ReportDefinition.FieldType],
                   on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow] {
-        try await readRows(scope, statement, columnTypes: columns.map(ScopedReadFunctions.sqlType), on: connection, logger: logger)
+        try await readRows(.tenant(scope), statement, columnTypes: columns.map(ScopedReadFunctions.sqlType), on: connection, logger: logger)
     }
 
     func readRows(_ scope: TenantScope, _ statement: BoundStatement, columnTypes: [String],
                   on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow] {
-        let context = signer.context(for: scope.tenant, expiresAt: Date().addingTimeInterval(300))
+        try await readRows(.tenant(scope), statement, columnTypes: columnTypes, on: connection, logger: logger)
+    }
+
+    /// A read on this cluster: on a read replica when `replicas` allows it and there are any; otherwise on the primary, as
+    /// one call of the statement's read function, or as a scoped transaction where the helper or the statement cannot
+    /// call one.
+    private func readHere(_ scope: DataScope, _ statement: BoundStatement, columnTypes: [String], replicas: Bool, logger: Logger)
+        async throws -> (rows: [PostgresRow], freshness: DataFreshness) {
+        let onReplica = replicas && self.replicas != nil
+        let pool = switch scope {
+        case .tenant: tenantPool
+        case .platform: platformPool
+        }
+        guard sessionFunctions, !onReplica, ScopedReadFunctions.canRun(statement) else {
+            guard onReplica else {
+                let rows = try await run(scope, on: pool, access: .readOnly, statementTimeout: nil, retry: .anywhere, sandbox: nil,
+                                         logger: logger) { try await $0.rows(statement) }
+                return (rows, .primary)
+            }
+            let read = try await runHerePreferringReplica(scope, statementTimeout: nil, retry: .anywhere, sandbox: nil, logger: logger) {
+                try await $0.rows(statement)
+            }
+            return (read.result, read.freshness)
+        }
+        let rows = try await withLiveConnection(of: pool, timeout: defaultTimeout, logger: logger) { [self] connection in
+            try await readRows(scope, statement, columnTypes: columnTypes, on: connection, logger: logger)
+        }
+        return (rows, .primary)
+    }
+
+    /// One read as a call of its read function on `connection`, in the scope's context (a tenant's signed one, or none for
+    /// the platform), or as a scoped transaction where the connection runs those.
+    private func readRows(_ scope: DataScope, _ statement: BoundStatement, columnTypes: [String],
+                          on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow] {
+        let (context, platform) = switch scope {
+        case .tenant(let tenant): (signer.context(for: tenant.tenant, expiresAt: Date().addingTimeInterval(300)), false)
+        case .platform: ("", true)
+        }
         if let rows = try await ScopedReadFunctions.shared.rows(statement, columnTypes: columnTypes, context: context,
-                                                                timeoutMilliseconds: Self.milliseconds(defaultTimeout), on: connection, logger: logger) {
+                                                                timeoutMilliseconds: Self.milliseconds(defaultTimeout), platform: platform,
+                                                                on: connection, logger: logger) {
             return rows
         }
-        return try await run(.tenant(scope), on: connection, access: .readOnly, statementTimeout: nil, retry: .anywhere, logger: logger) {
+        return try await run(scope, on: connection, access: .readOnly, statementTimeout: nil, retry: .anywhere, logger: logger) {
             try await $0.rows(statement)
         }
     }
