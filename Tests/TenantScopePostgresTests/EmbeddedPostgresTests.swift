@@ -28,6 +28,27 @@ import Testing
         #expect(try await !embedded.isRunning())
     }
 
+    /// Another process may bind the cluster's port after the start found it free and before PostgreSQL binds it (a
+    /// socket bound but not listening looks free to that check): the start moves to another port instead of failing.
+    @Test func aPortTakenDuringTheStartMovesTheClusterToAnother() async throws {
+        let root = try TestPostgres.makeTemporaryDirectory("tenantscope-port-race")
+        let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: root, relaxedDurability: true), logger: TestDatabase.logger)
+        Watchdog.stopWhenThisProcessExits(dataDirectory: root + "/postgres/data")
+        let first = try await embedded.start()
+        try await embedded.stop()
+
+        let squatter = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(squatter >= 0)
+        defer { close(squatter) }
+        #expect(FreePort.bindLoopback(squatter, port: first.port) == first.port)
+        #expect(!FreePort.isInUse(first.port), "bound without listening: the start's own check sees it free")
+
+        let moved = try await embedded.start()
+        #expect(moved.port != first.port)
+        #expect(try await embedded.isRunning())
+        try await embedded.stop()
+    }
+
     @Test func aMissingBinaryDirectoryNamesTheDebianPackage() {
         #expect {
             try PostgresBinaries.locate(environment: ["TENANTSCOPE_PG_BIN": "/nonexistent/bin"])

@@ -79,13 +79,22 @@ public actor EmbeddedReplica {
                 state.port = port
                 try save(state, to: stateFile)
             }
-            try EmbeddedPostgres.writeServerSettings(port: state.port, configuration: primary.configuration, dataDirectory: dataDirectory,
-                                                     standby: true)
             try await followPrimaryPort()
-            progress("Starting read replica \(name) on 127.0.0.1:\(state.port)")
-            let result = try await ProcessRunner.run(
-                binaries.pgCtl, ["start", "-D", dataDirectory, "-l", logFile, "-w", "-t", "120", "-s"], asPostgresUser: true)
-            guard result.status == 0 else {
+            for attempt in 1...EmbeddedPostgres.portAttempts {
+                try EmbeddedPostgres.writeServerSettings(port: state.port, configuration: primary.configuration, dataDirectory: dataDirectory,
+                                                         standby: true)
+                progress("Starting read replica \(name) on 127.0.0.1:\(state.port)")
+                let logged = EmbeddedPostgres.size(of: logFile)
+                let result = try await ProcessRunner.run(
+                    binaries.pgCtl, ["start", "-D", dataDirectory, "-l", logFile, "-w", "-t", "120", "-s"], asPostgresUser: true)
+                if result.status == 0 { break }
+                // Another process bound the port between the check above and the server's own bind: take another.
+                if attempt < EmbeddedPostgres.portAttempts, EmbeddedPostgres.lostItsPort(logFile, since: logged), let port = FreePort.find() {
+                    logger.notice("Read replica port taken while starting, moving", metadata: ["db.replica": "\(name)", "postgres.port": "\(port)"])
+                    state.port = port
+                    try save(state, to: stateFile)
+                    continue
+                }
                 throw TenantScopeError.environment("read replica \(name) did not start (pg_ctl exit \(result.status)): \(result.output.trimmed)\n"
                                                    + "Last lines of \(logFile):\n\(Self.tail(of: logFile))")
             }
