@@ -112,6 +112,27 @@ import Testing
         }
     }
 
+    /// The Activities and Agents resources read through read functions too: the tenant's own statements only.
+    @Test func activityDefinitionsAndActorNamesAreTheTenantsOwn() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let store = handle.database.statements
+        let activity = "https://example.com/objects/\(UUID().uuidString.lowercased())"
+        let ofA = try VoidingRaceTests.batch([XAPIJSON.statement(actor: "mailto:dee@example.com", object: activity),
+                                              XAPIJSON.statement(actor: "mailto:dee@example.com", object: activity)])
+        let ofB = try VoidingRaceTests.batch([XAPIJSON.statement(actor: "mailto:dee@example.com", object: activity)])
+        _ = try await store.store(ofA, in: fixture.a.tenant.id.testScope, logger: TestDatabase.logger)
+        _ = try await store.store(ofB, in: fixture.b.tenant.id.testScope, logger: TestDatabase.logger)
+        let definitions = try await store.activityDefinitions(id: activity, in: fixture.a.tenant.id.testScope, logger: TestDatabase.logger)
+        #expect(definitions.count == 2)
+        #expect(try await store.actorNames(key: ofA[0].facts.actorKey, in: fixture.a.tenant.id.testScope, logger: TestDatabase.logger) == ["Ann"])
+        // A tenant with none of them: nothing, though the other tenant has both.
+        let third = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("objects")), name: "Objects",
+                                                          logger: TestDatabase.logger)
+        #expect(try await store.activityDefinitions(id: activity, in: third.id.testScope, logger: TestDatabase.logger).isEmpty)
+        #expect(try await store.actorNames(key: ofA[0].facts.actorKey, in: third.id.testScope, logger: TestDatabase.logger).isEmpty)
+    }
+
     @Test func aPageUnderAnyLimitIsOneFunction() async throws {
         var small = StatementFilter()
         small.limit = 3
