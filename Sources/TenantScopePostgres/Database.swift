@@ -90,7 +90,7 @@ public final class Database: Sendable {
 
     /// How long the server waits on PostgreSQL: for a connection, and for a statement (request work;
     /// background rebuilds set their own). A use that exceeds either is a 503, never a hang. Carried with them to every
-    /// cluster: whether tenant reports and statement batches run as one call of a session function (``SessionFunctions``).
+    /// cluster: whether reads and writes that can run as one call of a session function do (``SessionFunctions``).
     public struct Limits: Sendable {
         public var acquireTimeout: Duration
         public var statementTimeout: Duration

@@ -111,14 +111,16 @@ public struct ReportRunner: Sendable {
         // Reads go to a read replica when one is fit (ScopedDatabase.runPreferringReplica).
         let answered: (rows: [[ReportCell]], watermark: Date?)
         do {
-            if case .tenant(let tenant) = scope, !readsWatermark {
-                // One round trip on the primary (architecture decision 61).
-                let read = try await sessions.readRows(tenant, statement, columns: query.fields.map(\.type), logger: logger)
-                answered = (try read.rows.map { try Self.cells(of: $0, fields: query.fields) }, nil)
-                freshness = read.freshness
-            } else if case .platform(let platform) = scope {
-                // One round trip on the primary too (architecture decision 62); the audit row is written below.
-                let read = try await sessions.platformRows(platform, statement, columns: query.fields.map(\.type), logger: logger)
+            // One round trip on the primary (architecture decisions 61 and 62); a platform report's audit row is written below.
+            let read: (rows: [PostgresRow], freshness: DataFreshness)? = switch scope {
+            case .tenant(let tenant) where !readsWatermark:
+                try await sessions.readRows(tenant, statement, columns: query.fields.map(\.type), logger: logger)
+            case .platform(let platform):
+                try await sessions.platformRows(platform, statement, columns: query.fields.map(\.type), logger: logger)
+            case .tenant:
+                nil
+            }
+            if let read {
                 answered = (try read.rows.map { try Self.cells(of: $0, fields: query.fields) }, nil)
                 freshness = read.freshness
             } else {

@@ -277,7 +277,7 @@ public struct ScopedDatabase: Sendable {
         case .tenant: tenantPool
         case .platform: platformPool
         }
-        guard sessionFunctions, !onReplica, ScopedReadFunctions.canRun(statement) else {
+        guard sessionFunctions, !onReplica, SessionFunctions.canHold(statement.sql) else {
             guard onReplica else {
                 let rows = try await run(scope, on: pool, access: .readOnly, statementTimeout: nil, retry: .anywhere, sandbox: nil,
                                          logger: logger) { try await $0.rows(statement) }
@@ -357,7 +357,7 @@ public struct ScopedDatabase: Sendable {
     /// write function (``ScopedWriteFunctions``, architecture decision 62), or a read-write scoped transaction where the
     /// helper or the connection runs transactions. `columnTypes` are the statement's own column types, exactly.
     func writeRows(_ scope: TenantScope, _ statement: BoundStatement, columnTypes: [String], logger: Logger) async throws -> [PostgresRow] {
-        guard ScopedReadFunctions.canRun(statement) else {
+        guard SessionFunctions.canHold(statement.sql) else {
             return try await run(.tenant(scope), access: .readWrite, logger: logger) { try await $0.query(statement).collect() }
         }
         return try await write(scope, calling: ScopedWriteFunctions.shared.function(for: statement, columnTypes: columnTypes),

@@ -272,8 +272,8 @@ import Testing
                             .map { try ReportRunner.cells(of: $0, fields: query.fields) }
                         // It was answered by the report's function, not by a transaction after a fallback.
                         let function = ScopedReadFunctions.shared.function(for: statement, columns: columns)
-                        #expect(ScopedReadFunctions.shared.isCreated(function, on: connection))
-                        #expect(!ScopedReadFunctions.shared.runsTransactions(on: connection))
+                        #expect(SessionFunctions.shared.isCreated(function, on: connection))
+                        #expect(!SessionFunctions.shared.runsTransactions(on: connection))
                         let inTransaction = try await sessions.run(.tenant(scope), on: connection, access: .readOnly, statementTimeout: nil,
                                                                    logger: TestDatabase.logger) { try await $0.rows(statement) }
                             .map { try ReportRunner.cells(of: $0, fields: query.fields) }
@@ -313,7 +313,7 @@ import Testing
                     #expect(exchanges == 1, "\(definition.name)")
                     let function = ScopedReadFunctions.shared.function(for: statement, columnTypes: columns.map(ScopedReadFunctions.sqlType),
                                                                        platform: true)
-                    #expect(ScopedReadFunctions.shared.isCreated(function, on: connection))
+                    #expect(SessionFunctions.shared.isCreated(function, on: connection))
                     let inTransaction = try await sessions.run(.platform(platform), on: connection, access: .readOnly, statementTimeout: nil,
                                                                logger: TestDatabase.logger) { try await $0.rows(statement) }
                         .map { try ReportRunner.cells(of: $0, fields: query.fields) }

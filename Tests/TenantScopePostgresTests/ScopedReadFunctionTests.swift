@@ -188,7 +188,7 @@ import Testing
                 _ = try await handle.database.sessions.readRows(scope, missing, columns: [.text], on: connection, logger: TestDatabase.logger)
             }
             #expect(error.flatMap { PreparedStatements.sqlState(of: $0) } == "42883")
-            #expect(!ScopedReadFunctions.shared.runsTransactions(on: connection))
+            #expect(!SessionFunctions.shared.runsTransactions(on: connection))
             let seen = try Self.canaries(try await handle.database.sessions.readRows(
                 scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
             #expect(seen.count == 1 && seen.allSatisfy { $0.contains(fixture.a.canary) })
@@ -208,7 +208,7 @@ import Testing
                 let first = try Self.canaries(try await handle.database.sessions.readRows(
                     scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
                 #expect(first.count == 1 && first.allSatisfy { $0.contains(fixture.a.canary) })
-                #expect(ScopedReadFunctions.shared.runsTransactions(on: connection))
+                #expect(SessionFunctions.shared.runsTransactions(on: connection))
                 var seen: [String] = []
                 let exchanges = try await Self.exchanges(recorder) {
                     seen = try Self.canaries(try await handle.database.sessions.readRows(

@@ -52,11 +52,6 @@ final class ScopedReadFunctions: Sendable {
         let platform: Bool
     }
 
-    /// Whether `statement` can run as a function (its text cannot end the function's body early).
-    static func canRun(_ statement: BoundStatement) -> Bool {
-        SessionFunctions.canHold(statement.sql)
-    }
-
     /// The function that runs `statement` and returns `columns`.
     func function(for statement: BoundStatement, columns: [ReportDefinition.FieldType]) -> Function {
         function(for: statement, columnTypes: columns.map(Self.sqlType))
@@ -116,15 +111,5 @@ final class ScopedReadFunctions: Sendable {
         var call = BoundStatement(sql: function.call, values: statement.values + [.text(context)])
         call.mayBePrepared = statement.mayBePrepared
         return try await SessionFunctions.shared.rows(of: call, function, timeoutMilliseconds: timeoutMilliseconds, on: connection, logger: logger)
-    }
-
-    /// Whether reads on `connection` run as scoped transactions instead of calls.
-    func runsTransactions(on connection: PostgresConnection) -> Bool {
-        SessionFunctions.shared.runsTransactions(on: connection)
-    }
-
-    /// Whether `connection` has `function` (for tests).
-    func isCreated(_ function: Function, on connection: PostgresConnection) -> Bool {
-        SessionFunctions.shared.isCreated(function, on: connection)
     }
 }
