@@ -38,7 +38,7 @@ public enum FeatureEventBatch {
                 throw .invalidInput("\(path).occurred_at must be an ISO 8601 date-time with a time zone")
             }
             guard occurredAt <= now.addingTimeInterval(300) else { throw .invalidInput("\(path).occurred_at is in the future") }
-            var id = UUID()
+            var id = RandomUUID.make()
             if let given = event["id"] {
                 guard let parsed = given.stringValue.flatMap(UUID.init(uuidString:)) else { throw .invalidInput("\(path).id must be a UUID") }
                 id = parsed

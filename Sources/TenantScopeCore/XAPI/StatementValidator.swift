@@ -15,7 +15,7 @@ public struct StatementValidator: Sendable {
     /// Validates `statement` and returns it completed, with its facts. `path` names it in errors
     /// (`statements[3]` inside a batch).
     public func prepare(
-        _ statement: JSONValue, path: String = "statement", stored: Date, storedText: String? = nil, generateID: () -> UUID = UUID.init
+        _ statement: JSONValue, path: String = "statement", stored: Date, storedText: String? = nil, generateID: () -> UUID = RandomUUID.make
     ) throws(TenantScopeError) -> (json: JSONValue, facts: StatementFacts) {
         guard var object = statement.objectValue else { throw .invalidInput("\(path) must be a JSON object") }
         try validateStatement(object, path: path, isSubStatement: false)
