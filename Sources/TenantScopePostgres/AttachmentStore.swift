@@ -3,9 +3,9 @@ import Logging
 import PostgresNIO
 import TenantScopeCore
 
-/// The content of xAPI attachments (`app.xapi_attachments`), per tenant and SHA-2, always through a
-/// tenant-scoped transaction of the one session helper. Written with the statements that reference it
-/// (``StatementStore/store(_:attachments:in:logger:)``), in their transaction.
+/// The content of xAPI attachments (`app.xapi_attachments`), per tenant and SHA-2, always in the tenant's scope through
+/// the one session helper: read in one call of a read function (architecture decision 62), written with the statements
+/// that reference it (``StatementStore/store(_:attachments:in:logger:)``), in their transaction.
 public struct AttachmentStore: Sendable {
     let sessions: ScopedDatabase
 
@@ -25,15 +25,15 @@ public struct AttachmentStore: Sendable {
     /// tenant has no content for (an attachment given by `fileUrl` only) is left out.
     public func contents(sha2s: [String], in scope: TenantScope, logger: Logger) async throws -> [AttachmentContent] {
         guard !sha2s.isEmpty else { return [] }
-        return try await sessions.run(scope, logger: logger) { connection in
-            var found: [String: AttachmentContent] = [:]
-            let rows = try await connection.query("""
-                SELECT sha2, content_type, content FROM app.xapi_attachments WHERE sha2 = ANY (\(sha2s))
-                """)
-            for try await (sha2, type, content) in rows.decode((String, String, ByteBuffer).self) {
-                found[sha2] = AttachmentContent(sha2: sha2, contentType: type, bytes: Array(content.readableBytesView))
-            }
-            return sha2s.compactMap { found[$0] }
+        var found: [String: AttachmentContent] = [:]
+        // On the primary: a statement's attachments are read right after it is stored.
+        let rows = try await sessions.readRows(scope, BoundStatement(sql: """
+            SELECT sha2, content_type, content FROM app.xapi_attachments WHERE sha2 = ANY (($1::text[]))
+            """, values: [.textArray(sha2s)]), columnTypes: ["text", "text", "bytea"], replicas: false, logger: logger).rows
+        for row in rows {
+            let (sha2, type, content) = try row.decode((String, String, ByteBuffer).self)
+            found[sha2] = AttachmentContent(sha2: sha2, contentType: type, bytes: Array(content.readableBytesView))
         }
+        return sha2s.compactMap { found[$0] }
     }
 }

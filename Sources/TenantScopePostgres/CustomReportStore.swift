@@ -3,7 +3,8 @@ import Logging
 import PostgresNIO
 import TenantScopeCore
 
-/// Reviewed custom reports (migration 21), always inside the owning tenant's scoped transaction.
+/// Reviewed custom reports (migration 21), always in the owning tenant's scope: each operation is one statement, run as
+/// one call of its session function (architecture decision 62), on the primary so a tenant sees its own writes.
 ///
 /// The lifecycle is draft → previewed → approved. Saving a text again puts the report back to draft;
 /// approving needs a preview of exactly the current text (its SHA-256), which a CHECK constraint enforces too.
@@ -44,18 +45,16 @@ public struct CustomReportStore: Sendable {
     public func saveDraft(in scope: TenantScope, name: String, title: String, sql: String, logger: Logger) async throws -> Report {
         try Self.validate(name: name, title: title)
         let hash = SQLGuard.sha256(sql)
-        return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            let rows = try await connection.query("""
-                INSERT INTO app.custom_reports (name, title, sql, sql_sha256, created_by) VALUES (\(name), \(title), \(sql), \(hash), \(scope.actor))
-                ON CONFLICT (tenant_id, name) DO UPDATE SET title = EXCLUDED.title, sql = EXCLUDED.sql, sql_sha256 = EXCLUDED.sql_sha256,
-                  state = 'draft', created_by = EXCLUDED.created_by, created_at = now(), previewed_by = NULL, previewed_at = NULL,
-                  previewed_sha256 = NULL, approved_by = NULL, approved_at = NULL
-                RETURNING dashboard_panel
-                """).collect()
-            let panel = try rows.first?.decode(Bool.self) ?? false
-            return Report(name: name, title: title, sql: sql, sqlSHA256: hash, state: .draft, createdBy: scope.actor, approvedBy: nil,
-                          dashboardPanel: panel)
-        }
+        let rows = try await sessions.writeRows(scope, BoundStatement(sql: """
+            INSERT INTO app.custom_reports (name, title, sql, sql_sha256, created_by) VALUES (($1::text), ($2::text), ($3::text), ($4::text), ($5::text))
+            ON CONFLICT (tenant_id, name) DO UPDATE SET title = EXCLUDED.title, sql = EXCLUDED.sql, sql_sha256 = EXCLUDED.sql_sha256,
+              state = 'draft', created_by = EXCLUDED.created_by, created_at = now(), previewed_by = NULL, previewed_at = NULL,
+              previewed_sha256 = NULL, approved_by = NULL, approved_at = NULL
+            RETURNING dashboard_panel
+            """, values: [.text(name), .text(title), .text(sql), .text(hash), .text(scope.actor)]), columnTypes: ["boolean"], logger: logger)
+        let panel = try rows.first?.decode(Bool.self) ?? false
+        return Report(name: name, title: title, sql: sql, sqlSHA256: hash, state: .draft, createdBy: scope.actor, approvedBy: nil,
+                      dashboardPanel: panel)
     }
 
     public func reports(in scope: TenantScope, logger: Logger) async throws -> [Report] {
@@ -68,17 +67,15 @@ public struct CustomReportStore: Sendable {
     }
 
     private func reports(in scope: TenantScope, pinnedOnly: Bool, logger: Logger) async throws -> [Report] {
-        try await sessions.run(scope, logger: logger) { connection in
-            var reports: [Report] = []
-            for try await (name, title, sql, hash, state, by, approver, panel) in try await connection.query("""
-                SELECT name, title, sql, sql_sha256, state, created_by, approved_by, dashboard_panel FROM app.custom_reports
-                WHERE NOT \(pinnedOnly) OR (dashboard_panel AND state = 'approved')
-                ORDER BY name
-                """).decode((String, String, String, String, String, String, String?, Bool).self) {
-                reports.append(Report(name: name, title: title, sql: sql, sqlSHA256: hash, state: State(rawValue: state) ?? .draft,
-                                      createdBy: by, approvedBy: approver, dashboardPanel: panel))
-            }
-            return reports
+        try await sessions.readRows(scope, BoundStatement(sql: """
+            SELECT name, title, sql, sql_sha256, state, created_by, approved_by, dashboard_panel FROM app.custom_reports
+            WHERE NOT ($1::boolean) OR (dashboard_panel AND state = 'approved')
+            ORDER BY name
+            """, values: [.boolean(pinnedOnly)]), columnTypes: ["text", "text", "text", "text", "text", "text", "text", "boolean"],
+            replicas: false, logger: logger).rows.map { row in
+            let (name, title, sql, hash, state, by, approver, panel) = try row.decode((String, String, String, String, String, String, String?, Bool).self)
+            return Report(name: name, title: title, sql: sql, sqlSHA256: hash, state: State(rawValue: state) ?? .draft,
+                          createdBy: by, approvedBy: approver, dashboardPanel: panel)
         }
     }
 
@@ -88,31 +85,31 @@ public struct CustomReportStore: Sendable {
 
     /// Records a preview of the text whose hash is `sha256`; false when the report changed since.
     public func markPreviewed(in scope: TenantScope, name: String, sha256: String, logger: Logger) async throws -> Bool {
-        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            try await connection.query("""
-                UPDATE app.custom_reports SET state = 'previewed', previewed_by = \(scope.actor), previewed_at = now(), previewed_sha256 = \(sha256)
-                WHERE name = \(name) AND sql_sha256 = \(sha256) AND state = 'draft' RETURNING 1
-                """).collect().count == 1
-        }
+        try await changed(scope, BoundStatement(sql: """
+            UPDATE app.custom_reports SET state = 'previewed', previewed_by = ($1::text), previewed_at = now(), previewed_sha256 = ($2::text)
+            WHERE name = ($3::text) AND sql_sha256 = ($2::text) AND state = 'draft' RETURNING name
+            """, values: [.text(scope.actor), .text(sha256), .text(name)]), logger: logger)
     }
 
     /// Approves a previewed report; false unless it is previewed with its current text.
     public func approve(in scope: TenantScope, name: String, logger: Logger) async throws -> Bool {
-        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            try await connection.query("""
-                UPDATE app.custom_reports SET state = 'approved', approved_by = \(scope.actor), approved_at = now()
-                WHERE name = \(name) AND state = 'previewed' AND previewed_sha256 = sql_sha256 RETURNING 1
-                """).collect().count == 1
-        }
+        try await changed(scope, BoundStatement(sql: """
+            UPDATE app.custom_reports SET state = 'approved', approved_by = ($1::text), approved_at = now()
+            WHERE name = ($2::text) AND state = 'previewed' AND previewed_sha256 = sql_sha256 RETURNING name
+            """, values: [.text(scope.actor), .text(name)]), logger: logger)
     }
 
     /// Pins an approved report to the tenant's dashboard, or takes any report off it; pinning is false unless the
     /// report is approved. A pinned report that is edited leaves the dashboard until it is approved again.
     public func setDashboardPanel(in scope: TenantScope, name: String, shown: Bool, logger: Logger) async throws -> Bool {
-        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            try await connection.query("""
-                UPDATE app.custom_reports SET dashboard_panel = \(shown) WHERE name = \(name) AND (state = 'approved' OR NOT \(shown)) RETURNING 1
-                """).collect().count == 1
-        }
+        try await changed(scope, BoundStatement(sql: """
+            UPDATE app.custom_reports SET dashboard_panel = ($1::boolean) WHERE name = ($2::text) AND (state = 'approved' OR NOT ($1::boolean))
+            RETURNING name
+            """, values: [.boolean(shown), .text(name)]), logger: logger)
+    }
+
+    /// Whether `update` (one statement returning the name of the report it changed) changed the report.
+    private func changed(_ scope: TenantScope, _ update: BoundStatement, logger: Logger) async throws -> Bool {
+        try await sessions.writeRows(scope, update, columnTypes: ["text"], logger: logger).count == 1
     }
 }

@@ -3,7 +3,8 @@ import Logging
 import PostgresNIO
 import TenantScopeCore
 
-/// Saved dashboard views and their shared links, always inside the owning tenant's scoped transaction.
+/// Saved dashboard views and their shared links, always in the owning tenant's scope: each operation is one statement,
+/// run as one call of its session function (architecture decision 62), on the primary so a tenant sees its own writes.
 public struct SavedViewStore: Sendable {
     let sessions: ScopedDatabase
     /// The server login's pool of every cluster, the pool's first: a link's index row is in its tenant's cluster.
@@ -28,62 +29,55 @@ public struct SavedViewStore: Sendable {
     public func save(in scope: TenantScope, name: String, days: Int, course: String?, logger: Logger) async throws -> SavedView {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(trimmed.count) else { throw TenantScopeError.invalidInput("a view name has 1 to 100 characters") }
-        return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            let rows = try await connection.query("""
-                INSERT INTO app.saved_views (name, days, course, created_by) VALUES (\(trimmed), \(days), \(course), \(scope.actor))
-                ON CONFLICT (tenant_id, name) DO NOTHING RETURNING id
-                """).collect()
-            guard let id = try rows.first?.decode(UUID.self) else {
-                throw TenantScopeError.conflict("a view named '\(trimmed)' already exists")
-            }
-            return SavedView(id: id, name: trimmed, days: days, course: course)
+        let rows = try await sessions.writeRows(scope, BoundStatement(sql: """
+            INSERT INTO app.saved_views (name, days, course, created_by) VALUES (($1::text), ($2::int8), ($3::text), ($4::text))
+            ON CONFLICT (tenant_id, name) DO NOTHING RETURNING id
+            """, values: [.text(trimmed), .integer(days), .text(course), .text(scope.actor)]), columnTypes: ["uuid"], logger: logger)
+        guard let id = try rows.first?.decode(UUID.self) else {
+            throw TenantScopeError.conflict("a view named '\(trimmed)' already exists")
         }
+        return SavedView(id: id, name: trimmed, days: days, course: course)
     }
 
     public func views(in scope: TenantScope, logger: Logger) async throws -> [SavedView] {
-        try await sessions.run(scope, logger: logger) { connection in
-            var views: [SavedView] = []
-            for try await (id, name, days, course) in try await connection.query(
-                "SELECT id, name, days, course FROM app.saved_views ORDER BY name").decode((UUID, String, Int, String?).self) {
-                views.append(SavedView(id: id, name: name, days: days, course: course))
-            }
-            return views
-        }
+        try await sessions.readRows(scope, BoundStatement(sql: "SELECT id, name, days, course FROM app.saved_views ORDER BY name", values: []),
+                                    columnTypes: Self.viewColumns, replicas: false, logger: logger).rows.map(Self.view)
+    }
+
+    /// The columns a view is read as, and the view of such a row.
+    static let viewColumns = ["uuid", "text", "int8", "text"]
+
+    static func view(_ row: PostgresRow) throws -> SavedView {
+        let (id, name, days, course) = try row.decode((UUID, String, Int, String?).self)
+        return SavedView(id: id, name: name, days: days, course: course)
     }
 
     /// Creates a link to one of the tenant's views; nil when the tenant has no such view.
     public func share(in scope: TenantScope, view: UUID, lifetime: Duration, logger: Logger) async throws -> (link: UUID, token: String)? {
         let expires = Date().addingTimeInterval(Double(lifetime.components.seconds))
-        let link = try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            try await connection.query("""
-                INSERT INTO app.shared_links (view_id, expires_at, created_by)
-                SELECT v.id, \(expires), \(scope.actor) FROM app.saved_views v WHERE v.id = \(view)
-                RETURNING id
-                """).collect().first?.decode(UUID.self)
-        }
+        let link = try await sessions.writeRows(scope, BoundStatement(sql: """
+            INSERT INTO app.shared_links (view_id, expires_at, created_by)
+            SELECT v.id, ($1::timestamptz), ($2::text) FROM app.saved_views v WHERE v.id = ($3::uuid)
+            RETURNING id
+            """, values: [.timestamp(expires), .text(scope.actor), .uuid(view)]), columnTypes: ["uuid"], logger: logger).first?.decode(UUID.self)
         return link.map { ($0, linkSigner.token(link: $0, expires: expires)) }
     }
 
     public func links(in scope: TenantScope, logger: Logger) async throws -> [SharedLink] {
-        try await sessions.run(scope, logger: logger) { connection in
-            var links: [SharedLink] = []
-            for try await (id, name, expires, revoked) in try await connection.query("""
-                SELECT l.id, v.name, l.expires_at, l.revoked_at IS NOT NULL
-                FROM app.shared_links l JOIN app.saved_views v ON v.id = l.view_id ORDER BY l.created_at DESC
-                """).decode((UUID, String, Date, Bool).self) {
-                links.append(SharedLink(id: id, viewName: name, expiresAt: expires, revoked: revoked))
-            }
-            return links
+        try await sessions.readRows(scope, BoundStatement(sql: """
+            SELECT l.id, v.name, l.expires_at, l.revoked_at IS NOT NULL
+            FROM app.shared_links l JOIN app.saved_views v ON v.id = l.view_id ORDER BY l.created_at DESC
+            """, values: []), columnTypes: ["uuid", "text", "timestamptz", "boolean"], replicas: false, logger: logger).rows.map { row in
+            let (id, name, expires, revoked) = try row.decode((UUID, String, Date, Bool).self)
+            return SharedLink(id: id, viewName: name, expiresAt: expires, revoked: revoked)
         }
     }
 
     /// Revokes one of the tenant's links; false when the tenant has no such active link.
     public func revoke(in scope: TenantScope, link: UUID, logger: Logger) async throws -> Bool {
-        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            try await connection.query("""
-                UPDATE app.shared_links SET revoked_at = now() WHERE id = \(link) AND revoked_at IS NULL RETURNING id
-                """).collect().count == 1
-        }
+        try await sessions.writeRows(scope, BoundStatement(sql: """
+            UPDATE app.shared_links SET revoked_at = now() WHERE id = ($1::uuid) AND revoked_at IS NULL RETURNING id
+            """, values: [.uuid(link)]), columnTypes: ["uuid"], logger: logger).count == 1
     }
 
     /// Opens a shared-link token: the creating tenant's scope and the view, or nil for a forged, expired
@@ -96,15 +90,10 @@ public struct SavedViewStore: Sendable {
         }
         guard let owner else { return nil }
         let scope = ScopePolicy.sharedLink(of: TenantID(owner))
-        let view = try await sessions.run(scope, logger: logger) { connection in
-            try await connection.query("""
-                SELECT v.id, v.name, v.days, v.course FROM app.shared_links l JOIN app.saved_views v ON v.id = l.view_id
-                WHERE l.id = \(link) AND l.revoked_at IS NULL AND l.expires_at > now()
-                """).collect().first.map { row in
-                let (id, name, days, course) = try row.decode((UUID, String, Int, String?).self)
-                return SavedView(id: id, name: name, days: days, course: course)
-            }
-        }
+        let view = try await sessions.readRows(scope, BoundStatement(sql: """
+            SELECT v.id, v.name, v.days, v.course FROM app.shared_links l JOIN app.saved_views v ON v.id = l.view_id
+            WHERE l.id = ($1::uuid) AND l.revoked_at IS NULL AND l.expires_at > now()
+            """, values: [.uuid(link)]), columnTypes: Self.viewColumns, replicas: false, logger: logger).rows.first.map(Self.view)
         return view.map { (scope, $0) }
     }
 }

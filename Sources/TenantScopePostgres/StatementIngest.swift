@@ -15,6 +15,15 @@ enum StatementIngest {
         "boolean[]", "text[]", "text[]", "text[]", "boolean[]", "boolean",
     ]
 
+    /// The types of the function's parameters after the insert's: the content of the batch's attachments (a multipart
+    /// request's), as their hashes, bytes and content types.
+    static let attachmentParameterTypes = ["text[]", "bytea[]", "text[]"]
+
+    /// The values of ``attachmentParameterTypes`` for `attachments`.
+    static func attachmentValues(_ attachments: [AttachmentContent]) -> [BoundStatement.Value] {
+        [.textArray(attachments.map(\.sha2)), .bytesArray(attachments.map(\.bytes)), .textArray(attachments.map(\.contentType))]
+    }
+
     /// The insert's statements up to their last `SELECT`, whose list is the caller's: `inserted` holds the rows inserted.
     /// See ``StatementStore/insert(_:queueingDerivation:storedInTransaction:on:)`` for what each part does.
     static let insertStatements = """
@@ -96,8 +105,9 @@ enum StatementIngest {
     static let voidsVoidingState = "TSV01"
 
     /// The function that stores a batch: the scope, the tenant gate for a write and the role first, in that order, then
-    /// the insert, the conflict check where a statement was not new, and the voiding, as ``StatementStore`` runs them in
-    /// a transaction. It returns the ids it inserted. Its `SET` clauses end every setting with the call.
+    /// the attachments' content, the insert, the conflict check where a statement was not new, and the voiding, as
+    /// ``StatementStore`` runs them in a transaction. It returns the ids it inserted. Its `SET` clauses end every setting
+    /// with the call.
     static let function: SessionFunctions.Function = {
         let body = """
             #variable_conflict use_column
@@ -107,7 +117,13 @@ enum StatementIngest {
               v_position int8;
               v_refused uuid;
             BEGIN
-              \(SessionFunctions.scope(contextArgument: parameterTypes.count + 1, write: true))
+              \(SessionFunctions.scope(contextArgument: parameterTypes.count + attachmentParameterTypes.count + 1, write: true))
+              IF cardinality($19) > 0 THEN
+                -- Content already stored under a hash is the same bytes (the hash was checked), so a repeat is skipped.
+                INSERT INTO app.xapi_attachments (sha2, content, content_type)
+                SELECT DISTINCT ON (a.sha2) a.sha2, a.content, a.content_type FROM unnest($19, $20, $21) AS a(sha2, content, content_type)
+                ON CONFLICT (tenant_id, sha2) DO NOTHING;
+              END IF;
             \(insertStatements)
               SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(voids) FILTER (WHERE voids IS NOT NULL), '{}')
               INTO v_inserted, v_targets
@@ -133,7 +149,8 @@ enum StatementIngest {
               RETURN v_inserted;
             END
             """
-        return SessionFunctions.make(prefix: "tenantscope_ingest_", parameterTypes: parameterTypes, returns: "uuid[]", body: body)
+        return SessionFunctions.make(prefix: "tenantscope_ingest_", parameterTypes: parameterTypes + attachmentParameterTypes,
+                                     returns: "uuid[]", body: body)
     }()
 
     /// The error a call's refusal stands for, as the transaction would have thrown it; nil for any other error.

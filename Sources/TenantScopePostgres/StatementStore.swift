@@ -44,33 +44,36 @@ public struct StatementStore: Sendable {
     /// Stores a batch and the content of its attachments (`attachments`, already matched to the batch by
     /// ``StatementAttachments``) in one transaction: all of it or none.
     ///
-    /// A batch without attachments is one call of the session function ``StatementIngest/function`` (one round trip,
-    /// architecture decision 62), which runs what the scoped transaction below runs and raises where it throws; where
-    /// the helper or the connection runs transactions (``SessionFunctions``), and for attachments, it is that
-    /// transaction: the insert, the conflict check, the voiding, in four or more round trips.
+    /// It is one call of the session function ``StatementIngest/function`` (one round trip, architecture decision 62),
+    /// which runs what the scoped transaction below runs and raises where it throws; where the helper or the connection
+    /// runs transactions (``SessionFunctions``), it is that transaction: the attachments, the insert, the conflict check,
+    /// the voiding, in four or more round trips.
     public func store(
         _ batch: [PreparedStatement], attachments: [AttachmentContent] = [], in scope: TenantScope, logger: Logger
     ) async throws -> StoreOutcome {
-        guard attachments.isEmpty, !batch.isEmpty else {
+        guard !batch.isEmpty else {
             return try await sessions.run(scope, access: .readWrite, logger: logger, Self.inTransaction(batch, attachments: attachments))
         }
-        return try await storeByCall(batch, in: scope, on: nil, logger: logger)
+        return try await storeByCall(batch, attachments: attachments, in: scope, on: nil, logger: logger)
     }
 
-    /// Stores `batch` as one call of ``StatementIngest/function`` on `connection` (a test's), or on one of the pool's.
-    func storeByCall(_ batch: [PreparedStatement], in scope: TenantScope, on connection: PostgresConnection?, logger: Logger)
-        async throws -> StoreOutcome {
+    /// Stores `batch` and `attachments` as one call of ``StatementIngest/function`` on `connection` (a test's), or on one
+    /// of the pool's.
+    func storeByCall(_ batch: [PreparedStatement], attachments: [AttachmentContent] = [], in scope: TenantScope,
+                     on connection: PostgresConnection?, logger: Logger) async throws -> StoreOutcome {
         let values = StatementIngest.values(batch, queueingDerivation: true, storedInTransaction: true)
+            + StatementIngest.attachmentValues(attachments)
         let decode: @Sendable ([PostgresRow]) throws -> StoreOutcome = { rows in
             StoreOutcome(ids: batch.map(\.id), stored: try rows.first?.decode([UUID].self).count ?? 0)
         }
         do {
             if let connection {
                 return try await sessions.write(scope, calling: StatementIngest.function, values: values, decode: decode,
-                                                orInTransaction: Self.inTransaction(batch), on: connection, logger: logger)
+                                                orInTransaction: Self.inTransaction(batch, attachments: attachments), on: connection,
+                                                logger: logger)
             }
             return try await sessions.write(scope, calling: StatementIngest.function, values: values, decode: decode,
-                                            orInTransaction: Self.inTransaction(batch), logger: logger)
+                                            orInTransaction: Self.inTransaction(batch, attachments: attachments), logger: logger)
         } catch {
             throw StatementIngest.refusal(error, batch: batch) ?? error
         }

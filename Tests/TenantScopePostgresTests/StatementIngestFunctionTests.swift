@@ -129,7 +129,8 @@ import Testing
             // the gate lets that through, and the policy's WITH CHECK refuses the row (42501).
             for (context, expected) in [(forged, "P0001"), ("not-a-context", "P0001"), ("", "42501")] {
                 let call = BoundStatement(sql: StatementIngest.function.call,
-                                          values: StatementIngest.values(batch, queueingDerivation: true, storedInTransaction: true) + [.text(context)])
+                                          values: StatementIngest.values(batch, queueingDerivation: true, storedInTransaction: true)
+                                                  + StatementIngest.attachmentValues([]) + [.text(context)])
                 let error = await #expect(throws: PSQLError.self, "context \(context.prefix(12))…") {
                     _ = try await SessionFunctions.shared.rows(of: call, StatementIngest.function, timeoutMilliseconds: "10000",
                                                                on: connection, logger: TestDatabase.logger)

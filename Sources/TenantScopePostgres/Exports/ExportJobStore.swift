@@ -3,8 +3,9 @@ import Logging
 import PostgresNIO
 import TenantScopeCore
 
-/// Export jobs (`app.export_jobs`), always inside one tenant's scoped transaction: a job id from
-/// another tenant finds nothing, whoever asks (architecture decision 44).
+/// Export jobs (`app.export_jobs`), always in one tenant's scope: a job id from another tenant finds nothing, whoever asks
+/// (architecture decision 44). The API's operations are one statement each, run as one call of its session function
+/// (decision 62); the worker's claim takes a lock first and stays a scoped transaction.
 ///
 /// The worker's side (claim, heartbeat, finish) checks the attempt and the lease owner in every update,
 /// so an attempt that lost its lease (its process paused past the lease, and another took the job over)
@@ -30,7 +31,16 @@ public struct ExportJobStore: Sendable {
         }
     }
 
-    /// The job columns every read returns, qualified by `alias` where a query joins other relations.
+    /// The types of ``columns(_:)``, in order and exactly (a write function returns a table's columns as they are).
+    static let columnTypes = [
+        "uuid", "uuid", "text", "text", "text", "text", "text", "boolean", "text", "text", "text", "text", "text", "uuid", "int4", "int8", "int8",
+        "text", "timestamptz", "timestamptz", "timestamptz", "timestamptz",
+    ]
+    /// Where ``columns(_:)`` has the requester's role and row attributes.
+    static let requestedRoleColumn = 11, attributesColumn = 12
+
+    /// The job columns every read returns, in the order ``decode(_:)`` reads them, qualified by `alias` where a query joins
+    /// other relations.
     static func columns(_ alias: String? = nil) -> String {
         let p = alias.map { "\($0)." } ?? ""
         return """
@@ -48,17 +58,18 @@ public struct ExportJobStore: Sendable {
                        schedule: (id: UUID, slot: Date)? = nil, logger: Logger) async throws -> ExportJob? {
         let (report, parameters, actorKey) = Self.sourceColumns(of: request.source)
         let attributes = JSONValue.object(requester.attributes.mapValues(JSONValue.string)).jsonText
-        return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            try await connection.query("""
-                INSERT INTO app.export_jobs (source, report, parameters, subject_actor_key, format, compressed, requested_by,
-                                             requested_kind, requested_role, attributes, schedule_id, slot)
-                VALUES (\(request.source.kind), \(report), \(parameters)::jsonb, \(actorKey), \(request.format.rawValue),
-                        \(request.compressed), \(requester.name), \(requester.kind), \(requester.role.rawValue), \(attributes)::jsonb,
-                        \(schedule?.id), \(schedule?.slot))
-                ON CONFLICT (tenant_id, schedule_id, slot) DO NOTHING
-                RETURNING \(unescaped: Self.columns())
-                """).collect().first.map(Self.decode)
-        }
+        return try await sessions.writeRows(scope, BoundStatement(sql: """
+            INSERT INTO app.export_jobs (source, report, parameters, subject_actor_key, format, compressed, requested_by,
+                                         requested_kind, requested_role, attributes, schedule_id, slot)
+            VALUES (($1::text), ($2::text), ($3::text)::jsonb, ($4::text), ($5::text), ($6::boolean), ($7::text), ($8::text), ($9::text),
+                    ($10::text)::jsonb, ($11::uuid), ($12::timestamptz))
+            ON CONFLICT (tenant_id, schedule_id, slot) DO NOTHING
+            RETURNING \(Self.columns())
+            """, values: [
+                .text(request.source.kind), .text(report), .text(parameters), .text(actorKey), .text(request.format.rawValue),
+                .boolean(request.compressed), .text(requester.name), .text(requester.kind), .text(requester.role.rawValue), .text(attributes),
+                .uuidOrNull(schedule?.id), .timestamp(schedule?.slot),
+            ]), columnTypes: Self.columnTypes, logger: logger).first.map(Self.decode)
     }
 
     /// The tenant's jobs that `visibility` admits, newest first: filtered before the limit.
@@ -69,34 +80,30 @@ public struct ExportJobStore: Sendable {
         case .requestedBy(let name): (name, nil)
         case .requestedKind(let kind): (nil, kind)
         }
-        return try await sessions.run(scope, logger: logger) { connection in
-            try await connection.query("""
-                SELECT \(unescaped: Self.columns()) FROM app.export_jobs
-                WHERE (\(requestedBy)::text IS NULL OR requested_by = \(requestedBy))
-                  AND (\(requestedKind)::text IS NULL OR requested_kind = \(requestedKind))
-                ORDER BY created_at DESC, id LIMIT \(limit)
-                """).collect().map(Self.decode)
-        }
+        return try await sessions.readRows(scope, BoundStatement(sql: """
+            SELECT \(Self.columns()) FROM app.export_jobs
+            WHERE (($1::text) IS NULL OR requested_by = ($1::text)) AND (($2::text) IS NULL OR requested_kind = ($2::text))
+            ORDER BY created_at DESC, id LIMIT ($3::int8)
+            """, values: [.text(requestedBy), .text(requestedKind), .integer(limit)]), columnTypes: Self.columnTypes, replicas: false,
+            logger: logger).rows.map(Self.decode)
     }
 
     /// One job of the tenant; nil when the tenant has none with that id.
     public func job(_ id: UUID, in scope: TenantScope, logger: Logger) async throws -> ExportJob? {
-        try await sessions.run(scope, logger: logger) { connection in
-            try await connection.query("SELECT \(unescaped: Self.columns()) FROM app.export_jobs WHERE id = \(id)").collect().first.map(Self.decode)
-        }
+        try await sessions.readRows(scope, BoundStatement(sql: "SELECT \(Self.columns()) FROM app.export_jobs WHERE id = ($1::uuid)",
+                                                          values: [.uuid(id)]),
+                                    columnTypes: Self.columnTypes, replicas: false, logger: logger).rows.first.map(Self.decode)
     }
 
     /// Revokes a job: a queued or running one will not finish, a done one's object is to be removed (by
     /// the caller, with the returned job's key). Nil when the tenant has no such job.
     public func revoke(_ id: UUID, in scope: TenantScope, logger: Logger) async throws -> ExportJob? {
-        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            try await connection.query("""
-                UPDATE app.export_jobs SET state = CASE WHEN state IN ('failed', 'expired') THEN state ELSE 'revoked' END,
-                       lease_owner = NULL, lease_until = NULL, finished_at = coalesce(finished_at, now())
-                WHERE id = \(id)
-                RETURNING \(unescaped: Self.columns())
-                """).collect().first.map(Self.decode)
-        }
+        try await sessions.writeRows(scope, BoundStatement(sql: """
+            UPDATE app.export_jobs SET state = CASE WHEN state IN ('failed', 'expired') THEN state ELSE 'revoked' END,
+                   lease_owner = NULL, lease_until = NULL, finished_at = coalesce(finished_at, now())
+            WHERE id = ($1::uuid)
+            RETURNING \(Self.columns())
+            """, values: [.uuid(id)]), columnTypes: Self.columnTypes, logger: logger).first.map(Self.decode)
     }
 
     // MARK: - The worker's side
@@ -160,8 +167,8 @@ public struct ExportJobStore: Sendable {
             guard let row = rows.first else { return nil }
             let job = try Self.decode(row)
             let cells = row.makeRandomAccess()
-            let role = TenantUser.Role(rawValue: try cells["requested_role"].decode(String.self)) ?? .viewer
-            let attributes = Self.stringMap(try cells["attributes"].decode(String.self))
+            let role = TenantUser.Role(rawValue: try cells[Self.requestedRoleColumn].decode(String.self)) ?? .viewer
+            let attributes = Self.stringMap(try cells[Self.attributesColumn].decode(String.self))
             return Claim(job: job, attempt: job.attempts, role: role, attributes: attributes)
         }
     }
@@ -252,32 +259,33 @@ public struct ExportJobStore: Sendable {
         return object.compactMapValues(\.stringValue)
     }
 
+    /// The job in a row of ``columns(_:)``, read by position: a session function names its columns `c1`, `c2`, ….
     static func decode(_ row: PostgresRow) throws -> ExportJob {
         let cells = row.makeRandomAccess()
-        let parameters = stringMap(try cells["parameters"].decode(String.self))
-        let source: ExportSource = switch try cells["source"].decode(String.self) {
-        case "report": .report(name: try cells["report"].decode(String.self), parameters: parameters)
-        case "learner": .learner(actorKey: try cells["subject_actor_key"].decode(String?.self) ?? "")
-        case "custom_report": .customReport(name: try cells["report"].decode(String.self), sqlSHA256: parameters["sql_sha256"])
+        let parameters = stringMap(try cells[4].decode(String.self))
+        let source: ExportSource = switch try cells[2].decode(String.self) {
+        case "report": .report(name: try cells[3].decode(String.self), parameters: parameters)
+        case "learner": .learner(actorKey: try cells[5].decode(String?.self) ?? "")
+        case "custom_report": .customReport(name: try cells[3].decode(String.self), sqlSHA256: parameters["sql_sha256"])
         default: .statements(since: parameters["since"].flatMap(ISO8601Timestamp.parse), until: parameters["until"].flatMap(ISO8601Timestamp.parse))
         }
         return ExportJob(
-            id: try cells["id"].decode(UUID.self),
-            tenant: TenantID(try cells["tenant_id"].decode(UUID.self)),
+            id: try cells[0].decode(UUID.self),
+            tenant: TenantID(try cells[1].decode(UUID.self)),
             source: source,
-            format: ExportFormat(rawValue: try cells["format"].decode(String.self)) ?? .ndjson,
-            compressed: try cells["compressed"].decode(Bool.self),
-            state: ExportState(rawValue: try cells["state"].decode(String.self)) ?? .failed,
-            requestedBy: try cells["requested_by"].decode(String.self),
-            requestedKind: try cells["requested_kind"].decode(String.self),
-            scheduleID: try cells["schedule_id"].decode(UUID?.self),
-            attempts: try cells["attempts"].decode(Int.self),
-            rows: try cells["rows_written"].decode(Int.self),
-            sizeBytes: try cells["size_bytes"].decode(Int?.self),
-            error: try cells["error"].decode(String?.self),
-            createdAt: try cells["created_at"].decode(Date.self),
-            startedAt: try cells["started_at"].decode(Date?.self),
-            finishedAt: try cells["finished_at"].decode(Date?.self),
-            expiresAt: try cells["expires_at"].decode(Date?.self))
+            format: ExportFormat(rawValue: try cells[6].decode(String.self)) ?? .ndjson,
+            compressed: try cells[7].decode(Bool.self),
+            state: ExportState(rawValue: try cells[8].decode(String.self)) ?? .failed,
+            requestedBy: try cells[9].decode(String.self),
+            requestedKind: try cells[10].decode(String.self),
+            scheduleID: try cells[13].decode(UUID?.self),
+            attempts: try cells[14].decode(Int.self),
+            rows: try cells[15].decode(Int.self),
+            sizeBytes: try cells[16].decode(Int?.self),
+            error: try cells[17].decode(String?.self),
+            createdAt: try cells[18].decode(Date.self),
+            startedAt: try cells[19].decode(Date?.self),
+            finishedAt: try cells[20].decode(Date?.self),
+            expiresAt: try cells[21].decode(Date?.self))
     }
 }

@@ -16,7 +16,10 @@ struct BoundStatement: Sendable {
         case text(String?)
         case boolean(Bool)
         case uuid(UUID)
+        case uuidOrNull(UUID?)
+        case timestamp(Date?)
         case bytes([UInt8])
+        case bytesArray([[UInt8]])
         case textArray([String])
         /// A text array or NULL.
         case textArrayOrNull([String]?)
@@ -29,8 +32,10 @@ struct BoundStatement: Sendable {
             case .integer: "int8"
             case .text: "text"
             case .boolean: "boolean"
-            case .uuid: "uuid"
+            case .uuid, .uuidOrNull: "uuid"
+            case .timestamp: "timestamptz"
             case .bytes: "bytea"
+            case .bytesArray: "bytea[]"
             case .textArray, .textArrayOrNull: "text[]"
             case .integerArray: "int8[]"
             case .uuidArray: "uuid[]"
@@ -66,15 +71,17 @@ struct BoundStatement: Sendable {
             case .integer(let number?): bindings.append(number)
             case .text(let text?): bindings.append(text)
             case .boolean(let flag): bindings.append(flag)
-            case .uuid(let id): bindings.append(id)
+            case .uuid(let id), .uuidOrNull(let id?): bindings.append(id)
+            case .timestamp(let date?): bindings.append(date)
             case .bytes(let bytes): bindings.append(ByteBuffer(bytes: bytes))
+            case .bytesArray(let arrays): bindings.append(arrays.map { ByteBuffer(bytes: $0) })
             case .textArrayOrNull(let array?): bindings.append(array)
             case .textArrayOrNull(nil): bindings.appendNull()
             case .textArray(let array): bindings.append(array)
             case .integerArray(let array): bindings.append(array)
             case .uuidArray(let array): bindings.append(array)
             case .booleanArray(let array): bindings.append(array)
-            case .integer(nil), .text(nil): bindings.appendNull()
+            case .integer(nil), .text(nil), .uuidOrNull(nil), .timestamp(nil): bindings.appendNull()
             }
         }
         return bindings

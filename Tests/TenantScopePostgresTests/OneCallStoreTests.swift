@@ -1,0 +1,194 @@
+import Crypto
+import Foundation
+import PostgresNIO
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
+
+/// Saved views and shared links, custom reports, the export-job API, multipart statement batches and attachment reads,
+/// each operation one call of its session function (architecture decision 62): counted through the stores themselves,
+/// on a second handle whose pools log every protocol message, after a first run of each operation has made its function
+/// on the connection. Each also keeps to its tenant: the other tenant's ids find nothing.
+@Suite(.serialized, .freshDatabase) struct OneCallStoreTests {
+    /// `body` with a second handle on the test's database, its pools' connections logging to `recorder`. Run one at a
+    /// time, the operations lease the same pooled connection over and over.
+    static func withRecordedDatabase(_ handle: TestDatabase, _ recorder: LogRecorder, _ body: (Database) async throws -> Void) async throws {
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: recorder.logger, limits: TestDatabase.limits)
+        try await database.withRunningClients { try await body(database) }
+    }
+
+    /// What `work` returns, and how many exchanges it took, after a first run that made its functions.
+    static func measured<Result>(_ recorder: LogRecorder, _ work: () async throws -> Result) async throws -> (Result, Int) {
+        _ = try await work()
+        var result: Result?
+        let exchanges = try await ScopedReadFunctionTests.exchanges(recorder) { result = try await work() }
+        return (result!, exchanges)
+    }
+
+    static let logger = TestDatabase.logger
+
+    @Test func savedViewsAndSharedLinksTakeOneExchangeEachAndStayTheirTenants() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
+        let recorder = LogRecorder()
+        try await Self.withRecordedDatabase(handle, recorder) { database in
+            let views = database.savedViews
+            var number = 0
+            let (saved, save) = try await Self.measured(recorder) {
+                number += 1
+                return try await views.save(in: a, name: "view \(number)", days: 14, course: nil, logger: Self.logger)
+            }
+            #expect(save == 1 && saved.name == "view 2")
+            await #expect(throws: TenantScopeError.conflict("a view named 'view 2' already exists")) {
+                _ = try await views.save(in: a, name: "view 2", days: 7, course: nil, logger: Self.logger)
+            }
+            let (listed, list) = try await Self.measured(recorder) { try await views.views(in: a, logger: Self.logger) }
+            // The fixture gave each tenant a view of its own too.
+            let mine = listed.filter { $0.name.hasPrefix("view ") }
+            #expect(list == 1 && mine.map(\.name) == ["view 1", "view 2"] && mine.allSatisfy { $0.days == 14 })
+            #expect(try await views.views(in: b, logger: Self.logger).allSatisfy { !$0.name.hasPrefix("view ") && !listed.contains($0) })
+
+            let (link, share) = try await Self.measured(recorder) {
+                try await views.share(in: a, view: saved.id, lifetime: .seconds(3600), logger: Self.logger)
+            }
+            #expect(share == 1)
+            let shared = try #require(link)
+            #expect(try await views.share(in: b, view: saved.id, lifetime: .seconds(3600), logger: Self.logger) == nil,
+                    "another tenant's view cannot be shared")
+            let (links, linkList) = try await Self.measured(recorder) { try await views.links(in: a, logger: Self.logger) }
+            let linksOfView = links.filter { $0.viewName == "view 2" }
+            #expect(linkList == 1 && linksOfView.count == 2 && linksOfView.allSatisfy { !$0.revoked } && linksOfView.contains { $0.id == shared.link })
+            #expect(try await views.links(in: b, logger: Self.logger).allSatisfy { link in !links.contains { $0.id == link.id } })
+
+            // A link's tenant is looked up in the private index (one exchange), then its view read in that tenant's scope.
+            let (resolved, resolve) = try await Self.measured(recorder) { try await views.resolve(token: shared.token, logger: Self.logger) }
+            #expect(resolve == 2)
+            #expect(resolved?.scope.tenant == fixture.a.tenant.id && resolved?.view == saved)
+
+            #expect(try await views.revoke(in: b, link: shared.link, logger: Self.logger) == false, "another tenant's link cannot be revoked")
+            var revokes: [Bool] = []
+            let revoke = try await ScopedReadFunctionTests.exchanges(recorder) {
+                revokes.append(try await views.revoke(in: a, link: shared.link, logger: Self.logger))
+            }
+            revokes.append(try await views.revoke(in: a, link: shared.link, logger: Self.logger))
+            #expect(revoke == 1 && revokes == [true, false])
+            #expect(try await views.resolve(token: shared.token, logger: Self.logger) == nil)
+        }
+    }
+
+    @Test func customReportsTakeOneExchangeEachAndStayTheirTenants() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
+        let recorder = LogRecorder()
+        try await Self.withRecordedDatabase(handle, recorder) { database in
+            let reports = CustomReportStore(database: database)
+            let sql = "SELECT count(*) AS n FROM statements"
+            // A first report through every step makes the functions on the connection.
+            let warm = try await reports.saveDraft(in: a, name: "warm", title: "Warm", sql: sql, logger: Self.logger)
+            #expect(try await reports.markPreviewed(in: a, name: "warm", sha256: warm.sqlSHA256, logger: Self.logger))
+            #expect(try await reports.approve(in: a, name: "warm", logger: Self.logger))
+            let (draft, save) = try await Self.measured(recorder) {
+                try await reports.saveDraft(in: a, name: "counted", title: "Counted", sql: sql, logger: Self.logger)
+            }
+            #expect(save == 1 && draft.state == .draft && draft.sqlSHA256 == SQLGuard.sha256(sql))
+            // Each step is measured once: a second preview or approval changes nothing and says so.
+            var steps: [Bool] = []
+            let preview = try await ScopedReadFunctionTests.exchanges(recorder) {
+                steps.append(try await reports.markPreviewed(in: a, name: "counted", sha256: draft.sqlSHA256, logger: Self.logger))
+            }
+            steps.append(try await reports.markPreviewed(in: a, name: "counted", sha256: draft.sqlSHA256, logger: Self.logger))
+            #expect(try await reports.approve(in: b, name: "counted", logger: Self.logger) == false, "another tenant's report")
+            let approve = try await ScopedReadFunctionTests.exchanges(recorder) {
+                steps.append(try await reports.approve(in: a, name: "counted", logger: Self.logger))
+            }
+            #expect(preview == 1 && approve == 1 && steps == [true, false, true])
+            #expect(try await reports.setDashboardPanel(in: b, name: "counted", shown: true, logger: Self.logger) == false)
+            let (pinned, pin) = try await Self.measured(recorder) {
+                try await reports.setDashboardPanel(in: a, name: "counted", shown: true, logger: Self.logger)
+            }
+            #expect(pin == 1 && pinned)
+            let (panels, read) = try await Self.measured(recorder) { try await reports.dashboardPanels(in: a, logger: Self.logger) }
+            #expect(read == 1 && panels.map(\.name) == ["counted"] && panels.first?.state == .approved && panels.first?.approvedBy == a.actor)
+            let (all, list) = try await Self.measured(recorder) { try await reports.reports(in: a, logger: Self.logger) }
+            #expect(list == 1 && ["counted", "warm"].allSatisfy { name in all.contains { $0.name == name } })
+            #expect(try await reports.reports(in: b, logger: Self.logger).allSatisfy { $0.name != "counted" && $0.name != "warm" })
+        }
+    }
+
+    @Test func theExportJobAPITakesOneExchangePerOperationAndStaysTheTenants() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
+        let recorder = LogRecorder()
+        try await Self.withRecordedDatabase(handle, recorder) { database in
+            let jobs = database.exportJobs
+            let request = ExportRequest(source: .report(name: "active_learners", parameters: ["days": "7"]), format: .csv, compressed: true)
+            let requester = ExportJobStore.Requester(name: "exporter", kind: "tenant_user", role: .admin, attributes: ["region": "eu"])
+            let (created, create) = try await Self.measured(recorder) {
+                try await jobs.create(request, by: requester, in: a, logger: Self.logger)
+            }
+            let job = try #require(created)
+            #expect(create == 1 && job.tenant == fixture.a.tenant.id && job.state == .queued && job.compressed && job.format == .csv)
+            #expect(job.source == .report(name: "active_learners", parameters: ["days": "7"]) && job.requestedBy == "exporter")
+            let (listed, list) = try await Self.measured(recorder) {
+                try await jobs.list(in: a, visibleAs: .requestedBy("exporter"), limit: 1, logger: Self.logger)
+            }
+            #expect(list == 1 && listed.map(\.id) == [job.id])
+            #expect(try await jobs.list(in: a, visibleAs: .requestedBy("someone else"), logger: Self.logger).isEmpty)
+            #expect(try await jobs.list(in: b, logger: Self.logger).allSatisfy { $0.id != job.id && $0.tenant == fixture.b.tenant.id })
+            let (found, read) = try await Self.measured(recorder) { try await jobs.job(job.id, in: a, logger: Self.logger) }
+            #expect(read == 1 && found == job)
+            #expect(try await jobs.job(job.id, in: b, logger: Self.logger) == nil)
+            #expect(try await jobs.revoke(job.id, in: b, logger: Self.logger) == nil, "another tenant's job cannot be revoked")
+            let (revoked, revoke) = try await Self.measured(recorder) { try await jobs.revoke(job.id, in: a, logger: Self.logger) }
+            #expect(revoke == 1 && revoked?.state == .revoked && revoked?.id == job.id)
+        }
+    }
+
+    static func attachment(_ text: String) -> AttachmentContent {
+        let bytes = Array(text.utf8)
+        return AttachmentContent(sha2: Hex.encode(Array(SHA256.hash(data: bytes))), contentType: "text/plain", bytes: bytes)
+    }
+
+    /// A statement whose attachment is `content`.
+    static func attached(_ content: AttachmentContent, id: UUID = UUID()) -> String {
+        #"{"id":"\#(id.uuidString.lowercased())","actor":{"mbox":"mailto:ann@attach.example"},"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},"object":{"id":"https://attach.example/lesson/1"},"attachments":[{"usageType":"http://adlnet.gov/expapi/attachments/signature","display":{"en-US":"note"},"contentType":"text/plain","length":\#(content.bytes.count),"sha2":"\#(content.sha2)"}]}"#
+    }
+
+    @Test func aMultipartBatchIsOneCallAllOrNothingAndItsAttachmentsAreReadInOne() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
+        let recorder = LogRecorder()
+        try await Self.withRecordedDatabase(handle, recorder) { database in
+            let statements = database.statements
+            var number = 0
+            let (outcome, store) = try await Self.measured(recorder) {
+                number += 1
+                let content = Self.attachment("note \(number)")
+                return try await statements.store(try VoidingRaceTests.batch([Self.attached(content), Self.attached(content)]),
+                                                  attachments: [content, content], in: a, logger: Self.logger)
+            }
+            #expect(store == 1 && outcome.stored == 2)
+            let hashes = [Self.attachment("note 2").sha2, Self.attachment("note 1").sha2, Self.attachment("never sent").sha2]
+            let (contents, read) = try await Self.measured(recorder) {
+                try await statements.attachments.contents(sha2s: hashes, in: a, logger: Self.logger)
+            }
+            #expect(read == 1 && contents == [Self.attachment("note 2"), Self.attachment("note 1")], "in the order asked; unknown left out")
+            #expect(try await statements.attachments.contents(sha2s: hashes, in: b, logger: Self.logger).isEmpty)
+
+            // A batch refused whole (a re-sent id with a different statement) stores none of its attachments either.
+            let id = UUID()
+            _ = try await statements.store(try VoidingRaceTests.batch([VoidingRaceTests.experienced("first", id: id)]), in: a, logger: Self.logger)
+            let refused = Self.attachment("refused")
+            await #expect(throws: TenantScopeError.self) {
+                _ = try await statements.store(try VoidingRaceTests.batch([Self.attached(refused), Self.attached(refused, id: id)]),
+                                               attachments: [refused], in: a, logger: Self.logger)
+            }
+            #expect(try await statements.attachments.contents(sha2s: [refused.sha2], in: a, logger: Self.logger).isEmpty)
+        }
+    }
+}
