@@ -6,7 +6,7 @@ import Testing
 @testable import TenantScopePostgres
 @testable import TenantScopeTestSupport
 
-/// Saved views and shared links, custom reports, the export-job API, multipart statement batches and attachment reads,
+/// Saved views and shared links, custom reports, the export-job and schedule API, multipart statement batches and attachment reads,
 /// each operation one call of its session function (architecture decision 62): counted through the stores themselves,
 /// on a second handle whose pools log every protocol message, after a first run of each operation has made its function
 /// on the connection. Each also keeps to its tenant: the other tenant's ids find nothing.
@@ -145,6 +145,33 @@ import Testing
             #expect(try await jobs.revoke(job.id, in: b, logger: Self.logger) == nil, "another tenant's job cannot be revoked")
             let (revoked, revoke) = try await Self.measured(recorder) { try await jobs.revoke(job.id, in: a, logger: Self.logger) }
             #expect(revoke == 1 && revoked?.state == .revoked && revoked?.id == job.id)
+        }
+    }
+
+    @Test func exportSchedulesTakeOneExchangePerOperationAndStayTheTenants() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
+        let recorder = LogRecorder()
+        try await Self.withRecordedDatabase(handle, recorder) { database in
+            let schedules = database.exportSchedules
+            let request = ExportRequest(source: .report(name: "active_learners", parameters: ["days": "7"]), format: .csv, compressed: false)
+            let requester = ExportJobStore.Requester(name: "scheduler", kind: "tenant_user", role: .admin)
+            let (created, create) = try await Self.measured(recorder) {
+                try await schedules.create(request, cadence: .weekly, hour: 6, weekday: 1, by: requester, in: a, logger: Self.logger)
+            }
+            #expect(create == 1 && created.report == "active_learners" && created.parameters == ["days": "7"] && created.hour == 6)
+            #expect(created.cadence == .weekly && created.weekday == 1 && created.createdBy == "scheduler" && created.lastSlot == nil)
+            let (listed, list) = try await Self.measured(recorder) { try await schedules.list(in: a, logger: Self.logger) }
+            #expect(list == 1 && listed.filter { $0.createdBy == "scheduler" }.count == 2 && listed.contains(created))
+            #expect(try await schedules.list(in: b, logger: Self.logger).allSatisfy { schedule in !listed.contains { $0.id == schedule.id } })
+            #expect(try await schedules.delete(created.id, in: b, logger: Self.logger) == false, "another tenant's schedule cannot be deleted")
+            var deletes: [Bool] = []
+            let delete = try await ScopedReadFunctionTests.exchanges(recorder) {
+                deletes.append(try await schedules.delete(created.id, in: a, logger: Self.logger))
+            }
+            deletes.append(try await schedules.delete(created.id, in: a, logger: Self.logger))
+            #expect(delete == 1 && deletes == [true, false])
         }
     }
 

@@ -3,7 +3,8 @@ import Logging
 import PostgresNIO
 import TenantScopeCore
 
-/// Scheduled exports (`app.export_schedules`), inside the tenant's scope like every tenant table.
+/// Scheduled exports (`app.export_schedules`), inside the tenant's scope like every tenant table; creating, listing and
+/// deleting one is one call of a session function (architecture decision 63).
 ///
 /// A due schedule becomes a job through one `INSERT … ON CONFLICT DO NOTHING` on the job table's unique
 /// (tenant, schedule, slot): however many server processes see the slot come, exactly one job is queued.
@@ -17,30 +18,30 @@ public struct ExportScheduleStore: Sendable {
         }
         let parametersJSON = JSONValue.object(parameters.mapValues(JSONValue.string)).jsonText
         let attributes = JSONValue.object(requester.attributes.mapValues(JSONValue.string)).jsonText
-        return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            let rows = try await connection.query("""
-                INSERT INTO app.export_schedules (report, parameters, format, compressed, cadence, hour, weekday, created_by,
-                                                  created_role, attributes)
-                VALUES (\(name), \(parametersJSON)::jsonb, \(request.format.rawValue), \(request.compressed), \(cadence.rawValue), \(hour),
-                        \(weekday), \(requester.name), \(requester.role.rawValue), \(attributes)::jsonb)
-                RETURNING \(unescaped: Self.columns)
-                """).collect()
-            return try Self.decode(rows[0])
-        }
+        let rows = try await sessions.writeRows(scope, BoundStatement(sql: """
+            INSERT INTO app.export_schedules (report, parameters, format, compressed, cadence, hour, weekday, created_by, created_role,
+                                              attributes)
+            VALUES (($1::text), ($2::text)::jsonb, ($3::text), ($4::boolean), ($5::text), ($6::int8), ($7::int8), ($8::text), ($9::text),
+                    ($10::text)::jsonb)
+            RETURNING \(Self.columns)
+            """, values: [
+                .text(name), .text(parametersJSON), .text(request.format.rawValue), .boolean(request.compressed), .text(cadence.rawValue),
+                .integer(hour), .integer(weekday), .text(requester.name), .text(requester.role.rawValue), .text(attributes),
+            ]), columnTypes: Self.columnTypes, logger: logger)
+        return try Self.decode(rows[0])
     }
 
     public func list(in scope: TenantScope, logger: Logger) async throws -> [ExportSchedule] {
-        try await sessions.run(scope, logger: logger) { connection in
-            try await connection.query("SELECT \(unescaped: Self.columns) FROM app.export_schedules ORDER BY created_at, id")
-                .collect().map(Self.decode)
-        }
+        try await sessions.readRows(scope, BoundStatement(sql: "SELECT \(Self.columns) FROM app.export_schedules ORDER BY created_at, id",
+                                                          values: []),
+                                    columnTypes: Self.columnTypes, replicas: false, logger: logger).rows.map(Self.decode)
     }
 
     /// Removes a schedule (its past jobs stay); false when the tenant has none with that id.
     public func delete(_ id: UUID, in scope: TenantScope, logger: Logger) async throws -> Bool {
-        try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            try await connection.query("DELETE FROM app.export_schedules WHERE id = \(id) RETURNING id").collect().count == 1
-        }
+        try await sessions.writeRows(scope, BoundStatement(sql: "DELETE FROM app.export_schedules WHERE id = ($1::uuid) RETURNING id",
+                                                           values: [.uuid(id)]),
+                                     columnTypes: ["uuid"], logger: logger).count == 1
     }
 
     /// Queues one job for every schedule of the tenant whose latest slot has come and has no job yet.
@@ -70,23 +71,27 @@ public struct ExportScheduleStore: Sendable {
         }
     }
 
+    /// The schedule columns every read returns, in the order ``decode(_:)`` reads them, and their types exactly (a write
+    /// function returns a table's columns as they are).
     static let columns = """
         id, report, parameters::text AS parameters, format, compressed, cadence, hour, weekday, created_by, created_at, last_slot
         """
+    static let columnTypes = ["uuid", "text", "text", "text", "boolean", "text", "int4", "int4", "text", "timestamptz", "timestamptz"]
 
+    /// The schedule in a row of ``columns``, read by position: a session function names its columns `c1`, `c2`, ….
     static func decode(_ row: PostgresRow) throws -> ExportSchedule {
         let cells = row.makeRandomAccess()
         return ExportSchedule(
-            id: try cells["id"].decode(UUID.self),
-            report: try cells["report"].decode(String.self),
-            parameters: ExportJobStore.stringMap(try cells["parameters"].decode(String.self)),
-            format: ExportFormat(rawValue: try cells["format"].decode(String.self)) ?? .csv,
-            compressed: try cells["compressed"].decode(Bool.self),
-            cadence: ExportSchedule.Cadence(rawValue: try cells["cadence"].decode(String.self)) ?? .daily,
-            hour: try cells["hour"].decode(Int.self),
-            weekday: try cells["weekday"].decode(Int?.self),
-            createdBy: try cells["created_by"].decode(String.self),
-            createdAt: try cells["created_at"].decode(Date.self),
-            lastSlot: try cells["last_slot"].decode(Date?.self))
+            id: try cells[0].decode(UUID.self),
+            report: try cells[1].decode(String.self),
+            parameters: ExportJobStore.stringMap(try cells[2].decode(String.self)),
+            format: ExportFormat(rawValue: try cells[3].decode(String.self)) ?? .csv,
+            compressed: try cells[4].decode(Bool.self),
+            cadence: ExportSchedule.Cadence(rawValue: try cells[5].decode(String.self)) ?? .daily,
+            hour: try cells[6].decode(Int.self),
+            weekday: try cells[7].decode(Int?.self),
+            createdBy: try cells[8].decode(String.self),
+            createdAt: try cells[9].decode(Date.self),
+            lastSlot: try cells[10].decode(Date?.self))
     }
 }
