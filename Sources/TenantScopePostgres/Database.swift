@@ -90,17 +90,22 @@ public final class Database: Sendable {
 
     /// How long the server waits on PostgreSQL: for a connection, and for a statement (request work;
     /// background rebuilds set their own). A use that exceeds either is a 503, never a hang. Carried with them to every
-    /// cluster: whether reads and writes that can run as one call of a session function do (``SessionFunctions``).
+    /// cluster: whether reads and writes that can run as one call of a session function do (``SessionFunctions``), and
+    /// how many connections each pool opens at most (the server login's, the tenant login's).
     public struct Limits: Sendable {
         public var acquireTimeout: Duration
         public var statementTimeout: Duration
         public var sessionFunctions: Bool
+        public var appConnections: Int
+        public var tenantConnections: Int
 
         public init(acquireTimeout: Duration = DatabasePool.defaultAcquireTimeout, statementTimeout: Duration = .seconds(30),
-                    sessionFunctions: Bool = true) {
+                    sessionFunctions: Bool = true, appConnections: Int = 10, tenantConnections: Int = 20) {
             self.acquireTimeout = acquireTimeout
             self.statementTimeout = statementTimeout
             self.sessionFunctions = sessionFunctions
+            self.appConnections = appConnections
+            self.tenantConnections = tenantConnections
         }
     }
 
@@ -188,11 +193,12 @@ public final class Database: Sendable {
                                     dimensions: dimensions)
         let gaugePrefix = cluster.isPool ? "tenantscope_db_pool" : "tenantscope_db_cluster_pool"
         let poolName = cluster.isPool ? "" : "\(cluster)-"
-        let app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: 10), backgroundLogger: logger)
+        let app = PostgresClient(configuration: appEndpoint.clientConfiguration(maximumConnections: limits.appConnections), backgroundLogger: logger)
         self.pool = DatabasePool(client: app, acquireTimeout: limits.acquireTimeout,
                                  defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, name: poolName + "app",
                                  logger: logger, metrics: metrics, gaugePrefix: gaugePrefix, gaugeDimensions: dimensions)
-        let tenant = PostgresClient(configuration: tenantEndpoint.clientConfiguration(maximumConnections: 20), backgroundLogger: logger)
+        let tenant = PostgresClient(configuration: tenantEndpoint.clientConfiguration(maximumConnections: limits.tenantConnections),
+                                    backgroundLogger: logger)
         self.tenantPool = DatabasePool(client: tenant, acquireTimeout: limits.acquireTimeout,
                                        defaultDeadline: limits.statementTimeout + DatabasePool.grace, health: health, name: poolName + "tenant",
                                        logger: logger, metrics: metrics, gaugePrefix: gaugePrefix, gaugeDimensions: dimensions)

@@ -11,13 +11,14 @@ import TenantScopeCore
 /// and a statement timeout. Row-level security then limits every query in the closure, whether or
 /// not it says `WHERE tenant_id`. Nothing survives `COMMIT`, so a pooled connection carries no scope
 /// into its next use; a session-level value left behind by a bug is masked by the next transaction's
-/// local one. A tenant report, an LRS read and a document read are one call of a session function that sets the same
-/// scope in order instead (``readRows(_:_:columns:replicas:logger:)``, ``ScopedReadFunctions``), a platform report one
-/// of the server login's (``platformRows(_:_:columns:logger:)``), and a statement batch, a product-event batch and a
-/// document write one call of a function that sets the scope for a write
+/// local one. A tenant's single-statement reads (reports, the LRS's, documents, saved views, custom reports, export jobs)
+/// are one call of a session function that sets the same scope in order instead (``readRows(_:_:columns:replicas:logger:)``,
+/// ``ScopedReadFunctions``), a platform report one of the server login's (``platformRows(_:_:columns:logger:)``), and
+/// statement and product-event batches and single writing statements (documents, saved views and links, custom reports,
+/// export jobs and schedules) one call of a function that sets the scope for a write
 /// (``write(_:calling:values:decode:orInTransaction:logger:)``, ``writeRows(_:_:columnTypes:logger:)``); the only
 /// session-level value the helper sets is a connection's `statement_timeout`, on both logins' connections, for those
-/// calls, which each transaction masks with its own (architecture decisions 61 and 62).
+/// calls, which each transaction masks with its own (architecture decisions 61 to 63).
 public struct ScopedDatabase: Sendable {
     public enum Access: Sendable {
         case readOnly

@@ -3,11 +3,12 @@ import Logging
 import PostgresNIO
 import TenantScopeCore
 
-/// The SQL that stores a statement batch, shared by its two ways of running (architecture decision 62): one call of the
-/// session function ``function`` (one round trip, the default), and a scoped transaction of separate statements (a
-/// batch with attachments, a connection that runs transactions, demo data). The function runs the same insert, the
-/// same conflict check and the same voiding as ``StatementStore``'s transaction does, in the same order, and raises
-/// instead of returning where the transaction throws, so the call commits all of the batch or none of it.
+/// The SQL that stores a statement batch, shared by its two ways of running (architecture decisions 62 and 63): one call
+/// of the session function ``function`` (one round trip, the default, attachments included), and a scoped transaction
+/// of separate statements (a connection that runs transactions, demo data). The function stores the same attachments
+/// and runs the same insert, the same conflict check and the same voiding as ``StatementStore``'s transaction does, in
+/// the same order, and raises instead of returning where the transaction throws, so the call commits all of the batch
+/// or none of it.
 enum StatementIngest {
     /// The types of the insert's parameters, in order: the batch's columns as arrays, then whether to queue derivation.
     static let parameterTypes = [
@@ -119,9 +120,12 @@ enum StatementIngest {
             BEGIN
               \(SessionFunctions.scope(contextArgument: parameterTypes.count + attachmentParameterTypes.count + 1, write: true))
               IF cardinality($19) > 0 THEN
-                -- Content already stored under a hash is the same bytes (the hash was checked), so a repeat is skipped.
+                -- Content already stored under a hash is the same bytes (the hash was checked), so a repeat is skipped;
+                -- of a hash given twice, the first is kept, as the transaction's inserts one by one keep it.
                 INSERT INTO app.xapi_attachments (sha2, content, content_type)
-                SELECT DISTINCT ON (a.sha2) a.sha2, a.content, a.content_type FROM unnest($19, $20, $21) AS a(sha2, content, content_type)
+                SELECT DISTINCT ON (a.sha2) a.sha2, a.content, a.content_type
+                FROM unnest($19, $20, $21) WITH ORDINALITY AS a(sha2, content, content_type, ord)
+                ORDER BY a.sha2, a.ord
                 ON CONFLICT (tenant_id, sha2) DO NOTHING;
               END IF;
             \(insertStatements)

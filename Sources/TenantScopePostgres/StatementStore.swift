@@ -79,8 +79,8 @@ public struct StatementStore: Sendable {
         }
     }
 
-    /// Stores `batch` and `attachments` in the scoped transaction of `connection`: the insert, the conflict check where a
-    /// statement was not new, the voiding.
+    /// Stores `batch` and `attachments` in the scoped transaction of `connection`: the attachments' content, the insert,
+    /// the conflict check where a statement was not new, the voiding.
     static func inTransaction(_ batch: [PreparedStatement], attachments: [AttachmentContent] = [])
         -> @Sendable (ScopedConnection) async throws -> StoreOutcome {
         { connection in

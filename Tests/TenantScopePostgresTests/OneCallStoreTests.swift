@@ -11,10 +11,13 @@ import Testing
 /// on a second handle whose pools log every protocol message, after a first run of each operation has made its function
 /// on the connection. Each also keeps to its tenant: the other tenant's ids find nothing.
 @Suite(.serialized, .freshDatabase) struct OneCallStoreTests {
-    /// `body` with a second handle on the test's database, its pools' connections logging to `recorder`. Run one at a
-    /// time, the operations lease the same pooled connection over and over.
+    /// `body` with a second handle on the test's database, its pools' connections logging to `recorder`, one connection
+    /// per pool, so an operation always finds the functions an earlier one made (a second connection would count the
+    /// creation of its functions).
     static func withRecordedDatabase(_ handle: TestDatabase, _ recorder: LogRecorder, _ body: (Database) async throws -> Void) async throws {
-        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: recorder.logger, limits: TestDatabase.limits)
+        var limits = TestDatabase.limits
+        (limits.appConnections, limits.tenantConnections) = (1, 1)
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: recorder.logger, limits: limits)
         try await database.withRunningClients { try await body(database) }
     }
 
@@ -126,13 +129,14 @@ import Testing
         try await Self.withRecordedDatabase(handle, recorder) { database in
             let jobs = database.exportJobs
             let request = ExportRequest(source: .report(name: "active_learners", parameters: ["days": "7"]), format: .csv, compressed: true)
-            let requester = ExportJobStore.Requester(name: "exporter", kind: "tenant_user", role: .admin, attributes: ["region": "eu"])
+            let requester = ExportJobStore.Requester(name: "exporter", kind: "tenant_user", role: .analyst, attributes: ["region": "eu"])
             let (created, create) = try await Self.measured(recorder) {
                 try await jobs.create(request, by: requester, in: a, logger: Self.logger)
             }
             let job = try #require(created)
             #expect(create == 1 && job.tenant == fixture.a.tenant.id && job.state == .queued && job.compressed && job.format == .csv)
             #expect(job.source == .report(name: "active_learners", parameters: ["days": "7"]) && job.requestedBy == "exporter")
+            #expect(job.requestedKind == "tenant_user" && job.scheduleID == nil && job.attempts == 0 && job.finishedAt == nil)
             let (listed, list) = try await Self.measured(recorder) {
                 try await jobs.list(in: a, visibleAs: .requestedBy("exporter"), limit: 1, logger: Self.logger)
             }
@@ -143,8 +147,13 @@ import Testing
             #expect(read == 1 && found == job)
             #expect(try await jobs.job(job.id, in: b, logger: Self.logger) == nil)
             #expect(try await jobs.revoke(job.id, in: b, logger: Self.logger) == nil, "another tenant's job cannot be revoked")
+            // The worker's claim (a transaction) reads the requester's role and row attributes from the same columns: the
+            // job then runs as an analyst limited to region "eu", not as a viewer with no row filter.
+            let claim = try #require(try await jobs.claim(in: ScopePolicy.maintenance(of: fixture.a.tenant.id, job: "export"), worker: "w1",
+                                                          lease: .seconds(60), maximumAttempts: 3, perTenantLimit: 5, logger: Self.logger))
+            #expect(claim.role == .analyst && claim.attributes == ["region": "eu"] && claim.attempt == 1 && claim.job.state == .running)
             let (revoked, revoke) = try await Self.measured(recorder) { try await jobs.revoke(job.id, in: a, logger: Self.logger) }
-            #expect(revoke == 1 && revoked?.state == .revoked && revoked?.id == job.id)
+            #expect(revoke == 1 && revoked?.state == .revoked && revoked?.id == job.id && revoked?.finishedAt != nil)
         }
     }
 
@@ -155,13 +164,14 @@ import Testing
         let recorder = LogRecorder()
         try await Self.withRecordedDatabase(handle, recorder) { database in
             let schedules = database.exportSchedules
-            let request = ExportRequest(source: .report(name: "active_learners", parameters: ["days": "7"]), format: .csv, compressed: false)
+            let request = ExportRequest(source: .report(name: "active_learners", parameters: ["days": "7"]), format: .ndjson, compressed: true)
             let requester = ExportJobStore.Requester(name: "scheduler", kind: "tenant_user", role: .admin)
             let (created, create) = try await Self.measured(recorder) {
                 try await schedules.create(request, cadence: .weekly, hour: 6, weekday: 1, by: requester, in: a, logger: Self.logger)
             }
             #expect(create == 1 && created.report == "active_learners" && created.parameters == ["days": "7"] && created.hour == 6)
             #expect(created.cadence == .weekly && created.weekday == 1 && created.createdBy == "scheduler" && created.lastSlot == nil)
+            #expect(created.format == .ndjson && created.compressed)
             let (listed, list) = try await Self.measured(recorder) { try await schedules.list(in: a, logger: Self.logger) }
             #expect(list == 1 && listed.filter { $0.createdBy == "scheduler" }.count == 2 && listed.contains(created))
             #expect(try await schedules.list(in: b, logger: Self.logger).allSatisfy { schedule in !listed.contains { $0.id == schedule.id } })
@@ -207,15 +217,36 @@ import Testing
             #expect(read == 1 && contents == [Self.attachment("note 2"), Self.attachment("note 1")], "in the order asked; unknown left out")
             #expect(try await statements.attachments.contents(sha2s: hashes, in: b, logger: Self.logger).isEmpty)
 
-            // A batch refused whole (a re-sent id with a different statement) stores none of its attachments either.
-            let id = UUID()
-            _ = try await statements.store(try VoidingRaceTests.batch([VoidingRaceTests.experienced("first", id: id)]), in: a, logger: Self.logger)
-            let refused = Self.attachment("refused")
-            await #expect(throws: TenantScopeError.self) {
-                _ = try await statements.store(try VoidingRaceTests.batch([Self.attached(refused), Self.attached(refused, id: id)]),
-                                               attachments: [refused], in: a, logger: Self.logger)
-            }
-            #expect(try await statements.attachments.contents(sha2s: [refused.sha2], in: a, logger: Self.logger).isEmpty)
+            try await Self.aRefusedMultipartBatchStoresNothing(statements, in: a)
         }
+    }
+
+    /// A batch refused whole (its second statement re-sends a stored id with a different statement) stores neither its
+    /// new statement nor its attachment.
+    static func aRefusedMultipartBatchStoresNothing(_ statements: StatementStore, in scope: TenantScope) async throws {
+        let (stored, fresh) = (UUID(), UUID())
+        _ = try await statements.store(try VoidingRaceTests.batch([VoidingRaceTests.experienced("first", id: stored)]), in: scope, logger: logger)
+        let refused = attachment("refused \(fresh)")
+        let batch = try VoidingRaceTests.batch([attached(refused, id: fresh), attached(refused, id: stored)])
+        await #expect(throws: StatementIngest.conflict(at: 1, in: batch)) {
+            _ = try await statements.store(batch, attachments: [refused], in: scope, logger: logger)
+        }
+        #expect(try await statements.attachments.contents(sha2s: [refused.sha2], in: scope, logger: logger).isEmpty)
+        #expect(try await statements.statement(id: fresh, voided: false, in: scope, logger: logger) == nil,
+                "the batch's new statement was not stored either")
+        #expect(try await statements.statement(id: stored, voided: false, in: scope, logger: logger) != nil)
+    }
+
+    @Test func withSessionFunctionsOffAMultipartBatchIsATransactionAllOrNothingAllTheSame() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let statements = StatementIngestFunctionTests.statements(handle, functions: false)
+        let content = Self.attachment("through a transaction")
+        let outcome = try await statements.store(try VoidingRaceTests.batch([Self.attached(content)]), attachments: [content],
+                                                 in: fixture.a.tenant.id.testScope, logger: Self.logger)
+        #expect(outcome.stored == 1)
+        #expect(try await statements.attachments.contents(sha2s: [content.sha2], in: fixture.a.tenant.id.testScope, logger: Self.logger) == [content])
+        #expect(try await statements.attachments.contents(sha2s: [content.sha2], in: fixture.b.tenant.id.testScope, logger: Self.logger).isEmpty)
+        try await Self.aRefusedMultipartBatchStoresNothing(statements, in: fixture.a.tenant.id.testScope)
     }
 }

@@ -31,24 +31,26 @@ public struct ExportJobStore: Sendable {
         }
     }
 
-    /// The types of ``columns(_:)``, in order and exactly (a write function returns a table's columns as they are).
-    static let columnTypes = [
-        "uuid", "uuid", "text", "text", "text", "text", "text", "boolean", "text", "text", "text", "text", "text", "uuid", "int4", "int8", "int8",
-        "text", "timestamptz", "timestamptz", "timestamptz", "timestamptz",
+    /// The job columns every read returns, in order, each with its type exactly (a write function returns a table's
+    /// columns as they are; `asText` columns are `jsonb` read as text). ``columns(_:)``, ``columnTypes`` and
+    /// ``decode(_:)``'s positions all come from this one list.
+    static let columnList: [(name: String, type: String, asText: Bool)] = [
+        ("id", "uuid", false), ("tenant_id", "uuid", false), ("source", "text", false), ("report", "text", false),
+        ("parameters", "text", true), ("subject_actor_key", "text", false), ("format", "text", false), ("compressed", "boolean", false),
+        ("state", "text", false), ("requested_by", "text", false), ("requested_kind", "text", false), ("requested_role", "text", false),
+        ("attributes", "text", true), ("schedule_id", "uuid", false), ("attempts", "int4", false), ("rows_written", "int8", false),
+        ("size_bytes", "int8", false), ("error", "text", false), ("created_at", "timestamptz", false), ("started_at", "timestamptz", false),
+        ("finished_at", "timestamptz", false), ("expires_at", "timestamptz", false),
     ]
-    /// Where ``columns(_:)`` has the requester's role and row attributes.
-    static let requestedRoleColumn = 11, attributesColumn = 12
+    static let columnTypes = columnList.map(\.type)
+    /// Where each of ``columnList``'s columns is in a row: a session function names its columns `c1`, `c2`, …, so rows are
+    /// read by position.
+    static let position = Dictionary(uniqueKeysWithValues: columnList.enumerated().map { ($1.name, $0) })
 
-    /// The job columns every read returns, in the order ``decode(_:)`` reads them, qualified by `alias` where a query joins
-    /// other relations.
+    /// ``columnList`` as a select list, qualified by `alias` where a query joins other relations.
     static func columns(_ alias: String? = nil) -> String {
         let p = alias.map { "\($0)." } ?? ""
-        return """
-            \(p)id, \(p)tenant_id, \(p)source, \(p)report, \(p)parameters::text AS parameters, \(p)subject_actor_key, \(p)format,
-            \(p)compressed, \(p)state, \(p)requested_by, \(p)requested_kind, \(p)requested_role, \(p)attributes::text AS attributes,
-            \(p)schedule_id, \(p)attempts, \(p)rows_written, \(p)size_bytes, \(p)error, \(p)created_at, \(p)started_at,
-            \(p)finished_at, \(p)expires_at
-            """
+        return columnList.map { $0.asText ? "\(p)\($0.name)::text AS \($0.name)" : "\(p)\($0.name)" }.joined(separator: ", ")
     }
 
     // MARK: - The API's side
@@ -167,8 +169,8 @@ public struct ExportJobStore: Sendable {
             guard let row = rows.first else { return nil }
             let job = try Self.decode(row)
             let cells = row.makeRandomAccess()
-            let role = TenantUser.Role(rawValue: try cells[Self.requestedRoleColumn].decode(String.self)) ?? .viewer
-            let attributes = Self.stringMap(try cells[Self.attributesColumn].decode(String.self))
+            let role = TenantUser.Role(rawValue: try cells[Self.position["requested_role"]!].decode(String.self)) ?? .viewer
+            let attributes = Self.stringMap(try cells[Self.position["attributes"]!].decode(String.self))
             return Claim(job: job, attempt: job.attempts, role: role, attributes: attributes)
         }
     }
@@ -259,33 +261,34 @@ public struct ExportJobStore: Sendable {
         return object.compactMapValues(\.stringValue)
     }
 
-    /// The job in a row of ``columns(_:)``, read by position: a session function names its columns `c1`, `c2`, ….
+    /// The job in a row of ``columns(_:)``, read by position (``position``).
     static func decode(_ row: PostgresRow) throws -> ExportJob {
         let cells = row.makeRandomAccess()
-        let parameters = stringMap(try cells[4].decode(String.self))
-        let source: ExportSource = switch try cells[2].decode(String.self) {
-        case "report": .report(name: try cells[3].decode(String.self), parameters: parameters)
-        case "learner": .learner(actorKey: try cells[5].decode(String?.self) ?? "")
-        case "custom_report": .customReport(name: try cells[3].decode(String.self), sqlSHA256: parameters["sql_sha256"])
+        func cell(_ name: String) -> PostgresCell { cells[position[name]!] }
+        let parameters = stringMap(try cell("parameters").decode(String.self))
+        let source: ExportSource = switch try cell("source").decode(String.self) {
+        case "report": .report(name: try cell("report").decode(String.self), parameters: parameters)
+        case "learner": .learner(actorKey: try cell("subject_actor_key").decode(String?.self) ?? "")
+        case "custom_report": .customReport(name: try cell("report").decode(String.self), sqlSHA256: parameters["sql_sha256"])
         default: .statements(since: parameters["since"].flatMap(ISO8601Timestamp.parse), until: parameters["until"].flatMap(ISO8601Timestamp.parse))
         }
         return ExportJob(
-            id: try cells[0].decode(UUID.self),
-            tenant: TenantID(try cells[1].decode(UUID.self)),
+            id: try cell("id").decode(UUID.self),
+            tenant: TenantID(try cell("tenant_id").decode(UUID.self)),
             source: source,
-            format: ExportFormat(rawValue: try cells[6].decode(String.self)) ?? .ndjson,
-            compressed: try cells[7].decode(Bool.self),
-            state: ExportState(rawValue: try cells[8].decode(String.self)) ?? .failed,
-            requestedBy: try cells[9].decode(String.self),
-            requestedKind: try cells[10].decode(String.self),
-            scheduleID: try cells[13].decode(UUID?.self),
-            attempts: try cells[14].decode(Int.self),
-            rows: try cells[15].decode(Int.self),
-            sizeBytes: try cells[16].decode(Int?.self),
-            error: try cells[17].decode(String?.self),
-            createdAt: try cells[18].decode(Date.self),
-            startedAt: try cells[19].decode(Date?.self),
-            finishedAt: try cells[20].decode(Date?.self),
-            expiresAt: try cells[21].decode(Date?.self))
+            format: ExportFormat(rawValue: try cell("format").decode(String.self)) ?? .ndjson,
+            compressed: try cell("compressed").decode(Bool.self),
+            state: ExportState(rawValue: try cell("state").decode(String.self)) ?? .failed,
+            requestedBy: try cell("requested_by").decode(String.self),
+            requestedKind: try cell("requested_kind").decode(String.self),
+            scheduleID: try cell("schedule_id").decode(UUID?.self),
+            attempts: try cell("attempts").decode(Int.self),
+            rows: try cell("rows_written").decode(Int.self),
+            sizeBytes: try cell("size_bytes").decode(Int?.self),
+            error: try cell("error").decode(String?.self),
+            createdAt: try cell("created_at").decode(Date.self),
+            startedAt: try cell("started_at").decode(Date?.self),
+            finishedAt: try cell("finished_at").decode(Date?.self),
+            expiresAt: try cell("expires_at").decode(Date?.self))
     }
 }

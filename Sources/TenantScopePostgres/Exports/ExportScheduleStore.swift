@@ -71,27 +71,33 @@ public struct ExportScheduleStore: Sendable {
         }
     }
 
-    /// The schedule columns every read returns, in the order ``decode(_:)`` reads them, and their types exactly (a write
-    /// function returns a table's columns as they are).
-    static let columns = """
-        id, report, parameters::text AS parameters, format, compressed, cadence, hour, weekday, created_by, created_at, last_slot
-        """
-    static let columnTypes = ["uuid", "text", "text", "text", "boolean", "text", "int4", "int4", "text", "timestamptz", "timestamptz"]
+    /// The schedule columns every read returns, in order, each with its type exactly (a write function returns a table's
+    /// columns as they are; `asText` columns are `jsonb` read as text). ``columns``, ``columnTypes`` and ``decode(_:)``'s
+    /// positions all come from this one list.
+    static let columnList: [(name: String, type: String, asText: Bool)] = [
+        ("id", "uuid", false), ("report", "text", false), ("parameters", "text", true), ("format", "text", false),
+        ("compressed", "boolean", false), ("cadence", "text", false), ("hour", "int4", false), ("weekday", "int4", false),
+        ("created_by", "text", false), ("created_at", "timestamptz", false), ("last_slot", "timestamptz", false),
+    ]
+    static let columns = columnList.map { $0.asText ? "\($0.name)::text AS \($0.name)" : $0.name }.joined(separator: ", ")
+    static let columnTypes = columnList.map(\.type)
+    static let position = Dictionary(uniqueKeysWithValues: columnList.enumerated().map { ($1.name, $0) })
 
     /// The schedule in a row of ``columns``, read by position: a session function names its columns `c1`, `c2`, ….
     static func decode(_ row: PostgresRow) throws -> ExportSchedule {
         let cells = row.makeRandomAccess()
+        func cell(_ name: String) -> PostgresCell { cells[position[name]!] }
         return ExportSchedule(
-            id: try cells[0].decode(UUID.self),
-            report: try cells[1].decode(String.self),
-            parameters: ExportJobStore.stringMap(try cells[2].decode(String.self)),
-            format: ExportFormat(rawValue: try cells[3].decode(String.self)) ?? .csv,
-            compressed: try cells[4].decode(Bool.self),
-            cadence: ExportSchedule.Cadence(rawValue: try cells[5].decode(String.self)) ?? .daily,
-            hour: try cells[6].decode(Int.self),
-            weekday: try cells[7].decode(Int?.self),
-            createdBy: try cells[8].decode(String.self),
-            createdAt: try cells[9].decode(Date.self),
-            lastSlot: try cells[10].decode(Date?.self))
+            id: try cell("id").decode(UUID.self),
+            report: try cell("report").decode(String.self),
+            parameters: ExportJobStore.stringMap(try cell("parameters").decode(String.self)),
+            format: ExportFormat(rawValue: try cell("format").decode(String.self)) ?? .csv,
+            compressed: try cell("compressed").decode(Bool.self),
+            cadence: ExportSchedule.Cadence(rawValue: try cell("cadence").decode(String.self)) ?? .daily,
+            hour: try cell("hour").decode(Int.self),
+            weekday: try cell("weekday").decode(Int?.self),
+            createdBy: try cell("created_by").decode(String.self),
+            createdAt: try cell("created_at").decode(Date.self),
+            lastSlot: try cell("last_slot").decode(Date?.self))
     }
 }

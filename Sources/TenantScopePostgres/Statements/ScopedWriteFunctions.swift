@@ -2,18 +2,19 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Runs a tenant's single writing statement in one round trip (architecture decision 62): the statement becomes, once
+/// Runs a tenant's single writing statement in one round trip (architecture decisions 62 and 63): the statement becomes, once
 /// per connection, a PL/pgSQL function in the session's temporary schema that sets the signed context, asks the tenant
 /// gate for a write and switches to the tenant role, in that order, and then `RETURN QUERY`s the statement, whose columns
 /// must be of the declared types exactly (a data-modifying statement cannot be a subquery to cast them in).
 ///
 /// For statements that are the whole of their transaction and whose refusals write nothing (the xAPI document
-/// operations: a precondition that fails is an outcome the statement returns, not an error it raises), so that the
-/// call committing on its own is what the transaction did. ``SessionFunctions`` keeps track of them per connection.
+/// operations, where a precondition that fails is an outcome the statement returns, not an error it raises; saved views
+/// and links, custom reports, export jobs and schedules, whose refusals are rows not returned), so that the call
+/// committing on its own is what the transaction did. ``SessionFunctions`` keeps track of them per connection.
 final class ScopedWriteFunctions: Sendable {
     static let shared = ScopedWriteFunctions()
 
-    /// The document operations' texts: a handful.
+    /// The texts of those operations: a few dozen at most.
     private let functions = BoundedMemo<FunctionKey, SessionFunctions.Function>(limit: 64)
 
     private struct FunctionKey: Hashable {

@@ -5,9 +5,10 @@ import PostgresNIO
 import TenantScopeCore
 
 /// The functions this process makes in its logins' sessions (the tenant login's; the server login's for platform reports),
-/// and the calls that run them: one round trip for what a scoped transaction takes four (architecture decisions 61 and
-/// 62). ``ScopedReadFunctions`` makes those of reads (reports, LRS statements, documents), ``ScopedWriteFunctions`` those of single writing statements (documents),
-/// ``StatementIngest`` and ``FeatureEventStore`` their batches'; all are built by ``make(prefix:parameterTypes:returns:settings:body:)``.
+/// and the calls that run them: one round trip for what a scoped transaction takes four (architecture decisions 61 to
+/// 63). ``ScopedReadFunctions`` makes those of single reading statements, ``ScopedWriteFunctions`` those of single writing
+/// statements, ``StatementIngest`` and ``FeatureEventStore`` those of batches; all are built by
+/// ``make(prefix:parameterTypes:returns:settings:body:)``.
 /// This type keeps, per connection, which exist there and the session's `statement_timeout`, and decides when a
 /// connection runs transactions instead.
 ///
