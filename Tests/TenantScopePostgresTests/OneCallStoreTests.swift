@@ -13,12 +13,20 @@ import Testing
 @Suite(.serialized, .freshDatabase) struct OneCallStoreTests {
     /// `body` with a second handle on the test's database, its pools' connections logging to `recorder`, one connection
     /// per pool, so an operation always finds the functions an earlier one made (a second connection would count the
-    /// creation of its functions).
+    /// creation of its functions). Only the two pools run: not the look for dedicated clusters every five seconds
+    /// (``Database/withRunningClients(_:)``), whose query would count too.
     static func withRecordedDatabase(_ handle: TestDatabase, _ recorder: LogRecorder, _ body: (Database) async throws -> Void) async throws {
         var limits = TestDatabase.limits
         (limits.appConnections, limits.tenantConnections) = (1, 1)
         let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: recorder.logger, limits: limits)
-        try await database.withRunningClients { try await body(database) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for pool in [database.pool, database.tenantPool] {
+                group.addTask { await pool.run() }
+            }
+            defer { group.cancelAll() }
+            for pool in [database.pool, database.tenantPool] { await pool.waitUntilRunning() }
+            try await body(database)
+        }
     }
 
     /// What `work` returns, and how many exchanges it took, after a first run that made its functions.
