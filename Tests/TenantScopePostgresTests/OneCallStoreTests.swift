@@ -37,14 +37,19 @@ import Testing
         return (result!, exchanges)
     }
 
+    /// Two new tenants and a recorded handle: where every test here starts.
+    static func recorded(_ body: (Database, LogRecorder, TwoTenants) async throws -> Void) async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let recorder = LogRecorder()
+        try await withRecordedDatabase(handle, recorder) { try await body($0, recorder, fixture) }
+    }
+
     static let logger = TestDatabase.logger
 
     @Test func savedViewsAndSharedLinksTakeOneExchangeEachAndStayTheirTenants() async throws {
-        let handle = try TestDatabase.current
-        let fixture = try await TwoTenants.make(handle)
-        let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
-        let recorder = LogRecorder()
-        try await Self.withRecordedDatabase(handle, recorder) { database in
+        try await Self.recorded { database, recorder, fixture in
+            let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
             let views = database.savedViews
             var number = 0
             let (saved, save) = try await Self.measured(recorder) {
@@ -90,11 +95,8 @@ import Testing
     }
 
     @Test func customReportsTakeOneExchangeEachAndStayTheirTenants() async throws {
-        let handle = try TestDatabase.current
-        let fixture = try await TwoTenants.make(handle)
-        let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
-        let recorder = LogRecorder()
-        try await Self.withRecordedDatabase(handle, recorder) { database in
+        try await Self.recorded { database, recorder, fixture in
+            let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
             let reports = CustomReportStore(database: database)
             let sql = "SELECT count(*) AS n FROM statements"
             // A first report through every step makes the functions on the connection.
@@ -130,11 +132,8 @@ import Testing
     }
 
     @Test func theExportJobAPITakesOneExchangePerOperationAndStaysTheTenants() async throws {
-        let handle = try TestDatabase.current
-        let fixture = try await TwoTenants.make(handle)
-        let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
-        let recorder = LogRecorder()
-        try await Self.withRecordedDatabase(handle, recorder) { database in
+        try await Self.recorded { database, recorder, fixture in
+            let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
             let jobs = database.exportJobs
             let request = ExportRequest(source: .report(name: "active_learners", parameters: ["days": "7"]), format: .csv, compressed: true)
             let requester = ExportJobStore.Requester(name: "exporter", kind: "tenant_user", role: .analyst, attributes: ["region": "eu"])
@@ -166,11 +165,8 @@ import Testing
     }
 
     @Test func exportSchedulesTakeOneExchangePerOperationAndStayTheTenants() async throws {
-        let handle = try TestDatabase.current
-        let fixture = try await TwoTenants.make(handle)
-        let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
-        let recorder = LogRecorder()
-        try await Self.withRecordedDatabase(handle, recorder) { database in
+        try await Self.recorded { database, recorder, fixture in
+            let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
             let schedules = database.exportSchedules
             let request = ExportRequest(source: .report(name: "active_learners", parameters: ["days": "7"]), format: .ndjson, compressed: true)
             let requester = ExportJobStore.Requester(name: "scheduler", kind: "tenant_user", role: .admin)
@@ -204,11 +200,8 @@ import Testing
     }
 
     @Test func aMultipartBatchIsOneCallAllOrNothingAndItsAttachmentsAreReadInOne() async throws {
-        let handle = try TestDatabase.current
-        let fixture = try await TwoTenants.make(handle)
-        let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
-        let recorder = LogRecorder()
-        try await Self.withRecordedDatabase(handle, recorder) { database in
+        try await Self.recorded { database, recorder, fixture in
+            let (a, b) = (fixture.a.tenant.id.testScope, fixture.b.tenant.id.testScope)
             let statements = database.statements
             var number = 0
             let (outcome, store) = try await Self.measured(recorder) {
