@@ -5,7 +5,7 @@ import TenantScopeCore
 
 /// Export jobs (`app.export_jobs`), always in one tenant's scope: a job id from another tenant finds nothing, whoever asks
 /// (architecture decision 44). The API's operations are one statement each, run as one call of its session function
-/// (decision 62); the worker's claim takes a lock first and stays a scoped transaction.
+/// (decision 63); the worker's side stays in scoped transactions (its claim takes a lock first).
 ///
 /// The worker's side (claim, heartbeat, finish) checks the attempt and the lease owner in every update,
 /// so an attempt that lost its lease (its process paused past the lease, and another took the job over)
