@@ -28,7 +28,6 @@ public struct SQLSandbox: Sendable {
         }
     }
 
-    static let sandboxRole = ScopedDatabase.sandboxRole
     /// What precedes the caller's text; PostgreSQL's error positions are shifted back by its length.
     static let prefix = "SELECT * FROM (\n"
 

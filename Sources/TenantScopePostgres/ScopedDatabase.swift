@@ -111,6 +111,14 @@ public struct ScopedDatabase: Sendable {
         self.router = router
     }
 
+    /// This cluster's pool for `scope`: the tenant login's for a tenant, the server login's for the platform.
+    private func pool(for scope: DataScope) -> DatabasePool {
+        switch scope {
+        case .tenant: tenantPool
+        case .platform: platformPool
+        }
+    }
+
     /// The dedicated cluster's helper when `scope` is a tenant placed on one; nil to run here.
     private func dedicatedCluster(for scope: DataScope, logger: Logger) async throws -> ScopedDatabase? {
         guard let router, case .tenant(let tenant) = scope else { return nil }
@@ -134,11 +142,7 @@ public struct ScopedDatabase: Sendable {
             if let cluster = try await dedicatedCluster(for: scope, logger: logger) {
                 return try await cluster.run(scope, access: access, statementTimeout: statementTimeout, retry: retry, logger: logger, body)
             }
-            let pool = switch scope {
-            case .tenant: tenantPool
-            case .platform: platformPool
-            }
-            return try await run(scope, on: pool, access: access, statementTimeout: statementTimeout, retry: retry, sandbox: nil, logger: logger,
+            return try await run(scope, on: pool(for: scope), access: access, statementTimeout: statementTimeout, retry: retry, sandbox: nil, logger: logger,
                                  body)
         }
     }
@@ -213,11 +217,7 @@ public struct ScopedDatabase: Sendable {
                                                                                              "error.type": "\(type(of: error))"])
             }
         }
-        let pool = switch scope {
-        case .tenant: tenantPool
-        case .platform: platformPool
-        }
-        return (try await run(scope, on: pool, access: .readOnly, statementTimeout: statementTimeout, retry: retry, sandbox: sandbox,
+        return (try await run(scope, on: pool(for: scope), access: .readOnly, statementTimeout: statementTimeout, retry: retry, sandbox: sandbox,
                               logger: logger, body), .primary)
     }
 
@@ -274,10 +274,7 @@ public struct ScopedDatabase: Sendable {
     private func readHere(_ scope: DataScope, _ statement: BoundStatement, columnTypes: [String], replicas: Bool, logger: Logger)
         async throws -> (rows: [PostgresRow], freshness: DataFreshness) {
         let onReplica = replicas && self.replicas != nil
-        let pool = switch scope {
-        case .tenant: tenantPool
-        case .platform: platformPool
-        }
+        let pool = pool(for: scope)
         guard sessionFunctions, !onReplica, SessionFunctions.canHold(statement.sql) else {
             guard onReplica else {
                 let rows = try await run(scope, on: pool, access: .readOnly, statementTimeout: nil, retry: .anywhere, sandbox: nil,
