@@ -166,25 +166,24 @@ public struct StatementStore: Sendable {
     /// One statement by id: a statement that is not voided, or (`voided: true`) one that is. On the primary (the LRS
     /// reads its own writes), as one call of the text's read function where it can be (architecture decision 61).
     public func statement(id: UUID, voided: Bool, in scope: TenantScope, logger: Logger) async throws -> StoredStatement? {
-        let rows = try await sessions.readRows(scope, Self.statement(id: id, voided: voided), columns: Self.columns, replicas: false,
-                                               logger: logger).rows
+        let rows = try await sessions.readRows(scope, Self.statement(id: id, voided: voided), columnTypes: Self.columnTypes,
+                                               replicas: false, logger: logger).rows
         return try Self.storedStatements(rows).first
     }
 
     static func statement(id: UUID, voided: Bool) -> BoundStatement {
         BoundStatement(sql: """
-            SELECT s.id::text, s.statement::text, \(storedText) FROM app.statements s WHERE s.id = ($1::uuid) AND s.voided = ($2::boolean)
+            SELECT s.id, s.statement::text, \(storedText) FROM app.statements s WHERE s.id = ($1::uuid) AND s.voided = ($2::boolean)
             """, values: [.uuid(id), .boolean(voided)])
     }
 
-    /// What a statement read returns: the id, the JSON text and `stored`, each as text.
-    static let columns: [ReportDefinition.FieldType] = [.text, .text, .text]
+    /// What a statement read returns: the id, the JSON text and `stored` as text.
+    static let columnTypes = ["uuid", "text", "text"]
 
     static func storedStatements(_ rows: [PostgresRow]) throws -> [StoredStatement] {
         try rows.map { row in
-            let (id, json, stored) = try row.decode((String, String, String).self)
-            guard let uuid = UUID(uuidString: id) else { throw TenantScopeError.environment("a stored statement's id is not a UUID") }
-            return StoredStatement(id: uuid, json: json, stored: stored)
+            let (id, json, stored) = try row.decode((UUID, String, String).self)
+            return StoredStatement(id: id, json: json, stored: stored)
         }
     }
 
@@ -196,7 +195,7 @@ public struct StatementStore: Sendable {
     /// through `(tenant_id, object_id)`. Each branch is ordered and limited before the two are merged,
     /// so a page still reads at most `limit + 1` rows from each.
     public func page(_ filter: StatementFilter, in scope: TenantScope, logger: Logger) async throws -> Page {
-        let rows = try await sessions.readRows(scope, Self.page(filter), columns: Self.columns, replicas: false, logger: logger).rows
+        let rows = try await sessions.readRows(scope, Self.page(filter), columnTypes: Self.columnTypes, replicas: false, logger: logger).rows
         var statements = try Self.storedStatements(rows)
         var next: StatementFilter?
         if statements.count > filter.limit {
@@ -288,7 +287,7 @@ public struct StatementStore: Sendable {
                 """
         }
         var statement = BoundStatement(sql: """
-            SELECT p.id::text, p.statement, \(storedText.replacingOccurrences(of: "s.stored", with: "p.stored")) FROM (\(sql)) p
+            SELECT p.id, p.statement, \(storedText.replacingOccurrences(of: "s.stored", with: "p.stored")) FROM (\(sql)) p
             ORDER BY p.stored \(direction), p.id \(direction)
             """, values: values)
         // One text per combination of filters, hundreds in all: its call runs unnamed rather than take prepared slots.

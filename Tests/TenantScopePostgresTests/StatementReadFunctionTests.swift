@@ -61,7 +61,7 @@ import Testing
             func inOneCall(_ statement: BoundStatement) async throws -> (statements: [StatementStore.StoredStatement], exchanges: Int) {
                 var rows: [PostgresRow] = []
                 let exchanges = try await ScopedReadFunctionTests.exchanges(recorder) {
-                    rows = try await handle.database.sessions.readRows(scope, statement, columns: StatementStore.columns, on: connection,
+                    rows = try await handle.database.sessions.readRows(scope, statement, columnTypes: StatementStore.columnTypes, on: connection,
                                                                        logger: TestDatabase.logger)
                 }
                 return (try StatementStore.storedStatements(rows), exchanges)
@@ -102,7 +102,7 @@ import Testing
             let prepared = try await connection.query("SELECT statement FROM pg_prepared_statements", logger: TestDatabase.logger)
                 .collect().map { try $0.decode(String.self) }
             func isPrepared(_ statement: BoundStatement) -> Bool {
-                let name = ScopedReadFunctions.shared.function(for: statement, columnTypes: StatementStore.columns.map(ScopedReadFunctions.sqlType)).name
+                let name = ScopedReadFunctions.shared.function(for: statement, columnTypes: StatementStore.columnTypes).name
                 return prepared.contains { $0.contains(name) }
             }
             #expect(isPrepared(StatementStore.statement(id: target, voided: false)))
@@ -139,7 +139,7 @@ import Testing
         var large = StatementFilter()
         large.limit = 400
         #expect(StatementStore.page(small).sql == StatementStore.page(large).sql)
-        #expect(ScopedReadFunctions.shared.function(for: StatementStore.page(small), columns: StatementStore.columns).name
-                == ScopedReadFunctions.shared.function(for: StatementStore.page(large), columns: StatementStore.columns).name)
+        #expect(ScopedReadFunctions.shared.function(for: StatementStore.page(small), columnTypes: StatementStore.columnTypes).name
+                == ScopedReadFunctions.shared.function(for: StatementStore.page(large), columnTypes: StatementStore.columnTypes).name)
     }
 }
