@@ -121,26 +121,14 @@ public actor EmbeddedPostgres {
                 state.port = port
                 try saveState(state)
             }
-            for attempt in 1...Self.portAttempts {
-                try writeServerSettings(port: state.port)
-                progress("Starting PostgreSQL on 127.0.0.1:\(state.port)")
-                let logged = Self.size(of: logFile)
-                let result = try await ProcessRunner.run(
-                    binaries.pgCtl, ["start", "-D", dataDirectory, "-l", logFile, "-w", "-t", "120", "-s"], asPostgresUser: true
-                )
-                if result.status == 0 { break }
-                // Another process bound the port between the check above and the server's own bind: take another.
-                if attempt < Self.portAttempts, Self.lostItsPort(logFile, since: logged), let port = FreePort.find() {
+            state.port = try await ClusterStart.run(
+                what: "PostgreSQL", pgCtl: binaries.pgCtl, dataDirectory: dataDirectory, logFile: logFile, port: state.port,
+                configure: { try writeServerSettings(port: $0) },
+                moved: { port in
                     logger.notice("Embedded PostgreSQL port taken while starting, moving", metadata: ["postgres.port": "\(port)"])
                     state.port = port
                     try saveState(state)
-                    continue
-                }
-                throw TenantScopeError.environment(
-                    "PostgreSQL did not start (pg_ctl exit \(result.status)): \(result.output.trimmed)\n"
-                        + "Last lines of \(logFile):\n\(tail(of: logFile))"
-                )
-            }
+                }, progress: progress)
             startedHere = true
             logger.info("Embedded PostgreSQL started", metadata: ["postgres.port": "\(state.port)", "postgres.data": "\(dataDirectory)"])
         }
@@ -312,28 +300,6 @@ public actor EmbeddedPostgres {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
         }
-    }
-
-    /// How many times a start picks a new port when another process takes the chosen one first.
-    static let portAttempts = 3
-
-    /// The size of the file at `path` (0 when there is none yet).
-    static func size(of path: String) -> UInt64 {
-        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.uint64Value ?? 0
-    }
-
-    /// Whether the server's log, after `offset`, says it could not bind its port because another process holds it.
-    static func lostItsPort(_ path: String, since offset: UInt64) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        try? handle.seek(toOffset: offset)
-        let text = String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
-        return text.contains("could not bind") && text.contains("Address already in use")
-    }
-
-    private func tail(of path: String, lines: Int = 15) -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "(no log)" }
-        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 
     static func randomSecret() -> String {

@@ -80,24 +80,17 @@ public actor EmbeddedReplica {
                 try save(state, to: stateFile)
             }
             try await followPrimaryPort()
-            for attempt in 1...EmbeddedPostgres.portAttempts {
-                try EmbeddedPostgres.writeServerSettings(port: state.port, configuration: primary.configuration, dataDirectory: dataDirectory,
-                                                         standby: true)
-                progress("Starting read replica \(name) on 127.0.0.1:\(state.port)")
-                let logged = EmbeddedPostgres.size(of: logFile)
-                let result = try await ProcessRunner.run(
-                    binaries.pgCtl, ["start", "-D", dataDirectory, "-l", logFile, "-w", "-t", "120", "-s"], asPostgresUser: true)
-                if result.status == 0 { break }
-                // Another process bound the port between the check above and the server's own bind: take another.
-                if attempt < EmbeddedPostgres.portAttempts, EmbeddedPostgres.lostItsPort(logFile, since: logged), let port = FreePort.find() {
+            state.port = try await ClusterStart.run(
+                what: "read replica \(name)", pgCtl: binaries.pgCtl, dataDirectory: dataDirectory, logFile: logFile, port: state.port,
+                configure: { [primary, dataDirectory] port in
+                    try EmbeddedPostgres.writeServerSettings(port: port, configuration: primary.configuration, dataDirectory: dataDirectory,
+                                                             standby: true)
+                },
+                moved: { port in
                     logger.notice("Read replica port taken while starting, moving", metadata: ["db.replica": "\(name)", "postgres.port": "\(port)"])
                     state.port = port
                     try save(state, to: stateFile)
-                    continue
-                }
-                throw TenantScopeError.environment("read replica \(name) did not start (pg_ctl exit \(result.status)): \(result.output.trimmed)\n"
-                                                   + "Last lines of \(logFile):\n\(Self.tail(of: logFile))")
-            }
+                }, progress: progress)
             startedHere = true
             logger.info("Embedded read replica started", metadata: ["db.replica": "\(name)", "postgres.port": "\(state.port)"])
         }
@@ -213,10 +206,6 @@ public actor EmbeddedReplica {
         }
     }
 
-    static func tail(of path: String, lines: Int = 15) -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "(no log)" }
-        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
-    }
 }
 
 extension EmbeddedReplica {
