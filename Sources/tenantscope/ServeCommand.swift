@@ -66,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     // `--report-functions` was this flag's name before statement batches used session functions too.
     @Flag(name: [.customLong("session-functions"), .customLong("report-functions")], inversion: .prefixedNo, help: ArgumentHelp(
-        "Run each uncached tenant or platform report, LRS statement batch and read, xAPI document operation and product-event batch in one round trip, as a call of a function the server's logins create in their sessions' temporary schemas (architecture decisions 61 and 62). Turn off behind a pooler in transaction mode, where a session's functions and statement timeout do not follow its statements."))
+        "Run each uncached tenant or platform report, each statement or product-event batch and each single-statement tenant read or write (the LRS, xAPI documents, saved views, custom reports, the export API) in one round trip, as a call of a function the server's logins create in their sessions' temporary schemas (architecture decisions 61 to 63). Turn off behind a pooler in transaction mode, where a session's functions and statement timeout do not follow its statements."))
     var sessionFunctions = true
 
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
