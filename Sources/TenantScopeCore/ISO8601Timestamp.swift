@@ -143,18 +143,30 @@ public enum ISO8601Timestamp {
         let days = Int(floorDiv(totalSeconds, 86_400))
         let secondOfDay = Int(totalSeconds - Int64(days) * 86_400)
         let (y, m, d) = civilFromDays(days)
-        // By hand rather than String(format:), which goes through CFString and a locale on every call.
-        var text = ""
-        text.reserveCapacity(27)
+        // By hand rather than String(format:), which goes through CFString and a locale on every call; into bytes,
+        // as several timestamps of every ingested statement are written here.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
         func pad(_ value: Int, _ width: Int) {
-            let digits = String(abs(value))
-            if value < 0 { text += "-" }
-            text += String(repeating: "0", count: max(0, width - digits.count)) + digits
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            let magnitude = value.magnitude
+            var divisor: UInt = 1
+            var digits = 1
+            while magnitude / divisor >= 10 {
+                divisor *= 10
+                digits += 1
+            }
+            for _ in digits..<max(width, digits) { bytes.append(UInt8(ascii: "0")) }
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(magnitude / divisor % 10))
+                divisor /= 10
+            }
         }
-        pad(y, 4); text += "-"; pad(m, 2); text += "-"; pad(d, 2); text += "T"
-        pad(secondOfDay / 3600, 2); text += ":"; pad(secondOfDay / 60 % 60, 2); text += ":"; pad(secondOfDay % 60, 2)
-        text += "."; pad(fraction, fractionDigits); text += "Z"
-        return text
+        pad(y, 4); bytes.append(UInt8(ascii: "-")); pad(m, 2); bytes.append(UInt8(ascii: "-")); pad(d, 2); bytes.append(UInt8(ascii: "T"))
+        pad(secondOfDay / 3600, 2); bytes.append(UInt8(ascii: ":")); pad(secondOfDay / 60 % 60, 2); bytes.append(UInt8(ascii: ":"))
+        pad(secondOfDay % 60, 2)
+        bytes.append(UInt8(ascii: ".")); pad(fraction, fractionDigits); bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The UTC calendar day (`2026-11-24`) a date falls on.

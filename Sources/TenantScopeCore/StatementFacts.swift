@@ -36,7 +36,7 @@ extension StatementFacts {
     /// Throws `invalidInput` naming the first property that is missing or malformed. Full xAPI
     /// validation is stricter; this only needs what the derived tables use.
     public init(statement: [String: JSONValue]) throws(TenantScopeError) {
-        guard let idText = statement["id"]?.stringValue, let id = UUID(uuidString: idText) else {
+        guard let idText = statement["id"]?.stringValue, let id = UUIDText.parse(idText) else {
             throw .invalidInput("statement.id must be a UUID")
         }
         guard let actor = statement["actor"]?.objectValue, let actorKey = Self.actorKey(actor) else {
@@ -82,7 +82,7 @@ extension StatementFacts {
         self.objectID = objectID
         self.objectType = objectType
         self.course = course
-        self.registration = (context?["registration"]?.stringValue).flatMap(UUID.init(uuidString:))
+        self.registration = (context?["registration"]?.stringValue).flatMap(UUIDText.parse)
         self.timestamp = timestamp
         self.completesCourse = objectType == TenantScopeXAPI.courseActivityType
             && (verbID == TenantScopeXAPI.completedVerb || verbID == TenantScopeXAPI.passedVerb)
@@ -95,7 +95,7 @@ extension StatementFacts {
             }
         }
         self.voidedStatementID = verbID == TenantScopeXAPI.voidedVerb && object["objectType"]?.stringValue == "StatementRef"
-            ? UUID(uuidString: objectID) : nil
+            ? UUIDText.parse(objectID) : nil
     }
 
     /// What a statement is about, in one string: the id of an activity or statement reference, the key

@@ -90,10 +90,10 @@ enum StatementIngest {
             .uuidArray(batch.map(\.id)), .textArray(batch.map(\.json)), .textArray(batch.map(\.facts.actorKey)),
             .textArray(batch.map { $0.facts.actorName ?? "" }), .textArray(batch.map(\.facts.verbID)), .textArray(batch.map(\.facts.objectID)),
             .textArray(batch.map { $0.facts.objectType ?? "" }), .textArray(batch.map { $0.facts.course?.iri ?? "" }),
-            .textArray(batch.map { $0.facts.course?.title ?? "" }), .textArray(batch.map { $0.facts.registration?.uuidString ?? "" }),
+            .textArray(batch.map { $0.facts.course?.title ?? "" }), .textArray(batch.map { $0.facts.registration.map(UUIDText.lowercase) ?? "" }),
             .textArray(batch.map { iso($0.facts.timestamp) }), .textArray(storedInTransaction ? batch.map { _ in "" } : batch.map(\.storedText)),
             .booleanArray(batch.map(\.facts.completesCourse)), .textArray(batch.map { $0.facts.cohort ?? "" }),
-            .textArray(batch.map { $0.facts.learnerRegion ?? "" }), .textArray(batch.map { $0.facts.voidedStatementID?.uuidString ?? "" }),
+            .textArray(batch.map { $0.facts.learnerRegion ?? "" }), .textArray(batch.map { $0.facts.voidedStatementID.map(UUIDText.lowercase) ?? "" }),
             .booleanArray(batch.map(\.senderGaveTimestamp)), .boolean(queueingDerivation),
         ]
     }

@@ -62,7 +62,7 @@ struct XAPIRoutes {
         let outcome = try await store.store(batch, attachments: attachments, in: context.scope, logger: context.logger)
         metrics.accepted(batch: batch.count, new: outcome.stored)
         context.logger.debug("Statements stored", metadata: ["xapi.received": "\(batch.count)", "xapi.new": "\(outcome.stored)"])
-        let ids = "[" + outcome.ids.map { "\"\($0.uuidString.lowercased())\"" }.joined(separator: ",") + "]"
+        let ids = "[" + outcome.ids.map { "\"\(UUIDText.lowercase($0))\"" }.joined(separator: ",") + "]"
         return Self.json(ids)
     }
 

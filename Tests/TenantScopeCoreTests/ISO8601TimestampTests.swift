@@ -23,6 +23,17 @@ import Testing
         #expect(ISO8601Timestamp.day(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29")
     }
 
+    /// Every field is zero-padded to its width, at the ends of the range too.
+    @Test func formatsEveryFieldAtItsWidth() {
+        let first = Double(ISO8601Timestamp.earliestSecond)
+        #expect(ISO8601Timestamp.formatMicroseconds(Date(timeIntervalSince1970: first)) == "0001-01-01T00:00:00.000000Z")
+        #expect(ISO8601Timestamp.formatMicroseconds(epochMicroseconds: 1) == "1970-01-01T00:00:00.000001Z")
+        #expect(ISO8601Timestamp.formatMicroseconds(epochMicroseconds: -1) == "1969-12-31T23:59:59.999999Z")
+        #expect(ISO8601Timestamp.formatMicroseconds(epochMicroseconds: 253_402_300_799_999_999) == "9999-12-31T23:59:59.999999Z")
+        #expect(ISO8601Timestamp.format(Date(timeIntervalSince1970: -62_000_000_000)) == "0005-04-19T09:46:40.000Z")
+        #expect(ISO8601Timestamp.formatMicroseconds(epochMicroseconds: 1_638_227_340_000_500) == "2021-11-29T23:09:00.000500Z")
+    }
+
     @Test func roundTrips() throws {
         var rng = SeededGenerator(seed: 7)
         for _ in 0..<500 {

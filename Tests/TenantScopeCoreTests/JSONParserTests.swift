@@ -37,6 +37,22 @@ import Testing
 
     @Test func aDuplicateKeyKeepsItsLastValueAsJsonbDoes() throws {
         #expect(try parse(#"{"a": 1, "a": 2}"#) == .object(["a": .number("2")]))
+        // Members of nested objects wait on one shared stack: each object gets its own, at every depth.
+        let nested = try parse(#"{"a": {"b": 1, "c": [{"b": 2, "b": 3}, {}], "b": 4}, "b": {"a": 5}, "a": {"d": [], "d": {"e": 6}}}"#)
+        #expect(nested == .object(["a": .object(["d": .object(["e": .number("6")])]), "b": .object(["a": .number("5")])]))
+    }
+
+    @Test func refusingDuplicateKeysNamesTheRepeatAtAnyDepth() throws {
+        let text = #"{"a": [{"x": 1}, {"y": 2, "y": 3}], "b": 1}"#
+        do {
+            _ = try JSONParser.parse(Array(text.utf8), refusingDuplicateKeys: true)
+            Issue.record("a repeated key was accepted")
+        } catch {
+            #expect(error.reason == "the property 'y' is given twice")
+            #expect(error.offset == Array(text.utf8).lastIndex(of: UInt8(ascii: "y")).map { $0 - 1 })
+        }
+        #expect(try JSONParser.parse(Array(#"{"a": {"x": 1}, "b": {"x": 2}}"#.utf8), refusingDuplicateKeys: true) != .null,
+                "the same key in two objects is not a repeat")
     }
 
     @Test(arguments: [

@@ -23,3 +23,15 @@ import Testing
         #expect(uuids.allSatisfy { "89AB".contains($0.uuidString.dropFirst(19).first!) })
     }
 }
+
+@Suite struct BufferedRandomTests {
+    @Test func givesDistinctVersion4UUIDsAcrossManyRefills() {
+        var random = RandomUUID.Buffered()
+        let uuids = (0..<1_000).map { _ in RandomUUID.make(using: &random) }
+        #expect(Set(uuids).count == uuids.count)
+        #expect(uuids.allSatisfy { UUIDText.lowercase($0).dropFirst(14).first == "4" })
+        // Every bit position takes both values in 64 more words (two refills): a buffer left zero, or never refilled, fails.
+        let words = (0..<64).map { _ in random.next() }
+        #expect(words.reduce(0, |) == UInt64.max && words.reduce(UInt64.max, &) == 0)
+    }
+}

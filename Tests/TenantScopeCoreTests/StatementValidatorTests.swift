@@ -71,6 +71,35 @@ import Testing
         _ = try Self.prepare(body)
     }
 
+    /// Language tags, IRIs and mbox are checked on bytes (decision 64); these hold the byte rules to what the Character
+    /// rules accepted before.
+    @Test(arguments: [
+        ("en", true), ("en-US", true), ("zh-Hant-TW", true), ("de-CH-1996", true), ("x-klingon", true), ("abcdefgh-12345678", true),
+        ("", false), ("-en", false), ("en-", false), ("en--US", false), ("e1", false), ("1en", false), ("abcdefghi", false),
+        ("en-abcdefghi", false), ("en_US", false), ("é", false), ("en-ü", false), ("en US", false), ("en-U\u{301}S", false),
+    ])
+    func languageTags(_ tag: String, _ valid: Bool) {
+        #expect(StatementValidator.isLanguageTag(tag) == valid, "\(tag)")
+    }
+
+    @Test(arguments: [
+        ("http://x.example/a", true), ("urn:uuid:1", true), ("https://x.example/é", true), ("a+b.c-d:x", true),
+        ("", false), (":x", false), ("1http://x", false), ("http://x y", false), ("http://x\u{7F}", false),
+        ("https://x.example/\u{3000}", false), ("https://x.example/\u{85}", false), ("ht_tp://x", false), ("no-colon", false),
+    ])
+    func iris(_ text: String, _ valid: Bool) {
+        #expect(StatementValidator.isIRI(text) == valid, "\(text)")
+    }
+
+    @Test(arguments: [
+        ("mailto:a@b", true), ("mailto:é@b", true), ("mailto:@", false), ("mailto:ab", false), ("mailto:a@", true),
+        ("mailto:@\u{301}", false), ("mail:a@b.example", false),
+    ])
+    func mboxes(_ mbox: String, _ valid: Bool) {
+        let body = Self.statement(actor: #"{"mbox":"\#(mbox)"}"#)
+        #expect(((try? Self.prepare(body)) != nil) == valid, "\(mbox)")
+    }
+
     /// A single context activity comes back as an array of one (XAPI-00096), in a SubStatement too.
     @Test func singleContextActivitiesAreStoredAsArrays() throws {
         let context = #","context":{"contextActivities":{"parent":{"id":"http://x.example/p"},"other":[{"id":"http://x.example/o"}]}}"#

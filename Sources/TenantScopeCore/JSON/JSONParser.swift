@@ -23,6 +23,8 @@ public struct JSONParser {
     private let refusingDuplicateKeys: Bool
     private var index = 0
     private var depth = 0
+    /// The members of the objects still open, innermost last: each key, its value and where the key starts.
+    private var pendingMembers: [(String, JSONValue, Int)] = []
 
     private init(bytes: UnsafeBufferPointer<UInt8>, refusingDuplicateKeys: Bool) {
         self.bytes = bytes
@@ -71,22 +73,33 @@ public struct JSONParser {
     private mutating func parseObject() throws(Failure) -> JSONValue {
         try enterContainer()
         index += 1  // {
-        var members: [String: JSONValue] = [:]
         skipWhitespace()
-        if leaveContainer(at: UInt8(ascii: "}")) { return .object(members) }
+        if leaveContainer(at: UInt8(ascii: "}")) { return .object([:]) }
+        // Members wait on a stack shared by every object of the document until the object closes, so its dictionary
+        // is made once at its final size: grown one member at a time, it rehashes every member at each doubling.
+        let base = pendingMembers.count
         while true {
             skipWhitespace()
             guard peek(UInt8(ascii: "\"")) else { throw failure("expected a quoted property name, found \(describeCurrentByte())") }
             let keyStart = index
             let key = try parseString()
-            if refusingDuplicateKeys, members[key] != nil { throw failure("the property '\(key)' is given twice", at: keyStart) }
             skipWhitespace()
             guard peek(UInt8(ascii: ":")) else { throw failure("expected ':' after a property name, found \(describeCurrentByte())") }
             index += 1
             skipWhitespace()
-            members[key] = try parseValue()
-            if try afterElement(closing: UInt8(ascii: "}"), in: "an object") { return .object(members) }
+            let value = try parseValue()
+            pendingMembers.append((key, value, keyStart))
+            if try afterElement(closing: UInt8(ascii: "}"), in: "an object") { break }
         }
+        var members = [String: JSONValue](minimumCapacity: pendingMembers.count - base)
+        for (key, value, keyStart) in pendingMembers[base...] {
+            // A repeated key keeps its last value, as jsonb does, unless repeats are refused.
+            if members.updateValue(value, forKey: key) != nil, refusingDuplicateKeys {
+                throw failure("the property '\(key)' is given twice", at: keyStart)
+            }
+        }
+        pendingMembers.removeLast(pendingMembers.count - base)
+        return .object(members)
     }
 
     private mutating func parseArray() throws(Failure) -> JSONValue {
@@ -133,14 +146,24 @@ public struct JSONParser {
         index += 1  // opening quote
         let start = index
         // Fast path: no escapes, so the bytes between the quotes are the string.
+        var highBits: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                guard let text = String(validating: slice, as: UTF8.self) else { throw failure("a string is not valid UTF-8", at: start) }
+                // ASCII is valid UTF-8 as it is; `String(validating:)` (a generic the standard library does not
+                // specialize, so a metadata lookup per call) is left for the strings that need it.
+                let text: String
+                if highBits < 0x80 {
+                    text = String(decoding: slice, as: UTF8.self)
+                } else {
+                    guard let valid = String(validating: slice, as: UTF8.self) else { throw failure("a string is not valid UTF-8", at: start) }
+                    text = valid
+                }
                 index += 1
                 return text
             }
+            highBits |= byte
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw failure("a control character must be escaped inside a string") }
             index += 1

@@ -43,15 +43,16 @@ public enum StatementBatch {
         prepared.reserveCapacity(items.count)
         let baseMicroseconds = ISO8601Timestamp.epochMicroseconds(stored)
         var seen: [UUID: String] = [:]
+        var random = RandomUUID.Buffered()
         for (item, path) in items {
             var item = item
             if let requiredID, var object = item.objectValue {
                 if let given = object["id"] {
-                    guard given.stringValue.flatMap(UUID.init(uuidString:)) == requiredID else {
+                    guard given.stringValue.flatMap(UUIDText.parse) == requiredID else {
                         throw .invalidInput("\(path).id does not match the statementId parameter")
                     }
                 } else {
-                    object["id"] = .string(requiredID.uuidString.lowercased())
+                    object["id"] = .string(UUIDText.lowercase(requiredID))
                 }
                 item = .object(object)
             }
@@ -60,7 +61,8 @@ public enum StatementBatch {
             // integer microseconds: a Date cannot hold 1 µs steps reliably.
             let storedText = ISO8601Timestamp.formatMicroseconds(epochMicroseconds: baseMicroseconds + Int64(prepared.count))
             let storedAt = ISO8601Timestamp.parse(storedText) ?? stored
-            let (json, facts) = try validator.prepare(item, path: path, stored: storedAt, storedText: storedText)
+            let (json, facts) = try validator.prepare(
+                item, path: path, stored: storedAt, storedText: storedText, generateID: { RandomUUID.make(using: &random) })
             if let earlier = seen[facts.id] {
                 throw .invalidInput("\(path).id repeats the id of \(earlier); a batch may not hold one statement twice")
             }
