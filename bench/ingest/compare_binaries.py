@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Two builds of the server side by side on one cluster: statements/s acknowledged and the server's CPU per statement.
+
+For a change to the server's own ingest work (parsing, validation), which the main ingest benchmark (run.sh) measures
+only through rates that the machine's speed moves from run to run: here both binaries get the same kind of batches in
+the same run, alternating which goes first, and the CPU each server process used is read from /proc.
+
+    git worktree add /tmp/base <commit> && (cd /tmp/base && swift build -c release)
+    swift build -c release
+    BASE_BIN=/tmp/base/.build/release/tenantscope BASE_COMMIT=<commit> bench/ingest/compare_binaries.py
+
+Knobs (environment): BASE_BIN (required), TENANTSCOPE_BIN (.build/release/tenantscope), BASE_COMMIT (a label),
+STATEMENTS per run (20000), ROUNDS (3), RESULTS_DIR (bench/results). Writes ingest-binaries.{json,md}. Both servers
+run with --rollup-interval 3600 (no derivation during the runs) and --no-tenant-limits. Standard library only; run as
+root (the embedded cluster then runs as the postgres OS user) or as a user that may run PostgreSQL.
+"""
+import base64
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+NEW_BIN = os.environ.get("TENANTSCOPE_BIN", os.path.join(ROOT, ".build/release/tenantscope"))
+BASE_BIN = os.environ.get("BASE_BIN") or sys.exit("error: set BASE_BIN to the build to compare against (see the header)")
+BASE_COMMIT = os.environ.get("BASE_COMMIT", "base")
+COUNT = int(os.environ.get("STATEMENTS", "20000"))
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+RESULTS = os.environ.get("RESULTS_DIR", os.path.join(ROOT, "bench/results"))
+CELLS = [(500, 1), (100, 1), (100, 4), (500, 4)]
+TICKS = os.sysconf("SC_CLK_TCK")
+VERBS = ["experienced", "attempted", "completed", "passed", "answered"]
+
+
+def progress(line):
+    print("• " + line, flush=True)
+
+
+def statements(count, rng, now):
+    """The statements bench/ingest/ingest.py sends: learners, courses, lessons, a parent course, a third with a result."""
+    out = []
+    for _ in range(count):
+        learner, course = rng.randrange(3000), rng.randrange(12)
+        course_activity = {"id": "https://bench.example/course/%d" % course, "objectType": "Activity",
+                           "definition": {"type": "http://adlnet.gov/expapi/activities/course",
+                                          "name": {"en-US": "Course %d" % course}}}
+        verb = rng.choice(VERBS)
+        obj = course_activity if verb in ("completed", "passed") and rng.random() < 0.5 else {
+            "id": "https://bench.example/course/%d/lesson/%d" % (course, rng.randrange(20)), "objectType": "Activity",
+            "definition": {"name": {"en-US": "Lesson"}, "type": "http://adlnet.gov/expapi/activities/lesson"}}
+        statement = {
+            "actor": {"objectType": "Agent", "name": "Learner %d" % learner, "mbox": "mailto:learner%d@bench.example" % learner},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/" + verb, "display": {"en-US": verb}},
+            "object": obj,
+            "context": {"contextActivities": {"parent": [course_activity]}, "platform": "bench"},
+            "timestamp": (now - timedelta(seconds=rng.randrange(30 * 86400))).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        }
+        if rng.random() < 0.3:
+            statement["result"] = {"score": {"scaled": round(rng.random(), 2)}, "success": rng.random() < 0.7, "completion": True}
+        out.append(statement)
+    return out
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime and stime
+
+
+def post_all(port, auth, bodies, clients):
+    queue, lock, failures = list(bodies), threading.Lock(), []
+
+    def worker():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        while True:
+            with lock:
+                if not queue or failures:
+                    break
+                body = queue.pop()
+            connection.request("POST", "/xAPI/statements", body=body, headers={
+                "Authorization": auth, "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"})
+            response = connection.getresponse()
+            data = response.read()
+            if response.status != 200:
+                with lock:
+                    failures.append("%d %s" % (response.status, data[:300]))
+        connection.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        sys.exit("error: a batch was refused: " + failures[0])
+    return time.perf_counter() - started
+
+
+def start(binary, state, name):
+    out = open(os.path.join(state, name + ".out"), "w")
+    err = open(os.path.join(state, name + ".err"), "w")
+    process = subprocess.Popen([binary, "serve", "--state-dir", state, "--port", "0", "--max-body-bytes", "16777216",
+                                "--rollup-interval", "3600", "--no-tenant-limits"], stdout=out, stderr=err, start_new_session=True)
+    for _ in range(240):
+        text = open(os.path.join(state, name + ".out")).read()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)", text)
+        if match:
+            return process, int(match.group(1))
+        if process.poll() is not None:
+            sys.exit("error: %s exited: %s" % (binary, open(os.path.join(state, name + ".err")).read()[-2000:]))
+        time.sleep(0.5)
+    sys.exit("error: %s did not start" % binary)
+
+
+def main():
+    for binary in (NEW_BIN, BASE_BIN):
+        if not os.access(binary, os.X_OK):
+            sys.exit("error: %s is not an executable (build it first)" % binary)
+    state = tempfile.mkdtemp(prefix="tenantscope-binaries.")
+    os.chmod(state, 0o755)
+    servers = []
+    try:
+        progress("Creating a tenant and an LRS key in %s" % state)
+        subprocess.run([NEW_BIN, "tenant", "create", "bench-1", "--name", "Bench", "--state-dir", state], check=True, capture_output=True)
+        key_output = subprocess.run([NEW_BIN, "lrs-key", "create", "--tenant", "bench-1", "--state-dir", state],
+                                    check=True, capture_output=True, text=True).stdout
+        key = re.search(r"^key:\s*(\S+)", key_output, re.M).group(1)
+        secret = re.search(r"^secret:\s*(\S+)", key_output, re.M).group(1)
+        auth = "Basic " + base64.b64encode(("%s:%s" % (key, secret)).encode()).decode()
+        # The first server starts the embedded cluster; the second attaches to it.
+        new = start(NEW_BIN, state, "new")
+        servers.append(new[0])
+        base = start(BASE_BIN, state, "base")
+        servers.append(base[0])
+        time.sleep(3)
+        rng, now = random.Random(1), datetime.now(timezone.utc)
+        runs = []
+        for round_index in range(ROUNDS):
+            for size, clients in CELLS:
+                order = [("new", new), ("base", base)] if round_index % 2 else [("base", base), ("new", new)]
+                for label, (process, port) in order:
+                    batch = statements(COUNT, rng, now)
+                    bodies = [json.dumps(batch[i:i + size]).encode() for i in range(0, COUNT, size)]
+                    before = cpu_seconds(process.pid)
+                    seconds = post_all(port, auth, bodies, clients)
+                    cpu = cpu_seconds(process.pid) - before
+                    runs.append({"round": round_index + 1, "binary": label, "batch": size, "clients": clients,
+                                 "statements_per_second": COUNT / seconds, "server_cpu_us_per_statement": cpu / COUNT * 1e6})
+                    progress("round %d, %s, batches of %d, %d client(s): %.0f statements/s, %.1f µs of server CPU per statement"
+                             % (round_index + 1, label, size, clients, COUNT / seconds, cpu / COUNT * 1e6))
+        write(runs)
+    finally:
+        # The attached server first: the one that started the embedded cluster stops it as it exits.
+        for process in reversed(servers):
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def median(runs, label, size, clients, key):
+    values = [r[key] for r in runs if (r["binary"], r["batch"], r["clients"]) == (label, size, clients)]
+    return statistics.median(values), min(values), max(values)
+
+
+def write(runs):
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
+    result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit, "base": BASE_COMMIT,
+              "statements_per_run": COUNT, "rounds": ROUNDS, "cpus": os.cpu_count(), "runs": runs}
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "ingest-binaries.json"), "w") as out:
+        json.dump(result, out, indent=2)
+    lines = [
+        "# Ingest: two builds side by side", "",
+        "Run %s: this build (commit `%s`) against `%s`, both release builds, on one embedded cluster and one tenant, "
+        "%d statements per run, %d rounds; which build went first alternated from round to round. Median of the rounds, "
+        "range in brackets. Server CPU is what the server process used (user and system, from /proc) while its batches "
+        "ran, divided by the statements; PostgreSQL's CPU is not in it. The client, both servers and PostgreSQL share %s "
+        "cores. Written by `bench/ingest/compare_binaries.py`." % (result["date"], commit, BASE_COMMIT, COUNT, ROUNDS, os.cpu_count()),
+        "",
+        "| batches of | clients | %s, statements/s | this build, statements/s | ratio | %s, server µs per statement | this build, server µs per statement | ratio |" % (BASE_COMMIT, BASE_COMMIT),
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, clients in CELLS:
+        base_rate = median(runs, "base", size, clients, "statements_per_second")
+        new_rate = median(runs, "new", size, clients, "statements_per_second")
+        base_cpu = median(runs, "base", size, clients, "server_cpu_us_per_statement")
+        new_cpu = median(runs, "new", size, clients, "server_cpu_us_per_statement")
+        lines.append("| %d | %d | %.0f [%.0f–%.0f] | %.0f [%.0f–%.0f] | **%.2f** | %.1f [%.1f–%.1f] | %.1f [%.1f–%.1f] | **%.2f** |" % (
+            size, clients, *base_rate, *new_rate, new_rate[0] / base_rate[0], *base_cpu, *new_cpu, new_cpu[0] / base_cpu[0]))
+    with open(os.path.join(RESULTS, "ingest-binaries.md"), "w") as out:
+        out.write("\n".join(lines) + "\n")
+    progress("Wrote %s/ingest-binaries.json and ingest-binaries.md" % RESULTS)
+
+
+if __name__ == "__main__":
+    main()
