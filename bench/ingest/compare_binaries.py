@@ -15,7 +15,6 @@ run with --rollup-interval 3600 (no derivation during the runs) and --no-tenant-
 root (the embedded cluster then runs as the postgres OS user) or as a user that may run PostgreSQL.
 """
 import base64
-import http.client
 import json
 import os
 import random
@@ -26,9 +25,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from datetime import datetime, timedelta, timezone
+import urllib.parse
+from datetime import datetime, timezone
+
+from workload import post_all, statements
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 NEW_BIN = os.environ.get("TENANTSCOPE_BIN", os.path.join(ROOT, ".build/release/tenantscope"))
@@ -39,72 +40,16 @@ ROUNDS = int(os.environ.get("ROUNDS", "3"))
 RESULTS = os.environ.get("RESULTS_DIR", os.path.join(ROOT, "bench/results"))
 CELLS = [(500, 1), (100, 1), (100, 4), (500, 4)]
 TICKS = os.sysconf("SC_CLK_TCK")
-VERBS = ["experienced", "attempted", "completed", "passed", "answered"]
 
 
 def progress(line):
     print("• " + line, flush=True)
 
 
-def statements(count, rng, now):
-    """The statements bench/ingest/ingest.py sends: learners, courses, lessons, a parent course, a third with a result."""
-    out = []
-    for _ in range(count):
-        learner, course = rng.randrange(3000), rng.randrange(12)
-        course_activity = {"id": "https://bench.example/course/%d" % course, "objectType": "Activity",
-                           "definition": {"type": "http://adlnet.gov/expapi/activities/course",
-                                          "name": {"en-US": "Course %d" % course}}}
-        verb = rng.choice(VERBS)
-        obj = course_activity if verb in ("completed", "passed") and rng.random() < 0.5 else {
-            "id": "https://bench.example/course/%d/lesson/%d" % (course, rng.randrange(20)), "objectType": "Activity",
-            "definition": {"name": {"en-US": "Lesson"}, "type": "http://adlnet.gov/expapi/activities/lesson"}}
-        statement = {
-            "actor": {"objectType": "Agent", "name": "Learner %d" % learner, "mbox": "mailto:learner%d@bench.example" % learner},
-            "verb": {"id": "http://adlnet.gov/expapi/verbs/" + verb, "display": {"en-US": verb}},
-            "object": obj,
-            "context": {"contextActivities": {"parent": [course_activity]}, "platform": "bench"},
-            "timestamp": (now - timedelta(seconds=rng.randrange(30 * 86400))).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-        }
-        if rng.random() < 0.3:
-            statement["result"] = {"score": {"scaled": round(rng.random(), 2)}, "success": rng.random() < 0.7, "completion": True}
-        out.append(statement)
-    return out
-
-
 def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime and stime
-
-
-def post_all(port, auth, bodies, clients):
-    queue, lock, failures = list(bodies), threading.Lock(), []
-
-    def worker():
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        while True:
-            with lock:
-                if not queue or failures:
-                    break
-                body = queue.pop()
-            connection.request("POST", "/xAPI/statements", body=body, headers={
-                "Authorization": auth, "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"})
-            response = connection.getresponse()
-            data = response.read()
-            if response.status != 200:
-                with lock:
-                    failures.append("%d %s" % (response.status, data[:300]))
-        connection.close()
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        sys.exit("error: a batch was refused: " + failures[0])
-    return time.perf_counter() - started
 
 
 def start(binary, state, name):
@@ -151,9 +96,9 @@ def main():
                 order = [("new", new), ("base", base)] if round_index % 2 else [("base", base), ("new", new)]
                 for label, (process, port) in order:
                     batch = statements(COUNT, rng, now)
-                    bodies = [json.dumps(batch[i:i + size]).encode() for i in range(0, COUNT, size)]
+                    bodies = [(auth, json.dumps(batch[i:i + size]).encode()) for i in range(0, COUNT, size)]
                     before = cpu_seconds(process.pid)
-                    seconds = post_all(port, auth, bodies, clients)
+                    _, seconds = post_all(urllib.parse.urlparse("http://127.0.0.1:%d" % port), bodies, clients)
                     cpu = cpu_seconds(process.pid) - before
                     runs.append({"round": round_index + 1, "binary": label, "batch": size, "clients": clients,
                                  "statements_per_second": COUNT / seconds, "server_cpu_us_per_statement": cpu / COUNT * 1e6})

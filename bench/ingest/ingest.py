@@ -8,7 +8,6 @@ library only.
 """
 import base64
 import signal
-import http.client
 import json
 import os
 import random
@@ -16,10 +15,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
+
+import workload
+from workload import post_all
 
 URL = urllib.parse.urlparse(os.environ["SERVER_URL"])
 OWNER_URL = os.environ["OWNER_URL"]
@@ -42,7 +43,6 @@ RALPH_STORE = os.environ.get("RALPH_STORE", "")
 # Issue 16: acknowledged ingest at least 0.7 of "COPY of the same batches", and at least 10x Ralph in every cell.
 AIM_COPY, AIM_RALPH = 0.7, 10.0
 
-VERBS = ["experienced", "attempted", "completed", "passed", "answered"]
 NOW = datetime.now(timezone.utc)
 
 
@@ -51,31 +51,7 @@ def progress(line):
 
 
 def statements(count, seed):
-    rng = random.Random(seed)
-    out = []
-    for _ in range(count):
-        learner = rng.randrange(3000)
-        course = rng.randrange(12)
-        course_activity = {"id": "https://bench.example/course/%d" % course, "objectType": "Activity",
-                           "definition": {"type": "http://adlnet.gov/expapi/activities/course",
-                                          "name": {"en-US": "Course %d" % course}}}
-        verb = rng.choice(VERBS)
-        if verb in ("completed", "passed") and rng.random() < 0.5:
-            obj = course_activity
-        else:
-            obj = {"id": "https://bench.example/course/%d/lesson/%d" % (course, rng.randrange(20)), "objectType": "Activity",
-                   "definition": {"name": {"en-US": "Lesson"}, "type": "http://adlnet.gov/expapi/activities/lesson"}}
-        statement = {
-            "actor": {"objectType": "Agent", "name": "Learner %d" % learner, "mbox": "mailto:learner%d@bench.example" % learner},
-            "verb": {"id": "http://adlnet.gov/expapi/verbs/" + verb, "display": {"en-US": verb}},
-            "object": obj,
-            "context": {"contextActivities": {"parent": [course_activity]}, "platform": "bench"},
-            "timestamp": (NOW - timedelta(seconds=rng.randrange(30 * 86400))).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-        }
-        if rng.random() < 0.3:
-            statement["result"] = {"score": {"scaled": round(rng.random(), 2)}, "success": rng.random() < 0.7, "completion": True}
-        out.append(statement)
-    return out
+    return workload.statements(count, random.Random(seed), NOW)
 
 
 def batches(batch_size, credentials):
@@ -88,39 +64,6 @@ def batches(batch_size, credentials):
         auth = "Basic " + base64.b64encode(("%s:%s" % (user, secret)).encode()).decode()
         out.append((auth, json.dumps(per_batch[start:start + batch_size]).encode()))
     return out
-
-
-def post_all(url, bodies, clients):
-    """POSTs every body to url/xAPI/statements from `clients` connections; returns the seconds until the last answer."""
-    queue = list(bodies)
-    lock = threading.Lock()
-    failures = []
-
-    def worker():
-        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
-        while True:
-            with lock:
-                if not queue or failures:
-                    break
-                auth, body = queue.pop()
-            connection.request("POST", "/xAPI/statements", body=body, headers={
-                "Authorization": auth, "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"})
-            response = connection.getresponse()
-            data = response.read()
-            if response.status != 200:
-                with lock:
-                    failures.append("%d %s" % (response.status, data[:300]))
-        connection.close()
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        sys.exit("error: a batch was refused by %s: %s" % (url.geturl(), failures[0]))
-    return started, time.perf_counter() - started
 
 
 def paused(*pids):
