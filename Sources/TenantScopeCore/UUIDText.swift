@@ -21,7 +21,7 @@ public enum UUIDText {
                     guard character == UInt8(ascii: "-") else { return false }
                     continue
                 }
-                guard let nibble = nibble(character) else { return false }
+                guard let nibble = Hex.nibble(character) else { return false }
                 if let first = high {
                     out[written] = first << 4 | nibble
                     written += 1
@@ -55,13 +55,4 @@ public enum UUIDText {
     }
 
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 }
