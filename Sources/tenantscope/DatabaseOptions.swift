@@ -71,7 +71,7 @@ struct DatabaseOptions: ParsableArguments {
             try await embedded?.stopIfStartedHere()
             return result
         } catch {
-            try? await embedded?.stopIfStartedHere()
+            _ = try? await embedded?.stopIfStartedHere()
             throw CLIError(error)
         }
     }

@@ -23,7 +23,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 : "Applied migrations \(outcome.applied.map(String.init).joined(separator: ", ")); schema version \(outcome.currentVersion).")
             try await embedded?.stopIfStartedHere()
         } catch {
-            try? await embedded?.stopIfStartedHere()
+            _ = try? await embedded?.stopIfStartedHere()
             throw CLIError(error)
         }
     }

@@ -250,17 +250,17 @@ struct ServeCommand: AsyncParsableCommand {
             )
             // Runs until SIGINT/SIGTERM, then shuts the server and the pools down gracefully.
             try await app.runService()
+            // What this server started (or started again after it stopped) it stops; a cluster it found running belongs to
+            // whoever started it: another `serve` on the same state directory, or `db start`, whose `db stop` stops it.
             for replica in embeddedReplicas {
-                progress("Stopping read replica \(replica.name)")
-                try await replica.stop()
+                if try await replica.stopIfStartedHere() { progress("Stopped read replica \(replica.name)") }
             }
-            if let embedded {
-                progress("Stopping PostgreSQL")
-                try await embedded.stop()
+            if let embedded, try await embedded.stopIfStartedHere() {
+                progress("Stopped PostgreSQL")
             }
         } catch {
-            for replica in embeddedReplicas { try? await replica.stop() }
-            try? await embedded?.stop()
+            for replica in embeddedReplicas { _ = try? await replica.stopIfStartedHere() }
+            _ = try? await embedded?.stopIfStartedHere()
             throw CLIError(error)
         }
     }

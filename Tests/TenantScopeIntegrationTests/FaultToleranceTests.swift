@@ -170,6 +170,32 @@ import Testing
 
     // MARK: - serve stopped or killed
 
+    /// A second `serve` on the same state directory finds the cluster running and leaves it to the first when it stops:
+    /// before, it stopped PostgreSQL under the first, whose supervisor then started it again (a new postmaster, and
+    /// connection errors meanwhile). The first still stops what it started.
+    @Test func aSecondServeOnTheSameStateDirectoryLeavesTheClusterToTheFirst() async throws {
+        try await Self.withServe("faults-serve-two", ["--rollup-interval", "3600"]) { first in
+            let postmaster = try #require(ClusterProcesses.postmaster(dataDirectory: first.dataDirectory))
+            let second = try await ServeProcess.start(root: first.root, logName: "serve-second", arguments: ["--rollup-interval", "3600"])
+            defer { if second.isRunning { second.send(SIGKILL) } }
+            #expect(second.log.contains("PostgreSQL is already running"), "\(second.log)")
+            second.send(SIGTERM)
+            let exited = await second.waitForExit(within: .seconds(30))
+            #expect(exited && second.terminationStatus == 0, "\(second.log)")
+            // The first server's supervisor looks once a second: give it three looks.
+            try await Task.sleep(for: .seconds(3))
+            #expect(ClusterProcesses.postmaster(dataDirectory: first.dataDirectory) == postmaster,
+                    "the second serve stopped the cluster the first started")
+            #expect(!first.log.contains("Embedded PostgreSQL is not running"), "\(first.log)")
+            let readiness = await ServeClient(baseURL: first.baseURL, timeout: .seconds(10)).get("/readyz")
+            #expect(readiness.status == 200, "\(readiness)")
+
+            first.send(SIGTERM)
+            #expect(await first.waitForExit(within: .seconds(30)), "\(first.log)")
+            #expect(ClusterProcesses.postmaster(dataDirectory: first.dataDirectory) == nil, "the first serve stops what it started")
+        }
+    }
+
     @Test func sigtermMidIngestExitsCleanlyAndKeepsEveryAcknowledgedStatement() async throws {
         let arguments = ["--statement-timeout", "5", "--acquire-timeout", "2", "--rollup-interval", "0.2"]
         let bound = Self.requestBound(statementTimeout: 5, acquireTimeout: 2)

@@ -149,9 +149,14 @@ public actor EmbeddedPostgres {
         logger.info("Embedded PostgreSQL stopped", metadata: ["postgres.data": "\(dataDirectory)"])
     }
 
-    /// Stops the cluster only if this instance started it (CLI commands leave a running server's cluster alone).
-    public func stopIfStartedHere() async throws {
-        if startedHere { try await stop() }
+    /// Stops the cluster only if this instance started it, or started it again after it stopped: CLI commands leave a
+    /// running server's cluster alone, and a second `serve` on the same state directory leaves it to the first.
+    /// Returns whether it stopped it.
+    @discardableResult
+    public func stopIfStartedHere() async throws -> Bool {
+        guard startedHere else { return false }
+        try await stop()
+        return true
     }
 
     // MARK: - Steps

@@ -108,8 +108,12 @@ public actor EmbeddedReplica {
         startedHere = false
     }
 
-    public func stopIfStartedHere() async throws {
-        if startedHere { try await stop() }
+    /// Stops the replica only if this instance started it. Returns whether it stopped it.
+    @discardableResult
+    public func stopIfStartedHere() async throws -> Bool {
+        guard startedHere else { return false }
+        try await stop()
+        return true
     }
 
     /// Points the replica's `primary_conninfo` (written once by `pg_basebackup -R` into `postgresql.auto.conf`) at
