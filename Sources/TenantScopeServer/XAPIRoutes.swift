@@ -71,7 +71,7 @@ struct XAPIRoutes {
         guard let text = try QueryParameters.pairs(of: request).first(where: { $0.0 == "statementId" })?.1 else {
             throw TenantScopeError.invalidInput("PUT needs the statementId parameter")
         }
-        guard let id = UUID(uuidString: String(text)) else { throw TenantScopeError.invalidInput("statementId must be a UUID") }
+        guard let id = UUIDText.parse(text) else { throw TenantScopeError.invalidInput("statementId must be a UUID") }
         let (batch, attachments) = try await prepare(request, user: context.user, requiredID: id)
         try await limits?.chargeBatch(of: context.scope.tenant, items: batch.count, note: context.rateLimit, logger: context.logger)
         let outcome = try await store.store(batch, attachments: attachments, in: context.scope, logger: context.logger)

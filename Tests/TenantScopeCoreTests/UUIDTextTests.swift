@@ -40,3 +40,26 @@ import Testing
         }
     }
 }
+
+/// The LRS's parameters read UUIDs with the validator's grammar: what a statement may not carry as its id, a query may
+/// not name either.
+@Suite struct UUIDParameterTests {
+    static let spaced = " f81d4fae-7dec-11d0-a765-00a0c91e6bf"
+
+    @Test(arguments: ["statementId", "voidedStatementId", "registration"])
+    func statementQueriesRefuseWhatIsNotTheUUIDForm(_ key: String) {
+        #expect(throws: TenantScopeError.self) { try StatementQuery.parse([(key, Self.spaced)]) }
+        #expect(throws: Never.self) { try StatementQuery.parse([(key, "f81d4fae-7dec-11d0-a765-00a0c91e6bf6")]) }
+    }
+
+    @Test func documentQueriesRefuseARegistrationThatIsNotTheUUIDForm() {
+        let agent = #"{"mbox":"mailto:a@b.example"}"#
+        let base = [("activityId", "http://x.example/a"), ("agent", agent), ("stateId", "s")]
+        #expect(throws: TenantScopeError.invalidInput("registration must be a UUID")) {
+            try DocumentQuery.parse(.state, method: .read, parameters: base + [("registration", Self.spaced)])
+        }
+        #expect(throws: Never.self) {
+            try DocumentQuery.parse(.state, method: .read, parameters: base + [("registration", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6")])
+        }
+    }
+}

@@ -69,7 +69,7 @@ public struct DocumentQuery: Sendable, Hashable {
             address.agentKey = try agentKey(agent)
         }
         if let registration = values["registration"] {
-            guard let id = UUID(uuidString: registration) else { throw .invalidInput("registration must be a UUID") }
+            guard let id = UUIDText.parse(registration) else { throw .invalidInput("registration must be a UUID") }
             address.registration = id.uuidString.lowercased()
         }
         var query = DocumentQuery(address: address)

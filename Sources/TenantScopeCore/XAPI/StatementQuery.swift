@@ -39,7 +39,7 @@ public enum StatementQuery: Sendable, Hashable {
             guard others.isEmpty else {
                 throw .invalidInput("\(key) cannot be combined with \(others.sorted().joined(separator: ", "))")
             }
-            guard let id = UUID(uuidString: text) else { throw .invalidInput("\(key) must be a UUID") }
+            guard let id = UUIDText.parse(text) else { throw .invalidInput("\(key) must be a UUID") }
             return .single(id: id, voided: key == "voidedStatementId", format: format, attachments: attachments)
         }
         if let unknown = Set(values.keys).subtracting(filterParameters).sorted().first {
@@ -68,7 +68,7 @@ public enum StatementQuery: Sendable, Hashable {
             filter.activity = activity
         }
         if let registration = values["registration"] {
-            guard let id = UUID(uuidString: registration) else { throw .invalidInput("registration must be a UUID") }
+            guard let id = UUIDText.parse(registration) else { throw .invalidInput("registration must be a UUID") }
             filter.registration = id
         }
         func flag(_ name: String) throws(TenantScopeError) -> Bool {
