@@ -5,11 +5,11 @@ import CoreMetrics
 struct RollupMetrics: Sendable {
     let passes: Counter
     let failures: Counter
-    /// Actors queued by ingest for derivation and not yet derived (`app.learning_facts_queue` rows, one per
-    /// actor and batch), summed over tenants.
+    /// Actors queued by ingest for derivation and not yet derived (in `app.learning_facts_queue`: one row per
+    /// batch holds its actors), counted once per batch that queued them, summed over tenants.
     let derivationQueueDepth: Gauge
-    /// Per-day counts queued by ingest and not yet added to the roll-ups (`app.rollup_queue` rows, one per
-    /// actor, day and batch), summed over tenants.
+    /// Per-actor day counts queued by ingest and not yet added to the roll-ups (in `app.rollup_queue`: one row
+    /// per batch and day holds them), and days queued to recount whole, summed over tenants.
     let rollupQueueDepth: Gauge
     /// How long the oldest queued work has waited, the largest over tenants (0 when caught up).
     let lagSeconds: Gauge

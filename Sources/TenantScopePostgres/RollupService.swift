@@ -127,7 +127,8 @@ public struct RollupService: Service {
     /// The statement timeout of one incremental pass's transactions.
     static let passTimeout: Duration = .seconds(120)
 
-    /// Queue rows one derivation transaction takes: bounds the transaction after a large backlog.
+    /// Queued actors one derivation transaction takes (plus at most one batch's more, migration 36): bounds the
+    /// transaction after a large backlog.
     static let derivationChunk = 5_000
 
     /// Derivation transactions a pass gives one tenant before it catches its roll-ups up and goes on to the
@@ -169,8 +170,10 @@ public struct RollupService: Service {
                     // Voiding that raced its target (migration 33): first, so this pass counts and derives it.
                     try await connection.query("SELECT app.void_missed_targets(\(Self.overlap)::interval)")
                 }
+                // Actors, not rows: a batch queues its actors in one row (migration 36).
                 let queued = try await connection.query("""
-                    SELECT count(*)::int FROM (SELECT 1 FROM app.learning_facts_queue LIMIT \(Self.derivationChunk + 1)) q
+                    SELECT coalesce(sum(coalesce(cardinality(q.actor_keys), 1)), 0)::int
+                    FROM (SELECT f.actor_keys FROM app.learning_facts_queue f LIMIT \(Self.derivationChunk + 1)) q
                     """).collect().first?.decode(Int.self) ?? 0
                 let derived = try await connection.query("SELECT app.derive_queued_learning_facts(\(Self.derivationChunk)::integer)")
                     .collect().first?.decode(Int.self) ?? 0

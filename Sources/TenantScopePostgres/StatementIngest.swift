@@ -30,35 +30,38 @@ enum StatementIngest {
     static let insertStatements = """
         WITH clock AS MATERIALIZED (SELECT clock_timestamp() AS now),
         input AS (
-          SELECT s.*, coalesce(nullif(s.st, '')::timestamptz, (SELECT c.now FROM clock c) + (s.n - 1) * interval '1 microsecond') AS stored_at
-          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                      $10::text[], $11::text[], $12::text[], $13::boolean[], $14::text[], $15::text[], $16::text[], $17::boolean[])
-               WITH ORDINALITY AS s(i, j, a, an, v, o, t, c, ct, r, ts, st, cc, h, lr, vd, tg, n)
+          SELECT s.*, to_char(s.stored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS stored_text
+          FROM (
+            SELECT s.*, coalesce(nullif(s.st, '')::timestamptz, (SELECT c.now FROM clock c) + (s.n - 1) * interval '1 microsecond') AS stored_at
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                        $10::text[], $11::text[], $12::text[], $13::boolean[], $14::text[], $15::text[], $16::text[], $17::boolean[])
+                 WITH ORDINALITY AS s(i, j, a, an, v, o, t, c, ct, r, ts, st, cc, h, lr, vd, tg, n)
+          ) s
         ), inserted AS (
           INSERT INTO app.statements
             (tenant_id, id, statement, actor_key, actor_name, verb_id, object_id, object_type, course_iri, course_title,
              registration, "timestamp", stored, completes_course, cohort, learner_region, voids, voided)
           SELECT (SELECT app.current_tenant()), x.i,
-                 x.j::jsonb || jsonb_build_object('stored', to_char(x.stored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
-                   || CASE WHEN x.tg THEN '{}'::jsonb
-                           ELSE jsonb_build_object('timestamp', to_char(x.stored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) END,
+                 x.j::jsonb || CASE WHEN x.tg THEN jsonb_build_object('stored', x.stored_text)
+                                    ELSE jsonb_build_object('stored', x.stored_text, 'timestamp', x.stored_text) END,
                  x.a, nullif(x.an, ''), x.v, x.o, nullif(x.t, ''), nullif(x.c, ''), nullif(x.ct, ''),
                  nullif(x.r, '')::uuid, CASE WHEN x.tg THEN x.ts::timestamptz ELSE x.stored_at END, x.stored_at, x.cc,
                  nullif(x.h, ''), nullif(x.lr, ''), nullif(x.vd, '')::uuid,
-                 x.vd = '' AND EXISTS (SELECT 1 FROM app.statements earlier WHERE earlier.voids = x.i)
+                 x.vd = '' AND EXISTS (SELECT 1 FROM app.statements earlier WHERE earlier.voids = x.i AND earlier.voids IS NOT NULL)
           FROM input x
           ON CONFLICT (tenant_id, id) DO NOTHING
           RETURNING id, actor_key, voids, voided, "timestamp", stored
         ), queued AS (
-          INSERT INTO app.learning_facts_queue (tenant_id, actor_key, stored_from)
-          SELECT (SELECT app.current_tenant()), actor_key, min(stored) FROM inserted
-          WHERE voids IS NULL AND $18::boolean
-          GROUP BY 2
+          INSERT INTO app.learning_facts_queue (tenant_id, actor_keys, stored_froms)
+          SELECT (SELECT app.current_tenant()), array_agg(a.actor_key ORDER BY a.actor_key), array_agg(a.stored_from ORDER BY a.actor_key)
+          FROM (SELECT actor_key, min(stored) AS stored_from FROM inserted WHERE voids IS NULL AND $18::boolean GROUP BY 1) a
+          HAVING count(*) > 0
         ), queued_days AS (
-          INSERT INTO app.rollup_queue (tenant_id, day, actor_key, statements)
-          SELECT (SELECT app.current_tenant()), ("timestamp" AT TIME ZONE 'UTC')::date, actor_key, count(*) FROM inserted
-          WHERE voids IS NULL AND NOT voided AND $18::boolean
-          GROUP BY 2, 3
+          INSERT INTO app.rollup_queue (tenant_id, day, actor_keys, statement_counts)
+          SELECT (SELECT app.current_tenant()), d.day, array_agg(d.actor_key ORDER BY d.actor_key), array_agg(d.statements ORDER BY d.actor_key)
+          FROM (SELECT ("timestamp" AT TIME ZONE 'UTC')::date AS day, actor_key, count(*)::integer AS statements FROM inserted
+                WHERE voids IS NULL AND NOT voided AND $18::boolean GROUP BY 1, 2) d
+          GROUP BY d.day
         )
         """
 

@@ -542,7 +542,7 @@ import Testing
                 FROM app.enrollments e JOIN app.learners l ON l.id = e.learner_id JOIN app.courses c ON c.id = e.course_id
                 """
             // Ingest queues the actor in the batch's transaction; the roll-up service derives the queue.
-            let queue = "SELECT actor_key FROM app.learning_facts_queue WHERE actor_key LIKE '%dora%'"
+            let queue = "SELECT k FROM app.learning_facts_queue q, unnest(coalesce(q.actor_keys, ARRAY[q.actor_key])) AS k WHERE k LIKE '%dora%'"
             #expect(try await fixture.rows(fixture.a, queue) == ["mbox:mailto:dora@example.com"])
             let rollups = RollupService(database: fixture.handle.database, logger: TestDatabase.logger)
             try await rollups.catchUp(fixture.a.tenant.id)

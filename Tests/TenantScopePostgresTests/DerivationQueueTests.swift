@@ -72,4 +72,49 @@ import Testing
         }
         #expect(derived == [1, 1, 0], "two rows of one actor derive it once; the third row is the next chunk; then nothing")
     }
+    /// A batch queues its actors in one row (migration 36), and a derivation chunk takes rows in queue order until
+    /// the actors before a row reach the chunk: so a chunk of two takes a whole batch of three, and stops there.
+    @Test func aBatchQueuesOneRowAndAChunkTakesWholeBatches() async throws {
+        let handle = try TestDatabase.current
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("queue")), name: "Queue", logger: TestDatabase.logger)
+        for batch in 0..<2 {
+            let statements = (0..<3).map { XAPIJSON.statement(actor: "mailto:b\(batch)-\($0)@example.com") }
+            _ = try await handle.database.statements.store(
+                try StatementBatch.parse(Data(XAPIJSON.array(statements).utf8), validator: Self.validator), in: tenant.id.testScope,
+                logger: TestDatabase.logger)
+        }
+        #expect(try await count("SELECT count(*)::int FROM app.learning_facts_queue", tenant.id, handle) == 2)
+        #expect(try await count("SELECT count(*)::int FROM app.learning_facts_queue WHERE cardinality(actor_keys) = 3", tenant.id, handle) == 2)
+        let derived = try await handle.database.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
+            var actors: [Int] = []
+            for _ in 0..<3 {
+                actors.append(try await connection.query("SELECT app.derive_queued_learning_facts(2)").collect().first!.decode(Int.self))
+            }
+            return actors
+        }
+        #expect(derived == [3, 3, 0], "each chunk takes one batch's row whole")
+        #expect(try await count("SELECT count(*)::int FROM app.learners", tenant.id, handle) == 6)
+    }
+
+    /// A learner's erasure takes their key (and where their statements began) out of every batch row queued for
+    /// derivation, deletes a row that held only them, and leaves the other actors queued as they were.
+    @Test func anErasureTakesTheLearnerOutOfQueuedBatchRows() async throws {
+        let handle = try TestDatabase.current
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("queue")), name: "Queue", logger: TestDatabase.logger)
+        for actors in [["mailto:erased@example.com", "mailto:kept@example.com"], ["mailto:erased@example.com"]] {
+            _ = try await handle.database.statements.store(
+                try StatementBatch.parse(Data(XAPIJSON.array(actors.map { XAPIJSON.statement(actor: $0) }).utf8), validator: Self.validator),
+                in: tenant.id.testScope, logger: TestDatabase.logger)
+        }
+        let queuedKeys = "SELECT count(*)::int FROM app.learning_facts_queue q, unnest(q.actor_keys, q.stored_froms) AS u(k, s)"
+        #expect(try await count(queuedKeys + " WHERE u.k = 'mbox:mailto:erased@example.com'", tenant.id, handle) == 2)
+        _ = try await LearnerErasure(database: handle.database).erase(actorKey: "mbox:mailto:erased@example.com", in: tenant.id.testScope,
+                                                                      logger: TestDatabase.logger)
+        #expect(try await count(queuedKeys + " WHERE u.k = 'mbox:mailto:erased@example.com'", tenant.id, handle) == 0)
+        #expect(try await count("SELECT count(*)::int FROM app.learning_facts_queue", tenant.id, handle) == 1, "the learner's own batch row is gone")
+        #expect(try await count(queuedKeys + " WHERE u.k = 'mbox:mailto:kept@example.com' AND u.s IS NOT NULL", tenant.id, handle) == 1)
+        try await RollupService(database: handle.database, logger: TestDatabase.logger).catchUp(tenant.id)
+        #expect(try await count("SELECT count(*)::int FROM app.learners WHERE actor_key = 'mbox:mailto:kept@example.com'", tenant.id, handle) == 1)
+        #expect(try await count("SELECT count(*)::int FROM app.learners WHERE actor_key = 'mbox:mailto:erased@example.com'", tenant.id, handle) == 0)
+    }
 }

@@ -62,21 +62,34 @@ import Testing
         #expect(again.derivedActors == 0 && again.days == -1)
     }
 
-    /// The service's look at the queues counts actors to derive and per-day counts apart (migration 35): one
-    /// actor's batch over three days is one actor and three days, as the queue tables hold them.
+    /// The service's look at the queues counts actors to derive and per-day counts apart (migration 35): two
+    /// actors' batch over three days is two actors and six per-actor days, however the queue tables hold them
+    /// (one row for the batch's actors and one per day since migration 36; voiding's rows are single).
     @Test func pendingWorkCountsEachQueueApart() async throws {
         let handle = try TestDatabase.current
         let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)
         let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("apart")), name: "Apart", logger: TestDatabase.logger)
         let days = (1...3).map { ISO8601Timestamp.format(Date().addingTimeInterval(Double(-$0) * 86_400)) }
-        let batch = days.map { XAPIJSON.statement(actor: "mailto:apart@example.com", extra: #","timestamp":"\#($0)""#) }
+        let batch = ["mailto:apart@example.com", "mailto:together@example.com"].flatMap { actor in
+            days.map { XAPIJSON.statement(actor: actor, extra: #","timestamp":"\#($0)""#) }
+        }
         try await store(XAPIJSON.array(batch), tenant.id, handle)
 
         let work = try #require(try await rollups.pendingWork().first { $0.tenant == tenant.id })
-        #expect(work.queuedActors == 1)
-        #expect(work.queuedDays == 3)
-        #expect(work.queuedActors == (try await count("SELECT count(*)::int FROM app.learning_facts_queue", tenant.id, handle)))
-        #expect(work.queuedDays == (try await count("SELECT count(*)::int FROM app.rollup_queue", tenant.id, handle)))
+        #expect(work.queuedActors == 2)
+        #expect(work.queuedDays == 6)
+        #expect(try await count("SELECT count(*)::int FROM app.learning_facts_queue", tenant.id, handle) == 1)
+        #expect(try await count("SELECT count(*)::int FROM app.rollup_queue", tenant.id, handle) == 3)
+        // A voiding statement queues its target's actor and day as single rows, which count one each.
+        try await rollups.catchUp(tenant.id)
+        let target = UUID()
+        try await store(XAPIJSON.statement(id: target, actor: "mailto:apart@example.com"), tenant.id, handle)
+        try await store(XAPIJSON.voiding(target), tenant.id, handle)
+        let mixed = try #require(try await rollups.pendingWork().first { $0.tenant == tenant.id })
+        #expect(try await count("SELECT count(*)::int FROM app.learning_facts_queue WHERE actor_key IS NOT NULL", tenant.id, handle) == 1)
+        #expect(try await count("SELECT count(*)::int FROM app.rollup_queue WHERE actor_key IS NOT NULL", tenant.id, handle) == 1)
+        #expect(mixed.queuedActors == 2, "the target's batch row and voiding's row")
+        #expect(mixed.queuedDays == 2, "+1 from the target's batch, -1 from voiding")
         try await rollups.catchUp(tenant.id)
         #expect(!(try await pending(rollups).contains(tenant.id)))
     }
@@ -235,8 +248,10 @@ import Testing
 
         let voided = UUID()
         try await store(XAPIJSON.array([onDay("mailto:a@example.com", id: voided), onDay("mailto:b@example.com")]), tenant.id, handle)
-        #expect(try await count("SELECT count(*)::int FROM app.rollup_queue WHERE actor_key IS NOT NULL AND statements = 1", tenant.id, handle) == 2,
-                "a batch queues one delta per actor and day")
+        #expect(try await count("SELECT count(*)::int FROM app.rollup_queue", tenant.id, handle) == 1, "a batch queues one row per day")
+        #expect(try await count("""
+            SELECT count(*)::int FROM app.rollup_queue q, unnest(q.actor_keys, q.statement_counts) AS u(k, n) WHERE u.n = 1
+            """, tenant.id, handle) == 2, "the day's row holds one delta per actor")
         try await rollups.catchUp(tenant.id)
         try await store(XAPIJSON.voiding(voided), tenant.id, handle)
         #expect(try await count("SELECT count(*)::int FROM app.rollup_queue WHERE statements = -1", tenant.id, handle) == 1,
@@ -254,7 +269,8 @@ import Testing
         for recount in ["refresh_learner_activity_days", "rebuild_learner_activity_days"] {
             try await store(onDay("mailto:b@example.com"), tenant.id, handle)
             try await run("SELECT app.lock_tenant_derivation(), app.\(recount)(ARRAY['\(dayText)']::date[])")
-            #expect(try await count("SELECT count(*)::int FROM app.rollup_queue WHERE actor_key IS NOT NULL", tenant.id, handle) == 0,
+            #expect(try await count("SELECT count(*)::int FROM app.rollup_queue WHERE actor_key IS NOT NULL OR actor_keys IS NOT NULL",
+                                    tenant.id, handle) == 0,
                     "\(recount) takes the deltas of the statements it counted")
             try await rollups.catchUp(tenant.id)
             try await expectEqualToARebuild("after \(recount) ran with deltas queued")

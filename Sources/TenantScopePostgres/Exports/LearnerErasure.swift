@@ -44,8 +44,19 @@ public struct LearnerErasure: Sendable {
             // after this DELETE and before the next one loses its statements there, and its queue row derives
             // nothing; one that commits after the next DELETE keeps both and is derived after this commits. In the
             // other order, a batch committing between the two kept its statements and lost its queue row: never
-            // derived until a full rebuild (ErasureRaceTests).
-            try await connection.query("DELETE FROM app.learning_facts_queue WHERE actor_key = \(actorKey)")
+            // derived until a full rebuild (ErasureRaceTests). A batch's row (migration 36) loses the learner's key
+            // and start, or goes when the learner was its only actor: one statement, so one snapshot, as before.
+            try await connection.query("""
+                WITH emptied AS (
+                  DELETE FROM app.learning_facts_queue WHERE actor_key = \(actorKey) OR actor_keys = ARRAY[\(actorKey)]::text[]
+                )
+                UPDATE app.learning_facts_queue q
+                SET (actor_keys, stored_froms) = (
+                  SELECT array_agg(u.actor_key ORDER BY u.position), array_agg(u.stored_from ORDER BY u.position)
+                  FROM unnest(q.actor_keys, q.stored_froms) WITH ORDINALITY AS u(actor_key, stored_from, position)
+                  WHERE u.actor_key <> \(actorKey))
+                WHERE \(actorKey) = ANY (q.actor_keys) AND cardinality(q.actor_keys) > 1
+                """)
             // The days to recount whole come from the rows the DELETE removed, not from an earlier read: a batch
             // of the learner's that commits in between is deleted too, and its queued deltas are then part of
             // a day that is recounted (decision 54).

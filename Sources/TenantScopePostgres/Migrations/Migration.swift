@@ -58,6 +58,7 @@ extension Migration {
         .missedVoids,
         .semanticMonthlySums,
         .pendingRollupQueues,
+        .batchQueueRows,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
