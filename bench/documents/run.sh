@@ -42,7 +42,7 @@ BENCH_TAG=documents-bench
 BENCH_DATASET="$DOCUMENTS State documents of $DOCUMENT_BYTES bytes"
 # shellcheck source=../lib/cluster.sh
 source "$REPO/bench/lib/cluster.sh"
-[[ -x "$BIN" ]] || fail "no tenantscope binary at $BIN: run \`swift build -c release\` first or set TENANTSCOPE_BIN"
+[[ -x "$BIN" ]] || fail "no tenantscope binary at $BIN: run \`swift build -c release --product tenantscope\` first or set TENANTSCOPE_BIN"
 BIN=$(realpath "$BIN")
 for tool in psql pgbench python3 wrk; do command -v "$tool" >/dev/null || fail "$tool not found (apt-get install -y postgresql-client wrk)"; done
 for n in DOCUMENTS DOCUMENT_BYTES SECONDS_PER_CELL ROUNDS; do [[ "${!n}" =~ ^[0-9]+$ && "${!n}" -ge 1 ]] || fail "$n must be a positive integer"; done

@@ -5,14 +5,15 @@ For a change to the server's own ingest work (parsing, validation), which the ma
 only through rates that the machine's speed moves from run to run: here both binaries get the same kind of batches in
 the same run, alternating which goes first, and the CPU each server process used is read from /proc.
 
-    git worktree add /tmp/base <commit> && (cd /tmp/base && swift build -c release)
-    swift build -c release
+    git worktree add /tmp/base <commit> && (cd /tmp/base && swift build -c release --product tenantscope)
+    swift build -c release --product tenantscope
     BASE_BIN=/tmp/base/.build/release/tenantscope BASE_COMMIT=<commit> bench/ingest/compare_binaries.py
 
 Knobs (environment): BASE_BIN (required), TENANTSCOPE_BIN (.build/release/tenantscope), BASE_COMMIT (a label),
-STATEMENTS per run (20000), ROUNDS (3), RESULTS_DIR (bench/results), SEPARATE_CLUSTERS (unset: both servers on one
+STATEMENTS per run (20000), ROUNDS (3), RESULTS_DIR (bench/results), RESULTS_NAME (ingest-binaries: the files'
+name, so a comparison that a decision quotes can be kept beside the next one), SEPARATE_CLUSTERS (unset: both servers on one
 embedded cluster; 1: each on an embedded cluster of its own, created by its own binary, which a base whose schema is
-older than this build's needs: a build refuses a database migrated past what it knows). Writes ingest-binaries.{json,md}. Both servers
+older than this build's needs: a build refuses a database migrated past what it knows). Writes RESULTS_NAME.{json,md}. Both servers
 run with --rollup-interval 3600 (no derivation during the runs) and --no-tenant-limits. Standard library only; run as
 root (the embedded cluster then runs as the postgres OS user) or as a user that may run PostgreSQL.
 """
@@ -41,6 +42,7 @@ COUNT = int(os.environ.get("STATEMENTS", "20000"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 RESULTS = os.environ.get("RESULTS_DIR", os.path.join(ROOT, "bench/results"))
 SEPARATE = os.environ.get("SEPARATE_CLUSTERS", "") not in ("", "0")
+NAME = os.environ.get("RESULTS_NAME", "ingest-binaries")
 CELLS = [(500, 1), (100, 1), (100, 4), (500, 4)]
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -175,7 +177,7 @@ def write(runs):
               "separate_clusters": SEPARATE,
               "statements_per_run": COUNT, "rounds": ROUNDS, "cpus": os.cpu_count(), "runs": runs}
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "ingest-binaries.json"), "w") as out:
+    with open(os.path.join(RESULTS, NAME + ".json"), "w") as out:
         json.dump(result, out, indent=2)
     lines = [
         "# Ingest: two builds side by side", "",
@@ -203,7 +205,8 @@ def write(runs):
             "", "PostgreSQL's CPU per statement: what each build's own cluster (its postmaster and every process it started) "
             "used while that build's batches ran, divided by the statements. Each cluster is idle while the other build is "
             "measured, and the roll-up service does not run (`--rollup-interval 3600`), so this is the insert's work and "
-            "the cluster's own background work (autovacuum, WAL, checkpoints) in that time.", "",
+            "the cluster's own background work (autovacuum, WAL, checkpoints) in that time. A process that exits during a run "
+            "(a pooled connection closed and opened again) takes its CPU with it: a low outlier in a range is that.", "",
             "| batches of | clients | %s, PostgreSQL µs per statement | this build, PostgreSQL µs per statement | ratio |" % BASE_COMMIT,
             "|---:|---:|---:|---:|---:|",
         ]
@@ -212,9 +215,9 @@ def write(runs):
             new_db = median(runs, "new", size, clients, "database_cpu_us_per_statement")
             lines.append("| %d | %d | %.1f [%.1f–%.1f] | %.1f [%.1f–%.1f] | **%.2f** |" % (
                 size, clients, *base_db, *new_db, new_db[0] / base_db[0]))
-    with open(os.path.join(RESULTS, "ingest-binaries.md"), "w") as out:
+    with open(os.path.join(RESULTS, NAME + ".md"), "w") as out:
         out.write("\n".join(lines) + "\n")
-    progress("Wrote %s/ingest-binaries.json and ingest-binaries.md" % RESULTS)
+    progress("Wrote %s/%s.json and %s.md" % (RESULTS, NAME, NAME))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 # with --no-session-functions (each batch a scoped transaction) as the baseline of the one-call batch. Writes
 # bench/results/ingest.{json,md}.
 #
-#   swift build -c release && bench/ingest/run.sh
+#   swift build -c release --product tenantscope && bench/ingest/run.sh
 #   STATEMENTS=50000 CLIENTS="1 4 8" ROUNDS=5 TENANTSCOPE_BIN=.build/release/tenantscope bench/ingest/run.sh
 #   RALPH=0 bench/ingest/run.sh         # without Ralph
 #
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 BIN=${TENANTSCOPE_BIN:-.build/release/tenantscope}
-[[ -x "$BIN" ]] || { echo "error: $BIN is missing: run \`swift build -c release\` first or set TENANTSCOPE_BIN" >&2; exit 1; }
+[[ -x "$BIN" ]] || { echo "error: $BIN is missing: run \`swift build -c release --product tenantscope\` first or set TENANTSCOPE_BIN" >&2; exit 1; }
 case "$BIN" in *release*) KIND=release ;; *debug*) KIND=debug ;; *) KIND=unknown ;; esac
 RESULTS_DIR=${RESULTS_DIR:-$PWD/bench/results}
 mkdir -p "$RESULTS_DIR"

@@ -12,7 +12,7 @@ fail() { printf '%s: %s\n' "$BENCH_TAG" "$*" >&2; exit 1; }
 # bench_check_dataset_knobs: STATEMENTS, TENANTS and SEED as bench/query/generate.sql accepts them (TENANTS at
 # least BENCH_MIN_TENANTS, default 3).
 bench_check_dataset_knobs() {
-  [[ -x "$BIN" ]] || fail "no tenantscope binary at $BIN: run \`swift build -c release\` first or set TENANTSCOPE_BIN"
+  [[ -x "$BIN" ]] || fail "no tenantscope binary at $BIN: run \`swift build -c release --product tenantscope\` first or set TENANTSCOPE_BIN"
   BIN=$(realpath "$BIN")
   command -v psql >/dev/null || fail "psql not found (apt-get install -y postgresql-client)"
   command -v python3 >/dev/null || fail "python3 not found"

@@ -442,7 +442,7 @@ def write_markdown(path, data):
         "its statistics; under (a) it plans for an unknown tenant, so differences in plan are part of the measured cost. "
         "On a shared machine the percentages of one run move by a few points from run to run; the difference column "
         "shows what they amount to. "
-        + ("This run used a debug build; run it again with a release build (`swift build -c release`) for figures to quote. "
+        + ("This run used a debug build; run it again with a release build (`swift build -c release --product tenantscope`) for figures to quote. "
            if data['binary']['kind'] == 'debug' else ""))
     add("")
     with open(path, "w") as handle:

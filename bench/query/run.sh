@@ -35,7 +35,7 @@ BIN=${TENANTSCOPE_BIN:-.build/release/tenantscope}
 progress() { printf '[query-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 fail() { printf 'bench/query: %s\n' "$*" >&2; exit 1; }
 
-[[ -x "$BIN" ]] || fail "no tenantscope binary at $BIN: run \`swift build -c release\` first or set TENANTSCOPE_BIN"
+[[ -x "$BIN" ]] || fail "no tenantscope binary at $BIN: run \`swift build -c release --product tenantscope\` first or set TENANTSCOPE_BIN"
 BIN=$(realpath "$BIN")
 command -v psql >/dev/null || fail "psql not found (apt-get install -y postgresql-client)"
 command -v python3 >/dev/null || fail "python3 not found"

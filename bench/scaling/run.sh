@@ -32,7 +32,7 @@ export SERVED_RUNS=${SERVED_RUNS:-20} COLD_RUNS=${COLD_RUNS:-5} RLS_RUNS=${RLS_R
 progress() { printf '[scaling %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 fail() { printf 'bench/scaling: %s\n' "$*" >&2; exit 1; }
 
-[[ -x "$BIN" ]] || fail "no tenantscope binary at $BIN: run \`swift build -c release\` first or set TENANTSCOPE_BIN"
+[[ -x "$BIN" ]] || fail "no tenantscope binary at $BIN: run \`swift build -c release --product tenantscope\` first or set TENANTSCOPE_BIN"
 for size in $SIZES; do [[ "$size" =~ ^[0-9]+$ && "$size" -ge 1000 ]] || fail "SIZES must be integers >= 1000, got '$size'"; done
 command -v wrk >/dev/null || fail "wrk not found (apt-get install -y wrk)"
 
