@@ -101,7 +101,8 @@ public struct StatementStore: Sendable {
     /// actors for the roll-up service to derive (`app.learning_facts_queue`, architecture decision 18, with
     /// the earliest `stored` of each one's new statements, where derivation starts reading) and
     /// how many counted statements each actor gained on each day (`app.rollup_queue`, decisions 32 and 54),
-    /// which the service adds to the learner-day roll-ups without reading the statements again. The queue
+    /// which the service adds to the learner-day roll-ups without reading the statements again: one row for
+    /// the batch's actors and one per day for its counts, as arrays (decision 65). The queue
     /// rows commit or roll back with the statements, so nothing ingested is ever missed or counted twice.
     /// The text is ``StatementIngest/insertStatements``, which the session function runs too.
     ///
