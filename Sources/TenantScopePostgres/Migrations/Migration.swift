@@ -59,6 +59,7 @@ extension Migration {
         .semanticMonthlySums,
         .pendingRollupQueues,
         .batchQueueRows,
+        .provenanceFromTheActors,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Two builds side by side: how long the roll-up service takes to derive a burst of ingest on a fresh cluster.
+
+The first catch-up after a burst into a new cluster derives learners, courses and enrollments the same pass creates,
+while the planner's statistics still describe nearly empty tables; the second derives the same learners' next burst.
+For each build in turn, which goes first alternating from round to round: a fresh embedded cluster and tenant, STATEMENTS
+statements (bench/ingest's, batches of 500, one client) posted with the roll-up service idle, then one
+`tenantscope rollups catch-up` timed; another STATEMENTS statements of the same learners, and a second catch-up timed.
+
+    swift build -c release --product tenantscope
+    BASE_BIN=/tmp/base/.build/release/tenantscope BASE_COMMIT=<commit> bench/ingest/compare_derivation.py
+
+Knobs (environment): BASE_BIN (required), TENANTSCOPE_BIN (.build/release/tenantscope), BASE_COMMIT (a label),
+STATEMENTS per burst (20000), ROUNDS (3), RESULTS_DIR (bench/results), RESULTS_NAME (derivation-binaries). Writes
+RESULTS_NAME.{json,md}. Standard library only; run as root (the embedded cluster then runs as the postgres OS user) or
+as a user that may run PostgreSQL.
+"""
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from datetime import datetime, timezone
+
+from compare_binaries import start, tenant_with_key
+from workload import post_all, statements
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+NEW_BIN = os.environ.get("TENANTSCOPE_BIN", os.path.join(ROOT, ".build/release/tenantscope"))
+BASE_BIN = os.environ.get("BASE_BIN") or sys.exit("error: set BASE_BIN to the build to compare against (see the header)")
+BASE_COMMIT = os.environ.get("BASE_COMMIT", "base")
+COUNT = int(os.environ.get("STATEMENTS", "20000"))
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+RESULTS = os.environ.get("RESULTS_DIR", os.path.join(ROOT, "bench/results"))
+NAME = os.environ.get("RESULTS_NAME", "derivation-binaries")
+BATCH = 500
+
+
+def progress(line):
+    print("• " + line, flush=True)
+
+
+def catch_up(binary, state):
+    """Seconds one `rollups catch-up` takes (the roll-up service's pass, run by the CLI)."""
+    started = time.perf_counter()
+    subprocess.run([binary, "rollups", "catch-up", "--state-dir", state], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def measure(binary, label, seed):
+    state = tempfile.mkdtemp(prefix="tenantscope-derivation.")
+    os.chmod(state, 0o755)
+    process = None
+    try:
+        auth = tenant_with_key(binary, state)
+        process, port = start(binary, state, label)
+        url = urllib.parse.urlparse("http://127.0.0.1:%d" % port)
+        rng, now = random.Random(seed), datetime.now(timezone.utc)
+        seconds = []
+        for _ in range(2):
+            batch = statements(COUNT, rng, now)
+            post_all(url, [(auth, json.dumps(batch[i:i + BATCH]).encode()) for i in range(0, COUNT, BATCH)], 1)
+            seconds.append(catch_up(binary, state))
+        return seconds
+    finally:
+        if process is not None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        subprocess.run([binary, "db", "stop", "--state-dir", state], capture_output=True)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def main():
+    for binary in (NEW_BIN, BASE_BIN):
+        if not os.access(binary, os.X_OK):
+            sys.exit("error: %s is not an executable (build it first)" % binary)
+    runs = []
+    for round_index in range(ROUNDS):
+        order = [("new", NEW_BIN), ("base", BASE_BIN)] if round_index % 2 else [("base", BASE_BIN), ("new", NEW_BIN)]
+        for label, binary in order:
+            first, second = measure(binary, label, round_index + 1)
+            runs.append({"round": round_index + 1, "binary": label, "first_catch_up_seconds": first, "second_catch_up_seconds": second})
+            progress("round %d, %s: first catch-up %.2f s, second %.2f s" % (round_index + 1, label, first, second))
+    write(runs)
+
+
+def write(runs):
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
+    result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit, "base": BASE_COMMIT,
+              "statements_per_burst": COUNT, "rounds": ROUNDS, "cpus": os.cpu_count(), "runs": runs}
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, NAME + ".json"), "w") as out:
+        json.dump(result, out, indent=2)
+
+    def median(label, key):
+        values = [r[key] for r in runs if r["binary"] == label]
+        return statistics.median(values), min(values), max(values)
+
+    lines = [
+        "# Derivation of a burst: two builds side by side", "",
+        "Run %s: this build (commit `%s`) against `%s`, both release builds, %d rounds; which build went first alternated "
+        "from round to round. Each build in each round: a fresh embedded cluster and tenant, %d statements of "
+        "bench/ingest's workload (3,000 learners, batches of %d, one client) with the roll-up service idle, one "
+        "`rollups catch-up` timed, then %d more statements of the same learners and a second catch-up timed. Median of "
+        "the rounds, range in brackets. The client, the server and PostgreSQL share %s cores. Written by "
+        "`bench/ingest/compare_derivation.py`." % (result["date"], commit, BASE_COMMIT, ROUNDS, COUNT, BATCH, COUNT, os.cpu_count()),
+        "",
+        "| catch-up | %s, s | this build, s | ratio |" % BASE_COMMIT,
+        "|---|---:|---:|---:|",
+    ]
+    for key, name in (("first_catch_up_seconds", "first: new learners, a fresh cluster"),
+                      ("second_catch_up_seconds", "second: the same learners again")):
+        base, new = median("base", key), median("new", key)
+        lines.append("| %s | %.2f [%.2f–%.2f] | %.2f [%.2f–%.2f] | **%.2f** |" % (name, *base, *new, new[0] / base[0]))
+    with open(os.path.join(RESULTS, NAME + ".md"), "w") as out:
+        out.write("\n".join(lines) + "\n")
+    progress("Wrote %s/%s.json and %s.md" % (RESULTS, NAME, NAME))
+
+
+if __name__ == "__main__":
+    main()
