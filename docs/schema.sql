@@ -353,10 +353,18 @@ DECLARE
 BEGIN
   PERFORM app.lock_tenant_derivation();
   watermark_missing := NOT EXISTS (SELECT 1 FROM app.rollup_state);
-  -- Summed per actor and day as they are taken: after a long backlog the queue holds a row per batch.
-  WITH taken AS (DELETE FROM app.rollup_queue q RETURNING q.day, q.actor_key, q.statements)
+  -- Summed per actor and day as they are taken: after a long backlog the queue holds rows of many batches.
+  WITH taken AS (
+    DELETE FROM app.rollup_queue q RETURNING q.day, q.actor_key, q.statements, q.actor_keys, q.statement_counts
+  ), entries AS (
+    SELECT t.day, t.actor_key, t.statements FROM taken t WHERE t.actor_keys IS NULL
+    UNION ALL
+    SELECT t.day, u.actor_key, u.statements
+    FROM taken t, unnest(t.actor_keys, t.statement_counts) AS u(actor_key, statements)
+    WHERE t.actor_keys IS NOT NULL
+  )
   SELECT array_agg(ROW(g.day, g.actor_key, g.statements)::app.learner_day_delta) INTO queued
-  FROM (SELECT t.day, t.actor_key, sum(t.statements)::integer AS statements FROM taken t GROUP BY t.day, t.actor_key) g;
+  FROM (SELECT e.day, e.actor_key, sum(e.statements)::integer AS statements FROM entries e GROUP BY e.day, e.actor_key) g;
   IF full_rebuild OR watermark_missing THEN
     days := ARRAY(SELECT DISTINCT day FROM app.daily_learner_activity
                   UNION SELECT DISTINCT (s."timestamp" AT TIME ZONE 'UTC')::date FROM app.statements s);
@@ -462,17 +470,30 @@ DECLARE
   merge_look_back boolean[];
 BEGIN
   PERFORM app.lock_tenant_derivation();
-  WITH taken AS (
+  WITH chosen AS (
+    -- Every row holds at least one actor, so the first `max_rows` rows are all a chunk can take.
+    SELECT w.seq FROM (
+      SELECT o.seq, sum(coalesce(cardinality(o.actor_keys), 1)) OVER (ORDER BY o.seq) - coalesce(cardinality(o.actor_keys), 1) AS before
+      FROM (SELECT f.seq, f.actor_keys FROM app.learning_facts_queue f ORDER BY f.seq LIMIT max_rows) o
+    ) w
+    WHERE w.before < max_rows
+  ), taken AS (
     DELETE FROM app.learning_facts_queue q
-    WHERE q.seq IN (SELECT o.seq FROM app.learning_facts_queue o ORDER BY o.seq LIMIT max_rows)
-    RETURNING q.actor_key, q.full_derivation, q.stored_from
+    WHERE q.seq IN (SELECT c.seq FROM chosen c)
+    RETURNING q.actor_key, q.actor_keys, q.full_derivation, q.stored_from, q.stored_froms
+  ), entries AS (
+    SELECT t.actor_key, t.full_derivation, t.stored_from FROM taken t WHERE t.actor_keys IS NULL
+    UNION ALL
+    SELECT u.actor_key, t.full_derivation, u.stored_from
+    FROM taken t, unnest(t.actor_keys, t.stored_froms) AS u(actor_key, stored_from)
+    WHERE t.actor_keys IS NOT NULL
   ), plain AS (
     -- An actor's new statements begin at the earliest `stored` of its rows; a row that does not say
     -- adds the look-back.
-    SELECT t.actor_key, min(t.stored_from) AS since, bool_or(t.stored_from IS NULL) AS look_back
-    FROM taken t WHERE NOT t.full_derivation GROUP BY t.actor_key
+    SELECT e.actor_key, min(e.stored_from) AS since, bool_or(e.stored_from IS NULL) AS look_back
+    FROM entries e WHERE NOT e.full_derivation GROUP BY e.actor_key
   )
-  SELECT (SELECT array_agg(DISTINCT t.actor_key) FROM taken t WHERE t.full_derivation),
+  SELECT (SELECT array_agg(DISTINCT e.actor_key) FROM entries e WHERE e.full_derivation),
          (SELECT array_agg(p.actor_key ORDER BY p.actor_key) FROM plain p),
          (SELECT array_agg(p.since ORDER BY p.actor_key) FROM plain p),
          (SELECT array_agg(p.look_back ORDER BY p.actor_key) FROM plain p)
@@ -704,7 +725,8 @@ BEGIN
     FROM unnest(candidates) n
     JOIN app.learners l ON l.actor_key = n.actor_key
     JOIN app.courses c ON c.course_iri = n.course_iri
-    LEFT JOIN app.enrollments e ON e.learner_id = l.id AND e.course_id = c.id
+    -- As in record_derivation_provenance: found by learner, never by scanning a course's enrollments per row.
+    LEFT JOIN app.enrollments e ON e.learner_id = l.id AND e.course_id IS NOT DISTINCT FROM c.id
     WHERE e.learner_id IS NULL
        OR n.enrolled_at < e.enrolled_at
        OR (n.completed_at IS NOT NULL AND (e.completed_at IS NULL OR n.completed_at < e.completed_at))
@@ -827,9 +849,11 @@ CREATE FUNCTION app.pending_rollup_queues() RETURNS TABLE(tenant_id uuid, queued
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
   SELECT w.tenant_id, sum(w.actors)::bigint, sum(w.days)::bigint, min(w.oldest)
-  FROM (SELECT q.tenant_id, count(*) AS actors, 0 AS days, min(q.queued_at) AS oldest FROM app.learning_facts_queue q GROUP BY 1
+  FROM (SELECT q.tenant_id, sum(coalesce(cardinality(q.actor_keys), 1)) AS actors, 0 AS days, min(q.queued_at) AS oldest
+        FROM app.learning_facts_queue q GROUP BY 1
         UNION ALL
-        SELECT q.tenant_id, 0, count(*), min(q.queued_at) FROM app.rollup_queue q GROUP BY 1) w
+        SELECT q.tenant_id, 0, sum(coalesce(cardinality(q.actor_keys), 1)), min(q.queued_at)
+        FROM app.rollup_queue q GROUP BY 1) w
   GROUP BY w.tenant_id
 $$;
 
@@ -895,7 +919,8 @@ DECLARE
   affected text[] := ARRAY(SELECT DISTINCT a.learner_hash FROM app.daily_learner_activity a WHERE a.day = ANY (days));
 BEGIN
   DELETE FROM app.daily_learner_activity WHERE day = ANY (days);
-  WITH counted_deltas AS (DELETE FROM app.rollup_queue q WHERE q.day = ANY (days) AND q.actor_key IS NOT NULL)
+  WITH counted_deltas AS (
+    DELETE FROM app.rollup_queue q WHERE q.day = ANY (days) AND (q.actor_key IS NOT NULL OR q.actor_keys IS NOT NULL))
   INSERT INTO app.daily_learner_activity (tenant_id, day, learner_hash, statements)
     SELECT (SELECT app.current_tenant()), g.day, coalesce(l.learner_key, app.learner_key(g.actor_key)), g.n
     FROM (SELECT (s."timestamp" AT TIME ZONE 'UTC')::date AS day, s.actor_key, count(*) AS n
@@ -927,7 +952,8 @@ CREATE FUNCTION app.record_derivation_provenance(keys text[]) RETURNS void
            (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_from,
            (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_at,
            (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_from
-    FROM app.statements s WHERE s.actor_key = ANY (keys)
+    FROM unnest(keys) AS k(actor_key)
+    JOIN app.statements s ON s.actor_key = k.actor_key
     GROUP BY s.actor_key
   ) p
   WHERE l.actor_key = p.actor_key;
@@ -939,13 +965,17 @@ CREATE FUNCTION app.record_derivation_provenance(keys text[]) RETURNS void
            (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_from,
            (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_at,
            (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_from
-    FROM app.statements s
-    JOIN app.learners l ON l.actor_key = s.actor_key
+    FROM unnest(keys) AS k(actor_key)
+    JOIN app.learners l ON l.actor_key = k.actor_key
+    JOIN app.statements s ON s.actor_key = k.actor_key
     JOIN app.courses c ON c.course_iri = s.course_iri
-    WHERE s.actor_key = ANY (keys) AND NOT s.voided AND s.voids IS NULL
+    WHERE NOT s.voided AND s.voids IS NULL
     GROUP BY 1, 2
   ) p
-  WHERE e.learner_id = p.learner_id AND e.course_id = p.course_id;
+  -- The course compared so that no index can take it: an enrollment is then found by its learner (the
+  -- primary key's prefix, a learner's few courses) or by hashing, never by scanning a course's enrollments
+  -- for each learner, which stale estimates of a table this derivation just filled made the planner choose.
+  WHERE e.learner_id = p.learner_id AND e.course_id IS NOT DISTINCT FROM p.course_id;
 $$;
 
 CREATE FUNCTION app.refresh_daily_rollups_feature_usage() RETURNS void
@@ -996,7 +1026,8 @@ BEGIN
   WITH gone AS (DELETE FROM app.daily_learner_activity a WHERE a.day = ANY (days) RETURNING a.day, a.learner_hash)
   SELECT array_agg(g.day), array_agg(g.learner_hash) INTO old_days, old_hashes FROM gone g;
   FOREACH one_day IN ARRAY days LOOP
-    WITH counted_deltas AS (DELETE FROM app.rollup_queue q WHERE q.day = one_day AND q.actor_key IS NOT NULL)
+    WITH counted_deltas AS (
+      DELETE FROM app.rollup_queue q WHERE q.day = one_day AND (q.actor_key IS NOT NULL OR q.actor_keys IS NOT NULL))
     INSERT INTO app.daily_learner_activity (tenant_id, day, learner_hash, statements)
       SELECT (SELECT app.current_tenant()), one_day, coalesce(l.learner_key, app.learner_key(g.actor_key)), g.n
       FROM (SELECT s.actor_key, count(*) AS n
@@ -1715,10 +1746,13 @@ ALTER TABLE ONLY app.learners FORCE ROW LEVEL SECURITY;
 CREATE TABLE app.learning_facts_queue (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
     seq bigint NOT NULL,
-    actor_key text NOT NULL,
+    actor_key text,
     queued_at timestamp with time zone DEFAULT now() NOT NULL,
     full_derivation boolean DEFAULT false NOT NULL,
-    stored_from timestamp with time zone
+    stored_from timestamp with time zone,
+    actor_keys text[],
+    stored_froms timestamp with time zone[],
+    CONSTRAINT learning_facts_queue_one_form CHECK ((((actor_key IS NOT NULL) AND (actor_keys IS NULL) AND (stored_froms IS NULL)) OR ((actor_key IS NULL) AND (actor_keys IS NOT NULL) AND (stored_froms IS NOT NULL) AND (NOT full_derivation) AND (cardinality(actor_keys) > 0) AND (cardinality(stored_froms) = cardinality(actor_keys)) AND (array_position(actor_keys, NULL::text) IS NULL))))
 );
 
 ALTER TABLE ONLY app.learning_facts_queue FORCE ROW LEVEL SECURITY;
@@ -1764,6 +1798,9 @@ CREATE TABLE app.rollup_queue (
     queued_at timestamp with time zone DEFAULT now() NOT NULL,
     actor_key text,
     statements integer,
+    actor_keys text[],
+    statement_counts integer[],
+    CONSTRAINT rollup_queue_batch_check CHECK ((((actor_keys IS NULL) AND (statement_counts IS NULL)) OR ((actor_keys IS NOT NULL) AND (statement_counts IS NOT NULL) AND (actor_key IS NULL) AND (statements IS NULL) AND (cardinality(actor_keys) > 0) AND (cardinality(statement_counts) = cardinality(actor_keys)) AND (array_position(actor_keys, NULL::text) IS NULL) AND (array_position(statement_counts, NULL::integer) IS NULL) AND (array_position(statement_counts, 0) IS NULL)))),
     CONSTRAINT rollup_queue_delta_check CHECK ((((actor_key IS NULL) AND (statements IS NULL)) OR ((actor_key IS NOT NULL) AND (statements IS NOT NULL) AND (statements <> 0))))
 );
 
