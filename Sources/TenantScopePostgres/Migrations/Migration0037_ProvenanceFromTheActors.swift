@@ -6,9 +6,11 @@ extension Migration {
     /// `s.actor_key = ANY (keys)`. When the planner's statistics lag the tables, as they do for the enrollments
     /// and learners the same derivation has just written and on any young cluster, it read the statements course
     /// by course and tested each against the whole array (a linear search per row): in the first catch-up of 20,000
-    /// statements from 3,000 new learners this one statement took 2.3 s of 6.6 s. Joined to `unnest(keys)` instead,
-    /// the keys are a relation: the statements are found through their actor index, or at worst hashed against the
-    /// keys, and the answer is the same. Each enrollment to update is then found by its learner: the course is
+    /// statements from 3,000 new learners this one statement took 2.3 s of 6.6 s. Joining `unnest(keys)` instead was
+    /// not enough: the planner put the keys inside a nested loop over the course's statements. Now each derived
+    /// actor's statements are aggregated in a `LATERAL` subquery of the actor (an aggregate, which the planner cannot
+    /// flatten into the join and reorder), so they are always found through the actor index, one actor at a time; the
+    /// answer is the same. Each enrollment to update is then found by its learner: the course is
     /// compared with `IS NOT DISTINCT FROM` (the same for a column that is never NULL), which no index serves, so the
     /// planner cannot again pick the course index and scan a course's enrollments once per learner. The incremental
     /// merge (migration 31) looks up the enrollments its new statements would change the same way.
@@ -21,30 +23,37 @@ extension Migration {
           SET derived_through = p.derived_through, name_at = p.name_at, name_from = p.name_from,
               region_at = p.region_at, region_from = p.region_from
           FROM (
-            SELECT s.actor_key, max(s.stored) AS derived_through,
-                   (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_at,
-                   (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_from,
-                   (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_at,
-                   (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_from
+            SELECT k.actor_key, a.*
             FROM unnest(keys) AS k(actor_key)
-            JOIN app.statements s ON s.actor_key = k.actor_key
-            GROUP BY s.actor_key
+            CROSS JOIN LATERAL (
+              SELECT max(s.stored) AS derived_through,
+                     (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_at,
+                     (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_from,
+                     (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_at,
+                     (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_from
+              FROM app.statements s
+              WHERE s.actor_key = k.actor_key
+              HAVING count(*) > 0
+            ) a
           ) p
           WHERE l.actor_key = p.actor_key;
           UPDATE app.enrollments e
           SET cohort_at = p.cohort_at, cohort_from = p.cohort_from, registration_at = p.registration_at, registration_from = p.registration_from
           FROM (
-            SELECT l.id AS learner_id, c.id AS course_id,
-                   (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_at,
-                   (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_from,
-                   (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_at,
-                   (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_from
+            SELECT l.id AS learner_id, c.id AS course_id, a.cohort_at, a.cohort_from, a.registration_at, a.registration_from
             FROM unnest(keys) AS k(actor_key)
             JOIN app.learners l ON l.actor_key = k.actor_key
-            JOIN app.statements s ON s.actor_key = k.actor_key
-            JOIN app.courses c ON c.course_iri = s.course_iri
-            WHERE NOT s.voided AND s.voids IS NULL
-            GROUP BY 1, 2
+            CROSS JOIN LATERAL (
+              SELECT s.course_iri,
+                     (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_at,
+                     (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_from,
+                     (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_at,
+                     (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_from
+              FROM app.statements s
+              WHERE s.actor_key = k.actor_key AND s.course_iri IS NOT NULL AND NOT s.voided AND s.voids IS NULL
+              GROUP BY s.course_iri
+            ) a
+            JOIN app.courses c ON c.course_iri = a.course_iri
           ) p
           -- The course compared so that no index can take it: an enrollment is then found by its learner (the
           -- primary key's prefix, a learner's few courses) or by hashing, never by scanning a course's enrollments
