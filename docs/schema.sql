@@ -947,30 +947,37 @@ CREATE FUNCTION app.record_derivation_provenance(keys text[]) RETURNS void
   SET derived_through = p.derived_through, name_at = p.name_at, name_from = p.name_from,
       region_at = p.region_at, region_from = p.region_from
   FROM (
-    SELECT s.actor_key, max(s.stored) AS derived_through,
-           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_at,
-           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_from,
-           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_at,
-           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_from
+    SELECT k.actor_key, a.*
     FROM unnest(keys) AS k(actor_key)
-    JOIN app.statements s ON s.actor_key = k.actor_key
-    GROUP BY s.actor_key
+    CROSS JOIN LATERAL (
+      SELECT max(s.stored) AS derived_through,
+             (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_at,
+             (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.actor_name IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS name_from,
+             (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_at,
+             (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND NOT s.voided AND s.voids IS NULL))[1] AS region_from
+      FROM app.statements s
+      WHERE s.actor_key = k.actor_key
+      HAVING count(*) > 0
+    ) a
   ) p
   WHERE l.actor_key = p.actor_key;
   UPDATE app.enrollments e
   SET cohort_at = p.cohort_at, cohort_from = p.cohort_from, registration_at = p.registration_at, registration_from = p.registration_from
   FROM (
-    SELECT l.id AS learner_id, c.id AS course_id,
-           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_at,
-           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_from,
-           (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_at,
-           (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_from
+    SELECT l.id AS learner_id, c.id AS course_id, a.cohort_at, a.cohort_from, a.registration_at, a.registration_from
     FROM unnest(keys) AS k(actor_key)
     JOIN app.learners l ON l.actor_key = k.actor_key
-    JOIN app.statements s ON s.actor_key = k.actor_key
-    JOIN app.courses c ON c.course_iri = s.course_iri
-    WHERE NOT s.voided AND s.voids IS NULL
-    GROUP BY 1, 2
+    CROSS JOIN LATERAL (
+      SELECT s.course_iri,
+             (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_at,
+             (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.cohort IS NOT NULL))[1] AS cohort_from,
+             (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_at,
+             (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.registration IS NOT NULL))[1] AS registration_from
+      FROM app.statements s
+      WHERE s.actor_key = k.actor_key AND s.course_iri IS NOT NULL AND NOT s.voided AND s.voids IS NULL
+      GROUP BY s.course_iri
+    ) a
+    JOIN app.courses c ON c.course_iri = a.course_iri
   ) p
   -- The course compared so that no index can take it: an enrollment is then found by its learner (the
   -- primary key's prefix, a learner's few courses) or by hashing, never by scanning a course's enrollments
