@@ -28,22 +28,12 @@ import time
 import urllib.parse
 from datetime import datetime, timezone
 
-from compare_binaries import start, tenant_with_key
+# The same knobs (binaries, label, statements, rounds, results directory) and helpers as the ingest comparison.
+from compare_binaries import BASE_BIN, BASE_COMMIT, COUNT, NEW_BIN, RESULTS, ROOT, ROUNDS, progress, start, tenant_with_key
 from workload import post_all, statements
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-NEW_BIN = os.environ.get("TENANTSCOPE_BIN", os.path.join(ROOT, ".build/release/tenantscope"))
-BASE_BIN = os.environ.get("BASE_BIN") or sys.exit("error: set BASE_BIN to the build to compare against (see the header)")
-BASE_COMMIT = os.environ.get("BASE_COMMIT", "base")
-COUNT = int(os.environ.get("STATEMENTS", "20000"))
-ROUNDS = int(os.environ.get("ROUNDS", "3"))
-RESULTS = os.environ.get("RESULTS_DIR", os.path.join(ROOT, "bench/results"))
 NAME = os.environ.get("RESULTS_NAME", "derivation-binaries")
 BATCH = 500
-
-
-def progress(line):
-    print("• " + line, flush=True)
 
 
 def catch_up(binary, state):
