@@ -10,6 +10,13 @@ CREATE SCHEMA semantic;
 
 COMMENT ON SCHEMA semantic IS 'TenantScope semantic layer: one tenant''s learning data for ad-hoc SQL and AI agents';
 
+CREATE TYPE app.course_title AS (
+	course_iri text,
+	title text,
+	title_at timestamp with time zone,
+	title_from uuid
+);
+
 CREATE TYPE app.day_total_delta AS (
 	day date,
 	learners integer,
@@ -72,7 +79,8 @@ CREATE TYPE app.statement_facts AS (
 	registration uuid,
 	actor_name text,
 	learner_region text,
-	counted boolean
+	counted boolean,
+	course_title text
 );
 
 CREATE FUNCTION app.active_learner_totals(days integer, overlap interval) RETURNS TABLE(today_learners bigint, window_learners bigint)
@@ -393,6 +401,41 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION app.course_titles_from_statements(actor_keys text[]) RETURNS SETOF app.course_title
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  IF actor_keys IS NULL THEN
+    RETURN QUERY
+      SELECT c.course_iri, t.course_title, t."timestamp", t.id
+      FROM (SELECT DISTINCT s.course_iri FROM app.statements s
+            WHERE s.course_iri IS NOT NULL AND NOT s.voided AND s.voids IS NULL) c
+      LEFT JOIN (SELECT DISTINCT ON (s.course_iri) s.course_iri, s.course_title, s."timestamp", s.id
+                 FROM app.statements s
+                 WHERE s.course_iri IS NOT NULL AND s.course_title IS NOT NULL AND NOT s.voided AND s.voids IS NULL
+                 ORDER BY s.course_iri, s."timestamp", s.id) t ON t.course_iri = c.course_iri;
+  ELSE
+    RETURN QUERY
+      SELECT a.course_iri,
+             (array_agg(a.title ORDER BY a.title_at, a.title_from) FILTER (WHERE a.title IS NOT NULL))[1],
+             (array_agg(a.title_at ORDER BY a.title_at, a.title_from) FILTER (WHERE a.title IS NOT NULL))[1],
+             (array_agg(a.title_from ORDER BY a.title_at, a.title_from) FILTER (WHERE a.title IS NOT NULL))[1]
+      FROM unnest(actor_keys) AS k(actor_key)
+      CROSS JOIN LATERAL (
+        SELECT s.course_iri,
+               (array_agg(s.course_title ORDER BY s."timestamp", s.id) FILTER (WHERE s.course_title IS NOT NULL))[1] AS title,
+               (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.course_title IS NOT NULL))[1] AS title_at,
+               (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.course_title IS NOT NULL))[1] AS title_from
+        FROM app.statements s
+        WHERE s.actor_key = k.actor_key AND s.course_iri IS NOT NULL AND NOT s.voided AND s.voids IS NULL
+        GROUP BY s.course_iri
+      ) a
+      GROUP BY a.course_iri;
+  END IF;
+END
+$$;
+
 CREATE FUNCTION app.credential_state(horizon interval) RETURNS TABLE(kind text, tenant_id uuid, value text, at timestamp with time zone)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -667,6 +710,42 @@ CREATE FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_s
   WHERE c.key = presented_key AND c.revoked_at IS NULL AND c.secret_sha256 = lower(presented_secret_sha256)
 $$;
 
+CREATE FUNCTION app.merge_course_titles(candidates app.course_title[], checked text[], whole boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  INSERT INTO app.courses AS c (course_iri, title, title_at, title_from)
+    SELECT n.course_iri, n.title, n.title_at, n.title_from FROM unnest(candidates) n
+  ON CONFLICT (tenant_id, course_iri) DO UPDATE
+    SET title = EXCLUDED.title, title_at = EXCLUDED.title_at, title_from = EXCLUDED.title_from
+    WHERE whole
+       OR (EXCLUDED.title_at IS NOT NULL
+           AND (c.title IS NULL OR (c.title_at IS NOT NULL AND (EXCLUDED.title_at, EXCLUDED.title_from) < (c.title_at, c.title_from))));
+  IF whole THEN
+    RETURN;
+  END IF;
+  UPDATE app.courses c
+  SET title = t.title, title_at = t.title_at, title_from = t.title_from
+  FROM (
+    SELECT k.id, f.title, f.title_at, f.title_from
+    FROM app.courses k
+    LEFT JOIN LATERAL (
+      SELECT s.course_title AS title, s."timestamp" AS title_at, s.id AS title_from
+      FROM app.statements s
+      WHERE s.course_iri = k.course_iri AND s.course_title IS NOT NULL AND NOT s.voided AND s.voids IS NULL
+      ORDER BY s."timestamp", s.id
+      LIMIT 1
+    ) f ON true
+    WHERE k.course_iri = ANY (coalesce(checked, ARRAY(SELECT n.course_iri FROM unnest(candidates) n)))
+      AND k.title IS NOT NULL
+      AND (k.title_at IS NULL
+           OR NOT EXISTS (SELECT 1 FROM app.statements s WHERE s.id = k.title_from AND NOT s.voided AND s.voids IS NULL))
+  ) t
+  WHERE c.id = t.id;
+END
+$$;
+
 CREATE FUNCTION app.merge_new_learning_facts(keys text[], since timestamp with time zone[], look_back boolean[], overlap interval) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -675,7 +754,6 @@ DECLARE
   merged_actors text[];
   read_since timestamptz[];
   fresh app.statement_facts[];
-  affected_courses text[];
   candidates app.enrollment_merge[];
   changing app.enrollment_merge[];
   outcome_actors text[];
@@ -689,18 +767,20 @@ BEGIN
   FROM unnest(keys, since, look_back) AS k(actor_key, since, look_back) JOIN app.learners l ON l.actor_key = k.actor_key;
   fresh := ARRAY(
     SELECT ROW(s.actor_key, s.course_iri, s."timestamp", s.id, s.stored, s.completes_course, s.cohort, s.registration,
-               s.actor_name, s.learner_region, NOT s.voided AND s.voids IS NULL)::app.statement_facts
+               s.actor_name, s.learner_region, NOT s.voided AND s.voids IS NULL, s.course_title)::app.statement_facts
     FROM unnest(merged_actors, read_since) AS u(actor_key, since)
     JOIN app.statements s ON s.actor_key = u.actor_key AND s.stored >= u.since);
-  affected_courses := ARRAY(SELECT DISTINCT s.course_iri FROM unnest(fresh) s WHERE s.course_iri IS NOT NULL AND s.counted);
-  INSERT INTO app.courses (course_iri, title)
-    SELECT a.course_iri,
-           (SELECT s.course_title FROM app.statements s
-            WHERE s.course_iri = a.course_iri AND NOT s.voided AND s.voids IS NULL AND s.course_title IS NOT NULL
-            ORDER BY s."timestamp", s.id LIMIT 1)
-    FROM unnest(affected_courses) AS a(course_iri)
-  ON CONFLICT (tenant_id, course_iri) DO UPDATE SET title = EXCLUDED.title
-    WHERE app.courses.title IS DISTINCT FROM EXCLUDED.title;
+  -- Each course's earliest counted statement with a title among the new ones, merged against the one its
+  -- title came from (migration 38), instead of reading all of the course's statements again.
+  -- One sort: a course's titled statements first, earliest first; a course with none gets no title.
+  PERFORM app.merge_course_titles(ARRAY(
+    SELECT DISTINCT ON (s.course_iri)
+           ROW(s.course_iri, s.course_title,
+               CASE WHEN s.course_title IS NOT NULL THEN s."timestamp" END,
+               CASE WHEN s.course_title IS NOT NULL THEN s.id END)::app.course_title
+    FROM unnest(fresh) s
+    WHERE s.counted AND s.course_iri IS NOT NULL
+    ORDER BY s.course_iri, s.course_title IS NULL, s."timestamp", s.id), NULL, false);
 
   -- The enrollments the new statements would change (new ones, or an earliest value that moves: the
   -- upsert's WHERE below), and the actors whose outcome rows can change with them or with their
@@ -1089,14 +1169,12 @@ BEGIN
       AND NOT EXISTS (SELECT 1 FROM app.statements s
                       WHERE s.actor_key = l.actor_key AND NOT s.voided AND s.voids IS NULL);
 
-  INSERT INTO app.courses (course_iri, title)
-    SELECT a.course_iri,
-           (SELECT s.course_title FROM app.statements s
-            WHERE s.course_iri = a.course_iri AND NOT s.voided AND s.voids IS NULL AND s.course_title IS NOT NULL
-            ORDER BY s."timestamp", s.id LIMIT 1)
-    FROM unnest(affected_courses) AS a(course_iri)
-    WHERE EXISTS (SELECT 1 FROM app.statements s WHERE s.course_iri = a.course_iri AND NOT s.voided AND s.voids IS NULL)
-  ON CONFLICT (tenant_id, course_iri) DO UPDATE SET title = EXCLUDED.title;
+  -- Titles from these actors' statements, merged by the statement each came from; a course whose title came
+  -- from a statement that no longer counts is read again whole. A rebuild (NULL) read every statement, so its
+  -- titles replace the stored ones (migration 38).
+  PERFORM app.merge_course_titles(
+    ARRAY(SELECT ROW(t.*)::app.course_title FROM app.course_titles_from_statements(actor_keys) t), affected_courses,
+    actor_keys IS NULL);
   DELETE FROM app.courses c
     WHERE c.course_iri = ANY (affected_courses)
       AND NOT EXISTS (SELECT 1 FROM app.statements s WHERE s.course_iri = c.course_iri AND NOT s.voided AND s.voids IS NULL);
@@ -1542,7 +1620,10 @@ CREATE TABLE app.courses (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     course_iri text NOT NULL,
     title text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    title_at timestamp with time zone,
+    title_from uuid,
+    CONSTRAINT courses_title_provenance CHECK ((((title_at IS NULL) = (title_from IS NULL)) AND ((title_at IS NULL) OR (title IS NOT NULL))))
 );
 
 ALTER TABLE ONLY app.courses FORCE ROW LEVEL SECURITY;
@@ -2730,6 +2811,9 @@ GRANT ALL ON FUNCTION app.audit_head() TO tenantscope_app;
 REVOKE ALL ON FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) TO tenantscope_tenant;
 
+REVOKE ALL ON FUNCTION app.course_titles_from_statements(actor_keys text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.course_titles_from_statements(actor_keys text[]) TO tenantscope_tenant;
+
 REVOKE ALL ON FUNCTION app.credential_state(horizon interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.credential_state(horizon interval) TO tenantscope_app;
 
@@ -2773,6 +2857,9 @@ GRANT ALL ON FUNCTION app.lock_tenant_derivation() TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.merge_course_titles(candidates app.course_title[], checked text[], whole boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.merge_course_titles(candidates app.course_title[], checked text[], whole boolean) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.merge_new_learning_facts(keys text[], since timestamp with time zone[], look_back boolean[], overlap interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.merge_new_learning_facts(keys text[], since timestamp with time zone[], look_back boolean[], overlap interval) TO tenantscope_tenant;

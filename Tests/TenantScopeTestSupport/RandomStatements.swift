@@ -6,8 +6,12 @@ import Foundation
 enum RandomStatements {
     static let verbs = ["registered", "experienced", "attempted", "completed", "passed"].map { "http://adlnet.gov/expapi/verbs/" + $0 }
 
+    /// `titleVariants` above 1 gives a course that many titles ("Course 1", "Course 1 v1", …), so which statement a
+    /// title came from shows in the answer; with 1 (the default) every statement of a course names it alike and the
+    /// sequence is the one earlier tests were written against.
     static func make(
-        seed: UInt64, count: Int, start: Date = Date(timeIntervalSince1970: 1_780_000_000), spanDays: UInt64 = 60, host: String = "prop.example"
+        seed: UInt64, count: Int, start: Date = Date(timeIntervalSince1970: 1_780_000_000), spanDays: UInt64 = 60, host: String = "prop.example",
+        titleVariants: UInt64 = 1
     ) -> [String] {
         var rng = SeededGenerator(seed: seed)
         func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
@@ -15,7 +19,9 @@ enum RandomStatements {
         return (0..<count).map { _ in
             let actor = "mailto:learner\(rng.next() % 7)@\(host)"
             let course = "https://\(host)/course/\(rng.next() % 3)"
-            let courseActivity = #"{"id":"\#(course)","definition":{"type":"http://adlnet.gov/expapi/activities/course"\#(chance(70) ? #","name":{"en-US":"Course \#(course.suffix(1))"}"# : "")}}"#
+            let variant = titleVariants > 1 ? rng.next() % titleVariants : 0
+            let title = "Course \(course.suffix(1))" + (variant > 0 ? " v\(variant)" : "")
+            let courseActivity = #"{"id":"\#(course)","definition":{"type":"http://adlnet.gov/expapi/activities/course"\#(chance(70) ? #","name":{"en-US":"\#(title)"}"# : "")}}"#
             let object = chance(40) ? courseActivity : #"{"id":"https://\#(host)/lesson/\#(rng.next() % 5)"}"#
             var extensions: [String] = []
             if chance(20) { extensions.append(#""https://tenantscope.dev/xapi/extensions/cohort":"cohort-\#(rng.next() % 3)""#) }

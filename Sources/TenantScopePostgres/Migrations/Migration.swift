@@ -60,6 +60,7 @@ extension Migration {
         .pendingRollupQueues,
         .batchQueueRows,
         .provenanceFromTheActors,
+        .courseTitleProvenance,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
