@@ -61,6 +61,7 @@ extension Migration {
         .batchQueueRows,
         .provenanceFromTheActors,
         .courseTitleProvenance,
+        .fullDerivationByActor,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
