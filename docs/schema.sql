@@ -407,14 +407,18 @@ CREATE FUNCTION app.course_titles_from_statements(actor_keys text[]) RETURNS SET
     AS $$
 BEGIN
   IF actor_keys IS NULL THEN
+    -- Each course's first titled statement through the course index, one course at a time, as every pass read
+    -- it before: a rebuild costs what it did.
     RETURN QUERY
       SELECT c.course_iri, t.course_title, t."timestamp", t.id
       FROM (SELECT DISTINCT s.course_iri FROM app.statements s
             WHERE s.course_iri IS NOT NULL AND NOT s.voided AND s.voids IS NULL) c
-      LEFT JOIN (SELECT DISTINCT ON (s.course_iri) s.course_iri, s.course_title, s."timestamp", s.id
-                 FROM app.statements s
-                 WHERE s.course_iri IS NOT NULL AND s.course_title IS NOT NULL AND NOT s.voided AND s.voids IS NULL
-                 ORDER BY s.course_iri, s."timestamp", s.id) t ON t.course_iri = c.course_iri;
+      LEFT JOIN LATERAL (
+        SELECT s.course_title, s."timestamp", s.id FROM app.statements s
+        WHERE s.course_iri = c.course_iri AND s.course_title IS NOT NULL AND NOT s.voided AND s.voids IS NULL
+        ORDER BY s."timestamp", s.id
+        LIMIT 1
+      ) t ON true;
   ELSE
     RETURN QUERY
       SELECT a.course_iri,

@@ -117,4 +117,42 @@ import Testing
         #expect(try await count("SELECT count(*)::int FROM app.learners WHERE actor_key = 'mbox:mailto:kept@example.com'", tenant.id, handle) == 1)
         #expect(try await count("SELECT count(*)::int FROM app.learners WHERE actor_key = 'mbox:mailto:erased@example.com'", tenant.id, handle) == 0)
     }
+
+    /// A course's title is its earliest counted statement's, kept with the statement it came from (migration 38): an
+    /// earlier statement's title replaces a later one's, and voiding or erasing the statement a title came from brings
+    /// back the earliest one left.
+    @Test func aCourseTitleFollowsItsEarliestCountedStatementThroughVoidingAndErasure() async throws {
+        let handle = try TestDatabase.current
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("title")), name: "Titles", logger: TestDatabase.logger)
+        let service = RollupService(database: handle.database, logger: TestDatabase.logger)
+        func send(_ id: UUID, _ actor: String, _ title: String, _ day: String) async throws {
+            let statement = #"{"id":"\#(id.uuidString.lowercased())","actor":{"mbox":"\#(actor)"},"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},"object":{"id":"https://titles.example/course","definition":{"type":"http://adlnet.gov/expapi/activities/course","name":{"en-US":"\#(title)"}}},"timestamp":"\#(day)T00:00:00Z"}"#
+            _ = try await handle.database.statements.store(try StatementBatch.parse(Data(XAPIJSON.array([statement]).utf8), validator: Self.validator),
+                                                           in: tenant.id.testScope, logger: TestDatabase.logger)
+            try await service.catchUp(tenant.id)
+        }
+        func title() async throws -> String? {
+            try await handle.database.sessions.run(tenant.id.testScope, logger: TestDatabase.logger) { connection in
+                try await connection.query("SELECT title FROM app.courses WHERE course_iri = 'https://titles.example/course'")
+                    .collect().first?.decode(String?.self) ?? nil
+            }
+        }
+        try await send(UUID(), "mailto:kept@example.com", "Second", "2026-01-02")
+        #expect(try await title() == "Second")
+        try await send(UUID(), "mailto:erased@example.com", "First", "2026-01-01")
+        #expect(try await title() == "First", "an earlier statement's title replaces a later one's")
+        try await send(UUID(), "mailto:kept@example.com", "Third", "2026-01-03")
+        #expect(try await title() == "First", "a later statement's title does not")
+        let earliest = UUID()
+        try await send(earliest, "mailto:kept@example.com", "Zeroth", "2025-12-31")
+        #expect(try await title() == "Zeroth")
+        _ = try await handle.database.statements.store(
+            try StatementBatch.parse(Data(XAPIJSON.array([XAPIJSON.voiding(earliest)]).utf8), validator: Self.validator),
+            in: tenant.id.testScope, logger: TestDatabase.logger)
+        try await service.catchUp(tenant.id)
+        #expect(try await title() == "First", "voiding the statement a title came from brings back the earliest one left")
+        _ = try await LearnerErasure(database: handle.database).erase(actorKey: "mbox:mailto:erased@example.com", in: tenant.id.testScope,
+                                                                      logger: TestDatabase.logger)
+        #expect(try await title() == "Second", "so does erasing its learner")
+    }
 }

@@ -21,7 +21,8 @@ import Testing
                                   rollups: RollupService(database: database, logger: TestDatabase.logger), tenants: [tenant])
         let host = "erase\(seed).example"
         let start = Date().addingTimeInterval(-40 * 86_400)
-        let statements = RandomStatements.make(seed: seed, count: 400, start: start, spanDays: 41, host: host)
+        // Several titles per course: a title that came from the erased learner's statement must change as a rebuild changes it.
+        let statements = RandomStatements.make(seed: seed, count: 400, start: start, spanDays: 41, host: host, titleVariants: 3)
         for batch in stride(from: 0, to: statements.count, by: 100) {
             try await Rollups.ingest(Array(statements[batch..<min(batch + 100, statements.count)]), into: tenant.id, world: world)
         }

@@ -60,15 +60,18 @@ public struct LearnerErasure: Sendable {
             // The days to recount whole come from the rows the DELETE removed, not from an earlier read: a batch
             // of the learner's that commits in between is deleted too, and its queued deltas are then part of
             // a day that is recounted (decision 54).
-            let statements = try await connection.query("""
-                WITH gone AS (DELETE FROM app.statements WHERE actor_key = \(actorKey) RETURNING "timestamp"),
+            let (statements, courses) = try await connection.query("""
+                WITH gone AS (DELETE FROM app.statements WHERE actor_key = \(actorKey) RETURNING "timestamp", course_iri),
                 recount AS (INSERT INTO app.rollup_queue (day) SELECT DISTINCT ("timestamp" AT TIME ZONE 'UTC')::date FROM gone)
-                SELECT count(*)::int FROM gone
-                """).collect().first?.decode(Int.self) ?? 0
+                SELECT count(*)::int, coalesce(array_agg(DISTINCT course_iri) FILTER (WHERE course_iri IS NOT NULL), '{}')::text[] FROM gone
+                """).collect().first?.decode((Int, [String]).self) ?? (0, [])
             // Enrollments go with the learner row (ON DELETE CASCADE).
             let learnerRows = try await connection.query("""
                 WITH gone AS (DELETE FROM app.learners WHERE actor_key = \(actorKey) RETURNING 1) SELECT count(*)::int FROM gone
                 """).collect().first?.decode(Int.self) ?? 0
+            // A course whose title came from one of the learner's statements takes it from the earliest one left
+            // (migration 38), as a rebuild would.
+            try await connection.query("SELECT app.merge_course_titles('{}'::app.course_title[], \(courses)::text[], false)")
             let documents = try await connection.query("""
                 WITH gone AS (DELETE FROM app.xapi_documents WHERE agent_key = \(actorKey) RETURNING 1) SELECT count(*)::int FROM gone
                 """).collect().first?.decode(Int.self) ?? 0
