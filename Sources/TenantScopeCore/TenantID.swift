@@ -12,7 +12,7 @@ public struct TenantID: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 
     public init?(uuidString: String) {
-        guard let uuid = UUID(uuidString: uuidString) else { return nil }
+        guard let uuid = UUIDText.parse(uuidString) else { return nil }
         self.rawValue = uuid
     }
 

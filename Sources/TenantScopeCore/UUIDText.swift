@@ -6,8 +6,9 @@ import Foundation
 /// writes several UUIDs per statement (its id, a registration, a voided statement's id, the ids it answers with), where
 /// those two were about 3 % of the server's CPU. The grammar: hex digits of either case, dashes at offsets 8, 13, 18
 /// and 23, nothing else. Foundation's is the same but for the white space its `sscanf` skips before the first digit.
-/// The LRS reads every UUID it is sent with this one: statement ids, `statementId`, `voidedStatementId` and
-/// `registration` parameters alike.
+/// Every UUID the server is sent is read with this one: the LRS's statement ids and its `statementId`,
+/// `voidedStatementId` and `registration` parameters, the saved-view, shared-link, export and schedule ids of routes,
+/// the ids inside signed links, tenant ids, and the CLI's export ids.
 public enum UUIDText {
     /// The UUID `text` spells; nil for anything that is not exactly the 36-character form.
     public static func parse(_ text: some StringProtocol) -> UUID? {

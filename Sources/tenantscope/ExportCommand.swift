@@ -131,7 +131,7 @@ struct ExportCommand: AsyncParsableCommand {
 
         func run(on db: AdminDatabase, logger: Logger) async throws -> ExportStatus {
             let scope = try await ExportCommand.scope(tenant, in: db, logger: logger)
-            guard let job = UUID(uuidString: id) else { throw TenantScopeError.notFound("no export with that id") }
+            guard let job = UUIDText.parse(id) else { throw TenantScopeError.notFound("no export with that id") }
             return try await ExportCommand.withService(db, exports: exports, database: database, logger: logger) { service in
                 try await service.status(job, for: .commandOperator(operatorName()), in: scope, logger: logger)
             }
@@ -151,7 +151,7 @@ struct ExportCommand: AsyncParsableCommand {
 
         func run(on db: AdminDatabase, logger: Logger) async throws -> String {
             let scope = try await ExportCommand.scope(tenant, in: db, logger: logger)
-            guard let job = UUID(uuidString: id) else { throw TenantScopeError.notFound("no export with that id") }
+            guard let job = UUIDText.parse(id) else { throw TenantScopeError.notFound("no export with that id") }
             return try await ExportCommand.withService(db, exports: exports, database: database, logger: logger) { service in
                 let status = try await service.status(job, for: .commandOperator(operatorName()), in: scope, logger: logger)
                 guard let link = status.download_url else { throw TenantScopeError.notFound("the export is \(status.state), it has no file") }

@@ -63,3 +63,11 @@ import Testing
         }
     }
 }
+
+/// A tenant id read from configuration or a token takes the same grammar.
+@Suite struct TenantIDParsingTests {
+    @Test func aTenantIDIsReadOnlyFromTheUUIDForm() {
+        #expect(TenantID(uuidString: UUIDParameterTests.spaced) == nil)
+        #expect(TenantID(uuidString: "F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6")?.description == "f81d4fae-7dec-11d0-a765-00a0c91e6bf6")
+    }
+}

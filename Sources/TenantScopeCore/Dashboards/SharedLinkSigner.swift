@@ -24,7 +24,7 @@ public struct SharedLinkSigner: Sendable {
     /// digits): one link has one token, never several spellings that all verify.
     public func link(fromToken token: String, now: Date = Date()) -> UUID? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let id = UUID(uuidString: String(parts[0])), let expiry = Int(parts[1]),
+        guard parts.count == 3, let id = UUIDText.parse(parts[0]), let expiry = Int(parts[1]),
               parts[0] == id.uuidString.lowercased(), parts[1] == String(expiry),
               let given = Hex.decode(String(parts[2])), parts[2] == Hex.encode(given),
               HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key),

@@ -44,7 +44,7 @@ public struct ExportLinkSigner: Sendable {
     /// The claim of a genuine, unexpired token. Only the exact text this signer writes verifies.
     public func verify(_ token: String, now: Date) throws(Refusal) -> Claim {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 4, let job = UUID(uuidString: parts[0]), parts[0] == job.uuidString.lowercased(),
+        guard parts.count == 4, let job = UUIDText.parse(parts[0]), parts[0] == job.uuidString.lowercased(),
               let tenant = TenantID(uuidString: parts[1]), parts[1] == tenant.description,
               let expiry = Int(parts[2]), parts[2] == String(expiry),
               let given = Hex.decode(parts[3]), parts[3] == Hex.encode(given),

@@ -30,7 +30,7 @@ struct SavedViewRoutes {
         }
         forms.post("dashboards/learning/views/:id/share") { request, context in
             _ = try await admin(request, context)
-            guard let view = UUID(uuidString: try context.parameters.require("id")),
+            guard let view = UUIDText.parse(try context.parameters.require("id")),
                   let (link, token) = try await store.share(in: context.scope, view: view, lifetime: Self.linkLifetime, logger: context.logger)
             else { throw TenantScopeError.notFound("no such saved view") }
             try await audit.append(.init(principal: .tenantUser(context.user), scopeTenant: context.scope.tenant, action: "shared_link_created",
@@ -40,7 +40,7 @@ struct SavedViewRoutes {
         }
         forms.post("dashboards/links/:id/revoke") { request, context in
             _ = try await admin(request, context)
-            guard let link = UUID(uuidString: try context.parameters.require("id")),
+            guard let link = UUIDText.parse(try context.parameters.require("id")),
                   try await store.revoke(in: context.scope, link: link, logger: context.logger)
             else { throw TenantScopeError.notFound("no such active link") }
             try await audit.append(.init(principal: .tenantUser(context.user), scopeTenant: context.scope.tenant, action: "shared_link_revoked",

@@ -84,7 +84,7 @@ struct ExportRoutes {
     }
 
     static func id(_ context: some RequestContext) throws -> UUID {
-        guard let id = UUID(uuidString: try context.parameters.require("id")) else {
+        guard let id = UUIDText.parse(try context.parameters.require("id")) else {
             throw TenantScopeError.notFound("no export with that id")
         }
         return id

@@ -69,7 +69,7 @@ struct ExportScheduleRoutes {
         }
         group.delete("{id}") { _, context in
             try context.require(.admin, "export schedules are for tenant admins")
-            guard let id = UUID(uuidString: try context.parameters.require("id")),
+            guard let id = UUIDText.parse(try context.parameters.require("id")),
                   try await schedules.delete(id, in: context.scope, logger: context.logger)
             else { throw TenantScopeError.notFound("no export schedule with that id") }
             try await audit.append(.init(principal: .tenantUser(context.user), scopeTenant: context.scope.tenant, action: "export_schedule_deleted",
