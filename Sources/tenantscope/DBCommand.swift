@@ -80,6 +80,9 @@ struct DBCommand: AsyncParsableCommand {
             let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: database.resolvedStateDirectory), logger: logger)
             do {
                 let endpoint = try await embedded.start(progress: progress)
+                // The cluster is `db start`'s now, to be stopped by `db stop`: no `serve` adopts it, even one found
+                // running after its `serve` was killed.
+                await embedded.releaseServeOwnership()
                 try await Migrator(ownerEndpoint: endpoint, logger: logger).migrate(progress: progress)
                 print(endpoint.url)
                 for replica in EmbeddedReplica.replicas(of: embedded, count: replicas, logger: logger) {

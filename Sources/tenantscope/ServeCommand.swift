@@ -195,6 +195,9 @@ struct ServeCommand: AsyncParsableCommand {
         let embeddedReplicas = try replicaOptions.embeddedReplicas(of: embedded, logger: logger)
         do {
             let db = try await startUp(embedded: embedded, replicas: embeddedReplicas, logger: logger, metrics: metrics)
+            if let embedded, await embedded.claimForServe() == .adopted {
+                progress("Adopted the embedded PostgreSQL a stopped serve left running: this server stops it when it exits")
+            }
             var loadDemo: (@Sendable () async throws -> Void)?
             if demo {
                 let path = demoStatements

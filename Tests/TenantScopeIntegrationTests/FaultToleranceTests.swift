@@ -196,6 +196,46 @@ import Testing
         }
     }
 
+    /// A `serve` killed outright leaves its cluster running; the next `serve` finds the recorded owner gone, adopts the
+    /// cluster and stops it when it exits. After `db start` took the cluster over, no `serve` adopts it.
+    @Test func aServeAdoptsTheClusterAKilledServeLeftButNotOneDbStartHolds() async throws {
+        try await Self.withServe("faults-serve-orphan", ["--rollup-interval", "3600"]) { first in
+            let postmaster = try #require(ClusterProcesses.postmaster(dataDirectory: first.dataDirectory))
+            first.send(SIGKILL)
+            #expect(await first.waitForExit(within: .seconds(30)))
+            #expect(ClusterProcesses.postmaster(dataDirectory: first.dataDirectory) == postmaster, "a killed serve cannot stop its cluster")
+
+            let adopting = try await ServeProcess.start(root: first.root, logName: "serve-adopting", arguments: ["--rollup-interval", "3600"])
+            defer { if adopting.isRunning { adopting.send(SIGKILL) } }
+            #expect(adopting.log.contains("Adopted the embedded PostgreSQL"), "\(adopting.log)")
+            // Killed in turn: the record names the adopting serve now, so the next one adopts again; `db start` then takes
+            // the cluster over, and a serve after it leaves the cluster running when it exits.
+            adopting.send(SIGKILL)
+            #expect(await adopting.waitForExit(within: .seconds(30)))
+            let dbStart = try await TenantScopeBinary.run(["db", "start", "--state-dir", first.stateDirectory])
+            try #require(dbStart.status == 0, "\(dbStart.output)")
+            let third = try await ServeProcess.start(root: first.root, logName: "serve-after-db-start", arguments: ["--rollup-interval", "3600"])
+            defer { if third.isRunning { third.send(SIGKILL) } }
+            #expect(!third.log.contains("Adopted"), "\(third.log)")
+            third.send(SIGTERM)
+            #expect(await third.waitForExit(within: .seconds(30)), "\(third.log)")
+            #expect(ClusterProcesses.postmaster(dataDirectory: first.dataDirectory) == postmaster, "db start's cluster is left running")
+
+            let db = try await TenantScopeBinary.run(["db", "stop", "--state-dir", first.stateDirectory])
+            try #require(db.status == 0, "\(db.output)")
+            let fourth = try await ServeProcess.start(root: first.root, logName: "serve-fourth", arguments: ["--rollup-interval", "3600"])
+            defer { if fourth.isRunning { fourth.send(SIGKILL) } }
+            fourth.send(SIGKILL)
+            #expect(await fourth.waitForExit(within: .seconds(30)))
+            let fifth = try await ServeProcess.start(root: first.root, logName: "serve-fifth", arguments: ["--rollup-interval", "3600"])
+            defer { if fifth.isRunning { fifth.send(SIGKILL) } }
+            #expect(fifth.log.contains("Adopted the embedded PostgreSQL"), "\(fifth.log)")
+            fifth.send(SIGTERM)
+            #expect(await fifth.waitForExit(within: .seconds(30)), "\(fifth.log)")
+            #expect(ClusterProcesses.postmaster(dataDirectory: first.dataDirectory) == nil, "the adopting serve stops the orphan it adopted")
+        }
+    }
+
     @Test func sigtermMidIngestExitsCleanlyAndKeepsEveryAcknowledgedStatement() async throws {
         let arguments = ["--statement-timeout", "5", "--acquire-timeout", "2", "--rollup-interval", "0.2"]
         let bound = Self.requestBound(statementTimeout: 5, acquireTimeout: 2)

@@ -47,10 +47,14 @@ public actor EmbeddedPostgres {
     public let configuration: Configuration
     private let logger: Logger
     private var startedHere = false
+    /// Set by ``claimForServe()``: this process is a `serve`, which records itself as the owner of a cluster it starts.
+    private var recordsServeOwnership = false
+    private let ownership: ServeOwnership
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        self.ownership = ServeOwnership(stateDirectory: configuration.stateDirectory)
     }
 
     var stateFile: String { configuration.stateDirectory + "/embedded.json" }
@@ -130,6 +134,7 @@ public actor EmbeddedPostgres {
                     try saveState(state)
                 }, progress: progress)
             startedHere = true
+            if recordsServeOwnership { recordOwnership() }
             logger.info("Embedded PostgreSQL started", metadata: ["postgres.port": "\(state.port)", "postgres.data": "\(dataDirectory)"])
         }
 
@@ -146,7 +151,48 @@ public actor EmbeddedPostgres {
             throw TenantScopeError.environment("PostgreSQL did not stop (pg_ctl exit \(result.status)): \(result.output.trimmed)")
         }
         startedHere = false
+        ownership.remove()
         logger.info("Embedded PostgreSQL stopped", metadata: ["postgres.data": "\(dataDirectory)"])
+    }
+
+    /// What a `serve` holds after ``claimForServe()``.
+    public enum ServeClaim: Sendable {
+        /// It started the cluster: it stops it when it exits.
+        case started
+        /// It found the cluster left running by a `serve` that is gone, and stops it when it exits.
+        case adopted
+        /// The cluster belongs to whoever started it: a running `serve`, or `db start`.
+        case leftToItsOwner
+    }
+
+    /// Called once by `serve` after ``start(progress:)``: records this process as the owner of a cluster it started (and
+    /// of any it starts again later), or adopts a cluster whose recorded owner is gone (a `serve` killed outright), so
+    /// that this one stops it when it exits. A cluster with no record (`db start`'s) or a live owner is left alone.
+    public func claimForServe() -> ServeClaim {
+        recordsServeOwnership = true
+        if startedHere {
+            recordOwnership()
+            return .started
+        }
+        guard ownership.ownerIsGone() else { return .leftToItsOwner }
+        startedHere = true
+        recordOwnership()
+        logger.notice("Adopted the embedded PostgreSQL a stopped serve left running", metadata: ["postgres.data": "\(dataDirectory)"])
+        return .adopted
+    }
+
+    /// `db start` started or found the cluster: it is stopped by `db stop`, and no `serve` may adopt it.
+    public func releaseServeOwnership() {
+        ownership.remove()
+    }
+
+    private func recordOwnership() {
+        do {
+            guard let owner = ServeOwnership.current() else { return }
+            try ownership.write(owner)
+        } catch {
+            logger.warning("Could not record the serve owning the embedded PostgreSQL", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Stops the cluster only if this instance started it, or started it again after it stopped: CLI commands leave a
