@@ -9,8 +9,8 @@ extension Migration {
     /// growing with history). Now `app.courses` keeps which statement its title came from (`title_at`, `title_from`),
     /// as learners and enrollments keep theirs (migration 16), and a pass merges the earliest titled statement among
     /// its new ones against it. A title whose statement no longer counts (voided, erased), or whose statement is not
-    /// known (a course titled before this migration), is read again from all of the course's statements, once; a
-    /// rebuild sets every title from every statement.
+    /// known (a course titled before this migration), is read again from the course's statements, once; a rebuild
+    /// sets every title anew.
     static let courseTitleProvenance = Migration(version: 38, name: "course title provenance", statements: [
         """
         ALTER TABLE app.courses
