@@ -1170,7 +1170,7 @@ DECLARE
 BEGIN
   -- The actors' statements are found actor by actor, through the actor index, whatever the planner's estimates
   -- (a rebuild reads them all): read as `actor_key = ANY (keys)`, each of these read every statement of the
-  -- tenant, so deriving a few new learners cost the tenant's whole history (migration 39).
+  -- tenant, so deriving a few new learners cost the tenant's whole history.
   IF actor_keys IS NULL THEN
     affected_courses := ARRAY(SELECT DISTINCT s.course_iri FROM app.statements s WHERE s.course_iri IS NOT NULL);
   ELSE
@@ -1193,7 +1193,7 @@ BEGIN
 
   -- Titles from these actors' statements, merged by the statement each came from; a course whose title came
   -- from a statement that no longer counts is read again whole. A rebuild (NULL) read every statement, so its
-  -- titles replace the stored ones (migration 38).
+  -- titles replace the stored ones.
   titles := ARRAY(SELECT ROW(t.*)::app.course_title FROM app.course_titles_from_statements(actor_keys) t);
   PERFORM app.merge_course_titles(titles, affected_courses, actor_keys IS NULL);
   -- A course with a counted statement of these actors (a title candidate) still has one.

@@ -10,7 +10,9 @@ extension Migration {
     /// as learners and enrollments keep theirs (migration 16), and a pass merges the earliest titled statement among
     /// its new ones against it. A title whose statement no longer counts (voided, erased), or whose statement is not
     /// known (a course titled before this migration), is read again from the course's statements, once; a rebuild
-    /// sets every title anew.
+    /// sets every title anew. The full derivation it replaces also lists its actors' courses actor by actor, and no
+    /// longer probes a course its actors still name for whether it has statements left (architecture decision 67,
+    /// with migration 39's reads of learners and enrollments).
     static let courseTitleProvenance = Migration(version: 38, name: "course title provenance", statements: [
         """
         ALTER TABLE app.courses
@@ -109,7 +111,8 @@ extension Migration {
         "REVOKE ALL ON FUNCTION app.merge_course_titles(app.course_title[], text[], boolean) FROM PUBLIC",
         "GRANT EXECUTE ON FUNCTION app.merge_course_titles(app.course_title[], text[], boolean) TO tenantscope_tenant",
 
-        // Migration 13's full derivation, with the course titles merged.
+        // Migration 13's full derivation, with the course titles merged, and its actors' statements found actor by actor
+        // (migration 39 reads the learners and enrollments the same way).
         """
         CREATE OR REPLACE FUNCTION app.refresh_learning_facts(actor_keys text[]) RETURNS void
         LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp
@@ -117,14 +120,24 @@ extension Migration {
         DECLARE
           -- NULL means every actor: those with statements and those with a learner row left behind.
           keys text[] := coalesce(actor_keys, ARRAY(SELECT s.actor_key FROM app.statements s UNION SELECT l.actor_key FROM app.learners l));
-          affected_courses text[] := ARRAY(
-            SELECT DISTINCT s.course_iri FROM app.statements s WHERE s.course_iri IS NOT NULL AND s.actor_key = ANY (keys));
+          affected_courses text[];
+          titles app.course_title[];
         BEGIN
-          IF actor_keys IS NOT NULL THEN
+          -- The actors' statements are found actor by actor, through the actor index, whatever the planner's estimates
+          -- (a rebuild reads them all): read as `actor_key = ANY (keys)`, each of these read every statement of the
+          -- tenant, so deriving a few new learners cost the tenant's whole history.
+          IF actor_keys IS NULL THEN
+            affected_courses := ARRAY(SELECT DISTINCT s.course_iri FROM app.statements s WHERE s.course_iri IS NOT NULL);
+          ELSE
+            affected_courses := ARRAY(
+              SELECT DISTINCT a.course_iri
+              FROM unnest(actor_keys) AS k(actor_key)
+              CROSS JOIN LATERAL (SELECT DISTINCT s.course_iri FROM app.statements s
+                                  WHERE s.actor_key = k.actor_key AND s.course_iri IS NOT NULL) a);
             PERFORM app.apply_enrollment_outcomes(keys, -1);
           END IF;
           INSERT INTO app.learners (actor_key, display_name, region, first_seen, last_seen)
-            SELECT f.actor_key, f.display_name, f.region, f.first_seen, f.last_seen FROM app.learners_from_statements(keys) f
+            SELECT f.actor_key, f.display_name, f.region, f.first_seen, f.last_seen FROM app.learners_from_statements(actor_keys) f
           ON CONFLICT (tenant_id, actor_key) DO UPDATE
             SET display_name = EXCLUDED.display_name, region = EXCLUDED.region,
                 first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen;
@@ -135,19 +148,20 @@ extension Migration {
 
           -- Titles from these actors' statements, merged by the statement each came from; a course whose title came
           -- from a statement that no longer counts is read again whole. A rebuild (NULL) read every statement, so its
-          -- titles replace the stored ones (migration 38).
-          PERFORM app.merge_course_titles(
-            ARRAY(SELECT ROW(t.*)::app.course_title FROM app.course_titles_from_statements(actor_keys) t), affected_courses,
-            actor_keys IS NULL);
+          -- titles replace the stored ones.
+          titles := ARRAY(SELECT ROW(t.*)::app.course_title FROM app.course_titles_from_statements(actor_keys) t);
+          PERFORM app.merge_course_titles(titles, affected_courses, actor_keys IS NULL);
+          -- A course with a counted statement of these actors (a title candidate) still has one.
           DELETE FROM app.courses c
             WHERE c.course_iri = ANY (affected_courses)
+              AND NOT c.course_iri = ANY (ARRAY(SELECT t.course_iri FROM unnest(titles) t))
               AND NOT EXISTS (SELECT 1 FROM app.statements s WHERE s.course_iri = c.course_iri AND NOT s.voided AND s.voids IS NULL);
 
           DELETE FROM app.enrollments e USING app.learners l
             WHERE e.learner_id = l.id AND l.actor_key = ANY (keys);
           INSERT INTO app.enrollments (learner_id, course_id, enrolled_at, completed_at, cohort, registration)
             SELECT l.id, c.id, f.enrolled_at, f.completed_at, f.cohort, f.registration
-            FROM app.enrollments_from_statements(keys) f
+            FROM app.enrollments_from_statements(actor_keys) f
             JOIN app.learners l ON l.actor_key = f.actor_key
             JOIN app.courses c ON c.course_iri = f.course_iri;
           IF actor_keys IS NOT NULL THEN

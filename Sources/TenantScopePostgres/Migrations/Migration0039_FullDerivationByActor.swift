@@ -8,13 +8,13 @@ extension Migration {
     /// statements of 1,473 new learners in a tenant of 100,000 cost 340 ms in those three reads, growing with the
     /// tenant's history. They now aggregate each actor in a `LATERAL` subquery, as migration 37 reads provenance,
     /// which the planner cannot flatten: always through the actor index. A rebuild (NULL) still reads every statement
-    /// once, without the keys.
+    /// once, without the keys. (The course list is `app.refresh_learning_facts`'s, which migration 38 replaced with
+    /// this reading already, so that function is replaced once.)
     ///
     /// Migration 37's enrollment provenance, joined in one statement with the enrollments to update, ran its per-actor
     /// aggregate once per enrollment of the actor instead of once per actor (13,502 times for 2,529 actors in a first
     /// catch-up, 0.96 s of the chunk's 2.3 s): the aggregates are now a materialized common table expression,
-    /// computed before the enrollments are joined. And a course named by a counted statement of the derived actors
-    /// is no longer probed for whether it still has one. The answers are the same.
+    /// computed before the enrollments are joined. The answers are the same.
     static let fullDerivationByActor = Migration(version: 39, name: "full derivation by actor", statements: [
         """
         CREATE OR REPLACE FUNCTION app.record_derivation_provenance(keys text[]) RETURNS void
@@ -122,65 +122,6 @@ extension Migration {
                 WHERE s.actor_key = k.actor_key AND NOT s.voided AND s.voids IS NULL AND s.course_iri IS NOT NULL
                 GROUP BY s.course_iri
               ) a;
-          END IF;
-        END
-        $$
-        """,
-
-        // Migration 38's full derivation, with its reads by actor.
-        """
-        CREATE OR REPLACE FUNCTION app.refresh_learning_facts(actor_keys text[]) RETURNS void
-        LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp
-        AS $$
-        DECLARE
-          -- NULL means every actor: those with statements and those with a learner row left behind.
-          keys text[] := coalesce(actor_keys, ARRAY(SELECT s.actor_key FROM app.statements s UNION SELECT l.actor_key FROM app.learners l));
-          affected_courses text[];
-          titles app.course_title[];
-        BEGIN
-          -- The actors' statements are found actor by actor, through the actor index, whatever the planner's estimates
-          -- (a rebuild reads them all): read as `actor_key = ANY (keys)`, each of these read every statement of the
-          -- tenant, so deriving a few new learners cost the tenant's whole history (migration 39).
-          IF actor_keys IS NULL THEN
-            affected_courses := ARRAY(SELECT DISTINCT s.course_iri FROM app.statements s WHERE s.course_iri IS NOT NULL);
-          ELSE
-            affected_courses := ARRAY(
-              SELECT DISTINCT a.course_iri
-              FROM unnest(actor_keys) AS k(actor_key)
-              CROSS JOIN LATERAL (SELECT DISTINCT s.course_iri FROM app.statements s
-                                  WHERE s.actor_key = k.actor_key AND s.course_iri IS NOT NULL) a);
-            PERFORM app.apply_enrollment_outcomes(keys, -1);
-          END IF;
-          INSERT INTO app.learners (actor_key, display_name, region, first_seen, last_seen)
-            SELECT f.actor_key, f.display_name, f.region, f.first_seen, f.last_seen FROM app.learners_from_statements(actor_keys) f
-          ON CONFLICT (tenant_id, actor_key) DO UPDATE
-            SET display_name = EXCLUDED.display_name, region = EXCLUDED.region,
-                first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen;
-          DELETE FROM app.learners l
-            WHERE l.actor_key = ANY (keys)
-              AND NOT EXISTS (SELECT 1 FROM app.statements s
-                              WHERE s.actor_key = l.actor_key AND NOT s.voided AND s.voids IS NULL);
-
-          -- Titles from these actors' statements, merged by the statement each came from; a course whose title came
-          -- from a statement that no longer counts is read again whole. A rebuild (NULL) read every statement, so its
-          -- titles replace the stored ones (migration 38).
-          titles := ARRAY(SELECT ROW(t.*)::app.course_title FROM app.course_titles_from_statements(actor_keys) t);
-          PERFORM app.merge_course_titles(titles, affected_courses, actor_keys IS NULL);
-          -- A course with a counted statement of these actors (a title candidate) still has one.
-          DELETE FROM app.courses c
-            WHERE c.course_iri = ANY (affected_courses)
-              AND NOT c.course_iri = ANY (ARRAY(SELECT t.course_iri FROM unnest(titles) t))
-              AND NOT EXISTS (SELECT 1 FROM app.statements s WHERE s.course_iri = c.course_iri AND NOT s.voided AND s.voids IS NULL);
-
-          DELETE FROM app.enrollments e USING app.learners l
-            WHERE e.learner_id = l.id AND l.actor_key = ANY (keys);
-          INSERT INTO app.enrollments (learner_id, course_id, enrolled_at, completed_at, cohort, registration)
-            SELECT l.id, c.id, f.enrolled_at, f.completed_at, f.cohort, f.registration
-            FROM app.enrollments_from_statements(actor_keys) f
-            JOIN app.learners l ON l.actor_key = f.actor_key
-            JOIN app.courses c ON c.course_iri = f.course_iri;
-          IF actor_keys IS NOT NULL THEN
-            PERFORM app.apply_enrollment_outcomes(keys, 1);
           END IF;
         END
         $$
