@@ -348,6 +348,39 @@ CREATE FUNCTION app.audit_head() RETURNS TABLE(seq bigint, hash text)
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$ SELECT a.seq, a.hash FROM app.audit_log a ORDER BY a.seq DESC LIMIT 1 $$;
 
+CREATE FUNCTION app.catch_up_queued(max_rows integer, overlap interval, first_chunk boolean, last_chunk boolean, OUT derived integer, OUT days integer, OUT rollup_error text) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+DECLARE
+  queued integer;
+BEGIN
+  -- Everything this commits can be derived again from durable rows: the facts and roll-ups it writes and the
+  -- queue rows it deletes commit together, so a commit a crash loses leaves the queue rows for the next pass
+  -- (RollupService.catchUp). Transaction-local, so it ends with the pass's transaction. A `SET` command: the
+  -- tenant role may not call set_config.
+  SET LOCAL synchronous_commit TO off;
+  IF first_chunk THEN
+    -- Voiding that raced its target (migration 33): first, so this pass counts and derives it.
+    PERFORM app.void_missed_targets(overlap);
+  END IF;
+  -- Actors, not rows: a batch queues its actors in one row (migration 36).
+  SELECT coalesce(sum(coalesce(cardinality(q.actor_keys), 1)), 0)::integer INTO queued
+  FROM (SELECT f.actor_keys FROM app.learning_facts_queue f LIMIT max_rows + 1) q;
+  derived := app.derive_queued_learning_facts(max_rows);
+  IF queued > max_rows AND NOT last_chunk THEN
+    RETURN;
+  END IF;
+  BEGIN
+    days := app.catch_up_rollups(overlap, false);
+  EXCEPTION WHEN OTHERS OR query_canceled THEN
+    -- Rolled back to the block's start: the chunk derived above still commits; the next pass tries again.
+    rollup_error := SQLSTATE || ': ' || SQLERRM;
+  END;
+END
+$$;
+
 CREATE FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -569,14 +602,17 @@ END
 $$;
 
 CREATE FUNCTION app.enrollment_outcomes_of(keys text[]) RETURNS TABLE(day date, course_id uuid, cohort text, region text, days_to_complete integer, enrollments integer)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+BEGIN
+  RETURN QUERY
   SELECT (e.enrolled_at AT TIME ZONE 'UTC')::date, e.course_id, e.cohort, l.region,
          floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400)::int, count(*)::int
   FROM app.learners l JOIN app.enrollments e ON e.learner_id = l.id
   WHERE l.actor_key = ANY (keys)
-  GROUP BY 1, 2, 3, 4, 5
+  GROUP BY 1, 2, 3, 4, 5;
+END
 $$;
 
 CREATE FUNCTION app.enrollments_from_statements(actor_keys text[]) RETURNS TABLE(actor_key text, course_iri text, enrolled_at timestamp with time zone, completed_at timestamp with time zone, cohort text, registration uuid)
@@ -1377,19 +1413,27 @@ CREATE FUNCTION app.touch_rollup_watermark() RETURNS void
     AS $$ UPDATE app.rollup_state SET refreshed_at = clock_timestamp() $$;
 
 CREATE FUNCTION app.void_missed_targets(overlap interval) RETURNS integer
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-  SELECT app.void_statements(ARRAY(
+BEGIN
+  RETURN app.void_statements(ARRAY(
     SELECT v.voids FROM app.statements v
     WHERE v.voids IS NOT NULL
-      AND v.stored > coalesce((SELECT r.stored_through FROM app.rollup_state r) - overlap, '-infinity')))
+      AND v.stored > coalesce((SELECT r.stored_through FROM app.rollup_state r) - overlap, '-infinity')));
+END
 $$;
 
 CREATE FUNCTION app.void_statements(targets uuid[]) RETURNS integer
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+  voided_count integer;
+BEGIN
+  IF coalesce(cardinality(targets), 0) = 0 THEN
+    RETURN 0;
+  END IF;
   WITH voided AS (
     UPDATE app.statements SET voided = true
     WHERE id = ANY (targets) AND voids IS NULL AND NOT voided
@@ -1400,7 +1444,9 @@ CREATE FUNCTION app.void_statements(targets uuid[]) RETURNS integer
   ), queued_actors AS (
     INSERT INTO app.learning_facts_queue (actor_key, full_derivation) SELECT DISTINCT actor_key, true FROM voided
   )
-  SELECT count(*)::integer FROM voided
+  SELECT count(*)::integer INTO voided_count FROM voided;
+  RETURN voided_count;
+END
 $$;
 
 CREATE FUNCTION app.xapi_document_delete(kind text, activity_id text, agent_key text, registration text, document_id text, if_match text[], if_none_match text[]) RETURNS text
@@ -2830,6 +2876,9 @@ GRANT ALL ON FUNCTION app.apply_learner_day_deltas(deltas app.learner_day_delta[
 
 REVOKE ALL ON FUNCTION app.audit_head() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.audit_head() TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.catch_up_queued(max_rows integer, overlap interval, first_chunk boolean, last_chunk boolean, OUT derived integer, OUT days integer, OUT rollup_error text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.catch_up_queued(max_rows integer, overlap interval, first_chunk boolean, last_chunk boolean, OUT derived integer, OUT days integer, OUT rollup_error text) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) TO tenantscope_tenant;

@@ -124,8 +124,9 @@ public struct RollupService: Service {
         return outcomes
     }
 
-    /// The statement timeout of one incremental pass's transactions.
-    static let passTimeout: Duration = .seconds(120)
+    /// The statement timeout of one chunk of an incremental pass: its derivation and its roll-ups, one call (migration 40),
+    /// each of which had two minutes as statements of their own.
+    static let passTimeout: Duration = .seconds(240)
 
     /// Queued actors one derivation transaction takes (plus at most one batch's more, migration 36): bounds the
     /// transaction after a large backlog.
@@ -158,54 +159,26 @@ public struct RollupService: Service {
         // Each transaction derives one chunk of the queue. The one that takes what is left (in a usual pass
         // the first and only one), or the last a pass allows, also catches the roll-ups up, so a tenant costs
         // one transaction per pass and a tenant whose queue keeps growing still gets its roll-ups and lets
-        // the pass go on to the others. A pass is small (new rows) and its statements are bounded at two
-        // minutes, so a pass stuck on a lock or a dead connection ends and the next one retries. Rows queued
-        // while the pass runs wait for the next one.
+        // the pass go on to the others. A chunk is one call of `app.catch_up_queued` (migration 40): the missed voids
+        // on the first, the derivation, then the roll-ups in a block of their own, so that if they fail (a timeout after
+        // a long outage) the derived chunk still commits and the next pass tries the roll-ups again. A pass is small
+        // (new rows) and a chunk is bounded at four minutes, so a pass stuck on a lock or a dead connection ends and the
+        // next one retries. Rows queued while the pass runs wait for the next one. The call commits without waiting for
+        // the WAL flush (decision 54): what it writes can be derived again from the queue rows a lost commit leaves.
         var derivedActors = 0
         for chunk in 1...Self.derivationChunksPerPass {
-            let (derived, rollups) = try await database.sessions.run(scope, access: .readWrite, statementTimeout: Self.passTimeout,
-                                                                     logger: logger) { connection -> (Int, Result<Int, any Error>?) in
-                try await Self.commitWithoutWaitingForTheFlush(connection)
-                if chunk == 1 {
-                    // Voiding that raced its target (migration 33): first, so this pass counts and derives it.
-                    try await connection.query("SELECT app.void_missed_targets(\(Self.overlap)::interval)")
-                }
-                // Actors, not rows: a batch queues its actors in one row (migration 36).
-                let queued = try await connection.query("""
-                    SELECT coalesce(sum(coalesce(cardinality(q.actor_keys), 1)), 0)::int
-                    FROM (SELECT f.actor_keys FROM app.learning_facts_queue f LIMIT \(Self.derivationChunk + 1)) q
-                    """).collect().first?.decode(Int.self) ?? 0
-                let derived = try await connection.query("SELECT app.derive_queued_learning_facts(\(Self.derivationChunk)::integer)")
-                    .collect().first?.decode(Int.self) ?? 0
-                guard queued <= Self.derivationChunk || chunk == Self.derivationChunksPerPass else { return (derived, nil) }
-                // Derivation keeps the enrollment outcomes current itself (a delta per actor); this adds the
-                // queued learner-day counts. In a savepoint: if it fails (a timeout after a long outage), the
-                // chunk derived above still commits, and the next pass tries the roll-ups again.
-                try await connection.query("SAVEPOINT roll_ups")
-                do {
-                    let days = try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, false)")
-                        .collect().first?.decode(Int.self) ?? -1
-                    return (derived, .success(days))
-                } catch {
-                    try await connection.query("ROLLBACK TO SAVEPOINT roll_ups")
-                    return (derived, .failure(error))
-                }
+            let (derived, days, rollupError) = try await database.sessions.run(scope, access: .readWrite, statementTimeout: Self.passTimeout,
+                                                                               logger: logger) { connection in
+                try await connection.query("""
+                    SELECT derived, days, rollup_error
+                    FROM app.catch_up_queued(\(Self.derivationChunk)::integer, \(Self.overlap)::interval, \(chunk == 1),
+                                             \(chunk == Self.derivationChunksPerPass))
+                    """).collect().first!.decode((Int, Int?, String?).self)
             }
             derivedActors += derived
-            if let rollups { return (derivedActors, try rollups.get()) }
+            if let rollupError { throw RollupCatchUpFailed(reason: rollupError) }
+            if let days { return (derivedActors, days) }
         }
         preconditionFailure("the last chunk of a pass always catches the roll-ups up")
-    }
-
-    /// A catch-up writes only what can be derived again from durable rows: the facts and roll-ups it writes
-    /// and the queue rows it deletes commit together. If a crash loses its commit (PostgreSQL's
-    /// `synchronous_commit = off` may lose the last few hundred milliseconds of such commits, never part of
-    /// one, and never one without every later commit too), the queue rows are back and the next pass does
-    /// the work again. Not waiting for the WAL flush saved about a tenth of a pass after a 1 % increment
-    /// (`bench/rollups`, architecture decision 54). Only the incremental pass uses this: a full rebuild repairs
-    /// what no queue describes, and learner erasure, which runs a catch-up inside its own transaction, must be
-    /// durable when it is acknowledged.
-    static func commitWithoutWaitingForTheFlush(_ connection: ScopedConnection) async throws {
-        try await connection.query("SET LOCAL synchronous_commit TO off")
     }
 }

@@ -62,6 +62,39 @@ import Testing
         #expect(again.derivedActors == 0 && again.days == -1)
     }
 
+    /// A chunk of a pass is one call (migration 40) in which the roll-ups run in a block of their own: when they fail,
+    /// the actors derived before them still commit, the pass reports the failure, and the next pass catches the
+    /// roll-ups up from the queue rows the failure left. The failure is a check constraint that refuses this tenant's
+    /// watermark, the roll-ups' last write (the tests' other tenants are untouched). Fails when the call rolls back
+    /// whole (no learner derived) or swallows the failure (no error, or the queue rows gone).
+    @Test func aFailedRollupCatchUpKeepsTheDerivedChunkAndIsRetried() async throws {
+        let handle = try TestDatabase.current
+        let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("stuck")), name: "Stuck", logger: TestDatabase.logger)
+        try await store(XAPIJSON.statement(actor: "mailto:first@example.com"), tenant.id, handle)
+        let constraint = "rollup_state_refuses_\("\(tenant.id)".prefix(8))"
+        try await asOwner(handle, "ALTER TABLE app.rollup_state ADD CONSTRAINT \(constraint) CHECK (tenant_id <> '\(tenant.id)') NOT VALID")
+        await #expect(throws: RollupCatchUpFailed.self) { try await rollups.catchUp(tenant.id) }
+        try await asOwner(handle, "ALTER TABLE app.rollup_state DROP CONSTRAINT \(constraint)")
+
+        #expect(try await count("SELECT count(*)::int FROM app.learners", tenant.id, handle) == 1, "the derived chunk committed")
+        #expect(try await count("SELECT count(*)::int FROM app.learning_facts_queue", tenant.id, handle) == 0)
+        #expect(try await count("SELECT count(*)::int FROM app.daily_learner_activity", tenant.id, handle) == 0)
+        #expect(try await count("SELECT count(*)::int FROM app.rollup_queue", tenant.id, handle) == 1, "the roll-ups' queue rows wait")
+        #expect(try await refreshedAt(tenant.id, handle) == nil)
+
+        let retried = try await rollups.catchUp(tenant.id)
+        #expect(retried.derivedActors == 0 && retried.days == 1)
+        #expect(try await count("SELECT count(*)::int FROM app.daily_learner_activity", tenant.id, handle) == 1)
+        #expect(try await count("SELECT count(*)::int FROM app.rollup_queue", tenant.id, handle) == 0)
+    }
+
+    func asOwner(_ handle: TestDatabase, _ sql: String) async throws {
+        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+            _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestDatabase.logger).collect()
+        }
+    }
+
     /// The service's look at the queues counts actors to derive and per-day counts apart (migration 35): two
     /// actors' batch over three days is two actors and six per-actor days, however the queue tables hold them
     /// (one row for the batch's actors and one per day since migration 36; voiding's rows are single).

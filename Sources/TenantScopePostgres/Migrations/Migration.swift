@@ -62,6 +62,7 @@ extension Migration {
         .provenanceFromTheActors,
         .courseTitleProvenance,
         .fullDerivationByActor,
+        .tenantPassInOneCall,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
