@@ -169,11 +169,14 @@ public struct RollupService: Service {
         for chunk in 1...Self.derivationChunksPerPass {
             let (derived, days, rollupError) = try await database.sessions.run(scope, access: .readWrite, statementTimeout: Self.passTimeout,
                                                                                logger: logger) { connection in
-                try await connection.query("""
+                let rows = try await connection.query("""
                     SELECT derived, days, rollup_error
                     FROM app.catch_up_queued(\(Self.derivationChunk)::integer, \(Self.overlap)::interval, \(chunk == 1),
                                              \(chunk == Self.derivationChunksPerPass))
-                    """).collect().first!.decode((Int, Int?, String?).self)
+                    """).collect()
+                // A function with OUT parameters returns one row; none would be a schema that is not ours.
+                guard let row = rows.first else { throw RollupCatchUpFailed(reason: "app.catch_up_queued returned no row") }
+                return try row.decode((Int, Int?, String?).self)
             }
             derivedActors += derived
             if let rollupError { throw RollupCatchUpFailed(reason: rollupError) }
