@@ -1,5 +1,5 @@
 extension Migration {
-    /// A roll-up pass gives a tenant one call instead of seven statements, planned once per session (issue 16,
+    /// A roll-up pass gives a tenant one call instead of six statements, planned once per session (issue 16,
     /// architecture decision 69).
     ///
     /// After a 1 % increment over 1,000 tenants the pass cost about 16 ms per tenant with queued work, whatever the
@@ -15,9 +15,9 @@ extension Migration {
     ///   a hundred rows. For a pass's few rows the generic plans are the same index lookups without the planning: the
     ///   increment's pass took 0.72 of its time with them. `app.catch_up_queued` sets `plan_cache_mode` to
     ///   `force_generic_plan` for everything it calls; a rebuild and the erasure's catch-up keep the planner's choice.
-    /// - The service sent seven statements per tenant besides its transaction's own (`synchronous_commit`, the missed
-    ///   voids, the queue count, the derivation, a savepoint, the roll-ups, the release): `app.catch_up_queued` does
-    ///   them in one call. The roll-ups run in a block with an exception handler, the savepoint's job: if they fail,
+    /// - The service sent six statements per tenant besides its transaction's own (`synchronous_commit`, the missed
+    ///   voids, the queue count, the derivation, a savepoint, the roll-ups): `app.catch_up_queued` does them in one
+    ///   call. The roll-ups run in a block with an exception handler, the savepoint's job: if they fail,
     ///   the derived chunk still commits and the call returns the error for the service to log and count.
     static let tenantPassInOneCall = Migration(version: 40, name: "tenant pass in one call", statements: [
         // Migration 33's voiding, planned once per session; no targets, no statement.
