@@ -86,7 +86,7 @@ CREATE TYPE app.statement_facts AS (
 CREATE FUNCTION app.active_learner_totals(days integer, overlap interval) RETURNS TABLE(today_learners bigint, window_learners bigint)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_custom_plan'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
   first_day date := current_date - (days - 1);
@@ -129,7 +129,7 @@ $$;
 CREATE FUNCTION app.active_learners_today(wanted_region text, overlap interval) RETURNS SETOF text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_custom_plan'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
   outside record;
@@ -1380,7 +1380,7 @@ CREATE FUNCTION app.tenant_login_password() RETURNS text
 CREATE FUNCTION app.todays_learners_outside_rollups(overlap interval, OUT revoided text[], OUT recent text[]) RETURNS record
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_custom_plan'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
   since timestamptz := coalesce((SELECT r.stored_through FROM app.rollup_state r) - overlap, '-infinity');
@@ -1391,13 +1391,15 @@ BEGIN
   -- Learners with a statement voided since the watermark: their roll-up rows may count it.
   revoided := ARRAY(SELECT app.learner_key(r.actor_key) FROM unnest(revoided_actors) r(actor_key));
   -- Learners with a counted statement today that the roll-ups may not hold yet, and the revoided ones
-  -- that still have one: today is read from their raw statements.
+  -- that still have one: today is read from their raw statements. Today is compared as UTC wall-clock
+  -- time, which no index holds, so the plan kept for every call reads the few rows stored after the
+  -- watermark through the (tenant_id, stored) index, not the whole day through the timestamp index.
   recent := ARRAY(
     SELECT app.learner_key(r.actor_key) FROM (
       SELECT DISTINCT s.actor_key FROM app.statements s
       WHERE (s.stored > since OR s.actor_key = ANY (revoided_actors))
-        AND s."timestamp" >= current_date::timestamp AT TIME ZONE 'UTC'
-        AND s."timestamp" < (current_date + 1)::timestamp AT TIME ZONE 'UTC'
+        AND s."timestamp" AT TIME ZONE 'UTC' >= current_date::timestamp
+        AND s."timestamp" AT TIME ZONE 'UTC' < (current_date + 1)::timestamp
         AND NOT s.voided AND s.voids IS NULL) r);
 END
 $$;

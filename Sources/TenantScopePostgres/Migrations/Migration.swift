@@ -63,6 +63,7 @@ extension Migration {
         .courseTitleProvenance,
         .fullDerivationByActor,
         .tenantPassInOneCall,
+        .genericPlansForServedReports,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
