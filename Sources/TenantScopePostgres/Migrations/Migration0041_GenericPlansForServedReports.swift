@@ -30,18 +30,22 @@ extension Migration {
                                           WHERE v.stored > since AND v.voids IS NOT NULL);
         BEGIN
           -- Learners with a statement voided since the watermark: their roll-up rows may count it.
-          revoided := ARRAY(SELECT app.learner_key(r.actor_key) FROM unnest(revoided_actors) r(actor_key));
+          -- A derived learner's key is read from its row (the learners' trigger set it with app.learner_key);
+          -- the HMAC is computed only for an actor not derived yet.
+          revoided := ARRAY(SELECT coalesce(l.learner_key, app.learner_key(r.actor_key))
+                            FROM unnest(revoided_actors) r(actor_key) LEFT JOIN app.learners l ON l.actor_key = r.actor_key);
           -- Learners with a counted statement today that the roll-ups may not hold yet, and the revoided ones
           -- that still have one: today is read from their raw statements. Today is compared as UTC wall-clock
           -- time, which no index holds, so the plan kept for every call reads the few rows stored after the
           -- watermark through the (tenant_id, stored) index, not the whole day through the timestamp index.
           recent := ARRAY(
-            SELECT app.learner_key(r.actor_key) FROM (
+            SELECT coalesce(l.learner_key, app.learner_key(r.actor_key)) FROM (
               SELECT DISTINCT s.actor_key FROM app.statements s
               WHERE (s.stored > since OR s.actor_key = ANY (revoided_actors))
                 AND s."timestamp" AT TIME ZONE 'UTC' >= current_date::timestamp
                 AND s."timestamp" AT TIME ZONE 'UTC' < (current_date + 1)::timestamp
-                AND NOT s.voided AND s.voids IS NULL) r);
+                AND NOT s.voided AND s.voids IS NULL) r
+              LEFT JOIN app.learners l ON l.actor_key = r.actor_key);
         END
         $$
         """,
