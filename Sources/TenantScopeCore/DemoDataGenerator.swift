@@ -39,9 +39,9 @@ public struct DemoDataGenerator: Sendable {
 
     /// Splits the shared real statements over the profiles by actor, so each real learner belongs to one tenant.
     public static func assignRealStatements(
-        _ statements: [[String: JSONValue]], to profiles: [DemoTenantProfile]
-    ) -> [String: [[String: JSONValue]]] {
-        var result: [String: [[String: JSONValue]]] = [:]
+        _ statements: [JSONObject], to profiles: [DemoTenantProfile]
+    ) -> [String: [JSONObject]] {
+        var result: [String: [JSONObject]] = [:]
         for statement in statements {
             guard let actor = statement["actor"]?.objectValue, let key = StatementFacts.actorKey(actor) else { continue }
             var rng = SeededGenerator(name: "assign/" + key)
@@ -51,13 +51,13 @@ public struct DemoDataGenerator: Sendable {
         return result
     }
 
-    public func generate(_ profile: DemoTenantProfile, realStatements: [[String: JSONValue]] = []) throws(TenantScopeError) -> TenantData {
+    public func generate(_ profile: DemoTenantProfile, realStatements: [JSONObject] = []) throws(TenantScopeError) -> TenantData {
         var rng = SeededGenerator(name: "tenantscope-demo/" + profile.slug)
         let canary = Self.canary(for: profile.slug)
         var statements: [Statement] = []
         let start = anchor.addingTimeInterval(-Double(Self.historyDays) * 86_400)
 
-        func emit(_ object: [String: JSONValue], at time: Date) throws(TenantScopeError) {
+        func emit(_ object: JSONObject, at time: Date) throws(TenantScopeError) {
             var json = object
             json["timestamp"] = .string(ISO8601Timestamp.format(time))
             let stored = time.addingTimeInterval(2)
@@ -93,7 +93,7 @@ public struct DemoDataGenerator: Sendable {
                     "objectType": "Activity", "id": .string(course.iri),
                     "definition": ["type": .string(TenantScopeXAPI.courseActivityType), "name": ["en-US": .string(course.title)]],
                 ]
-                var context: [String: JSONValue] = [
+                var context: JSONObject = [
                     "registration": .string(registration.uuidString.lowercased()),
                     "extensions": [TenantScopeXAPI.regionExtension: .string(region)],
                     "contextActivities": ["parent": [courseObject]],
@@ -194,7 +194,7 @@ public struct DemoDataGenerator: Sendable {
         return events
     }
 
-    private static func statement(_ json: [String: JSONValue], stored: Date) throws(TenantScopeError) -> Statement {
+    private static func statement(_ json: JSONObject, stored: Date) throws(TenantScopeError) -> Statement {
         let facts = try StatementFacts(statement: json)
         // Sorted keys: the same statement is the same text on every run (isDeterministic compares them).
         return Statement(json: JSONValue.object(json).jsonText(sortingKeys: true), facts: facts, stored: stored)

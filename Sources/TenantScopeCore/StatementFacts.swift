@@ -35,7 +35,7 @@ extension StatementFacts {
     ///
     /// Throws `invalidInput` naming the first property that is missing or malformed. Full xAPI
     /// validation is stricter; this only needs what the derived tables use.
-    public init(statement: [String: JSONValue]) throws(TenantScopeError) {
+    public init(statement: JSONObject) throws(TenantScopeError) {
         guard let idText = statement["id"]?.stringValue, let id = UUIDText.parse(idText) else {
             throw .invalidInput("statement.id must be a UUID")
         }
@@ -100,7 +100,7 @@ extension StatementFacts {
 
     /// What a statement is about, in one string: the id of an activity or statement reference, the key
     /// of an agent or group, `SubStatement` for a sub-statement.
-    static func objectKey(_ object: [String: JSONValue]) -> String? {
+    static func objectKey(_ object: JSONObject) -> String? {
         switch object["objectType"]?.stringValue ?? "Activity" {
         case "Agent", "Group": actorKey(object)
         case "SubStatement": "SubStatement"
@@ -110,7 +110,7 @@ extension StatementFacts {
 
     /// The canonical key of an agent or identified group: exactly one inverse functional identifier.
     /// An anonymous group is keyed by its members' keys. Nil when neither applies.
-    public static func actorKey(_ actor: [String: JSONValue]) -> String? {
+    public static func actorKey(_ actor: JSONObject) -> String? {
         if let key = identifierKey(actor) { return key }
         guard actor["objectType"]?.stringValue == "Group", !hasIdentifier(actor),
               let members = actor["member"]?.arrayValue?.compactMap(\.objectValue), !members.isEmpty else { return nil }
@@ -119,11 +119,11 @@ extension StatementFacts {
         return "group:" + keys.sorted().joined(separator: ",")
     }
 
-    private static func hasIdentifier(_ actor: [String: JSONValue]) -> Bool {
+    private static func hasIdentifier(_ actor: JSONObject) -> Bool {
         ["mbox", "mbox_sha1sum", "openid", "account"].contains { actor[$0] != nil }
     }
 
-    private static func identifierKey(_ actor: [String: JSONValue]) -> String? {
+    private static func identifierKey(_ actor: JSONObject) -> String? {
         var keys: [String] = []
         if let mbox = actor["mbox"]?.stringValue { keys.append("mbox:\(mbox.lowercased())") }
         if let sha = actor["mbox_sha1sum"]?.stringValue { keys.append("mbox_sha1sum:\(sha.lowercased())") }
@@ -135,7 +135,7 @@ extension StatementFacts {
         return keys.count == 1 ? keys[0] : nil
     }
 
-    private static func firstName(_ definition: [String: JSONValue]?) -> String? {
+    private static func firstName(_ definition: JSONObject?) -> String? {
         guard let names = definition?["name"]?.objectValue else { return nil }
         if let english = names["en-US"]?.stringValue ?? names["en"]?.stringValue { return english }
         return names.keys.sorted().lazy.compactMap { names[$0]?.stringValue }.first

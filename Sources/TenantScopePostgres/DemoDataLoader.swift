@@ -44,7 +44,7 @@ public struct DemoDataLoader: Sendable {
         realStatementsPath: String?, anchor: Date = Date(), progress: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> [Summary] {
         let profiles = DemoTenantProfile.all
-        var real: [String: [[String: JSONValue]]] = [:]
+        var real: [String: [JSONObject]] = [:]
         if let path = realStatementsPath.map({ URL(fileURLWithPath: $0).standardizedFileURL.path }) {
             if FileManager.default.fileExists(atPath: path) {
                 progress("Reading real xAPI statements from \(path)")
@@ -116,7 +116,7 @@ public struct DemoDataLoader: Sendable {
 
     /// Reads a gzip-compressed JSON Lines file with the system's `gzip` (always present on Debian): the
     /// objects of its lines, parsed as the LRS parses statements. A line that is not a JSON object is skipped.
-    static func readJSONLines(gzipPath: String) async throws -> [[String: JSONValue]] {
+    static func readJSONLines(gzipPath: String) async throws -> [JSONObject] {
         let result = try await ProcessRunner.run("/usr/bin/gzip", ["-dc", gzipPath])
         guard result.status == 0 else {
             throw TenantScopeError.environment("cannot decompress \(gzipPath): \(result.output.prefix(200))")

@@ -114,7 +114,7 @@ struct XAPIRoutes {
 
     /// The statements of a (validated) body as the sender wrote them, before the LRS filled anything in:
     /// what a signature's payload is compared with. The body is decoded once, for this and for the batch.
-    static func statementsAsSent(_ value: JSONValue) -> (statements: [[String: JSONValue]], paths: [String]) {
+    static func statementsAsSent(_ value: JSONValue) -> (statements: [JSONObject], paths: [String]) {
         if let list = value.arrayValue {
             return (list.compactMap(\.objectValue), list.indices.map { "statements[\($0)]" })
         }

@@ -59,17 +59,17 @@ struct ExportCommand: AsyncParsableCommand {
         }
 
         var body: String {
-            var object: [String: JSONValue] = [:]
+            var object: JSONObject = [:]
             if let report {
                 object["report"] = .string(report)
-                var values: [String: JSONValue] = [:]
+                var values: JSONObject = [:]
                 for parameter in parameters {
                     let parts = parameter.split(separator: "=", maxSplits: 1)
                     values[String(parts[0])] = .string(parts.count > 1 ? String(parts[1]) : "")
                 }
                 object["parameters"] = .object(values)
             } else {
-                var range: [String: JSONValue] = [:]
+                var range: JSONObject = [:]
                 if let since { range["since"] = .string(since) }
                 if let until { range["until"] = .string(until) }
                 object["statements"] = .object(range)

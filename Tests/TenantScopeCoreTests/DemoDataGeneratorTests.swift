@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func spreadsRealStatementsByActorAndStretchesTheirTime() throws {
-        let real: [[String: JSONValue]] = (0..<60).map { n in [
+        let real: [JSONObject] = (0..<60).map { n in [
             "id": .string(DeterministicUUID.make("real/\(n)").uuidString),
             "actor": ["account": ["name": "learner-\(n % 20)", "homePage": "http://fun-mooc.fr"]],
             "verb": ["id": "https://w3id.org/xapi/video/verbs/played"],

@@ -162,7 +162,7 @@ import Testing
         case 3: return .string(randomString(using: &random))
         case 4: return .array((0..<Int.random(in: 0...4, using: &random)).map { _ in randomValue(depth: depth + 1, using: &random) })
         default:
-            var members: [String: JSONValue] = [:]
+            var members: JSONObject = [:]
             for _ in 0..<Int.random(in: 0...4, using: &random) {
                 members[randomString(using: &random)] = randomValue(depth: depth + 1, using: &random)
             }
@@ -188,7 +188,7 @@ import Testing
             return elements.count == list.count ? .array(elements) : nil
         case let map as [String: Any]:
             let members = map.compactMapValues { value(fromFoundation: $0) }
-            return members.count == map.count ? .object(members) : nil
+            return members.count == map.count ? .object(JSONObject(members)) : nil
         default: return nil
         }
     }

@@ -3,8 +3,8 @@ import Testing
 @testable import TenantScopeCore
 
 @Suite struct StatementFactsTests {
-    func statement(_ overrides: [String: JSONValue] = [:]) -> [String: JSONValue] {
-        var json: [String: JSONValue] = [
+    func statement(_ overrides: JSONObject = [:]) -> JSONObject {
+        var json: JSONObject = [
             "id": "54f42ca3-a826-4af9-935d-7e7b853a6c49",
             "actor": ["objectType": "Agent", "account": ["name": "c63a", "homePage": "http://fun-mooc.fr"]],
             "verb": ["id": "https://w3id.org/xapi/video/verbs/played"],

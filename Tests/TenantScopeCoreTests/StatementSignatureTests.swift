@@ -9,7 +9,7 @@ import X509
 /// Signed statements (xAPI 1.0.3 Data 2.6): what ADL's suite asserts (RS256/384/512 accepted, other
 /// algorithms and payloads that are not JSON refused) and what it does not reach (payload equality, x5c).
 @Suite struct StatementSignatureTests {
-    static let statement: [String: JSONValue] = [
+    static let statement: JSONObject = [
         "id": "6f1c1d52-5b3b-4a8e-9d1e-1e7f3f0c2a11",
         "actor": ["mbox": "mailto:signer@example.com"],
         "verb": ["id": "http://adlnet.gov/expapi/verbs/attended"],
@@ -17,8 +17,8 @@ import X509
     ]
     static let key = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
 
-    static func jws(_ payload: String, algorithm: String = "RS256", header extra: [String: JSONValue] = [:], key: _RSA.Signing.PrivateKey = key) throws -> [UInt8] {
-        var header: [String: JSONValue] = ["alg": .string(algorithm)]
+    static func jws(_ payload: String, algorithm: String = "RS256", header extra: JSONObject = [:], key: _RSA.Signing.PrivateKey = key) throws -> [UInt8] {
+        var header: JSONObject = ["alg": .string(algorithm)]
         header.merge(extra) { _, new in new }
         let input = Base64URL.encode(Data(JSONValue.object(header).jsonText.utf8)) + "." + Base64URL.encode(Data(payload.utf8))
         let data = Data(input.utf8)
@@ -30,7 +30,7 @@ import X509
         return Array((input + "." + Base64URL.encode(signature.rawRepresentation)).utf8)
     }
 
-    static func refusal(_ jws: [UInt8], statement: [String: JSONValue] = statement) -> String? {
+    static func refusal(_ jws: [UInt8], statement: JSONObject = statement) -> String? {
         do {
             try StatementSignature.verify(jws, statement: statement, path: "statement.attachments[0]")
             return nil
@@ -75,7 +75,7 @@ import X509
             issuerPrivateKey: .init(Self.key))
         var serializer = DER.Serializer()
         try serializer.serialize(certificate)
-        let x5c: [String: JSONValue] = ["x5c": [.string(Data(serializer.serializedBytes).base64EncodedString())]]
+        let x5c: JSONObject = ["x5c": [.string(Data(serializer.serializedBytes).base64EncodedString())]]
         let payload = JSONValue.object(Self.statement).jsonText
         #expect(Self.refusal(try Self.jws(payload, header: x5c)) == nil)
         // Signed by another key than the certificate's.
@@ -106,8 +106,8 @@ import X509
 
     static let content = Array("hello attachment".utf8)
     static let hash = Hex.encode(SHA256.hash(data: content))
-    static func statement(fileUrl: Bool = false) -> [String: JSONValue] {
-        var attachment: [String: JSONValue] = ["usageType": "https://example.com/u", "contentType": "text/plain",
+    static func statement(fileUrl: Bool = false) -> JSONObject {
+        var attachment: JSONObject = ["usageType": "https://example.com/u", "contentType": "text/plain",
                                                "length": .number(String(content.count)), "sha2": .string(hash)]
         if fileUrl { attachment["fileUrl"] = "https://example.com/f" }
         return ["actor": ["mbox": "mailto:a@example.com"], "attachments": [.object(attachment)]]
@@ -116,7 +116,7 @@ import X509
         .init(headers: ["Content-Type": "text/plain", "Content-Transfer-Encoding": encoding, "X-Experience-API-Hash": hash], body: bytes)
     }
 
-    static func refusal(_ parts: [MultipartBody.Part], _ statement: [String: JSONValue] = statement()) -> String? {
+    static func refusal(_ parts: [MultipartBody.Part], _ statement: JSONObject = statement()) -> String? {
         do {
             _ = try StatementAttachments.match(parts: parts, statements: [statement], paths: ["statement"])
             return nil

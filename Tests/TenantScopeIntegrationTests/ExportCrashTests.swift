@@ -51,7 +51,7 @@ import Testing
             await serve.shutDown()
             serve = try await ServeProcess.start(root: root, logName: "serve-restarted", arguments: arguments)
             let client = ServeClient(baseURL: serve.baseURL, timeout: .seconds(60))
-            var status: [String: JSONValue] = [:]
+            var status: JSONObject = [:]
             let deadline = ContinuousClock.now + .seconds(300)
             while ContinuousClock.now < deadline {
                 status = XAPIJSON.object(await client.get("/api/v1/exports/\(id)", bearer: admin).body)

@@ -30,7 +30,7 @@ import Testing
         }
     }
 
-    static func call(_ client: any TestClientProtocol, _ token: String, _ tool: String, _ arguments: [String: JSONValue] = [:]) async throws -> String {
+    static func call(_ client: any TestClientProtocol, _ token: String, _ tool: String, _ arguments: JSONObject = [:]) async throws -> String {
         let (status, body) = try await rpc(client, token, "tools/call", .object(["name": .string(tool), "arguments": .object(arguments)]))
         #expect(status == .ok, "\(tool): \(body)")
         return body

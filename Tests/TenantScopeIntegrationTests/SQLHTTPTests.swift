@@ -30,7 +30,7 @@ import Testing
     }
 
     static func body(_ sql: String, format: String? = nil) -> ByteBuffer {
-        var members: [String: JSONValue] = ["sql": .string(sql)]
+        var members: JSONObject = ["sql": .string(sql)]
         if let format { members["format"] = .string(format) }
         return ByteBuffer(string: JSONValue.object(members).jsonText)
     }

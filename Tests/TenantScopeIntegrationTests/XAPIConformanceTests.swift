@@ -29,7 +29,7 @@ import Testing
         (try? JSONParser.parse(body.utf8))?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 
-    static func statements(_ body: String) -> [[String: JSONValue]] {
+    static func statements(_ body: String) -> [JSONObject] {
         XAPIJSON.object(body)["statements"]?.arrayValue?.compactMap(\.objectValue) ?? []
     }
 

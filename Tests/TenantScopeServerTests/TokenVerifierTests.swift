@@ -21,10 +21,10 @@ import Testing
     }
 
     /// Builds a token by hand, so tests can produce what no well-behaved library would.
-    func craft(header: [String: JSONValue] = ["alg": "HS256", "typ": "JWT", "kid": "t1"], claims: [String: JSONValue]? = nil,
+    func craft(header: JSONObject = ["alg": "HS256", "typ": "JWT", "kid": "t1"], claims: JSONObject? = nil,
                secret: [UInt8] = tenantSecret, signature: String? = nil) -> String {
         let body = claims ?? self.claims([:])
-        let encode = { (object: [String: JSONValue]) in Self.base64URL(Data(JSONValue.object(object).jsonText.utf8)) }
+        let encode = { (object: JSONObject) in Self.base64URL(Data(JSONValue.object(object).jsonText.utf8)) }
         let input = encode(header) + "." + encode(body)
         let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: secret))
         return input + "." + (signature ?? Self.base64URL(Data(mac)))
@@ -33,8 +33,8 @@ import Testing
     static func base64URL(_ data: Data) -> String { Base64URL.encode(data) }
 
     /// Valid claims with `changes` applied; a nil change removes the claim.
-    func claims(_ changes: [String: JSONValue?]) -> [String: JSONValue] {
-        var claims: [String: JSONValue] = [
+    func claims(_ changes: [String: JSONValue?]) -> JSONObject {
+        var claims: JSONObject = [
             "sub": "user-1", "exp": JSONValue(Int(now.timeIntervalSince1970) + 600), "iat": JSONValue(Int(now.timeIntervalSince1970)),
             "aud": "tenantscope", "iss": "tenantscope", "tenant_id": .string(tenant.description), "role": "viewer",
         ]

@@ -81,7 +81,7 @@ enum XAPIJSON {
     }
 
     /// The members of a JSON object body; empty when the body is not one.
-    static func object(_ body: String) -> [String: JSONValue] {
+    static func object(_ body: String) -> JSONObject {
         (try? JSONParser.parse(body.utf8))?.objectValue ?? [:]
     }
 }

@@ -83,7 +83,7 @@ public struct IsolationReport: Sendable {
             guard let probe else { return .null }
             return ["slug": .string(probe.slug), "tenant_id": .string(probe.tenantID), "canary": .string(probe.canary)]
         }
-        var counts: [String: JSONValue] = [:]
+        var counts: JSONObject = [:]
         for outcome in IsolationCheck.Outcome.allCases { counts[outcome.rawValue] = JSONValue(s.count(outcome)) }
         return [
             "tool": "tenantscope verify-isolation",

@@ -75,8 +75,8 @@ public struct JSONParser {
         index += 1  // {
         skipWhitespace()
         if leaveContainer(at: UInt8(ascii: "}")) { return .object([:]) }
-        // Members wait on a stack shared by every object of the document until the object closes, so its dictionary
-        // is made once at its final size: grown one member at a time, it rehashes every member at each doubling.
+        // Members wait on a stack shared by every object of the document until the object closes, so the object's
+        // storage is made once at its final size.
         let base = pendingMembers.count
         while true {
             skipWhitespace()
@@ -91,7 +91,7 @@ public struct JSONParser {
             pendingMembers.append((key, value, keyStart))
             if try afterElement(closing: UInt8(ascii: "}"), in: "an object") { break }
         }
-        var members = [String: JSONValue](minimumCapacity: pendingMembers.count - base)
+        var members = JSONObject(minimumCapacity: pendingMembers.count - base)
         for (key, value, keyStart) in pendingMembers[base...] {
             // A repeated key keeps its last value, as jsonb does, unless repeats are refused.
             if members.updateValue(value, forKey: key) != nil, refusingDuplicateKeys {

@@ -13,16 +13,16 @@ public enum JSONValue: Sendable, Hashable {
     case number(String)
     case string(String)
     case array([JSONValue])
-    /// An object. Key order is not kept: the stored form is `jsonb`, which does not keep it either; a key
-    /// given twice keeps its last value, as `jsonb` does.
-    case object([String: JSONValue])
+    /// An object: its members in the order given, each key once (a key given twice keeps its last value, as
+    /// `jsonb` does). Equality ignores the order, as `jsonb`, which does not keep it, does.
+    case object(JSONObject)
 
     public var stringValue: String? {
         if case .string(let text) = self { return text }
         return nil
     }
 
-    public var objectValue: [String: JSONValue]? {
+    public var objectValue: JSONObject? {
         if case .object(let members) = self { return members }
         return nil
     }
@@ -60,7 +60,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByStringInterpolatio
     public init(integerLiteral value: Int) { self = .number(String(value)) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        self = .object(JSONObject(elements.lazy.map { (key: $0.0, value: $0.1) }))
     }
 }
 

@@ -1,9 +1,9 @@
 extension JSONValue {
-    /// The value as compact JSON text (UTF-8 kept as is, `/` not escaped, object keys in no fixed order).
+    /// The value as compact JSON text (UTF-8 kept as is, `/` not escaped, object members in their order).
     public var jsonText: String { jsonText(sortingKeys: false) }
 
     /// The value as compact JSON text; with `sortingKeys`, object keys in ascending order, so equal values
-    /// give equal text (a Dictionary's order differs between instances). The ingest path does not sort.
+    /// give equal text (equal objects may hold their members in different orders). The ingest path does not sort.
     public func jsonText(sortingKeys: Bool) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(512)
@@ -35,7 +35,7 @@ extension JSONValue {
                 write(member, sortingKeys: sortingKeys, into: &output)
             }
             if sortingKeys {
-                for key in members.keys.sorted() { writeMember(key, members[key]!) }
+                for (key, member) in members.sorted(by: { $0.key < $1.key }) { writeMember(key, member) }
             } else {
                 for (key, member) in members { writeMember(key, member) }
             }

@@ -4,7 +4,7 @@ public enum ActivityObject {
     /// Language maps gain languages from every statement; the other properties are the newest
     /// statement's. `definitions` are oldest first, as the statements were stored.
     public static func merge(id: String, definitions: [JSONValue]) -> JSONValue {
-        var merged: [String: JSONValue] = [:]
+        var merged: JSONObject = [:]
         for case .object(let definition) in definitions {
             for (key, value) in definition {
                 if ["name", "description", "extensions"].contains(key), case .object(let old)? = merged[key], case .object(let new) = value {
@@ -14,7 +14,7 @@ public enum ActivityObject {
                 }
             }
         }
-        var activity: [String: JSONValue] = ["objectType": "Activity", "id": .string(id)]
+        var activity: JSONObject = ["objectType": "Activity", "id": .string(id)]
         if !merged.isEmpty { activity["definition"] = .object(merged) }
         return .object(activity)
     }

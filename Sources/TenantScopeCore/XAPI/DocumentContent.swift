@@ -46,7 +46,7 @@ public struct DocumentContent: Sendable, Hashable {
     }
 
     /// The content as a JSON object; a 400 when a JSON document is not one (a POST needs an object).
-    public func jsonObject() throws(TenantScopeError) -> [String: JSONValue] {
+    public func jsonObject() throws(TenantScopeError) -> JSONObject {
         guard case .object(let object)? = try? JSONParser.parse(bytes) else {
             throw .invalidInput("an application/json document sent with POST must be a JSON object")
         }

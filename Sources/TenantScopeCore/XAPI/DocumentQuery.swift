@@ -119,7 +119,7 @@ public struct DocumentQuery: Sendable, Hashable {
     }
 
     /// The `agent` parameter as a checked JSON object.
-    public static func agentObject(_ text: String) throws(TenantScopeError) -> [String: JSONValue] {
+    public static func agentObject(_ text: String) throws(TenantScopeError) -> JSONObject {
         guard let value = try? JSONParser.parse(Array(text.utf8)), let object = value.objectValue else {
             throw .invalidInput("agent must be a JSON Agent or identified Group object")
         }

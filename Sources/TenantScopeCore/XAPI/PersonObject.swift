@@ -2,8 +2,8 @@
 /// LRS knows of an agent. TenantScope links no identities to each other, so a Person holds the agent's
 /// own identifier and the names its statements gave it.
 public enum PersonObject {
-    public static func make(agent: [String: JSONValue], knownNames: [String]) -> JSONValue {
-        var person: [String: JSONValue] = ["objectType": "Person"]
+    public static func make(agent: JSONObject, knownNames: [String]) -> JSONValue {
+        var person: JSONObject = ["objectType": "Person"]
         var names = knownNames
         if let name = agent["name"]?.stringValue, !names.contains(name) { names.insert(name, at: 0) }
         if !names.isEmpty { person["name"] = .array(names.map(JSONValue.string)) }

@@ -19,7 +19,7 @@ public struct AttachmentContent: Sendable, Hashable {
 /// Data 2.4.11, Communication 1.5.2), and finds what a response must carry.
 public enum StatementAttachments {
     /// The attachment declarations of a statement and of its SubStatement object, if any.
-    public static func declared(in statement: [String: JSONValue]) -> [[String: JSONValue]] {
+    public static func declared(in statement: JSONObject) -> [JSONObject] {
         var list = (statement["attachments"]?.arrayValue ?? []).compactMap(\.objectValue)
         if let object = statement["object"]?.objectValue, object["objectType"]?.stringValue == "SubStatement" {
             list += (object["attachments"]?.arrayValue ?? []).compactMap(\.objectValue)
@@ -28,7 +28,7 @@ public enum StatementAttachments {
     }
 
     /// The lowercased `sha2` of every attachment of the statements, in order, once each.
-    public static func hashes(of statements: [[String: JSONValue]]) -> [String] {
+    public static func hashes(of statements: [JSONObject]) -> [String] {
         var seen = Set<String>()
         return statements.flatMap(declared(in:)).compactMap { $0["sha2"]?.stringValue?.lowercased() }.filter { seen.insert($0).inserted }
     }
@@ -41,7 +41,7 @@ public enum StatementAttachments {
     /// references; an attachment without `fileUrl` that no part carries; a signature attachment that is
     /// not `application/octet-stream`, not carried in a part, or not a valid signature of its statement.
     public static func match(
-        parts: [MultipartBody.Part], statements: [[String: JSONValue]], paths: [String]
+        parts: [MultipartBody.Part], statements: [JSONObject], paths: [String]
     ) throws(TenantScopeError) -> [AttachmentContent] {
         var contents: [String: AttachmentContent] = [:]
         var order: [String] = []

@@ -27,7 +27,7 @@ public enum StatementFormatter {
 
     // MARK: - ids
 
-    static func idsOnly(statement: [String: JSONValue]) -> [String: JSONValue] {
+    static func idsOnly(statement: JSONObject) -> JSONObject {
         var s = statement
         if let actor = s["actor"]?.objectValue { s["actor"] = .object(agentIDs(actor)) }
         if let authority = s["authority"]?.objectValue { s["authority"] = .object(agentIDs(authority)) }
@@ -58,11 +58,11 @@ public enum StatementFormatter {
 
     /// An Activity is identified by its id alone (xAPI 1.0.3 Communication 2.1.3: "only include
     /// identifiers"); `objectType` is not an identifier, and ADL's suite (XAPI-00171) expects `id` only.
-    static func activityIDs(_ activity: [String: JSONValue]) -> [String: JSONValue] {
+    static func activityIDs(_ activity: JSONObject) -> JSONObject {
         ["id": activity["id"] ?? ""]
     }
 
-    static func agentIDs(_ agent: [String: JSONValue]) -> [String: JSONValue] {
+    static func agentIDs(_ agent: JSONObject) -> JSONObject {
         var reduced = agent.filter { ["objectType", "mbox", "mbox_sha1sum", "openid", "account"].contains($0.key) }
         // An anonymous group is identified by its members.
         if let members = agent["member"].flatMap(objects), !["mbox", "mbox_sha1sum", "openid", "account"].contains(where: { agent[$0] != nil }) {
@@ -72,7 +72,7 @@ public enum StatementFormatter {
     }
 
     /// The elements of an array that holds only objects; nil for anything else.
-    private static func objects(_ value: JSONValue) -> [[String: JSONValue]]? {
+    private static func objects(_ value: JSONValue) -> [JSONObject]? {
         guard let elements = value.arrayValue else { return nil }
         let objects = elements.compactMap(\.objectValue)
         return objects.count == elements.count ? objects : nil
@@ -87,7 +87,7 @@ public enum StatementFormatter {
         case .array(let elements):
             return .array(elements.map { canonical($0, languages: languages) })
         case .object(let members):
-            var result: [String: JSONValue] = [:]
+            var result: JSONObject = [:]
             for (key, child) in members {
                 if languageMapKeys.contains(key), let map = child.objectValue, !map.isEmpty, map.values.allSatisfy({ $0.stringValue != nil }) {
                     result[key] = .object(reduce(map, languages: languages))
@@ -102,7 +102,7 @@ public enum StatementFormatter {
     }
 
     /// One entry of a language map: the best match for the preferences, else `en-US`/`en`, else the first tag.
-    static func reduce(_ map: [String: JSONValue], languages: [String]) -> [String: JSONValue] {
+    static func reduce(_ map: JSONObject, languages: [String]) -> JSONObject {
         let lowered = Dictionary(map.keys.map { ($0.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
         for preference in languages + ["en-US", "en"] {
             let wanted = preference.lowercased()

@@ -162,7 +162,7 @@ public struct StatementFilter: Sendable, Hashable, Codable {
 struct AgentIdentifier {
     let json: String
 
-    init?(_ agent: [String: JSONValue]) {
+    init?(_ agent: JSONObject) {
         for key in ["mbox", "mbox_sha1sum", "openid", "account"] {
             if let value = agent[key] {
                 json = JSONValue.object([key: value]).jsonText

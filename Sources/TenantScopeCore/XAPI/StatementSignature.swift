@@ -21,7 +21,7 @@ public enum StatementSignature {
     static let lrsFilledKeys = ["id", "stored", "authority", "version"]
 
     /// Throws a 400 unless `jws` is a well-formed signature of `statement` (as the sender sent it).
-    public static func verify(_ jws: [UInt8], statement: [String: JSONValue], path: String) throws(TenantScopeError) {
+    public static func verify(_ jws: [UInt8], statement: JSONObject, path: String) throws(TenantScopeError) {
         let refuse: (String) -> TenantScopeError = { .invalidInput("\(path): the signature attachment \($0)") }
         let text = String(decoding: jws, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let segments = text.split(separator: ".", omittingEmptySubsequences: false)
@@ -65,7 +65,7 @@ public enum StatementSignature {
     }
 
     /// `statement` without `attachments`, and without the LRS-filled properties `other` lacks.
-    static func comparable(_ statement: [String: JSONValue], other: [String: JSONValue]) -> [String: JSONValue] {
+    static func comparable(_ statement: JSONObject, other: JSONObject) -> JSONObject {
         var reduced = statement
         reduced["attachments"] = nil
         for key in lrsFilledKeys where other[key] == nil { reduced[key] = nil }

@@ -13,7 +13,7 @@ public struct StatementValidator: Sendable {
     /// - Parameter authority: the agent recorded as `authority` (an account naming the credential).
     public init(authority: [String: String]) {
         self.authority = authority
-        self.authorityJSON = ["objectType": "Agent", "account": .object(authority.mapValues(JSONValue.string))]
+        self.authorityJSON = ["objectType": "Agent", "account": .object(JSONObject(authority.mapValues(JSONValue.string)))]
     }
 
     /// Validates `statement` and returns it completed, with its facts. `path` names it in errors
@@ -45,7 +45,7 @@ public struct StatementValidator: Sendable {
 
     /// A single context activity is stored (and so returned) as an array of one: the form the
     /// specification requires an LRS to return (XAPI-00096), for the statement and its SubStatement.
-    static func normalizeContextActivities(_ statement: inout [String: JSONValue]) {
+    static func normalizeContextActivities(_ statement: inout JSONObject) {
         // Most senders already send arrays: the statement is copied only when one is not.
         if var context = statement["context"]?.objectValue, var activities = context["contextActivities"]?.objectValue,
            activities.values.contains(where: { $0.objectValue != nil }) {
@@ -62,7 +62,7 @@ public struct StatementValidator: Sendable {
     }
 
     /// `objectType`, when present, must be a string: a number or an object is not an absent one.
-    static func objectType(_ object: [String: JSONValue], default fallback: String, path: @autoclosure () -> String) throws(TenantScopeError) -> String {
+    static func objectType(_ object: JSONObject, default fallback: String, path: @autoclosure () -> String) throws(TenantScopeError) -> String {
         guard let value = object["objectType"] else { return fallback }
         guard let text = value.stringValue else { throw .invalidInput("\(path()).objectType must be a string") }
         return text
@@ -97,7 +97,7 @@ public struct StatementValidator: Sendable {
         "contextAgents", "contextGroups",
     ]
 
-    func validateStatement(_ s: [String: JSONValue], path: @autoclosure () -> String, isSubStatement: Bool) throws(TenantScopeError) {
+    func validateStatement(_ s: JSONObject, path: @autoclosure () -> String, isSubStatement: Bool) throws(TenantScopeError) {
         try Self.noUnknownKeys(s, allowed: isSubStatement ? Self.subStatementKeys : Self.statementKeys, path: path())
         if let id = s["id"] { try Self.uuid(id, path: path() + ".id") }
         guard let actor = s["actor"] else { throw .invalidInput("\(path()).actor is required") }
@@ -179,7 +179,7 @@ public struct StatementValidator: Sendable {
         }
     }
 
-    static func identifierCount(_ actor: [String: JSONValue], path: @autoclosure () -> String) throws(TenantScopeError) -> Int {
+    static func identifierCount(_ actor: JSONObject, path: @autoclosure () -> String) throws(TenantScopeError) -> Int {
         var count = 0
         if let mbox = actor["mbox"] {
             guard let text = mbox.stringValue, text.hasPrefix("mailto:"), isLongerThan8Characters(text), text.utf8.contains(UInt8(ascii: "@")) else {
@@ -245,7 +245,7 @@ public struct StatementValidator: Sendable {
         }
     }
 
-    func validateActivity(_ activity: [String: JSONValue], path: @autoclosure () -> String) throws(TenantScopeError) {
+    func validateActivity(_ activity: JSONObject, path: @autoclosure () -> String) throws(TenantScopeError) {
         try Self.noUnknownKeys(activity, allowed: Self.activityKeys, path: path())
         guard let id = activity["id"] else { throw .invalidInput("\(path()).id is required") }
         try Self.iri(id, path: path() + ".id")
@@ -361,7 +361,7 @@ public struct StatementValidator: Sendable {
 
     // MARK: - Value rules
 
-    static func noUnknownKeys(_ object: [String: JSONValue], allowed: [String], path: @autoclosure () -> String) throws(TenantScopeError) {
+    static func noUnknownKeys(_ object: JSONObject, allowed: [String], path: @autoclosure () -> String) throws(TenantScopeError) {
         for (key, value) in object {
             guard allowed.contains(key) else { throw .invalidInput("\(path()).\(key) is not a property xAPI defines here") }
             if value.isNull { throw .invalidInput("\(path()).\(key) must not be null") }

@@ -74,7 +74,7 @@ public struct AuditLog: Sendable {
             throw TenantScopeError.invalidInput("audit actor kind '\(entry.actorKind)' is not one of \(AuditPrincipalSigner.Kind.allCases.map(\.rawValue))")
         }
         let principal = signer.principal(actor: entry.actor, kind: kind, expiresAt: Date().addingTimeInterval(60))
-        let parameters = JSONValue.object(entry.parameters.mapValues(JSONValue.string)).jsonText
+        let parameters = JSONValue.object(JSONObject(entry.parameters.mapValues(JSONValue.string))).jsonText
         let seq = try await appender.append(.init(
             principal: principal, scopeTenant: entry.scopeTenant.map { $0.rawValue.uuidString } ?? "", action: entry.action,
             report: entry.report ?? "", parameters: parameters, rowCount: entry.rowCount.map(String.init) ?? "", outcome: entry.outcome

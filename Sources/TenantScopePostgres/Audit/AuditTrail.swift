@@ -31,7 +31,7 @@ public struct AuditTrail: Sendable {
                 entry: AuditLog.Entry(
                     actor: try cells[2].decode(String.self), actorKind: try cells[3].decode(String.self),
                     scopeTenant: try cells[4].decode(UUID?.self).map(TenantID.init), action: try cells[5].decode(String.self),
-                    report: try cells[6].decode(String?.self), parameters: parameters.mapValues { $0.stringValue ?? $0.jsonText },
+                    report: try cells[6].decode(String?.self), parameters: Dictionary(parameters.map { ($0.key, $0.value.stringValue ?? $0.value.jsonText) }, uniquingKeysWith: { $1 }),
                     rowCount: try cells[8].decode(Int?.self), outcome: try cells[9].decode(String.self)
                 ),
                 hash: try cells[10].decode(String.self)

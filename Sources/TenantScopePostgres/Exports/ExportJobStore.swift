@@ -59,7 +59,7 @@ public struct ExportJobStore: Sendable {
     public func create(_ request: ExportRequest, by requester: Requester, in scope: TenantScope,
                        schedule: (id: UUID, slot: Date)? = nil, logger: Logger) async throws -> ExportJob? {
         let (report, parameters, actorKey) = Self.sourceColumns(of: request.source)
-        let attributes = JSONValue.object(requester.attributes.mapValues(JSONValue.string)).jsonText
+        let attributes = JSONValue.object(JSONObject(requester.attributes.mapValues(JSONValue.string))).jsonText
         return try await sessions.writeRows(scope, BoundStatement(sql: """
             INSERT INTO app.export_jobs (source, report, parameters, subject_actor_key, format, compressed, requested_by,
                                          requested_kind, requested_role, attributes, schedule_id, slot)
@@ -243,9 +243,9 @@ public struct ExportJobStore: Sendable {
     static func sourceColumns(of source: ExportSource) -> (report: String?, parameters: String, actorKey: String?) {
         switch source {
         case .report(let name, let parameters):
-            return (name, JSONValue.object(parameters.mapValues(JSONValue.string)).jsonText, nil)
+            return (name, JSONValue.object(JSONObject(parameters.mapValues(JSONValue.string))).jsonText, nil)
         case .statements(let since, let until):
-            var range: [String: JSONValue] = [:]
+            var range: JSONObject = [:]
             if let since { range["since"] = .string(ISO8601Timestamp.formatMicroseconds(since)) }
             if let until { range["until"] = .string(ISO8601Timestamp.formatMicroseconds(until)) }
             return (nil, JSONValue.object(range).jsonText, nil)
@@ -258,7 +258,7 @@ public struct ExportJobStore: Sendable {
 
     static func stringMap(_ json: String) -> [String: String] {
         guard let object = (try? JSONParser.parse(Array(json.utf8)))?.objectValue else { return [:] }
-        return object.compactMapValues(\.stringValue)
+        return Dictionary(object.compactMap { member in member.value.stringValue.map { (member.key, $0) } }, uniquingKeysWith: { $1 })
     }
 
     /// The job in a row of ``columns(_:)``, read by position (``position``).

@@ -16,8 +16,8 @@ public struct ExportScheduleStore: Sendable {
         guard case .report(let name, let parameters) = request.source else {
             throw TenantScopeError.invalidInput("a schedule exports a catalog report")
         }
-        let parametersJSON = JSONValue.object(parameters.mapValues(JSONValue.string)).jsonText
-        let attributes = JSONValue.object(requester.attributes.mapValues(JSONValue.string)).jsonText
+        let parametersJSON = JSONValue.object(JSONObject(parameters.mapValues(JSONValue.string))).jsonText
+        let attributes = JSONValue.object(JSONObject(requester.attributes.mapValues(JSONValue.string))).jsonText
         let rows = try await sessions.writeRows(scope, BoundStatement(sql: """
             INSERT INTO app.export_schedules (report, parameters, format, compressed, cadence, hour, weekday, created_by, created_role,
                                               attributes)

@@ -46,7 +46,7 @@ final class ExportFileWriter: @unchecked Sendable {
             case .csv:
                 appendLine(cells.map { CSVField.escape($0.description) }.joined(separator: ","))
             case .json, .ndjson:
-                var object: [String: JSONValue] = [:]
+                var object: JSONObject = [:]
                 for (name, cell) in zip(columns, cells) { object[name] = cell.jsonValue }
                 appendJSON(JSONValue.object(object).jsonText(sortingKeys: true))
             }
