@@ -1,10 +1,11 @@
 /// The members of a JSON object, in the order they were first given, each key once.
 ///
-/// Statements are small objects (most have under ten members) read by key many times over: parsed, validated,
-/// their facts read, re-serialized. As a `[String: JSONValue]` every member inserted and every key looked up
-/// was hashed, about a fifth of the server's CPU on ingest (architecture decision 71). Here a key is found by
-/// comparing it with each member's; an object with more than ``indexedFrom`` members also keeps a dictionary from
-/// key to position, so a large object (a sender's extensions, a hostile body) is never searched member by member.
+/// A statement is made of small objects (about ten members at its top level, fewer in each of the others), read by
+/// key many times over: parsed, validated, their facts read, re-serialized. As a `[String: JSONValue]` every member
+/// inserted and every key looked up was hashed, about a fifth of the server's CPU on ingest (architecture decision
+/// 71). Here a key is found by comparing it with each member's; an object of ``indexedFrom`` members or more also
+/// keeps a dictionary from key to position, so a large object (a sender's extensions, a hostile body) is never
+/// searched member by member.
 ///
 /// Equality and hashing ignore the order, as `jsonb` and a dictionary do: `{"a":1,"b":2}` equals `{"b":2,"a":1}`.
 public struct JSONObject: Sendable {
