@@ -119,7 +119,7 @@ BEGIN
     (coalesce((SELECT t.learners FROM app.daily_active_learners t WHERE t.day = current_date), 0)
       - (SELECT count(*) FROM checked_learners c WHERE c.rolled_up_today)
       + (SELECT count(*) FROM checked_learners c WHERE c.today))::bigint,
-    ((SELECT count(*) FROM app.learner_active_days l WHERE l.last_day BETWEEN first_day AND current_date)
+    ((SELECT coalesce(sum(n.learners), 0) FROM app.learners_by_last_day n WHERE n.last_day BETWEEN first_day AND current_date)
       - (SELECT count(*) FROM checked_learners c WHERE c.last_day BETWEEN first_day AND current_date)
       + (SELECT count(*) FROM checked_learners c
          WHERE c.today OR c.active && daterange(first_day, current_date, '[)')))::bigint;
@@ -431,6 +431,55 @@ BEGIN
   INSERT INTO app.rollup_state (stored_through) VALUES (coalesce(newest, '-infinity'))
   ON CONFLICT (tenant_id) DO UPDATE SET stored_through = EXCLUDED.stored_through, refreshed_at = now();
   RETURN coalesce(array_length(days, 1), 0);
+END
+$$;
+
+CREATE FUNCTION app.count_learners_by_last_day() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  tenants uuid[];
+  days date[];
+  differences integer[];
+BEGIN
+  -- Each branch names only the transition tables its event has. An update that keeps a learner's last
+  -- day (a day added inside the range) changes no count and is dropped by the HAVING.
+  IF TG_OP = 'INSERT' THEN
+    SELECT array_agg(c.tenant_id ORDER BY c.tenant_id, c.last_day), array_agg(c.last_day ORDER BY c.tenant_id, c.last_day),
+           array_agg(c.difference ORDER BY c.tenant_id, c.last_day)
+    INTO tenants, days, differences
+    FROM (SELECT a.tenant_id, a.last_day, count(*)::integer AS difference FROM added a GROUP BY 1, 2) c;
+  ELSIF TG_OP = 'DELETE' THEN
+    SELECT array_agg(c.tenant_id ORDER BY c.tenant_id, c.last_day), array_agg(c.last_day ORDER BY c.tenant_id, c.last_day),
+           array_agg(c.difference ORDER BY c.tenant_id, c.last_day)
+    INTO tenants, days, differences
+    FROM (SELECT r.tenant_id, r.last_day, -count(*)::integer AS difference FROM removed r GROUP BY 1, 2) c;
+  ELSE
+    SELECT array_agg(c.tenant_id ORDER BY c.tenant_id, c.last_day), array_agg(c.last_day ORDER BY c.tenant_id, c.last_day),
+           array_agg(c.difference ORDER BY c.tenant_id, c.last_day)
+    INTO tenants, days, differences
+    FROM (SELECT x.tenant_id, x.last_day, sum(x.n)::integer AS difference
+          FROM (SELECT a.tenant_id, a.last_day, 1 AS n FROM added a
+                UNION ALL
+                SELECT r.tenant_id, r.last_day, -1 FROM removed r) x
+          GROUP BY 1, 2 HAVING sum(x.n) <> 0) c;
+  END IF;
+  IF tenants IS NULL THEN
+    RETURN NULL;
+  END IF;
+  -- Sorted, so two transactions changing the same days lock them in one order. Rows of a tenant being
+  -- deleted (a cascade from app.tenants) change nothing: their counts go with the tenant.
+  INSERT INTO app.learners_by_last_day AS l (tenant_id, last_day, learners)
+    SELECT c.tenant_id, c.last_day, c.difference
+    FROM unnest(tenants, days, differences) AS c(tenant_id, last_day, difference)
+    WHERE EXISTS (SELECT 1 FROM app.tenants t WHERE t.id = c.tenant_id)
+    ORDER BY 1, 2
+  ON CONFLICT (tenant_id, last_day) DO UPDATE SET learners = l.learners + EXCLUDED.learners;
+  DELETE FROM app.learners_by_last_day l
+    USING unnest(tenants, days) AS c(tenant_id, last_day)
+    WHERE l.tenant_id = c.tenant_id AND l.last_day = c.last_day AND l.learners = 0;
+  RETURN NULL;
 END
 $$;
 
@@ -1906,6 +1955,14 @@ CREATE TABLE app.learners (
 
 ALTER TABLE ONLY app.learners FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE app.learners_by_last_day (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    last_day date NOT NULL,
+    learners integer NOT NULL
+);
+
+ALTER TABLE ONLY app.learners_by_last_day FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE app.learning_facts_queue (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
     seq bigint NOT NULL,
@@ -2484,6 +2541,9 @@ ALTER TABLE ONLY app.feature_events
 ALTER TABLE ONLY app.learner_active_days
     ADD CONSTRAINT learner_active_days_pkey PRIMARY KEY (tenant_id, learner_hash);
 
+ALTER TABLE ONLY app.learners_by_last_day
+    ADD CONSTRAINT learners_by_last_day_pkey PRIMARY KEY (tenant_id, last_day);
+
 ALTER TABLE ONLY app.learners
     ADD CONSTRAINT learners_pkey PRIMARY KEY (tenant_id, id);
 
@@ -2612,6 +2672,12 @@ CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON app.audit_log FO
 
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON app.audit_log FOR EACH STATEMENT EXECUTE FUNCTION app_private.refuse_audit_change();
 
+CREATE TRIGGER learners_by_last_day_after_delete AFTER DELETE ON app.learner_active_days REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION app.count_learners_by_last_day();
+
+CREATE TRIGGER learners_by_last_day_after_insert AFTER INSERT ON app.learner_active_days REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION app.count_learners_by_last_day();
+
+CREATE TRIGGER learners_by_last_day_after_update AFTER UPDATE ON app.learner_active_days REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION app.count_learners_by_last_day();
+
 CREATE TRIGGER learners_learner_key BEFORE INSERT OR UPDATE OF actor_key ON app.learners FOR EACH ROW EXECUTE FUNCTION app_private.set_learner_key();
 
 CREATE TRIGGER monthly_sums_after_delete AFTER DELETE ON app.daily_enrollment_outcomes REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION app.sum_enrollment_outcomes_by_month();
@@ -2669,6 +2735,9 @@ ALTER TABLE ONLY app.feature_events
 
 ALTER TABLE ONLY app.learner_active_days
     ADD CONSTRAINT learner_active_days_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.learners_by_last_day
+    ADD CONSTRAINT learners_by_last_day_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY app.learners
     ADD CONSTRAINT learners_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
@@ -2773,6 +2842,8 @@ ALTER TABLE app.learner_active_days ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.learners ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE app.learners_by_last_day ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE app.learning_facts_queue ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.monthly_completion_times ENABLE ROW LEVEL SECURITY;
@@ -2822,6 +2893,8 @@ CREATE POLICY tenant_isolation ON app.feature_events USING ((tenant_id = ( SELEC
 CREATE POLICY tenant_isolation ON app.learner_active_days USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.learners USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.learners_by_last_day USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.learning_facts_queue USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
@@ -2888,6 +2961,8 @@ GRANT ALL ON FUNCTION app.catch_up_queued(max_rows integer, overlap interval, fi
 
 REVOKE ALL ON FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.count_learners_by_last_day() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION app.course_titles_from_statements(actor_keys text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.course_titles_from_statements(actor_keys text[]) TO tenantscope_tenant;
@@ -3155,6 +3230,8 @@ GRANT SELECT(first_seen) ON TABLE app.learners TO tenantscope_sandbox;
 GRANT SELECT(last_seen) ON TABLE app.learners TO tenantscope_sandbox;
 
 GRANT SELECT(learner_key) ON TABLE app.learners TO tenantscope_sandbox;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learners_by_last_day TO tenantscope_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learning_facts_queue TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.learning_facts_queue TO tenantscope_aggregates;

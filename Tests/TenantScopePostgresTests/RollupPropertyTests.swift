@@ -73,6 +73,23 @@ import Testing
         }
     }
 
+    /// The learners counted by last day (migration 42) must equal the active days counted by last day: every writer
+    /// of the active days (merge, rebuild, erasure, deletion) keeps them through the trigger. Returns the rows that
+    /// differ.
+    static func lastDayCountsDifferingFromActiveDays(_ world: World, _ tenant: TenantID) async throws -> Int {
+        try await world.database.sessions.run(tenant.testScope, logger: TestDatabase.logger) { connection in
+            try await connection.query("""
+                WITH counted AS (
+                  SELECT last_day, count(*)::int AS learners FROM app.learner_active_days GROUP BY 1
+                ), kept AS (
+                  SELECT last_day, learners FROM app.learners_by_last_day
+                )
+                SELECT ((SELECT count(*) FROM (SELECT * FROM counted EXCEPT ALL SELECT * FROM kept) a)
+                      + (SELECT count(*) FROM (SELECT * FROM kept EXCEPT ALL SELECT * FROM counted) b))::int
+                """).collect().first!.decode(Int.self)
+        }
+    }
+
     struct World {
         let database: Database
         let runner: ReportRunner
@@ -107,6 +124,7 @@ import Testing
                 #expect(served == cold, "\(stage): \(name) \(parameters) \(attributes) for \(tenant.slug)")
             }
             #expect(try await monthlySumsDifferingFromDaily(world, tenant.id) == 0, "\(stage): monthly sums of \(tenant.slug)")
+            #expect(try await lastDayCountsDifferingFromActiveDays(world, tenant.id) == 0, "\(stage): last-day counts of \(tenant.slug)")
         }
     }
 

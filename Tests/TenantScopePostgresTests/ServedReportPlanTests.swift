@@ -6,8 +6,8 @@ import Testing
 @testable import TenantScopeTestSupport
 
 /// The plans the served `active_learners` report's functions keep for every call (migration 41, architecture
-/// decision 70). Its own database: the planner's choice rests on the statistics of `app.statements`, which here
-/// hold this suite's tenant only.
+/// decision 70), and what they read (migration 42, decision 72). Its own database: the planner's choice rests on the
+/// statistics of `app.statements`, which here hold this suite's tenants only.
 @Suite(.freshDatabase) struct ServedReportPlanTests {
     /// Today's learners outside the roll-ups are found from the statements stored after the tenant's watermark. The
     /// function's generic plan cannot see the watermark; it must still read those few rows through the
@@ -60,5 +60,33 @@ import Testing
         #expect(recent == 3 && newFound == 3, "today's learners outside the roll-ups: \(recent), the new ones among them: \(newFound)")
         #expect(storedScans > 0, "the stored index was not read")
         #expect(timestampScans == 0, "the timestamp index was read \(timestampScans) time(s)")
+    }
+
+    /// The window's distinct learners are counted from one row per last active day (migration 42), not from one index
+    /// entry per learner: 2,000 learners active over the last ten days, and the count reads none of their entries in
+    /// the active days' `(tenant_id, last_day)` index. Counting them there again (migration 32's count) reads 2,000,
+    /// and this test fails.
+    @Test func theWindowsLearnersAreCountedByDayNotOneByOne() async throws {
+        let handle = try TestDatabase.current
+        let slug = try TenantSlug(TwoTenants.uniqueSlug("window"))
+        let tenant = try await handle.admin.tenants.create(slug: slug, name: "Window count", logger: TestDatabase.logger).id
+        try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
+            try await c.query("""
+                INSERT INTO app.statements (id, statement, actor_key, verb_id, object_id, "timestamp", stored)
+                SELECT gen_random_uuid(), '{}', 'mbox:mailto:learner' || i || '@window.example', 'v', 'o',
+                       now() - (1 + i % 10) * interval '1 day', now() - interval '1 hour'
+                FROM generate_series(1, 2000) i
+                """)
+            try await c.query("SELECT app.catch_up_rollups('10 minutes', true)")
+        }
+        let (windowLearners, entriesRead) = try await handle.database.sessions.run(tenant.testScope, logger: TestDatabase.logger) { c in
+            let totals = try await c.query("SELECT t.window_learners::int FROM app.active_learner_totals(30, interval '10 minutes') t")
+                .collect().first!.decode(Int.self)
+            let read = try await c.query("SELECT pg_stat_get_xact_tuples_returned('app.learner_active_days_tenant_last_day'::regclass)::int")
+                .collect().first!.decode(Int.self)
+            return (totals, read)
+        }
+        #expect(windowLearners == 2000)
+        #expect(entriesRead < 100, "the window count read \(entriesRead) entries of the active days' last-day index")
     }
 }

@@ -97,6 +97,9 @@ class Bench(Cluster):
                           region, days_to_complete, completions), ',' ORDER BY tenant_id, month, course_id, region, days_to_complete), ''))
             FROM app.monthly_completion_times
             UNION ALL
+            SELECT 'learners_by_last_day', count(*), md5(coalesce(string_agg(format('%s|%s|%s', tenant_id, last_day, learners), ','
+                          ORDER BY tenant_id, last_day), '')) FROM app.learners_by_last_day
+            UNION ALL
             SELECT 'enrollments', count(*), md5(coalesce(string_agg(format('%s|%s|%s|%s|%s', e.tenant_id, l.actor_key, c.course_iri, e.enrolled_at,
                           e.completed_at), ',' ORDER BY e.tenant_id, l.actor_key, c.course_iri), ''))
             FROM app.enrollments e JOIN app.learners l ON l.tenant_id = e.tenant_id AND l.id = e.learner_id
@@ -217,7 +220,7 @@ def write_markdown(path, data):
         f"({(r['cluster_cpu_serve_idle'] - r['cluster_cpu_no_server']) * 100:+.1f} points of a core over PostgreSQL with no server).",
         "",
         f"Incrementally caught-up roll-ups equal a rebuild of the same data: **{'yes' if r['incremental_equals_rebuild'] else 'NO'}** "
-        "(learner-day activity, day totals, each learner's active days, enrollment outcomes, their monthly sums and enrollments compared row by row "
+        "(learner-day activity, day totals, each learner's active days, the learners by last day, enrollment outcomes, their monthly sums and enrollments compared row by row "
         "through a digest).",
         "",
         "How it is measured: pass times are the command's own timing of the pass (no process start-up, but the opening of its database connection, which a running server keeps open); PostgreSQL's CPU is the "

@@ -64,6 +64,7 @@ extension Migration {
         .fullDerivationByActor,
         .tenantPassInOneCall,
         .genericPlansForServedReports,
+        .learnersByLastDay,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

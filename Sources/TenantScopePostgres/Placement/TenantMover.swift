@@ -46,8 +46,9 @@ public struct TenantMover: Sendable {
     ]
 
     /// Tenant tables a trigger keeps from another one (migration 30 sums `app.daily_enrollment_outcomes` by
-    /// month): not copied, since copying their source writes them on the target, but verified like the rest.
-    static let derivedTables = ["app.monthly_course_outcomes", "app.monthly_completion_times"]
+    /// month, migration 42 counts `app.learner_active_days` by last day): not copied, since copying their source
+    /// writes them on the target, but verified like the rest.
+    static let derivedTables = ["app.monthly_course_outcomes", "app.monthly_completion_times", "app.learners_by_last_day"]
 
     /// Rows per insert while copying.
     static let batchSize = 500
