@@ -5,7 +5,7 @@ extension Migration {
     /// `app.active_learner_totals` (migration 32) counted the window's distinct learners as the learners whose last
     /// active day falls in the window, an index-only count over `(tenant_id, last_day)`: flat in the tenant's history,
     /// but one entry per learner active in the window, 16,523 for the biggest tenant at 10M statements and about
-    /// 2 ms of the report's 7. `app.learners_by_last_day` holds that count per day, kept by statement-level triggers on
+    /// 2 ms of the function's 7.6. `app.learners_by_last_day` holds that count per day, kept by statement-level triggers on
     /// `app.learner_active_days` as migration 30's monthly sums are kept on the daily outcomes: every writer of the
     /// active days (the roll-up service, a full rebuild, learner erasure, a tenant move) keeps it right without
     /// knowing it exists. The window's count is then the sum of at most a window's rows.
