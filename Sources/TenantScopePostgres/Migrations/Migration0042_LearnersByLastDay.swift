@@ -26,45 +26,38 @@ extension Migration {
         LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp
         AS $$
         DECLARE
-          tenants uuid[];
-          days date[];
-          differences integer[];
+          gained_tenants uuid[] := '{}';
+          gained_days date[] := '{}';
+          lost_tenants uuid[] := '{}';
+          lost_days date[] := '{}';
         BEGIN
-          -- Each branch names only the transition tables its event has. An update that keeps a learner's last
-          -- day (a day added inside the range) changes no count and is dropped by the HAVING.
-          IF TG_OP = 'INSERT' THEN
-            SELECT array_agg(c.tenant_id ORDER BY c.tenant_id, c.last_day), array_agg(c.last_day ORDER BY c.tenant_id, c.last_day),
-                   array_agg(c.difference ORDER BY c.tenant_id, c.last_day)
-            INTO tenants, days, differences
-            FROM (SELECT a.tenant_id, a.last_day, count(*)::integer AS difference FROM added a GROUP BY 1, 2) c;
-          ELSIF TG_OP = 'DELETE' THEN
-            SELECT array_agg(c.tenant_id ORDER BY c.tenant_id, c.last_day), array_agg(c.last_day ORDER BY c.tenant_id, c.last_day),
-                   array_agg(c.difference ORDER BY c.tenant_id, c.last_day)
-            INTO tenants, days, differences
-            FROM (SELECT r.tenant_id, r.last_day, -count(*)::integer AS difference FROM removed r GROUP BY 1, 2) c;
-          ELSE
-            SELECT array_agg(c.tenant_id ORDER BY c.tenant_id, c.last_day), array_agg(c.last_day ORDER BY c.tenant_id, c.last_day),
-                   array_agg(c.difference ORDER BY c.tenant_id, c.last_day)
-            INTO tenants, days, differences
-            FROM (SELECT x.tenant_id, x.last_day, sum(x.n)::integer AS difference
-                  FROM (SELECT a.tenant_id, a.last_day, 1 AS n FROM added a
-                        UNION ALL
-                        SELECT r.tenant_id, r.last_day, -1 FROM removed r) x
-                  GROUP BY 1, 2 HAVING sum(x.n) <> 0) c;
+          -- Each event has only its own transition tables: an insert the added rows, a delete the removed ones, an
+          -- update both.
+          IF TG_OP <> 'DELETE' THEN
+            SELECT coalesce(array_agg(a.tenant_id), '{}'), coalesce(array_agg(a.last_day), '{}')
+            INTO gained_tenants, gained_days FROM added a;
           END IF;
-          IF tenants IS NULL THEN
-            RETURN NULL;
+          IF TG_OP <> 'INSERT' THEN
+            SELECT coalesce(array_agg(r.tenant_id), '{}'), coalesce(array_agg(r.last_day), '{}')
+            INTO lost_tenants, lost_days FROM removed r;
           END IF;
-          -- Sorted, so two transactions changing the same days lock them in one order. Rows of a tenant being
-          -- deleted (a cascade from app.tenants) change nothing: their counts go with the tenant.
+          -- Each day's difference: an update that keeps a learner's last day (a day added inside its range) changes
+          -- none and is dropped by the HAVING. Sorted, so two transactions changing the same days lock them in one
+          -- order. Rows of a tenant being deleted (a cascade from app.tenants) change nothing: their counts go with
+          -- the tenant.
           INSERT INTO app.learners_by_last_day AS l (tenant_id, last_day, learners)
-            SELECT c.tenant_id, c.last_day, c.difference
-            FROM unnest(tenants, days, differences) AS c(tenant_id, last_day, difference)
+            SELECT c.tenant_id, c.last_day, sum(c.difference)::integer
+            FROM (SELECT g.tenant_id, g.last_day, 1 AS difference FROM unnest(gained_tenants, gained_days) AS g(tenant_id, last_day)
+                  UNION ALL
+                  SELECT r.tenant_id, r.last_day, -1 FROM unnest(lost_tenants, lost_days) AS r(tenant_id, last_day)) c
             WHERE EXISTS (SELECT 1 FROM app.tenants t WHERE t.id = c.tenant_id)
+            GROUP BY 1, 2
+            HAVING sum(c.difference) <> 0
             ORDER BY 1, 2
           ON CONFLICT (tenant_id, last_day) DO UPDATE SET learners = l.learners + EXCLUDED.learners;
+          -- Only a lost learner brings a count to zero.
           DELETE FROM app.learners_by_last_day l
-            USING unnest(tenants, days) AS c(tenant_id, last_day)
+            USING unnest(lost_tenants, lost_days) AS c(tenant_id, last_day)
             WHERE l.tenant_id = c.tenant_id AND l.last_day = c.last_day AND l.learners = 0;
           RETURN NULL;
         END
