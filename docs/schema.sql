@@ -83,21 +83,22 @@ CREATE TYPE app.statement_facts AS (
 	course_title text
 );
 
-CREATE FUNCTION app.active_learner_totals(days integer, overlap interval) RETURNS TABLE(today_learners bigint, window_learners bigint)
+CREATE FUNCTION app.active_learner_totals(days integer) RETURNS TABLE(today_learners bigint, window_learners bigint)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
   first_day date := current_date - (days - 1);
-  outside record;
+  today record;
   checked text[];
 BEGIN
   IF days IS NULL OR days < 1 THEN
     RAISE EXCEPTION 'the window must be at least one day' USING ERRCODE = '22023';
   END IF;
-  SELECT * INTO outside FROM app.todays_learners_outside_rollups(overlap);
-  checked := ARRAY(SELECT k FROM unnest(outside.revoided || outside.recent) k
+  SELECT * INTO today FROM app.learners_pending_today();
+  -- Checked one by one: the pending learners, and learners whose last active day is after today.
+  checked := ARRAY(SELECT k FROM unnest(today.pending) k
                    UNION
                    SELECT l.learner_hash FROM app.learner_active_days l WHERE l.last_day > current_date);
   RETURN QUERY
@@ -111,8 +112,8 @@ BEGIN
     LEFT JOIN LATERAL (SELECT l.last_day, l.active FROM app.learner_active_days l
                        WHERE l.learner_hash = c.learner_hash OFFSET 0) d ON true
   ), checked_learners AS MATERIALIZED (
-    SELECT u.*, u.learner_hash = ANY (outside.recent)
-                  OR (u.rolled_up_today AND u.learner_hash <> ALL (outside.revoided)) AS today
+    SELECT u.*, CASE WHEN u.learner_hash = ANY (today.pending) THEN u.learner_hash = ANY (today.active)
+                     ELSE u.rolled_up_today END AS today
     FROM looked_up u
   )
   SELECT
@@ -126,23 +127,23 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION app.active_learners_today(wanted_region text, overlap interval) RETURNS SETOF text
+CREATE FUNCTION app.active_learners_today(wanted_region text) RETURNS SETOF text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
-  outside record;
+  today record;
 BEGIN
-  SELECT * INTO outside FROM app.todays_learners_outside_rollups(overlap);
+  SELECT * INTO today FROM app.learners_pending_today();
   RETURN QUERY
     SELECT a.learner_hash FROM app.daily_learner_activity a
     WHERE a.day = current_date
-      AND a.learner_hash <> ALL (outside.revoided)
+      AND a.learner_hash <> ALL (today.pending)
       AND (wanted_region IS NULL OR EXISTS (SELECT 1 FROM app.learners l
                                              WHERE l.learner_key = a.learner_hash AND l.region = wanted_region))
     UNION
-    SELECT k.learner_hash FROM unnest(outside.recent) k(learner_hash)
+    SELECT k.learner_hash FROM unnest(today.active) k(learner_hash)
     WHERE wanted_region IS NULL OR EXISTS (SELECT 1 FROM app.learners l
                                            WHERE l.learner_key = k.learner_hash AND l.region = wanted_region);
 END
@@ -758,6 +759,56 @@ BEGIN
         FROM app.statements s WHERE s.actor_key = k.actor_key AND NOT s.voided AND s.voids IS NULL
         HAVING count(*) > 0
       ) a;
+  END IF;
+END
+$$;
+
+CREATE FUNCTION app.learners_pending_today(OUT pending text[], OUT active text[]) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+DECLARE
+  whole_day boolean;
+BEGIN
+  -- `pending`: the learners whose row of today the roll-ups may not hold yet; `active`: those of them active
+  -- today. One statement, so the queue and the rolled-up rows it adds to are read at one snapshot.
+  SELECT NOT EXISTS (SELECT 1 FROM app.rollup_state)
+           OR EXISTS (SELECT 1 FROM app.rollup_queue q
+                      WHERE q.day = current_date AND q.actor_key IS NULL AND q.actor_keys IS NULL),
+         coalesce(array_agg(p.learner_hash), '{}'),
+         coalesce(array_agg(p.learner_hash) FILTER (WHERE p.statements > 0), '{}')
+  INTO whole_day, pending, active
+  FROM (
+    SELECT k.learner_hash, k.queued + coalesce((SELECT a.statements FROM app.daily_learner_activity a
+                                                WHERE a.day = current_date AND a.learner_hash = k.learner_hash), 0)
+           AS statements
+    FROM (
+      -- A derived learner's key is read from its row (the learners' trigger set it with app.learner_key);
+      -- the HMAC is computed only for an actor not derived yet.
+      SELECT coalesce((SELECT l.learner_key FROM app.learners l WHERE l.actor_key = g.actor_key),
+                      app.learner_key(g.actor_key)) AS learner_hash, g.queued
+      FROM (
+        SELECT e.actor_key, sum(e.statements) AS queued
+        FROM (SELECT q.actor_key, q.statements FROM app.rollup_queue q
+              WHERE q.day = current_date AND q.actor_key IS NOT NULL
+              UNION ALL
+              SELECT u.actor_key, u.statements
+              FROM app.rollup_queue q, unnest(q.actor_keys, q.statement_counts) AS u(actor_key, statements)
+              WHERE q.day = current_date AND q.actor_keys IS NOT NULL) e
+        GROUP BY e.actor_key) g) k) p;
+  IF whole_day THEN
+    -- Every learner of today is pending; the active ones are read from today's raw statements.
+    active := ARRAY(
+      SELECT coalesce(l.learner_key, app.learner_key(r.actor_key)) FROM (
+        SELECT DISTINCT s.actor_key FROM app.statements s
+        WHERE s."timestamp" >= current_date::timestamp AT TIME ZONE 'UTC'
+          AND s."timestamp" < (current_date + 1)::timestamp AT TIME ZONE 'UTC'
+          AND NOT s.voided AND s.voids IS NULL) r
+        LEFT JOIN app.learners l ON l.actor_key = r.actor_key);
+    pending := ARRAY(SELECT a.learner_hash FROM app.daily_learner_activity a WHERE a.day = current_date
+                     UNION
+                     SELECT k FROM unnest(active) k);
   END IF;
 END
 $$;
@@ -1418,37 +1469,6 @@ CREATE FUNCTION app.tenant_login_password() RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$ SELECT s.value FROM app_private.settings s WHERE s.key = 'tenant_login_password' $$;
-
-CREATE FUNCTION app.todays_learners_outside_rollups(overlap interval, OUT revoided text[], OUT recent text[]) RETURNS record
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_generic_plan'
-    AS $$
-DECLARE
-  since timestamptz := coalesce((SELECT r.stored_through FROM app.rollup_state r) - overlap, '-infinity');
-  revoided_actors text[] := ARRAY(SELECT DISTINCT t.actor_key
-                                  FROM app.statements v JOIN app.statements t ON t.id = v.voids
-                                  WHERE v.stored > since AND v.voids IS NOT NULL);
-BEGIN
-  -- Learners with a statement voided since the watermark: their roll-up rows may count it.
-  -- A derived learner's key is read from its row (the learners' trigger set it with app.learner_key);
-  -- the HMAC is computed only for an actor not derived yet.
-  revoided := ARRAY(SELECT coalesce(l.learner_key, app.learner_key(r.actor_key))
-                    FROM unnest(revoided_actors) r(actor_key) LEFT JOIN app.learners l ON l.actor_key = r.actor_key);
-  -- Learners with a counted statement today that the roll-ups may not hold yet, and the revoided ones
-  -- that still have one: today is read from their raw statements. Today is compared as UTC wall-clock
-  -- time, which no index holds, so the plan kept for every call reads the few rows stored after the
-  -- watermark through the (tenant_id, stored) index, not the whole day through the timestamp index.
-  recent := ARRAY(
-    SELECT coalesce(l.learner_key, app.learner_key(r.actor_key)) FROM (
-      SELECT DISTINCT s.actor_key FROM app.statements s
-      WHERE (s.stored > since OR s.actor_key = ANY (revoided_actors))
-        AND s."timestamp" AT TIME ZONE 'UTC' >= current_date::timestamp
-        AND s."timestamp" AT TIME ZONE 'UTC' < (current_date + 1)::timestamp
-        AND NOT s.voided AND s.voids IS NULL) r
-      LEFT JOIN app.learners l ON l.actor_key = r.actor_key);
-END
-$$;
 
 CREATE FUNCTION app.token_revoked(p_jti text) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -2924,10 +2944,11 @@ GRANT USAGE ON SCHEMA app TO tenantscope_aggregates;
 
 GRANT USAGE ON SCHEMA semantic TO tenantscope_sandbox;
 
-REVOKE ALL ON FUNCTION app.active_learner_totals(days integer, overlap interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.active_learner_totals(days integer, overlap interval) TO tenantscope_tenant;
+REVOKE ALL ON FUNCTION app.active_learner_totals(days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.active_learner_totals(days integer) TO tenantscope_tenant;
 
-GRANT ALL ON FUNCTION app.active_learners_today(wanted_region text, overlap interval) TO tenantscope_tenant;
+REVOKE ALL ON FUNCTION app.active_learners_today(wanted_region text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.active_learners_today(wanted_region text) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.append_audit(p_actor text, p_actor_kind text, p_scope_tenant_id uuid, p_action text, p_report text, p_parameters jsonb, p_row_count bigint, p_outcome text) FROM PUBLIC;
 
@@ -2994,6 +3015,9 @@ GRANT ALL ON FUNCTION app.learner_key(actor_key text) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.learners_from_statements(actor_keys text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.learners_from_statements(actor_keys text[]) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.learners_pending_today(OUT pending text[], OUT active text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.learners_pending_today(OUT pending text[], OUT active text[]) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.lock_export_claims() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.lock_export_claims() TO tenantscope_tenant;
@@ -3062,9 +3086,6 @@ GRANT ALL ON FUNCTION app.tenant_limits() TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.tenant_login_password() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.tenant_login_password() TO tenantscope_app;
-
-REVOKE ALL ON FUNCTION app.todays_learners_outside_rollups(overlap interval, OUT revoided text[], OUT recent text[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION app.todays_learners_outside_rollups(overlap interval, OUT revoided text[], OUT recent text[]) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.token_revoked(p_jti text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.token_revoked(p_jti text) TO tenantscope_app;

@@ -193,7 +193,7 @@ import Testing
     }
 
     /// Moves every stored statement of the tenant a day back, behind the roll-up watermark's overlap: served
-    /// SQL must then take them from the roll-ups, not re-read them raw as it would right after a catch-up.
+    /// SQL must take them from the roll-ups (it re-read that raw tail until decision 73; it reads the queue now).
     static func ageStoredStatements(_ world: World) async throws {
         for tenant in world.tenants {
             try await world.database.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in

@@ -124,11 +124,11 @@ public enum StandardReports {
     /// Served from the activity summaries (migration 8) for complete days: one row per day for the daily
     /// counts. Without a region filter, today's count and the window's distinct count come from
     /// `app.active_learner_totals` (migration 32): today's from the day total, the window's from an index-only
-    /// count of learners by their last active day, and the few learners the roll-ups may not hold yet
-    /// (`RollupCoverage`) checked one by one; no learner is collected or hashed (architecture decision 56).
-    /// A region filter (a learner attribute) cannot use the summaries, which do not know regions: it counts
-    /// that region's learner-day rows, and today's learners from `app.active_learners_today` (roll-up rows
-    /// plus the raw statements they do not cover yet).
+    /// count of learners by their last active day, and the few learners the roll-ups may not hold yet (those
+    /// in the roll-up queue, migration 43) checked one by one; no learner is collected or hashed (architecture
+    /// decisions 56 and 73). A region filter (a learner attribute) cannot use the summaries, which do not know
+    /// regions: it counts that region's learner-day rows, and today's learners from `app.active_learners_today`
+    /// (roll-up rows with the queued counts added).
     static let activeLearnersServed = """
         WITH \(windowDays), daily AS (
           SELECT d.day, d.learners::bigint AS learners FROM app.daily_active_learners d
@@ -140,10 +140,10 @@ public enum StandardReports {
           GROUP BY a.day
         ), totals AS MATERIALIZED (
           SELECT t.today_learners, t.window_learners
-          FROM app.active_learner_totals(:days::int, interval '\(RollupCoverage.overlap)') t
+          FROM app.active_learner_totals(:days::int) t
           WHERE :attr_region::text IS NULL
         ), region_today AS MATERIALIZED (
-          SELECT t.learner_hash FROM app.active_learners_today(:attr_region::text, interval '\(RollupCoverage.overlap)') AS t(learner_hash)
+          SELECT t.learner_hash FROM app.active_learners_today(:attr_region::text) AS t(learner_hash)
           WHERE :attr_region::text IS NOT NULL
         ), region_window AS (
           SELECT a.learner_hash FROM app.daily_learner_activity a

@@ -65,6 +65,7 @@ extension Migration {
         .tenantPassInOneCall,
         .genericPlansForServedReports,
         .learnersByLastDay,
+        .todayFromTheQueue,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
