@@ -6,7 +6,7 @@ import Testing
 @testable import TenantScopeTestSupport
 
 /// The plans the served `active_learners` report's functions keep for every call (migration 41, architecture
-/// decision 70), and what they read (migrations 42 and 43, decisions 72 and 73). Its own database: the planner's choice rests on the
+/// decision 70), and what they read (decisions 72 to 74). Its own database: the planner's choice rests on the
 /// statistics of `app.statements`, which here hold this suite's tenants only.
 @Suite(.freshDatabase) struct ServedReportPlanTests {
     /// The learners whose row of today the roll-ups may not hold yet are the queued ones (migration 43): with the
@@ -33,17 +33,14 @@ import Testing
         let (pending, active, newFound, statementsRead) = try await handle.database.sessions.run(
             tenant.testScope, logger: TestDatabase.logger
         ) { c in
-            let today = try await c.query("""
-                SELECT cardinality(p.pending), cardinality(p.active),
-                       (SELECT count(*)::int FROM generate_series(1, 3) n
-                        WHERE app.learner_key('mbox:mailto:new' || n || '@plans.example') = ANY (p.active))
-                FROM app.learners_pending_today() p
-                """).collect().first!.decode((Int, Int, Int).self)
-            // This transaction's own reads of the table, counted by the statistics collector before they are reported.
-            let read = try await c.query("""
-                SELECT (pg_stat_get_xact_numscans('app.statements'::regclass) + pg_stat_get_xact_tuples_returned('app.statements'::regclass)
-                        + pg_stat_get_xact_tuples_fetched('app.statements'::regclass))::int
-                """).collect().first!.decode(Int.self)
+            let (today, read) = try await Self.difference(in: Self.readsOf("app.statements"), on: c) {
+                try await c.query("""
+                    SELECT cardinality(p.pending), cardinality(p.active),
+                           (SELECT count(*)::int FROM generate_series(1, 3) n
+                            WHERE app.learner_key('mbox:mailto:new' || n || '@plans.example') = ANY (p.active))
+                    FROM app.learners_pending_today() p
+                    """).collect().first!.decode((Int, Int, Int).self)
+            }
             return (today.0, today.1, today.2, read)
         }
         #expect(pending == 3 && active == 3 && newFound == 3, "pending \(pending), active \(active), the new ones among them \(newFound)")
@@ -97,14 +94,80 @@ import Testing
             try await c.query("SELECT app.catch_up_rollups('10 minutes', true)")
         }
         let (windowLearners, entriesRead) = try await handle.database.sessions.run(tenant.testScope, logger: TestDatabase.logger) { c in
-            let totals = try await c.query("SELECT t.window_learners::int FROM app.active_learner_totals(30) t")
-                .collect().first!.decode(Int.self)
-            let read = try await c.query("SELECT pg_stat_get_xact_tuples_returned('app.learner_active_days_tenant_last_day'::regclass)::int")
-                .collect().first!.decode(Int.self)
-            return (totals, read)
+            try await Self.difference(in: "pg_stat_get_xact_tuples_returned('app.learner_active_days_tenant_last_day'::regclass)", on: c) {
+                try await c.query("SELECT t.window_learners::int FROM app.active_learner_totals(30) t").collect().first!.decode(Int.self)
+            }
         }
         #expect(windowLearners == 2000)
         #expect(entriesRead < 100, "the window count read \(entriesRead) entries of the active days' last-day index")
+    }
+
+    /// The course reports read the current month from its monthly sums, less the roll-up rows of today that the
+    /// derived enrollments answer (decision 74): the daily rows they read do not grow with the day of the month. The
+    /// tenant has 20 daily outcome rows of one course on every day of the current month before today and 5 today, and
+    /// 5 rows of today of a second course, whose enrollments were voided since the last catch-up (the derived
+    /// enrollments have none). The served `completion_rate_by_course` must read the 10 rows of today only, answer the
+    /// earlier days' enrollments, and leave out the second course, whose sums and rows cancel out. Reading the month's
+    /// earlier days from the daily roll-up (as before) reads 20 rows per day and today's none, so this test fails on
+    /// any day of the month (checked); keeping a group that cancels out divides by zero enrollments.
+    @Test func theCourseReportsReadTheCurrentMonthFromItsSums() async throws {
+        let handle = try TestDatabase.current
+        let slug = try TenantSlug(TwoTenants.uniqueSlug("month"))
+        let tenant = try await handle.admin.tenants.create(slug: slug, name: "Current month", logger: TestDatabase.logger).id
+        let earlierDays = try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
+            try await c.query("""
+                INSERT INTO app.courses (course_iri, title)
+                VALUES ('https://month.example/course', 'Course'), ('https://month.example/gone', 'Gone')
+                """)
+            try await c.query("""
+                WITH course AS (SELECT id FROM app.courses WHERE title = 'Course'), gone AS (SELECT id FROM app.courses WHERE title = 'Gone')
+                INSERT INTO app.daily_enrollment_outcomes (day, course_id, cohort, region, days_to_complete, enrollments)
+                SELECT d::date, (SELECT id FROM course), 'cohort-a', NULL, n, 1
+                FROM generate_series(date_trunc('month', current_date::timestamp), current_date - 1, interval '1 day') d,
+                     generate_series(0, 19) n
+                UNION ALL
+                SELECT current_date, (SELECT id FROM course), 'cohort-a', NULL, n, 1 FROM generate_series(0, 4) n
+                UNION ALL
+                SELECT current_date, (SELECT id FROM gone), 'cohort-a', NULL, n, 1 FROM generate_series(0, 4) n
+                """)
+            return try await c.query("SELECT (current_date - date_trunc('month', current_date::timestamp)::date)::int")
+                .collect().first!.decode(Int.self)
+        }
+        let definition = StandardReports.completionRateByCourse
+        let request = try ReportRequest(definition: definition, surface: .tenant, rawParameters: [],
+                                        today: ISO8601Timestamp.day(Date()))
+        let query = try #require(request.query)
+        let statement = ReportRunner.statement(query.sql, request: request, attributes: [:])
+        let scope = TenantScope(tenant: tenant, actor: "plan-test", role: .admin, attributes: [:])
+        let (rows, dailyRowsRead) = try await handle.database.sessions.run(.tenant(scope), logger: TestDatabase.logger) { c in
+            try await Self.difference(in: Self.readsOf("app.daily_enrollment_outcomes"), on: c) {
+                try await c.rows(statement).map { try ReportRunner.cells(of: $0, fields: query.fields) }
+            }
+        }
+        let enrolled = 20 * earlierDays
+        #expect(rows == (enrolled == 0 ? [] : [[.text("Course"), .integer(enrolled), .integer(enrolled), .number(1)]]))
+        #expect(dailyRowsRead == 10, "the served report read \(dailyRowsRead) daily outcome rows; today has 10")
+    }
+
+    /// Rows a table's sequential scans read plus entries its indexes returned (plain and bitmap scans), as a counter of
+    /// the backend's statistics.
+    static func readsOf(_ table: String) -> String {
+        """
+        (pg_stat_get_xact_tuples_returned('\(table)'::regclass)
+         + coalesce((SELECT sum(pg_stat_get_xact_tuples_returned(i.indexrelid)) FROM pg_index i
+                     WHERE i.indrelid = '\(table)'::regclass), 0))
+        """
+    }
+
+    /// What `work` returns and how much it moved `counter` (an expression of the backend's statistics). A backend keeps
+    /// its counts until it reports them, at most once a second, so an earlier transaction's reads on the same pooled
+    /// connection (the test's own setup) may still be in them: only the difference is this work's.
+    static func difference<T: Sendable>(in counter: String, on c: ScopedConnection, _ work: () async throws -> T) async throws -> (T, Int) {
+        let read = PostgresQuery(unsafeSQL: "SELECT (\(counter))::int")
+        let before = try await c.query(read).collect().first!.decode(Int.self)
+        let result = try await work()
+        let after = try await c.query(read).collect().first!.decode(Int.self)
+        return (result, after - before)
     }
 
     static func ingest(_ statements: [String], into tenant: TenantID) async throws {

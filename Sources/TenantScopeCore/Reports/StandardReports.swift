@@ -26,41 +26,46 @@ public enum StandardReports {
 
     // Every outcomes CTE has the columns course_id, cohort, days_to_complete (NULL: not completed, or not
     // known to a row that sums it away), n (enrollments) and completed (of them, completed). Served SQL reads
-    // whole months before the current one from the monthly sums (migration 30), the days of a partial first
-    // month and the current month's complete days from the daily roll-up, and today from the derived
-    // enrollments: rows read grow with months and courses, not with learners (architecture decision 53).
+    // whole months from the monthly sums (migration 30), the current month's included, the days of a partial
+    // first month from the daily roll-up, and today (and any later day) from the derived enrollments: rows read
+    // grow with months and courses, not with learners (architecture decision 53), nor with the day of the month
+    // (decision 74).
 
     /// The first day of the first whole month from `:since` on, and the first day of the current month.
     static let firstWholeMonth = "(date_trunc('month', (:since::date - 1)::timestamp) + interval '1 month')::date"
     static let currentMonth = "date_trunc('month', current_date::timestamp)::date"
+    static let nextMonth = "(date_trunc('month', current_date::timestamp) + interval '1 month')::date"
 
     /// A served outcomes CTE from three sources, each given its select list (and a filter where it needs one):
-    /// - `monthly`: the monthly sums table (alias `m`) for the whole months from `since` to the current one;
-    /// - `daily`: the daily roll-up (alias `o`) for the days the monthly sums do not cover, `[since, first whole
-    ///   month)` and `[current month, today)`, as two range reads of its (tenant, day) index. The ranges never
-    ///   overlap: when `since` falls in the current month, the first whole month lies after today and the
-    ///   second range is empty;
-    /// - `today`: the derived enrollments (alias `e`) enrolled today, which no roll-up holds yet. Their learners
-    ///   are read only for a region filter: joined always, they were a merge over every learner of the tenant
-    ///   (1.7 of the 6.4 ms `completion_rate_by_course` took at 10M statements); an enrollment's learner always
-    ///   exists (a foreign key), so the rows are the same.
-    static func servedOutcomes(monthly: (table: String, columns: String), daily: (columns: String, filter: String),
+    /// - `monthly`: the monthly sums table (alias `m`) for the months from the first whole one through the
+    ///   current one;
+    /// - `daily`: the daily roll-up (alias `o`) for the days of a partial first month, `[since, first whole
+    ///   month)`, a range read of its (tenant, day) index. The current month's sums also hold its roll-up rows of
+    ///   today and later days, which the derived enrollments answer instead: those rows are read too and taken
+    ///   out again, in the monthly sums' shape (`asMonthly`: negated, grouped as the sums group them), so each
+    ///   cancels a part of the sum it is in. When `since` falls in the current month, no month is whole: the
+    ///   first range ends today and nothing is taken out;
+    /// - `today`: the derived enrollments (alias `e`) enrolled today or later, which no roll-up holds yet. Their
+    ///   learners are read only for a region filter: joined always, they were a merge over every learner of the
+    ///   tenant (1.7 of the 6.4 ms `completion_rate_by_course` took at 10M statements); an enrollment's learner
+    ///   always exists (a foreign key), so the rows are the same.
+    static func servedOutcomes(monthly: (table: String, columns: String), daily: (columns: String, asMonthly: String, filter: String),
                                today: (columns: String, filter: String)) -> String {
         let dailyFilter = "\(daily.filter) AND (:attr_region::text IS NULL OR o.region = :attr_region::text)"
         return """
             outcomes AS (
               SELECT \(monthly.columns)
               FROM \(monthly.table) m
-              WHERE m.month >= \(firstWholeMonth) AND m.month < \(currentMonth)
+              WHERE m.month >= \(firstWholeMonth) AND m.month <= \(currentMonth)
                 AND (:attr_region::text IS NULL OR m.region = :attr_region::text)
               UNION ALL
               SELECT \(daily.columns)
               FROM app.daily_enrollment_outcomes o
               WHERE o.day >= :since::date AND o.day < least(\(firstWholeMonth), current_date) AND \(dailyFilter)
               UNION ALL
-              SELECT \(daily.columns)
+              SELECT \(daily.asMonthly)
               FROM app.daily_enrollment_outcomes o
-              WHERE o.day >= greatest(\(firstWholeMonth), \(currentMonth)) AND o.day < current_date AND \(dailyFilter)
+              WHERE \(firstWholeMonth) <= \(currentMonth) AND o.day >= current_date AND o.day < \(nextMonth) AND \(dailyFilter)
               UNION ALL
               SELECT \(today.columns)
               FROM app.enrollments e
@@ -78,6 +83,7 @@ public enum StandardReports {
     static let servedCourseOutcomes = servedOutcomes(
         monthly: ("app.monthly_course_outcomes", "m.course_id, m.cohort, NULL::int AS days_to_complete, m.enrolled AS n, m.completed"),
         daily: ("o.course_id, o.cohort, o.days_to_complete, o.enrollments, CASE WHEN o.days_to_complete IS NULL THEN 0 ELSE o.enrollments END",
+                "o.course_id, o.cohort, NULL::int, -o.enrollments, CASE WHEN o.days_to_complete IS NULL THEN 0 ELSE -o.enrollments END",
                 "true"),
         today: ("e.course_id, e.cohort, \(daysToComplete), 1, (e.completed_at IS NOT NULL)::int", "true"))
 
@@ -85,7 +91,8 @@ public enum StandardReports {
     static let servedCompletionTimes = servedOutcomes(
         monthly: ("app.monthly_completion_times",
                   "m.course_id, NULL::text AS cohort, m.days_to_complete, m.completions AS n, m.completions AS completed"),
-        daily: ("o.course_id, o.cohort, o.days_to_complete, o.enrollments, o.enrollments", "o.days_to_complete IS NOT NULL"),
+        daily: ("o.course_id, o.cohort, o.days_to_complete, o.enrollments, o.enrollments",
+                "o.course_id, NULL::text, o.days_to_complete, -o.enrollments, -o.enrollments", "o.days_to_complete IS NOT NULL"),
         today: ("e.course_id, e.cohort, \(daysToComplete), 1, 1", "e.completed_at IS NOT NULL"))
 
     /// The same outcomes computed from raw statements (the xAPI-to-enrollment mapping, in SQL).
@@ -105,12 +112,15 @@ public enum StandardReports {
 
     /// Wraps an outcomes CTE into a report query. The outcomes are summed per course, cohort and day count before
     /// the courses are joined: the join and the course filter then see a few hundred groups, not every monthly,
-    /// daily and enrollment row (architecture decision 57).
+    /// daily and enrollment row (architecture decision 57). A group whose rows cancel out (the current month's
+    /// sums less the roll-up rows of today that the enrollments answer, when an enrollment of today was voided
+    /// since the last catch-up) holds no enrollment and is left out, as it would be absent without the sums.
     static func overOutcomes(_ outcomes: String, _ select: String) -> String {
         """
         WITH \(outcomes), grouped AS (
           SELECT o.course_id, o.cohort, o.days_to_complete, sum(o.n) AS n, sum(o.completed) AS completed
           FROM outcomes o GROUP BY o.course_id, o.cohort, o.days_to_complete
+          HAVING sum(o.n) <> 0
         ), filtered AS (
           SELECT g.*, coalesce(c.title, c.course_iri) AS course_name FROM grouped g JOIN app.courses c ON c.id = g.course_id
           WHERE \(courseFilter)
