@@ -27,13 +27,16 @@ import Testing
         ("cohort_comparison", [("course", "Course 1")], [:]),
         ("course_enrollments", [("course", "Course 1")], [:]),
         // `since` on a month's first day and inside a month: the served SQL's whole months from the monthly sums
-        // and partial months from the daily roll-up must meet without a gap or an overlap.
+        // and partial months from the daily roll-up (days 9 and 4: the month's sum less its first days; day 17: the
+        // days from it on) must meet without a gap or an overlap.
         ("completion_rate_by_course", [("since", utcDay(monthsBack: 1, day: 1))], [:]),
         ("completion_rate_by_course", [("since", utcDay(monthsBack: 0, day: 1))], ["region": "region-0"]),
         ("cohort_comparison", [("since", utcDay(monthsBack: 2, day: 17))], [:]),
         ("cohort_comparison", [("since", utcDay(monthsBack: 3, day: 1))], ["region": "region-1"]),
         ("time_to_complete", [("bucket_days", "3"), ("since", utcDay(monthsBack: 2, day: 9))], [:]),
         ("time_to_complete", [("bucket_days", "2"), ("since", utcDay(monthsBack: 0, day: 1))], [:]),
+        ("completion_rate_by_course", [("since", utcDay(monthsBack: 1, day: 4))], ["region": "region-1"]),
+        ("time_to_complete", [("bucket_days", "5"), ("since", utcDay(monthsBack: 3, day: 4))], ["region": "region-0"]),
         ("course_enrollments", [("course", "Course 2"), ("since", ISO8601Timestamp.day(Date().addingTimeInterval(-10 * 86_400)))],
          ["region": "region-0"]),
     ]

@@ -149,6 +149,48 @@ import Testing
         #expect(dailyRowsRead == 10, "the served report read \(dailyRowsRead) daily outcome rows; today has 10")
     }
 
+    /// A partial first month of the window is read from its shorter side (decision 74): the days from `since` on, or the
+    /// month's sum less the days before `since`. The tenant has 20 daily outcome rows on every day of the month two
+    /// months back; `since` is its 3rd (two days before, the sum less them is read) or its 26th (the few days from it
+    /// on are read). Reading the days from `since` on whatever the day (as before) reads 20 rows for each of the month's
+    /// last 29 or so days from the 3rd, and this test fails (checked).
+    @Test(arguments: [3, 26]) func aPartialFirstMonthIsReadFromItsShorterSide(sinceDay: Int) async throws {
+        let handle = try TestDatabase.current
+        let slug = try TenantSlug(TwoTenants.uniqueSlug("first"))
+        let tenant = try await handle.admin.tenants.create(slug: slug, name: "First month", logger: TestDatabase.logger).id
+        let (since, headDays, tailDays) = try await handle.database.sessions.run(
+            tenant.testScope, access: .readWrite, logger: TestDatabase.logger
+        ) { c in
+            try await c.query("INSERT INTO app.courses (course_iri, title) VALUES ('https://first.example/course', 'Course')")
+            return try await c.query("""
+                WITH month AS (SELECT (date_trunc('month', current_date::timestamp) - interval '2 months')::date AS first),
+                inserted AS (
+                  INSERT INTO app.daily_enrollment_outcomes (day, course_id, cohort, region, days_to_complete, enrollments)
+                  SELECT d::date, (SELECT id FROM app.courses), 'cohort-a', NULL, n, 1
+                  FROM month, generate_series(month.first::timestamp, month.first + interval '1 month' - interval '1 day', interval '1 day') d,
+                       generate_series(0, 19) n
+                )
+                SELECT to_char(month.first + \(sinceDay - 1)::int, 'YYYY-MM-DD'), \(sinceDay - 1)::int,
+                       ((month.first + interval '1 month')::date - (month.first + \(sinceDay - 1)::int))::int
+                FROM month
+                """).collect().first!.decode((String, Int, Int).self)
+        }
+        let definition = StandardReports.completionRateByCourse
+        let request = try ReportRequest(definition: definition, surface: .tenant, rawParameters: [("since", since)],
+                                        today: ISO8601Timestamp.day(Date()))
+        let query = try #require(request.query)
+        let statement = ReportRunner.statement(query.sql, request: request, attributes: [:])
+        let scope = TenantScope(tenant: tenant, actor: "plan-test", role: .admin, attributes: [:])
+        let (rows, dailyRowsRead) = try await handle.database.sessions.run(.tenant(scope), logger: TestDatabase.logger) { c in
+            try await Self.difference(in: Self.readsOf("app.daily_enrollment_outcomes"), on: c) {
+                try await c.rows(statement).map { try ReportRunner.cells(of: $0, fields: query.fields) }
+            }
+        }
+        let enrolled = 20 * tailDays
+        #expect(rows == [[.text("Course"), .integer(enrolled), .integer(enrolled), .number(1)]], "since \(since)")
+        #expect(dailyRowsRead == 20 * min(headDays, tailDays), "since \(since): \(dailyRowsRead) daily outcome rows read")
+    }
+
     /// Rows a table's sequential scans read plus entries its indexes returned (plain and bitmap scans), as a counter of
     /// the backend's statistics.
     static func readsOf(_ table: String) -> String {
