@@ -127,9 +127,10 @@ public enum StandardReports {
 
     /// Wraps an outcomes CTE into a report query. The outcomes are summed per course, cohort and day count before
     /// the courses are joined: the join and the course filter then see a few hundred groups, not every monthly,
-    /// daily and enrollment row (architecture decision 57). A group whose rows cancel out (the current month's
-    /// sums less the roll-up rows of today that the enrollments answer, when an enrollment of today was voided
-    /// since the last catch-up) holds no enrollment and is left out, as it would be absent without the sums.
+    /// daily and enrollment row (architecture decision 57). A group whose rows cancel out (a first month's sum less
+    /// its days before `since`, when all of that month's enrollments came before it; the current month's sums less
+    /// the roll-up rows of today, when an enrollment of today was voided since the last catch-up) holds no
+    /// enrollment and is left out, as it would be absent without the sums.
     static func overOutcomes(_ outcomes: String, _ select: String) -> String {
         """
         WITH \(outcomes), grouped AS (
