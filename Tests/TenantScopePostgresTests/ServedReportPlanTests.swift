@@ -133,17 +133,7 @@ import Testing
             return try await c.query("SELECT (current_date - date_trunc('month', current_date::timestamp)::date)::int")
                 .collect().first!.decode(Int.self)
         }
-        let definition = StandardReports.completionRateByCourse
-        let request = try ReportRequest(definition: definition, surface: .tenant, rawParameters: [],
-                                        today: ISO8601Timestamp.day(Date()))
-        let query = try #require(request.query)
-        let statement = ReportRunner.statement(query.sql, request: request, attributes: [:])
-        let scope = TenantScope(tenant: tenant, actor: "plan-test", role: .admin, attributes: [:])
-        let (rows, dailyRowsRead) = try await handle.database.sessions.run(.tenant(scope), logger: TestDatabase.logger) { c in
-            try await Self.difference(in: Self.readsOf("app.daily_enrollment_outcomes"), on: c) {
-                try await c.rows(statement).map { try ReportRunner.cells(of: $0, fields: query.fields) }
-            }
-        }
+        let (rows, dailyRowsRead) = try await Self.servedCompletionRates(of: tenant, parameters: [])
         let enrolled = 20 * earlierDays
         #expect(rows == (enrolled == 0 ? [] : [[.text("Course"), .integer(enrolled), .integer(enrolled), .number(1)]]))
         #expect(dailyRowsRead == 10, "the served report read \(dailyRowsRead) daily outcome rows; today has 10")
@@ -175,20 +165,25 @@ import Testing
                 FROM month
                 """).collect().first!.decode((String, Int, Int).self)
         }
-        let definition = StandardReports.completionRateByCourse
-        let request = try ReportRequest(definition: definition, surface: .tenant, rawParameters: [("since", since)],
+        let (rows, dailyRowsRead) = try await Self.servedCompletionRates(of: tenant, parameters: [("since", since)])
+        let enrolled = 20 * tailDays
+        #expect(rows == [[.text("Course"), .integer(enrolled), .integer(enrolled), .number(1)]], "since \(since)")
+        #expect(dailyRowsRead == 20 * min(headDays, tailDays), "since \(since): \(dailyRowsRead) daily outcome rows read")
+    }
+
+    /// The served `completion_rate_by_course` of `tenant`, run in one scoped transaction as the report runner runs it, and
+    /// how many daily outcome rows it read.
+    static func servedCompletionRates(of tenant: TenantID, parameters: [(String, String)]) async throws -> ([[ReportCell]], Int) {
+        let request = try ReportRequest(definition: StandardReports.completionRateByCourse, surface: .tenant, rawParameters: parameters,
                                         today: ISO8601Timestamp.day(Date()))
         let query = try #require(request.query)
         let statement = ReportRunner.statement(query.sql, request: request, attributes: [:])
         let scope = TenantScope(tenant: tenant, actor: "plan-test", role: .admin, attributes: [:])
-        let (rows, dailyRowsRead) = try await handle.database.sessions.run(.tenant(scope), logger: TestDatabase.logger) { c in
+        return try await TestDatabase.current.database.sessions.run(.tenant(scope), logger: TestDatabase.logger) { c in
             try await Self.difference(in: Self.readsOf("app.daily_enrollment_outcomes"), on: c) {
                 try await c.rows(statement).map { try ReportRunner.cells(of: $0, fields: query.fields) }
             }
         }
-        let enrolled = 20 * tailDays
-        #expect(rows == [[.text("Course"), .integer(enrolled), .integer(enrolled), .number(1)]], "since \(since)")
-        #expect(dailyRowsRead == 20 * min(headDays, tailDays), "since \(since): \(dailyRowsRead) daily outcome rows read")
     }
 
     /// Rows a table's sequential scans read plus entries its indexes returned (plain and bitmap scans), as a counter of
