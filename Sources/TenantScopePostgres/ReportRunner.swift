@@ -105,8 +105,9 @@ public struct ReportRunner: Sendable {
             fanOut = (merged, partials, coverage)
         }
         let coverage = fanOut?.coverage
-        let statement = fanOut.map { Self.statement($0.sql, request: request, attributes: attributes, arrays: $0.partials) }
-            ?? Self.statement(text, request: request, attributes: attributes)
+        let planning = path == .served ? query.planning : .forEachRun
+        let statement = fanOut.map { Self.statement($0.sql, request: request, attributes: attributes, arrays: $0.partials, planning: planning) }
+            ?? Self.statement(text, request: request, attributes: attributes, planning: planning)
         let readsWatermark = cacheKey != nil && sessions.replicas != nil
         // Reads go to a read replica when one is fit (ScopedDatabase.runPreferringReplica).
         let answered: (rows: [[ReportCell]], watermark: Date?)
@@ -124,7 +125,7 @@ public struct ReportRunner: Sendable {
                 answered = (try read.rows.map { try Self.cells(of: $0, fields: query.fields) }, nil)
                 freshness = read.freshness
             } else {
-                (answered, freshness) = try await sessions.runPreferringReplica(scope, logger: logger) { connection in
+                (answered, freshness) = try await sessions.runPreferringReplica(scope, planning: statement.planning, logger: logger) { connection in
                     let rows = try await connection.rows(statement).map { try Self.cells(of: $0, fields: query.fields) }
                     // The watermark in this transaction's own snapshot: what the rows reflect, wherever they came from.
                     let watermark = readsWatermark
@@ -244,14 +245,18 @@ public struct ReportRunner: Sendable {
 
     /// The SQL of a report with its named placeholders bound: parameters from the request, `attr_*`
     /// from the scope's signed row attributes (NULL when the actor has none).
-    /// `arrays` binds `text[]` placeholders (a platform report's partial rows from the dedicated clusters).
-    static func statement(_ text: String, request: ReportRequest, attributes: [String: String], arrays: [String: [String]] = [:]) -> BoundStatement {
+    /// `arrays` binds `text[]` placeholders (a platform report's partial rows from the dedicated clusters); `planning`
+    /// is how the statement is planned (the served SQL's own choice, decision 75).
+    static func statement(_ text: String, request: ReportRequest, attributes: [String: String], arrays: [String: [String]] = [:],
+                          planning: QueryPlanning = .forEachRun) -> BoundStatement {
         var values = request.values
         for (name, value) in attributes { values["attr_" + name] = .text(value) }
         let integers = Set(request.definition.parameters.compactMap { parameter -> String? in
             if case .integer = parameter.kind { parameter.name } else { nil }
         })
-        return statement(text, values: values, integers: integers, arrays: arrays)
+        var statement = statement(text, values: values, integers: integers, arrays: arrays)
+        statement.planning = planning
+        return statement
     }
 
     /// The SQL with its named placeholders bound from `values` and `arrays`. A name without a value is NULL, typed

@@ -36,8 +36,9 @@ public struct ScopedDatabase: Sendable {
     /// A read-only transaction plans each statement for its own values (`force_custom_plan`), as an unnamed
     /// statement always is: reports run prepared (``PreparedStatements``) to skip parsing, but a generic plan of
     /// a report cannot see which months or days its window covers, and measured slower (architecture decision
-    /// 55). A write keeps the session's setting (PostgreSQL's default chooses per statement; PL/pgSQL's cached
-    /// plans in ingest and derivation depend on it).
+    /// 55). A read whose SQL is shaped for one plan asks for it (``QueryPlanning/oncePerConnection``,
+    /// `force_generic_plan`, decision 75). A write keeps the session's setting (PostgreSQL's default chooses per
+    /// statement; PL/pgSQL's cached plans in ingest and derivation depend on it).
     static let tenantSettings = """
         SELECT gate.tenant_gate(set_config('app.tenant_ctx', :context, true), :write),
                set_config('statement_timeout', :timeout, true),
@@ -177,34 +178,36 @@ public struct ScopedDatabase: Sendable {
     /// conflict with recovery cancelled the query) sits out for a while (``ReadReplica/SitOut``) and then
     /// until a probe finds it well, and the read is run on the primary as `retry` allows: the caller sees no
     /// error a healthy primary would not have given.
-    /// With `sandbox`, a tenant's transaction is lowered to the SQL sandbox in its first statement.
+    /// With `sandbox`, a tenant's transaction is lowered to the SQL sandbox in its first statement. `planning` is how the
+    /// transaction's statements are planned (``QueryPlanning``).
     public func runPreferringReplica<Result: Sendable>(
         _ scope: DataScope,
         statementTimeout: Duration? = nil,
         retry: ReadRetry = .anywhere,
         sandbox: Sandbox? = nil,
+        planning: QueryPlanning = .forEachRun,
         logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> (result: Result, freshness: DataFreshness) {
         try await refreshingPlacementOnRefusal(scope) {
             if let cluster = try await dedicatedCluster(for: scope, logger: logger) {
                 return try await cluster.runPreferringReplica(scope, statementTimeout: statementTimeout, retry: retry, sandbox: sandbox,
-                                                              logger: logger, body)
+                                                              planning: planning, logger: logger, body)
             }
             return try await runHerePreferringReplica(scope, statementTimeout: statementTimeout, retry: retry, sandbox: sandbox,
-                                                      logger: logger, body)
+                                                      planning: planning, logger: logger, body)
         }
     }
 
     private func runHerePreferringReplica<Result: Sendable>(
-        _ scope: DataScope, statementTimeout: Duration?, retry: ReadRetry, sandbox: Sandbox?, logger: Logger,
+        _ scope: DataScope, statementTimeout: Duration?, retry: ReadRetry, sandbox: Sandbox?, planning: QueryPlanning, logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> (result: Result, freshness: DataFreshness) {
         if let (replica, lag) = replicas?.choose() {
             let started = BodyStarted()
             do {
                 let result = try await run(scope, on: replica.pool(for: scope), access: .readOnly, statementTimeout: statementTimeout,
-                                           retry: retry, sandbox: sandbox, logger: logger) { connection in
+                                           retry: retry, sandbox: sandbox, planning: planning, logger: logger) { connection in
                     started.mark()
                     return try await body(connection)
                 }
@@ -218,7 +221,7 @@ public struct ScopedDatabase: Sendable {
             }
         }
         return (try await run(scope, on: pool(for: scope), access: .readOnly, statementTimeout: statementTimeout, retry: retry, sandbox: sandbox,
-                              logger: logger, body), .primary)
+                              planning: planning, logger: logger, body), .primary)
     }
 
     /// The rows of one read-only `statement` in a tenant's scope, its columns decoded as `columns`: on a read replica
@@ -278,10 +281,11 @@ public struct ScopedDatabase: Sendable {
         guard sessionFunctions, !onReplica, SessionFunctions.canHold(statement.sql) else {
             guard onReplica else {
                 let rows = try await run(scope, on: pool, access: .readOnly, statementTimeout: nil, retry: .anywhere, sandbox: nil,
-                                         logger: logger) { try await $0.rows(statement) }
+                                         planning: statement.planning, logger: logger) { try await $0.rows(statement) }
                 return (rows, .primary)
             }
-            let read = try await runHerePreferringReplica(scope, statementTimeout: nil, retry: .anywhere, sandbox: nil, logger: logger) {
+            let read = try await runHerePreferringReplica(scope, statementTimeout: nil, retry: .anywhere, sandbox: nil,
+                                                          planning: statement.planning, logger: logger) {
                 try await $0.rows(statement)
             }
             return (read.result, read.freshness)
@@ -305,7 +309,8 @@ public struct ScopedDatabase: Sendable {
                                                                 on: connection, logger: logger) {
             return rows
         }
-        return try await run(scope, on: connection, access: .readOnly, statementTimeout: nil, retry: .anywhere, logger: logger) {
+        return try await run(scope, on: connection, access: .readOnly, statementTimeout: nil, retry: .anywhere, planning: statement.planning,
+                             logger: logger) {
             try await $0.rows(statement)
         }
     }
@@ -378,11 +383,12 @@ public struct ScopedDatabase: Sendable {
     /// Runs one scoped transaction on a connection of `pool`.
     private func run<Result: Sendable>(
         _ scope: DataScope, on pool: DatabasePool, access: Access, statementTimeout: Duration?, retry: ReadRetry, sandbox: Sandbox?,
-        logger: Logger, _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
+        planning: QueryPlanning = .forEachRun, logger: Logger, _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> Result {
         let timeout = statementTimeout ?? defaultTimeout
         return try await withLiveConnection(of: pool, timeout: timeout, logger: logger) { [self] connection in
-            try await run(scope, on: connection, access: access, statementTimeout: timeout, retry: retry, sandbox: sandbox, logger: logger, body)
+            try await run(scope, on: connection, access: access, statementTimeout: timeout, retry: retry, sandbox: sandbox, planning: planning,
+                          logger: logger, body)
         }
     }
 
@@ -410,7 +416,8 @@ public struct ScopedDatabase: Sendable {
     }
 
     /// Runs one scoped transaction on a given connection (the pool's, or a test's), and once more if the server had
-    /// forgotten a statement prepared there and `retry` allows it (``ReadRetry``).
+    /// forgotten a statement prepared there and `retry` allows it (``ReadRetry``). A read-only transaction plans its
+    /// statements as `planning` says.
     func run<Result: Sendable>(
         _ scope: DataScope,
         on connection: PostgresConnection,
@@ -418,6 +425,7 @@ public struct ScopedDatabase: Sendable {
         statementTimeout: Duration?,
         retry: ReadRetry = .beforeBody,
         sandbox: Sandbox? = nil,
+        planning: QueryPlanning = .forEachRun,
         logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ScopedConnection) async throws -> Result
@@ -425,7 +433,7 @@ public struct ScopedDatabase: Sendable {
         var bodyStarted = false
         do {
             return try await runOnce(scope, on: connection, access: access, statementTimeout: statementTimeout, sandbox: sandbox,
-                                     logger: logger) { scoped in
+                                     planning: planning, logger: logger) { scoped in
                 bodyStarted = true
                 return try await body(scoped)
             }
@@ -433,7 +441,7 @@ public struct ScopedDatabase: Sendable {
             logger.notice("The server had forgotten a prepared statement; running the transaction again unprepared",
                           metadata: ["db.body_started": "\(bodyStarted)"])
             return try await runOnce(scope, on: connection, access: access, statementTimeout: statementTimeout, sandbox: sandbox,
-                                     logger: logger, body)
+                                     planning: planning, logger: logger, body)
         }
     }
 
@@ -445,6 +453,7 @@ public struct ScopedDatabase: Sendable {
         access: Access,
         statementTimeout: Duration?,
         sandbox: Sandbox?,
+        planning: QueryPlanning,
         logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ScopedConnection) async throws -> Result
@@ -469,7 +478,7 @@ public struct ScopedDatabase: Sendable {
             case "context": .text(context)
             case "write": .boolean(access == .readWrite)
             case "timeout": .text(milliseconds)
-            case "plan_cache_mode": .text(access == .readOnly ? "force_custom_plan" : nil)
+            case "plan_cache_mode": .text(access == .readOnly ? planning.planCacheMode : nil)
             case "role": .text(role)
             case "temp_file_limit": .text(sandbox?.tempFileLimit)
             case "work_mem": .text(sandbox?.workMem)

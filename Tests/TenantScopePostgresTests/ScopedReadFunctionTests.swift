@@ -70,21 +70,29 @@ import Testing
         }
     }
 
-    @Test func tenantsTakingTurnsOnOneConnectionEachSeeOnlyTheirOwnRows() async throws {
+    /// Also with the statement's plan kept for the session (decision 75): the plan the first tenant's call made serves the
+    /// second's, and holds no tenant either.
+    @Test(arguments: [QueryPlanning.forEachRun, .oncePerConnection])
+    func tenantsTakingTurnsOnOneConnectionEachSeeOnlyTheirOwnRows(planning: QueryPlanning) async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
+        var statement = Self.statement()
+        statement.planning = planning
         try await handle.database.tenantPool.client.withConnection { connection in
             for round in 0..<3 {
                 for member in [fixture.a, fixture.b] {
                     let seen = try Self.canaries(try await handle.database.sessions.readRows(
-                        member.tenant.id.testScope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
+                        member.tenant.id.testScope, statement, columns: [.text], on: connection, logger: TestDatabase.logger))
                     #expect(seen.count == 1, "round \(round): \(seen.count) canary learners")
                     #expect(seen.allSatisfy { $0.contains(member.canary) }, "round \(round): another tenant's learner is visible")
                 }
             }
-            // One function served both tenants: it holds no tenant.
+            // One function served both tenants: it holds no tenant. It plans the statement as the statement asks (the
+            // connection, shared by the suite, may also hold the function that plans it the other way).
             let functions = try await connection.query("""
-                SELECT count(*)::int FROM pg_proc WHERE pronamespace = pg_my_temp_schema() AND proname LIKE 'tenantscope\\_read\\_%'
+                SELECT count(*)::int FROM pg_proc
+                WHERE pronamespace = pg_my_temp_schema() AND proname LIKE 'tenantscope\\_read\\_%'
+                  AND \("plan_cache_mode=" + planning.planCacheMode) = ANY (proconfig)
                 """, logger: TestDatabase.logger).collect().first!.decode(Int.self)
             #expect(functions == 1)
         }

@@ -6,7 +6,7 @@ import Testing
 @testable import TenantScopeTestSupport
 
 /// The plans the served `active_learners` report's functions keep for every call (migration 41, architecture
-/// decision 70), and what they read (decisions 72 to 74). Its own database: the planner's choice rests on the
+/// decision 70), what the served reports read (decisions 72 to 74), and the plans they keep themselves (decision 75). Its own database: the planner's choice rests on the
 /// statistics of `app.statements`, which here hold this suite's tenants only.
 @Suite(.freshDatabase) struct ServedReportPlanTests {
     /// The learners whose row of today the roll-ups may not hold yet are the queued ones (migration 43): with the
@@ -171,19 +171,115 @@ import Testing
         #expect(dailyRowsRead == 20 * min(headDays, tailDays), "since \(since): \(dailyRowsRead) daily outcome rows read")
     }
 
-    /// The served `completion_rate_by_course` of `tenant`, run in one scoped transaction as the report runner runs it, and
-    /// how many daily outcome rows it read.
+    /// The plan a served course report keeps for every run (decision 75) groups the outcomes once. A generic plan
+    /// estimates about one row per source; without the `MATERIALIZED` fence on the groups it joined the courses outside
+    /// and grouped the outcomes again for each course, and this test fails (checked: the grouping ran once per course).
+    /// The tenant has six courses with outcomes on each of the last 70 days.
+    @Test func theKeptPlanOfACourseReportGroupsTheOutcomesOnce() async throws {
+        let handle = try TestDatabase.current
+        let slug = try TenantSlug(TwoTenants.uniqueSlug("kept"))
+        let tenant = try await handle.admin.tenants.create(slug: slug, name: "Kept plan", logger: TestDatabase.logger).id
+        try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
+            try await c.query("""
+                INSERT INTO app.courses (course_iri, title) SELECT 'https://kept.example/course' || i, 'Course ' || i FROM generate_series(1, 6) i
+                """)
+            try await c.query("""
+                INSERT INTO app.daily_enrollment_outcomes (day, course_id, cohort, region, days_to_complete, enrollments)
+                SELECT d::date, c.id, 'cohort-' || (n % 2), NULL, nullif(n, 0), 1
+                FROM generate_series(current_date - 70, current_date - 1, interval '1 day') d, app.courses c, generate_series(0, 3) n
+                """)
+        }
+        let (nodes, generic) = try await Self.keptPlan(of: StandardReports.completionRateByCourse, tenant: tenant, parameters: [])
+        #expect(generic, "the plan was made for the run's values, not kept for every run")
+        let grouping = nodes.filter {
+            $0["Node Type"] as? String == "Aggregate" && ($0["Group Key"] as? [String] ?? []).contains { $0.hasSuffix("course_id") }
+        }
+        #expect(!grouping.isEmpty, "no node groups the outcomes by course")
+        #expect(grouping.allSatisfy { $0["Actual Loops"] as? Int == 1 },
+                "the outcomes were grouped \(grouping.map { $0["Actual Loops"] as? Int ?? 0 }) times")
+    }
+
+    /// With a region filter, the plan `active_learners` keeps for every run (decision 75) looks the region's learners up
+    /// once and hashes them. 40 learners, half in each of two regions, are active on each of the last five days; with a
+    /// correlated `EXISTS` under the filter's `OR` the generic plan looked a learner up for every learner-day row, and
+    /// this test fails (checked).
+    @Test func theKeptPlanOfActiveLearnersLooksTheRegionsLearnersUpOnce() async throws {
+        let handle = try TestDatabase.current
+        let slug = try TenantSlug(TwoTenants.uniqueSlug("region"))
+        let tenant = try await handle.admin.tenants.create(slug: slug, name: "Region plan", logger: TestDatabase.logger)
+        let statements = (0..<2_000).map { n in
+            let when = ISO8601Timestamp.format(Date().addingTimeInterval(-Double(1 + n % 5) * 86_400))
+            return #"{"actor":{"mbox":"mailto:learner\#(n)@region.example"},"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},"object":{"id":"https://region.example/lesson"},"context":{"extensions":{"\#(TenantScopeXAPI.regionExtension)":"\#(n % 2 == 0 ? "north" : "south")"}},"timestamp":"\#(when)"}"#
+        }
+        try await Self.ingest(statements, into: tenant.id)
+        try await RollupService(database: handle.database, logger: TestDatabase.logger).catchUpAll(tenants: [tenant])
+        // Statistics, as a running cluster has them: the generic plan's estimates rest on them.
+        try await PreparedStatementTests.owner(handle, "ANALYZE app.learners, app.daily_learner_activity")
+        let (nodes, generic) = try await Self.keptPlan(of: StandardReports.activeLearners, tenant: tenant.id, parameters: [],
+                                                       attributes: ["region": "north"])
+        #expect(generic, "the plan was made for the run's values, not kept for every run")
+        let lookups = nodes.filter { $0["Relation Name"] as? String == "learners" }
+        #expect(!lookups.isEmpty, "the region's learners were not looked up")
+        #expect(lookups.allSatisfy { $0["Actual Loops"] as? Int ?? 0 <= 1 },
+                "the region's learners were looked up \(lookups.map { $0["Actual Loops"] as? Int ?? 0 }) times")
+    }
+
+    /// The plan PostgreSQL keeps for every run of `definition`'s served SQL (decision 75), run once for `parameters` and
+    /// `attributes` in `tenant`'s scope under `EXPLAIN ANALYZE`: every node, subplans included, and whether PostgreSQL ran
+    /// the statement's generic plan.
+    static func keptPlan(of definition: ReportDefinition, tenant: TenantID, parameters: [(String, String)],
+                         attributes: [String: String] = [:]) async throws -> (nodes: [[String: Any]], generic: Bool) {
+        let request = try ReportRequest(definition: definition, surface: .tenant, rawParameters: parameters, today: ISO8601Timestamp.day(Date()))
+        let query = try #require(request.query)
+        #expect(query.planning == .oncePerConnection)
+        let statement = ReportRunner.statement(query.sql, request: request, attributes: attributes, planning: query.planning)
+        let arguments = statement.values.map { value -> String in
+            switch value {
+            case .text(let text?): "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+            case .integer(let number?): String(number)
+            case .text(nil), .integer(nil): "NULL"
+            default: preconditionFailure("a report binds text and integers only")
+            }
+        }
+        // A name of its own: a prepared statement outlives the transaction, and the connection goes back to the shared pool.
+        let name = "kept_plan_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let scope = TenantScope(tenant: tenant, actor: "plan-test", role: .admin, attributes: attributes)
+        let json = try await TestDatabase.current.database.sessions.runPreferringReplica(
+            .tenant(scope), planning: query.planning, logger: TestDatabase.logger
+        ) { c in
+            try await c.query(PostgresQuery(unsafeSQL: "PREPARE \(name) AS \(statement.sql)"))
+            let plan = try await c.query(PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE \(name)(\(arguments.joined(separator: ", ")))"))
+                .collect().first!.decode(ByteBuffer.self)
+            let generic = try await c.query("SELECT generic_plans = 1 FROM pg_prepared_statements WHERE name = \(name)")
+                .collect().first!.decode(Bool.self)
+            try await c.query(PostgresQuery(unsafeSQL: "DEALLOCATE \(name)"))
+            return (plan: String(buffer: plan), generic: generic)
+        }.result
+        let explained = try #require(try JSONSerialization.jsonObject(with: Data(json.plan.utf8)) as? [[String: Any]])
+        var nodes: [[String: Any]] = []
+        func collect(_ node: [String: Any]) {
+            nodes.append(node)
+            (node["Plans"] as? [[String: Any]] ?? []).forEach(collect)
+        }
+        explained.compactMap { $0["Plan"] as? [String: Any] }.forEach(collect)
+        return (nodes, json.generic)
+    }
+
+    /// The served `completion_rate_by_course` of `tenant`, run in one scoped transaction and planned as the report runner
+    /// plans it, and how many daily outcome rows it read.
     static func servedCompletionRates(of tenant: TenantID, parameters: [(String, String)]) async throws -> ([[ReportCell]], Int) {
         let request = try ReportRequest(definition: StandardReports.completionRateByCourse, surface: .tenant, rawParameters: parameters,
                                         today: ISO8601Timestamp.day(Date()))
         let query = try #require(request.query)
-        let statement = ReportRunner.statement(query.sql, request: request, attributes: [:])
+        let statement = ReportRunner.statement(query.sql, request: request, attributes: [:], planning: query.planning)
         let scope = TenantScope(tenant: tenant, actor: "plan-test", role: .admin, attributes: [:])
-        return try await TestDatabase.current.database.sessions.run(.tenant(scope), logger: TestDatabase.logger) { c in
+        return try await TestDatabase.current.database.sessions.runPreferringReplica(
+            .tenant(scope), planning: query.planning, logger: TestDatabase.logger
+        ) { c in
             try await Self.difference(in: Self.readsOf("app.daily_enrollment_outcomes"), on: c) {
                 try await c.rows(statement).map { try ReportRunner.cells(of: $0, fields: query.fields) }
             }
-        }
+        }.result
     }
 
     /// Rows a table's sequential scans read plus entries its indexes returned (plain and bitmap scans), as a counter of

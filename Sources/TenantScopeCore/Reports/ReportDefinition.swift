@@ -49,11 +49,14 @@ public struct ReportDefinition: Sendable, Hashable {
         public var sql: String
         public var fields: [Field]
         public var source: Source
+        /// How `sql` is planned; `coldSQL` of a roll-up report is always planned for each run's values.
+        public var planning: QueryPlanning
 
-        public init(sql: String, fields: [Field], source: Source = .rawOnly) {
+        public init(sql: String, fields: [Field], source: Source = .rawOnly, planning: QueryPlanning = .forEachRun) {
             self.sql = sql
             self.fields = fields
             self.source = source
+            self.planning = planning
         }
 
         /// The raw-tables SQL: `cold` for a roll-up report, `sql` itself for a cold-only one.

@@ -11,7 +11,9 @@ public enum StandardReports {
     //
     // Served (hot) SQL reads the daily roll-ups for complete days (before today, UTC) and the raw or derived
     // tables for today; cold SQL reads raw statements only. The roll-up service keeps complete days current
-    // (RollupService); RollupPropertyTests holds hot and cold equal.
+    // (RollupService); RollupPropertyTests holds hot and cold equal. Served SQL keeps one plan per connection
+    // (QueryPlanning.oncePerConnection, decision 75), so it is written for a plan that cannot see its values: each
+    // source a range read of a tenant-leading index, the groups fenced, optional filters uncorrelated.
 
     /// The window of `active_learners`: the last `:days` UTC days, today included.
     static let windowDays = """
@@ -20,8 +22,10 @@ public enum StandardReports {
         )
         """
 
-    /// The region filter (a signed user attribute) on a roll-up row and on a raw statement.
-    static let regionOfHash = "(:attr_region::text IS NULL OR EXISTS (SELECT 1 FROM app.learners l WHERE l.learner_key = a.learner_hash AND l.region = :attr_region::text))"
+    /// The region filter (a signed user attribute) on a roll-up row and on a raw statement. The roll-up row's is
+    /// uncorrelated, so that the plan served reports keep for every run (decision 75) looks the region's learners up once
+    /// and hashes them: a correlated `EXISTS` under the `OR` was probed once per learner-day row, five times slower.
+    static let regionOfHash = "(:attr_region::text IS NULL OR a.learner_hash IN (SELECT l.learner_key FROM app.learners l WHERE l.region = :attr_region::text))"
     static let regionOfActor = "(:attr_region::text IS NULL OR EXISTS (SELECT 1 FROM app.learners l WHERE l.actor_key = s.actor_key AND l.region = :attr_region::text))"
 
     // Every outcomes CTE has the columns course_id, cohort, days_to_complete (NULL: not completed, or not
@@ -130,10 +134,12 @@ public enum StandardReports {
     /// daily and enrollment row (architecture decision 57). A group whose rows cancel out (a first month's sum less
     /// its days before `since`, when all of that month's enrollments came before it; the current month's sums less
     /// the roll-up rows of today, when an enrollment of today was voided since the last catch-up) holds no
-    /// enrollment and is left out, as it would be absent without the sums.
+    /// enrollment and is left out, as it would be absent without the sums. The groups are computed once
+    /// (`MATERIALIZED`): a plan kept for every run (decision 75), which estimates one row per source, otherwise
+    /// joined the courses outside and grouped the outcomes again for each course.
     static func overOutcomes(_ outcomes: String, _ select: String) -> String {
         """
-        WITH \(outcomes), grouped AS (
+        WITH \(outcomes), grouped AS MATERIALIZED (
           SELECT o.course_id, o.cohort, o.days_to_complete, sum(o.n) AS n, sum(o.completed) AS completed
           FROM outcomes o GROUP BY o.course_id, o.cohort, o.days_to_complete
           HAVING sum(o.n) <> 0
@@ -210,7 +216,7 @@ public enum StandardReports {
                 .init("day", .date, .dimension, "Day"),
                 .init("active_learners", .integer, .perTenant, "Active learners"),
                 .init("window_active_learners", .integer, .perTenant, "Distinct active learners in the window"),
-            ], source: .rollups(cold: activeLearnersCold)),
+            ], source: .rollups(cold: activeLearnersCold), planning: .oncePerConnection),
         // Sums each tenant's own counts at query time: its per-day counts, and its distinct learners in the
         // window from the aggregate function (the platform role reads no learner-level row; a learner is one
         // tenant's, so summing per-tenant distinct counts counts distinct (tenant, learner) pairs).
@@ -247,7 +253,7 @@ public enum StandardReports {
                 .init("enrolled", .integer, .perTenant, "Enrolled"),
                 .init("completed", .integer, .perTenant, "Completed"),
                 .init("completion_rate", .number, .perTenant, "Completion rate"),
-            ], source: .rollups(cold: overOutcomes(coldOutcomes, completionSelect)))
+            ], source: .rollups(cold: overOutcomes(coldOutcomes, completionSelect)), planning: .oncePerConnection)
     )
 
     static let timeToCompleteSelect = """
@@ -267,7 +273,7 @@ public enum StandardReports {
                 .init("from_days", .integer, .dimension, "From (days)"),
                 .init("to_days", .integer, .dimension, "To (days, exclusive)"),
                 .init("completions", .integer, .perTenant, "Completions"),
-            ], source: .rollups(cold: overOutcomes(coldOutcomes, timeToCompleteSelect)))
+            ], source: .rollups(cold: overOutcomes(coldOutcomes, timeToCompleteSelect)), planning: .oncePerConnection)
     )
 
     static let cohortSelect = """
@@ -294,7 +300,7 @@ public enum StandardReports {
                 .init("completion_rate", .number, .perTenant, "Completion rate"),
                 .init("change_vs_previous", .number, .perTenant, "Change vs previous cohort"),
                 .init("rank", .integer, .perTenant, "Rank by completion rate"),
-            ], source: .rollups(cold: overOutcomes(coldOutcomes, cohortSelect)))
+            ], source: .rollups(cold: overOutcomes(coldOutcomes, cohortSelect)), planning: .oncePerConnection)
     )
 
     /// The enrollments of one course, learner by learner: the drill-down behind a course's completion

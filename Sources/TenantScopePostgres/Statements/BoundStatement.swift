@@ -49,6 +49,9 @@ struct BoundStatement: Sendable {
     /// Whether the text may take one of ``PreparedStatements``' slots, which are few and kept for the life of the
     /// process: not for texts drawn from a large set (the LRS's statement queries, one text per combination of filters).
     var mayBePrepared = true
+    /// How a read-only statement's runs are planned on a connection (architecture decision 75); a write keeps the session's
+    /// setting.
+    var planning: QueryPlanning = .forEachRun
 
     /// `text` with its placeholders bound from `value(name)`, in bind order.
     init(_ text: String, value: (String) -> Value) {

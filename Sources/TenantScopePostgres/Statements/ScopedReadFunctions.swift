@@ -12,7 +12,7 @@ import TenantScopeCore
 /// ```sql
 /// CREATE OR REPLACE FUNCTION pg_temp.tenantscope_read_<hash>(<the statement's parameter types>, text)
 /// RETURNS TABLE (c1 <type>, …) LANGUAGE plpgsql
-///   SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan SET "TimeZone" = 'UTC' AS …
+///   SET search_path = pg_catalog, pg_temp SET plan_cache_mode = <the statement's> SET "TimeZone" = 'UTC' AS …
 ///   PERFORM gate.tenant_gate(set_config('app.tenant_ctx', <last argument>, true), false),
 ///           set_config('role', 'tenantscope_tenant', true), set_config('transaction_read_only', 'on', true);
 ///   RETURN QUERY SELECT r.c1::<type>, … FROM (<the statement>) AS r (c1, …);
@@ -23,6 +23,10 @@ import TenantScopeCore
 /// context, the tenant gate, the role and read-only mode are in force before the report reads a row: what one
 /// statement with the settings in a subquery could not promise. The function's `SET` clauses make every setting
 /// made inside it end with the call, and the transaction ends at the call's `Sync`: nothing of the scope outlives it.
+///
+/// The plan cache mode is `force_custom_plan` (each call planned for its values, decision 55), or `force_generic_plan` for
+/// a statement planned once per connection (``QueryPlanning/oncePerConnection``, decision 75): PL/pgSQL then keeps the
+/// statement's one plan for the session, and a call runs it without planning.
 ///
 /// The function runs with the caller's rights (the tenant login's, which may call `set_config`; the tenant role it
 /// switches to may not), holds no data and no tenant, and is the same text for every tenant: a temporary object
@@ -50,6 +54,8 @@ final class ScopedReadFunctions: Sendable {
         let columnTypes: [String]
         /// A platform report's, made by the server's login: the platform role instead of the tenant gate and role.
         let platform: Bool
+        /// How the function plans the statement: for each call's values, or once for the session (decision 75).
+        let planning: QueryPlanning
     }
 
     /// The function that runs `statement` and returns `columns`.
@@ -60,7 +66,8 @@ final class ScopedReadFunctions: Sendable {
     /// The function that runs `statement` and returns columns of `columnTypes` (SQL types), each cast to its type; in the
     /// platform scope with `platform`.
     func function(for statement: BoundStatement, columnTypes: [String], platform: Bool = false) -> Function {
-        let key = FunctionKey(sql: statement.sql, parameterTypes: statement.values.map(\.cast), columnTypes: columnTypes, platform: platform)
+        let key = FunctionKey(sql: statement.sql, parameterTypes: statement.values.map(\.cast), columnTypes: columnTypes, platform: platform,
+                              planning: statement.planning)
         return functions.value(for: key, make: Self.makeFunction)
     }
 
@@ -81,7 +88,7 @@ final class ScopedReadFunctions: Sendable {
         return SessionFunctions.make(
             prefix: key.platform ? "tenantscope_platform_read_" : "tenantscope_read_", parameterTypes: key.parameterTypes,
             returns: "TABLE (" + zip(names, key.columnTypes).map { "\($0) \($1)" }.joined(separator: ", ") + ")",
-            settings: "SET plan_cache_mode = force_custom_plan", body: body)
+            settings: "SET plan_cache_mode = \(key.planning.planCacheMode)", body: body)
     }
 
     /// The SQL type a field's column is cast to: the type ``ReportCell`` decodes it from.
