@@ -35,9 +35,25 @@ final class SessionFunctions: Sendable {
     /// The dollar-quote tag of every function body; a statement that contains it cannot be put into one.
     static let bodyTag = "$tenantscope_fn$"
 
-    /// Whether `sql` can be the body of a function (its text cannot end the body early).
+    private static let bodyTagBytes = Array(bodyTag.utf8)
+
+    /// Whether `sql` can be the body of a function (its text cannot end the body early). Asked on every read, so the text
+    /// is searched as UTF-8 bytes: Foundation's `contains` bridged a report's whole text to UTF-16 first, about 70 µs a
+    /// request (3 % of the machine's samples under report load).
     static func canHold(_ sql: String) -> Bool {
-        !sql.contains(bodyTag)
+        let tag = bodyTagBytes
+        func holdsTag(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard bytes.count >= tag.count else { return false }
+            let lastStart = bytes.count - tag.count
+            var from = 0
+            while from <= lastStart, let start = bytes[from...lastStart].firstIndex(of: tag[0]) {
+                if bytes[start..<start + tag.count].elementsEqual(tag) { return true }
+                from = start + 1
+            }
+            return false
+        }
+        let found = sql.utf8.withContiguousStorageIfAvailable(holdsTag) ?? Array(sql.utf8).withUnsafeBufferPointer(holdsTag)
+        return !found
     }
 
     /// A function of the session's temporary schema, named `prefix` and a digest of everything it is (so one name means
