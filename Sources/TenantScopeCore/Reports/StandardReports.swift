@@ -129,19 +129,22 @@ public enum StandardReports {
 
     static let courseFilter = "(:course::text IS NULL OR c.course_iri = :course::text OR c.title = :course::text)"
 
-    /// Wraps an outcomes CTE into a report query. The outcomes are summed per course, cohort and day count before
-    /// the courses are joined: the join and the course filter then see a few hundred groups, not every monthly,
-    /// daily and enrollment row (architecture decision 57). A group whose rows cancel out (a first month's sum less
+    /// Wraps an outcomes CTE into a report query. The outcomes are summed per course, and per the one detail the report
+    /// shows (`per`: its cohort or its days to complete), before the courses are joined: the join and the course filter
+    /// then see a few hundred groups, not every monthly, daily and enrollment row (architecture decision 57), and the
+    /// sort that groups them compares no column the report does not show (decision 75: a third of a course report's
+    /// rate at 1M statements). A group whose rows cancel out (a first month's sum less
     /// its days before `since`, when all of that month's enrollments came before it; the current month's sums less
     /// the roll-up rows of today, when an enrollment of today was voided since the last catch-up) holds no
     /// enrollment and is left out, as it would be absent without the sums. The groups are computed once
     /// (`MATERIALIZED`): a plan kept for every run (decision 75), which estimates one row per source, otherwise
     /// joined the courses outside and grouped the outcomes again for each course.
-    static func overOutcomes(_ outcomes: String, _ select: String) -> String {
-        """
+    static func overOutcomes(_ outcomes: String, per detail: String? = nil, _ select: String) -> String {
+        let keys = (["o.course_id"] + (detail.map { ["o.\($0)"] } ?? [])).joined(separator: ", ")
+        return """
         WITH \(outcomes), grouped AS MATERIALIZED (
-          SELECT o.course_id, o.cohort, o.days_to_complete, sum(o.n) AS n, sum(o.completed) AS completed
-          FROM outcomes o GROUP BY o.course_id, o.cohort, o.days_to_complete
+          SELECT \(keys), sum(o.n) AS n, sum(o.completed) AS completed
+          FROM outcomes o GROUP BY \(keys)
           HAVING sum(o.n) <> 0
         ), filtered AS (
           SELECT g.*, coalesce(c.title, c.course_iri) AS course_name FROM grouped g JOIN app.courses c ON c.id = g.course_id
@@ -269,11 +272,11 @@ public enum StandardReports {
         summary: "How many completions took how long, in buckets of whole days from enrollment.",
         parameters: [ReportParameter("bucket_days", .integer(min: 1, max: 90, default: 7), help: "Bucket width in days."), since, course],
         attributeFilters: ["region"],
-        tenantQuery: .init(sql: overOutcomes(servedCompletionTimes, timeToCompleteSelect), fields: [
+        tenantQuery: .init(sql: overOutcomes(servedCompletionTimes, per: "days_to_complete", timeToCompleteSelect), fields: [
                 .init("from_days", .integer, .dimension, "From (days)"),
                 .init("to_days", .integer, .dimension, "To (days, exclusive)"),
                 .init("completions", .integer, .perTenant, "Completions"),
-            ], source: .rollups(cold: overOutcomes(coldOutcomes, timeToCompleteSelect)), planning: .oncePerConnection)
+            ], source: .rollups(cold: overOutcomes(coldOutcomes, per: "days_to_complete", timeToCompleteSelect)), planning: .oncePerConnection)
     )
 
     static let cohortSelect = """
@@ -293,14 +296,14 @@ public enum StandardReports {
         name: "cohort_comparison", title: "Cohort comparison",
         summary: "Each cohort's completion rate, its change against the previous cohort and its rank.",
         parameters: [since, course], attributeFilters: ["region"],
-        tenantQuery: .init(sql: overOutcomes(servedCourseOutcomes, cohortSelect), fields: [
+        tenantQuery: .init(sql: overOutcomes(servedCourseOutcomes, per: "cohort", cohortSelect), fields: [
                 .init("cohort", .text, .perTenant, "Cohort"),
                 .init("enrolled", .integer, .perTenant, "Enrolled"),
                 .init("completed", .integer, .perTenant, "Completed"),
                 .init("completion_rate", .number, .perTenant, "Completion rate"),
                 .init("change_vs_previous", .number, .perTenant, "Change vs previous cohort"),
                 .init("rank", .integer, .perTenant, "Rank by completion rate"),
-            ], source: .rollups(cold: overOutcomes(coldOutcomes, cohortSelect)), planning: .oncePerConnection)
+            ], source: .rollups(cold: overOutcomes(coldOutcomes, per: "cohort", cohortSelect)), planning: .oncePerConnection)
     )
 
     /// The enrollments of one course, learner by learner: the drill-down behind a course's completion
