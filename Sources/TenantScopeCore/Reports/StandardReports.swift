@@ -127,18 +127,22 @@ public enum StandardReports {
         )
         """
 
-    static let courseFilter = "(:course::text IS NULL OR c.course_iri = :course::text OR c.title = :course::text)"
+    /// The course filter on a group of outcomes: uncorrelated, so it looks the course up once, and not at all without one.
+    static let courseFilter = """
+        (:course::text IS NULL OR g.course_id IN (SELECT c.id FROM app.courses c WHERE c.course_iri = :course::text OR c.title = :course::text))
+        """
 
     /// Wraps an outcomes CTE into a report query. The outcomes are summed per course, and per the one detail the report
-    /// shows (`per`: its cohort or its days to complete), before the courses are joined: the join and the course filter
-    /// then see a few hundred groups, not every monthly, daily and enrollment row (architecture decision 57), and the
-    /// sort that groups them compares no column the report does not show (decision 75: a third of a course report's
-    /// rate at 1M statements). A group whose rows cancel out (a first month's sum less
+    /// shows (`per`: its cohort or its days to complete), before the course filter and the courses' names: those then
+    /// see a few hundred groups, not every monthly, daily and enrollment row (architecture decision 57), and the sort
+    /// that groups them compares no column the report does not show (decision 75: a third of a course report's rate at
+    /// 1M statements). Only the report that shows courses joins them, for their names. A group whose rows cancel out (a first month's sum less
     /// its days before `since`, when all of that month's enrollments came before it; the current month's sums less
     /// the roll-up rows of today, when an enrollment of today was voided since the last catch-up) holds no
     /// enrollment and is left out, as it would be absent without the sums. The groups are computed once
     /// (`MATERIALIZED`): a plan kept for every run (decision 75), which estimates one row per source, otherwise
-    /// joined the courses outside and grouped the outcomes again for each course.
+    /// joined the courses outside and grouped the outcomes again for each course. The course filter is uncorrelated
+    /// (the course looked up once) where a join with every course tested each group against each course.
     static func overOutcomes(_ outcomes: String, per detail: String? = nil, _ select: String) -> String {
         let keys = (["o.course_id"] + (detail.map { ["o.\($0)"] } ?? [])).joined(separator: ", ")
         return """
@@ -147,8 +151,7 @@ public enum StandardReports {
           FROM outcomes o GROUP BY \(keys)
           HAVING sum(o.n) <> 0
         ), filtered AS (
-          SELECT g.*, coalesce(c.title, c.course_iri) AS course_name FROM grouped g JOIN app.courses c ON c.id = g.course_id
-          WHERE \(courseFilter)
+          SELECT g.* FROM grouped g WHERE \(courseFilter)
         )
         \(select)
         """
@@ -242,9 +245,9 @@ public enum StandardReports {
     )
 
     static let completionSelect = """
-        SELECT course_name AS course, sum(n)::bigint AS enrolled, sum(completed)::bigint AS completed,
-               round(sum(completed)::numeric / sum(n), 4)::float8 AS completion_rate
-        FROM filtered GROUP BY 1 ORDER BY 1
+        SELECT coalesce(c.title, c.course_iri) AS course, sum(f.n)::bigint AS enrolled, sum(f.completed)::bigint AS completed,
+               round(sum(f.completed)::numeric / sum(f.n), 4)::float8 AS completion_rate
+        FROM filtered f JOIN app.courses c ON c.id = f.course_id GROUP BY 1 ORDER BY 1
         """
 
     public static let completionRateByCourse = ReportDefinition(
