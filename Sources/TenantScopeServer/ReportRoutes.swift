@@ -37,7 +37,7 @@ struct ReportRoutes {
         let parameters = try QueryParameters.pairs(of: request)
         let result = try await runner.run(name, in: scope, parameters: parameters, logger: context.logger)
         var response = Self.wantsCSV(request) ? CSV.response(result, filename: name)
-            : try ReportResponse(result).response(from: request, context: context)
+            : ReportResponse(result).response
         response.headers[FreshnessBody.headerName] = result.freshness.headerValue
         if let missing = result.clusters?.missing, !missing.isEmpty {
             // CSV has no room for it in the body: a platform answer missing a cluster says so in a header too.
@@ -51,60 +51,6 @@ struct ReportRoutes {
     static func wantsCSV(_ request: Request) -> Bool {
         guard let accept = request.headers[.accept]?.lowercased() else { return false }
         return accept.contains("text/csv") && !accept.hasPrefix("application/json")
-    }
-}
-
-/// The JSON shape of a report run.
-struct ReportResponse: ResponseEncodable {
-    struct Column: Encodable {
-        var name: String
-        var type: String
-        var scope: String
-        var title: String
-    }
-
-    struct Scope: Encodable {
-        var kind: String
-        var tenant_id: String?
-        var `operator`: String?
-    }
-
-    var report: String
-    var title: String
-    var scope: Scope
-    var parameters: [String: String]
-    var columns: [Column]
-    var rows: [[ReportCell]]
-    /// Which database answered (a read replica, the primary, or the cache at the primary's roll-ups) and its lag.
-    var freshness: FreshnessBody
-    /// A platform report over dedicated clusters: which answered, and which are missing and why.
-    var clusters: ClustersBody?
-
-    struct ClustersBody: Encodable {
-        struct Missing: Encodable {
-            var cluster: String
-            var reason: String
-        }
-
-        var answered: [String]
-        var missing: [Missing]
-    }
-
-    init(_ result: ReportResult) {
-        report = result.request.definition.name
-        title = result.request.definition.title
-        scope = switch result.scope {
-        case .tenant(let tenant): Scope(kind: "tenant", tenant_id: tenant.tenant.description, operator: nil)
-        case .platform(let platform): Scope(kind: "platform", tenant_id: nil, operator: platform.operatorName)
-        }
-        parameters = result.request.values.filter { $0.value != .null }.mapValues(\.description)
-        columns = result.fields.map { Column(name: $0.name, type: $0.type.rawValue, scope: $0.scope.rawValue, title: $0.title) }
-        rows = result.rows
-        freshness = FreshnessBody(result.freshness)
-        clusters = result.clusters.map { coverage in
-            ClustersBody(answered: coverage.answered.map(\.rawValue),
-                         missing: coverage.missing.map { .init(cluster: $0.cluster.rawValue, reason: $0.reason) })
-        }
     }
 }
 
@@ -141,9 +87,7 @@ struct ReportList: ResponseEncodable {
                 described.required = parameter.isRequired ? true : nil
                 return described
             }
-            columns = (definition.query(on: surface)?.fields ?? []).map {
-                ReportResponse.Column(name: $0.name, type: $0.type.rawValue, scope: $0.scope.rawValue, title: $0.title)
-            }
+            columns = (definition.query(on: surface)?.fields ?? []).map(ReportResponse.Column.init)
         }
 
         static func describe(_ parameter: ReportParameter) -> Parameter {

@@ -97,15 +97,3 @@ final class ExportFileWriter: @unchecked Sendable {
         bytesWritten += bytes.count
     }
 }
-
-extension ReportCell {
-    /// The cell as a JSON value: numbers as numbers, empty as null.
-    var jsonValue: JSONValue {
-        switch self {
-        case .text(let text): .string(text)
-        case .integer(let number): JSONValue(number)
-        case .number(let number): JSONValue(number)
-        case .null: .null
-        }
-    }
-}

@@ -94,7 +94,8 @@ struct MCPTools: Sendable {
                     if key.lowercased().contains("tenant") { return Self.failure("parameter '\(key.prefix(64))' is not accepted: the tenant comes from the token") }
                     pairs.append((key, text))
                 }
-                return try Self.json(ReportResponse(try await reports.run(report, in: .tenant(scope), parameters: pairs, logger: logger)))
+                let result = try await reports.run(report, in: .tenant(scope), parameters: pairs, logger: logger)
+                return CallTool.Result(content: [Self.text(ReportResponse(result).json.jsonText)])
             case "describe_semantic_layer":
                 return CallTool.Result(content: [Self.text(Self.layerDescription)])
             case "run_sql":
