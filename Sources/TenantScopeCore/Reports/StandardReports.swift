@@ -136,10 +136,10 @@ public enum StandardReports {
     /// shows (`per`: its cohort or its days to complete), before the course filter and the courses' names: those then
     /// see a few hundred groups, not every monthly, daily and enrollment row (architecture decision 57), and the sort
     /// that groups them compares no column the report does not show (decision 75: a third of a course report's rate at
-    /// 1M statements). Only the report that shows courses joins them, for their names. A group whose rows cancel out (a first month's sum less
-    /// its days before `since`, when all of that month's enrollments came before it; the current month's sums less
-    /// the roll-up rows of today, when an enrollment of today was voided since the last catch-up) holds no
-    /// enrollment and is left out, as it would be absent without the sums. The groups are computed once
+    /// 1M statements). Only the report that shows courses joins them, for their names. A group whose rows cancel out
+    /// (a first month's sum less its days before `since`, when all of that month's enrollments came before it; the
+    /// current month's sums less the roll-up rows of today, when an enrollment of today was voided since the last
+    /// catch-up) holds no enrollment and is left out, as it would be absent without the sums. The groups are computed once
     /// (`MATERIALIZED`): a plan kept for every run (decision 75), which estimates one row per source, otherwise
     /// joined the courses outside and grouped the outcomes again for each course. The course filter is uncorrelated
     /// (the course looked up once) where a join with every course tested each group against each course.
