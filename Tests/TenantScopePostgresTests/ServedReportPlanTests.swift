@@ -6,8 +6,9 @@ import Testing
 @testable import TenantScopeTestSupport
 
 /// The plans the served `active_learners` report's functions keep for every call (migration 41, architecture
-/// decision 70), what the served reports read (decisions 72 to 74), and the plans they keep themselves (decision 75). Its own database: the planner's choice rests on the
-/// statistics of `app.statements`, which here hold this suite's tenants only.
+/// decision 70), what the served reports read (decisions 72 to 74), and the plans they keep themselves (decision 75).
+/// Its own database: the planner's choice rests on the statistics of the tables, which here hold this suite's tenants
+/// only.
 @Suite(.freshDatabase) struct ServedReportPlanTests {
     /// The learners whose row of today the roll-ups may not hold yet are the queued ones (migration 43): with the
     /// roll-ups current, finding them reads no statement, however recently the tenant's statements were stored. The
@@ -203,9 +204,10 @@ import Testing
     }
 
     /// With a region filter, the plan `active_learners` keeps for every run (decision 75) looks the region's learners up
-    /// once and hashes them. 40 learners, half in each of two regions, are active on each of the last five days; with a
-    /// correlated `EXISTS` under the filter's `OR` the generic plan looked a learner up for every learner-day row, and
-    /// this test fails (checked).
+    /// once and hashes them. 2,000 learners, half in each of two regions, each active on one of the last five days, the
+    /// tables analysed; with a correlated `EXISTS` under the filter's `OR` the generic plan looked a learner up for every
+    /// learner-day row, and this test fails (checked; with 40 learners the planner hashed the `EXISTS` too, and the test
+    /// could not fail).
     @Test func theKeptPlanOfActiveLearnersLooksTheRegionsLearnersUpOnce() async throws {
         let handle = try TestDatabase.current
         let slug = try TenantSlug(TwoTenants.uniqueSlug("region"))
