@@ -17,8 +17,7 @@ import Testing
     /// migrations 32 and 41 did) reads them, and this test fails.
     @Test func todaysPendingLearnersComeFromTheQueueNotTheStatements() async throws {
         let handle = try TestDatabase.current
-        let slug = try TenantSlug(TwoTenants.uniqueSlug("plans"))
-        let tenant = try await handle.admin.tenants.create(slug: slug, name: "Served report plans", logger: TestDatabase.logger).id
+        let tenant = try await TwoTenants.empty(handle, "plans", name: "Served report plans").id
         try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
             try await c.query("""
                 INSERT INTO app.statements (id, statement, actor_key, verb_id, object_id, "timestamp", stored)
@@ -54,8 +53,7 @@ import Testing
     /// fails.
     @Test func aDayQueuedWholeIsReadFromTodaysStatements() async throws {
         let handle = try TestDatabase.current
-        let slug = try TenantSlug(TwoTenants.uniqueSlug("whole"))
-        let tenant = try await handle.admin.tenants.create(slug: slug, name: "Whole day", logger: TestDatabase.logger).id
+        let tenant = try await TwoTenants.empty(handle, "whole", name: "Whole day").id
         let (pending, active, goneActive) = try await handle.database.sessions.run(
             tenant.testScope, access: .readWrite, logger: TestDatabase.logger
         ) { c in
@@ -83,8 +81,7 @@ import Testing
     /// and this test fails.
     @Test func theWindowsLearnersAreCountedByDayNotOneByOne() async throws {
         let handle = try TestDatabase.current
-        let slug = try TenantSlug(TwoTenants.uniqueSlug("window"))
-        let tenant = try await handle.admin.tenants.create(slug: slug, name: "Window count", logger: TestDatabase.logger).id
+        let tenant = try await TwoTenants.empty(handle, "window", name: "Window count").id
         try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
             try await c.query("""
                 INSERT INTO app.statements (id, statement, actor_key, verb_id, object_id, "timestamp", stored)
@@ -113,8 +110,7 @@ import Testing
     /// any day of the month (checked); keeping a group that cancels out divides by zero enrollments.
     @Test func theCourseReportsReadTheCurrentMonthFromItsSums() async throws {
         let handle = try TestDatabase.current
-        let slug = try TenantSlug(TwoTenants.uniqueSlug("month"))
-        let tenant = try await handle.admin.tenants.create(slug: slug, name: "Current month", logger: TestDatabase.logger).id
+        let tenant = try await TwoTenants.empty(handle, "month", name: "Current month").id
         let earlierDays = try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
             try await c.query("""
                 INSERT INTO app.courses (course_iri, title)
@@ -147,8 +143,7 @@ import Testing
     /// last 29 or so days from the 3rd, and this test fails (checked).
     @Test(arguments: [3, 26]) func aPartialFirstMonthIsReadFromItsShorterSide(sinceDay: Int) async throws {
         let handle = try TestDatabase.current
-        let slug = try TenantSlug(TwoTenants.uniqueSlug("first"))
-        let tenant = try await handle.admin.tenants.create(slug: slug, name: "First month", logger: TestDatabase.logger).id
+        let tenant = try await TwoTenants.empty(handle, "first", name: "First month").id
         let (since, headDays, tailDays) = try await handle.database.sessions.run(
             tenant.testScope, access: .readWrite, logger: TestDatabase.logger
         ) { c in
@@ -179,8 +174,7 @@ import Testing
     /// outcomes on each of the last 70 days.
     @Test func theKeptPlanOfACourseReportGroupsTheOutcomesOnce() async throws {
         let handle = try TestDatabase.current
-        let slug = try TenantSlug(TwoTenants.uniqueSlug("kept"))
-        let tenant = try await handle.admin.tenants.create(slug: slug, name: "Kept plan", logger: TestDatabase.logger).id
+        let tenant = try await TwoTenants.empty(handle, "kept", name: "Kept plan").id
         try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
             try await c.query("""
                 INSERT INTO app.courses (course_iri, title) SELECT 'https://kept.example/course' || i, 'Course ' || i FROM generate_series(1, 6) i
@@ -210,8 +204,7 @@ import Testing
     /// could not fail).
     @Test func theKeptPlanOfActiveLearnersLooksTheRegionsLearnersUpOnce() async throws {
         let handle = try TestDatabase.current
-        let slug = try TenantSlug(TwoTenants.uniqueSlug("region"))
-        let tenant = try await handle.admin.tenants.create(slug: slug, name: "Region plan", logger: TestDatabase.logger)
+        let tenant = try await TwoTenants.empty(handle, "region", name: "Region plan")
         let statements = (0..<2_000).map { n in
             let when = ISO8601Timestamp.format(Date().addingTimeInterval(-Double(1 + n % 5) * 86_400))
             return #"{"actor":{"mbox":"mailto:learner\#(n)@region.example"},"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},"object":{"id":"https://region.example/lesson"},"context":{"extensions":{"\#(TenantScopeXAPI.regionExtension)":"\#(n % 2 == 0 ? "north" : "south")"}},"timestamp":"\#(when)"}"#

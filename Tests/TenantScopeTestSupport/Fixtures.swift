@@ -45,6 +45,11 @@ struct TwoTenants: Sendable {
         prefix + "-" + UUID().uuidString.prefix(12).lowercased()
     }
 
+    /// A new tenant with nothing in it, its slug `prefix` and a unique suffix: for a test that fills it itself.
+    static func empty(_ handle: TestDatabase, _ prefix: String, name: String) async throws -> Tenant {
+        try await handle.admin.tenants.create(slug: TenantSlug(uniqueSlug(prefix)), name: name, logger: TestDatabase.logger)
+    }
+
     private static func member(_ handle: TestDatabase) async throws -> Member {
         let tenant = try await handle.admin.tenants.create(slug: TenantSlug(uniqueSlug()), name: "Fixture tenant", logger: TestDatabase.logger)
         let canary = UUID().uuidString.lowercased()
