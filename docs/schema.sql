@@ -1437,6 +1437,36 @@ BEGIN
            FROM unnest(changes) c WHERE c.days_to_complete IS NOT NULL) k
     WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.course_id = k.course_id
       AND o.region IS NOT DISTINCT FROM k.region AND o.days_to_complete = k.days_to_complete AND o.completions = 0;
+
+  INSERT INTO app.monthly_course_outcomes_all_regions AS o (tenant_id, month, course_id, cohort, enrolled, completed)
+    SELECT c.tenant_id, date_trunc('month', c.day::timestamp)::date, c.course_id, c.cohort, sum(c.enrollments)::integer,
+           coalesce(sum(c.enrollments) FILTER (WHERE c.days_to_complete IS NOT NULL), 0)::integer
+    FROM unnest(changes) c
+    GROUP BY 1, 2, 3, 4
+    HAVING sum(c.enrollments) <> 0 OR coalesce(sum(c.enrollments) FILTER (WHERE c.days_to_complete IS NOT NULL), 0) <> 0
+    ORDER BY 1, 2, 3, 4
+  ON CONFLICT (tenant_id, month, course_id, cohort)
+    DO UPDATE SET enrolled = o.enrolled + EXCLUDED.enrolled, completed = o.completed + EXCLUDED.completed;
+  DELETE FROM app.monthly_course_outcomes_all_regions o
+    USING (SELECT DISTINCT c.tenant_id, date_trunc('month', c.day::timestamp)::date AS month, c.course_id, c.cohort
+           FROM unnest(changes) c) k
+    WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.course_id = k.course_id AND o.cohort = k.cohort
+      AND o.enrolled = 0;
+
+  INSERT INTO app.monthly_completion_times_all_regions AS o (tenant_id, month, course_id, days_to_complete, completions)
+    SELECT c.tenant_id, date_trunc('month', c.day::timestamp)::date, c.course_id, c.days_to_complete, sum(c.enrollments)::integer
+    FROM unnest(changes) c
+    WHERE c.days_to_complete IS NOT NULL
+    GROUP BY 1, 2, 3, 4
+    HAVING sum(c.enrollments) <> 0
+    ORDER BY 1, 2, 3, 4
+  ON CONFLICT (tenant_id, month, course_id, days_to_complete)
+    DO UPDATE SET completions = o.completions + EXCLUDED.completions;
+  DELETE FROM app.monthly_completion_times_all_regions o
+    USING (SELECT DISTINCT c.tenant_id, date_trunc('month', c.day::timestamp)::date AS month, c.course_id, c.days_to_complete
+           FROM unnest(changes) c WHERE c.days_to_complete IS NOT NULL) k
+    WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.course_id = k.course_id
+      AND o.days_to_complete = k.days_to_complete AND o.completions = 0;
   RETURN NULL;
 END
 $$;
@@ -2011,6 +2041,17 @@ CREATE TABLE app.monthly_completion_times (
 
 ALTER TABLE ONLY app.monthly_completion_times FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE app.monthly_completion_times_all_regions (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    month date NOT NULL,
+    course_id uuid NOT NULL,
+    days_to_complete integer NOT NULL,
+    completions integer NOT NULL,
+    CONSTRAINT monthly_completion_times_all_regions_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric))
+);
+
+ALTER TABLE ONLY app.monthly_completion_times_all_regions FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE app.monthly_course_outcomes (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
     month date NOT NULL,
@@ -2023,6 +2064,18 @@ CREATE TABLE app.monthly_course_outcomes (
 );
 
 ALTER TABLE ONLY app.monthly_course_outcomes FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.monthly_course_outcomes_all_regions (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    month date NOT NULL,
+    course_id uuid NOT NULL,
+    cohort text NOT NULL,
+    enrolled integer NOT NULL,
+    completed integer NOT NULL,
+    CONSTRAINT monthly_course_outcomes_all_regions_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric))
+);
+
+ALTER TABLE ONLY app.monthly_course_outcomes_all_regions FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.rollup_queue (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
@@ -2566,8 +2619,14 @@ ALTER TABLE ONLY app.learners
 ALTER TABLE ONLY app.learning_facts_queue
     ADD CONSTRAINT learning_facts_queue_pkey PRIMARY KEY (tenant_id, seq);
 
+ALTER TABLE ONLY app.monthly_completion_times_all_regions
+    ADD CONSTRAINT monthly_completion_times_all_regions_pkey PRIMARY KEY (tenant_id, month, course_id, days_to_complete) INCLUDE (completions);
+
 ALTER TABLE ONLY app.monthly_completion_times
     ADD CONSTRAINT monthly_completion_times_tenant_id_month_course_id_region_d_key UNIQUE NULLS NOT DISTINCT (tenant_id, month, course_id, region, days_to_complete);
+
+ALTER TABLE ONLY app.monthly_course_outcomes_all_regions
+    ADD CONSTRAINT monthly_course_outcomes_all_regions_pkey PRIMARY KEY (tenant_id, month, course_id, cohort) INCLUDE (enrolled, completed);
 
 ALTER TABLE ONLY app.monthly_course_outcomes
     ADD CONSTRAINT monthly_course_outcomes_tenant_id_month_course_id_cohort_re_key UNIQUE NULLS NOT DISTINCT (tenant_id, month, course_id, cohort, region);
@@ -2758,11 +2817,23 @@ ALTER TABLE ONLY app.learners
 ALTER TABLE ONLY app.learning_facts_queue
     ADD CONSTRAINT learning_facts_queue_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY app.monthly_completion_times_all_regions
+    ADD CONSTRAINT monthly_completion_times_all_regions_tenant_id_course_id_fkey FOREIGN KEY (tenant_id, course_id) REFERENCES app.courses(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.monthly_completion_times_all_regions
+    ADD CONSTRAINT monthly_completion_times_all_regions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY app.monthly_completion_times
     ADD CONSTRAINT monthly_completion_times_tenant_id_course_id_fkey FOREIGN KEY (tenant_id, course_id) REFERENCES app.courses(tenant_id, id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY app.monthly_completion_times
     ADD CONSTRAINT monthly_completion_times_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.monthly_course_outcomes_all_regions
+    ADD CONSTRAINT monthly_course_outcomes_all_regions_tenant_id_course_id_fkey FOREIGN KEY (tenant_id, course_id) REFERENCES app.courses(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.monthly_course_outcomes_all_regions
+    ADD CONSTRAINT monthly_course_outcomes_all_regions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY app.monthly_course_outcomes
     ADD CONSTRAINT monthly_course_outcomes_tenant_id_course_id_fkey FOREIGN KEY (tenant_id, course_id) REFERENCES app.courses(tenant_id, id) ON DELETE CASCADE;
@@ -2861,7 +2932,11 @@ ALTER TABLE app.learning_facts_queue ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.monthly_completion_times ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE app.monthly_completion_times_all_regions ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE app.monthly_course_outcomes ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.monthly_course_outcomes_all_regions ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY owner_audit ON app.audit_log TO tenantscope USING (true) WITH CHECK (true);
 
@@ -2913,7 +2988,11 @@ CREATE POLICY tenant_isolation ON app.learning_facts_queue USING ((tenant_id = (
 
 CREATE POLICY tenant_isolation ON app.monthly_completion_times USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
+CREATE POLICY tenant_isolation ON app.monthly_completion_times_all_regions USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
 CREATE POLICY tenant_isolation ON app.monthly_course_outcomes USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.monthly_course_outcomes_all_regions USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.rollup_queue USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
@@ -3264,6 +3343,8 @@ GRANT SELECT(days_to_complete) ON TABLE app.monthly_completion_times TO tenantsc
 
 GRANT SELECT(completions) ON TABLE app.monthly_completion_times TO tenantscope_sandbox;
 
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.monthly_completion_times_all_regions TO tenantscope_tenant;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.monthly_course_outcomes TO tenantscope_tenant;
 
 GRANT SELECT(tenant_id) ON TABLE app.monthly_course_outcomes TO tenantscope_sandbox;
@@ -3279,6 +3360,8 @@ GRANT SELECT(region) ON TABLE app.monthly_course_outcomes TO tenantscope_sandbox
 GRANT SELECT(enrolled) ON TABLE app.monthly_course_outcomes TO tenantscope_sandbox;
 
 GRANT SELECT(completed) ON TABLE app.monthly_course_outcomes TO tenantscope_sandbox;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.monthly_course_outcomes_all_regions TO tenantscope_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.rollup_queue TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.rollup_queue TO tenantscope_aggregates;

@@ -51,8 +51,9 @@ import Testing
         return ISO8601Timestamp.day(date)
     }
 
-    /// The monthly sums (migration 30) must equal the daily roll-up summed by month: each of the daily table's
-    /// writers (merge, rebuild, erasure, deletion) keeps them through the trigger. Returns the rows that differ.
+    /// The monthly sums (migration 30), and those over all regions (migration 44), must equal the daily roll-up summed
+    /// by month: each of the daily table's writers (merge, rebuild, erasure, deletion) keeps them through the trigger.
+    /// Returns the rows that differ.
     static func monthlySumsDifferingFromDaily(_ world: World, _ tenant: TenantID) async throws -> Int {
         try await world.database.sessions.run(tenant.testScope, logger: TestDatabase.logger) { connection in
             try await connection.query("""
@@ -67,11 +68,24 @@ import Testing
                   FROM app.daily_enrollment_outcomes WHERE days_to_complete IS NOT NULL GROUP BY 1, 2, 3, 4
                 ), monthly_times AS (
                   SELECT month, course_id, region, days_to_complete, completions FROM app.monthly_completion_times
+                ), daily_courses_all AS (
+                  SELECT month, course_id, cohort, sum(enrolled)::int AS enrolled, sum(completed)::int AS completed
+                  FROM daily_courses GROUP BY 1, 2, 3
+                ), monthly_courses_all AS (
+                  SELECT month, course_id, cohort, enrolled, completed FROM app.monthly_course_outcomes_all_regions
+                ), daily_times_all AS (
+                  SELECT month, course_id, days_to_complete, sum(n)::int AS n FROM daily_times GROUP BY 1, 2, 3
+                ), monthly_times_all AS (
+                  SELECT month, course_id, days_to_complete, completions FROM app.monthly_completion_times_all_regions
                 )
                 SELECT ((SELECT count(*) FROM (SELECT * FROM daily_courses EXCEPT ALL SELECT * FROM monthly_courses) a)
                       + (SELECT count(*) FROM (SELECT * FROM monthly_courses EXCEPT ALL SELECT * FROM daily_courses) b)
                       + (SELECT count(*) FROM (SELECT * FROM daily_times EXCEPT ALL SELECT * FROM monthly_times) c)
-                      + (SELECT count(*) FROM (SELECT * FROM monthly_times EXCEPT ALL SELECT * FROM daily_times) d))::int
+                      + (SELECT count(*) FROM (SELECT * FROM monthly_times EXCEPT ALL SELECT * FROM daily_times) d)
+                      + (SELECT count(*) FROM (SELECT * FROM daily_courses_all EXCEPT ALL SELECT * FROM monthly_courses_all) e)
+                      + (SELECT count(*) FROM (SELECT * FROM monthly_courses_all EXCEPT ALL SELECT * FROM daily_courses_all) f)
+                      + (SELECT count(*) FROM (SELECT * FROM daily_times_all EXCEPT ALL SELECT * FROM monthly_times_all) g)
+                      + (SELECT count(*) FROM (SELECT * FROM monthly_times_all EXCEPT ALL SELECT * FROM daily_times_all) h))::int
                 """).collect().first!.decode(Int.self)
         }
     }

@@ -66,6 +66,7 @@ extension Migration {
         .genericPlansForServedReports,
         .learnersByLastDay,
         .todayFromTheQueue,
+        .monthlySumsOverAllRegions,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
