@@ -100,71 +100,73 @@ import Testing
         #expect(entriesRead < 100, "the window count read \(entriesRead) entries of the active days' last-day index")
     }
 
-    /// The course reports read the current month from its monthly sums, less the roll-up rows of today that the
-    /// derived enrollments answer (decision 74): the daily rows they read do not grow with the day of the month. The
-    /// tenant has 20 daily outcome rows of one course on every day of the current month before today and 5 today, and
-    /// 5 rows of today of a second course, whose enrollments were voided since the last catch-up (the derived
-    /// enrollments have none). The served `completion_rate_by_course` must read the 10 rows of today only, answer the
-    /// earlier days' enrollments, and leave out the second course, whose sums and rows cancel out. Reading the month's
-    /// earlier days from the daily roll-up (as before) reads 20 rows per day and today's none, so this test fails on
-    /// any day of the month (checked); keeping a group that cancels out divides by zero enrollments.
+    /// The course reports read the current month, today included, from its monthly sums (decisions 74 and 77): no daily
+    /// outcome row and no enrollment, whatever the day of the month and the hour of the day. The tenant has 20 daily
+    /// outcome rows of one course on every day of the current month before today and 5 today. Reading the month's
+    /// earlier days from the daily roll-up (before decision 74) reads 20 rows per day; taking today's rows out of the
+    /// sums and reading today's enrollments instead (before decision 77) reads today's 5 rows and the enrollments, and
+    /// this test fails (checked).
     @Test func theCourseReportsReadTheCurrentMonthFromItsSums() async throws {
         let handle = try TestDatabase.current
         let tenant = try await TwoTenants.empty(handle, "month", name: "Current month").id
         let earlierDays = try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
+            try await c.query("INSERT INTO app.courses (course_iri, title) VALUES ('https://month.example/course', 'Course')")
             try await c.query("""
-                INSERT INTO app.courses (course_iri, title)
-                VALUES ('https://month.example/course', 'Course'), ('https://month.example/gone', 'Gone')
-                """)
-            try await c.query("""
-                WITH course AS (SELECT id FROM app.courses WHERE title = 'Course'), gone AS (SELECT id FROM app.courses WHERE title = 'Gone')
                 INSERT INTO app.daily_enrollment_outcomes (day, course_id, cohort, region, days_to_complete, enrollments)
-                SELECT d::date, (SELECT id FROM course), 'cohort-a', NULL, n, 1
+                SELECT d::date, (SELECT id FROM app.courses), 'cohort-a', NULL, n, 1
                 FROM generate_series(date_trunc('month', current_date::timestamp), current_date - 1, interval '1 day') d,
                      generate_series(0, 19) n
                 UNION ALL
-                SELECT current_date, (SELECT id FROM course), 'cohort-a', NULL, n, 1 FROM generate_series(0, 4) n
-                UNION ALL
-                SELECT current_date, (SELECT id FROM gone), 'cohort-a', NULL, n, 1 FROM generate_series(0, 4) n
+                SELECT current_date, (SELECT id FROM app.courses), 'cohort-a', NULL, n, 1 FROM generate_series(0, 4) n
                 """)
             return try await c.query("SELECT (current_date - date_trunc('month', current_date::timestamp)::date)::int")
                 .collect().first!.decode(Int.self)
         }
-        let (rows, dailyRowsRead) = try await Self.servedCompletionRates(of: tenant, parameters: [])
-        let enrolled = 20 * earlierDays
-        #expect(rows == (enrolled == 0 ? [] : [[.text("Course"), .integer(enrolled), .integer(enrolled), .number(1)]]))
-        #expect(dailyRowsRead == 10, "the served report read \(dailyRowsRead) daily outcome rows; today has 10")
+        let (rows, dailyRowsRead, enrollmentsRead) = try await Self.servedCompletionRates(of: tenant, parameters: [])
+        let enrolled = 20 * earlierDays + 5
+        #expect(rows == [[.text("Course"), .integer(enrolled), .integer(enrolled), .number(1)]])
+        #expect(dailyRowsRead == 0, "the served report read \(dailyRowsRead) daily outcome rows")
+        #expect(enrollmentsRead == 0, "the served report read \(enrollmentsRead) enrollments")
     }
 
     /// A partial first month of the window is read from its shorter side (decision 74): the days from `since` on, or the
     /// month's sum less the days before `since`. The tenant has 20 daily outcome rows on every day of the month two
     /// months back; `since` is its 3rd (two days before, the sum less them is read) or its 26th (the few days from it
     /// on are read). Reading the days from `since` on whatever the day (as before) reads 20 rows for each of the month's
-    /// last 29 or so days from the 3rd, and this test fails (checked).
+    /// last 29 or so days from the 3rd, and this test fails (checked). A second course has 20 rows on the month's first
+    /// day only: from the 3rd its sum less them cancels out, and the report must leave it out, not divide by zero.
     @Test(arguments: [3, 26]) func aPartialFirstMonthIsReadFromItsShorterSide(sinceDay: Int) async throws {
         let handle = try TestDatabase.current
         let tenant = try await TwoTenants.empty(handle, "first", name: "First month").id
         let (since, headDays, tailDays) = try await handle.database.sessions.run(
             tenant.testScope, access: .readWrite, logger: TestDatabase.logger
         ) { c in
-            try await c.query("INSERT INTO app.courses (course_iri, title) VALUES ('https://first.example/course', 'Course')")
+            try await c.query("""
+                INSERT INTO app.courses (course_iri, title)
+                VALUES ('https://first.example/course', 'Course'), ('https://first.example/early', 'Early')
+                """)
             return try await c.query("""
                 WITH month AS (SELECT (date_trunc('month', current_date::timestamp) - interval '2 months')::date AS first),
                 inserted AS (
                   INSERT INTO app.daily_enrollment_outcomes (day, course_id, cohort, region, days_to_complete, enrollments)
-                  SELECT d::date, (SELECT id FROM app.courses), 'cohort-a', NULL, n, 1
+                  SELECT d::date, (SELECT id FROM app.courses WHERE title = 'Course'), 'cohort-a', NULL, n, 1
                   FROM month, generate_series(month.first::timestamp, month.first + interval '1 month' - interval '1 day', interval '1 day') d,
                        generate_series(0, 19) n
+                  UNION ALL
+                  SELECT month.first, (SELECT id FROM app.courses WHERE title = 'Early'), 'cohort-a', NULL, n, 1
+                  FROM month, generate_series(0, 19) n
                 )
                 SELECT to_char(month.first + \(sinceDay - 1)::int, 'YYYY-MM-DD'), \(sinceDay - 1)::int,
                        ((month.first + interval '1 month')::date - (month.first + \(sinceDay - 1)::int))::int
                 FROM month
                 """).collect().first!.decode((String, Int, Int).self)
         }
-        let (rows, dailyRowsRead) = try await Self.servedCompletionRates(of: tenant, parameters: [("since", since)])
+        let (rows, dailyRowsRead, _) = try await Self.servedCompletionRates(of: tenant, parameters: [("since", since)])
         let enrolled = 20 * tailDays
         #expect(rows == [[.text("Course"), .integer(enrolled), .integer(enrolled), .number(1)]], "since \(since)")
-        #expect(dailyRowsRead == 20 * min(headDays, tailDays), "since \(since): \(dailyRowsRead) daily outcome rows read")
+        // The early course's rows are among the days before `since` when those are read.
+        let expectedRows = headDays < tailDays ? 20 * headDays + 20 : 20 * tailDays
+        #expect(dailyRowsRead == expectedRows, "since \(since): \(dailyRowsRead) daily outcome rows read")
     }
 
     /// The plan a served course report keeps for every run (decision 75) groups the outcomes once. A generic plan
@@ -304,8 +306,8 @@ import Testing
     }
 
     /// The served `completion_rate_by_course` of `tenant`, run in one scoped transaction and planned as the report runner
-    /// plans it, and how many daily outcome rows it read.
-    static func servedCompletionRates(of tenant: TenantID, parameters: [(String, String)]) async throws -> ([[ReportCell]], Int) {
+    /// plans it, and how many daily outcome rows and enrollments it read.
+    static func servedCompletionRates(of tenant: TenantID, parameters: [(String, String)]) async throws -> ([[ReportCell]], Int, Int) {
         let request = try ReportRequest(definition: StandardReports.completionRateByCourse, surface: .tenant, rawParameters: parameters,
                                         today: ISO8601Timestamp.day(Date()))
         let query = try #require(request.query)
@@ -314,9 +316,12 @@ import Testing
         return try await TestDatabase.current.database.sessions.runPreferringReplica(
             .tenant(scope), planning: query.planning, logger: TestDatabase.logger
         ) { c in
-            try await Self.difference(in: Self.readsOf("app.daily_enrollment_outcomes"), on: c) {
-                try await c.rows(statement).map { try ReportRunner.cells(of: $0, fields: query.fields) }
+            let ((rows, dailyRowsRead), enrollmentsRead) = try await Self.difference(in: Self.readsOf("app.enrollments"), on: c) {
+                try await Self.difference(in: Self.readsOf("app.daily_enrollment_outcomes"), on: c) {
+                    try await c.rows(statement).map { try ReportRunner.cells(of: $0, fields: query.fields) }
+                }
             }
+            return (rows, dailyRowsRead, enrollmentsRead)
         }.result
     }
 

@@ -30,17 +30,16 @@ public enum StandardReports {
 
     // Every outcomes CTE has the columns course_id, cohort, days_to_complete (NULL: not completed, or not
     // known to a row that sums it away), n (enrollments) and completed (of them, completed). Served SQL reads
-    // whole months from the monthly sums (migration 30), the current month's included, a partial first month
-    // from the daily roll-up (or as its sum less the days before it), and today (and any later day) from the
-    // derived enrollments: rows read grow with months and courses, not with learners (architecture decision 53),
-    // nor with the day of the month (decision 74).
+    // whole months from the monthly sums (migration 30), the current month's included, and a partial first month
+    // from the daily roll-up (or as its sum less the days before it): rows read grow with months and courses, not
+    // with learners (architecture decision 53), nor with the day of the month (decision 74), nor with the hour of
+    // the day (decision 77).
 
     /// The first day of the first whole month from `:since` on, the first day of `:since`'s month, and the first
-    /// days of the current month and the next.
+    /// day of the current month.
     static let firstWholeMonth = "(date_trunc('month', (:since::date - 1)::timestamp) + interval '1 month')::date"
     static let sinceMonth = "date_trunc('month', :since::date::timestamp)::date"
     static let currentMonth = "date_trunc('month', current_date::timestamp)::date"
-    static let nextMonth = "(date_trunc('month', current_date::timestamp) + interval '1 month')::date"
     /// Whether the partial first month is read as its sum less the days before `:since` (fewer days than from
     /// `:since` to the month's end), not as the days from `:since` on. Only a month before the current one.
     static let headTakenOut = """
@@ -48,79 +47,67 @@ public enum StandardReports {
         """
     /// The first month read from the monthly sums.
     static let firstSummedMonth = "CASE WHEN \(headTakenOut) THEN \(sinceMonth) ELSE \(firstWholeMonth) END"
+    /// The last month a statement's timestamp can name (`ISO8601Timestamp` reads years 1 to 9999). Every month is
+    /// before it; as the upper bound of the months read, it makes the bounds a range, which the plan kept for every run
+    /// estimates as a few rows and reads from the index alone. A lower bound alone is estimated as a third of the
+    /// tenant's rows, and the kept plan read the sums' heap (a bitmap or sequential scan).
+    static let lastMonth = "'9999-12-01'::date"
 
-    /// A served outcomes CTE from three sources, each given its select list (and a filter where it needs one):
-    /// - `monthly`: the monthly sums (alias `m`) for the months from the first summed one through the current one:
-    ///   without a region filter from the table that sums all regions (`allRegions`, migration 44: for the biggest
-    ///   tenant at 10M statements a third of the completion-time rows and a quarter of the course rows), with one from
-    ///   the table keyed by region. Which of the two is read is decided at run time, in a plan kept for every run
-    ///   (decision 75);
-    /// - `daily`: the daily roll-up (alias `o`), range reads of its (tenant, day) index. A partial first month is
-    ///   read from the side with fewer days: its days from `since` on, or, when the days before `since` are fewer,
-    ///   its monthly sum less those days. The current month's sums also hold its roll-up rows of today and later
-    ///   days, which the derived enrollments answer instead. Rows taken out are read in the monthly sums' shape
-    ///   (`asMonthly`: negated, grouped as the sums group them), so each cancels a part of the sum it is in. When
-    ///   `since` falls in the current month, no month is summed: the days from `since` to today are read and
-    ///   nothing is taken out;
-    /// - `today`: the derived enrollments (alias `e`) enrolled today or later, which no roll-up holds yet. Their
-    ///   learners are read only for a region filter: joined always, they were a merge over every learner of the
-    ///   tenant (1.7 of the 6.4 ms `completion_rate_by_course` took at 10M statements); an enrollment's learner
-    ///   always exists (a foreign key), so the rows are the same.
+    /// A served outcomes CTE from two sources, each given its select list (and a filter where it needs one):
+    /// - `monthly`: the monthly sums (alias `m`) for the months from the first summed one on, the current month and
+    ///   any later one included: without a region filter from the table that sums all regions (`allRegions`,
+    ///   migration 44: for the biggest tenant at 10M statements a third of the completion-time rows and a quarter of
+    ///   the course rows), with one from the table keyed by region. Which of the two is read is decided at run time, in
+    ///   a plan kept for every run (decision 75);
+    /// - `daily`: the daily roll-up (alias `o`), range reads of its (tenant, day) index, for a partial first month,
+    ///   read from the side with fewer days: its days from `since` on, or, when the days before `since` are fewer, its
+    ///   monthly sum less those days, read in the sums' shape (`asMonthly`: negated, grouped as the sums group them),
+    ///   so each cancels a part of the sum it is in. When `since` falls in the current month, no month before the next
+    ///   is summed: the month's days from `since` on are read and nothing is taken out.
+    ///
+    /// Today needs no source of its own: derivation writes an enrollment and its outcome row in the same transaction,
+    /// and so does every other writer of either (a full derivation, a rebuild, learner erasure, a tenant move), so the
+    /// roll-up rows of today are the derived enrollments of today at every commit (decision 77; until then the reports
+    /// took today's rows out of the sums and read today's enrollments instead, the same answer for up to a thousand
+    /// rows more late in the day).
     static func servedOutcomes(monthly: (table: String, allRegions: String, columns: String),
-                               daily: (columns: String, asMonthly: String, filter: String),
-                               today: (columns: String, filter: String)) -> String {
+                               daily: (columns: String, asMonthly: String, filter: String)) -> String {
         let dailyFilter = "\(daily.filter) AND (:attr_region::text IS NULL OR o.region = :attr_region::text)"
         return """
             outcomes AS (
               SELECT \(monthly.columns)
               FROM \(monthly.allRegions) m
-              WHERE :attr_region::text IS NULL AND m.month >= \(firstSummedMonth) AND m.month <= \(currentMonth)
+              WHERE :attr_region::text IS NULL AND m.month >= \(firstSummedMonth) AND m.month <= \(lastMonth)
               UNION ALL
               SELECT \(monthly.columns)
               FROM \(monthly.table) m
-              WHERE :attr_region::text IS NOT NULL AND m.month >= \(firstSummedMonth) AND m.month <= \(currentMonth)
+              WHERE :attr_region::text IS NOT NULL AND m.month >= \(firstSummedMonth) AND m.month <= \(lastMonth)
                 AND m.region = :attr_region::text
               UNION ALL
               SELECT \(daily.columns)
               FROM app.daily_enrollment_outcomes o
-              WHERE NOT \(headTakenOut) AND o.day >= :since::date AND o.day < least(\(firstWholeMonth), current_date)
-                AND \(dailyFilter)
+              WHERE NOT \(headTakenOut) AND o.day >= :since::date AND o.day < \(firstWholeMonth) AND \(dailyFilter)
               UNION ALL
               SELECT \(daily.asMonthly)
               FROM app.daily_enrollment_outcomes o
               WHERE \(headTakenOut) AND o.day >= \(sinceMonth) AND o.day < :since::date AND \(dailyFilter)
-              UNION ALL
-              SELECT \(daily.asMonthly)
-              FROM app.daily_enrollment_outcomes o
-              WHERE \(firstSummedMonth) <= \(currentMonth) AND o.day >= current_date AND o.day < \(nextMonth) AND \(dailyFilter)
-              UNION ALL
-              SELECT \(today.columns)
-              FROM app.enrollments e
-              WHERE e.enrolled_at >= greatest(:since::date, current_date)::timestamp AT TIME ZONE 'UTC'
-                AND (:attr_region::text IS NULL
-                     OR EXISTS (SELECT 1 FROM app.learners l WHERE l.id = e.learner_id AND l.region = :attr_region::text))
-                AND \(today.filter)
             )
             """
     }
-
-    static let daysToComplete = "floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400)::int"
 
     /// Served outcomes for the course and cohort reports: enrolled and completed per course and cohort.
     static let servedCourseOutcomes = servedOutcomes(
         monthly: ("app.monthly_course_outcomes", "app.monthly_course_outcomes_all_regions", "m.course_id, m.cohort, NULL::int AS days_to_complete, m.enrolled AS n, m.completed"),
         daily: ("o.course_id, o.cohort, o.days_to_complete, o.enrollments, CASE WHEN o.days_to_complete IS NULL THEN 0 ELSE o.enrollments END",
                 "o.course_id, o.cohort, NULL::int, -o.enrollments, CASE WHEN o.days_to_complete IS NULL THEN 0 ELSE -o.enrollments END",
-                "true"),
-        today: ("e.course_id, e.cohort, \(daysToComplete), 1, (e.completed_at IS NOT NULL)::int", "true"))
+                "true"))
 
     /// Served outcomes for the time-to-complete report: completions per course and whole days to complete.
     static let servedCompletionTimes = servedOutcomes(
         monthly: ("app.monthly_completion_times", "app.monthly_completion_times_all_regions",
                   "m.course_id, NULL::text AS cohort, m.days_to_complete, m.completions AS n, m.completions AS completed"),
         daily: ("o.course_id, o.cohort, o.days_to_complete, o.enrollments, o.enrollments",
-                "o.course_id, NULL::text, o.days_to_complete, -o.enrollments, -o.enrollments", "o.days_to_complete IS NOT NULL"),
-        today: ("e.course_id, e.cohort, \(daysToComplete), 1, 1", "e.completed_at IS NOT NULL"))
+                "o.course_id, NULL::text, o.days_to_complete, -o.enrollments, -o.enrollments", "o.days_to_complete IS NOT NULL"))
 
     /// The same outcomes computed from raw statements (the xAPI-to-enrollment mapping, in SQL).
     static let coldOutcomes = """
