@@ -92,8 +92,8 @@ import Testing
 
     /// The daily outcome rows must be the derived enrollments' outcomes at every commit, today's included, before a
     /// catch-up as after one: the served course reports read today from the sums of those rows, not from the
-    /// enrollments (decision 77). Every writer of the enrollments writes the rows in the same transaction. Returns the
-    /// rows that differ.
+    /// enrollments (decision 77). Every writer of the enrollments writes the rows in the same transaction: a merge that
+    /// writes the enrollments alone fails this (checked). Returns the rows that differ.
     static func outcomesDifferingFromEnrollments(_ world: World, _ tenant: TenantID) async throws -> Int {
         try await world.database.sessions.run(tenant.testScope, logger: TestDatabase.logger) { connection in
             try await connection.query("""
