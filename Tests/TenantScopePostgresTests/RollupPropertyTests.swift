@@ -283,7 +283,8 @@ import Testing
             try await world.database.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
                 _ = try await connection.query("SELECT app.lock_tenant_derivation(), app.derive_queued_learning_facts(100000)").collect()
             }
-            #expect(try await Self.outcomesDifferingFromEnrollments(world, tenant.id) == 0, "derived, not rolled up: outcomes of \(tenant.slug)")
+            #expect(try await Self.outcomesDifferingFromEnrollments(world, tenant.id) == 0,
+                    "derived, not rolled up: outcomes of \(tenant.slug)")
         }
         try await world.rollups.catchUpAll(tenants: world.tenants)
         try await Self.checkServedEqualsCold(world, stage: "after late statements and voiding")

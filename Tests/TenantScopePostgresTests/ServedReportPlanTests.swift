@@ -104,8 +104,8 @@ import Testing
     /// outcome row and no enrollment, whatever the day of the month and the hour of the day. The tenant has 20 daily
     /// outcome rows of one course on every day of the current month before today and 5 today. Reading the month's
     /// earlier days from the daily roll-up (before decision 74) reads 20 rows per day; taking today's rows out of the
-    /// sums and reading today's enrollments instead (before decision 77) reads today's 5 rows and the enrollments, and
-    /// this test fails (checked).
+    /// sums and reading today's enrollments instead (before decision 77) reads today's 5 rows and, the tenant having no
+    /// enrollments, answers without them: this test fails (checked).
     @Test func theCourseReportsReadTheCurrentMonthFromItsSums() async throws {
         let handle = try TestDatabase.current
         let tenant = try await TwoTenants.empty(handle, "month", name: "Current month").id

@@ -97,7 +97,8 @@ public enum StandardReports {
 
     /// Served outcomes for the course and cohort reports: enrolled and completed per course and cohort.
     static let servedCourseOutcomes = servedOutcomes(
-        monthly: ("app.monthly_course_outcomes", "app.monthly_course_outcomes_all_regions", "m.course_id, m.cohort, NULL::int AS days_to_complete, m.enrolled AS n, m.completed"),
+        monthly: ("app.monthly_course_outcomes", "app.monthly_course_outcomes_all_regions",
+                  "m.course_id, m.cohort, NULL::int AS days_to_complete, m.enrolled AS n, m.completed"),
         daily: ("o.course_id, o.cohort, o.days_to_complete, o.enrollments, CASE WHEN o.days_to_complete IS NULL THEN 0 ELSE o.enrollments END",
                 "o.course_id, o.cohort, NULL::int, -o.enrollments, CASE WHEN o.days_to_complete IS NULL THEN 0 ELSE -o.enrollments END",
                 "true"))
