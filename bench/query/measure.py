@@ -504,8 +504,12 @@ def main():
     data = {
         "benchmark": "bench/query",
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "git": {"commit": git("rev-parse", "HEAD") or "unknown",
-                "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))},
+        # BINARY_COMMIT names the commit the binary was built from when it is not the checkout's, as bench/lib/cluster.py
+        # reads it for bench/http; the tree's state is then unknown.
+        "git": ({"commit": git("rev-parse", os.environ["BINARY_COMMIT"]) or os.environ["BINARY_COMMIT"], "dirty": None}
+                if os.environ.get("BINARY_COMMIT") else
+                {"commit": git("rev-parse", "HEAD") or "unknown",
+                 "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}),
         "machine": machine(),
         "load_average": {"start": [float(x) for x in args.load_start.split()], "end": loadavg()},
         "binary": {"path": args.bin, "kind": binary_kind(args.bin)},

@@ -14,6 +14,7 @@
 #   RLS_RUNS         runs of each RLS query each way (default 21); each measurement follows one warm-up
 #   RESULTS_DIR      where to write query.json and query.md (default bench/results)
 #   KEEP_STATE=1     keep the cluster's state directory (stopped) instead of deleting it
+#   BINARY_COMMIT    the commit TENANTSCOPE_BIN was built from, when it is not the checkout's (the results name it)
 #   STATE_DIR        the state directory to use (default a fresh one under /tmp); it must not exist yet
 #
 # Needs: bash, python3 (standard library), psql, and root or a `postgres` OS user as the product's embedded

@@ -15,6 +15,7 @@
 #   SERVED_RUNS, COLD_RUNS, RLS_RUNS   bench/query's runs (defaults 20, 5, 21)
 #   RESULTS_DIR       where to write scaling.json, scaling.md and scaling/ (default bench/results)
 #   NOTE              a sentence for the results on what else ran on the machine meanwhile
+#   BINARY_COMMIT     the commit TENANTSCOPE_BIN was built from, when it is not the checkout's (the results name it)
 #
 # Needs what bench/query and bench/http need (psql, wrk, python3), and for 10M statements about 20 GB of disk.
 set -euo pipefail
