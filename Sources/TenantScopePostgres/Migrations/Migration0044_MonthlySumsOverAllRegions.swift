@@ -5,11 +5,11 @@ extension Migration {
     ///
     /// Migration 30 keys its sums by region because a principal's region attribute filters these reports. Every
     /// other request sums the regions away at query time: at 10M statements the biggest tenant's year read 5,915
-    /// completion-time rows and 1,080 course rows to group into a few hundred. `app.monthly_course_outcomes_all_regions`
-    /// and `app.monthly_completion_times_all_regions` (2,041 and 270 rows there) hold those sums with the region summed,
-    /// kept by the same trigger on `app.daily_enrollment_outcomes` as migration 30's tables, so every writer of the daily
-    /// table (derivation's merge, a full rebuild, learner erasure, a tenant move) keeps them right without knowing they
-    /// exist.
+    /// completion-time rows and 1,080 course rows to group into a few hundred.
+    /// `app.monthly_course_outcomes_all_regions` and `app.monthly_completion_times_all_regions` (270 and 2,041 rows
+    /// there) hold those sums with the region summed, kept by the same trigger on `app.daily_enrollment_outcomes` as
+    /// migration 30's tables, so every writer of the daily table (derivation's merge, a full rebuild, learner
+    /// erasure, a tenant move) keeps them right without knowing they exist.
     static let monthlySumsOverAllRegions = Migration(version: 44, name: "monthly sums over all regions", statements: [
         """
         CREATE TABLE app.monthly_course_outcomes_all_regions (
@@ -39,10 +39,10 @@ extension Migration {
         // As in migration 30, no CHECK on the counts: a change is one upsert adding a signed difference, and
         // PostgreSQL checks a row before it finds the conflict. A count that reaches zero is deleted.
         //
-        // The keys include the counts, so a report reads its months from the index alone: a tenant's rows are written
-        // month by month among every other tenant's, one heap page each (2,058 pages for the biggest tenant's 2,041
-        // completion-time rows at 10M statements). An update of a count is then never HOT, which the trigger's few
-        // upserts per pass can afford.
+        // The keys include the counts, so a report reads its months from the index alone: a tenant's rows are
+        // written month by month among every other tenant's, one heap page each (2,058 buffer reads for the
+        // biggest tenant's 2,041 completion-time rows at 10M statements). An update of a count is then never HOT,
+        // which the trigger's few upserts per pass can afford.
 
         // Migration 30's trigger function with the same two sums over all regions after its own. A change that
         // moves an enrollment between regions (an update of its learner's region) cancels out here, and the HAVING
