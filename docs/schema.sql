@@ -1417,11 +1417,6 @@ BEGIN
     ORDER BY 1, 2, 3, 4, 5
   ON CONFLICT (tenant_id, month, course_id, cohort, region)
     DO UPDATE SET enrolled = o.enrolled + EXCLUDED.enrolled, completed = o.completed + EXCLUDED.completed;
-  DELETE FROM app.monthly_course_outcomes o
-    USING (SELECT DISTINCT c.tenant_id, date_trunc('month', c.day::timestamp)::date AS month, c.course_id, c.cohort, c.region
-           FROM unnest(changes) c) k
-    WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.course_id = k.course_id AND o.cohort = k.cohort
-      AND o.region IS NOT DISTINCT FROM k.region AND o.enrolled = 0;
 
   INSERT INTO app.monthly_completion_times AS o (tenant_id, month, course_id, region, days_to_complete, completions)
     SELECT c.tenant_id, date_trunc('month', c.day::timestamp)::date, c.course_id, c.region, c.days_to_complete, sum(c.enrollments)::integer
@@ -1432,11 +1427,6 @@ BEGIN
     ORDER BY 1, 2, 3, 4, 5
   ON CONFLICT (tenant_id, month, course_id, region, days_to_complete)
     DO UPDATE SET completions = o.completions + EXCLUDED.completions;
-  DELETE FROM app.monthly_completion_times o
-    USING (SELECT DISTINCT c.tenant_id, date_trunc('month', c.day::timestamp)::date AS month, c.course_id, c.region, c.days_to_complete
-           FROM unnest(changes) c WHERE c.days_to_complete IS NOT NULL) k
-    WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.course_id = k.course_id
-      AND o.region IS NOT DISTINCT FROM k.region AND o.days_to_complete = k.days_to_complete AND o.completions = 0;
 
   INSERT INTO app.monthly_course_outcomes_all_regions AS o (tenant_id, month, course_id, cohort, enrolled, completed)
     SELECT c.tenant_id, date_trunc('month', c.day::timestamp)::date, c.course_id, c.cohort, sum(c.enrollments)::integer,
@@ -1447,11 +1437,6 @@ BEGIN
     ORDER BY 1, 2, 3, 4
   ON CONFLICT (tenant_id, month, course_id, cohort)
     DO UPDATE SET enrolled = o.enrolled + EXCLUDED.enrolled, completed = o.completed + EXCLUDED.completed;
-  DELETE FROM app.monthly_course_outcomes_all_regions o
-    USING (SELECT DISTINCT c.tenant_id, date_trunc('month', c.day::timestamp)::date AS month, c.course_id, c.cohort
-           FROM unnest(changes) c) k
-    WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.course_id = k.course_id AND o.cohort = k.cohort
-      AND o.enrolled = 0;
 
   INSERT INTO app.monthly_completion_times_all_regions AS o (tenant_id, month, course_id, days_to_complete, completions)
     SELECT c.tenant_id, date_trunc('month', c.day::timestamp)::date, c.course_id, c.days_to_complete, sum(c.enrollments)::integer
@@ -1462,11 +1447,60 @@ BEGIN
     ORDER BY 1, 2, 3, 4
   ON CONFLICT (tenant_id, month, course_id, days_to_complete)
     DO UPDATE SET completions = o.completions + EXCLUDED.completions;
+
+  INSERT INTO app.monthly_cohort_outcomes_all_courses AS o (tenant_id, month, cohort, enrolled, completed)
+    SELECT c.tenant_id, date_trunc('month', c.day::timestamp)::date, c.cohort, sum(c.enrollments)::integer,
+           coalesce(sum(c.enrollments) FILTER (WHERE c.days_to_complete IS NOT NULL), 0)::integer
+    FROM unnest(changes) c
+    GROUP BY 1, 2, 3
+    HAVING sum(c.enrollments) <> 0 OR coalesce(sum(c.enrollments) FILTER (WHERE c.days_to_complete IS NOT NULL), 0) <> 0
+    ORDER BY 1, 2, 3
+  ON CONFLICT (tenant_id, month, cohort)
+    DO UPDATE SET enrolled = o.enrolled + EXCLUDED.enrolled, completed = o.completed + EXCLUDED.completed;
+
+  INSERT INTO app.monthly_completion_times_all_courses AS o (tenant_id, month, days_to_complete, completions)
+    SELECT c.tenant_id, date_trunc('month', c.day::timestamp)::date, c.days_to_complete, sum(c.enrollments)::integer
+    FROM unnest(changes) c
+    WHERE c.days_to_complete IS NOT NULL
+    GROUP BY 1, 2, 3
+    HAVING sum(c.enrollments) <> 0
+    ORDER BY 1, 2, 3
+  ON CONFLICT (tenant_id, month, days_to_complete)
+    DO UPDATE SET completions = o.completions + EXCLUDED.completions;
+
+  IF TG_OP = 'INSERT' THEN
+    RETURN NULL;
+  END IF;
+
+  DELETE FROM app.monthly_course_outcomes o
+    USING (SELECT DISTINCT c.tenant_id, date_trunc('month', c.day::timestamp)::date AS month, c.course_id, c.cohort, c.region
+           FROM unnest(changes) c) k
+    WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.course_id = k.course_id AND o.cohort = k.cohort
+      AND o.region IS NOT DISTINCT FROM k.region AND o.enrolled = 0;
+  DELETE FROM app.monthly_completion_times o
+    USING (SELECT DISTINCT c.tenant_id, date_trunc('month', c.day::timestamp)::date AS month, c.course_id, c.region, c.days_to_complete
+           FROM unnest(changes) c WHERE c.days_to_complete IS NOT NULL) k
+    WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.course_id = k.course_id
+      AND o.region IS NOT DISTINCT FROM k.region AND o.days_to_complete = k.days_to_complete AND o.completions = 0;
+  DELETE FROM app.monthly_course_outcomes_all_regions o
+    USING (SELECT DISTINCT c.tenant_id, date_trunc('month', c.day::timestamp)::date AS month, c.course_id, c.cohort
+           FROM unnest(changes) c) k
+    WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.course_id = k.course_id AND o.cohort = k.cohort
+      AND o.enrolled = 0;
   DELETE FROM app.monthly_completion_times_all_regions o
     USING (SELECT DISTINCT c.tenant_id, date_trunc('month', c.day::timestamp)::date AS month, c.course_id, c.days_to_complete
            FROM unnest(changes) c WHERE c.days_to_complete IS NOT NULL) k
     WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.course_id = k.course_id
       AND o.days_to_complete = k.days_to_complete AND o.completions = 0;
+  DELETE FROM app.monthly_cohort_outcomes_all_courses o
+    USING (SELECT DISTINCT c.tenant_id, date_trunc('month', c.day::timestamp)::date AS month, c.cohort
+           FROM unnest(changes) c) k
+    WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.cohort = k.cohort AND o.enrolled = 0;
+  DELETE FROM app.monthly_completion_times_all_courses o
+    USING (SELECT DISTINCT c.tenant_id, date_trunc('month', c.day::timestamp)::date AS month, c.days_to_complete
+           FROM unnest(changes) c WHERE c.days_to_complete IS NOT NULL) k
+    WHERE o.tenant_id = k.tenant_id AND o.month = k.month AND o.days_to_complete = k.days_to_complete
+      AND o.completions = 0;
   RETURN NULL;
 END
 $$;
@@ -2029,6 +2063,17 @@ ALTER TABLE app.learning_facts_queue ALTER COLUMN seq ADD GENERATED ALWAYS AS ID
     CACHE 1
 );
 
+CREATE TABLE app.monthly_cohort_outcomes_all_courses (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    month date NOT NULL,
+    cohort text NOT NULL,
+    enrolled integer NOT NULL,
+    completed integer NOT NULL,
+    CONSTRAINT monthly_cohort_outcomes_all_courses_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric))
+);
+
+ALTER TABLE ONLY app.monthly_cohort_outcomes_all_courses FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE app.monthly_completion_times (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
     month date NOT NULL,
@@ -2040,6 +2085,16 @@ CREATE TABLE app.monthly_completion_times (
 );
 
 ALTER TABLE ONLY app.monthly_completion_times FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE app.monthly_completion_times_all_courses (
+    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    month date NOT NULL,
+    days_to_complete integer NOT NULL,
+    completions integer NOT NULL,
+    CONSTRAINT monthly_completion_times_all_courses_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric))
+);
+
+ALTER TABLE ONLY app.monthly_completion_times_all_courses FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.monthly_completion_times_all_regions (
     tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
@@ -2619,6 +2674,12 @@ ALTER TABLE ONLY app.learners
 ALTER TABLE ONLY app.learning_facts_queue
     ADD CONSTRAINT learning_facts_queue_pkey PRIMARY KEY (tenant_id, seq);
 
+ALTER TABLE ONLY app.monthly_cohort_outcomes_all_courses
+    ADD CONSTRAINT monthly_cohort_outcomes_all_courses_pkey PRIMARY KEY (tenant_id, month, cohort) INCLUDE (enrolled, completed);
+
+ALTER TABLE ONLY app.monthly_completion_times_all_courses
+    ADD CONSTRAINT monthly_completion_times_all_courses_pkey PRIMARY KEY (tenant_id, month, days_to_complete) INCLUDE (completions);
+
 ALTER TABLE ONLY app.monthly_completion_times_all_regions
     ADD CONSTRAINT monthly_completion_times_all_regions_pkey PRIMARY KEY (tenant_id, month, course_id, days_to_complete) INCLUDE (completions);
 
@@ -2817,6 +2878,12 @@ ALTER TABLE ONLY app.learners
 ALTER TABLE ONLY app.learning_facts_queue
     ADD CONSTRAINT learning_facts_queue_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY app.monthly_cohort_outcomes_all_courses
+    ADD CONSTRAINT monthly_cohort_outcomes_all_courses_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.monthly_completion_times_all_courses
+    ADD CONSTRAINT monthly_completion_times_all_courses_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY app.monthly_completion_times_all_regions
     ADD CONSTRAINT monthly_completion_times_all_regions_tenant_id_course_id_fkey FOREIGN KEY (tenant_id, course_id) REFERENCES app.courses(tenant_id, id) ON DELETE CASCADE;
 
@@ -2930,7 +2997,11 @@ ALTER TABLE app.learners_by_last_day ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.learning_facts_queue ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE app.monthly_cohort_outcomes_all_courses ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE app.monthly_completion_times ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.monthly_completion_times_all_courses ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.monthly_completion_times_all_regions ENABLE ROW LEVEL SECURITY;
 
@@ -2986,7 +3057,11 @@ CREATE POLICY tenant_isolation ON app.learners_by_last_day USING ((tenant_id = (
 
 CREATE POLICY tenant_isolation ON app.learning_facts_queue USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
+CREATE POLICY tenant_isolation ON app.monthly_cohort_outcomes_all_courses USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
 CREATE POLICY tenant_isolation ON app.monthly_completion_times USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.monthly_completion_times_all_courses USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.monthly_completion_times_all_regions USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
@@ -3329,6 +3404,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learners_by_last_day TO tenantsco
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.learning_facts_queue TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.learning_facts_queue TO tenantscope_aggregates;
 
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.monthly_cohort_outcomes_all_courses TO tenantscope_tenant;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.monthly_completion_times TO tenantscope_tenant;
 
 GRANT SELECT(tenant_id) ON TABLE app.monthly_completion_times TO tenantscope_sandbox;
@@ -3342,6 +3419,8 @@ GRANT SELECT(region) ON TABLE app.monthly_completion_times TO tenantscope_sandbo
 GRANT SELECT(days_to_complete) ON TABLE app.monthly_completion_times TO tenantscope_sandbox;
 
 GRANT SELECT(completions) ON TABLE app.monthly_completion_times TO tenantscope_sandbox;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.monthly_completion_times_all_courses TO tenantscope_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.monthly_completion_times_all_regions TO tenantscope_tenant;
 

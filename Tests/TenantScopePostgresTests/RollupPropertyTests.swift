@@ -39,6 +39,9 @@ import Testing
         ("time_to_complete", [("bucket_days", "5"), ("since", utcDay(monthsBack: 3, day: 4))], ["region": "region-0"]),
         ("course_enrollments", [("course", "Course 2"), ("since", ISO8601Timestamp.day(Date().addingTimeInterval(-10 * 86_400)))],
          ["region": "region-0"]),
+        // A course filter without a region reads the sums over all regions, not those over all courses (migration 45).
+        ("cohort_comparison", [("course", "Course 2"), ("since", utcDay(monthsBack: 1, day: 4))], [:]),
+        ("time_to_complete", [("bucket_days", "1"), ("course", "Course 1"), ("since", utcDay(monthsBack: 2, day: 17))], [:]),
     ]
 
     /// The `day`th of the month `monthsBack` months before the current one (UTC), clamped to today.
@@ -51,8 +54,8 @@ import Testing
         return ISO8601Timestamp.day(date)
     }
 
-    /// The monthly sums (migration 30), and those over all regions (migration 44), must equal the daily roll-up summed
-    /// by month: each of the daily table's writers (merge, rebuild, erasure, deletion) keeps them through the trigger.
+    /// The monthly sums (migration 30), those over all regions (migration 44) and those over all courses (migration 45)
+    /// must equal the daily roll-up summed by month: each of the daily table's writers (merge, rebuild, erasure, deletion) keeps them through the trigger.
     /// Returns the rows that differ.
     static func monthlySumsDifferingFromDaily(_ world: World, _ tenant: TenantID) async throws -> Int {
         try await world.database.sessions.run(tenant.testScope, logger: TestDatabase.logger) { connection in
@@ -77,6 +80,14 @@ import Testing
                   SELECT month, course_id, days_to_complete, sum(n)::int AS n FROM daily_times GROUP BY 1, 2, 3
                 ), monthly_times_all AS (
                   SELECT month, course_id, days_to_complete, completions FROM app.monthly_completion_times_all_regions
+                ), daily_cohorts AS (
+                  SELECT month, cohort, sum(enrolled)::int AS enrolled, sum(completed)::int AS completed FROM daily_courses GROUP BY 1, 2
+                ), monthly_cohorts AS (
+                  SELECT month, cohort, enrolled, completed FROM app.monthly_cohort_outcomes_all_courses
+                ), daily_days AS (
+                  SELECT month, days_to_complete, sum(n)::int AS n FROM daily_times GROUP BY 1, 2
+                ), monthly_days AS (
+                  SELECT month, days_to_complete, completions FROM app.monthly_completion_times_all_courses
                 )
                 SELECT ((SELECT count(*) FROM (SELECT * FROM daily_courses EXCEPT ALL SELECT * FROM monthly_courses) a)
                       + (SELECT count(*) FROM (SELECT * FROM monthly_courses EXCEPT ALL SELECT * FROM daily_courses) b)
@@ -85,7 +96,11 @@ import Testing
                       + (SELECT count(*) FROM (SELECT * FROM daily_courses_all EXCEPT ALL SELECT * FROM monthly_courses_all) e)
                       + (SELECT count(*) FROM (SELECT * FROM monthly_courses_all EXCEPT ALL SELECT * FROM daily_courses_all) f)
                       + (SELECT count(*) FROM (SELECT * FROM daily_times_all EXCEPT ALL SELECT * FROM monthly_times_all) g)
-                      + (SELECT count(*) FROM (SELECT * FROM monthly_times_all EXCEPT ALL SELECT * FROM daily_times_all) h))::int
+                      + (SELECT count(*) FROM (SELECT * FROM monthly_times_all EXCEPT ALL SELECT * FROM daily_times_all) h)
+                      + (SELECT count(*) FROM (SELECT * FROM daily_cohorts EXCEPT ALL SELECT * FROM monthly_cohorts) i)
+                      + (SELECT count(*) FROM (SELECT * FROM monthly_cohorts EXCEPT ALL SELECT * FROM daily_cohorts) j)
+                      + (SELECT count(*) FROM (SELECT * FROM daily_days EXCEPT ALL SELECT * FROM monthly_days) k)
+                      + (SELECT count(*) FROM (SELECT * FROM monthly_days EXCEPT ALL SELECT * FROM daily_days) l))::int
                 """).collect().first!.decode(Int.self)
         }
     }

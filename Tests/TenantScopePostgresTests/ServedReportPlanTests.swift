@@ -169,6 +169,41 @@ import Testing
         #expect(dailyRowsRead == expectedRows, "since \(since): \(dailyRowsRead) daily outcome rows read")
     }
 
+    /// Read from the sums over all courses (migration 45), a partial first month's days taken out carry no course either,
+    /// so they cancel in the group of the month's sum: a cohort, or a day count, whose enrollments all came before `since`
+    /// is left out, as it would be absent without the sums. The tenant has 20 outcome rows (cohort `cohort-a`, 0–19 days to
+    /// complete) on every day of the month two months back, and one of 20 enrollments (cohort `cohort-early`, 50 days) on
+    /// its first day only; `since` is its 3rd, so the month's sum less its first two days is read. With the days' own courses (the
+    /// course of a taken-out day in a group of its own) the early cohort came out with no enrollment, and its rate divided
+    /// by zero, and the time-to-complete report showed a bucket of 0 completions at 50 days (both checked).
+    @Test func aDayTakenOutOfTheSumsOverAllCoursesCancelsInItsOwnGroup() async throws {
+        let handle = try TestDatabase.current
+        let tenant = try await TwoTenants.empty(handle, "allcourses", name: "All courses").id
+        let (since, tailDays) = try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
+            try await c.query("INSERT INTO app.courses (course_iri, title) VALUES ('https://allcourses.example/course', 'Course')")
+            return try await c.query("""
+                WITH month AS (SELECT (date_trunc('month', current_date::timestamp) - interval '2 months')::date AS first),
+                inserted AS (
+                  INSERT INTO app.daily_enrollment_outcomes (day, course_id, cohort, region, days_to_complete, enrollments)
+                  SELECT d::date, (SELECT id FROM app.courses), 'cohort-a', NULL, n, 1
+                  FROM month, generate_series(month.first::timestamp, month.first + interval '1 month' - interval '1 day', interval '1 day') d,
+                       generate_series(0, 19) n
+                  UNION ALL
+                  SELECT month.first, (SELECT id FROM app.courses), 'cohort-early', NULL, 50, 20 FROM month
+                )
+                SELECT to_char(month.first + 2, 'YYYY-MM-DD'), ((month.first + interval '1 month')::date - (month.first + 2))::int
+                FROM month
+                """).collect().first!.decode((String, Int).self)
+        }
+        let enrolled = 20 * tailDays
+        let (times, dailyRowsRead, _) = try await Self.served(StandardReports.timeToComplete, of: tenant,
+                                                              parameters: [("since", since), ("bucket_days", "1")])
+        #expect(times == (0..<20).map { [.integer($0), .integer($0 + 1), .integer(tailDays)] })
+        #expect(dailyRowsRead == 2 * 20 + 1, "\(dailyRowsRead) daily outcome rows read, not the two days before `since`")
+        let (cohorts, _, _) = try await Self.served(StandardReports.cohortComparison, of: tenant, parameters: [("since", since)])
+        #expect(cohorts == [[.text("cohort-a"), .integer(enrolled), .integer(enrolled), .number(1), .null, .integer(1)]])
+    }
+
     /// The plan a served course report keeps for every run (decision 75) groups the outcomes once. A generic plan
     /// estimates about one row per source; without the `MATERIALIZED` fence on the groups it joined the courses outside
     /// and grouped the outcomes again for each course, and this test fails (checked: the grouping ran once per course).
@@ -199,21 +234,33 @@ import Testing
         #expect(grouping.allSatisfy { ($0["Group Key"] as? [String])?.count == 1 }, "\(grouping.map { $0["Group Key"] ?? "" })")
     }
 
-    /// Without a region filter the course reports read their whole months from the sums over all regions (migration 44,
-    /// decision 76), from their index alone, and never the sums by region; with one, the sums by region and never the
-    /// others. The tenant has outcomes in two regions and without one on each of the last 100 days, so the kept plan's whole
-    /// months are summed. Reading the sums by region without a filter (as before), or keeping the counts out of the index
-    /// (no index-only scan), fails this test (both checked). How many heap pages the scan still visits depends on the
-    /// visibility map, which a vacuum sets only when no transaction of the database could still need the rows' old
-    /// versions (other tests run meanwhile), so it is not checked.
+    /// The filters a served course report can get, for the test below.
+    enum SumsFilter: String, CaseIterable, CustomTestStringConvertible {
+        case none, course, region
+        var testDescription: String { rawValue }
+    }
+
+    /// The course reports read their whole months from the narrowest monthly sums their filters allow: with a region
+    /// filter the sums by region (migration 30); without one, the sums over all regions (migration 44, decision 76); for
+    /// the cohort and time-to-complete reports, which show no course, without a course filter either, the sums over all
+    /// courses (migration 45, decision 78). Each from its index alone without a region filter, and never another of the
+    /// tables. The tenant has outcomes in two regions and without one on each of the last 100 days, so the kept plan's
+    /// whole months are summed. Reading the sums by region without a filter, the sums over all regions without any filter
+    /// (as before migration 45), or keeping the counts out of the index (no index-only scan) fails this test (each
+    /// checked). The tables here are a few pages, which a sequential scan reads as cheaply as their index, so the plan is
+    /// made without sequential and bitmap scans: of an index scan and an index-only scan, the planner takes the second
+    /// whenever the index holds the counts (with sequential scans allowed, the plan read one of them in one run of a few).
+    /// How many heap pages the scan still visits depends on the visibility map, which a vacuum sets only when no
+    /// transaction of the database could still need the rows' old versions (other tests run meanwhile), so it is not
+    /// checked.
     @Test(arguments: [StandardReports.completionRateByCourse, StandardReports.cohortComparison, StandardReports.timeToComplete],
-          [false, true])
-    func theCourseReportsReadTheSumsOverAllRegionsUnlessARegionFilters(definition: ReportDefinition, regionFilter: Bool) async throws {
+          SumsFilter.allCases)
+    func theCourseReportsReadTheNarrowestSumsTheirFiltersAllow(definition: ReportDefinition, filter: SumsFilter) async throws {
         let handle = try TestDatabase.current
-        let tenant = try await TwoTenants.empty(handle, "regions", name: "All regions").id
+        let tenant = try await TwoTenants.empty(handle, "sums", name: "Narrowest sums").id
         try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
             try await c.query("""
-                INSERT INTO app.courses (course_iri, title) SELECT 'https://regions.example/course' || i, 'Course ' || i FROM generate_series(1, 3) i
+                INSERT INTO app.courses (course_iri, title) SELECT 'https://sums.example/course' || i, 'Course ' || i FROM generate_series(1, 3) i
                 """)
             try await c.query("""
                 INSERT INTO app.daily_enrollment_outcomes (day, course_id, cohort, region, days_to_complete, enrollments)
@@ -222,19 +269,31 @@ import Testing
                      (VALUES ('north'), ('south'), (NULL)) AS r(region)
                 """)
         }
-        let allRegions = definition.name == "time_to_complete" ? "monthly_completion_times_all_regions" : "monthly_course_outcomes_all_regions"
-        let byRegion = definition.name == "time_to_complete" ? "monthly_completion_times" : "monthly_course_outcomes"
-        try await PreparedStatementTests.owner(handle, PostgresQuery(unsafeSQL: "ANALYZE app.\(allRegions), app.\(byRegion)"))
-        let (nodes, generic) = try await Self.keptPlan(of: definition, tenant: tenant, parameters: [],
-                                                       attributes: regionFilter ? ["region": "north"] : [:])
+        let times = definition.name == "time_to_complete"
+        let byRegion = times ? "monthly_completion_times" : "monthly_course_outcomes"
+        let allRegions = times ? "monthly_completion_times_all_regions" : "monthly_course_outcomes_all_regions"
+        let allCourses = definition.name == "completion_rate_by_course" ? nil
+            : times ? "monthly_completion_times_all_courses" : "monthly_cohort_outcomes_all_courses"
+        let tables = [byRegion, allRegions] + (allCourses.map { [$0] } ?? [])
+        try await PreparedStatementTests.owner(handle, PostgresQuery(unsafeSQL: "ANALYZE " + tables.map { "app.\($0)" }.joined(separator: ", ")))
+        let (nodes, generic) = try await Self.keptPlan(of: definition, tenant: tenant,
+                                                       parameters: filter == .course ? [("course", "Course 2")] : [],
+                                                       attributes: filter == .region ? ["region": "north"] : [:],
+                                                       indexReadsOnly: true)
         #expect(generic, "the plan was made for the run's values, not kept for every run")
-        let (read, unread) = regionFilter ? (byRegion, allRegions) : (allRegions, byRegion)
+        let read = switch filter {
+        case .region: byRegion
+        case .course: allRegions
+        case .none: allCourses ?? allRegions
+        }
         let reads = nodes.filter { $0["Relation Name"] as? String == read }
         #expect(!reads.isEmpty && reads.allSatisfy { $0["Actual Loops"] as? Int == 1 && $0["Actual Rows"] as? Int ?? 0 > 0 },
                 "\(definition.name): \(read) was not read: \(reads)")
-        #expect(nodes.filter { $0["Relation Name"] as? String == unread }.allSatisfy { $0["Actual Loops"] as? Int == 0 },
-                "\(definition.name): \(unread) was read")
-        if !regionFilter {
+        for unread in tables where unread != read {
+            #expect(nodes.filter { $0["Relation Name"] as? String == unread }.allSatisfy { $0["Actual Loops"] as? Int == 0 },
+                    "\(definition.name): \(unread) was read")
+        }
+        if filter != .region {
             #expect(reads.allSatisfy { $0["Node Type"] as? String == "Index Only Scan" }, "\(definition.name): \(reads.map { $0["Node Type"] ?? "" })")
         }
     }
@@ -266,9 +325,11 @@ import Testing
 
     /// The plan PostgreSQL keeps for every run of `definition`'s served SQL (decision 75), run once for `parameters` and
     /// `attributes` in `tenant`'s scope under `EXPLAIN ANALYZE`: every node, subplans included, and whether PostgreSQL ran
-    /// the statement's generic plan.
+    /// the statement's generic plan. `indexReadsOnly` plans it without sequential and bitmap scans (`SET LOCAL`), so that
+    /// a table's read is an index scan or an index-only scan whatever its size: which one says whether the index holds
+    /// every column the plan needs.
     static func keptPlan(of definition: ReportDefinition, tenant: TenantID, parameters: [(String, String)],
-                         attributes: [String: String] = [:]) async throws -> (nodes: [[String: Any]], generic: Bool) {
+                         attributes: [String: String] = [:], indexReadsOnly: Bool = false) async throws -> (nodes: [[String: Any]], generic: Bool) {
         let request = try ReportRequest(definition: definition, surface: .tenant, rawParameters: parameters, today: ISO8601Timestamp.day(Date()))
         let query = try #require(request.query)
         #expect(query.planning == .oncePerConnection)
@@ -287,6 +348,10 @@ import Testing
         let json = try await TestDatabase.current.database.sessions.runPreferringReplica(
             .tenant(scope), planning: query.planning, logger: TestDatabase.logger
         ) { c in
+            if indexReadsOnly {
+                try await c.query("SET LOCAL enable_seqscan = off")
+                try await c.query("SET LOCAL enable_bitmapscan = off")
+            }
             try await c.query(PostgresQuery(unsafeSQL: "PREPARE \(name) AS \(statement.sql)"))
             let plan = try await c.query(PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE \(name)(\(arguments.joined(separator: ", ")))"))
                 .collect().first!.decode(ByteBuffer.self)
@@ -308,7 +373,14 @@ import Testing
     /// The served `completion_rate_by_course` of `tenant`, run in one scoped transaction and planned as the report runner
     /// plans it, and how many daily outcome rows and enrollments it read.
     static func servedCompletionRates(of tenant: TenantID, parameters: [(String, String)]) async throws -> ([[ReportCell]], Int, Int) {
-        let request = try ReportRequest(definition: StandardReports.completionRateByCourse, surface: .tenant, rawParameters: parameters,
+        try await served(StandardReports.completionRateByCourse, of: tenant, parameters: parameters)
+    }
+
+    /// `definition`'s served answer for `tenant` with `parameters` (no attributes), with the daily outcome rows and the
+    /// enrollments it read.
+    static func served(_ definition: ReportDefinition, of tenant: TenantID,
+                       parameters: [(String, String)]) async throws -> ([[ReportCell]], Int, Int) {
+        let request = try ReportRequest(definition: definition, surface: .tenant, rawParameters: parameters,
                                         today: ISO8601Timestamp.day(Date()))
         let query = try #require(request.query)
         let statement = ReportRunner.statement(query.sql, request: request, attributes: [:], planning: query.planning)

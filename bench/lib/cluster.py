@@ -118,7 +118,8 @@ class Cluster:
     def settle(self):
         self.psql("VACUUM (ANALYZE) app.statements, app.learners, app.courses, app.enrollments, app.daily_learner_activity, "
                   "app.daily_enrollment_outcomes, app.monthly_course_outcomes, app.monthly_completion_times, "
-                  "app.monthly_course_outcomes_all_regions, app.monthly_completion_times_all_regions, app.learner_active_days, "
+                  "app.monthly_course_outcomes_all_regions, app.monthly_completion_times_all_regions, "
+                  "app.monthly_cohort_outcomes_all_courses, app.monthly_completion_times_all_courses, app.learner_active_days, "
                   "app.rollup_state, app.rollup_queue, app.learning_facts_queue")
         self.psql("CHECKPOINT")
 

@@ -123,6 +123,8 @@ class Bench:
             SELECT 'monthly_completion_times_rows', count(*) FROM app.monthly_completion_times UNION ALL
             SELECT 'monthly_course_outcomes_all_regions_rows', count(*) FROM app.monthly_course_outcomes_all_regions UNION ALL
             SELECT 'monthly_completion_times_all_regions_rows', count(*) FROM app.monthly_completion_times_all_regions UNION ALL
+            SELECT 'monthly_cohort_outcomes_all_courses_rows', count(*) FROM app.monthly_cohort_outcomes_all_courses UNION ALL
+            SELECT 'monthly_completion_times_all_courses_rows', count(*) FROM app.monthly_completion_times_all_courses UNION ALL
             SELECT 'daily_feature_usage_rows', count(*) FROM app.daily_feature_usage UNION ALL
             SELECT 'statements_table_bytes', pg_total_relation_size('app.statements') UNION ALL
             SELECT 'database_bytes', pg_database_size('tenantscope')
@@ -142,7 +144,9 @@ class Bench:
                    (SELECT count(*) FROM app.monthly_course_outcomes m WHERE m.tenant_id = t.id),
                    (SELECT count(*) FROM app.monthly_completion_times m WHERE m.tenant_id = t.id),
                    (SELECT count(*) FROM app.monthly_course_outcomes_all_regions m WHERE m.tenant_id = t.id),
-                   (SELECT count(*) FROM app.monthly_completion_times_all_regions m WHERE m.tenant_id = t.id)
+                   (SELECT count(*) FROM app.monthly_completion_times_all_regions m WHERE m.tenant_id = t.id),
+                   (SELECT count(*) FROM app.monthly_cohort_outcomes_all_courses m WHERE m.tenant_id = t.id),
+                   (SELECT count(*) FROM app.monthly_completion_times_all_courses m WHERE m.tenant_id = t.id)
             FROM app.tenants t ORDER BY 3 DESC, 1
             """):
             tenants.append({"slug": row[0], "id": row[1], "statements": int(row[2]), "statements_last_30_days": int(row[3]),
@@ -150,7 +154,9 @@ class Bench:
                             "learner_day_rows_last_30_days": int(row[7]), "enrollment_outcome_rows": int(row[8]),
                             "monthly_course_outcome_rows": int(row[9]), "monthly_completion_time_rows": int(row[10]),
                             "monthly_course_outcome_all_regions_rows": int(row[11]),
-                            "monthly_completion_time_all_regions_rows": int(row[12])})
+                            "monthly_completion_time_all_regions_rows": int(row[12]),
+                            "monthly_cohort_outcome_all_courses_rows": int(row[13]),
+                            "monthly_completion_time_all_courses_rows": int(row[14])})
         settings = dict(self.scalar_rows("""
             SELECT 'server_version', current_setting('server_version') UNION ALL
             SELECT 'shared_buffers', current_setting('shared_buffers') UNION ALL
@@ -360,7 +366,9 @@ def write_markdown(path, data):
         f"{d['feature_events']:,} feature events; roll-ups: {d['daily_learner_activity_rows']:,} learner-day rows, "
         f"{d['daily_enrollment_outcomes_rows']:,} enrollment-outcome rows, {d['monthly_course_outcomes_rows']:,} monthly course-outcome "
         f"and {d['monthly_completion_times_rows']:,} monthly completion-time rows by region "
-        f"({d['monthly_course_outcomes_all_regions_rows']:,} and {d['monthly_completion_times_all_regions_rows']:,} over all regions). "
+        f"({d['monthly_course_outcomes_all_regions_rows']:,} and {d['monthly_completion_times_all_regions_rows']:,} over all regions; "
+        f"{d['monthly_cohort_outcomes_all_courses_rows']:,} monthly cohort-outcome and {d['monthly_completion_times_all_courses_rows']:,} "
+        f"completion-time rows over all courses). "
         f"app.statements takes "
         f"{d['statements_table_bytes'] / 2**20:,.0f} MiB with its indexes, the database {d['database_bytes'] / 2**20:,.0f} MiB.")
     add(f"Generation took {data['timings_s']['generate']:.0f} s, `rollups rebuild` {data['timings_s']['rollups_rebuild']:.0f} s, "

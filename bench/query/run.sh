@@ -116,7 +116,8 @@ T0=$(now)
 progress "VACUUM ANALYZE and CHECKPOINT (so that measurements start from settled tables)"
 as_superuser -c "VACUUM (ANALYZE) app.statements, app.learners, app.courses, app.enrollments, app.feature_events,
                  app.daily_learner_activity, app.daily_enrollment_outcomes, app.monthly_course_outcomes, app.monthly_completion_times,
-                 app.monthly_course_outcomes_all_regions, app.monthly_completion_times_all_regions, app.daily_feature_usage, app.rollup_state, app.tenants" \
+                 app.monthly_course_outcomes_all_regions, app.monthly_completion_times_all_regions,
+                 app.monthly_cohort_outcomes_all_courses, app.monthly_completion_times_all_courses, app.daily_feature_usage, app.rollup_state, app.tenants" \
              -c "CHECKPOINT"
 VACUUM_S=$(elapsed "$T0")
 

@@ -28,7 +28,9 @@ def size_row(label, query, http):
                "daily": big["enrollment_outcome_rows"], "monthly_course": big.get("monthly_course_outcome_rows"),
                "monthly_completion_times": big.get("monthly_completion_time_rows"),
                "monthly_course_all_regions": big.get("monthly_course_outcome_all_regions_rows"),
-               "monthly_completion_times_all_regions": big.get("monthly_completion_time_all_regions_rows")},
+               "monthly_completion_times_all_regions": big.get("monthly_completion_time_all_regions_rows"),
+               "monthly_cohort_all_courses": big.get("monthly_cohort_outcome_all_courses_rows"),
+               "monthly_completion_times_all_courses": big.get("monthly_completion_time_all_courses_rows")},
            "generate_s": query["timings_s"]["generate"], "rebuild_s": query["timings_s"]["rollups_rebuild"],
            "binary": query["binary"]["kind"], "date": query["date"], "commit": query["git"]["commit"], "dirty": query["git"]["dirty"],
            "load_average": {"query": query["load_average"], "http": http["load_average"]}, "reports": {}}
@@ -71,12 +73,13 @@ def write_markdown(path, data):
         "## Datasets",
         "",
         "Its enrollment-outcome rows: the daily roll-up's, and the monthly sums' (course outcomes / completion times) that the "
-        "served course and cohort reports read for whole months: by region (read with a region filter) and over all regions "
-        "(read without one, since architecture decision 76).",
+        "served course and cohort reports read for whole months: by region (read with a region filter), over all regions "
+        "(read without one, since architecture decision 76) and, for the cohort and time-to-complete reports without a course "
+        "filter either, over all courses (cohort outcomes / completion times, since decision 78).",
         "",
         "| statements | tenants | biggest tenant | its statements | its enrollments | its outcome rows: daily | monthly by region | "
-        "monthly over all regions | generation s | `rollups rebuild` s |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "monthly over all regions | monthly over all courses | generation s | `rollups rebuild` s |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         outcome_rows = r["biggest_tenant_outcome_rows"]
@@ -84,8 +87,10 @@ def write_markdown(path, data):
                    else f"{outcome_rows['monthly_course']:,} / {outcome_rows['monthly_completion_times']:,}")
         all_regions = ("n/a" if outcome_rows.get("monthly_course_all_regions") is None
                        else f"{outcome_rows['monthly_course_all_regions']:,} / {outcome_rows['monthly_completion_times_all_regions']:,}")
+        all_courses = ("n/a" if outcome_rows.get("monthly_cohort_all_courses") is None
+                       else f"{outcome_rows['monthly_cohort_all_courses']:,} / {outcome_rows['monthly_completion_times_all_courses']:,}")
         lines.append(f"| {r['statements']:,} | {r['tenants']:,} | {r['biggest_tenant']} | {r['biggest_tenant_statements']:,} | "
-                     f"{r['biggest_tenant_enrollments']:,} | {outcome_rows['daily']:,} | {monthly} | {all_regions} | "
+                     f"{r['biggest_tenant_enrollments']:,} | {outcome_rows['daily']:,} | {monthly} | {all_regions} | {all_courses} | "
                      f"{r['generate_s']:.0f} | {r['rebuild_s']:.0f} |")
     lines += [
         "",

@@ -53,17 +53,25 @@ public enum StandardReports {
     /// tenant's rows, and the kept plan read the sums' heap (a bitmap or sequential scan).
     static let lastMonth = "'9999-12-01'::date"
 
-    /// A served outcomes CTE from two sources, each given its select list (and a filter where it needs one):
+    /// Whether a served report reads the sums over all courses (migration 45): no region filter and no course filter.
+    static let allCoursesRead = "(:attr_region::text IS NULL AND :course::text IS NULL)"
+
+    /// A served outcomes CTE from the monthly sums and the daily roll-up, each given its select list (and a filter where
+    /// it needs one):
     /// - `monthly`: the monthly sums (alias `m`) for the months from the first summed one on, the current month and
-    ///   any later one included: without a region filter from the table that sums all regions (`allRegions`,
-    ///   migration 44: for the biggest tenant at 10M statements a third of the completion-time rows and a quarter of
-    ///   the course rows), with one from the table keyed by region. Which of the two is read is decided at run time, in
-    ///   a plan kept for every run (decision 75);
+    ///   any later one included, from the narrowest table the request's filters allow: with a region filter the table
+    ///   keyed by region (`table`); without one, the table that sums all regions (`allRegions`, migration 44: for the
+    ///   biggest tenant at 10M statements a third of the completion-time rows and a quarter of the course rows); without
+    ///   a course filter either, for a report that shows no course, the table that sums all courses too (`allCourses`,
+    ///   migration 45: for that tenant 317 completion-time rows instead of 2,041, 30 cohort rows instead of 270). Which is read is decided at
+    ///   run time, in a plan kept for every run (decision 75);
     /// - `daily`: the daily roll-up (alias `o`), range reads of its (tenant, day) index, for a partial first month,
     ///   read from the side with fewer days: its days from `since` on, or, when the days before `since` are fewer, its
     ///   monthly sum less those days, read in the sums' shape (`asMonthly`: negated, grouped as the sums group them),
     ///   so each cancels a part of the sum it is in. When `since` falls in the current month, no month before the next
-    ///   is summed: the month's days from `since` on are read and nothing is taken out.
+    ///   is summed: the month's days from `since` on are read and nothing is taken out. Both select lists name the
+    ///   columns after the course; the course is the row's, or none where the sums over all courses are read, so that
+    ///   a day taken out of a month cancels in the same group as the month's sum.
     ///
     /// Today needs no source of its own: derivation writes an enrollment and its outcome row in the same transaction,
     /// and so does every other writer of either (a full derivation, a rebuild, learner erasure, a tenant move), so the
@@ -71,44 +79,69 @@ public enum StandardReports {
     /// took today's rows out of the sums and read today's enrollments instead, the same answer for up to a thousand
     /// rows more late in the day).
     static func servedOutcomes(monthly: (table: String, allRegions: String, columns: String),
+                               allCourses: (table: String, columns: String)? = nil,
                                daily: (columns: String, asMonthly: String, filter: String)) -> String {
         let dailyFilter = "\(daily.filter) AND (:attr_region::text IS NULL OR o.region = :attr_region::text)"
+        let months = "m.month >= \(firstSummedMonth) AND m.month <= \(lastMonth)"
+        let dailyCourse = allCourses == nil ? "o.course_id" : "CASE WHEN \(allCoursesRead) THEN NULL::uuid ELSE o.course_id END"
+        let overAllCourses = allCourses.map { sums in
+            """
+              SELECT \(sums.columns)
+              FROM \(sums.table) m
+              WHERE \(allCoursesRead) AND \(months)
+              UNION ALL
+
+            """
+        } ?? ""
+        let allRegionsRead = allCourses == nil ? ":attr_region::text IS NULL" : ":attr_region::text IS NULL AND :course::text IS NOT NULL"
         return """
             outcomes AS (
-              SELECT \(monthly.columns)
+            \(overAllCourses)  SELECT \(monthly.columns)
               FROM \(monthly.allRegions) m
-              WHERE :attr_region::text IS NULL AND m.month >= \(firstSummedMonth) AND m.month <= \(lastMonth)
+              WHERE \(allRegionsRead) AND \(months)
               UNION ALL
               SELECT \(monthly.columns)
               FROM \(monthly.table) m
-              WHERE :attr_region::text IS NOT NULL AND m.month >= \(firstSummedMonth) AND m.month <= \(lastMonth)
-                AND m.region = :attr_region::text
+              WHERE :attr_region::text IS NOT NULL AND \(months) AND m.region = :attr_region::text
               UNION ALL
-              SELECT \(daily.columns)
+              SELECT \(dailyCourse), \(daily.columns)
               FROM app.daily_enrollment_outcomes o
               WHERE NOT \(headTakenOut) AND o.day >= :since::date AND o.day < \(firstWholeMonth) AND \(dailyFilter)
               UNION ALL
-              SELECT \(daily.asMonthly)
+              SELECT \(dailyCourse), \(daily.asMonthly)
               FROM app.daily_enrollment_outcomes o
               WHERE \(headTakenOut) AND o.day >= \(sinceMonth) AND o.day < :since::date AND \(dailyFilter)
             )
             """
     }
 
-    /// Served outcomes for the course and cohort reports: enrolled and completed per course and cohort.
-    static let servedCourseOutcomes = servedOutcomes(
-        monthly: ("app.monthly_course_outcomes", "app.monthly_course_outcomes_all_regions",
-                  "m.course_id, m.cohort, NULL::int AS days_to_complete, m.enrolled AS n, m.completed"),
-        daily: ("o.course_id, o.cohort, o.days_to_complete, o.enrollments, CASE WHEN o.days_to_complete IS NULL THEN 0 ELSE o.enrollments END",
-                "o.course_id, o.cohort, NULL::int, -o.enrollments, CASE WHEN o.days_to_complete IS NULL THEN 0 ELSE -o.enrollments END",
-                "true"))
+    /// The monthly sums per course and cohort (migrations 30 and 44), and a partial month's days read in their shape.
+    static let courseOutcomeSums = (table: "app.monthly_course_outcomes", allRegions: "app.monthly_course_outcomes_all_regions",
+                                    columns: "m.course_id, m.cohort, NULL::int AS days_to_complete, m.enrolled AS n, m.completed")
+    static let dailyCourseOutcomes = (
+        columns: "o.cohort, o.days_to_complete, o.enrollments, CASE WHEN o.days_to_complete IS NULL THEN 0 ELSE o.enrollments END",
+        asMonthly: "o.cohort, NULL::int, -o.enrollments, CASE WHEN o.days_to_complete IS NULL THEN 0 ELSE -o.enrollments END",
+        filter: "true")
 
-    /// Served outcomes for the time-to-complete report: completions per course and whole days to complete.
+    /// Served outcomes for the course report: enrolled and completed per course and cohort.
+    static let servedCourseOutcomes = servedOutcomes(monthly: courseOutcomeSums, daily: dailyCourseOutcomes)
+
+    /// Served outcomes for the cohort report: the same, from the sums over all courses unless a filter needs the courses.
+    static let servedCohortOutcomes = servedOutcomes(
+        monthly: courseOutcomeSums,
+        allCourses: ("app.monthly_cohort_outcomes_all_courses",
+                     "NULL::uuid AS course_id, m.cohort, NULL::int AS days_to_complete, m.enrolled AS n, m.completed"),
+        daily: dailyCourseOutcomes)
+
+    /// Served outcomes for the time-to-complete report: completions per course (or none, from the sums over all courses)
+    /// and whole days to complete.
     static let servedCompletionTimes = servedOutcomes(
         monthly: ("app.monthly_completion_times", "app.monthly_completion_times_all_regions",
                   "m.course_id, NULL::text AS cohort, m.days_to_complete, m.completions AS n, m.completions AS completed"),
-        daily: ("o.course_id, o.cohort, o.days_to_complete, o.enrollments, o.enrollments",
-                "o.course_id, NULL::text, o.days_to_complete, -o.enrollments, -o.enrollments", "o.days_to_complete IS NOT NULL"))
+        allCourses: ("app.monthly_completion_times_all_courses",
+                     "NULL::uuid AS course_id, NULL::text AS cohort, m.days_to_complete, m.completions AS n, m.completions AS completed"),
+        daily: ("o.cohort, o.days_to_complete, o.enrollments, o.enrollments",
+                "NULL::text, o.days_to_complete, -o.enrollments, -o.enrollments", "o.days_to_complete IS NOT NULL"))
 
     /// The same outcomes computed from raw statements (the xAPI-to-enrollment mapping, in SQL).
     static let coldOutcomes = """
@@ -295,7 +328,7 @@ public enum StandardReports {
         name: "cohort_comparison", title: "Cohort comparison",
         summary: "Each cohort's completion rate, its change against the previous cohort and its rank.",
         parameters: [since, course], attributeFilters: ["region"],
-        tenantQuery: .init(sql: overOutcomes(servedCourseOutcomes, per: "cohort", cohortSelect), fields: [
+        tenantQuery: .init(sql: overOutcomes(servedCohortOutcomes, per: "cohort", cohortSelect), fields: [
                 .init("cohort", .text, .perTenant, "Cohort"),
                 .init("enrolled", .integer, .perTenant, "Enrolled"),
                 .init("completed", .integer, .perTenant, "Completed"),

@@ -45,7 +45,7 @@ public struct IsolationProbe: Sendable {
     public static let tablesWithoutText: Set<String> = [
         "app.rollup_state", "app.daily_active_learners", "app.daily_learner_activity", "app.learner_active_days",
         "app.daily_feature_usage", "app.rollup_queue", "app.learners_by_last_day",
-        "app.monthly_completion_times_all_regions",
+        "app.monthly_completion_times_all_regions", "app.monthly_completion_times_all_courses",
     ]
 
     /// The feature key of the probe's product event (the same for both tenants).

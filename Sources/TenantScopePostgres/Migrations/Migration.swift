@@ -67,6 +67,7 @@ extension Migration {
         .learnersByLastDay,
         .todayFromTheQueue,
         .monthlySumsOverAllRegions,
+        .monthlySumsOverAllCourses,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -45,12 +45,13 @@ public struct TenantMover: Sendable {
         "app.export_schedules", "app.export_jobs",
     ]
 
-    /// Tenant tables a trigger keeps from another one (migrations 30 and 44 sum `app.daily_enrollment_outcomes` by
+    /// Tenant tables a trigger keeps from another one (migrations 30, 44 and 45 sum `app.daily_enrollment_outcomes` by
     /// month, migration 42 counts `app.learner_active_days` by last day): not copied, since copying their source
     /// writes them on the target, but verified like the rest.
     static let derivedTables = [
         "app.monthly_course_outcomes", "app.monthly_completion_times", "app.monthly_course_outcomes_all_regions",
-        "app.monthly_completion_times_all_regions", "app.learners_by_last_day",
+        "app.monthly_completion_times_all_regions", "app.monthly_cohort_outcomes_all_courses",
+        "app.monthly_completion_times_all_courses", "app.learners_by_last_day",
     ]
 
     /// Rows per insert while copying.
