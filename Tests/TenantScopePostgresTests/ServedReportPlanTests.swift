@@ -171,10 +171,10 @@ import Testing
 
     /// Read from the sums over all courses (migration 45), a partial first month's days taken out carry no course either,
     /// so they cancel in the group of the month's sum: a cohort, or a day count, whose enrollments all came before `since`
-    /// is left out, as it would be absent without the sums. The tenant has 20 outcome rows (cohort `cohort-a`, 0–19 days to
-    /// complete) on every day of the month two months back, and one of 20 enrollments (cohort `cohort-early`, 50 days) on
-    /// its first day only; `since` is its 3rd, so the month's sum less its first two days is read. With the days' own courses (the
-    /// course of a taken-out day in a group of its own) the early cohort came out with no enrollment, and its rate divided
+    /// is left out, as it would be absent without the sums. The tenant has 20 outcome rows (cohort `cohort-a`, 0–19 days
+    /// to complete) on every day of the month two months back, and one of 20 enrollments (cohort `cohort-early`, 50 days)
+    /// on its first day only; `since` is its 3rd, so the month's sum less its first two days is read. With the days' own
+    /// courses (a taken-out day in a group of its own) the early cohort came out with no enrollment, its rate a division
     /// by zero, and the time-to-complete report showed a bucket of 0 completions at 50 days (both checked).
     @Test func aDayTakenOutOfTheSumsOverAllCoursesCancelsInItsOwnGroup() async throws {
         let handle = try TestDatabase.current
