@@ -22,8 +22,14 @@ import Testing
         return (Dictionary(rows, uniquingKeysWith: +), differing)
     }
 
-    static func statement(_ id: UUID, learner: String, daysAgo: Double) -> String {
-        let at = ISO8601Timestamp.format(Date().addingTimeInterval(-daysAgo * 86_400))
+    /// A statement of `learner` at noon (UTC) `daysAgo` calendar days before today: a time of day of its own, since a
+    /// fixed interval before now (as this test had: 3.2 days) falls on another calendar day when the test runs in the
+    /// first hours of the UTC day, and the counts by day came out a day off.
+    static func statement(_ id: UUID, learner: String, daysAgo: Int) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let noon = calendar.date(byAdding: .hour, value: 12 - 24 * daysAgo, to: calendar.startOfDay(for: Date()))!
+        let at = ISO8601Timestamp.format(noon)
         return #"{"id":"\#(id.uuidString.lowercased())","actor":{"mbox":"mailto:\#(learner)@last-day.example"},"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},"object":{"id":"https://last-day.example/lesson"},"timestamp":"\#(at)"}"#
     }
 
@@ -38,15 +44,15 @@ import Testing
         )
 
         // Two learners active three days ago: both counted on that day.
-        try await RollupPropertyTests.ingest([Self.statement(UUID(), learner: "ann", daysAgo: 3.2),
-                                              Self.statement(UUID(), learner: "bo", daysAgo: 3.2)], into: tenant.id, world: world)
+        try await RollupPropertyTests.ingest([Self.statement(UUID(), learner: "ann", daysAgo: 3),
+                                              Self.statement(UUID(), learner: "bo", daysAgo: 3)], into: tenant.id, world: world)
         _ = try await world.rollups.catchUpAll(tenants: [tenant])
         var now = try await Self.counts(world, tenant.id)
         #expect(now.kept == [3: 2] && now.differing == 0, "new learners: \(now)")
 
         // Ann is active again a day ago: her last day moves, which an update of her row carries.
         let later = UUID()
-        try await RollupPropertyTests.ingest([Self.statement(later, learner: "ann", daysAgo: 1.2)], into: tenant.id, world: world)
+        try await RollupPropertyTests.ingest([Self.statement(later, learner: "ann", daysAgo: 1)], into: tenant.id, world: world)
         _ = try await world.rollups.catchUpAll(tenants: [tenant])
         now = try await Self.counts(world, tenant.id)
         #expect(now.kept == [3: 1, 1: 1] && now.differing == 0, "a later day: \(now)")
