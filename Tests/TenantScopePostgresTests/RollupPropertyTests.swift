@@ -55,8 +55,8 @@ import Testing
     }
 
     /// The monthly sums (migration 30), those over all regions (migration 44) and those over all courses (migration 45)
-    /// must equal the daily roll-up summed by month: each of the daily table's writers (merge, rebuild, erasure, deletion) keeps them through the trigger.
-    /// Returns the rows that differ.
+    /// must equal the daily roll-up summed by month: each of the daily table's writers (merge, rebuild, erasure,
+    /// deletion) keeps them through the trigger. Returns the rows that differ.
     static func monthlySumsDifferingFromDaily(_ world: World, _ tenant: TenantID) async throws -> Int {
         try await world.database.sessions.run(tenant.testScope, logger: TestDatabase.logger) { connection in
             try await connection.query("""
