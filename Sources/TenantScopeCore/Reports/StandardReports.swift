@@ -63,8 +63,8 @@ public enum StandardReports {
     ///   keyed by region (`table`); without one, the table that sums all regions (`allRegions`, migration 44: for the
     ///   biggest tenant at 10M statements a third of the completion-time rows and a quarter of the course rows); without
     ///   a course filter either, for a report that shows no course, the table that sums all courses too (`allCourses`,
-    ///   migration 45: for that tenant 317 completion-time rows instead of 2,041, 30 cohort rows instead of 270). Which is read is decided at
-    ///   run time, in a plan kept for every run (decision 75);
+    ///   migration 45: for that tenant 317 completion-time rows instead of 2,041, 30 cohort rows instead of 270). Which
+    ///   is read is decided at run time, in a plan kept for every run (decision 75);
     /// - `daily`: the daily roll-up (alias `o`), range reads of its (tenant, day) index, for a partial first month,
     ///   read from the side with fewer days: its days from `since` on, or, when the days before `since` are fewer, its
     ///   monthly sum less those days, read in the sums' shape (`asMonthly`: negated, grouped as the sums group them),
