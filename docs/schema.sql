@@ -435,6 +435,13 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION app.context_tenant() RETURNS uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  SELECT CASE WHEN current_setting('app.tenant_ctx', true) ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}[.]'
+              THEN left(current_setting('app.tenant_ctx', true), 36)::uuid END
+$$;
+
 CREATE FUNCTION app.count_learners_by_last_day() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -629,11 +636,13 @@ BEGIN
     UNION
     SELECT k FROM unnest(taken_plain) k
     WHERE NOT EXISTS (SELECT 1 FROM app.learners l WHERE l.actor_key = k AND l.derived_through IS NOT NULL));
-  merge_keys := ARRAY(SELECT p.k FROM unnest(taken_plain) AS p(k) WHERE p.k <> ALL (full_keys) ORDER BY p.k);
-  merge_since := ARRAY(SELECT p.since FROM unnest(taken_plain, plain_since) AS p(k, since)
-                       WHERE p.k <> ALL (full_keys) ORDER BY p.k);
-  merge_look_back := ARRAY(SELECT p.look_back FROM unnest(taken_plain, plain_look_back) AS p(k, look_back)
-                           WHERE p.k <> ALL (full_keys) ORDER BY p.k);
+  -- The plain actors that are not derived in full, in one pass that finds them by hashing (`<> ALL` compared
+  -- every plain actor with every full one, three times over).
+  SELECT coalesce(array_agg(p.k ORDER BY p.k), '{}'), coalesce(array_agg(p.since ORDER BY p.k), '{}'),
+         coalesce(array_agg(p.look_back ORDER BY p.k), '{}')
+  INTO merge_keys, merge_since, merge_look_back
+  FROM unnest(taken_plain, plain_since, plain_look_back) AS p(k, since, look_back)
+  WHERE NOT EXISTS (SELECT 1 FROM unnest(full_keys) AS f(k) WHERE f.k = p.k);
   IF cardinality(full_keys) > 0 THEN
     PERFORM app.refresh_learning_facts_fully(full_keys);
   END IF;
@@ -1762,7 +1771,7 @@ CREATE PROCEDURE app_private.protect_tenant_table(IN target regclass)
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-  EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT app.current_tenant()', target);
+  EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT app.context_tenant()', target);
   EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', target);
   EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', target);
   EXECUTE format(
@@ -1817,7 +1826,7 @@ ALTER TABLE app.audit_log ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 CREATE TABLE app.courses (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     course_iri text NOT NULL,
     title text,
@@ -1830,7 +1839,7 @@ CREATE TABLE app.courses (
 ALTER TABLE ONLY app.courses FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.custom_reports (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     name text NOT NULL,
     title text NOT NULL,
     sql text NOT NULL,
@@ -1856,7 +1865,7 @@ CREATE TABLE app.custom_reports (
 ALTER TABLE ONLY app.custom_reports FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.daily_active_learners (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     day date NOT NULL,
     learners integer NOT NULL,
     statements bigint DEFAULT 0 NOT NULL,
@@ -1867,7 +1876,7 @@ CREATE TABLE app.daily_active_learners (
 ALTER TABLE ONLY app.daily_active_learners FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.daily_enrollment_outcomes (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     day date NOT NULL,
     course_id uuid NOT NULL,
     cohort text NOT NULL,
@@ -1881,7 +1890,7 @@ CREATE TABLE app.daily_enrollment_outcomes (
 ALTER TABLE ONLY app.daily_enrollment_outcomes FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.daily_feature_usage (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     day date NOT NULL,
     feature_key text NOT NULL,
     events integer NOT NULL,
@@ -1893,7 +1902,7 @@ CREATE TABLE app.daily_feature_usage (
 ALTER TABLE ONLY app.daily_feature_usage FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.daily_learner_activity (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     day date NOT NULL,
     learner_hash text NOT NULL,
     statements integer NOT NULL,
@@ -1903,7 +1912,7 @@ CREATE TABLE app.daily_learner_activity (
 ALTER TABLE ONLY app.daily_learner_activity FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.enrollments (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     learner_id uuid NOT NULL,
     course_id uuid NOT NULL,
     enrolled_at timestamp with time zone NOT NULL,
@@ -1920,7 +1929,7 @@ CREATE TABLE app.enrollments (
 ALTER TABLE ONLY app.enrollments FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.export_jobs (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     source text NOT NULL,
     report text,
@@ -1964,7 +1973,7 @@ CREATE TABLE app.export_jobs (
 ALTER TABLE ONLY app.export_jobs FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.export_schedules (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     report text NOT NULL,
     parameters jsonb DEFAULT '{}'::jsonb NOT NULL,
@@ -1993,7 +2002,7 @@ CREATE TABLE app.export_schedules (
 ALTER TABLE ONLY app.export_schedules FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.feature_events (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     feature_key text NOT NULL,
     actor text NOT NULL,
@@ -2005,7 +2014,7 @@ CREATE TABLE app.feature_events (
 ALTER TABLE ONLY app.feature_events FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.learner_active_days (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     learner_hash text NOT NULL,
     active datemultirange NOT NULL,
     last_day date GENERATED ALWAYS AS ((upper(active) - 1)) STORED NOT NULL,
@@ -2015,7 +2024,7 @@ CREATE TABLE app.learner_active_days (
 ALTER TABLE ONLY app.learner_active_days FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.learners (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     actor_key text NOT NULL,
     display_name text,
@@ -2033,7 +2042,7 @@ CREATE TABLE app.learners (
 ALTER TABLE ONLY app.learners FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.learners_by_last_day (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     last_day date NOT NULL,
     learners integer NOT NULL
 );
@@ -2041,7 +2050,7 @@ CREATE TABLE app.learners_by_last_day (
 ALTER TABLE ONLY app.learners_by_last_day FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.learning_facts_queue (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     seq bigint NOT NULL,
     actor_key text,
     queued_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -2064,7 +2073,7 @@ ALTER TABLE app.learning_facts_queue ALTER COLUMN seq ADD GENERATED ALWAYS AS ID
 );
 
 CREATE TABLE app.monthly_cohort_outcomes_all_courses (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     month date NOT NULL,
     cohort text NOT NULL,
     enrolled integer NOT NULL,
@@ -2075,7 +2084,7 @@ CREATE TABLE app.monthly_cohort_outcomes_all_courses (
 ALTER TABLE ONLY app.monthly_cohort_outcomes_all_courses FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.monthly_completion_times (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     month date NOT NULL,
     course_id uuid NOT NULL,
     region text,
@@ -2087,7 +2096,7 @@ CREATE TABLE app.monthly_completion_times (
 ALTER TABLE ONLY app.monthly_completion_times FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.monthly_completion_times_all_courses (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     month date NOT NULL,
     days_to_complete integer NOT NULL,
     completions integer NOT NULL,
@@ -2097,7 +2106,7 @@ CREATE TABLE app.monthly_completion_times_all_courses (
 ALTER TABLE ONLY app.monthly_completion_times_all_courses FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.monthly_completion_times_all_regions (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     month date NOT NULL,
     course_id uuid NOT NULL,
     days_to_complete integer NOT NULL,
@@ -2108,7 +2117,7 @@ CREATE TABLE app.monthly_completion_times_all_regions (
 ALTER TABLE ONLY app.monthly_completion_times_all_regions FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.monthly_course_outcomes (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     month date NOT NULL,
     course_id uuid NOT NULL,
     cohort text NOT NULL,
@@ -2121,7 +2130,7 @@ CREATE TABLE app.monthly_course_outcomes (
 ALTER TABLE ONLY app.monthly_course_outcomes FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.monthly_course_outcomes_all_regions (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     month date NOT NULL,
     course_id uuid NOT NULL,
     cohort text NOT NULL,
@@ -2133,7 +2142,7 @@ CREATE TABLE app.monthly_course_outcomes_all_regions (
 ALTER TABLE ONLY app.monthly_course_outcomes_all_regions FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.rollup_queue (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     seq bigint NOT NULL,
     day date NOT NULL,
     queued_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -2157,7 +2166,7 @@ ALTER TABLE app.rollup_queue ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 CREATE TABLE app.rollup_state (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     stored_through timestamp with time zone NOT NULL,
     refreshed_at timestamp with time zone DEFAULT now() NOT NULL
 );
@@ -2165,7 +2174,7 @@ CREATE TABLE app.rollup_state (
 ALTER TABLE ONLY app.rollup_state FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.saved_views (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     name text NOT NULL,
     days integer NOT NULL,
@@ -2180,7 +2189,7 @@ CREATE TABLE app.saved_views (
 ALTER TABLE ONLY app.saved_views FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.shared_links (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     view_id uuid NOT NULL,
     expires_at timestamp with time zone NOT NULL,
@@ -2192,7 +2201,7 @@ CREATE TABLE app.shared_links (
 ALTER TABLE ONLY app.shared_links FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.statements (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     id uuid NOT NULL,
     statement jsonb NOT NULL,
     actor_key text NOT NULL,
@@ -2229,7 +2238,7 @@ CREATE TABLE app.tenants (
 ALTER TABLE ONLY app.tenants FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.xapi_attachments (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     sha2 text NOT NULL,
     content bytea NOT NULL,
     content_type text NOT NULL,
@@ -2241,7 +2250,7 @@ CREATE TABLE app.xapi_attachments (
 ALTER TABLE ONLY app.xapi_attachments FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE app.xapi_documents (
-    tenant_id uuid DEFAULT app.current_tenant() NOT NULL,
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     kind text NOT NULL,
     activity_id text NOT NULL,
     agent_key text NOT NULL,
@@ -3129,6 +3138,11 @@ GRANT ALL ON FUNCTION app.catch_up_queued(max_rows integer, overlap interval, fi
 
 REVOKE ALL ON FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.catch_up_rollups(overlap interval, full_rebuild boolean) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.context_tenant() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.context_tenant() TO tenantscope_tenant;
+GRANT ALL ON FUNCTION app.context_tenant() TO tenantscope_app;
+GRANT ALL ON FUNCTION app.context_tenant() TO tenantscope_platform;
 
 REVOKE ALL ON FUNCTION app.count_learners_by_last_day() FROM PUBLIC;
 

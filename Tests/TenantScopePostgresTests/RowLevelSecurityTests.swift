@@ -166,6 +166,55 @@ import Testing
         #expect(stamped == fixture.a.tenant.id.rawValue)
     }
 
+    /// The column default names the tenant the context claims without checking its signature (migration 46); the
+    /// policy's `WITH CHECK` is what checks it, once per statement. So a forged or expired context still writes nothing,
+    /// and every table with that default has that check.
+    @Test func aForgedContextWritesNothingThroughTheColumnDefault() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let signer = try await Self.signer(handle)
+        let b = fixture.b.tenant.id
+        let forgeries = [
+            ("\(b).\(Int(Date().timeIntervalSince1970) + 300).\(String(repeating: "0", count: 64))", "invalid tenant context"),
+            (try TenantContextSigner(keyHex: String(repeating: "42", count: 32)).context(for: b, expiresAt: Date().addingTimeInterval(300)),
+             "invalid tenant context"),
+            ("not-a-tenant.\(Int(Date().timeIntervalSince1970) + 300).00", "invalid tenant context"),
+            (signer.context(for: b, expiresAt: Date().addingTimeInterval(-60)), "expired tenant context"),
+        ]
+        for (forged, message) in forgeries {
+            await #expect {
+                try await Self.insertFeatureEvent(handle, context: forged)
+            } throws: { ($0.serverMessage ?? "").contains(message) }
+        }
+        let events: @Sendable () async throws -> Int = {
+            try await handle.database.sessions.run(b.testScope, logger: TestDatabase.logger) { connection in
+                try await connection.query("SELECT count(*) FROM app.feature_events WHERE feature_key = 'forged'").collect().first!.decode(Int.self)
+            }
+        }
+        #expect(try await events() == 0, "a forged context wrote into the tenant it named")
+        // Control: the genuine context writes, stamped with its tenant, so the refusals above are the policy's check.
+        try await Self.insertFeatureEvent(handle, context: signer.context(for: b, expiresAt: Date().addingTimeInterval(300)))
+        #expect(try await events() == 1)
+
+        let unchecked = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+            try await connection.query("""
+                SELECT a.attrelid::regclass::text FROM pg_attrdef d
+                JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+                WHERE a.attname = 'tenant_id' AND pg_get_expr(d.adbin, d.adrelid) = 'app.context_tenant()'
+                  AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = a.attrelid AND p.polcmd IN ('*', 'a')
+                                  AND pg_get_expr(p.polwithcheck, p.polrelid) LIKE '%(tenant_id = ( SELECT app.current_tenant()%')
+                """, logger: TestDatabase.logger).collect().map { try $0.decode(String.self) }
+        }
+        #expect(unchecked.isEmpty, "tables whose default no policy checks: \(unchecked)")
+        let defaults = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+            try await connection.query("""
+                SELECT count(*) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+                WHERE a.attname = 'tenant_id' AND pg_get_expr(d.adbin, d.adrelid) = 'app.context_tenant()'
+                """, logger: TestDatabase.logger).collect().first!.decode(Int.self)
+        }
+        #expect(defaults >= 20, "the tenant tables' defaults are app.context_tenant()")
+    }
+
     @Test func writesNamingAnotherTenantAreRefused() async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
@@ -237,6 +286,26 @@ import Testing
     }
 
     /// Reads learners as the tenant role with a hand-made context, bypassing the helper on purpose.
+    /// Inserts a feature event whose tenant is the column default's, in a transaction with `context` as the tenant
+    /// role, and commits it. No `RETURNING`: that would apply the policy's `USING` to the new row too, and this is
+    /// about the `WITH CHECK` alone.
+    static func insertFeatureEvent(_ handle: TestDatabase, context: String) async throws {
+        try await handle.database.tenantPool.client.withConnection { connection in
+            try await connection.query("BEGIN", logger: TestDatabase.logger)
+            do {
+                try await connection.query("SELECT set_config('app.tenant_ctx', \(context), true)", logger: TestDatabase.logger)
+                try await connection.query("SET LOCAL ROLE tenantscope_tenant", logger: TestDatabase.logger)
+                try await connection.query("""
+                    INSERT INTO app.feature_events (feature_key, actor, occurred_at) VALUES ('forged', 'someone', now())
+                    """, logger: TestDatabase.logger)
+                try await connection.query("COMMIT", logger: TestDatabase.logger)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: TestDatabase.logger)
+                throw error
+            }
+        }
+    }
+
     static func readLearners(_ handle: TestDatabase, context: String) async throws -> Int {
         try await handle.database.tenantPool.client.withConnection { connection in
             try await connection.query("BEGIN", logger: TestDatabase.logger)

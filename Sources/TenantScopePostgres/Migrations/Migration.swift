@@ -68,6 +68,7 @@ extension Migration {
         .todayFromTheQueue,
         .monthlySumsOverAllRegions,
         .monthlySumsOverAllCourses,
+        .contextTenantDefault,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
