@@ -10,6 +10,8 @@ public struct ServerConfiguration: Sendable {
 
     /// How often the roll-up service catches every tenant up; nil runs no roll-up service.
     public var rollupInterval: Duration?
+    /// How many tenants a roll-up pass catches up at once.
+    public var rollupConcurrency: Int
     /// Who may frame the dashboards, and how session cookies are set.
     public var embedding: EmbeddingPolicy
     /// Signs dashboard session cookies; a random key (sessions end with the process) unless given.
@@ -44,7 +46,8 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = defaultMaximumBodyBytes,
-        rollupInterval: Duration? = RollupService.defaultInterval, embedding: EmbeddingPolicy = EmbeddingPolicy(),
+        rollupInterval: Duration? = RollupService.defaultInterval, rollupConcurrency: Int = RollupService.defaultConcurrency,
+        embedding: EmbeddingPolicy = EmbeddingPolicy(),
         sessionSigner: DashboardSessionSigner = .random(), metricsListener: MetricsListener? = nil,
         reportCacheBytes: Int = ReportResultCache.defaultMaximumBytes, exports: ExportConfiguration? = nil,
         tenantLimits: TenantLimitEnforcer.Settings? = .init()
@@ -59,5 +62,6 @@ public struct ServerConfiguration: Sendable {
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
         self.rollupInterval = rollupInterval
+        self.rollupConcurrency = rollupConcurrency
     }
 }

@@ -56,10 +56,20 @@ struct RollupsCommand: AsyncParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
+        @Option(help: ArgumentHelp("How many tenants to catch up at once (1 to \(RollupService.maximumConcurrency)), as `serve --rollup-concurrency`.",
+                                   valueName: "tenants"))
+        var concurrency = RollupService.defaultConcurrency
+
+        func validate() throws {
+            guard (1...RollupService.maximumConcurrency).contains(concurrency) else {
+                throw ValidationError("--concurrency takes 1 to \(RollupService.maximumConcurrency) tenants, got \(concurrency)")
+            }
+        }
+
         func run(on db: AdminDatabase, logger: Logger) async throws -> (tenants: Int, seconds: Double) {
             let clock = ContinuousClock()
             let started = clock.now
-            let tenants = try await RollupService(database: db.runtime, logger: logger).pass()
+            let tenants = try await RollupService(database: db.runtime, concurrency: concurrency, logger: logger).pass()
             return (tenants, started.duration(to: clock.now).inSeconds)
         }
 

@@ -42,6 +42,11 @@ struct ServeCommand: AsyncParsableCommand {
     var rollupInterval: Double = Double(RollupService.defaultInterval.components.seconds)
 
     @Option(help: ArgumentHelp(
+        "How many tenants a roll-up pass catches up at once, each on a connection of its own (1 to \(RollupService.maximumConcurrency)); more than 1 shortens a pass over many tenants only where PostgreSQL has idle cores, and takes them from ingest and reports while it runs.",
+        valueName: "tenants"))
+    var rollupConcurrency = RollupService.defaultConcurrency
+
+    @Option(help: ArgumentHelp(
         "Longest a request's SQL statement may run before PostgreSQL cancels it; the request gets 503. The client closes the connection 5 s later if the server does not answer at all.",
         valueName: "seconds"))
     var statementTimeout: Double = 30
@@ -112,6 +117,9 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard rollupInterval >= 0.05, rollupInterval <= 3600 else {
             throw ValidationError("--rollup-interval takes seconds between 0.05 and 3600, got \(rollupInterval)")
+        }
+        guard (1...RollupService.maximumConcurrency).contains(rollupConcurrency) else {
+            throw ValidationError("--rollup-concurrency takes 1 to \(RollupService.maximumConcurrency) tenants, got \(rollupConcurrency)")
         }
         guard statementTimeout >= 0.1, statementTimeout <= 3600 else {
             throw ValidationError("--statement-timeout takes seconds between 0.1 and 3600, got \(statementTimeout)")
@@ -226,7 +234,7 @@ struct ServeCommand: AsyncParsableCommand {
             let app = buildApplication(
                 database: db, configuration: .init(
                     host: host, port: port, maximumBodyBytes: maxBodyBytes,
-                    rollupInterval: .milliseconds(Int64(rollupInterval * 1000)),
+                    rollupInterval: .milliseconds(Int64(rollupInterval * 1000)), rollupConcurrency: rollupConcurrency,
                     embedding: EmbeddingPolicy(
                         allowedOrigins: embedOrigins + (demo ? ["http://localhost:*", "http://127.0.0.1:*"] : []),
                         alwaysSecure: secureCookies),

@@ -33,6 +33,48 @@ import Testing
         Set(try await rollups.pendingWork().map(\.tenant))
     }
 
+    /// A pass catches up two tenants at once (architecture decision 79): while one tenant's catch-up waits (here for its
+    /// derivation lock, held by hand), the other's goes on and commits. Each tenant is held in turn, so a pass that takes
+    /// tenants one at a time fails whichever order it takes them in.
+    @Test func aPassCatchesUpTenantsAtOnceSoOneThatWaitsHoldsUpNoOther() async throws {
+        let handle = try TestDatabase.current
+        let rollups = RollupService(database: handle.database, concurrency: 2, logger: TestDatabase.logger)
+        let first = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("first")), name: "First", logger: TestDatabase.logger)
+        let second = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("second")), name: "Second", logger: TestDatabase.logger)
+        for (held, other) in [(first, second), (second, first)] {
+            for tenant in [first, second] {
+                try await store(XAPIJSON.statement(actor: "mailto:\(UUID().uuidString.prefix(8))@example.com"), tenant.id, handle)
+            }
+            try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+                let lock = "tenantscope.derive.\(held.id)"
+                _ = try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+                let pass = Task { try await rollups.pass(among: [first.id, second.id]) }
+                var otherCaughtUp = false
+                for _ in 0..<300 {
+                    otherCaughtUp = !(try await pending(rollups).contains(other.id))
+                    if otherCaughtUp { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(otherCaughtUp, "\(other.slug) was not caught up while \(held.slug) waited")
+                #expect(try await pending(rollups).contains(held.id), "the held tenant's catch-up waits for its lock")
+                _ = try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+                #expect(try await pass.value == 2)
+            }
+            #expect(!(try await pending(rollups).contains(held.id)))
+        }
+    }
+
+    @Test func theConcurrencyOptionsRefuseWhatIsOutOfRangeBeforeTouchingADatabase() async throws {
+        for (arguments, message) in [
+            (["serve", "--rollup-concurrency", "0"], "--rollup-concurrency takes 1 to 16 tenants, got 0"),
+            (["serve", "--rollup-concurrency", "17"], "--rollup-concurrency takes 1 to 16 tenants, got 17"),
+            (["rollups", "catch-up", "--concurrency", "0"], "--concurrency takes 1 to 16 tenants, got 0"),
+        ] {
+            let result = try await TenantScopeBinary.run(arguments + ["--database-url", "postgresql://nobody@127.0.0.1:1/none"])
+            #expect(result.status != 0 && result.output.contains(message), "\(arguments): \(result.output)")
+        }
+    }
+
     @Test func aPassCatchesUpOnlyTenantsWithQueuedWorkAndNothingAtRest() async throws {
         let handle = try TestDatabase.current
         let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)

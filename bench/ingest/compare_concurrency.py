@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""One build, its roll-up service catching up one tenant at a time against several at once (`serve --rollup-concurrency`).
+
+Four tenants on one embedded cluster. For each run the server starts afresh with `--rollup-concurrency 1` or with
+CONCURRENCY (which goes first alternates from round to round), and `--rollup-interval 0.5` as bench/ingest runs it; it is
+sent STATEMENTS statements of bench/ingest's workload (batches of 500, in turn to the four tenants, from CLIENTS clients),
+timed until the last batch is acknowledged and until both queues are empty: every tenant's learners, courses,
+enrollments and roll-ups current. Every run adds to the same tenants, so both settings meet the same growing history in
+turn.
+
+    swift build -c release --product tenantscope && bench/ingest/compare_concurrency.py
+
+Knobs (environment): TENANTSCOPE_BIN (.build/release/tenantscope), STATEMENTS per run (20000), CLIENTS (4), ROUNDS (5),
+CONCURRENCY (2), RESULTS_DIR (bench/results), RESULTS_NAME (rollup-concurrency). Writes RESULTS_NAME.{json,md}. Standard
+library only; run as root (the embedded cluster then runs as the postgres OS user) or as a user that may run PostgreSQL.
+"""
+import base64
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from datetime import datetime, timezone
+
+from workload import post_all, statements
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("TENANTSCOPE_BIN", os.path.join(ROOT, ".build/release/tenantscope"))
+COUNT = int(os.environ.get("STATEMENTS", "20000"))
+CLIENTS = int(os.environ.get("CLIENTS", "4"))
+ROUNDS = int(os.environ.get("ROUNDS", "5"))
+CONCURRENCY = int(os.environ.get("CONCURRENCY", "2"))
+RESULTS = os.environ.get("RESULTS_DIR", os.path.join(ROOT, "bench", "results"))
+NAME = os.environ.get("RESULTS_NAME", "rollup-concurrency")
+BATCH = 500
+TENANTS = 4
+
+
+def progress(line):
+    print("• " + line, flush=True)
+
+
+def cli(state, *arguments):
+    return subprocess.run([BIN, *arguments, "--state-dir", state], check=True, capture_output=True, text=True).stdout
+
+
+def superuser_url(state):
+    embedded = json.load(open(os.path.join(state, "embedded.json")))
+    base = "postgresql://postgres:%s@127.0.0.1:%d/" % (embedded["superuserPassword"], embedded["port"])
+    database = subprocess.run(["psql", base + "postgres", "-X", "-A", "-t", "-c",
+                               "SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1') LIMIT 1"],
+                              check=True, capture_output=True, text=True).stdout.strip()
+    return base + database
+
+
+def queued(url):
+    return int(subprocess.run(["psql", url, "-X", "-A", "-t", "-c",
+                               "SELECT (SELECT count(*) FROM app.learning_facts_queue) + (SELECT count(*) FROM app.rollup_queue)"],
+                              check=True, capture_output=True, text=True).stdout.strip())
+
+
+def start(state, concurrency):
+    log = os.path.join(state, "server-%d" % concurrency)
+    process = subprocess.Popen([BIN, "serve", "--state-dir", state, "--port", "0", "--max-body-bytes", "16777216",
+                                "--rollup-interval", "0.5", "--rollup-concurrency", str(concurrency), "--no-tenant-limits"],
+                               stdout=open(log + ".out", "w"), stderr=open(log + ".err", "w"), start_new_session=True)
+    for _ in range(240):
+        match = re.search(r"http://127\.0\.0\.1:(\d+)", open(log + ".out").read())
+        if match:
+            return process, urllib.parse.urlparse("http://127.0.0.1:%s" % match.group(1))
+        if process.poll() is not None:
+            sys.exit("error: the server exited: " + open(log + ".err").read()[-2000:])
+        time.sleep(0.5)
+    sys.exit("error: the server did not start")
+
+
+def stop(process):
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def main():
+    if not os.access(BIN, os.X_OK):
+        sys.exit("error: %s is not an executable: run `swift build -c release --product tenantscope` first or set TENANTSCOPE_BIN" % BIN)
+    if not 2 <= CONCURRENCY <= 16:
+        sys.exit("error: CONCURRENCY takes 2 to 16 (it is compared with 1), got %d" % CONCURRENCY)
+    state = tempfile.mkdtemp(prefix="tenantscope-concurrency.")
+    os.chmod(state, 0o755)
+    try:
+        progress("Creating %d tenants with LRS keys in %s" % (TENANTS, state))
+        # Started first, so that each server attaches to it and none stops it as it exits.
+        cli(state, "db", "start")
+        auths = []
+        for number in range(1, TENANTS + 1):
+            cli(state, "tenant", "create", "bench-%d" % number, "--name", "Bench %d" % number)
+            out = cli(state, "lrs-key", "create", "--tenant", "bench-%d" % number)
+            key, secret = re.search(r"^key:\s+(\S+)", out, re.M).group(1), re.search(r"^secret:\s+(\S+)", out, re.M).group(1)
+            auths.append("Basic " + base64.b64encode(("%s:%s" % (key, secret)).encode()).decode())
+        url = superuser_url(state)
+        rng, now = random.Random(1), datetime.now(timezone.utc)
+        runs = []
+        for round_index in range(ROUNDS):
+            for concurrency in ([1, CONCURRENCY] if round_index % 2 == 0 else [CONCURRENCY, 1]):
+                batch = statements(COUNT, rng, now)
+                bodies = [(auths[(i // BATCH) % TENANTS], json.dumps(batch[i:i + BATCH]).encode()) for i in range(0, COUNT, BATCH)]
+                process, server = start(state, concurrency)
+                try:
+                    time.sleep(1)
+                    started, acknowledged = post_all(server, bodies, CLIENTS)
+                    while queued(url) > 0:
+                        time.sleep(0.05)
+                    derived = time.perf_counter() - started
+                finally:
+                    stop(process)
+                runs.append({"round": round_index + 1, "concurrency": concurrency, "acknowledged_per_second": COUNT / acknowledged,
+                             "derived_per_second": COUNT / derived})
+                progress("round %d, --rollup-concurrency %d: %.0f statements/s acknowledged, %.0f/s until derived"
+                         % (round_index + 1, concurrency, COUNT / acknowledged, COUNT / derived))
+        write(runs)
+    finally:
+        subprocess.run([BIN, "db", "stop", "--state-dir", state], capture_output=True)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def write(runs):
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
+    result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit, "working_tree_changed": bool(dirty),
+              "statements_per_run": COUNT, "clients": CLIENTS, "tenants": TENANTS, "rounds": ROUNDS, "concurrency": CONCURRENCY,
+              "cpus": os.cpu_count(), "runs": runs}
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, NAME + ".json"), "w") as out:
+        json.dump(result, out, indent=2)
+
+    def median(concurrency, key):
+        values = [r[key] for r in runs if r["concurrency"] == concurrency]
+        return statistics.median(values), min(values), max(values)
+
+    lines = [
+        "# The roll-up service: one tenant at a time against %d at once" % CONCURRENCY, "",
+        "Run %s on commit `%s`%s, %d CPUs: one build, one embedded cluster, %d tenants; for each run the server started "
+        "afresh with `--rollup-concurrency 1` or `%d` (which went first alternated from round to round) and "
+        "`--rollup-interval 0.5`, and was sent %d statements of bench/ingest's workload in batches of %d, in turn to the "
+        "tenants, from %d clients. \"Acknowledged\" is timed until the last answer, \"until derived\" until both queues "
+        "were empty. Every run adds to the same tenants. Median of %d rounds, range in brackets. The client, the server and "
+        "PostgreSQL share the machine's cores. Written by `bench/ingest/compare_concurrency.py`."
+        % (result["date"], commit, " (working tree with uncommitted changes)" if dirty else "", os.cpu_count(), TENANTS,
+           CONCURRENCY, COUNT, BATCH, CLIENTS, ROUNDS),
+        "",
+        "| statements/s | one at a time | %d at once | ratio |" % CONCURRENCY,
+        "|---|---:|---:|---:|",
+    ]
+    for key, name in (("acknowledged_per_second", "acknowledged"), ("derived_per_second", "until derived")):
+        one, many = median(1, key), median(CONCURRENCY, key)
+        lines.append("| %s | %.0f [%.0f–%.0f] | %.0f [%.0f–%.0f] | **%.2f** |" % (name, *one, *many, many[0] / one[0]))
+    with open(os.path.join(RESULTS, NAME + ".md"), "w") as out:
+        out.write("\n".join(lines) + "\n")
+    progress("Wrote %s/%s.json and %s.md" % (RESULTS, NAME, NAME))
+
+
+if __name__ == "__main__":
+    main()
