@@ -438,8 +438,9 @@ $$;
 CREATE FUNCTION app.context_tenant() RETURNS uuid
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-  SELECT CASE WHEN current_setting('app.tenant_ctx', true) ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}[.]'
-              THEN left(current_setting('app.tenant_ctx', true), 36)::uuid END
+  SELECT CASE WHEN pg_catalog.current_setting('app.tenant_ctx', true) OPERATOR(pg_catalog.~)
+                     '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}[.]'
+              THEN pg_catalog.left(pg_catalog.current_setting('app.tenant_ctx', true), 36)::pg_catalog.uuid END
 $$;
 
 CREATE FUNCTION app.count_learners_by_last_day() RETURNS trigger
