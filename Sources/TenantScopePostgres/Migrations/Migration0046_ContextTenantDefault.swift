@@ -32,7 +32,8 @@ extension Migration {
         """,
         "REVOKE ALL ON FUNCTION app.context_tenant() FROM PUBLIC",
         "GRANT EXECUTE ON FUNCTION app.context_tenant() TO tenantscope_tenant, tenantscope_app, tenantscope_platform",
-        // Every table protected so far, and every table protected from now on.
+        // Every table protected so far, and every table protected from now on. A default is found by what it calls
+        // (its dependency), not by its text, which depends on the session's search_path.
         """
         DO $$
         DECLARE
@@ -41,7 +42,10 @@ extension Migration {
           FOR target IN
             SELECT a.attrelid::regclass FROM pg_attrdef d
             JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
-            WHERE a.attname = 'tenant_id' AND pg_get_expr(d.adbin, d.adrelid) = 'app.current_tenant()'
+            WHERE a.attname = 'tenant_id'
+              AND EXISTS (SELECT 1 FROM pg_depend p
+                          WHERE p.classid = 'pg_attrdef'::regclass AND p.objid = d.oid
+                            AND p.refclassid = 'pg_proc'::regclass AND p.refobjid = 'app.current_tenant()'::regprocedure)
             ORDER BY 1
           LOOP
             EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT app.context_tenant()', target);
