@@ -906,8 +906,9 @@ DECLARE
   fresh app.statement_facts[];
   candidates app.enrollment_merge[];
   changing app.enrollment_merge[];
-  outcome_actors text[];
+  region_actors text[];
   outcomes_before app.enrollment_outcome[];
+  changed_after app.enrollment_outcome[];
 BEGIN
   -- Where each actor's new statements begin: the earliest `stored` its queue rows name, and, when one of
   -- its rows names none (`look_back`), no later than its `derived_through` minus the overlap.
@@ -932,10 +933,22 @@ BEGIN
     WHERE s.counted AND s.course_iri IS NOT NULL
     ORDER BY s.course_iri, s.course_title IS NULL, s."timestamp", s.id), NULL, false);
 
+  -- The actors whose region the new statements move (an earlier statement with a region): every outcome
+  -- row of theirs changes with it, so theirs are read whole, before the writes and after.
+  region_actors := ARRAY(
+    SELECT r.actor_key
+    FROM (SELECT s.actor_key,
+                 (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND s.counted))[1] AS region_at,
+                 (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND s.counted))[1] AS region_from
+          FROM unnest(fresh) s GROUP BY s.actor_key) r
+    JOIN app.learners l ON l.actor_key = r.actor_key
+    WHERE r.region_at IS NOT NULL AND (l.region_at IS NULL OR (r.region_at, r.region_from) < (l.region_at, l.region_from)));
+  outcomes_before := ARRAY(SELECT ROW(o.*)::app.enrollment_outcome FROM app.enrollment_outcomes_of(region_actors) o);
+
   -- The enrollments the new statements would change (new ones, or an earliest value that moves: the
-  -- upsert's WHERE below), and the actors whose outcome rows can change with them or with their
-  -- region. Most touched enrollments change nothing, so neither the upsert (which locks every row it
-  -- finds, changed or not) nor the outcomes before and after need to visit them.
+  -- upsert's WHERE below). Most touched enrollments change nothing, so the upsert (which locks every row
+  -- it finds, changed or not) does not visit them. The same join reads the outcome row each changing
+  -- enrollment holds now (one enrollment each), for the learners whose region stays.
   candidates := ARRAY(
     SELECT ROW(n.*)::app.enrollment_merge FROM (
         SELECT s.actor_key, s.course_iri, min(s."timestamp") AS enrolled_at,
@@ -950,71 +963,78 @@ BEGIN
         WHERE s.counted AND s.course_iri IS NOT NULL
         GROUP BY s.actor_key, s.course_iri
     ) n);
-  changing := ARRAY(
-    SELECT ROW(n.*)::app.enrollment_merge
-    FROM unnest(candidates) n
-    JOIN app.learners l ON l.actor_key = n.actor_key
-    JOIN app.courses c ON c.course_iri = n.course_iri
-    -- As in record_derivation_provenance: found by learner, never by scanning a course's enrollments per row.
-    LEFT JOIN app.enrollments e ON e.learner_id = l.id AND e.course_id IS NOT DISTINCT FROM c.id
-    WHERE e.learner_id IS NULL
-       OR n.enrolled_at < e.enrolled_at
-       OR (n.completed_at IS NOT NULL AND (e.completed_at IS NULL OR n.completed_at < e.completed_at))
-       OR (n.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (n.cohort_at, n.cohort_from) < (e.cohort_at, e.cohort_from)))
-       OR (n.registration_at IS NOT NULL
-           AND (e.registration_at IS NULL OR (n.registration_at, n.registration_from) < (e.registration_at, e.registration_from))));
-  outcome_actors := ARRAY(
-    SELECT n.actor_key FROM unnest(changing) n
-    UNION
-    SELECT r.actor_key
-    FROM (SELECT s.actor_key,
-                 (array_agg(s."timestamp" ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND s.counted))[1] AS region_at,
-                 (array_agg(s.id ORDER BY s."timestamp", s.id) FILTER (WHERE s.learner_region IS NOT NULL AND s.counted))[1] AS region_from
-          FROM unnest(fresh) s GROUP BY s.actor_key) r
-    JOIN app.learners l ON l.actor_key = r.actor_key
-    WHERE r.region_at IS NOT NULL AND (l.region_at IS NULL OR (r.region_at, r.region_from) < (l.region_at, l.region_from)));
-  outcomes_before := ARRAY(SELECT ROW(o.*)::app.enrollment_outcome FROM app.enrollment_outcomes_of(outcome_actors) o);
+  SELECT coalesce(array_agg(ROW(n.*)::app.enrollment_merge), '{}'),
+         outcomes_before || coalesce(array_agg(
+           ROW((e.enrolled_at AT TIME ZONE 'UTC')::date, e.course_id, e.cohort, l.region,
+               floor(extract(epoch FROM e.completed_at - e.enrolled_at) / 86400)::int, 1)::app.enrollment_outcome)
+           FILTER (WHERE e.learner_id IS NOT NULL AND r.actor_key IS NULL), '{}')
+  INTO changing, outcomes_before
+  FROM unnest(candidates) n
+  JOIN app.learners l ON l.actor_key = n.actor_key
+  JOIN app.courses c ON c.course_iri = n.course_iri
+  -- As in record_derivation_provenance: found by learner, never by scanning a course's enrollments per row.
+  LEFT JOIN app.enrollments e ON e.learner_id = l.id AND e.course_id IS NOT DISTINCT FROM c.id
+  LEFT JOIN unnest(region_actors) AS r(actor_key) ON r.actor_key = n.actor_key
+  WHERE e.learner_id IS NULL
+     OR n.enrolled_at < e.enrolled_at
+     OR (n.completed_at IS NOT NULL AND (e.completed_at IS NULL OR n.completed_at < e.completed_at))
+     OR (n.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (n.cohort_at, n.cohort_from) < (e.cohort_at, e.cohort_from)))
+     OR (n.registration_at IS NOT NULL
+         AND (e.registration_at IS NULL OR (n.registration_at, n.registration_from) < (e.registration_at, e.registration_from)));
 
-  INSERT INTO app.enrollments AS e (learner_id, course_id, enrolled_at, completed_at, cohort, registration,
-                                    cohort_at, cohort_from, registration_at, registration_from)
-    SELECT l.id, c.id, n.enrolled_at, n.completed_at,
-           coalesce(n.cohort, to_char(n.enrolled_at AT TIME ZONE 'UTC', 'YYYY-MM')), n.registration,
-           n.cohort_at, n.cohort_from, n.registration_at, n.registration_from
-    FROM unnest(changing) n
-    JOIN app.learners l ON l.actor_key = n.actor_key
-    JOIN app.courses c ON c.course_iri = n.course_iri
-  ON CONFLICT (tenant_id, learner_id, course_id) DO UPDATE SET
-    enrolled_at = least(e.enrolled_at, EXCLUDED.enrolled_at),
-    completed_at = least(e.completed_at, EXCLUDED.completed_at),
-    cohort = CASE
-      WHEN EXCLUDED.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (EXCLUDED.cohort_at, EXCLUDED.cohort_from) < (e.cohort_at, e.cohort_from))
-        THEN EXCLUDED.cohort
-      WHEN e.cohort_at IS NULL THEN to_char(least(e.enrolled_at, EXCLUDED.enrolled_at) AT TIME ZONE 'UTC', 'YYYY-MM')
-      ELSE e.cohort END,
-    cohort_from = CASE
-      WHEN EXCLUDED.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (EXCLUDED.cohort_at, EXCLUDED.cohort_from) < (e.cohort_at, e.cohort_from))
-        THEN EXCLUDED.cohort_from ELSE e.cohort_from END,
-    cohort_at = CASE
-      WHEN EXCLUDED.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (EXCLUDED.cohort_at, EXCLUDED.cohort_from) < (e.cohort_at, e.cohort_from))
-        THEN EXCLUDED.cohort_at ELSE e.cohort_at END,
-    registration = CASE
-      WHEN EXCLUDED.registration_at IS NOT NULL
-           AND (e.registration_at IS NULL OR (EXCLUDED.registration_at, EXCLUDED.registration_from) < (e.registration_at, e.registration_from))
-        THEN EXCLUDED.registration ELSE e.registration END,
-    registration_from = CASE
-      WHEN EXCLUDED.registration_at IS NOT NULL
-           AND (e.registration_at IS NULL OR (EXCLUDED.registration_at, EXCLUDED.registration_from) < (e.registration_at, e.registration_from))
-        THEN EXCLUDED.registration_from ELSE e.registration_from END,
-    registration_at = CASE
-      WHEN EXCLUDED.registration_at IS NOT NULL
-           AND (e.registration_at IS NULL OR (EXCLUDED.registration_at, EXCLUDED.registration_from) < (e.registration_at, e.registration_from))
-        THEN EXCLUDED.registration_at ELSE e.registration_at END
-    -- Most touched enrollments gain nothing (a later statement changes no earliest value): those are not rewritten.
-    WHERE EXCLUDED.enrolled_at < e.enrolled_at
-       OR (EXCLUDED.completed_at IS NOT NULL AND (e.completed_at IS NULL OR EXCLUDED.completed_at < e.completed_at))
-       OR (EXCLUDED.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (EXCLUDED.cohort_at, EXCLUDED.cohort_from) < (e.cohort_at, e.cohort_from)))
-       OR (EXCLUDED.registration_at IS NOT NULL
-           AND (e.registration_at IS NULL OR (EXCLUDED.registration_at, EXCLUDED.registration_from) < (e.registration_at, e.registration_from)));
+  -- The upsert returns each enrollment it writes as it now is: its outcome row, for the learners whose
+  -- region stays, is the other half of the difference.
+  WITH written AS (
+    INSERT INTO app.enrollments AS e (learner_id, course_id, enrolled_at, completed_at, cohort, registration,
+                                      cohort_at, cohort_from, registration_at, registration_from)
+      SELECT l.id, c.id, n.enrolled_at, n.completed_at,
+             coalesce(n.cohort, to_char(n.enrolled_at AT TIME ZONE 'UTC', 'YYYY-MM')), n.registration,
+             n.cohort_at, n.cohort_from, n.registration_at, n.registration_from
+      FROM unnest(changing) n
+      JOIN app.learners l ON l.actor_key = n.actor_key
+      JOIN app.courses c ON c.course_iri = n.course_iri
+    ON CONFLICT (tenant_id, learner_id, course_id) DO UPDATE SET
+      enrolled_at = least(e.enrolled_at, EXCLUDED.enrolled_at),
+      completed_at = least(e.completed_at, EXCLUDED.completed_at),
+      cohort = CASE
+        WHEN EXCLUDED.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (EXCLUDED.cohort_at, EXCLUDED.cohort_from) < (e.cohort_at, e.cohort_from))
+          THEN EXCLUDED.cohort
+        WHEN e.cohort_at IS NULL THEN to_char(least(e.enrolled_at, EXCLUDED.enrolled_at) AT TIME ZONE 'UTC', 'YYYY-MM')
+        ELSE e.cohort END,
+      cohort_from = CASE
+        WHEN EXCLUDED.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (EXCLUDED.cohort_at, EXCLUDED.cohort_from) < (e.cohort_at, e.cohort_from))
+          THEN EXCLUDED.cohort_from ELSE e.cohort_from END,
+      cohort_at = CASE
+        WHEN EXCLUDED.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (EXCLUDED.cohort_at, EXCLUDED.cohort_from) < (e.cohort_at, e.cohort_from))
+          THEN EXCLUDED.cohort_at ELSE e.cohort_at END,
+      registration = CASE
+        WHEN EXCLUDED.registration_at IS NOT NULL
+             AND (e.registration_at IS NULL OR (EXCLUDED.registration_at, EXCLUDED.registration_from) < (e.registration_at, e.registration_from))
+          THEN EXCLUDED.registration ELSE e.registration END,
+      registration_from = CASE
+        WHEN EXCLUDED.registration_at IS NOT NULL
+             AND (e.registration_at IS NULL OR (EXCLUDED.registration_at, EXCLUDED.registration_from) < (e.registration_at, e.registration_from))
+          THEN EXCLUDED.registration_from ELSE e.registration_from END,
+      registration_at = CASE
+        WHEN EXCLUDED.registration_at IS NOT NULL
+             AND (e.registration_at IS NULL OR (EXCLUDED.registration_at, EXCLUDED.registration_from) < (e.registration_at, e.registration_from))
+          THEN EXCLUDED.registration_at ELSE e.registration_at END
+      -- Most touched enrollments gain nothing (a later statement changes no earliest value): those are not rewritten.
+      WHERE EXCLUDED.enrolled_at < e.enrolled_at
+         OR (EXCLUDED.completed_at IS NOT NULL AND (e.completed_at IS NULL OR EXCLUDED.completed_at < e.completed_at))
+         OR (EXCLUDED.cohort_at IS NOT NULL AND (e.cohort_at IS NULL OR (EXCLUDED.cohort_at, EXCLUDED.cohort_from) < (e.cohort_at, e.cohort_from)))
+         OR (EXCLUDED.registration_at IS NOT NULL
+             AND (e.registration_at IS NULL OR (EXCLUDED.registration_at, EXCLUDED.registration_from) < (e.registration_at, e.registration_from)))
+    RETURNING e.learner_id, e.course_id, e.enrolled_at, e.completed_at, e.cohort
+  )
+  SELECT coalesce(array_agg(
+           ROW((w.enrolled_at AT TIME ZONE 'UTC')::date, w.course_id, w.cohort, l.region,
+               floor(extract(epoch FROM w.completed_at - w.enrolled_at) / 86400)::int, 1)::app.enrollment_outcome), '{}')
+  INTO changed_after
+  FROM written w
+  JOIN app.learners l ON l.id = w.learner_id
+  LEFT JOIN unnest(region_actors) AS r(actor_key) ON r.actor_key = l.actor_key
+  WHERE r.actor_key IS NULL;
 
   UPDATE app.learners l
   SET first_seen = least(l.first_seen, n.first_seen), last_seen = greatest(l.last_seen, n.last_seen),
@@ -1045,8 +1065,10 @@ BEGIN
   ) n
   WHERE l.actor_key = n.actor_key;
 
+  -- One row per changed enrollment on either side (and the region movers' rows, grouped): the function
+  -- sums equal keys before it writes.
   PERFORM app.apply_enrollment_outcome_changes(outcomes_before,
-    ARRAY(SELECT ROW(o.*)::app.enrollment_outcome FROM app.enrollment_outcomes_of(outcome_actors) o));
+    changed_after || ARRAY(SELECT ROW(o.*)::app.enrollment_outcome FROM app.enrollment_outcomes_of(region_actors) o));
 END
 $$;
 

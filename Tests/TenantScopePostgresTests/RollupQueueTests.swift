@@ -258,6 +258,49 @@ import Testing
         #expect(incremental == rebuilt)
     }
 
+    /// A merge changes the outcome sums by the enrollments it changes (migration 47), except for a learner whose
+    /// region moves, whose every outcome row is taken whole before and after. When one pass moves both a learner's
+    /// region and one of its enrollments, that enrollment's old row must leave the sums once: here it shares its row
+    /// with another learner's enrollment (a count of 2), so taking it away twice would take the other's too, where
+    /// a count of 1 would hide the mistake (a row that reaches zero is deleted either way).
+    @Test func aLearnerWhoseRegionAndEnrollmentMoveTogetherLeavesItsOldOutcomeRowOnce() async throws {
+        let handle = try TestDatabase.current
+        let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("moves")), name: "Moves", logger: TestDatabase.logger)
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let day = utc.startOfDay(for: Date().addingTimeInterval(-10 * 86_400))
+        func statement(_ learner: String, hoursAfter: Double, region: String) -> String {
+            let when = ISO8601Timestamp.format(day.addingTimeInterval(hoursAfter * 3_600))
+            return #"{"actor":{"mbox":"mailto:\#(learner)@moves.example"},"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},"#
+                + #""object":{"id":"https://moves.example/course/1","definition":{"type":"http://adlnet.gov/expapi/activities/course"}},"#
+                + #""context":{"extensions":{"https://tenantscope.dev/xapi/extensions/learner-region":"\#(region)"}},"#
+                + #""timestamp":"\#(when)"}"#
+        }
+        let outcomes = """
+            SELECT coalesce(string_agg(format('%s|%s|%s|%s', day, cohort, region, enrollments), ',' ORDER BY day, cohort, region), '')
+            FROM app.daily_enrollment_outcomes
+            """
+        func sums(rebuilding: Bool = false) async throws -> String {
+            try await handle.database.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
+                if rebuilding { _ = try await connection.query("SELECT app.refresh_enrollment_outcomes()").collect() }
+                return try await connection.query(PostgresQuery(unsafeSQL: outcomes)).collect().first!.decode(String.self)
+            }
+        }
+
+        try await store("[\(statement("a", hoursAfter: 13, region: "north")),\(statement("b", hoursAfter: 12, region: "north"))]", tenant.id, handle)
+        try await rollups.catchUp(tenant.id)
+        let month = ISO8601Timestamp.format(day).prefix(7)
+        #expect(try await sums() == "\(ISO8601Timestamp.format(day).prefix(10))|\(month)|north|2", "both enrollments share one outcome row")
+
+        // One statement, two days earlier: learner a's enrollment starts earlier and its region is now the earlier one.
+        try await store(statement("a", hoursAfter: -36, region: "south"), tenant.id, handle)
+        try await rollups.catchUp(tenant.id)
+        let merged = try await sums()
+        #expect(merged.contains("|north|1"), "learner b's enrollment is still counted: \(merged)")
+        #expect(merged == (try await sums(rebuilding: true)))
+    }
+
     /// Every roll-up table a pass keeps incrementally (learner days, day totals, each learner's active-day
     /// ranges, enrollment outcomes) equals a full rebuild of the same statements. The batches arrive out of
     /// time order, so later ones bring statements for days already caught up and new days to known learners

@@ -69,6 +69,7 @@ extension Migration {
         .monthlySumsOverAllRegions,
         .monthlySumsOverAllCourses,
         .contextTenantDefault,
+        .enrollmentOutcomeDeltas,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
