@@ -33,6 +33,8 @@ public final class Database: Sendable {
     public let credentialState: CredentialStateStore
     /// The Learning Record Store's statements, through ``sessions``.
     public let statements: StatementStore
+    /// Notes this process's ingest for the roll-up service, which may start a pass once ingest is quiet (decision 81).
+    public let rollupWakeup: RollupWakeup
     /// The xAPI State, Activity Profile and Agent Profile documents, through ``sessions``.
     public let documents: DocumentStore
     public let featureEvents: FeatureEventStore
@@ -223,7 +225,9 @@ public final class Database: Sendable {
         self.tenants = TenantDirectory(pool: pool, dedicated: dedicated)
         self.audit = AuditLog(pool: pool, signer: try AuditPrincipalSigner(keyHex: contextKeyHex), checkpoints: checkpoints)
         self.credentialState = CredentialStateStore(pool: pool, placement: placement)
-        self.statements = StatementStore(sessions: sessions, cursors: try StatementCursorSigner(keyHex: linkKeyHex))
+        let rollupWakeup = RollupWakeup()
+        self.rollupWakeup = rollupWakeup
+        self.statements = StatementStore(sessions: sessions, cursors: try StatementCursorSigner(keyHex: linkKeyHex), wakeup: rollupWakeup)
         self.documents = DocumentStore(sessions: sessions)
         self.featureEvents = FeatureEventStore(sessions: sessions)
         self.lrsCredentials = LRSCredentials(pool: pool)

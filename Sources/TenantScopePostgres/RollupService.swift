@@ -5,10 +5,10 @@ import PostgresNIO
 import ServiceLifecycle
 import TenantScopeCore
 
-/// Keeps every tenant's derived facts and daily roll-ups current: every `interval` it asks which tenants
-/// have work queued by ingest, and only those, inside their scoped transactions, derive the queued actors
-/// (`app.derive_queued_learning_facts`) and add the queued per-day counts to the roll-ups
-/// (`app.catch_up_rollups`).
+/// Keeps every tenant's derived facts and daily roll-ups current: every `interval`, or once this process's ingest has
+/// been quiet for `quietPeriod` after queuing work (``RollupWakeup``), it asks which tenants have work queued by
+/// ingest, and only those, inside their scoped transactions, derive the queued actors
+/// (`app.derive_queued_learning_facts`) and add the queued per-day counts to the roll-ups (`app.catch_up_rollups`).
 ///
 /// The ingest transaction queues how many statements each actor added per day, and voiding how many it
 /// took away, so late statements and voiding land in their days; the queue rows commit with their batch,
@@ -23,19 +23,27 @@ public struct RollupService: Service {
     /// The most tenants a pass may catch up at once: each holds a connection of the tenant pool for its call.
     public static let maximumConcurrency = 16
     public static let overlap = RollupCoverage.overlap
+    /// How long this server's ingest must have stored nothing, after it queued work, for a pass to start before the
+    /// interval is up by default (decision 81). Steady ingest (a batch every few milliseconds per client) has no such
+    /// pause, so it keeps to the interval; the end of a burst, or a single batch, is derived at once.
+    public static let defaultQuietPeriod: Duration = .milliseconds(100)
 
     private let database: Database
     private let interval: Duration
+    private let quietPeriod: Duration?
     private let concurrency: Int
     private let logger: Logger
     private let metrics: RollupMetrics
 
-    /// `concurrency`: how many tenants a pass catches up at once, from 1 to ``maximumConcurrency``.
-    public init(database: Database, interval: Duration = Self.defaultInterval, concurrency: Int = Self.defaultConcurrency,
-                logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+    /// `concurrency`: how many tenants a pass catches up at once, from 1 to ``maximumConcurrency``. `quietPeriod`: how
+    /// long this process's ingest (``Database/rollupWakeup``) must have been quiet after queuing work for a pass to
+    /// start before `interval` is up; nil keeps to the interval.
+    public init(database: Database, interval: Duration = Self.defaultInterval, quietPeriod: Duration? = Self.defaultQuietPeriod,
+                concurrency: Int = Self.defaultConcurrency, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
         precondition((1...Self.maximumConcurrency).contains(concurrency), "a roll-up concurrency of 1 to \(Self.maximumConcurrency)")
         self.database = database
         self.interval = interval
+        self.quietPeriod = quietPeriod
         self.concurrency = concurrency
         self.logger = logger
         self.metrics = RollupMetrics(factory: metrics)
@@ -55,8 +63,27 @@ public struct RollupService: Service {
                 // A pass takes everything queued before it looked (up to ten derivation chunks per tenant),
                 // so waiting builds no backlog; it lets many batches' actors coalesce into one derivation and
                 // leaves the cores to ingest meanwhile.
-                try? await Task.sleep(for: self.interval)
+                await self.waitForNextPass()
             }
+        }
+    }
+
+    /// Until `interval` has passed, or, sooner, until this process's ingest has queued work and then been quiet for
+    /// `quietPeriod` (and at least that long has passed since the last pass). Checks the in-memory note every
+    /// `quietPeriod`: no query, so a server at rest still costs nothing between passes.
+    private func waitForNextPass() async {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: interval)
+        guard let quietPeriod else {
+            try? await Task.sleep(until: deadline, clock: clock)
+            return
+        }
+        let earliest = clock.now.advanced(by: quietPeriod)
+        while !Task.isCancelled {
+            let now = clock.now
+            if now >= deadline { return }
+            if now >= earliest, let noted = database.rollupWakeup.noted, noted.duration(to: now) >= quietPeriod { return }
+            try? await Task.sleep(until: min(deadline, now.advanced(by: quietPeriod)), clock: clock)
         }
     }
 
@@ -69,6 +96,8 @@ public struct RollupService: Service {
     /// other tests' tenants). Returns the tenants caught up.
     @discardableResult
     public func pass(among: Set<TenantID>? = nil) async throws -> Int {
+        // Before the look: a batch that commits after it notes again and calls for the next pass.
+        database.rollupWakeup.takeNoted()
         let pending = try await pendingWork().filter { among?.contains($0.tenant) ?? true }
         metrics.derivationQueueDepth.record(pending.reduce(0) { $0 + $1.queuedActors })
         metrics.rollupQueueDepth.record(pending.reduce(0) { $0 + $1.queuedDays })

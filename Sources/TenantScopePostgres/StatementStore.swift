@@ -10,11 +10,14 @@ import TenantScopeCore
 /// whole batch when a stored statement with the same id differs (409), applies voiding, and queues the
 /// touched actors for derivation (`app.learning_facts_queue`) before it commits. It is one call of a session
 /// function where it can be (``StatementIngest``, architecture decision 62), a scoped transaction otherwise. Learners, courses,
-/// enrollments and the daily roll-ups follow through the roll-up service, within one of its intervals.
+/// enrollments and the daily roll-ups follow through the roll-up service, within one of its intervals, or as soon as
+/// ingest pauses (``RollupWakeup``).
 public struct StatementStore: Sendable {
     let sessions: ScopedDatabase
     /// Seals the `more` cursors of statement pages.
     public let cursors: StatementCursorSigner
+    /// Told of every batch that stored something, after it committed.
+    let wakeup: RollupWakeup
 
     /// A stored statement as served: its JSON text and `stored` (UTC, microseconds, as PostgreSQL prints it).
     public struct StoredStatement: Sendable, Hashable {
@@ -54,7 +57,11 @@ public struct StatementStore: Sendable {
         guard !batch.isEmpty else {
             return try await sessions.run(scope, access: .readWrite, logger: logger, Self.inTransaction(batch, attachments: attachments))
         }
-        return try await storeByCall(batch, attachments: attachments, in: scope, on: nil, logger: logger)
+        let outcome = try await storeByCall(batch, attachments: attachments, in: scope, on: nil, logger: logger)
+        if outcome.stored > 0 {
+            wakeup.noteQueued()
+        }
+        return outcome
     }
 
     /// Stores `batch` and `attachments` as one call of ``StatementIngest/function`` on `connection` (a test's), or on one

@@ -12,6 +12,9 @@ public struct ServerConfiguration: Sendable {
     public var rollupInterval: Duration?
     /// How many tenants a roll-up pass catches up at once.
     public var rollupConcurrency: Int
+    /// How long ingest must be quiet, after it queued work, for a roll-up pass to start before the interval is up; nil
+    /// keeps to the interval.
+    public var rollupQuietPeriod: Duration?
     /// Who may frame the dashboards, and how session cookies are set.
     public var embedding: EmbeddingPolicy
     /// Signs dashboard session cookies; a random key (sessions end with the process) unless given.
@@ -47,6 +50,7 @@ public struct ServerConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = defaultMaximumBodyBytes,
         rollupInterval: Duration? = RollupService.defaultInterval, rollupConcurrency: Int = RollupService.defaultConcurrency,
+        rollupQuietPeriod: Duration? = RollupService.defaultQuietPeriod,
         embedding: EmbeddingPolicy = EmbeddingPolicy(),
         sessionSigner: DashboardSessionSigner = .random(), metricsListener: MetricsListener? = nil,
         reportCacheBytes: Int = ReportResultCache.defaultMaximumBytes, exports: ExportConfiguration? = nil,
@@ -63,5 +67,6 @@ public struct ServerConfiguration: Sendable {
         self.maximumBodyBytes = maximumBodyBytes
         self.rollupInterval = rollupInterval
         self.rollupConcurrency = rollupConcurrency
+        self.rollupQuietPeriod = rollupQuietPeriod
     }
 }

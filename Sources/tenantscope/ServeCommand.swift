@@ -47,6 +47,12 @@ struct ServeCommand: AsyncParsableCommand {
     var rollupConcurrency = RollupService.defaultConcurrency
 
     @Option(help: ArgumentHelp(
+        "Seconds this server's ingest must be quiet, after it stored statements, for a roll-up pass to start before --rollup-interval is up, so the end of a burst is derived at once (0: keep to the interval).",
+        valueName: "seconds"))
+    var rollupQuietPeriod: Double = Double(RollupService.defaultQuietPeriod.components.attoseconds) / 1e18
+
+
+    @Option(help: ArgumentHelp(
         "Longest a request's SQL statement may run before PostgreSQL cancels it; the request gets 503. The client closes the connection 5 s later if the server does not answer at all.",
         valueName: "seconds"))
     var statementTimeout: Double = 30
@@ -117,6 +123,9 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard rollupInterval >= 0.05, rollupInterval <= 3600 else {
             throw ValidationError("--rollup-interval takes seconds between 0.05 and 3600, got \(rollupInterval)")
+        }
+        guard rollupQuietPeriod == 0 || (rollupQuietPeriod >= 0.01 && rollupQuietPeriod <= rollupInterval) else {
+            throw ValidationError("--rollup-quiet-period takes 0 or seconds between 0.01 and --rollup-interval (\(rollupInterval)), got \(rollupQuietPeriod)")
         }
         guard (1...RollupService.maximumConcurrency).contains(rollupConcurrency) else {
             throw ValidationError("--rollup-concurrency takes 1 to \(RollupService.maximumConcurrency) tenants, got \(rollupConcurrency)")
@@ -235,6 +244,7 @@ struct ServeCommand: AsyncParsableCommand {
                 database: db, configuration: .init(
                     host: host, port: port, maximumBodyBytes: maxBodyBytes,
                     rollupInterval: .milliseconds(Int64(rollupInterval * 1000)), rollupConcurrency: rollupConcurrency,
+                    rollupQuietPeriod: rollupQuietPeriod == 0 ? nil : .milliseconds(Int64((rollupQuietPeriod * 1000).rounded())),
                     embedding: EmbeddingPolicy(
                         allowedOrigins: embedOrigins + (demo ? ["http://localhost:*", "http://127.0.0.1:*"] : []),
                         alwaysSecure: secureCookies),

@@ -41,7 +41,7 @@ import Testing
         guard !functions else { return database.statements }
         let sessions = ScopedDatabase(tenantPool: database.tenantPool, platformPool: database.pool, signer: database.sessions.signer,
                                       statementTimeout: .seconds(30), replicas: nil, router: nil, sessionFunctions: false)
-        return StatementStore(sessions: sessions, cursors: database.statements.cursors)
+        return StatementStore(sessions: sessions, cursors: database.statements.cursors, wakeup: RollupWakeup())
     }
 
     @Test func aBatchTakesOneExchangeOnceItsFunctionExistsAndATransactionTakesFour() async throws {

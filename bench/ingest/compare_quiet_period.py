@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""One build, its roll-up service keeping to its interval against starting a pass once ingest is quiet
+(`serve --rollup-quiet-period`, architecture decision 81).
+
+Four tenants on one embedded cluster. For each run the server starts afresh with `--rollup-quiet-period 0` (passes
+only every interval) or with QUIET (which goes first alternates from round to round), and `--rollup-interval 0.5` as
+bench/ingest runs it; it is sent STATEMENTS statements of bench/ingest's workload (batches of BATCH, in turn to the four
+tenants, from CLIENTS clients), timed until the last batch is acknowledged and until both queues are empty. Every run
+adds to the same tenants, so both settings meet the same growing history in turn.
+
+    swift build -c release --product tenantscope && bench/ingest/compare_quiet_period.py
+    BATCH=500 CLIENTS=4 RESULTS_NAME=rollup-quiet-period-500-4 bench/ingest/compare_quiet_period.py
+
+Knobs (environment): TENANTSCOPE_BIN (.build/release/tenantscope), STATEMENTS per run (20000), BATCH (100), CLIENTS (1),
+ROUNDS (5), QUIET (0.1, seconds), RESULTS_DIR (bench/results), RESULTS_NAME (rollup-quiet-period). Writes
+RESULTS_NAME.{json,md}. Standard library only; run as root (the embedded cluster then runs as the postgres OS user) or as
+a user that may run PostgreSQL.
+"""
+import base64
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from datetime import datetime, timezone
+
+# The same binary, cluster helpers and progress lines as the roll-up concurrency comparison.
+from compare_concurrency import BIN, COUNT, RESULTS, ROOT, ROUNDS, TENANTS, cli, progress, queued, stop, superuser_url
+from workload import post_all, statements
+
+BATCH = int(os.environ.get("BATCH", "100"))
+CLIENTS = int(os.environ.get("CLIENTS", "1"))
+QUIET = os.environ.get("QUIET", "0.1")
+NAME = os.environ.get("RESULTS_NAME", "rollup-quiet-period")
+
+
+def start(state, quiet):
+    log = os.path.join(state, "server-quiet-%s" % quiet)
+    process = subprocess.Popen([BIN, "serve", "--state-dir", state, "--port", "0", "--max-body-bytes", "16777216",
+                                "--rollup-interval", "0.5", "--rollup-quiet-period", quiet, "--no-tenant-limits"],
+                               stdout=open(log + ".out", "w"), stderr=open(log + ".err", "w"), start_new_session=True)
+    for _ in range(240):
+        match = re.search(r"http://127\.0\.0\.1:(\d+)", open(log + ".out").read())
+        if match:
+            return process, urllib.parse.urlparse("http://127.0.0.1:%s" % match.group(1))
+        if process.poll() is not None:
+            sys.exit("error: the server exited: " + open(log + ".err").read()[-2000:])
+        time.sleep(0.5)
+    sys.exit("error: the server did not start")
+
+
+def main():
+    if not os.access(BIN, os.X_OK):
+        sys.exit("error: %s is not an executable: run `swift build -c release --product tenantscope` first or set TENANTSCOPE_BIN" % BIN)
+    if float(QUIET) <= 0:
+        sys.exit("error: QUIET takes seconds above 0 (it is compared with 0), got %s" % QUIET)
+    state = tempfile.mkdtemp(prefix="tenantscope-quiet.")
+    os.chmod(state, 0o755)
+    try:
+        progress("Creating %d tenants with LRS keys in %s" % (TENANTS, state))
+        # Started first, so that each server attaches to it and none stops it as it exits.
+        cli(state, "db", "start")
+        auths = []
+        for number in range(1, TENANTS + 1):
+            cli(state, "tenant", "create", "bench-%d" % number, "--name", "Bench %d" % number)
+            out = cli(state, "lrs-key", "create", "--tenant", "bench-%d" % number)
+            key, secret = re.search(r"^key:\s+(\S+)", out, re.M).group(1), re.search(r"^secret:\s+(\S+)", out, re.M).group(1)
+            auths.append("Basic " + base64.b64encode(("%s:%s" % (key, secret)).encode()).decode())
+        url = superuser_url(state)
+        rng, now = random.Random(1), datetime.now(timezone.utc)
+        runs = []
+        for round_index in range(ROUNDS):
+            for quiet in (["0", QUIET] if round_index % 2 == 0 else [QUIET, "0"]):
+                batch = statements(COUNT, rng, now)
+                bodies = [(auths[(i // BATCH) % TENANTS], json.dumps(batch[i:i + BATCH]).encode()) for i in range(0, COUNT, BATCH)]
+                process, server = start(state, quiet)
+                try:
+                    time.sleep(1)
+                    started, acknowledged = post_all(server, bodies, CLIENTS)
+                    while queued(url) > 0:
+                        time.sleep(0.02)
+                    derived = time.perf_counter() - started
+                finally:
+                    stop(process)
+                runs.append({"round": round_index + 1, "quiet_period": quiet, "acknowledged_per_second": COUNT / acknowledged,
+                             "derived_per_second": COUNT / derived, "derived_after_acknowledged_seconds": derived - acknowledged})
+                progress("round %d, --rollup-quiet-period %s: %.0f statements/s acknowledged, %.0f/s until derived (%.2f s after the last answer)"
+                         % (round_index + 1, quiet, COUNT / acknowledged, COUNT / derived, derived - acknowledged))
+        write(runs)
+    finally:
+        subprocess.run([BIN, "db", "stop", "--state-dir", state], capture_output=True)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def write(runs):
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
+    result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit, "working_tree_changed": bool(dirty),
+              "statements_per_run": COUNT, "batch": BATCH, "clients": CLIENTS, "tenants": TENANTS, "rounds": ROUNDS, "quiet_period": QUIET,
+              "cpus": os.cpu_count(), "runs": runs}
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, NAME + ".json"), "w") as out:
+        json.dump(result, out, indent=2)
+
+    def median(quiet, key):
+        values = [r[key] for r in runs if r["quiet_period"] == quiet]
+        return statistics.median(values), min(values), max(values)
+
+    lines = [
+        "# The roll-up service: every interval only, against a pass once ingest is quiet", "",
+        "Run %s on commit `%s`%s, %d CPUs: one build, one embedded cluster, %d tenants; for each run the server started "
+        "afresh with `--rollup-quiet-period 0` or `%s` (which went first alternated from round to round) and "
+        "`--rollup-interval 0.5`, and was sent %d statements of bench/ingest's workload in batches of %d, in turn to the "
+        "tenants, from %d client(s). \"Acknowledged\" is timed until the last answer, \"until derived\" until both queues "
+        "were empty. Every run adds to the same tenants. Median of %d rounds, range in brackets. The client, the server and "
+        "PostgreSQL share the machine's cores. Written by `bench/ingest/compare_quiet_period.py`."
+        % (result["date"], commit, " (working tree with uncommitted changes)" if dirty else "", os.cpu_count(), TENANTS,
+           QUIET, COUNT, BATCH, CLIENTS, ROUNDS),
+        "",
+        "| | interval only | quiet period %s s | ratio |" % QUIET,
+        "|---|---:|---:|---:|",
+    ]
+    for key, name, unit in (("acknowledged_per_second", "acknowledged, statements/s", "%.0f"),
+                            ("derived_per_second", "until derived, statements/s", "%.0f"),
+                            ("derived_after_acknowledged_seconds", "derived after the last answer, s", "%.2f")):
+        base, quiet = median("0", key), median(QUIET, key)
+        cell = "%s [%s–%s]" % (unit, unit, unit)
+        lines.append("| %s | %s | %s | **%.2f** |" % (name, cell % base, cell % quiet, quiet[0] / base[0]))
+    with open(os.path.join(RESULTS, NAME + ".md"), "w") as out:
+        out.write("\n".join(lines) + "\n")
+    progress("Wrote %s/%s.json and %s.md" % (RESULTS, NAME, NAME))
+
+
+if __name__ == "__main__":
+    main()
