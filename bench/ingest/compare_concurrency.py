@@ -66,10 +66,11 @@ def queued(url):
                               check=True, capture_output=True, text=True).stdout.strip())
 
 
-def start(state, concurrency):
-    log = os.path.join(state, "server-%d" % concurrency)
+def start(state, name, options):
+    """Starts `serve` on the state directory with bench/ingest's options and `options`; returns it and its URL."""
+    log = os.path.join(state, "server-" + name)
     process = subprocess.Popen([BIN, "serve", "--state-dir", state, "--port", "0", "--max-body-bytes", "16777216",
-                                "--rollup-interval", "0.5", "--rollup-concurrency", str(concurrency), "--no-tenant-limits"],
+                                "--rollup-interval", "0.5", "--no-tenant-limits", *options],
                                stdout=open(log + ".out", "w"), stderr=open(log + ".err", "w"), start_new_session=True)
     for _ in range(240):
         match = re.search(r"http://127\.0\.0\.1:(\d+)", open(log + ".out").read())
@@ -90,12 +91,14 @@ def stop(process):
         process.wait()
 
 
-def main():
+def alternate(settings, batch_size, clients, prefix):
+    """Runs ROUNDS rounds on one fresh cluster and four tenants: in each, the server once per setting (a name and its
+    `serve` options; the order alternates from round to round), started afresh and sent COUNT statements in batches of
+    `batch_size` from `clients` clients. Returns one record per run: the setting's name, statements/s until the last
+    answer and until both queues were empty, and the seconds between the two."""
     if not os.access(BIN, os.X_OK):
         sys.exit("error: %s is not an executable: run `swift build -c release --product tenantscope` first or set TENANTSCOPE_BIN" % BIN)
-    if not 2 <= CONCURRENCY <= 16:
-        sys.exit("error: CONCURRENCY takes 2 to 16 (it is compared with 1), got %d" % CONCURRENCY)
-    state = tempfile.mkdtemp(prefix="tenantscope-concurrency.")
+    state = tempfile.mkdtemp(prefix=prefix)
     os.chmod(state, 0o755)
     try:
         progress("Creating %d tenants with LRS keys in %s" % (TENANTS, state))
@@ -111,26 +114,35 @@ def main():
         rng, now = random.Random(1), datetime.now(timezone.utc)
         runs = []
         for round_index in range(ROUNDS):
-            for concurrency in ([1, CONCURRENCY] if round_index % 2 == 0 else [CONCURRENCY, 1]):
+            for name, options in (settings if round_index % 2 == 0 else list(reversed(settings))):
                 batch = statements(COUNT, rng, now)
-                bodies = [(auths[(i // BATCH) % TENANTS], json.dumps(batch[i:i + BATCH]).encode()) for i in range(0, COUNT, BATCH)]
-                process, server = start(state, concurrency)
+                bodies = [(auths[(i // batch_size) % TENANTS], json.dumps(batch[i:i + batch_size]).encode())
+                          for i in range(0, COUNT, batch_size)]
+                process, server = start(state, name, options)
                 try:
                     time.sleep(1)
-                    started, acknowledged = post_all(server, bodies, CLIENTS)
+                    started, acknowledged = post_all(server, bodies, clients)
                     while queued(url) > 0:
-                        time.sleep(0.05)
+                        time.sleep(0.02)
                     derived = time.perf_counter() - started
                 finally:
                     stop(process)
-                runs.append({"round": round_index + 1, "concurrency": concurrency, "acknowledged_per_second": COUNT / acknowledged,
-                             "derived_per_second": COUNT / derived})
-                progress("round %d, --rollup-concurrency %d: %.0f statements/s acknowledged, %.0f/s until derived"
-                         % (round_index + 1, concurrency, COUNT / acknowledged, COUNT / derived))
-        write(runs)
+                runs.append({"round": round_index + 1, "setting": name, "acknowledged_per_second": COUNT / acknowledged,
+                             "derived_per_second": COUNT / derived, "derived_after_acknowledged_seconds": derived - acknowledged})
+                progress("round %d, %s: %.0f statements/s acknowledged, %.0f/s until derived (%.2f s after the last answer)"
+                         % (round_index + 1, " ".join(options), COUNT / acknowledged, COUNT / derived, derived - acknowledged))
+        return runs
     finally:
         subprocess.run([BIN, "db", "stop", "--state-dir", state], capture_output=True)
         shutil.rmtree(state, ignore_errors=True)
+
+
+def main():
+    if not 2 <= CONCURRENCY <= 16:
+        sys.exit("error: CONCURRENCY takes 2 to 16 (it is compared with 1), got %d" % CONCURRENCY)
+    runs = alternate([("1", ["--rollup-concurrency", "1"]), (str(CONCURRENCY), ["--rollup-concurrency", str(CONCURRENCY)])],
+                     BATCH, CLIENTS, "tenantscope-concurrency.")
+    write([dict(run, concurrency=int(run.pop("setting"))) for run in runs])
 
 
 def write(runs):

@@ -16,23 +16,15 @@ ROUNDS (5), QUIET (0.1, seconds), RESULTS_DIR (bench/results), RESULTS_NAME (rol
 RESULTS_NAME.{json,md}. Standard library only; run as root (the embedded cluster then runs as the postgres OS user) or as
 a user that may run PostgreSQL.
 """
-import base64
 import json
 import os
-import random
-import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.parse
 from datetime import datetime, timezone
 
-# The same binary, cluster helpers and progress lines as the roll-up concurrency comparison.
-from compare_concurrency import BIN, COUNT, RESULTS, ROOT, ROUNDS, TENANTS, cli, progress, queued, stop, superuser_url
-from workload import post_all, statements
+# The same binary, cluster, tenants and alternating runs as the roll-up concurrency comparison.
+from compare_concurrency import COUNT, RESULTS, ROOT, ROUNDS, TENANTS, alternate, progress
 
 BATCH = int(os.environ.get("BATCH", "100"))
 CLIENTS = int(os.environ.get("CLIENTS", "1"))
@@ -40,62 +32,12 @@ QUIET = os.environ.get("QUIET", "0.1")
 NAME = os.environ.get("RESULTS_NAME", "rollup-quiet-period")
 
 
-def start(state, quiet):
-    log = os.path.join(state, "server-quiet-%s" % quiet)
-    process = subprocess.Popen([BIN, "serve", "--state-dir", state, "--port", "0", "--max-body-bytes", "16777216",
-                                "--rollup-interval", "0.5", "--rollup-quiet-period", quiet, "--no-tenant-limits"],
-                               stdout=open(log + ".out", "w"), stderr=open(log + ".err", "w"), start_new_session=True)
-    for _ in range(240):
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", open(log + ".out").read())
-        if match:
-            return process, urllib.parse.urlparse("http://127.0.0.1:%s" % match.group(1))
-        if process.poll() is not None:
-            sys.exit("error: the server exited: " + open(log + ".err").read()[-2000:])
-        time.sleep(0.5)
-    sys.exit("error: the server did not start")
-
-
 def main():
-    if not os.access(BIN, os.X_OK):
-        sys.exit("error: %s is not an executable: run `swift build -c release --product tenantscope` first or set TENANTSCOPE_BIN" % BIN)
     if float(QUIET) <= 0:
         sys.exit("error: QUIET takes seconds above 0 (it is compared with 0), got %s" % QUIET)
-    state = tempfile.mkdtemp(prefix="tenantscope-quiet.")
-    os.chmod(state, 0o755)
-    try:
-        progress("Creating %d tenants with LRS keys in %s" % (TENANTS, state))
-        # Started first, so that each server attaches to it and none stops it as it exits.
-        cli(state, "db", "start")
-        auths = []
-        for number in range(1, TENANTS + 1):
-            cli(state, "tenant", "create", "bench-%d" % number, "--name", "Bench %d" % number)
-            out = cli(state, "lrs-key", "create", "--tenant", "bench-%d" % number)
-            key, secret = re.search(r"^key:\s+(\S+)", out, re.M).group(1), re.search(r"^secret:\s+(\S+)", out, re.M).group(1)
-            auths.append("Basic " + base64.b64encode(("%s:%s" % (key, secret)).encode()).decode())
-        url = superuser_url(state)
-        rng, now = random.Random(1), datetime.now(timezone.utc)
-        runs = []
-        for round_index in range(ROUNDS):
-            for quiet in (["0", QUIET] if round_index % 2 == 0 else [QUIET, "0"]):
-                batch = statements(COUNT, rng, now)
-                bodies = [(auths[(i // BATCH) % TENANTS], json.dumps(batch[i:i + BATCH]).encode()) for i in range(0, COUNT, BATCH)]
-                process, server = start(state, quiet)
-                try:
-                    time.sleep(1)
-                    started, acknowledged = post_all(server, bodies, CLIENTS)
-                    while queued(url) > 0:
-                        time.sleep(0.02)
-                    derived = time.perf_counter() - started
-                finally:
-                    stop(process)
-                runs.append({"round": round_index + 1, "quiet_period": quiet, "acknowledged_per_second": COUNT / acknowledged,
-                             "derived_per_second": COUNT / derived, "derived_after_acknowledged_seconds": derived - acknowledged})
-                progress("round %d, --rollup-quiet-period %s: %.0f statements/s acknowledged, %.0f/s until derived (%.2f s after the last answer)"
-                         % (round_index + 1, quiet, COUNT / acknowledged, COUNT / derived, derived - acknowledged))
-        write(runs)
-    finally:
-        subprocess.run([BIN, "db", "stop", "--state-dir", state], capture_output=True)
-        shutil.rmtree(state, ignore_errors=True)
+    runs = alternate([("0", ["--rollup-quiet-period", "0"]), (QUIET, ["--rollup-quiet-period", QUIET])], BATCH, CLIENTS,
+                     "tenantscope-quiet.")
+    write([dict(run, quiet_period=run.pop("setting")) for run in runs])
 
 
 def write(runs):
