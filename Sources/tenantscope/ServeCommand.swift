@@ -49,8 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(
         "Seconds this server's ingest must be quiet, after it stored statements, for a roll-up pass to start before --rollup-interval is up, so the end of a burst is derived at once (0: keep to the interval).",
         valueName: "seconds"))
-    var rollupQuietPeriod: Double = Double(RollupService.defaultQuietPeriod.components.attoseconds) / 1e18
-
+    var rollupQuietPeriod: Double = RollupService.defaultQuietPeriod.inSeconds
 
     @Option(help: ArgumentHelp(
         "Longest a request's SQL statement may run before PostgreSQL cancels it; the request gets 503. The client closes the connection 5 s later if the server does not answer at all.",
