@@ -27,33 +27,42 @@ public struct RollupService: Service {
     /// interval is up by default (decision 81). Steady ingest (a batch every few milliseconds per client) has no such
     /// pause, so it keeps to the interval; the end of a burst, or a single batch, is derived at once.
     public static let defaultQuietPeriod: Duration = .milliseconds(100)
+    /// How many tenants a pass that quiet ingest started catches up at once by default: ingest is idle then, so the
+    /// cores it leaves are free for a second catch-up (decision 82).
+    public static let defaultQuietConcurrency = 2
 
     private let database: Database
     private let interval: Duration
     private let quietPeriod: Duration?
     private let concurrency: Int
+    private let quietConcurrency: Int
     private let logger: Logger
     private let metrics: RollupMetrics
 
     /// `concurrency`: how many tenants a pass catches up at once, from 1 to ``maximumConcurrency``. `quietPeriod`: how
     /// long this process's ingest (``Database/rollupWakeup``) must have been quiet after queuing work for a pass to
-    /// start before `interval` is up; nil keeps to the interval.
+    /// start before `interval` is up; nil keeps to the interval. `quietConcurrency`: how many tenants such a pass
+    /// catches up at once (1 to ``maximumConcurrency``).
     public init(database: Database, interval: Duration = Self.defaultInterval, quietPeriod: Duration? = Self.defaultQuietPeriod,
-                concurrency: Int = Self.defaultConcurrency, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+                concurrency: Int = Self.defaultConcurrency, quietConcurrency: Int = Self.defaultQuietConcurrency,
+                logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
         precondition((1...Self.maximumConcurrency).contains(concurrency), "a roll-up concurrency of 1 to \(Self.maximumConcurrency)")
+        precondition((1...Self.maximumConcurrency).contains(quietConcurrency), "a quiet roll-up concurrency of 1 to \(Self.maximumConcurrency)")
         self.database = database
         self.interval = interval
         self.quietPeriod = quietPeriod
         self.concurrency = concurrency
+        self.quietConcurrency = quietConcurrency
         self.logger = logger
         self.metrics = RollupMetrics(factory: metrics)
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
+            var quiet = false
             while !Task.isCancelled {
                 do {
-                    try await self.pass()
+                    try await self.pass(concurrency: quiet ? self.quietConcurrency : self.concurrency)
                 } catch where Task.isCancelled {
                     break  // shutting down
                 } catch {
@@ -63,28 +72,30 @@ public struct RollupService: Service {
                 // A pass takes everything queued before it looked (up to ten derivation chunks per tenant),
                 // so waiting builds no backlog; it lets many batches' actors coalesce into one derivation and
                 // leaves the cores to ingest meanwhile.
-                await self.waitForNextPass()
+                quiet = await self.waitForNextPass()
             }
         }
     }
 
     /// Until `interval` has passed, or, sooner, until this process's ingest has queued work and then been quiet for
     /// `quietPeriod` (and at least that long has passed since the last pass). Checks the in-memory note every
-    /// `quietPeriod`: no query, so a server at rest still costs nothing between passes.
-    private func waitForNextPass() async {
+    /// `quietPeriod`: no query, so a server at rest still costs nothing between passes. True when quiet ingest
+    /// ended the wait.
+    private func waitForNextPass() async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: interval)
         guard let quietPeriod else {
             try? await Task.sleep(until: deadline, clock: clock)
-            return
+            return false
         }
         let earliest = clock.now.advanced(by: quietPeriod)
         while !Task.isCancelled {
             let now = clock.now
-            if now >= deadline { return }
-            if now >= earliest, let noted = database.rollupWakeup.noted, noted.duration(to: now) >= quietPeriod { return }
+            if now >= deadline { return false }
+            if now >= earliest, let noted = database.rollupWakeup.noted, noted.duration(to: now) >= quietPeriod { return true }
             try? await Task.sleep(until: min(deadline, now.advanced(by: quietPeriod)), clock: clock)
         }
+        return false
     }
 
     /// One pass of the service: asks which tenants have queued work (one query, no tenant transaction),
@@ -96,6 +107,11 @@ public struct RollupService: Service {
     /// other tests' tenants). Returns the tenants caught up.
     @discardableResult
     public func pass(among: Set<TenantID>? = nil) async throws -> Int {
+        try await pass(among: among, concurrency: concurrency)
+    }
+
+    /// ``pass(among:)`` with `concurrency` tenants at once.
+    func pass(among: Set<TenantID>? = nil, concurrency: Int) async throws -> Int {
         // Before the look: a batch that commits after it notes again and calls for the next pass.
         database.rollupWakeup.takeNoted()
         let pending = try await pendingWork().filter { among?.contains($0.tenant) ?? true }

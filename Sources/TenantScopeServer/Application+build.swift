@@ -51,7 +51,8 @@ public func buildApplication(
     }
     if let interval = configuration.rollupInterval {
         app.addServices(RollupService(database: database, interval: interval, quietPeriod: configuration.rollupQuietPeriod,
-                                      concurrency: configuration.rollupConcurrency, logger: logger, metrics: metrics.factory))
+                                      concurrency: configuration.rollupConcurrency, quietConcurrency: configuration.rollupQuietConcurrency,
+                                      logger: logger, metrics: metrics.factory))
     }
     if let exports = configuration.exports, let store = exports.store as? any Service {
         // Before the worker and the routes' server: it stops after them (an S3 store's HTTP client).

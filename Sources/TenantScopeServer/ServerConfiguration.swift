@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable {
     /// How long ingest must be quiet, after it queued work, for a roll-up pass to start before the interval is up; nil
     /// keeps to the interval.
     public var rollupQuietPeriod: Duration?
+    /// How many tenants a roll-up pass that quiet ingest started catches up at once.
+    public var rollupQuietConcurrency: Int
     /// Who may frame the dashboards, and how session cookies are set.
     public var embedding: EmbeddingPolicy
     /// Signs dashboard session cookies; a random key (sessions end with the process) unless given.
@@ -50,7 +52,7 @@ public struct ServerConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = defaultMaximumBodyBytes,
         rollupInterval: Duration? = RollupService.defaultInterval, rollupConcurrency: Int = RollupService.defaultConcurrency,
-        rollupQuietPeriod: Duration? = RollupService.defaultQuietPeriod,
+        rollupQuietPeriod: Duration? = RollupService.defaultQuietPeriod, rollupQuietConcurrency: Int = RollupService.defaultQuietConcurrency,
         embedding: EmbeddingPolicy = EmbeddingPolicy(),
         sessionSigner: DashboardSessionSigner = .random(), metricsListener: MetricsListener? = nil,
         reportCacheBytes: Int = ReportResultCache.defaultMaximumBytes, exports: ExportConfiguration? = nil,
@@ -68,5 +70,6 @@ public struct ServerConfiguration: Sendable {
         self.rollupInterval = rollupInterval
         self.rollupConcurrency = rollupConcurrency
         self.rollupQuietPeriod = rollupQuietPeriod
+        self.rollupQuietConcurrency = rollupQuietConcurrency
     }
 }

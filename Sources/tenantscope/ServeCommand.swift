@@ -52,6 +52,11 @@ struct ServeCommand: AsyncParsableCommand {
     var rollupQuietPeriod: Double = RollupService.defaultQuietPeriod.inSeconds
 
     @Option(help: ArgumentHelp(
+        "How many tenants a roll-up pass that quiet ingest started catches up at once (1 to \(RollupService.maximumConcurrency)): ingest is idle then, so its cores are free.",
+        valueName: "tenants"))
+    var rollupQuietConcurrency = RollupService.defaultQuietConcurrency
+
+    @Option(help: ArgumentHelp(
         "Longest a request's SQL statement may run before PostgreSQL cancels it; the request gets 503. The client closes the connection 5 s later if the server does not answer at all.",
         valueName: "seconds"))
     var statementTimeout: Double = 30
@@ -128,6 +133,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (1...RollupService.maximumConcurrency).contains(rollupConcurrency) else {
             throw ValidationError("--rollup-concurrency takes 1 to \(RollupService.maximumConcurrency) tenants, got \(rollupConcurrency)")
+        }
+        guard (1...RollupService.maximumConcurrency).contains(rollupQuietConcurrency) else {
+            throw ValidationError("--rollup-quiet-concurrency takes 1 to \(RollupService.maximumConcurrency) tenants, got \(rollupQuietConcurrency)")
         }
         guard statementTimeout >= 0.1, statementTimeout <= 3600 else {
             throw ValidationError("--statement-timeout takes seconds between 0.1 and 3600, got \(statementTimeout)")
@@ -244,6 +252,7 @@ struct ServeCommand: AsyncParsableCommand {
                     host: host, port: port, maximumBodyBytes: maxBodyBytes,
                     rollupInterval: .milliseconds(Int64(rollupInterval * 1000)), rollupConcurrency: rollupConcurrency,
                     rollupQuietPeriod: rollupQuietPeriod == 0 ? nil : .milliseconds(Int64((rollupQuietPeriod * 1000).rounded())),
+                    rollupQuietConcurrency: rollupQuietConcurrency,
                     embedding: EmbeddingPolicy(
                         allowedOrigins: embedOrigins + (demo ? ["http://localhost:*", "http://127.0.0.1:*"] : []),
                         alwaysSecure: secureCookies),

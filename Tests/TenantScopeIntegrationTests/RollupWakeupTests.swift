@@ -57,4 +57,51 @@ import Testing
             #expect(try await Self.waitUntilDerived(on: waking) == before + 1, "the new learner is derived without waiting an hour")
         }
     }
+
+    /// A pass that quiet ingest starts catches up two tenants at once by default (`--rollup-quiet-concurrency`,
+    /// decision 82): while one tenant's catch-up waits for its derivation lock (held here by hand), the other's is
+    /// done. Each tenant is held in turn, so a pass that takes one tenant at a time fails whichever it takes first.
+    @Test func aPassThatQuietIngestStartsCatchesUpTwoTenantsAtOnce() async throws {
+        // A quiet period of 5 s, so that both tenants' batches (two requests in a row) are in the one pass it starts.
+        let serve = try await ServeProcess.start(root: try ServeProcess.makeRoot("rollup-quiet-concurrency"),
+                                                 arguments: ["--rollup-interval", "3600", "--rollup-quiet-period", "5"])
+        try await FaultToleranceTests.finally(serve) {
+            let tenants = [try await FaultToleranceTests.createTenant(on: serve), try await FaultToleranceTests.createTenant(on: serve)]
+            let client = ServeClient(baseURL: serve.baseURL, timeout: .seconds(60))
+            try await OneShotConnection.with(try await serve.superuserEndpoint(), logger: TestDatabase.logger) { connection in
+                func id(_ tenant: FaultToleranceTests.LRSTenant) async throws -> String {
+                    try await connection.query("SELECT id::text FROM app.tenants WHERE slug = \(tenant.slug)", logger: TestDatabase.logger)
+                        .collect().first!.decode(String.self)
+                }
+                func queued(_ tenant: FaultToleranceTests.LRSTenant) async throws -> Int {
+                    let tenantID = try await id(tenant)
+                    return try await connection.query("""
+                        SELECT (SELECT count(*) FROM app.learning_facts_queue WHERE tenant_id = \(tenantID)::uuid)::int
+                             + (SELECT count(*) FROM app.rollup_queue WHERE tenant_id = \(tenantID)::uuid)::int
+                        """, logger: TestDatabase.logger).collect().first!.decode(Int.self)
+                }
+                for (held, other) in [(tenants[0], tenants[1]), (tenants[1], tenants[0])] {
+                    let lock = "tenantscope.derive.\(try await id(held))"
+                    _ = try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+                    for tenant in [held, other] {
+                        let learner = "mailto:\(UUID().uuidString.prefix(8))@example.com"
+                        #expect(await client.postStatements(XAPIJSON.statement(actor: learner), key: tenant.key, secret: tenant.secret).status == 200)
+                    }
+                    // Bounded at 60 s as a hang detector: the interval is an hour.
+                    var otherDerived = false
+                    for _ in 0..<600 where !otherDerived {
+                        otherDerived = try await queued(other) == 0
+                        if !otherDerived { try await Task.sleep(for: .milliseconds(100)) }
+                    }
+                    #expect(otherDerived, "\(other.slug) was not caught up while \(held.slug) waited for its lock")
+                    #expect(try await queued(held) > 0, "the held tenant's catch-up waits for its lock")
+                    _ = try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+                    for _ in 0..<600 where try await queued(held) > 0 {
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    #expect(try await queued(held) == 0, "the held tenant is caught up once its lock is free")
+                }
+            }
+        }
+    }
 }

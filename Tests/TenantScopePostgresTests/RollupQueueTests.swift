@@ -71,6 +71,7 @@ import Testing
             (["rollups", "catch-up", "--concurrency", "0"], "--concurrency takes 1 to 16 tenants, got 0"),
             (["serve", "--rollup-quiet-period", "9"], "--rollup-quiet-period takes 0 or seconds between 0.01 and --rollup-interval (5.0), got 9.0"),
             (["serve", "--rollup-quiet-period", "0.001"], "--rollup-quiet-period takes 0 or seconds between 0.01"),
+            (["serve", "--rollup-quiet-concurrency", "0"], "--rollup-quiet-concurrency takes 1 to 16 tenants, got 0"),
         ] {
             let result = try await TenantScopeBinary.run(arguments + ["--database-url", "postgresql://nobody@127.0.0.1:1/none"])
             #expect(result.status != 0 && result.output.contains(message), "\(arguments): \(result.output)")

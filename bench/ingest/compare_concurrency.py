@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""One build, its roll-up service catching up one tenant at a time against several at once (`serve --rollup-concurrency`).
+"""One build, its roll-up service catching up one tenant at a time against several at once (`serve --rollup-concurrency`,
+or with PASSES=quiet only in the passes that quiet ingest starts, `serve --rollup-quiet-concurrency`).
 
-Four tenants on one embedded cluster. For each run the server starts afresh with `--rollup-concurrency 1` or with
-CONCURRENCY (which goes first alternates from round to round), and `--rollup-interval 0.5` as bench/ingest runs it; it is
+Four tenants on one embedded cluster. For each run the server starts afresh with a concurrency of 1 or CONCURRENCY
+(which goes first alternates from round to round): with PASSES=all (the default) both options set to it, with
+PASSES=quiet only the quiet passes' (the others catch up one tenant at a time); and `--rollup-interval 0.5` as bench/ingest runs it; it is
 sent STATEMENTS statements of bench/ingest's workload (batches of 500, in turn to the four tenants, from CLIENTS clients),
 timed until the last batch is acknowledged and until both queues are empty: every tenant's learners, courses,
 enrollments and roll-ups current. Every run adds to the same tenants, so both settings meet the same growing history in
@@ -11,7 +13,7 @@ turn.
     swift build -c release --product tenantscope && bench/ingest/compare_concurrency.py
 
 Knobs (environment): TENANTSCOPE_BIN (.build/release/tenantscope), STATEMENTS per run (20000), CLIENTS (4), ROUNDS (5),
-CONCURRENCY (2), RESULTS_DIR (bench/results), RESULTS_NAME (rollup-concurrency). Writes RESULTS_NAME.{json,md}. Standard
+CONCURRENCY (2), PASSES (all), RESULTS_DIR (bench/results), RESULTS_NAME (rollup-concurrency). Writes RESULTS_NAME.{json,md}. Standard
 library only; run as root (the embedded cluster then runs as the postgres OS user) or as a user that may run PostgreSQL.
 """
 import base64
@@ -39,6 +41,7 @@ ROUNDS = int(os.environ.get("ROUNDS", "5"))
 CONCURRENCY = int(os.environ.get("CONCURRENCY", "2"))
 RESULTS = os.environ.get("RESULTS_DIR", os.path.join(ROOT, "bench", "results"))
 NAME = os.environ.get("RESULTS_NAME", "rollup-concurrency")
+PASSES = os.environ.get("PASSES", "all")
 BATCH = 500
 TENANTS = 4
 
@@ -137,11 +140,18 @@ def alternate(settings, batch_size, clients, prefix):
         shutil.rmtree(state, ignore_errors=True)
 
 
+def options(concurrency):
+    """`serve`'s options for `concurrency` tenants at once in the passes PASSES names."""
+    quiet = ["--rollup-quiet-concurrency", str(concurrency)]
+    return quiet if PASSES == "quiet" else ["--rollup-concurrency", str(concurrency)] + quiet
+
+
 def main():
     if not 2 <= CONCURRENCY <= 16:
         sys.exit("error: CONCURRENCY takes 2 to 16 (it is compared with 1), got %d" % CONCURRENCY)
-    runs = alternate([("1", ["--rollup-concurrency", "1"]), (str(CONCURRENCY), ["--rollup-concurrency", str(CONCURRENCY)])],
-                     BATCH, CLIENTS, "tenantscope-concurrency.")
+    if PASSES not in ("all", "quiet"):
+        sys.exit("error: PASSES takes all or quiet, got %s" % PASSES)
+    runs = alternate([(str(n), options(n)) for n in (1, CONCURRENCY)], BATCH, CLIENTS, "tenantscope-concurrency.")
     write([dict(run, concurrency=int(run.pop("setting"))) for run in runs])
 
 
@@ -150,6 +160,7 @@ def write(runs):
     dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit, "working_tree_changed": bool(dirty),
               "statements_per_run": COUNT, "clients": CLIENTS, "tenants": TENANTS, "rounds": ROUNDS, "concurrency": CONCURRENCY,
+              "passes": PASSES,
               "cpus": os.cpu_count(), "runs": runs}
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, NAME + ".json"), "w") as out:
@@ -160,22 +171,27 @@ def write(runs):
         return statistics.median(values), min(values), max(values)
 
     lines = [
-        "# The roll-up service: one tenant at a time against %d at once" % CONCURRENCY, "",
+        "# The roll-up service: one tenant at a time against %d at once%s"
+        % (CONCURRENCY, " in the passes quiet ingest starts" if PASSES == "quiet" else ""), "",
         "Run %s on commit `%s`%s, %d CPUs: one build, one embedded cluster, %d tenants; for each run the server started "
-        "afresh with `--rollup-concurrency 1` or `%d` (which went first alternated from round to round) and "
+        "afresh with %s `1` or `%d` (which went first alternated from round to round) and "
         "`--rollup-interval 0.5`, and was sent %d statements of bench/ingest's workload in batches of %d, in turn to the "
         "tenants, from %d clients. \"Acknowledged\" is timed until the last answer, \"until derived\" until both queues "
         "were empty. Every run adds to the same tenants. Median of %d rounds, range in brackets. The client, the server and "
         "PostgreSQL share the machine's cores. Written by `bench/ingest/compare_concurrency.py`."
         % (result["date"], commit, " (working tree with uncommitted changes)" if dirty else "", os.cpu_count(), TENANTS,
-           CONCURRENCY, COUNT, BATCH, CLIENTS, ROUNDS),
+           "`--rollup-quiet-concurrency` (the other passes one tenant at a time)" if PASSES == "quiet"
+           else "`--rollup-concurrency` and `--rollup-quiet-concurrency` both", CONCURRENCY, COUNT, BATCH, CLIENTS, ROUNDS),
         "",
-        "| statements/s | one at a time | %d at once | ratio |" % CONCURRENCY,
+        "| | one at a time | %d at once | ratio |" % CONCURRENCY,
         "|---|---:|---:|---:|",
     ]
-    for key, name in (("acknowledged_per_second", "acknowledged"), ("derived_per_second", "until derived")):
+    for key, name, unit in (("acknowledged_per_second", "acknowledged, statements/s", "%.0f"),
+                            ("derived_per_second", "until derived, statements/s", "%.0f"),
+                            ("derived_after_acknowledged_seconds", "derived after the last answer, s", "%.2f")):
         one, many = median(1, key), median(CONCURRENCY, key)
-        lines.append("| %s | %.0f [%.0f–%.0f] | %.0f [%.0f–%.0f] | **%.2f** |" % (name, *one, *many, many[0] / one[0]))
+        cell = "%s [%s–%s]" % (unit, unit, unit)
+        lines.append("| %s | %s | %s | **%.2f** |" % (name, cell % one, cell % many, many[0] / one[0]))
     with open(os.path.join(RESULTS, NAME + ".md"), "w") as out:
         out.write("\n".join(lines) + "\n")
     progress("Wrote %s/%s.json and %s.md" % (RESULTS, NAME, NAME))

@@ -5,7 +5,8 @@
 Four tenants on one embedded cluster. For each run the server starts afresh with `--rollup-quiet-period 0` (passes
 only every interval) or with QUIET (which goes first alternates from round to round), and `--rollup-interval 0.5` as
 bench/ingest runs it; it is sent STATEMENTS statements of bench/ingest's workload (batches of BATCH, in turn to the four
-tenants, from CLIENTS clients), timed until the last batch is acknowledged and until both queues are empty. Every run
+tenants, from CLIENTS clients), timed until the last batch is acknowledged and until both queues are empty. Every pass
+catches up one tenant at a time (`--rollup-concurrency 1 --rollup-quiet-concurrency 1`). Every run
 adds to the same tenants, so both settings meet the same growing history in turn.
 
     swift build -c release --product tenantscope && bench/ingest/compare_quiet_period.py
@@ -35,7 +36,10 @@ NAME = os.environ.get("RESULTS_NAME", "rollup-quiet-period")
 def main():
     if float(QUIET) <= 0:
         sys.exit("error: QUIET takes seconds above 0 (it is compared with 0), got %s" % QUIET)
-    runs = alternate([("0", ["--rollup-quiet-period", "0"]), (QUIET, ["--rollup-quiet-period", QUIET])], BATCH, CLIENTS,
+    # One tenant at a time in every pass, the quiet ones too: this compares when passes start, not how many tenants
+    # they take at once (compare_concurrency.py with PASSES=quiet does).
+    one = ["--rollup-concurrency", "1", "--rollup-quiet-concurrency", "1"]
+    runs = alternate([("0", ["--rollup-quiet-period", "0"] + one), (QUIET, ["--rollup-quiet-period", QUIET] + one)], BATCH, CLIENTS,
                      "tenantscope-quiet.")
     write([dict(run, quiet_period=run.pop("setting")) for run in runs])
 
