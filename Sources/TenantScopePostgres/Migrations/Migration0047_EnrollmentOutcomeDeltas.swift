@@ -5,7 +5,7 @@ extension Migration {
     /// The merge (migration 38) read the outcome rows of every enrollment of each learner with a changed enrollment,
     /// before its writes and again after them, and applied the difference: each pass re-aggregated those learners'
     /// whole enrollment history, which grows with the learner (in `bench/ingest` a learner with one changed
-    /// enrollment had about five). Before-and-after took about a fifth of derivation's time there. An enrollment's
+    /// enrollment had about five enrollments in all). Before-and-after took about a fifth of derivation's time there. An enrollment's
     /// outcome row is a function of the enrollment and its learner's region alone, so for a learner whose region the
     /// merge leaves as it is, the difference is: minus the old row of each enrollment it changes (read in the same
     /// join that finds which change), plus its new row (what the upsert returns). Only a learner whose region moves
