@@ -362,6 +362,8 @@ BEGIN
   -- (RollupService.catchUp). Transaction-local, so it ends with the pass's transaction. A `SET` command: the
   -- tenant role may not call set_config.
   SET LOCAL synchronous_commit TO off;
+  -- Before any table is read: a catch-up that waits here holds no lock another statement could queue behind.
+  PERFORM app.lock_tenant_derivation();
   IF first_chunk THEN
     -- Voiding that raced its target (migration 33): first, so this pass counts and derives it.
     PERFORM app.void_missed_targets(overlap);

@@ -64,6 +64,43 @@ import Testing
         }
     }
 
+    /// A catch-up that waits for its tenant's derivation lock holds no lock on any table (migration 48): a statement
+    /// that needs a strong lock on one (a migration's `ALTER TABLE`) would otherwise queue behind it, and every other
+    /// tenant's catch-up behind that statement. Fails when the catch-up reads a table before it takes the lock.
+    @Test func aCatchUpWaitingForItsTenantsLockHoldsNoTableLock() async throws {
+        let handle = try TestDatabase.current
+        let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("waiting")), name: "Waiting", logger: TestDatabase.logger)
+        try await store(XAPIJSON.statement(actor: "mailto:waiting@example.com"), tenant.id, handle)
+        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+            let lock = "tenantscope.derive.\(tenant.id)"
+            _ = try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+            let catchUp = Task { try await rollups.catchUp(tenant.id) }
+            // The backend that waits for this lock (an advisory lock's key is split into classid and objid).
+            var waiting: Int32?
+            for _ in 0..<600 where waiting == nil {
+                waiting = try await connection.query("""
+                    SELECT l.pid FROM pg_locks l, (SELECT hashtextextended(\(lock), 0) AS key) k
+                    WHERE l.locktype = 'advisory' AND NOT l.granted
+                      AND l.classid::bigint = (k.key >> 32) & 4294967295 AND l.objid::bigint = k.key & 4294967295
+                    """, logger: TestDatabase.logger).collect().first?.decode(Int32.self)
+                if waiting == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            let pid = try #require(waiting, "the catch-up did not wait for the tenant's lock within 60 s")
+            // Every scoped transaction reads its tenant's row as it starts (the tenant gate, migration 28), a request's as
+            // much as a catch-up's: that lock is the scope's. Any other table locked here was read by the catch-up.
+            let held = try await connection.query("""
+                SELECT coalesce(string_agg(DISTINCT c.relname, ', ' ORDER BY c.relname), '')
+                FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                WHERE l.pid = \(pid) AND l.locktype = 'relation' AND c.relnamespace = 'app'::regnamespace
+                  AND c.oid NOT IN (SELECT 'app.tenants'::regclass UNION SELECT indexrelid FROM pg_index WHERE indrelid = 'app.tenants'::regclass)
+                """, logger: TestDatabase.logger).collect().first!.decode(String.self)
+            _ = try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+            #expect(held.isEmpty, "the waiting catch-up holds locks on \(held)")
+            #expect(try await catchUp.value.derivedActors == 1, "once the lock is free the catch-up goes on")
+        }
+    }
+
     @Test func theRollupOptionsRefuseWhatIsOutOfRangeBeforeTouchingADatabase() async throws {
         for (arguments, message) in [
             (["serve", "--rollup-concurrency", "0"], "--rollup-concurrency takes 1 to 16 tenants, got 0"),

@@ -70,6 +70,7 @@ extension Migration {
         .monthlySumsOverAllCourses,
         .contextTenantDefault,
         .enrollmentOutcomeDeltas,
+        .derivationLockFirst,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
