@@ -61,9 +61,7 @@ struct RollupsCommand: AsyncParsableCommand {
         var concurrency = RollupService.defaultConcurrency
 
         func validate() throws {
-            guard (1...RollupService.maximumConcurrency).contains(concurrency) else {
-                throw ValidationError("--concurrency takes 1 to \(RollupService.maximumConcurrency) tenants, got \(concurrency)")
-            }
+            try RollupConcurrency.validate(concurrency, option: "--concurrency")
         }
 
         func run(on db: AdminDatabase, logger: Logger) async throws -> (tenants: Int, seconds: Double) {

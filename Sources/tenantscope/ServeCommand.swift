@@ -131,12 +131,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard rollupQuietPeriod == 0 || (rollupQuietPeriod >= 0.01 && rollupQuietPeriod <= rollupInterval) else {
             throw ValidationError("--rollup-quiet-period takes 0 or seconds between 0.01 and --rollup-interval (\(rollupInterval)), got \(rollupQuietPeriod)")
         }
-        guard (1...RollupService.maximumConcurrency).contains(rollupConcurrency) else {
-            throw ValidationError("--rollup-concurrency takes 1 to \(RollupService.maximumConcurrency) tenants, got \(rollupConcurrency)")
-        }
-        guard (1...RollupService.maximumConcurrency).contains(rollupQuietConcurrency) else {
-            throw ValidationError("--rollup-quiet-concurrency takes 1 to \(RollupService.maximumConcurrency) tenants, got \(rollupQuietConcurrency)")
-        }
+        try RollupConcurrency.validate(rollupConcurrency, option: "--rollup-concurrency")
+        try RollupConcurrency.validate(rollupQuietConcurrency, option: "--rollup-quiet-concurrency")
         guard statementTimeout >= 0.1, statementTimeout <= 3600 else {
             throw ValidationError("--statement-timeout takes seconds between 0.1 and 3600, got \(statementTimeout)")
         }
