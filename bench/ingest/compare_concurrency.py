@@ -156,45 +156,55 @@ def main():
 
 
 def write(runs):
+    write_comparison(NAME, runs, "concurrency", (1, "one at a time"), (CONCURRENCY, "%d at once" % CONCURRENCY), BATCH, CLIENTS,
+                     {"concurrency": CONCURRENCY, "passes": PASSES},
+                     "The roll-up service: one tenant at a time against %d at once%s"
+                     % (CONCURRENCY, " in the passes quiet ingest starts" if PASSES == "quiet" else ""),
+                     "%s `1` or `%d`" % ("`--rollup-quiet-concurrency` (the other passes one tenant at a time)" if PASSES == "quiet"
+                                         else "`--rollup-concurrency` and `--rollup-quiet-concurrency` both", CONCURRENCY),
+                     "bench/ingest/compare_concurrency.py")
+
+
+def write_comparison(name, runs, field, base, other, batch, clients, parameters, title, settings, script):
+    """Writes `name`.{json,md} for `alternate()`'s runs of two settings, told apart by each run's `field`: `base` and `other`
+    are each setting's value and column heading; `parameters` go into the JSON; `settings` says in words what each run's
+    server was started with; `script` wrote it."""
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
-    result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit, "working_tree_changed": bool(dirty),
-              "statements_per_run": COUNT, "clients": CLIENTS, "tenants": TENANTS, "rounds": ROUNDS, "concurrency": CONCURRENCY,
-              "passes": PASSES,
-              "cpus": os.cpu_count(), "runs": runs}
+    result = dict({"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit, "working_tree_changed": bool(dirty),
+                   "statements_per_run": COUNT, "batch": batch, "clients": clients, "tenants": TENANTS, "rounds": ROUNDS},
+                  **parameters, cpus=os.cpu_count(), runs=runs)
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, NAME + ".json"), "w") as out:
+    with open(os.path.join(RESULTS, name + ".json"), "w") as out:
         json.dump(result, out, indent=2)
 
-    def median(concurrency, key):
-        values = [r[key] for r in runs if r["concurrency"] == concurrency]
+    def median(setting, key):
+        values = [r[key] for r in runs if r[field] == setting]
         return statistics.median(values), min(values), max(values)
 
     lines = [
-        "# The roll-up service: one tenant at a time against %d at once%s"
-        % (CONCURRENCY, " in the passes quiet ingest starts" if PASSES == "quiet" else ""), "",
+        "# " + title, "",
         "Run %s on commit `%s`%s, %d CPUs: one build, one embedded cluster, %d tenants; for each run the server started "
-        "afresh with %s `1` or `%d` (which went first alternated from round to round) and "
-        "`--rollup-interval 0.5`, and was sent %d statements of bench/ingest's workload in batches of %d, in turn to the "
-        "tenants, from %d clients. \"Acknowledged\" is timed until the last answer, \"until derived\" until both queues "
-        "were empty. Every run adds to the same tenants. Median of %d rounds, range in brackets. The client, the server and "
-        "PostgreSQL share the machine's cores. Written by `bench/ingest/compare_concurrency.py`."
+        "afresh with %s (which went first alternated from round to round) and `--rollup-interval 0.5`, and was sent %d "
+        "statements of bench/ingest's workload in batches of %d, in turn to the tenants, from %d client(s). "
+        "\"Acknowledged\" is timed until the last answer, \"until derived\" until both queues were empty. Every run adds to "
+        "the same tenants. Median of %d rounds, range in brackets. The client, the server and PostgreSQL share the "
+        "machine's cores. Written by `%s`."
         % (result["date"], commit, " (working tree with uncommitted changes)" if dirty else "", os.cpu_count(), TENANTS,
-           "`--rollup-quiet-concurrency` (the other passes one tenant at a time)" if PASSES == "quiet"
-           else "`--rollup-concurrency` and `--rollup-quiet-concurrency` both", CONCURRENCY, COUNT, BATCH, CLIENTS, ROUNDS),
+           settings, COUNT, batch, clients, ROUNDS, script),
         "",
-        "| | one at a time | %d at once | ratio |" % CONCURRENCY,
+        "| | %s | %s | ratio |" % (base[1], other[1]),
         "|---|---:|---:|---:|",
     ]
-    for key, name, unit in (("acknowledged_per_second", "acknowledged, statements/s", "%.0f"),
-                            ("derived_per_second", "until derived, statements/s", "%.0f"),
-                            ("derived_after_acknowledged_seconds", "derived after the last answer, s", "%.2f")):
-        one, many = median(1, key), median(CONCURRENCY, key)
+    for key, label, unit in (("acknowledged_per_second", "acknowledged, statements/s", "%.0f"),
+                             ("derived_per_second", "until derived, statements/s", "%.0f"),
+                             ("derived_after_acknowledged_seconds", "derived after the last answer, s", "%.2f")):
+        first, second = median(base[0], key), median(other[0], key)
         cell = "%s [%s–%s]" % (unit, unit, unit)
-        lines.append("| %s | %s | %s | **%.2f** |" % (name, cell % one, cell % many, many[0] / one[0]))
-    with open(os.path.join(RESULTS, NAME + ".md"), "w") as out:
+        lines.append("| %s | %s | %s | **%.2f** |" % (label, cell % first, cell % second, second[0] / first[0]))
+    with open(os.path.join(RESULTS, name + ".md"), "w") as out:
         out.write("\n".join(lines) + "\n")
-    progress("Wrote %s/%s.json and %s.md" % (RESULTS, NAME, NAME))
+    progress("Wrote %s/%s.json and %s.md" % (RESULTS, name, name))
 
 
 if __name__ == "__main__":
