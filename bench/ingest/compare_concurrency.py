@@ -4,10 +4,10 @@ or with PASSES=quiet only in the passes that quiet ingest starts, `serve --rollu
 
 Four tenants on one embedded cluster. For each run the server starts afresh with a concurrency of 1 or CONCURRENCY
 (which goes first alternates from round to round): with PASSES=all (the default) both options set to it, with
-PASSES=quiet only the quiet passes' (the others catch up one tenant at a time); and `--rollup-interval 0.5` as bench/ingest runs it; it is
-sent STATEMENTS statements of bench/ingest's workload (batches of 500, in turn to the four tenants, from CLIENTS clients),
-timed until the last batch is acknowledged and until both queues are empty: every tenant's learners, courses,
-enrollments and roll-ups current. Every run adds to the same tenants, so both settings meet the same growing history in
+PASSES=quiet only the quiet passes' (the others catch up one tenant at a time); and `--rollup-interval 0.5` as
+bench/ingest ran it until architecture decision 84; it is sent STATEMENTS statements of bench/ingest's workload
+(batches of 500, in turn to the four tenants, from CLIENTS clients), timed until the last batch is acknowledged and
+until both queues are empty: every tenant's learners, courses, enrollments and roll-ups current. Every run adds to the same tenants, so both settings meet the same growing history in
 turn.
 
     swift build -c release --product tenantscope && bench/ingest/compare_concurrency.py
@@ -72,8 +72,10 @@ def queued(url):
 def start(state, name, options):
     """Starts `serve` on the state directory with bench/ingest's options and `options`; returns it and its URL."""
     log = os.path.join(state, "server-" + name)
+    # bench/ingest's interval before it measured the server's default, unless the setting names one.
+    interval = [] if "--rollup-interval" in options else ["--rollup-interval", "0.5"]
     process = subprocess.Popen([BIN, "serve", "--state-dir", state, "--port", "0", "--max-body-bytes", "16777216",
-                                "--rollup-interval", "0.5", "--no-tenant-limits", *options],
+                                *interval, "--no-tenant-limits", *options],
                                stdout=open(log + ".out", "w"), stderr=open(log + ".err", "w"), start_new_session=True)
     for _ in range(240):
         match = re.search(r"http://127\.0\.0\.1:(\d+)", open(log + ".out").read())
@@ -165,10 +167,11 @@ def write(runs):
                      "bench/ingest/compare_concurrency.py")
 
 
-def write_comparison(name, runs, field, base, other, batch, clients, parameters, title, settings, script):
+def write_comparison(name, runs, field, base, other, batch, clients, parameters, title, settings, script,
+                     interval=" and `--rollup-interval 0.5`"):
     """Writes `name`.{json,md} for `alternate()`'s runs of two settings, told apart by each run's `field`: `base` and `other`
     are each setting's value and column heading; `parameters` go into the JSON; `settings` says in words what each run's
-    server was started with; `script` wrote it."""
+    server was started with (`interval`: what both had besides); `script` wrote it."""
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
     result = dict({"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit, "working_tree_changed": bool(dirty),
@@ -185,13 +188,13 @@ def write_comparison(name, runs, field, base, other, batch, clients, parameters,
     lines = [
         "# " + title, "",
         "Run %s on commit `%s`%s, %d CPUs: one build, one embedded cluster, %d tenants; for each run the server started "
-        "afresh with %s (which went first alternated from round to round) and `--rollup-interval 0.5`, and was sent %d "
+        "afresh with %s (which went first alternated from round to round)%s, and was sent %d "
         "statements of bench/ingest's workload in batches of %d, in turn to the tenants, from %d client(s). "
         "\"Acknowledged\" is timed until the last answer, \"until derived\" until both queues were empty. Every run adds to "
         "the same tenants. Median of %d rounds, range in brackets. The client, the server and PostgreSQL share the "
         "machine's cores. Written by `%s`."
         % (result["date"], commit, " (working tree with uncommitted changes)" if dirty else "", os.cpu_count(), TENANTS,
-           settings, COUNT, batch, clients, ROUNDS, script),
+           settings, interval, COUNT, batch, clients, ROUNDS, script),
         "",
         "| | %s | %s | ratio |" % (base[1], other[1]),
         "|---|---:|---:|---:|",

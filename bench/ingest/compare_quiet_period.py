@@ -4,8 +4,8 @@
 
 Four tenants on one embedded cluster. For each run the server starts afresh with `--rollup-quiet-period 0` (passes
 only every interval) or with QUIET (which goes first alternates from round to round), and `--rollup-interval 0.5` as
-bench/ingest runs it; it is sent STATEMENTS statements of bench/ingest's workload (batches of BATCH, in turn to the four
-tenants, from CLIENTS clients), timed until the last batch is acknowledged and until both queues are empty. Every pass
+bench/ingest ran it until architecture decision 84; it is sent STATEMENTS statements of bench/ingest's workload
+(batches of BATCH, in turn to the four tenants, from CLIENTS clients), timed until the last batch is acknowledged and until both queues are empty. Every pass
 catches up one tenant at a time (`--rollup-concurrency 1 --rollup-quiet-concurrency 1`). Every run
 adds to the same tenants, so both settings meet the same growing history in turn.
 

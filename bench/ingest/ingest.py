@@ -40,6 +40,7 @@ RALPH_URL = urllib.parse.urlparse(os.environ["RALPH_URL"]) if os.environ.get("RA
 RALPH_PID = int(os.environ["RALPH_PID"]) if RALPH_URL else None
 RALPH_CREDENTIALS = os.environ.get("RALPH_CREDENTIALS", "")
 RALPH_STORE = os.environ.get("RALPH_STORE", "")
+ROLLUP_INTERVAL = os.environ.get("ROLLUP_INTERVAL", "")   # the measured server's --rollup-interval; empty: its default
 # Issue 16: acknowledged ingest at least 0.7 of "COPY of the same batches", and at least 10x Ralph in every cell.
 AIM_COPY, AIM_RALPH = 0.7, 10.0
 
@@ -266,7 +267,7 @@ def main():
         "dirty": bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()),
         "binary": os.environ.get("BINARY_KIND", "unknown"),
         "machine": {"cpus": os.cpu_count(), "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
-        "tenants": len(KEYS), "clients": CLIENTS, "rounds": ROUNDS, "ralph": os.environ.get("RALPH_VERSION") if RALPH_URL else None,
+        "tenants": len(KEYS), "clients": CLIENTS, "rounds": ROUNDS, "rollup_interval": ROLLUP_INTERVAL or None, "ralph": os.environ.get("RALPH_VERSION") if RALPH_URL else None,
         "transactions_baseline": bool(TX_URL),
         "http": http_results, "copy": copy_result, "derivation_in_order": in_order,
         "aims": {"ratio_to_copy": AIM_COPY, "ratio_to_ralph": AIM_RALPH,
@@ -280,6 +281,16 @@ def main():
         handle.write("\n")
     write_markdown(result)
     progress("Wrote %s/ingest.json and ingest.md" % RESULTS)
+
+
+def interval_text(result):
+    """How often the measured server's roll-up service ran, as the run's results say."""
+    interval = result.get("rollup_interval", "0.5")   # runs before the knob all used 0.5
+    if not interval:
+        return ("with its default schedule: a pass every 5 s, and one 0.1 s after ingest goes quiet, catching up two "
+                "tenants at once")
+    return ("`--rollup-interval %s`: a pass every %s s, and one 0.1 s after ingest goes quiet; the default interval is 5 s"
+            % (interval, interval))
 
 
 def write_markdown(result):
@@ -326,7 +337,7 @@ def write_markdown(result):
               "multi-row insert, voiding checks and queueing the touched actors, in one transaction per batch (one call of a "
               "session function, architecture decision 62), timed until "
               "the last response. \"Until derived\" runs the clock on until the roll-up service, running in the same server "
-              "at the same time (`--rollup-interval 0.5`: a pass every 0.5 s; the default is 5 s), has "
+              "at the same time (%s), has "
               "emptied the derivation queue (learners, courses and enrollments current). Both COPY "
               "figures are bare loads by the PostgreSQL superuser: no parsing, validation, derivation or row-level "
               "security. Ralph runs as one uvicorn process (its LRS app with the file-system backend: one file holds every "
@@ -334,7 +345,7 @@ def write_markdown(result):
               "validates each statement with its pydantic models and stores it whole. Its file-system backend is set to "
               "append (`bench/ingest/ralph_app.py`): as released it writes with `create`, which fails every POST after the first. TenantScope's server is paused "
               "(SIGSTOP) while Ralph is measured, and Ralph while TenantScope is. The client, the server and PostgreSQL "
-              "share the same 2 cores, so the client's CPU use lowers the HTTP figures of both."]
+              "share the same 2 cores, so the client's CPU use lowers the HTTP figures of both." % interval_text(result)]
     with_transactions = [cell for cell in result["http"] if "transactions" in cell]
     if with_transactions:
         lines += ["", "## One call against a transaction per batch", "",

@@ -13,6 +13,7 @@
 #   KEEP_STATE=1 bench/ingest/run.sh    # keep the state directory (and its database) for a closer look
 #   RESULTS_DIR=/tmp/ingest-check bench/ingest/run.sh   # write ingest.{json,md} elsewhere (a check run)
 #   BINARY_COMMIT=abc1234 TENANTSCOPE_BIN=/tmp/old/release/tenantscope ...  # a binary built from another commit
+#   ROLLUP_INTERVAL=0.5 bench/ingest/run.sh   # the measured server's --rollup-interval (default: the server's own, 5 s)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -48,12 +49,15 @@ done
 KEYS+="]"
 "$BIN" tenant create copy-ceiling --name "COPY ceiling" --state-dir "$STATE" >/dev/null 2>&1
 
-echo "• Starting the server"
+ROLLUP_INTERVAL=${ROLLUP_INTERVAL:-}
+INTERVAL_OPTION=()
+[[ -n "$ROLLUP_INTERVAL" ]] && INTERVAL_OPTION=(--rollup-interval "$ROLLUP_INTERVAL")
+echo "• Starting the server${ROLLUP_INTERVAL:+ (--rollup-interval $ROLLUP_INTERVAL)}"
 # --no-tenant-limits: this measures capacity, not one tenant's share of it (that is bench/noisy-neighbour).
 # Each server in a session of its own (setsid): the benchmark stops one while it measures the other, and a stopped
 # process in the script's own process group would get SIGHUP from the kernel when any other member exits (the rule
 # for orphaned process groups with stopped members), killing both servers.
-setsid "$BIN" serve --state-dir "$STATE" --port 0 --max-body-bytes 16777216 --rollup-interval 0.5 --no-tenant-limits >"$STATE/server.out" 2>"$STATE/server.err" &
+setsid "$BIN" serve --state-dir "$STATE" --port 0 --max-body-bytes 16777216 "${INTERVAL_OPTION[@]}" --no-tenant-limits >"$STATE/server.out" 2>"$STATE/server.err" &
 SERVER_PID=$!
 URL=""
 for _ in $(seq 1 120); do
@@ -121,5 +125,5 @@ tenant_id() { psql "$SUPERUSER_URL" -XAtq -c "SELECT id FROM app.tenants WHERE s
 SERVER_URL="$URL" OWNER_URL="$OWNER_URL" SUPERUSER_URL="$SUPERUSER_URL" LRS_KEYS="$KEYS" \
 COPY_TENANT_ID=$(tenant_id copy-ceiling) SOURCE_TENANT_ID=$(tenant_id bench-1) BINARY_KIND="$KIND" \
 SERVER_PID="$SERVER_PID" TX_URL="$TX_URL" TX_PID="$TX_PID" RALPH_URL="$RALPH_URL" RALPH_PID="$RALPH_PID" RALPH_CREDENTIALS="$RALPH_CREDENTIALS" \
-RALPH_STORE="$STATE/ralph/fs_lrs.jsonl" RALPH_VERSION="$RALPH_VERSION" \
+RALPH_STORE="$STATE/ralph/fs_lrs.jsonl" RALPH_VERSION="$RALPH_VERSION" ROLLUP_INTERVAL="$ROLLUP_INTERVAL" \
 RESULTS_DIR="$RESULTS_DIR" python3 bench/ingest/ingest.py
