@@ -35,24 +35,28 @@ public struct RollupService: Service {
     private let interval: Duration
     private let quietPeriod: Duration?
     private let concurrency: Int
-    private let quietConcurrency: Int
+    let quietConcurrency: Int
+    private let wakeup: RollupWakeup
     private let logger: Logger
     private let metrics: RollupMetrics
 
     /// `concurrency`: how many tenants a pass catches up at once, from 1 to ``maximumConcurrency``. `quietPeriod`: how
-    /// long this process's ingest (``Database/rollupWakeup``) must have been quiet after queuing work for a pass to
+    /// long this process's ingest (`wakeup`) must have been quiet after queuing work for a pass to
     /// start before `interval` is up; nil keeps to the interval. `quietConcurrency`: how many tenants such a pass
-    /// catches up at once (1 to ``maximumConcurrency``).
+    /// catches up at once (1 to ``maximumConcurrency``; never fewer than `concurrency`, which it falls back to once
+    /// ingest resumes). `wakeup`: where this process's ingest notes queued work (the database's by default; a test that
+    /// shares the database with others gives one of its own).
     public init(database: Database, interval: Duration = Self.defaultInterval, quietPeriod: Duration? = Self.defaultQuietPeriod,
                 concurrency: Int = Self.defaultConcurrency, quietConcurrency: Int = Self.defaultQuietConcurrency,
-                logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+                wakeup: RollupWakeup? = nil, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
         precondition((1...Self.maximumConcurrency).contains(concurrency), "a roll-up concurrency of 1 to \(Self.maximumConcurrency)")
         precondition((1...Self.maximumConcurrency).contains(quietConcurrency), "a quiet roll-up concurrency of 1 to \(Self.maximumConcurrency)")
         self.database = database
         self.interval = interval
         self.quietPeriod = quietPeriod
         self.concurrency = concurrency
-        self.quietConcurrency = quietConcurrency
+        self.quietConcurrency = max(quietConcurrency, concurrency)
+        self.wakeup = wakeup ?? database.rollupWakeup
         self.logger = logger
         self.metrics = RollupMetrics(factory: metrics)
     }
@@ -62,7 +66,7 @@ public struct RollupService: Service {
             var quiet = false
             while !Task.isCancelled {
                 do {
-                    try await self.pass(concurrency: quiet ? self.quietConcurrency : self.concurrency)
+                    _ = try await self.pass(concurrency: quiet ? self.quietConcurrency : self.concurrency, onceIngestResumes: self.concurrency)
                 } catch where Task.isCancelled {
                     break  // shutting down
                 } catch {
@@ -78,10 +82,11 @@ public struct RollupService: Service {
     }
 
     /// Until `interval` has passed, or, sooner, until this process's ingest has queued work and then been quiet for
-    /// `quietPeriod` (and at least that long has passed since the last pass). Checks the in-memory note every
-    /// `quietPeriod`: no query, so a server at rest still costs nothing between passes. True when quiet ingest
-    /// ended the wait.
-    private func waitForNextPass() async -> Bool {
+    /// `quietPeriod` (and at least that long has passed since the last pass). Looks at the in-memory note every
+    /// `quietPeriod` while there is none (no query, so a server at rest still costs nothing between passes), and once
+    /// there is one sleeps until it is `quietPeriod` old, so the pass starts that long after the last batch. True when
+    /// ingest was quiet as the wait ended (at the interval too).
+    func waitForNextPass() async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: interval)
         guard let quietPeriod else {
@@ -91,9 +96,10 @@ public struct RollupService: Service {
         let earliest = clock.now.advanced(by: quietPeriod)
         while !Task.isCancelled {
             let now = clock.now
+            let quietFrom = wakeup.noted.map { max($0.advanced(by: quietPeriod), earliest) }
+            if let quietFrom, now >= quietFrom { return true }
             if now >= deadline { return false }
-            if now >= earliest, let noted = database.rollupWakeup.noted, noted.duration(to: now) >= quietPeriod { return true }
-            try? await Task.sleep(until: min(deadline, now.advanced(by: quietPeriod)), clock: clock)
+            try? await Task.sleep(until: min(deadline, quietFrom ?? now.advanced(by: quietPeriod)), clock: clock)
         }
         return false
     }
@@ -110,10 +116,12 @@ public struct RollupService: Service {
         try await pass(among: among, concurrency: concurrency)
     }
 
-    /// ``pass(among:)`` with `concurrency` tenants at once.
-    func pass(among: Set<TenantID>? = nil, concurrency: Int) async throws -> Int {
+    /// ``pass(among:)`` with `concurrency` tenants at once, and no more than `onceIngestResumes` (when less) after this
+    /// process's ingest has queued work again during the pass: a pass that quiet ingest started (decision 82) does not
+    /// go on taking the cores of the ingest that follows.
+    func pass(among: Set<TenantID>? = nil, concurrency: Int, onceIngestResumes: Int? = nil) async throws -> Int {
         // Before the look: a batch that commits after it notes again and calls for the next pass.
-        database.rollupWakeup.takeNoted()
+        wakeup.takeNoted()
         let pending = try await pendingWork().filter { among?.contains($0.tenant) ?? true }
         metrics.derivationQueueDepth.record(pending.reduce(0) { $0 + $1.queuedActors })
         metrics.rollupQueueDepth.record(pending.reduce(0) { $0 + $1.queuedDays })
@@ -122,17 +130,23 @@ public struct RollupService: Service {
         let caughtUp = await withTaskGroup(of: Bool.self) { group in
             var waiting = pending.map(\.tenant).makeIterator()
             var caughtUp = 0
-            for _ in 0..<concurrency {
-                guard let tenant = waiting.next() else { break }
-                group.addTask { await self.catchUpInPass(tenant) }
+            var running = 0
+            // How many catch-ups may run now: `concurrency`, or `onceIngestResumes` once a batch was noted since the
+            // pass began (it cleared the note).
+            func allowed() -> Int {
+                guard let onceIngestResumes, wakeup.noted != nil else { return concurrency }
+                return min(concurrency, onceIngestResumes)
             }
-            while let succeeded = await group.next() {
-                if succeeded { caughtUp += 1 }
+            repeat {
                 // A shutdown lets the catch-ups under way finish (each is one call) and starts no more.
-                if !Task.isCancelled, let tenant = waiting.next() {
+                while !Task.isCancelled, running < allowed(), let tenant = waiting.next() {
                     group.addTask { await self.catchUpInPass(tenant) }
+                    running += 1
                 }
-            }
+                guard let succeeded = await group.next() else { break }
+                running -= 1
+                if succeeded { caughtUp += 1 }
+            } while true
             return caughtUp
         }
         try Task.checkCancellation()

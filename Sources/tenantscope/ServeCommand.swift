@@ -37,7 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
     var embedOrigins: [String] = []
 
     @Option(help: ArgumentHelp(
-        "Seconds the roll-up service waits between passes; derived facts and past-day roll-ups lag ingest by about this plus a pass.",
+        "Seconds between roll-up passes while ingest is steady (derived facts and past-day roll-ups lag it by about this plus a pass) or absent; the end of a burst is derived sooner (--rollup-quiet-period).",
         valueName: "seconds"))
     var rollupInterval: Double = Double(RollupService.defaultInterval.components.seconds)
 
@@ -47,12 +47,12 @@ struct ServeCommand: AsyncParsableCommand {
     var rollupConcurrency = RollupService.defaultConcurrency
 
     @Option(help: ArgumentHelp(
-        "Seconds this server's ingest must be quiet, after it stored statements, for a roll-up pass to start before --rollup-interval is up, so the end of a burst is derived at once (0: keep to the interval).",
+        "Seconds this server's ingest must be quiet, after it stored statements, for a roll-up pass to start before --rollup-interval is up, so the end of a burst is derived at once (0: keep to the interval; default: \(RollupService.defaultQuietPeriod.inSeconds), or --rollup-interval where that is shorter).",
         valueName: "seconds"))
-    var rollupQuietPeriod: Double = RollupService.defaultQuietPeriod.inSeconds
+    var rollupQuietPeriod: Double?
 
     @Option(help: ArgumentHelp(
-        "How many tenants a roll-up pass that quiet ingest started catches up at once (1 to \(RollupService.maximumConcurrency)): ingest is idle then, so its cores are free.",
+        "How many tenants a roll-up pass that quiet ingest started catches up at once (1 to \(RollupService.maximumConcurrency); never fewer than --rollup-concurrency): ingest is idle then, so its cores are free. Once ingest resumes, the pass starts no more catch-ups than --rollup-concurrency allows.",
         valueName: "tenants"))
     var rollupQuietConcurrency = RollupService.defaultQuietConcurrency
 
@@ -124,11 +124,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Set dashboard session cookies Secure; SameSite=None (for HTTPS behind a proxy that does not send X-Forwarded-Proto).")
     var secureCookies = false
 
+    /// The quiet period the roll-up service keeps (nil: none): the option's, or the default, shortened to the interval
+    /// where the interval is shorter (a quiet period longer than the interval would never end a wait).
+    var quietPeriod: Duration? {
+        let seconds = rollupQuietPeriod ?? min(RollupService.defaultQuietPeriod.inSeconds, rollupInterval)
+        return seconds == 0 ? nil : .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
     func validate() throws {
         guard rollupInterval >= 0.05, rollupInterval <= 3600 else {
             throw ValidationError("--rollup-interval takes seconds between 0.05 and 3600, got \(rollupInterval)")
         }
-        guard rollupQuietPeriod == 0 || (rollupQuietPeriod >= 0.01 && rollupQuietPeriod <= rollupInterval) else {
+        if let rollupQuietPeriod, rollupQuietPeriod != 0, !(rollupQuietPeriod >= 0.01 && rollupQuietPeriod <= rollupInterval) {
             throw ValidationError("--rollup-quiet-period takes 0 or seconds between 0.01 and --rollup-interval (\(rollupInterval)), got \(rollupQuietPeriod)")
         }
         try RollupConcurrency.validate(rollupConcurrency, option: "--rollup-concurrency")
@@ -247,7 +254,7 @@ struct ServeCommand: AsyncParsableCommand {
                 database: db, configuration: .init(
                     host: host, port: port, maximumBodyBytes: maxBodyBytes,
                     rollupInterval: .milliseconds(Int64(rollupInterval * 1000)), rollupConcurrency: rollupConcurrency,
-                    rollupQuietPeriod: rollupQuietPeriod == 0 ? nil : .milliseconds(Int64((rollupQuietPeriod * 1000).rounded())),
+                    rollupQuietPeriod: quietPeriod,
                     rollupQuietConcurrency: rollupQuietConcurrency,
                     embedding: EmbeddingPolicy(
                         allowedOrigins: embedOrigins + (demo ? ["http://localhost:*", "http://127.0.0.1:*"] : []),

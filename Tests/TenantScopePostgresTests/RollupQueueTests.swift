@@ -64,6 +64,94 @@ import Testing
         }
     }
 
+    /// A pass that quiet ingest started catches up two tenants at once, and once this process's ingest queues work
+    /// again it starts no more than the interval's concurrency (one): it does not go on taking the cores of the ingest
+    /// that follows. Every tenant's derivation lock is held by hand, so the catch-ups the pass has started are the
+    /// backends waiting for those locks. Fails when the pass keeps its quiet concurrency after ingest resumes.
+    @Test func aQuietPassFallsBackToTheIntervalsConcurrencyOnceIngestResumes() async throws {
+        let handle = try TestDatabase.current
+        // A wake-up of the test's own: other tests' ingest into the shared database notes the database's.
+        let wakeup = RollupWakeup()
+        let rollups = RollupService(database: handle.database, concurrency: 1, quietConcurrency: 2, wakeup: wakeup, logger: TestDatabase.logger)
+        var tenants: [TenantID] = []
+        for number in 1...4 {
+            let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("resume\(number)")), name: "Resume", logger: TestDatabase.logger)
+            try await store(XAPIJSON.statement(actor: "mailto:resume\(number)@example.com"), tenant.id, handle)
+            tenants.append(tenant.id)
+        }
+        let key: (TenantID) -> String = { "tenantscope.derive.\($0)" }
+        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+            for tenant in tenants {
+                _ = try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(key(tenant)), 0))", logger: TestDatabase.logger).collect()
+            }
+            // The tenants whose catch-up waits for its lock: the ones the pass has started.
+            func waiting() async throws -> Set<TenantID> {
+                var found = Set<TenantID>()
+                for tenant in tenants {
+                    let lock = key(tenant)
+                    let waits = try await connection.query("""
+                        SELECT count(*) FROM pg_locks l, (SELECT hashtextextended(\(lock), 0) AS key) k
+                        WHERE l.locktype = 'advisory' AND NOT l.granted
+                          AND l.classid::bigint = (k.key >> 32) & 4294967295 AND l.objid::bigint = k.key & 4294967295
+                        """, logger: TestDatabase.logger).collect().first!.decode(Int.self)
+                    if waits > 0 { found.insert(tenant) }
+                }
+                return found
+            }
+            func waitFor(_ condition: (Set<TenantID>) -> Bool) async throws -> Set<TenantID> {
+                var current = try await waiting()
+                for _ in 0..<600 where !condition(current) {
+                    try await Task.sleep(for: .milliseconds(100))
+                    current = try await waiting()
+                }
+                return current
+            }
+            let among = Set(tenants)
+            let pass = Task { try await rollups.pass(among: among, concurrency: 2, onceIngestResumes: 1) }
+            let first = try await waitFor { $0.count == 2 }
+            #expect(first.count == 2, "a quiet pass starts two catch-ups at once; waiting: \(first.count)")
+            wakeup.noteQueued()  // ingest resumes
+            for tenant in first {
+                _ = try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(key(tenant)), 0))", logger: TestDatabase.logger).collect()
+            }
+            let next = try await waitFor { !$0.isEmpty && $0.isDisjoint(with: first) }
+            #expect(next.count == 1 && next.isDisjoint(with: first), "one catch-up after the first two; waiting: \(next.count)")
+            // Both of the first two have finished; a second catch-up at the quiet concurrency would have started by now.
+            for _ in 0..<600 where !(try await pending(rollups)).isDisjoint(with: first) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            let settled = try await waiting()
+            #expect(settled.count == 1, "once ingest resumed the pass keeps to one catch-up at a time; waiting: \(settled.count)")
+            for tenant in tenants where !first.contains(tenant) {
+                _ = try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(key(tenant)), 0))", logger: TestDatabase.logger).collect()
+            }
+            #expect(try await pass.value == 4)
+        }
+    }
+
+    /// A pass that quiet ingest started never catches up fewer tenants at once than a pass at the interval: the quiet
+    /// concurrency is raised to `--rollup-concurrency` where that is higher.
+    @Test func aQuietPassNeverCatchesUpFewerTenantsThanAPassAtTheInterval() throws {
+        let handle = try TestDatabase.current
+        #expect(RollupService(database: handle.database, concurrency: 4, logger: TestDatabase.logger).quietConcurrency == 4)
+        #expect(RollupService(database: handle.database, concurrency: 1, logger: TestDatabase.logger).quietConcurrency
+                    == RollupService.defaultQuietConcurrency)
+    }
+
+    /// The wait between passes ends as quiet when this process's ingest noted work and has been quiet for the quiet
+    /// period, also when that is as long as the interval (the pass then catches up at the quiet concurrency); without
+    /// a note it ends at the interval, not quiet. Fails when the interval's end is looked at before the note.
+    @Test func aWaitAsLongAsTheQuietPeriodEndsQuietWhenIngestNotedWork() async throws {
+        let handle = try TestDatabase.current
+        let wakeup = RollupWakeup()
+        let rollups = RollupService(database: handle.database, interval: .milliseconds(200), quietPeriod: .milliseconds(200),
+                                    wakeup: wakeup, logger: TestDatabase.logger)
+        #expect(await rollups.waitForNextPass() == false, "nothing noted: the interval ends the wait")
+        wakeup.noteQueued()
+        #expect(await rollups.waitForNextPass() == true, "work noted, then quiet for the quiet period")
+    }
+
     /// A catch-up that waits for its tenant's derivation lock holds no lock on any table (migration 48): a statement
     /// that needs a strong lock on one (a migration's `ALTER TABLE`) would otherwise queue behind it, and every other
     /// tenant's catch-up behind that statement. Fails when the catch-up reads a table before it takes the lock.
@@ -109,10 +197,15 @@ import Testing
             (["serve", "--rollup-quiet-period", "9"], "--rollup-quiet-period takes 0 or seconds between 0.01 and --rollup-interval (5.0), got 9.0"),
             (["serve", "--rollup-quiet-period", "0.001"], "--rollup-quiet-period takes 0 or seconds between 0.01"),
             (["serve", "--rollup-quiet-concurrency", "0"], "--rollup-quiet-concurrency takes 1 to 16 tenants, got 0"),
+            (["serve", "--rollup-interval", "0.05", "--rollup-quiet-period", "0.1"], "--rollup-quiet-period takes 0 or seconds between 0.01 and --rollup-interval (0.05), got 0.1"),
         ] {
             let result = try await TenantScopeBinary.run(arguments + ["--database-url", "postgresql://nobody@127.0.0.1:1/none"])
             #expect(result.status != 0 && result.output.contains(message), "\(arguments): \(result.output)")
         }
+        // An interval shorter than the default quiet period shortens the quiet period with it: the options are accepted
+        // and the server goes on to the database (which is not there).
+        let short = try await TenantScopeBinary.run(["serve", "--rollup-interval", "0.05", "--database-url", "postgresql://nobody@127.0.0.1:1/none"])
+        #expect(short.status != 0 && short.output.contains("database") && !short.output.contains("--rollup"), "\(short.output)")
     }
 
     @Test func aPassCatchesUpOnlyTenantsWithQueuedWorkAndNothingAtRest() async throws {
