@@ -21,6 +21,8 @@ public struct FeatureEventStore: Sendable {
         return try await sessions.write(scope, calling: Self.function, values: values, decode: { rows in
             try rows.first?.decode(Int.self) ?? 0
         }, orInTransaction: { connection in
+            // The lock first, as a catch-up takes it (decision 83): a batch that waits for it holds no table lock meanwhile.
+            try await connection.query("SELECT app.lock_tenant_derivation()")
             var days = Set<String>()
             var inserted = 0
             for try await day in try await connection.query(BoundStatement(sql: Self.insert, values: values)).decode(String.self) {
@@ -28,7 +30,6 @@ public struct FeatureEventStore: Sendable {
                 inserted += 1
             }
             if !days.isEmpty {
-                try await connection.query("SELECT app.lock_tenant_derivation()")
                 try await connection.query("SELECT app.refresh_feature_usage_for_days(\(days.sorted())::date[]), app.touch_rollup_watermark()")
             }
             return inserted
@@ -44,8 +45,10 @@ public struct FeatureEventStore: Sendable {
         RETURNING to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
         """
 
-    /// The batch as one call: the scope for a write, the insert, and, where it stored anything, the derivation lock,
-    /// the refresh of the days it touched and the watermark, as the transaction runs them. Returns how many were new.
+    /// The batch as one call: the scope for a write, the tenant's derivation lock (before anything is read or written,
+    /// so a batch that waits for a catch-up, erasure or rebuild of its tenant holds no table lock meanwhile, as decision
+    /// 83 has it for catch-ups), the insert, and, where it stored anything, the refresh of the days it touched and the
+    /// watermark, as the transaction runs them. Returns how many were new.
     static let function: SessionFunctions.Function = SessionFunctions.make(
         prefix: "tenantscope_events_", parameterTypes: ["uuid[]", "text[]", "text[]", "text[]"], returns: "int8", body: """
             DECLARE
@@ -53,12 +56,12 @@ public struct FeatureEventStore: Sendable {
               v_days date[];
             BEGIN
               \(SessionFunctions.scope(contextArgument: 5, write: true))
+              PERFORM app.lock_tenant_derivation();
               WITH inserted AS (
             \(insert)
               )
               SELECT count(*), coalesce(array_agg(DISTINCT day::date ORDER BY day::date), '{}') INTO v_inserted, v_days FROM inserted;
               IF cardinality(v_days) > 0 THEN
-                PERFORM app.lock_tenant_derivation();
                 PERFORM app.refresh_feature_usage_for_days(v_days), app.touch_rollup_watermark();
               END IF;
               RETURN v_inserted;

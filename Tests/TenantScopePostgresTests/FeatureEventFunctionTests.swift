@@ -72,4 +72,44 @@ import Testing
         #expect(!a.isEmpty)
         #expect(a == b, "call: \(a)\ntransaction: \(b)")
     }
+
+    /// A batch that waits for its tenant's derivation lock (held by a catch-up, an erasure or a rebuild) holds no lock on
+    /// any table meanwhile, as one call and as a scoped transaction: a statement that needs a strong lock on
+    /// `app.feature_events` would otherwise queue behind it, and every other tenant's batch behind that statement.
+    /// Fails when the batch inserts before it takes the lock.
+    @Test func aBatchWaitingForItsTenantsDerivationLockHoldsNoTableLock() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let database = handle.database
+        let off = ScopedDatabase(tenantPool: database.tenantPool, platformPool: database.pool, signer: database.sessions.signer,
+                                 statementTimeout: .seconds(30), replicas: nil, router: nil, sessionFunctions: false)
+        let tenant = fixture.a.tenant.id
+        for (path, store) in [("one call", database.featureEvents), ("a scoped transaction", FeatureEventStore(sessions: off))] {
+            try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+                let lock = "tenantscope.derive.\(tenant)"
+                _ = try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+                let batch = Task { try await store.store(Self.events(3), in: tenant.testScope, logger: TestDatabase.logger) }
+                var waiting: Int32?
+                for _ in 0..<600 where waiting == nil {
+                    waiting = try await connection.query("""
+                        SELECT l.pid FROM pg_locks l, (SELECT hashtextextended(\(lock), 0) AS key) k
+                        WHERE l.locktype = 'advisory' AND NOT l.granted
+                          AND l.classid::bigint = (k.key >> 32) & 4294967295 AND l.objid::bigint = k.key & 4294967295
+                        """, logger: TestDatabase.logger).collect().first?.decode(Int32.self)
+                    if waiting == nil { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                let pid = try #require(waiting, "\(path): the batch did not wait for its tenant's lock within 60 s")
+                // Every scoped transaction reads its tenant's row as it starts (the tenant gate): that lock is the scope's.
+                let held = try await connection.query("""
+                    SELECT coalesce(string_agg(DISTINCT c.relname, ', ' ORDER BY c.relname), '')
+                    FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                    WHERE l.pid = \(pid) AND l.locktype = 'relation' AND c.relnamespace = 'app'::regnamespace
+                      AND c.oid NOT IN (SELECT 'app.tenants'::regclass UNION SELECT indexrelid FROM pg_index WHERE indrelid = 'app.tenants'::regclass)
+                    """, logger: TestDatabase.logger).collect().first!.decode(String.self)
+                _ = try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+                #expect(held.isEmpty, "\(path): the waiting batch holds locks on \(held)")
+                #expect(try await batch.value == 3, "\(path): once the lock is free the batch is stored")
+            }
+        }
+    }
 }
