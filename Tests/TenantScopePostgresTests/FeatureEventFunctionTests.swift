@@ -86,27 +86,12 @@ import Testing
         let tenant = fixture.a.tenant.id
         for (path, store) in [("one call", database.featureEvents), ("a scoped transaction", FeatureEventStore(sessions: off))] {
             try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
-                let lock = "tenantscope.derive.\(tenant)"
-                _ = try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+                let locks = DerivationLockProbe(connection: connection)
+                try await locks.hold(tenant)
                 let batch = Task { try await store.store(Self.events(3), in: tenant.testScope, logger: TestDatabase.logger) }
-                var waiting: Int32?
-                for _ in 0..<600 where waiting == nil {
-                    waiting = try await connection.query("""
-                        SELECT l.pid FROM pg_locks l, (SELECT hashtextextended(\(lock), 0) AS key) k
-                        WHERE l.locktype = 'advisory' AND NOT l.granted
-                          AND l.classid::bigint = (k.key >> 32) & 4294967295 AND l.objid::bigint = k.key & 4294967295
-                        """, logger: TestDatabase.logger).collect().first?.decode(Int32.self)
-                    if waiting == nil { try await Task.sleep(for: .milliseconds(100)) }
-                }
-                let pid = try #require(waiting, "\(path): the batch did not wait for its tenant's lock within 60 s")
-                // Every scoped transaction reads its tenant's row as it starts (the tenant gate): that lock is the scope's.
-                let held = try await connection.query("""
-                    SELECT coalesce(string_agg(DISTINCT c.relname, ', ' ORDER BY c.relname), '')
-                    FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-                    WHERE l.pid = \(pid) AND l.locktype = 'relation' AND c.relnamespace = 'app'::regnamespace
-                      AND c.oid NOT IN (SELECT 'app.tenants'::regclass UNION SELECT indexrelid FROM pg_index WHERE indrelid = 'app.tenants'::regclass)
-                    """, logger: TestDatabase.logger).collect().first!.decode(String.self)
-                _ = try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+                let pid = try #require(try await locks.awaitWaiter(tenant), "\(path): the batch did not wait for its tenant's lock within 60 s")
+                let held = try await locks.appTableLocks(of: pid)
+                try await locks.release(tenant)
                 #expect(held.isEmpty, "\(path): the waiting batch holds locks on \(held)")
                 #expect(try await batch.value == 3, "\(path): once the lock is free the batch is stored")
             }

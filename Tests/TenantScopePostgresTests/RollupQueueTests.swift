@@ -46,8 +46,8 @@ import Testing
                 try await store(XAPIJSON.statement(actor: "mailto:\(UUID().uuidString.prefix(8))@example.com"), tenant.id, handle)
             }
             try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
-                let lock = "tenantscope.derive.\(held.id)"
-                _ = try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+                let locks = DerivationLockProbe(connection: connection)
+                try await locks.hold(held.id)
                 let pass = Task { try await rollups.pass(among: [first.id, second.id]) }
                 var otherCaughtUp = false
                 for _ in 0..<300 {
@@ -57,7 +57,7 @@ import Testing
                 }
                 #expect(otherCaughtUp, "\(other.slug) was not caught up while \(held.slug) waited")
                 #expect(try await pending(rollups).contains(held.id), "the held tenant's catch-up waits for its lock")
-                _ = try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+                try await locks.release(held.id)
                 #expect(try await pass.value == 2)
             }
             #expect(!(try await pending(rollups).contains(held.id)))
@@ -79,23 +79,13 @@ import Testing
             try await store(XAPIJSON.statement(actor: "mailto:resume\(number)@example.com"), tenant.id, handle)
             tenants.append(tenant.id)
         }
-        let key: (TenantID) -> String = { "tenantscope.derive.\($0)" }
         try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
-            for tenant in tenants {
-                _ = try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(key(tenant)), 0))", logger: TestDatabase.logger).collect()
-            }
+            let locks = DerivationLockProbe(connection: connection)
+            for tenant in tenants { try await locks.hold(tenant) }
             // The tenants whose catch-up waits for its lock: the ones the pass has started.
             func waiting() async throws -> Set<TenantID> {
                 var found = Set<TenantID>()
-                for tenant in tenants {
-                    let lock = key(tenant)
-                    let waits = try await connection.query("""
-                        SELECT count(*) FROM pg_locks l, (SELECT hashtextextended(\(lock), 0) AS key) k
-                        WHERE l.locktype = 'advisory' AND NOT l.granted
-                          AND l.classid::bigint = (k.key >> 32) & 4294967295 AND l.objid::bigint = k.key & 4294967295
-                        """, logger: TestDatabase.logger).collect().first!.decode(Int.self)
-                    if waits > 0 { found.insert(tenant) }
-                }
+                for tenant in tenants where try await locks.waiter(tenant) != nil { found.insert(tenant) }
                 return found
             }
             func waitFor(_ condition: (Set<TenantID>) -> Bool) async throws -> Set<TenantID> {
@@ -111,9 +101,7 @@ import Testing
             let first = try await waitFor { $0.count == 2 }
             #expect(first.count == 2, "a quiet pass starts two catch-ups at once; waiting: \(first.count)")
             wakeup.noteQueued()  // ingest resumes
-            for tenant in first {
-                _ = try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(key(tenant)), 0))", logger: TestDatabase.logger).collect()
-            }
+            for tenant in first { try await locks.release(tenant) }
             let next = try await waitFor { !$0.isEmpty && $0.isDisjoint(with: first) }
             #expect(next.count == 1 && next.isDisjoint(with: first), "one catch-up after the first two; waiting: \(next.count)")
             // Both of the first two have finished; a second catch-up at the quiet concurrency would have started by now.
@@ -123,9 +111,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(500))
             let settled = try await waiting()
             #expect(settled.count == 1, "once ingest resumed the pass keeps to one catch-up at a time; waiting: \(settled.count)")
-            for tenant in tenants where !first.contains(tenant) {
-                _ = try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(key(tenant)), 0))", logger: TestDatabase.logger).collect()
-            }
+            for tenant in tenants where !first.contains(tenant) { try await locks.release(tenant) }
             #expect(try await pass.value == 4)
         }
     }
@@ -161,29 +147,13 @@ import Testing
         let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("waiting")), name: "Waiting", logger: TestDatabase.logger)
         try await store(XAPIJSON.statement(actor: "mailto:waiting@example.com"), tenant.id, handle)
         try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
-            let lock = "tenantscope.derive.\(tenant.id)"
-            _ = try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+            let locks = DerivationLockProbe(connection: connection)
+            try await locks.hold(tenant.id)
             let catchUp = Task { try await rollups.catchUp(tenant.id) }
-            // The backend that waits for this lock (an advisory lock's key is split into classid and objid).
-            var waiting: Int32?
-            for _ in 0..<600 where waiting == nil {
-                waiting = try await connection.query("""
-                    SELECT l.pid FROM pg_locks l, (SELECT hashtextextended(\(lock), 0) AS key) k
-                    WHERE l.locktype = 'advisory' AND NOT l.granted
-                      AND l.classid::bigint = (k.key >> 32) & 4294967295 AND l.objid::bigint = k.key & 4294967295
-                    """, logger: TestDatabase.logger).collect().first?.decode(Int32.self)
-                if waiting == nil { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            let pid = try #require(waiting, "the catch-up did not wait for the tenant's lock within 60 s")
-            // Every scoped transaction reads its tenant's row as it starts (the tenant gate, migration 28), a request's as
-            // much as a catch-up's: that lock is the scope's. Any other table locked here was read by the catch-up.
-            let held = try await connection.query("""
-                SELECT coalesce(string_agg(DISTINCT c.relname, ', ' ORDER BY c.relname), '')
-                FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-                WHERE l.pid = \(pid) AND l.locktype = 'relation' AND c.relnamespace = 'app'::regnamespace
-                  AND c.oid NOT IN (SELECT 'app.tenants'::regclass UNION SELECT indexrelid FROM pg_index WHERE indrelid = 'app.tenants'::regclass)
-                """, logger: TestDatabase.logger).collect().first!.decode(String.self)
-            _ = try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+            let pid = try #require(try await locks.awaitWaiter(tenant.id), "the catch-up did not wait for the tenant's lock within 60 s")
+            // Any table locked here but the tenant gate's was read by the catch-up.
+            let held = try await locks.appTableLocks(of: pid)
+            try await locks.release(tenant.id)
             #expect(held.isEmpty, "the waiting catch-up holds locks on \(held)")
             #expect(try await catchUp.value.derivedActors == 1, "once the lock is free the catch-up goes on")
         }
