@@ -30,6 +30,10 @@ public struct RollupService: Service {
     /// How many tenants a pass that quiet ingest started catches up at once by default: ingest is idle then, so the
     /// cores it leaves are free for a second catch-up (decision 82).
     public static let defaultQuietConcurrency = 2
+    /// How long a catch-up waits for its tenant's derivation lock by default before it gives up (``RollupTenantBusy``)
+    /// and the pass goes on without that tenant (decision 86): another derivation of the tenant holds the lock, a pass
+    /// of another server for seconds, an erasure or `rollups rebuild` for minutes.
+    public static let defaultLockWait: Duration = .seconds(30)
 
     private let database: Database
     private let interval: Duration
@@ -37,6 +41,7 @@ public struct RollupService: Service {
     private let concurrency: Int
     let quietConcurrency: Int
     private let wakeup: RollupWakeup
+    private let lockWait: Duration
     private let logger: Logger
     private let metrics: RollupMetrics
 
@@ -45,10 +50,11 @@ public struct RollupService: Service {
     /// start before `interval` is up; nil keeps to the interval. `quietConcurrency`: how many tenants such a pass
     /// catches up at once (1 to ``maximumConcurrency``; never fewer than `concurrency`, which it falls back to once
     /// ingest resumes). `wakeup`: where this process's ingest notes queued work (the database's by default; a test that
-    /// shares the database with others gives one of its own).
+    /// shares the database with others gives one of its own). `lockWait`: how long a catch-up waits for its tenant's
+    /// derivation lock (``defaultLockWait``).
     public init(database: Database, interval: Duration = Self.defaultInterval, quietPeriod: Duration? = Self.defaultQuietPeriod,
                 concurrency: Int = Self.defaultConcurrency, quietConcurrency: Int = Self.defaultQuietConcurrency,
-                wakeup: RollupWakeup? = nil, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+                wakeup: RollupWakeup? = nil, lockWait: Duration = Self.defaultLockWait, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
         precondition((1...Self.maximumConcurrency).contains(concurrency), "a roll-up concurrency of 1 to \(Self.maximumConcurrency)")
         precondition((1...Self.maximumConcurrency).contains(quietConcurrency), "a quiet roll-up concurrency of 1 to \(Self.maximumConcurrency)")
         self.database = database
@@ -57,6 +63,7 @@ public struct RollupService: Service {
         self.concurrency = concurrency
         self.quietConcurrency = max(quietConcurrency, concurrency)
         self.wakeup = wakeup ?? database.rollupWakeup
+        self.lockWait = lockWait
         self.logger = logger
         self.metrics = RollupMetrics(factory: metrics)
     }
@@ -160,6 +167,11 @@ public struct RollupService: Service {
             try await catchUp(tenant)
             metrics.tenantCatchUps.increment()
             return true
+        } catch is RollupTenantBusy {
+            // Not a failure: another derivation of the tenant (a rebuild, an erasure, another server's pass) has it.
+            logger.info("Roll-up catch-up of a tenant skipped: another derivation holds its lock; retrying on the next pass",
+                        metadata: ["tenant.id": "\(tenant)"])
+            return false
         } catch {
             if !Task.isCancelled {
                 metrics.failures.increment()
@@ -256,23 +268,39 @@ public struct RollupService: Service {
         // (new rows) and a chunk is bounded at four minutes, so a pass stuck on a lock or a dead connection ends and the
         // next one retries. Rows queued while the pass runs wait for the next one. The call commits without waiting for
         // the WAL flush (decision 54): what it writes can be derived again from the queue rows a lost commit leaves.
+        // The call waits at most `lockWait` for the tenant's derivation lock (or any other lock), then gives up with
+        // lock_not_available: another derivation of the tenant holds it, and the tenant is left to the next pass
+        // (decision 86). A `SET` command: the tenant role may not call set_config.
+        let lockTimeout = "SET LOCAL lock_timeout = '\(max(1, Int(lockWait.inSeconds * 1000)))ms'"
         var derivedActors = 0
         for chunk in 1...Self.derivationChunksPerPass {
-            let (derived, days, rollupError) = try await database.sessions.run(scope, access: .readWrite, statementTimeout: Self.passTimeout,
-                                                                               logger: logger) { connection in
-                let rows = try await connection.query("""
-                    SELECT derived, days, rollup_error
-                    FROM app.catch_up_queued(\(Self.derivationChunk)::integer, \(Self.overlap)::interval, \(chunk == 1),
-                                             \(chunk == Self.derivationChunksPerPass))
-                    """).collect()
-                // A function with OUT parameters returns one row; none would be a schema that is not ours.
-                guard let row = rows.first else { throw RollupCatchUpFailed(reason: "app.catch_up_queued returned no row") }
-                return try row.decode((Int, Int?, String?).self)
+            let (derived, days, rollupError) = try await Self.busyAsTenantBusy {
+                try await database.sessions.run(scope, access: .readWrite, statementTimeout: Self.passTimeout, logger: logger) { connection in
+                    try await connection.query(PostgresQuery(unsafeSQL: lockTimeout))
+                    let rows = try await connection.query("""
+                        SELECT derived, days, rollup_error
+                        FROM app.catch_up_queued(\(Self.derivationChunk)::integer, \(Self.overlap)::interval, \(chunk == 1),
+                                                 \(chunk == Self.derivationChunksPerPass))
+                        """).collect()
+                    // A function with OUT parameters returns one row; none would be a schema that is not ours.
+                    guard let row = rows.first else { throw RollupCatchUpFailed(reason: "app.catch_up_queued returned no row") }
+                    return try row.decode((Int, Int?, String?).self)
+                }
             }
             derivedActors += derived
             if let rollupError { throw RollupCatchUpFailed(reason: rollupError) }
             if let days { return (derivedActors, days) }
         }
         preconditionFailure("the last chunk of a pass always catches the roll-ups up")
+    }
+
+    /// `body`, whose `lock_not_available` (55P03: a lock it waited for longer than its `lock_timeout`) is thrown as
+    /// ``RollupTenantBusy``.
+    private static func busyAsTenantBusy<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55P03" {
+            throw RollupTenantBusy()
+        }
     }
 }

@@ -52,7 +52,7 @@ public func buildApplication(
     if let interval = configuration.rollupInterval {
         app.addServices(RollupService(database: database, interval: interval, quietPeriod: configuration.rollupQuietPeriod,
                                       concurrency: configuration.rollupConcurrency, quietConcurrency: configuration.rollupQuietConcurrency,
-                                      logger: logger, metrics: metrics.factory))
+                                      lockWait: configuration.rollupLockWait, logger: logger, metrics: metrics.factory))
     }
     if let exports = configuration.exports, let store = exports.store as? any Service {
         // Before the worker and the routes' server: it stops after them (an S3 store's HTTP client).

@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var rollupQuietPeriod: Duration?
     /// How many tenants a roll-up pass that quiet ingest started catches up at once.
     public var rollupQuietConcurrency: Int
+    /// How long a roll-up catch-up waits for its tenant's derivation lock before the pass leaves that tenant to the next.
+    public var rollupLockWait: Duration
     /// Who may frame the dashboards, and how session cookies are set.
     public var embedding: EmbeddingPolicy
     /// Signs dashboard session cookies; a random key (sessions end with the process) unless given.
@@ -53,7 +55,7 @@ public struct ServerConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 8080, maximumBodyBytes: Int = defaultMaximumBodyBytes,
         rollupInterval: Duration? = RollupService.defaultInterval, rollupConcurrency: Int = RollupService.defaultConcurrency,
         rollupQuietPeriod: Duration? = RollupService.defaultQuietPeriod, rollupQuietConcurrency: Int = RollupService.defaultQuietConcurrency,
-        embedding: EmbeddingPolicy = EmbeddingPolicy(),
+        rollupLockWait: Duration = RollupService.defaultLockWait, embedding: EmbeddingPolicy = EmbeddingPolicy(),
         sessionSigner: DashboardSessionSigner = .random(), metricsListener: MetricsListener? = nil,
         reportCacheBytes: Int = ReportResultCache.defaultMaximumBytes, exports: ExportConfiguration? = nil,
         tenantLimits: TenantLimitEnforcer.Settings? = .init()
@@ -71,5 +73,6 @@ public struct ServerConfiguration: Sendable {
         self.rollupConcurrency = rollupConcurrency
         self.rollupQuietPeriod = rollupQuietPeriod
         self.rollupQuietConcurrency = rollupQuietConcurrency
+        self.rollupLockWait = rollupLockWait
     }
 }

@@ -57,6 +57,11 @@ struct ServeCommand: AsyncParsableCommand {
     var rollupQuietConcurrency = RollupService.defaultQuietConcurrency
 
     @Option(help: ArgumentHelp(
+        "Seconds a roll-up catch-up waits for its tenant's derivation lock, held by another derivation of the tenant (a `rollups rebuild`, a learner erasure, another server's pass), before the pass leaves that tenant to the next one and goes on (0.1 to 3600).",
+        valueName: "seconds"))
+    var rollupLockWait: Double = RollupService.defaultLockWait.inSeconds
+
+    @Option(help: ArgumentHelp(
         "Longest a request's SQL statement may run before PostgreSQL cancels it; the request gets 503. The client closes the connection 5 s later if the server does not answer at all.",
         valueName: "seconds"))
     var statementTimeout: Double = 30
@@ -137,6 +142,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let rollupQuietPeriod, rollupQuietPeriod != 0, !(rollupQuietPeriod >= 0.01 && rollupQuietPeriod <= rollupInterval) {
             throw ValidationError("--rollup-quiet-period takes 0 or seconds between 0.01 and --rollup-interval (\(rollupInterval)), got \(rollupQuietPeriod)")
+        }
+        guard rollupLockWait >= 0.1, rollupLockWait <= 3600 else {
+            throw ValidationError("--rollup-lock-wait takes seconds between 0.1 and 3600, got \(rollupLockWait)")
         }
         try RollupConcurrency.validate(rollupConcurrency, option: "--rollup-concurrency")
         try RollupConcurrency.validate(rollupQuietConcurrency, option: "--rollup-quiet-concurrency")
@@ -255,7 +263,7 @@ struct ServeCommand: AsyncParsableCommand {
                     host: host, port: port, maximumBodyBytes: maxBodyBytes,
                     rollupInterval: .milliseconds(Int64(rollupInterval * 1000)), rollupConcurrency: rollupConcurrency,
                     rollupQuietPeriod: quietPeriod,
-                    rollupQuietConcurrency: rollupQuietConcurrency,
+                    rollupQuietConcurrency: rollupQuietConcurrency, rollupLockWait: .milliseconds(Int64((rollupLockWait * 1000).rounded())),
                     embedding: EmbeddingPolicy(
                         allowedOrigins: embedOrigins + (demo ? ["http://localhost:*", "http://127.0.0.1:*"] : []),
                         alwaysSecure: secureCookies),

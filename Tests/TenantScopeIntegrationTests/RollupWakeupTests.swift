@@ -64,7 +64,9 @@ import Testing
     @Test func aPassThatQuietIngestStartsCatchesUpTwoTenantsAtOnce() async throws {
         // A quiet period of 5 s, so that both tenants' batches (two requests in a row) are in the one pass it starts.
         let serve = try await ServeProcess.start(root: try ServeProcess.makeRoot("rollup-quiet-concurrency"),
-                                                 arguments: ["--rollup-interval", "3600", "--rollup-quiet-period", "5"])
+                                                 arguments: ["--rollup-interval", "3600", "--rollup-quiet-period", "5",
+                                                             // The test holds a tenant's lock by hand for as long as it needs.
+                                                             "--rollup-lock-wait", "3600"])
         try await FaultToleranceTests.finally(serve) {
             let tenants = [try await FaultToleranceTests.createTenant(on: serve), try await FaultToleranceTests.createTenant(on: serve)]
             let client = ServeClient(baseURL: serve.baseURL, timeout: .seconds(60))

@@ -38,7 +38,8 @@ import Testing
     /// tenants one at a time fails whichever order it takes them in.
     @Test func aPassCatchesUpTenantsAtOnceSoOneThatWaitsHoldsUpNoOther() async throws {
         let handle = try TestDatabase.current
-        let rollups = RollupService(database: handle.database, concurrency: 2, logger: TestDatabase.logger)
+        // Waits for a lock held by hand as long as the test holds it (decision 86 would give up after 30 s).
+        let rollups = RollupService(database: handle.database, concurrency: 2, lockWait: .seconds(3600), logger: TestDatabase.logger)
         let first = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("first")), name: "First", logger: TestDatabase.logger)
         let second = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("second")), name: "Second", logger: TestDatabase.logger)
         for (held, other) in [(first, second), (second, first)] {
@@ -72,7 +73,8 @@ import Testing
         let handle = try TestDatabase.current
         // A wake-up of the test's own: other tests' ingest into the shared database notes the database's.
         let wakeup = RollupWakeup()
-        let rollups = RollupService(database: handle.database, concurrency: 1, quietConcurrency: 2, wakeup: wakeup, logger: TestDatabase.logger)
+        let rollups = RollupService(database: handle.database, concurrency: 1, quietConcurrency: 2, wakeup: wakeup, lockWait: .seconds(3600),
+                                    logger: TestDatabase.logger)
         var tenants: [TenantID] = []
         for number in 1...4 {
             let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("resume\(number)")), name: "Resume", logger: TestDatabase.logger)
@@ -138,12 +140,38 @@ import Testing
         #expect(await rollups.waitForNextPass() == true, "work noted, then quiet for the quiet period")
     }
 
+    /// A catch-up gives up waiting for its tenant's derivation lock after its lock wait (decision 86; one second here)
+    /// and says the tenant is busy; a pass then goes on to the other tenants (here one at a time) and leaves the busy
+    /// one's queue for the next pass. Fails when the catch-up waits for the lock until its four-minute statement timeout
+    /// (the pass then ends with a failure, not a busy tenant, four minutes later).
+    @Test func aCatchUpGivesUpOnABusyTenantSoAPassGoesOn() async throws {
+        let handle = try TestDatabase.current
+        let rollups = RollupService(database: handle.database, concurrency: 1, lockWait: .seconds(1), logger: TestDatabase.logger)
+        let busy = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("busy")), name: "Busy", logger: TestDatabase.logger)
+        let other = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("other")), name: "Other", logger: TestDatabase.logger)
+        for tenant in [busy, other] {
+            try await store(XAPIJSON.statement(actor: "mailto:\(UUID().uuidString.prefix(8))@example.com"), tenant.id, handle)
+        }
+        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+            let locks = DerivationLockProbe(connection: connection)
+            try await locks.hold(busy.id)
+            let direct = Task { try await rollups.catchUp(busy.id) }
+            let caughtUp = try await rollups.pass(among: [busy.id, other.id])
+            await #expect(throws: RollupTenantBusy.self) { try await direct.value }
+            #expect(caughtUp == 1, "the pass catches up the other tenant and leaves the busy one")
+            let pending = try await pending(rollups)
+            #expect(pending.contains(busy.id) && !pending.contains(other.id))
+            try await locks.release(busy.id)
+        }
+        #expect(try await rollups.pass(among: [busy.id]) == 1, "the next pass takes the busy tenant's queue")
+    }
+
     /// A catch-up that waits for its tenant's derivation lock holds no lock on any table (migration 48): a statement
     /// that needs a strong lock on one (a migration's `ALTER TABLE`) would otherwise queue behind it, and every other
     /// tenant's catch-up behind that statement. Fails when the catch-up reads a table before it takes the lock.
     @Test func aCatchUpWaitingForItsTenantsLockHoldsNoTableLock() async throws {
         let handle = try TestDatabase.current
-        let rollups = RollupService(database: handle.database, logger: TestDatabase.logger)
+        let rollups = RollupService(database: handle.database, lockWait: .seconds(3600), logger: TestDatabase.logger)
         let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("waiting")), name: "Waiting", logger: TestDatabase.logger)
         try await store(XAPIJSON.statement(actor: "mailto:waiting@example.com"), tenant.id, handle)
         try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
@@ -167,6 +195,7 @@ import Testing
             (["serve", "--rollup-quiet-period", "9"], "--rollup-quiet-period takes 0 or seconds between 0.01 and --rollup-interval (5.0), got 9.0"),
             (["serve", "--rollup-quiet-period", "0.001"], "--rollup-quiet-period takes 0 or seconds between 0.01"),
             (["serve", "--rollup-quiet-concurrency", "0"], "--rollup-quiet-concurrency takes 1 to 16 tenants, got 0"),
+            (["serve", "--rollup-lock-wait", "0"], "--rollup-lock-wait takes seconds between 0.1 and 3600, got 0.0"),
             (["serve", "--rollup-interval", "0.05", "--rollup-quiet-period", "0.1"], "--rollup-quiet-period takes 0 or seconds between 0.01 and --rollup-interval (0.05), got 0.1"),
         ] {
             let result = try await TenantScopeBinary.run(arguments + ["--database-url", "postgresql://nobody@127.0.0.1:1/none"])
