@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TenantScopeCore
 @testable import TenantScopePostgres
 @testable import TenantScopeTestSupport
 
@@ -82,9 +83,10 @@ import Testing
                              + (SELECT count(*) FROM app.rollup_queue WHERE tenant_id = \(tenantID)::uuid)::int
                         """, logger: TestDatabase.logger).collect().first!.decode(Int.self)
                 }
+                let locks = DerivationLockProbe(connection: connection)
                 for (held, other) in [(tenants[0], tenants[1]), (tenants[1], tenants[0])] {
-                    let lock = "tenantscope.derive.\(try await id(held))"
-                    _ = try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+                    let heldID = try #require(TenantID(uuidString: try await id(held)))
+                    try await locks.hold(heldID)
                     for tenant in [held, other] {
                         let learner = "mailto:\(UUID().uuidString.prefix(8))@example.com"
                         #expect(await client.postStatements(XAPIJSON.statement(actor: learner), key: tenant.key, secret: tenant.secret).status == 200)
@@ -97,7 +99,7 @@ import Testing
                     }
                     #expect(otherDerived, "\(other.slug) was not caught up while \(held.slug) waited for its lock")
                     #expect(try await queued(held) > 0, "the held tenant's catch-up waits for its lock")
-                    _ = try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))", logger: TestDatabase.logger).collect()
+                    try await locks.release(heldID)
                     for _ in 0..<600 where try await queued(held) > 0 {
                         try await Task.sleep(for: .milliseconds(100))
                     }
