@@ -7,14 +7,14 @@ Four tenants on one embedded cluster. For each run the server starts afresh with
 PASSES=quiet only the quiet passes' (the others catch up one tenant at a time); and `--rollup-interval 0.5` as
 bench/ingest ran it until architecture decision 84; it is sent STATEMENTS statements of bench/ingest's workload
 (batches of 500, in turn to the four tenants, from CLIENTS clients), timed until the last batch is acknowledged and
-until both queues are empty: every tenant's learners, courses, enrollments and roll-ups current. Every run adds to the same tenants, so both settings meet the same growing history in
-turn.
+until both queues are empty: every tenant's learners, courses, enrollments and roll-ups current. Every run adds to
+the same tenants, so both settings meet the same growing history in turn.
 
     swift build -c release --product tenantscope && bench/ingest/compare_concurrency.py
 
 Knobs (environment): TENANTSCOPE_BIN (.build/release/tenantscope), STATEMENTS per run (20000), CLIENTS (4), ROUNDS (5),
-CONCURRENCY (2), PASSES (all), RESULTS_DIR (bench/results), RESULTS_NAME (rollup-concurrency). Writes RESULTS_NAME.{json,md}. Standard
-library only; run as root (the embedded cluster then runs as the postgres OS user) or as a user that may run PostgreSQL.
+CONCURRENCY (2), PASSES (all), RESULTS_DIR (bench/results), RESULTS_NAME (rollup-concurrency). Writes
+RESULTS_NAME.{json,md}. Standard library only; run as root (the embedded cluster then runs as the postgres OS user) or as a user that may run PostgreSQL.
 """
 import base64
 import json
