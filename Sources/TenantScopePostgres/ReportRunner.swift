@@ -79,10 +79,11 @@ public struct ReportRunner: Sendable {
         }
         // Served tenant answers may come from the cache; platform reports are audited per run and not cached.
         var cacheKey: ReportResultCache.Key?
+        let runStarted = ContinuousClock.now
         if let cache, let watermarks, path == .served, case .tenant(let tenant) = scope,
            let watermark = await watermarks.watermark(of: tenant.tenant, logger: logger) {
-            let key = ReportResultCache.Key(
-                tenant: tenant.tenant, attributes: attributes, report: name, parameters: request.values, watermark: watermark)
+            let key = ReportResultCache.Key(tenant: tenant.tenant, attributes: attributes, report: name, parameters: request.values,
+                                            day: ISO8601Timestamp.day(now), watermark: watermark)
             if let rows = cache.rows(for: key) {
                 return ReportResult(request: request, scope: scope, rows: rows)
             }
@@ -126,11 +127,13 @@ public struct ReportRunner: Sendable {
                 freshness = read.freshness
             } else {
                 (answered, freshness) = try await sessions.runPreferringReplica(scope, planning: statement.planning, logger: logger) { connection in
-                    let rows = try await connection.rows(statement).map { try Self.cells(of: $0, fields: query.fields) }
-                    // The watermark in this transaction's own snapshot: what the rows reflect, wherever they came from.
+                    // The watermark this transaction sees before its rows: each statement of a READ COMMITTED transaction
+                    // takes a newer snapshot, so the rows reflect at least this watermark's roll-ups (read after them,
+                    // a replica could have replayed a newer catch-up in between, and older rows would pass for newer).
                     let watermark = readsWatermark
                         ? try await connection.query("SELECT refreshed_at FROM app.rollup_state").collect().first?.decode(Date.self)
                         : nil
+                    let rows = try await connection.rows(statement).map { try Self.cells(of: $0, fields: query.fields) }
                     return (rows, watermark)
                 }
             }
@@ -143,8 +146,10 @@ public struct ReportRunner: Sendable {
                          outcome: coverage.map { $0.isComplete ? "ok" : "partial" } ?? "ok", coverage: coverage, logger: logger)
         // An answer from a replica is stored only if it was computed at the key's watermark: one from a replica
         // still behind the primary's roll-ups must never be served as the answer at the primary's watermark. The
-        // primary's own snapshot is at or past the key's (read at most a second before), never behind it.
-        if let cache, let cacheKey, freshness.source == .primary || answered.watermark == cacheKey.watermark {
+        // primary's own snapshot is at or past the key's (read at most a second before), never behind it. Nor is
+        // an answer whose run went past midnight stored under the day before.
+        if let cache, let cacheKey, cacheKey.isStillItsDay(askedAt: now, runStarted: runStarted),
+           freshness.source == .primary || answered.watermark == cacheKey.watermark {
             cache.store(rows, for: cacheKey)
         }
         return ReportResult(request: request, scope: scope, rows: rows, freshness: freshness, clusters: coverage)

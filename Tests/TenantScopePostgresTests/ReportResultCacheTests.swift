@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresNIO
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
@@ -25,9 +26,9 @@ import Testing
     }
 
     func run(_ runner: ReportRunner, _ tenant: TenantID, _ name: String = "completion_rate_by_course",
-             attributes: [String: String] = [:]) async throws -> [[ReportCell]] {
+             attributes: [String: String] = [:], now: Date = Date()) async throws -> [[ReportCell]] {
         let scope = TenantScope(tenant: tenant, actor: "cache-test", role: .admin, attributes: attributes)
-        return try await runner.run(name, in: .tenant(scope), parameters: [], logger: TestDatabase.logger).rows
+        return try await runner.run(name, in: .tenant(scope), parameters: [], now: now, logger: TestDatabase.logger).rows
     }
 
     @Test func twoTenantsAskingTheIdenticalQuestionNeverShareAnEntry() async throws {
@@ -84,9 +85,51 @@ import Testing
         #expect(cache.count == 2)
     }
 
+    /// A new UTC day starts new entries: `active_learners` counts its window back from the database's `current_date`
+    /// and has no date among its parameters, and nothing moves a quiet tenant's watermark at midnight, so yesterday's
+    /// answer, keyed without the day, was served all the next day.
+    @Test func aNewDayStartsNewEntries() async throws {
+        let handle = try TestDatabase.current
+        let a = try await tenant(handle, statements: 60, seed: 36)
+        let cache = ReportResultCache()
+        let cached = ReportRunner(catalog: try StandardReports.catalog(), database: handle.database, cache: cache,
+                                  watermarks: SameWatermarkForAll(date: Date()))
+        let noon = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 + 43_200)
+        _ = try await run(cached, a, "active_learners", now: noon)
+        _ = try await run(cached, a, "active_learners", now: noon.addingTimeInterval(3_600))
+        #expect(cache.count == 1, "the same day's question is answered from the cache")
+        _ = try await run(cached, a, "active_learners", now: noon.addingTimeInterval(86_400))
+        #expect(cache.count == 2, "the next day's question was answered with the day before's entry")
+    }
+
+    /// A cluster that cannot answer holds up only its own tenants (decision 49): the watermarks load per cluster, so a
+    /// tenant of the pool still gets its watermark (and its answers a cache) while a dedicated cluster is down. Loaded
+    /// as one, a down cluster failed the load for every tenant, and every cached report first waited out its timeout.
+    @Test func aClusterThatCannotAnswerHoldsUpOnlyItsOwnTenants() async throws {
+        let handle = try TestDatabase.current
+        let a = try await tenant(handle, statements: 30, seed: 37)
+        let expected = try #require(try await handle.database.pool.query(
+            "SELECT refreshed_at FROM app.rollup_watermarks() WHERE tenant_id = \(a.rawValue)", logger: TestDatabase.logger
+        ).first?.decode(Date.self))
+        // A cluster whose server refuses every connection.
+        let down = DatabaseEndpoint(host: "127.0.0.1", port: 1, username: "nobody", password: "none", database: "none", tls: .disable)
+        let client = PostgresClient(configuration: down.clientConfiguration(maximumConnections: 1), backgroundLogger: TestDatabase.logger)
+        let downPool = DatabasePool(client: client, acquireTimeout: .seconds(2), logger: TestDatabase.logger)
+        let running = Task { try await downPool.service.run() }
+        defer { running.cancel() }
+        let pool = handle.database.pool
+        let downName = try ClusterName("down")
+        let watermarks = RollupWatermarks(refreshInterval: .seconds(60)) { [(.pool, pool), (downName, downPool)] }
+        #expect(await watermarks.watermark(of: a, logger: TestDatabase.logger) == expected)
+        #expect(await watermarks.watermark(of: TenantID(UUID()), logger: TestDatabase.logger) == nil,
+                "a tenant no cluster answers for has no watermark")
+        #expect(await watermarks.watermark(of: a, logger: TestDatabase.logger) == expected, "the pool's snapshot answers for its interval")
+    }
+
     @Test func memoryStaysWithinTheBudgetLeastRecentlyUsedFirst() {
         func key(_ n: Int) -> ReportResultCache.Key {
-            .init(tenant: TenantID(UUID()), attributes: [:], report: "r\(n)", parameters: [:], watermark: Date(timeIntervalSince1970: 0))
+            .init(tenant: TenantID(UUID()), attributes: [:], report: "r\(n)", parameters: [:], day: "2026-12-07",
+                  watermark: Date(timeIntervalSince1970: 0))
         }
         let rows: [[ReportCell]] = (0..<20).map { [.text(String(repeating: "x", count: 100)), .integer($0)] }
         let one = ReportResultCache.estimatedBytes(of: rows, key: key(0))

@@ -8,10 +8,11 @@ import TenantScopeCore
 ///
 /// An entry is keyed by everything that decides a tenant report's answer: the tenant, the principal's
 /// row attributes (a region-restricted viewer never gets an unrestricted answer), the report, its parsed
-/// parameters (today's date included, so a new day starts new entries) and the tenant's roll-up watermark,
-/// so a catch-up that changed anything, or a product-event batch, makes the old entries unreachable (they
-/// age out). Ad-hoc SQL is keyed the same way, its "report" being `sql:` and the SHA-256 of the text (a
-/// catalog name never holds a colon). A seed document puts it plainly: "a cached chart that does not include tenant_id in its
+/// parameters, the UTC day it was asked on (reports count their windows back from the database's
+/// `current_date`, and nothing moves the watermark at midnight, so a new day starts new entries) and the
+/// tenant's roll-up watermark, so a catch-up that changed anything, or a product-event batch, makes the old
+/// entries unreachable (they age out). Ad-hoc SQL is keyed the same way, its "report" being `sql:` and the
+/// SHA-256 of the text (a catalog name never holds a colon). A seed document puts it plainly: "a cached chart that does not include tenant_id in its
 /// cache key is a cross-tenant data leak" — ``ReportResultCacheTests`` fails if the tenant leaves the key.
 public final class ReportResultCache: Sendable {
     public struct Key: Hashable, Sendable {
@@ -19,14 +20,25 @@ public final class ReportResultCache: Sendable {
         let attributes: [String: String]
         let report: String
         let parameters: [String: ReportValue]
+        /// The UTC day (`YYYY-MM-DD`) the question was asked on.
+        let day: String
         let watermark: Date
 
-        public init(tenant: TenantID, attributes: [String: String], report: String, parameters: [String: ReportValue], watermark: Date) {
+        public init(tenant: TenantID, attributes: [String: String], report: String, parameters: [String: ReportValue], day: String,
+                    watermark: Date) {
             self.tenant = tenant
             self.attributes = attributes
             self.report = report
             self.parameters = parameters
+            self.day = day
             self.watermark = watermark
+        }
+
+        /// Whether an answer asked for at `askedAt`, whose run began at `start`, is still the answer of the key's day:
+        /// one whose run went past midnight may count its window from the new day (the database's `current_date`)
+        /// and is not stored under the day before.
+        public func isStillItsDay(askedAt: Date, runStarted start: ContinuousClock.Instant) -> Bool {
+            ISO8601Timestamp.day(askedAt.addingTimeInterval((ContinuousClock.now - start).inSeconds)) == day
         }
     }
 
@@ -87,11 +99,12 @@ public final class ReportResultCache: Sendable {
 
     /// Stores an ad-hoc query's result.
     public func store(_ result: SQLResult, for key: Key) {
-        let columns = result.columns.reduce(0) { $0 + 48 + $1.name.utf8.count + $1.type.utf8.count }
-        let cells = result.rows.reduce(0) { total, row in
-            total + 32 + row.reduce(0) { bytes, value in
-                if case .text(let text) = value { return bytes + 24 + text.utf8.count }
-                return bytes + 24
+        let columns = Self.arrayBytes(count: result.columns.count, stride: MemoryLayout<SQLResult.Column>.stride)
+            + result.columns.reduce(0) { $0 + Self.stringBytes($1.name) + Self.stringBytes($1.type) }
+        let cells = result.rows.reduce(Self.arrayBytes(count: result.rows.count, stride: 8)) { total, row in
+            total + Self.arrayBytes(count: row.count, stride: MemoryLayout<SQLValue>.stride) + row.reduce(0) { bytes, value in
+                if case .text(let text) = value { return bytes + Self.stringBytes(text) }
+                return bytes
             }
         }
         store(.sql(result), bytes: Self.estimatedBytes(of: [], key: key) + columns + cells, for: key)
@@ -154,18 +167,36 @@ public final class ReportResultCache: Sendable {
         if let entry = state.entries.removeValue(forKey: key) { state.bytes -= entry.bytes }
     }
 
-    /// A deliberate over-estimate of what an entry holds: the key, and per cell its enum and its text.
+    /// What an entry holds on the heap, as Swift lays it out: the key's and the list's bookkeeping, each row an array
+    /// of its cells (a heap block of its own), and each text too long to live inline (over 15 bytes) a heap block of
+    /// its own. Every heap block is rounded as malloc rounds it. Checked against the resident memory of 5,000
+    /// entries of 100 rows (two texts of 29 and 8 bytes, two numbers): 232 bytes a row estimated, 236 measured; an
+    /// estimate that counted a cell's enum and its text's bytes alone said 165 and let the budget hold 1.4 times
+    /// its size.
     static func estimatedBytes(of rows: [[ReportCell]], key: Key) -> Int {
-        var bytes = 256 + key.report.utf8.count
-        for (name, value) in key.attributes { bytes += 32 + name.utf8.count + value.utf8.count }
-        for (name, value) in key.parameters { bytes += 48 + name.utf8.count + value.description.utf8.count }
+        var bytes = 256 + stringBytes(key.report) + stringBytes(key.day)
+        for (name, value) in key.attributes { bytes += 32 + stringBytes(name) + stringBytes(value) }
+        for (name, value) in key.parameters { bytes += 48 + stringBytes(name) + stringBytes(value.description) }
+        bytes += arrayBytes(count: rows.count, stride: 8)
         for row in rows {
-            bytes += 32
+            bytes += arrayBytes(count: row.count, stride: MemoryLayout<ReportCell>.stride)
             for cell in row {
-                bytes += 24
-                if case .text(let text) = cell { bytes += text.utf8.count }
+                if case .text(let text) = cell { bytes += stringBytes(text) }
             }
         }
         return bytes
+    }
+
+    /// A malloc block for `payload` bytes: its 8-byte header, rounded up to 16.
+    private static func heapBlock(_ payload: Int) -> Int { (payload + 8 + 15) & ~15 }
+
+    /// An array of `count` elements of `stride` bytes: a 32-byte object header and its elements, in one block.
+    static func arrayBytes(count: Int, stride: Int) -> Int { count == 0 ? 0 : heapBlock(32 + count * stride) }
+
+    /// The heap a string holds besides its inline 16 bytes: none up to 15 UTF-8 bytes, else a block of a 32-byte
+    /// header and the bytes with their terminator.
+    static func stringBytes(_ text: String) -> Int {
+        let count = text.utf8.count
+        return count <= 15 ? 0 : heapBlock(32 + count + 1)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import TenantScopeCore
 import TenantScopePostgres
@@ -69,9 +70,13 @@ public struct GuardedSQLService: Sendable {
             throw refusal
         }
         var cacheKey: ReportResultCache.Key?
-        if let cache, let watermarks, let watermark = await watermarks.watermark(of: scope.tenant, logger: logger) {
+        let askedAt = Date(), runStarted = ContinuousClock.now
+        // A query that reads the clock or calls random() can answer differently with the same data: never cached.
+        if let cache, let watermarks, !checked.variesBetweenRuns,
+           let watermark = await watermarks.watermark(of: scope.tenant, logger: logger) {
             let key = ReportResultCache.Key(tenant: scope.tenant, attributes: scope.attributes, report: "sql:\(report):\(hash)",
-                                            parameters: ["row_cap": .integer(limits.rowCap)], watermark: watermark)
+                                            parameters: ["row_cap": .integer(limits.rowCap)], day: ISO8601Timestamp.day(askedAt),
+                                            watermark: watermark)
             if let result = cache.sqlResult(for: key) {
                 parameters["cached"] = "true"
                 parameters["truncated"] = "\(result.truncated)"
@@ -82,7 +87,13 @@ public struct GuardedSQLService: Sendable {
         }
         do {
             let result = try await sandbox.run(checked, in: scope, limits: limits, logger: logger)
-            if let cache, let cacheKey { cache.store(result, for: cacheKey) }
+            // Only the primary's answer is stored: its snapshot is at or past the key's watermark (read before it). A
+            // replica's may be behind it, and the sandbox role cannot read the watermark the way a report's run does
+            // (ReportRunner).
+            if let cache, let cacheKey, result.freshness.source == .primary,
+               cacheKey.isStillItsDay(askedAt: askedAt, runStarted: runStarted) {
+                cache.store(result, for: cacheKey)
+            }
             parameters["duration_ms"] = "\(result.durationMilliseconds)"
             parameters["truncated"] = "\(result.truncated)"
             try await record("ok", rows: result.rows.count)
