@@ -247,7 +247,7 @@ struct ServeCommand: AsyncParsableCommand {
             if tokens.usesDevelopmentKeys {
                 progress("Using development token keys from \(database.resolvedStateDirectory)/keys (mint tokens with `tenantscope token`)")
             }
-            let credentials = CredentialCache(store: db.credentialState, horizon: tokens.maximumLifetime, logger: logger)
+            let credentials = CredentialCache(store: db.credentialState, horizon: tokens.configuration.revocationHorizon, logger: logger)
             let verifier = try await tokens.verifier(stateDirectory: database.resolvedStateDirectory, status: credentials)
             var exportSettings = ExportSettings()
             exportSettings.workers = exportWorkers

@@ -29,8 +29,8 @@ struct TokenOptions: ParsableArguments {
         tenantJWTSecretFile == nil && tenantJWKSFile == nil && platformJWTSecretFile == nil && platformJWKSFile == nil
     }
 
-    /// The longest a token (and so a dashboard session) lives: the horizon of the credential cache.
-    var maximumLifetime: Duration { .seconds(maxTokenLifetime) }
+    /// What the verifier checks a token's claims against; its revocation horizon is the credential cache's.
+    var configuration: TokenVerifier.Configuration { .init(issuer: jwtIssuer, maximumLifetime: .seconds(maxTokenLifetime)) }
 
     func verifier(stateDirectory: String, status: any CredentialStatus) async throws -> TokenVerifier {
         var tenantKeys = TokenKeySet()
@@ -56,7 +56,7 @@ struct TokenOptions: ParsableArguments {
             }
         }
         return TokenVerifier(
-            configuration: .init(issuer: jwtIssuer, maximumLifetime: .seconds(maxTokenLifetime)),
+            configuration: configuration,
             tenantKeys: tenantKeys, platformKeys: platformKeys, status: status
         )
     }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import PostgresNIO
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
@@ -55,6 +56,37 @@ import Testing
         #expect(try await checkingEveryTime.tenant(for: credential, logger: TestDatabase.logger) == nil)
         #expect(try await remembering.tenant(for: credential, logger: TestDatabase.logger) == tenant.id,
                 "within its lifetime an acceptance is answered without the database")
+    }
+
+    /// A snapshot is as old as its load (decision 24's bound): a load sees what was committed before it began, so a
+    /// revocation committed while a slow load waits is seen by the first check after that load, not an interval later.
+    /// Dated when the load finished, the snapshot answered as fresh for another second (and a load can take 35 s).
+    @Test func aSlowLoadsSnapshotIsAsOldAsTheLoad() async throws {
+        let handle = try TestDatabase.current
+        let cache = CredentialCache(store: handle.database.credentialState, horizon: .seconds(3600), refreshInterval: .seconds(1),
+                                    logger: TestDatabase.logger)
+        let jti = "slow-load-\(UUID())"
+        try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+            _ = try await connection.query("BEGIN", logger: TestDatabase.logger).collect()
+            _ = try await connection.query("LOCK TABLE app_private.revoked_tokens IN ACCESS EXCLUSIVE MODE", logger: TestDatabase.logger).collect()
+            let load = Task { try await cache.refresh(logger: TestDatabase.logger) }
+            var waiting = false
+            for _ in 0..<600 where !waiting {
+                waiting = try await connection.query("""
+                    SELECT count(*) > 0 FROM pg_locks WHERE relation = 'app_private.revoked_tokens'::regclass AND NOT granted
+                    """, logger: TestDatabase.logger).collect().first!.decode(Bool.self)
+                if !waiting { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            try #require(waiting, "the load did not wait for the table within 60 s")
+            _ = try await connection.query("INSERT INTO app_private.revoked_tokens (jti, reason) VALUES (\(jti), 'test')",
+                                           logger: TestDatabase.logger).collect()
+            try await Task.sleep(for: .milliseconds(1500))
+            _ = try await connection.query("COMMIT", logger: TestDatabase.logger).collect()
+            let loaded = try await load.value
+            try #require(loaded.refusal(jti: jti, tenant: nil) == nil, "the load read the revocation: it began before the commit")
+        }
+        #expect(try await cache.refusal(jti: jti, tenant: nil, logger: TestDatabase.logger) == .revokedToken,
+                "the snapshot of a load that began 1.5 s ago answered as fresh")
     }
 
     @Test func aTokenForATenantThatDoesNotExistIsRefused() async throws {

@@ -53,6 +53,25 @@ import Testing
         #expect(principal == .tenantUser(TenantUser(subject: "user-1", tenant: tenant, role: .admin, attributes: ["region": "EU"])))
     }
 
+    /// Revocations are kept for the configuration's revocation horizon (the credential cache's): the longest-lived
+    /// token the claims allow, revoked the moment it is made, still passes them just before the horizon ends and no
+    /// longer after it. A horizon of the maximum lifetime alone dropped the revocation up to 90 s early.
+    @Test func noTokenOutlivesTheRevocationHorizon() async throws {
+        let verifier = try await verifier()
+        let configuration = verifier.configuration
+        let leeway = configuration.leeway.inSeconds
+        let revokedAt = Int(now.timeIntervalSince1970)
+        let iat = revokedAt + Int(leeway)
+        let exp = iat + Int(configuration.maximumLifetime.inSeconds + leeway)
+        let token = craft(claims: claims(["iat": JSONValue(iat), "exp": JSONValue(exp)]))
+        let horizonEnds = Date(timeIntervalSince1970: Double(revokedAt) + configuration.revocationHorizon.inSeconds)
+        _ = try await verifier.verify(token, for: .tenant, now: Date(timeIntervalSince1970: Double(revokedAt)))
+        _ = try await verifier.verify(token, for: .tenant, now: horizonEnds.addingTimeInterval(-1))
+        await #expect(throws: AuthenticationError.expired) {
+            try await verifier.verify(token, for: .tenant, now: horizonEnds.addingTimeInterval(1))
+        }
+    }
+
     @Test func theIssuerRoundTripsThroughTheVerifier() async throws {
         let issuer = await TokenIssuer(hs256Secret: Self.tenantSecret, kid: "t1", issuer: "tenantscope")
         let token = try await issuer.tenantToken(subject: "s", tenant: tenant, role: .viewer, audience: "tenantscope", lifetime: .seconds(60))
@@ -75,6 +94,15 @@ import Testing
         try await expectRefused(craft(claims: claims(["tenant_id": nil])), .tenant, .badClaims)
         try await expectRefused(craft(claims: claims(["tenant_id": "acme"])), .tenant, .badClaims)
         try await expectRefused(craft(claims: claims(["role": "owner"])), .tenant, .badClaims)
+    }
+
+    /// The subject becomes the audit rows' actor, which holds at most 400 bytes: a longer one (200 characters of three
+    /// bytes each passed before) is refused here with a 401, instead of failing every audited request with a 500.
+    @Test func aSubjectLongerThanAnAuditRowTakesIsRefused() async throws {
+        try await expectRefused(craft(claims: claims(["sub": .string(String(repeating: "名", count: 134))])), .tenant, .badClaims)
+        let longest = String(repeating: "名", count: 133)
+        #expect(try await verifier().verify(craft(claims: claims(["sub": .string(longest)])), for: .tenant, now: now)
+                == .tenantUser(TenantUser(subject: longest, tenant: tenant, role: .viewer)))
     }
 
     @Test func expiredAndNotYetValidTokensAreRefused() async throws {

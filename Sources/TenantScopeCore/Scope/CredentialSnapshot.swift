@@ -26,13 +26,11 @@ public struct CredentialSnapshot: Sendable {
     public let tenants: Set<TenantID>
     public let revokedTokens: Set<String>
     public let sessionRevocations: [SessionRevocation]
-    public let loadedAt: Date
 
-    public init(tenants: Set<TenantID>, revokedTokens: Set<String>, sessionRevocations: [SessionRevocation], loadedAt: Date) {
+    public init(tenants: Set<TenantID>, revokedTokens: Set<String>, sessionRevocations: [SessionRevocation]) {
         self.tenants = tenants
         self.revokedTokens = revokedTokens
         self.sessionRevocations = sessionRevocations
-        self.loadedAt = loadedAt
     }
 
     /// Checks a token's `jti` and tenant (nil for a platform token).

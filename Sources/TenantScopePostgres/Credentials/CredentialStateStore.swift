@@ -4,8 +4,8 @@ import PostgresNIO
 import TenantScopeCore
 
 /// Reads what decides whether a verified credential still stands, through `app.credential_state`: the
-/// live tenants, and the token and session revocations younger than `horizon` (the longest any token or
-/// session lives). The server keeps the result in its credential cache and refreshes it every second,
+/// live tenants, and the token and session revocations younger than `horizon` (the longest a revoked token or
+/// session could still pass its other checks). The server keeps the result in its credential cache and refreshes it every second,
 /// so a check costs no round trip. Each load also replaces the database's ``TenantPlacement`` with the
 /// clusters of the tenants it lists, so routing is as fresh as the tenant list.
 public struct CredentialStateStore: Sendable {
@@ -33,6 +33,6 @@ public struct CredentialStateStore: Sendable {
             }
         }
         placement.replace(with: clusters)
-        return CredentialSnapshot(tenants: tenants, revokedTokens: revokedTokens, sessionRevocations: sessionRevocations, loadedAt: Date())
+        return CredentialSnapshot(tenants: tenants, revokedTokens: revokedTokens, sessionRevocations: sessionRevocations)
     }
 }

@@ -25,6 +25,11 @@ public struct TokenVerifier: Sendable {
             self.maximumLifetime = maximumLifetime
             self.leeway = leeway
         }
+
+        /// How long after its revocation a token could still pass every other check, and so how long revocations
+        /// must be kept (the credential cache's horizon): a token's `iat` may be a leeway ahead of the clock, its
+        /// lifetime a leeway over the maximum, and its `exp` is honoured for a leeway after it passed.
+        public var revocationHorizon: Duration { maximumLifetime + leeway * 3 }
     }
 
     /// A verified token: the principal and what a dashboard session exchanged for it must keep.
@@ -35,6 +40,8 @@ public struct TokenVerifier: Sendable {
     }
 
     public let configuration: Configuration
+    /// The longest `sub` in UTF-8 bytes: what an audit row's actor may hold.
+    static let maximumSubjectBytes = 400
     let tenantKeys: TokenKeySet
     let platformKeys: TokenKeySet
     /// Whether the token's tenant still exists and its `jti` is not revoked.
@@ -84,8 +91,11 @@ public struct TokenVerifier: Sendable {
         guard payload.aud.value.contains(audience) else { throw AuthenticationError.wrongAudience }
         guard payload.iss.value == configuration.issuer else { throw AuthenticationError.wrongIssuer }
         let subject = payload.sub.value.trimmingCharacters(in: .whitespaces)
-        // `lrs-key:` subjects are what LRS credentials act as; a token may not claim to be one.
-        guard !subject.isEmpty, subject.count <= 200, !subject.hasPrefix("lrs-key:") else { throw AuthenticationError.badClaims }
+        // `lrs-key:` subjects are what LRS credentials act as; a token may not claim to be one. The subject is the audit
+        // rows' actor, which holds at most 400 bytes (`app.append_signed_audit`): a longer one would fail every audited
+        // request with a 500 instead of this 401.
+        guard !subject.isEmpty, subject.count <= 200, subject.utf8.count <= Self.maximumSubjectBytes, !subject.hasPrefix("lrs-key:")
+        else { throw AuthenticationError.badClaims }
 
         let principal: Principal
         switch surface {
