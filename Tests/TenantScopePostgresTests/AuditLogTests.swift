@@ -94,6 +94,90 @@ import Testing
         #expect(try await handle.admin.auditTrail.firstBrokenRow(logger: TestDatabase.logger) == nil)
     }
 
+    /// Once the database is unavailable, the entries of a refused batch that are still to be appended one by one fail
+    /// at once with it (a 503), instead of each waiting out its own acquire timeout while every audited request hangs.
+    ///
+    /// The server's pool has one connection, held by the test until every entry waits: a bad entry goes alone, then a
+    /// batch of a bad entry and three good ones, which the database refuses. Appended one by one, the first good entry
+    /// waits for the chain's lock (held by the owner) and its connection is terminated; the other two must fail with
+    /// that, and be neither waiting nor appended once the lock is free.
+    @Test func entriesLeftInARefusedBatchFailTogetherOnceTheDatabaseIsUnavailable() async throws {
+        let handle = try TestDatabase.current
+        let limits = Database.Limits(acquireTimeout: .seconds(60), statementTimeout: .seconds(120), appConnections: 1)
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: limits)
+        let appender = database.audit.appender
+        func append(_ n: Int, bad: Bool) -> Task<Int, any Error> {
+            Task {
+                try await database.audit.append(.init(
+                    actor: "fallback-\(n)", actorKind: "platform_admin", scopeTenant: nil, action: bad ? "Not An Action" : "cross_tenant_query",
+                    report: "feature_adoption", parameters: ["n": "\(n)"], rowCount: n, outcome: "ok"
+                ), logger: TestDatabase.logger)
+            }
+        }
+        func until(_ condition: @escaping () async throws -> Bool) async throws {
+            for _ in 0..<600 where try await !condition() { try await Task.sleep(for: .milliseconds(100)) }
+            try #require(try await condition(), "not within 60 s")
+        }
+        let rowsBefore = try await handle.admin.auditTrail.tail(limit: 10_000, logger: TestDatabase.logger).count
+        try await database.withRunningClients {
+            try await asOwner(handle) { owner in
+                _ = try await owner.query("BEGIN", logger: TestDatabase.logger).collect()
+                _ = try await owner.query("LOCK TABLE app.audit_log IN SHARE ROW EXCLUSIVE MODE", logger: TestDatabase.logger).collect()
+                let (held, release) = AsyncStream.makeStream(of: Void.self)
+                let holder = Task {
+                    try await database.pool.withConnection(logger: TestDatabase.logger) { _ in for await _ in held {} }
+                }
+                let batchesBefore = await appender.batchesWritten
+                let alone = append(0, bad: true)
+                try await until { await appender.batchesWritten == batchesBefore + 1 }
+                var tasks: [Task<Int, any Error>] = []
+                for n in 1...4 {
+                    tasks.append(append(n, bad: n == 1))
+                    try await until { await appender.pending == n + 1 }
+                }
+                release.finish()
+                _ = try await holder.value
+                await #expect(throws: (any Error).self) { try await alone.value }
+                await #expect(throws: (any Error).self) { try await tasks[0].value }
+                // The first good entry, alone, waits for the chain's lock; its connection goes.
+                var waiter: Int32?
+                try await until {
+                    waiter = try await owner.query("""
+                        SELECT pid FROM pg_locks WHERE relation = 'app.audit_log'::regclass AND NOT granted
+                        """, logger: TestDatabase.logger).collect().first?.decode(Int32.self)
+                    return waiter != nil
+                }
+                // Only a superuser may end another role's backend.
+                let superuser = try await TestPostgres.shared.start().superuserEndpoint
+                _ = try await OneShotConnection.with(superuser, logger: TestDatabase.logger) { connection in
+                    try await connection.query("SELECT pg_terminate_backend(\(try #require(waiter)))", logger: TestDatabase.logger).collect()
+                }
+                await #expect(throws: DatabaseUnavailable.self) { try await tasks[1].value }
+                _ = try await owner.query("COMMIT", logger: TestDatabase.logger).collect()
+                for task in tasks[2...] {
+                    await #expect(throws: DatabaseUnavailable.self, "an entry was appended after the database was gone") { try await task.value }
+                }
+                // The lone bad entry, the refused batch, and two entries one by one: the last two were never tried.
+                #expect(await appender.batchesWritten == batchesBefore + 4, "entries were tried one by one after the database was gone")
+            }
+        }
+        #expect(try await handle.admin.auditTrail.tail(limit: 10_000, logger: TestDatabase.logger).count == rowsBefore)
+        #expect(try await handle.admin.auditTrail.firstBrokenRow(logger: TestDatabase.logger) == nil)
+    }
+
+    /// The longest subject a token may carry (``TokenVerifier/maximumSubjectBytes``) is an actor the chain takes.
+    @Test func theLongestSubjectATokenMayCarryGetsItsRow() async throws {
+        let handle = try TestDatabase.current
+        let actor = String(repeating: "名", count: 133)
+        #expect(actor.utf8.count <= 400)
+        let seq = try await handle.database.audit.append(.init(
+            actor: actor, actorKind: "tenant_user", scopeTenant: nil, action: "report_run", report: "active_learners",
+            parameters: [:], rowCount: 1, outcome: "ok"
+        ), logger: TestDatabase.logger)
+        #expect(try await handle.admin.auditTrail.tail(limit: 1, logger: TestDatabase.logger).first?.seq == seq)
+        #expect(try await handle.admin.auditTrail.tail(limit: 1, logger: TestDatabase.logger).first?.entry.actor == actor)
+    }
+
     @Test func updatesAndDeletesAreRefused() async throws {
         let handle = try TestDatabase.current
         _ = try await appendThree(handle)

@@ -65,13 +65,19 @@ actor AuditAppender {
             do {
                 let seqs = try await write(batch.map(\.arguments), logger: batch[0].logger)
                 for (entry, seq) in zip(batch, seqs) { entry.continuation.resume(returning: seq) }
-            } catch where batch.count > 1 && !(error is DatabaseUnavailable) && !(error is CancellationError) {
+            } catch where batch.count > 1 && !Self.failsEveryEntry(error) {
                 // The database refused an entry: the others go one by one. (An unavailable database fails
-                // them all at once below, rather than making each wait out its own timeout in turn.)
+                // them all at once, here as below, rather than making each wait out its own timeout in turn.)
+                var unavailable: (any Error)?
                 for entry in batch {
+                    if let unavailable {
+                        entry.continuation.resume(throwing: unavailable)
+                        continue
+                    }
                     do {
                         entry.continuation.resume(returning: try await write([entry.arguments], logger: entry.logger)[0])
                     } catch {
+                        if Self.failsEveryEntry(error) { unavailable = error }
                         entry.continuation.resume(throwing: error)
                     }
                 }
@@ -80,6 +86,12 @@ actor AuditAppender {
             }
         }
         draining = false
+    }
+
+    /// Whether `error` says nothing about the entries but that none can be written now: the database is
+    /// unavailable, or the server is stopping.
+    private static func failsEveryEntry(_ error: any Error) -> Bool {
+        error is DatabaseUnavailable || error is CancellationError
     }
 
     private func write(_ entries: [Arguments], logger: Logger) async throws -> [Int] {
