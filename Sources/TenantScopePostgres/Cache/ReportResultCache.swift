@@ -12,8 +12,9 @@ import TenantScopeCore
 /// `current_date`, and nothing moves the watermark at midnight, so a new day starts new entries) and the
 /// tenant's roll-up watermark, so a catch-up that changed anything, or a product-event batch, makes the old
 /// entries unreachable (they age out). Ad-hoc SQL is keyed the same way, its "report" being `sql:` and the
-/// SHA-256 of the text (a catalog name never holds a colon). A seed document puts it plainly: "a cached chart that does not include tenant_id in its
-/// cache key is a cross-tenant data leak" — ``ReportResultCacheTests`` fails if the tenant leaves the key.
+/// SHA-256 of the text (a catalog name never holds a colon). A seed document puts it plainly: "a cached chart
+/// that does not include tenant_id in its cache key is a cross-tenant data leak" — ``ReportResultCacheTests``
+/// fails if the tenant leaves the key.
 public final class ReportResultCache: Sendable {
     public struct Key: Hashable, Sendable {
         let tenant: TenantID

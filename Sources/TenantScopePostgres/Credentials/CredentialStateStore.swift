@@ -5,9 +5,9 @@ import TenantScopeCore
 
 /// Reads what decides whether a verified credential still stands, through `app.credential_state`: the
 /// live tenants, and the token and session revocations younger than `horizon` (the longest a revoked token or
-/// session could still pass its other checks). The server keeps the result in its credential cache and refreshes it every second,
-/// so a check costs no round trip. Each load also replaces the database's ``TenantPlacement`` with the
-/// clusters of the tenants it lists, so routing is as fresh as the tenant list.
+/// session could still pass its other checks). The server keeps the result in its credential cache and
+/// refreshes it every second, so a check costs no round trip. Each load also replaces the database's
+/// ``TenantPlacement`` with the clusters of the tenants it lists, so routing is as fresh as the tenant list.
 public struct CredentialStateStore: Sendable {
     let pool: DatabasePool
     let placement: TenantPlacement
