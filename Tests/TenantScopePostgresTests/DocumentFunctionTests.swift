@@ -32,6 +32,22 @@ import Testing
         return try rows.first.map { String(buffer: try $0.decode((ByteBuffer, String, String, Date).self).0) }
     }
 
+    /// A writing statement whose text ends in a `--` comment still becomes a function: the `RETURN QUERY`'s `;` is on a
+    /// line of its own (on the text's last line it was commented out, and creating the function failed for every call).
+    @Test func aTextEndingInALineCommentBecomesAFunction() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let statement = BoundStatement(sql: "SELECT $1::text -- the last line is a comment", values: [.text("kept")])
+        let function = ScopedWriteFunctions.shared.function(for: statement, columnTypes: ["text"])
+        try await handle.database.tenantPool.client.withConnection { connection in
+            let rows = try await handle.database.sessions.write(
+                fixture.a.tenant.id.testScope, calling: function, values: statement.values, decode: { $0 },
+                orInTransaction: { try await $0.query(statement).collect() }, on: connection, logger: TestDatabase.logger)
+            #expect(try rows.first?.decode(String.self) == "kept")
+            #expect(SessionFunctions.shared.isCreated(function, on: connection), "the text did not become a function")
+        }
+    }
+
     @Test func aWriteAndAReadTakeOneExchangeEach() async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)

@@ -28,12 +28,14 @@ final class ScopedWriteFunctions: Sendable {
         functions.value(for: FunctionKey(sql: statement.sql, parameterTypes: statement.values.map(\.cast), columnTypes: columnTypes)) { key in
             var sql = Substring(key.sql)
             while let last = sql.last, last.isWhitespace || last == ";" { sql = sql.dropLast() }
+            // The `;` on a line of its own: a text ending in a `--` comment would otherwise comment it out.
             let body = """
                 #variable_conflict use_column
                 BEGIN
                   \(SessionFunctions.scope(contextArgument: key.parameterTypes.count + 1, write: true))
                   RETURN QUERY
-                \(sql);
+                \(sql)
+                  ;
                 END
                 """
             let names = key.columnTypes.indices.map { "c\($0 + 1)" }
