@@ -110,8 +110,8 @@ enum StatementIngest {
 
     /// The function that stores a batch: the scope, the tenant gate for a write and the role first, in that order, then
     /// the attachments' content, the insert, the conflict check where a statement was not new, and the voiding, as
-    /// ``StatementStore`` runs them in a transaction. It returns the ids it inserted. Its `SET` clauses end every setting
-    /// with the call.
+    /// ``StatementStore`` runs them in a transaction. It returns the ids it inserted. The role ends with the call, the
+    /// context with its transaction (``SessionFunctions/make(prefix:parameterTypes:returns:settings:body:)``).
     static let function: SessionFunctions.Function = {
         let body = """
             #variable_conflict use_column

@@ -122,6 +122,28 @@ import Testing
         }
     }
 
+    /// The role a call takes ends with the call even inside a transaction a caller opened (its `SET role = NONE` clause):
+    /// `set_config(..., true)` lasts to the end of the transaction, and without the clause the statements after the call
+    /// ran as the tenant role with the tenant's signed context (the same for a write, whose function comes from the same
+    /// `make`). The rest of such a transaction runs as the login, which may read no tenant table.
+    @Test func theRoleEndsWithTheCallInsideACallersTransaction() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        try await handle.database.tenantPool.client.withConnection { connection in
+            _ = try await connection.query("BEGIN", logger: TestDatabase.logger).collect()
+            let seen = try Self.canaries(try await handle.database.sessions.readRows(
+                fixture.a.tenant.id.testScope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
+            #expect(seen.count == 1)
+            let role = try await connection.query("SELECT current_user::text", logger: TestDatabase.logger).collect().first!.decode(String.self)
+            #expect(role == handle.database.tenantEndpoint.username, "the tenant role outlived the call in the caller's transaction")
+            let error = await #expect(throws: PSQLError.self) {
+                try await connection.query("SELECT count(*)::int FROM app.learners", logger: TestDatabase.logger).collect()
+            }
+            #expect(error.flatMap { PreparedStatements.sqlState(of: $0) } == "42501")
+            _ = try await connection.query("ROLLBACK", logger: TestDatabase.logger).collect()
+        }
+    }
+
     @Test func aForgedOrMissingContextReadsNothing() async throws {
         let handle = try TestDatabase.current
         let fixture = try await TwoTenants.make(handle)
@@ -231,6 +253,56 @@ import Testing
             throw error
         }
         try await PreparedStatementTests.owner(handle, PostgresQuery(unsafeSQL: "GRANT TEMP ON DATABASE \"\(database)\" TO PUBLIC"))
+    }
+
+    /// A read-only session (a moment of `default_transaction_read_only`, a failover) refuses to create a function with
+    /// 25006: that request reads in a transaction, and once the session may write again the next one creates its
+    /// function. Treated like a missing `TEMP` privilege, it pinned the connection to transactions for its whole life.
+    @Test func aReadOnlyMomentCostsOnlyItsOwnRequestsTheirFunctions() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let scope = fixture.a.tenant.id.testScope
+        let function = ScopedReadFunctions.shared.function(for: Self.statement(), columns: [.text])
+        try await OneShotConnection.with(handle.database.tenantEndpoint, logger: TestDatabase.logger) { connection in
+            _ = try await connection.query("SET default_transaction_read_only = on", logger: TestDatabase.logger).collect()
+            let during = try Self.canaries(try await handle.database.sessions.readRows(
+                scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
+            #expect(during.count == 1 && during.allSatisfy { $0.contains(fixture.a.canary) })
+            #expect(!SessionFunctions.shared.isCreated(function, on: connection))
+            #expect(!SessionFunctions.shared.runsTransactions(on: connection), "a read-only moment pinned the connection to transactions")
+            _ = try await connection.query("SET default_transaction_read_only = off", logger: TestDatabase.logger).collect()
+            let after = try Self.canaries(try await handle.database.sessions.readRows(
+                scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger))
+            #expect(after == during)
+            #expect(SessionFunctions.shared.isCreated(function, on: connection))
+        }
+    }
+
+    /// A text of many variants (the LRS statement query: one per combination of its filters) becomes a function on a
+    /// connection only while the session holds fewer than ``SessionFunctions/maximumFunctionsOfManyTexts`` of them; past
+    /// that it reads in a transaction, with the same rows. Without the bound a client cycling filters made every tenant
+    /// connection hold hundreds of compiled functions until it closed.
+    @Test func textsOfManyVariantsHoldABoundedNumberOfFunctionsPerSession() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let scope = fixture.a.tenant.id.testScope
+        let bound = SessionFunctions.maximumFunctionsOfManyTexts
+        try await OneShotConnection.with(handle.database.tenantEndpoint, logger: TestDatabase.logger) { connection in
+            for variant in 0...bound {
+                var statement = Self.statement(Self.learners + " -- variant \(variant)")
+                statement.mayBePrepared = false
+                let seen = try Self.canaries(try await handle.database.sessions.readRows(
+                    scope, statement, columns: [.text], on: connection, logger: TestDatabase.logger))
+                #expect(seen.count == 1 && seen.allSatisfy { $0.contains(fixture.a.canary) }, "variant \(variant)")
+                let created = SessionFunctions.shared.isCreated(ScopedReadFunctions.shared.function(for: statement, columns: [.text]), on: connection)
+                #expect(created == (variant < bound), "variant \(variant) \(created ? "became" : "did not become") a function")
+            }
+            // A text of one variant (a report) still becomes one.
+            let report = ScopedReadFunctions.shared.function(for: Self.statement(), columns: [.text])
+            _ = try await handle.database.sessions.readRows(scope, Self.statement(), columns: [.text], on: connection, logger: TestDatabase.logger)
+            #expect(SessionFunctions.shared.isCreated(report, on: connection))
+            #expect(!SessionFunctions.shared.runsTransactions(on: connection))
+        }
     }
 
     @Test func withReportFunctionsOffAReadIsATransaction() async throws {

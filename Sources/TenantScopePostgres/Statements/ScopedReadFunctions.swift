@@ -21,8 +21,9 @@ import TenantScopeCore
 /// and a request runs `SELECT * FROM pg_temp.tenantscope_read_<hash>(…, <signed context>)`, prepared
 /// (``PreparedStatements``), as one implicit transaction. PL/pgSQL runs its statements in order, so the signed
 /// context, the tenant gate, the role and read-only mode are in force before the report reads a row: what one
-/// statement with the settings in a subquery could not promise. The function's `SET` clauses make every setting
-/// made inside it end with the call, and the transaction ends at the call's `Sync`: nothing of the scope outlives it.
+/// statement with the settings in a subquery could not promise. The role ends with the call (a `SET` clause), the
+/// context and read-only mode with the call's own transaction, which ends at its `Sync`: nothing of the scope outlives
+/// it (``SessionFunctions/make(prefix:parameterTypes:returns:settings:body:)``).
 ///
 /// The plan cache mode is `force_custom_plan` (each call planned for its values, decision 55), or `force_generic_plan` for
 /// a statement planned once per connection (``QueryPlanning/oncePerConnection``, decision 75): PL/pgSQL then keeps the

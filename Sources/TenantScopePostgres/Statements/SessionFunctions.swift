@@ -58,11 +58,20 @@ final class SessionFunctions: Sendable {
 
     /// A function of the session's temporary schema, named `prefix` and a digest of everything it is (so one name means
     /// one function in every process), taking `parameterTypes` and then the signed context as text, running `body` (a
-    /// PL/pgSQL block) with `search_path` and `TimeZone` pinned and `settings` (more `SET` clauses): every setting made
-    /// inside ends with the call. The call is `SELECT * FROM` the function, its arguments placeholders cast to their types.
+    /// PL/pgSQL block) with `search_path`, `TimeZone` and `role` pinned and `settings` (more `SET` clauses). The call is
+    /// `SELECT * FROM` the function, its arguments placeholders cast to their types.
+    ///
+    /// What the body sets ends in one of two ways. A setting a `SET` clause names is restored as the call returns, even
+    /// inside a transaction the caller opened: the role the body takes is one (`SET role = NONE`: the call starts as the
+    /// login and ends as it). The others the body sets with `set_config(..., true)` (the signed context, read-only mode)
+    /// last until the end of the transaction, which for a call is the call itself: every call is sent as a statement of
+    /// its own, outside any transaction. A clause cannot end the context too: a login may not name a custom setting in a
+    /// `SET` clause without a grant on it. Should a call ever run inside a caller's transaction, the rest of that
+    /// transaction runs as the login, which may read no tenant table (`ScopedReadFunctionTests`).
     static func make(prefix: String, parameterTypes: [String], returns: String, settings: String = "", body: String) -> Function {
         let signature = (parameterTypes + ["text"]).joined(separator: ", ")
-        let clauses = #"SET search_path = pg_catalog, pg_temp SET "TimeZone" = 'UTC'"# + (settings.isEmpty ? "" : " " + settings)
+        let clauses = #"SET search_path = pg_catalog, pg_temp SET "TimeZone" = 'UTC' SET role = NONE"#
+            + (settings.isEmpty ? "" : " " + settings)
         let digest = SHA256.hash(data: Data((signature + "\n" + returns + "\n" + clauses + "\n" + body).utf8))
         let name = prefix + Hex.encode(digest.prefix(16))
         let definition = """
@@ -94,8 +103,16 @@ final class SessionFunctions: Sendable {
             """
     }
 
+    /// The most functions a session makes for texts that come in many variants (``BoundStatement/mayBePrepared`` false:
+    /// the LRS statement query, one text per combination of its filters, hundreds in all). Each is a compiled function,
+    /// its plans and a catalog row in the backend until the connection closes; past this many, such a text reads in a
+    /// transaction on that connection, so no client can make every connection hold hundreds.
+    static let maximumFunctionsOfManyTexts = 64
+
     private struct SessionState: Sendable {
         var created: Set<String> = []
+        /// How many of `created` were made for texts of many variants.
+        var createdOfManyTexts = 0
         var statementTimeout: String?
         /// The session lost its functions twice in a row, or may not create them: it runs scoped transactions.
         var runsTransactions = false
@@ -110,7 +127,9 @@ final class SessionFunctions: Sendable {
         guard !runsTransactions(on: connection) else { return nil }
         for attempt in 1...2 {
             do {
-                guard try await prepare(function, timeoutMilliseconds: timeoutMilliseconds, on: connection, logger: logger) else { return nil }
+                guard try await prepare(function, oneOfMany: !call.mayBePrepared, timeoutMilliseconds: timeoutMilliseconds, on: connection,
+                                        logger: logger)
+                else { return nil }
                 return try await PreparedStatements.shared.rows(call, on: connection, logger: logger)
             } catch where Self.sessionLost(function, error) {
                 let metadata: Logger.Metadata = ["db.sqlstate": "\(PreparedStatements.sqlState(of: error) ?? "")"]
@@ -133,19 +152,31 @@ final class SessionFunctions: Sendable {
     }
 
     /// Creates `function` on `connection` and sets the session's statement timeout, where not done yet. False when the
-    /// session may not create functions (no `TEMP` on the database, or a read-only session): it then runs transactions.
-    private func prepare(_ function: Function, timeoutMilliseconds: String, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        let (created, timeout) = sessions.read(connection) { ($0.created.contains(function.name), $0.statementTimeout) }
+    /// session may not create functions: without `TEMP` on the database (42501) the connection runs transactions from
+    /// then on; in a read-only session (25006: `default_transaction_read_only`, a standby, for a while) only this request
+    /// does, and the next one tries again. Also false for a text of many variants (`oneOfMany`) once the session holds
+    /// ``maximumFunctionsOfManyTexts`` of them: that request runs a transaction.
+    private func prepare(_ function: Function, oneOfMany: Bool, timeoutMilliseconds: String, on connection: PostgresConnection,
+                         logger: Logger) async throws -> Bool {
+        let (created, ofManyTexts, timeout) = sessions.read(connection) {
+            ($0.created.contains(function.name), $0.createdOfManyTexts, $0.statementTimeout)
+        }
         if !created {
+            if oneOfMany, ofManyTexts >= Self.maximumFunctionsOfManyTexts { return false }
             do {
                 try await connection.query(PostgresQuery(unsafeSQL: function.definition), logger: logger)
-            } catch where ["42501", "25006"].contains(PreparedStatements.sqlState(of: error)) {
+            } catch where PreparedStatements.sqlState(of: error) == "25006" {
+                logger.debug("The session is read-only; this request runs a transaction", metadata: ["db.sqlstate": "25006"])
+                return false
+            } catch where PreparedStatements.sqlState(of: error) == "42501" {
                 logger.notice("This session may not create session functions; this connection runs transactions",
-                              metadata: ["db.sqlstate": "\(PreparedStatements.sqlState(of: error) ?? "")"])
+                              metadata: ["db.sqlstate": "42501"])
                 sessions.update(connection) { $0.runsTransactions = true }
                 return false
             }
-            sessions.update(connection) { _ = $0.created.insert(function.name) }
+            sessions.update(connection) { state in
+                if state.created.insert(function.name).inserted, oneOfMany { state.createdOfManyTexts += 1 }
+            }
         }
         if timeout != timeoutMilliseconds {
             _ = try await connection.query("SELECT set_config('statement_timeout', \(timeoutMilliseconds), false)", logger: logger).collect()
