@@ -1111,17 +1111,6 @@ CREATE FUNCTION app.pending_rollup_queues() RETURNS TABLE(tenant_id uuid, queued
   GROUP BY w.tenant_id
 $$;
 
-CREATE FUNCTION app.pending_rollup_work() RETURNS TABLE(tenant_id uuid, queued bigint, oldest timestamp with time zone)
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-  SELECT w.tenant_id, sum(w.queued)::bigint, min(w.oldest)
-  FROM (SELECT q.tenant_id, count(*) AS queued, min(q.queued_at) AS oldest FROM app.learning_facts_queue q GROUP BY 1
-        UNION ALL
-        SELECT q.tenant_id, count(*), min(q.queued_at) FROM app.rollup_queue q GROUP BY 1) w
-  GROUP BY w.tenant_id
-$$;
-
 CREATE FUNCTION app.platform_learner_activity(window_days integer) RETURNS TABLE(tenant_id uuid, active_learners bigint, statements bigint)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3230,6 +3219,15 @@ GRANT ALL ON FUNCTION app.merge_new_learning_facts(keys text[], since timestamp 
 REVOKE ALL ON FUNCTION app.pending_export_work() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.pending_export_work() TO tenantscope_app;
 
+REVOKE ALL ON FUNCTION app.pending_rollup_queues() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.pending_rollup_queues() TO tenantscope_app;
+
+REVOKE ALL ON FUNCTION app.platform_learner_activity(window_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.platform_learner_activity(window_days integer) TO tenantscope_platform;
+
+REVOKE ALL ON FUNCTION app.platform_window_learners(window_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.platform_window_learners(window_days integer) TO tenantscope_platform;
+
 REVOKE ALL ON FUNCTION app.rebuild_learner_active_days(hashes text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.rebuild_learner_active_days(hashes text[]) TO tenantscope_tenant;
 
@@ -3256,6 +3254,9 @@ GRANT ALL ON FUNCTION app.refresh_learning_facts(actor_keys text[]) TO tenantsco
 
 REVOKE ALL ON FUNCTION app.refresh_learning_facts_fully(actor_keys text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.refresh_learning_facts_fully(actor_keys text[]) TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.rollup_watermarks() FROM PUBLIC;
+GRANT ALL ON FUNCTION app.rollup_watermarks() TO tenantscope_app;
 
 REVOKE ALL ON FUNCTION app.runtime_keys() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.runtime_keys() TO tenantscope_app;

@@ -8,7 +8,8 @@ import PostgresNIO
 /// least one policy; every table in `app` holds `tenant_id` unless it is one of the platform tables;
 /// views are `security_invoker`; application roles own nothing, cannot bypass RLS, and cannot run
 /// `set_config` inside a tenant transaction; the platform role can read no table with a learner column
-/// (key, hash, actor) and cannot compute learner keys (docs/security.md). `app_private` (secrets, LRS credentials) is exempt from the
+/// (key, hash, actor) and cannot compute learner keys (docs/security.md); no `SECURITY DEFINER` function of ours is
+/// executable by `PUBLIC`. `app_private` (secrets, LRS credentials) is exempt from the
 /// tenant-table rules because no application role may reach it at all, which is checked instead.
 /// The sandbox role of the guarded SQL surface (migration 20) logs in never, is a member of nothing, may use
 /// schema `semantic` only, may only select from its views, and may execute nothing of ours but
@@ -105,6 +106,11 @@ public enum SchemaAudit {
                       AND a.attname IN ('learner_hash', 'learner_key', 'actor_key', 'actor', 'actor_name', 'statement'))
         UNION ALL
         SELECT 'tenantscope_platform may compute learner keys' WHERE has_function_privilege('tenantscope_platform', 'app.learner_key(text)', 'EXECUTE')
+        UNION ALL
+        -- A SECURITY DEFINER function runs with its owner's rights: PUBLIC's EXECUTE would hand them to every role.
+        SELECT 'PUBLIC may execute the SECURITY DEFINER function ' || p.oid::regprocedure::text FROM pg_proc p
+        WHERE p.prosecdef AND p.pronamespace IN ('app'::regnamespace, 'app_private'::regnamespace, 'gate'::regnamespace, 'semantic'::regnamespace)
+          AND has_function_privilege('public', p.oid, 'EXECUTE')
         UNION ALL
         SELECT r || ' may use a sequence: ' || c.oid::regclass FROM pg_class c, unnest(ARRAY['tenantscope_tenant', 'tenantscope_platform', 'tenantscope_sandbox']) r
         WHERE c.relkind = 'S' AND has_sequence_privilege(r, c.oid, 'USAGE,SELECT')

@@ -96,6 +96,11 @@ import Testing
         "RESET ROLE; SELECT app.tenant_login_password()",
         "RESET ROLE; SELECT * FROM app.tenant_directory()",
         "RESET ROLE; SELECT * FROM app.platform_learner_activity(30)",
+        // The cross-tenant aggregates, as the tenant role itself (decision 89: PUBLIC could execute them).
+        "SELECT * FROM app.platform_learner_activity(30)",
+        "SELECT * FROM app.platform_window_learners(30)",
+        "SELECT * FROM app.rollup_watermarks()",
+        "SELECT * FROM app.pending_rollup_queues()",
     ])
     func aTenantTransactionCannotLeaveTheTenantRole(_ sql: String) async throws {
         let handle = try TestDatabase.current

@@ -491,6 +491,14 @@ public struct IsolationDatabaseChecks: Sendable {
                                 setup: ["SET ROLE tenantscope_platform"],
                                 probe: .rows("SELECT row_to_json(a)::text FROM app.platform_learner_activity(30) a"),
                                 expect: .refused(denied), roles: [.tenant, .tenantLogin]))
+        // The cross-tenant aggregates are the platform's and the server login's; in a tenant transaction they would
+        // tell every tenant's learner counts (architecture decision 89).
+        attempts.append(Attempt(name: "app.platform_window_learners(30) (every tenant's learner counts)",
+                                probe: .rows("SELECT row_to_json(w)::text FROM app.platform_window_learners(30) w"),
+                                expect: .refused(denied), roles: [.tenant, .tenantLogin]))
+        attempts.append(Attempt(name: "app.rollup_watermarks() (every tenant's id)",
+                                probe: .rows("SELECT row_to_json(w)::text FROM app.rollup_watermarks() w"),
+                                expect: .refused(denied), roles: [.tenant, .tenantLogin, .platform]))
         attempts.append(Attempt(name: "SET ROLE tenantscope_tenant, then read app.statements",
                                 setup: ["SET ROLE tenantscope_tenant"], probe: readStatements, expect: .refused(denied),
                                 roles: [.platform, .login]))

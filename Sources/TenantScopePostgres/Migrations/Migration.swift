@@ -71,6 +71,7 @@ extension Migration {
         .contextTenantDefault,
         .enrollmentOutcomeDeltas,
         .derivationLockFirst,
+        .aggregateFunctionGrants,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
