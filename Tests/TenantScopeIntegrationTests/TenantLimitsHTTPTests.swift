@@ -77,6 +77,32 @@ import Testing
         }
     }
 
+    /// A shared link's page runs its tenant's reports under its tenant's limits, like the dashboard it shows: a leaked
+    /// link fetched in a loop is refused once the tenant's rate is spent, and another tenant's link is still served.
+    /// The route learns its tenant from the link, so no route group's middleware applied them, and it skipped every limit.
+    @Test func aSharedLinkSpendsItsTenantsRate() async throws {
+        let handle = try TestDatabase.current
+        try await withApp(limits: { fixture in
+            try await handle.admin.tiers.setOverride(.init(api: RatePolicy(perSecond: 0.001, burst: 2)), of: fixture.a.tenant.id,
+                                                     logger: TestDatabase.logger)
+        }) { client, fixture in
+            func link(_ member: TwoTenants.Member) async throws -> String {
+                let scope = TenantScope(tenant: member.tenant.id, actor: "limits-test", role: .admin)
+                let view = try await handle.database.savedViews.save(in: scope, name: "Shared", days: 30, course: nil, logger: TestDatabase.logger)
+                return try #require(try await handle.database.savedViews.share(in: scope, view: view.id, lifetime: .seconds(3600),
+                                                                               logger: TestDatabase.logger)).token
+            }
+            let (linkA, linkB) = (try await link(fixture.a), try await link(fixture.b))
+            func open(_ token: String) async throws -> HTTPResponse.Status {
+                try await client.execute(uri: "/shared/\(token)", method: .get) { $0.status }
+            }
+            #expect(try await open(linkA) == .ok)
+            #expect(try await open(linkA) == .ok)
+            #expect(try await open(linkA) == .tooManyRequests, "a shared link skipped its tenant's API rate")
+            #expect(try await open(linkB) == .ok)
+        }
+    }
+
     /// With a rate wait, a tenant just over its rate is paced, not refused: three requests sent together under a
     /// burst of one and two a second are all answered, the last no sooner than its token (1 s on). A tenant
     /// whose next token is far beyond the wait is refused, but only when the wait is over, so a client that

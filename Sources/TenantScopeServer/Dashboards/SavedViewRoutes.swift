@@ -52,9 +52,15 @@ struct SavedViewRoutes {
                 throw TenantScopeError.notFound("this shared link is not valid: it may have expired or been revoked")
             }
             // Always the creating tenant's scope, whatever session (of whichever tenant) the viewer has.
-            return try await dashboards.tenantDashboard(
-                in: scope, filters: DashboardFilters(days: view.days, course: view.course), today: Date(), logger: context.logger,
-                presentation: .init(banner: "Shared view “\(view.name)”", filterAction: nil))
+            let page = {
+                try await dashboards.tenantDashboard(
+                    in: scope, filters: DashboardFilters(days: view.days, course: view.course), today: Date(), logger: context.logger,
+                    presentation: .init(banner: "Shared view “\(view.name)”", filterAction: nil))
+            }
+            // Its reports are the tenant's work, under the tenant's limits like its dashboards': a leaked link fetched in
+            // a loop spends the tenant's rate and slots, not the other tenants' connections.
+            guard let limits = dashboards.limits else { return try await page() }
+            return try await limits.limited(scope.tenant, work: .queries, note: RateLimitNote(), logger: context.logger, page)
         }
     }
 

@@ -92,6 +92,19 @@ public final class TenantLimitEnforcer: Sendable {
         }
     }
 
+    /// Runs `body` under `tenant`'s limits for `work`: a unit of the surface's rate, and for report work a slot in the
+    /// tenant's queue and its tier's budget. What ``TenantLimitMiddleware`` does for a tenant route group, for a route
+    /// that learns its tenant only in its handler (a shared link). The limits applied and the bucket go to `note`.
+    func limited<Value>(_ tenant: TenantID, work: TenantLimitMiddleware.Work, note: RateLimitNote, logger: Logger,
+                        _ body: () async throws -> Value) async throws -> Value {
+        let limits = await self.limits.limits(for: tenant, logger: logger)
+        note.limits = limits
+        if let policy = limits.rate(for: work.surface) {
+            try await charge(tenant, on: work.surface, policy: policy, tier: limits.tier, note: note, logger: logger)
+        }
+        return work == .queries ? try await runQueued(tenant, limits: limits, body) : try await body()
+    }
+
     /// Runs report work in one of the tenant's slots and then one of its tier's, each when the limits name one.
     func runQueued<Value>(_ tenant: TenantID, limits: TenantLimits, _ body: () async throws -> Value) async throws -> Value {
         switch (limits.concurrency, limits.connectionBudget) {

@@ -24,19 +24,13 @@ struct TenantLimitMiddleware: RouterMiddleware {
     let work: Work
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let tenant = context.scope.tenant
-        let limits = await enforcer.limits.limits(for: tenant, logger: context.logger)
-        context.rateLimit.limits = limits
-        if let policy = limits.rate(for: work.surface) {
-            try await enforcer.charge(tenant, on: work.surface, policy: policy, tier: limits.tier, note: context.rateLimit, logger: context.logger)
-        }
         var response: Response
         do {
-            response = work == .queries
-                ? try await enforcer.runQueued(tenant, limits: limits) { try await next(request, context) }
-                : try await next(request, context)
+            response = try await enforcer.limited(context.scope.tenant, work: work, note: context.rateLimit, logger: context.logger) {
+                try await next(request, context)
+            }
         } catch let refusal as RateLimited {
-            // A batch's own charge refused it: its answer carries the fields of that charge already.
+            // The request's own charge, or a batch's, refused it: its answer carries the fields of that charge already.
             throw refusal
         } catch where !DashboardRoutes.isPage(request.uri.path) {
             // A refusal by the handler (400, 404, 409, ...) or the queue still spent the request's unit: its
