@@ -52,6 +52,8 @@ public struct ReportRunner: Sendable {
     ) async throws -> ReportResult {
         let surface = scope.surface
         guard let definition = catalog[name], definition.query(on: surface) != nil else {
+            // A platform run is audited whatever its outcome, a name the catalog does not have on its surface included.
+            try await record(scope, request: nil, name: name, parameters: parameters, rows: nil, outcome: "not_found", logger: logger)
             throw TenantScopeError.notFound("no report named '\(name)' on the \(surface.rawValue) surface")
         }
         // The role comes from the scope (the token's role; previews and shared links are viewers).
@@ -73,6 +75,8 @@ public struct ReportRunner: Sendable {
         case .served: text = query.sql
         case .cold:
             guard let cold = query.coldSQL else {
+                try await record(scope, request: request, name: name, parameters: parameters, rows: nil, outcome: "invalid_parameters",
+                                 logger: logger)
                 throw TenantScopeError.invalidInput("report '\(name)' on the \(surface.rawValue) surface reads roll-ups only; it has no raw-table variant")
             }
             text = cold

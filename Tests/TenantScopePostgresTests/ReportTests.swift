@@ -244,6 +244,20 @@ import Testing
         let tail = try await f.handle.admin.auditTrail.tail(limit: 50, logger: TestDatabase.logger)
         let run = try #require(tail.last { $0.entry.action == "cross_tenant_query" && $0.entry.report == "tenant_overview" })
         #expect(run.entry.actor == "report-tests" && run.entry.rowCount == 2 && run.entry.parameters == ["days": "7"] && run.entry.outcome == "ok")
+
+        // A run that fails before it reads is audited too: a name the platform surface does not have (a tenant report),
+        // and a cold run of a report with no cold variant.
+        let platform = try ScopePolicy.scope(for: .platformAdmin(operator: "report-tests"), on: .platform, purpose: "reports")
+        await #expect(throws: TenantScopeError.self) {
+            try await f.runner.run("course_enrollments", in: platform, parameters: [], logger: TestDatabase.logger)
+        }
+        await #expect(throws: TenantScopeError.self) {
+            try await f.runner.run("tenant_overview", in: platform, parameters: [("days", "7")], path: .cold, logger: TestDatabase.logger)
+        }
+        let failures = try await f.handle.admin.auditTrail.tail(limit: 2, logger: TestDatabase.logger).map(\.entry)
+        #expect(failures.map(\.action) == ["cross_tenant_query", "cross_tenant_query"])
+        #expect(failures.map(\.report) == ["course_enrollments", "tenant_overview"])
+        #expect(failures.map(\.outcome) == ["not_found", "invalid_parameters"])
     }
 
     /// Every tenant report, served and cold, answers the same through its read function in one round trip
