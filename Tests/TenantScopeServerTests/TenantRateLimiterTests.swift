@@ -42,6 +42,25 @@ import TenantScopeCore
         #expect(next.allowed && next.wait <= 25)
     }
 
+    /// The slowest rate the database accepts (any positive number) with the largest burst makes waits and windows
+    /// longer than an `Int` holds: the refusal's fields hold them at `Int.max` instead of trapping, which killed the
+    /// server at that tenant's first request.
+    @Test func aRateAsSlowAsTheDatabaseAllowsIsRefusedNotACrash() async throws {
+        let limiter = TenantRateLimiter()
+        let policy = RatePolicy(perSecond: 1e-15, burst: 1_000_000)
+        #expect(policy.windowSeconds == Int.max)
+        let tenant = TenantID(UUID())
+        #expect(limiter.take(tenant, on: .api, policy: policy, count: 1_000_000).allowed)
+        let note = RateLimitNote()
+        let refusal = await #expect(throws: RateLimited.self) {
+            try await TenantLimitEnforcer.charge(tenant, on: .api, policy: policy, units: 1, tier: "test", rates: limiter,
+                                                 rateWait: 0, note: note, logger: Logger(label: "test"))
+        }
+        #expect(refusal?.retryAfterSeconds == 1_000_000_000_000_000, "one request's token: 1e15 s")
+        #expect(refusal?.fields[RateLimitFields.policyName] == "\"api\";q=1000000;w=\(Int.max)")
+        #expect(refusal?.fields[RateLimitFields.stateName] == "\"api\";r=0;t=\(Int.max)", "a full bucket: 1e21 s")
+    }
+
     @Test func fullBucketsAreForgottenAtMostOncePerInterval() {
         // A rate so high that every bucket is full again at once: all of them may be forgotten.
         let limiter = TenantRateLimiter(sweepAbove: 2, sweepInterval: 3600)

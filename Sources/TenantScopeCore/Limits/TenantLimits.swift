@@ -56,5 +56,5 @@ public struct RatePolicy: Sendable, Hashable {
     }
 
     /// The seconds an empty bucket takes to fill: the window of `RateLimit-Policy`.
-    public var windowSeconds: Int { max(1, Int((Double(burst) / perSecond).rounded(.up))) }
+    public var windowSeconds: Int { WholeSeconds.roundedUp(Double(burst) / perSecond) }
 }

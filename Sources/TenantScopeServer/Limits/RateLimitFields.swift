@@ -13,7 +13,7 @@ enum RateLimitFields {
     static func fields(_ surface: TenantLimits.Surface, policy: RatePolicy, decision: TokenBucket.Decision) -> HTTPFields {
         var fields = HTTPFields()
         fields[policyName] = "\"\(surface.rawValue)\";q=\(policy.burst);w=\(policy.windowSeconds)"
-        fields[stateName] = "\"\(surface.rawValue)\";r=\(decision.remaining);t=\(Int(decision.resetAfter.rounded(.up)))"
+        fields[stateName] = "\"\(surface.rawValue)\";r=\(decision.remaining);t=\(WholeSeconds.roundedUp(decision.resetAfter, atLeast: 0))"
         return fields
     }
 }

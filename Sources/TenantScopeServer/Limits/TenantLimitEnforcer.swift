@@ -88,7 +88,7 @@ public final class TenantLimitEnforcer: Sendable {
         guard decision.allowed else {
             logger.info("Tenant request rate used up",
                         metadata: ["limit.surface": "\(surface.rawValue)", "limit.tier": "\(tier)", "limit.units": "\(units)"])
-            throw RateLimited(surface: surface, fields: fields, retryAfterSeconds: max(1, Int(decision.retryAfter.rounded(.up))))
+            throw RateLimited(surface: surface, fields: fields, retryAfterSeconds: WholeSeconds.roundedUp(decision.retryAfter))
         }
     }
 
