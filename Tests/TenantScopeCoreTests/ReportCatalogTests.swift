@@ -43,6 +43,21 @@ import Testing
         #expect(throws: TenantScopeError.self) { try ReportCatalog([definition]) }
     }
 
+    /// Platform SQL must name each source as the merge across clusters spells it (PlatformSources): read any other way
+    /// (quoted, upper case) or read from another table, it would read the pool's tenants alone and say nothing.
+    @Test(arguments: [
+        "SELECT sum(learners) FROM APP.DAILY_ACTIVE_LEARNERS",
+        "SELECT sum(events) FROM \"app\".daily_feature_usage",
+        "SELECT count(*) FROM app.tenant_limit_overrides",
+    ])
+    func platformSQLReadingASourceTheMergeMissesIsRefused(_ sql: String) {
+        let definition = ReportDefinition(
+            name: "unmerged", title: "Unmerged", summary: "",
+            platformQuery: .init(sql: sql, fields: [Field("n", .integer, .crossTenant, "N")], source: .rollupsOnly)
+        )
+        #expect(throws: TenantScopeError.self) { try ReportCatalog([definition]) }
+    }
+
     @Test func platformSQLMustBeDeclaredRollupsOnly() throws {
         let fields = [Field("n", .integer, .crossTenant, "N")]
         let sql = "SELECT sum(learners) FROM app.daily_active_learners"

@@ -37,6 +37,28 @@ public enum PlatformSources {
                window: ""),
     ]
 
+    /// `sql` with each source's reference replaced by its merged CTE's name: the query's body in ``merged(_:)``.
+    /// Throws when it still names a roll-up the merge does not know.
+    static func readingMergedSources(_ sql: String) throws(TenantScopeError) -> String {
+        var body = sql
+        for source in all { body = body.replacingOccurrences(of: source.reference, with: source.name) }
+        for unknown in ["app.daily_", "app.platform_", "app.learner_active_days", "app.rollup_"] where body.contains(unknown) {
+            throw .invalidInput("this platform report reads \(unknown)… , which cannot be merged across clusters")
+        }
+        return body
+    }
+
+    /// The `app.` tables and functions (lower case) `sql`, a platform query, would still read in this database alone
+    /// once merged: those the merge misses, spelled otherwise than its references or not a source at all, beyond the
+    /// control tables. Empty for a query whose answer covers every cluster.
+    public static func unmergedReads(_ sql: String) throws(TenantScopeError) -> Set<String> {
+        SQLText.referencedTables(try readingMergedSources(sql)).subtracting(controlTables)
+    }
+
+    /// Tables platform SQL reads as they are in this database, without a merge: the control database's, which list
+    /// every tenant wherever its rows are (``ReportCatalog`` refuses any other `app.` name the merge leaves).
+    public static let controlTables: Set<String> = ["tenants"]
+
     /// What each dedicated cluster answers, in the platform scope: one JSON array of its rows per source, in
     /// the order of ``all``. `:days` is the report's window.
     public static var partialSQL: String {
@@ -47,11 +69,7 @@ public enum PlatformSources {
     /// `:fanout_<name>`. Throws when the query reads a roll-up this merge does not know: its answer across
     /// clusters would silently miss rows.
     public static func merged(_ sql: String) throws(TenantScopeError) -> String {
-        var body = sql
-        for source in all { body = body.replacingOccurrences(of: source.reference, with: source.name) }
-        for unknown in ["app.daily_", "app.platform_", "app.learner_active_days", "app.rollup_"] where body.contains(unknown) {
-            throw .invalidInput("this platform report reads \(unknown)… , which cannot be merged across clusters")
-        }
+        let body = try readingMergedSources(sql)
         let sources = all.map { source in
             """
             \(source.name) AS (

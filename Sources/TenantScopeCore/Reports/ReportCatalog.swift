@@ -63,6 +63,13 @@ public struct ReportCatalog: Sendable {
                 if let raw = tables.first(where: { Self.rawLearnerTables.contains($0) }) {
                     throw .invalidInput("report '\(name)': platform SQL reads the raw learner table app.\(raw); read per-tenant roll-ups")
                 }
+                // With dedicated clusters the query reads each source merged from every cluster (PlatformSources), by
+                // its spelling: whatever the merge leaves reads this database alone and would miss the other clusters'
+                // tenants, silently. Checked here, where it is a defect of the catalog, not at a request.
+                if let left = try PlatformSources.unmergedReads(query.sql).sorted().first {
+                    throw .invalidInput("report '\(name)': platform SQL reads app.\(left), which is neither a source merged across clusters "
+                                        + "(spelled as \(PlatformSources.all.map(\.reference).joined(separator: ", "))) nor a control table")
+                }
             }
             if surface == "platform", query.source != .rollupsOnly {
                 throw .invalidInput("report '\(name)': platform SQL must be declared as reading roll-ups only")
