@@ -98,7 +98,7 @@ public struct ReportRunner: Sendable {
         let freshness: DataFreshness
         // A platform report with dedicated clusters: their tenants' roll-up rows join the pool's in the one query.
         var fanOut: (sql: String, partials: [String: [String]], coverage: ClusterCoverage)?
-        if case .platform = scope, database.dedicated?.isEmpty == false {
+        if case .platform = scope, let dedicated = database.dedicated, !dedicated.isEmpty || !dedicated.unopened.isEmpty {
             let merged: String
             do {
                 merged = try PlatformSources.merged(text)
@@ -192,13 +192,16 @@ public struct ReportRunner: Sendable {
             return answers.sorted { $0.0.rawValue < $1.0.rawValue }
         }
         var arrays = Dictionary(uniqueKeysWithValues: PlatformSources.all.map { ("fanout_\($0.name)", [String]()) })
+        arrays["fanout_clusters"] = []
         var answered: [ClusterName] = [.pool]
-        var missing: [ClusterCoverage.Missing] = []
+        // A cluster the control database names that could not be opened is missing too, never silently left out.
+        var missing: [ClusterCoverage.Missing] = database.dedicated?.unopened.map { .init(cluster: $0, reason: "could not be opened") } ?? []
         for (name, result) in answers {
             switch result {
             case .success(let rows):
                 answered.append(name)
                 for (source, json) in zip(PlatformSources.all, rows) { arrays["fanout_\(source.name)", default: []].append(json) }
+                arrays["fanout_clusters", default: []].append(name.rawValue)
             case .failure(let error):
                 let reason = error is ClusterTimedOut ? "did not answer within \(timeout.components.seconds) s" : "unavailable"
                 logger.warning("A cluster is missing from a platform report", metadata: [
@@ -207,7 +210,7 @@ public struct ReportRunner: Sendable {
                 missing.append(.init(cluster: name, reason: reason))
             }
         }
-        return (arrays, ClusterCoverage(answered: answered, missing: missing))
+        return (arrays, ClusterCoverage(answered: answered, missing: missing.sorted { $0.cluster.rawValue < $1.cluster.rawValue }))
     }
 
     private struct ClusterTimedOut: Error {}

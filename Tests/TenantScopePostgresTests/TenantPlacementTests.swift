@@ -154,6 +154,44 @@ import Testing
         }
     }
 
+    /// A tenant's roll-ups on two clusters count once, on the cluster the control database places it: a move commits
+    /// its copy on the target before it switches the placement and removes the source's rows (and a move that failed
+    /// after its copy committed leaves them there), and the platform reports counted the tenant twice meanwhile.
+    @Test func aTenantsRowsOnTwoClustersCountOnlyWhereItIsPlaced() async throws {
+        try await PlacementClusters.with { clusters in
+            let suffix = String(UUID().uuidString.prefix(6)).lowercased()
+            let tenants = try await Self.makeTenants(in: clusters.admin, suffix: suffix) { [.pool, PlacementClusters.eu, PlacementClusters.any][$0] }
+            let runner = ReportRunner(catalog: try StandardReports.catalog(), database: clusters.database)
+            let scope = try Self.platformScope()
+            let reports = ["active_learners", "feature_adoption", "tenant_overview"]
+            var before: [String: [[ReportCell]]] = [:]
+            for report in reports { before[report] = try await runner.run(report, in: scope, parameters: [("days", "30")], logger: Self.logger).rows }
+            // The pool tenant's roll-ups, copied to any-1 as a move's copy leaves them (its directory row with them).
+            let moving = tenants[0]
+            try await OneShotConnection.with(clusters.superusers[.pool]!, logger: Self.logger) { pool in
+                try await OneShotConnection.with(clusters.superusers[PlacementClusters.any]!, logger: Self.logger) { target in
+                    try await TenantRegistry.insertCopy(of: moving, on: target, logger: Self.logger)
+                    // `last_day` is generated from `active`.
+                    for (table, columns) in [("app.daily_active_learners", "tenant_id, day, learners, statements"),
+                                             ("app.daily_feature_usage", "tenant_id, day, feature_key, events, actors"),
+                                             ("app.learner_active_days", "tenant_id, learner_hash, active")] {
+                        let rows = try await pool.query(PostgresQuery(unsafeSQL: """
+                            SELECT coalesce(json_agg(t), '[]')::text FROM \(table) t WHERE tenant_id = '\(moving.id)'
+                            """), logger: Self.logger).collect().first!.decode(String.self)
+                        try #require(rows != "[]", "\(table) holds the tenant's rows")
+                        _ = try await target.query(PostgresQuery(unsafeSQL: """
+                            INSERT INTO \(table) (\(columns)) SELECT \(columns) FROM json_populate_recordset(NULL::\(table), $1::json)
+                            """, binds: { var binds = PostgresBindings(); binds.append(rows); return binds }()), logger: Self.logger).collect()
+                    }
+                }
+            }
+            for report in reports {
+                let after = try await runner.run(report, in: scope, parameters: [("days", "30")], logger: Self.logger).rows
+                #expect(after == before[report], "\(report): the tenant's rows on a cluster it is not placed on were counted")
+            }
+        }
+    }
+
     /// A cluster added while the server runs is opened without a restart (architecture decision 60): a tenant placed
     /// on it is served from it at once, its rows land there, and work over every tenant (the roll-up pass, platform
     /// reports) covers it; one added and not used yet is opened by the running service's next look.
@@ -281,6 +319,31 @@ import Testing
             await #expect(throws: DatabaseUnavailable.self) { try await unreachable.database(PlacementClusters.eu, logger: Self.logger) }
             #expect(attempts.withLock { $0 } == 2, "refused at once: no new attempt within the look interval")
             #expect(unreachable.isEmpty)
+        }
+    }
+
+    /// A cluster the control database names but the server could not open (added while it runs, its host down) is
+    /// listed as missing from a platform answer, never silently left out: the fan-out asked the open clusters only,
+    /// so its tenants read as zero and the answer said it was whole.
+    @Test func aClusterThatCouldNotBeOpenedIsNamedInTheAnswer() async throws {
+        try await PlacementClusters.with { clusters in
+            let down = try ClusterName("down-1")
+            _ = try await OneShotConnection.with(clusters.superusers[.pool]!, logger: Self.logger) { connection in
+                try await connection.query("""
+                    INSERT INTO app_private.clusters (name, region, host, port, database, tls, app_password, owner_user)
+                    VALUES (\(down.rawValue), NULL, '127.0.0.1', 1, 'tenantscope', 'disable', 'unused', 'unused')
+                    """, logger: Self.logger).collect()
+            }
+            let dedicated = try #require(clusters.database.dedicated)
+            let failures = try await dedicated.follow(logger: Self.logger)
+            #expect(failures.keys.contains(down))
+            #expect(dedicated.unopened == [down])
+            let runner = ReportRunner(catalog: try StandardReports.catalog(), database: clusters.database)
+            let answer = try await runner.run("tenant_overview", in: try Self.platformScope(), parameters: [], logger: Self.logger)
+            #expect(answer.clusters?.answered == [.pool, PlacementClusters.any, PlacementClusters.eu])
+            #expect(answer.clusters?.missing.map(\.cluster) == [down], "a cluster that could not be opened was left out unnamed")
+            let audited = try await clusters.admin.auditTrail.tail(limit: 1, logger: Self.logger).map(\.entry)
+            #expect(audited.first?.outcome == "partial" && audited.first?.parameters["missing_clusters"] == "down-1")
         }
     }
 

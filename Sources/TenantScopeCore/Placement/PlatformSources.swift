@@ -8,6 +8,11 @@ import Foundation
 /// source, in the report's window) and the pool runs the report's own SQL over its rows plus those:
 /// ``merged(_:)`` reads each source through a CTE of the same name that unions the two. `app.tenants` is
 /// read as it is: the control database lists every tenant, wherever its rows are.
+///
+/// Each cluster's rows count only for the tenants the control database places on it: while a tenant moves, its
+/// rows are on both clusters for a moment (the copy commits on the target, then the placement switches, then the
+/// source's rows go), and a move that failed after its copy committed leaves them there until it is retried.
+/// Unfiltered, the tenant was counted twice.
 public enum PlatformSources {
     public struct Source: Sendable {
         /// How platform SQL names the source; replaced by `name` in the merged query.
@@ -66,16 +71,20 @@ public enum PlatformSources {
     }
 
     /// `sql` (a platform query) reading each source from this database and from the partial rows bound as
-    /// `:fanout_<name>`. Throws when the query reads a roll-up this merge does not know: its answer across
-    /// clusters would silently miss rows.
+    /// `:fanout_<name>`, each array's element from the cluster named at the same place of `:fanout_clusters`, each
+    /// cluster's rows (this database's too) kept only for the tenants placed on it. Throws when the query reads a
+    /// roll-up this merge does not know: its answer across clusters would silently miss rows.
     public static func merged(_ sql: String) throws(TenantScopeError) -> String {
         let body = try readingMergedSources(sql)
         let sources = all.map { source in
             """
             \(source.name) AS (
-              \(source.local)
+              SELECT l.* FROM (\(source.local)) l
+              WHERE l.tenant_id IN (SELECT t.id FROM app.tenants t WHERE t.cluster = '\(ClusterName.pool.rawValue)')
               UNION ALL
-              SELECT p.* FROM unnest(:fanout_\(source.name)::text[]) AS a(rows), jsonb_to_recordset(a.rows::jsonb) AS p(\(source.columns))
+              SELECT p.* FROM unnest(:fanout_\(source.name)::text[], :fanout_clusters::text[]) AS a(rows, cluster),
+                              jsonb_to_recordset(a.rows::jsonb) AS p(\(source.columns))
+              WHERE p.tenant_id IN (SELECT t.id FROM app.tenants t WHERE t.cluster = a.cluster)
             )
             """
         }.joined(separator: ",\n")

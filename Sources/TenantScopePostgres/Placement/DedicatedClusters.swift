@@ -62,6 +62,14 @@ public final class DedicatedClusters: Service, Sendable {
 
     public var isEmpty: Bool { opened.withLock { $0.isEmpty } }
 
+    /// The clusters the control database named at the last look that could not be opened (work over every tenant
+    /// reports them missing rather than leave them out).
+    public var unopened: [ClusterName] {
+        let failed = failedAt.withLock { Array($0.keys) }
+        let open = opened.withLock { Set($0.keys) }
+        return failed.filter { !open.contains($0) }.sorted { $0.rawValue < $1.rawValue }
+    }
+
     /// The cluster `name`: open already, or opened now if the control database names it; nil when it does not.
     /// Throws ``DatabaseUnavailable`` when it is named but cannot be opened.
     public func database(_ name: ClusterName, logger: Logger) async throws -> Database? {
