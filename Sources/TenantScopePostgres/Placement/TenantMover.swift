@@ -98,7 +98,9 @@ public struct TenantMover: Sendable {
                     logger.notice("Tenant moved", metadata: ["tenant.id": "\(tenant.id)", "db.cluster": "\(target)"])
                     return report
                 } catch {
-                    // The copy rolled back (or never committed) and the placement is unchanged: the tenant stays.
+                    // The placement is unchanged: the tenant stays. The copy rolled back, or (when the switch itself failed)
+                    // committed and stays on the target until a retried move replaces it; nothing reads it there meanwhile
+                    // (requests follow the placement, and platform reports count a cluster's rows for its own tenants only).
                     _ = try? await source.query("SELECT pg_advisory_unlock(hashtextextended(\(moveKey), 0))", logger: logger).collect()
                     _ = try? await audit.append(.init(actor: operatorName, actorKind: "operator", scopeTenant: tenant.id,
                                                   action: "tenant_move_failed", parameters: ["from": tenant.cluster.rawValue, "to": target.rawValue],
