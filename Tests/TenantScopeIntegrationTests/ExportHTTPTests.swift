@@ -362,6 +362,13 @@ import Testing
             let access = try #require(Self.field(try await setup.send(.post, "/api/v1/exports", admin,
                                                                        #"{"learner": {"mbox": "mailto:ann@example.com"}}"#, expect: .accepted).body, "id"))
             let everything = try #require(Self.field(try await setup.send(.post, "/api/v1/exports", admin, #"{"statements": {}}"#, expect: .accepted).body, "id"))
+            // A custom report's SQL may select any learner's rows: its finished export goes with an erasure too.
+            let report = #"{"name": "actors", "title": "Actors", "sql": "SELECT learner_id, verb_id FROM statements ORDER BY 1, 2"}"#
+            _ = try await setup.send(.post, "/api/v1/custom-reports", admin, report, expect: .created)
+            _ = try await setup.send(.post, "/api/v1/custom-reports/actors/preview", admin, expect: .ok)
+            _ = try await setup.send(.post, "/api/v1/custom-reports/actors/approve", admin, expect: .ok)
+            let custom = try #require(Self.field(try await setup.send(.post, "/api/v1/exports", admin, #"{"custom_report": "actors"}"#,
+                                                                       expect: .accepted).body, "id"))
             try await setup.drain()
             let accessStatus = try await setup.send(.get, "/api/v1/exports/\(access)", admin, expect: .ok)
             #expect(!accessStatus.body.contains("ann@example.com"), "the status does not echo the learner")
@@ -371,18 +378,20 @@ import Testing
             #expect(records.contains { $0["record"] == "document" } && records.contains { $0["record"] == "learner" })
             #expect(!records.contains { $0.description.contains("bob@example.com") })
             let everythingLink = try #require(Self.field(try await setup.send(.get, "/api/v1/exports/\(everything)", admin, expect: .ok).body, "download_url"))
+            let customLink = try #require(Self.field(try await setup.send(.get, "/api/v1/exports/\(custom)", admin, expect: .ok).body, "download_url"))
 
             // Erasure: admins only, a clear 400 for a body without one identifier, then everything of Ann goes.
             let body = #"{"learner": {"mbox": "mailto:ann@example.com"}}"#
             _ = try await setup.send(.post, "/api/v1/learners/erasure", try await setup.headers(a, role: .viewer), body, expect: .forbidden)
             _ = try await setup.send(.post, "/api/v1/learners/erasure", admin, #"{"learner": {"name": "Ann"}}"#, expect: .badRequest)
             let erased = XAPIJSON.object(try await setup.send(.post, "/api/v1/learners/erasure", admin, body, expect: .ok).body)
-            #expect(erased["statements"] == .number("2") && erased["documents"] == .number("1") && erased["exports_removed"] == .number("2"))
+            #expect(erased["statements"] == .number("2") && erased["documents"] == .number("1") && erased["exports_removed"] == .number("3"))
             #expect(try await setup.fixture.rows(a, "SELECT count(*)::text FROM app.statements WHERE actor_key = 'mbox:mailto:ann@example.com'") == ["0"])
             #expect(try await setup.fixture.rows(a, "SELECT count(*)::text FROM app.statements") == ["1"])
             // The exports that held her are gone: her access export entirely, the statement export revoked.
             _ = try await setup.send(.get, "/api/v1/exports/\(access)", admin, expect: .notFound)
             _ = try await setup.send(.get, everythingLink, expect: .gone)
+            _ = try await setup.send(.get, customLink, expect: .gone)
             #expect(!FileManager.default.fileExists(atPath: setup.store.root.appendingPathComponent("\(a.tenant.id)/\(everything).ndjson").path))
             let audit = try await setup.fixture.handle.admin.auditTrail.tail(limit: 100, logger: TestDatabase.logger)
             let row = try #require(audit.first { $0.entry.action == "learner_erased" && $0.entry.scopeTenant == a.tenant.id })

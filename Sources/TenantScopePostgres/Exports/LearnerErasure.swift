@@ -10,8 +10,8 @@ import TenantScopeCore
 /// - their contribution to the roll-ups: enrollment outcomes as a delta (old contribution out), and every
 ///   day their statements fell on recomputed, so every other learner's figures are unchanged;
 /// - export jobs about them (their data-subject exports are deleted) and every finished export of the
-///   tenant that could hold their rows (statement exports, learner drill-downs): revoked, and their
-///   files are returned for the caller to remove.
+///   tenant that could hold their rows (statement exports, learner drill-downs, custom reports, whose SQL may
+///   select anything of the semantic layer): revoked, and their files are returned for the caller to remove.
 ///
 /// Statements by others that merely mention the learner (as an object, an instructor, a team member)
 /// are kept: they are the other actors' records (docs/exports.md says so).
@@ -82,7 +82,7 @@ public struct LearnerErasure: Sendable {
                 UPDATE app.export_jobs SET state = 'revoked', error = 'removed by a learner erasure', finished_at = coalesce(finished_at, now()),
                        lease_owner = NULL, lease_until = NULL
                 WHERE state IN ('queued', 'running', 'done')
-                  AND (source = 'statements' OR report = ANY(\(Self.learnerLevelReports)::text[]))
+                  AND (source IN ('statements', 'custom_report') OR report = ANY(\(Self.learnerLevelReports)::text[]))
                 RETURNING \(unescaped: ExportJobStore.columns())
                 """).collect().map(ExportJobStore.decode)
             // The days the learner's statements fell on, recomputed now from what is left, so reports

@@ -37,14 +37,26 @@ struct LearnerErasureRoutes {
                 }
                 let requestID = UUID()
                 let outcome = try await erasure.erase(actorKey: actorKey, in: context.scope, logger: context.logger)
-                for key in outcome.revokedExports + outcome.deletedExportJobs {
-                    try await store.remove(key, logger: context.logger)
-                }
                 let removed = outcome.revokedExports.count + outcome.deletedExportJobs.count
+                // The erasure has committed: it is on record before anything else can fail.
                 try await audit.append(.init(principal: .tenantUser(context.user), scopeTenant: context.scope.tenant, action: "learner_erased",
                                              parameters: ["request": requestID.uuidString.lowercased(), "statements": "\(outcome.statements)",
                                                           "documents": "\(outcome.documents)", "exports_removed": "\(removed)"],
                                              rowCount: outcome.statements, outcome: "ok"), logger: context.logger)
+                // Every file is tried, whichever fails: one store error must not leave the others behind. A file that
+                // could not be removed is the answer's failure (its link answers 410 already: its job is revoked).
+                var failure: (any Error)?
+                for key in outcome.revokedExports + outcome.deletedExportJobs {
+                    do {
+                        try await store.remove(key, logger: context.logger)
+                    } catch {
+                        context.logger.error("An erased learner's export file could not be removed", metadata: [
+                            "erasure.request": "\(requestID)", "error.type": "\(type(of: error))",
+                        ])
+                        failure = failure ?? error
+                    }
+                }
+                if let failure { throw failure }
                 context.logger.notice("Learner erased", metadata: ["erasure.request": "\(requestID)"])
                 return Erased(request_id: requestID.uuidString.lowercased(), statements: outcome.statements, documents: outcome.documents,
                               learner_rows: outcome.learnerRows, exports_removed: removed)
