@@ -63,6 +63,9 @@ struct PlatformTenantRoutes {
                 await lrsCredentials?.forget(tenant: tenant.id)
                 try await audit.append(.init(principal: context.principal, scopeTenant: tenant.id, action: "tenant_deleted",
                                              parameters: ["slug": slug.rawValue], outcome: "ok"), logger: context.logger)
+                // And again once its rows are gone: an export that finished while the files went was uploaded after
+                // them, and its job row, the one thing that pointed at it, went with the tenant.
+                try await exportStore?.removeAll(of: tenant.id, logger: context.logger)
                 return Deleted(deleted: slug.rawValue, tenant_id: tenant.id.description)
             }
     }

@@ -143,6 +143,8 @@ struct TenantCommand: AsyncParsableCommand {
                 throw TenantScopeError.notFound("no tenant with the slug '\(slug)'; see `tenantscope tenant list`")
             }
             try await db.runtime.audit.append(.operatorAction("tenant_deleted", tenant: tenant.id, parameters: ["slug": slug.rawValue]), logger: logger)
+            // And again once its rows are gone: an export a running server finished meanwhile was uploaded after them.
+            try await exports.withStore(stateDirectory: database.resolvedStateDirectory, logger: logger) { try await $0.removeAll(of: tenant.id, logger: logger) }
             return tenant
         }
 
