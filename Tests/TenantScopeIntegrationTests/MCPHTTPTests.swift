@@ -55,6 +55,14 @@ import Testing
             #expect(refused.contains("\"isError\":true") && refused.contains("FuncCall"))
             let named = try await Self.call(client, token, "run_sql", ["sql": "SELECT 1", "tenant_id": .string(fixture.b.tenant.id.description)])
             #expect(named.contains("\"isError\":true") && named.contains("the tenant comes from the token"))
+            // Every name the HTTP surface refuses for a tenant (an organisation) is refused here too, an argument the
+            // tool does not take is refused rather than ignored, and so are parameters that are not an object.
+            let organisation = try await Self.call(client, token, "run_sql", ["sql": "SELECT 1", "org_id": .string(fixture.b.tenant.id.description)])
+            #expect(organisation.contains("\"isError\":true") && organisation.contains("the tenant comes from the token"), "\(organisation)")
+            let unknown = try await Self.call(client, token, "run_sql", ["sql": "SELECT 1", "limit": .string("5")])
+            #expect(unknown.contains("\"isError\":true") && unknown.contains("'limit' is not one of run_sql's"), "\(unknown)")
+            let flat = try await Self.call(client, token, "run_report", ["name": "active_learners", "parameters": .string("days=7")])
+            #expect(flat.contains("\"isError\":true") && flat.contains("must be an object"), "\(flat)")
             let (_, resource) = try await Self.rpc(client, token, "resources/read", .object(["uri": "tenantscope://semantic-layer"]))
             #expect(resource.contains("semantic.enrollments"))
         }

@@ -78,9 +78,22 @@ struct MCPTools: Sendable {
         """
     }
 
+    /// The arguments each tool takes: its schema's properties (every schema says `additionalProperties: false`).
+    static let arguments: [String: Set<String>] = ["list_reports": [], "run_report": ["name", "parameters"], "describe_semantic_layer": [],
+                                                   "run_sql": ["sql"]]
+
+    /// Whether `name` names a tenant (an organisation) the way the HTTP surface refuses it.
+    static func namesATenant(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        return lowered.contains("tenant") || ReportRequest.tenantParameterNames.contains(lowered)
+    }
+
     func call(_ name: String, arguments: [String: Value], scope: TenantScope, logger: Logger) async -> CallTool.Result {
-        if let named = arguments.keys.first(where: { $0.lowercased().contains("tenant") }) {
+        if let named = arguments.keys.sorted().first(where: Self.namesATenant) {
             return Self.failure("argument '\(named.prefix(64))' is not accepted: the tenant comes from the token")
+        }
+        if let accepted = Self.arguments[name], let unknown = arguments.keys.sorted().first(where: { !accepted.contains($0) }) {
+            return Self.failure("argument '\(unknown.prefix(64))' is not one of \(name)'s: \(accepted.isEmpty ? "it takes none" : accepted.sorted().joined(separator: ", "))")
         }
         do {
             switch name {
@@ -89,9 +102,12 @@ struct MCPTools: Sendable {
             case "run_report":
                 guard let report = arguments["name"]?.stringValue else { return Self.failure("'name' must be a report name from list_reports") }
                 var pairs: [(String, String)] = []
+                if let given = arguments["parameters"], given.objectValue == nil {
+                    return Self.failure("'parameters' must be an object of strings, as {\"days\": \"7\"}")
+                }
                 for (key, value) in arguments["parameters"]?.objectValue ?? [:] {
                     guard let text = value.stringValue else { return Self.failure("parameter '\(key.prefix(64))' must be a string") }
-                    if key.lowercased().contains("tenant") { return Self.failure("parameter '\(key.prefix(64))' is not accepted: the tenant comes from the token") }
+                    if Self.namesATenant(key) { return Self.failure("parameter '\(key.prefix(64))' is not accepted: the tenant comes from the token") }
                     pairs.append((key, text))
                 }
                 let result = try await reports.run(report, in: .tenant(scope), parameters: pairs, logger: logger)
