@@ -144,7 +144,12 @@ struct TenantCommand: AsyncParsableCommand {
             }
             try await db.runtime.audit.append(.operatorAction("tenant_deleted", tenant: tenant.id, parameters: ["slug": slug.rawValue]), logger: logger)
             // And again once its rows are gone: an export a running server finished meanwhile was uploaded after them.
-            try await exports.withStore(stateDirectory: database.resolvedStateDirectory, logger: logger) { try await $0.removeAll(of: tenant.id, logger: logger) }
+            // The tenant is deleted whatever this does; a failure is a warning with what to do.
+            do {
+                try await exports.withStore(stateDirectory: database.resolvedStateDirectory, logger: logger) { try await $0.removeAll(of: tenant.id, logger: logger) }
+            } catch {
+                progress("warning: the tenant is deleted, but removing its export files again failed (\(error)); remove the prefix \(tenant.id)/ from the export store")
+            }
             return tenant
         }
 
