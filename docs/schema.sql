@@ -1074,7 +1074,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION app.pending_export_work() RETURNS TABLE(tenant_id uuid, runnable bigint, expiring bigint, due_schedules bigint)
+CREATE FUNCTION app.pending_export_work() RETURNS TABLE(tenant_id uuid, runnable bigint, expiring bigint, due_schedules bigint, removals bigint)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1092,10 +1092,14 @@ CREATE FUNCTION app.pending_export_work() RETURNS TABLE(tenant_id uuid, runnable
     WHERE app.export_schedule_slot(s.cadence, s.hour, s.weekday, now()) >= s.created_at
       AND (s.last_slot IS NULL OR app.export_schedule_slot(s.cadence, s.hour, s.weekday, now()) > s.last_slot)
     GROUP BY s.tenant_id
+  ), removals AS (
+    SELECT r.tenant_id, count(*) AS queued FROM app.export_removals r GROUP BY r.tenant_id
   )
-  SELECT coalesce(j.tenant_id, s.tenant_id), coalesce(j.runnable, 0), coalesce(j.expiring, 0), coalesce(s.due, 0)
+  SELECT coalesce(j.tenant_id, s.tenant_id, r.tenant_id), coalesce(j.runnable, 0), coalesce(j.expiring, 0), coalesce(s.due, 0),
+         coalesce(r.queued, 0)
   FROM jobs j FULL JOIN schedules s ON s.tenant_id = j.tenant_id
-  WHERE coalesce(j.runnable, 0) + coalesce(j.expiring, 0) + coalesce(s.due, 0) > 0
+       FULL JOIN removals r ON r.tenant_id = coalesce(j.tenant_id, s.tenant_id)
+  WHERE coalesce(j.runnable, 0) + coalesce(j.expiring, 0) + coalesce(s.due, 0) + coalesce(r.queued, 0) > 0
 $$;
 
 CREATE FUNCTION app.pending_rollup_queues() RETURNS TABLE(tenant_id uuid, queued_actors bigint, queued_days bigint, oldest timestamp with time zone)
@@ -1986,6 +1990,16 @@ CREATE TABLE app.export_jobs (
 
 ALTER TABLE ONLY app.export_jobs FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE app.export_removals (
+    tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
+    job_id uuid NOT NULL,
+    file_extension text NOT NULL,
+    queued_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT export_removals_file_extension_check CHECK ((file_extension ~ '^[a-z]{1,8}(\.[a-z]{1,8})?$'::text))
+);
+
+ALTER TABLE ONLY app.export_removals FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE app.export_schedules (
     tenant_id uuid DEFAULT app.context_tenant() NOT NULL,
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -2676,6 +2690,9 @@ ALTER TABLE ONLY app.export_jobs
 ALTER TABLE ONLY app.export_jobs
     ADD CONSTRAINT export_jobs_tenant_id_schedule_id_slot_key UNIQUE (tenant_id, schedule_id, slot);
 
+ALTER TABLE ONLY app.export_removals
+    ADD CONSTRAINT export_removals_pkey PRIMARY KEY (tenant_id, job_id);
+
 ALTER TABLE ONLY app.export_schedules
     ADD CONSTRAINT export_schedules_pkey PRIMARY KEY (tenant_id, id);
 
@@ -2883,6 +2900,9 @@ ALTER TABLE ONLY app.enrollments
 ALTER TABLE ONLY app.export_jobs
     ADD CONSTRAINT export_jobs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY app.export_removals
+    ADD CONSTRAINT export_removals_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY app.export_schedules
     ADD CONSTRAINT export_schedules_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
@@ -2980,6 +3000,8 @@ CREATE POLICY aggregates_read ON app.daily_learner_activity FOR SELECT TO tenant
 
 CREATE POLICY aggregates_read ON app.export_jobs FOR SELECT TO tenantscope_aggregates USING (true);
 
+CREATE POLICY aggregates_read ON app.export_removals FOR SELECT TO tenantscope_aggregates USING (true);
+
 CREATE POLICY aggregates_read ON app.export_schedules FOR SELECT TO tenantscope_aggregates USING (true);
 
 CREATE POLICY aggregates_read ON app.learner_active_days FOR SELECT TO tenantscope_aggregates USING (true);
@@ -3007,6 +3029,8 @@ ALTER TABLE app.daily_learner_activity ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.enrollments ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.export_jobs ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.export_removals ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.export_schedules ENABLE ROW LEVEL SECURITY;
 
@@ -3067,6 +3091,8 @@ CREATE POLICY tenant_isolation ON app.daily_learner_activity USING ((tenant_id =
 CREATE POLICY tenant_isolation ON app.enrollments USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.export_jobs USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
+
+CREATE POLICY tenant_isolation ON app.export_removals USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
 CREATE POLICY tenant_isolation ON app.export_schedules USING ((tenant_id = ( SELECT app.current_tenant() AS current_tenant))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant() AS current_tenant)));
 
@@ -3402,6 +3428,9 @@ GRANT SELECT(registration) ON TABLE app.enrollments TO tenantscope_sandbox;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.export_jobs TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.export_jobs TO tenantscope_aggregates;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.export_removals TO tenantscope_tenant;
+GRANT SELECT ON TABLE app.export_removals TO tenantscope_aggregates;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.export_schedules TO tenantscope_tenant;
 GRANT SELECT ON TABLE app.export_schedules TO tenantscope_aggregates;

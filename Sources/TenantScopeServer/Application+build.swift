@@ -143,7 +143,7 @@ func buildRouter(
         DashboardExportRoutes(service: service, dashboards: dashboards, audit: audit, retention: exports.settings.retention).register(on: router)
         ExportScheduleRoutes(schedules: database.exportSchedules, catalog: catalog, authenticator: bearer, audit: audit, limits: limits)
             .register(on: router)
-        LearnerErasureRoutes(erasure: LearnerErasure(database: database), store: exports.store, authenticator: bearer, audit: audit,
+        LearnerErasureRoutes(erasure: LearnerErasure(database: database), jobs: database.exportJobs, store: exports.store, authenticator: bearer, audit: audit,
                              limits: limits)
             .register(on: router)
     }

@@ -69,11 +69,11 @@ import Testing
         }
     }
 
-    func withExports(store given: (any ExportObjectStore)? = nil, _ body: @Sendable (Setup) async throws -> Void) async throws {
+    func withExports(store given: (any ExportObjectStore)? = nil, settings: ExportSettings = ExportSettings(),
+                     _ body: @Sendable (Setup) async throws -> Void) async throws {
         let handle = try TestDatabase.current
         let root = URL(fileURLWithPath: handle.root).appendingPathComponent("exports-\(UUID().uuidString.prefix(8))")
         let clock = TestClock()
-        let settings = ExportSettings()
         let files = try FileExportStore(root: root)
         let store: any ExportObjectStore = given ?? files
         let exports = ExportConfiguration(store: store, partialDirectory: root.appendingPathComponent(".partial"), settings: settings,
@@ -397,6 +397,38 @@ import Testing
             let row = try #require(audit.first { $0.entry.action == "learner_erased" && $0.entry.scopeTenant == a.tenant.id })
             #expect(row.entry.parameters["request"] == erased["request_id"]?.stringValue)
             #expect(!"\(row.entry)".contains("ann@example.com"), "the audit row names the request, not the learner")
+        }
+    }
+
+    /// A file an erasure could not remove (the store failed just then) stays on the tenant's removal queue, written in
+    /// the erasure's transaction, and the export worker removes it once the store works again (migration 50). Removed
+    /// after the commit with nothing queued, such a file stayed for good: a retried erasure finds no job to revoke.
+    @Test func aFileAnErasureCouldNotRemoveIsRemovedByTheWorkerLater() async throws {
+        var settings = ExportSettings()
+        settings.removalRetryAge = .zero
+        try await withExports(settings: settings) { setup in
+            let a = setup.fixture.a
+            _ = try await setup.send(.post, "/xAPI/statements", a.headers, XAPIJSON.array([XAPIJSON.statement(actor: "mailto:ann@example.com")]),
+                                     expect: .ok)
+            let admin = try await setup.headers(a)
+            let id = try #require(Self.field(try await setup.send(.post, "/api/v1/exports", admin, #"{"statements": {}}"#, expect: .accepted).body, "id"))
+            try await setup.drain()
+            let file = setup.store.root.appendingPathComponent("\(a.tenant.id)/\(id).ndjson")
+            let content = try Data(contentsOf: file)
+            // The store cannot remove it now: a directory stands where the file was (unlink refuses a directory).
+            try FileManager.default.removeItem(at: file)
+            try FileManager.default.createDirectory(at: file, withIntermediateDirectories: false)
+            try Data("busy".utf8).write(to: file.appendingPathComponent("busy"))
+            let erased = XAPIJSON.object(try await setup.send(.post, "/api/v1/learners/erasure", admin,
+                                                              #"{"learner": {"mbox": "mailto:ann@example.com"}}"#, expect: .ok).body)
+            #expect(erased["exports_removed"] == .number("1"))
+            #expect(try await setup.fixture.rows(a, "SELECT count(*)::text FROM app.export_removals") == ["1"], "the file stays queued")
+            // The store works again, with the file in place: the worker's next visit removes it and takes it off the queue.
+            try FileManager.default.removeItem(at: file)
+            try content.write(to: file)
+            try await setup.drain()
+            #expect(!FileManager.default.fileExists(atPath: file.path), "the worker removed the erased learner's export")
+            #expect(try await setup.fixture.rows(a, "SELECT count(*)::text FROM app.export_removals") == ["0"])
         }
     }
 

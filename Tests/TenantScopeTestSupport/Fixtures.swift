@@ -27,7 +27,7 @@ struct TwoTenants: Sendable {
     static let tablesWithoutText: Set<String> = [
         "app.rollup_state", "app.daily_active_learners", "app.daily_learner_activity", "app.learner_active_days",
         "app.rollup_queue", "app.monthly_completion_times", "app.monthly_completion_times_all_regions",
-        "app.monthly_completion_times_all_courses", "app.learners_by_last_day",
+        "app.monthly_completion_times_all_courses", "app.learners_by_last_day", "app.export_removals",
     ]
 
     let a: Member
@@ -113,6 +113,8 @@ struct TwoTenants: Sendable {
                 INSERT INTO app.export_jobs (source, format, state, requested_by, requested_kind, requested_role, error)
                 VALUES ('statements', 'ndjson', 'failed', \("canary-\(canary)"), 'tenant_user', 'admin', \("export-\(canary)"))
                 """)
+            // A file queued for removal (ids and an extension only).
+            try await connection.query("INSERT INTO app.export_removals (job_id, file_extension) VALUES (gen_random_uuid(), 'csv')")
             try await connection.query("""
                 INSERT INTO app.export_schedules (report, format, cadence, hour, weekday, created_by, created_role)
                 VALUES ('active_learners', 'csv', 'weekly', 6, ((extract(isodow FROM now())::int + 2) % 7) + 1, \("canary-\(canary)"), 'admin')

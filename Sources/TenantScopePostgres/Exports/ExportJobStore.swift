@@ -97,27 +97,37 @@ public struct ExportJobStore: Sendable {
                                     columnTypes: Self.columnTypes, replicas: false, logger: logger).rows.first.map(Self.decode)
     }
 
-    /// Revokes a job: a queued or running one will not finish, a done one's object is to be removed (by
-    /// the caller, with the returned job's key). Nil when the tenant has no such job.
+    /// Revokes a job: a queued or running one will not finish, a done one's object is to be removed: it is queued for
+    /// removal in the same statement (migration 50), for the caller to remove with the returned job's key. Nil when the
+    /// tenant has no such job.
     public func revoke(_ id: UUID, in scope: TenantScope, logger: Logger) async throws -> ExportJob? {
+        // The file's extension as ExportFormat.fileExtension(compressed:) spells it.
         try await sessions.writeRows(scope, BoundStatement(sql: """
-            UPDATE app.export_jobs SET state = CASE WHEN state IN ('failed', 'expired') THEN state ELSE 'revoked' END,
-                   lease_owner = NULL, lease_until = NULL, finished_at = coalesce(finished_at, now())
-            WHERE id = ($1::uuid)
-            RETURNING \(Self.columns())
+            WITH revoked AS (
+              UPDATE app.export_jobs SET state = CASE WHEN state IN ('failed', 'expired') THEN state ELSE 'revoked' END,
+                     lease_owner = NULL, lease_until = NULL, finished_at = coalesce(finished_at, now())
+              WHERE id = ($1::uuid)
+              RETURNING *
+            ), queued AS (
+              INSERT INTO app.export_removals (job_id, file_extension)
+              SELECT r.id, r.format || CASE WHEN r.compressed THEN '.gz' ELSE '' END FROM revoked r WHERE r.state = 'revoked'
+              ON CONFLICT (tenant_id, job_id) DO NOTHING
+            )
+            SELECT \(Self.columns()) FROM revoked
             """, values: [.uuid(id)]), columnTypes: Self.columnTypes, logger: logger).first.map(Self.decode)
     }
 
     // MARK: - The worker's side
 
     /// Which tenants have export work: jobs to run (queued, or running with a lease that ran out), finished
-    /// objects past their expiry, and schedules whose slot has come. Tenant ids and counts only.
-    public func pendingWork(logger: Logger) async throws -> [(tenant: TenantID, runnable: Int, expiring: Int, dueSchedules: Int)] {
+    /// objects past their expiry, schedules whose slot has come, and files queued for removal. Tenant ids and counts only.
+    public func pendingWork(logger: Logger) async throws
+        -> [(tenant: TenantID, runnable: Int, expiring: Int, dueSchedules: Int, removals: Int)] {
         try await clusterPools.collect("export work", logger: logger) { pool in
-            try await pool.query("SELECT tenant_id, runnable, expiring, due_schedules FROM app.pending_export_work()", logger: logger)
+            try await pool.query("SELECT tenant_id, runnable, expiring, due_schedules, removals FROM app.pending_export_work()", logger: logger)
                 .map { row in
-                    let (tenant, runnable, expiring, due) = try row.decode((UUID, Int, Int, Int).self)
-                    return (TenantID(tenant), runnable, expiring, due)
+                    let (tenant, runnable, expiring, due, removals) = try row.decode((UUID, Int, Int, Int, Int).self)
+                    return (TenantID(tenant), runnable, expiring, due, removals)
                 }
         }
     }
@@ -228,13 +238,53 @@ public struct ExportJobStore: Sendable {
         }
     }
 
-    /// Marks the tenant's finished jobs whose retention ended as expired; returns them (their objects go).
+    /// Marks the tenant's finished jobs whose retention ended as expired, and queues their files for removal in the same
+    /// transaction (``pendingRemovals(in:logger:)``); returns them.
     public func expireDue(in scope: TenantScope, logger: Logger) async throws -> [ExportJob] {
         try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            try await connection.query("""
+            let expired = try await connection.query("""
                 UPDATE app.export_jobs SET state = 'expired' WHERE state = 'done' AND expires_at < now()
                 RETURNING \(unescaped: Self.columns())
                 """).collect().map(Self.decode)
+            try await Self.queueRemovals(of: expired.map(\.objectKey), on: connection)
+            return expired
+        }
+    }
+
+    // MARK: - Files to remove (migration 50)
+
+    /// Queues `keys` (files of the scope's tenant) for removal, in the caller's transaction: they stay queued until
+    /// someone removes them and says so (``removed(_:in:logger:)``), so a store that fails after the commit costs a
+    /// retry, never a file left behind.
+    static func queueRemovals(of keys: [ExportObjectKey], on connection: ScopedConnection) async throws {
+        guard !keys.isEmpty else { return }
+        try await connection.query("""
+            INSERT INTO app.export_removals (job_id, file_extension)
+            SELECT * FROM unnest(\(keys.map(\.job))::uuid[], \(keys.map(\.fileExtension))::text[])
+            ON CONFLICT (tenant_id, job_id) DO NOTHING
+            """)
+    }
+
+    /// The tenant's files queued for removal at least `age` ago, oldest first (at most `limit`).
+    public func pendingRemovals(in scope: TenantScope, queuedBefore age: Duration = .zero, limit: Int = 500,
+                                logger: Logger) async throws -> [ExportObjectKey] {
+        let seconds = age.inSeconds
+        return try await sessions.run(scope, logger: logger) { connection in
+            try await connection.query("""
+                SELECT job_id, file_extension FROM app.export_removals WHERE queued_at <= now() - make_interval(secs => \(seconds))
+                ORDER BY queued_at, job_id LIMIT \(limit)
+                """).collect().map { row in
+                    let (job, fileExtension) = try row.decode((UUID, String).self)
+                    return ExportObjectKey(tenant: scope.tenant, job: job, fileExtension: fileExtension)
+                }
+        }
+    }
+
+    /// Takes files the store has removed off the tenant's queue.
+    public func removed(_ keys: [ExportObjectKey], in scope: TenantScope, logger: Logger) async throws {
+        guard !keys.isEmpty else { return }
+        _ = try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            try await connection.query("DELETE FROM app.export_removals WHERE job_id = ANY(\(keys.map(\.job))::uuid[])")
         }
     }
 

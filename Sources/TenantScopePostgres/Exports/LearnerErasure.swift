@@ -85,6 +85,9 @@ public struct LearnerErasure: Sendable {
                   AND (source IN ('statements', 'custom_report') OR report = ANY(\(Self.learnerLevelReports)::text[]))
                 RETURNING \(unescaped: ExportJobStore.columns())
                 """).collect().map(ExportJobStore.decode)
+            // Their files are queued for removal with the decision: removed after the commit, and by the export
+            // worker should the store fail then (migration 50).
+            try await ExportJobStore.queueRemovals(of: (revoked + deleted).map(\.objectKey), on: connection)
             // The days the learner's statements fell on, recomputed now from what is left, so reports
             // are right the moment this commits (and equal a rebuild).
             try await connection.query("SELECT app.catch_up_rollups(\(RollupCoverage.overlap)::interval, false)")

@@ -45,7 +45,7 @@ public struct IsolationProbe: Sendable {
     public static let tablesWithoutText: Set<String> = [
         "app.rollup_state", "app.daily_active_learners", "app.daily_learner_activity", "app.learner_active_days",
         "app.daily_feature_usage", "app.rollup_queue", "app.learners_by_last_day",
-        "app.monthly_completion_times_all_regions", "app.monthly_completion_times_all_courses",
+        "app.monthly_completion_times_all_regions", "app.monthly_completion_times_all_courses", "app.export_removals",
     ]
 
     /// The feature key of the probe's product event (the same for both tenants).
@@ -199,6 +199,8 @@ public struct IsolationProbe: Sendable {
         let requester = ExportJobStore.Requester(name: "probe-\(canary)", kind: "operator", role: .admin)
         let exportRequest = ExportRequest(source: .report(name: "active_learners", parameters: [:]), format: .csv, compressed: false)
         if let job = try await database.exportJobs.create(exportRequest, by: requester, in: scope, logger: logger) {
+            // Revoking queues its (never written) file for removal: the probe's row of app.export_removals, which the
+            // export worker leaves for its removal retry age (ten minutes).
             _ = try await database.exportJobs.revoke(job.id, in: scope, logger: logger)
         }
         let weekday = (Calendar(identifier: .iso8601).component(.weekday, from: now) + 3) % 7 + 1

@@ -72,6 +72,7 @@ extension Migration {
         .enrollmentOutcomeDeltas,
         .derivationLockFirst,
         .aggregateFunctionGrants,
+        .exportRemovals,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

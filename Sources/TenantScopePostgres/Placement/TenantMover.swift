@@ -42,7 +42,7 @@ public struct TenantMover: Sendable {
         "app.daily_learner_activity", "app.daily_feature_usage", "app.daily_active_learners", "app.daily_enrollment_outcomes",
         "app.learner_active_days", "app.rollup_state", "app.rollup_queue", "app.learning_facts_queue",
         "app.saved_views", "app.shared_links", "app.xapi_documents", "app.xapi_attachments", "app.custom_reports",
-        "app.export_schedules", "app.export_jobs",
+        "app.export_schedules", "app.export_jobs", "app.export_removals",
     ]
 
     /// Tenant tables a trigger keeps from another one (migrations 30, 44 and 45 sum `app.daily_enrollment_outcomes` by

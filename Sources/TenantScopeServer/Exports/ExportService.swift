@@ -134,7 +134,8 @@ public struct ExportService: Sendable {
         guard let current = try await jobs.job(id, in: scope, logger: logger), visible(current, to: actor),
               let job = try await jobs.revoke(id, in: scope, logger: logger)
         else { throw TenantScopeError.notFound("no export with that id") }
-        try await store.remove(job.objectKey, logger: logger)
+        // Queued for removal with the revocation: removed now, or by the export worker should the store fail now.
+        try await ExportWorker.remove([job.objectKey], of: scope, jobs: jobs, store: store, logger: logger)
         try await record(actor, tenant: scope.tenant, action: "export_revoked", job: job, report: ExportWorker.reportName(job.source),
                          outcome: "ok", logger: logger)
         return status(of: job)

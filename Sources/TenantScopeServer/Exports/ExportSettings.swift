@@ -19,6 +19,10 @@ public struct ExportSettings: Sendable {
     public var retention: Duration = .seconds(7 * 24 * 3600)
     /// How often the worker looks for work when it found none.
     public var pollInterval: Duration = .seconds(1)
+    /// How long a file waits on the removal queue (migration 50) before the worker removes it: whoever queued it (an
+    /// erasure, a revocation, the worker's own expiry) removes it at once, so the worker's part is the retry; and the
+    /// isolation probe's planted row lives through its checks.
+    public var removalRetryAge: Duration = .seconds(600)
 
     public init() {}
 }

@@ -67,7 +67,7 @@ public struct ExportWorker: Service {
     func step(housekeeping: Bool, among: Set<TenantID>? = nil) async throws -> Bool {
         let pending = try await jobs.pendingWork(logger: logger).filter { among?.contains($0.tenant) ?? true }
         if housekeeping {
-            for work in pending where work.dueSchedules > 0 || work.expiring > 0 {
+            for work in pending where work.dueSchedules > 0 || work.expiring > 0 || work.removals > 0 {
                 try await tidy(work.tenant, schedules: work.dueSchedules > 0, expiring: work.expiring > 0)
             }
         }
@@ -82,7 +82,8 @@ public struct ExportWorker: Service {
         return false
     }
 
-    /// Queues the jobs of due schedules and expires finished files past their retention, for one tenant.
+    /// Queues the jobs of due schedules, expires finished files past their retention, and removes the files queued for
+    /// removal (the expired ones, and those an erasure could not remove), for one tenant.
     func tidy(_ tenant: TenantID, schedules due: Bool, expiring: Bool) async throws {
         let scope = ScopePolicy.maintenance(of: tenant, job: "export")
         if due {
@@ -96,13 +97,37 @@ public struct ExportWorker: Service {
             }
         }
         if expiring {
-            for job in try await jobs.expireDue(in: scope, logger: logger) {
-                try await store.remove(job.objectKey, logger: logger)
+            let expired = try await jobs.expireDue(in: scope, logger: logger)
+            try await Self.remove(expired.map(\.objectKey), of: scope, jobs: jobs, store: store, logger: logger)
+            for job in expired {
                 try await audit.append(.init(actor: "system:export-retention", actorKind: "system", scopeTenant: tenant,
                                              action: "export_expired", parameters: ["job": job.id.uuidString.lowercased()],
                                              outcome: "removed"), logger: logger)
             }
         }
+        try await Self.remove(try await jobs.pendingRemovals(in: scope, queuedBefore: settings.removalRetryAge, logger: logger),
+                              of: scope, jobs: jobs, store: store, logger: logger)
+    }
+
+    /// Removes `keys` (files of the scope's tenant queued for removal, migration 50) and takes each the store removed off
+    /// the queue; one the store cannot remove now stays queued for the worker. Returns how many are left.
+    @discardableResult
+    static func remove(_ keys: [ExportObjectKey], of scope: TenantScope, jobs: ExportJobStore, store: any ExportObjectStore,
+                       logger: Logger) async throws -> Int {
+        var removed: [ExportObjectKey] = []
+        var failed = 0
+        for key in keys {
+            do {
+                try await store.remove(key, logger: logger)
+                removed.append(key)
+            } catch {
+                failed += 1
+                logger.warning("An export file queued for removal could not be removed; it stays queued",
+                               metadata: ["tenant.id": "\(scope.tenant)", "error.type": "\(type(of: error))"])
+            }
+        }
+        try await jobs.removed(removed, in: scope, logger: logger)
+        return failed
     }
 
     /// Runs one claimed attempt to its end: done, failed for good, or given back to be retried.

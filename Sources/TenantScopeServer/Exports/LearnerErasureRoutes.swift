@@ -10,6 +10,7 @@ import TenantScopePostgres
 /// learner's identifier. The access request is an export: `POST /api/v1/exports` with `{"learner": …}`.
 struct LearnerErasureRoutes {
     let erasure: LearnerErasure
+    let jobs: ExportJobStore
     let store: any ExportObjectStore
     let authenticator: BearerAuthenticator
     let audit: AuditLog
@@ -43,20 +44,14 @@ struct LearnerErasureRoutes {
                                              parameters: ["request": requestID.uuidString.lowercased(), "statements": "\(outcome.statements)",
                                                           "documents": "\(outcome.documents)", "exports_removed": "\(removed)"],
                                              rowCount: outcome.statements, outcome: "ok"), logger: context.logger)
-                // Every file is tried, whichever fails: one store error must not leave the others behind. A file that
-                // could not be removed is the answer's failure (its link answers 410 already: its job is revoked).
-                var failure: (any Error)?
-                for key in outcome.revokedExports + outcome.deletedExportJobs {
-                    do {
-                        try await store.remove(key, logger: context.logger)
-                    } catch {
-                        context.logger.error("An erased learner's export file could not be removed", metadata: [
-                            "erasure.request": "\(requestID)", "error.type": "\(type(of: error))",
-                        ])
-                        failure = failure ?? error
-                    }
+                // The files went onto the tenant's removal queue with the erasure: removed now, and one the store
+                // cannot remove now stays queued for the export worker (its link answers 410 already: its job is revoked).
+                let left = try await ExportWorker.remove(outcome.revokedExports + outcome.deletedExportJobs, of: context.scope, jobs: jobs,
+                                                         store: store, logger: context.logger)
+                if left > 0 {
+                    context.logger.warning("An erased learner's export files could not all be removed yet; the export worker retries",
+                                           metadata: ["erasure.request": "\(requestID)", "erasure.files_left": "\(left)"])
                 }
-                if let failure { throw failure }
                 context.logger.notice("Learner erased", metadata: ["erasure.request": "\(requestID)"])
                 return Erased(request_id: requestID.uuidString.lowercased(), statements: outcome.statements, documents: outcome.documents,
                               learner_rows: outcome.learnerRows, exports_removed: removed)
