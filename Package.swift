@@ -72,6 +72,8 @@ let package = Package(
             dependencies: [
                 "TenantScopeCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // For its pool's error type, which PostgresClient throws as it is (DatabaseUnavailable.classify).
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,5 +1,6 @@
 import PostgresNIO
 import TenantScopeCore
+import _ConnectionPoolModule
 
 /// PostgreSQL could not be reached, did not answer within a use's deadline, or went away during it:
 /// the request should be retried later (503 with `Retry-After`), and nothing it asked for happened
@@ -20,11 +21,19 @@ public struct DatabaseUnavailable: Error, Hashable, Sendable, CustomStringConver
     public var description: String { reason }
 
     /// `error` as the caller should see it: connection failures, a server shutting down, a use cut off
-    /// at its deadline or a statement timeout become ``DatabaseUnavailable``; everything else (a
-    /// constraint the request broke, a domain error) passes through unchanged.
+    /// at its deadline, a statement timeout or a pool that stopped trying to connect become
+    /// ``DatabaseUnavailable``; everything else (a constraint the request broke, a domain error) passes
+    /// through unchanged.
     static func classify(_ error: any Error, closedByDeadline: Bool) -> any Error {
         if error is DatabaseUnavailable { return error }
         if closedByDeadline { return DatabaseUnavailable("the database did not answer within the deadline") }
+        if let error = error as? ConnectionPoolError {
+            // PostgresClient throws its pool's own error, not a PSQLError, once every connection attempt has failed
+            // for a minute (its circuit breaker: each use then fails at once, until an attempt succeeds), and for a
+            // use cancelled or made after its shutdown. Unclassified, a long outage answered 500 instead of 503.
+            return DatabaseUnavailable(error == .connectionCreationCircuitBreakerTripped
+                ? "the database has refused connections for a while" : "the connection pool could not serve the use")
+        }
         if let error = error as? PSQLError {
             switch error.code {
             case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .messageDecodingFailure,
