@@ -61,7 +61,7 @@ import Testing
             #expect(serve.log.contains("Embedded PostgreSQL restarted"))
             let batches = await load.ledger.batches
             let wrong = batches.map(\.exchange).filter { !Self.isAnswer($0) }
-            #expect(wrong.isEmpty, "only 200 or 503 with Retry-After: \(wrong.prefix(5))")
+            #expect(wrong.isEmpty, "only 200 or 503 with Retry-After: \(wrong.prefix(5))\(Self.failedRequests(in: serve))")
             let slow = batches.map(\.exchange).filter { $0.elapsed > bound }
             #expect(slow.isEmpty, "requests outlived their bound: \(slow.prefix(5))")
             let unhealthy = probe.all.map(\.health).filter { $0.status != 200 }
@@ -75,6 +75,42 @@ import Testing
                   + " first_ack_s=\(Self.seconds(firstAck)) answers: \(await load.ledger.summary())")
 
             try await Self.expectServedReportsEqualRebuild(on: serve, tenant: lrs.slug)
+        }
+    }
+
+    /// A server process that outlives its postmaster (one waiting for good on a lock a killed process held; stopped
+    /// here, to the same effect) keeps PostgreSQL from starting while it is attached to the old shared memory. Serve's
+    /// supervisor kills what the dead postmaster left in the data directory and starts the cluster again.
+    @Test func aServerProcessLeftByADeadPostmasterDoesNotKeepTheClusterDown() async throws {
+        try await Self.withServe("faults-pg-orphan", ["--statement-timeout", "5", "--acquire-timeout", "2", "--rollup-interval", "0.2"]) { serve in
+            let lrs = try await Self.createTenant(on: serve)
+            let client = ServeClient(baseURL: serve.baseURL, timeout: .seconds(60))
+            let warm = await client.postStatements(Self.batch(), key: lrs.key, secret: lrs.secret)
+            try #require(warm.status == 200, "\(warm)")
+
+            let postmaster = try #require(ClusterProcesses.postmaster(dataDirectory: serve.dataDirectory))
+            kill(postmaster, SIGSTOP)
+            let orphan = try #require(ClusterProcesses.clientBackends(of: postmaster).first, "serve holds connections after a batch")
+            kill(orphan, SIGSTOP)
+            for child in ClusterProcesses.children(of: postmaster) where child != orphan { kill(child, SIGKILL) }
+            kill(postmaster, SIGKILL)
+            defer { if ClusterProcesses.isRunning(orphan) { kill(orphan, SIGKILL) } }
+
+            let killedAt = ContinuousClock.now
+            var restarted: pid_t?
+            while restarted == nil, ContinuousClock.now - killedAt < .seconds(60) {
+                if let pid = ClusterProcesses.postmaster(dataDirectory: serve.dataDirectory), pid != postmaster { restarted = pid }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(restarted != nil, "the cluster did not start again:\n\(serve.log)")
+            #expect(!ClusterProcesses.isRunning(orphan), "the process the dead postmaster left runs on")
+            #expect(serve.log.contains("Killing server processes a dead postmaster left behind"), "\(serve.log)")
+            var after = await client.postStatements(Self.batch(), key: lrs.key, secret: lrs.secret)
+            for _ in 0..<100 where after.status != 200 {
+                try await Task.sleep(for: .milliseconds(200))
+                after = await client.postStatements(Self.batch(), key: lrs.key, secret: lrs.secret)
+            }
+            #expect(after.status == 200, "\(after)\(Self.failedRequests(in: serve))")
         }
     }
 
@@ -142,11 +178,11 @@ import Testing
             #expect(!frozen.isEmpty && reportAnswers.count >= 2)
             let duringStop = frozen.map(\.exchange) + reportAnswers
             let wrong = duringStop.filter { !Self.isRetryLater($0) }
-            #expect(wrong.isEmpty, "while PostgreSQL was stopped, only 503 with Retry-After: \(wrong.prefix(5))")
+            #expect(wrong.isEmpty, "while PostgreSQL was stopped, only 503 with Retry-After: \(wrong.prefix(5))\(Self.failedRequests(in: serve))")
             let slow = duringStop.filter { $0.elapsed > bound }
             #expect(slow.isEmpty, "requests outlived their bound: \(slow.prefix(5))")
             let wrongAfter = recoveryLedger.filter { !Self.isAnswer($0) }
-            #expect(wrongAfter.isEmpty, "after SIGCONT: \(wrongAfter.prefix(5))")
+            #expect(wrongAfter.isEmpty, "after SIGCONT: \(wrongAfter.prefix(5))\(Self.failedRequests(in: serve))")
             #expect(firstIngest != nil && firstReport != nil, "no recovery after SIGCONT:\n\(serve.log)")
             #expect(serve.isRunning)
             #expect(ClusterProcesses.postmaster(dataDirectory: serve.dataDirectory) == postmaster,
@@ -257,7 +293,7 @@ import Testing
             // Requests that met the closing server may fail in transport (nothing acknowledged).
             let answers = await load.ledger.batches.map(\.exchange)
             let wrong = answers.filter { !Self.isAnswer($0, transportErrorAllowed: true) }
-            #expect(wrong.isEmpty, "\(wrong.prefix(5))")
+            #expect(wrong.isEmpty, "\(wrong.prefix(5))\(Self.failedRequests(in: serve))")
             let slow = answers.filter { $0.elapsed > bound }
             #expect(slow.isEmpty, "requests outlived their bound: \(slow.prefix(5))")
             let restarted = try await ServeProcess.start(root: serve.root, logName: "serve-restarted", arguments: arguments)
@@ -281,7 +317,7 @@ import Testing
             #expect(await serve.waitForExit(within: .seconds(10)))
             await load.stop()
             let wrong = await load.ledger.batches.map(\.exchange).filter { !Self.isAnswer($0, transportErrorAllowed: true) }
-            #expect(wrong.isEmpty, "\(wrong.prefix(5))")
+            #expect(wrong.isEmpty, "\(wrong.prefix(5))\(Self.failedRequests(in: serve))")
 
             // The killed server's cluster keeps running; the new serve adopts it.
             let restartAt = ContinuousClock.now
@@ -310,6 +346,13 @@ import Testing
     static func isAnswer(_ answer: ServeClient.Exchange, transportErrorAllowed: Bool = false) -> Bool {
         if answer.status == nil { return transportErrorAllowed }
         return answer.status == 200 || isRetryLater(answer)
+    }
+
+    /// The lines of serve's log that say why a request failed (a 500 names the error there, never in its body), for an
+    /// expectation's message: what a failure in CI can be diagnosed by.
+    static func failedRequests(in serve: ServeProcess) -> String {
+        let lines = serve.log.split(separator: "\n").filter { $0.contains("Request failed") }
+        return lines.isEmpty ? "" : "\nserve logged:\n" + lines.prefix(10).joined(separator: "\n")
     }
 
     struct LRSTenant {

@@ -24,13 +24,29 @@ enum ClusterProcesses {
         }
     }
 
+    /// The children of `postmaster` that serve a client over TCP (their title names the client's address and port).
+    static func clientBackends(of postmaster: pid_t) -> [pid_t] {
+        children(of: postmaster).filter { pid in
+            let commandLine = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
+            return commandLine.hasPrefix("postgres: ") && commandLine.contains("127.0.0.1(")
+        }
+    }
+
+    /// Whether `pid` still runs (a zombie waiting to be reaped does not: its `/proc` entry has no executable).
+    static func isRunning(_ pid: pid_t) -> Bool {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) != nil
+    }
+
     /// Sends `signal` to the postmaster and all its children; returns how many processes it reached.
     ///
-    /// The children are listed first and the postmaster is signalled before them: a postmaster that is
-    /// already stopped or dead cannot fork a replacement for a child signalled after it.
+    /// The postmaster is stopped before its children are listed, so none is forked after the list: one forked between
+    /// the list and a `SIGKILL` would outlive the cluster it belongs to, which no crash of a host leaves behind (and
+    /// one waiting on a lock a killed process held waits for good, keeping the cluster from starting: the likeliest
+    /// reading of a CI run in which it never started again). It gets `signal` before them, so a dead or stopped postmaster cannot replace a child signalled after it.
     @discardableResult
     static func signalAll(dataDirectory: String, _ signal: Int32) -> Int {
         guard let postmaster = postmaster(dataDirectory: dataDirectory) else { return 0 }
+        kill(postmaster, SIGSTOP)
         let children = children(of: postmaster)
         kill(postmaster, signal)
         for child in children { kill(child, signal) }

@@ -120,6 +120,7 @@ public actor EmbeddedPostgres {
             progress("PostgreSQL is already running on 127.0.0.1:\(state.port)")
             logger.info("Embedded PostgreSQL already running", metadata: ["postgres.port": "\(state.port)"])
         } else {
+            try await endOrphanedServerProcesses(binaries)
             if FreePort.isInUse(state.port), let port = FreePort.find() {
                 logger.notice("Embedded PostgreSQL port taken, moving", metadata: ["postgres.port": "\(port)"])
                 state.port = port
@@ -140,6 +141,22 @@ public actor EmbeddedPostgres {
 
         try await bootstrap(state: state)
         return try ownerEndpoint()
+    }
+
+    /// Kills the server processes a dead postmaster left in the data directory (``OrphanedServerProcesses``), which
+    /// would keep the cluster from starting; called only when no postmaster runs. Throws when one outlives the kill.
+    private func endOrphanedServerProcesses(_ binaries: PostgresBinaries) async throws {
+        let orphans = OrphanedServerProcesses.find(dataDirectory: dataDirectory, binaryDirectory: binaries.directory)
+        guard !orphans.isEmpty, !postmasterIsAlive() else { return }
+        logger.warning("Killing server processes a dead postmaster left behind", metadata: [
+            "postgres.orphans": "\(orphans.map(String.init).joined(separator: ","))", "postgres.data": "\(dataDirectory)",
+        ])
+        let left = await OrphanedServerProcesses.terminate(orphans, dataDirectory: dataDirectory, binaryDirectory: binaries.directory)
+        guard left.isEmpty else {
+            throw TenantScopeError.environment(
+                "server processes of a dead postmaster are still running in \(dataDirectory) (pids \(left.map(String.init).joined(separator: ", "))); "
+                    + "PostgreSQL cannot start until they are gone")
+        }
     }
 
     /// Stops the cluster with a fast shutdown (open transactions roll back, data is kept).
