@@ -49,6 +49,9 @@ enum StatementIngest {
                  nullif(x.h, ''), nullif(x.lr, ''), nullif(x.vd, '')::uuid,
                  x.vd = '' AND EXISTS (SELECT 1 FROM app.statements earlier WHERE earlier.voids = x.i AND earlier.voids IS NOT NULL)
           FROM input x
+          -- In id order, whatever the batch's: two batches that share ids then wait for each other's rows in one order, never
+          -- each for the other's (a deadlock PostgreSQL ends by failing one).
+          ORDER BY x.i
           ON CONFLICT (tenant_id, id) DO NOTHING
           RETURNING id, actor_key, voids, voided, "timestamp", stored
         ), queued AS (

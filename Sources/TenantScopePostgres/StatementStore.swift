@@ -111,7 +111,8 @@ public struct StatementStore: Sendable {
     /// which the service adds to the learner-day roll-ups without reading the statements again: one row for
     /// the batch's actors and one per day for its counts, as arrays (decision 65). The queue
     /// rows commit or roll back with the statements, so nothing ingested is ever missed or counted twice.
-    /// The text is ``StatementIngest/insertStatements``, which the session function runs too.
+    /// The text is ``StatementIngest/insertStatements``, which the session function runs too. Rows go in in id order, so
+    /// two batches that share ids wait for each other in one order instead of deadlocking (`IngestLockOrderTests`).
     ///
     /// With `storedInTransaction`, `stored` is the database's clock inside this transaction (one
     /// microsecond apart, in batch order), written into both the column and the statement's JSON, and
