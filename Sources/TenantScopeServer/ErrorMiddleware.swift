@@ -38,6 +38,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case is DatabaseUnavailable, is TenantRelocating, is ExportStoreUnavailable, is S3ResponseError, is CancellationError: .serviceUnavailable
         case is ClientGone: clientClosedRequest
         case let error as any HTTPResponseError: error.status
+        case let error where TransactionConflict.matches(error): .serviceUnavailable
         default: .internalServerError
         }
     }
@@ -79,6 +80,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try ErrorBody(error: "the server is stopping; retry shortly", status: .serviceUnavailable).response(headers: headers)
         case let error as any HTTPResponseError:
             return try error.response(from: request, context: context)
+        case let error where TransactionConflict.matches(error):
+            // A deadlock or serialization failure with a concurrent request: nothing happened, and a retry should pass.
+            context.logger.warning("Request failed: a concurrent transaction conflicted",
+                                   metadata: ["db.sqlstate": "\(TransactionConflict.sqlState(of: error) ?? "")"])
+            var headers = HTTPFields()
+            headers[.retryAfter] = "1"
+            return try ErrorBody(error: "the request conflicted with a concurrent one; retry shortly", status: .serviceUnavailable)
+                .response(headers: headers)
         default:
             // Details go to the log (at error level, with no tenant data in the message), never to the client.
             context.logger.error("Request failed", metadata: ["error.type": "\(type(of: error))", "error": "\(String(reflecting: error))"])
