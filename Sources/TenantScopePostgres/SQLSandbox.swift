@@ -146,27 +146,55 @@ public struct SQLSandbox: Sendable {
     }
 
     /// A cell as JSON can carry it. Types without a faithful JSON form (intervals, arrays, JSON, bytea) are a
-    /// 400 asking for a cast to text, never a guess.
+    /// 400 asking for a cast to text, never a guess; so are values JSON has no form for: NaN, the infinities, a number
+    /// beyond a double's range, and a date or time outside the years 1 to 9999 (`infinity` among them).
     static func value(_ cell: PostgresCell) throws -> SQLValue {
-        guard cell.bytes != nil else { return .null }
+        guard let bytes = cell.bytes else { return .null }
+        let read: SQLValue?
         do {
             switch cell.dataType {
-            case .bool: return .bool(try cell.decode(Bool.self))
-            case .int2, .int4, .int8: return .integer(try cell.decode(Int.self))
-            case .float4, .float8: return .number(try cell.decode(Double.self))
+            case .bool: read = .bool(try cell.decode(Bool.self))
+            case .int2, .int4, .int8: read = .integer(try cell.decode(Int.self))
+            case .float4, .float8: read = try finite(cell.decode(Double.self), cell)
             case .numeric:
-                let decimal = try cell.decode(Decimal.self)
-                return .number(NSDecimalNumber(decimal: decimal).doubleValue)
-            case .text, .varchar, .bpchar, .name: return .text(try cell.decode(String.self))
-            case .uuid: return .text(try cell.decode(UUID.self).uuidString.lowercased())
-            case .date: return .text(ISO8601Timestamp.day(try cell.decode(Date.self)))
-            case .timestamptz, .timestamp: return .text(ISO8601Timestamp.format(try cell.decode(Date.self)))
-            default: break
+                // Never PostgresNIO's Decimal decoding: it traps on 1e200 and reads NaN as 0.
+                let number = cell.format == .binary ? BinaryNumeric.double(bytes) : Double(String(buffer: bytes))
+                read = try finite(number, cell)
+            case .text, .varchar, .bpchar, .name: read = .text(try cell.decode(String.self))
+            case .uuid: read = .text(try cell.decode(UUID.self).uuidString.lowercased())
+            case .date: read = .text(ISO8601Timestamp.day(try inYears(cell.decode(Date.self), cell)))
+            case .timestamptz, .timestamp: read = .text(ISO8601Timestamp.format(try inYears(cell.decode(Date.self), cell)))
+            default: read = nil
             }
+        } catch let refusal as SQLExecutionError {
+            throw refusal
         } catch {
             throw SQLExecutionError(message: "column \(cell.columnName) could not be read; cast it to text", position: nil)
         }
-        throw SQLExecutionError(message: "column \(cell.columnName) has type \(typeName(cell.dataType)), which the SQL surface does not return; cast it to text (\(cell.columnName)::text)", position: nil)
+        guard let read else {
+            throw SQLExecutionError(message: "column \(cell.columnName) has type \(typeName(cell.dataType)), which the SQL surface does not return; cast it to text (\(cell.columnName)::text)", position: nil)
+        }
+        return read
+    }
+
+    /// `number` as JSON carries it; NaN, an infinity or nil (a numeric NaN or infinity) is refused.
+    private static func finite(_ number: Double?, _ cell: PostgresCell) throws -> SQLValue {
+        guard let number, number.isFinite else {
+            throw SQLExecutionError(message: "column \(cell.columnName) holds NaN, an infinity or a number beyond a double's range, which JSON cannot carry; cast it to text (\(cell.columnName)::text)", position: nil)
+        }
+        return .number(number)
+    }
+
+    /// The instants ISO 8601's four-digit years can write: from 0001-01-01 to the end of 9999.
+    static let writableInstants = Date(timeIntervalSince1970: -62_135_596_800)..<Date(timeIntervalSince1970: 253_402_300_800)
+
+    /// `date` if its year has four digits; `infinity` and years past 9999 are refused (they are also what trapped the
+    /// formatter).
+    private static func inYears(_ date: Date, _ cell: PostgresCell) throws -> Date {
+        guard writableInstants.contains(date) else {
+            throw SQLExecutionError(message: "column \(cell.columnName) holds a date outside the years 1 to 9999 (or infinity); cast it to text (\(cell.columnName)::text)", position: nil)
+        }
+        return date
     }
 }
 

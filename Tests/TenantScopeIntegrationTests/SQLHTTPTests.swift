@@ -59,6 +59,29 @@ import Testing
         }
     }
 
+    /// Values JSON has no form for are a 400 asking for a cast to text, and the server goes on: a numeric beyond what
+    /// PostgresNIO's Decimal holds (1e200) and an infinite timestamp each aborted the whole process, and an infinite
+    /// double was a 500. What JSON can carry, at the edges of what it can, comes back as it is.
+    @Test func valuesJSONCannotCarryAreRefusedAndTheEdgesItCanAreAnswered() async throws {
+        try await withApp { client, fixture in
+            let token = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+            let (status, body, _) = try await Self.post(client, token, """
+                SELECT 1e200::numeric AS big, (-12.5)::numeric AS negative, 0.000123::numeric AS small, 0::numeric AS zero,
+                       123456789012::numeric AS whole, 1e-300::float8 AS tiny, date '0001-01-01' AS first_day,
+                       timestamptz '9999-12-31 23:59:59.999+00' AS last_instant
+                """)
+            #expect(status == .ok, "\(body)")
+            #expect(body.contains(#""rows":[[1e+200,-12.5,0.000123,0,123456789012,1e-300,"0001-01-01","9999-12-31T23:59:59.999Z"]]"#), "\(body)")
+            for sql in ["SELECT 1e400::numeric AS x", "SELECT 'NaN'::numeric AS x", "SELECT 'Infinity'::numeric AS x",
+                        "SELECT '-Infinity'::float8 AS x", "SELECT 'NaN'::float4 AS x", "SELECT 'infinity'::timestamptz AS x",
+                        "SELECT '-infinity'::timestamp AS x", "SELECT 'infinity'::date AS x", "SELECT date '10000-01-01' AS x"] {
+                let (refused, message, _) = try await Self.post(client, token, sql)
+                #expect(refused == .badRequest && message.contains("cast it to text (x::text)"), "\(sql): \(refused) \(message)")
+            }
+            #expect(try await Self.post(client, token, "SELECT 'infinity'::timestamptz::text AS x").0 == .ok)
+        }
+    }
+
     @Test func viewersPlatformTokensAndTenantFieldsAreRefused() async throws {
         try await withApp { client, fixture in
             let viewer = try await TestTokens.tenant(fixture.a.tenant.id, role: .viewer)
