@@ -48,6 +48,11 @@ extension StatementFacts {
         guard let object = statement["object"]?.objectValue, let objectID = Self.objectKey(object), !objectID.isEmpty else {
             throw .invalidInput("statement.object.id is required")
         }
+        // Both keys are indexed with the tenant (the actor's with a time too), and a B-tree entry holds about 2,700
+        // bytes. One identifier's key is bounded by its parts (an IRI, a name); an anonymous group's joins its members'.
+        for (key, path) in [(actorKey, "statement.actor"), (objectID, "statement.object")] where key.utf8.count > Self.maximumKeyBytes {
+            throw .invalidInput("\(path): its members' identifiers together are longer than \(Self.maximumKeyBytes) bytes")
+        }
         guard let timestampText = statement["timestamp"]?.stringValue,
               let timestamp = ISO8601Timestamp.parse(timestampText)
         else {
@@ -97,6 +102,11 @@ extension StatementFacts {
         self.voidedStatementID = verbID == TenantScopeXAPI.voidedVerb && object["objectType"]?.stringValue == "StatementRef"
             ? UUIDText.parse(objectID) : nil
     }
+
+    /// The longest actor or object key, in UTF-8 bytes: above the longest single identifier's (an account's, with an
+    /// IRI of ``StatementValidator/maximumIRIBytes`` and a name of ``StatementValidator/maximumIdentifierBytes``), below
+    /// what a B-tree entry of the tenant, the key and a time can hold.
+    public static let maximumKeyBytes = 2600
 
     /// What a statement is about, in one string: the id of an activity or statement reference, the key
     /// of an agent or group, `SubStatement` for a sub-statement.

@@ -21,6 +21,9 @@ import Testing
         ("a 100 kB verb IRI", statement(verb: "http://example.com/" + String(repeating: "v", count: 100_000))),
         ("a 3,000-byte activity IRI", statement(object: "http://example.com/" + String(repeating: "o", count: 3000))),
         ("a 1,000-byte account name", statement(actor: #"{"account":{"homePage":"https://example.com","name":"\#(String(repeating: "n", count: 1000))"}}"#)),
+        ("an anonymous group actor of two 2,000-byte openids", statement(actor: group())),
+        ("an anonymous group object of two 2,000-byte openids",
+         #"{"actor":{"mbox":"mailto:ann@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},"object":\#(group())}"#),
         ("a 1,000-byte cohort", statement(extra: #","context":{"extensions":{"https://tenantscope.dev/xapi/extensions/cohort":"\#(String(repeating: "c", count: 1000))"}}"#)),
         ("a number below numeric's range", statement(extra: #","result":{"score":{"raw":1e-20000}}"#)),
         ("a number above a Double", statement(extra: #","result":{"score":{"raw":1e400}}"#)),
@@ -32,6 +35,15 @@ import Testing
         ("600 levels of nesting", statement(extra: ",\"result\":{\"extensions\":{\"https://x.example/e\":" + String(repeating: "[", count: 600) + String(repeating: "]", count: 600) + "}}")),
         ("an empty batch", "[]"),
     ]
+
+    /// An anonymous group of two members whose openids are 2,000 bytes each, of letters no compression shortens: their
+    /// joined key passed every check and PostgreSQL refused its index entry (54000, a 500).
+    static func group() -> String {
+        var generator = SeededGenerator(seed: 54000)
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        let openid = { (host: String) in "http://\(host).example/" + String((0..<2000).map { _ in letters.randomElement(using: &generator)! }) }
+        return #"{"objectType":"Group","member":[{"openid":"\#(openid("a"))"},{"openid":"\#(openid("b"))"}]}"#
+    }
 
     static func count(_ fixture: LRSFixture) async throws -> [String] {
         try await fixture.rows(fixture.a, "SELECT (SELECT count(*) FROM app.statements)::text || '/' || (SELECT count(*) FROM app.feature_events)::text")
