@@ -149,13 +149,14 @@ public struct ScopedDatabase: Sendable {
     }
 
     /// Runs `work`, turning the tenant gate's refusal into ``TenantRelocating``; a refusal for a tenant whose
-    /// data is elsewhere also drops its placement, so the next transaction looks it up afresh.
+    /// data is elsewhere, or that this database has no row for (a dedicated cluster a move has just left), also drops
+    /// its placement, so the next transaction looks it up afresh.
     private func refreshingPlacementOnRefusal<Result>(_ scope: DataScope, _ work: () async throws -> Result) async throws -> Result {
         do {
             return try await work()
         } catch {
             guard let refusal = TenantRelocating.from(error) else { throw error }
-            if refusal.reason == .notHere, let tenant = scope.tenant { router?.placement.forget(tenant) }
+            if refusal.reason != .moving, let tenant = scope.tenant { router?.placement.forget(tenant) }
             throw refusal
         }
     }

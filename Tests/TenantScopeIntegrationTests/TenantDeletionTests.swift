@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import PostgresNIO
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
@@ -27,10 +28,16 @@ import Testing
             let deleted = try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/\(slug)?confirm=\(slug)", platform, expect: .ok)
             #expect(deleted.body.contains(fixture.a.tenant.id.description))
             #expect(try await fixture.handle.database.tenants.find(slug: fixture.a.tenant.slug, logger: TestDatabase.logger) == nil)
-            // Its credentials went with it, and nothing of it is left in any tenant table.
+            // Its credentials went with it, its scope is refused at the gate, and nothing of it is left in any tenant table.
             try await XAPIConformanceTests.send(client, .get, "/xAPI/statements", fixture.a.headers, expect: .unauthorized)
-            for table in try await TwoTenants.tenantTables(fixture.handle) {
-                #expect(try await fixture.rows(fixture.a, "SELECT count(*)::text FROM \(table)") == ["0"], "\(table)")
+            await #expect(throws: TenantRelocating(reason: .absent)) { _ = try await fixture.rows(fixture.a, "SELECT 1::text") }
+            let tables = try await TwoTenants.tenantTables(fixture.handle)
+            try await OneShotConnection.with(try await fixture.handle.superuserEndpoint(), logger: TestDatabase.logger) { connection in
+                for table in tables {
+                    let left = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table) WHERE tenant_id = '\(fixture.a.tenant.id)'"),
+                                                          logger: TestDatabase.logger).collect().first?.decode(Int.self)
+                    #expect(left == 0, "\(table)")
+                }
             }
             // The other tenant is untouched.
             try await XAPIConformanceTests.send(client, .get, "/xAPI/statements", fixture.b.headers, expect: .ok)

@@ -27,6 +27,14 @@ struct TestDatabase: Sendable {
 
     static var logger: Logger { TestPostgres.logger }
 
+    /// The shared test cluster's superuser on this database: to look at rows past row-level security and the tenant gate
+    /// (a deleted tenant's scope is refused, so what is left of it is counted this way).
+    func superuserEndpoint() async throws -> DatabaseEndpoint {
+        var endpoint = try await TestPostgres.shared.start().superuserEndpoint
+        endpoint.database = ownerEndpoint.database
+        return endpoint
+    }
+
     /// Generous waits: the tests check what happens, not how fast a loaded 2-core machine hands out a
     /// connection (the fault suite and the outage tests set their own, short, limits).
     static let limits = Database.Limits(acquireTimeout: .seconds(60), statementTimeout: .seconds(120))

@@ -73,6 +73,7 @@ extension Migration {
         .derivationLockFirst,
         .aggregateFunctionGrants,
         .exportRemovals,
+        .gateHoldsTheTenant,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

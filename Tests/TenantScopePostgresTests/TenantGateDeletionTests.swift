@@ -1,0 +1,68 @@
+import Foundation
+import PostgresNIO
+import Testing
+@testable import TenantScopeCore
+@testable import TenantScopePostgres
+@testable import TenantScopeTestSupport
+
+/// The tenant gate and a tenant's deletion (migration 51). A write that had passed the gate while the deletion ran
+/// failed its foreign-key check once the deletion committed (23503, a 500), and a deleted tenant's requests passed the
+/// gate in the second before the server's credential cache noticed. A write now holds the tenant's row from the gate
+/// on: the deletion waits for it and takes what it stored along; after the deletion the gate refuses the tenant (TSM03).
+@Suite(.freshDatabase) struct TenantGateDeletionTests {
+    static func batch(_ id: UUID) throws -> [PreparedStatement] {
+        try VoidingRaceTests.batch([VoidingRaceTests.experienced("gate", id: id)])
+    }
+
+    /// Whether a backend of this database waits for a lock within 30 s (a hang detector).
+    static func awaitWaiter(on connection: PostgresConnection) async throws -> Bool {
+        for _ in 0..<300 {
+            let waiting = try await connection.query("""
+                SELECT count(*)::int FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE NOT l.granted AND a.datname = current_database()
+                """, logger: TestDatabase.logger).collect().first?.decode(Int.self) ?? 0
+            if waiting > 0 { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    @Test func aDeletionWaitsForAWriteInFlightAndTheWriteIsStored() async throws {
+        let handle = try TestDatabase.current
+        let db = handle.database
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("gate")), name: "Gate", logger: TestDatabase.logger)
+        let id = UUID()
+        let (passed, passedDone) = AsyncStream.makeStream(of: Void.self)
+        let (release, releaseDone) = AsyncStream.makeStream(of: Void.self)
+        // A write whose transaction has passed the gate (its first statement) and has not inserted yet.
+        let write = Task {
+            try await db.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
+                passedDone.yield()
+                for await _ in release { break }
+                return try await StatementStore.insert(try Self.batch(id), queueingDerivation: true, storedInTransaction: true, on: connection)
+            }
+        }
+        for await _ in passed { break }
+        let deletion = Task { try await db.tenants.delete(slug: tenant.slug, logger: TestDatabase.logger) }
+        let waited = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { try await Self.awaitWaiter(on: $0) }
+        #expect(waited, "the deletion went ahead of the write in flight")
+        releaseDone.yield()
+        #expect(try await write.value == [id], "the write in flight is stored, then deleted with its tenant")
+        #expect(try await deletion.value?.id == tenant.id)
+    }
+
+    @Test func aDeletedTenantIsRefusedAtTheGateForReadsAndWrites() async throws {
+        let handle = try TestDatabase.current
+        let db = handle.database
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("gone")), name: "Gone", logger: TestDatabase.logger)
+        _ = try await db.statements.store(try Self.batch(UUID()), in: tenant.id.testScope, logger: TestDatabase.logger)
+        #expect(try await db.tenants.delete(slug: tenant.slug, logger: TestDatabase.logger)?.id == tenant.id)
+
+        await #expect(throws: TenantRelocating(reason: .absent)) {
+            _ = try await db.statements.store(try Self.batch(UUID()), in: tenant.id.testScope, logger: TestDatabase.logger)
+        }
+        await #expect(throws: TenantRelocating(reason: .absent)) {
+            _ = try await db.statements.statement(id: UUID(), voided: false, in: tenant.id.testScope, logger: TestDatabase.logger)
+        }
+    }
+}
