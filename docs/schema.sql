@@ -1668,57 +1668,62 @@ DECLARE
   stored_type text;
   stored_etag text;
 BEGIN
-  written := 0;
-  SELECT d.content, d.content_type, d.etag INTO stored_content, stored_type, stored_etag
-  FROM app.xapi_documents d
-  WHERE d.kind = xapi_document_write.kind AND d.activity_id = xapi_document_write.activity_id
-    AND d.agent_key = xapi_document_write.agent_key AND d.registration = xapi_document_write.registration
-    AND d.document_id = xapi_document_write.document_id
-  FOR UPDATE;
-  outcome := app.xapi_document_precondition(stored_etag, if_match, if_none_match);
-  IF outcome <> 'ok' THEN
-    RETURN;
-  ELSIF needs_precondition THEN
-    outcome := CASE WHEN stored_etag IS NULL THEN 'precondition_required' ELSE 'exists' END;
-    RETURN;
-  ELSIF merge AND stored_etag IS NOT NULL THEN
-    IF NOT (content_is_json AND app.xapi_is_json_media_type(stored_type)) THEN
-      outcome := 'not_json';
-      RETURN;
-    ELSIF NOT app.xapi_document_is_json_object(stored_content) THEN
-      outcome := 'stored_not_object';
-      RETURN;
-    END IF;
-    SELECT convert_to('{' || coalesce(string_agg(to_json(m.key)::text || ':' || m.value::text, ',' ORDER BY m.key COLLATE "C"), '')
-                      || '}', 'UTF8')
-    INTO content
-    FROM (SELECT DISTINCT ON (c.key) c.key, c.value
-          FROM (SELECT s.key, s.value, 0 AS source, s.position
-                FROM json_each(convert_from(stored_content, 'UTF8')::json) WITH ORDINALITY AS s (key, value, position)
-                UNION ALL
-                SELECT p.key, p.value, 1, p.position
-                FROM json_each(convert_from(xapi_document_write.content, 'UTF8')::json) WITH ORDINALITY AS p (key, value, position)
-               ) AS c
-          ORDER BY c.key, c.source DESC, c.position DESC) AS m;
-    content_type := 'application/json';
-    etag := app.xapi_document_etag(content);
-  END IF;
-
-  IF stored_etag IS NOT NULL THEN
-    UPDATE app.xapi_documents d
-    SET content = xapi_document_write.content, content_type = xapi_document_write.content_type,
-        etag = xapi_document_write.etag, updated = clock_timestamp()
+  -- Twice at most: a first attempt that found no document and lost the insert to a concurrent one (the
+  -- conflict waited for it to commit, and the row is now locked) looks again, and merges into it or refuses.
+  FOR attempt IN 1..2 LOOP
+    written := 0;
+    SELECT d.content, d.content_type, d.etag INTO stored_content, stored_type, stored_etag
+    FROM app.xapi_documents d
     WHERE d.kind = xapi_document_write.kind AND d.activity_id = xapi_document_write.activity_id
       AND d.agent_key = xapi_document_write.agent_key AND d.registration = xapi_document_write.registration
-      AND d.document_id = xapi_document_write.document_id;
-  ELSE
-    INSERT INTO app.xapi_documents AS d (kind, activity_id, agent_key, registration, document_id, content, content_type, etag)
-    VALUES (kind, activity_id, agent_key, registration, document_id, content, content_type, etag)
-    ON CONFLICT ON CONSTRAINT xapi_documents_pkey DO UPDATE
-      SET content = EXCLUDED.content, content_type = EXCLUDED.content_type, etag = EXCLUDED.etag, updated = clock_timestamp()
-      WHERE overwrite;
-  END IF;
-  GET DIAGNOSTICS written = ROW_COUNT;
+      AND d.document_id = xapi_document_write.document_id
+    FOR UPDATE;
+    outcome := app.xapi_document_precondition(stored_etag, if_match, if_none_match);
+    IF outcome <> 'ok' THEN
+      RETURN;
+    ELSIF needs_precondition THEN
+      outcome := CASE WHEN stored_etag IS NULL THEN 'precondition_required' ELSE 'exists' END;
+      RETURN;
+    ELSIF merge AND stored_etag IS NOT NULL THEN
+      IF NOT (content_is_json AND app.xapi_is_json_media_type(stored_type)) THEN
+        outcome := 'not_json';
+        RETURN;
+      ELSIF NOT app.xapi_document_is_json_object(stored_content) THEN
+        outcome := 'stored_not_object';
+        RETURN;
+      END IF;
+      SELECT convert_to('{' || coalesce(string_agg(to_json(m.key)::text || ':' || m.value::text, ',' ORDER BY m.key COLLATE "C"), '')
+                        || '}', 'UTF8')
+      INTO content
+      FROM (SELECT DISTINCT ON (c.key) c.key, c.value
+            FROM (SELECT s.key, s.value, 0 AS source, s.position
+                  FROM json_each(convert_from(stored_content, 'UTF8')::json) WITH ORDINALITY AS s (key, value, position)
+                  UNION ALL
+                  SELECT p.key, p.value, 1, p.position
+                  FROM json_each(convert_from(xapi_document_write.content, 'UTF8')::json) WITH ORDINALITY AS p (key, value, position)
+                 ) AS c
+            ORDER BY c.key, c.source DESC, c.position DESC) AS m;
+      content_type := 'application/json';
+      etag := app.xapi_document_etag(content);
+    END IF;
+
+    IF stored_etag IS NOT NULL THEN
+      UPDATE app.xapi_documents d
+      SET content = xapi_document_write.content, content_type = xapi_document_write.content_type,
+          etag = xapi_document_write.etag, updated = clock_timestamp()
+      WHERE d.kind = xapi_document_write.kind AND d.activity_id = xapi_document_write.activity_id
+        AND d.agent_key = xapi_document_write.agent_key AND d.registration = xapi_document_write.registration
+        AND d.document_id = xapi_document_write.document_id;
+    ELSE
+      INSERT INTO app.xapi_documents AS d (kind, activity_id, agent_key, registration, document_id, content, content_type, etag)
+      VALUES (kind, activity_id, agent_key, registration, document_id, content, content_type, etag)
+      ON CONFLICT ON CONSTRAINT xapi_documents_pkey DO UPDATE
+        SET content = EXCLUDED.content, content_type = EXCLUDED.content_type, etag = EXCLUDED.etag, updated = clock_timestamp()
+        WHERE overwrite;
+    END IF;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    EXIT WHEN written > 0 OR stored_etag IS NOT NULL OR overwrite;
+  END LOOP;
 END
 $$;
 

@@ -89,9 +89,10 @@ public struct DocumentStore: Sendable {
         let row = try await sessions.writeRows(scope, statement, columnTypes: DocumentStatements.writeColumns, logger: logger).first
         guard let (outcome, written) = try row?.decode((String, Int).self) else { throw UnexpectedOutcome(outcome: nil) }
         try Self.accept(outcome)
-        // Nothing was there to lock, and another request created the document before this one's insert:
-        // an unconditional replace (a State PUT) overwrote it, as it would have a moment later; anything
-        // that depended on the document's absence or content is refused.
+        // Nothing was there to lock, and another request created the document before this one's insert: an
+        // unconditional replace (a State PUT) overwrote it, as it would have a moment later, and anything else looked
+        // again and merged into it or was refused by its preconditions (migration 52). Nothing written after that
+        // second look cannot happen while the function holds the row; should it, the request changed nothing.
         if written == 0 {
             throw TenantScopeError.conflict("the document was created by another request at the same time; retry")
         }

@@ -74,6 +74,7 @@ extension Migration {
         .aggregateFunctionGrants,
         .exportRemovals,
         .gateHoldsTheTenant,
+        .documentWriteLooksAgain,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
