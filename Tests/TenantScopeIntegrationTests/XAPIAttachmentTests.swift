@@ -24,10 +24,10 @@ import Testing
     static func hash(_ bytes: [UInt8]) -> String { Hex.encode(SHA256.hash(data: bytes)) }
 
     /// A multipart body: the statements, then one part per content (with its hash unless `hashes` says otherwise).
-    static func multipart(_ statements: String, _ contents: [[UInt8]], hashes: [String]? = nil) -> ByteBuffer {
+    static func multipart(_ statements: String, _ contents: [[UInt8]], hashes: [String]? = nil, contentType: String = "text/plain") -> ByteBuffer {
         var parts = [MultipartBody.Part(headers: ["Content-Type": "application/json"], body: Array(statements.utf8))]
         for (index, content) in contents.enumerated() {
-            parts.append(.init(headers: ["Content-Type": "text/plain", "Content-Transfer-Encoding": "binary",
+            parts.append(.init(headers: ["Content-Type": contentType, "Content-Transfer-Encoding": "binary",
                                          "X-Experience-API-Hash": hashes?[index] ?? hash(content)], body: content))
         }
         return ByteBuffer(bytes: MultipartBody(parts: parts).encoded(boundary: boundary))
@@ -113,6 +113,26 @@ import Testing
             // A fileUrl needs no part.
             let byURL = XAPIJSON.statement(extra: #","attachments":[\#(Self.attachment(content, fileUrl: "https://example.com/f.txt"))]"#)
             try await XAPIConformanceTests.send(client, .post, "/xAPI/statements", fixture.a.headers, byURL, expect: .ok)
+        }
+    }
+
+    /// A part's Content-Type is stored as text: one PostgreSQL cannot store (a NUL) or the column's
+    /// CHECK refuses (over 255 characters) is the client's 400, and nothing is stored.
+    @Test func aPartsContentTypeMustBeStorable() async throws {
+        try await LRSFixture.with { client, fixture in
+            let content = Array("the content".utf8)
+            let statement = XAPIJSON.statement(extra: #","attachments":[\#(Self.attachment(content))]"#)
+            for (contentType, message) in [("text/\u{0}plain", "control character"), ("text/plain\u{1B}x", "control character"),
+                                           ("text/" + String(repeating: "x", count: 251), "255 bytes")] {
+                let answer = try await Self.post(client, fixture.a, Self.multipart(statement, [content], contentType: contentType), expect: .badRequest)
+                #expect(answer.contains(message), "\(answer)")
+            }
+            #expect(try await fixture.rows(fixture.a, "SELECT count(*)::text FROM app.statements") == ["0"])
+            #expect(try await fixture.rows(fixture.a, "SELECT count(*)::text FROM app.xapi_attachments") == ["0"])
+            // A tab is whitespace a header value may hold; 255 bytes is the limit, not past it.
+            try await Self.post(client, fixture.a, Self.multipart(statement, [content], contentType: "text/plain;\tcharset=utf-8"), expect: .ok)
+            try await Self.post(client, fixture.a, Self.multipart(XAPIJSON.statement(extra: #","attachments":[\#(Self.attachment(content))]"#), [content],
+                                                                  contentType: "text/" + String(repeating: "x", count: 250)), expect: .ok)
         }
     }
 

@@ -37,7 +37,8 @@ public enum StatementAttachments {
     /// (`statements[i]` is the i-th of the batch, `paths[i]` its name in errors) and returns their content.
     ///
     /// All-or-nothing, 400 on the first problem: a part without `X-Experience-API-Hash`, not
-    /// `Content-Transfer-Encoding: binary`, whose bytes do not have its hash, or that no attachment
+    /// `Content-Transfer-Encoding: binary`, whose bytes do not have its hash, whose Content-Type is missing,
+    /// longer than 255 bytes or holds a control character, or that no attachment
     /// references; an attachment without `fileUrl` that no part carries; a signature attachment that is
     /// not `application/octet-stream`, not carried in a part, or not a valid signature of its statement.
     public static func match(
@@ -58,6 +59,11 @@ public enum StatementAttachments {
             }
             guard let contentType = part.headers["content-type"], !contentType.isEmpty, contentType.utf8.count <= 255 else {
                 throw .invalidInput("\(name) needs a Content-Type header (at most 255 bytes)")
+            }
+            // The Content-Type is stored as text: PostgreSQL refuses a NUL, and no header value (RFC 9110
+            // field-value) holds a control character other than a tab.
+            guard !contentType.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
+                throw .invalidInput("\(name)'s Content-Type header contains a control character")
             }
             if contents[hash] == nil { order.append(hash) }
             contents[hash] = AttachmentContent(sha2: hash, contentType: contentType, bytes: part.body)
