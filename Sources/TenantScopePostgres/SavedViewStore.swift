@@ -28,7 +28,9 @@ public struct SavedViewStore: Sendable {
     /// Saves a view under a name unique in the tenant; the scope's actor is recorded as its creator.
     public func save(in scope: TenantScope, name: String, days: Int, course: String?, logger: Logger) async throws -> SavedView {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(trimmed.count) else { throw TenantScopeError.invalidInput("a view name has 1 to 100 characters") }
+        // Counted as the column's CHECK counts (`length`: code points), not in grapheme clusters: "é" written
+        // as e + U+0301 is one Character but two characters to PostgreSQL.
+        guard (1...100).contains(trimmed.unicodeScalars.count) else { throw TenantScopeError.invalidInput("a view name has 1 to 100 characters") }
         let rows = try await sessions.writeRows(scope, BoundStatement(sql: """
             INSERT INTO app.saved_views (name, days, course, created_by) VALUES (($1::text), ($2::int8), ($3::text), ($4::text))
             ON CONFLICT (tenant_id, name) DO NOTHING RETURNING id

@@ -166,6 +166,18 @@ import Testing
         }
     }
 
+    /// Text is counted in code points, as PostgreSQL's `length` and JSON Schema's `maxLength` count:
+    /// 300 × "e" + U+0301 is 300 Characters but 600 code points, over `course`'s 500.
+    @Test func textLimitsCountCodePoints() throws {
+        let combining = String(repeating: "e\u{301}", count: 300)
+        #expect(throws: TenantScopeError.self) {
+            try ReportRequest(definition: StandardReports.completionRateByCourse, surface: .tenant, rawParameters: [("course", combining)], today: today)
+        }
+        let atLimit = String(repeating: "e\u{301}", count: 250)
+        let request = try ReportRequest(definition: StandardReports.completionRateByCourse, surface: .tenant, rawParameters: [("course", atLimit)], today: today)
+        #expect(request.values["course"] == .text(atLimit))
+    }
+
     @Test func refusesMalformedDates() {
         for value in ["2026-13-01", "yesterday", "2026-02-30", "2026-1-1"] {
             #expect(throws: TenantScopeError.self) {

@@ -84,6 +84,36 @@ import Testing
         }
     }
 
+    /// A view's name and course are counted as saved_views' CHECKs count them (`length`: code points), so
+    /// one over the limit is a 400 naming the field, not a constraint violation: "e" + U+0301 is one
+    /// Character but two code points.
+    @Test func nameAndCourseLimitsCountCodePoints() async throws {
+        try await Page().withApp { client, fixture, handle in
+            let (admin, _) = try await Page.embed(client, "learning", token: try await TestTokens.tenant(fixture.a.tenant.id, role: .admin))
+            let token = Self.formToken(try await Page.page(client, "/dashboards/learning", cookie: admin).1)
+            func save(_ name: String, course: String) async throws -> (HTTPResponse.Status, String, HTTPFields) {
+                try await Self.post(client, "/dashboards/learning/views", cookie: admin,
+                                    form: [("name", name), ("days", "7"), ("course", course), ("form_token", token)])
+            }
+            let overName = try await save(String(repeating: "e\u{301}", count: 60), course: "")
+            #expect(overName.0 == .badRequest && overName.1.contains("view name"), "\(overName.1)")
+            let overCourse = try await save("long course", course: String(repeating: "e\u{301}", count: 300))
+            #expect(overCourse.0 == .badRequest && overCourse.1.contains("course"), "\(overCourse.1)")
+            // The tenant's views (the other tests of the suite save theirs beside these) hold neither.
+            func views() async throws -> [SavedViewStore.SavedView] {
+                try await handle.database.savedViews.views(in: fixture.a.tenant.id.testScope, logger: TestDatabase.logger)
+                    .filter { $0.name.hasPrefix("e\u{301}") || $0.name == "long course" }
+            }
+            #expect(try await views().isEmpty)
+            // At the limits exactly, both are saved as sent.
+            let name = String(repeating: "e\u{301}", count: 50)
+            let course = String(repeating: "e\u{301}", count: 250)
+            #expect(try await save(name, course: course).0 == .seeOther)
+            let saved = try await views()
+            #expect(saved.map(\.name) == [name] && saved.map(\.course) == [course])
+        }
+    }
+
     @Test func anExpiredLinkTokenOpensNothing() throws {
         let signer = try SharedLinkSigner(keyHex: String(repeating: "ab", count: 32))
         let link = UUID()

@@ -52,7 +52,8 @@ extension ReportParameter {
             return .text(raw)
         case .text(let maxLength):
             guard let raw else { return .null }
-            guard !raw.isEmpty, raw.count <= maxLength else {
+            // In code points, as PostgreSQL's `length` and JSON Schema's `maxLength` count, not grapheme clusters.
+            guard !raw.isEmpty, raw.unicodeScalars.count <= maxLength else {
                 throw .invalidInput("parameter '\(name)' must be 1-\(maxLength) characters")
             }
             return .text(raw)

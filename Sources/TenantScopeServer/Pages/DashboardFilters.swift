@@ -26,7 +26,8 @@ struct DashboardFilters: Sendable, Hashable {
                 }
                 self.days = days
             case "course":
-                guard value.count <= 500 else { throw .invalidInput("course is too long") }
+                // In code points, as saved_views' CHECK (`length`) counts them, not grapheme clusters.
+                guard value.unicodeScalars.count <= 500 else { throw .invalidInput("course is longer than 500 characters") }
                 course = value.isEmpty ? nil : value
             default:
                 throw .invalidInput("unknown filter '\(name)'")
