@@ -234,6 +234,10 @@ import Testing
                 (admin, #"{"statements": {}, "report": "active_learners"}"#, .badRequest, "exactly one"),
                 (admin, #"{"statements": {}, "tenant": "other"}"#, .badRequest, "tenant"),
                 (admin, #"{"learner": {"name": "no identifier"}}"#, .badRequest, "identifier"),
+                // Parameters within the report's limits (code points), and what is stored within the tables' 4000 bytes.
+                (admin, #"{"report": "completion_rate_by_course", "parameters": {"course": "\#(String(repeating: "👨‍👩‍👧", count: 300))"}}"#,
+                 .badRequest, "course"),
+                (admin, #"{"report": "active_learners", "parameters": {"days": "\#(String(repeating: "0", count: 4000))30"}}"#, .badRequest, "4000"),
                 (admin, "not json", .badRequest, "JSON"),
                 (admin, #"{"report": "active_learners", "parameters": {"days": "\#(String(repeating: "9", count: 17_000))"}}"#, .badRequest, "16384"),
                 (viewer, #"{"learner": {"mbox": "mailto:ann@example.com"}}"#, .forbidden, "admins"),
@@ -260,6 +264,33 @@ import Testing
             #expect(stillMine.count == 1 && stillMine.first?["id"]?.stringValue == Self.field(mine.body, "id"))
             let adminsList = XAPIJSON.object(try await setup.send(.get, "/api/v1/exports", admin, expect: .ok).body)["exports"]?.arrayValue ?? []
             #expect(adminsList.count == 100, "an admin's list is the newest hundred")
+        }
+    }
+
+    /// The parameters a job or schedule stores are measured as the tables' CHECK measures them
+    /// (`octet_length(parameters::text)`, jsonb's own spacing and escapes): at 4000 bytes they are kept,
+    /// one more is a 400 that stores nothing, never a constraint violation.
+    @Test func storedParametersAreBoundedAsTheTablesBoundThem() async throws {
+        try await withExports { setup in
+            let a = setup.fixture.a
+            let admin = try await setup.headers(a)
+            // Escapes PostgreSQL prints in two bytes or six, and UTF-8 of one to four bytes per code point.
+            let course = "\u{1}\u{8}\t\"\\é👨‍👩‍👧/" + String(repeating: "x", count: 400)
+            func body(padding: Int, schedule: Bool) -> String {
+                var object: JSONObject = ["report": "time_to_complete", "format": "csv",
+                                          "parameters": ["course": .string(course), "bucket_days": .string(String(repeating: "0", count: padding) + "7")]]
+                if schedule { object["cadence"] = "daily"; object["hour"] = .number("3") }
+                return JSONValue.object(object).jsonText
+            }
+            let parameters = { (padding: Int) in ["course": course, "bucket_days": String(repeating: "0", count: padding) + "7"] }
+            let fits = ExportRequest.maximumParametersBytes - ExportRequest.storedBytes(of: parameters(0))
+            for (uri, schedule, accepted) in [("/api/v1/exports", false, HTTPResponse.Status.accepted), ("/api/v1/export-schedules", true, .created)] {
+                let refused = try await setup.send(.post, uri, admin, body(padding: fits + 1, schedule: schedule), expect: .badRequest)
+                #expect(refused.body.contains("4001 bytes"), "\(refused.body)")
+                _ = try await setup.send(.post, uri, admin, body(padding: fits, schedule: schedule), expect: accepted)
+            }
+            #expect(try await setup.fixture.rows(a, "SELECT octet_length(parameters::text)::text FROM app.export_jobs") == ["4000"])
+            #expect(try await setup.fixture.rows(a, "SELECT octet_length(parameters::text)::text FROM app.export_schedules") == ["4000"])
         }
     }
 

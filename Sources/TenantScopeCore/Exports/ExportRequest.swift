@@ -108,6 +108,33 @@ public struct ExportRequest: Sendable, Hashable {
             throw .forbidden("the report '\(name)' is for tenant \(definition.minimumRole?.rawValue ?? "")s only")
         }
         _ = try ReportRequest(definition: definition, surface: .tenant, rawParameters: parameters.sorted { $0.key < $1.key }, today: today)
+        // Each value is in range, yet the whole may not fit: an integer may be sent with any number of
+        // leading zeros, and escapes and UTF-8 make a character several bytes.
+        let bytes = storedBytes(of: parameters)
+        guard bytes <= maximumParametersBytes else {
+            throw .invalidInput("the report parameters take \(bytes) bytes as stored; at most \(maximumParametersBytes) are kept")
+        }
+    }
+
+    /// The most bytes a job's or schedule's parameters take as stored: the tables' CHECK
+    /// (`octet_length(parameters::text) <= 4000`).
+    public static let maximumParametersBytes = 4000
+
+    /// The bytes of `parameters` as PostgreSQL prints them from `jsonb` (`{"a": "1", "b": "2"}`), which is
+    /// what the CHECK measures, not the compact text the server sends: `", "` and `": "` between members,
+    /// strings escaped as PostgreSQL's `escape_json` does, other bytes (UTF-8 included) as they are.
+    static func storedBytes(of parameters: [String: String]) -> Int {
+        func quoted(_ text: String) -> Int {
+            text.utf8.reduce(2) { total, byte in
+                switch byte {
+                case 0x08, 0x09, 0x0A, 0x0C, 0x0D, UInt8(ascii: "\""), UInt8(ascii: "\\"): total + 2
+                case ..<0x20: total + 6
+                default: total + 1
+                }
+            }
+        }
+        let members = parameters.reduce(0) { total, member in total + quoted(member.key) + 2 + quoted(member.value) }
+        return 2 + members + 2 * max(parameters.count - 1, 0)
     }
 
     /// Report parameters as text: strings and numbers are accepted, as in a query string.
