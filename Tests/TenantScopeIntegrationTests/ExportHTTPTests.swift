@@ -233,7 +233,11 @@ import Testing
                 (admin, #"{"statements": {"since": "yesterday"}}"#, .badRequest, "since"),
                 (admin, #"{"statements": {}, "report": "active_learners"}"#, .badRequest, "exactly one"),
                 (admin, #"{"statements": {}, "tenant": "other"}"#, .badRequest, "tenant"),
-                (admin, #"{"learner": {"name": "no identifier"}}"#, .badRequest, "identifier"),
+                (admin, #"{"learner": {"name": "no identifier"}}"#, .badRequest, "exactly one"),
+                // Learners checked as a document resource's agent is, the key within the job's 1000 bytes.
+                (admin, #"{"learner": {"openid": "http://example.com/\#(String(repeating: "a", count: 1500))"}}"#, .badRequest, "1000 bytes"),
+                (admin, #"{"learner": {"objectType": "Group", "member": [{"mbox": "mailto:ann@example.com"}]}}"#, .badRequest, "identifier"),
+                (admin, #"{"learner": {"mbox": "ann@example.com"}}"#, .badRequest, "learner.mbox"),
                 // Parameters within the report's limits (code points), and what is stored within the tables' 4000 bytes.
                 (admin, #"{"report": "completion_rate_by_course", "parameters": {"course": "\#(String(repeating: "👨‍👩‍👧", count: 300))"}}"#,
                  .badRequest, "course"),

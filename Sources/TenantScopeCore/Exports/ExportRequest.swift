@@ -70,10 +70,12 @@ public struct ExportRequest: Sendable, Hashable {
             source = .customReport(name: name, sqlSHA256: nil)
         default:
             guard role == .admin else { throw .forbidden("exporting everything about a learner is for tenant admins only") }
-            guard let agent = object["learner"]?.objectValue, let key = StatementFacts.actorKey(agent) else {
+            guard let agent = object["learner"], agent.objectValue != nil else {
                 throw .invalidInput("'learner' must be an xAPI Agent with exactly one identifier (mbox, mbox_sha1sum, openid or account)")
             }
-            source = .learner(actorKey: key)
+            // Checked as a document resource's `agent` is: a valid Agent (or identified Group) whose key fits
+            // the job's subject_actor_key (at most 1000 bytes), so nothing malformed reaches the table.
+            source = .learner(actorKey: try DocumentQuery.agentKey(agent, name: "learner"))
         }
 
         let format: ExportFormat

@@ -110,11 +110,22 @@ public struct DocumentQuery: Sendable, Hashable {
     /// The canonical key of an `agent` parameter: a JSON Agent (or identified Group) with exactly one
     /// identifier, checked as a statement's actor is. The same rule as the statements resource's filter.
     public static func agentKey(_ text: String) throws(TenantScopeError) -> String {
-        let object = try agentObject(text)
+        try key(ofChecked: agentObject(text), name: "agent")
+    }
+
+    /// The canonical key of an agent given as JSON elsewhere (a learner export's `learner`), under the same
+    /// rule; `name` names it in errors. Every key is one the tables' agent-key columns hold (1000 bytes).
+    public static func agentKey(_ agent: JSONValue, name: String) throws(TenantScopeError) -> String {
+        try StatementValidator(authority: [:]).validateActor(agent, path: name)
+        guard let object = agent.objectValue else { throw .invalidInput("\(name) must be a JSON Agent or identified Group object") }
+        return try key(ofChecked: object, name: name)
+    }
+
+    private static func key(ofChecked object: JSONObject, name: String) throws(TenantScopeError) -> String {
         guard let key = StatementFacts.actorKey(object), AgentIdentifier(object) != nil else {
-            throw .invalidInput("agent must carry exactly one identifier")
+            throw .invalidInput("\(name) must carry exactly one identifier")
         }
-        guard key.utf8.count <= maximumAgentKeyBytes else { throw .invalidInput("agent's identifier is longer than \(maximumAgentKeyBytes) bytes") }
+        guard key.utf8.count <= maximumAgentKeyBytes else { throw .invalidInput("\(name)'s identifier is longer than \(maximumAgentKeyBytes) bytes") }
         return key
     }
 
