@@ -65,7 +65,11 @@ public enum ISO8601Timestamp {
         // Years 1 to 9999 once in UTC, as PostgreSQL stores and prints them: `0000-...` or
         // `0001-01-01T00:00:00+01:00` (year 0 in UTC) would reach the database and fail there.
         guard whole >= Self.earliestSecond, whole < Self.endSecond else { return nil }
-        return Date(timeIntervalSince1970: Double(whole) + fraction)
+        let date = Date(timeIntervalSince1970: Double(whole) + fraction)
+        // The fraction can carry the last second of 9999 into 10000 once rounded to the microsecond, as it
+        // is formatted and stored (`23:59:59.9999999Z`, or fewer nines lost to a Double's precision there).
+        guard epochMicroseconds(date) < Int64(Self.endSecond) * 1_000_000 else { return nil }
+        return date
     }
 
     /// The first second of year 1 and the first of year 10000, UTC, in seconds since 1970.

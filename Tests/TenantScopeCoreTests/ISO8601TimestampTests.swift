@@ -34,6 +34,17 @@ import Testing
         #expect(ISO8601Timestamp.formatMicroseconds(epochMicroseconds: 1_638_227_340_000_500) == "2021-11-29T23:09:00.000500Z")
     }
 
+    /// The last second of 9999 is in range, but a fraction that rounds into 10000 once taken to the
+    /// microsecond (as it is formatted and stored) is refused like any later year, never made 10000-01-01.
+    @Test func refusesFractionsThatRoundIntoTheYear10000() throws {
+        for text in ["9999-12-31T23:59:59.9999999Z", "9999-12-31T23:59:59.99999999999999Z", "9999-12-31T22:59:59.9999999-01:00"] {
+            #expect(ISO8601Timestamp.parse(text) == nil, "\(text)")
+        }
+        let last = try #require(ISO8601Timestamp.parse("9999-12-31T23:59:59.999Z"))
+        #expect(ISO8601Timestamp.formatMicroseconds(last).hasPrefix("9999-12-31T23:59:59.99"))
+        #expect(ISO8601Timestamp.parse("9999-12-31T23:59:59Z") != nil)
+    }
+
     @Test func roundTrips() throws {
         var rng = SeededGenerator(seed: 7)
         for _ in 0..<500 {

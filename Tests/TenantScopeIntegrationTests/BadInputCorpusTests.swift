@@ -29,6 +29,7 @@ import Testing
         ("a number above a Double", statement(extra: #","result":{"score":{"raw":1e400}}"#)),
         ("year 0000", statement(extra: #","timestamp":"0000-06-01T00:00:00Z""#)),
         ("year 1 that is year 0 in UTC", statement(extra: #","timestamp":"0001-01-01T00:30:00+01:00""#)),
+        ("a fraction that rounds into year 10000", statement(extra: #","timestamp":"9999-12-31T23:59:59.9999999Z""#)),
         ("a NUL in a string", statement(actor: #"{"mbox":"mailto:a\u0000b@example.com"}"#)),
         ("malformed JSON", "{\"actor\":"),
         ("a wrong type", statement(actor: "\"ann\"")),
@@ -82,6 +83,7 @@ import Testing
             // Query parameters: timestamps outside years 1-9999, and NUL.
             headers[.contentType] = nil
             for uri in ["/xAPI/statements?since=0000-01-01T00:00:00Z", "/xAPI/statements?until=0001-01-01T00:00:00%2B01:00",
+                        "/xAPI/statements?until=9999-12-31T23:59:59.9999999Z",
                         "/xAPI/statements?agent=%7B%22mbox%22:%22mailto:a%00b@x.example%22%7D",
                         "/xAPI/statements?verb=http://example.com/" + String(repeating: "v", count: 3000)] {
                 try await client.execute(uri: uri, method: .get, headers: headers) { response in
