@@ -46,5 +46,10 @@ import Testing
         await #expect {
             try await handle.admin.tiers.setOverride(.init(api: RatePolicy(perSecond: 0, burst: 1)), of: tenant.id, logger: logger)
         } throws: { "\($0)".contains("API rate") }
+        // A name is counted as tenants' CHECK counts it (code points): 150 × "e" + U+0301 is 300, over 200.
+        await #expect {
+            try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("tier")), name: String(repeating: "e\u{301}", count: 150),
+                                                  logger: logger)
+        } throws: { ($0 as? TenantScopeError)?.kind == .invalidInput && "\($0)".contains("1-200 characters") }
     }
 }

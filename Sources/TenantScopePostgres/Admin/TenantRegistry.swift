@@ -16,7 +16,8 @@ public struct TenantRegistry: Sendable {
     public func create(slug: TenantSlug, name: String, tier: String = "standard", region: String = "default", cluster: ClusterName = .pool,
                        logger: Logger) async throws -> Tenant {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(trimmed.count) else {
+        // In code points, as the column's CHECK (`length`) counts, not grapheme clusters.
+        guard (1...200).contains(trimmed.unicodeScalars.count) else {
             throw TenantScopeError.invalidInput("tenant name must be 1-200 characters")
         }
         try await TierRegistry(ownerClient: ownerClient).requireTier(tier, logger: logger)
