@@ -139,7 +139,7 @@ public struct ScopedDatabase: Sendable {
         logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> Result {
-        try await refreshingPlacementOnRefusal(scope) {
+        try await refreshingPlacementOnRefusal(scope, logger: logger) {
             if let cluster = try await dedicatedCluster(for: scope, logger: logger) {
                 return try await cluster.run(scope, access: access, statementTimeout: statementTimeout, retry: retry, logger: logger, body)
             }
@@ -150,13 +150,18 @@ public struct ScopedDatabase: Sendable {
 
     /// Runs `work`, turning the tenant gate's refusal into ``TenantRelocating``; a refusal for a tenant whose
     /// data is elsewhere, or that this database has no row for (a dedicated cluster a move has just left), also drops
-    /// its placement, so the next transaction looks it up afresh.
-    private func refreshingPlacementOnRefusal<Result>(_ scope: DataScope, _ work: () async throws -> Result) async throws -> Result {
+    /// its placement, so the next transaction looks it up afresh. A tenant no database has a row for any more (deleted
+    /// while the request was on its way, or a signed link of a deleted tenant) is a 404: no retry would find it. That is
+    /// decided here, where the control database is known; a dedicated cluster's helper passes the refusal up to it.
+    private func refreshingPlacementOnRefusal<Result>(_ scope: DataScope, logger: Logger, _ work: () async throws -> Result) async throws -> Result {
         do {
             return try await work()
         } catch {
             guard let refusal = TenantRelocating.from(error) else { throw error }
             if refusal.reason != .moving, let tenant = scope.tenant { router?.placement.forget(tenant) }
+            if refusal.reason == .absent, let router, let tenant = scope.tenant, try await !router.knows(tenant, logger: logger) {
+                throw TenantScopeError.notFound("the tenant does not exist")
+            }
             throw refusal
         }
     }
@@ -190,7 +195,7 @@ public struct ScopedDatabase: Sendable {
         logger: Logger,
         _ body: @escaping @Sendable (ScopedConnection) async throws -> Result
     ) async throws -> (result: Result, freshness: DataFreshness) {
-        try await refreshingPlacementOnRefusal(scope) {
+        try await refreshingPlacementOnRefusal(scope, logger: logger) {
             if let cluster = try await dedicatedCluster(for: scope, logger: logger) {
                 return try await cluster.runPreferringReplica(scope, statementTimeout: statementTimeout, retry: retry, sandbox: sandbox,
                                                               planning: planning, logger: logger, body)
@@ -253,7 +258,7 @@ public struct ScopedDatabase: Sendable {
     /// ``readRows(_:_:columns:replicas:logger:)`` with columns of SQL types, each cast to its type.
     func readRows(_ scope: TenantScope, _ statement: BoundStatement, columnTypes: [String], replicas: Bool = true,
                   logger: Logger) async throws -> (rows: [PostgresRow], freshness: DataFreshness) {
-        try await refreshingPlacementOnRefusal(.tenant(scope)) {
+        try await refreshingPlacementOnRefusal(.tenant(scope), logger: logger) {
             if let cluster = try await dedicatedCluster(for: .tenant(scope), logger: logger) {
                 return try await cluster.readRows(scope, statement, columnTypes: columnTypes, replicas: replicas, logger: logger)
             }
@@ -326,7 +331,7 @@ public struct ScopedDatabase: Sendable {
         decode: @escaping @Sendable ([PostgresRow]) throws -> Result,
         orInTransaction fallback: @escaping @Sendable (ScopedConnection) async throws -> Result, logger: Logger
     ) async throws -> Result {
-        try await refreshingPlacementOnRefusal(.tenant(scope)) {
+        try await refreshingPlacementOnRefusal(.tenant(scope), logger: logger) {
             if let cluster = try await dedicatedCluster(for: .tenant(scope), logger: logger) {
                 return try await cluster.write(scope, calling: function, values: values, decode: decode, orInTransaction: fallback, logger: logger)
             }

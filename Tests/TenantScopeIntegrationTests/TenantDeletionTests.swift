@@ -30,7 +30,8 @@ import Testing
             #expect(try await fixture.handle.database.tenants.find(slug: fixture.a.tenant.slug, logger: TestDatabase.logger) == nil)
             // Its credentials went with it, its scope is refused at the gate, and nothing of it is left in any tenant table.
             try await XAPIConformanceTests.send(client, .get, "/xAPI/statements", fixture.a.headers, expect: .unauthorized)
-            await #expect(throws: TenantRelocating(reason: .absent)) { _ = try await fixture.rows(fixture.a, "SELECT 1::text") }
+            let refused = await #expect(throws: TenantScopeError.self) { _ = try await fixture.rows(fixture.a, "SELECT 1::text") }
+            #expect(refused?.kind == .notFound)
             let tables = try await TwoTenants.tenantTables(fixture.handle)
             try await OneShotConnection.with(try await fixture.handle.superuserEndpoint(), logger: TestDatabase.logger) { connection in
                 for table in tables {

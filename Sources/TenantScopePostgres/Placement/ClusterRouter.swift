@@ -20,6 +20,12 @@ public final class ClusterRouter: Sendable {
         self.control = control
     }
 
+    /// Whether the control database has `tenant` at all: one a database's tenant gate found no row for was deleted a
+    /// moment ago, or is placed elsewhere.
+    func knows(_ tenant: TenantID, logger: Logger) async throws -> Bool {
+        try await control.query("SELECT app.tenant_cluster(\(tenant.rawValue))", logger: logger).first?.decode(String?.self) != nil
+    }
+
     /// The scoped helper of the dedicated cluster that holds `tenant`, or nil when it is on the pool.
     ///
     /// A tenant placed on a cluster this process has not opened yet (added after it started) opens it; one that
