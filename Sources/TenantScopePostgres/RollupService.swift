@@ -251,9 +251,9 @@ public struct RollupService: Service {
             // Its commit waits for the flush: a rebuild repairs what no queue row describes (a restore,
             // statements written with SQL), so nothing would redo a rebuild a crash lost.
             let days = try await database.sessions.run(scope, access: .readWrite, statementTimeout: .seconds(1800), logger: logger) { connection in
-                try await connection.query("SELECT app.lock_tenant_derivation()")
+                _ = try await connection.query("SELECT app.lock_tenant_derivation()").collect()
                 try await connection.query("DELETE FROM app.learning_facts_queue")
-                try await connection.query("SELECT app.refresh_learning_facts_fully(NULL)")
+                _ = try await connection.query("SELECT app.refresh_learning_facts_fully(NULL)").collect()
                 return try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, true)")
                     .collect().first?.decode(Int.self) ?? -1
             }

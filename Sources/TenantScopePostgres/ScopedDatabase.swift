@@ -499,7 +499,11 @@ public struct ScopedDatabase: Sendable {
             // refusal of the tenant gate surfaces here, not as the next query's 25P02.
             _ = try await PreparedStatements.shared.rows(settings, on: connection, logger: logger)
             let result = try await body(ScopedConnection(scope: scope, connection: connection, logger: logger))
-            try await connection.query("COMMIT", logger: logger)
+            // A statement's error comes with its rows: one whose rows nobody read (a `SELECT f()` run for its effect)
+            // aborts the transaction silently, and COMMIT then answers ROLLBACK without an error. Never report that
+            // as committed (decision 98).
+            let commit: EventLoopFuture<PostgresQueryResult> = connection.query("COMMIT", logger: logger)
+            guard try await commit.get().metadata.command == "COMMIT" else { throw TransactionRolledBack() }
             return result
         } catch {
             do {

@@ -151,7 +151,7 @@ public struct ExportJobStore: Sendable {
         let leaseSeconds = lease.inSeconds
         return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             // One claim at a time per tenant, across processes, so the running count below cannot race.
-            try await connection.query("SELECT app.lock_export_claims()")
+            _ = try await connection.query("SELECT app.lock_export_claims()").collect()
             // Jobs whose attempts are used up (each died, or each found the database or store unavailable)
             // fail for good instead of being tried again.
             try await connection.query("""
