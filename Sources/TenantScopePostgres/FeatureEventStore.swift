@@ -10,6 +10,12 @@ import TenantScopeCore
 public struct FeatureEventStore: Sendable {
     let sessions: ScopedDatabase
 
+    /// The longest a batch waits for a lock, its tenant's derivation lock above all (held by a catch-up, an erasure or a
+    /// rebuild, the last two for minutes): then it is refused (55P03, a 503 with `Retry-After`) and gives its tenant-pool
+    /// connection back. Without a bound it waited out the statement timeout (30 s), and a busy tenant's batches could
+    /// hold every connection of the pool every tenant shares (decision 97).
+    static let lockWait = "5s"
+
     /// Stores the events; an event whose id is already stored is skipped (so a retried batch is harmless).
     /// Returns how many were new.
     public func store(_ events: [FeatureEvent], in scope: TenantScope, logger: Logger) async throws -> Int {
@@ -21,8 +27,11 @@ public struct FeatureEventStore: Sendable {
         return try await sessions.write(scope, calling: Self.function, values: values, decode: { rows in
             try rows.first?.decode(Int.self) ?? 0
         }, orInTransaction: { connection in
-            // The lock first, as a catch-up takes it (decision 83): a batch that waits for it holds no table lock meanwhile.
-            try await connection.query("SELECT app.lock_tenant_derivation()")
+            // The lock first, as a catch-up takes it (decision 83): a batch that waits for it holds no table lock meanwhile,
+            // and waits at most the lock wait.
+            // Each result read to its end: an error (the lock's wait running out) comes with the rows, not the call.
+            _ = try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = '\(Self.lockWait)'")).collect()
+            _ = try await connection.query("SELECT app.lock_tenant_derivation()").collect()
             var days = Set<String>()
             var inserted = 0
             for try await day in try await connection.query(BoundStatement(sql: Self.insert, values: values)).decode(String.self) {
@@ -30,7 +39,8 @@ public struct FeatureEventStore: Sendable {
                 inserted += 1
             }
             if !days.isEmpty {
-                try await connection.query("SELECT app.refresh_feature_usage_for_days(\(days.sorted())::date[]), app.touch_rollup_watermark()")
+                _ = try await connection.query("SELECT app.refresh_feature_usage_for_days(\(days.sorted())::date[]), app.touch_rollup_watermark()")
+                    .collect()
             }
             return inserted
         }, logger: logger)
@@ -50,7 +60,8 @@ public struct FeatureEventStore: Sendable {
     /// 83 has it for catch-ups), the insert, and, where it stored anything, the refresh of the days it touched and the
     /// watermark, as the transaction runs them. Returns how many were new.
     static let function: SessionFunctions.Function = SessionFunctions.make(
-        prefix: "tenantscope_events_", parameterTypes: ["uuid[]", "text[]", "text[]", "text[]"], returns: "int8", body: """
+        prefix: "tenantscope_events_", parameterTypes: ["uuid[]", "text[]", "text[]", "text[]"], returns: "int8",
+        settings: "SET lock_timeout = '\(lockWait)'", body: """
             DECLARE
               v_inserted int8;
               v_days date[];

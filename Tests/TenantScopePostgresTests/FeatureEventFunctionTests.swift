@@ -97,4 +97,28 @@ import Testing
             }
         }
     }
+
+    /// A batch waits for its tenant's derivation lock at most `FeatureEventStore.lockWait`, then is refused as a conflict
+    /// with a concurrent transaction (55P03, answered 503 with `Retry-After`) and stores nothing, on both paths. It used to
+    /// wait out the statement timeout, holding a connection of the pool every tenant shares.
+    @Test func aBatchWaitsForItsTenantsDerivationLockOnlySoLong() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        let database = handle.database
+        let off = ScopedDatabase(tenantPool: database.tenantPool, platformPool: database.pool, signer: database.sessions.signer,
+                                 statementTimeout: .seconds(120), replicas: nil, router: nil, sessionFunctions: false)
+        let tenant = fixture.a.tenant.id
+        for (path, store) in [("one call", database.featureEvents), ("a scoped transaction", FeatureEventStore(sessions: off))] {
+            let events = Self.events(3)
+            try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { connection in
+                let locks = DerivationLockProbe(connection: connection)
+                try await locks.hold(tenant)
+                await #expect(performing: { _ = try await store.store(events, in: tenant.testScope, logger: TestDatabase.logger) },
+                              throws: { TransactionConflict.sqlState(of: $0) == "55P03" })
+                try await locks.release(tenant)
+            }
+            #expect(try await store.store(events, in: tenant.testScope, logger: TestDatabase.logger) == 3, "\(path): the refused batch stored nothing")
+        }
+    }
+
 }
