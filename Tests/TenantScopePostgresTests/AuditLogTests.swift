@@ -166,6 +166,40 @@ import Testing
     }
 
     /// The longest subject a token may carry (``TokenVerifier/maximumSubjectBytes``) is an actor the chain takes.
+    /// An append goes ahead while VACUUM holds the log (its SHARE UPDATE EXCLUSIVE lock, held here by hand): appends
+    /// took a table lock that conflicts with it, so autovacuum of the log was cancelled under steady traffic and an
+    /// anti-wraparound vacuum would have held every audited request (migration 53).
+    @Test func anAppendDoesNotWaitForAVacuumOfTheLog() async throws {
+        let handle = try TestDatabase.current
+        try await asOwner(handle) { vacuum in
+            _ = try await vacuum.query("BEGIN", logger: TestDatabase.logger).collect()
+            _ = try await vacuum.query("LOCK TABLE app.audit_log IN SHARE UPDATE EXCLUSIVE MODE", logger: TestDatabase.logger).collect()
+            let append = Task {
+                try await handle.database.audit.append(.init(
+                    actor: "op", actorKind: "platform_admin", scopeTenant: nil, action: "cross_tenant_query", report: "feature_adoption",
+                    parameters: [:], rowCount: 1, outcome: "ok"), logger: TestDatabase.logger)
+            }
+            // Either the append finishes, or a backend is seen waiting for a lock on the log (a hang detector bounds the look).
+            let waiter = try await asOwner(handle) { observer in
+                for _ in 0..<600 {
+                    let waiting = try await observer.query("""
+                        SELECT count(*)::int FROM pg_locks WHERE NOT granted AND relation = 'app.audit_log'::regclass
+                        """, logger: TestDatabase.logger).collect().first?.decode(Int.self) ?? 0
+                    if waiting > 0 { return true }
+                    if try await observer.query("SELECT count(*)::int FROM app.audit_log WHERE actor = 'op'", logger: TestDatabase.logger)
+                        .collect().first?.decode(Int.self) ?? 0 > 0 { return false }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return true
+            }
+            _ = try await vacuum.query("COMMIT", logger: TestDatabase.logger).collect()
+            #expect(!waiter, "the append waited for the vacuum's lock")
+            #expect(try await append.value > 0)
+        }
+        #expect(try await asOwner(handle) { try await $0.query("SELECT app.first_broken_audit_row()", logger: TestDatabase.logger).collect()
+            .first?.decode(Int?.self) } == nil, "the chain stays whole")
+    }
+
     @Test func theLongestSubjectATokenMayCarryGetsItsRow() async throws {
         let handle = try TestDatabase.current
         let actor = String(repeating: "名", count: 133)

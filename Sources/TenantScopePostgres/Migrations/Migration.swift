@@ -75,6 +75,7 @@ extension Migration {
         .exportRemovals,
         .gateHoldsTheTenant,
         .documentWriteLooksAgain,
+        .auditAppendsWithoutATableLock,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
