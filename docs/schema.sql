@@ -158,8 +158,8 @@ DECLARE
   new_seq bigint;
   at timestamptz := clock_timestamp();
 BEGIN
-  -- One appender at a time, so every row chains to the row before it.
-  LOCK TABLE app.audit_log IN SHARE ROW EXCLUSIVE MODE;
+  -- One appender at a time, so every row chains to the row before it; not a table lock, which VACUUM waits for.
+  PERFORM pg_advisory_xact_lock(hashtextextended('tenantscope.audit_log', 0));
   SELECT hash INTO previous FROM app.audit_log ORDER BY seq DESC LIMIT 1;
   previous := coalesce(previous, repeat('0', 64));
   new_seq := nextval(pg_get_serial_sequence('app.audit_log', 'seq'));
