@@ -215,7 +215,15 @@ public struct RollupService: Service {
         if only == nil { tenants = try await database.tenants.list(logger: logger) }
         var outcomes: [Outcome] = []
         for (index, tenant) in tenants.enumerated() {
-            let (derivedActors, days) = try await catchUp(tenant.id, fullRebuild: fullRebuild)
+            let derivedActors: Int
+            let days: Int
+            do {
+                (derivedActors, days) = try await catchUp(tenant.id, fullRebuild: fullRebuild)
+            } catch let error as TenantScopeError where error.kind == .notFound {
+                // Deleted since the list was read (its gate finds no row, decision 94): nothing left to catch up.
+                progress("[\(index + 1)/\(tenants.count)] \(tenant.slug): deleted meanwhile")
+                continue
+            }
             if days > 0 || derivedActors > 0 {
                 logger.debug("Roll-ups caught up", metadata: [
                     "tenant.id": "\(tenant.id)", "rollup.days": "\(days)", "rollup.derived_actors": "\(derivedActors)",

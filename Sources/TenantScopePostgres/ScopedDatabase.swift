@@ -500,10 +500,12 @@ public struct ScopedDatabase: Sendable {
             _ = try await PreparedStatements.shared.rows(settings, on: connection, logger: logger)
             let result = try await body(ScopedConnection(scope: scope, connection: connection, logger: logger))
             // A statement's error comes with its rows: one whose rows nobody read (a `SELECT f()` run for its effect)
-            // aborts the transaction silently, and COMMIT then answers ROLLBACK without an error. Never report that
-            // as committed (decision 98).
+            // aborts the transaction silently, and COMMIT then answers ROLLBACK without an error. Never report a write
+            // that was rolled back as done (decision 98); a read-only body may catch a statement's error on purpose and
+            // answer from what it read before.
             let commit: EventLoopFuture<PostgresQueryResult> = connection.query("COMMIT", logger: logger)
-            guard try await commit.get().metadata.command == "COMMIT" else { throw TransactionRolledBack() }
+            let committed = try await commit.get().metadata.command == "COMMIT"
+            guard committed || access == .readOnly else { throw TransactionRolledBack() }
             return result
         } catch {
             do {

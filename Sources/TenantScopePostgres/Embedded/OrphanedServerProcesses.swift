@@ -32,7 +32,9 @@ enum OrphanedServerProcesses {
     /// Kills `pids` (`SIGKILL`: the cluster is being recovered from a crash anyway) and waits up to `timeout` for them to
     /// leave `dataDirectory`. Returns the pids still there.
     static func terminate(_ pids: [pid_t], dataDirectory: String, binaryDirectory: String, timeout: Duration = .seconds(5)) async -> [pid_t] {
-        for pid in pids { kill(pid, SIGKILL) }
+        // Looked at again right before: a process that exited since may have left its pid to an unrelated one.
+        let still = Set(find(dataDirectory: dataDirectory, binaryDirectory: binaryDirectory))
+        for pid in pids where still.contains(pid) { kill(pid, SIGKILL) }
         let deadline = ContinuousClock.now + timeout
         var left = Set(pids)
         while !left.isEmpty, ContinuousClock.now < deadline {

@@ -25,6 +25,11 @@ extension Migration {
           IF tenant IS NULL THEN
             RETURN true;  -- no valid context: row-level security shows nothing and refuses every write
           END IF;
+          -- A move's hold first: a write a move refuses must not wait for the tenant's row, which a move off this
+          -- cluster deletes with everything else in one long transaction.
+          IF p_write AND NOT pg_try_advisory_xact_lock_shared(hashtextextended('tenantscope.move.' || tenant::text, 0)) THEN
+            RAISE EXCEPTION 'the tenant is being moved to another cluster' USING ERRCODE = 'TSM02';
+          END IF;
           IF p_write THEN
             SELECT t.cluster INTO here FROM app.tenants t WHERE t.id = tenant FOR KEY SHARE;
           ELSE
@@ -35,9 +40,6 @@ extension Migration {
           END IF;
           IF here <> 'pool' OR EXISTS (SELECT 1 FROM app_private.departed_tenants d WHERE d.tenant_id = tenant) THEN
             RAISE EXCEPTION 'the tenant''s data is not on this cluster' USING ERRCODE = 'TSM01';
-          END IF;
-          IF p_write AND NOT pg_try_advisory_xact_lock_shared(hashtextextended('tenantscope.move.' || tenant::text, 0)) THEN
-            RAISE EXCEPTION 'the tenant is being moved to another cluster' USING ERRCODE = 'TSM02';
           END IF;
           RETURN true;
         END

@@ -27,12 +27,11 @@ public struct DatabaseUnavailable: Error, Hashable, Sendable, CustomStringConver
     static func classify(_ error: any Error, closedByDeadline: Bool) -> any Error {
         if error is DatabaseUnavailable { return error }
         if closedByDeadline { return DatabaseUnavailable("the database did not answer within the deadline") }
-        if let error = error as? ConnectionPoolError {
+        if let error = error as? ConnectionPoolError, error == .connectionCreationCircuitBreakerTripped {
             // PostgresClient throws its pool's own error, not a PSQLError, once every connection attempt has failed
-            // for a minute (its circuit breaker: each use then fails at once, until an attempt succeeds), and for a
-            // use cancelled or made after its shutdown. Unclassified, a long outage answered 500 instead of 503.
-            return DatabaseUnavailable(error == .connectionCreationCircuitBreakerTripped
-                ? "the database has refused connections for a while" : "the connection pool could not serve the use")
+            // for a minute (its circuit breaker: each use then fails at once, until an attempt succeeds); its pool's
+            // other errors it turns into PSQLErrors. Unclassified, a long outage answered 500 instead of 503.
+            return DatabaseUnavailable("the database has refused connections for a while")
         }
         if let error = error as? PSQLError {
             switch error.code {
