@@ -219,6 +219,10 @@ public struct ScopedDatabase: Sendable {
                 }
                 replica.readSucceeded()
                 return (result, .replica(replica.name, lagSeconds: lag))
+            } catch where TenantRelocating.from(error)?.reason == .absent && !started.value {
+                // The replica's gate found no row for the tenant: one created a moment ago, not replayed there yet. The
+                // primary has it; the replica has not failed, and stays in use.
+                logger.debug("Read replica has not replayed the tenant yet; reading from the primary", metadata: ["db.replica": "\(replica.name)"])
             } catch where Self.isReplicaFailure(error) {
                 replica.readFailed("a read failed (\(type(of: error)))")
                 guard retry == .anywhere || !started.value else { throw error }

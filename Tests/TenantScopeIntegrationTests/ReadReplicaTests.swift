@@ -55,6 +55,12 @@ import Testing
                     let stale = try await Self.readUntilTheReplicaAnswers(tolerant, scope)
                     #expect(stale.freshness.source == .replica)
                     #expect(stale.rows.first?.first?.description == "1")
+                    // A tenant created on the primary meanwhile has no row on the replica yet: its gate refuses there
+                    // (TSM03, migration 51), and the read goes to the primary instead of failing.
+                    let newcomer = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("new")), name: "Newcomer",
+                                                                         logger: TestDatabase.logger)
+                    let fresh = try await SQLSandbox(database: tolerant).run(Self.countStatements, in: newcomer.id.testScope, logger: TestDatabase.logger)
+                    #expect(fresh.freshness == .primary && fresh.rows.first?.first?.description == "0")
                     // The report cache keys answers by the primary's roll-up watermark: the replica's answer, computed
                     // at an older one, is not stored under it.
                     let cache = ReportResultCache()
