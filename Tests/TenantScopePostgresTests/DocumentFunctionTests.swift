@@ -147,7 +147,7 @@ import Testing
                                           in: scope, logger: TestDatabase.logger)
             }
             let waited = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) {
-                try await IngestLockOrderTests.awaitWaiters(1, on: $0)
+                try await LockWaiters.await(1, on: $0)
             }
             #expect(waited, "\(id): the second write did not wait for the first")
             releaseDone.yield()

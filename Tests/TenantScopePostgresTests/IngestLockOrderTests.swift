@@ -1,5 +1,4 @@
 import Foundation
-import PostgresNIO
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
@@ -16,19 +15,6 @@ import Testing
     /// The statements of `ids`, each the same whichever batch sends it (a different one under a stored id is a 409).
     static func batch(_ ids: [UUID], of statements: [UUID: String]) throws -> [PreparedStatement] {
         try VoidingRaceTests.batch(ids.map { statements[$0]! })
-    }
-
-    /// Waits (60 s at most, a hang detector) until `count` backends of this database wait for another transaction.
-    static func awaitWaiters(_ count: Int, on connection: PostgresConnection) async throws -> Bool {
-        for _ in 0..<600 {
-            let waiting = try await connection.query("""
-                SELECT count(*)::int FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE l.locktype = 'transactionid' AND NOT l.granted AND a.datname = current_database()
-                """, logger: TestDatabase.logger).collect().first?.decode(Int.self) ?? 0
-            if waiting >= count { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
     }
 
     /// A third transaction holds x's row, uncommitted, so both batches are waiting before either can go on: the batch
@@ -59,9 +45,9 @@ import Testing
                 }
                 for await _ in held { break }
                 let forward = Task { try await db.statements.store(try Self.batch([x, y], of: statements), in: scope, logger: TestDatabase.logger) }
-                try #require(try await Self.awaitWaiters(1, on: observer), "round \(round): the first batch never waited")
+                try #require(try await LockWaiters.await(1, on: observer), "round \(round): the first batch never waited")
                 let backward = Task { try await db.statements.store(try Self.batch([y, x], of: statements), in: scope, logger: TestDatabase.logger) }
-                try #require(try await Self.awaitWaiters(2, on: observer), "round \(round): the second batch never waited")
+                try #require(try await LockWaiters.await(2, on: observer), "round \(round): the second batch never waited")
                 releaseDone.yield()
                 await #expect(throws: RolledBack.self) { try await holder.value }
 

@@ -1,5 +1,4 @@
 import Foundation
-import PostgresNIO
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
@@ -13,19 +12,6 @@ import Testing
 @Suite(.freshDatabase) struct TenantGateDeletionTests {
     static func batch(_ id: UUID) throws -> [PreparedStatement] {
         try VoidingRaceTests.batch([VoidingRaceTests.experienced("gate", id: id)])
-    }
-
-    /// Whether a backend of this database waits for a lock within 30 s (a hang detector).
-    static func awaitWaiter(on connection: PostgresConnection) async throws -> Bool {
-        for _ in 0..<300 {
-            let waiting = try await connection.query("""
-                SELECT count(*)::int FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE NOT l.granted AND a.datname = current_database()
-                """, logger: TestDatabase.logger).collect().first?.decode(Int.self) ?? 0
-            if waiting > 0 { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
     }
 
     @Test func aDeletionWaitsForAWriteInFlightAndTheWriteIsStored() async throws {
@@ -45,7 +31,7 @@ import Testing
         }
         for await _ in passed { break }
         let deletion = Task { try await db.tenants.delete(slug: tenant.slug, logger: TestDatabase.logger) }
-        let waited = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { try await Self.awaitWaiter(on: $0) }
+        let waited = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { try await LockWaiters.await(1, on: $0) }
         #expect(waited, "the deletion went ahead of the write in flight")
         releaseDone.yield()
         #expect(try await write.value == [id], "the write in flight is stored, then deleted with its tenant")
