@@ -13,7 +13,7 @@ public struct AttachmentStore: Sendable {
     /// bytes (the hash was checked), so a repeat is skipped rather than rewritten.
     static func insert(_ contents: [AttachmentContent], on connection: ScopedConnection) async throws {
         for content in contents {
-            try await connection.query("""
+            try await connection.execute("""
                 INSERT INTO app.xapi_attachments (sha2, content, content_type)
                 VALUES (\(content.sha2), \(ByteBuffer(bytes: content.bytes)), \(content.contentType))
                 ON CONFLICT (tenant_id, sha2) DO NOTHING

@@ -100,7 +100,7 @@ public struct DemoDataLoader: Sendable {
         }
         for batch in data.featureEvents.chunked(5000) {
             // tenant_id is never passed: the column default stamps it from the transaction's context.
-            try await connection.query("""
+            try await connection.execute("""
                 INSERT INTO app.feature_events (id, feature_key, actor, occurred_at)
                 SELECT i::uuid, f, a, o::timestamptz
                 FROM unnest(\(batch.map(\.id.uuidString)), \(batch.map(\.featureKey)), \(batch.map(\.actor)),
@@ -109,9 +109,9 @@ public struct DemoDataLoader: Sendable {
                 """)
         }
         progress("\(slug): deriving learners, courses, enrollments and daily roll-ups")
-        try await connection.query("SELECT app.lock_tenant_derivation()")
-        try await connection.query("SELECT app.refresh_learning_facts_fully(NULL)")
-        try await connection.query("SELECT app.catch_up_rollups('10 minutes', true)")
+        try await connection.execute("SELECT app.lock_tenant_derivation()")
+        try await connection.execute("SELECT app.refresh_learning_facts_fully(NULL)")
+        try await connection.execute("SELECT app.catch_up_rollups('10 minutes', true)")
     }
 
     /// Reads a gzip-compressed JSON Lines file with the system's `gzip` (always present on Debian): the

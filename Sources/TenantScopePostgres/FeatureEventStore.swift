@@ -30,8 +30,8 @@ public struct FeatureEventStore: Sendable {
             // The lock first, as a catch-up takes it (decision 83): a batch that waits for it holds no table lock meanwhile,
             // and waits at most the lock wait.
             // Each result read to its end: an error (the lock's wait running out) comes with the rows, not the call.
-            _ = try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = '\(Self.lockWait)'")).collect()
-            _ = try await connection.query("SELECT app.lock_tenant_derivation()").collect()
+            try await connection.execute(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = '\(Self.lockWait)'"))
+            try await connection.execute("SELECT app.lock_tenant_derivation()")
             var days = Set<String>()
             var inserted = 0
             for try await day in try await connection.query(BoundStatement(sql: Self.insert, values: values)).decode(String.self) {

@@ -259,9 +259,9 @@ public struct RollupService: Service {
             // Its commit waits for the flush: a rebuild repairs what no queue row describes (a restore,
             // statements written with SQL), so nothing would redo a rebuild a crash lost.
             let days = try await database.sessions.run(scope, access: .readWrite, statementTimeout: .seconds(1800), logger: logger) { connection in
-                _ = try await connection.query("SELECT app.lock_tenant_derivation()").collect()
-                try await connection.query("DELETE FROM app.learning_facts_queue")
-                _ = try await connection.query("SELECT app.refresh_learning_facts_fully(NULL)").collect()
+                try await connection.execute("SELECT app.lock_tenant_derivation()")
+                try await connection.execute("DELETE FROM app.learning_facts_queue")
+                try await connection.execute("SELECT app.refresh_learning_facts_fully(NULL)")
                 return try await connection.query("SELECT app.catch_up_rollups(\(Self.overlap)::interval, true)")
                     .collect().first?.decode(Int.self) ?? -1
             }
@@ -284,7 +284,7 @@ public struct RollupService: Service {
         for chunk in 1...Self.derivationChunksPerPass {
             let (derived, days, rollupError) = try await Self.busyAsTenantBusy {
                 try await database.sessions.run(scope, access: .readWrite, statementTimeout: Self.passTimeout, logger: logger) { connection in
-                    try await connection.query(PostgresQuery(unsafeSQL: lockTimeout))
+                    try await connection.execute(PostgresQuery(unsafeSQL: lockTimeout))
                     let rows = try await connection.query("""
                         SELECT derived, days, rollup_error
                         FROM app.catch_up_queued(\(Self.derivationChunk)::integer, \(Self.overlap)::interval, \(chunk == 1),

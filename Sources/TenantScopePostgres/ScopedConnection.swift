@@ -16,9 +16,16 @@ public struct ScopedConnection: Sendable {
         self.logger = logger
     }
 
-    @discardableResult
+    /// Runs `query` for its rows. Read them: PostgreSQL sends an error raised while it produces them (a function's
+    /// `RAISE`, a division by zero) after the row description, in the rows, so rows never read lose it (decision 98).
+    /// A statement run for its effect goes through ``execute(_:file:line:)``.
     public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
         try await connection.query(query, logger: logger, file: file, line: line)
+    }
+
+    /// Runs `query` for its effect, reading whatever it returns, so that any error it raises is thrown here.
+    public func execute(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws {
+        _ = try await connection.query(query, logger: logger, file: file, line: line).collect()
     }
 
     /// Runs `statement` unnamed, its rows as PostgreSQL sends them (an export streams them on).

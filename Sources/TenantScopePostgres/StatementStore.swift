@@ -166,7 +166,7 @@ public struct StatementStore: Sendable {
             throw StatementIngest.voidsVoiding(refused.uuidString)
         }
         // A target stored by a transaction still running is missed here; the next roll-up pass voids it (migration 33).
-        _ = try await connection.query("SELECT app.void_statements(\(targets))").collect()
+        try await connection.execute("SELECT app.void_statements(\(targets))")
     }
 
     // MARK: - Reading

@@ -155,11 +155,11 @@ import Testing
         let handle = try TestDatabase.current
         let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("member")), name: "Membership", logger: TestDatabase.logger)
         try await handle.database.sessions.run(tenant.id.testScope, access: .readWrite, logger: TestDatabase.logger) { connection in
-            try await connection.query("""
+            try await connection.execute("""
                 INSERT INTO app.statements (id, statement, actor_key, verb_id, object_id, "timestamp")
                 VALUES (gen_random_uuid(), '{}', \(Self.knownAddress), 'v', 'o', now() - interval '1 day')
                 """)
-            try await connection.query("SELECT app.catch_up_rollups('10 minutes', true)")
+            try await connection.execute("SELECT app.catch_up_rollups('10 minutes', true)")
         }
         // The tenant itself has a learner-day row for the address...
         let own = try await handle.database.sessions.run(tenant.id.testScope, logger: TestDatabase.logger) { connection in

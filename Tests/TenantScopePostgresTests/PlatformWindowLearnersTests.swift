@@ -23,13 +23,13 @@ import Testing
         let slug = try TenantSlug(TwoTenants.uniqueSlug("window"))
         let tenant = try await handle.admin.tenants.create(slug: slug, name: "Window learners", logger: TestDatabase.logger).id
         try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.statements (id, statement, actor_key, verb_id, object_id, "timestamp")
                 SELECT gen_random_uuid(), '{}', 'mbox:mailto:' || a || '@window.example', 'v', 'o',
                        (current_date + d)::timestamp AT TIME ZONE 'UTC' + interval '12 hours'
                 FROM (VALUES ('a', -40), ('b', -10), ('c', 5), ('d', -10), ('d', 5), ('e', 0), ('f', -29)) AS s(a, d)
                 """)
-            try await c.query("SELECT app.catch_up_rollups('10 minutes', true)")
+            try await c.execute("SELECT app.catch_up_rollups('10 minutes', true)")
         }
         let runner = ReportRunner(catalog: try StandardReports.catalog(), database: handle.database)
         let scope = try ScopePolicy.scope(for: .platformAdmin(operator: "window-tests"), on: .platform, purpose: "reports")

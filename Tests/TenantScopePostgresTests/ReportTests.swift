@@ -45,25 +45,25 @@ import Testing
         let r2 = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("r2")), name: "Report tenant two", logger: TestDatabase.logger).id
         let canary = UUID().uuidString.lowercased()
         try await db.sessions.run(r1.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.learners (id, actor_key, region, first_seen, last_seen) VALUES
                   ('00000000-0000-4000-8000-000000000001', 'mbox:mailto:l1@r1.example', 'EU', now(), now()),
                   ('00000000-0000-4000-8000-000000000002', 'mbox:mailto:l2@r1.example', 'EU', now(), now()),
                   ('00000000-0000-4000-8000-000000000003', 'mbox:mailto:l3@r1.example', 'NA', now(), now())
                 """)
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.courses (id, course_iri, title) VALUES
                   ('00000000-0000-4000-8000-0000000000a1', 'https://r1.example/alpha', 'Alpha'),
                   ('00000000-0000-4000-8000-0000000000b1', 'https://r1.example/beta', 'Beta')
                 """)
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.statements (id, statement, actor_key, verb_id, object_id, "timestamp", voided)
                 SELECT gen_random_uuid(), '{}', 'mbox:mailto:' || a || '@r1.example', 'v', 'o',
                        (current_date - d)::timestamp AT TIME ZONE 'UTC' + interval '12 hours', v
                 FROM (VALUES ('l1', 1, false), ('l1', 1, false), ('l1', 2, false), ('l1', 40, false),
                              ('l2', 1, false), ('l3', 10, false), ('l3', 1, true)) AS s(a, d, v)
                 """)
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.enrollments (learner_id, course_id, enrolled_at, completed_at, cohort)
                 SELECT ('00000000-0000-4000-8000-00000000000' || l)::uuid, ('00000000-0000-4000-8000-0000000000' || k || '1')::uuid,
                        (current_date - e)::timestamp AT TIME ZONE 'UTC' + interval '9 hours',
@@ -72,34 +72,34 @@ import Testing
                              (1, 'b', 30, 29, '2026-02'), (2, 'b', 25, NULL, '2026-03'), (3, 'b', 5, NULL, '2026-03'))
                   AS x(l, k, e, f, h)
                 """)
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.feature_events (feature_key, actor, occurred_at) VALUES
                   ('dashboards', 'a1', now() - interval '1 day'), ('dashboards', 'a2', now() - interval '1 day'),
                   ('exports', 'a1', now() - interval '50 days')
                 """)
-            try await c.query("SELECT app.catch_up_rollups('10 minutes', true)")
+            try await c.execute("SELECT app.catch_up_rollups('10 minutes', true)")
         }
         try await db.sessions.run(r2.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.learners (id, actor_key, display_name, first_seen, last_seen)
                 VALUES ('00000000-0000-4000-8000-000000000009', \("mbox:mailto:canary-\(canary)@r2.example"), \("Canary \(canary)"), now(), now())
                 """)
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.courses (id, course_iri, title) VALUES ('00000000-0000-4000-8000-0000000000c1', \("https://r2.example/\(canary)"), \("Canary \(canary)"))
                 """)
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.enrollments (learner_id, course_id, enrolled_at, completed_at, cohort)
                 VALUES ('00000000-0000-4000-8000-000000000009', '00000000-0000-4000-8000-0000000000c1', now() - interval '3 days', now(), \("cohort-\(canary)"))
                 """)
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.statements (id, statement, actor_key, verb_id, object_id, "timestamp")
                 VALUES (gen_random_uuid(), '{}', \("mbox:mailto:canary-\(canary)@r2.example"), 'v', 'o', (current_date - 1)::timestamp AT TIME ZONE 'UTC' + interval '12 hours')
                 """)
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.feature_events (feature_key, actor, occurred_at) VALUES
                   ('dashboards', 'b1', now() - interval '2 days'), ('sso', 'b1', now() - interval '3 days')
                 """)
-            try await c.query("SELECT app.catch_up_rollups('10 minutes', true)")
+            try await c.execute("SELECT app.catch_up_rollups('10 minutes', true)")
         }
         let runner = ReportRunner(catalog: try StandardReports.catalog(), database: db)
         return Fixture(handle: handle, r1: r1, r2: r2, r2Canary: canary, runner: runner)

@@ -16,9 +16,9 @@ import Testing
         let name = "unread-" + UUID().uuidString.prefix(8).lowercased()
         await #expect(throws: TransactionRolledBack.self) {
             try await handle.database.sessions.run(scope, access: .readWrite, logger: TestDatabase.logger) { connection in
-                try await connection.query("INSERT INTO app.saved_views (name, days, course, created_by) VALUES (\(name), 7, NULL, 'test')")
+                try await connection.execute("INSERT INTO app.saved_views (name, days, course, created_by) VALUES (\(name), 7, NULL, 'test')")
                 // Division by zero at execution, after the row description: the error is in the rows nobody reads.
-                try await connection.query("SELECT 1 / (SELECT count(*) FROM app.saved_views WHERE false)::int")
+                _ = try await connection.query("SELECT 1 / (SELECT count(*) FROM app.saved_views WHERE false)::int")
                 return 1
             }
         }
@@ -26,5 +26,16 @@ import Testing
             try await connection.query("SELECT count(*)::int FROM app.saved_views WHERE name = \(name)").collect().first?.decode(Int.self)
         }
         #expect(stored == 0, "nothing of the transaction was committed")
+    }
+
+    /// `execute` reads what the statement returns, so the same error is thrown where the statement ran.
+    @Test func executeThrowsTheErrorAStatementRaisesWhileProducingRows() async throws {
+        let handle = try TestDatabase.current
+        let fixture = try await TwoTenants.make(handle)
+        await #expect(throws: PSQLError.self) {
+            try await handle.database.sessions.run(fixture.a.tenant.id.testScope, logger: TestDatabase.logger) { connection in
+                try await connection.execute("SELECT 1 / (SELECT count(*) FROM app.saved_views WHERE false)::int")
+            }
+        }
     }
 }

@@ -19,13 +19,13 @@ import Testing
         let handle = try TestDatabase.current
         let tenant = try await TwoTenants.empty(handle, "plans", name: "Served report plans").id
         try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.statements (id, statement, actor_key, verb_id, object_id, "timestamp", stored)
                 SELECT gen_random_uuid(), '{}', 'mbox:mailto:learner' || (i % 500) || '@plans.example', 'v', 'o',
                        current_date::timestamp AT TIME ZONE 'UTC', now() - i * interval '100 milliseconds'
                 FROM generate_series(1, 2000) i
                 """)
-            try await c.query("SELECT app.catch_up_rollups('10 minutes', true)")
+            try await c.execute("SELECT app.catch_up_rollups('10 minutes', true)")
         }
         try await Self.ingest((1...3).map { n in
             #"{"actor":{"mbox":"mailto:new\#(n)@plans.example"},"verb":{"id":"http://adlnet.gov/expapi/verbs/experienced"},"object":{"id":"https://plans.example/lesson"},"timestamp":"\#(ISO8601Timestamp.format(Date()))"}"#
@@ -57,15 +57,15 @@ import Testing
         let (pending, active, goneActive) = try await handle.database.sessions.run(
             tenant.testScope, access: .readWrite, logger: TestDatabase.logger
         ) { c in
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.statements (id, statement, actor_key, verb_id, object_id, "timestamp")
                 SELECT gen_random_uuid(), '{}', 'mbox:mailto:learner' || i || '@whole.example', 'v', 'o',
                        current_date::timestamp AT TIME ZONE 'UTC' + interval '1 minute'
                 FROM generate_series(1, 5) i
                 """)
-            try await c.query("SELECT app.catch_up_rollups('10 minutes', true)")
-            try await c.query("DELETE FROM app.statements WHERE actor_key = 'mbox:mailto:learner1@whole.example'")
-            try await c.query("INSERT INTO app.rollup_queue (day) VALUES (current_date)")
+            try await c.execute("SELECT app.catch_up_rollups('10 minutes', true)")
+            try await c.execute("DELETE FROM app.statements WHERE actor_key = 'mbox:mailto:learner1@whole.example'")
+            try await c.execute("INSERT INTO app.rollup_queue (day) VALUES (current_date)")
             return try await c.query("""
                 SELECT cardinality(p.pending), cardinality(p.active),
                        app.learner_key('mbox:mailto:learner1@whole.example') = ANY (p.active)
@@ -83,13 +83,13 @@ import Testing
         let handle = try TestDatabase.current
         let tenant = try await TwoTenants.empty(handle, "window", name: "Window count").id
         try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.statements (id, statement, actor_key, verb_id, object_id, "timestamp", stored)
                 SELECT gen_random_uuid(), '{}', 'mbox:mailto:learner' || i || '@window.example', 'v', 'o',
                        now() - (1 + i % 10) * interval '1 day', now() - interval '1 hour'
                 FROM generate_series(1, 2000) i
                 """)
-            try await c.query("SELECT app.catch_up_rollups('10 minutes', true)")
+            try await c.execute("SELECT app.catch_up_rollups('10 minutes', true)")
         }
         let (windowLearners, entriesRead) = try await handle.database.sessions.run(tenant.testScope, logger: TestDatabase.logger) { c in
             try await Self.difference(in: "pg_stat_get_xact_tuples_returned('app.learner_active_days_tenant_last_day'::regclass)", on: c) {
@@ -110,8 +110,8 @@ import Testing
         let handle = try TestDatabase.current
         let tenant = try await TwoTenants.empty(handle, "month", name: "Current month").id
         let earlierDays = try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
-            try await c.query("INSERT INTO app.courses (course_iri, title) VALUES ('https://month.example/course', 'Course')")
-            try await c.query("""
+            try await c.execute("INSERT INTO app.courses (course_iri, title) VALUES ('https://month.example/course', 'Course')")
+            try await c.execute("""
                 INSERT INTO app.daily_enrollment_outcomes (day, course_id, cohort, region, days_to_complete, enrollments)
                 SELECT d::date, (SELECT id FROM app.courses), 'cohort-a', NULL, n, 1
                 FROM generate_series(date_trunc('month', current_date::timestamp), current_date - 1, interval '1 day') d,
@@ -141,7 +141,7 @@ import Testing
         let (since, headDays, tailDays) = try await handle.database.sessions.run(
             tenant.testScope, access: .readWrite, logger: TestDatabase.logger
         ) { c in
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.courses (course_iri, title)
                 VALUES ('https://first.example/course', 'Course'), ('https://first.example/early', 'Early')
                 """)
@@ -180,7 +180,7 @@ import Testing
         let handle = try TestDatabase.current
         let tenant = try await TwoTenants.empty(handle, "allcourses", name: "All courses").id
         let (since, tailDays) = try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
-            try await c.query("INSERT INTO app.courses (course_iri, title) VALUES ('https://allcourses.example/course', 'Course')")
+            try await c.execute("INSERT INTO app.courses (course_iri, title) VALUES ('https://allcourses.example/course', 'Course')")
             return try await c.query("""
                 WITH month AS (SELECT (date_trunc('month', current_date::timestamp) - interval '2 months')::date AS first),
                 inserted AS (
@@ -213,10 +213,10 @@ import Testing
         let handle = try TestDatabase.current
         let tenant = try await TwoTenants.empty(handle, "kept", name: "Kept plan").id
         try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.courses (course_iri, title) SELECT 'https://kept.example/course' || i, 'Course ' || i FROM generate_series(1, 6) i
                 """)
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.daily_enrollment_outcomes (day, course_id, cohort, region, days_to_complete, enrollments)
                 SELECT d::date, c.id, 'cohort-' || (n % 2), NULL, nullif(n, 0), 1
                 FROM generate_series(current_date - 70, current_date - 1, interval '1 day') d, app.courses c, generate_series(0, 3) n
@@ -259,10 +259,10 @@ import Testing
         let handle = try TestDatabase.current
         let tenant = try await TwoTenants.empty(handle, "sums", name: "Narrowest sums").id
         try await handle.database.sessions.run(tenant.testScope, access: .readWrite, logger: TestDatabase.logger) { c in
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.courses (course_iri, title) SELECT 'https://sums.example/course' || i, 'Course ' || i FROM generate_series(1, 3) i
                 """)
-            try await c.query("""
+            try await c.execute("""
                 INSERT INTO app.daily_enrollment_outcomes (day, course_id, cohort, region, days_to_complete, enrollments)
                 SELECT d::date, c.id, 'cohort-' || (n % 2), r.region, nullif(n, 0), 1
                 FROM generate_series(current_date - 100, current_date - 1, interval '1 day') d, app.courses c, generate_series(0, 3) n,
@@ -349,15 +349,15 @@ import Testing
             .tenant(scope), planning: query.planning, logger: TestDatabase.logger
         ) { c in
             if indexReadsOnly {
-                try await c.query("SET LOCAL enable_seqscan = off")
-                try await c.query("SET LOCAL enable_bitmapscan = off")
+                try await c.execute("SET LOCAL enable_seqscan = off")
+                try await c.execute("SET LOCAL enable_bitmapscan = off")
             }
-            try await c.query(PostgresQuery(unsafeSQL: "PREPARE \(name) AS \(statement.sql)"))
+            try await c.execute(PostgresQuery(unsafeSQL: "PREPARE \(name) AS \(statement.sql)"))
             let plan = try await c.query(PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE \(name)(\(arguments.joined(separator: ", ")))"))
                 .collect().first!.decode(ByteBuffer.self)
             let generic = try await c.query("SELECT generic_plans = 1 FROM pg_prepared_statements WHERE name = \(name)")
                 .collect().first!.decode(Bool.self)
-            try await c.query(PostgresQuery(unsafeSQL: "DEALLOCATE \(name)"))
+            try await c.execute(PostgresQuery(unsafeSQL: "DEALLOCATE \(name)"))
             return (plan: String(buffer: plan), generic: generic)
         }.result
         let explained = try #require(try JSONSerialization.jsonObject(with: Data(json.plan.utf8)) as? [[String: Any]])

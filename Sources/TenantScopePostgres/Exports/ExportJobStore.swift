@@ -151,10 +151,10 @@ public struct ExportJobStore: Sendable {
         let leaseSeconds = lease.inSeconds
         return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
             // One claim at a time per tenant, across processes, so the running count below cannot race.
-            _ = try await connection.query("SELECT app.lock_export_claims()").collect()
+            try await connection.execute("SELECT app.lock_export_claims()")
             // Jobs whose attempts are used up (each died, or each found the database or store unavailable)
             // fail for good instead of being tried again.
-            try await connection.query("""
+            try await connection.execute("""
                 UPDATE app.export_jobs SET state = 'failed', lease_owner = NULL, lease_until = NULL, finished_at = now(),
                        error = 'stopped after ' || attempts || ' attempts; the last one did not finish'
                 WHERE state IN ('running', 'queued') AND lease_until < now() AND attempts >= \(maximumAttempts)
@@ -258,7 +258,7 @@ public struct ExportJobStore: Sendable {
     /// retry, never a file left behind.
     static func queueRemovals(of keys: [ExportObjectKey], on connection: ScopedConnection) async throws {
         guard !keys.isEmpty else { return }
-        try await connection.query("""
+        try await connection.execute("""
             INSERT INTO app.export_removals (job_id, file_extension)
             SELECT * FROM unnest(\(keys.map(\.job))::uuid[], \(keys.map(\.fileExtension))::text[])
             ON CONFLICT (tenant_id, job_id) DO NOTHING

@@ -38,15 +38,15 @@ public struct LearnerErasure: Sendable {
         try await sessions.run(scope, access: .readWrite, statementTimeout: .seconds(600), logger: logger) { connection in
             // One derivation of the tenant at a time: the roll-up service must not re-derive the learner
             // from statements this transaction is removing.
-            _ = try await connection.query("SELECT app.lock_tenant_derivation()").collect()
-            _ = try await connection.query("SELECT app.apply_enrollment_outcomes(ARRAY[\(actorKey)]::text[], -1)").collect()
+            try await connection.execute("SELECT app.lock_tenant_derivation()")
+            try await connection.execute("SELECT app.apply_enrollment_outcomes(ARRAY[\(actorKey)]::text[], -1)")
             // The learner's queued derivations go before their statements. A batch of the learner's that commits
             // after this DELETE and before the next one loses its statements there, and its queue row derives
             // nothing; one that commits after the next DELETE keeps both and is derived after this commits. In the
             // other order, a batch committing between the two kept its statements and lost its queue row: never
             // derived until a full rebuild (ErasureRaceTests). A batch's row (migration 36) loses the learner's key
             // and start, or goes when the learner was its only actor: one statement, so one snapshot, as before.
-            try await connection.query("""
+            try await connection.execute("""
                 WITH emptied AS (
                   DELETE FROM app.learning_facts_queue WHERE actor_key = \(actorKey) OR actor_keys = ARRAY[\(actorKey)]::text[]
                 )
@@ -71,7 +71,7 @@ public struct LearnerErasure: Sendable {
                 """).collect().first?.decode(Int.self) ?? 0
             // A course whose title came from one of the learner's statements takes it from the earliest one left
             // (migration 38), as a rebuild would.
-            _ = try await connection.query("SELECT app.merge_course_titles('{}'::app.course_title[], \(courses)::text[], false)").collect()
+            try await connection.execute("SELECT app.merge_course_titles('{}'::app.course_title[], \(courses)::text[], false)")
             let documents = try await connection.query("""
                 WITH gone AS (DELETE FROM app.xapi_documents WHERE agent_key = \(actorKey) RETURNING 1) SELECT count(*)::int FROM gone
                 """).collect().first?.decode(Int.self) ?? 0
@@ -90,7 +90,7 @@ public struct LearnerErasure: Sendable {
             try await ExportJobStore.queueRemovals(of: (revoked + deleted).map(\.objectKey), on: connection)
             // The days the learner's statements fell on, recomputed now from what is left, so reports
             // are right the moment this commits (and equal a rebuild).
-            _ = try await connection.query("SELECT app.catch_up_rollups(\(RollupCoverage.overlap)::interval, false)").collect()
+            try await connection.execute("SELECT app.catch_up_rollups(\(RollupCoverage.overlap)::interval, false)")
             return Outcome(statements: statements, documents: documents, learnerRows: learnerRows,
                            revokedExports: revoked.map(\.objectKey), deletedExportJobs: deleted.map(\.objectKey))
         }

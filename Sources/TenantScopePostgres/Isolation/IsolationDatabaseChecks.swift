@@ -132,15 +132,15 @@ public struct IsolationDatabaseChecks: Sendable {
         do {
             // A's derivation lock keeps the roll-up service from consuming A's queued row while B looks.
             checks += try await admin.runtime.sessions.run(a.scope, logger: logger) { [admin, logger] connection in
-                try await connection.query("SELECT app.lock_tenant_derivation()")
+                try await connection.execute("SELECT app.lock_tenant_derivation()")
                 // A queued derivation and a queued roll-up day, committed while the lock is held: the roll-up
                 // service consumes queued rows within a pass, so they are planted here rather than with the
                 // rest of A's data.
                 try await admin.runtime.sessions.run(a.scope, access: .readWrite, logger: logger) { other in
-                    try await other.query("""
+                    try await other.execute("""
                         INSERT INTO app.learning_facts_queue (actor_key) VALUES (\("mbox:mailto:queued-\(a.canary)@probe.invalid"))
                         """)
-                    try await other.query("INSERT INTO app.rollup_queue (day) VALUES (current_date)")
+                    try await other.execute("INSERT INTO app.rollup_queue (day) VALUES (current_date)")
                 }
                 var checks: [IsolationCheck] = []
                 for table in tables {
@@ -285,7 +285,7 @@ public struct IsolationDatabaseChecks: Sendable {
             let results = try await OneShotConnection.with(admin.runtime.tenantEndpoint, logger: logger) { connection in
                 try await sessions.run(.tenant(a.scope), on: connection, access: .readOnly, statementTimeout: nil, logger: logger) { scoped in
                     let context = try await scoped.query("SELECT current_setting('app.tenant_ctx')").collect().first?.decode(String.self) ?? ""
-                    try await scoped.query(PostgresQuery(unsafeSQL: "SET app.tenant_ctx = \(Self.literal(context))"))
+                    try await scoped.execute(PostgresQuery(unsafeSQL: "SET app.tenant_ctx = \(Self.literal(context))"))
                 }
                 var results: [(String, String)] = []
                 for table in tables {
@@ -626,7 +626,7 @@ public struct IsolationDatabaseChecks: Sendable {
             let scope: DataScope = role == .tenant ? .tenant(b.scope) : .platform(ScopePolicy.platformCommand(operator: "verify-isolation"))
             do {
                 _ = try await admin.runtime.sessions.run(scope, access: .readWrite, statementTimeout: .seconds(15), logger: logger) { connection -> Int in
-                    for statement in setup { _ = try await connection.query(PostgresQuery(unsafeSQL: statement)).collect() }
+                    for statement in setup { try await connection.execute(PostgresQuery(unsafeSQL: statement)) }
                     var text = ""
                     if let probe {
                         text = try await Self.text(of: probe) { try await connection.query(PostgresQuery(unsafeSQL: $0)) }

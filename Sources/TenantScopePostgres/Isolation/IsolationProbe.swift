@@ -174,8 +174,8 @@ public struct IsolationProbe: Sendable {
 
         try await database.sessions.run(scope, access: .readWrite, statementTimeout: .seconds(120), logger: logger) { connection in
             // Learners, courses and enrollments, then every roll-up, as the roll-up service would.
-            _ = try await connection.query("SELECT app.derive_queued_learning_facts(10000)").collect()
-            _ = try await connection.query("SELECT app.catch_up_rollups('10 minutes', true)").collect()
+            try await connection.execute("SELECT app.derive_queued_learning_facts(10000)")
+            try await connection.execute("SELECT app.catch_up_rollups('10 minutes', true)")
         }
 
         // A State document of the learner in the course, through the LRS's own store: the canary is its id
