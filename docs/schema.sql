@@ -6,6 +6,8 @@ CREATE SCHEMA app;
 
 CREATE SCHEMA app_private;
 
+CREATE SCHEMA gate;
+
 CREATE SCHEMA semantic;
 
 COMMENT ON SCHEMA semantic IS 'TenantScope semantic layer: one tenant''s learning data for ad-hoc SQL and AI agents';
@@ -1822,6 +1824,41 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION gate.tenant_gate(p_context text, p_write boolean) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+DECLARE
+  tenant uuid := app.current_tenant();
+  here text;
+BEGIN
+  IF p_context IS DISTINCT FROM current_setting('app.tenant_ctx', true) THEN
+    RAISE EXCEPTION 'the gate is asked about a context other than the transaction''s' USING ERRCODE = '22023';
+  END IF;
+  IF tenant IS NULL THEN
+    RETURN true;  -- no valid context: row-level security shows nothing and refuses every write
+  END IF;
+  -- A move's hold first: a write a move refuses must not wait for the tenant's row, which a move off this
+  -- cluster deletes with everything else in one long transaction.
+  IF p_write AND NOT pg_try_advisory_xact_lock_shared(hashtextextended('tenantscope.move.' || tenant::text, 0)) THEN
+    RAISE EXCEPTION 'the tenant is being moved to another cluster' USING ERRCODE = 'TSM02';
+  END IF;
+  IF p_write THEN
+    SELECT t.cluster INTO here FROM app.tenants t WHERE t.id = tenant FOR KEY SHARE;
+  ELSE
+    SELECT t.cluster INTO here FROM app.tenants t WHERE t.id = tenant;
+  END IF;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'the tenant does not exist on this cluster' USING ERRCODE = 'TSM03';
+  END IF;
+  IF here <> 'pool' OR EXISTS (SELECT 1 FROM app_private.departed_tenants d WHERE d.tenant_id = tenant) THEN
+    RAISE EXCEPTION 'the tenant''s data is not on this cluster' USING ERRCODE = 'TSM01';
+  END IF;
+  RETURN true;
+END
+$$;
+
 CREATE TABLE app.audit_log (
     seq bigint NOT NULL,
     occurred_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
@@ -3150,6 +3187,9 @@ GRANT USAGE ON SCHEMA app TO tenantscope_platform;
 GRANT USAGE ON SCHEMA app TO tenantscope_app;
 GRANT USAGE ON SCHEMA app TO tenantscope_aggregates;
 
+GRANT USAGE ON SCHEMA gate TO tenantscope_tenant;
+GRANT USAGE ON SCHEMA gate TO tenantscope_app_tenant;
+
 GRANT USAGE ON SCHEMA semantic TO tenantscope_sandbox;
 
 REVOKE ALL ON FUNCTION app.active_learner_totals(days integer) FROM PUBLIC;
@@ -3351,6 +3391,10 @@ REVOKE ALL ON FUNCTION app_private.create_learner_key_secret() FROM PUBLIC;
 REVOKE ALL ON FUNCTION app_private.index_shared_link() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION app_private.set_learner_key() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION gate.tenant_gate(p_context text, p_write boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION gate.tenant_gate(p_context text, p_write boolean) TO tenantscope_tenant;
+GRANT ALL ON FUNCTION gate.tenant_gate(p_context text, p_write boolean) TO tenantscope_app_tenant;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.courses TO tenantscope_tenant;
 

@@ -39,7 +39,7 @@ import Testing
         let binaries = try PostgresBinaries.locate()
         let endpoint = handle.ownerEndpoint
         let result = try await Shell.run(binaries.directory + "/pg_dump", [
-            "--schema-only", "--no-owner", "--schema=app", "--schema=app_private", "--schema=semantic",
+            "--schema-only", "--no-owner", "--schema=app", "--schema=app_private", "--schema=semantic", "--schema=gate",
             "--host", endpoint.host, "--port", "\(endpoint.port)", "--username", endpoint.username, endpoint.database,
         ], environment: ProcessInfo.processInfo.environment.merging(["PGPASSWORD": endpoint.password ?? ""]) { _, new in new })
         #expect(result.status == 0, "\(result.error)")
