@@ -419,6 +419,10 @@ import Testing
             let body = #"{"learner": {"mbox": "mailto:ann@example.com"}}"#
             _ = try await setup.send(.post, "/api/v1/learners/erasure", try await setup.headers(a, role: .viewer), body, expect: .forbidden)
             _ = try await setup.send(.post, "/api/v1/learners/erasure", admin, #"{"learner": {"name": "Ann"}}"#, expect: .badRequest)
+            // A malformed identifier is refused as a statement's actor would be, not an erasure that matched nobody.
+            let unprefixed = try await setup.send(.post, "/api/v1/learners/erasure", admin, #"{"learner": {"mbox": "ann@example.com"}}"#,
+                                                  expect: .badRequest)
+            #expect(unprefixed.body.contains("learner.mbox"), "the error names the property: \(unprefixed.body)")
             let erased = XAPIJSON.object(try await setup.send(.post, "/api/v1/learners/erasure", admin, body, expect: .ok).body)
             #expect(erased["statements"] == .number("2") && erased["documents"] == .number("1") && erased["exports_removed"] == .number("3"))
             #expect(try await setup.fixture.rows(a, "SELECT count(*)::text FROM app.statements WHERE actor_key = 'mbox:mailto:ann@example.com'") == ["0"])

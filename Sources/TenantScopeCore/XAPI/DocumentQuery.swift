@@ -114,18 +114,19 @@ public struct DocumentQuery: Sendable, Hashable {
     }
 
     /// The canonical key of an agent given as JSON elsewhere (a learner export's `learner`), under the same
-    /// rule; `name` names it in errors. Every key is one the tables' agent-key columns hold (1000 bytes).
-    public static func agentKey(_ agent: JSONValue, name: String) throws(TenantScopeError) -> String {
+    /// rule; `name` names it in errors. Every key is one the tables' agent-key columns hold (1000 bytes) unless
+    /// `maximumBytes` says otherwise (an erasure looks up statements, whose keys go to ``StatementFacts/maximumKeyBytes``).
+    public static func agentKey(_ agent: JSONValue, name: String, maximumBytes: Int = maximumAgentKeyBytes) throws(TenantScopeError) -> String {
         try StatementValidator(authority: [:]).validateActor(agent, path: name)
         guard let object = agent.objectValue else { throw .invalidInput("\(name) must be a JSON Agent or identified Group object") }
-        return try key(ofChecked: object, name: name)
+        return try key(ofChecked: object, name: name, maximumBytes: maximumBytes)
     }
 
-    private static func key(ofChecked object: JSONObject, name: String) throws(TenantScopeError) -> String {
+    private static func key(ofChecked object: JSONObject, name: String, maximumBytes: Int = maximumAgentKeyBytes) throws(TenantScopeError) -> String {
         guard let key = StatementFacts.actorKey(object), AgentIdentifier(object) != nil else {
             throw .invalidInput("\(name) must carry exactly one identifier")
         }
-        guard key.utf8.count <= maximumAgentKeyBytes else { throw .invalidInput("\(name)'s identifier is longer than \(maximumAgentKeyBytes) bytes") }
+        guard key.utf8.count <= maximumBytes else { throw .invalidInput("\(name)'s identifier is longer than \(maximumBytes) bytes") }
         return key
     }
 

@@ -30,12 +30,13 @@ struct LearnerErasureRoutes {
             .post { request, context in
                 try context.require(.admin, "erasing a learner is for tenant admins")
                 let body = try await RequestBody.collect(request, limit: ExportRequest.maximumBodyBytes)
-                guard let object = (try? JSONParser.parse(Array(body)))?.objectValue, object.count == 1,
-                      let agent = object["learner"]?.objectValue, let actorKey = StatementFacts.actorKey(agent)
-                else {
+                guard let object = (try? JSONParser.parse(Array(body)))?.objectValue, object.count == 1, let learner = object["learner"] else {
                     throw TenantScopeError.invalidInput(
                         "the body must be {\"learner\": <an xAPI Agent with exactly one identifier (mbox, mbox_sha1sum, openid or account)>}")
                 }
+                // Checked as a statement's actor is: a malformed identifier (an mbox without mailto:) is a 400 naming
+                // it, not an erasure that matched nobody and answered 200.
+                let actorKey = try DocumentQuery.agentKey(learner, name: "learner", maximumBytes: StatementFacts.maximumKeyBytes)
                 let requestID = UUID()
                 let outcome = try await erasure.erase(actorKey: actorKey, in: context.scope, logger: context.logger)
                 let removed = outcome.revokedExports.count + outcome.deletedExportJobs.count
