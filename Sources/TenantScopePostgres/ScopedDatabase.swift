@@ -507,8 +507,7 @@ public struct ScopedDatabase: Sendable {
             // aborts the transaction silently, and COMMIT then answers ROLLBACK without an error. Never report a write
             // that was rolled back as done (decision 98); a read-only body may catch a statement's error on purpose and
             // answer from what it read before.
-            let commit: EventLoopFuture<PostgresQueryResult> = connection.query("COMMIT", logger: logger)
-            let committed = try await commit.get().metadata.command == "COMMIT"
+            let committed = try await connection.commitWasKept(logger: logger)
             guard committed || access == .readOnly else { throw TransactionRolledBack() }
             return result
         } catch {

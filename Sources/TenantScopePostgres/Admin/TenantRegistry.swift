@@ -43,7 +43,7 @@ public struct TenantRegistry: Sendable {
                 if let clusterOwner {
                     try await OneShotConnection.with(clusterOwner, logger: logger) { try await Self.insertCopy(of: tenant, on: $0, logger: logger) }
                 }
-                try await connection.query("COMMIT", logger: logger)
+                try await connection.commit(logger: logger)
                 return tenant
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)

@@ -36,7 +36,7 @@ public struct Migrator: Sendable {
             try await connection.query("BEGIN", logger: logger)
             do {
                 // One migrator at a time: a second process waits here, then finds nothing left to do.
-                try await connection.query("SELECT pg_advisory_xact_lock(7311046, 1)", logger: logger)
+                try await connection.execute("SELECT pg_advisory_xact_lock(7311046, 1)", logger: logger)
                 try await connection.query("CREATE SCHEMA IF NOT EXISTS app_private", logger: logger)
                 try await connection.query("""
                     CREATE TABLE IF NOT EXISTS app_private.schema_migrations (
@@ -69,7 +69,8 @@ public struct Migrator: Sendable {
                 for migration in migrations where recorded[migration.version] == nil {
                     progress("Applying migration \(migration.version): \(migration.name)")
                     for statement in migration.statements {
-                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        // Read to its end: a statement's error raised while it produces rows comes with them.
+                        try await connection.execute(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }
                     try await connection.query("""
                         INSERT INTO app_private.schema_migrations (version, name, checksum)
@@ -78,7 +79,7 @@ public struct Migrator: Sendable {
                     applied.append(migration.version)
                     logger.info("Migration applied", metadata: ["migration.version": "\(migration.version)"])
                 }
-                try await connection.query("COMMIT", logger: logger)
+                try await connection.commit(logger: logger)
                 return Outcome(applied: applied, currentVersion: migrations.last?.version ?? 0)
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)

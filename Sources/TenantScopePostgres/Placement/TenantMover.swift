@@ -82,14 +82,14 @@ public struct TenantMover: Sendable {
                 try await prepare(destination, for: tenant)
                 progress("Holding \(tenant.slug)'s writes on \(tenant.cluster) (waiting for writes in flight) ...")
                 let moveKey = "tenantscope.move.\(tenant.id)"
-                try await source.query("SELECT pg_advisory_lock(hashtextextended(\(moveKey), 0))", logger: logger)
+                try await source.execute("SELECT pg_advisory_lock(hashtextextended(\(moveKey), 0))", logger: logger)
                 let held = ContinuousClock.now
                 do {
                     let tables = try await copy(tenant, from: source, to: destination, targetIsDedicated: !target.isPool, progress: progress)
                     try await switchPlacement(of: tenant, to: target)
                     progress("Placement switched to \(target); removing the rows on \(tenant.cluster) ...")
                     try await removeSource(tenant, on: source, sourceIsDedicated: !tenant.cluster.isPool, movedTo: target)
-                    _ = try await source.query("SELECT pg_advisory_unlock(hashtextextended(\(moveKey), 0))", logger: logger).collect()
+                    try await source.execute("SELECT pg_advisory_unlock(hashtextextended(\(moveKey), 0))", logger: logger)
                     let report = Report(tenant: tenant, from: tenant.cluster, to: target, tables: tables, writesHeld: held.duration(to: .now))
                     try await audit.append(.init(actor: operatorName, actorKind: "operator", scopeTenant: tenant.id, action: "tenant_moved",
                                                  parameters: ["from": tenant.cluster.rawValue, "to": target.rawValue,
@@ -197,8 +197,8 @@ public struct TenantMover: Sendable {
                 }
                 progress("  \(table): \(found.rows) rows derived and verified")
             }
-            try await destination.query("COMMIT", logger: logger)
-            try await source.query("COMMIT", logger: logger)
+            try await destination.commit(logger: logger)
+            try await source.commit(logger: logger)
             return copied
         } catch {
             _ = try? await destination.query("ROLLBACK", logger: logger)
@@ -299,7 +299,7 @@ public struct TenantMover: Sendable {
                 INSERT INTO app_private.departed_tenants (tenant_id, moved_to) VALUES (\(tenant.id.rawValue), \(target.rawValue))
                 ON CONFLICT (tenant_id) DO UPDATE SET moved_to = EXCLUDED.moved_to, moved_at = now()
                 """, logger: logger)
-            try await source.query("COMMIT", logger: logger)
+            try await source.commit(logger: logger)
         } catch {
             _ = try? await source.query("ROLLBACK", logger: logger)
             throw error
