@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import TenantScopeCore
 @testable import TenantScopePostgres
@@ -54,5 +55,25 @@ import Testing
             _ = try await db.statements.statement(id: UUID(), voided: false, in: tenant.id.testScope, logger: TestDatabase.logger)
         }
         #expect(write?.kind == .notFound && read?.kind == .notFound)
+    }
+
+    /// A catch-up of every tenant that lists one and finds it deleted before its turn goes on with the rest (decision 94).
+    @Test func aCatchUpOfEveryTenantSkipsOneDeletedAfterTheListWasRead() async throws {
+        let handle = try TestDatabase.current
+        let db = handle.database
+        var listed: [Tenant] = []
+        for name in ["before", "gone", "after"] {
+            let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug(name)), name: name, logger: TestDatabase.logger)
+            _ = try await db.statements.store(try Self.batch(UUID()), in: tenant.id.testScope, logger: TestDatabase.logger)
+            listed.append(tenant)
+        }
+        #expect(try await db.tenants.delete(slug: listed[1].slug, logger: TestDatabase.logger)?.id == listed[1].id)
+
+        let lines = Mutex<[String]>([])
+        let outcomes = try await RollupService(database: db, logger: TestDatabase.logger)
+            .catchUpAll(tenants: listed, progress: { line in lines.withLock { $0.append(line) } })
+        #expect(outcomes.map(\.tenant.id) == [listed[0].id, listed[2].id], "the tenants before and after the deleted one were caught up")
+        let progress = lines.withLock { $0 }
+        #expect(progress.contains("[2/3] \(listed[1].slug): deleted meanwhile"), "\(progress)")
     }
 }
