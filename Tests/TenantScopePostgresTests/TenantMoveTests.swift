@@ -111,6 +111,26 @@ import Testing
                 _ = try await connection.query("SELECT pg_advisory_lock(hashtextextended(\("tenantscope.move.\(held)"), 0))",
                                                logger: Self.logger).collect()
                 await #expect(throws: TenantRelocating(reason: .moving)) { try await write(held) }
+                // A move off a dedicated cluster deletes the tenant's row there in a long transaction while it holds the
+                // tenant: the gate tries the hold before it locks the row, so a write is refused at once, never queued
+                // behind that transaction (decision 94). The row is locked here as that deletion locks it; a watcher
+                // lets it go if the write waits for it, and the write must not have.
+                try await OneShotConnection.with(clusters.superusers[.pool]!, logger: Self.logger) { rowHolder in
+                    try await rowHolder.execute("BEGIN", logger: Self.logger)
+                    try await rowHolder.execute("SELECT 1 FROM app.tenants WHERE id = \(held.rawValue) FOR UPDATE", logger: Self.logger)
+                    let watcher = Task {
+                        try await OneShotConnection.with(clusters.superusers[.pool]!, logger: Self.logger) { watching in
+                            let waited = try await LockWaiters.await(1, on: watching)
+                            if waited { try await rowHolder.execute("ROLLBACK", logger: Self.logger) }
+                            return waited
+                        }
+                    }
+                    await #expect(throws: TenantRelocating(reason: .moving)) { try await write(held) }
+                    watcher.cancel()
+                    let waited = (try? await watcher.value) ?? false
+                    #expect(!waited, "the write waited for the tenant's row lock before it looked at the move's hold")
+                    if !waited { try await rowHolder.execute("ROLLBACK", logger: Self.logger) }
+                }
                 try await write(two.b.tenant.id)  // another tenant is not paused
                 let reads = try await clusters.database.sessions.run(held.testScope, logger: Self.logger) { connection in
                     try await connection.query("SELECT count(*)::int FROM app.feature_events").collect().first!.decode(Int.self)
