@@ -36,7 +36,11 @@ enum AlternateRequestSyntax {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
             throw TenantScopeError.invalidInput("the alternate request syntax needs an application/x-www-form-urlencoded body")
         }
-        let form = try QueryParameters.pairs(String(decoding: try await RequestBody.collect(request, limit: maximumBodyBytes), as: UTF8.self))
+        // A form body is percent-encoded ASCII; bytes that are not UTF-8 are refused, not repaired into the fields.
+        guard let formText = String(validating: try await RequestBody.collect(request, limit: maximumBodyBytes), as: UTF8.self) else {
+            throw TenantScopeError.invalidInput("the alternate request syntax's form body is not UTF-8")
+        }
+        let form = try QueryParameters.pairs(formText)
 
         // xAPI 2.0 removed the syntax: a 2.0 request (by header or form field) may not use it.
         let version = form.last(where: { $0.0.lowercased() == "x-experience-api-version" })?.1 ?? request.headers[XAPIRoutes.versionHeader]

@@ -104,6 +104,14 @@ import X509
         #expect(throws: TenantScopeError.self) { try MultipartBody.parse(Array("--b0und\r\nContent-Type: a/b\r\n\r\nno end".utf8), boundary: "b0und") }
     }
 
+    /// Header bytes that are not UTF-8 are refused, not repaired into U+FFFD (which would be stored as a content type).
+    @Test func headerLinesThatAreNotUTF8AreRefused() throws {
+        var body = Self.body([("Content-Type: text/plain", "hi")])
+        body[body.firstIndex(of: UInt8(ascii: "/"))!] = 0xFF
+        let error = #expect(throws: TenantScopeError.self) { try MultipartBody.parse(body, boundary: "b0und") }
+        #expect(error?.message.contains("not UTF-8") == true, "\(String(describing: error))")
+    }
+
     static let content = Array("hello attachment".utf8)
     static let hash = Hex.encode(SHA256.hash(data: content))
     static func statement(fileUrl: Bool = false) -> JSONObject {

@@ -111,6 +111,18 @@ import Testing
             #expect(try await save(name, course: course).0 == .seeOther)
             let saved = try await views()
             #expect(saved.map(\.name) == [name] && saved.map(\.course) == [course])
+
+            // A name whose bytes are not UTF-8 is refused, not saved with U+FFFD in their place.
+            var headers = HTTPFields()
+            headers[.cookie] = admin
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            var raw = ByteBuffer(string: "days=7&course=&form_token=\(token)&name=e%CC%81")
+            raw.writeBytes([0xFF])
+            let notUTF8 = try await client.execute(uri: "/dashboards/learning/views", method: .post, headers: headers, body: raw) { response in
+                (response.status, String(buffer: response.body))
+            }
+            #expect(notUTF8.0 == .badRequest && notUTF8.1.contains("UTF-8"), "\(notUTF8.1)")
+            #expect(try await views().map(\.name) == [name], "nothing more was saved")
         }
     }
 

@@ -281,6 +281,17 @@ import Testing
                                 form(credentials.prefix(1) + [("X-Experience-API-Version", "0.8"), ("statementId", UUID().uuidString), ("content", XAPIJSON.statement())]),
                                 expect: .badRequest)
             try await Self.send(client, .post, "/xAPI/statements?method=GET", formHeaders, form(credentials + [("tenant", "other")]), expect: .badRequest)
+            // A form body's bytes that are not UTF-8 are refused, not repaired into a statement nobody sent.
+            let unrepaired = UUID().uuidString.lowercased()
+            // The byte stands in the actor's name: repaired into U+FFFD, the content would be a valid statement.
+            let content = QueryParameters.encode(XAPIJSON.statement()).components(separatedBy: "Ann")
+            var raw = ByteBuffer(string: form(credentials + [("statementId", unrepaired)]) + "&content=" + content[0])
+            raw.writeBytes([0xFF])
+            raw.writeString(content[1])
+            try await client.execute(uri: "/xAPI/statements?method=PUT", method: .post, headers: formHeaders, body: raw) { response in
+                #expect(response.status == .badRequest, "\(String(buffer: response.body))")
+            }
+            try await Self.send(client, .get, "/xAPI/statements?statementId=\(unrepaired)", fixture.a.headers, expect: .notFound)
             try await Self.send(client, .post, "/xAPI/statements?method=PUT&statementId=\(UUID())", formHeaders,
                                 form(credentials + [("content", XAPIJSON.statement())]), expect: .badRequest)
             try await Self.send(client, .put, "/xAPI/statements?method=POST", formHeaders, form(credentials + [("content", XAPIJSON.statement())]),

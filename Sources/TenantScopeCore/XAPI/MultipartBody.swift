@@ -75,7 +75,11 @@ public struct MultipartBody: Sendable, Hashable {
                 throw .invalidInput("the multipart body ends without its closing boundary")
             }
             var headers: [String: String] = [:]
-            let headerText = String(decoding: body[headerStart..<headerEnd], as: UTF8.self)
+            // Refused rather than repaired: a header decoded with U+FFFD in place of its bytes would be stored as
+            // an attachment's content type nobody sent.
+            guard let headerText = String(validating: body[headerStart..<headerEnd], as: UTF8.self) else {
+                throw .invalidInput("a multipart part's header lines are not UTF-8")
+            }
             for line in headerText.components(separatedBy: "\r\n") where !line.isEmpty {
                 guard let colon = line.firstIndex(of: ":") else {
                     throw .invalidInput("a multipart part's header line is not `Name: value`")

@@ -17,9 +17,11 @@ struct DashboardForm: Decodable {
     static func read(_ request: Request, context: TenantRequestContext, sessions: DashboardSessionSigner) async throws -> DashboardForm {
         guard let session = context.dashboardSession else { throw TenantScopeError.forbidden("dashboard forms belong to tenant sessions") }
         let body = try await RequestBody.collect(request, limit: maximumBodyBytes)
+        // Refused rather than repaired: bytes that are not UTF-8 would be saved as U+FFFD in a view's name.
+        guard let text = String(validating: body, as: UTF8.self) else { throw TenantScopeError.invalidInput("the form is not UTF-8") }
         let form: DashboardForm
         do {
-            form = try URLEncodedFormDecoder().decode(DashboardForm.self, from: String(decoding: body, as: UTF8.self))
+            form = try URLEncodedFormDecoder().decode(DashboardForm.self, from: text)
         } catch {
             throw TenantScopeError.invalidInput("the form could not be read")
         }
