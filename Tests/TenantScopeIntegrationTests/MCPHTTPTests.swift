@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import MCP
 import NIOCore
 import Testing
 @testable import TenantScopeCore
@@ -22,7 +23,7 @@ import Testing
         try await app.test(.router) { client in try await body(client, fixture) }
     }
 
-    static func rpc(_ client: any TestClientProtocol, _ token: String, _ method: String, _ params: JSONValue = .object([:])) async throws -> (HTTPResponse.Status, String) {
+    static func rpc(_ client: any TestClientProtocol, _ token: String, _ method: String, _ params: JSONValue = .object([:])) async throws -> (HTTPTypes.HTTPResponse.Status, String) {
         let message = JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": .string(method), "params": params]).jsonText
         let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json", .accept: "application/json, text/event-stream"]
         return try await client.execute(uri: "/mcp", method: .post, headers: headers, body: ByteBuffer(string: message)) { response in
@@ -104,6 +105,37 @@ import Testing
                 }
             }
         }
+    }
+
+    /// Messages the SDK would read one way to wait for and another to answer (an id that is a boolean, an object or an
+    /// array; an id named twice) are refused at once: before, the request was never answered and held the tenant's slot.
+    @Test(.timeLimit(.minutes(1))) func messagesTheSDKWouldNeverAnswerAreRefused() async throws {
+        try await withApp { client, fixture in
+            let token = try await TestTokens.tenant(fixture.a.tenant.id, role: .viewer)
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json", .accept: "application/json, text/event-stream"]
+            for (body, code) in [(#"{"jsonrpc":"2.0","id":true,"method":"ping"}"#, "-32600"), (#"{"jsonrpc":"2.0","id":false,"method":"tools/list"}"#, "-32600"),
+                                 (#"{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}"#, "-32600"), (#"{"jsonrpc":"2.0","id":3,"id":"abc","method":"ping"}"#, "-32700")] {
+                try await client.execute(uri: "/mcp", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+                    let text = String(buffer: response.body)
+                    #expect(response.status == .badRequest && text.contains(code), "\(body): \(response.status) \(text)")
+                }
+            }
+            // A well-formed message is still answered.
+            #expect(try await Self.rpc(client, token, "ping").0 == .ok)
+        }
+    }
+
+    /// A message the SDK never answers ends at the deadline instead of holding the request (and its slot) for good.
+    @Test(.timeLimit(.minutes(1))) func anUnansweredMessageEndsAtTheDeadline() async throws {
+        let server = Server(name: "test", version: "1")
+        let transport = StatelessHTTPServerTransport()
+        try await server.start(transport: transport)
+        // The SDK waits for an answer to this message and never sends one it can match (the guard above refuses it).
+        let request = MCP.HTTPRequest(method: "POST", headers: ["Content-Type": "application/json", "Accept": "application/json, text/event-stream"],
+                                      body: Data(#"{"jsonrpc":"2.0","id":true,"method":"ping"}"#.utf8), path: "/mcp")
+        let answer = await MCPRoutes.answer(request, on: transport, within: .seconds(1))
+        #expect(answer == nil, "the deadline ended the wait")
+        await server.stop()
     }
 
     /// The MCP run_sql tool with the guard off: the same corpus as /api/v1/sql never shows tenant B.

@@ -22,10 +22,15 @@ struct MCPRoutes {
 
     static let maximumBodyBytes = 256 * 1024
 
+    /// How long a message may go unanswered before the request is ended with an error: longer than any tool runs (a
+    /// report or a SQL query ends at the scoped statement timeout, 30 s), so only a message the SDK never answers meets it.
+    static let answerDeadline: Duration = .seconds(90)
+
     func register(on router: Router<AppRequestContext>) {
         let group = router.tenantRoutes("mcp", authenticator: authenticator, purpose: "MCP", audit: audit, limits: limits, work: .queries)
         group.post { request, context in
             let body = try await RequestBody.collect(request, limit: Self.maximumBodyBytes)
+            if let refusal = Self.refusal(of: body) { return refusal }
             let server = await tools.server(for: context.scope, logger: context.logger)
             // The bearer token is the whole credential; DNS rebinding needs an ambient one (a cookie), so the
             // SDK's localhost-only Host/Origin check, meant for unauthenticated local servers, is left out.
@@ -33,10 +38,15 @@ struct MCPRoutes {
                 AcceptHeaderValidator(mode: .jsonOnly), ContentTypeValidator(), ProtocolVersionValidator(),
             ]))
             try await server.start(transport: transport)
-            let response = await transport.handleRequest(MCP.HTTPRequest(
-                method: "POST", headers: Self.headers(of: request), body: body, path: "/mcp"))
+            let answer = await Self.answer(MCP.HTTPRequest(method: "POST", headers: Self.headers(of: request), body: body, path: "/mcp"),
+                                           on: transport, within: Self.answerDeadline)
             await server.stop()
-            return Self.response(response)
+            guard let answer else {
+                // The SDK did not answer the message (a defect): end the request rather than hold the tenant's slot.
+                context.logger.error("MCP message not answered in time", metadata: ["mcp.deadline": "\(Self.answerDeadline)"])
+                return Self.error(status: .internalServerError, code: -32603, "the message was not answered within \(Self.answerDeadline)")
+            }
+            return Self.response(answer)
         }
         for method in [HTTPRequest.Method.get, .delete] {
             group.on("", method: method) { _, _ in
@@ -47,6 +57,52 @@ struct MCPRoutes {
                 return Response(status: .methodNotAllowed, headers: headers, body: .init(byteBuffer: .init(string: body)))
             }
         }
+    }
+
+    /// The transport's answer to `request`, or nil when it gave none within `deadline`: the transport is then closed,
+    /// which ends its wait (the SDK resumes every waiting request when it terminates).
+    static func answer(_ request: MCP.HTTPRequest, on transport: StatelessHTTPServerTransport, within deadline: Duration) async -> MCP.HTTPResponse? {
+        await withTaskGroup(of: MCP.HTTPResponse?.self) { group in
+            group.addTask { await transport.handleRequest(request) }
+            group.addTask {
+                guard (try? await Task.sleep(for: deadline)) != nil else { return nil }
+                await transport.disconnect()
+                return nil
+            }
+            defer { group.cancelAll() }
+            // The first to finish decides: the answer, or the deadline (whose disconnect then ends the other).
+            guard let first = await group.next() else { return nil }
+            return first
+        }
+    }
+
+    /// A 400 for a message the SDK's two readings of it disagree on, which it would never answer: one it reads as a
+    /// request (and waits to answer) but cannot decode (an `id` that is `true`), or whose `id` it reads differently
+    /// (a member named twice). JSON-RPC ids are strings or numbers; a message's members are named once. Other
+    /// malformed messages are the SDK's to refuse (it answers them).
+    static func refusal(of body: Data) -> Response? {
+        guard let message = try? JSONParser.parse(body) else { return nil }
+        if (try? JSONParser.parse(body, refusingDuplicateKeys: true)) == nil {
+            return error(status: .badRequest, code: -32700, "the message names a member twice")
+        }
+        for member in message.arrayValue ?? [message] {
+            switch member.objectValue?["id"] {
+            case .bool?, .object?, .array?:
+                return error(status: .badRequest, code: -32600, "the message's id must be a string or a number")
+            default:
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// A JSON-RPC error answer of our own, without an id (as for a message whose id cannot be read).
+    static func error(status: HTTPResponse.Status, code: Int, _ message: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        let body = JSONValue.object(["jsonrpc": "2.0", "id": .null,
+                                     "error": .object(["code": .number(String(code)), "message": .string(message)])]).jsonText
+        return Response(status: status, headers: headers, body: .init(byteBuffer: .init(string: body)))
     }
 
     static func headers(of request: Request) -> [String: String] {
