@@ -21,6 +21,14 @@ struct AlternateRequestSyntaxResponder<Wrapped: HTTPResponder>: HTTPResponder wh
             response.headers[.cacheControl] = "no-store"
             return response
         }
-        return try await wrapped.respond(to: rewritten ?? request, context: context)
+        guard let rewritten else { return try await wrapped.respond(to: request, context: context) }
+        var response = try await wrapped.respond(to: rewritten, context: context)
+        if rewritten.method == .head {
+            // A HEAD's answer names the length of the body it leaves out; this answer goes to a POST, whose body is
+            // read by that length: announce the empty body it has, or the client waits for bytes that never come and
+            // reads the next answer on the connection as this one's.
+            response.headers[.contentLength] = "0"
+        }
+        return response
     }
 }

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOHTTP1
 import TenantScopeCore
 import TenantScopePostgres
 
@@ -80,6 +81,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try ErrorBody(error: "the server is stopping; retry shortly", status: .serviceUnavailable).response(headers: headers)
         case let error as any HTTPResponseError:
             return try error.response(from: request, context: context)
+        case let error as HTTPParserError:
+            // The body's framing broke while a handler read it (a chunk longer than its size line, a size that is not
+            // hex): the client's request, not a fault here.
+            return try ErrorBody(error: "the request is not well-formed HTTP: \(error)", status: .badRequest).response()
         case let error where TransactionConflict.matches(error):
             // A deadlock or serialization failure with a concurrent request: nothing happened, and a retry should pass.
             context.logger.warning("Request failed: a concurrent transaction conflicted",

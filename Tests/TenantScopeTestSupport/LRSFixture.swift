@@ -28,7 +28,7 @@ struct LRSFixture: Sendable {
 
     static func with(
         maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes, exports: ExportConfiguration? = nil,
-        prepare: @Sendable (LRSFixture) async throws -> Void = { _ in },
+        testing: TestingSetup = .router, prepare: @Sendable (LRSFixture) async throws -> Void = { _ in },
         _ body: @Sendable (any TestClientProtocol, LRSFixture) async throws -> Void
     ) async throws {
         let handle = try TestDatabase.current
@@ -40,7 +40,7 @@ struct LRSFixture: Sendable {
             database: database, configuration: .init(port: 0, maximumBodyBytes: maximumBodyBytes, rollupInterval: nil, exports: exports),
             tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(), logger: TestDatabase.logger
         )
-        try await app.test(.router) { client in try await body(client, fixture) }
+        try await app.test(testing) { client in try await body(client, fixture) }
     }
 
     private static func member(_ handle: TestDatabase) async throws -> Member {

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import TenantScopeServer
+@testable import TenantScopeTestSupport
+
+/// What reaches the server as bytes on a real socket: a body whose framing breaks is the client's error (400), and an
+/// answer's framing always matches the bytes it sends, so the next answer on the connection is read as itself.
+@Suite(.database) struct WireFramingTests {
+    /// Sends `request` (Python's `bytes` literal syntax) to the server on `port`, then a `GET /healthz` on the same
+    /// connection unless `pipelined` is false, and prints what came back: a real client, reading by the framing.
+    static func exchange(port: Int, _ request: String, pipelined: Bool = true) async throws -> String {
+        let script = """
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", \(port)), timeout=10)
+            s.sendall(\(request))
+            f = s.makefile("rb")
+            def answer():
+                status = f.readline().decode().strip()
+                length = None
+                while True:
+                    line = f.readline().decode()
+                    if line in ("\\r\\n", ""): break
+                    name, _, value = line.partition(":")
+                    if name.lower() == "content-length": length = int(value)
+                body = f.read(length) if length else b""
+                return status, body
+            try:
+                status, body = answer()
+                print(status); print(body.decode(errors="replace"))
+                if \(pipelined ? "True" : "False"):
+                    s.sendall(b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+                    print(answer()[0])
+            except socket.timeout:
+                print("TIMEOUT")
+            """
+        let result = try await Shell.run("/usr/bin/env", ["python3", "-c", script])
+        return result.output + result.error
+    }
+
+    @Test func aMalformedChunkedBodyIsABadRequest() async throws {
+        try await LRSFixture.with(testing: .live) { client, fixture in
+            let port = try #require(client.port)
+            let authorization = fixture.a.headers[.authorization]!
+            // Each body claims a chunk size it does not keep, or one that is not hexadecimal.
+            for chunks in [#"a\r\n{\"verb\":{\"id\":1}}\r\n0\r\n\r\n"#, #"zz\r\n{}\r\n0\r\n\r\n"#] {
+                let request = #"b"POST /xAPI/statements HTTP/1.1\r\nHost: x\r\nAuthorization: \#(authorization)\r\nX-Experience-API-Version: 1.0.3\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\#(chunks)""#
+                let answer = try await Self.exchange(port: port, request, pipelined: false)
+                #expect(answer.hasPrefix("HTTP/1.1 400") && answer.contains("not well-formed HTTP"), "\(answer)")
+            }
+        }
+    }
+
+    @Test func aHEADThroughTheAlternateSyntaxAnnouncesTheEmptyBodyItSends() async throws {
+        try await LRSFixture.with(testing: .live) { client, fixture in
+            let port = try #require(client.port)
+            let form = "Authorization=" + QueryParameters.encode(fixture.a.headers[.authorization]!) + "&X-Experience-API-Version=1.0.3&limit=1"
+            let request = #"b"POST /xAPI/statements?method=HEAD HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \#(form.utf8.count)\r\n\r\n\#(form)""#
+            let answer = try await Self.exchange(port: port, request).split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(answer.first == "HTTP/1.1 200 OK", "\(answer)")
+            // The next answer on the connection is its own, not swallowed as this one's body.
+            #expect(answer.count >= 3 && answer[1].isEmpty && answer[2] == "HTTP/1.1 200 OK", "\(answer)")
+        }
+    }
+}
