@@ -32,7 +32,7 @@ public struct CustomReportStore: Sendable {
     }
 
     static func validate(name: String, title: String) throws {
-        guard name.range(of: "^[a-z][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
+        guard name.range(of: #"^[a-z][a-z0-9_]{0,62}\z"#, options: .regularExpression) != nil else {
             throw TenantScopeError.invalidInput("a custom report name is 1 to 63 lower-case letters, digits or _, starting with a letter")
         }
         // Counted as PostgreSQL counts (code points); text cannot hold U+0000.

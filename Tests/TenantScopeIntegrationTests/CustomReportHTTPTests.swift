@@ -39,6 +39,11 @@ import Testing
                                               #"{"name": "bad", "title": "Bad", "sql": "SELECT * FROM app.courses"}"#)
             #expect(refused.0 == .badRequest && refused.1.contains("RangeVar"))
             let nul = try await Self.send(client, admin, .post, "/api/v1/custom-reports", #"{"name": "x", "title": "a\u0000b", "sql": "SELECT 1"}"#)
+            // A name ending in a line break passed a `$`-anchored check that PostgreSQL's CHECK refused (a 500).
+            for name in [#"abc\n"#, #"abc\r\n"#, #"abc\u2028"#, #"abc\u0085"#] {
+                let refusedName = try await Self.send(client, admin, .post, "/api/v1/custom-reports", #"{"name": "\#(name)", "title": "T", "sql": "SELECT 1"}"#)
+                #expect(refusedName.0 == .badRequest && refusedName.1.contains("custom report name"), "\(name): \(refusedName.1)")
+            }
             #expect(nul.0 == .badRequest)
             let (created, createdBody) = try await Self.send(client, admin, .post, "/api/v1/custom-reports", draft)
             #expect(created == .created && createdBody.contains("\"state\":\"draft\""), "\(createdBody)")

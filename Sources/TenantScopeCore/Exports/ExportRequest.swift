@@ -65,7 +65,7 @@ public struct ExportRequest: Sendable, Hashable {
             if let since, let until, since >= until { throw .invalidInput("'since' must be before 'until'") }
             source = .statements(since: since, until: until)
         case "custom_report":
-            guard let name = object["custom_report"]?.stringValue, name.range(of: "^[a-z][a-z0-9_]{0,62}$", options: .regularExpression) != nil
+            guard let name = object["custom_report"]?.stringValue, name.range(of: #"^[a-z][a-z0-9_]{0,62}\z"#, options: .regularExpression) != nil
             else { throw .invalidInput("'custom_report' must be a custom report's name (lower-case letters, digits and _)") }
             source = .customReport(name: name, sqlSHA256: nil)
         default:

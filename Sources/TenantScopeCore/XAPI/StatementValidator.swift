@@ -454,9 +454,10 @@ public struct StatementValidator: Sendable {
 
     static func isDuration(_ text: String) -> Bool {
         // PnYnMnDTnHnMnS, or PnW alone (ISO 8601:2004 4.4.3.2 does not mix weeks with other units),
-        // with optional fractions.
-        let weeks = #"^P\d+(\.\d+)?W$"#
-        let pattern = #"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?D)?(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$"#
+        // with optional fractions. `\z`, not `$` (which ICU also matches before a final line break), and ASCII digits,
+        // not `\d` (which ICU matches in every script).
+        let weeks = #"^P[0-9]+(\.[0-9]+)?W\z"#
+        let pattern = #"^P(?!\z)([0-9]+(\.[0-9]+)?Y)?([0-9]+(\.[0-9]+)?M)?([0-9]+(\.[0-9]+)?D)?(T(?=[0-9])([0-9]+(\.[0-9]+)?H)?([0-9]+(\.[0-9]+)?M)?([0-9]+(\.[0-9]+)?S)?)?\z"#
         return text.range(of: weeks, options: .regularExpression) != nil || text.range(of: pattern, options: .regularExpression) != nil
     }
 }

@@ -45,7 +45,7 @@ public struct TierRegistry: Sendable {
 
     /// A tier's name: lower-case letters, digits and '-', starting with a letter, at most 32 characters.
     public static func validate(name: String) throws {
-        guard name.range(of: "^[a-z][a-z0-9-]{0,31}$", options: .regularExpression) != nil else {
+        guard name.range(of: #"^[a-z][a-z0-9-]{0,31}\z"#, options: .regularExpression) != nil else {
             throw TenantScopeError.invalidInput("a tier name is 1-32 lower-case letters, digits and '-', starting with a letter; got '\(name)'")
         }
     }
