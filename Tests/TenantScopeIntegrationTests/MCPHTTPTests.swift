@@ -49,6 +49,9 @@ import Testing
             #expect(try await Self.call(client, token, "list_reports").contains("completion_rate_by_course"))
             let report = try await Self.call(client, token, "run_report", ["name": "completion_rate_by_course"])
             #expect(report.contains("Canary course") && !report.contains(fixture.b.canary))
+            // A NUL in a parameter (JSON can carry one, a query string cannot) is refused as over HTTP, not sent to PostgreSQL.
+            let nul = try await Self.call(client, token, "run_report", ["name": "completion_rate_by_course", "parameters": .object(["course": "a\u{0}b"])])
+            #expect(nul.contains("\"isError\":true") && nul.contains("contains a NUL character"), "\(nul)")
             #expect(try await Self.call(client, token, "describe_semantic_layer").contains("semantic.statements"))
             let rows = try await Self.call(client, token, "run_sql", ["sql": "SELECT course_iri FROM courses"])
             #expect(rows.contains(fixture.a.canary) && !rows.contains(fixture.b.canary), "\(rows)")

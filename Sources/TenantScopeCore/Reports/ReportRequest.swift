@@ -22,6 +22,11 @@ public struct ReportRequest: Sendable, Hashable {
             guard definition.parameters.contains(where: { $0.name == name }) else {
                 throw .invalidInput("report '\(definition.name)' has no parameter '\(name)'")
             }
+            // PostgreSQL's text cannot hold U+0000: refused here for every surface (a query string's decoding refuses it
+            // too; an MCP agent's parameters arrive as JSON, which can carry it).
+            guard !value.unicodeScalars.contains("\u{0}") else {
+                throw .invalidInput("parameter '\(name)' contains a NUL character")
+            }
             guard raw.updateValue(value, forKey: name) == nil else {
                 throw .invalidInput("parameter '\(name)' is given twice")
             }
