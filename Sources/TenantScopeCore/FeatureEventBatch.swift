@@ -19,6 +19,10 @@ public enum FeatureEventBatch {
         guard let list = decoded.arrayValue ?? decoded["events"]?.arrayValue else {
             throw .invalidInput("the body must be a JSON array of events or an object with an \"events\" array")
         }
+        // The object holds the events and nothing else: a member it does not know (a `tenant`, say) is refused, not ignored.
+        if let unknown = decoded.objectValue?.keys.first(where: { $0 != "events" }) {
+            throw .invalidInput("the body's member '\(unknown.prefix(64))' is not accepted; the body is {\"events\": [...]}")
+        }
         guard !list.isEmpty else { throw .invalidInput("the batch holds no events") }
         guard list.count <= maximumEvents else { throw .invalidInput("a batch holds at most \(maximumEvents) events; split it") }
         var seen = Set<UUID>()

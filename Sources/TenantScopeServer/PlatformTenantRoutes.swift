@@ -48,7 +48,8 @@ struct PlatformTenantRoutes {
         }
         group.delete(":slug") { request, context in
                 let slug = try TenantSlug(try context.parameters.require("slug"))
-                guard try QueryParameters.pairs(of: request).first(where: { $0.0 == "confirm" })?.1 == slug.rawValue else {
+                // Exactly one confirm, and nothing else: a deletion is not the place to guess which of two values counts.
+                guard try DocumentQuery.unique(QueryParameters.pairs(of: request), allowed: ["confirm"])["confirm"] == slug.rawValue else {
                     throw TenantScopeError.invalidInput("confirm the deletion by repeating the slug: ?confirm=\(slug)")
                 }
                 guard let found = try await directory.find(slug: slug, logger: context.logger) else {

@@ -9,7 +9,8 @@ import TenantScopeCore
 /// out at once.
 struct TenantParameterGuard<Context: RequestContext>: RouterMiddleware {
     static var tenantHeaders: [HTTPField.Name] {
-        ["X-Tenant", "X-Tenant-ID", "X-Org", "X-Org-ID", "X-Organization"].compactMap { HTTPField.Name($0) }
+        ["X-Tenant", "X-Tenant-ID", "X-Tenant-Slug", "X-Org", "X-Org-ID", "X-Organization", "X-Organization-ID", "Tenant", "Tenant-ID",
+         "Organization"].compactMap { HTTPField.Name($0) }
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -115,6 +115,7 @@ import Testing
                 ("tenant_overview", [("form_token", token)], "", HTTPResponse.Status.notFound),
                 ("active_learners", [("form_token", token), ("days", "13")], "", .badRequest),
                 ("active_learners", [("form_token", token)], "?tenant_id=\(b.tenant.id)", .badRequest),
+                ("active_learners", [("form_token", token), ("tenant", b.tenant.id.description)], "", .badRequest),
             ] {
                 let response = try await Forms.post(setup.client, "/dashboards/learning/panels/\(report)/export\(query)", cookie: viewer, form: form)
                 #expect(response.0 == status, "\(report)\(query): \(response.1)")

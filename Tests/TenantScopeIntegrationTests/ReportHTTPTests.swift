@@ -80,10 +80,12 @@ import Testing
                     #expect(!String(buffer: response.body).contains(fixture.b.canary))
                 }
             }
-            var headers = Self.bearer(token)
-            headers[HTTPField.Name("X-Tenant-ID")!] = fixture.b.tenant.id.description
-            try await client.execute(uri: "/api/v1/reports/active_learners", method: .get, headers: headers) { response in
-                #expect(response.status == .badRequest)
+            for header in ["X-Tenant-ID", "X-Organization-Id", "Tenant"] {
+                var headers = Self.bearer(token)
+                headers[HTTPField.Name(header)!] = fixture.b.tenant.id.description
+                try await client.execute(uri: "/api/v1/reports/active_learners", method: .get, headers: headers) { response in
+                    #expect(response.status == .badRequest, "\(header)")
+                }
             }
         }
     }

@@ -22,6 +22,8 @@ import Testing
             platform[.authorization] = "Bearer " + (try await TestTokens.platform("deleter"))
             try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/\(slug)", platform, expect: .badRequest)
             try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/\(slug)?confirm=other", platform, expect: .badRequest)
+            // A confirmation given twice is not one (whichever value would count).
+            try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/\(slug)?confirm=\(slug)&confirm=\(slug)", platform, expect: .badRequest)
             try await XAPIConformanceTests.send(client, .delete, "/api/v1/platform/tenants/no-such-tenant?confirm=no-such-tenant", platform, expect: .notFound)
             #expect(try await fixture.handle.database.tenants.find(slug: fixture.a.tenant.slug, logger: TestDatabase.logger) != nil)
 

@@ -19,6 +19,10 @@ struct DashboardForm: Decodable {
         let body = try await RequestBody.collect(request, limit: maximumBodyBytes)
         // Refused rather than repaired: bytes that are not UTF-8 would be saved as U+FFFD in a view's name.
         guard let text = String(validating: body, as: UTF8.self) else { throw TenantScopeError.invalidInput("the form is not UTF-8") }
+        // A form field naming a tenant is refused, as a query parameter is (TenantParameterGuard): the tenant is the session's.
+        for (name, _) in try QueryParameters.pairs(text) where ReportRequest.tenantParameterNames.contains(name.lowercased()) {
+            throw TenantScopeError.invalidInput("the tenant comes from your session; the form field '\(name)' is not accepted")
+        }
         let form: DashboardForm
         do {
             form = try URLEncodedFormDecoder().decode(DashboardForm.self, from: text)
