@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import TenantScopeCore
 import TenantScopePostgres
@@ -33,6 +34,7 @@ public func buildApplication(
                              limits: limits)
     var app = Application(
         responder: AlternateRequestSyntaxResponder(wrapped: router.buildResponder(), maximumBodyBytes: configuration.maximumBodyBytes),
+        server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TenantScope"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger

@@ -28,7 +28,7 @@ struct LRSFixture: Sendable {
 
     static func with(
         maximumBodyBytes: Int = ServerConfiguration.defaultMaximumBodyBytes, exports: ExportConfiguration? = nil,
-        testing: TestingSetup = .router, prepare: @Sendable (LRSFixture) async throws -> Void = { _ in },
+        testing: TestingSetup = .router, idleTimeout: Duration = .seconds(30), prepare: @Sendable (LRSFixture) async throws -> Void = { _ in },
         _ body: @Sendable (any TestClientProtocol, LRSFixture) async throws -> Void
     ) async throws {
         let handle = try TestDatabase.current
@@ -36,8 +36,10 @@ struct LRSFixture: Sendable {
         // Before the server starts, so what `prepare` writes (limits, say) is in the server's first load.
         try await prepare(fixture)
         let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits)
+        var configuration = ServerConfiguration(port: 0, maximumBodyBytes: maximumBodyBytes, rollupInterval: nil, exports: exports)
+        configuration.idleTimeout = idleTimeout
         let app = buildApplication(
-            database: database, configuration: .init(port: 0, maximumBodyBytes: maximumBodyBytes, rollupInterval: nil, exports: exports),
+            database: database, configuration: configuration,
             tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(), logger: TestDatabase.logger
         )
         try await app.test(testing) { client in try await body(client, fixture) }
