@@ -855,6 +855,21 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION app.lock_voiding_ids(ids uuid[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  tenant uuid := app.current_tenant();
+BEGIN
+  IF tenant IS NULL THEN
+    RAISE EXCEPTION 'no tenant context';
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('tenantscope.void.' || tenant::text || '.' || b.bucket::text, 0))
+  FROM (SELECT DISTINCT abs(hashtext(v.id::text) % 64) AS bucket FROM unnest(ids) AS v(id) WHERE v.id IS NOT NULL ORDER BY 1) b;
+END
+$$;
+
 CREATE FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) RETURNS uuid
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3277,6 +3292,9 @@ GRANT ALL ON FUNCTION app.lock_export_claims() TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.lock_tenant_derivation() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.lock_tenant_derivation() TO tenantscope_tenant;
+
+REVOKE ALL ON FUNCTION app.lock_voiding_ids(ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.lock_voiding_ids(ids uuid[]) TO tenantscope_tenant;
 
 REVOKE ALL ON FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.lrs_credential_tenant(presented_key text, presented_secret_sha256 text) TO tenantscope_app;

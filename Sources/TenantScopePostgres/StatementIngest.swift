@@ -77,6 +77,12 @@ enum StatementIngest {
           (n.j::jsonb - ARRAY['stored', 'authority', 'version'] - CASE WHEN n.ts THEN '{}'::text[] ELSE ARRAY['timestamp'] END)
         """
 
+    /// Takes, until the transaction ends, the locks of the ids in `$1` (a batch's new voiding statements and their
+    /// targets; migration 54). Two batches whose voiding statements name each other (a voids b, b voids a) each looked at
+    /// the other's uncommitted row, found no voiding statement there, and both were stored. With the lock the second
+    /// waits for the first to commit, and its check, a statement of its own after the lock, sees the first's row.
+    static let lockVoidingIDs = "SELECT app.lock_voiding_ids($1::uuid[])"
+
     /// The first re-sent statement (its position in the batch) that ``differs`` from the one stored under its id; the
     /// parameters are the re-sent statements' positions, ids, JSON texts and whether each sender gave a timestamp.
     static let firstConflict = """
@@ -121,6 +127,7 @@ enum StatementIngest {
             DECLARE
               v_inserted uuid[];
               v_targets uuid[];
+              v_voiding uuid[];
               v_position int8;
               v_refused uuid;
             BEGIN
@@ -135,8 +142,9 @@ enum StatementIngest {
                 ON CONFLICT (tenant_id, sha2) DO NOTHING;
               END IF;
             \(insertStatements)
-              SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(voids) FILTER (WHERE voids IS NOT NULL), '{}')
-              INTO v_inserted, v_targets
+              SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(voids) FILTER (WHERE voids IS NOT NULL), '{}'),
+                     coalesce(array_agg(id) FILTER (WHERE voids IS NOT NULL), '{}')
+              INTO v_inserted, v_targets, v_voiding
               FROM inserted;
               IF cardinality(v_inserted) < cardinality($1) THEN
                 SELECT n.ord - 1 INTO v_position
@@ -150,6 +158,9 @@ enum StatementIngest {
                 END IF;
               END IF;
               IF cardinality(v_targets) > 0 THEN
+                -- The voiding ids and targets locked first (see lockVoidingIDs); the check below then sees a batch that
+                -- committed meanwhile.
+                PERFORM app.lock_voiding_ids(v_targets || v_voiding);
                 SELECT id INTO v_refused FROM app.statements WHERE id = ANY (v_targets) AND voids IS NOT NULL LIMIT 1;
                 IF v_refused IS NOT NULL THEN
                   RAISE EXCEPTION 'a statement voids a voiding statement' USING ERRCODE = '\(voidsVoidingState)', DETAIL = v_refused::text;

@@ -159,6 +159,8 @@ public struct StatementStore: Sendable {
     static func applyVoiding(_ statements: [PreparedStatement], on connection: ScopedConnection) async throws {
         let targets = statements.compactMap(\.facts.voidedStatementID)
         guard !targets.isEmpty else { return }
+        try await connection.execute(BoundStatement(sql: StatementIngest.lockVoidingIDs,
+                                                    values: [.uuidArray(targets + statements.filter(\.facts.isVoiding).map(\.id))]).query)
         let refused = try await connection.query("""
             SELECT id FROM app.statements WHERE id = ANY (\(targets)) AND voids IS NOT NULL LIMIT 1
             """).collect().first?.decode(UUID.self)

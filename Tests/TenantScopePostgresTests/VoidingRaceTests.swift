@@ -60,6 +60,44 @@ import Testing
         } == 0)
     }
 
+    /// Two voiding statements naming each other, stored by two transactions at once: each used to find the other's row
+    /// uncommitted, not a voiding statement, and both were stored. The second now waits for the first and is refused.
+    @Test func twoVoidingStatementsNamingEachOtherAreNotBothStored() async throws {
+        let handle = try TestDatabase.current
+        let db = handle.database
+        let tenant = try await handle.admin.tenants.create(slug: TenantSlug(TwoTenants.uniqueSlug("mutual")), name: "Mutual",
+                                                           logger: TestDatabase.logger)
+        let (a, b) = (UUID(), UUID())
+        func voiding(_ id: UUID, of target: UUID) throws -> [PreparedStatement] {
+            try Self.batch([#"{"id":"\#(id.uuidString.lowercased())","actor":{"mbox":"mailto:admin@race.example"},"verb":{"id":"http://adlnet.gov/expapi/verbs/voided"},"object":{"objectType":"StatementRef","id":"\#(target.uuidString.lowercased())"}}"#])
+        }
+        let (first, second) = (try voiding(a, of: b), try voiding(b, of: a))
+
+        // The first is stored in a transaction (the scoped path) that waits, uncommitted, after its voiding step.
+        let (stored, storedDone) = AsyncStream.makeStream(of: Void.self)
+        let (release, released) = AsyncStream.makeStream(of: Void.self)
+        async let firstCommitted: StatementStore.StoreOutcome = db.sessions.run(tenant.id.testScope, access: .readWrite,
+                                                                                 logger: TestDatabase.logger) { connection in
+            defer { storedDone.finish() }  // a failure ends the wait below, and the await of this task then throws it
+            let outcome = try await StatementStore.inTransaction(first)(connection)
+            storedDone.yield()
+            for await _ in release { break }
+            return outcome
+        }
+        for await _ in stored { break }
+        // The second, one call of the session function, waits for the first's lock...
+        let secondStored = Task { try await db.statements.store(second, in: tenant.id.testScope, logger: TestDatabase.logger) }
+        let waited = try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { try await LockWaiters.await(1, on: $0) }
+        #expect(waited, "the second voiding statement did not wait for the first")
+        released.yield()
+        #expect(try await firstCommitted.stored == 1)
+        // ...and, once it committed, finds a voiding statement to void and is refused.
+        let refusal = await #expect(throws: TenantScopeError.self) { try await secondStored.value }
+        #expect(refusal?.message.contains("is itself a voiding statement") == true, "\(String(describing: refusal))")
+        let store = db.statements
+        #expect(try await store.statement(id: b, voided: false, in: tenant.id.testScope, logger: TestDatabase.logger) == nil)
+    }
+
     /// The pass looks at one tenant's voiding statements and voids only that tenant's statements: a voiding statement
     /// that names another tenant's statement id changes nothing there, at ingest or in the pass.
     @Test func aVoidingStatementNamingAnotherTenantsStatementVoidsNothingThere() async throws {

@@ -76,6 +76,7 @@ extension Migration {
         .gateHoldsTheTenant,
         .documentWriteLooksAgain,
         .auditAppendsWithoutATableLock,
+        .voidingTakesTurns,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
