@@ -86,7 +86,9 @@ struct XAPIRoutes {
     func prepare(_ request: Request, user: TenantUser, requiredID: UUID?) async throws -> ([PreparedStatement], [AttachmentContent]) {
         let contentType = request.headers[.contentType]
         let type = contentType?.lowercased()
-        if let type, !type.hasPrefix("application/json"), !type.hasPrefix("multipart/mixed") {
+        // The media type itself, not a prefix of it: `application/jsonx` is not JSON.
+        let mediaType = type.map { $0.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+        if let mediaType, mediaType != "application/json", mediaType != "multipart/mixed" {
             throw TenantScopeError.invalidInput("statements must be sent as application/json, or multipart/mixed with attachment content")
         }
         let body = try await RequestBody.collect(request, limit: maximumBodyBytes)

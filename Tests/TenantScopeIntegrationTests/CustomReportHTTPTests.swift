@@ -39,6 +39,9 @@ import Testing
                                               #"{"name": "bad", "title": "Bad", "sql": "SELECT * FROM app.courses"}"#)
             #expect(refused.0 == .badRequest && refused.1.contains("RangeVar"))
             let nul = try await Self.send(client, admin, .post, "/api/v1/custom-reports", #"{"name": "x", "title": "a\u0000b", "sql": "SELECT 1"}"#)
+            // A member named twice is refused, not decided by which comes last.
+            let twice = try await Self.send(client, admin, .post, "/api/v1/custom-reports", #"{"name": "dupk", "name": "dupk2", "title": "T", "sql": "SELECT 1"}"#)
+            #expect(twice.0 == .badRequest, "\(twice.1)")
             // A name ending in a line break passed a `$`-anchored check that PostgreSQL's CHECK refused (a 500).
             for name in [#"abc\n"#, #"abc\r\n"#, #"abc\u2028"#, #"abc\u0085"#] {
                 let refusedName = try await Self.send(client, admin, .post, "/api/v1/custom-reports", #"{"name": "\#(name)", "title": "T", "sql": "SELECT 1"}"#)

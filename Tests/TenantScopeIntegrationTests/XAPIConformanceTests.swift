@@ -331,6 +331,12 @@ import Testing
             #expect(refused.body.contains("multipart body holds no parts"))
             headers[.contentType] = "multipart/form-data; boundary=abc"
             try await Self.send(client, .post, "/xAPI/statements", headers, "--abc--", expect: .badRequest)
+            // The media type is compared whole: one that merely begins like JSON's is not JSON. With parameters, JSON is.
+            headers[.contentType] = "application/jsonx"
+            let prefixed = try await Self.send(client, .post, "/xAPI/statements", headers, XAPIJSON.statement(), expect: .badRequest)
+            #expect(prefixed.body.contains("statements must be sent as application"), "\(prefixed.body)")
+            headers[.contentType] = "Application/JSON ; charset=utf-8"
+            try await Self.send(client, .post, "/xAPI/statements", headers, XAPIJSON.statement(), expect: .ok)
         }
     }
 
