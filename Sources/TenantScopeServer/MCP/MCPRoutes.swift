@@ -70,9 +70,8 @@ struct MCPRoutes {
                 return nil
             }
             defer { group.cancelAll() }
-            // The first to finish decides: the answer, or the deadline (whose disconnect then ends the other).
-            guard let first = await group.next() else { return nil }
-            return first
+            // The first to finish decides: the answer, or the deadline (nil; its disconnect then ends the other).
+            return await group.next() ?? nil
         }
     }
 
