@@ -7,11 +7,12 @@ import Testing
 /// answer's framing always matches the bytes it sends, so the next answer on the connection is read as itself.
 @Suite(.database) struct WireFramingTests {
     /// Sends `request` (Python's `bytes` literal syntax) to the server on `port`, then a `GET /healthz` on the same
-    /// connection unless `pipelined` is false, and prints what came back: a real client, reading by the framing.
+    /// connection unless `pipelined` is false, and prints what came back: a real client, reading by the framing. Its
+    /// 120 s socket timeout is a hang detector, not a measure: a loaded test run can take seconds to answer.
     static func exchange(port: Int, _ request: String, pipelined: Bool = true) async throws -> String {
         let script = """
             import socket, sys
-            s = socket.create_connection(("127.0.0.1", \(port)), timeout=10)
+            s = socket.create_connection(("127.0.0.1", \(port)), timeout=120)
             s.sendall(\(request))
             f = s.makefile("rb")
             def answer():
@@ -69,7 +70,7 @@ import Testing
             let port = try #require(client.port)
             let script = """
                 import socket, time
-                s = socket.create_connection(("127.0.0.1", \(port)), timeout=20)
+                s = socket.create_connection(("127.0.0.1", \(port)), timeout=120)
                 s.sendall(b"POST /xAPI/statements HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: \(fixture.a.headers[.authorization]!)\\r\\n"
                           b"X-Experience-API-Version: 1.0.3\\r\\nContent-Type: application/json\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n"
                           b"1\\r\\n[\\r\\n")
@@ -81,7 +82,7 @@ import Testing
                     print("STALLED")
                 """
             let result = try await Shell.run("/usr/bin/env", ["python3", "-c", script])
-            // Closed (or answered) well before the client's own 20 s: nothing holds the request open.
+            // Closed (or answered) before the client's own 120 s, a hang detector: nothing holds the request open for good.
             #expect(result.output.hasPrefix("CLOSED") || result.output.hasPrefix("ANSWERED"), "\(result.output) \(result.error)")
         }
     }
