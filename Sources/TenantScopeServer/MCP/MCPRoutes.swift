@@ -80,8 +80,9 @@ struct MCPRoutes {
     /// (a member named twice). JSON-RPC ids are strings or numbers; a message's members are named once. Other
     /// malformed messages are the SDK's to refuse (it answers them).
     static func refusal(of body: Data) -> Response? {
-        guard let message = try? JSONParser.parse(body) else { return nil }
-        if (try? JSONParser.parse(body, refusingDuplicateKeys: true)) == nil {
+        // One parse for a well-formed message; a second only to tell a member named twice from JSON that is not JSON.
+        guard let message = try? JSONParser.parse(body, refusingDuplicateKeys: true) else {
+            guard (try? JSONParser.parse(body)) != nil else { return nil }
             return error(status: .badRequest, code: -32700, "the message names a member twice")
         }
         for member in message.arrayValue ?? [message] {
