@@ -2042,7 +2042,7 @@ CREATE TABLE app.export_jobs (
     CONSTRAINT export_jobs_requested_role_check CHECK ((requested_role = ANY (ARRAY['viewer'::text, 'analyst'::text, 'admin'::text]))),
     CONSTRAINT export_jobs_source_check CHECK ((source = ANY (ARRAY['report'::text, 'statements'::text, 'learner'::text, 'custom_report'::text]))),
     CONSTRAINT export_jobs_state_check CHECK ((state = ANY (ARRAY['queued'::text, 'running'::text, 'done'::text, 'failed'::text, 'expired'::text, 'revoked'::text]))),
-    CONSTRAINT export_jobs_subject_actor_key_check CHECK ((octet_length(subject_actor_key) <= 1000))
+    CONSTRAINT export_jobs_subject_actor_key_check CHECK ((octet_length(subject_actor_key) <= 2600))
 );
 
 ALTER TABLE ONLY app.export_jobs FORCE ROW LEVEL SECURITY;

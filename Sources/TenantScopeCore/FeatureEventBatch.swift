@@ -12,7 +12,7 @@ public enum FeatureEventBatch {
     public static func parse(_ body: Data, now: Date = Date()) throws(TenantScopeError) -> [FeatureEvent] {
         let decoded: JSONValue
         do {
-            decoded = try JSONParser.parse(body)
+            decoded = try JSONParser.parse(body, refusingDuplicateKeys: true)
         } catch {
             throw .invalidInput("the request body is not valid JSON: \(error)")
         }

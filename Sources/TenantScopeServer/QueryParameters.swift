@@ -14,6 +14,13 @@ enum QueryParameters {
         try pairs(request.uri.query)
     }
 
+    /// Refuses any parameter on a route that takes none (a list of exports or schedules): a filter the route does not
+    /// have is a 400 that says so, never a full answer the client takes for a filtered one.
+    static func requireNone(in request: Request) throws(TenantScopeError) {
+        guard let (name, _) = try pairs(of: request).first else { return }
+        throw .invalidInput("this route takes no query parameters, not '\(name.prefix(64))'")
+    }
+
     static func pairs(_ query: String?) throws(TenantScopeError) -> [(String, String)] {
         guard let query, !query.isEmpty else { return [] }
         var result: [(String, String)] = []

@@ -10,7 +10,8 @@ public struct ServerConfiguration: Sendable {
     /// How long a connection may send nothing, while its request is read or between requests, before it is closed. A
     /// request's slot (its tenant's concurrency, its tier's budget) is taken before its body is read: a body that stalls
     /// would otherwise hold the slot as long as the client keeps the connection open.
-    public var idleTimeout: Duration = .seconds(30)
+    public var idleTimeout: Duration = Self.defaultIdleTimeout
+    public static let defaultIdleTimeout: Duration = .seconds(30)
 
     /// How often the roll-up service catches every tenant up; nil runs no roll-up service.
     public var rollupInterval: Duration?

@@ -72,6 +72,11 @@ struct ServeCommand: AsyncParsableCommand {
     var acquireTimeout: Double = Double(DatabasePool.defaultAcquireTimeout.components.seconds)
 
     @Option(help: ArgumentHelp(
+        "Seconds a connection may send nothing, while a request is read or between requests, before it is closed (answers being written are not cut). A request holds its tenant's slot while its body is read, so a stalled body holds it this long at most.",
+        valueName: "seconds"))
+    var idleTimeout: Double = ServerConfiguration.defaultIdleTimeout.inSeconds
+
+    @Option(help: ArgumentHelp(
         "Port of a separate listener that serves only GET /metrics (Prometheus text, no authentication); none unless given (0 picks a free one).",
         valueName: "port"))
     var metricsPort: Int?
@@ -150,6 +155,9 @@ struct ServeCommand: AsyncParsableCommand {
         try RollupConcurrency.validate(rollupQuietConcurrency, option: "--rollup-quiet-concurrency")
         guard statementTimeout >= 0.1, statementTimeout <= 3600 else {
             throw ValidationError("--statement-timeout takes seconds between 0.1 and 3600, got \(statementTimeout)")
+        }
+        guard idleTimeout >= 1, idleTimeout <= 3600 else {
+            throw ValidationError("--idle-timeout takes seconds between 1 and 3600, got \(idleTimeout)")
         }
         guard acquireTimeout >= 0.1, acquireTimeout <= 600 else {
             throw ValidationError("--acquire-timeout takes seconds between 0.1 and 600, got \(acquireTimeout)")
@@ -258,22 +266,24 @@ struct ServeCommand: AsyncParsableCommand {
             var exports = try exportOptions.configuration(stateDirectory: stateDirectory, settings: exportSettings, logger: logger)
             exports.runsWorker = exportWorkers > 0
             progress("Exports are kept as \(exports.store.location)")
+            var configuration = ServerConfiguration(
+                host: host, port: port, maximumBodyBytes: maxBodyBytes,
+                rollupInterval: .milliseconds(Int64(rollupInterval * 1000)), rollupConcurrency: rollupConcurrency,
+                rollupQuietPeriod: quietPeriod,
+                rollupQuietConcurrency: rollupQuietConcurrency, rollupLockWait: .milliseconds(Int64((rollupLockWait * 1000).rounded())),
+                embedding: EmbeddingPolicy(
+                    allowedOrigins: embedOrigins + (demo ? ["http://localhost:*", "http://127.0.0.1:*"] : []),
+                    alwaysSecure: secureCookies),
+                metricsListener: metricsPort.map { .init(host: metricsHost, port: $0) },
+                reportCacheBytes: reportCacheMb << 20, exports: exports,
+                tenantLimits: tenantLimits ? .init(
+                    maximumWait: .milliseconds(Int64(tenantQueueWait * 1000)),
+                    rateWait: .milliseconds(Int64(tenantRateWait * 1000)),
+                    refreshInterval: .milliseconds(Int64(tenantLimitsRefresh * 1000))) : nil
+            )
+            configuration.idleTimeout = .milliseconds(Int64((idleTimeout * 1000).rounded()))
             let app = buildApplication(
-                database: db, configuration: .init(
-                    host: host, port: port, maximumBodyBytes: maxBodyBytes,
-                    rollupInterval: .milliseconds(Int64(rollupInterval * 1000)), rollupConcurrency: rollupConcurrency,
-                    rollupQuietPeriod: quietPeriod,
-                    rollupQuietConcurrency: rollupQuietConcurrency, rollupLockWait: .milliseconds(Int64((rollupLockWait * 1000).rounded())),
-                    embedding: EmbeddingPolicy(
-                        allowedOrigins: embedOrigins + (demo ? ["http://localhost:*", "http://127.0.0.1:*"] : []),
-                        alwaysSecure: secureCookies),
-                    metricsListener: metricsPort.map { .init(host: metricsHost, port: $0) },
-                    reportCacheBytes: reportCacheMb << 20, exports: exports,
-                    tenantLimits: tenantLimits ? .init(
-                        maximumWait: .milliseconds(Int64(tenantQueueWait * 1000)),
-                        rateWait: .milliseconds(Int64(tenantRateWait * 1000)),
-                        refreshInterval: .milliseconds(Int64(tenantLimitsRefresh * 1000))) : nil
-                ), tokens: verifier,
+                database: db, configuration: configuration, tokens: verifier,
                 catalog: try StandardReports.catalog(), logger: logger, metrics: metrics,
                 services: embedded.map { [EmbeddedPostgresSupervisor(embedded: $0, logger: logger)] } ?? [],
                 beforeServerStarts: loadDemo,

@@ -77,7 +77,9 @@ import Testing
             for body in [#"{"events":[{"feature":"x","actor":"a\u0000b","occurred_at":"2026-01-01T00:00:00Z"}]}"#,
                          #"{"events":[{"feature":"x","actor":"a","occurred_at":"0000-01-01T00:00:00Z"}]}"#, "{", #"{"events":"no"}"#,
                          // A member beside the events (a tenant, say) is refused, not ignored.
-                         #"{"events":[{"feature":"x","actor":"a","occurred_at":"2026-01-01T00:00:00Z"}],"tenant":"other"}"#] {
+                         #"{"events":[{"feature":"x","actor":"a","occurred_at":"2026-01-01T00:00:00Z"}],"tenant":"other"}"#,
+                         // A member named twice is refused, not read as its last value.
+                         #"{"events":[{"feature":"x","actor":"a","actor":"b","occurred_at":"2026-01-01T00:00:00Z"}]}"#] {
                 try await client.execute(uri: "/api/v1/events", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
                     #expect(response.status == .badRequest, "\(body): \(response.status) \(String(buffer: response.body))")
                 }

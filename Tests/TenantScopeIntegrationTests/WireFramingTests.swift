@@ -86,4 +86,14 @@ import Testing
             #expect(result.output.hasPrefix("CLOSED") || result.output.hasPrefix("ANSWERED"), "\(result.output) \(result.error)")
         }
     }
+
+    /// `serve --idle-timeout` sets it, within 1 to 3600 s; out of range is refused before a database is touched.
+    @Test func theIdleTimeoutOptionRefusesWhatIsOutOfRange() async throws {
+        for value in ["0", "0.5", "3601"] {
+            let result = try await TenantScopeBinary.run(["serve", "--idle-timeout", value, "--database-url", "postgresql://nobody@127.0.0.1:1/none"])
+            #expect(result.status != 0 && result.output.contains("--idle-timeout takes seconds between 1 and 3600"), "\(value): \(result.output)")
+        }
+        let accepted = try await TenantScopeBinary.run(["serve", "--idle-timeout", "600", "--database-url", "postgresql://nobody@127.0.0.1:1/none"])
+        #expect(accepted.status != 0 && accepted.output.contains("database") && !accepted.output.contains("--idle-timeout"), "\(accepted.output)")
+    }
 }

@@ -54,8 +54,15 @@ import Testing
             let missing = try await Self.send(client, .get, "/xAPI/statements", headers, expect: .badRequest)
             #expect(missing.body.contains("X-Experience-API-Version"))
             #expect(missing.headers[XAPIRoutes.versionHeader] == "1.0.3")
-            headers[XAPIRoutes.versionHeader] = "0.95"
-            try await Self.send(client, .get, "/xAPI/statements", headers, expect: .badRequest)
+            // An unsupported version, and spellings that are not versions: an empty part, digits of another script.
+            for version in ["0.95", "1.0.", "1..0", ".1.0", "1.\u{0660}.3", "1.0.3.1"] {
+                headers[XAPIRoutes.versionHeader] = version
+                try await Self.send(client, .get, "/xAPI/statements", headers, expect: .badRequest)
+            }
+            for version in ["1.0", "1.0.0", "1.0.9"] {
+                headers[XAPIRoutes.versionHeader] = version
+                try await Self.send(client, .get, "/xAPI/statements", headers, expect: .ok)
+            }
             let ok = try await Self.send(client, .get, "/xAPI/statements", fixture.a.headers, expect: .ok)
             #expect(ok.headers[XAPIRoutes.versionHeader] == "1.0.3")
             #expect(ok.headers[XAPIRoutes.consistentThroughHeader].flatMap(ISO8601Timestamp.parse) != nil)

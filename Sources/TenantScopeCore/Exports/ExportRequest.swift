@@ -31,7 +31,7 @@ public struct ExportRequest: Sendable, Hashable {
             throw .invalidInput("the export request is larger than \(maximumBodyBytes) bytes")
         }
         let document: JSONValue
-        do { document = try JSONParser.parse(body) } catch { throw .invalidInput("the export request is not valid JSON: \(error)") }
+        do { document = try JSONParser.parse(body, refusingDuplicateKeys: true) } catch { throw .invalidInput("the export request is not valid JSON: \(error)") }
         guard let object = document.objectValue else { throw .invalidInput("the export request must be a JSON object") }
         let known: Set<String> = ["report", "parameters", "statements", "learner", "custom_report", "format", "gzip"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
@@ -73,9 +73,10 @@ public struct ExportRequest: Sendable, Hashable {
             guard let agent = object["learner"], agent.objectValue != nil else {
                 throw .invalidInput("'learner' must be an xAPI Agent with exactly one identifier (mbox, mbox_sha1sum, openid or account)")
             }
-            // Checked as a document resource's `agent` is: a valid Agent (or identified Group) whose key fits
-            // the job's subject_actor_key (at most 1000 bytes), so nothing malformed reaches the table.
-            source = .learner(actorKey: try DocumentQuery.agentKey(agent, name: "learner"))
+            // Checked as a document resource's `agent` is: a valid Agent (or identified Group), whose key may be as long as
+            // a statement's actor key (the job's subject_actor_key holds as much, migration 55): every learner a statement
+            // names, and an erasure erases, can be given their data.
+            source = .learner(actorKey: try DocumentQuery.agentKey(agent, name: "learner", maximumBytes: StatementFacts.maximumKeyBytes))
         }
 
         let format: ExportFormat

@@ -45,7 +45,7 @@ public struct ExportSchedule: Sendable, Hashable {
             throw .invalidInput("the schedule is larger than \(ExportRequest.maximumBodyBytes) bytes")
         }
         let document: JSONValue
-        do { document = try JSONParser.parse(body) } catch { throw .invalidInput("the schedule is not valid JSON: \(error)") }
+        do { document = try JSONParser.parse(body, refusingDuplicateKeys: true) } catch { throw .invalidInput("the schedule is not valid JSON: \(error)") }
         guard var object = document.objectValue else { throw .invalidInput("the schedule must be a JSON object") }
         guard let cadenceText = object.removeValue(forKey: "cadence")?.stringValue, let cadence = Cadence(rawValue: cadenceText) else {
             throw .invalidInput("'cadence' must be 'daily' or 'weekly'")

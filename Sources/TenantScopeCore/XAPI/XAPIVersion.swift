@@ -11,8 +11,10 @@ public enum XAPIVersion {
         guard let requested = requested?.trimmingCharacters(in: .whitespaces), !requested.isEmpty else {
             throw .invalidInput("the X-Experience-API-Version header is required (e.g. 1.0.3)")
         }
-        let parts = requested.split(separator: ".")
-        guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else {
+        // Every part kept, empty ones too (`1.0.` is not a version), and ASCII digits only (`isNumber` takes ½ and every
+        // script's digits).
+        let parts = requested.split(separator: ".", omittingEmptySubsequences: false)
+        guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { ("0"..."9").contains($0) } }) else {
             throw .invalidInput("X-Experience-API-Version must look like 1.0.3")
         }
         switch (parts[0], parts[1]) {

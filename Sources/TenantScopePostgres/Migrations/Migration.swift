@@ -77,6 +77,7 @@ extension Migration {
         .documentWriteLooksAgain,
         .auditAppendsWithoutATableLock,
         .voidingTakesTurns,
+        .learnerExportKeysAsStatements,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

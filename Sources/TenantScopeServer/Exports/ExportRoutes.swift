@@ -33,11 +33,13 @@ struct ExportRoutes {
             let job = try await service.create(body: body, by: .tenantUser(context.user), in: context.scope, logger: context.logger)
             return try Self.accepted(service.status(of: job), request: request, context: context)
         }
-        group.get { _, context in
-            List(exports: try await service.list(for: .tenantUser(context.user), in: context.scope, logger: context.logger))
+        group.get { request, context in
+            try QueryParameters.requireNone(in: request)
+            return List(exports: try await service.list(for: .tenantUser(context.user), in: context.scope, logger: context.logger))
         }
-        group.get("{id}") { _, context in
-            try await service.status(try Self.id(context), for: .tenantUser(context.user), in: context.scope, logger: context.logger)
+        group.get("{id}") { request, context in
+            try QueryParameters.requireNone(in: request)
+            return try await service.status(try Self.id(context), for: .tenantUser(context.user), in: context.scope, logger: context.logger)
         }
         group.delete("{id}") { _, context in
             try await service.revoke(try Self.id(context), by: .tenantUser(context.user), in: context.scope, logger: context.logger)
@@ -64,11 +66,13 @@ struct ExportRoutes {
             let job = try await service.create(body: body, by: .platformOperator(context.person.name), in: scope, logger: context.logger)
             return try Self.accepted(service.status(of: job), request: request, context: context)
         }
-        platform.get { _, context in
+        platform.get { request, context in
+            try QueryParameters.requireNone(in: request)
             let scope = try await tenant(context)
             return List(exports: try await service.list(for: .platformOperator(context.person.name), in: scope, logger: context.logger))
         }
-        platform.get("{id}") { _, context in
+        platform.get("{id}") { request, context in
+            try QueryParameters.requireNone(in: request)
             let scope = try await tenant(context)
             return try await service.status(try Self.id(context), for: .platformOperator(context.person.name), in: scope, logger: context.logger)
         }

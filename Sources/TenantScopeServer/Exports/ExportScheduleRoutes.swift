@@ -63,8 +63,9 @@ struct ExportScheduleRoutes {
             response.status = .created
             return response
         }
-        group.get { _, context in
+        group.get { request, context in
             try context.require(.admin, "export schedules are for tenant admins")
+            try QueryParameters.requireNone(in: request)
             return List(schedules: try await schedules.list(in: context.scope, logger: context.logger).map(Item.init))
         }
         group.delete("{id}") { _, context in
