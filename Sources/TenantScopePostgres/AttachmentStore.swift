@@ -11,8 +11,13 @@ public struct AttachmentStore: Sendable {
 
     /// Stores content whose hash is new for the tenant. Content already stored under a hash is the same
     /// bytes (the hash was checked), so a repeat is skipped rather than rewritten.
+    ///
+    /// In hash order, whatever the request's part order, as the session function's one insert takes them: two requests
+    /// that send the same new contents in opposite orders then wait for each other's rows in one order, never each for
+    /// the other's (a deadlock PostgreSQL ends by failing one). Of a hash given twice the first is kept, as before.
     static func insert(_ contents: [AttachmentContent], on connection: ScopedConnection) async throws {
-        for content in contents {
+        let inHashOrder = contents.enumerated().sorted { ($0.element.sha2, $0.offset) < ($1.element.sha2, $1.offset) }.map(\.element)
+        for content in inHashOrder {
             try await connection.execute("""
                 INSERT INTO app.xapi_attachments (sha2, content, content_type)
                 VALUES (\(content.sha2), \(ByteBuffer(bytes: content.bytes)), \(content.contentType))
