@@ -150,7 +150,9 @@ public struct ExportJobStore: Sendable {
                       logger: Logger) async throws -> Claim? {
         let leaseSeconds = lease.inSeconds
         return try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
-            // One claim at a time per tenant, across processes, so the running count below cannot race.
+            // One claim at a time per tenant, across processes, so the running count below cannot race; expiry and
+            // learner erasures, which change many of the tenant's jobs in one statement as the first one below does,
+            // take the same lock, so no two of them lock jobs in different orders.
             try await connection.execute("SELECT app.lock_export_claims()")
             // Jobs whose attempts are used up (each died, or each found the database or store unavailable)
             // fail for good instead of being tried again.
@@ -242,6 +244,8 @@ public struct ExportJobStore: Sendable {
     /// transaction (``pendingRemovals(in:logger:)``); returns them.
     public func expireDue(in scope: TenantScope, logger: Logger) async throws -> [ExportJob] {
         try await sessions.run(scope, access: .readWrite, logger: logger) { connection in
+            // Takes turns with claims and erasures, which change many jobs in one statement too (see LearnerErasure).
+            try await connection.execute("SELECT app.lock_export_claims()")
             let expired = try await connection.query("""
                 UPDATE app.export_jobs SET state = 'expired' WHERE state = 'done' AND expires_at < now()
                 RETURNING \(unescaped: Self.columns())

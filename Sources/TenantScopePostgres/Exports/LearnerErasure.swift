@@ -75,6 +75,11 @@ public struct LearnerErasure: Sendable {
             let documents = try await connection.query("""
                 WITH gone AS (DELETE FROM app.xapi_documents WHERE agent_key = \(actorKey) RETURNING 1) SELECT count(*)::int FROM gone
                 """).collect().first?.decode(Int.self) ?? 0
+            // The tenant's export claims wait for this transaction, and it for a claim in progress: both change many
+            // jobs in one statement, each in its own plan's order, and without taking turns one could hold a job the
+            // other waits for while waiting for one the other holds (a deadlock PostgreSQL ends by failing one: the
+            // erasure's client got a 503). After the derivation lock, which a claim never takes.
+            try await connection.execute("SELECT app.lock_export_claims()")
             let deleted = try await connection.query("""
                 DELETE FROM app.export_jobs WHERE subject_actor_key = \(actorKey) RETURNING \(unescaped: ExportJobStore.columns())
                 """).collect().map(ExportJobStore.decode)
