@@ -83,11 +83,15 @@ public struct CustomReportStore: Sendable {
         try await reports(in: scope, logger: logger).first { $0.name == name }
     }
 
-    /// Records a preview of the text whose hash is `sha256`; false when the report changed since.
+    /// Records a preview of the text whose hash is `sha256` (the latest preview's admin and time); false when the report
+    /// changed since. A report another preview of the same text marked meanwhile is previewed again, not "changed": of
+    /// concurrent previews of one draft each found the other's mark and answered 409 (the UPDATE re-checks a row another
+    /// transaction changed against its new version, so this holds however they interleave).
     public func markPreviewed(in scope: TenantScope, name: String, sha256: String, logger: Logger) async throws -> Bool {
         try await changed(scope, BoundStatement(sql: """
             UPDATE app.custom_reports SET state = 'previewed', previewed_by = ($1::text), previewed_at = now(), previewed_sha256 = ($2::text)
-            WHERE name = ($3::text) AND sql_sha256 = ($2::text) AND state = 'draft' RETURNING name
+            WHERE name = ($3::text) AND sql_sha256 = ($2::text) AND (state = 'draft' OR (state = 'previewed' AND previewed_sha256 = ($2::text)))
+            RETURNING name
             """, values: [.text(scope.actor), .text(sha256), .text(name)]), logger: logger)
     }
 

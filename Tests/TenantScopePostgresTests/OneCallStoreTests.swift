@@ -107,7 +107,8 @@ import Testing
                 try await reports.saveDraft(in: a, name: "counted", title: "Counted", sql: sql, logger: Self.logger)
             }
             #expect(save == 1 && draft.state == .draft && draft.sqlSHA256 == SQLGuard.sha256(sql))
-            // Each step is measured once: a second preview or approval changes nothing and says so.
+            // Each step is measured once. A second preview of the same text stands (concurrent previews of one draft
+            // must not find each other's mark a change); another tenant's approval changes nothing and says so.
             var steps: [Bool] = []
             let preview = try await ScopedReadFunctionTests.exchanges(recorder) {
                 steps.append(try await reports.markPreviewed(in: a, name: "counted", sha256: draft.sqlSHA256, logger: Self.logger))
@@ -117,7 +118,9 @@ import Testing
             let approve = try await ScopedReadFunctionTests.exchanges(recorder) {
                 steps.append(try await reports.approve(in: a, name: "counted", logger: Self.logger))
             }
-            #expect(preview == 1 && approve == 1 && steps == [true, false, true])
+            #expect(preview == 1 && approve == 1 && steps == [true, true, true])
+            // A preview of a text the report no longer has is a change.
+            #expect(try await reports.markPreviewed(in: a, name: "counted", sha256: SQLGuard.sha256("SELECT 2"), logger: Self.logger) == false)
             #expect(try await reports.setDashboardPanel(in: b, name: "counted", shown: true, logger: Self.logger) == false)
             let (pinned, pin) = try await Self.measured(recorder) {
                 try await reports.setDashboardPanel(in: a, name: "counted", shown: true, logger: Self.logger)
