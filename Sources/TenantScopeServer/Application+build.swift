@@ -33,7 +33,8 @@ public func buildApplication(
     let router = buildRouter(database: database, configuration: configuration, tokens: tokens, catalog: catalog, metrics: metrics,
                              limits: limits)
     var app = Application(
-        responder: AlternateRequestSyntaxResponder(wrapped: router.buildResponder(), maximumBodyBytes: configuration.maximumBodyBytes),
+        responder: AlternateRequestSyntaxResponder(wrapped: HeadAsGetResponder(wrapped: router.buildResponder()),
+                                                   maximumBodyBytes: configuration.maximumBodyBytes),
         server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TenantScope"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

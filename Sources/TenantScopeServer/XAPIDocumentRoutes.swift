@@ -27,15 +27,12 @@ struct XAPIDocumentRoutes {
             group.put { request, context in try await write(request, context: context, kind: kind, mode: .replace) }
             group.post { request, context in try await write(request, context: context, kind: kind, mode: .merge) }
             group.get { request, context in try await get(request, context: context, kind: kind) }
-            group.head { request, context in Self.headless(try await get(request, context: context, kind: kind)) }
             group.delete { request, context in try await delete(request, context: context, kind: kind) }
         }
         let activities = router.tenantRoutes("xAPI/activities", authenticator: authenticator, purpose: "LRS routes", audit: audit, limits: limits, work: .ingest)
         activities.get { request, context in try await activity(request, context: context) }
-        activities.head { request, context in Self.headless(try await activity(request, context: context)) }
         let agents = router.tenantRoutes("xAPI/agents", authenticator: authenticator, purpose: "LRS routes", audit: audit, limits: limits, work: .ingest)
         agents.get { request, context in try await person(request, context: context) }
-        agents.head { request, context in Self.headless(try await person(request, context: context)) }
     }
 
     // MARK: - Documents
@@ -119,10 +116,5 @@ struct XAPIDocumentRoutes {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: value.jsonText)))
-    }
-
-    /// A HEAD answer: the GET's status and headers, no body.
-    static func headless(_ response: Response) -> Response {
-        Response(status: response.status, headers: response.headers, body: .init())
     }
 }

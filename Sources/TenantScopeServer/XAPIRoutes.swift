@@ -33,10 +33,6 @@ struct XAPIRoutes {
         statements.post { request, context in try await counted { try await post(request, context: context) } }
         statements.put { request, context in try await counted { try await put(request, context: context) } }
         statements.get { request, context in try await get(request, context: context) }
-        statements.head { request, context in
-            let full = try await get(request, context: context)
-            return Response(status: full.status, headers: full.headers, body: .init())
-        }
     }
 
     // MARK: - Writing

@@ -1,0 +1,21 @@
+import Hummingbird
+
+/// Answers `HEAD` on every route that answers `GET` (RFC 9110 §9.3.2): the request runs as a `GET` through the router,
+/// middleware included, and its status and header fields are sent without the body. The router only matches methods
+/// it was given, so without this a `HEAD` of a report, a dashboard or `/healthz` (a load balancer's check, `curl -I`)
+/// was a 404. What a `GET` would do, a `HEAD` does (authentication, rate limits, audit rows, the query), as the
+/// method's definition asks; a streamed body is never produced.
+struct HeadAsGetResponder<Wrapped: HTTPResponder>: HTTPResponder where Wrapped.Context == AppRequestContext {
+    typealias Context = AppRequestContext
+
+    let wrapped: Wrapped
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        guard request.method == .head else { return try await wrapped.respond(to: request, context: context) }
+        var head = request.head
+        head.method = .get
+        let response = try await wrapped.respond(to: Request(head: head, body: request.body), context: context)
+        // The header fields the GET would send, its Content-Length included where it has one; no body.
+        return Response(status: response.status, headers: response.headers, body: .init())
+    }
+}
