@@ -23,6 +23,9 @@ import Testing
         let documented = Self.documentedOperations()
         #expect(documented.count > 10, "the document parser found too little: \(documented)")
         #expect(registered.subtracting(documented).isEmpty, "registered but not in openapi.yaml: \(registered.subtracting(documented).sorted())")
-        #expect(documented.subtracting(registered).isEmpty, "in openapi.yaml but not registered: \(documented.subtracting(registered).sorted())")
+        // HEAD is served wherever GET is (HeadAsGetResponder, in front of the router): the document names it where xAPI
+        // requires it.
+        let served = registered.union(registered.filter { $0.hasPrefix("GET ") }.map { "HEAD " + $0.dropFirst(4) })
+        #expect(documented.subtracting(served).isEmpty, "in openapi.yaml but not served: \(documented.subtracting(served).sorted())")
     }
 }

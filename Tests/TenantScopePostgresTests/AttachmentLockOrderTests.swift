@@ -10,8 +10,6 @@ import Testing
 /// for y while the other held y and waited for x, and PostgreSQL ended the deadlock by failing one (a 503 for a batch
 /// the LRS should have stored). Contents go in hash order, so one waits for the other and then skips what it stored.
 @Suite(.freshDatabase) struct AttachmentLockOrderTests {
-    struct RolledBack: Error {}
-
     static func content(_ text: String) -> AttachmentContent {
         AttachmentContent(sha2: SQLGuard.sha256(text), contentType: "text/plain", bytes: Array(text.utf8))
     }
@@ -29,17 +27,7 @@ import Testing
             for round in 1...10 {
                 let x = Self.content("x \(UUID())")
                 let y = Self.content("y \(UUID())")
-                let (held, heldDone) = AsyncStream.makeStream(of: Void.self)
-                let (release, releaseDone) = AsyncStream.makeStream(of: Void.self)
-                let holder = Task {
-                    try await db.sessions.run(scope, access: .readWrite, logger: TestDatabase.logger) { connection in
-                        try await AttachmentStore.insert([x], on: connection)
-                        heldDone.yield()
-                        for await _ in release { break }
-                        throw RolledBack()
-                    }
-                }
-                for await _ in held { break }
+                let holder = try await HeldTransaction.start(on: db, scope) { try await AttachmentStore.insert([x], on: $0) }
                 let store = { (contents: [AttachmentContent]) in
                     Task {
                         let batch = try VoidingRaceTests.batch([VoidingRaceTests.experienced("attach")])
@@ -51,8 +39,7 @@ import Testing
                 try #require(try await LockWaiters.await(1, on: observer), "round \(round): the first batch never waited")
                 let backward = store([y, x])
                 try #require(try await LockWaiters.await(2, on: observer), "round \(round): the second batch never waited")
-                releaseDone.yield()
-                await #expect(throws: RolledBack.self) { try await holder.value }
+                try await holder.release()
 
                 for (name, task) in [("(x, y)", forward), ("(y, x)", backward)] {
                     if case .failure(let error) = await task.result {

@@ -10,8 +10,6 @@ import Testing
 /// the deadlock by failing one (an erasure's client got a 503). They take turns on the tenant's claim lock: each waits
 /// here for a transaction that holds it, as a claim in progress does.
 @Suite(.freshDatabase) struct ExportJobLockOrderTests {
-    struct Released: Error {}
-
     @Test func anErasureAndExpiryWaitForAClaimInProgress() async throws {
         let handle = try TestDatabase.current
         let db = handle.database
@@ -25,22 +23,11 @@ import Testing
         ]
         try await OneShotConnection.with(handle.ownerEndpoint, logger: TestDatabase.logger) { observer in
             for (name, write) in writers {
-                let (held, heldDone) = AsyncStream.makeStream(of: Void.self)
-                let (release, releaseDone) = AsyncStream.makeStream(of: Void.self)
                 // A claim in progress: its transaction holds the tenant's claim lock until it ends.
-                let claim = Task {
-                    try await db.sessions.run(scope, access: .readWrite, logger: TestDatabase.logger) { connection in
-                        try await connection.execute("SELECT app.lock_export_claims()")
-                        heldDone.yield()
-                        for await _ in release { break }
-                        throw Released()
-                    }
-                }
-                for await _ in held { break }
+                let claim = try await HeldTransaction.start(on: db, scope) { try await $0.execute("SELECT app.lock_export_claims()") }
                 let writer = Task { try await write() }
                 #expect(try await LockWaiters.await(1, on: observer), "\(name) does not wait for the claim")
-                releaseDone.yield()
-                await #expect(throws: Released.self) { try await claim.value }
+                try await claim.release()
                 try await writer.value
             }
         }

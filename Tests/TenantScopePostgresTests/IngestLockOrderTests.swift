@@ -10,8 +10,6 @@ import Testing
 /// batch it should have stored. The insert takes a batch's ids in one order (sorted), so one waits for the other and
 /// then skips what the other stored.
 @Suite(.freshDatabase) struct IngestLockOrderTests {
-    struct RolledBack: Error {}
-
     /// The statements of `ids`, each the same whichever batch sends it (a different one under a stored id is a 409).
     static func batch(_ ids: [UUID], of statements: [UUID: String]) throws -> [PreparedStatement] {
         try VoidingRaceTests.batch(ids.map { statements[$0]! })
@@ -32,24 +30,15 @@ import Testing
                 let x = UUID()
                 let y = UUID()
                 let statements = [x: VoidingRaceTests.experienced("order", id: x), y: VoidingRaceTests.experienced("order", id: y)]
-                let (held, heldDone) = AsyncStream.makeStream(of: Void.self)
-                let (release, releaseDone) = AsyncStream.makeStream(of: Void.self)
-                let holder = Task {
-                    try await db.sessions.run(scope, access: .readWrite, logger: TestDatabase.logger) { connection in
-                        _ = try await StatementStore.insert(try Self.batch([x], of: statements), queueingDerivation: false, storedInTransaction: true,
-                                                            on: connection)
-                        heldDone.yield()
-                        for await _ in release { break }
-                        throw RolledBack()
-                    }
+                let holder = try await HeldTransaction.start(on: db, scope) { connection in
+                    _ = try await StatementStore.insert(try Self.batch([x], of: statements), queueingDerivation: false, storedInTransaction: true,
+                                                        on: connection)
                 }
-                for await _ in held { break }
                 let forward = Task { try await db.statements.store(try Self.batch([x, y], of: statements), in: scope, logger: TestDatabase.logger) }
                 try #require(try await LockWaiters.await(1, on: observer), "round \(round): the first batch never waited")
                 let backward = Task { try await db.statements.store(try Self.batch([y, x], of: statements), in: scope, logger: TestDatabase.logger) }
                 try #require(try await LockWaiters.await(2, on: observer), "round \(round): the second batch never waited")
-                releaseDone.yield()
-                await #expect(throws: RolledBack.self) { try await holder.value }
+                try await holder.release()
 
                 for (name, task) in [("(x, y)", forward), ("(y, x)", backward)] {
                     if case .failure(let error) = await task.result {
