@@ -394,6 +394,31 @@ import Testing
             let audit = try await setup.fixture.handle.admin.auditTrail.tail(limit: 100, logger: TestDatabase.logger)
             #expect(audit.contains { $0.entry.action == "export_created" && $0.entry.actor == "ops-anna" && $0.entry.actorKind == "platform_admin"
                 && $0.entry.scopeTenant == a.tenant.id })
+
+            // The platform sees aggregates, never learners: nothing whose rows name learners is exported for it, whatever
+            // the role its request is checked in (raw statements, one learner's data, a learner-level report), and a
+            // learner export cannot tell it whether an address is a learner there. Each refusal is audited.
+            let jobsBefore = try await setup.fixture.rows(a, "SELECT count(*)::text FROM app.export_jobs")
+            for body in [#"{"statements": {}}"#, #"{"learner": {"mbox": "mailto:ann@example.com"}}"#,
+                         #"{"report": "course_enrollments", "parameters": {"course": "Canary course"}}"#] {
+                _ = try await setup.send(.post, "/api/v1/platform/tenants/\(a.tenant.slug.rawValue)/exports", platform, body, expect: .forbidden)
+            }
+            #expect(try await setup.fixture.rows(a, "SELECT count(*)::text FROM app.export_jobs") == jobsBefore, "nothing was queued")
+            // Refused by the service itself too, should a request reach it checked in an admin's role.
+            let service = ExportService(database: setup.fixture.handle.database, store: setup.store, catalog: try StandardReports.catalog())
+            for source in [ExportSource.statements(since: nil, until: nil), .learner(actorKey: "mbox:mailto:ann@example.com"),
+                           .report(name: "course_enrollments", parameters: ["course": "Canary course"])] {
+                var actor = ExportService.Actor.platformOperator("ops-anna")
+                actor.requester.role = .admin
+                await #expect(throws: TenantScopeError.self) {
+                    _ = try await service.create(ExportRequest(source: source, format: source.formats[0], compressed: false), by: actor,
+                                                 in: a.tenant.id.testScope, logger: TestDatabase.logger)
+                }
+            }
+            #expect(try await setup.fixture.rows(a, "SELECT count(*)::text FROM app.export_jobs") == jobsBefore, "nothing was queued")
+            let refusals = try await setup.fixture.handle.admin.auditTrail.tail(limit: 100, logger: TestDatabase.logger)
+                .filter { $0.entry.action == "export_created" && $0.entry.actor == "ops-anna" && $0.entry.outcome != "queued" }
+            #expect(refusals.count == 6, "every refusal is an audit row: \(refusals.map(\.entry.outcome))")
         }
     }
 

@@ -23,6 +23,19 @@ public enum ExportSource: Sendable, Hashable {
         }
     }
 
+    /// Catalog reports whose rows name learners (one row per learner).
+    public static let learnerLevelReports: Set<String> = ["course_enrollments"]
+
+    /// Whether the export's rows may name learners: raw statements, one learner's data, a custom report (its SQL may
+    /// select learner rows) and the learner-level catalog reports. An erasure revokes such exports, and the platform may
+    /// not queue them for a tenant: the platform sees aggregates, never learners.
+    public var mayNameLearners: Bool {
+        switch self {
+        case .report(let name, _): Self.learnerLevelReports.contains(name)
+        case .statements, .learner, .customReport: true
+        }
+    }
+
     /// The formats this source can be written in: rows of a report fit CSV; statements and learner records are JSON.
     public var formats: [ExportFormat] {
         switch self {

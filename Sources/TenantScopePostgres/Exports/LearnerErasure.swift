@@ -23,7 +23,7 @@ public struct LearnerErasure: Sendable {
     }
 
     /// Reports whose rows name learners: their finished exports go with an erasure.
-    public static let learnerLevelReports = ["course_enrollments"]
+    public static let learnerLevelReports = ExportSource.learnerLevelReports.sorted()
 
     public struct Outcome: Sendable, Hashable {
         public var statements: Int

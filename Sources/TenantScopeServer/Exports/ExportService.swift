@@ -40,8 +40,12 @@ public struct ExportService: Sendable {
                   auditName: user.subject, auditKind: "tenant_user")
         }
 
+        /// A platform admin acting for a tenant exports what the tenant's viewers may, and nothing whose rows name
+        /// learners (``ExportService/create(_:by:in:logger:)`` refuses those too): the platform sees aggregates, never
+        /// learners. With the admin role it could export every raw statement, one learner's data (and so test whether an
+        /// address is a learner there) and the admins-only learner-level reports.
         public static func platformOperator(_ name: String) -> Actor {
-            Actor(requester: .init(name: name, kind: "platform_admin", role: .admin), auditName: name, auditKind: "platform_admin")
+            Actor(requester: .init(name: name, kind: "platform_admin", role: .viewer), auditName: name, auditKind: "platform_admin")
         }
 
         public static func commandOperator(_ name: String) -> Actor {
@@ -98,6 +102,12 @@ public struct ExportService: Sendable {
             try await record(actor, tenant: scope.tenant, action: "export_created", job: nil, report: "custom:\(name)", outcome: "forbidden",
                              logger: logger)
             throw TenantScopeError.forbidden("platform operators do not run a tenant's custom reports; preview the tenant's dashboard instead")
+        }
+        if request.source.mayNameLearners, actor.requester.kind == "platform_admin" {
+            // Whatever role the request was checked in: the platform sees aggregates, never learners.
+            try await record(actor, tenant: scope.tenant, action: "export_created", job: nil, report: ExportWorker.reportName(request.source),
+                             outcome: "forbidden", logger: logger)
+            throw TenantScopeError.forbidden("platform operators export a tenant's aggregate reports only, nothing that names learners")
         }
         if case .customReport(let name, nil) = request.source {
             // Pinned to the approved text of now: the job exports what was approved when it was asked for.
