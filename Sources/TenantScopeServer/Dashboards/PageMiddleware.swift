@@ -23,6 +23,8 @@ struct PageMiddleware: RouterMiddleware {
             }
             var headers = HTTPFields()
             headers[.contentType] = "text/html; charset=utf-8"
+            // A 503 (the database unavailable) or 429 says when to come back, on a page as on the API.
+            headers[.retryAfter] = json.headers[.retryAfter]
             let title = json.status == .unauthorized ? "Sign-in needed" : json.status == .forbidden ? "Not allowed" : "Cannot show this page"
             response = Response(status: json.status, headers: headers, body: .init(byteBuffer: .init(string: MessagePage.View(model: .init(title: title, text: message)).render())))
         }
