@@ -55,6 +55,17 @@ struct AuditCommand: AsyncParsableCommand {
             try await db.auditTrail.tail(limit: max(1, min(limit, 1000)), logger: logger)
         }
 
+        /// `text` on one line of a terminal: control characters and line separators (which a report parameter, or an
+        /// actor written before tokens refused them, may hold) as `\u{…}` escapes, so no value can print a row of its own.
+        static func printable(_ text: String) -> String {
+            guard text.unicodeScalars.contains(where: isEscaped) else { return text }
+            return text.unicodeScalars.map { isEscaped($0) ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+        }
+
+        static func isEscaped(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
+        }
+
         func report(_ rows: [AuditTrail.Row]) {
             for row in rows {
                 let e = row.entry
@@ -63,7 +74,7 @@ struct AuditCommand: AsyncParsableCommand {
                     "\(row.seq)", ISO8601Timestamp.format(row.occurredAt), "\(e.actorKind):\(e.actor)",
                     e.scopeTenant.map { "tenant=\($0)" } ?? "tenant=-", e.action, e.report ?? "-",
                     parameters.isEmpty ? "-" : parameters, e.rowCount.map { "rows=\($0)" } ?? "rows=-", e.outcome,
-                ].joined(separator: "  "))
+                ].map(Self.printable).joined(separator: "  "))
             }
         }
     }

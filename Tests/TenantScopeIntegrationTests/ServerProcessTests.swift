@@ -110,6 +110,15 @@ import Testing
         #expect(try await TenantScopeBinary.run(["audit", "verify", "--database-url", url]).status == 0)
         let tail = try await TenantScopeBinary.run(["audit", "tail", "--limit", "200", "--database-url", url])
         #expect(tail.output.contains("tenant_created") && tail.output.contains(slug))
+        // A value with a line break (a report parameter as a client sent it) prints on its row's own line, escaped: it
+        // cannot print a forged row of its own.
+        let forged = "1  2026-01-01T00:00:00.000Z  platform_admin:alice  tenant=-  tenant_deleted"
+        _ = try await handle.database.audit.append(.init(actor: "ann", actorKind: "tenant_user", scopeTenant: nil, action: "report_run",
+                                                         report: "active_learners", parameters: ["course": "x\n" + forged + "\u{2028}"],
+                                                         rowCount: 0, outcome: "ok"), logger: TestDatabase.logger)
+        let escaped = try await TenantScopeBinary.run(["audit", "tail", "--limit", "1", "--database-url", url])
+        #expect(escaped.status == 0 && escaped.output.contains("course=x\\u{a}" + forged + "\\u{2028}"), "\(escaped.output)")
+        #expect(!escaped.output.split(separator: "\n").contains { $0.hasPrefix("1  ") }, "\(escaped.output)")
 
         #expect(try await TenantScopeBinary.run(["db", "url", "--database-url", url]).output.hasPrefix("postgresql://"))
     }

@@ -105,6 +105,17 @@ import Testing
                 == .tenantUser(TenantUser(subject: longest, tenant: tenant, role: .viewer)))
     }
 
+    /// A subject with a control character or line separator anywhere is refused: a leading line break passed the
+    /// `lrs-key:` rule (only spaces and tabs were trimmed), and the subject went verbatim into the audit log's views.
+    @Test func aSubjectWithAControlCharacterOrLineBreakIsRefused() async throws {
+        for subject in ["\nlrs-key:lrs_0123456789abcdef0123", "\r\nplatform_admin:alice", "ann\u{7F}", "ann\u{85}x",
+                        "ann\u{2028}x", "ann\u{1B}[2J"] {
+            try await expectRefused(craft(claims: claims(["sub": .string(subject)])), .tenant, .badClaims)
+        }
+        #expect(try await verifier().verify(craft(claims: claims(["sub": .string("  ann@example.com ")])), for: .tenant, now: now)
+                == .tenantUser(TenantUser(subject: "ann@example.com", tenant: tenant, role: .viewer)))
+    }
+
     @Test func expiredAndNotYetValidTokensAreRefused() async throws {
         try await expectRefused(craft(claims: claims(["exp": JSONValue(Int(now.timeIntervalSince1970) - 120)])), .tenant, .expired)
         try await expectRefused(craft(claims: claims(["nbf": JSONValue(Int(now.timeIntervalSince1970) + 300)])), .tenant, .notYetValid)

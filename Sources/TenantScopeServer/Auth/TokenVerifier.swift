@@ -42,6 +42,11 @@ public struct TokenVerifier: Sendable {
     public let configuration: Configuration
     /// The longest `sub` in UTF-8 bytes: what an audit row's actor may hold.
     static let maximumSubjectBytes = 400
+
+    /// A C0 or C1 control character, DEL, or a Unicode line or paragraph separator.
+    static func isControlOrLineBreak(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
+    }
     let tenantKeys: TokenKeySet
     let platformKeys: TokenKeySet
     /// Whether the token's tenant still exists and its `jti` is not revoked.
@@ -93,8 +98,10 @@ public struct TokenVerifier: Sendable {
         let subject = payload.sub.value.trimmingCharacters(in: .whitespaces)
         // `lrs-key:` subjects are what LRS credentials act as; a token may not claim to be one. The subject is the audit
         // rows' actor, which holds at most 400 bytes (`app.append_signed_audit`): a longer one would fail every audited
-        // request with a 500 instead of this 401.
-        guard !subject.isEmpty, subject.count <= 200, subject.utf8.count <= Self.maximumSubjectBytes, !subject.hasPrefix("lrs-key:")
+        // request with a 500 instead of this 401. A control character or line separator anywhere is refused too: a
+        // leading line break slipped past the `lrs-key:` rule, and the actor went verbatim into every view of the log.
+        guard !subject.isEmpty, subject.count <= 200, subject.utf8.count <= Self.maximumSubjectBytes, !subject.hasPrefix("lrs-key:"),
+              !subject.unicodeScalars.contains(where: Self.isControlOrLineBreak)
         else { throw AuthenticationError.badClaims }
 
         let principal: Principal
