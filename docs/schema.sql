@@ -1874,6 +1874,19 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION semantic.answer_row_fits(row_bytes integer, maximum integer) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  IF row_bytes > maximum THEN
+    RAISE EXCEPTION 'a row of the answer takes % bytes, more than the % bytes a row may take; select fewer or shorter values',
+      row_bytes, maximum USING ERRCODE = '54000';
+  END IF;
+  RETURN true;
+END
+$$;
+
 CREATE TABLE app.audit_log (
     seq bigint NOT NULL,
     occurred_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
@@ -3413,6 +3426,9 @@ REVOKE ALL ON FUNCTION app_private.set_learner_key() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gate.tenant_gate(p_context text, p_write boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION gate.tenant_gate(p_context text, p_write boolean) TO tenantscope_tenant;
 GRANT ALL ON FUNCTION gate.tenant_gate(p_context text, p_write boolean) TO tenantscope_app_tenant;
+
+REVOKE ALL ON FUNCTION semantic.answer_row_fits(row_bytes integer, maximum integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION semantic.answer_row_fits(row_bytes integer, maximum integer) TO tenantscope_sandbox;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE app.courses TO tenantscope_tenant;
 

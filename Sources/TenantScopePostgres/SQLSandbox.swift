@@ -19,12 +19,20 @@ public struct SQLSandbox: Sendable {
         public var workMem: String
         public var tempFileLimit: String
         public var rowCap: Int
+        /// The largest row PostgreSQL sends, as `pg_column_size` measures it (migration 56): a larger one is a 400.
+        public var rowBytes: Int
+        /// The bytes of an answer held in memory (``SQLSandbox/run(_:in:limits:logger:)``): reading stops at the row that
+        /// passes it, and the answer is truncated there as at the row cap. A streamed answer (an export) has no such cap.
+        public var answerBytes: Int
 
-        public init(statementTimeout: Duration = .seconds(5), workMem: String = "16MB", tempFileLimit: String = "64MB", rowCap: Int = 1000) {
+        public init(statementTimeout: Duration = .seconds(5), workMem: String = "16MB", tempFileLimit: String = "64MB", rowCap: Int = 1000,
+                    rowBytes: Int = 1 << 20, answerBytes: Int = 16 << 20) {
             self.statementTimeout = statementTimeout
             self.workMem = workMem
             self.tempFileLimit = tempFileLimit
             self.rowCap = rowCap
+            self.rowBytes = rowBytes
+            self.answerBytes = answerBytes
         }
     }
 
@@ -47,8 +55,8 @@ public struct SQLSandbox: Sendable {
         let start = ContinuousClock.now
         let collected = RowCollector()
         // Columns come first in every attempt: a read run again on the primary after a replica failed starts afresh.
-        let (truncated, freshness) = try await streamRows(sql, in: scope, limits: limits, retry: .anywhere, logger: logger,
-                                                          columns: { collected.columns = $0; collected.rows = [] },
+        let (truncated, freshness) = try await streamRows(sql, in: scope, limits: limits, retry: .anywhere, answerBytes: limits.answerBytes,
+                                                          logger: logger, columns: { collected.columns = $0; collected.rows = [] },
                                                           row: { collected.rows.append($0) })
         let elapsed = ContinuousClock.now - start
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
@@ -63,11 +71,12 @@ public struct SQLSandbox: Sendable {
         columns: @escaping @Sendable ([SQLResult.Column]) async throws -> Void,
         row: @escaping @Sendable ([SQLValue]) async throws -> Void
     ) async throws -> Bool {
-        try await streamRows(sql, in: scope, limits: limits, retry: .beforeBody, logger: logger, columns: columns, row: row).truncated
+        try await streamRows(sql, in: scope, limits: limits, retry: .beforeBody, answerBytes: nil, logger: logger, columns: columns, row: row)
+            .truncated
     }
 
     private func streamRows(
-        _ sql: CheckedSQL, in scope: TenantScope, limits: Limits, retry: ScopedDatabase.ReadRetry, logger: Logger,
+        _ sql: CheckedSQL, in scope: TenantScope, limits: Limits, retry: ScopedDatabase.ReadRetry, answerBytes: Int?, logger: Logger,
         columns: @escaping @Sendable ([SQLResult.Column]) async throws -> Void,
         row: @escaping @Sendable ([SQLValue]) async throws -> Void
     ) async throws -> (truncated: Bool, freshness: DataFreshness) {
@@ -76,15 +85,20 @@ public struct SQLSandbox: Sendable {
         // statement (SET ROLE, SET, COPY, EXPLAIN) or DML cannot stand there, so even with the parser guard off
         // nothing can change the session the pooled connection carries into its next transaction — a session-level
         // `SET ROLE` survives COMMIT (SECURITY.md). The LIMIT bounds the work as well as the rows.
-        let statement = PostgresQuery(unsafeSQL: Self.executedText(sql, rowCap: rowCap))
+        let statement = PostgresQuery(unsafeSQL: Self.executedText(sql, rowCap: rowCap, rowBytes: limits.rowBytes))
         let (truncated, freshness) = try await sandboxed(scope, limits: limits, retry: retry, logger: logger) { connection in
             let sequence = try await connection.query(statement)
             try await columns(sequence.columns.map { SQLResult.Column(name: $0.name, type: Self.typeName($0.dataType)) })
             var count = 0
+            var bytes = 0
             for try await next in sequence {
                 if count == rowCap { return true }
+                let cells = next.makeRandomAccess()
+                bytes += cells.reduce(0) { $0 + ($1.bytes?.readableBytes ?? 0) }
+                // Past the answer's byte cap the rest is left unread, as past the row cap: what is held stays bounded.
+                if let answerBytes, bytes > answerBytes, count > 0 { return true }
                 count += 1
-                try await row(try next.makeRandomAccess().map(Self.value))
+                try await row(try cells.map(Self.value))
             }
             return false
         }
@@ -96,7 +110,8 @@ public struct SQLSandbox: Sendable {
     /// Costs and row estimates are left out: they come from statistics over every tenant's rows of a table, so
     /// they would tell one tenant roughly how much the others hold.
     public func explain(_ sql: CheckedSQL, in scope: TenantScope, limits: Limits = Limits(), logger: Logger) async throws -> [String] {
-        let statement = PostgresQuery(unsafeSQL: "EXPLAIN (VERBOSE, COSTS OFF) " + Self.executedText(sql, rowCap: max(limits.rowCap, 0)))
+        let statement = PostgresQuery(unsafeSQL: "EXPLAIN (VERBOSE, COSTS OFF) " + Self.executedText(sql, rowCap: max(limits.rowCap, 0),
+                                                                                                    rowBytes: limits.rowBytes))
         return try await sandboxed(scope, limits: limits, retry: .anywhere, logger: logger) { connection in
             var lines: [String] = []
             for try await line in try await connection.query(statement).decode(String.self) { lines.append(line) }
@@ -125,9 +140,10 @@ public struct SQLSandbox: Sendable {
         }
     }
 
-    /// The text PostgreSQL runs for `sql`: what a custom report's preview shows.
-    public static func executedText(_ sql: CheckedSQL, rowCap: Int) -> String {
-        prefix + sql.text + "\n) AS q LIMIT \(max(rowCap, 0) + 1)"
+    /// The text PostgreSQL runs for `sql`: what a custom report's preview shows. Each row is measured before it is sent
+    /// (`semantic.answer_row_fits`, migration 56): a row arrives whole, so the server's own byte cap cannot bound it.
+    public static func executedText(_ sql: CheckedSQL, rowCap: Int, rowBytes: Int = Limits().rowBytes) -> String {
+        prefix + sql.text + "\n) AS q WHERE semantic.answer_row_fits(pg_catalog.pg_column_size(q), \(max(rowBytes, 0))) LIMIT \(max(rowCap, 0) + 1)"
     }
 
     static func setting(_ value: String) throws -> String {

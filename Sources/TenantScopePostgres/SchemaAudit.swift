@@ -13,7 +13,8 @@ import PostgresNIO
 /// tenant-table rules because no application role may reach it at all, which is checked instead.
 /// The sandbox role of the guarded SQL surface (migration 20) logs in never, is a member of nothing, may use
 /// schema `semantic` only, may only select from its views, and may execute nothing of ours but
-/// `app.current_tenant()`; `semantic` holds only `security_invoker` views with no learner-secret column.
+/// `app.current_tenant()` and `semantic.answer_row_fits` (which reads nothing and runs as its caller, migration 56);
+/// `semantic` holds only `security_invoker` views with no learner-secret column.
 /// The embedded replicas' streaming login, where it exists, has REPLICATION only: no other attribute, no
 /// membership, no privilege on a table of ours.
 /// An empty result means the schema passes.
@@ -136,6 +137,7 @@ public enum SchemaAudit {
         SELECT 'tenantscope_sandbox may execute ' || p.oid::regprocedure::text FROM pg_proc p
         WHERE p.pronamespace IN ('app'::regnamespace, 'app_private'::regnamespace, 'semantic'::regnamespace)
           AND p.oid <> 'app.current_tenant()'::regprocedure
+          AND (p.oid IS DISTINCT FROM to_regprocedure('semantic.answer_row_fits(integer, integer)') OR p.prosecdef)
           AND has_function_privilege('tenantscope_sandbox', p.oid, 'EXECUTE')
           AND NOT has_function_privilege('public', p.oid, 'EXECUTE')
         UNION ALL

@@ -61,7 +61,8 @@ import Testing
             let (previewed, preview) = try await Self.send(client, admin, .post, "/api/v1/custom-reports/course_list/preview")
             #expect(previewed == .ok, "\(preview)")
             #expect(preview.contains("\"tenant_id\":\"\(fixture.a.tenant.id)\"") && preview.contains("tenantscope_sandbox")
-                && preview.contains("SELECT * FROM (\\nSELECT course_iri FROM courses ORDER BY 1\\n) AS q LIMIT 1001"), "\(preview)")
+                && preview.contains("SELECT * FROM (\\nSELECT course_iri FROM courses ORDER BY 1\\n) AS q WHERE semantic.answer_row_fits(")
+                && preview.contains("LIMIT 1001"), "\(preview)")
             #expect(preview.contains(fixture.a.canary) && !preview.contains(fixture.b.canary))
 
             let (approved, approvedBody) = try await Self.send(client, admin, .post, "/api/v1/custom-reports/course_list/approve")
@@ -107,7 +108,8 @@ import Testing
             let scope = try #require(debug["scope"]?.objectValue)
             #expect(scope["tenant_id"]?.stringValue == fixture.a.tenant.id.description && scope["role"]?.stringValue == "admin"
                 && scope["database_role"]?.stringValue == "tenantscope_sandbox")
-            #expect(debug["executed_sql"]?.stringValue == "SELECT * FROM (\nSELECT course_iri FROM courses\n) AS q LIMIT 1001")
+            #expect(debug["executed_sql"]?.stringValue
+                    == "SELECT * FROM (\nSELECT course_iri FROM courses\n) AS q WHERE semantic.answer_row_fits(pg_catalog.pg_column_size(q), 1048576) LIMIT 1001")
             // The plan shows row-level security as PostgreSQL applies it: the tenant filter on the table read.
             let plan = try #require(debug["plan"]?.arrayValue).compactMap(\.stringValue)
             #expect(plan.contains { $0.contains("current_tenant()") }, "\(plan)")

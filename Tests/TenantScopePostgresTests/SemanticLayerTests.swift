@@ -204,6 +204,21 @@ import Testing
         #expect(capped.rows.count == 10 && capped.truncated)
         let whole = try await Self.run("SELECT g FROM generate_series(1, 10) g", as: fixture.a, handle, limits: .init(rowCap: 10))
         #expect(whole.rows.count == 10 && !whole.truncated)
+        // Bytes as well as rows (probe 37: 1,000 rows of a megabyte held the server at 2.9 GB): the answer is cut at the
+        // row that passes its byte cap, and a row above the row cap is refused before PostgreSQL sends it.
+        let wide = try await Self.run("SELECT repeat('x', 1000) AS x FROM generate_series(1, 50) g", as: fixture.a, handle,
+                                      limits: .init(rowBytes: 2000, answerBytes: 10_000))
+        #expect(wide.truncated && wide.rows.count == 10, "\(wide.rows.count) rows")
+        do {
+            _ = try await Self.run("SELECT repeat('x', 5000) AS x", as: fixture.a, handle, limits: .init(rowBytes: 2000))
+            Issue.record("a row over the row cap was sent")
+        } catch let error as SQLExecutionError {
+            #expect(error.sqlState == "54000" && error.message.contains("more than the 2000 bytes a row may take"), "\(error.message)")
+        }
+        // Within both caps nothing changes.
+        let fits = try await Self.run("SELECT repeat('x', 1000) AS x FROM generate_series(1, 5) g", as: fixture.a, handle,
+                                      limits: .init(rowBytes: 2000, answerBytes: 10_000))
+        #expect(fits.rows.count == 5 && !fits.truncated)
         await #expect(throws: SQLExecutionError.self) {
             try await Self.run("SELECT pg_sleep(5)", as: fixture.a, handle, limits: .init(statementTimeout: .milliseconds(300)))
         }

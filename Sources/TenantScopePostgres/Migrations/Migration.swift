@@ -78,6 +78,7 @@ extension Migration {
         .auditAppendsWithoutATableLock,
         .voidingTakesTurns,
         .learnerExportKeysAsStatements,
+        .answerRowsHaveABound,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -128,7 +128,7 @@ public struct GuardedSQLService: Sendable {
 
     /// The text PostgreSQL will run for `sql` (throws the guard's refusal).
     public func executedText(_ sql: String) throws -> String {
-        SQLSandbox.executedText(try check(sql), rowCap: limits.rowCap)
+        SQLSandbox.executedText(try check(sql), rowCap: limits.rowCap, rowBytes: limits.rowBytes)
     }
 
     /// The guard's verdict (or, with the guard off, the text as given).
