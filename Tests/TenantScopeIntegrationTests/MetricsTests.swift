@@ -126,6 +126,27 @@ import Testing
         }
     }
 
+    /// A HEAD runs as its GET and is recorded as one: the telemetry records a request once its body is written, and a
+    /// HEAD's body (the GET's, never sent) is still started, so it is not missing from the log and the metrics.
+    @Test func aHeadIsLoggedAndCountedAsItsGet() async throws {
+        let handle = try TestDatabase.current
+        let a = try await member(handle)
+        let metrics = ServerMetrics(registry: PrometheusCollectorRegistry())
+        let log = LogRecorder()
+        let database = try await Database.open(appEndpoint: handle.database.appEndpoint, logger: TestDatabase.logger, limits: TestDatabase.limits,
+                                               metrics: metrics.factory)
+        let app = buildApplication(database: database, configuration: .init(port: 0, rollupInterval: nil),
+                                   tokens: try await TestTokens.verifier(for: database), catalog: try StandardReports.catalog(),
+                                   logger: log.logger, metrics: metrics)
+        try await app.test(.router) { client in
+            let token = try await TestTokens.tenant(a.tenant.id)
+            try await XAPIConformanceTests.send(client, .head, "/api/v1/reports", [.authorization: "Bearer \(token)"], expect: .ok)
+        }
+        #expect(value(metrics.render(), #"tenantscope_http_requests_total{method="GET",route="/api/v1/reports",status="200"}"#) == 1)
+        let lines = log.lines.filter { $0.message == "Request handled" }
+        #expect(lines.count == 1 && lines.first?.metadata["http.route"] == "/api/v1/reports", "\(lines)")
+    }
+
     @Test func aDatabaseOutageIsA503InTheLogAndMetricsAndTheUpGaugeFalls() async throws {
         let handle = try TestDatabase.current
         var unreachable = handle.ownerEndpoint
