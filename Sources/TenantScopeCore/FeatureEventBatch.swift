@@ -10,12 +10,7 @@ public enum FeatureEventBatch {
     public static let maximumEvents = 10_000
 
     public static func parse(_ body: Data, now: Date = Date()) throws(TenantScopeError) -> [FeatureEvent] {
-        let decoded: JSONValue
-        do {
-            decoded = try JSONParser.parse(body, refusingDuplicateKeys: true)
-        } catch {
-            throw .invalidInput("the request body is not valid JSON: \(error)")
-        }
+        let decoded = try JSONParser.requestBody(body)
         guard let list = decoded.arrayValue ?? decoded["events"]?.arrayValue else {
             throw .invalidInput("the body must be a JSON array of events or an object with an \"events\" array")
         }

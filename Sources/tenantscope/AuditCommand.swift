@@ -58,12 +58,8 @@ struct AuditCommand: AsyncParsableCommand {
         /// `text` on one line of a terminal: control characters and line separators (which a report parameter, or an
         /// actor written before tokens refused them, may hold) as `\u{…}` escapes, so no value can print a row of its own.
         static func printable(_ text: String) -> String {
-            guard text.unicodeScalars.contains(where: isEscaped) else { return text }
-            return text.unicodeScalars.map { isEscaped($0) ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
-        }
-
-        static func isEscaped(_ scalar: Unicode.Scalar) -> Bool {
-            scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
+            guard text.unicodeScalars.contains(where: \.isControlOrLineSeparator) else { return text }
+            return text.unicodeScalars.map { $0.isControlOrLineSeparator ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
         }
 
         func report(_ rows: [AuditTrail.Row]) {

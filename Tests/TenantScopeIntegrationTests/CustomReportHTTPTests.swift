@@ -42,6 +42,7 @@ import Testing
             // A member named twice is refused, not decided by which comes last.
             let twice = try await Self.send(client, admin, .post, "/api/v1/custom-reports", #"{"name": "dupk", "name": "dupk2", "title": "T", "sql": "SELECT 1"}"#)
             #expect(twice.0 == .badRequest, "\(twice.1)")
+            #expect(twice.1.contains("'name' is given twice"), "the refusal names the member: \(twice.1)")
             // A name ending in a line break passed a `$`-anchored check that PostgreSQL's CHECK refused (a 500).
             for name in [#"abc\n"#, #"abc\r\n"#, #"abc\u2028"#, #"abc\u0085"#] {
                 let refusedName = try await Self.send(client, admin, .post, "/api/v1/custom-reports", #"{"name": "\#(name)", "title": "T", "sql": "SELECT 1"}"#)

@@ -30,8 +30,7 @@ public struct ExportRequest: Sendable, Hashable {
         guard body.count <= maximumBodyBytes else {
             throw .invalidInput("the export request is larger than \(maximumBodyBytes) bytes")
         }
-        let document: JSONValue
-        do { document = try JSONParser.parse(body, refusingDuplicateKeys: true) } catch { throw .invalidInput("the export request is not valid JSON: \(error)") }
+        let document = try JSONParser.requestBody(body, named: "the export request")
         guard let object = document.objectValue else { throw .invalidInput("the export request must be a JSON object") }
         let known: Set<String> = ["report", "parameters", "statements", "learner", "custom_report", "format", "gzip"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {

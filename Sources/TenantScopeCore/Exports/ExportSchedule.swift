@@ -44,8 +44,7 @@ public struct ExportSchedule: Sendable, Hashable {
         guard body.count <= ExportRequest.maximumBodyBytes else {
             throw .invalidInput("the schedule is larger than \(ExportRequest.maximumBodyBytes) bytes")
         }
-        let document: JSONValue
-        do { document = try JSONParser.parse(body, refusingDuplicateKeys: true) } catch { throw .invalidInput("the schedule is not valid JSON: \(error)") }
+        let document = try JSONParser.requestBody(body, named: "the schedule")
         guard var object = document.objectValue else { throw .invalidInput("the schedule must be a JSON object") }
         guard let cadenceText = object.removeValue(forKey: "cadence")?.stringValue, let cadence = Cadence(rawValue: cadenceText) else {
             throw .invalidInput("'cadence' must be 'daily' or 'weekly'")

@@ -22,9 +22,6 @@ public struct LearnerErasure: Sendable {
         self.sessions = database.sessions
     }
 
-    /// Reports whose rows name learners: their finished exports go with an erasure.
-    public static let learnerLevelReports = ExportSource.learnerLevelReports.sorted()
-
     public struct Outcome: Sendable, Hashable {
         public var statements: Int
         public var documents: Int
@@ -87,7 +84,7 @@ public struct LearnerErasure: Sendable {
                 UPDATE app.export_jobs SET state = 'revoked', error = 'removed by a learner erasure', finished_at = coalesce(finished_at, now()),
                        lease_owner = NULL, lease_until = NULL
                 WHERE state IN ('queued', 'running', 'done')
-                  AND (source IN ('statements', 'custom_report') OR report = ANY(\(Self.learnerLevelReports)::text[]))
+                  AND (source IN ('statements', 'custom_report') OR report = ANY(\(ExportSource.learnerLevelReports.sorted())::text[]))
                 RETURNING \(unescaped: ExportJobStore.columns())
                 """).collect().map(ExportJobStore.decode)
             // Their files are queued for removal with the decision: removed after the commit, and by the export

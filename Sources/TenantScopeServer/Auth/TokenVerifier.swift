@@ -42,11 +42,6 @@ public struct TokenVerifier: Sendable {
     public let configuration: Configuration
     /// The longest `sub` in UTF-8 bytes: what an audit row's actor may hold.
     static let maximumSubjectBytes = 400
-
-    /// A C0 or C1 control character, DEL, or a Unicode line or paragraph separator.
-    static func isControlOrLineBreak(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
-    }
     let tenantKeys: TokenKeySet
     let platformKeys: TokenKeySet
     /// Whether the token's tenant still exists and its `jti` is not revoked.
@@ -101,7 +96,7 @@ public struct TokenVerifier: Sendable {
         // request with a 500 instead of this 401. A control character or line separator anywhere is refused too: a
         // leading line break slipped past the `lrs-key:` rule, and the actor went verbatim into every view of the log.
         guard !subject.isEmpty, subject.count <= 200, subject.utf8.count <= Self.maximumSubjectBytes, !subject.hasPrefix("lrs-key:"),
-              !subject.unicodeScalars.contains(where: Self.isControlOrLineBreak)
+              !subject.unicodeScalars.contains(where: \.isControlOrLineSeparator)
         else { throw AuthenticationError.badClaims }
 
         let principal: Principal

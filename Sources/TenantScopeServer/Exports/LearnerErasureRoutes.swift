@@ -30,15 +30,10 @@ struct LearnerErasureRoutes {
             .post { request, context in
                 try context.require(.admin, "erasing a learner is for tenant admins")
                 let body = try await RequestBody.collect(request, limit: ExportRequest.maximumBodyBytes)
-                let document: JSONValue
-                do {
-                    // A member named twice (two `learner`s, or an agent with two `mbox`es) is refused: which learner
-                    // would be erased must not depend on which of them a parser keeps.
-                    document = try JSONParser.parse(Array(body), refusingDuplicateKeys: true)
-                } catch {
-                    throw TenantScopeError.invalidInput("the body is not valid JSON: \(error)")
-                }
-                guard let object = document.objectValue, object.count == 1, let learner = object["learner"] else {
+                // A member named twice (two `learner`s, or an agent with two `mbox`es) is refused: which learner would be
+                // erased must not depend on which of them a parser keeps.
+                guard let object = try JSONParser.requestBody(body, named: "the body").objectValue, object.count == 1,
+                      let learner = object["learner"] else {
                     throw TenantScopeError.invalidInput(
                         "the body must be {\"learner\": <an xAPI Agent with exactly one identifier (mbox, mbox_sha1sum, openid or account)>}")
                 }

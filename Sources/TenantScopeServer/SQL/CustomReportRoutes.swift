@@ -64,7 +64,7 @@ struct CustomReportRoutes {
         group.post { request, context in
             try context.require(.admin, "saving a custom report needs a tenant admin")
             let body = try await RequestBody.collect(request, limit: SQLRoutes.maximumBodyBytes)
-            guard let members = (try? JSONParser.parse(Array(body), refusingDuplicateKeys: true))?.objectValue,
+            guard let members = try JSONParser.requestBody(body, named: "the body").objectValue,
                   let name = members["name"]?.stringValue, let title = members["title"]?.stringValue, let text = members["sql"]?.stringValue
             else { throw TenantScopeError.invalidInput("the body must be {\"name\": \"...\", \"title\": \"...\", \"sql\": \"...\"}") }
             if let unknown = members.keys.first(where: { !["name", "title", "sql"].contains($0) }) {
@@ -120,7 +120,7 @@ struct CustomReportRoutes {
         group.put(":name/dashboard-panel") { request, context in
             try context.require(.admin, "choosing the dashboard's panels needs a tenant admin")
             let body = try await RequestBody.collect(request, limit: 1024)
-            guard let members = (try? JSONParser.parse(Array(body), refusingDuplicateKeys: true))?.objectValue, members.count == 1,
+            guard let members = try JSONParser.requestBody(body, named: "the body").objectValue, members.count == 1,
                   let shown = members["shown"]?.boolValue
             else { throw TenantScopeError.invalidInput("the body must be {\"shown\": true} or {\"shown\": false}") }
             var report = try await existing(context)

@@ -43,14 +43,7 @@ struct SQLRoutes {
     }
 
     static func parse(_ body: Data, accept: String?) throws -> (sql: String, format: Format, debug: Bool) {
-        let document: JSONValue
-        do {
-            // A member named twice is refused, not read as its last value: the body says one thing or is a 400.
-            document = try JSONParser.parse(Array(body), refusingDuplicateKeys: true)
-        } catch {
-            throw TenantScopeError.invalidInput("the body is not valid JSON: \(error)")
-        }
-        guard let members = document.objectValue else {
+        guard let members = try JSONParser.requestBody(body, named: "the body").objectValue else {
             throw TenantScopeError.invalidInput("the body must be a JSON object {\"sql\": \"...\", \"format\": \"json\" | \"csv\"}")
         }
         if let unknown = members.keys.filter({ !["sql", "format", "debug"].contains($0) }).sorted().first {
