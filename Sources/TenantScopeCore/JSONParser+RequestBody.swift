@@ -1,3 +1,4 @@
+// Outside `JSON/`, which scripts/fuzz-json.sh compiles on its own (no other core type, no Foundation).
 extension JSONParser {
     /// The body of a request to one of the server's own APIs (product events, exports, export schedules, ad-hoc SQL,
     /// learner erasure) as JSON, or a 400 that says where it stops being JSON (`what` names the body in it). A member
