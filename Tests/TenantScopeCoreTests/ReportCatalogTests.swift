@@ -2,6 +2,17 @@ import Testing
 @testable import TenantScopeCore
 
 @Suite struct ReportCatalogTests {
+    /// `ExportSource.learnerLevelReports` is kept by hand: the platform may not export a report on it, and an erasure
+    /// revokes its exports. A catalog report whose rows name a learner (a `learner` or `actor` column) that is not on
+    /// the list fails here, so the list cannot fall behind the catalog.
+    @Test func everyReportWhoseRowsNameLearnersIsListedAsLearnerLevel() throws {
+        let naming = try StandardReports.catalog().definitions.filter { definition in
+            (definition.tenantQuery?.fields ?? []).contains { ["learner", "actor", "learner_id", "actor_key"].contains($0.name) }
+        }
+        #expect(!naming.isEmpty, "the check found no report naming learners: it would pass whatever the list holds")
+        #expect(Set(naming.map(\.name)) == ExportSource.learnerLevelReports, "\(naming.map(\.name))")
+    }
+
     typealias Field = ReportDefinition.Field
 
     @Test func theStandardCatalogIsValid() throws {
