@@ -194,6 +194,20 @@ import Testing
         }
     }
 
+    /// RFC 7515 4.1.11: `crit` names extensions a recipient must understand or refuse the token; this server understands
+    /// none, in whatever shape `crit` comes. Key-locating headers are never followed: a token naming its own key is still
+    /// checked against the configured one.
+    @Test func criticalExtensionsAreRefusedAndKeyURLsIgnored() async throws {
+        for crit: JSONValue in [.array(["exp"]), .array(["b64"]), .array([]), "b64", .null] {
+            try await expectRefused(craft(header: ["alg": "HS256", "typ": "JWT", "kid": "t1", "crit": crit, "b64": false]), .tenant,
+                                    .criticalExtension)
+        }
+        let selfKeyed: JSONObject = ["alg": "HS256", "kid": "t1", "jku": "https://attacker.example/keys.json",
+                                     "jwk": .object(["kty": "oct", "k": "YXR0YWNrZXI"])]
+        try await expectRefused(craft(header: selfKeyed, secret: Array("attacker".utf8)), .tenant, .badSignature)
+        _ = try await verifier().verify(craft(header: selfKeyed), for: .tenant, now: now)
+    }
+
     @Test func revokedTokenIDsAreRefused() async throws {
         try await expectRefused(craft(claims: claims(["jti": "revoked-jti"])), .tenant, .revoked)
         _ = try await verifier(revoked: ["revoked-jti"]).verify(craft(claims: claims(["jti": "fine"])), for: .tenant, now: now)

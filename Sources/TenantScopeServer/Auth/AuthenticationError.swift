@@ -15,6 +15,7 @@ public struct AuthenticationError: Error, Hashable, Sendable, HTTPResponseError,
     public static let unsigned = Self("unsigned tokens are not accepted")
     public static let unknownKey = Self("unknown key id")
     public static let keyIDRequired = Self("token must name its key (kid)")
+    public static let criticalExtension = Self("token names critical header extensions this server does not support")
     public static let algorithmMismatch = Self("token algorithm does not match its key")
     public static let badSignature = Self("invalid signature")
     public static let expired = Self("token expired")

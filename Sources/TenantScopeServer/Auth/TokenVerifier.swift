@@ -182,6 +182,10 @@ public struct TokenVerifier: Sendable {
             } catch {
                 throw .malformed
             }
+            // RFC 7515 4.1.11: a token whose `crit` names extensions the recipient does not understand must be refused, and
+            // this server understands none. (`jku`, `x5u`, `jwk` and `x5c` are ignored, never followed: the key is always
+            // one of the configured ones, chosen by `kid`.)
+            guard header.fields["crit"] == nil else { throw .criticalExtension }
         }
 
         private struct AudienceOnly: Decodable {
