@@ -394,6 +394,13 @@ import Testing
             let audit = try await setup.fixture.handle.admin.auditTrail.tail(limit: 100, logger: TestDatabase.logger)
             #expect(audit.contains { $0.entry.action == "export_created" && $0.entry.actor == "ops-anna" && $0.entry.actorKind == "platform_admin"
                 && $0.entry.scopeTenant == a.tenant.id })
+            // The platform's reads are on record as well (a status read mints a download link); the tenant's own are not.
+            let reads = audit.filter { $0.entry.scopeTenant == a.tenant.id && ["exports_listed", "export_status_read"].contains($0.entry.action) }
+            #expect(reads.contains { $0.entry.action == "exports_listed" && $0.entry.actor == "ops-anna" && $0.entry.rowCount == 1 })
+            #expect(reads.contains { $0.entry.action == "export_status_read" && $0.entry.parameters["job"] == id && $0.entry.outcome == "ok" })
+            #expect(reads.contains { $0.entry.action == "export_status_read" && $0.entry.parameters["job"] == nil && $0.entry.outcome == "not_found" })
+            #expect(reads.allSatisfy { $0.entry.actorKind == "platform_admin" }, "a tenant's reads of its own exports are not audited")
+            #expect(reads.count == 3)
 
             // The platform sees aggregates, never learners: nothing whose rows name learners is exported for it, whatever
             // the role its request is checked in (raw statements, one learner's data, a learner-level report), and a

@@ -52,6 +52,10 @@ public struct ExportService: Sendable {
             Actor(requester: .init(name: name, kind: "operator", role: .admin), auditName: name, auditKind: "operator")
         }
 
+        /// Whether this actor's reads of jobs (status, list) are audited as well as its writes: a platform admin's,
+        /// who reads a tenant that is not theirs.
+        var auditsReads: Bool { auditKind == "platform_admin" }
+
         /// Which of the tenant's jobs this actor sees: platform admins only those the platform created
         /// for the tenant (the tenant's own jobs, and who asked for them, are the tenant's business); tenant
         /// admins and operators at the command line all of them; other roles their own.
@@ -130,13 +134,27 @@ public struct ExportService: Sendable {
     /// One job with, when done, a download link signed now for 24 hours (or until the file expires).
     public func status(_ id: UUID, for actor: Actor, in scope: TenantScope, logger: Logger) async throws -> ExportStatus {
         guard let job = try await jobs.job(id, in: scope, logger: logger), visible(job, to: actor) else {
+            if actor.auditsReads {
+                try await record(actor, tenant: scope.tenant, action: "export_status_read", job: nil, report: nil, outcome: "not_found",
+                                 logger: logger)
+            }
             throw TenantScopeError.notFound("no export with that id")
+        }
+        if actor.auditsReads {
+            // A status read mints a fresh download link: the platform's reads of a tenant are on record, as its writes are.
+            try await record(actor, tenant: scope.tenant, action: "export_status_read", job: job, report: ExportWorker.reportName(job.source),
+                             outcome: "ok", logger: logger)
         }
         return status(of: job)
     }
 
     public func list(for actor: Actor, in scope: TenantScope, logger: Logger) async throws -> [ExportStatus] {
-        try await jobs.list(in: scope, visibleAs: actor.visibility, logger: logger).map(status(of:))
+        let jobs = try await jobs.list(in: scope, visibleAs: actor.visibility, logger: logger)
+        if actor.auditsReads {
+            try await audit.append(.init(actor: actor.auditName, actorKind: actor.auditKind, scopeTenant: scope.tenant, action: "exports_listed",
+                                         rowCount: jobs.count, outcome: "ok"), logger: logger)
+        }
+        return jobs.map(status(of:))
     }
 
     /// Revokes a job and removes its file; the job stays listed as `revoked`.
