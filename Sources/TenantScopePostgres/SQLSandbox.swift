@@ -93,12 +93,16 @@ public struct SQLSandbox: Sendable {
             var bytes = 0
             for try await next in sequence {
                 if count == rowCap { return true }
-                let cells = next.makeRandomAccess()
-                bytes += cells.reduce(0) { $0 + ($1.bytes?.readableBytes ?? 0) }
-                // Past the answer's byte cap the rest is left unread, as past the row cap: what is held stays bounded.
-                if let answerBytes, bytes > answerBytes, count > 0 { return true }
+                let values: [SQLValue] = try next.makeRandomAccess().map(Self.value)
+                if let answerBytes {
+                    // Counted as the JSON answer will hold them, not as they came: control characters escaped there take six
+                    // bytes each (probe 37: a 16 MiB cap on the wire let through an answer several times that size).
+                    for value in values { bytes += value.encodedJSONBytes + 1 }
+                    // Past the answer's byte cap the rest is left unread, as past the row cap: what is held stays bounded.
+                    if bytes > answerBytes, count > 0 { return true }
+                }
                 count += 1
-                try await row(try cells.map(Self.value))
+                try await row(values)
             }
             return false
         }
