@@ -74,6 +74,10 @@ import Testing
         #expect(attempts.contains { $0.hasPrefix("POST /api/v1/sql {\"sql\": \"SELECT * FROM semantic.statements") })
         #expect(attempts.contains { $0.hasPrefix("POST /mcp tools/call run_sql") })
         #expect(attempts.contains { $0 == "GET /api/v1/custom-reports/<A's report>" })
+        // The platform asked for every kind of export that names A's learners, and was refused each.
+        let platformExports = run.checks.filter { ($0["attempt"]?.stringValue ?? "").hasPrefix("POST /api/v1/platform/tenants/<A's slug>/exports") }
+        #expect(platformExports.count == 3 + ExportSource.learnerLevelReports.count, "\(platformExports)")
+        #expect(platformExports.allSatisfy { $0["outcome"]?.stringValue == "refused" && $0["status"]?.stringValue == "403" }, "\(platformExports)")
         #expect(run.output.contains("verify-isolation: isolated"))
         // No warning or error line: the pools run before the command's first query (PoolRunner.waitUntilRunning).
         #expect(!run.output.contains(" warning ") && !run.output.contains(" error "), "\(run.output)")

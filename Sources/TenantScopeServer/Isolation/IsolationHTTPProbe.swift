@@ -12,7 +12,8 @@ import TenantScopePostgres
 ///
 /// It never sends a request that could succeed against A with a credential meant to succeed: the
 /// platform token is used on GET and HEAD only, so the tenant deletion route is tried with B's
-/// credentials alone.
+/// credentials alone — except for the exports that name A's learners, which the platform must be refused
+/// (``platformLearnerExports(_:client:platform:)``).
 public struct IsolationHTTPProbe: Sendable {
     /// Issuers with the keys the server verifies tokens with.
     public struct Issuers: Sendable {
@@ -191,6 +192,8 @@ public struct IsolationHTTPProbe: Sendable {
             checks += try await oracles(context, client: client, lrsKey: credentials[3])
             // Ad-hoc SQL, the MCP tool and custom reports, with bodies the generic walk does not send.
             checks += await adHocSQL(context, client: client, bAdmin: bAdmin)
+            // The platform asking for exports that name A's learners.
+            checks += await platformLearnerExports(context, client: client, platform: platform)
 
             // The walk.
             progress("Calling \(operations.count) operations as B with \(credentials.count) credentials")
