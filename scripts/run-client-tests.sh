@@ -93,6 +93,7 @@ SCREENSHOT_MOBILE="$STATE/embedded-dashboard-mobile.png"
 DASHBOARD_BASE="$URL" TENANT_SLUG=acme TENANT_ID="$TENANT_ID" SCREENSHOT="$SCREENSHOT" SCREENSHOT_MOBILE="$SCREENSHOT_MOBILE" \
 EMBED_TOKEN=$("$BIN" token --tenant acme --role viewer --ttl 600 --state-dir "$STATE" 2>/dev/null) \
 EMBED_ADMIN_TOKEN=$("$BIN" token --tenant acme --role admin --ttl 600 --state-dir "$STATE" 2>/dev/null) \
+ATTACKER_LRS="${KEY[client-b]}:${SECRET[client-b]}" \
   "$VENV/bin/python" Tests/browser/embedded_dashboard_test.py
 # The README shows these screenshots; refresh them when asked or when one is missing.
 for shot in embedded-dashboard embedded-dashboard-mobile; do

@@ -75,6 +75,33 @@ import Testing
         }
     }
 
+    /// Probe 38: a document is whatever bytes and type its writer sent, HTML included, and the Alternate Request Syntax
+    /// lets a form on any site open it as a page on this origin, beside the dashboards. Every answer that is not one of
+    /// our pages carries a policy under which nothing runs or loads (the browser test runs such a page in Chromium).
+    @Test func aStoredHTMLDocumentIsServedUnderAPolicyThatRunsNothing() async throws {
+        try await LRSFixture.with { client, fixture in
+            let html = "<html><title>stored</title><script>document.title = 'ran'</script></html>"
+            var h = fixture.a.headers
+            h[.contentType] = "text/html"
+            try await Self.send(client, .put, Self.stateURI("page"), h, html, expect: .noContent)
+            var form = HTTPFields()
+            form[.contentType] = "application/x-www-form-urlencoded"
+            let fields = [("Authorization", fixture.a.headers[.authorization]!), ("X-Experience-API-Version", "1.0.3"),
+                          ("activityId", Self.activity), ("agent", Self.agent), ("stateId", "page")]
+            let body = fields.map { QueryParameters.encode($0.0) + "=" + QueryParameters.encode($0.1) }.joined(separator: "&")
+            for read in [try await Self.send(client, .get, Self.stateURI("page"), fixture.a.headers, expect: .ok),
+                         try await Self.send(client, .post, "/xAPI/activities/state?method=GET", form, body, expect: .ok)] {
+                #expect(read.body == html && read.headers[.contentType] == "text/html")
+                let policy = try #require(read.headers[.contentSecurityPolicy])
+                #expect(policy.contains("sandbox") && policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"), "\(policy)")
+                #expect(read.headers[.xContentTypeOptions] == "nosniff")
+            }
+            // Errors and JSON answers carry it too; the pages keep their own.
+            let error = try await Self.send(client, .get, Self.stateURI("missing"), fixture.a.headers, expect: .notFound)
+            #expect(error.headers[.contentSecurityPolicy]?.contains("sandbox") == true)
+        }
+    }
+
     @Test func registrationSeparatesStates() async throws {
         try await LRSFixture.with { client, fixture in
             let h = fixture.a.headers
@@ -199,6 +226,29 @@ import Testing
             }
             try await Self.send(client, .post, Self.profileURI("p2"), h, "{}", expect: .noContent)
             #expect(XAPIConformanceTests.ids(try await Self.send(client, .get, Self.profileURI(), h, expect: .ok).body) == ["p2"])
+        }
+    }
+
+    /// Probe 38: `If-Match` compares strongly (a weak tag never matches; `If-None-Match` compares weakly), and a DELETE of
+    /// every State of an activity and agent, which has no one ETag, refuses a precondition instead of ignoring it.
+    @Test func ifMatchComparesStronglyAndDeletingEveryStateTakesNoPrecondition() async throws {
+        try await LRSFixture.with { client, fixture in
+            let h = fixture.a.headers
+            try await Self.send(client, .put, Self.stateURI("s1"), h, #"{"a":1}"#, expect: .noContent)
+            try await Self.send(client, .put, Self.stateURI("s2"), h, #"{"b":1}"#, expect: .noContent)
+            let etag = try #require(try await Self.send(client, .get, Self.stateURI("s1"), h, expect: .ok).headers[.eTag])
+            try await Self.send(client, .post, Self.stateURI("s1"), Self.with(h, [(.ifMatch, "W/" + etag)]), #"{"c":1}"#, expect: .preconditionFailed)
+            try await Self.send(client, .post, Self.stateURI("s1"), Self.with(h, [(.ifNoneMatch, "W/" + etag)]), #"{"c":1}"#,
+                                expect: .preconditionFailed)
+            #expect(XAPIJSON.object(try await Self.send(client, .get, Self.stateURI("s1"), h, expect: .ok).body)["c"] == nil, "nothing merged")
+            try await Self.send(client, .post, Self.stateURI("s1"), Self.with(h, [(.ifMatch, etag)]), #"{"c":1}"#, expect: .noContent)
+            for header in [(HTTPField.Name.ifMatch, "\"nope\""), (.ifMatch, "*"), (.ifNoneMatch, "*")] {
+                let refused = try await Self.send(client, .delete, Self.stateURI(), Self.with(h, [header]), expect: .badRequest)
+                #expect(refused.body.contains("stateId"))
+            }
+            #expect(XAPIConformanceTests.ids(try await Self.send(client, .get, Self.stateURI(), h, expect: .ok).body) == ["s1", "s2"])
+            try await Self.send(client, .delete, Self.stateURI(), h, expect: .noContent)
+            #expect(XAPIConformanceTests.ids(try await Self.send(client, .get, Self.stateURI(), h, expect: .ok).body).isEmpty)
         }
     }
 

@@ -11,12 +11,21 @@ Run by scripts/run-client-tests.sh. Environment:
   TENANT_ID, TENANT_SLUG   what must never appear in a URL
   SCREENSHOT          where to save the screenshot at 1280 px wide (PNG)
   SCREENSHOT_MOBILE   where to save the screenshot at 390 px wide (PNG)
+  ATTACKER_LRS        KEY:SECRET of another tenant's LRS credential, which stores an HTML document
+
+It also plays the attack a probe found (architecture decision 102): another tenant stores an xAPI document
+that is a page with a script, and a form on a site of its own opens it on the server's origin through the
+Alternate Request Syntax, in the browser that holds a dashboard session. The script must not run.
 """
 import base64
+import html
 import http.server
+import json
 import os
 import threading
 import unittest
+import urllib.parse
+import urllib.request
 
 import selenium_axe_python
 from selenium import webdriver
@@ -33,6 +42,7 @@ TENANT_ID = os.environ["TENANT_ID"]
 TENANT_SLUG = os.environ["TENANT_SLUG"]
 SCREENSHOT = os.environ["SCREENSHOT"]
 SCREENSHOT_MOBILE = os.environ["SCREENSHOT_MOBILE"]
+ATTACKER_LRS = os.environ["ATTACKER_LRS"]
 
 # axe-core as bundled by the selenium-axe-python wheel; WebDriver runs it whatever the page's CSP.
 AXE_SOURCE = open(os.path.join(os.path.dirname(selenium_axe_python.__file__), "axe-core", "axe.min.js"), encoding="utf8").read()
@@ -46,7 +56,25 @@ iframe{display:block;border:0;width:100%;height:1500px;background:#fff}</style><
 
 
 class HostPage(http.server.BaseHTTPRequestHandler):
+    # Set when the stored document's script reached back to this server: the script ran.
+    script_ran = threading.Event()
+    # The attacker's page: a form that opens the stored document on the server's origin, submitted on load.
+    attack_page = ""
+
     def do_GET(self):
+        if self.path.startswith("/ran"):
+            HostPage.script_ran.set()
+            self.send_response(204)
+            self.end_headers()
+            return
+        if self.path.startswith("/attack"):
+            body = HostPage.attack_page.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         token = ADMIN_TOKEN if self.path.startswith("/admin") else TOKEN
         body = HOST_PAGE.replace("{src}", "%s/embed/learning?token=%s" % (BASE, token)).encode()
         self.send_response(200)
@@ -179,6 +207,33 @@ class EmbeddedDashboardInChromium(unittest.TestCase):
         self.assertNotIn(TENANT_ID, frame_url)
         self.assertNotIn(TENANT_SLUG, frame_url)
         self.assert_accessible("the learner drill-down")
+
+    def test_another_tenants_stored_html_document_runs_no_script_on_the_server_origin(self):
+        driver = self.driver
+        self.open_embedded("/admin")  # the victim's browser holds an admin dashboard session
+        driver.switch_to.default_content()
+        host = "http://127.0.0.1:%d" % self.host.server_address[1]
+        # A synchronous request: had the script run, it reached this server before the page finished loading.
+        script = ("<script>var x = new XMLHttpRequest(); x.open('GET', '%s/ran', false); try { x.send() } catch (e) {}</script>" % host)
+        document = "<!doctype html><html><head><title>stored document</title></head><body>%s<p>stored</p></body></html>" % script
+        address = {"activityId": "https://attacker.example/page", "agent": json.dumps({"mbox": "mailto:attacker@attacker.example"}),
+                   "stateId": "page"}
+        authorization = "Basic " + base64.b64encode(ATTACKER_LRS.encode()).decode()
+        stored = urllib.request.urlopen(urllib.request.Request(
+            BASE + "/xAPI/activities/state?" + urllib.parse.urlencode(address), data=document.encode(), method="PUT",
+            headers={"Authorization": authorization, "X-Experience-API-Version": "1.0.3", "Content-Type": "text/html"}))
+        self.assertEqual(stored.status, 204)
+        fields = dict(address, **{"Authorization": authorization, "X-Experience-API-Version": "1.0.3"})
+        inputs = "".join('<input type="hidden" name="%s" value="%s">' % (html.escape(k), html.escape(v)) for k, v in fields.items())
+        HostPage.attack_page = ('<!doctype html><title>attacker</title><form id="f" method="POST" action="%s">%s</form>'
+                                '<script>document.getElementById("f").submit()</script>'
+                                % (html.escape(BASE + "/xAPI/activities/state?method=GET"), inputs))
+        HostPage.script_ran.clear()
+        driver.get(host + "/attack")
+        WebDriverWait(driver, 30).until(lambda d: d.current_url.startswith(BASE + "/xAPI/activities/state"))
+        # The document was opened (the browser shows its title), under a policy that ran none of its script.
+        self.assertEqual(driver.title, "stored document")
+        self.assertFalse(HostPage.script_ran.is_set(), "the stored document's script ran on the server's origin")
 
     def test_a_panel_is_exported_from_the_frame_and_listed_until_its_file_is_ready(self):
         driver = self.driver
