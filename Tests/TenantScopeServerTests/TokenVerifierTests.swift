@@ -226,5 +226,11 @@ import Testing
         #expect(CSV.escape("say \"hi\"") == "\"say \"\"hi\"\"\"")
         #expect(CSV.escape("=cmd()") == "'=cmd()")
         #expect(CSV.escape("-0.5") == "-0.5")
+        // A leading tab or carriage return, which some spreadsheets skip before the formula (probe 38).
+        #expect(CSV.escape("\t=1+1") == "'\t=1+1")
+        #expect(CSV.escape("\r=1+1") == "\"'\r=1+1\"")
+        #expect(CSV.escape("\r\n=1+1") == "\"'\r\n=1+1\"")
+        // A line break of two characters is quoted like one: unquoted, it ended the row.
+        #expect(CSV.escape("a\r\nb") == "\"a\r\nb\"")
     }
 }
