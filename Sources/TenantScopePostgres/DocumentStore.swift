@@ -101,6 +101,12 @@ public struct DocumentStore: Sendable {
     /// Deletes one document (`id`), or every document at the address; a missing one is not an error.
     /// With preconditions, the one document is checked (412) before it is deleted, in the same statement.
     public func delete(_ address: DocumentAddress, id: String?, preconditions: Preconditions, in scope: TenantScope, logger: Logger) async throws {
+        if id == nil, !preconditions.isEmpty {
+            // A DELETE of every State of an activity and agent has no one document, and so no ETag, to hold a
+            // precondition against: refused rather than ignored, which deleted them all (probe 38).
+            throw TenantScopeError.invalidInput(
+                "If-Match and If-None-Match apply to one document: name it (stateId), or send neither to delete them all")
+        }
         guard let id, !preconditions.isEmpty else {
             _ = try await sessions.writeRows(scope, DocumentStatements.delete(address, id: id), columnTypes: DocumentStatements.deleteColumns,
                                              logger: logger)

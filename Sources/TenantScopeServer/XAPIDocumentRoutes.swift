@@ -79,18 +79,22 @@ struct XAPIDocumentRoutes {
         return Response(status: .noContent)
     }
 
-    /// `If-Match` and `If-None-Match` as lists of unquoted, lowercased ETags (weak ones compared by value).
+    /// `If-Match` and `If-None-Match` as lists of unquoted, lowercased ETags. `If-None-Match` compares weakly (a weak
+    /// tag by its value); `If-Match` strongly (RFC 9110 13.1.1), so a weak tag there is kept as `W/…`, which matches
+    /// no document's ETag.
     static func preconditions(_ request: Request) -> DocumentStore.Preconditions {
-        func tags(_ name: HTTPField.Name) -> [String]? {
+        func tags(_ name: HTTPField.Name, weakMatches: Bool) -> [String]? {
             let values = request.headers[values: name]
             guard !values.isEmpty else { return nil }
             return values.flatMap { $0.split(separator: ",") }.map { raw in
                 var tag = raw.trimmingCharacters(in: .whitespaces)
-                if tag.hasPrefix("W/") { tag.removeFirst(2) }
-                return tag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+                let weak = tag.hasPrefix("W/")
+                if weak { tag.removeFirst(2) }
+                let value = tag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+                return weak && !weakMatches ? "W/" + value : value
             }
         }
-        return DocumentStore.Preconditions(ifMatch: tags(.ifMatch), ifNoneMatch: tags(.ifNoneMatch))
+        return DocumentStore.Preconditions(ifMatch: tags(.ifMatch, weakMatches: false), ifNoneMatch: tags(.ifNoneMatch, weakMatches: true))
     }
 
     // MARK: - Activities and Agents
