@@ -129,6 +129,45 @@ import Testing
         }
     }
 
+    /// Probe 38: an id the SDK cannot read as a string or an integer (1.5, beyond 64 bits, null) made it take a request
+    /// for a notification: 202, no answer, the tool never run, the client waiting for good. JSON that is no JSON-RPC
+    /// message was called a parse error. Params of the wrong shape were answered `-32603 Internal error`. Each is now
+    /// a clear refusal, and the ids the SDK reads (`1e3`, `-0`, the largest integer) are still answered.
+    @Test(.timeLimit(.minutes(10))) func idsTheSDKCannotReadAndMalformedParamsAreRefusedClearly() async throws {
+        try await withApp { client, fixture in
+            let token = try await TestTokens.tenant(fixture.a.tenant.id, role: .analyst)
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json", .accept: "application/json, text/event-stream"]
+            func send(_ body: String) async throws -> (HTTPTypes.HTTPResponse.Status, String) {
+                try await client.execute(uri: "/mcp", method: .post, headers: headers, body: ByteBuffer(string: body)) { ($0.status, String(buffer: $0.body)) }
+            }
+            let sql = #""method":"tools/call","params":{"name":"run_sql","arguments":{"sql":"SELECT 1 AS one"}}"#
+            for id in ["1.5", "100000000000000000000000000000", "9223372036854775808", "null"] {
+                let (status, body) = try await send(#"{"jsonrpc":"2.0","id":\#(id),\#(sql)}"#)
+                #expect(status == .badRequest && body.contains("-32600") && body.contains("integer"), "id \(id): \(status) \(body)")
+            }
+            for id in ["1e3", "-0", "9223372036854775807", #""x""#] {
+                let (status, body) = try await send(#"{"jsonrpc":"2.0","id":\#(id),\#(sql)}"#)
+                #expect(status == .ok && body.contains("\"result\"") && body.contains("one"), "id \(id): \(status) \(body)")
+            }
+            for (body, reason) in [(#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#, "batches"), ("[]", "batches"),
+                                   (#"{"id":1,"method":"ping"}"#, "jsonrpc"), (#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#, "jsonrpc"), ("7", "object")] {
+                let (status, text) = try await send(body)
+                #expect(status == .badRequest && text.contains("-32600") && text.contains(reason), "\(body): \(status) \(text)")
+            }
+            for (params, member) in [(#"{"name":"run_sql","arguments":"SELECT 1"}"#, "params.arguments"), (#"{"arguments":{}}"#, "params.name"),
+                                     (#"{"name":5}"#, "params.name"), (#"["list_reports"]"#, "params must be an object"), ("null", "params must be an object")] {
+                let (status, text) = try await send(#"{"jsonrpc":"2.0","id":"call-7","method":"tools/call","params":\#(params)}"#)
+                #expect(status == .ok && text.contains("-32602") && text.contains(member) && text.contains(#""id":"call-7""#), "\(params): \(text)")
+            }
+            for body in [#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#, #"{"jsonrpc":"2.0","id":1,"method":"initialize"}"#,
+                         #"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":5}}"#,
+                         #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x"}}}"#] {
+                let (status, text) = try await send(body)
+                #expect(status == .ok && text.contains("-32602") && !text.contains("-32603"), "\(body): \(text)")
+            }
+        }
+    }
+
     /// A message the SDK never answers ends at the deadline instead of holding the request (and its slot) for good.
     @Test(.timeLimit(.minutes(10))) func anUnansweredMessageEndsAtTheDeadline() async throws {
         let server = Server(name: "test", version: "1")

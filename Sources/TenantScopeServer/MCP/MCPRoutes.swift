@@ -75,32 +75,51 @@ struct MCPRoutes {
         }
     }
 
-    /// A 400 for a message the SDK's two readings of it disagree on, which it would never answer: one it reads as a
-    /// request (and waits to answer) but cannot decode (an `id` that is `true`), or whose `id` it reads differently
-    /// (a member named twice). JSON-RPC ids are strings or numbers; a message's members are named once. Other
-    /// malformed messages are the SDK's to refuse (it answers them).
+    /// A refusal of our own for a message the SDK would mishandle, or nil to hand the message to the SDK.
+    ///
+    /// A 400 for one it would never answer: one it reads as a request (and waits to answer) but cannot decode (an `id`
+    /// that is `true`, `null`, `1.5` or beyond 64 bits: it then took the message for a notification, answered 202 and
+    /// ran nothing), or whose `id` it reads differently (a member named twice). JSON-RPC ids here are strings or
+    /// integers; a message's members are named once. A 400 too for what is JSON but no JSON-RPC message (a batch, which
+    /// MCP no longer has; no `"jsonrpc": "2.0"`), which the SDK called a parse error. And for a request whose params do
+    /// not have the shape its method needs, the JSON-RPC error `-32602` naming the member, with the request's id: the SDK
+    /// answered those `-32603 Internal error` in Foundation's words (probe 38). Other malformed messages are the SDK's to
+    /// refuse (it answers them).
     static func refusal(of body: Data) -> Response? {
         // One parse for a well-formed message; a second only to tell a member named twice from JSON that is not JSON.
         guard let message = try? JSONParser.parse(body, refusingDuplicateKeys: true) else {
             guard (try? JSONParser.parse(body)) != nil else { return nil }
             return error(status: .badRequest, code: -32700, "the message names a member twice")
         }
-        for member in message.arrayValue ?? [message] {
-            switch member.objectValue?["id"] {
-            case .bool?, .object?, .array?:
-                return error(status: .badRequest, code: -32600, "the message's id must be a string or a number")
-            default:
-                continue
-            }
+        guard let object = message.objectValue else {
+            return error(status: .badRequest, code: -32600, message.arrayValue != nil
+                ? "batches are not supported: send one JSON-RPC message per request" : "a JSON-RPC message is an object")
+        }
+        guard object["jsonrpc"] == .string("2.0") else {
+            return error(status: .badRequest, code: -32600, #"the message's "jsonrpc" must be "2.0""#)
+        }
+        guard let id = object["id"] else { return nil }
+        switch id {
+        case .string: break
+        case .number(let text) where Self.isIntegerID(text): break
+        default: return error(status: .badRequest, code: -32600, "the message's id must be a string or an integer")
+        }
+        if case .string(let method)? = object["method"], let problem = MCPParams.problem(method: method, params: object["params"]) {
+            return error(status: .ok, code: -32602, "Invalid params: " + problem, id: id)
         }
         return nil
     }
 
-    /// A JSON-RPC error answer of our own, without an id (as for a message whose id cannot be read).
-    static func error(status: HTTPResponse.Status, code: Int, _ message: String) -> Response {
+    /// Whether a numeric id is one the SDK reads (an integer, as Foundation's decoder reads `Int`: `1e3` and `-0` too).
+    static func isIntegerID(_ text: String) -> Bool {
+        (try? JSONDecoder().decode(Int.self, from: Data(text.utf8))) != nil
+    }
+
+    /// A JSON-RPC error answer of our own, with the request's id, or none (a message whose id cannot be read).
+    static func error(status: HTTPResponse.Status, code: Int, _ message: String, id: JSONValue = .null) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
-        let body = JSONValue.object(["jsonrpc": "2.0", "id": .null,
+        let body = JSONValue.object(["jsonrpc": "2.0", "id": id,
                                      "error": .object(["code": .number(String(code)), "message": .string(message)])]).jsonText
         return Response(status: status, headers: headers, body: .init(byteBuffer: .init(string: body)))
     }
