@@ -159,8 +159,11 @@ import Testing
             #expect(merged["driver"] == "Dale" && merged["series"] == .number("1"))
             // Not JSON, or not an object: 400, and the stored document is unchanged.
             try await Self.send(client, .post, Self.stateURI("m"), Self.with(h, [(.contentType, "text/plain")]), "abc", expect: .badRequest)
-            try await Self.send(client, .post, Self.stateURI("m"), h, "[1]", expect: .badRequest)
-            try await Self.send(client, .post, Self.stateURI("m"), h, #"{"broken":"#, expect: .badRequest)
+            #expect(try await Self.send(client, .post, Self.stateURI("m"), h, "[1]", expect: .badRequest).body.contains("must be a JSON object"))
+            // What is not JSON says where it stops being JSON (probe 38: every reason read "must be a JSON object").
+            #expect(try await Self.send(client, .post, Self.stateURI("m"), h, #"{"broken":"#, expect: .badRequest).body.contains("not valid JSON"))
+            let deep = #"{"deep":"# + String(repeating: "[", count: 600) + String(repeating: "]", count: 600) + "}"
+            #expect(try await Self.send(client, .post, Self.stateURI("m"), h, deep, expect: .badRequest).body.contains("nesting"))
             #expect(XAPIJSON.object(try await Self.send(client, .get, Self.stateURI("m"), h, expect: .ok).body) == merged)
             // A stored non-JSON document takes no merge; its bytes and type come back as sent.
             try await Self.send(client, .put, Self.stateURI("bin"), Self.with(h, [(.contentType, "application/octet-stream")]), "/ asdf /",

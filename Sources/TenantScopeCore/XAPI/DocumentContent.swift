@@ -45,9 +45,16 @@ public struct DocumentContent: Sendable, Hashable {
         return DocumentContent(bytes: Array(JSONValue.object(merged).jsonText.utf8), contentType: "application/json")
     }
 
-    /// The content as a JSON object; a 400 when a JSON document is not one (a POST needs an object).
+    /// The content as a JSON object; a 400 when a JSON document is not one (a POST needs an object), saying where it
+    /// stops being JSON when it is none (probe 38: every reason read "must be a JSON object").
     public func jsonObject() throws(TenantScopeError) -> JSONObject {
-        guard case .object(let object)? = try? JSONParser.parse(bytes) else {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw .invalidInput("an application/json document sent with POST is not valid JSON: \(error)")
+        }
+        guard case .object(let object) = value else {
             throw .invalidInput("an application/json document sent with POST must be a JSON object")
         }
         return object
