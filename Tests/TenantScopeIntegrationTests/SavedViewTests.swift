@@ -122,6 +122,13 @@ import Testing
                 (response.status, String(buffer: response.body))
             }
             #expect(notUTF8.0 == .badRequest && notUTF8.1.contains("UTF-8"), "\(notUTF8.1)")
+            // A valid form in another encoding is told so (probe 38: it was 403 "the form has expired").
+            headers[.contentType] = "multipart/form-data; boundary=b"
+            let multipart = "--b\r\nContent-Disposition: form-data; name=\"form_token\"\r\n\r\n\(token)\r\n--b\r\n"
+                + "Content-Disposition: form-data; name=\"name\"\r\n\r\nmultipart\r\n--b--\r\n"
+            let encoded = try await client.execute(uri: "/dashboards/learning/views", method: .post, headers: headers,
+                                                   body: ByteBuffer(string: multipart)) { response in (response.status, String(buffer: response.body)) }
+            #expect(encoded.0 == .badRequest && encoded.1.contains("application/x-www-form-urlencoded"), "\(encoded.1)")
             #expect(try await views().map(\.name) == [name], "nothing more was saved")
         }
     }

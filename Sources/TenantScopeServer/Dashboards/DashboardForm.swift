@@ -16,6 +16,11 @@ struct DashboardForm: Decodable {
     /// Reads the form of a POST on a tenant session and checks its token against that session.
     static func read(_ request: Request, context: TenantRequestContext, sessions: DashboardSessionSigner) async throws -> DashboardForm {
         guard let session = context.dashboardSession else { throw TenantScopeError.forbidden("dashboard forms belong to tenant sessions") }
+        // The pages' forms are URL-encoded; another encoding read as one lost its token and was called expired (probe 38).
+        if let type = request.headers[.contentType],
+           type.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() != "application/x-www-form-urlencoded" {
+            throw TenantScopeError.invalidInput("dashboard forms are sent as application/x-www-form-urlencoded")
+        }
         let body = try await RequestBody.collect(request, limit: maximumBodyBytes)
         // Refused rather than repaired: bytes that are not UTF-8 would be saved as U+FFFD in a view's name.
         guard let text = String(validating: body, as: UTF8.self) else { throw TenantScopeError.invalidInput("the form is not UTF-8") }
