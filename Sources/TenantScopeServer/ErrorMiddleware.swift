@@ -79,6 +79,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             var headers = HTTPFields()
             headers[.retryAfter] = "5"
             return try ErrorBody(error: "the server is stopping; retry shortly", status: .serviceUnavailable).response(headers: headers)
+        case let error as HTTPError where error.body == nil:
+            // Hummingbird's own, without a message: the router's for a path or method no route has (probe 38: a 404
+            // with an empty body). Every error is `{"error": …}`.
+            let message = error.status == .notFound ? "no such route: check the method and the path (GET /openapi.yaml lists them)"
+                : error.status.reasonPhrase.lowercased()
+            return try ErrorBody(error: message, status: error.status).response(headers: error.headers)
         case let error as any HTTPResponseError:
             return try error.response(from: request, context: context)
         case let error as HTTPParserError:

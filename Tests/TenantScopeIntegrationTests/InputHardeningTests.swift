@@ -62,6 +62,14 @@ import Testing
                 try await client.execute(uri: uri, method: .get, headers: headers) { response in
                     #expect(response.headers[.xContentTypeOptions] == "nosniff", "\(uri)")
                     #expect(response.headers[.cacheControl] == "no-store", "\(uri)")
+                    #expect(response.headers[.contentSecurityPolicy]?.contains("sandbox") == true, "\(uri)")
+                }
+            }
+            // A path or a method no route has is a JSON error like any other (probe 38: an empty 404).
+            for (uri, method) in [("/nope", HTTPRequest.Method.get), ("/api/v1/exports", .patch)] {
+                try await client.execute(uri: uri, method: method, headers: bearer) { response in
+                    #expect(response.status == .notFound && String(buffer: response.body).contains(#""error":"no such route"#), "\(method) \(uri)")
+                    #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
                 }
             }
         }
