@@ -34,7 +34,8 @@ struct PlatformTenantRoutes {
     func register(on router: Router<AppRequestContext>) {
         let group = router.platformRoutes("api/v1/platform/tenants", authenticator: authenticator, purpose: "tenant administration routes",
                                           audit: audit)
-        group.get(":slug/custom-reports") { _, context in
+        group.get(":slug/custom-reports") { request, context in
+            try QueryParameters.requireNone(in: request)
             guard let customReports else { throw TenantScopeError.notFound("custom reports are not served here") }
             let slug = try TenantSlug(try context.parameters.require("slug"))
             guard let tenant = try await directory.find(slug: slug, logger: context.logger) else {
@@ -48,12 +49,27 @@ struct PlatformTenantRoutes {
         }
         group.delete(":slug") { request, context in
                 let slug = try TenantSlug(try context.parameters.require("slug"))
-                // Exactly one confirm, and nothing else: a deletion is not the place to guess which of two values counts.
-                guard try DocumentQuery.unique(QueryParameters.pairs(of: request), allowed: ["confirm"])["confirm"] == slug.rawValue else {
-                    throw TenantScopeError.invalidInput("confirm the deletion by repeating the slug: ?confirm=\(slug)")
+                // A refused deletion is on record as a done one is (probe 38: only a tenant token's 403 was): who tried,
+                // which slug, why. Nothing of it was deleted.
+                func refused(_ outcome: String, tenant: TenantID?, _ error: TenantScopeError) async throws -> TenantScopeError {
+                    try await audit.append(.init(principal: context.principal, scopeTenant: tenant, action: "tenant_deleted",
+                                                 parameters: ["slug": slug.rawValue], outcome: outcome), logger: context.logger)
+                    return error
                 }
-                guard let found = try await directory.find(slug: slug, logger: context.logger) else {
-                    throw TenantScopeError.notFound("no tenant with the slug '\(slug)'")
+                let found = try await directory.find(slug: slug, logger: context.logger)
+                // Exactly one confirm, and nothing else: a deletion is not the place to guess which of two values counts.
+                let confirm: String?
+                do {
+                    confirm = try DocumentQuery.unique(QueryParameters.pairs(of: request), allowed: ["confirm"])["confirm"]
+                } catch let error as TenantScopeError {
+                    throw try await refused("invalid", tenant: found?.id, error)
+                }
+                guard confirm == slug.rawValue else {
+                    throw try await refused("invalid", tenant: found?.id,
+                                            .invalidInput("confirm the deletion by repeating the slug: ?confirm=\(slug)"))
+                }
+                guard let found else {
+                    throw try await refused("not_found", tenant: nil, .notFound("no tenant with the slug '\(slug)'"))
                 }
                 // Files first: should the store be unavailable (503), the tenant is still there and the
                 // request can be repeated; the other way round its files would be left with nothing pointing at them.

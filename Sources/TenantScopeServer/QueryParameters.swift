@@ -17,8 +17,20 @@ enum QueryParameters {
     /// Refuses any parameter on a route that takes none (a list of exports or schedules): a filter the route does not
     /// have is a 400 that says so, never a full answer the client takes for a filtered one.
     static func requireNone(in request: Request) throws(TenantScopeError) {
-        guard let (name, _) = try pairs(of: request).first else { return }
-        throw .invalidInput("this route takes no query parameters, not '\(name.prefix(64))'")
+        try require(only: [], in: request)
+    }
+
+    /// Refuses a parameter the route does not have, and one given twice: a route with a flag or two (`debug`) reads
+    /// each once, and a filter it does not have is a 400, never an answer the client takes for a filtered one.
+    static func require(only allowed: Set<String>, in request: Request) throws(TenantScopeError) {
+        var seen: Set<String> = []
+        for (name, _) in try pairs(of: request) {
+            guard allowed.contains(name) else {
+                let takes = allowed.isEmpty ? "no query parameters" : "only " + allowed.sorted().joined(separator: ", ")
+                throw .invalidInput("this route takes \(takes), not '\(name.prefix(64))'")
+            }
+            guard seen.insert(name).inserted else { throw .invalidInput("the parameter '\(name)' is given twice") }
+        }
     }
 
     static func pairs(_ query: String?) throws(TenantScopeError) -> [(String, String)] {

@@ -18,7 +18,8 @@ struct ReportRoutes {
         let tenant = router.tenantRoutes("api/v1/reports", authenticator: authenticator, purpose: "tenant reports", audit: audit,
                                          limits: limits, work: .queries)
         tenant.get { request, context in
-            try ReportList(runner.list(on: .tenant, role: context.scope.role), surface: .tenant).response(from: request, context: context)
+            try QueryParameters.requireNone(in: request)
+            return try ReportList(runner.list(on: .tenant, role: context.scope.role), surface: .tenant).response(from: request, context: context)
         }
         tenant.get(":name") { request, context in
             try await run(request, name: try context.parameters.require("name"), scope: .tenant(context.scope), context: context)
@@ -26,7 +27,8 @@ struct ReportRoutes {
 
         let platform = router.platformRoutes("api/v1/platform/reports", authenticator: authenticator, purpose: "platform reports", audit: audit)
         platform.get { request, context in
-            try ReportList(runner.list(on: .platform), surface: .platform).response(from: request, context: context)
+            try QueryParameters.requireNone(in: request)
+            return try ReportList(runner.list(on: .platform), surface: .platform).response(from: request, context: context)
         }
         platform.get(":name") { request, context in
             try await run(request, name: try context.parameters.require("name"), scope: .platform(context.scope), context: context)

@@ -19,7 +19,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "Tenant slug (tenant token).")
         var tenant: String?
 
-        @Option(help: "viewer or admin (tenant token).")
+        @Option(help: "viewer, analyst or admin (tenant token).")
         var role: String = "viewer"
 
         @Flag(help: "Mint a platform-admin token instead.")

@@ -135,6 +135,45 @@ import Testing
             #expect(run.0 == .ok && run.1.contains("current_tenant()"), "\(run.1)")
             #expect(try await Self.send(client, viewer, .get, "/api/v1/custom-reports/courses?debug=true").0 == .forbidden)
             #expect(try await Self.send(client, admin, .get, "/api/v1/custom-reports/courses?debug=maybe").0 == .badRequest)
+
+            // Probe 38: a refusal of the mode is on record as every query is, one `sql_query` row each.
+            #expect(try await Self.send(client, viewer, .post, "/api/v1/sql", #"{"sql": "SELECT 'viewer-debug-probe'", "debug": true}"#).0 == .forbidden)
+            #expect(try await Self.send(client, viewer, .post, "/api/v1/custom-reports/courses/preview").0 == .forbidden)
+            let audit = try await TestDatabase.current.admin.auditTrail.tail(limit: 300, logger: TestDatabase.logger)
+                .filter { $0.entry.scopeTenant == fixture.a.tenant.id && $0.entry.action == "sql_query" && $0.entry.outcome == "forbidden" }
+            #expect(audit.contains { $0.entry.parameters["mode"] == "debug" && $0.entry.parameters["sql"] == "SELECT 'viewer-debug-probe'" })
+            #expect(audit.contains { $0.entry.parameters["mode"] == "debug" && $0.entry.report == "custom:courses" && $0.entry.parameters["sql"] == nil })
+            #expect(audit.contains { $0.entry.parameters["mode"] == "preview" && $0.entry.report == "custom:courses" })
+            // The analyst's attempt above too.
+            #expect(audit.contains { $0.entry.parameters["mode"] == "debug" && $0.entry.parameters["sql"] == "SELECT course_iri FROM courses" })
+        }
+    }
+
+    /// Probe 38: the custom-report routes refuse a parameter they do not have (a `limit` was ignored and every row
+    /// came back) and one given twice; an approved report approved again says so; text the guard refuses at saving
+    /// is on record.
+    @Test func customReportRoutesRefuseParametersTheyDoNotHave() async throws {
+        try await withApp { client, fixture in
+            let admin = try await TestTokens.tenant(fixture.a.tenant.id, role: .admin, subject: "admin-a")
+            _ = try await Self.send(client, admin, .post, "/api/v1/custom-reports", #"{"name": "params", "title": "P", "sql": "SELECT 1 AS one"}"#)
+            #expect(try await Self.send(client, admin, .post, "/api/v1/custom-reports/params/preview").0 == .ok)
+            #expect(try await Self.send(client, admin, .post, "/api/v1/custom-reports/params/approve").0 == .ok)
+            let again = try await Self.send(client, admin, .post, "/api/v1/custom-reports/params/approve")
+            #expect(again.0 == .conflict && again.1.contains("already approved"), "\(again.1)")
+            for uri in ["/api/v1/custom-reports/params?limit=1", "/api/v1/custom-reports/params?format=csv",
+                        "/api/v1/custom-reports/params?debug=true&debug=false", "/api/v1/custom-reports?state=draft", "/api/v1/reports?x=1"] {
+                let (status, body) = try await Self.send(client, admin, .get, uri)
+                #expect(status == .badRequest && (body.contains("takes") || body.contains("twice")), "\(uri): \(body)")
+            }
+            #expect(try await Self.send(client, admin, .post, "/api/v1/custom-reports/params/preview?x=1").0 == .badRequest)
+            #expect(try await Self.send(client, admin, .get, "/api/v1/custom-reports/params?debug=false").0 == .ok)
+            // Text the guard refuses is not saved, and the attempt is on record.
+            let refused = try await Self.send(client, admin, .post, "/api/v1/custom-reports",
+                                              #"{"name": "refusedtext", "title": "R", "sql": "SELECT set_config('a', 'b', true)"}"#)
+            #expect(refused.0 == .badRequest, "\(refused.1)")
+            let audit = try await TestDatabase.current.admin.auditTrail.tail(limit: 200, logger: TestDatabase.logger)
+            #expect(audit.contains { $0.entry.scopeTenant == fixture.a.tenant.id && $0.entry.action == "custom_report_saved"
+                && $0.entry.report == "custom:refusedtext" && $0.entry.outcome == "refused" })
         }
     }
 

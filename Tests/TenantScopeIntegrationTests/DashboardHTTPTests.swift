@@ -77,13 +77,25 @@ import Testing
             #expect(try await Self.page(client, "/dashboards/learning", cookie: "ts_session=\(foreign)").0 == .unauthorized)
             // Bad, platform or missing tokens do not open a tenant session.
             let tokenA = try await TestTokens.tenant(fixture.a.tenant.id)
-            for uri in ["/embed/learning?token=not-a-token", "/embed/learning?token=\(try await TestTokens.platform())", "/embed/learning",
-                        "/embed/learning?token=\(tokenA)&tenant_id=\(fixture.b.tenant.id)"] {
+            for uri in ["/embed/learning?token=not-a-token", "/embed/learning", "/embed/learning?token=\(tokenA)&tenant_id=\(fixture.b.tenant.id)"] {
                 try await client.execute(uri: uri, method: .get) { response in
                     #expect(response.status == .unauthorized || response.status == .badRequest, "\(uri)")
                     #expect(response.headers[.setCookie] == nil)
                 }
             }
+            // A valid token of the other surface is refused as that surface's routes refuse it: an audited 403 (probe 38: 401).
+            let operatorName = "embed-probe-\(UUID().uuidString.prefix(8))"
+            for uri in ["/embed/learning?token=\(try await TestTokens.platform(operatorName))", "/embed/platform?token=\(tokenA)"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .forbidden, "\(uri)")
+                    #expect(response.headers[.setCookie] == nil)
+                }
+            }
+            let audit = try await TestDatabase.current.admin.auditTrail.tail(limit: 300, logger: TestDatabase.logger)
+            #expect(audit.contains { $0.entry.action == "tenant_scope_refused" && $0.entry.actor == operatorName
+                && $0.entry.parameters["route"] == "GET /embed/learning" })
+            #expect(audit.contains { $0.entry.action == "platform_scope_refused" && $0.entry.scopeTenant == fixture.a.tenant.id
+                && $0.entry.parameters["route"] == "GET /embed/platform" })
         }
     }
 

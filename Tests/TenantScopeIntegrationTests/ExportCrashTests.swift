@@ -20,6 +20,15 @@ import Testing
             let tenant = try await FaultToleranceTests.createTenant(on: serve)
             try await Self.load(Self.statements, into: tenant.slug, on: serve)
             let admin = try await Self.adminToken(for: tenant.slug, on: serve)
+            // The server's credential cache learns of a new tenant within about a second (its refresh interval, later on
+            // a loaded machine); until then the tenant's tokens are refused as an unknown tenant's. A hang detector only.
+            let warm = ServeClient(baseURL: serve.baseURL, timeout: .seconds(60))
+            var known = await warm.get("/api/v1/exports", bearer: admin)
+            for _ in 0..<600 where known.status == 401 {
+                try await Task.sleep(for: .milliseconds(100))
+                known = await warm.get("/api/v1/exports", bearer: admin)
+            }
+            try #require(known.status == 200, "\(known)")
             let partials = URL(fileURLWithPath: serve.stateDirectory).appendingPathComponent("exports/.partial")
 
             // Create exports until one is caught running with a partial file (a fast machine may finish one first).
@@ -78,12 +87,21 @@ import Testing
     /// from another tenant.
     static func commandLine(serve: ServeProcess, slug: String, id: String, file: URL) async throws {
         let state = ["--state-dir", serve.stateDirectory]
-        let list = try await TenantScopeBinary.run(["export", "list", "--tenant", slug] + state)
+        // Each command's audit row names the operator (probe 38: list and show left none, the download named the link).
+        let operatorUser = ["USER": "export-cli-probe", "SUDO_USER": "export-cli-probe"]
+        let list = try await TenantScopeBinary.run(["export", "list", "--tenant", slug] + state, environment: operatorUser)
         #expect(list.status == 0 && list.output.contains(id) && list.output.contains("done"), "\(list.output)")
-        let show = try await TenantScopeBinary.run(["export", "show", "--tenant", slug, id] + state)
+        let show = try await TenantScopeBinary.run(["export", "show", "--tenant", slug, id] + state, environment: operatorUser)
         #expect(show.status == 0 && show.output.contains("\"download_url\""), "\(show.output)")
         let saved = serve.root + "/downloaded.ndjson.gz"
-        let download = try await TenantScopeBinary.run(["export", "download", "--tenant", slug, id, "--output", saved] + state)
+        let download = try await TenantScopeBinary.run(["export", "download", "--tenant", slug, id, "--output", saved] + state,
+                                                       environment: operatorUser)
+        let tail = try await TenantScopeBinary.run(["audit", "tail", "--limit", "40"] + state)
+        let rows = tail.output.split(separator: "\n").filter { $0.contains("cli:export-cli-probe") }
+        for action in ["exports_listed", "export_status_read", "export_downloaded"] {
+            #expect(rows.filter { $0.contains("  \(action)") }.count == 1,
+                    "\(action) once, naming the operator:\n\(tail.output)")
+        }
         #expect(download.status == 0, "\(download.output)")
         #expect(FileManager.default.contents(atPath: saved) == FileManager.default.contents(atPath: file.path))
         let other = try await FaultToleranceTests.createTenant(on: serve)

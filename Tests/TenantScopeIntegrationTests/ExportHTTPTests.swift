@@ -423,9 +423,40 @@ import Testing
                 }
             }
             #expect(try await setup.fixture.rows(a, "SELECT count(*)::text FROM app.export_jobs") == jobsBefore, "nothing was queued")
+            // A request that is not valid is refused as such, and its row says so (probe 38: every refusal read `invalid`).
+            _ = try await setup.send(.post, "/api/v1/platform/tenants/\(a.tenant.slug.rawValue)/exports", platform,
+                                     #"{"report": "active_learners", "parameters": {"days": "99999"}}"#, expect: .badRequest)
             let refusals = try await setup.fixture.handle.admin.auditTrail.tail(limit: 100, logger: TestDatabase.logger)
-                .filter { $0.entry.action == "export_created" && $0.entry.actor == "ops-anna" && $0.entry.outcome != "queued" }
-            #expect(refusals.count == 6, "every refusal is an audit row: \(refusals.map(\.entry.outcome))")
+                .filter { $0.entry.action == "export_created" && $0.entry.actor == "ops-anna" && $0.entry.outcome != "queued"
+                    && $0.entry.scopeTenant == a.tenant.id }
+            #expect(refusals.count == 7, "every refusal is an audit row: \(refusals.map(\.entry.outcome))")
+            // Each names what was asked for, and whether it was not allowed or not valid.
+            let forbidden = refusals.filter { $0.entry.outcome == "forbidden" }
+            #expect(forbidden.count == 6 && forbidden.allSatisfy { $0.entry.report != nil && $0.entry.parameters["source"] != nil })
+            #expect(Set(forbidden.compactMap(\.entry.report)) == ["statements", "learner", "course_enrollments"], "\(forbidden.map(\.entry))")
+            #expect(refusals.contains { $0.entry.outcome == "invalid" && $0.entry.report == "active_learners" && $0.entry.parameters["source"] == "report" })
+        }
+    }
+
+    /// Probe 38: a job belongs to its requester's subject; the same subject back in a lesser role (a viewer's token) no
+    /// longer lists, reads, links or revokes the admins-only files it asked for as an admin, and keeps the others.
+    @Test func aSubjectWhoseRoleDroppedNoLongerReadsItsAdminOnlyExports() async throws {
+        try await withExports { setup in
+            let a = setup.fixture.a
+            let admin = try await setup.headers(a, role: .admin, subject: "demoted@tenant.example")
+            var viewer = try await setup.headers(a, role: .viewer, subject: "demoted@tenant.example")
+            viewer[.contentType] = nil
+            let raw = try #require(Self.field(try await setup.send(.post, "/api/v1/exports", admin, #"{"statements": {}}"#, expect: .accepted).body, "id"))
+            let report = try #require(Self.field(try await setup.send(.post, "/api/v1/exports", admin, #"{"report": "active_learners"}"#,
+                                                                      expect: .accepted).body, "id"))
+            let listed = try await setup.send(.get, "/api/v1/exports", viewer, expect: .ok).body
+            #expect(listed.contains(report) && !listed.contains(raw), "\(listed)")
+            _ = try await setup.send(.get, "/api/v1/exports/\(raw)", viewer, expect: .notFound)
+            _ = try await setup.send(.delete, "/api/v1/exports/\(raw)", viewer, expect: .notFound)
+            _ = try await setup.send(.get, "/api/v1/exports/\(report)", viewer, expect: .ok)
+            // As an admin again, the job is there and was not revoked.
+            let again = try await setup.send(.get, "/api/v1/exports/\(raw)", admin, expect: .ok).body
+            #expect(again.contains(raw) && !again.contains("revoked"), "\(again)")
         }
     }
 

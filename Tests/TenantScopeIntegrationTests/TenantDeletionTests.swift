@@ -46,7 +46,13 @@ import Testing
             try await XAPIConformanceTests.send(client, .get, "/xAPI/statements", fixture.b.headers, expect: .ok)
 
             let audit = try await fixture.handle.admin.auditTrail.tail(limit: 500, logger: TestDatabase.logger)
-            #expect(audit.contains { $0.entry.action == "tenant_deleted" && $0.entry.actor == "deleter" && $0.entry.scopeTenant == fixture.a.tenant.id })
+            #expect(audit.contains { $0.entry.action == "tenant_deleted" && $0.entry.actor == "deleter" && $0.entry.scopeTenant == fixture.a.tenant.id
+                && $0.entry.outcome == "ok" })
+            // Each refused attempt is on record too (probe 38): three unconfirmed, one for a slug that names no tenant.
+            let refusals = audit.filter { $0.entry.action == "tenant_deleted" && $0.entry.actor == "deleter" && $0.entry.outcome != "ok" }
+            #expect(refusals.filter { $0.entry.scopeTenant == fixture.a.tenant.id && $0.entry.parameters["slug"] == slug
+                && $0.entry.outcome == "invalid" }.count == 3, "\(refusals.map(\.entry))")
+            #expect(refusals.contains { $0.entry.scopeTenant == nil && $0.entry.parameters["slug"] == "no-such-tenant" && $0.entry.outcome == "not_found" })
             #expect(audit.contains { $0.entry.action == "platform_scope_refused" && $0.entry.scopeTenant == fixture.a.tenant.id
                 && $0.entry.parameters["route"] == "DELETE /api/v1/platform/tenants/{slug}" })
         }

@@ -98,6 +98,20 @@ public struct ExportRequest: Sendable, Hashable {
         return ExportRequest(source: source, format: format, compressed: compressed)
     }
 
+    /// What a body asks to export, read as far as it can be, for the audit row of a request refused before it became a
+    /// job: the source's kind and the name the job's rows would give it (the report's, `custom:<name>`, or the kind).
+    /// Nil when the body names no one source. Names are cut to 64 characters: this is a record, not an echo.
+    public static func asked(in body: some Collection<UInt8>) -> (source: String, report: String)? {
+        guard let object = (try? JSONParser.parse(body))?.objectValue else { return nil }
+        let sources = ["report", "statements", "learner", "custom_report"].filter { object[$0] != nil }
+        guard sources.count == 1 else { return nil }
+        switch sources[0] {
+        case "report": return ("report", object["report"]?.stringValue.map { String($0.prefix(64)) } ?? "report")
+        case "custom_report": return ("custom_report", object["custom_report"]?.stringValue.map { "custom:" + $0.prefix(64) } ?? "custom_report")
+        default: return (sources[0], sources[0])
+        }
+    }
+
     /// Checks a report export (or schedule) the way running it would: the report exists on the tenant
     /// surface, the role may run it, and every parameter is known and in range.
     public static func validate(

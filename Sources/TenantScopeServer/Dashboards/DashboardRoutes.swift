@@ -101,7 +101,21 @@ struct DashboardRoutes {
         case "platform": (surface, destination) = (.platform, "/platform/analytics")
         default: throw TenantScopeError.notFound("no dashboard named '\(dashboard)'")
         }
-        let verified = try await verifier.verified(token, for: surface, logger: context.logger)
+        let verified: TokenVerifier.Verified
+        do {
+            verified = try await verifier.verified(token, for: surface, logger: context.logger)
+        } catch let error as AuthenticationError where error == .unknownKey || error == .wrongAudience {
+            // A valid token of the other surface is refused as the other surface's routes refuse it, with an audited 403
+            // (probe 38: the embed link answered 401 "unknown key id" and left no row).
+            guard let principal = try? await verifier.verify(token, logger: context.logger), principal.surface != surface else { throw error }
+            do {
+                _ = try ScopePolicy.scope(for: principal, on: surface, purpose: surface == .tenant ? "tenant dashboards" : "platform pages")
+            } catch {
+                try await ScopeMiddleware.record(error, route: "GET /embed/\(dashboard)", audit: audit, logger: context.logger)
+                throw TenantScopeError.forbidden(error.description)
+            }
+            throw error
+        }
         let session = DashboardSession(principal: verified.principal, expires: verified.expires, jti: verified.jti)
         let expires = verified.expires
         var headers = HTTPFields()

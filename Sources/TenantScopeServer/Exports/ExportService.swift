@@ -52,9 +52,9 @@ public struct ExportService: Sendable {
             Actor(requester: .init(name: name, kind: "operator", role: .admin), auditName: name, auditKind: "operator")
         }
 
-        /// Whether this actor's reads of jobs (status, list) are audited as well as its writes: a platform admin's,
-        /// who reads a tenant that is not theirs.
-        var auditsReads: Bool { auditKind == "platform_admin" }
+        /// Whether this actor's reads of jobs (status, list) are audited as well as its writes: a platform admin's, who
+        /// reads a tenant that is not theirs, and an operator's at the command line, who reads any tenant's.
+        var auditsReads: Bool { auditKind == "platform_admin" || auditKind == "operator" }
 
         /// Which of the tenant's jobs this actor sees: platform admins only those the platform created
         /// for the tenant (the tenant's own jobs, and who asked for them, are the tenant's business); tenant
@@ -77,7 +77,11 @@ public struct ExportService: Sendable {
         do {
             request = try ExportRequest.parse(body, catalog: catalog, role: actor.requester.role, today: ISO8601Timestamp.day(now()))
         } catch {
-            try await record(actor, tenant: scope.tenant, action: "export_created", job: nil, report: nil, outcome: "invalid", logger: logger)
+            // The row says what was asked for and whether it was refused as not allowed or as not valid (probe 38: every
+            // refusal read `export_created - invalid`, so attempts at learner data could not be told from typos).
+            let asked = ExportRequest.asked(in: body)
+            try await record(actor, tenant: scope.tenant, action: "export_created", job: nil, report: asked?.report, source: asked?.source,
+                             outcome: Self.refusalOutcome(error), logger: logger)
             throw error
         }
         return try await create(request, by: actor, in: scope, logger: logger)
@@ -91,7 +95,8 @@ public struct ExportService: Sendable {
             try ExportRequest.validate(report: name, parameters: parameters, catalog: catalog, role: actor.requester.role,
                                        today: ISO8601Timestamp.day(now()))
         } catch {
-            try await record(actor, tenant: scope.tenant, action: "export_created", job: nil, report: nil, outcome: "invalid", logger: logger)
+            try await record(actor, tenant: scope.tenant, action: "export_created", job: nil, report: String(name.prefix(64)), source: "report",
+                             outcome: Self.refusalOutcome(error), logger: logger)
             throw error
         }
         return try await create(ExportRequest(source: .report(name: name, parameters: parameters), format: format, compressed: false),
@@ -110,7 +115,7 @@ public struct ExportService: Sendable {
         if request.source.mayNameLearners, actor.requester.kind == "platform_admin" {
             // Whatever role the request was checked in: the platform sees aggregates, never learners.
             try await record(actor, tenant: scope.tenant, action: "export_created", job: nil, report: ExportWorker.reportName(request.source),
-                             outcome: "forbidden", logger: logger)
+                             source: request.source.kind, outcome: "forbidden", logger: logger)
             throw TenantScopeError.forbidden("platform operators export a tenant's aggregate reports only, nothing that names learners")
         }
         if case .customReport(let name, nil) = request.source {
@@ -132,15 +137,18 @@ public struct ExportService: Sendable {
     }
 
     /// One job with, when done, a download link signed now for 24 hours (or until the file expires).
-    public func status(_ id: UUID, for actor: Actor, in scope: TenantScope, logger: Logger) async throws -> ExportStatus {
+    ///
+    /// `audited: false` is for a caller that audits what it does with the answer itself (a command that waits for its
+    /// own job, or downloads the file, which is audited as the download).
+    public func status(_ id: UUID, for actor: Actor, in scope: TenantScope, audited: Bool = true, logger: Logger) async throws -> ExportStatus {
         guard let job = try await jobs.job(id, in: scope, logger: logger), visible(job, to: actor) else {
-            if actor.auditsReads {
+            if actor.auditsReads && audited {
                 try await record(actor, tenant: scope.tenant, action: "export_status_read", job: nil, report: nil, outcome: "not_found",
                                  logger: logger)
             }
             throw TenantScopeError.notFound("no export with that id")
         }
-        if actor.auditsReads {
+        if actor.auditsReads && audited {
             // A status read mints a fresh download link: the platform's reads of a tenant are on record, as its writes are.
             try await record(actor, tenant: scope.tenant, action: "export_status_read", job: job, report: ExportWorker.reportName(job.source),
                              outcome: "ok", logger: logger)
@@ -149,7 +157,7 @@ public struct ExportService: Sendable {
     }
 
     public func list(for actor: Actor, in scope: TenantScope, logger: Logger) async throws -> [ExportStatus] {
-        let jobs = try await jobs.list(in: scope, visibleAs: actor.visibility, logger: logger)
+        let jobs = try await jobs.list(in: scope, visibleAs: actor.visibility, logger: logger).filter { visible($0, to: actor) }
         if actor.auditsReads {
             try await audit.append(.init(actor: actor.auditName, actorKind: actor.auditKind, scopeTenant: scope.tenant, action: "exports_listed",
                                          rowCount: jobs.count, outcome: "ok"), logger: logger)
@@ -171,7 +179,9 @@ public struct ExportService: Sendable {
 
     /// Opens a download link: the signature, then, at this moment, the job in the tenant the signature
     /// names — it must exist (a deleted tenant's jobs are gone), be done, and not be revoked or expired.
-    public func download(token: String, logger: Logger) async throws -> (ExportJob, ExportDownload) {
+    /// `by` names who opened it in the audit row when it is known (an operator's `export download`); a link is a bearer
+    /// capability, so otherwise the row names the link and the job's requester.
+    public func download(token: String, by actor: Actor? = nil, logger: Logger) async throws -> (ExportJob, ExportDownload) {
         let claim: ExportLinkSigner.Claim
         do {
             claim = try links.verify(token, now: now())
@@ -193,7 +203,8 @@ public struct ExportService: Sendable {
         // A presigned URL lives only as long as the link that led to it, and at most 24 hours.
         let download = try await store.download(job.objectKey, expires: min(claim.expires, now().addingTimeInterval(ExportLinkSigner.lifetime)),
                                                 logger: logger)
-        try await audit.append(.init(actor: "export-link", actorKind: "system", scopeTenant: job.tenant, action: "export_downloaded",
+        try await audit.append(.init(actor: actor?.auditName ?? "export-link", actorKind: actor?.auditKind ?? "system", scopeTenant: job.tenant,
+                                     action: "export_downloaded",
                                      report: ExportWorker.reportName(job.source),
                                      parameters: ["job": job.id.uuidString.lowercased(), "requested_by": job.requestedBy],
                                      rowCount: job.rows, outcome: "ok"), logger: logger)
@@ -210,13 +221,28 @@ public struct ExportService: Sendable {
         return ExportStatus(job, link: link)
     }
 
+    /// Whether the actor sees the job: one of the jobs its kind and role see (``Actor/visibility``), whose file the
+    /// actor's role may read now. A job belongs to its requester's subject; when the same subject comes back in a lesser
+    /// role (a viewer's token), the admins-only files it asked for as an admin (raw statements, a learner's data, a
+    /// learner-level report) are no longer its to read, link or revoke (probe 38).
     func visible(_ job: ExportJob, to actor: Actor) -> Bool {
-        actor.sees(job)
+        guard actor.sees(job) else { return false }
+        switch job.source {
+        case .statements, .learner: return actor.requester.role == .admin
+        case .report(let name, _): return catalog[name]?.allows(actor.requester.role) ?? false
+        case .customReport: return true
+        }
     }
 
-    private func record(_ actor: Actor, tenant: TenantID, action: String, job: ExportJob?, report: String?, outcome: String,
-                        logger: Logger) async throws {
+    /// A refused request's outcome: `forbidden` when the role may not, `invalid` when the request is not valid.
+    static func refusalOutcome(_ error: any Error) -> String {
+        (error as? TenantScopeError)?.kind == .forbidden ? "forbidden" : "invalid"
+    }
+
+    private func record(_ actor: Actor, tenant: TenantID, action: String, job: ExportJob?, report: String?, source: String? = nil,
+                        outcome: String, logger: Logger) async throws {
         var parameters: [String: String] = [:]
+        if let source { parameters["source"] = source }
         if let job {
             parameters["job"] = job.id.uuidString.lowercased()
             parameters["source"] = job.source.kind

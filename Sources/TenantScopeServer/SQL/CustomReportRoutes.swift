@@ -56,13 +56,15 @@ struct CustomReportRoutes {
     func register(on router: Router<AppRequestContext>) {
         let group = router.tenantRoutes("api/v1/custom-reports", authenticator: authenticator, purpose: "custom reports", audit: audit,
                                        limits: limits, work: .queries)
-        group.get { _, context in
+        group.get { request, context in
+            try QueryParameters.requireNone(in: request)
             let all = try await store.reports(in: context.scope, logger: context.logger)
             let visible = context.scope.role == .admin ? all : all.filter { $0.state == .approved }
             return List(reports: visible.map { Item($0) })
         }
         group.post { request, context in
             try context.require(.admin, "saving a custom report needs a tenant admin")
+            try QueryParameters.requireNone(in: request)
             let body = try await RequestBody.collect(request, limit: SQLRoutes.maximumBodyBytes)
             guard let members = try JSONParser.requestBody(body, named: "the body").objectValue,
                   let name = members["name"]?.stringValue, let title = members["title"]?.stringValue, let text = members["sql"]?.stringValue
@@ -73,6 +75,10 @@ struct CustomReportRoutes {
             do {
                 _ = try sql.executedText(text)
             } catch let refusal as SQLRefusal {
+                // Refused text is on record as a run's would be (`sql_query`, outcome `refused`).
+                try await audit.append(.init(scope: .tenant(context.scope), action: "custom_report_saved", report: "custom:\(name.prefix(64))",
+                                             parameters: ["sql_sha256": SQLGuard.sha256(text), "refused": refusal.node], outcome: "refused"),
+                                       logger: context.logger)
                 return try SQLErrorBody(error: refusal.description, node: refusal.node, position: refusal.position).response()
             }
             let report = try await store.saveDraft(in: context.scope, name: name, title: title, sql: text, logger: context.logger)
@@ -81,7 +87,11 @@ struct CustomReportRoutes {
             return try Self.json(Item(report), status: .created)
         }
         group.post(":name/preview") { request, context in
-            try context.require(.admin, "previewing a custom report needs a tenant admin")
+            if context.scope.role != .admin {
+                try await sql.refuse(in: context.scope, surface: "custom-report-preview", report: "custom:\(try context.parameters.require("name").prefix(64))",
+                                     mode: "preview", message: "previewing a custom report needs a tenant admin", logger: context.logger)
+            }
+            try QueryParameters.require(only: ["debug"], in: request)
             let debug = try SQLDebug.requested(request)
             let report = try await existing(context)
             do {
@@ -103,9 +113,13 @@ struct CustomReportRoutes {
                 return try SQLErrorBody(error: error.message, node: nil, position: error.position).response()
             }
         }
-        group.post(":name/approve") { _, context in
+        group.post(":name/approve") { request, context in
             try context.require(.admin, "approving a custom report needs a tenant admin")
+            try QueryParameters.requireNone(in: request)
             let report = try await existing(context)
+            guard report.state != .approved else {
+                throw TenantScopeError.conflict("the custom report '\(report.name)' is already approved")
+            }
             guard try await store.approve(in: context.scope, name: report.name, logger: context.logger) else {
                 throw TenantScopeError.conflict("only a previewed report can be approved: preview its current SQL first")
             }
@@ -119,6 +133,7 @@ struct CustomReportRoutes {
         // `{"shown": true}` pins an approved report to the tenant's learning dashboard as a panel; false takes it off.
         group.put(":name/dashboard-panel") { request, context in
             try context.require(.admin, "choosing the dashboard's panels needs a tenant admin")
+            try QueryParameters.requireNone(in: request)
             let body = try await RequestBody.collect(request, limit: 1024)
             guard let members = try JSONParser.requestBody(body, named: "the body").objectValue, members.count == 1,
                   let shown = members["shown"]?.boolValue
@@ -133,10 +148,14 @@ struct CustomReportRoutes {
             return try Self.json(Item(report), status: .ok)
         }
         group.get(":name") { request, context in
+            try QueryParameters.require(only: ["debug"], in: request)
             let debug = try SQLDebug.requested(request)
             let csv = ReportRoutes.wantsCSV(request)
             if debug {
-                try context.require(.admin, "the debug mode is for tenant admins")
+                if context.scope.role != .admin {
+                    try await sql.refuse(in: context.scope, surface: "custom-report", report: "custom:\(try context.parameters.require("name").prefix(64))",
+                                         mode: "debug", message: "the debug mode is for tenant admins", logger: context.logger)
+                }
                 if csv { throw TenantScopeError.invalidInput("the debug mode answers in JSON, not CSV") }
             }
             let report = try await existing(context)

@@ -49,9 +49,7 @@ public struct GuardedSQLService: Sendable {
     public func run(_ sql: String, in scope: TenantScope, surface: String, report: String = "sql", requiresAnalyst: Bool = true,
                     logger: Logger) async throws -> SQLResult {
         let hash = SQLGuard.sha256(sql)
-        // jsonb cannot hold U+0000: the audit copy shows it as U+FFFD (the hash is of the text as sent).
-        let auditText = String(sql.prefix(SQLGuard.maximumLength)).replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
-        var parameters = ["sql_sha256": hash, "sql": auditText, "via": surface]
+        var parameters = Self.auditParameters(sql, surface: surface)
         func record(_ outcome: String, rows: Int? = nil) async throws {
             try await audit.append(.init(scope: .tenant(scope), action: "sql_query", report: report, parameters: parameters,
                                          rowCount: rows, outcome: outcome), logger: logger)
@@ -106,6 +104,25 @@ public struct GuardedSQLService: Sendable {
             logger.info("SQL failed", metadata: ["sql.sha256": "\(hash)", "sql.sqlstate": "\(error.sqlState ?? "")"])
             throw error
         }
+    }
+
+    /// The SQL's hash and text and the surface, for its `sql_query` row. jsonb cannot hold U+0000: the audit copy shows
+    /// it as U+FFFD (the hash is of the text as sent).
+    static func auditParameters(_ sql: String, surface: String) -> [String: String] {
+        let auditText = String(sql.prefix(SQLGuard.maximumLength)).replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+        return ["sql_sha256": SQLGuard.sha256(sql), "sql": auditText, "via": surface]
+    }
+
+    /// Refuses a request in a mode the caller's role does not have (the admin debug mode, a custom report's preview)
+    /// before anything runs, and records it as every query is: one `sql_query` row, outcome `forbidden`, naming the
+    /// mode (probe 38: these left no row). `sql` is nil when the text is a stored report's, which the caller may not see.
+    public func refuse(_ sql: String? = nil, in scope: TenantScope, surface: String, report: String = "sql", mode: String, message: String,
+                       logger: Logger) async throws -> Never {
+        var parameters = sql.map { Self.auditParameters($0, surface: surface) } ?? ["via": surface]
+        parameters["mode"] = mode
+        try await audit.append(.init(scope: .tenant(scope), action: "sql_query", report: report, parameters: parameters, outcome: "forbidden"),
+                               logger: logger)
+        throw TenantScopeError.forbidden(message)
     }
 
     /// The admin debug mode: PostgreSQL's plan for `sql` exactly as the sandbox would run it in `scope` (not

@@ -23,7 +23,10 @@ struct SQLRoutes {
                 let body = try await RequestBody.collect(request, limit: Self.maximumBodyBytes)
                 let (sql, format, debug) = try Self.parse(body, accept: request.headers[.accept])
                 if debug {
-                    try context.require(.admin, "the debug mode is for tenant admins")
+                    if context.scope.role != .admin {
+                        try await service.refuse(sql, in: context.scope, surface: "api", mode: "debug", message: "the debug mode is for tenant admins",
+                                                 logger: context.logger)
+                    }
                     guard format == .json else { throw TenantScopeError.invalidInput("the debug mode answers in JSON; drop \"format\": \"csv\"") }
                 }
                 do {

@@ -22,13 +22,14 @@ struct ScopeMiddleware: RouterMiddleware {
         do {
             context.scope = try ScopePolicy.scope(for: principal, on: surface, purpose: purpose)
         } catch {
-            try await record(error, route: "\(request.method) \(context.endpointPath ?? request.uri.path)", logger: context.logger)
+            try await Self.record(error, route: "\(request.method) \(context.endpointPath ?? request.uri.path)", audit: audit, logger: context.logger)
             throw TenantScopeError.forbidden(error.description)
         }
         return try await next(request, context)
     }
 
-    private func record(_ refusal: ScopeRefusal, route: String, logger: Logger) async throws {
+    /// The audit row and log line of a refusal: here, and where an embed link's token is of the other surface.
+    static func record(_ refusal: ScopeRefusal, route: String, audit: AuditLog, logger: Logger) async throws {
         try await audit.append(.init(principal: refusal.principal, scopeTenant: refusal.principalTenant, action: refusal.auditAction,
                                      parameters: ["route": route], outcome: "refused"), logger: logger)
         logger.notice("Scope refused", metadata: [
