@@ -51,8 +51,7 @@ struct ReportRoutes {
     static let missingClustersHeader = HTTPField.Name("TenantScope-Missing-Clusters")!
 
     static func wantsCSV(_ request: Request) -> Bool {
-        guard let accept = request.headers[.accept]?.lowercased() else { return false }
-        return accept.contains("text/csv") && !accept.hasPrefix("application/json")
+        AcceptedFormat.prefersCSV(request.headers[.accept])
     }
 }
 

@@ -56,7 +56,7 @@ struct SQLRoutes {
         guard let sql = members["sql"]?.stringValue, !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw TenantScopeError.invalidInput("'sql' must be a non-empty string")
         }
-        var format: Format = (accept?.lowercased().hasPrefix("text/csv") ?? false) ? .csv : .json
+        var format: Format = AcceptedFormat.prefersCSV(accept) ? .csv : .json
         if let value = members["format"] {
             guard let name = value.stringValue, let chosen = Format(rawValue: name) else {
                 throw TenantScopeError.invalidInput("'format' must be \"json\" or \"csv\"")
