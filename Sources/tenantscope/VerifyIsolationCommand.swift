@@ -76,14 +76,18 @@ struct VerifyIsolationCommand: AsyncParsableCommand {
             }
 
             progress("Calling every route of \(server.absoluteString) as B")
-            checks += await IsolationHTTPProbe(server: server, issuers: issuers, timeout: timeout).run(probe, progress: progress)
+            let http = IsolationHTTPProbe(server: server, issuers: issuers, timeout: timeout)
+            checks += await http.run(probe, progress: progress)
             progress("Reading every tenant table as B, as the platform role and as the server's two logins")
             checks += await db.tables(probe)
             progress("Trying the database escapes of docs/security.md")
             checks += await db.escapes(probe)
 
             progress("Deleting the probe tenants")
-            checks += await probe.remove(from: admin, logger: logger)
+            // Through the server, which removes their export files too; in the database what it could not delete.
+            let removal = await http.removeProbeTenants(probe)
+            checks += removal.checks
+            checks += await IsolationProbe.remove(removal.left, from: admin, logger: logger)
             checks += await Self.dedicatedClusterChecks(admin, logger: logger)
             try await Self.audit(admin, checks: checks, probe: probe, server: server, logger: logger)
             return (checks, schemaVersion, Optional(probe))

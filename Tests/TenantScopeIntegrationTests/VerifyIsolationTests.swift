@@ -82,6 +82,16 @@ import Testing
         // No warning or error line: the pools run before the command's first query (PoolRunner.waitUntilRunning).
         #expect(!run.output.contains(" warning ") && !run.output.contains(" error "), "\(run.output)")
         try await Self.expectNoProbeTenantsLeft(handle)
+        // Deleted through the server, which took their export files with them (probe 38: each run left the files of the
+        // jobs the walk had queued in the server's store).
+        let cleanup = run.checks.filter { $0["area"]?.stringValue == "cleanup" }
+        #expect(cleanup.count == 2 && cleanup.allSatisfy { $0["credential"]?.stringValue == "platform token" && $0["outcome"]?.stringValue == "passed" },
+                "\(cleanup)")
+        let exports = server.stateDirectory + "/exports"
+        for member in ["victim_a", "attacker_b"] {
+            let id = try #require(run.report["probe_tenants"]?[member]?["tenant_id"]?.stringValue)
+            #expect(!FileManager.default.fileExists(atPath: exports + "/" + id), "the \(member)'s export files are gone")
+        }
         let audit = try await handle.admin.auditTrail.tail(limit: 50, logger: TestDatabase.logger)
         #expect(audit.contains { $0.entry.action == "isolation_verified" && $0.entry.outcome == "ok" })
     }
