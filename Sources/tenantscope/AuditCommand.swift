@@ -46,13 +46,17 @@ struct AuditCommand: AsyncParsableCommand {
     struct Tail: DatabaseCommand {
         static let configuration = CommandConfiguration(abstract: "Show the most recent audit rows.")
 
-        @Option(help: "How many rows.")
+        @Option(help: "How many rows (1 to 1000).")
         var limit = 20
 
         @OptionGroup var database: DatabaseOptions
 
+        func validate() throws {
+            guard (1...1000).contains(limit) else { throw ValidationError("--limit takes 1 to 1000 rows, got \(limit)") }
+        }
+
         func run(on db: AdminDatabase, logger: Logger) async throws -> [AuditTrail.Row] {
-            try await db.auditTrail.tail(limit: max(1, min(limit, 1000)), logger: logger)
+            try await db.auditTrail.tail(limit: min(limit, 1000), logger: logger)
         }
 
         /// `text` on one line of a terminal: control characters and line separators (which a report parameter, or an

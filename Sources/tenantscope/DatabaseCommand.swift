@@ -41,8 +41,10 @@ extension AuditLog.Entry {
 
 /// Who runs an administrative CLI command, for the audit log.
 func operatorName() -> String {
-    let environment = ProcessInfo.processInfo.environment
-    return "cli:" + (environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "unknown")
+    let environment = ProcessInfo.processInfo.environment.filter { !$0.value.isEmpty }
+    // Without them (cron, systemd units) the OS user the command runs as, not "unknown" (probe 38).
+    let account = getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } }
+    return "cli:" + (environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? account ?? "unknown")
 }
 
 /// Parses a slug from the command line, as a usage error when it is malformed.

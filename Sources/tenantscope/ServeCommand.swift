@@ -153,6 +153,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try RollupConcurrency.validate(rollupConcurrency, option: "--rollup-concurrency")
         try RollupConcurrency.validate(rollupQuietConcurrency, option: "--rollup-quiet-concurrency")
+        // Checked before anything starts (probe 38: --port 70000 listened on 4464, and a body limit of 0 or less was taken
+        // and refused every write).
+        guard (0...65535).contains(port) else { throw ValidationError("--port takes 0 (any free port) to 65535, got \(port)") }
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw ValidationError("--metrics-port takes 0 (any free port) to 65535, got \(metricsPort)")
+        }
+        guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes takes at least 1024 bytes, got \(maxBodyBytes)") }
         guard statementTimeout >= 0.1, statementTimeout <= 3600 else {
             throw ValidationError("--statement-timeout takes seconds between 0.1 and 3600, got \(statementTimeout)")
         }

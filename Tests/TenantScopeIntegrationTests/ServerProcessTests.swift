@@ -122,6 +122,21 @@ import Testing
         #expect(!escaped.output.split(separator: "\n").contains { $0.hasPrefix(forged.prefix(60)) }, "\(escaped.output)")
 
         #expect(try await TenantScopeBinary.run(["db", "url", "--database-url", url]).output.hasPrefix("postgresql://"))
+
+        // Probe 38: options out of range are usage errors before anything starts, each saying what it takes.
+        for (arguments, says) in [(["serve", "--port", "70000"], "--port takes"), (["serve", "--max-body-bytes", "0"], "--max-body-bytes takes"),
+                                  (["serve", "--metrics-port", "65536"], "--metrics-port takes"), (["audit", "tail", "--limit", "0"], "--limit takes")] {
+            let refused = try await TenantScopeBinary.run(arguments + ["--database-url", url])
+            #expect(refused.status == 64 && refused.output.contains(says), "\(arguments): \(refused.status) \(refused.output)")
+        }
+        // Without USER, LOGNAME or SUDO_USER (cron, systemd) an operator's rows name the OS account, not "unknown".
+        let account = String(cString: getpwuid(getuid()).pointee.pw_name)
+        let anonymous = TwoTenants.uniqueSlug("cron")
+        let cron = try await TenantScopeBinary.run(["tenant", "create", anonymous, "--name", "Cron", "--database-url", url],
+                                                   environment: ["USER": "", "LOGNAME": "", "SUDO_USER": ""])
+        #expect(cron.status == 0, "\(cron.output)")
+        let rows = try await TenantScopeBinary.run(["audit", "tail", "--limit", "200", "--database-url", url])
+        #expect(rows.output.split(separator: "\n").contains { $0.contains("cli:\(account)") && $0.contains(anonymous) }, "\(rows.output)")
     }
 
     @Test func lrsKeysAreCreatedListedAndRevokedWithTheSecretShownOnce() async throws {

@@ -18,6 +18,12 @@ public struct LRSKeyRegistry: Sendable {
 
     /// Creates a credential for `tenant`; the secret is returned once and stored only as its hash.
     public func create(tenant: TenantID, label: String?, logger: Logger) async throws -> LRSCredentialSecret {
+        // A label is printed to operators' terminals (`lrs-key list`): no escape sequences or line breaks, and short.
+        if let label {
+            guard label.unicodeScalars.count <= 200, !label.unicodeScalars.contains(where: \.isControlOrLineSeparator) else {
+                throw TenantScopeError.invalidInput("an LRS key label is at most 200 characters, without control characters or line breaks")
+            }
+        }
         let credential = LRSCredentialSecret.generate()
         try await ownerClient.query("""
             INSERT INTO app_private.lrs_credentials (key, tenant_id, secret_sha256, label)

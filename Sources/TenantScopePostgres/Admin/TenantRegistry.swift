@@ -20,6 +20,13 @@ public struct TenantRegistry: Sendable {
         guard (1...200).contains(trimmed.unicodeScalars.count) else {
             throw TenantScopeError.invalidInput("tenant name must be 1-200 characters")
         }
+        // Names are printed to operators' terminals (`tenant list`) and pages: an escape sequence or line break in one
+        // would rewrite what the operator sees (probe 38).
+        guard !trimmed.unicodeScalars.contains(where: \.isControlOrLineSeparator) else {
+            throw TenantScopeError.invalidInput("tenant name may not hold control characters or line breaks")
+        }
+        // The same rule as a cluster's region, which a tenant's must match (probe 38: any text was taken, `mars!!` too).
+        try ClusterRegistry.validate(region: region)
         try await TierRegistry(ownerClient: ownerClient).requireTier(tier, logger: logger)
         var clusterOwner: DatabaseEndpoint?
         if !cluster.isPool {
