@@ -44,6 +44,12 @@ struct TokenCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard ttl > 0 else { throw ValidationError("--ttl must be positive") }
+            // What the server would refuse is not minted (probe 38: the command printed tokens no server takes).
+            let subject = (platform ? `operator` ?? "" : self.subject).trimmingCharacters(in: .whitespaces)
+            guard platform && subject.isEmpty || TokenVerifier.acceptsSubject(subject) else {
+                throw ValidationError("\(platform ? "--operator" : "--subject") must be 1-200 characters without control characters or line breaks, "
+                                      + "and may not start with lrs-key: (what LRS credentials act as)")
+            }
             if platform {
                 guard let name = `operator`, !name.isEmpty else { throw ValidationError("--platform needs --operator NAME") }
                 guard tenant == nil else { throw ValidationError("a platform token carries no tenant") }
@@ -55,6 +61,10 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             TenantScopeCommand.bootstrapLogging()
+            if ttl > 24 * 3600 {
+                // The server's --max-token-lifetime may be longer than its default; the token is minted, with a warning.
+                FileHandle.standardError.write(Data("warning: a server with the default --max-token-lifetime (24 h) refuses tokens living longer than that\n".utf8))
+            }
             let state = database.resolvedStateDirectory
             guard let secrets = try DevelopmentKeys.load(stateDirectory: state, create: true) else { throw ValidationError("no keys") }
             let lifetime = Duration.seconds(ttl)

@@ -125,7 +125,11 @@ import Testing
 
         // Probe 38: options out of range are usage errors before anything starts, each saying what it takes.
         for (arguments, says) in [(["serve", "--port", "70000"], "--port takes"), (["serve", "--max-body-bytes", "0"], "--max-body-bytes takes"),
-                                  (["serve", "--metrics-port", "65536"], "--metrics-port takes"), (["audit", "tail", "--limit", "0"], "--limit takes")] {
+                                  (["serve", "--metrics-port", "65536"], "--metrics-port takes"), (["audit", "tail", "--limit", "0"], "--limit takes"),
+                                  // Tokens the server would refuse are not minted.
+                                  (["token", "--tenant", slug, "--subject", "lrs-key:abc"], "--subject must be"),
+                                  (["token", "--tenant", slug, "--subject", String(repeating: "s", count: 201)], "--subject must be"),
+                                  (["token", "--platform", "--operator", "ops\nforged"], "--operator must be")] {
             let refused = try await TenantScopeBinary.run(arguments + ["--database-url", url])
             #expect(refused.status == 64 && refused.output.contains(says), "\(arguments): \(refused.status) \(refused.output)")
         }

@@ -91,13 +91,7 @@ public struct TokenVerifier: Sendable {
         guard payload.aud.value.contains(audience) else { throw AuthenticationError.wrongAudience }
         guard payload.iss.value == configuration.issuer else { throw AuthenticationError.wrongIssuer }
         let subject = payload.sub.value.trimmingCharacters(in: .whitespaces)
-        // `lrs-key:` subjects are what LRS credentials act as; a token may not claim to be one. The subject is the audit
-        // rows' actor, which holds at most 400 bytes (`app.append_signed_audit`): a longer one would fail every audited
-        // request with a 500 instead of this 401. A control character or line separator anywhere is refused too: a
-        // leading line break slipped past the `lrs-key:` rule, and the actor went verbatim into every view of the log.
-        guard !subject.isEmpty, subject.count <= 200, subject.utf8.count <= Self.maximumSubjectBytes, !subject.hasPrefix("lrs-key:"),
-              !subject.unicodeScalars.contains(where: \.isControlOrLineSeparator)
-        else { throw AuthenticationError.badClaims }
+        guard Self.acceptsSubject(subject) else { throw AuthenticationError.badClaims }
 
         let principal: Principal
         switch surface {
@@ -116,6 +110,16 @@ public struct TokenVerifier: Sendable {
         case .unknownTenant?: throw AuthenticationError.unknownTenant
         case nil: return Verified(principal: principal, expires: payload.exp.value, jti: payload.jti?.value)
         }
+    }
+
+    /// Whether a token's subject (spaces and tabs trimmed) stands. `lrs-key:` subjects are what LRS credentials act as; a
+    /// token may not claim to be one. The subject is the audit rows' actor, which holds at most 400 bytes
+    /// (`app.append_signed_audit`): a longer one would fail every audited request with a 500 instead of a 401. A control
+    /// character or line separator anywhere is refused too: a leading line break slipped past the `lrs-key:` rule, and
+    /// the actor went verbatim into every view of the log. `tenantscope token` checks the same before it mints one.
+    public static func acceptsSubject(_ subject: String) -> Bool {
+        !subject.isEmpty && subject.count <= 200 && subject.utf8.count <= maximumSubjectBytes && !subject.hasPrefix("lrs-key:")
+            && !subject.unicodeScalars.contains(where: \.isControlOrLineSeparator)
     }
 
     /// A logger that drops everything, for callers outside a request.
