@@ -49,6 +49,8 @@ struct ExportCommand: AsyncParsableCommand {
         @Option(help: "csv (reports), json or ndjson.") var format: String?
         @Flag(help: "Compress the file with gzip.") var gzip = false
         @Flag(help: "Wait until the job is done or failed (a server must be running its export worker).") var wait = false
+        @Option(help: "With --wait: give up waiting after this many seconds (the job stays queued or running).")
+        var waitTimeout: Double = 3600
         @OptionGroup var exports: ExportOptions
         @OptionGroup var database: DatabaseOptions
 
@@ -56,6 +58,7 @@ struct ExportCommand: AsyncParsableCommand {
             guard (report != nil) != statements else { throw ValidationError("give exactly one of --report NAME or --statements") }
             if since != nil || until != nil, !statements { throw ValidationError("--since and --until go with --statements") }
             for parameter in parameters where !parameter.contains("=") { throw ValidationError("--param takes name=value, got '\(parameter)'") }
+            guard waitTimeout >= 1, waitTimeout <= 86_400 else { throw ValidationError("--wait-timeout takes 1 to 86400 seconds, got \(waitTimeout)") }
         }
 
         var body: String {
@@ -87,12 +90,24 @@ struct ExportCommand: AsyncParsableCommand {
                 // The creation is the audit row; the status reads of the command's own wait are not rows of their own.
                 guard wait else { return try await service.status(job.id, for: actor, in: scope, audited: false, logger: logger) }
                 var lastRows = -1
+                let started = ContinuousClock.now
+                var hinted = false
                 while true {
                     let status = try await service.status(job.id, for: actor, in: scope, audited: false, logger: logger)
                     if status.state != "queued" && status.state != "running" { return status }
                     if status.rows != lastRows {
                         progress("\(status.state): \(status.rows) rows")
                         lastRows = status.rows
+                    }
+                    let waited = ContinuousClock.now - started
+                    // A job only runs in a server's export worker (probe 38: with none running, the wait was silent for good).
+                    if status.state == "queued", !hinted, waited > .seconds(15) {
+                        progress("still queued after 15 s: jobs run in a running `tenantscope serve` (its export worker); is one running on this database?")
+                        hinted = true
+                    }
+                    guard waited < .milliseconds(Int64(waitTimeout * 1000)) else {
+                        throw TenantScopeError.environment("the export \(job.id.uuidString.lowercased()) is still \(status.state) after \(Int(waitTimeout)) s; "
+                                                           + "it stays queued: follow it with `tenantscope export show`")
                     }
                     try await Task.sleep(for: .seconds(1))
                 }
