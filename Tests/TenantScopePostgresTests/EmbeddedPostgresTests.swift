@@ -28,6 +28,27 @@ import Testing
         #expect(try await !embedded.isRunning())
     }
 
+    /// Commands started together on one stopped cluster (cron jobs) each started it: their `pg_ctl start`s and
+    /// bootstraps failed one another (probe 38). Starts of one state directory now take turns across processes: three
+    /// `db start`s at once all succeed, one of them starting the cluster, and the port saved is the one it runs on.
+    @Test func commandsStartingOneClusterTogetherTakeTurns() async throws {
+        let root = try TestPostgres.makeTemporaryDirectory("tenantscope-embedded-together")
+        Watchdog.stopWhenThisProcessExits(dataDirectory: root + "/postgres/data")
+        let embedded = EmbeddedPostgres(configuration: .init(stateDirectory: root, relaxedDurability: true), logger: TestDatabase.logger)
+        _ = try await embedded.start()  // created once; the race is about starting, not initdb
+        try await embedded.stop()
+        let results = try await withThrowingTaskGroup(of: (Int32, String).self) { group in
+            for _ in 0..<3 {
+                group.addTask { try await TenantScopeBinary.run(["db", "start", "--state-dir", root]) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0.0 == 0 }, "\(results.map(\.1))")
+        let endpoint = try await embedded.start()
+        #expect(try await embedded.isRunning() && FreePort.isInUse(endpoint.port), "it runs on the port its state file names")
+        try await embedded.stop()
+    }
+
     /// Another process may bind the cluster's port after the start found it free and before PostgreSQL binds it (a
     /// socket bound but not listening looks free to that check): the start moves to another port instead of failing.
     @Test func aPortTakenDuringTheStartMovesTheClusterToAnother() async throws {

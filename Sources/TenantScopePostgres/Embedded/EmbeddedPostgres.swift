@@ -109,6 +109,11 @@ public actor EmbeddedPostgres {
     public func start(progress: @Sendable (String) -> Void = { _ in }) async throws -> DatabaseEndpoint {
         let binaries = try PostgresBinaries.locate()
         try prepareDirectories()
+        // One start of this state directory's cluster at a time, across processes: commands started together each ran
+        // `pg_ctl start` and the bootstrap's `ALTER ROLE`, and failed one another (probe 38: "could not start server",
+        // "tuple concurrently updated"). The second waits here, then finds the cluster running.
+        let lock = await StartLock.acquire(configuration.stateDirectory + "/embedded.lock")
+        defer { lock?.release() }
         var state = try loadOrCreateState()
 
         if !FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") {
@@ -364,8 +369,22 @@ public actor EmbeddedPostgres {
         var target = superuser
         target.database = Self.databaseName
         try await OneShotConnection.with(target, logger: logger) { connection in
-            for statement in ClusterHardening.statements(ownerRole: Self.ownerRole) {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            // Once in force, nothing to do. Otherwise in one transaction that takes the migrator's lock: another
+            // command's migrations grant on the same catalog functions, and the two updating one row failed one of them
+            // ("tuple concurrently updated", probe 38).
+            let hardened = try await connection.query(PostgresQuery(unsafeSQL: ClusterHardening.verificationQuery), logger: logger)
+                .collect().first?.decode(Bool?.self) ?? nil
+            guard hardened != true else { return }
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                try await connection.query("SELECT pg_advisory_xact_lock(7311046, 1)", logger: logger)
+                for statement in ClusterHardening.statements(ownerRole: Self.ownerRole) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("COMMIT", logger: logger)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
             }
         }
     }
@@ -378,4 +397,29 @@ public actor EmbeddedPostgres {
 
 extension String {
     var trimmed: String { trimmingCharacters(in: .whitespacesAndNewlines) }
+}
+
+/// An exclusive `flock` on a file of the state directory, held while a process starts the embedded cluster. Advisory:
+/// every `tenantscope` process takes it before it starts the cluster. Nil when the file cannot be opened (a read-only
+/// state directory): the start then goes on unserialized, as before.
+private struct StartLock: Sendable {
+    let descriptor: Int32
+
+    static func acquire(_ path: String) async -> StartLock? {
+        let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return nil }
+        // flock blocks its thread while another process starts the cluster: off the cooperative pool.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                while flock(descriptor, LOCK_EX) != 0 && errno == EINTR {}
+                done.resume()
+            }
+        }
+        return StartLock(descriptor: descriptor)
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
 }
