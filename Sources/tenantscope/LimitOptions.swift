@@ -2,20 +2,22 @@ import ArgumentParser
 import TenantScopeCore
 
 /// The per-tenant limits an operator can set on a tier or a tenant, each optional: an option that is not
-/// given leaves the current value. 0 removes a limit (no limit of that kind).
+/// given leaves the current value. 0 on a tier removes a limit (no limit of that kind); on a tenant it drops the
+/// tenant's override, so the tier's value applies again (probe 38: the help said "no limit" for both).
 struct LimitOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Report, SQL, MCP and dashboard requests one tenant runs at once per server process (0: no limit).",
+    @Option(help: ArgumentHelp("Report, SQL, MCP and dashboard requests one tenant runs at once per server process (0: no limit on a tier; on a tenant, back to its tier's value).",
                                valueName: "count"))
     var concurrency: Int?
 
-    @Option(help: ArgumentHelp("API requests per second one tenant may make, refilling its bucket (0: no limit).", valueName: "per-second"))
+    @Option(help: ArgumentHelp("API requests per second one tenant may make, refilling its bucket (0: no limit on a tier; on a tenant, back to its tier's value).",
+                               valueName: "per-second"))
     var apiRate: Double?
 
     @Option(help: ArgumentHelp("API requests one tenant may make at once before the rate applies (default: 4 s of the rate).",
                                valueName: "requests"))
     var apiBurst: Int?
 
-    @Option(help: ArgumentHelp("LRS statements, events and other LRS requests per second one tenant may send (0: no limit).",
+    @Option(help: ArgumentHelp("LRS statements, events and other LRS requests per second one tenant may send (0: no limit on a tier; on a tenant, back to its tier's value).",
                                valueName: "per-second"))
     var ingestRate: Double?
 
