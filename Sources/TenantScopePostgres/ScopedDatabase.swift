@@ -86,10 +86,6 @@ public struct ScopedDatabase: Sendable {
     private let platformPool: DatabasePool
     let signer: TenantContextSigner
     private let defaultTimeout: Duration
-
-    /// The longest a scoped statement runs (its `statement_timeout`): a statement stored by an ingest call that has not
-    /// committed yet was stored at most this long ago, since the call is one statement.
-    public var statementTimeout: Duration { defaultTimeout }
     /// Read replicas that reads which need not see the caller's own writes may go to (reports, SQL, exports).
     public let replicas: ReplicaSet?
     /// Sends a tenant placed on a dedicated cluster there (architecture decision 49); nil on a dedicated

@@ -101,7 +101,7 @@ func buildRouter(
     router.add(middleware: ClientLivenessMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: XAPIVersionMiddleware(consistencyLag: database.sessions.statementTimeout))
+    router.add(middleware: XAPIVersionMiddleware())
     router.add(middleware: PageMiddleware(embedding: configuration.embedding))
     router.add(middleware: TenantParameterGuard())
 

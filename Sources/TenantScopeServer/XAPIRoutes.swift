@@ -130,6 +130,7 @@ struct XAPIRoutes {
         let languages = StatementFormatter.languagePreferences(request.headers[.acceptLanguage])
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
+        headers[Self.consistentThroughHeader] = ISO8601Timestamp.format(Date())
 
         switch try StatementQuery.parse(parameters) {
         case .single(let id, let voided, let format, let attachments):

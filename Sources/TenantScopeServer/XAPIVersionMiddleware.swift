@@ -10,14 +10,6 @@ import TenantScopeCore
 struct XAPIVersionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
-    /// How far `X-Experience-API-Consistent-Through` stays behind the request's arrival: the longest an ingest call
-    /// runs (it is one statement, under the scoped statement timeout). A statement's `stored` is its call's clock, and
-    /// the call commits up to that long after: a header of the arrival time promised statements a reader could not
-    /// see yet, and a client polling with `since` set to it missed them for good (probe 38). xAPI asks for a time
-    /// before which statements are available "with reasonable certainty"; this one is certain, at the cost of a
-    /// window that a client polling with it reads twice (statements carry their ids).
-    var consistencyLag: Duration = .seconds(30)
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         guard path.hasPrefix("/xAPI/") else { return try await next(request, context) }
@@ -38,8 +30,8 @@ struct XAPIVersionMiddleware: RouterMiddleware {
         }
         response.headers[XAPIRoutes.versionHeader] = version
         // Every statements response carries it, refusals included (XAPI-00153): clients poll on it.
-        if path.hasPrefix("/xAPI/statements") {
-            response.headers[XAPIRoutes.consistentThroughHeader] = ISO8601Timestamp.format(receivedAt.addingTimeInterval(-consistencyLag.inSeconds))
+        if path.hasPrefix("/xAPI/statements"), response.headers[XAPIRoutes.consistentThroughHeader] == nil {
+            response.headers[XAPIRoutes.consistentThroughHeader] = ISO8601Timestamp.format(receivedAt)
         }
         return response
     }
