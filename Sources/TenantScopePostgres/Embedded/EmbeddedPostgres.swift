@@ -372,8 +372,12 @@ public actor EmbeddedPostgres {
             // Once in force, nothing to do. Otherwise in one transaction that takes the migrator's lock: another
             // command's migrations grant on the same catalog functions, and the two updating one row failed one of them
             // ("tuple concurrently updated", probe 38).
+            // Checked as the owner, as the migrator checks it: the superuser holds every parameter privilege itself.
+            try await connection.query("BEGIN", logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL ROLE \(Self.ownerRole)"), logger: logger)
             let hardened = try await connection.query(PostgresQuery(unsafeSQL: ClusterHardening.verificationQuery), logger: logger)
                 .collect().first?.decode(Bool?.self) ?? nil
+            try await connection.query("ROLLBACK", logger: logger)
             guard hardened != true else { return }
             try await connection.query("BEGIN", logger: logger)
             do {
