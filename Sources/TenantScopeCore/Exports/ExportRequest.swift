@@ -36,7 +36,7 @@ public struct ExportRequest: Sendable, Hashable {
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw .invalidInput("the export request has no field '\(unknown)' (fields: \(known.sorted().joined(separator: ", ")))")
         }
-        let sources = ["report", "statements", "learner", "custom_report"].filter { object[$0] != nil }
+        let sources = sourceFields.filter { object[$0] != nil }
         guard sources.count == 1 else {
             throw .invalidInput("say what to export with exactly one of 'report', 'statements', 'learner' or 'custom_report'")
         }
@@ -98,12 +98,15 @@ public struct ExportRequest: Sendable, Hashable {
         return ExportRequest(source: source, format: format, compressed: compressed)
     }
 
+    /// The body's fields that name a source; a request names exactly one.
+    static let sourceFields = ["report", "statements", "learner", "custom_report"]
+
     /// What a body asks to export, read as far as it can be, for the audit row of a request refused before it became a
     /// job: the source's kind and the name the job's rows would give it (the report's, `custom:<name>`, or the kind).
     /// Nil when the body names no one source. Names are cut to 64 characters: this is a record, not an echo.
     public static func asked(in body: some Collection<UInt8>) -> (source: String, report: String)? {
         guard let object = (try? JSONParser.parse(body))?.objectValue else { return nil }
-        let sources = ["report", "statements", "learner", "custom_report"].filter { object[$0] != nil }
+        let sources = sourceFields.filter { object[$0] != nil }
         guard sources.count == 1 else { return nil }
         switch sources[0] {
         case "report": return ("report", object["report"]?.stringValue.map { String($0.prefix(64)) } ?? "report")

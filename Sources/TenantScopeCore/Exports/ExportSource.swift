@@ -23,6 +23,18 @@ public enum ExportSource: Sendable, Hashable {
         }
     }
 
+    /// Whether a tenant user in `role` may ask for this export, as ``ExportRequest`` checks it when one is made: raw
+    /// statements and a learner's data are an admin's, a catalog report the roles its definition allows, an approved
+    /// custom report any role's. Checked again whenever a job is read, linked or revoked, so a subject back in a lesser
+    /// role no longer reaches the files it asked for in a greater one.
+    public func allows(_ role: TenantUser.Role, catalog: ReportCatalog) -> Bool {
+        switch self {
+        case .statements, .learner: role == .admin
+        case .report(let name, _): catalog[name]?.allows(role) ?? false
+        case .customReport: true
+        }
+    }
+
     /// Catalog reports whose rows name learners (one row per learner).
     public static let learnerLevelReports: Set<String> = ["course_enrollments"]
 

@@ -226,12 +226,7 @@ public struct ExportService: Sendable {
     /// role (a viewer's token), the admins-only files it asked for as an admin (raw statements, a learner's data, a
     /// learner-level report) are no longer its to read, link or revoke (probe 38).
     func visible(_ job: ExportJob, to actor: Actor) -> Bool {
-        guard actor.sees(job) else { return false }
-        switch job.source {
-        case .statements, .learner: return actor.requester.role == .admin
-        case .report(let name, _): return catalog[name]?.allows(actor.requester.role) ?? false
-        case .customReport: return true
-        }
+        actor.sees(job) && job.source.allows(actor.requester.role, catalog: catalog)
     }
 
     /// A refused request's outcome: `forbidden` when the role may not, `invalid` when the request is not valid.
